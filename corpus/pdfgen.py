@@ -1,0 +1,138 @@
+"""Build small, realistic PDFs with known text on known pages (sample corpus and test fixtures).
+
+Needs reportlab (a dev dependency) and a Unicode TrueType font (DejaVu Sans, Debian package
+fonts-dejavu-core) so that č ć š ž đ and Cyrillic render as real text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+)
+PAGE_W, PAGE_H = 595.0, 842.0  # A4 in points
+MARGIN = 64.0
+LINE = 15.0
+
+
+@dataclass
+class PageSpec:
+    """One page as blocks in reading order: ("h1"|"h2"|"h3", title) or ("p", paragraph text)."""
+
+    blocks: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class DocSpec:
+    """A whole document."""
+
+    title: str
+    pages: list[PageSpec]
+    author: str | None = None
+    header: str | None = None
+    footer_numbers: bool = True
+    outline: bool = True
+    labels: list[tuple[int, str, int]] = field(default_factory=list)  # (0-based page, style, start)
+    metadata_title: bool = True
+    hyphenate: bool = True
+    font_size: float = 10.5
+
+
+def find_font() -> str:
+    """Path of a Unicode TrueType font, or raise with the package to install."""
+    for path in FONT_CANDIDATES:
+        if Path(path).exists():
+            return path
+    raise RuntimeError("DejaVu Sans not found: apt-get install fonts-dejavu-core")
+
+
+def _register() -> str:
+    """Register the Unicode font with reportlab once; returns its name."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVu", find_font()))
+    return "DejaVu"
+
+
+def wrap(text: str, font: str, size: float, width: float, hyphenate: bool) -> list[str]:
+    """Greedy word wrap; long words that do not fit are hyphenated across the line break."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
+        trial = f"{cur} {word}".strip()
+        if stringWidth(trial, font, size) <= width:
+            cur = trial
+            continue
+        if hyphenate and len(word) >= 9 and word.isalpha():
+            for cut in range(len(word) - 3, 3, -1):
+                head = f"{cur} {word[:cut]}-".strip()
+                if stringWidth(head, font, size) <= width:
+                    lines.append(head)
+                    cur = word[cut:]
+                    break
+            else:
+                lines.append(cur)
+                cur = word
+            continue
+        if cur:
+            lines.append(cur)
+        cur = word
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def build_pdf(path: Path, spec: DocSpec) -> Path:
+    """Write the PDF (deterministic bytes) and return its path."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    font = _register()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    c = Canvas(str(path), pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+    if spec.metadata_title:
+        c.setTitle(spec.title)
+    if spec.author:
+        c.setAuthor(spec.author)
+    for page_index, style, start in spec.labels:
+        c.addPageLabel(page_index, style=style, start=start)
+    n = len(spec.pages)
+    heading_no = 0
+    for i, page in enumerate(spec.pages):
+        if spec.header:
+            c.setFont(font, 8)
+            c.drawString(MARGIN, PAGE_H - 36, spec.header)
+        if spec.footer_numbers:
+            c.setFont(font, 8)
+            c.drawCentredString(PAGE_W / 2, 30, str(i + 1))
+        y = PAGE_H - 80
+        for kind, text in page.blocks:
+            if kind.startswith("h"):
+                level = int(kind[1:])
+                key = f"h{heading_no}"
+                heading_no += 1
+                c.bookmarkHorizontal(key, 0, y + 14)
+                if spec.outline:
+                    c.addOutlineEntry(text, key, level=level - 1)
+                c.setFont(font, {1: 18, 2: 13}.get(level, 11.5))
+                c.drawString(MARGIN, y, text)
+                y -= LINE * 1.8
+                continue
+            c.setFont(font, spec.font_size)
+            for line in wrap(text, font, spec.font_size, PAGE_W - 2 * MARGIN, spec.hyphenate):
+                if y < 60:
+                    raise ValueError(f"{path.name}: page {i + 1} overflows; shorten it")
+                c.drawString(MARGIN, y, line)
+                y -= LINE
+            y -= LINE * 0.6
+        if i < n - 1:
+            c.showPage()
+    c.save()
+    return path

@@ -1,0 +1,268 @@
+"""FAISS over normalised chunk vectors (inner product), kept in step with the store's change log.
+
+Exact search (IndexIDMap2 over IndexFlatIP) by default; IVF above a size threshold. Filtering happens
+inside FAISS with ID selectors; for IVF, small filtered sets are scored exactly instead, so a filter
+that leaves 3 chunks always returns those 3. The index is published to disk atomically (write a new
+file, fsync, rename); a process that starts replays the change log from the file's sequence number.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from pactkb.index.store import Store
+
+log = logging.getLogger(__name__)
+INDEX_DIR = "index"
+_FILE = re.compile(r"^dense-(\d+)\.faiss$")
+
+
+@dataclass
+class AllowedSet:
+    """Chunk ids a search may return (None ids = everything) and a cached FAISS selector for them."""
+
+    ids: np.ndarray | None
+    selector: faiss.IDSelector | None = None
+    _keep: object = None  # keeps the arrays that back the selector alive
+
+    @classmethod
+    def everything(cls) -> AllowedSet:
+        """No restriction."""
+        return cls(ids=None)
+
+    @classmethod
+    def of(cls, allowed: np.ndarray, all_ids: np.ndarray) -> AllowedSet:
+        """A selector for allowed ids, stored as the smaller of allowed / excluded."""
+        allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+        if len(allowed) * 2 <= len(all_ids) or len(all_ids) == 0:
+            sel = faiss.IDSelectorBatch(allowed)
+            return cls(ids=allowed, selector=sel, _keep=allowed)
+        excluded = np.ascontiguousarray(np.setdiff1d(all_ids, allowed, assume_unique=True), dtype=np.int64)
+        inner = faiss.IDSelectorBatch(excluded)
+        sel = faiss.IDSelectorNot(inner)
+        return cls(ids=allowed, selector=sel, _keep=(excluded, inner))
+
+
+class DenseIndex:
+    """The process-wide FAISS index for one store."""
+
+    def __init__(self, store: Store, dim: int, kind: str = "auto", ann_threshold: int = 200_000, nprobe: int = 32,
+                 small_filter: int = 5000):
+        """Create an empty, unloaded index; call load() before searching."""
+        self.store = store
+        self.dim = dim
+        self.kind_setting = kind
+        self.ann_threshold = ann_threshold
+        self.nprobe = nprobe
+        self.small_filter = small_filter
+        self.index: faiss.Index | None = None
+        self.kind = "flat"
+        self.seq = 0
+        self.lock = threading.RLock()
+        self.dir = store.data_dir / INDEX_DIR
+        self.dir.mkdir(exist_ok=True)
+
+    # -- building ------------------------------------------------------------------------------
+    def _flat(self) -> faiss.Index:
+        """An empty exact index with explicit ids."""
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+
+    def _want_ivf(self, n: int) -> bool:
+        """Whether an index of n vectors should be IVF."""
+        return self.kind_setting == "ivf" or (self.kind_setting == "auto" and n > self.ann_threshold)
+
+    def build(self, con: sqlite3.Connection | None = None, kind: str | None = None) -> None:
+        """(Re)build from every vector in the store at one consistent snapshot."""
+        with self.lock, self.store.snapshot() as snap:
+            con = con or snap
+            seq = self.store.log_seq(con)
+            ids_list, vec_list = [], []
+            for ids, vecs in self.store.iter_vectors(con=con):
+                ids_list.append(ids)
+                vec_list.append(vecs)
+            ids = np.concatenate(ids_list) if ids_list else np.zeros(0, dtype=np.int64)
+            vecs = np.concatenate(vec_list) if vec_list else np.zeros((0, self.dim), dtype=np.float32)
+            use_ivf = kind == "ivf" if kind else self._want_ivf(len(ids))
+            self.index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe) if use_ivf and len(ids) >= 1000 else self._flat()
+            self.kind = "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
+            if self.kind == "flat" and len(ids):
+                self.index.add_with_ids(vecs, ids)
+            self.seq = seq
+
+    def load(self) -> None:
+        """Load the newest published file and replay the log; build from the store if there is none."""
+        with self.lock:
+            path, seq = self._latest_file()
+            store_seq = self.store.log_seq()
+            if path is not None and seq <= store_seq:
+                try:
+                    index = faiss.read_index(str(path))
+                    if index.d != self.dim:
+                        raise ValueError(f"dimension {index.d} != {self.dim}")
+                    self.index, self.seq = index, seq
+                    self.kind = "ivf" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
+                    if self.kind == "ivf":
+                        self.index = faiss.downcast_index(index)
+                        self.index.nprobe = self.nprobe
+                    self.sync()
+                    return
+                except Exception as exc:  # noqa: BLE001 - a bad file is rebuilt from the store
+                    log.warning("rebuilding dense index: cannot use %s (%s)", path, exc)
+            self.build()
+
+    def _latest_file(self) -> tuple[Path | None, int]:
+        """The newest complete published index file and its sequence number."""
+        best: tuple[Path | None, int] = (None, -1)
+        for p in self.dir.iterdir():
+            m = _FILE.match(p.name)
+            if m and int(m.group(1)) > best[1]:
+                best = (p, int(m.group(1)))
+        return best
+
+    # -- keeping in step -----------------------------------------------------------------------
+    def sync(self, con: sqlite3.Connection | None = None) -> int:
+        """Apply change-log entries newer than this index; returns how many were applied."""
+        with self.lock:
+            if self.index is None:
+                self.build(con)
+                return 0
+            con = con or self.store.conn()
+            current = self.store.log_seq(con)
+            if current <= self.seq:
+                return 0
+            entries = self.store.log_since(self.seq, con)
+            net: dict[int, int] = {}
+            for _, cid, op in entries:
+                net[cid] = op
+            removes = np.array([c for c, op in net.items() if op < 0], dtype=np.int64)
+            adds = [c for c, op in net.items() if op > 0]
+            if len(removes):
+                self.index.remove_ids(faiss.IDSelectorBatch(removes))
+            if adds:
+                vecs = self.store.vectors(adds, con)
+                present = [c for c in adds if c in vecs]
+                if present:
+                    x = np.stack([vecs[c] for c in present]).astype(np.float32)
+                    self.index.add_with_ids(x, np.array(present, dtype=np.int64))
+            self.seq = current
+            return len(entries)
+
+    # -- searching -----------------------------------------------------------------------------
+    @property
+    def ntotal(self) -> int:
+        """Vectors in the index."""
+        return int(self.index.ntotal) if self.index is not None else 0
+
+    def search(self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+        """Top-k (chunk id, cosine) among allowed chunks."""
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        with self.lock:
+            if self.index is None or self.index.ntotal == 0:
+                return []
+            if allowed.ids is not None and len(allowed.ids) == 0:
+                return []
+            if allowed.ids is not None and self.kind == "ivf" and len(allowed.ids) <= self.small_filter:
+                return self._exact_subset(q, k, allowed.ids, con)
+            k = min(k, self.index.ntotal)
+            if self.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=allowed.selector, nprobe=self.nprobe) if allowed.selector else faiss.SearchParametersIVF(nprobe=self.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=allowed.selector) if allowed.selector else None
+            scores, ids = self.index.search(q, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _exact_subset(self, q: np.ndarray, k: int, ids: np.ndarray, con: sqlite3.Connection | None) -> list[tuple[int, float]]:
+        """Exact scores over a small set of chunks read from the store."""
+        vecs = self.store.vectors([int(i) for i in ids], con)
+        if not vecs:
+            return []
+        keys = np.fromiter(vecs.keys(), dtype=np.int64)
+        mat = np.stack([vecs[int(i)] for i in keys])
+        scores = mat @ q[0]
+        top = np.argsort(-scores)[:k]
+        return [(int(keys[i]), float(scores[i])) for i in top]
+
+    def reconstruct(self, chunk_id: int) -> np.ndarray | None:
+        """A stored vector from the index (None if absent)."""
+        with self.lock:
+            try:
+                return self.index.reconstruct(int(chunk_id)) if self.index is not None else None
+            except RuntimeError:
+                return None
+
+    def ids(self) -> np.ndarray:
+        """All ids currently in the index."""
+        with self.lock:
+            if self.index is None:
+                return np.zeros(0, dtype=np.int64)
+            if self.kind == "flat":
+                return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            out = []
+            invlists = self.index.invlists
+            for lst in range(self.index.nlist):
+                n = invlists.list_size(lst)
+                if n:
+                    out.append(faiss.rev_swig_ptr(invlists.get_ids(lst), n).copy())
+            return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+    # -- publishing ----------------------------------------------------------------------------
+    def publish(self) -> Path:
+        """Write the index atomically as dense-<seq>.faiss (converting to IVF if it grew large) and drop older files."""
+        with self.lock:
+            self.sync()
+            if self.kind == "flat" and self._want_ivf(self.ntotal) and self.ntotal >= 1000:
+                self.build(kind="ivf")
+            final = self.dir / f"dense-{self.seq}.faiss"
+            tmp = self.dir / f".dense-{self.seq}.{os.getpid()}.tmp"
+            faiss.write_index(self.index, str(tmp))
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+            dir_fd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+            (self.dir / "dense.json").write_text(
+                json.dumps({"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()})
+            )
+            for p in self.dir.iterdir():
+                m = _FILE.match(p.name)
+                if (m and int(m.group(1)) < self.seq) or (p.name.startswith(".dense-") and p.name.endswith(".tmp") and p != tmp):
+                    try:
+                        p.unlink()
+                    except FileNotFoundError:
+                        pass
+            return final
+
+    def disk_bytes(self) -> int:
+        """Size of the published index file(s)."""
+        return sum(p.stat().st_size for p in self.dir.iterdir() if _FILE.match(p.name))
+
+
+def build_ivf(vecs: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None, nprobe: int = 32) -> faiss.IndexIVFFlat:
+    """Train and fill an IVF-Flat inner-product index (nlist about 4*sqrt(n))."""
+    n = len(ids)
+    nlist = nlist or int(min(65536, max(16, 4 * math.sqrt(n))))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    sample = vecs[rng.choice(n, size=min(n, 64 * nlist), replace=False)] if n > 64 * nlist else vecs
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
+    index.nprobe = nprobe
+    index.quantizer_keep = quantizer  # keep the Python wrapper alive
+    return index

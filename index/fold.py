@@ -1,0 +1,60 @@
+"""Fold text for lexical matching: case, diacritics (č→c, đ→d) and Serbian/Macedonian Cyrillic → Latin."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "d", "е": "e", "ж": "z", "з": "z", "и": "i",
+    "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s",
+    # Macedonian
+    "ѓ": "gj", "ќ": "kj", "ѕ": "dz",
+    # Russian / Ukrainian / Bulgarian letters, so queries in those scripts still fold consistently
+    "ё": "e", "й": "j", "щ": "st", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "ju", "я": "ja",
+    "і": "i", "ї": "ji", "є": "je", "ґ": "g",
+}
+_SPECIAL = {"đ": "d", "ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "þ": "th", "œ": "oe", "ı": "i", "ħ": "h"}
+_TABLE = str.maketrans({**_CYRILLIC, **_SPECIAL})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """a about an and are as at be been but by can could do does for from had has have how i if in into
+    is it its may might must no not of on or our shall should so such than that the their them then there
+    these they this to was we were what when where which who whom why will with would you your
+    i ili je se na u za od do da li su koji koja koje kako sto sta što šta kao po pri iz o
+    dhe e i të në me për nga se si një ose
+    и или на во за од до да се што како кој која кое
+    el la los las de del y o en un una que por para con se al lo""".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def fold_word(word: str) -> str:
+    """Fold one token (cached: vocabularies are small compared with texts)."""
+    return fold(word)
+
+
+def fold(text: str) -> str:
+    """Lower-case, transliterate Cyrillic to Latin and strip diacritics, keeping everything else."""
+    text = text.casefold().translate(_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold_tokens(text: str) -> list[str]:
+    """Folded word tokens of a text."""
+    return _WORD.findall(fold(text))
+
+
+def query_terms(text: str) -> list[str]:
+    """Folded, de-duplicated content terms of a query (stopwords dropped unless nothing else is left)."""
+    tokens = fold_tokens(text)
+    seen: list[str] = []
+    for t in tokens:
+        if t not in seen:
+            seen.append(t)
+    content = [t for t in seen if t not in STOPWORDS]
+    return content or seen

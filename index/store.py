@@ -1,0 +1,505 @@
+"""The durable store: one SQLite database (WAL) holding documents, pages, chunks, vectors and the FTS index.
+
+SQLite is the source of truth. Every change to chunks is appended to `index_log`, which lets each
+process bring its in-memory FAISS index up to date, and lets a published FAISS file be replayed
+forward after a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pactkb.index.fold import fold
+
+SCHEMA_VERSION = 1
+DB_NAME = "pactkb.sqlite3"
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    publisher TEXT,
+    year INTEGER,
+    language TEXT,
+    doc_type TEXT NOT NULL DEFAULT 'other',
+    areas TEXT NOT NULL DEFAULT '[]',
+    sensitivity TEXT NOT NULL DEFAULT 'public'
+        CHECK (sensitivity IN ('public', 'restricted', 'confidential')),
+    inferred TEXT NOT NULL DEFAULT '[]',
+    edited TEXT NOT NULL DEFAULT '{{}}',
+    kind TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    stored_path TEXT,
+    size INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    pages_ocr INTEGER NOT NULL DEFAULT 0,
+    pages_scanned INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL DEFAULT 'path',
+    owner TEXT,
+    toc TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_type ON documents(doc_type);
+CREATE INDEX IF NOT EXISTS documents_sens ON documents(sensitivity);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    mtime REAL,
+    size INTEGER
+);
+CREATE INDEX IF NOT EXISTS files_doc ON files(doc_id);
+CREATE TABLE IF NOT EXISTS pages (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    label TEXT,
+    ocr INTEGER NOT NULL DEFAULT 0,
+    scanned INTEGER NOT NULL DEFAULT 0,
+    text TEXT NOT NULL,
+    PRIMARY KEY (doc_id, number)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    label_start TEXT,
+    label_end TEXT,
+    section TEXT NOT NULL DEFAULT '',
+    n_tokens INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    CHECK (page_start >= 1 AND page_end >= page_start)
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize = '{FTS_TOKENIZER}');
+CREATE TABLE IF NOT EXISTS index_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id INTEGER NOT NULL,
+    op INTEGER NOT NULL CHECK (op IN (1, -1))
+);
+"""
+
+DOC_COLUMNS = (
+    "id, sha256, title, publisher, year, language, doc_type, areas, sensitivity, inferred, edited, kind, "
+    "source_name, stored_path, size, pages, pages_ocr, pages_scanned, origin, owner, toc, warnings, "
+    "created_at, updated_at"
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked (schema too new, model mismatch...)."""
+
+
+class ModelMismatchError(StoreError):
+    """The configured embedding model differs from the one the index was built with."""
+
+
+@dataclass
+class DocumentRecord:
+    """A stored document's metadata."""
+
+    id: str
+    sha256: str
+    title: str
+    publisher: str | None
+    year: int | None
+    language: str | None
+    doc_type: str
+    areas: list[str]
+    sensitivity: str
+    inferred: list[str]
+    edited: dict[str, Any]
+    kind: str
+    source_name: str
+    stored_path: str | None
+    size: int
+    pages: int
+    pages_ocr: int
+    pages_scanned: int
+    origin: str
+    owner: str | None
+    toc: list[dict[str, Any]]
+    warnings: list[str]
+    created_at: float
+    updated_at: float
+    files: list[str] = field(default_factory=list)
+    chunk_count: int = 0
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> DocumentRecord:
+        """Build from a `documents` row, decoding JSON columns."""
+        d = dict(row)
+        for key in ("areas", "inferred", "toc", "warnings"):
+            d[key] = json.loads(d[key] or "[]")
+        d["edited"] = json.loads(d["edited"] or "{}")
+        return cls(**{k: d[k] for k in d if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class NewChunk:
+    """A chunk ready to be written: text, page span, section, tokens and its vector."""
+
+    ord: int
+    text: str
+    text_hash: str
+    page_start: int
+    page_end: int
+    label_start: str | None
+    label_end: str | None
+    section: str
+    n_tokens: int
+    vector: np.ndarray
+
+
+def vector_blob(vec: np.ndarray) -> bytes:
+    """float32 bytes of a vector."""
+    return np.ascontiguousarray(vec, dtype=np.float32).tobytes()
+
+
+def blob_vector(blob: bytes) -> np.ndarray:
+    """A float32 vector from bytes."""
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+def fts_title(title: str, section: str) -> str:
+    """The folded text indexed in the FTS title column (document title plus section path)."""
+    return fold(f"{title} {section}")
+
+
+class Store:
+    """Access to the SQLite store; one connection per thread, WAL so readers never block the writer."""
+
+    def __init__(self, data_dir: Path | str):
+        """Open (and create if needed) the store in a data directory."""
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "files").mkdir(exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        self._local = threading.local()
+        con = self.conn()
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")
+        if version < SCHEMA_VERSION:
+            with self.transaction() as tx:
+                tx.executescript_safe(SCHEMA)
+                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- connections ---------------------------------------------------------------------------
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA busy_timeout=60000")
+            self._local.con = con
+        return con
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction (BEGIN IMMEDIATE): all or nothing."""
+        con = self.conn()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield Tx(con)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one consistent state."""
+        con = self.conn()
+        if con.in_transaction:
+            yield con
+            return
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            con.execute("COMMIT")
+
+    # -- meta / model --------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A value from the meta table."""
+        row = self.conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def check_model_name(self, name: str) -> None:
+        """Refuse a model other than the one recorded (without needing its dimension)."""
+        stored = self.get_meta("model")
+        if stored is not None and stored != name:
+            self.bind_model(name, -1)
+
+    def bind_model(self, name: str, dim: int) -> None:
+        """Record the model on first use; refuse a different model afterwards."""
+        stored_name, stored_dim = self.get_meta("model"), self.get_meta("dim")
+        if stored_name is None:
+            with self.transaction() as tx:
+                tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?), ('dim', ?)", (name, str(dim)))
+            return
+        if stored_name != name or int(stored_dim or 0) != dim:
+            raise ModelMismatchError(
+                f"the index in {self.data_dir} was built with model {stored_name!r} (dimension {stored_dim}); "
+                f"the configured model is {name!r} (dimension {dim}). Vectors of two models cannot be mixed: "
+                f"use --model {stored_name!r} (PACTKB_MODEL), a new --data directory, or "
+                f"'pactkb reindex --model ...' to re-embed everything."
+            )
+
+    def docs_version(self, con: sqlite3.Connection | None = None) -> int:
+        """A counter bumped by every document insert, update or delete (for cache keys)."""
+        con = con or self.conn()
+        row = con.execute("SELECT value FROM meta WHERE key='docs_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def model_info(self) -> tuple[str | None, int | None]:
+        """(model name, dimension) recorded with the index."""
+        dim = self.get_meta("dim")
+        return self.get_meta("model"), int(dim) if dim else None
+
+    # -- documents -----------------------------------------------------------------------------
+    def document(self, doc_id: str, con: sqlite3.Connection | None = None) -> DocumentRecord | None:
+        """One document with its file paths and chunk count."""
+        con = con or self.conn()
+        row = con.execute(f"SELECT {DOC_COLUMNS} FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        rec = DocumentRecord.from_row(row)
+        rec.files = [r[0] for r in con.execute("SELECT path FROM files WHERE doc_id=? ORDER BY path", (doc_id,))]
+        rec.chunk_count = con.execute("SELECT count(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0]
+        return rec
+
+    def document_by_sha(self, sha256: str) -> DocumentRecord | None:
+        """The document with this content hash, if stored."""
+        row = self.conn().execute("SELECT id FROM documents WHERE sha256=?", (sha256,)).fetchone()
+        return self.document(row[0]) if row else None
+
+    def file_entry(self, path: str) -> sqlite3.Row | None:
+        """The files row for a path."""
+        return self.conn().execute("SELECT * FROM files WHERE path=?", (path,)).fetchone()
+
+    def paths_of(self, doc_id: str) -> list[str]:
+        """File paths that map to a document."""
+        return [r[0] for r in self.conn().execute("SELECT path FROM files WHERE doc_id=?", (doc_id,))]
+
+    def all_files(self) -> list[sqlite3.Row]:
+        """Every path → document mapping."""
+        return self.conn().execute("SELECT * FROM files ORDER BY path").fetchall()
+
+    def pages(self, doc_id: str) -> list[sqlite3.Row]:
+        """A document's pages (number, label, ocr, scanned, text)."""
+        return self.conn().execute(
+            "SELECT number, label, ocr, scanned, text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,)
+        ).fetchall()
+
+    def doc_chunks(self, doc_id: str) -> list[sqlite3.Row]:
+        """A document's chunks in order (without vectors)."""
+        return self.conn().execute(
+            "SELECT id, ord, text, page_start, page_end, label_start, label_end, section, n_tokens "
+            "FROM chunks WHERE doc_id=? ORDER BY ord",
+            (doc_id,),
+        ).fetchall()
+
+    def vectors_for_hashes(self, hashes: Iterable[str]) -> dict[str, bytes]:
+        """Stored vectors of chunks whose text hash is known (to reuse instead of re-encoding)."""
+        out: dict[str, bytes] = {}
+        hs = list(set(hashes))
+        con = self.conn()
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            q = f"SELECT text_hash, vector FROM chunks WHERE text_hash IN ({','.join('?' * len(part))})"
+            for h, blob in con.execute(q, part):
+                out.setdefault(h, blob)
+        return out
+
+    def vectors(self, ids: list[int], con: sqlite3.Connection | None = None) -> dict[int, np.ndarray]:
+        """Vectors of chunks by id."""
+        con = con or self.conn()
+        out: dict[int, np.ndarray] = {}
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            q = f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            out.update({cid: blob_vector(blob) for cid, blob in con.execute(q, part)})
+        return out
+
+    def iter_vectors(self, batch: int = 20000, con: sqlite3.Connection | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (ids, vectors) in batches, in id order."""
+        con = con or self.conn()
+        last = -1
+        while True:
+            rows = con.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vecs = np.stack([blob_vector(r[1]) for r in rows]).astype(np.float32)
+            last = int(ids[-1])
+            yield ids, vecs
+
+    def log_seq(self, con: sqlite3.Connection | None = None) -> int:
+        """The latest change-log sequence number (0 for an empty log)."""
+        con = con or self.conn()
+        row = con.execute("SELECT max(seq) FROM index_log").fetchone()
+        return int(row[0] or 0)
+
+    def log_since(self, seq: int, con: sqlite3.Connection | None = None) -> list[tuple[int, int, int]]:
+        """(seq, chunk_id, op) entries after seq, in order."""
+        con = con or self.conn()
+        return [tuple(r) for r in con.execute("SELECT seq, chunk_id, op FROM index_log WHERE seq > ? ORDER BY seq", (seq,))]
+
+    def chunk_ids(self, con: sqlite3.Connection | None = None) -> np.ndarray:
+        """All chunk ids."""
+        con = con or self.conn()
+        return np.array([r[0] for r in con.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
+
+    def counts(self) -> dict[str, int]:
+        """Documents, pages and chunks stored."""
+        con = self.conn()
+        return {
+            "documents": con.execute("SELECT count(*) FROM documents").fetchone()[0],
+            "pages": con.execute("SELECT coalesce(sum(pages), 0) FROM documents").fetchone()[0],
+            "chunks": con.execute("SELECT count(*) FROM chunks").fetchone()[0],
+        }
+
+
+class Tx:
+    """Write operations, only available inside Store.transaction()."""
+
+    def __init__(self, con: sqlite3.Connection):
+        """Wrap the transaction's connection."""
+        self.con = con
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement."""
+        return self.con.execute(sql, tuple(params))
+
+    def executescript_safe(self, script: str) -> None:
+        """Run several statements inside the current transaction (executescript would commit)."""
+        for stmt in script.split(";\n"):
+            if stmt.strip():
+                self.con.execute(stmt)
+
+    def bump_docs_version(self) -> None:
+        """Invalidate caches that depend on document metadata (visibility, filters)."""
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES ('docs_version', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def insert_document(self, rec: dict[str, Any]) -> None:
+        """Insert a documents row (JSON columns given as Python values)."""
+        row = dict(rec)
+        for key in ("areas", "inferred", "toc", "warnings"):
+            row[key] = json.dumps(row.get(key) or [], ensure_ascii=False)
+        row["edited"] = json.dumps(row.get("edited") or {}, ensure_ascii=False)
+        now = time.time()
+        row.setdefault("created_at", now)
+        row["updated_at"] = now
+        cols = [c.strip() for c in DOC_COLUMNS.split(",")]
+        self.con.execute(
+            f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            tuple(row.get(c) for c in cols),
+        )
+        self.bump_docs_version()
+
+    def update_document(self, doc_id: str, fields: dict[str, Any]) -> None:
+        """Update metadata columns and re-index the titles of its chunks if the title changed."""
+        if not fields:
+            return
+        row = {}
+        for key, value in fields.items():
+            row[key] = json.dumps(value, ensure_ascii=False) if key in ("areas", "inferred", "toc", "warnings", "edited") else value
+        row["updated_at"] = time.time()
+        sets = ", ".join(f"{k}=?" for k in row)
+        self.con.execute(f"UPDATE documents SET {sets} WHERE id=?", (*row.values(), doc_id))
+        self.bump_docs_version()
+        if "title" in fields:
+            for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
+                self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(fields["title"], section), cid))
+
+    def insert_pages(self, doc_id: str, pages: Iterable[tuple[int, str | None, bool, bool, str]]) -> None:
+        """Insert (number, label, ocr, scanned, text) page rows."""
+        self.con.executemany(
+            "INSERT INTO pages (doc_id, number, label, ocr, scanned, text) VALUES (?, ?, ?, ?, ?, ?)",
+            [(doc_id, n, label, int(ocr), int(sc), text) for n, label, ocr, sc, text in pages],
+        )
+
+    def insert_chunks(self, doc_id: str, title: str, chunks: list[NewChunk]) -> list[int]:
+        """Insert chunks with their vectors, FTS rows and 'add' log entries; returns the new ids."""
+        ids: list[int] = []
+        for c in chunks:
+            cur = self.con.execute(
+                "INSERT INTO chunks (doc_id, ord, text, text_hash, page_start, page_end, label_start, label_end, "
+                "section, n_tokens, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, c.ord, c.text, c.text_hash, c.page_start, c.page_end, c.label_start, c.label_end,
+                 c.section, c.n_tokens, vector_blob(c.vector)),
+            )
+            cid = int(cur.lastrowid)
+            ids.append(cid)
+            self.con.execute(
+                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)", (cid, fts_title(title, c.section), fold(c.text))
+            )
+        self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, 1)", [(i,) for i in ids])
+        return ids
+
+    def delete_chunks_of(self, doc_id: str) -> int:
+        """Remove a document's chunks (and FTS rows), logging each removal."""
+        ids = [r[0] for r in self.con.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        if ids:
+            self.con.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+            self.con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, -1)", [(i,) for i in ids])
+        return len(ids)
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove a document with its pages, chunks and file mappings; returns chunks removed."""
+        n = self.delete_chunks_of(doc_id)
+        self.con.execute("DELETE FROM pages WHERE doc_id=?", (doc_id,))
+        self.con.execute("DELETE FROM files WHERE doc_id=?", (doc_id,))
+        self.con.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        self.bump_docs_version()
+        return n
+
+    def map_file(self, path: str, doc_id: str, sha256: str, mtime: float | None, size: int | None) -> None:
+        """Point a file path at a document."""
+        self.con.execute(
+            "INSERT INTO files (path, doc_id, sha256, mtime, size) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET doc_id=excluded.doc_id, sha256=excluded.sha256, "
+            "mtime=excluded.mtime, size=excluded.size",
+            (path, doc_id, sha256, mtime, size),
+        )
+
+    def unmap_file(self, path: str) -> None:
+        """Forget a file path."""
+        self.con.execute("DELETE FROM files WHERE path=?", (path,))

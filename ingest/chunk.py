@@ -1,0 +1,122 @@
+"""Split a document's pages into token-bounded chunks that know their exact page span and section."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from pactkb.ingest.sections import SectionIndex
+from pactkb.ingest.types import Chunk, Page
+
+PAGE_BREAK = "\f"
+SEPARATORS = [r"\f|\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
+MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail footnote) join a neighbour
+_HAS_WORD = re.compile(r"\w", re.UNICODE)
+
+TokenCounter = Callable[[str], int]
+
+
+def tidy(text: str) -> str:
+    """Chunk text for storage: page breaks and blank lines become one newline, other wraps a space."""
+    text = re.sub(r"[ \t]*(?:\f|\n[ \t]*\n)[\s]*", "\u2029", text)
+    text = re.sub(r"\s*\n\s*", " ", text)
+    return text.replace("\u2029", "\n").strip()
+
+
+def _hard_split(text: str, count: TokenCounter, max_tokens: int) -> list[str]:
+    """Split text at whitespace into pieces of at most max_tokens (for splits the splitter left too long)."""
+    if count(text) <= max_tokens:
+        return [text]
+    words = text.split(" ")
+    if len(words) == 1:  # one enormous 'word': cut by characters
+        mid = len(text) // 2
+        return _hard_split(text[:mid], count, max_tokens) + _hard_split(text[mid:], count, max_tokens)
+    mid = len(words) // 2
+    left, right = " ".join(words[:mid]), " ".join(words[mid:])
+    return _hard_split(left, count, max_tokens) + _hard_split(right, count, max_tokens)
+
+
+def make_splitter(count: TokenCounter, target: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    """A recursive splitter measuring length in the embedding model's tokens."""
+    return RecursiveCharacterTextSplitter(
+        chunk_size=target,
+        chunk_overlap=min(overlap, max(0, target // 2)),
+        length_function=count,
+        separators=SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+
+
+def chunk_pages(
+    pages: list[Page],
+    sections: SectionIndex,
+    count: TokenCounter,
+    max_tokens: int,
+    target: int | None = None,
+    overlap: int = 32,
+) -> list[Chunk]:
+    """Chunk one document; every chunk has <= max_tokens tokens and the physical pages it came from."""
+    target = min(target or max_tokens, max_tokens)
+    starts: list[int] = []
+    parts: list[str] = []
+    pos = 0
+    for page in pages:
+        starts.append(pos)
+        parts.append(page.text)
+        pos += len(page.text) + len(PAGE_BREAK)
+    full = PAGE_BREAK.join(parts)
+    splitter = make_splitter(count, target, overlap)
+    spans: list[tuple[int, int, int]] = []  # (start, end, tokens) in `full`
+    bounds = sorted({0, len(full)} | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)})
+    for seg_start, seg_end in zip(bounds, bounds[1:]):
+        segment = full[seg_start:seg_end]
+        cursor = 0
+        for piece in splitter.split_text(segment):
+            piece_at = segment.find(piece, cursor)
+            if piece_at < 0:  # defensive: the splitter only returns substrings
+                piece_at = segment.find(piece)
+            at = piece_at
+            for sub in _hard_split(piece, count, max_tokens):
+                sub_at = segment.find(sub, at)
+                if _HAS_WORD.search(sub):
+                    spans.append((seg_start + sub_at, seg_start + sub_at + len(sub), count(sub)))
+                at = sub_at + 1
+            cursor = piece_at + 1
+    spans = _merge_small(spans, full, count, max_tokens)
+    chunks: list[Chunk] = []
+    for start, end, tokens in spans:
+        first = bisect.bisect_right(starts, start) - 1
+        last = bisect.bisect_right(starts, end - 1) - 1
+        chunks.append(
+            Chunk(
+                ord=len(chunks),
+                text=tidy(full[start:end]),
+                page_start=pages[first].number,
+                page_end=pages[last].number,
+                label_start=pages[first].label,
+                label_end=pages[last].label,
+                section=sections.path_at(pages[first].number, start - starts[first]),
+                n_tokens=tokens,
+            )
+        )
+    return chunks
+
+
+def _merge_small(spans: list[tuple[int, int, int]], full: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+    """Merge chunks under MIN_TOKENS into the previous (else next) chunk when the result still fits."""
+    out: list[tuple[int, int, int]] = []
+    for span in spans:
+        start, end, tokens = span
+        if out and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS):
+            p_start, p_end, _ = out[-1]
+            merged = count(full[p_start:max(end, p_end)])
+            if merged <= max_tokens:
+                out[-1] = (p_start, max(end, p_end), merged)
+                continue
+        out.append(span)
+    return out

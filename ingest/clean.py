@@ -1,0 +1,103 @@
+"""Clean extracted page text: Unicode, whitespace, hyphenation, running headers/footers, page numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+_LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+}
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_HYPHEN_BREAK = re.compile(r"(\w+)[-\u2010\u2011]\n[ \t]*([a-zà-žа-џ]\w*)", re.UNICODE)
+_PAGE_NUMBER = re.compile(
+    r"^(?:page|p\.|str\.|стр\.|faqe)?\s*[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—]?"
+    r"(?:\s*(?:/|of|od|из|nga)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+_SPACED_HYPHEN = re.compile(r"(?<=[^\W\d_]) -(?=[^\W\d_])")  # pypdf artefact: "co -operation"
+EDGE_LINES = 3  # lines at the top and bottom of a page that may be running headers/footers
+
+
+def normalize_unicode(text: str) -> str:
+    """NFC-normalise, expand typographic ligatures, drop soft hyphens and zero-width characters."""
+    for lig, rep in _LIGATURES.items():
+        text = text.replace(lig, rep)
+    text = text.translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def normalize_whitespace(text: str) -> str:
+    """Collapse runs of spaces, trim lines, and keep at most one blank line between paragraphs."""
+    lines = [_SPACED_HYPHEN.sub("-", _SPACES.sub(" ", line)).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def document_vocabulary(pages: list[str]) -> set[str]:
+    """Lower-cased words of a document, used to decide how to join hyphenated line breaks."""
+    return {w.lower() for page in pages for w in re.findall(r"[^\W\d_][\w-]*", page)}
+
+
+def dehyphenate(text: str, vocab: set[str] | None = None) -> str:
+    """Join words split by a hyphen at a line break; keep the hyphen when the document spells it so."""
+
+    def join(m: re.Match[str]) -> str:
+        left, right = m.group(1), m.group(2)
+        if vocab is not None and f"{left}-{right}".lower() in vocab and (left + right).lower() not in vocab:
+            return f"{left}-{right}"
+        return left + right
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
+def _line_key(line: str) -> str:
+    """A line with its numbers masked, for recognising running headers and footers."""
+    return _DIGITS.sub("#", line.lower()).strip()
+
+
+def is_page_number(line: str) -> bool:
+    """True for a bare page number such as '12', '- 12 -', 'Page 3 of 9' or 'iv'."""
+    return bool(_PAGE_NUMBER.match(line.strip())) and len(line.strip()) <= 20
+
+
+def strip_running_lines(pages: list[str]) -> list[str]:
+    """Drop lines that repeat at the top or bottom of many pages, and bare page numbers there."""
+    split = [[ln for ln in p.split("\n")] for p in pages]
+    counts: Counter[str] = Counter()
+    for lines in split:
+        nonempty = [ln for ln in lines if ln.strip()]
+        edges = {_line_key(ln) for ln in nonempty[:EDGE_LINES] + nonempty[-EDGE_LINES:]}
+        counts.update(k for k in edges if k)
+    threshold = max(2, int(0.4 * len(pages)) + 1) if len(pages) >= 2 else None
+    repeated = {k for k, n in counts.items() if threshold is not None and n >= threshold}
+    out: list[str] = []
+    for lines in split:
+        idx = [i for i, ln in enumerate(lines) if ln.strip()]
+        edge_idx = set(idx[:EDGE_LINES] + idx[-EDGE_LINES:])
+        kept = [
+            ln
+            for i, ln in enumerate(lines)
+            if not (i in edge_idx and (_line_key(ln) in repeated or is_page_number(ln)))
+        ]
+        out.append("\n".join(kept))
+    return out
+
+
+def clean_pages(raw_pages: list[str]) -> list[str]:
+    """Full cleaning of a document's pages, preserving one entry per physical page."""
+    pages = [normalize_whitespace(normalize_unicode(p or "")) for p in raw_pages]
+    pages = strip_running_lines(pages)
+    vocab = document_vocabulary(pages)
+    return [normalize_whitespace(dehyphenate(p, vocab)) for p in pages]

@@ -1,0 +1,194 @@
+"""Sidecar manifests (TSV, CSV or YAML with a `file` column) that override inferred metadata."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pactkb.ingest.types import AREAS, DOC_TYPES
+from pactkb.settings import SENSITIVITY_LEVELS
+
+MANIFEST_NAMES = ("MANIFEST.tsv", "manifest.tsv", "MANIFEST.csv", "manifest.csv", "manifest.yaml", "manifest.yml")
+
+_TYPE_ALIASES = {
+    "guidelines": "guideline",
+    "guidance": "guideline",
+    "good practice": "guideline",
+    "threat_assessment": "threat assessment",
+    "threat-assessment": "threat assessment",
+    "socta": "threat assessment",
+    "training": "training material",
+    "training_material": "training material",
+    "course": "training material",
+    "course material": "training material",
+    "law": "legislation",
+    "regulation": "legislation",
+}
+_AREA_ALIASES = {
+    "fraud": AREAS[0],
+    "economic crime": AREAS[0],
+    "financial crime": AREAS[0],
+    "fraud/economic/financial crime": AREAS[0],
+    "money laundering": AREAS[0],
+    "drugs": AREAS[1],
+    "drug trafficking": AREAS[1],
+    "drugs trafficking": AREAS[1],
+    "criminal networks": AREAS[2],
+    "high-risk criminal networks": AREAS[2],
+    "hrcn": AREAS[2],
+    "organised crime": AREAS[2],
+    "cyber": AREAS[3],
+    "cyber-attacks": AREAS[3],
+    "cybercrime": AREAS[3],
+    "migrant smuggling": AREAS[4],
+    "smuggling": AREAS[4],
+    "terrorism": AREAS[5],
+    "ct": AREAS[5],
+    "counter-terrorism": AREAS[5],
+    "counter terrorism": AREAS[5],
+    "cross-cutting": AREAS[6],
+    "cross cutting": AREAS[6],
+    "financial investigation": AREAS[6],
+    "international cooperation": AREAS[6],
+}
+
+
+class ManifestError(ValueError):
+    """The manifest file itself cannot be used (unreadable, no `file` column)."""
+
+
+@dataclass
+class ManifestEntry:
+    """Validated overrides for one file, plus warnings for values that were rejected."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalize_doc_type(value: str) -> str | None:
+    """Canonical document type for a user-supplied value, or None if unknown."""
+    v = value.strip().lower()
+    v = _TYPE_ALIASES.get(v, v)
+    return v if v in DOC_TYPES else None
+
+
+def normalize_area(value: str) -> str | None:
+    """Canonical priority area for a user-supplied value, or None if unknown."""
+    v = value.strip().lower()
+    return _AREA_ALIASES.get(v, v if v in AREAS else None)
+
+
+def split_areas(value: str | list[str]) -> list[str]:
+    """Areas given as a list or a ';' / '|' separated string."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    for sep in (";", "|"):
+        if sep in value:
+            return [v for v in value.split(sep) if v.strip()]
+    return [value] if value.strip() else []
+
+
+def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
+    """Turn one manifest row into typed overrides; bad values become warnings naming the field."""
+    entry = ManifestEntry()
+    for key, raw in row.items():
+        if key is None or raw is None:
+            continue
+        k = key.strip().lower()
+        val = raw if isinstance(raw, list) else str(raw).strip()
+        if val in ("", "n.d.", "nd", "-", "unknown"):
+            continue
+        if k == "title" or k == "publisher":
+            entry.values[k] = val
+        elif k == "year":
+            try:
+                year = int(str(val)[:4])
+                if not 1800 <= year <= 2200:
+                    raise ValueError
+                entry.values["year"] = year
+            except ValueError:
+                entry.warnings.append(f"{where}: field 'year': not a year: {val!r}")
+        elif k in ("language", "lang"):
+            entry.values["language"] = str(val).lower()[:8]
+        elif k in ("type", "doc_type", "document_type"):
+            dt = normalize_doc_type(str(val))
+            if dt is None:
+                entry.warnings.append(f"{where}: field '{k}': unknown type {val!r} (allowed: {', '.join(DOC_TYPES)})")
+            else:
+                entry.values["doc_type"] = dt
+        elif k in ("area", "areas"):
+            areas = []
+            for a in split_areas(val):
+                norm = normalize_area(a)
+                if norm is None:
+                    entry.warnings.append(f"{where}: field '{k}': unknown area {a!r} (allowed: {', '.join(AREAS)})")
+                elif norm not in areas:
+                    areas.append(norm)
+            if areas:
+                entry.values["areas"] = areas
+        elif k == "sensitivity":
+            if str(val).lower() in SENSITIVITY_LEVELS:
+                entry.values["sensitivity"] = str(val).lower()
+            else:
+                entry.warnings.append(
+                    f"{where}: field 'sensitivity': {val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}"
+                )
+    return entry
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    """Raw rows of a TSV, CSV or YAML manifest."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read manifest: {exc}") from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ManifestError(f"{path}: invalid YAML: {exc}") from exc
+        if isinstance(data, dict):
+            data = data.get("documents", data.get("files"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ManifestError(f"{path}: YAML manifest must be a list of mappings (or documents: [...])")
+        return data
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+
+
+def load_manifest(path: Path) -> dict[str, ManifestEntry]:
+    """Entries keyed by the `file` column (as written, and by base name)."""
+    rows = _rows(path)
+    if rows and not any("file" in {str(k).strip().lower() for k in r if k is not None} for r in rows[:1]):
+        raise ManifestError(f"{path}: manifest has no 'file' column")
+    entries: dict[str, ManifestEntry] = {}
+    for i, row in enumerate(rows, start=2 if path.suffix.lower() in (".tsv", ".csv") else 1):
+        norm = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+        name = str(norm.pop("file", "") or "").strip()
+        if not name:
+            continue
+        entry = validate_row(norm, f"{path.name} row {i} ({name})")
+        entries[name] = entry
+        entries.setdefault(Path(name).name, entry)
+    return entries
+
+
+def find_manifests(start: Path, stop: Path) -> list[Path]:
+    """Manifest files in `start` and its ancestors up to `stop` (nearest first)."""
+    found: list[Path] = []
+    cur = start.resolve()
+    stop = stop.resolve()
+    while True:
+        for name in MANIFEST_NAMES:
+            p = cur / name
+            if p.is_file():
+                found.append(p)
+                break
+        if cur == stop or cur.parent == cur:
+            break
+        cur = cur.parent
+    return found

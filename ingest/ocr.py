@@ -1,0 +1,85 @@
+"""OCR for scanned pages with the Tesseract command-line tool (Debian package tesseract-ocr)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from pypdf import PdfReader
+
+OCR_HINT = (
+    "install Tesseract to OCR them: apt-get install tesseract-ocr tesseract-ocr-eng "
+    "tesseract-ocr-srp tesseract-ocr-hrv tesseract-ocr-bos tesseract-ocr-sqi tesseract-ocr-mkd"
+)
+
+
+@lru_cache(maxsize=1)
+def tesseract_languages() -> frozenset[str]:
+    """Languages the installed Tesseract knows (empty when Tesseract is missing)."""
+    exe = shutil.which("tesseract")
+    if exe is None:
+        return frozenset()
+    try:
+        out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
+
+
+def ocr_available() -> bool:
+    """True when Tesseract is installed with at least one language."""
+    return bool(tesseract_languages())
+
+
+def usable_languages(wanted: str) -> str:
+    """The '+'-joined subset of wanted languages that is installed (falls back to eng or any)."""
+    have = tesseract_languages()
+    langs = [lang for lang in wanted.split("+") if lang in have]
+    if not langs:
+        langs = ["eng"] if "eng" in have else sorted(have)[:1]
+    return "+".join(langs)
+
+
+def _render_page(pdf: Path, page: int, out_dir: Path) -> Path | None:
+    """Render one page (1-based) to PNG with pdftoppm, else extract its largest image with pypdf."""
+    exe = shutil.which("pdftoppm")
+    if exe is not None:
+        prefix = out_dir / "page"
+        subprocess.run(
+            [exe, "-f", str(page), "-l", str(page), "-r", "300", "-gray", "-png", "-singlefile", str(pdf), str(prefix)],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        png = prefix.with_suffix(".png")
+        if png.exists():
+            return png
+    reader = PdfReader(pdf)
+    if reader.is_encrypted:
+        reader.decrypt("")
+    images = list(reader.pages[page - 1].images)
+    if not images:
+        return None
+    best = max(images, key=lambda im: len(im.data))
+    target = out_dir / f"img{Path(best.name).suffix or '.png'}"
+    target.write_bytes(best.data)
+    return target
+
+
+def ocr_pdf_page(pdf: Path, page: int, languages: str) -> str:
+    """Text of one scanned PDF page via Tesseract ('' if the page has nothing to read)."""
+    with tempfile.TemporaryDirectory(prefix="pactkb-ocr-") as tmp:
+        image = _render_page(pdf, page, Path(tmp))
+        if image is None:
+            return ""
+        result = subprocess.run(
+            ["tesseract", str(image), "stdout", "-l", usable_languages(languages), "--psm", "3"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        return result.stdout

