@@ -173,6 +173,171 @@ def stats(
         raise typer.Exit(1)
 
 
+RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",
+                 "page_label", "section", "snippet", "text", "also_in", "more_pages", "year", "publisher",
+                 "doc_type", "language", "areas")
+
+
+def hit_json(hit) -> dict[str, Any]:  # noqa: ANN001
+    """The public JSON shape of one result."""
+    d = hit.to_dict()
+    return {k: d[k] for k in RESULT_FIELDS}
+
+
+def _terminal_snippet(html_snippet: str) -> str:
+    """<mark> to bold on a terminal, entities unescaped."""
+    import html as html_lib
+
+    bold = typer.style("\0", bold=True).split("\0")
+    text = html_snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1])
+    return html_lib.unescape(text)
+
+
+def _print_result(res) -> None:  # noqa: ANN001
+    """Readable results for a terminal."""
+    typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
+    if res.no_good_answer:
+        typer.secho("Nothing in the knowledge base answers this well; the closest passages:", fg=typer.colors.YELLOW)
+    for h in res.results:
+        pages = f"p. {h.page_start}" if h.page_start == h.page_end else f"p. {h.page_start}–{h.page_end}"
+        label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page_start) else ""
+        typer.secho(f"\n{h.rank}. {h.title}", bold=True)
+        meta = " · ".join(x for x in [h.publisher, str(h.year) if h.year else None, f"{pages}{label}", h.file] if x)
+        typer.secho(f"   {meta}", fg=typer.colors.BLUE)
+        if h.section:
+            typer.echo(f"   § {h.section}")
+        typer.echo(f"   {_terminal_snippet(h.snippet)}")
+        for other in h.also_in:
+            typer.secho(f"   also in: {other['title']} (p. {other['page_start']})", fg=typer.colors.CYAN)
+        if h.more_pages:
+            typer.secho("   more pages: " + ", ".join(str(m["page_start"]) for m in h.more_pages), fg=typer.colors.CYAN)
+
+
+def open_searcher(settings: Settings):  # noqa: ANN201
+    """A searcher over an existing knowledge base, or a clean exit."""
+    from pactkb.index.embed import ModelLoadError
+    from pactkb.index.store import StoreError
+
+    if not (settings.data / "pactkb.sqlite3").exists():
+        fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
+    kb = open_kb(settings)
+    try:
+        return kb.searcher
+    except (ModelLoadError, StoreError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="What to look for, in your own words.")] = None,
+    data: DataOpt = None,
+    model: ModelOpt = None,
+    encoder: EncoderOpt = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results per query.")] = 10,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid (default), dense or lexical.")] = None,
+    filter_: Annotated[
+        Optional[list[str]], typer.Option("--filter", help="key=value: type, area, language, year (2018-2022), publisher, document, sensitivity.")
+    ] = None,
+    group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
+    queries: Annotated[Optional[Path], typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
+    reranker: Annotated[Optional[str], typer.Option(help="CrossEncoder model path to rerank the top hits.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Search the knowledge base (one query, or a batch with --queries)."""
+    from pactkb.index.filters import FilterError, Filters
+    from pactkb.index.hybrid import MODES, SearchError
+
+    if mode is not None and mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)} (got {mode!r})", code=2)
+    if (query is None) == (queries is None):
+        fail("give a QUERY or --queries FILE.jsonl (not both)", code=2)
+    try:
+        filters = Filters.parse(filter_ or [])
+    except FilterError as exc:
+        fail(f"--filter: {exc}", code=2)
+        return
+    settings = make_settings(data=data, model=model, encoder=encoder, reranker=reranker)
+    searcher = open_searcher(settings)
+    try:
+        if queries is not None:
+            _batch(searcher, queries, k, mode, filters, group)
+            return
+        res = searcher.search(query, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group)
+    except SearchError as exc:
+        fail(str(exc), code=2)
+        return
+    if json_out:
+        emit_json({"query": res.query, "mode": res.mode, "took_ms": res.took_ms, "total": res.total,
+                   "no_good_answer": res.no_good_answer, "results": [hit_json(h) for h in res.results]})
+    else:
+        _print_result(res)
+
+
+def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool) -> None:  # noqa: ANN001
+    """Run a JSONL batch in one process, printing one JSON line per query."""
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        fail(f"--queries {path}: {exc.strerror or exc}", code=2)
+        return
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            items.append((str(obj["_id"]), str(obj["text"])))
+        except (ValueError, KeyError, TypeError):
+            fail(f"--queries {path} line {n}: expected a JSON object with _id and text", code=2)
+    vecs = searcher.encoder.encode([t for _, t in items]) if (mode or searcher.settings.mode) != "lexical" else None
+    for i, (qid, text) in enumerate(items):
+        res = searcher.search(text, k=k, mode=mode, filters=filters, group_by_document=group,
+                              qvec=vecs[i] if vecs is not None else None)
+        emit_json({"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]})
+
+
+@app.command(name="eval")
+def eval_cmd(
+    collection: Annotated[Path, typer.Argument(help="A BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/).")],
+    split: Annotated[str, typer.Option(help="Which qrels split to score.")] = "test",
+    mode: Annotated[Optional[list[str]], typer.Option("--mode", help="Modes to run (repeat); default all three.")] = None,
+    data: DataOpt = None,
+    model: ModelOpt = None,
+    encoder: EncoderOpt = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Where eval indexes are cached [default <data>/cache].")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N judged queries (quick checks).")] = None,
+    rrf_k: Annotated[Optional[int], typer.Option(help="Reciprocal-rank-fusion k.")] = None,
+    weight_dense: Annotated[Optional[float], typer.Option(help="Fusion weight of dense.")] = None,
+    weight_lexical: Annotated[Optional[float], typer.Option(help="Fusion weight of lexical.")] = None,
+    reranker: Annotated[Optional[str], typer.Option(help="CrossEncoder path for reranking.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Score retrieval on a BEIR-layout collection: nDCG@10, Recall@10/100, MRR@10, MAP@100, latency."""
+    from pactkb.evaluation.beir import CollectionError, evaluate_collection, format_table
+    from pactkb.index.hybrid import MODES
+
+    modes = tuple(mode or MODES)
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        fail(f"--mode {bad[0]!r} is not one of {', '.join(MODES)}", code=2)
+    if not collection.is_dir():
+        fail(f"{collection}: not a folder", code=2)
+    settings = make_settings(data=data, model=model, encoder=encoder, cache_dir=cache_dir, rrf_k=rrf_k,
+                             weight_dense=weight_dense, weight_lexical=weight_lexical, reranker=reranker)
+    try:
+        result = evaluate_collection(collection, settings, split=split, modes=modes, progress=sys.stderr.isatty(), limit=limit)
+    except CollectionError as exc:
+        fail(str(exc), code=2)
+        return
+    if json_out:
+        emit_json(result)
+        return
+    typer.echo(f"{result['collection']} ({result['split']}, {result['queries']} queries, {result['documents']} documents, "
+               f"{result['chunks']} chunks, model {result['model']})")
+    typer.echo(format_table(result))
+
+
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=os.environ.get("PACTKB_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")

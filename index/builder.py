@@ -25,17 +25,41 @@ from tqdm import tqdm
 
 from pactkb.index.dense import DenseIndex
 from pactkb.index.embed import Encoder
-from pactkb.index.store import NewChunk, Store, blob_vector
+from pactkb.index.store import NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.guard import parse_all
 from pactkb.ingest.manifest import ManifestEntry, find_manifests, load_manifest
 from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, file_sha256
 from pactkb.ingest.sections import SectionIndex
-from pactkb.ingest.types import META_FIELDS, Chunk, ParsedDocument
+from pactkb.ingest.clean import clean_pages
+from pactkb.ingest.metadata import apply_overrides
+from pactkb.ingest.types import META_FIELDS, Chunk, DocumentMeta, Page, ParsedDocument
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = ".writer.lock"
+
+
+@dataclass
+class Record:
+    """An in-memory document: id, title, text and optional metadata overrides."""
+
+    id: str
+    title: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def record_document(rec: Record) -> ParsedDocument:
+    """A one-page parsed document for a text record (form feeds separate pages)."""
+    texts = clean_pages(rec.text.split("\f"))
+    meta = DocumentMeta(title=rec.title or rec.id, inferred=[])
+    apply_overrides(meta, rec.metadata)
+    return ParsedDocument(
+        path=Path(rec.id), sha256=hashlib.sha256(f"{rec.id}\0{rec.title}\0{rec.text}".encode()).hexdigest(),
+        size=len(rec.text.encode()), kind="record", pages=[Page(i + 1, t) for i, t in enumerate(texts)],
+        headings=[], meta=meta,
+    )
 
 
 @dataclass
@@ -199,26 +223,73 @@ class Indexer:
             doc_id = old.id if old else self._new_id(doc.sha256)
             if old:
                 tx.delete_document(old.id)
-            tx.insert_document(
-                {
-                    "id": doc_id, "sha256": doc.sha256, "title": meta.title, "publisher": meta.publisher,
-                    "year": meta.year, "language": meta.language, "doc_type": meta.doc_type, "areas": meta.areas,
-                    "sensitivity": meta.sensitivity, "inferred": meta.inferred, "edited": edited, "kind": doc.kind,
-                    "source_name": source_name, "stored_path": stored, "size": doc.size, "pages": len(doc.pages),
-                    "pages_ocr": doc.pages_ocr, "pages_scanned": doc.pages_scanned, "origin": origin,
-                    "owner": old.owner if old else owner,
-                    "toc": [{"level": h.level, "title": h.title, "page": h.page} for h in doc.headings],
-                    "warnings": doc.warnings, "created_at": old.created_at if old else time.time(),
-                }
-            )
-            tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.text) for p in doc.pages])
-            tx.insert_chunks(doc_id, meta.title, chunks)
+            self._insert(tx, doc_id, doc, chunks, stored=stored, origin=origin, owner=old.owner if old else owner,
+                         source_name=source_name, edited=edited, created_at=old.created_at if old else None)
             if path_key is not None:
                 st = doc.path.stat()
                 tx.map_file(path_key, doc_id, doc.sha256, st.st_mtime, st.st_size)
         if old and old.stored_path and old.stored_path != stored:
             self._remove_original(old.stored_path)
         return doc_id
+
+    @staticmethod
+    def _insert(tx: Tx, doc_id: str, doc: ParsedDocument, chunks: list[NewChunk], *, stored: str | None, origin: str,
+                owner: str | None, source_name: str, edited: dict[str, Any], created_at: float | None) -> None:
+        """Insert a document row, its pages and its chunks inside an open transaction."""
+        meta = doc.meta
+        tx.insert_document(
+            {
+                "id": doc_id, "sha256": doc.sha256, "title": meta.title, "publisher": meta.publisher,
+                "year": meta.year, "language": meta.language, "doc_type": meta.doc_type, "areas": meta.areas,
+                "sensitivity": meta.sensitivity, "inferred": meta.inferred, "edited": edited, "kind": doc.kind,
+                "source_name": source_name, "stored_path": stored, "size": doc.size, "pages": len(doc.pages),
+                "pages_ocr": doc.pages_ocr, "pages_scanned": doc.pages_scanned, "origin": origin, "owner": owner,
+                "toc": [{"level": h.level, "title": h.title, "page": h.page} for h in doc.headings],
+                "warnings": doc.warnings, "created_at": created_at or time.time(),
+            }
+        )
+        tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.text) for p in doc.pages])
+        tx.insert_chunks(doc_id, meta.title, chunks)
+
+    def add_records(self, records: Iterable[Record], *, batch: int = 256, progress: bool = False,
+                    total: int | None = None) -> IngestSummary:
+        """Index in-memory text records (e.g. a BEIR corpus) in batches; ids already stored are skipped."""
+        t0 = time.perf_counter()
+        summary = IngestSummary()
+        bar = tqdm(total=total, unit="doc", desc="index", disable=not progress, file=sys.stderr)
+        pending: list[Record] = []
+
+        def flush() -> None:
+            todo = [r for r in pending if self.store.document(r.id) is None]
+            summary.unchanged += len(pending) - len(todo)
+            docs = [record_document(r) for r in todo]
+            chunk_lists = [self.chunk(d) for d in docs]
+            flat = [c for cl in chunk_lists for c in cl]
+            embedded = iter(self.embed(flat, summary))
+            with self.store.transaction() as tx:
+                for r, d, cl in zip(todo, docs, chunk_lists):
+                    if not cl:
+                        summary.failed.append({"file": r.id, "error": "no text"})
+                        continue
+                    self._insert(tx, r.id, d, [next(embedded) for _ in cl], stored=None, origin="record", owner=None,
+                                 source_name=r.id, edited={}, created_at=None)
+                    summary.indexed += 1
+                    summary.chunks += len(cl)
+            bar.update(len(pending))
+            pending.clear()
+
+        with self.lock:
+            for rec in records:
+                summary.files += 1
+                pending.append(rec)
+                if len(pending) >= batch:
+                    flush()
+            if pending:
+                flush()
+            bar.close()
+            self._dense().publish()
+        summary.seconds = round(time.perf_counter() - t0, 3)
+        return summary
 
     def _remove_original(self, rel: str) -> None:
         """Delete a stored original unless another document still uses it."""
@@ -308,6 +379,8 @@ class Indexer:
         explicit = load_manifest(manifest) if manifest else None
         cache: dict[Path, dict[str, ManifestEntry]] = {}
         todo: list[tuple[Path, ParseOptions]] = []
+        scheduled: dict[str, Path] = {}
+        aliases: list[tuple[Path, str]] = []
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress, file=sys.stderr)
         changed = False
         for path in files:
@@ -333,9 +406,13 @@ class Indexer:
                 summary.documents.append(same.id)
                 bar.update()
                 continue
+            if sha in scheduled:  # same content as a file earlier in this run: store it once
+                aliases.append((path, sha))
+                continue
+            scheduled[sha] = path
             todo.append((path, ParseOptions(self.settings.ocr, self.settings.ocr_languages, self.settings.ocr_min_chars, overrides)))
         s = self.settings
-        for path, result in parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb):
+        for path, result in parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout):
             bar.set_postfix_str(path.name[:40])
             if isinstance(result, str):
                 summary.failed.append({"file": str(path), "error": result})
@@ -344,6 +421,18 @@ class Indexer:
             doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
             changed = True
             summary.documents.append(doc_id)
+            bar.update()
+        failed = {f["file"]: f["error"] for f in summary.failed}
+        for path, sha in aliases:
+            same = self.store.document_by_sha(sha)
+            if same is None:
+                first = str(scheduled[sha])
+                summary.failed.append({"file": str(path), "error": f"same content as {Path(first).name}: {failed.get(first, 'not ingested')}"})
+            else:
+                with self.store.transaction() as tx:
+                    st = path.stat()
+                    tx.map_file(str(path), same.id, sha, st.st_mtime, st.st_size)
+                summary.unchanged += 1
             bar.update()
         if prune:
             changed |= self.prune(summary) > 0

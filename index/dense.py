@@ -27,6 +27,7 @@ from pactkb.index.store import Store
 log = logging.getLogger(__name__)
 INDEX_DIR = "index"
 _FILE = re.compile(r"^dense-(\d+)\.faiss$")
+MIN_IVF = 256  # fewer vectors than this always use the exact index
 
 
 @dataclass
@@ -95,7 +96,7 @@ class DenseIndex:
             ids = np.concatenate(ids_list) if ids_list else np.zeros(0, dtype=np.int64)
             vecs = np.concatenate(vec_list) if vec_list else np.zeros((0, self.dim), dtype=np.float32)
             use_ivf = kind == "ivf" if kind else self._want_ivf(len(ids))
-            self.index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe) if use_ivf and len(ids) >= 1000 else self._flat()
+            self.index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe) if use_ivf and len(ids) >= MIN_IVF else self._flat()
             self.kind = "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
             if self.kind == "flat" and len(ids):
                 self.index.add_with_ids(vecs, ids)
@@ -222,7 +223,7 @@ class DenseIndex:
         """Write the index atomically as dense-<seq>.faiss (converting to IVF if it grew large) and drop older files."""
         with self.lock:
             self.sync()
-            if self.kind == "flat" and self._want_ivf(self.ntotal) and self.ntotal >= 1000:
+            if self.kind == "flat" and self._want_ivf(self.ntotal) and self.ntotal >= MIN_IVF:
                 self.build(kind="ivf")
             final = self.dir / f"dense-{self.seq}.faiss"
             tmp = self.dir / f".dense-{self.seq}.{os.getpid()}.tmp"
@@ -255,14 +256,14 @@ class DenseIndex:
 def build_ivf(vecs: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None, nprobe: int = 32) -> faiss.IndexIVFFlat:
     """Train and fill an IVF-Flat inner-product index (nlist about 4*sqrt(n))."""
     n = len(ids)
-    nlist = nlist or int(min(65536, max(16, 4 * math.sqrt(n))))
+    nlist = nlist or int(min(65536, max(16, 4 * math.sqrt(n)), max(1, n // 8)))
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)  # keeps a reference to quantizer
+    index.cp.min_points_per_centroid = 5  # small stores: train anyway, without a warning
     rng = np.random.default_rng(0)
     sample = vecs[rng.choice(n, size=min(n, 64 * nlist), replace=False)] if n > 64 * nlist else vecs
     index.train(np.ascontiguousarray(sample, dtype=np.float32))
     index.set_direct_map_type(faiss.DirectMap.Hashtable)
     index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
     index.nprobe = nprobe
-    index.quantizer_keep = quantizer  # keep the Python wrapper alive
     return index

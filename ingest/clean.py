@@ -73,25 +73,34 @@ def is_page_number(line: str) -> bool:
 
 
 def strip_running_lines(pages: list[str]) -> list[str]:
-    """Drop lines that repeat at the top or bottom of many pages, and bare page numbers there."""
-    split = [[ln for ln in p.split("\n")] for p in pages]
-    counts: Counter[str] = Counter()
+    """Drop lines that repeat at the top (or bottom) of many pages, and bare page numbers there.
+
+    Lines are removed from each edge inwards and removal stops at the first line that is neither
+    a running line nor a page number, so body text is never cut from the middle.
+    """
+    split = [p.split("\n") for p in pages]
+    top: Counter[str] = Counter()
+    bottom: Counter[str] = Counter()
     for lines in split:
         nonempty = [ln for ln in lines if ln.strip()]
-        edges = {_line_key(ln) for ln in nonempty[:EDGE_LINES] + nonempty[-EDGE_LINES:]}
-        counts.update(k for k in edges if k)
+        top.update({_line_key(ln) for ln in nonempty[:EDGE_LINES]})
+        bottom.update({_line_key(ln) for ln in nonempty[-EDGE_LINES:]})
     threshold = max(2, int(0.4 * len(pages)) + 1) if len(pages) >= 2 else None
-    repeated = {k for k, n in counts.items() if threshold is not None and n >= threshold}
+    rep_top = {k for k, n in top.items() if threshold is not None and n >= threshold}
+    rep_bottom = {k for k, n in bottom.items() if threshold is not None and n >= threshold}
     out: list[str] = []
     for lines in split:
-        idx = [i for i, ln in enumerate(lines) if ln.strip()]
-        edge_idx = set(idx[:EDGE_LINES] + idx[-EDGE_LINES:])
-        kept = [
-            ln
-            for i, ln in enumerate(lines)
-            if not (i in edge_idx and (_line_key(ln) in repeated or is_page_number(ln)))
-        ]
-        out.append("\n".join(kept))
+        drop: set[int] = set()
+        for order, repeated in ((range(len(lines)), rep_top), (range(len(lines) - 1, -1, -1), rep_bottom)):
+            seen = 0
+            for i in order:
+                if not lines[i].strip():
+                    continue
+                if seen >= EDGE_LINES + 1 or not (_line_key(lines[i]) in repeated or is_page_number(lines[i])):
+                    break
+                drop.add(i)
+                seen += 1
+        out.append("\n".join(ln for i, ln in enumerate(lines) if i not in drop))
     return out
 
 

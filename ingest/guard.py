@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
-from pactkb.ingest.parse import ParseOptions, parse_file
+from pactkb.ingest.ocr import ocr_available
+from pactkb.ingest.parse import ParseOptions, extract, finish, parse_file, run_ocr
 from pactkb.ingest.types import IngestError, ParsedDocument
 
 
@@ -23,10 +25,10 @@ def _limit_memory(megabytes: int) -> None:
         pass
 
 
-def _safe_parse(path: Path, opts: ParseOptions) -> ParsedDocument | str:
-    """Parse in a worker, returning the error message instead of raising (exceptions may not pickle)."""
+def _guarded(fn: Callable[[], ParsedDocument]) -> ParsedDocument | str:
+    """Run a parsing step, returning the error message instead of raising (exceptions may not pickle)."""
     try:
-        return parse_file(path, opts)
+        return fn()
     except IngestError as exc:
         return str(exc)
     except MemoryError:
@@ -37,31 +39,69 @@ def _safe_parse(path: Path, opts: ParseOptions) -> ParsedDocument | str:
         return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
+def _safe_parse(path: Path, opts: ParseOptions) -> ParsedDocument | str:
+    """Phase 1 in a worker: extract pages; finish unless scanned pages wait for OCR."""
+
+    def step() -> ParsedDocument:
+        doc = extract(path, opts)
+        return doc if wants_ocr(doc, opts) else finish(doc)
+
+    return _guarded(step)
+
+
+def _safe_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument | str:
+    """Phase 2 in a worker: OCR the scanned pages and finish the document."""
+    return _guarded(lambda: run_ocr(doc, opts))
+
+
+def wants_ocr(doc: ParsedDocument, opts: ParseOptions) -> bool:
+    """Whether a document has scanned pages that OCR can read."""
+    return doc.needs_ocr and opts.ocr != "off" and ocr_available()
+
+
+def _outcome(fut: Any, timeout: float, memory_mb: int) -> ParsedDocument | str:
+    """A future's result, or a one-line reason why the worker failed."""
+    try:
+        return fut.result()
+    except FutureTimeout:
+        return f"parsing took longer than the {timeout:g} s limit for this file"
+    except ProcessExpired as exc:
+        reason = "memory limit" if exc.exitcode in (-9, 137) else f"exit code {exc.exitcode}"
+        return f"parser process died ({reason}); the file is pathological or too large"
+    except MemoryError:
+        return f"parsing exceeded the {memory_mb} MB per-file memory limit"
+    except Exception as exc:  # noqa: BLE001
+        return f"cannot parse: {type(exc).__name__}: {exc}"
+
+
 def parse_all(
-    jobs: Iterable[tuple[Path, ParseOptions]], workers: int, timeout: float, memory_mb: int
+    jobs: Iterable[tuple[Path, ParseOptions]], workers: int, timeout: float, memory_mb: int, ocr_page_timeout: float = 120.0
 ) -> Iterator[tuple[Path, ParsedDocument | str]]:
-    """Yield (path, parsed document or one-line error) in input order; parsing runs ahead in workers."""
+    """Yield (path, parsed document or one-line error); parsing runs ahead in workers, OCR'd files come last.
+
+    Each file gets `timeout` seconds to parse; OCR gets `ocr_page_timeout` per scanned page on top.
+    """
     jobs = list(jobs)
     if workers <= 0:
         for path, opts in jobs:
-            yield path, _safe_parse(path, opts)
+            yield path, _guarded(lambda: parse_file(path, opts))
         return
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPool(max_workers=workers, initializer=_limit_memory, initargs=(memory_mb,), context=ctx) as pool:
-        futures = [(path, pool.schedule(_safe_parse, args=(path, opts), timeout=timeout)) for path, opts in jobs]
+        futures = [(path, opts, pool.schedule(_safe_parse, args=(path, opts), timeout=timeout)) for path, opts in jobs]
+        later: list[tuple[Path, Any, float]] = []
         try:
-            for path, fut in futures:
-                try:
-                    yield path, fut.result()
-                except FutureTimeout:
-                    yield path, f"parsing took longer than the {timeout:g} s per-file limit"
-                except ProcessExpired as exc:
-                    reason = "memory limit" if exc.exitcode in (-9, 137) else f"exit code {exc.exitcode}"
-                    yield path, f"parser process died ({reason}); the file is pathological or too large"
-                except MemoryError:
-                    yield path, f"parsing exceeded the {memory_mb} MB per-file memory limit"
-                except Exception as exc:  # noqa: BLE001
-                    yield path, f"cannot parse: {type(exc).__name__}: {exc}"
+            for path, opts, fut in futures:
+                result = _outcome(fut, timeout, memory_mb)
+                if isinstance(result, ParsedDocument) and wants_ocr(result, opts):
+                    budget = timeout + ocr_page_timeout * sum(1 for p in result.pages if p.scanned)
+                    later.append((path, pool.schedule(_safe_ocr, args=(result, opts), timeout=budget), budget))
+                    continue
+                yield path, result
+            for path, fut, budget in later:
+                yield path, _outcome(fut, budget, memory_mb)
         finally:
-            for _, fut in futures:
+            for _, _, fut in futures:
+                fut.cancel()
+            for _, fut, _ in later:
                 fut.cancel()

@@ -13,7 +13,7 @@ from pactkb.ingest.metadata import apply_overrides, infer_meta
 from pactkb.ingest.ocr import OCR_HINT, ocr_available, ocr_pdf_page
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.sections import detect_headings, headings_from_outline
-from pactkb.ingest.types import Heading, IngestError, Page, ParsedDocument
+from pactkb.ingest.types import DocumentMeta, Heading, IngestError, Page, ParsedDocument
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -60,23 +60,48 @@ def _text_pages(path: Path) -> list[str]:
     return _read_text_file(path).split("\f")
 
 
-def _ocr_scanned(path: Path, pages: list[Page], has_images: list[bool], opts: ParseOptions, warnings: list[str]) -> None:
-    """Mark pages without a text layer as scanned and OCR them when Tesseract is available."""
-    scanned = [p for p, img in zip(pages, has_images) if img and len(p.text.strip()) < opts.ocr_min_chars]
-    if not scanned:
-        return
-    for p in scanned:
-        p.scanned = True
-    if opts.ocr == "off":
-        warnings.append(f"{len(scanned)} scanned page(s) without a text layer; OCR is off")
-        return
-    if not ocr_available():
-        warnings.append(f"{len(scanned)} scanned page(s) without a text layer were not OCR'd; {OCR_HINT}")
-        return
-    for p in scanned:
-        text = clean_pages([ocr_pdf_page(path, p.number, opts.ocr_languages)])[0]
-        if text.strip():
-            p.text, p.ocr = text, True
+def mark_scanned(pages: list[Page], has_images: list[bool], min_chars: int) -> int:
+    """Flag pages that carry an image but (almost) no text layer; returns how many."""
+    n = 0
+    for p, img in zip(pages, has_images):
+        if img and len(p.text.strip()) < min_chars:
+            p.scanned = True
+            n += 1
+    return n
+
+
+def run_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument:
+    """OCR the scanned pages of a parsed PDF (when Tesseract is available) and finish the document."""
+    scanned = [p for p in doc.pages if p.scanned and not p.ocr]
+    if scanned and opts.ocr != "off" and ocr_available():
+        for p in scanned:
+            text = ocr_pdf_page(doc.path, p.number, opts.ocr_languages)
+            if text.strip():
+                p.text, p.ocr = text, True
+        # clean again across all pages, so running headers of OCR'd pages are recognised as such
+        for p, text in zip(doc.pages, clean_pages([p.text for p in doc.pages])):
+            p.text = text
+    return finish(doc)
+
+
+def finish(doc: ParsedDocument) -> ParsedDocument:
+    """Headings, metadata and warnings once page text is final; raise if nothing is searchable."""
+    texts = [p.text for p in doc.pages]
+    not_ocrd = sum(1 for p in doc.pages if p.scanned and not p.ocr)
+    if not "".join(texts).strip():
+        hint = f"; {OCR_HINT}" if not_ocrd and not ocr_available() else ""
+        raise IngestError(f"no extractable text ({not_ocrd} of {len(doc.pages)} pages scanned without text){hint}")
+    if not_ocrd:
+        why = OCR_HINT if not ocr_available() else "OCR found no text"
+        doc.warnings.append(f"{not_ocrd} scanned page(s) without a text layer were not OCR'd; {why}")
+    if doc.kind == "pdf":
+        doc.headings = choose_headings(headings_from_outline(doc.outline, texts), texts)
+    else:
+        doc.headings = detect_headings(texts, markdown=doc.kind == "markdown")
+    all_text = "\n".join(texts)
+    doc.meta = infer_meta(doc.path, texts, doc.headings, doc.info, detect_language(all_text[:20000]), doc.display_title)
+    apply_overrides(doc.meta, dict(doc.overrides))
+    return doc
 
 
 def choose_headings(outline: list[Heading], texts: list[str]) -> list[Heading]:
@@ -87,8 +112,8 @@ def choose_headings(outline: list[Heading], texts: list[str]) -> list[Heading]:
     return detected if len(detected) > len(outline) else outline
 
 
-def parse_file(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
-    """Parse a supported file into a ParsedDocument; raise IngestError with a one-line reason."""
+def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
+    """Read a file into pages (scanned pages flagged, not yet OCR'd); raise IngestError on bad input."""
     opts = opts or ParseOptions()
     path = Path(path)
     if not path.is_file():
@@ -97,35 +122,23 @@ def parse_file(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
     if size == 0:
         raise IngestError("empty file (0 bytes)")
     suffix = path.suffix.lower()
-    warnings: list[str] = []
-    info: dict[str, str] = {}
-    display_title: str | None = None
-    headings: list[Heading]
+    doc = ParsedDocument(path=path, sha256=sha, size=size, kind="", pages=[], headings=[], meta=DocumentMeta(),
+                         overrides=dict(opts.overrides))
     if suffix in PDF_SUFFIXES:
         raw = read_pdf(path)
-        info = raw.info
-        display_title = raw.display_title
-        texts = clean_pages(raw.texts)
-        pages = [Page(number=i + 1, text=t, label=raw.labels[i]) for i, t in enumerate(texts)]
-        _ocr_scanned(path, pages, raw.has_images, opts, warnings)
-        texts = [p.text for p in pages]
-        headings = choose_headings(headings_from_outline(((e.level, e.title, e.page) for e in raw.outline), texts), texts)
-        kind = "pdf"
+        doc.kind, doc.info, doc.display_title = "pdf", raw.info, raw.display_title
+        doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
+        doc.pages = [Page(number=i + 1, text=t, label=raw.labels[i]) for i, t in enumerate(clean_pages(raw.texts))]
+        mark_scanned(doc.pages, raw.has_images, opts.ocr_min_chars)
     elif suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
-        markdown = suffix in MARKDOWN_SUFFIXES
-        texts = clean_pages(_text_pages(path))
-        pages = [Page(number=i + 1, text=t) for i, t in enumerate(texts)]
-        headings = detect_headings(texts, markdown=markdown)
-        kind = "markdown" if markdown else "text"
+        doc.kind = "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
+        doc.pages = [Page(number=i + 1, text=t) for i, t in enumerate(clean_pages(_text_pages(path)))]
     else:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
-    all_text = "\n".join(p.text for p in pages)
-    if not all_text.strip():
-        scanned = sum(p.scanned for p in pages)
-        hint = f"; {OCR_HINT}" if scanned and not ocr_available() else ""
-        raise IngestError(f"no extractable text ({scanned} of {len(pages)} pages scanned without text){hint}")
-    meta = infer_meta(path, texts, headings, info, detect_language(all_text[:20000]), display_title)
-    apply_overrides(meta, opts.overrides)
-    return ParsedDocument(
-        path=path, sha256=sha, size=size, kind=kind, pages=pages, headings=headings, meta=meta, warnings=warnings
-    )
+    return doc
+
+
+def parse_file(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
+    """Parse a supported file into a ParsedDocument (OCR included); raise IngestError with a one-line reason."""
+    opts = opts or ParseOptions()
+    return run_ocr(extract(path, opts), opts)

@@ -85,6 +85,15 @@ class ParsedDocument:
     headings: list[Heading]
     meta: DocumentMeta
     warnings: list[str] = field(default_factory=list)
+    info: dict[str, str] = field(default_factory=dict)
+    outline: list[tuple[int, str, int]] = field(default_factory=list)
+    display_title: str | None = None
+    overrides: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def needs_ocr(self) -> bool:
+        """Scanned pages still without text."""
+        return any(p.scanned and not p.ocr for p in self.pages)
 
     @property
     def pages_ocr(self) -> int:

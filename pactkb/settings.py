@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     parse_workers: int = Field(default=1, ge=0, description="Parse worker processes (0 = in-process, no guard).")
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
+    ocr_page_timeout: float = Field(default=120.0, gt=0, description="Extra seconds allowed per scanned page.")
     ocr_min_chars: int = Field(default=25, description="A page with fewer extracted chars counts as scanned.")
 
     # retrieval
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     weight_dense: float = Field(default=1.0, ge=0)
     weight_lexical: float = Field(default=1.0, ge=0)
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
+    lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     dense_index: Literal["auto", "flat", "ivf"] = "auto"
     ann_threshold: int = Field(default=200_000, ge=1000, description="Chunks above which auto uses IVF.")
     ivf_nprobe: int = Field(default=32, ge=1)

@@ -1,0 +1,156 @@
+"""Search filters, applied inside retrieval: they compile to SQL over documents and to FAISS selectors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type
+from pactkb.settings import SENSITIVITY_LEVELS
+
+FILTER_KEYS = {
+    "type": "doc_types", "doc_type": "doc_types",
+    "area": "areas",
+    "language": "languages", "lang": "languages",
+    "publisher": "publishers",
+    "document": "document_ids", "doc": "document_ids", "document_id": "document_ids",
+    "year": "year", "year_min": "year_min", "year_from": "year_min", "year_max": "year_max", "year_to": "year_max",
+    "sensitivity": "sensitivities",
+}
+
+
+class FilterError(ValueError):
+    """A filter is unknown or has an invalid value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Document-level constraints; values within a field are OR-ed, fields are AND-ed."""
+
+    doc_types: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    document_ids: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    sensitivities: tuple[str, ...] = ()
+    clearance: str | None = None  # the highest sensitivity the caller may see (None = everything)
+
+    def is_empty(self) -> bool:
+        """True when nothing is restricted."""
+        restricting = any(getattr(self, f.name) is not None and getattr(self, f.name) != () for f in fields(self) if f.name != "clearance")
+        return not restricting and self.clearance in (None, SENSITIVITY_LEVELS[-1])
+
+    def with_clearance(self, clearance: str | None) -> Filters:
+        """The same filters for a caller with this clearance."""
+        return replace(self, clearance=clearance)
+
+    def key(self) -> str:
+        """A stable cache key."""
+        return repr(tuple(getattr(self, f.name) for f in fields(self)))
+
+    def sql(self, alias: str = "d") -> tuple[str, list[Any]]:
+        """A WHERE fragment over the documents table and its parameters ('1' when empty)."""
+        parts: list[str] = []
+        params: list[Any] = []
+
+        def within(column: str, values: tuple[str, ...], nocase: bool = False) -> None:
+            marks = ", ".join("?" * len(values))
+            if nocase:
+                parts.append(f"lower({alias}.{column}) IN ({marks})")
+                params.extend(v.lower() for v in values)
+            else:
+                parts.append(f"{alias}.{column} IN ({marks})")
+                params.extend(values)
+
+        if self.doc_types:
+            within("doc_type", self.doc_types)
+        if self.languages:
+            within("language", self.languages, nocase=True)
+        if self.publishers:
+            within("publisher", self.publishers, nocase=True)
+        if self.document_ids:
+            within("id", self.document_ids)
+        if self.sensitivities:
+            within("sensitivity", self.sensitivities)
+        if self.areas:
+            marks = ", ".join("?" * len(self.areas))
+            parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.areas) WHERE value IN ({marks}))")
+            params.extend(self.areas)
+        if self.year_min is not None:
+            parts.append(f"{alias}.year >= ?")
+            params.append(self.year_min)
+        if self.year_max is not None:
+            parts.append(f"{alias}.year <= ?")
+            params.append(self.year_max)
+        if self.clearance is not None:
+            visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(self.clearance) + 1]
+            within("sensitivity", visible)
+        return (" AND ".join(parts) or "1"), params
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Filters:
+        """Build from {key: value or [values]} using the public filter names; raise FilterError on bad input."""
+        acc: dict[str, Any] = {}
+        for raw_key, raw in values.items():
+            key = FILTER_KEYS.get(raw_key.strip().lower())
+            if key is None:
+                raise FilterError(f"unknown filter {raw_key!r} (allowed: {', '.join(sorted(set(FILTER_KEYS)))})")
+            items = raw if isinstance(raw, (list, tuple)) else [raw]
+            for item in items:
+                if item is None or str(item).strip() == "":
+                    continue
+                _add(acc, key, raw_key, str(item).strip())
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in acc.items()})
+
+    @classmethod
+    def parse(cls, pairs: list[str]) -> Filters:
+        """Build from CLI-style 'key=value' strings (repeat a key for OR)."""
+        values: dict[str, list[str]] = {}
+        for pair in pairs:
+            if "=" not in pair:
+                raise FilterError(f"filter {pair!r} must look like key=value (e.g. type=guideline)")
+            key, value = pair.split("=", 1)
+            values.setdefault(key, []).append(value)
+        return cls.from_mapping(values)
+
+
+def _year(raw_key: str, value: str) -> int:
+    """A year value or a FilterError naming the filter."""
+    if not re.fullmatch(r"\d{4}", value):
+        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year")
+    return int(value)
+
+
+def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
+    """Validate one filter value and add it to the accumulator."""
+    if key == "year":
+        m = re.fullmatch(r"(\d{4})?\s*(?:-|\.\.)\s*(\d{4})?", value)
+        if m and (m.group(1) or m.group(2)):
+            if m.group(1):
+                acc["year_min"] = int(m.group(1))
+            if m.group(2):
+                acc["year_max"] = int(m.group(2))
+        else:
+            acc["year_min"] = acc["year_max"] = _year(raw_key, value)
+        return
+    if key in ("year_min", "year_max"):
+        acc[key] = _year(raw_key, value)
+        return
+    if key == "doc_types":
+        norm = normalize_doc_type(value)
+        if norm is None:
+            raise FilterError(f"filter {raw_key!r}: unknown document type {value!r}")
+        value = norm
+    elif key == "areas":
+        norm = normalize_area(value)
+        if norm is None:
+            raise FilterError(f"filter {raw_key!r}: unknown area {value!r}")
+        value = norm
+    elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
+        raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
+    acc.setdefault(key, [])
+    if value not in acc[key]:
+        acc[key].append(value)

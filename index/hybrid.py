@@ -1,0 +1,344 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) fused with reciprocal-rank fusion.
+
+Filters and the caller's clearance are applied inside both retrievers. Results carry the page span,
+a highlighted snippet, near-duplicates from other documents ('also in') and optional grouping.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from pactkb.index.dense import AllowedSet, DenseIndex
+from pactkb.index.embed import Encoder
+from pactkb.index.filters import Filters
+from pactkb.index.fold import query_terms
+from pactkb.index.lexical import lexical_search
+from pactkb.index.snippet import lexical_snippet, sentence_snippet, sentences
+from pactkb.index.store import Store, blob_vector
+from pactkb.settings import Settings
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+FACETS = ("doc_type", "area", "language", "year", "publisher")
+SEMANTIC_SNIPPET_HITS = 5
+
+
+class SearchError(ValueError):
+    """A search request cannot be answered as asked (bad mode, unknown chunk...)."""
+
+
+@dataclass
+class Hit:
+    """One result: a passage with its document, exact pages, snippet and scores."""
+
+    chunk_id: int
+    document_id: str
+    score: float
+    text: str
+    title: str
+    file: str
+    page_start: int
+    page_end: int
+    label_start: str | None
+    label_end: str | None
+    section: str
+    publisher: str | None
+    year: int | None
+    doc_type: str
+    language: str | None
+    areas: list[str]
+    sensitivity: str
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    snippet: str = ""
+    rank: int = 0
+    also_in: list[dict[str, Any]] = field(default_factory=list)
+    more_pages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def page_label(self) -> str | None:
+        """Printed page label(s), e.g. 'iv' or '12–13', when the PDF defines labels."""
+        if not self.label_start:
+            return None
+        if self.label_end and self.label_end != self.label_start:
+            return f"{self.label_start}–{self.label_end}"
+        return self.label_start
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the `pactkb search --json` result shape plus metadata)."""
+        d = asdict(self)
+        d["page_label"] = self.page_label
+        return d
+
+
+@dataclass
+class SearchResult:
+    """A page of results with timing, total, facets and the no-good-answer flag."""
+
+    query: str
+    mode: str
+    took_ms: float
+    total: int
+    offset: int
+    k: int
+    results: list[Hit]
+    facets: dict[str, dict[str, int]]
+    best_dense: float | None = None
+    no_good_answer: bool | None = None
+
+
+class Searcher:
+    """Answers queries over one store; safe to share between threads."""
+
+    def __init__(self, store: Store, encoder: Encoder, dense: DenseIndex, settings: Settings):
+        """Wire the retrievers; the reranker loads only if configured."""
+        self.store = store
+        self.encoder = encoder
+        self.dense = dense
+        self.settings = settings
+        self._allowed_cache: OrderedDict[tuple[Any, ...], AllowedSet] = OrderedDict()
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._reranker = None
+        if settings.reranker:
+            from pactkb.index.rerank import Reranker
+
+            self._reranker = Reranker(settings.reranker)
+
+    # -- pieces --------------------------------------------------------------------------------
+    def encode_query(self, query: str) -> np.ndarray:
+        """The query vector (small LRU cache: paging and facet clicks repeat queries)."""
+        with self._lock:
+            hit = self._qcache.get(query)
+            if hit is not None:
+                self._qcache.move_to_end(query)
+                return hit
+        vec = self.encoder.encode([query])[0]
+        with self._lock:
+            self._qcache[query] = vec
+            if len(self._qcache) > 1024:
+                self._qcache.popitem(last=False)
+        return vec
+
+    def allowed(self, filters: Filters, con: sqlite3.Connection) -> AllowedSet:
+        """The chunk ids the filters admit, as a FAISS selector (cached per store state)."""
+        if filters.is_empty():
+            return AllowedSet.everything()
+        key = (filters.key(), self.store.docs_version(con), self.store.log_seq(con))
+        with self._lock:
+            cached = self._allowed_cache.get(key)
+            if cached is not None:
+                return cached
+        where, params = filters.sql("d")
+        ids = np.fromiter(
+            (r[0] for r in con.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)),
+            dtype=np.int64,
+        )
+        allowed = AllowedSet.of(np.sort(ids), self.store.chunk_ids(con))
+        with self._lock:
+            self._allowed_cache[key] = allowed
+            while len(self._allowed_cache) > 64:
+                self._allowed_cache.popitem(last=False)
+        return allowed
+
+    def fuse(self, lists: list[tuple[list[tuple[int, float]], float]]) -> list[tuple[int, float]]:
+        """Weighted reciprocal-rank fusion of ranked (id, score) lists."""
+        k = self.settings.rrf_k
+        scores: dict[int, float] = {}
+        for ranked, weight in lists:
+            for rank, (cid, _) in enumerate(ranked, start=1):
+                scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
+        """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
+        out: dict[int, sqlite3.Row] = {}
+        where, params = filters.sql("d")
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = (
+                "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
+                "c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, d.areas, d.sensitivity "
+                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
+            )
+            out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
+        return out
+
+    @staticmethod
+    def _hit(row: sqlite3.Row, score: float, dense: float | None, lexical: float | None) -> Hit:
+        """A Hit from a joined row."""
+        return Hit(
+            chunk_id=row["id"], document_id=row["doc_id"], score=score, text=row["text"], title=row["title"],
+            file=row["source_name"], page_start=row["page_start"], page_end=row["page_end"],
+            label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
+            publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
+            areas=json.loads(row["areas"] or "[]"), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+        )
+
+    def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray]) -> list[Hit]:
+        """Fold near-duplicate passages from other documents into the best-ranked one ('also in')."""
+        if len(hits) < 2:
+            return hits
+        mat = np.stack([vectors[h.chunk_id] for h in hits])
+        sims = mat @ mat.T
+        kept: list[int] = []
+        for i, h in enumerate(hits):
+            dup_of = next(
+                (j for j in kept if hits[j].document_id != h.document_id and sims[i, j] >= self.settings.dedup_threshold), None
+            )
+            if dup_of is None:
+                kept.append(i)
+                continue
+            target = hits[dup_of]
+            if all(a["document_id"] != h.document_id for a in target.also_in):
+                target.also_in.append({
+                    "document_id": h.document_id, "title": h.title, "file": h.file, "chunk_id": h.chunk_id,
+                    "page_start": h.page_start, "page_end": h.page_end, "year": h.year,
+                })
+        return [hits[i] for i in kept]
+
+    @staticmethod
+    def group(hits: list[Hit]) -> list[Hit]:
+        """One result per document (its best passage); other passages listed as more_pages."""
+        first: dict[str, Hit] = {}
+        out: list[Hit] = []
+        for h in hits:
+            top = first.get(h.document_id)
+            if top is None:
+                first[h.document_id] = h
+                out.append(h)
+            else:
+                top.more_pages.append({"chunk_id": h.chunk_id, "page_start": h.page_start, "page_end": h.page_end,
+                                       "section": h.section, "score": h.score})
+        return out
+
+    @staticmethod
+    def facets(hits: list[Hit]) -> dict[str, dict[str, int]]:
+        """Counts of distinct documents per facet value among the matches."""
+        counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+        seen: set[str] = set()
+        for h in hits:
+            if h.document_id in seen:
+                continue
+            seen.add(h.document_id)
+            counters["doc_type"][h.doc_type] += 1
+            counters["language"][h.language or "unknown"] += 1
+            counters["publisher"][h.publisher or "unknown"] += 1
+            counters["year"][str(h.year) if h.year else "unknown"] += 1
+            for area in h.areas or ["(none)"]:
+                counters["area"][area] += 1
+        return {f: dict(c.most_common()) for f, c in counters.items()}
+
+    def snippets(self, hits: list[Hit], query: str, qvec: np.ndarray | None) -> None:
+        """Highlight query terms; for passages matched only by meaning, show the closest sentence."""
+        terms = query_terms(query)
+        semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
+        for h in hits:
+            snip = lexical_snippet(h.text, terms)
+            h.snippet = snip.html
+            if not snip.matched and qvec is not None and len(semantic) < SEMANTIC_SNIPPET_HITS:
+                spans = sentences(h.text)
+                if len(spans) > 1:
+                    semantic.append((h, spans))
+        if semantic:
+            texts = [h.text[a:b][:400] for h, spans in semantic for a, b in spans]
+            vecs = self.encoder.encode(texts)
+            pos = 0
+            for h, spans in semantic:
+                scores = vecs[pos : pos + len(spans)] @ qvec
+                pos += len(spans)
+                h.snippet = sentence_snippet(h.text, spans[int(np.argmax(scores))]).html
+
+    # -- search --------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        offset: int = 0,
+        mode: str | None = None,
+        filters: Filters | None = None,
+        group_by_document: bool = False,
+        collapse: bool = True,
+        depth: int | None = None,
+        snippets: bool = True,
+        qvec: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Ranked passages for a query (see SearchResult)."""
+        t0 = time.perf_counter()
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise SearchError(f"unknown mode {mode!r} (allowed: {', '.join(MODES)})")
+        filters = filters or Filters()
+        s = self.settings
+        depth = depth or max(s.candidates, (offset + k) * (4 if group_by_document else 2))
+        if mode != "lexical" and qvec is None:
+            qvec = self.encode_query(query)
+        with self.store.snapshot() as con:
+            self.dense.sync(con)
+            dense_hits: list[tuple[int, float]] = []
+            lex_hits: list[tuple[int, float]] = []
+            if mode in ("hybrid", "dense"):
+                dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+            if mode in ("hybrid", "lexical"):
+                lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight)
+            if mode == "dense":
+                fused = dense_hits
+            elif mode == "lexical":
+                fused = lex_hits
+            else:
+                fused = self.fuse([(dense_hits, s.weight_dense), (lex_hits, s.weight_lexical)])
+            dmap, lmap = dict(dense_hits), dict(lex_hits)
+            rows = self._rows([cid for cid, _ in fused], filters, con)
+        hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
+        if self._reranker is not None and hits:
+            hits = self._reranker.rerank(query, hits, s.rerank_top)
+        if collapse:
+            hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()})
+        if group_by_document:
+            hits = self.group(hits)
+        page = hits[offset : offset + k]
+        for i, h in enumerate(page):
+            h.rank = offset + i + 1
+        if snippets:
+            self.snippets(page, query, qvec)
+        best = max(dmap.values()) if dmap else None
+        threshold = s.no_answer_threshold
+        return SearchResult(
+            query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
+            offset=offset, k=k, results=page, facets=self.facets(hits), best_dense=best,
+            no_good_answer=(best < threshold) if (best is not None and threshold is not None) else None,
+        )
+
+    def similar(self, chunk_id: int, k: int = 10, filters: Filters | None = None, offset: int = 0) -> SearchResult:
+        """'More like this': passages closest to a chunk, under the same filters (the chunk itself excluded)."""
+        t0 = time.perf_counter()
+        filters = filters or Filters()
+        with self.store.snapshot() as con:
+            where, params = filters.sql("d")
+            row = con.execute(
+                f"SELECT c.vector, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
+                [chunk_id, *params],
+            ).fetchone()
+            if row is None:
+                raise SearchError(f"no chunk {chunk_id}")
+            vec = blob_vector(row["vector"])
+            self.dense.sync(con)
+            depth = max(self.settings.candidates, (offset + k) * 2 + 1)
+            found = [(c, sc) for c, sc in self.dense.search(vec, depth, self.allowed(filters, con), con) if c != chunk_id]
+            rows = self._rows([c for c, _ in found], filters, con)
+        hits = [self._hit(rows[c], sc, sc, None) for c, sc in found if c in rows]
+        hits = self.collapse(hits, {c: blob_vector(r["vector"]) for c, r in rows.items()})
+        page = hits[offset : offset + k]
+        for i, h in enumerate(page):
+            h.rank = offset + i + 1
+        self.snippets(page, "", None)
+        return SearchResult(query=f"similar:{chunk_id}", mode="dense", took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                            total=len(hits), offset=offset, k=k, results=page, facets=self.facets(hits))

@@ -1,0 +1,113 @@
+"""Snippets: a window of the chunk with the query terms highlighted (<mark>), HTML-escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from pactkb.index.fold import fold_word
+
+WIDTH = 260
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ŽА-Я0-9(\"'])")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> snowballstemmer.stemmer:
+    """English Snowball stemmer (the lexical index is Porter-stemmed English on folded text)."""
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Folded, stemmed form of a word."""
+    return _stemmer().stemWord(fold_word(word))
+
+
+@dataclass
+class Snippet:
+    """HTML snippet, whether any query term matched, and the matched char spans in the chunk."""
+
+    html: str
+    matched: bool
+    spans: list[tuple[int, int]]
+
+
+def matches(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Char spans of words in text whose stem equals a query term's stem."""
+    wanted = {stem(t) for t in terms if t}
+    wanted.discard("")
+    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group(0)) in wanted]
+
+
+def render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """Escaped text[start:end] with spans wrapped in <mark>, ellipses where cut."""
+    out = ["…" if start > 0 else ""]
+    pos = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(html.escape(text[pos:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        pos = b
+    out.append(html.escape(text[pos:end]))
+    out.append("…" if end < len(text) else "")
+    return "".join(out)
+
+
+def _window(text: str, center: int, width: int) -> tuple[int, int]:
+    """A window of about `width` chars around `center`, widened to word boundaries."""
+    start = max(0, center - width // 3)
+    end = min(len(text), start + width)
+    start = max(0, end - width)
+    if start > 0:
+        sp = text.find(" ", start)
+        start = sp + 1 if 0 <= sp < start + 30 else start
+    if end < len(text):
+        sp = text.rfind(" ", end - 30, end)
+        end = sp if sp > 0 else end
+    return start, end
+
+
+def lexical_snippet(text: str, terms: list[str], width: int = WIDTH) -> Snippet:
+    """The window holding the most distinct query terms, highlighted."""
+    spans = matches(text, terms)
+    if not spans:
+        start, end = 0, min(len(text), width)
+        if end < len(text):
+            sp = text.rfind(" ", 0, end)
+            end = sp if sp > 0 else end
+        return Snippet(render(text, start, end, []), False, [])
+    best, best_score = spans[0][0], -1
+    for a, _ in spans:
+        inside = {stem(text[x:y]) for x, y in spans if a <= x < a + width}
+        if len(inside) > best_score:
+            best, best_score = a, len(inside)
+    start, end = _window(text, best, width)
+    return Snippet(render(text, start, end, spans), True, spans)
+
+
+def sentences(text: str, limit: int = 8) -> list[tuple[int, int]]:
+    """Char spans of up to `limit` sentences of a chunk."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENTENCE.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+        if len(out) >= limit:
+            break
+    if pos < len(text) and len(out) < limit:
+        out.append((pos, len(text)))
+    return out
+
+
+def sentence_snippet(text: str, span: tuple[int, int], width: int = WIDTH) -> Snippet:
+    """A snippet that starts at one chosen sentence (the best semantic match)."""
+    a, b = span
+    start, end = (a, min(b, a + width)) if b - a >= width // 2 else _window(text, a, width)
+    return Snippet(render(text, start, end, []), False, [])

@@ -1,0 +1,147 @@
+"""Ingestion into the store: incremental, replacing, pruning, deduplicating, robust to bad files."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pactkb.index.builder import Indexer
+from pactkb.index.check import check
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.store import ModelMismatchError
+from pactkb.settings import Settings
+from tests.conftest import content_pdf
+
+
+def kb_for(settings: Settings) -> KnowledgeBase:
+    return KnowledgeBase(settings)
+
+
+def test_second_run_embeds_nothing(settings, sample_dir):
+    kb = kb_for(settings)
+    first = kb.indexer.ingest([sample_dir])
+    assert first.indexed == 9 and not first.failed and first.chunks_embedded > 0
+    second = kb_for(settings).indexer.ingest([sample_dir])
+    assert (second.indexed, second.unchanged, second.chunks_embedded) == (0, 9, 0)
+    assert check(kb.store, kb.dense) == []
+
+
+def test_changed_file_replaces_its_chunks_and_keeps_the_id(settings, make_pdf):
+    pdf = make_pdf("guide.pdf", [["old text about cash couriers at border crossings"]])
+    kb = kb_for(settings)
+    kb.indexer.ingest([pdf])
+    (doc_id,) = [r[0] for r in kb.store.conn().execute("SELECT id FROM documents")]
+    make_pdf("guide.pdf", [["new text about virtual asset service providers"]])
+    summary = kb.indexer.ingest([pdf])
+    assert summary.indexed == 1
+    rows = kb.store.conn().execute("SELECT id FROM documents").fetchall()
+    assert [r[0] for r in rows] == [doc_id]
+    texts = " ".join(r["text"] for r in kb.store.doc_chunks(doc_id))
+    assert "virtual asset" in texts and "cash couriers" not in texts
+    assert check(kb.store, kb.dense) == []
+
+
+def test_identical_files_under_two_names_are_stored_once(settings, make_pdf, tmp_path):
+    pdf = make_pdf("a.pdf", [["the same guideline text on non-profit organisations"]])
+    copy = tmp_path / "pdfs" / "b-copy.pdf"
+    shutil.copy(pdf, copy)
+    kb = kb_for(settings)
+    summary = kb.indexer.ingest([pdf.parent])
+    assert summary.indexed == 1 and summary.unchanged == 1
+    assert kb.store.counts()["documents"] == 1
+    (rec,) = [kb.store.document(r[0]) for r in kb.store.conn().execute("SELECT id FROM documents")]
+    assert sorted(Path(f).name for f in rec.files) == ["a.pdf", "b-copy.pdf"]
+
+
+def test_prune_removes_documents_whose_files_are_gone(settings, make_pdf):
+    a = make_pdf("a.pdf", [["document a about drugs trafficking"]])
+    b = make_pdf("b.pdf", [["document b about migrant smuggling"]])
+    kb = kb_for(settings)
+    kb.indexer.ingest([a.parent])
+    b.unlink()
+    summary = kb.indexer.ingest([a.parent], prune=True)
+    assert summary.removed == 1 and kb.store.counts()["documents"] == 1
+    assert check(kb.store, kb.dense) == []
+
+
+def test_bad_files_do_not_stop_the_batch_or_touch_the_store(settings, make_pdf, tmp_path):
+    good = make_pdf("good.pdf", [["a good guideline on joint investigation teams"]])
+    kb = kb_for(settings)
+    kb.indexer.ingest([good])
+    before = kb.store.counts()
+    folder = good.parent
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "renamed.pdf").write_bytes(b"PK\x03\x04 this is really a zip file" * 10)
+    (folder / "truncated.pdf").write_bytes(good.read_bytes()[:200])
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n%garbage garbage\n" * 30)
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    make_pdf("good2.pdf", [["another good guideline on cash couriers"]])
+    summary = kb.indexer.ingest([folder])
+    failed = {Path(f["file"]).name: f["error"] for f in summary.failed}
+    assert set(failed) == {"empty.pdf", "renamed.pdf", "truncated.pdf", "corrupt.pdf", "binary.txt"}
+    assert all(msg and "\n" not in msg for msg in failed.values())
+    assert summary.indexed == 1 and summary.unchanged == 1
+    after = kb.store.counts()
+    assert after["documents"] == before["documents"] + 1
+    assert check(kb.store, kb.dense) == []
+
+
+def test_guarded_workers_report_timeouts_and_bombs(tmp_path):
+    settings = Settings(data=tmp_path / "data", model="fake:64", parse_workers=1, file_timeout=2.0, file_memory_mb=1024)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    slow_ops = b"BT /F1 1 Tf " + b"(x) Tj 1 0 Td " * 3_000_000 + b"ET"
+    (folder / "slow.pdf").write_bytes(content_pdf(slow_ops, compress=True))
+    (folder / "bomb.pdf").write_bytes(content_pdf(b"0" * 1_500_000_000, compress=True))
+    (folder / "ok.txt").write_text("A plain text guideline on crowdfunding platforms and takedown.", encoding="utf-8")
+    summary = KnowledgeBase(settings).indexer.ingest([folder])
+    failed = {Path(f["file"]).name: f["error"] for f in summary.failed}
+    assert "slow.pdf" in failed and ("time" in failed["slow.pdf"] or "limit" in failed["slow.pdf"])
+    assert summary.indexed >= 1  # ok.txt; the bomb either fails cleanly or yields an empty page
+    assert "ok.txt" not in failed
+
+
+def test_model_mismatch_is_refused_with_a_clear_message(settings, sample_dir):
+    KnowledgeBase(settings).indexer.ingest([sample_dir / "otna-2024-cyber-attacks.pdf"])
+    other = settings.model_copy(update={"model": "fake:32"})
+    with pytest.raises(ModelMismatchError, match="fake-hash-64"):
+        KnowledgeBase(other).indexer.ingest([sample_dir])
+
+
+def test_sensitivity_flag_and_manifest_take_the_stricter(settings, sample_dir, tmp_path):
+    kb = kb_for(settings)
+    kb.indexer.ingest([sample_dir], sensitivity="restricted")
+    sens = dict(kb.store.conn().execute("SELECT source_name, sensitivity FROM documents").fetchall())
+    assert sens["strategic-analysis-vat-carousel-fraud-2025.pdf"] == "confidential"  # manifest is stricter
+    assert sens["otna-2024-cyber-attacks.pdf"] == "restricted"  # flag is stricter than manifest 'public'
+
+
+def test_manifest_in_the_sample_corpus_is_applied(settings, sample_dir):
+    kb = kb_for(settings)
+    kb.indexer.ingest([sample_dir])
+    row = kb.store.conn().execute(
+        "SELECT language, doc_type, areas, sensitivity, inferred FROM documents WHERE source_name=?",
+        ("finansijske-istrage-prirucnik-sr.pdf",),
+    ).fetchone()
+    assert (row["language"], row["doc_type"], row["sensitivity"]) == ("sr", "training material", "public")
+    assert "language" not in row["inferred"] and "title" in row["inferred"]
+
+
+def test_text_and_markdown_files_are_ingested(settings, sample_dir):
+    kb = kb_for(settings)
+    kb.indexer.ingest([sample_dir / "nasoki-trgovija-so-droga-mk.md", sample_dir / "udhezues-krimi-kibernetik-sq.txt"])
+    kinds = {r[0] for r in kb.store.conn().execute("SELECT kind FROM documents")}
+    assert kinds == {"markdown", "text"}
+
+
+def test_missing_path_and_unsupported_type_are_reported(settings, tmp_path):
+    (tmp_path / "slides.pptx").write_bytes(b"x")
+    summary = kb_for(settings).indexer.ingest([tmp_path / "nope", tmp_path / "slides.pptx"])
+    assert {Path(f["file"]).name for f in summary.failed} == {"nope", "slides.pptx"}
+
+
+def test_indexer_requires_no_model_for_unchanged_runs(settings, sample_dir):
+    kb_for(settings).indexer.ingest([sample_dir])
+    kb = kb_for(settings)
+    kb.indexer.ingest([sample_dir])
+    assert not kb.encoder.loaded

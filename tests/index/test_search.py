@@ -1,0 +1,265 @@
+"""Retrieval: filters inside retrieval, diacritics folding, fusion, near-duplicates, page fields, snippets."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pactkb.index.filters import FilterError, Filters
+from pactkb.index.hybrid import SearchError
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.lexical import build_match
+from pactkb.index.store import ModelMismatchError
+from pactkb.settings import Settings
+
+
+@pytest.fixture
+def sample_kb(settings, sample_dir) -> KnowledgeBase:
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    return kb
+
+
+def write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+# -- filters inside retrieval -----------------------------------------------------------------
+@pytest.fixture
+def needle_kb(tmp_path) -> KnowledgeBase:
+    """400 chunks about cash couriers, and one legislation document of 3 chunks about something else."""
+    hay = tmp_path / "hay"
+    filler = {f"h{i:03d}.txt": f"Cash couriers at the border carry undeclared cash for smuggling {i}. " * 3 for i in range(400)}
+    write_docs(hay, filler)
+    needle = "\f".join([
+        "Article 1. Crypto-asset service providers keep the travel rule records for five years " * 2 + "and cash.",
+        "Article 2. Transfers of crypto-assets carry originator and beneficiary information always " * 2 + "and cash.",
+        "Article 3. Member states designate competent supervisors for these service providers now " * 2 + "and cash.",
+    ])
+    write_docs(tmp_path / "law", {"regulation.txt": needle})
+    (tmp_path / "law" / "MANIFEST.tsv").write_text("file\ttype\tyear\nregulation.txt\tlegislation\t2023\n", encoding="utf-8")
+    s = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, chunk_tokens=40)
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([hay, tmp_path / "law"])
+    return kb
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_filter_returns_the_only_matching_chunks_even_if_they_rank_last(needle_kb, mode):
+    query = "cash couriers border smuggling"
+    unfiltered = needle_kb.searcher.search(query, k=10, mode=mode, collapse=False)
+    assert all(h.doc_type != "legislation" for h in unfiltered.results)
+    res = needle_kb.searcher.search(query, k=10, mode=mode, filters=Filters(doc_types=("legislation",)), collapse=False)
+    assert len(res.results) == 3
+    assert {h.page_start for h in res.results} == {1, 2, 3}
+    assert all(h.doc_type == "legislation" for h in res.results)
+
+
+def test_filters_inside_an_ivf_index_too(tmp_path, needle_kb):
+    s = needle_kb.settings.model_copy(update={"dense_index": "ivf", "small_filter": 10})
+    kb = KnowledgeBase(s)
+    kb.dense.build(kind="ivf")
+    assert kb.dense.kind == "ivf"
+    res = kb.searcher.search("cash couriers border", k=10, mode="dense", filters=Filters(year_min=2023), collapse=False)
+    assert len(res.results) == 3  # 3 <= small_filter: scored exactly
+    big = kb.searcher.search("crypto travel rule", k=5, mode="dense", filters=Filters(doc_types=("other",)), collapse=False)
+    assert len(big.results) == 5 and all(h.doc_type == "other" for h in big.results)
+
+
+def test_filter_parsing_names_bad_keys_and_values():
+    f = Filters.parse(["type=guideline", "area=terrorism", "year=2018-2022", "language=sr", "publisher=Europol"])
+    assert f.doc_types == ("guideline",) and f.areas == ("counter-terrorism",) and (f.year_min, f.year_max) == (2018, 2022)
+    for bad, word in [(["colour=red"], "colour"), (["type=poem"], "poem"), (["year=20x0"], "year"), (["nokey"], "key=value")]:
+        with pytest.raises(FilterError, match=word):
+            Filters.parse(bad)
+
+
+def test_each_filter_field_restricts_results(sample_kb):
+    s = sample_kb.searcher
+    cases = {
+        Filters(doc_types=("booklet",)): lambda h: h.doc_type == "booklet",
+        Filters(areas=("cyber-attacks",)): lambda h: "cyber-attacks" in h.areas,
+        Filters(languages=("sr",)): lambda h: h.language == "sr",
+        Filters(year_min=2025, year_max=2025): lambda h: h.year == 2025,
+        Filters(publishers=("europol",)): lambda h: h.publisher == "Europol",
+        Filters(sensitivities=("restricted",)): lambda h: h.sensitivity == "restricted",
+        Filters(clearance="public"): lambda h: h.sensitivity == "public",
+    }
+    for filters, ok in cases.items():
+        res = s.search("investigation good practice money", k=50, filters=filters)
+        assert res.results and all(ok(h) for h in res.results), filters
+    doc = s.search("cash", k=1).results[0].document_id
+    assert {h.document_id for h in s.search("money", k=50, filters=Filters(document_ids=(doc,))).results} == {doc}
+
+
+# -- lexical folding --------------------------------------------------------------------------
+def test_words_match_with_and_without_diacritics_and_across_scripts(tmp_path):
+    folder = write_docs(tmp_path / "bs", {
+        "a.txt": "Služba za finansiranje projekata i đačke stipendije.",
+        "b.txt": "Agencija za financiranje i razvoj.",
+        "c.txt": "Управа за спречавање прања новца.",
+    })
+    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0))
+    kb.indexer.ingest([folder])
+
+    def files(q: str) -> set[str]:
+        return {h.file for h in kb.searcher.search(q, mode="lexical", k=10).results}
+
+    assert files("sluzba") == {"a.txt"}
+    assert files("SLUŽBA") == {"a.txt"}
+    assert files("служба") == {"a.txt"}  # Cyrillic query, Latin text
+    assert files("sprecavanje") == {"c.txt"}  # Latin query without diacritics, Cyrillic text
+    assert files("dacke") == {"a.txt"}  # đ folds to d
+    assert files("finansiranje") == {"a.txt"}  # a different word from financiranje
+    assert files("financiranje") == {"b.txt"}
+
+
+def test_match_expression_handles_phrases_prefixes_and_syntax():
+    assert build_match('"money laundering" risk') == '"money laundering" OR "risk"'
+    assert build_match("launder* the") == '"launder"*'
+    assert build_match('AND OR NOT ( ) " :') is not None
+    assert build_match("   ") is None
+
+
+# -- fusion ------------------------------------------------------------------------------------
+class TableEncoder:
+    """An encoder whose vectors are chosen by hand, so dense and lexical rankings can disagree."""
+
+    name, dim, max_tokens = "table-3", 3, 200
+
+    def __init__(self, table: dict[str, list[float]]):
+        self.table = table
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def encode(self, texts, batch_size=32, progress=False):
+        out = []
+        for t in texts:
+            v = np.array(next((vec for key, vec in self.table.items() if key in t), [0.0, 0.0, 1.0]), dtype=np.float32)
+            out.append(v / np.linalg.norm(v))
+        return np.stack(out)
+
+
+def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
+    docs = {
+        "lex.txt": "hawala hawala hawala transfers recorded by brokers",  # best lexical, poor dense
+        "sem.txt": "informal value transfer system operated through trust",  # best dense, no shared term
+        "both.txt": "hawala networks move value informally",  # second in both
+        "none.txt": "annual report of the football association",
+    }
+    folder = write_docs(tmp_path / "f", docs)
+    table = {"hawala hawala": [0.2, 1.0, 0.0], "informal value": [1.0, 0.05, 0.0], "hawala networks": [0.9, 0.4, 0.0],
+             "football": [0.0, 0.0, 1.0], "QUERY hawala": [1.0, 0.0, 0.0]}
+    enc = TableEncoder(table)
+    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="table", parse_workers=0, rrf_k=60), encoder=enc)
+    kb.indexer.ingest([folder])
+    q = "QUERY hawala"
+
+    def order(mode: str) -> list[str]:
+        return [h.file for h in kb.searcher.search(q, mode=mode, k=4, collapse=False).results]
+
+    dense, lexical, hybrid = order("dense"), order("lexical"), order("hybrid")
+    assert dense[:3] == ["sem.txt", "both.txt", "lex.txt"]
+    assert lexical == ["lex.txt", "both.txt"]  # sem.txt shares no term
+    # RRF: both = 1/62 + 1/62; lex = 1/63 + 1/61; sem = 1/61 (dense only)
+    assert hybrid[:3] == ["lex.txt", "both.txt", "sem.txt"] or hybrid[:3] == ["both.txt", "lex.txt", "sem.txt"]
+    scores = {h.file: h.score for h in kb.searcher.search(q, mode="hybrid", k=4, collapse=False).results}
+    assert scores["both.txt"] == pytest.approx(2 / 62)
+    assert scores["lex.txt"] == pytest.approx(1 / 61 + 1 / 63)
+    assert scores["sem.txt"] == pytest.approx(1 / 61)
+    dense_only = KnowledgeBase(kb.settings.model_copy(update={"weight_lexical": 0.0}), encoder=enc)
+    assert [h.file for h in dense_only.searcher.search(q, mode="hybrid", k=3, collapse=False).results] == dense[:3]
+
+
+# -- results -----------------------------------------------------------------------------------
+def test_every_hit_has_page_fields_within_its_document(sample_kb):
+    res = sample_kb.searcher.search("financial investigation cooperation", k=30)
+    pages = dict(sample_kb.store.conn().execute("SELECT id, pages FROM documents").fetchall())
+    assert res.results
+    for h in res.results:
+        assert 1 <= h.page_start <= h.page_end <= pages[h.document_id]
+        assert h.file and h.title and h.chunk_id and h.text
+    labelled = [h for h in sample_kb.searcher.search("cash couriers", k=5).results if h.file.startswith("cft")]
+    assert labelled[0].page_start == 4 and labelled[0].page_label == "2"
+
+
+def test_near_duplicates_collapse_into_also_in(sample_kb):
+    res = sample_kb.searcher.search("undeclared cash couriers border crossing", k=10)
+    top = res.results[0]
+    assert top.file.startswith("cft-good-practice-")
+    assert [a["file"] for a in top.also_in] and top.also_in[0]["file"].startswith("cft-good-practice-")
+    assert top.also_in[0]["file"] != top.file
+    assert len({(h.document_id, h.chunk_id) for h in res.results}) == len(res.results)
+    raw = sample_kb.searcher.search("undeclared cash couriers border crossing", k=10, collapse=False)
+    assert {h.file for h in raw.results[:2]} == {"cft-good-practice-2023.pdf", "cft-good-practice-2025.pdf"}
+
+
+def test_group_by_document(sample_kb):
+    res = sample_kb.searcher.search("terrorism financing", k=10, group_by_document=True, collapse=False)
+    docs = [h.document_id for h in res.results]
+    assert len(docs) == len(set(docs))
+    assert any(h.more_pages for h in res.results)
+
+
+def test_snippets_highlight_query_terms(sample_kb):
+    res = sample_kb.searcher.search("stablecoin wallets", k=1, mode="lexical")
+    assert "<mark>stablecoin</mark>" in res.results[0].snippet.lower()
+    assert "<mark>wallets</mark>" in res.results[0].snippet.lower()
+
+
+def test_snippet_is_html_escaped(tmp_path):
+    folder = write_docs(tmp_path / "x", {"x.txt": "Use <script>alert(1)</script> & beware of hawala brokers."})
+    kb = KnowledgeBase(Settings(data=tmp_path / "d", model="fake:64", parse_workers=0))
+    kb.indexer.ingest([folder])
+    snip = kb.searcher.search("hawala", k=1).results[0].snippet
+    assert "<script>" not in snip and "&lt;script&gt;" in snip and "<mark>hawala</mark>" in snip
+
+
+def test_facets_count_documents(sample_kb):
+    res = sample_kb.searcher.search("good practice", k=5)
+    assert sum(res.facets["doc_type"].values()) == len({h.document_id for h in sample_kb.searcher.search("good practice", k=100).results})
+    assert set(res.facets) == {"doc_type", "area", "language", "year", "publisher"}
+
+
+def test_paging_is_consistent(sample_kb):
+    full = sample_kb.searcher.search("investigation", k=6)
+    a = sample_kb.searcher.search("investigation", k=3)
+    b = sample_kb.searcher.search("investigation", k=3, offset=3)
+    assert [h.chunk_id for h in a.results + b.results] == [h.chunk_id for h in full.results]
+    assert [h.rank for h in b.results] == [4, 5, 6]
+
+
+def test_more_like_this_respects_filters_and_excludes_itself(sample_kb):
+    top = sample_kb.searcher.search("virtual assets stablecoin", k=1).results[0]
+    sim = sample_kb.searcher.similar(top.chunk_id, k=5)
+    assert sim.results and top.chunk_id not in [h.chunk_id for h in sim.results]
+    pub = sample_kb.searcher.similar(top.chunk_id, k=20, filters=Filters(clearance="public"))
+    assert all(h.sensitivity == "public" for h in pub.results)
+    with pytest.raises(SearchError):
+        sample_kb.searcher.similar(10**9)
+
+
+def test_unknown_mode_is_an_error(sample_kb):
+    with pytest.raises(SearchError, match="mode"):
+        sample_kb.searcher.search("x", mode="fuzzy")
+
+
+def test_search_refuses_a_different_model(settings, sample_dir):
+    KnowledgeBase(settings).indexer.ingest([sample_dir / "otna-2024-cyber-attacks.pdf"])
+    with pytest.raises(ModelMismatchError, match="cannot be mixed"):
+        KnowledgeBase(settings.model_copy(update={"model": "fake:16"})).searcher.search("x")
+
+
+def test_searches_see_new_documents_without_restart(sample_kb, sample_dir, tmp_path):
+    other = KnowledgeBase(sample_kb.settings)  # another process's view of the same data dir
+    assert not other.searcher.search("crowdfunding takedown", k=5, mode="lexical", filters=Filters(languages=("hr",))).results
+    folder = write_docs(tmp_path / "new", {"novo.txt": "Smjernice o crowdfunding platformama i brzom uklanjanju (takedown)."})
+    (folder / "MANIFEST.tsv").write_text("file\tlanguage\nnovo.txt\thr\n", encoding="utf-8")
+    sample_kb.indexer.ingest([folder])
+    for mode in ("lexical", "dense"):
+        res = other.searcher.search("crowdfunding takedown", k=5, mode=mode, filters=Filters(languages=("hr",)))
+        assert [h.file for h in res.results] == ["novo.txt"]

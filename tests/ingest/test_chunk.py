@@ -1,0 +1,71 @@
+"""Chunking: token limits, exact page spans, sections, overlap, no tiny fragments."""
+
+import re
+
+from pactkb.ingest.chunk import chunk_pages, tidy
+from pactkb.ingest.sections import SectionIndex
+from pactkb.ingest.types import Heading, Page
+
+
+def words(n: int, tag: str) -> str:
+    return " ".join(f"{tag}{i}" for i in range(n)) + "."
+
+
+def count(text: str) -> int:
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def test_no_chunk_exceeds_the_token_limit_and_all_text_is_covered():
+    pages = [Page(1, words(300, "a")), Page(2, words(10, "b")), Page(3, words(500, "c"))]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=50, target=50, overlap=5)
+    assert chunks and all(c.n_tokens <= 50 and count(c.text) <= 50 for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    for tag, n in (("a", 300), ("b", 10), ("c", 500)):
+        assert f"{tag}{n - 1}" in joined and f"{tag}0" in joined
+
+
+def test_page_span_matches_where_the_text_came_from():
+    pages = [Page(i, words(40, f"p{i}x")) for i in range(1, 6)]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=60, target=60, overlap=0)
+    for c in chunks:
+        tags = {int(m) for m in re.findall(r"p(\d)x", c.text)}
+        assert tags == set(range(c.page_start, c.page_end + 1)), (c.text[:40], c.page_start, c.page_end)
+
+
+def test_chunk_spanning_a_page_break_reports_both_pages():
+    pages = [Page(1, "The request requires close and continuous"), Page(2, "cooperation between investigators.")]
+    (chunk,) = chunk_pages(pages, SectionIndex([]), count, max_tokens=100)
+    assert (chunk.page_start, chunk.page_end) == (1, 2)
+    assert chunk.text == "The request requires close and continuous\ncooperation between investigators."
+
+
+def test_labels_come_from_the_chunk_pages():
+    pages = [Page(1, words(30, "a"), label="iv"), Page(2, words(30, "b"), label="1")]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=35)
+    assert chunks[0].label_start == "iv" and chunks[-1].label_end == "1"
+
+
+def test_chunks_do_not_cross_section_boundaries():
+    text = "1. Cash\n" + words(20, "cash") + "\n2. NPOs\n" + words(20, "npo")
+    heads = [Heading(1, "1. Cash", 1, 0), Heading(1, "2. NPOs", 1, text.index("2. NPOs"))]
+    chunks = chunk_pages([Page(1, text)], SectionIndex(heads), count, max_tokens=200)
+    assert [c.section for c in chunks] == ["1. Cash", "2. NPOs"]
+    assert "npo" not in chunks[0].text and "cash1" not in chunks[1].text
+
+
+def test_tiny_fragments_join_a_neighbour():
+    pages = [Page(1, words(45, "a") + "\n\nFootnote 3."), Page(2, words(45, "b"))]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=60)
+    assert all(c.n_tokens >= 24 for c in chunks)
+
+
+def test_overlap_repeats_some_tokens():
+    pages = [Page(1, " ".join(f"Sentence {i} is here." for i in range(60)))]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=40, overlap=10)
+    assert len(chunks) > 2
+    first_tail = chunks[0].text.split()[-3:]
+    assert any(w in chunks[1].text.split()[:15] for w in first_tail)
+
+
+def test_tidy_keeps_paragraphs_joins_wrapped_lines():
+    assert tidy("line one\nline two\n\npara two\fpage two") == "line one line two\npara two\npage two"

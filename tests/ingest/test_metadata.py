@@ -1,0 +1,98 @@
+"""Metadata inference, language detection and manifests that override inferred values."""
+
+from pathlib import Path
+
+import pytest
+
+from pactkb.ingest.language import detect_language
+from pactkb.ingest.manifest import ManifestError, find_manifests, load_manifest
+from pactkb.ingest.metadata import infer_areas, infer_doc_type, infer_meta, infer_title, infer_year
+from pactkb.ingest.parse import ParseOptions, parse_file
+from pactkb.ingest.types import AREAS, Heading
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Customs officers should treat undeclared cash above the threshold as a trigger for checks.", "en"),
+        ("Uprava za sprečavanje pranja novca prima izveštaje o sumnjivim transakcijama od banaka.", None),
+        ("Управа за спречавање прања новца прима извештаје о сумњивим трансакцијама од банака.", "sr"),
+        ("Ky udhëzues u drejtohet hetuesve të policisë dhe prokurorëve që hetojnë sulme kibernetike.", "sq"),
+        ("Овие насоки се наменети за полициски службеници и обвинители кои водат истраги.", "mk"),
+        ("El lavado de activos y la financiación del terrorismo son riesgos para las organizaciones.", "es"),
+    ],
+)
+def test_language_detection(text, lang):
+    got = detect_language(text)
+    if lang is None:  # Serbian/Croatian/Bosnian Latin are one language in practice; any of the three is right
+        assert got in {"sr", "hr", "bs"}
+    else:
+        assert got == lang
+
+
+def test_title_order_metadata_then_heading_then_filename():
+    assert infer_title({"Title": "Guidance on Cash Couriers"}, [], Path("x.pdf")) == "Guidance on Cash Couriers"
+    assert infer_title({"Title": "Microsoft Word - draft3.docx"}, [Heading(1, "Guidance on Cash Couriers", 1)], Path("x.pdf")) == "Guidance on Cash Couriers"
+    assert infer_title({}, [], Path("cash_courier-guide.pdf")) == "Cash courier guide"
+
+
+def test_year_from_title_copyright_or_creation_date():
+    assert infer_year("SOCTA 2021", [], {}) == 2021
+    assert infer_year("Guidelines", ["© 2012-2025 FATF/OECD. All rights reserved."], {}) == 2025
+    assert infer_year("Guidelines", ["no year here"], {"CreationDate": "D:20191102"}) == 2019
+
+
+def test_doc_type_and_areas():
+    assert infer_doc_type("Good Practice Guidelines on CFT", []) == "guideline"
+    assert infer_doc_type("Serious and Organised Crime Threat Assessment", []) == "threat assessment"
+    assert infer_doc_type("Untitled", ["OFFICIAL JOURNAL OF THE EUROPEAN UNION ... HAVE ADOPTED THIS REGULATION"]) == "legislation"
+    areas = infer_areas("Countering terrorist financing", ["terrorist financing " * 5 + "money laundering " * 3])
+    assert areas[0] == "counter-terrorism" and set(areas) <= set(AREAS)
+
+
+def test_all_inferred_fields_are_marked():
+    meta = infer_meta(Path("a.pdf"), ["text about ransomware and cyber attacks " * 3], [], {}, "en")
+    assert set(meta.inferred) == {"title", "publisher", "year", "language", "doc_type", "areas"}
+
+
+def test_manifest_overrides_and_unmarks(tmp_path, make_pdf):
+    pdf = make_pdf("g.pdf", [["ransomware investigation guidance for police " * 5]])
+    (pdf.parent / "MANIFEST.tsv").write_text(
+        "file\ttitle\tyear\ttype\tareas\tsensitivity\tpages\n"
+        "g.pdf\tRansomware Handbook\t2022\ttraining\tcyber;cross-cutting\trestricted\t1\n", encoding="utf-8")
+    entry = load_manifest(pdf.parent / "MANIFEST.tsv")["g.pdf"]
+    doc = parse_file(pdf, ParseOptions(overrides=entry.values))
+    m = doc.meta
+    assert (m.title, m.year, m.doc_type, m.sensitivity) == ("Ransomware Handbook", 2022, "training material", "restricted")
+    assert m.areas == ["cyber-attacks", "cross-cutting"]
+    assert "title" not in m.inferred and "year" not in m.inferred and "language" in m.inferred
+
+
+def test_manifest_bad_values_are_warnings_naming_row_and_field(tmp_path):
+    path = tmp_path / "manifest.csv"
+    path.write_text("file,year,type,sensitivity,area\na.pdf,20x1,poem,secret,astrology\n", encoding="utf-8")
+    entry = load_manifest(path)["a.pdf"]
+    assert entry.values == {}
+    text = " | ".join(entry.warnings)
+    for field in ("'year'", "'type'", "'sensitivity'", "'area'"):
+        assert field in text
+    assert "row 2" in text
+
+
+def test_yaml_manifest(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text("documents:\n  - file: x.pdf\n    publisher: Europol\n    areas: [drugs, terrorism]\n", encoding="utf-8")
+    assert load_manifest(path)["x.pdf"].values == {"publisher": "Europol", "areas": ["drugs trafficking", "counter-terrorism"]}
+
+
+def test_manifest_without_file_column_is_an_error(tmp_path):
+    path = tmp_path / "manifest.tsv"
+    path.write_text("name\ttitle\na.pdf\tX\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="file"):
+        load_manifest(path)
+
+
+def test_manifest_found_in_parent_folder(tmp_path):
+    (tmp_path / "corpus" / "pdf").mkdir(parents=True)
+    (tmp_path / "corpus" / "MANIFEST.tsv").write_text("file\n", encoding="utf-8")
+    assert find_manifests(tmp_path / "corpus" / "pdf", tmp_path / "corpus") == [tmp_path / "corpus" / "MANIFEST.tsv"]
