@@ -338,6 +338,156 @@ def eval_cmd(
     typer.echo(format_table(result))
 
 
+@app.command()
+def serve(
+    data: DataOpt = None,
+    model: ModelOpt = None,
+    encoder: EncoderOpt = None,
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind [env PACTKB_HOST, default 127.0.0.1].")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [env PACTKB_PORT, default 8000].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes sharing the data directory.")] = None,
+    no_anonymous: Annotated[bool, typer.Option("--no-anonymous", help="Require an API key for every request.")] = False,
+) -> None:
+    """Run the HTTP service and the search page (http://HOST:PORT/, API docs at /docs)."""
+    import uvicorn
+
+    overrides = {"data": data, "model": model, "encoder": encoder, "host": host, "port": port, "workers": workers}
+    if no_anonymous:
+        overrides["anonymous_read"] = False
+    settings = make_settings(**overrides)
+    settings.data.mkdir(parents=True, exist_ok=True)
+    for key, value in overrides.items():  # worker processes read their settings from the environment
+        if value is not None:
+            os.environ[f"PACTKB_{key.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
+    typer.echo(f"pactkb serving {settings.data.resolve()} on http://{settings.host}:{settings.port}/ "
+               f"({settings.workers} worker(s)); API docs at /docs", err=True)
+    uvicorn.run("pactkb.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level="warning", access_log=False)
+
+
+keys_app = typer.Typer(help="Manage API keys (stored hashed in the data directory).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _keystore(data: Path | None):  # noqa: ANN202
+    """The key store of a data directory."""
+    from pactkb.api.auth import KeyStore
+
+    settings = make_settings(data=data)
+    return KeyStore(settings.data), settings
+
+
+def _audit_cli(settings: Settings, action: str, detail: str) -> None:
+    """Record a key change made from the command line."""
+    from pactkb.api.audit import AuditEvent, AuditLog
+
+    log = AuditLog(settings.data)
+    log.record(AuditEvent(actor=f"cli:{os.environ.get('USER', 'unknown')}", action=action, method="CLI",
+                          route=f"pactkb keys {action.split('_')[-1]}", status=0, detail=detail))
+    log.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key (shown in the audit log).")],
+    role: Annotated[str, typer.Option(help="reader, contributor or admin.")] = "reader",
+    clearance: Annotated[str, typer.Option(help="public, restricted or confidential.")] = "public",
+    data: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create a key; the secret is printed once."""
+    from pactkb.api.auth import ROLES, KeyError_
+
+    if role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)} (got {role!r})", code=2)
+    if clearance not in SENSITIVITY_LEVELS:
+        fail(f"--clearance must be one of {', '.join(SENSITIVITY_LEVELS)} (got {clearance!r})", code=2)
+    store, settings = _keystore(data)
+    try:
+        key, info = store.create(name, role, clearance)
+    except KeyError_ as exc:
+        fail(str(exc), code=2)
+        return
+    _audit_cli(settings, "key_create", f"{name} role={role} clearance={clearance}")
+    if json_out:
+        emit_json({**info, "key": key})
+    else:
+        typer.echo(key)
+        typer.echo(f"created key {name!r} ({role}, clearance {clearance}); store it now, it is not shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(data: DataOpt = None, json_out: JsonOpt = False) -> None:
+    """List keys (names, roles, clearances; never secrets)."""
+    import datetime as dt
+
+    store, _ = _keystore(data)
+    rows = store.list()
+    if json_out:
+        emit_json(rows)
+        return
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else "active"
+        when = dt.datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{r['name']:24} {r['role']:12} {r['clearance']:13} pkb_{r['prefix']}_…  {state:8} created {when}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="Key name (or prefix).")], data: DataOpt = None) -> None:
+    """Revoke a key."""
+    from pactkb.api.auth import KeyError_
+
+    store, settings = _keystore(data)
+    try:
+        store.revoke(name)
+    except KeyError_ as exc:
+        fail(str(exc))
+    _audit_cli(settings, "key_revoke", name)
+    typer.echo(f"revoked {name}")
+
+
+def _since(value: str | None) -> float | None:
+    """Epoch seconds from an ISO date/time or a duration like 24h, 7d, 30m."""
+    import datetime as dt
+    import re as re_mod
+    import time as time_mod
+
+    if not value:
+        return None
+    m = re_mod.fullmatch(r"(\d+)([smhd])", value.strip())
+    if m:
+        return time_mod.time() - int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    try:
+        return dt.datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        fail(f"--since {value!r}: use an ISO date (2026-11-01 or 2026-11-01T08:00) or a duration (24h, 7d)", code=2)
+        return None
+
+
+@app.command()
+def audit(
+    data: DataOpt = None,
+    since: Annotated[Optional[str], typer.Option(help="ISO date/time or duration (24h, 7d).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Export the audit log (searches, views, downloads, uploads, edits, deletes, key changes)."""
+    import datetime as dt
+
+    from pactkb.api.audit import export
+
+    settings = make_settings(data=data)
+    rows = export(settings.data, _since(since))
+    if json_out:
+        for r in rows:
+            emit_json(r)
+        return
+    for r in rows:
+        when = dt.datetime.fromtimestamp(r["time"]).isoformat(timespec="seconds")
+        docs = ",".join(r["document_ids"][:5]) + ("…" if len(r["document_ids"]) > 5 else "")
+        q = f" q={r['query']!r}" if r["query"] else ""
+        typer.echo(f"{when} {r['actor']:16} {r['action']:14} {r['status']} {r['route']}{q} {docs}")
+
+
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=os.environ.get("PACTKB_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from pactkb.index.dense import DenseIndex
 from pactkb.index.embed import Encoder
-from pactkb.index.store import NewChunk, Store, Tx, blob_vector
+from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.guard import parse_all
 from pactkb.ingest.manifest import ManifestEntry, find_manifests, load_manifest
@@ -464,6 +464,29 @@ class Indexer:
         for w in doc.warnings:
             summary.warnings.append({"file": str(doc.path), "warning": w})
         return doc_id
+
+    def add_upload(self, doc: ParsedDocument, *, owner: str, source_name: str,
+                   visible: tuple[str, ...]) -> tuple[str, str, int]:
+        """Store an uploaded document: ('duplicate', id, chunks) if the uploader can already see the same
+        file, else ('indexed', id, chunks). Invisible copies are never revealed: the upload is stored anew."""
+        with self.lock:
+            same = self.store.document_by_sha(doc.sha256, visible)
+            if same is not None:
+                return "duplicate", same.id, same.chunk_count
+            summary = IngestSummary()
+            doc_id = self.add_parsed(doc, path_key=None, summary=summary, origin="upload", owner=owner, source_name=source_name)
+            return "indexed", doc_id, summary.chunks
+
+    def update_metadata(self, doc_id: str, changes: dict[str, Any]) -> DocumentRecord | None:
+        """Apply edited metadata (kept across re-ingestion) and return the updated record."""
+        rec = self.store.document(doc_id)
+        if rec is None:
+            return None
+        edited = {**rec.edited, **changes}
+        inferred = [f for f in rec.inferred if f not in changes]
+        with self.store.transaction() as tx:  # a small transaction: no need to wait for the writer lock
+            tx.update_document(doc_id, {**changes, "edited": edited, "inferred": inferred})
+        return self.store.document(doc_id)
 
     def _drop_if_orphan(self, doc_id: str, summary: IngestSummary) -> bool:
         """Delete a path-origin document that no file maps to any more."""

@@ -21,7 +21,12 @@ FILTER_KEYS = {
 
 
 class FilterError(ValueError):
-    """A filter is unknown or has an invalid value; the message names it."""
+    """A filter is unknown or has an invalid value; the message names it (and `field` holds its name)."""
+
+    def __init__(self, message: str, field: str = "filters"):
+        """Keep the offending filter's name."""
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class Filters:
         for raw_key, raw in values.items():
             key = FILTER_KEYS.get(raw_key.strip().lower())
             if key is None:
-                raise FilterError(f"unknown filter {raw_key!r} (allowed: {', '.join(sorted(set(FILTER_KEYS)))})")
+                raise FilterError(f"unknown filter {raw_key!r} (allowed: {', '.join(sorted(set(FILTER_KEYS)))})", raw_key)
             items = raw if isinstance(raw, (list, tuple)) else [raw]
             for item in items:
                 if item is None or str(item).strip() == "":
@@ -111,7 +116,7 @@ class Filters:
         values: dict[str, list[str]] = {}
         for pair in pairs:
             if "=" not in pair:
-                raise FilterError(f"filter {pair!r} must look like key=value (e.g. type=guideline)")
+                raise FilterError(f"filter {pair!r} must look like key=value (e.g. type=guideline)", pair)
             key, value = pair.split("=", 1)
             values.setdefault(key, []).append(value)
         return cls.from_mapping(values)
@@ -120,7 +125,7 @@ class Filters:
 def _year(raw_key: str, value: str) -> int:
     """A year value or a FilterError naming the filter."""
     if not re.fullmatch(r"\d{4}", value):
-        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year")
+        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year", raw_key)
     return int(value)
 
 
@@ -142,15 +147,15 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
     if key == "doc_types":
         norm = normalize_doc_type(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown document type {value!r}")
+            raise FilterError(f"filter {raw_key!r}: unknown document type {value!r}", raw_key)
         value = norm
     elif key == "areas":
         norm = normalize_area(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown area {value!r}")
+            raise FilterError(f"filter {raw_key!r}: unknown area {value!r}", raw_key)
         value = norm
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
-        raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
+        raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}", raw_key)
     acc.setdefault(key, [])
     if value not in acc[key]:
         acc[key].append(value)

@@ -322,7 +322,7 @@ class Searcher:
         t0 = time.perf_counter()
         filters = filters or Filters()
         with self.store.snapshot() as con:
-            where, params = filters.sql("d")
+            where, params = Filters(clearance=filters.clearance).sql("d")  # the source must be visible, not filtered
             row = con.execute(
                 f"SELECT c.vector, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
                 [chunk_id, *params],

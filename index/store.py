@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from pactkb.db import connect
 from pactkb.index.fold import fold
 
 SCHEMA_VERSION = 1
@@ -29,7 +30,7 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
     title TEXT NOT NULL,
     publisher TEXT,
     year INTEGER,
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS documents (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE INDEX IF NOT EXISTS documents_type ON documents(doc_type);
 CREATE INDEX IF NOT EXISTS documents_sens ON documents(sensitivity);
 CREATE TABLE IF NOT EXISTS files (
@@ -209,12 +211,7 @@ class Store:
         """This thread's connection."""
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA busy_timeout=60000")
+            con = connect(self.path, foreign_keys=True)
             self._local.con = con
         return con
 
@@ -301,9 +298,13 @@ class Store:
         rec.chunk_count = con.execute("SELECT count(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0]
         return rec
 
-    def document_by_sha(self, sha256: str) -> DocumentRecord | None:
-        """The document with this content hash, if stored."""
-        row = self.conn().execute("SELECT id FROM documents WHERE sha256=?", (sha256,)).fetchone()
+    def document_by_sha(self, sha256: str, visible: tuple[str, ...] | None = None) -> DocumentRecord | None:
+        """A document with this content hash (among those with a visible sensitivity, if given)."""
+        sql, params = "SELECT id FROM documents WHERE sha256=?", [sha256]
+        if visible is not None:
+            sql += f" AND sensitivity IN ({','.join('?' * len(visible))})"
+            params += list(visible)
+        row = self.conn().execute(sql + " ORDER BY created_at LIMIT 1", params).fetchone()
         return self.document(row[0]) if row else None
 
     def file_entry(self, path: str) -> sqlite3.Row | None:

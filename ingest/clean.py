@@ -25,6 +25,7 @@ _PAGE_NUMBER = re.compile(
 )
 _DIGITS = re.compile(r"\d+")
 _SPACED_HYPHEN = re.compile(r"(?<=[^\W\d_]) -(?=[^\W\d_])")  # pypdf artefact: "co -operation"
+MAX_HEADER_WORDS = 16
 EDGE_LINES = 3  # lines at the top and bottom of a page that may be running headers/footers
 
 
@@ -63,7 +64,9 @@ def dehyphenate(text: str, vocab: set[str] | None = None) -> str:
 
 
 def _line_key(line: str) -> str:
-    """A line with its numbers masked, for recognising running headers and footers."""
+    """A line with its numbers masked, for recognising running headers and footers ('' = not a candidate)."""
+    if len(line.split()) > MAX_HEADER_WORDS:
+        return ""  # running headers and footers are short; long lines are body text
     return _DIGITS.sub("#", line.lower()).strip()
 
 
@@ -83,8 +86,8 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     bottom: Counter[str] = Counter()
     for lines in split:
         nonempty = [ln for ln in lines if ln.strip()]
-        top.update({_line_key(ln) for ln in nonempty[:EDGE_LINES]})
-        bottom.update({_line_key(ln) for ln in nonempty[-EDGE_LINES:]})
+        top.update({_line_key(ln) for ln in nonempty[:EDGE_LINES]} - {""})
+        bottom.update({_line_key(ln) for ln in nonempty[-EDGE_LINES:]} - {""})
     threshold = max(2, int(0.4 * len(pages)) + 1) if len(pages) >= 2 else None
     rep_top = {k for k, n in top.items() if threshold is not None and n >= threshold}
     rep_bottom = {k for k, n in bottom.items() if threshold is not None and n >= threshold}

@@ -1,0 +1,87 @@
+"""The FastAPI application: routers, error handling, metrics and audit middleware, the web page."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from pactkb import __version__
+from pactkb.api import errors
+from pactkb.api.audit import AuditEvent
+from pactkb.api.deps import ServiceState
+from pactkb.api.routes import chunks, documents, health, jobs, keys, search
+from pactkb.index.embed import Encoder
+from pactkb.settings import Settings
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).resolve().parent / "web"
+UNAUDITED = {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
+
+
+def create_app(settings: Settings | None = None, encoder: Encoder | None = None, load_in_background: bool = True) -> FastAPI:
+    """Build the app for a data directory; the model and index load in the background (see /ready)."""
+    settings = settings or Settings()
+    st = ServiceState(settings, encoder=encoder)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if load_in_background:
+            threading.Thread(target=st.load, name="pactkb-load", daemon=True).start()
+        else:
+            st.load()
+        yield
+        st.close()
+
+    app = FastAPI(
+        title="pactkb",
+        version=__version__,
+        description="Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
+        "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled).",
+        lifespan=lifespan,
+    )
+    app.state.pactkb = st
+    errors.install(app)
+    for module in (search, documents, chunks, jobs, keys, health):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next) -> Response:  # noqa: ANN001
+        t0 = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            st.metrics.observe(request.method, template, status, time.perf_counter() - t0)
+            if template not in UNAUDITED and not template.startswith("/static"):
+                info = dict(getattr(request.state, "audit", None) or {})
+                st.audit.record(AuditEvent(
+                    actor=getattr(request.state, "actor", None) or "anonymous",
+                    action=info.pop("action", f"{request.method.lower()} {template}"),
+                    method=request.method, route=template, status=status, **info,
+                ))
+
+    if WEB.is_dir():
+        app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+        @app.get("/", include_in_schema=False)
+        def index() -> FileResponse:
+            return FileResponse(WEB / "index.html", media_type="text/html")
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings come from PACTKB_* environment variables."""
+    return create_app(Settings())

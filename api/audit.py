@@ -1,0 +1,136 @@
+"""Append-only audit log in its own SQLite file, written by a background thread (never on the request path)."""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pactkb import db
+
+AUDIT_DB = "audit.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    query TEXT,
+    filters TEXT,
+    document_ids TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+@dataclass
+class AuditEvent:
+    """One audited action."""
+
+    actor: str
+    action: str
+    method: str
+    route: str
+    status: int
+    query: str | None = None
+    filters: dict[str, Any] | None = None
+    document_ids: list[str] = field(default_factory=list)
+    detail: str | None = None
+    time: float = field(default_factory=time.time)
+
+
+def connect(data: Path) -> sqlite3.Connection:
+    """The audit database (created with its append-only triggers)."""
+    con = db.connect(data / AUDIT_DB)
+    con.executescript(SCHEMA)
+    return con
+
+
+class AuditLog:
+    """Queues events and writes them in batches from one background thread."""
+
+    def __init__(self, data: Path):
+        """Open the log and start the writer thread."""
+        self.data = data
+        connect(data).close()
+        self._queue: queue.Queue[AuditEvent | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="pactkb-audit", daemon=True)
+        self._thread.start()
+
+    def record(self, event: AuditEvent) -> None:
+        """Queue an event (returns immediately)."""
+        self._queue.put(event)
+
+    def _run(self) -> None:
+        """Writer loop: drain the queue in batches."""
+        con = connect(self.data)
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    batch.append(self._queue.get(timeout=0.05))
+                except queue.Empty:
+                    break
+            if None in batch:
+                stop = True
+            events = [e for e in batch if e is not None]
+            if events:
+                con.executemany(
+                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(e.time, e.actor, e.action, e.method, e.route, e.status, e.query,
+                      json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
+                      json.dumps(e.document_ids) if e.document_ids else None, e.detail) for e in events],
+                )
+            for _ in batch:
+                self._queue.task_done()
+        con.close()
+
+    def flush(self) -> None:
+        """Wait until every queued event is written."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Flush and stop the writer."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+
+def export(data: Path, since: float | None = None) -> list[dict[str, Any]]:
+    """Audit rows (oldest first), optionally only those at or after `since` (epoch seconds)."""
+    path = data / AUDIT_DB
+    if not path.exists():
+        return []
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        rows = con.execute("SELECT * FROM audit WHERE time >= ? ORDER BY id", (since or 0,)).fetchall()
+    finally:
+        con.close()
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["filters"] = json.loads(d["filters"]) if d["filters"] else None
+        d["document_ids"] = json.loads(d["document_ids"]) if d["document_ids"] else []
+        out.append(d)
+    return out
+
+
+def event_dict(e: AuditEvent) -> dict[str, Any]:
+    """An event as a dict (for tests and debugging)."""
+    return asdict(e)

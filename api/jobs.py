@@ -1,0 +1,210 @@
+"""Upload jobs: files are saved by the request, then ingested in the background by whichever server
+process claims the job first (the claim is one SQLite UPDATE; ingestion holds the writer lock)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pactkb.api.auth import open_db
+from pactkb.index.kb import KnowledgeBase
+from pactkb.ingest.guard import parse_all
+from pactkb.ingest.parse import ParseOptions
+from pactkb.settings import SENSITIVITY_LEVELS
+
+log = logging.getLogger(__name__)
+UPLOADS = "uploads"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    clearance TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    worker TEXT
+);
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    idx INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    stored TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    status TEXT NOT NULL,
+    document_id TEXT,
+    error TEXT,
+    chunks INTEGER,
+    PRIMARY KEY (job_id, idx)
+);
+"""
+
+
+def _worker_id() -> str:
+    """host:pid of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(worker: str | None) -> bool:
+    """Whether a worker id names a live process on this host."""
+    if not worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another host: assume alive
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class Jobs:
+    """Creates, claims, runs and reports upload jobs for one data directory."""
+
+    def __init__(self, kb: KnowledgeBase):
+        """Open the job tables and the uploads folder."""
+        self.kb = kb
+        self.data = kb.settings.data
+        self.con = open_db(self.data)
+        self.con.executescript(SCHEMA)
+        (self.data / UPLOADS).mkdir(exist_ok=True)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- requests ------------------------------------------------------------------------------
+    def new_dir(self) -> tuple[str, Path]:
+        """A fresh job id and the folder its files are saved into."""
+        job_id = uuid.uuid4().hex[:16]
+        folder = self.data / UPLOADS / job_id
+        folder.mkdir(parents=True)
+        return job_id, folder
+
+    def create(self, job_id: str, owner: str, clearance: str, files: list[tuple[str, Path, dict[str, Any]]]) -> None:
+        """Queue a job for saved files: (original name, saved path, metadata overrides)."""
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            self.con.execute(
+                "INSERT INTO jobs (id, owner, clearance, status, created_at) VALUES (?, ?, ?, 'queued', ?)",
+                (job_id, owner, clearance, time.time()),
+            )
+            self.con.executemany(
+                "INSERT INTO job_files (job_id, idx, file, stored, meta, status) VALUES (?, ?, ?, ?, ?, 'queued')",
+                [(job_id, i, name, str(path), json.dumps(meta, ensure_ascii=False)) for i, (name, path, meta) in enumerate(files)],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self._wake.set()
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """A job with its files."""
+        row = self.con.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        files = self.con.execute(
+            "SELECT file, status, document_id, error, chunks FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)
+        ).fetchall()
+        return {**dict(row), "files": [dict(f) for f in files]}
+
+    # -- running -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the background runner thread of this process."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="pactkb-jobs", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the runner after the current job."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        """Claim and run jobs until stopped (polling once a second for jobs queued by other processes)."""
+        self._requeue_orphans()
+        while not self._stop.is_set():
+            job_id = self.claim()
+            if job_id is None:
+                self._wake.wait(timeout=1.0)
+                self._wake.clear()
+                continue
+            try:
+                self.run(job_id)
+            except Exception as exc:  # noqa: BLE001 - a failed job must not stop the runner
+                log.exception("job %s failed", job_id)
+                self.con.execute("UPDATE jobs SET status='failed', finished_at=? WHERE id=?", (time.time(), job_id))
+                self.con.execute(
+                    "UPDATE job_files SET status='failed', error=? WHERE job_id=? AND status IN ('queued', 'running')",
+                    (f"internal error: {type(exc).__name__}", job_id),
+                )
+
+    def _requeue_orphans(self) -> None:
+        """Put back jobs left 'running' by a process that died."""
+        for row in self.con.execute("SELECT id, worker FROM jobs WHERE status='running'").fetchall():
+            if not _alive(row["worker"]):
+                self.con.execute("UPDATE jobs SET status='queued', worker=NULL WHERE id=? AND status='running'", (row["id"],))
+
+    def claim(self) -> str | None:
+        """Atomically take the oldest queued job for this process."""
+        row = self.con.execute(
+            "UPDATE jobs SET status='running', started_at=?, worker=? WHERE id = "
+            "(SELECT id FROM jobs WHERE status='queued' ORDER BY created_at LIMIT 1) AND status='queued' RETURNING id",
+            (time.time(), _worker_id()),
+        ).fetchone()
+        return row[0] if row else None
+
+    def _set_file(self, job_id: str, idx: int, **fields: Any) -> None:
+        """Update one file's outcome."""
+        sets = ", ".join(f"{k}=?" for k in fields)
+        self.con.execute(f"UPDATE job_files SET {sets} WHERE job_id=? AND idx=?", (*fields.values(), job_id, idx))
+
+    def run(self, job_id: str) -> None:
+        """Ingest every file of a claimed job; per-file errors are recorded, not raised."""
+        job = self.con.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        files = self.con.execute("SELECT * FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)).fetchall()
+        s = self.kb.settings
+        visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(job["clearance"]) + 1]
+        by_path = {Path(f["stored"]): f for f in files}
+        opts = {Path(f["stored"]): ParseOptions(s.ocr, s.ocr_languages, s.ocr_min_chars, json.loads(f["meta"])) for f in files}
+        self.con.execute("UPDATE job_files SET status='running' WHERE job_id=?", (job_id,))
+        indexer = self.kb.indexer
+        for path, result in parse_all(list(opts.items()), s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout):
+            f = by_path[path]
+            if isinstance(result, str):
+                self._set_file(job_id, f["idx"], status="failed", error=result)
+                continue
+            try:
+                status, doc_id, chunks = indexer.add_upload(result, owner=job["owner"], source_name=f["file"], visible=visible)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("upload %s failed", f["file"])
+                self._set_file(job_id, f["idx"], status="failed", error=f"cannot index: {type(exc).__name__}: {exc}")
+                continue
+            self._set_file(job_id, f["idx"], status=status, document_id=doc_id, chunks=chunks)
+        indexer.publish()
+        shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
+        failed = self.con.execute("SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)).fetchone()[0]
+        status = "failed" if failed == len(files) else "done"
+        self.con.execute("UPDATE jobs SET status=?, finished_at=? WHERE id=?", (status, time.time(), job_id))
+
+    def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any] | None:
+        """Block until a job has finished (for tests and the CLI)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            job = self.get(job_id)
+            if job is None or job["status"] in ("done", "failed"):
+                return job
+            time.sleep(0.05)
+        return self.get(job_id)
+

@@ -1,0 +1,64 @@
+"""Chunks: one passage, and passages like it ('more like this')."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from pactkb.api.auth import Principal
+from pactkb.api.deps import caller, file_url, note, ready_kb
+from pactkb.api.routes.search import response, to_filters
+from pactkb.api.schemas import ChunkModel, SearchResponse
+from pactkb.index.hybrid import SearchError
+from pactkb.index.kb import KnowledgeBase
+
+router = APIRouter(tags=["chunks"])
+ChunkId = Annotated[int, Path(ge=1, le=2**62, description="A chunk id from search results.")]
+NOT_FOUND = "chunk not found"
+
+
+@router.get("/chunks/{chunk_id}", response_model=ChunkModel, summary="One chunk")
+def get_chunk(request: Request, chunk_id: ChunkId, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)) -> ChunkModel:
+    """A passage with its page span and section (404 if it belongs to a document above your clearance)."""
+    where, params = to_filters({}, principal).sql("d")
+    row = kb.store.conn().execute(
+        "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens, "
+        f"d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}", [chunk_id, *params],
+    ).fetchone()
+    if row is None:
+        raise HTTPException(404, NOT_FOUND)
+    url = file_url(request, row["doc_id"], principal)
+    note(request, "view_chunk", document_ids=[row["doc_id"]])
+    return ChunkModel(id=row["id"], document_id=row["doc_id"], title=row["title"], ord=row["ord"], text=row["text"],
+                      page_start=row["page_start"], page_end=row["page_end"], label_start=row["label_start"],
+                      label_end=row["label_end"], section=row["section"], n_tokens=row["n_tokens"], file_url=url,
+                      page_url=f"{url}#page={row['page_start']}")
+
+
+@router.get("/chunks/{chunk_id}/similar", response_model=SearchResponse, summary="More like this")
+async def similar(
+    request: Request,
+    chunk_id: ChunkId,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    area: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query()] = None,
+    publisher: Annotated[list[str] | None, Query()] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    principal: Principal = Depends(caller),
+    kb: KnowledgeBase = Depends(ready_kb),
+) -> SearchResponse:
+    """Passages closest in meaning to this one, with the same filters as search."""
+    filters = to_filters({"type": type, "area": area, "language": language, "publisher": publisher,
+                          "year_min": year_min, "year_max": year_max}, principal)
+    try:
+        res = await run_in_threadpool(kb.searcher.similar, chunk_id, k=k, filters=filters, offset=offset)
+    except SearchError as exc:
+        raise HTTPException(404, NOT_FOUND) from exc
+    out = response(request, principal, res)
+    note(request, "similar", query=f"similar:{chunk_id}", document_ids=list(dict.fromkeys(h.document_id for h in out.results)))
+    return out

@@ -1,0 +1,307 @@
+"""Documents: list, view, download the original, chunks, upload (background job), edit metadata, delete.
+
+A document above the caller's clearance answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pypdf import PdfReader
+
+from pactkb.api.auth import Principal
+from pactkb.api.deps import caller, file_url, note, ready_kb, require, state
+from pactkb.api.errors import ValidationProblem
+from pactkb.api.schemas import (
+    ChunkList, ChunkModel, DocumentDetail, DocumentList, DocumentPatch, DocumentSummary, PageInfo, TocEntry,
+)
+from pactkb.index.filters import FilterError, Filters
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.store import DOC_COLUMNS, DocumentRecord
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type, split_areas
+from pactkb.ingest.pdf import looks_like_pdf
+from pactkb.settings import SENSITIVITY_LEVELS
+
+router = APIRouter(tags=["documents"])
+NOT_FOUND = "document not found"
+MAX_FILES = 20
+MEDIA = {"pdf": "application/pdf", "markdown": "text/markdown; charset=utf-8", "text": "text/plain; charset=utf-8"}
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.+$|\.\.|%(?:2f|5c|00|2e%2e)", re.IGNORECASE)
+
+
+def visible_document(kb: KnowledgeBase, doc_id: str, principal: Principal) -> DocumentRecord:
+    """The document if it exists and the caller may see it; otherwise 404 (the same answer either way)."""
+    rec = kb.store.document(doc_id)
+    if rec is None or not principal.sees(rec.sensitivity):
+        raise HTTPException(404, NOT_FOUND)
+    return rec
+
+
+def summary(request: Request, rec: DocumentRecord, principal: Principal) -> DocumentSummary:
+    """A document in API form."""
+    fields = {k: getattr(rec, k) for k in DocumentSummary.model_fields if k not in ("file_url", "pages") and hasattr(rec, k)}
+    return DocumentSummary(**fields, pages=rec.pages, file_url=file_url(request, rec.id, principal))
+
+
+@router.get("/documents", response_model=DocumentList, summary="List documents")
+def list_documents(
+    request: Request,
+    type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    area: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query()] = None,
+    publisher: Annotated[list[str] | None, Query()] = None,
+    sensitivity: Annotated[list[str] | None, Query()] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
+    sort: Annotated[str, Query(pattern="^(title|year|created|updated)$")] = "title",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    principal: Principal = Depends(caller),
+) -> DocumentList:
+    """Documents the caller may see, filtered and paginated."""
+    kb = state(request).kb
+    try:
+        filters = Filters.from_mapping({"type": type, "area": area, "language": language, "publisher": publisher,
+                                        "sensitivity": sensitivity, "year_min": year_min, "year_max": year_max})
+    except FilterError as exc:
+        raise ValidationProblem(exc.field, str(exc)) from exc
+    where, params = filters.with_clearance(principal.clearance).sql("d")
+    if title:
+        where += " AND d.title LIKE ? ESCAPE '\\'"
+        params.append("%" + title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    order = {"title": "d.title COLLATE NOCASE", "year": "d.year DESC", "created": "d.created_at DESC",
+             "updated": "d.updated_at DESC"}[sort]
+    con = kb.store.conn()
+    total = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
+    rows = con.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY {order}, d.id LIMIT ? OFFSET ?",
+                       [*params, limit, offset]).fetchall()
+    items = [summary(request, DocumentRecord.from_row(r), principal) for r in rows]
+    note(request, "list_documents", filters={k: v for k, v in request.query_params.items()}, document_ids=[i.id for i in items])
+    return DocumentList(total=total, offset=offset, limit=limit, items=items)
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentDetail, summary="One document")
+def get_document(request: Request, doc_id: str, principal: Principal = Depends(caller)) -> DocumentDetail:
+    """Metadata, pages, table of contents and chunk count."""
+    kb = state(request).kb
+    rec = visible_document(kb, doc_id, principal)
+    pages = [PageInfo(number=p["number"], label=p["label"], ocr=bool(p["ocr"]), scanned=bool(p["scanned"]), chars=len(p["text"]))
+             for p in kb.store.pages(doc_id)]
+    note(request, "view_document", document_ids=[doc_id])
+    return DocumentDetail(**summary(request, rec, principal).model_dump(), chunk_count=rec.chunk_count, page_list=pages,
+                          toc=[TocEntry(**t) for t in rec.toc], warnings=rec.warnings, size=rec.size)
+
+
+@router.get("/documents/{doc_id}/chunks", response_model=ChunkList, summary="A document's chunks")
+def document_chunks(
+    request: Request, doc_id: str, offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: Principal = Depends(caller),
+) -> ChunkList:
+    """The document's passages in reading order."""
+    kb = state(request).kb
+    rec = visible_document(kb, doc_id, principal)
+    rows = kb.store.doc_chunks(doc_id)
+    url = file_url(request, doc_id, principal)
+    items = [ChunkModel(id=r["id"], document_id=doc_id, title=rec.title, ord=r["ord"], text=r["text"], page_start=r["page_start"],
+                        page_end=r["page_end"], label_start=r["label_start"], label_end=r["label_end"], section=r["section"],
+                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}")
+             for r in rows[offset : offset + limit]]
+    note(request, "view_document", document_ids=[doc_id])
+    return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
+
+
+@router.get("/documents/{doc_id}/file", summary="The original file", response_class=FileResponse,
+            responses={200: {"content": {"application/pdf": {}}}})
+def document_file(
+    request: Request, doc_id: str, token: Annotated[str | None, Query(max_length=1000)] = None,
+    principal: Principal = Depends(caller),
+) -> FileResponse:
+    """The original as uploaded or ingested; open it at a page with #page=N. A signed `token` (from search
+    results and document views) stands in for the API key, so links work in a browser tab."""
+    st = state(request)
+    if token:
+        granted = st.signer.verify(token, doc_id)
+        if granted is None or (granted.via == "key" and not st.keys.active(granted.name)):
+            raise HTTPException(404, NOT_FOUND)
+        principal = granted
+    rec = visible_document(st.kb, doc_id, principal)
+    if not rec.stored_path or not (st.settings.data / rec.stored_path).is_file():
+        raise HTTPException(404, "this document has no stored original")
+    note(request, "download", document_ids=[doc_id])
+    name = rec.source_name if Path(rec.source_name).suffix else f"{rec.source_name}.pdf"
+    return FileResponse(st.settings.data / rec.stored_path, media_type=MEDIA.get(rec.kind, "application/octet-stream"),
+                        filename=name, content_disposition_type="inline")
+
+
+# -- upload ------------------------------------------------------------------------------------
+def _safe_name(raw: str | None, field: str) -> str:
+    """The upload's file name, rejected (422) if empty or if it tries to escape its folder."""
+    name = unicodedata.normalize("NFC", raw or "").strip()
+    if not name:
+        raise ValidationProblem(field, "file name is missing")
+    if _BAD_NAME.search(name) or len(name) > 255:
+        raise ValidationProblem(field, f"file name {name!r} is not allowed (no paths, '..' or control characters)")
+    return name
+
+
+def _check_pdf(data: bytes, name: str, field: str) -> None:
+    """422 unless the bytes are a readable PDF (checked by content, not by name)."""
+    if not looks_like_pdf(data[:1024]):
+        raise ValidationProblem(field, f"{name}: not a PDF (the content has no %PDF- signature)", status=415)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ValidationProblem(field, f"{name}: password-protected PDF (remove the password and upload again)")
+        if len(reader.pages) == 0:
+            raise ValidationProblem(field, f"{name}: the PDF has no pages")
+    except ValidationProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure means a corrupt file
+        raise ValidationProblem(field, f"{name}: corrupt PDF ({type(exc).__name__})") from exc
+
+
+def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
+    """Validated metadata overrides from the form fields."""
+    out: dict[str, Any] = {}
+    allowed = {"files", "file", "title", "publisher", "year", "type", "doc_type", "area", "areas", "language", "sensitivity"}
+    unknown = sorted(set(form.keys()) - allowed)
+    if unknown:
+        raise ValidationProblem(unknown[0], f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    for key in ("title", "publisher", "language"):
+        value = (form.get(key) or "").strip()
+        if len(value) > 500:
+            raise ValidationProblem(key, "too long (500 characters at most)")
+        if value:
+            out[key] = value.lower() if key == "language" else value
+    if (year := (form.get("year") or "").strip()):
+        if not re.fullmatch(r"\d{4}", year) or not 1800 <= int(year) <= 2200:
+            raise ValidationProblem("year", f"{year!r} is not a year")
+        out["year"] = int(year)
+    if (dtype := (form.get("type") or form.get("doc_type") or "").strip()):
+        norm = normalize_doc_type(dtype)
+        if norm is None:
+            raise ValidationProblem("type", f"unknown document type {dtype!r}")
+        out["doc_type"] = norm
+    areas: list[str] = []
+    for raw in form.getlist("area") + form.getlist("areas"):
+        for a in split_areas(str(raw).replace(",", ";")):
+            norm = normalize_area(a)
+            if norm is None:
+                raise ValidationProblem("area", f"unknown area {a.strip()!r}")
+            if norm not in areas:
+                areas.append(norm)
+    if areas:
+        out["areas"] = areas
+    sens = (form.get("sensitivity") or "public").strip().lower()
+    if sens not in SENSITIVITY_LEVELS:
+        raise ValidationProblem("sensitivity", f"{sens!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
+    if not principal.sees(sens):
+        raise ValidationProblem("sensitivity", f"you cannot label a document {sens} (your clearance is {principal.clearance})", 403)
+    out["sensitivity"] = sens
+    return out
+
+
+@router.post("/documents", status_code=202, summary="Upload PDFs (ingested in the background)",
+             responses={202: {"description": "Job created; poll /jobs/{id}"}})
+async def upload(request: Request, principal: Principal = Depends(require("contributor"))) -> dict[str, Any]:
+    """multipart/form-data: one or more `files` (PDF) and optional metadata fields title, publisher, year,
+    type, area (repeat or separate with ;), language, sensitivity. Returns a job to poll."""
+    st = state(request)
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        raise HTTPException(415, "upload with Content-Type: multipart/form-data (field 'files')")
+    limit = st.settings.max_upload_mb * 1024 * 1024
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit * MAX_FILES + 1024 * 1024:
+        raise ValidationProblem("files", f"request too large (at most {MAX_FILES} files of {st.settings.max_upload_mb} MB)", 413)
+    try:
+        form = await request.form(max_files=MAX_FILES, max_fields=50)
+    except Exception as exc:  # noqa: BLE001 - starlette raises on malformed multipart
+        raise ValidationProblem("files", f"malformed multipart body: {exc}", 400) from exc
+    meta = _metadata(form, principal)
+    uploads = [f for f in form.getlist("files") + form.getlist("file") if hasattr(f, "read")]
+    if not uploads:
+        raise ValidationProblem("files", "no file uploaded (send one or more PDFs in the 'files' field)")
+    job_id, folder = st.jobs.new_dir()
+    saved = []
+    try:
+        for i, up in enumerate(uploads):
+            field = f"files[{i}]"
+            name = _safe_name(up.filename, field)
+            if up.size is not None and up.size > limit:
+                raise ValidationProblem(field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413)
+            data = await up.read(limit + 1)
+            if len(data) > limit:
+                raise ValidationProblem(field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413)
+            if not data:
+                raise ValidationProblem(field, f"{name}: empty file")
+            await run_in_threadpool(_check_pdf, data, name, field)
+            target = folder / f"{i:02d}-{re.sub(r'[^A-Za-z0-9._-]+', '_', name)[-120:]}"
+            target.write_bytes(data)
+            saved.append((name, target, meta))
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    st.jobs.create(job_id, principal.name, principal.clearance, saved)
+    note(request, "upload", filters={k: v for k, v in meta.items()}, detail=json.dumps([n for n, _, _ in saved], ensure_ascii=False))
+    return {"job_id": job_id, "status": "queued", "status_url": f"/jobs/{job_id}", "files": [n for n, _, _ in saved]}
+
+
+# -- edit and delete ---------------------------------------------------------------------------
+@router.patch("/documents/{doc_id}", response_model=DocumentSummary, summary="Edit metadata")
+def patch_document(
+    request: Request, doc_id: str, body: DocumentPatch, principal: Principal = Depends(require("contributor")),
+    kb: KnowledgeBase = Depends(ready_kb),
+) -> DocumentSummary:
+    """Contributors edit their own uploads; admins edit any document. Edits survive re-ingestion."""
+    rec = visible_document(kb, doc_id, principal)
+    if not principal.can("admin") and rec.owner != principal.name:
+        raise HTTPException(403, "contributors can edit only the documents they uploaded")
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise ValidationProblem("body", "nothing to change (send at least one field)")
+    if "doc_type" in changes:
+        norm = normalize_doc_type(changes["doc_type"] or "")
+        if norm is None:
+            raise ValidationProblem("doc_type", f"unknown document type {changes['doc_type']!r}")
+        changes["doc_type"] = norm
+    if "areas" in changes:
+        areas = []
+        for a in changes["areas"] or []:
+            norm = normalize_area(a)
+            if norm is None:
+                raise ValidationProblem("areas", f"unknown area {a!r}")
+            areas.append(norm)
+        changes["areas"] = list(dict.fromkeys(areas))
+    if "sensitivity" in changes and not principal.sees(changes["sensitivity"]):
+        raise ValidationProblem("sensitivity", f"above your clearance ({principal.clearance})", 403)
+    for key in ("title", "doc_type", "sensitivity"):
+        if key in changes and changes[key] is None:
+            raise ValidationProblem(key, "cannot be null")
+    updated = kb.indexer.update_metadata(doc_id, changes)
+    note(request, "edit", document_ids=[doc_id], detail=json.dumps(changes, ensure_ascii=False))
+    if updated is None or not principal.sees(updated.sensitivity):
+        raise HTTPException(404, NOT_FOUND)
+    return summary(request, updated, principal)
+
+
+@router.delete("/documents/{doc_id}", status_code=204, summary="Delete a document (admin)")
+def delete_document(
+    request: Request, doc_id: str, principal: Principal = Depends(require("admin")), kb: KnowledgeBase = Depends(ready_kb)
+) -> Response:
+    """Remove the document, its chunks, vectors and original."""
+    visible_document(kb, doc_id, principal)
+    kb.indexer.delete(doc_id)
+    note(request, "delete", document_ids=[doc_id])
+    return Response(status_code=204)

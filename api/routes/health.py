@@ -1,0 +1,33 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from pactkb.api.deps import state
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Liveness")
+def health() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness (model and index loaded)")
+def ready(request: Request) -> JSONResponse:
+    """200 once the model and the index are loaded, 503 before (or if loading failed)."""
+    st = state(request)
+    if st.ready.is_set():
+        return JSONResponse({"status": "ready", **st.sizes(), "model": st.kb.encoder.name})
+    detail = f"failed: {st.load_error}" if st.load_error else "loading"
+    return JSONResponse({"status": detail, "detail": f"the index is {detail}"}, status_code=503, headers={"Retry-After": "2"})
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(request: Request) -> Response:
+    """Request counts and latency histograms by route, and index size."""
+    body, ctype = state(request).metrics.render()
+    return Response(body, media_type=ctype)

@@ -1,0 +1,103 @@
+"""GET/POST /search: hybrid search with filters, paging, facets, restricted to what the caller may see."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from pactkb.api.auth import Principal
+from pactkb.api.deps import caller, file_url, note, ready_kb
+from pactkb.api.errors import ValidationProblem
+from pactkb.api.schemas import HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
+from pactkb.index.filters import FilterError, Filters
+from pactkb.index.hybrid import Hit, SearchResult
+from pactkb.index.kb import KnowledgeBase
+
+router = APIRouter(tags=["search"])
+GET_PARAMS = {"q", "k", "offset", "mode", "type", "area", "language", "publisher", "document", "year_min",
+              "year_max", "sensitivity", "group_by_document"}
+
+
+def hit_model(request: Request, principal: Principal, h: Hit) -> HitModel:
+    """A result as returned by the API, with links to the original at the page."""
+    url = file_url(request, h.document_id, principal)
+    d = h.to_dict()
+    for a in d["also_in"]:
+        a["file_url"] = file_url(request, a["document_id"], principal)
+    return HitModel(**{k: d[k] for k in HitModel.model_fields if k in d}, file_url=url, page_url=f"{url}#page={h.page_start}")
+
+
+def response(request: Request, principal: Principal, res: SearchResult) -> SearchResponse:
+    """The API shape of a search result."""
+    return SearchResponse(
+        query=res.query, mode=res.mode, took_ms=res.took_ms, total=res.total, offset=res.offset, k=res.k,
+        no_good_answer=res.no_good_answer, results=[hit_model(request, principal, h) for h in res.results], facets=res.facets,
+    )
+
+
+def to_filters(values: dict[str, Any], principal: Principal) -> Filters:
+    """Validated filters, restricted to the caller's clearance; 422 naming the bad filter."""
+    try:
+        return Filters.from_mapping(values).with_clearance(principal.clearance)
+    except FilterError as exc:
+        raise ValidationProblem(f"filters.{exc.field}", str(exc)) from exc
+
+
+async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, body: SearchRequest) -> SearchResponse:
+    """Run a validated search and note it for the audit log."""
+    filters = to_filters(body.filters.as_mapping(), principal)
+    res = await run_in_threadpool(
+        kb.searcher.search, body.query, k=body.k, offset=body.offset, mode=body.mode, filters=filters,
+        group_by_document=body.group_by_document,
+    )
+    out = response(request, principal, res)
+    note(request, "search", query=body.query, filters={**body.filters.as_mapping(), "mode": body.mode},
+         document_ids=list(dict.fromkeys(h.document_id for h in out.results)))
+    return out
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search (query string)")
+async def search_get(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="The question, in your own words.")],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    mode: ModeName = "hybrid",
+    type: Annotated[list[str] | None, Query()] = None,  # noqa: A002 - the public filter name
+    area: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query()] = None,
+    publisher: Annotated[list[str] | None, Query()] = None,
+    document: Annotated[list[str] | None, Query()] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    sensitivity: Annotated[list[str] | None, Query()] = None,
+    group_by_document: bool = False,
+    principal: Principal = Depends(caller),
+    kb: KnowledgeBase = Depends(ready_kb),
+) -> SearchResponse:
+    """Search with query-string parameters; repeat a filter parameter for OR (e.g. type=guideline&type=booklet)."""
+    unknown = sorted(set(request.query_params) - GET_PARAMS)
+    if unknown:
+        raise ValidationProblem(unknown[0], f"unknown parameter {unknown[0]!r} (allowed: {', '.join(sorted(GET_PARAMS))})")
+    if not q.strip():
+        raise ValidationProblem("q", "query must not be blank")
+    filters = SearchFilters(type=type, area=area, language=language, publisher=publisher, document=document,
+                            year_min=year_min, year_max=year_max, sensitivity=sensitivity)
+    body = SearchRequest(query=q, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group_by_document)
+    return await run_search(request, kb, principal, body)
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON (runs before the body is validated)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "this endpoint needs Content-Type: application/json")
+
+
+@router.post("/search", response_model=SearchResponse, summary="Search (JSON body)", dependencies=[Depends(require_json)])
+async def search_post(
+    request: Request, body: SearchRequest, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)
+) -> SearchResponse:
+    """Search with a JSON body: {"query", "k", "offset", "mode", "filters": {...}, "group_by_document"}."""
+    return await run_search(request, kb, principal, body)

@@ -1,0 +1,281 @@
+"""Pydantic models for what crosses the HTTP boundary."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pactkb.ingest.types import AREAS, DOC_TYPES
+
+ModeName = Literal["hybrid", "dense", "lexical"]
+SensitivityName = Literal["public", "restricted", "confidential"]
+RoleName = Literal["reader", "contributor", "admin"]
+
+
+class SearchFilters(BaseModel):
+    """Filters accepted by search and document listing (unknown keys are rejected)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: list[str] | None = Field(default=None, description=f"Document type(s): {', '.join(DOC_TYPES)}.")
+    area: list[str] | None = Field(default=None, description=f"Priority area(s): {', '.join(AREAS)}.")
+    language: list[str] | None = Field(default=None, description="ISO 639-1 code(s), e.g. en, sr, sq, mk.")
+    publisher: list[str] | None = None
+    document: list[str] | None = Field(default=None, description="Document id(s).")
+    year_min: int | None = Field(default=None, ge=1800, le=2200)
+    year_max: int | None = Field(default=None, ge=1800, le=2200)
+    sensitivity: list[str] | None = Field(default=None, description="public, restricted, confidential (within your clearance).")
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The filters as {public name: values} for Filters.from_mapping."""
+        return {k: v for k, v in self.model_dump().items() if v not in (None, [])}
+
+
+class SearchRequest(BaseModel):
+    """POST /search body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=2000, description="The question, in the user's own words.")
+    k: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=10_000)
+    mode: ModeName = "hybrid"
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    group_by_document: bool = False
+
+    @field_validator("query")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        """A query must contain something besides whitespace."""
+        if not v.strip():
+            raise ValueError("query must not be blank")
+        return v
+
+
+class AlsoIn(BaseModel):
+    """A near-duplicate passage in another document."""
+
+    document_id: str
+    title: str
+    file: str
+    chunk_id: int
+    page_start: int
+    page_end: int
+    year: int | None = None
+    file_url: str | None = None
+
+
+class MorePage(BaseModel):
+    """Another matching passage of the same document (group by document)."""
+
+    chunk_id: int
+    page_start: int
+    page_end: int
+    section: str
+    score: float
+
+
+class HitModel(BaseModel):
+    """One search result."""
+
+    rank: int
+    score: float
+    chunk_id: int
+    document_id: str
+    file: str
+    title: str
+    page_start: int
+    page_end: int
+    page_label: str | None
+    section: str
+    snippet: str = Field(description="HTML-escaped text with <mark> around matched terms.")
+    text: str
+    publisher: str | None
+    year: int | None
+    doc_type: str
+    language: str | None
+    areas: list[str]
+    sensitivity: str
+    dense_score: float | None
+    lexical_score: float | None
+    file_url: str = Field(description="The original file; append #page=N to open it at the page.")
+    page_url: str = Field(description="file_url#page=<page_start>.")
+    also_in: list[AlsoIn] = []
+    more_pages: list[MorePage] = []
+
+
+class SearchResponse(BaseModel):
+    """Search results with timing, total, facets and the no-good-answer flag."""
+
+    query: str
+    mode: str
+    took_ms: float
+    total: int
+    offset: int
+    k: int
+    no_good_answer: bool | None = Field(description="True when nothing in the knowledge base answers well.")
+    results: list[HitModel]
+    facets: dict[str, dict[str, int]]
+
+
+class DocumentSummary(BaseModel):
+    """A document in lists."""
+
+    id: str
+    title: str
+    publisher: str | None
+    year: int | None
+    language: str | None
+    doc_type: str
+    areas: list[str]
+    sensitivity: str
+    inferred: list[str]
+    pages: int
+    kind: str
+    source_name: str
+    origin: str
+    owner: str | None
+    created_at: float
+    updated_at: float
+    file_url: str
+
+
+class PageInfo(BaseModel):
+    """One page of a document."""
+
+    number: int
+    label: str | None
+    ocr: bool
+    scanned: bool
+    chars: int
+
+
+class TocEntry(BaseModel):
+    """A heading of the document."""
+
+    level: int
+    title: str
+    page: int
+
+
+class DocumentDetail(DocumentSummary):
+    """A document with pages, table of contents and chunk count."""
+
+    chunk_count: int
+    page_list: list[PageInfo]
+    toc: list[TocEntry]
+    warnings: list[str]
+    size: int
+
+
+class DocumentList(BaseModel):
+    """A page of documents."""
+
+    total: int
+    offset: int
+    limit: int
+    items: list[DocumentSummary]
+
+
+class ChunkModel(BaseModel):
+    """One chunk with its document's essentials."""
+
+    id: int
+    document_id: str
+    title: str
+    ord: int
+    text: str
+    page_start: int
+    page_end: int
+    label_start: str | None
+    label_end: str | None
+    section: str
+    n_tokens: int
+    file_url: str
+    page_url: str
+
+
+class ChunkList(BaseModel):
+    """A document's chunks, paginated."""
+
+    total: int
+    offset: int
+    limit: int
+    items: list[ChunkModel]
+
+
+class DocumentPatch(BaseModel):
+    """Editable metadata (PATCH /documents/{id})."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    publisher: str | None = Field(default=None, max_length=300)
+    year: int | None = Field(default=None, ge=1800, le=2200)
+    language: str | None = Field(default=None, min_length=2, max_length=8)
+    doc_type: str | None = None
+    areas: list[str] | None = None
+    sensitivity: SensitivityName | None = None
+
+
+class FileResult(BaseModel):
+    """The outcome of one uploaded file."""
+
+    file: str
+    status: Literal["queued", "running", "indexed", "duplicate", "failed"]
+    document_id: str | None = None
+    error: str | None = None
+    chunks: int | None = None
+
+
+class JobModel(BaseModel):
+    """An upload/ingestion job."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    files: list[FileResult]
+
+
+class KeyCreate(BaseModel):
+    """POST /keys body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: RoleName = "reader"
+    clearance: SensitivityName = "public"
+
+
+class KeyInfo(BaseModel):
+    """An API key's public description (never the secret)."""
+
+    name: str
+    prefix: str
+    role: str
+    clearance: str
+    created_at: float
+    revoked_at: float | None
+
+
+class KeyCreated(KeyInfo):
+    """A new key: the secret is shown once."""
+
+    key: str
+
+
+class ErrorItem(BaseModel):
+    """One problem with a request."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    detail: str
+    errors: list[ErrorItem] = []

@@ -1,0 +1,83 @@
+"""The audit log: every search, view, download, upload, edit, delete and key change; append-only."""
+
+import json
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from pactkb.api.audit import export
+from pactkb.api.cli import app as cli
+
+
+def test_actions_are_recorded_with_who_what_and_status(api, pdf_bytes):
+    doc = api.doc_id("cft-good-practice-2023.pdf")
+    api.get("/search", "reader", params={"q": "cash couriers", "type": "guideline"})
+    api.get(f"/documents/{doc}", "reader")
+    api.get(f"/documents/{doc}/file", "reader")
+    job = api.post("/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")}).json()["job_id"]
+    new_doc = api.state.jobs.wait(job)["files"][0]["document_id"]
+    api.patch(f"/documents/{new_doc}", "contrib", json={"title": "Edited"})
+    api.delete(f"/documents/{new_doc}", "admin")
+    api.post("/keys", "admin", json={"name": "k2"})
+    api.get("/search", params={"q": "x", "k": 0})  # a rejected request is audited too
+    api.get("/documents/ffffffffffffffff", "reader")
+    api.state.audit.flush()
+    rows = export(api.settings.data)
+    by_action = {}
+    for r in rows:
+        by_action.setdefault(r["action"], []).append(r)
+    s = by_action["search"][0]
+    assert s["actor"] == "reader" and s["query"] == "cash couriers" and s["filters"]["type"] == ["guideline"]
+    assert s["status"] == 200 and doc in s["document_ids"] and s["route"] == "/search"
+    assert by_action["view_document"][0]["document_ids"] == [doc]
+    assert by_action["download"][0]["document_ids"] == [doc]
+    assert by_action["upload"][0]["actor"] == "contrib"
+    assert by_action["edit"][0]["document_ids"] == [new_doc]
+    assert by_action["delete"][0]["actor"] == "admin" and by_action["delete"][0]["status"] == 204
+    assert by_action["key_create"][0]["detail"].startswith("k2")
+    rejected = [r for r in rows if r["route"] == "/search" and r["status"] == 422]
+    assert rejected and rejected[0]["actor"] == "anonymous"
+    assert any(r["status"] == 404 and r["route"] == "/documents/{doc_id}" for r in rows)
+
+
+def test_audit_table_is_append_only(api):
+    api.get("/search", params={"q": "x"})
+    api.state.audit.flush()
+    con = sqlite3.connect(api.settings.data / "audit.sqlite3")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("UPDATE audit SET actor='someone else'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM audit")
+
+
+def test_audit_export_cli_and_cli_key_changes(api, monkeypatch):
+    monkeypatch.setenv("PACTKB_DATA", str(api.settings.data))
+    runner = CliRunner()
+    created = runner.invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin", "--clearance", "restricted", "--json"])
+    assert created.exit_code == 0 and json.loads(created.stdout)["key"].startswith("pkb_")
+    assert runner.invoke(cli, ["keys", "revoke", "ops"]).exit_code == 0
+    listed = runner.invoke(cli, ["keys", "list", "--json"])
+    ops = [k for k in json.loads(listed.stdout) if k["name"] == "ops"][0]
+    assert ops["revoked_at"] is not None and "key" not in ops
+    api.get("/search", params={"q": "audit me"})
+    api.state.audit.flush()
+    out = runner.invoke(cli, ["audit", "--since", "1h", "--json"])
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert {"key_create", "key_revoke", "search"} <= {r["action"] for r in lines}
+    assert runner.invoke(cli, ["audit", "--since", "2099-01-01", "--json"]).stdout.strip() == ""
+    assert runner.invoke(cli, ["audit", "--since", "yesterday"]).exit_code == 2
+    assert "audit me" in runner.invoke(cli, ["audit"]).stdout
+
+
+def test_audit_writes_do_not_block_requests(api):
+    """The request thread only queues the event: searches complete while the audit database is locked."""
+    blocker = sqlite3.connect(api.settings.data / "audit.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        for _ in range(5):
+            assert api.get("/search", params={"q": "cash"}).status_code == 200
+    finally:
+        blocker.execute("ROLLBACK")
+    api.state.audit.flush()
+    assert sum(1 for r in export(api.settings.data) if r["action"] == "search") >= 5

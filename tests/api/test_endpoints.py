@@ -1,0 +1,170 @@
+"""Every endpoint does its job."""
+
+import time
+
+from tests.api.conftest import CONFIDENTIAL
+
+
+def test_search_get_and_post_agree(api):
+    g = api.get("/search", params={"q": "cash couriers border", "k": 5})
+    p = api.post("/search", json={"query": "cash couriers border", "k": 5})
+    assert g.status_code == p.status_code == 200
+    assert [h["chunk_id"] for h in g.json()["results"]] == [h["chunk_id"] for h in p.json()["results"]]
+    body = g.json()
+    for key in ("query", "took_ms", "total", "results", "facets", "no_good_answer"):
+        assert key in body
+    hit = body["results"][0]
+    for key in ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end", "section",
+                "snippet", "text", "page_url", "file_url", "also_in"):
+        assert key in hit
+    assert hit["page_url"].endswith(f"#page={hit['page_start']}")
+    assert set(body["facets"]) == {"doc_type", "area", "language", "year", "publisher"}
+
+
+def test_search_filters_paging_modes_and_grouping(api):
+    r = api.post("/search", json={"query": "investigation", "k": 3, "offset": 3, "mode": "lexical",
+                                  "filters": {"type": ["guideline"], "year_min": 2023}}).json()
+    assert r["offset"] == 3 and all(h["doc_type"] == "guideline" and h["year"] >= 2023 for h in r["results"])
+    g = api.get("/search", params={"q": "terrorism financing", "group_by_document": "true", "k": 10}).json()
+    docs = [h["document_id"] for h in g["results"]]
+    assert len(docs) == len(set(docs))
+    lang = api.get("/search", params={"q": "sluzba", "language": "sr", "mode": "lexical"}).json()
+    assert lang["results"] and all(h["language"] == "sr" for h in lang["results"])
+    assert "<mark>" in lang["results"][0]["snippet"]
+
+
+def test_documents_list_detail_chunks_and_file(api):
+    lst = api.get("/documents", params={"type": "guideline", "limit": 2, "sort": "year"}).json()
+    assert lst["total"] >= 2 and len(lst["items"]) == 2
+    doc = api.doc_id("cft-good-practice-2023.pdf")
+    d = api.get(f"/documents/{doc}").json()
+    assert d["chunk_count"] > 0 and len(d["page_list"]) == 7 and d["page_list"][2]["label"] == "1"
+    assert [t["title"] for t in d["toc"]][1] == "1. Introduction"
+    ch = api.get(f"/documents/{doc}/chunks", params={"limit": 3}).json()
+    assert ch["total"] == d["chunk_count"] and len(ch["items"]) == 3 and ch["items"][0]["page_url"].endswith("#page=1")
+    f = api.get(f"/documents/{doc}/file")
+    assert f.status_code == 200 and f.headers["content-type"] == "application/pdf" and f.content[:5] == b"%PDF-"
+    assert "inline" in f.headers["content-disposition"]
+    md = api.get(f"/documents/{api.doc_id('nasoki-trgovija-so-droga-mk.md')}/file")
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown") and "Насоки" in md.text
+
+
+def test_chunk_and_similar(api):
+    doc = api.doc_id("cft-good-practice-2023.pdf")
+    cid = api.get(f"/documents/{doc}/chunks").json()["items"][3]["id"]
+    c = api.get(f"/chunks/{cid}").json()
+    assert c["document_id"] == doc and c["page_start"] >= 1
+    sim = api.get(f"/chunks/{cid}/similar", params={"k": 5}).json()
+    assert sim["results"] and cid not in [h["chunk_id"] for h in sim["results"]]
+    only = api.get(f"/chunks/{cid}/similar", params={"k": 5, "type": "booklet"}).json()
+    assert all(h["doc_type"] == "booklet" for h in only["results"])
+
+
+def test_upload_job_then_search_then_edit(api, pdf_bytes, make_pdf):
+    second = make_pdf("second.pdf", [["Crowdfunding takedown procedures for extremist campaigns."]]).read_bytes()
+    r = api.post("/documents", "contrib", files=[("files", ("drones.pdf", pdf_bytes, "application/pdf")),
+                                                 ("files", ("takedown.pdf", second, "application/pdf"))],
+                 data={"title": "Drone drops", "year": "2026", "type": "report", "area": "migrant smuggling;cross-cutting",
+                       "language": "en", "publisher": "Analyst unit", "sensitivity": "public"})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    status = api.get(f"/jobs/{job_id}", "contrib").json()
+    assert status["status"] in ("queued", "running", "done")
+    job = api.state.jobs.wait(job_id)
+    assert job["status"] == "done" and [f["status"] for f in job["files"]] == ["indexed", "indexed"]
+    final = api.get(f"/jobs/{job_id}", "contrib").json()
+    doc_id = final["files"][0]["document_id"]
+    hit = api.get("/search", params={"q": "drones drop cash rivers", "k": 1}).json()["results"][0]
+    assert hit["document_id"] == doc_id and hit["title"] == "Drone drops" and hit["year"] == 2026
+    assert hit["areas"] == ["migrant smuggling", "cross-cutting"]
+    d = api.get(f"/documents/{doc_id}", "contrib").json()
+    assert d["owner"] == "contrib" and d["origin"] == "upload" and "title" not in d["inferred"]
+    p = api.patch(f"/documents/{doc_id}", "contrib", json={"title": "Drone cash drops", "areas": ["fraud"]})
+    assert p.status_code == 200 and p.json()["title"] == "Drone cash drops"
+    assert api.get("/search", params={"q": "drone cash", "k": 1}).json()["results"][0]["title"] == "Drone cash drops"
+
+
+def test_failed_file_in_a_job_is_reported_plainly(api, pdf_bytes, monkeypatch):
+    import pactkb.api.jobs as jobs_mod
+
+    real = jobs_mod.parse_all
+
+    def one_fails(jobs, *a, **kw):  # noqa: ANN001, ANN002, ANN003
+        for path, result in real(jobs, *a, **kw):
+            yield path, ("parser process died (memory limit); the file is pathological or too large" if "bad" in path.name else result)
+
+    monkeypatch.setattr(jobs_mod, "parse_all", one_fails)
+    r = api.post("/documents", "contrib", files=[("files", ("good.pdf", pdf_bytes, "application/pdf")),
+                                                 ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf"))])
+    job = api.state.jobs.wait(r.json()["job_id"])
+    files = {f["file"]: f for f in job["files"]}
+    assert files["good.pdf"]["status"] in ("indexed", "duplicate") and files["bad.pdf"]["status"] == "failed"
+    assert "memory limit" in files["bad.pdf"]["error"] and job["status"] == "done"
+
+
+def test_admin_deletes_and_search_forgets(api):
+    doc = api.doc_id(CONFIDENTIAL)
+    assert api.delete(f"/documents/{doc}", "admin").status_code == 204
+    r = api.get("/search", "admin", params={"q": "carousel fraud", "k": 50}).json()
+    assert doc not in {h["document_id"] for h in r["results"]}
+    assert api.delete(f"/documents/{doc}", "admin").status_code == 404
+
+
+def test_health_ready_metrics(api):
+    assert api.get("/health").json() == {"status": "ok"}
+    ready = api.get("/ready").json()
+    assert ready["status"] == "ready" and ready["documents"] == 9 and ready["dense_vectors"] == ready["chunks"]
+    api.get("/search", params={"q": "cash"})
+    text = api.get("/metrics").text
+    assert 'pactkb_requests_total{method="GET",route="/search",status="200"}' in text
+    assert "pactkb_request_seconds_bucket" in text and "pactkb_index_documents 9.0" in text
+
+
+def test_ready_is_503_while_loading(tmp_path, sample_dir):
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+    from pactkb.api.deps import ServiceState
+    from pactkb.settings import Settings
+
+    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0)
+    slow = ServiceState.load
+
+    def delayed(self):  # noqa: ANN001
+        time.sleep(1.0)
+        slow(self)
+
+    ServiceState.load = delayed
+    try:
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/ready").status_code == 503
+            assert client.get("/search", params={"q": "x"}).status_code == 503
+            assert client.get("/health").status_code == 200
+            deadline = time.time() + 10
+            while client.get("/ready").status_code != 200 and time.time() < deadline:
+                time.sleep(0.1)
+            assert client.get("/ready").status_code == 200
+    finally:
+        ServiceState.load = slow
+
+
+def test_keys_endpoints(api):
+    created = api.post("/keys", "admin", json={"name": "trainer-1", "role": "contributor", "clearance": "restricted"})
+    assert created.status_code == 201 and created.json()["key"].startswith("pkb_")
+    key = created.json()["key"]
+    assert api.client.get("/search", params={"q": "cocaine"}, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    listed = api.get("/keys", "admin").json()
+    assert "trainer-1" in {k["name"] for k in listed} and all("key" not in k and "hash" not in k for k in listed)
+    assert api.post("/keys", "admin", json={"name": "trainer-1"}).status_code == 409
+    assert api.delete("/keys/trainer-1", "admin").status_code == 200
+    assert api.client.get("/search", params={"q": "x"}, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    stored = (api.settings.data / "service.sqlite3").read_bytes()
+    assert key.encode() not in stored and key.split("_")[2].encode() not in stored
+
+
+def test_openapi_and_docs(api):
+    spec = api.get("/openapi.json").json()
+    for path in ("/search", "/documents", "/documents/{doc_id}", "/documents/{doc_id}/file", "/chunks/{chunk_id}",
+                 "/chunks/{chunk_id}/similar", "/jobs/{job_id}", "/health", "/ready", "/metrics"):
+        assert path in spec["paths"], path
+    assert api.get("/docs").status_code == 200

@@ -1,0 +1,24 @@
+"""The ONNX int8 encoder: close to the torch vectors, and never mixed with them in one index."""
+
+import numpy as np
+import pytest
+
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.onnx_encoder import OnnxEncoder
+from pactkb.index.store import ModelMismatchError
+from pactkb.settings import Settings
+
+
+@pytest.mark.model
+def test_onnx_int8_matches_torch_and_refuses_mixing(tmp_path, sample_dir, real_encoder):
+    settings = Settings(data=tmp_path / "data", encoder="onnx", cache_dir=tmp_path / "cache", parse_workers=0)
+    onnx = OnnxEncoder.from_settings(settings)
+    assert onnx.name.endswith("@onnx-int8") and onnx.dim == real_encoder.dim and onnx.max_tokens == real_encoder.max_tokens
+    texts = ["good practice for cash couriers at border crossings",
+             "Customs officers should treat undeclared cash above EUR 10 000 as a trigger for a check.",
+             "Ransomware incident response training for police investigators"]
+    cos = np.sum(onnx.encode(texts) * real_encoder.encode(texts), axis=1)
+    assert cos.min() > 0.97
+    KnowledgeBase(settings, encoder=onnx).indexer.ingest([sample_dir / "otna-2024-cyber-attacks.pdf"])
+    with pytest.raises(ModelMismatchError, match="onnx-int8"):
+        KnowledgeBase(settings.model_copy(update={"encoder": "torch"}), encoder=real_encoder).indexer.ingest([sample_dir])
