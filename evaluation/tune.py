@@ -15,6 +15,8 @@ from pathlib import Path
 from pactkb.evaluation.beir import Collection, build_index
 from pactkb.evaluation.metrics import evaluate
 from pactkb.index.filters import Filters
+from pactkb.index.hybrid import convex_fusion as convex
+from pactkb.index.hybrid import rrf
 from pactkb.index.lexical import lexical_search
 from pactkb.settings import Settings
 
@@ -31,15 +33,6 @@ def doc_run(ranked: list[tuple[int, float]], doc_of: dict[int, str], k: int = 10
     return out
 
 
-def fuse(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
-    """Weighted RRF (same formula as Searcher.fuse)."""
-    scores: dict[int, float] = {}
-    for ranked, w in lists:
-        for r, (cid, _) in enumerate(ranked, start=1):
-            scores[cid] = scores.get(cid, 0.0) + w / (k + r)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
 def main() -> None:
     """Sweep and print the best settings."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,6 +40,7 @@ def main() -> None:
     ap.add_argument("--split", default="train")
     ap.add_argument("--cache-dir", type=Path, default=None)
     ap.add_argument("--depth", type=int, default=300)
+    ap.add_argument("--title-weights", action="store_true", help="Also sweep the BM25 title weight.")
     args = ap.parse_args()
     settings = Settings(cache_dir=args.cache_dir) if args.cache_dir else Settings()
     coll = Collection(args.collection, args.split)
@@ -61,20 +55,25 @@ def main() -> None:
     from pactkb.index.dense import AllowedSet
 
     dense = {q: kb.dense.search(vecs[i], args.depth, AllowedSet.everything()) for i, q in enumerate(ids)}
-    lexical = {tw: {q: lexical_search(con, queries[q], args.depth, Filters(), tw) for q in ids} for tw in (0.5, 1.0, 2.0, 3.0)}
+    weights = (0.5, 1.0, 2.0, 3.0) if args.title_weights else (1.0,)
+    lexical = {tw: {q: lexical_search(con, queries[q], args.depth, Filters(), tw) for q in ids} for tw in weights}
     print(f"dense only: {evaluate(qrels, {q: doc_run(dense[q], doc_of) for q in ids}, ('ndcg@10',))}")
     for tw, lex in lexical.items():
         print(f"lexical only, title weight {tw}: {evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}")
     rows = []
     for tw, rrf_k, wd, wl in itertools.product(lexical, (5, 10, 20, 40, 60, 100), (0.6, 0.8, 1.0, 1.2, 1.5), (1.0,)):
-        run = {q: doc_run(fuse([(dense[q], wd), (lexical[tw][q], wl)], rrf_k), doc_of) for q in ids}
+        run = {q: doc_run(rrf([(dense[q], wd), (lexical[tw][q], wl)], rrf_k), doc_of) for q in ids}
         rows.append((evaluate(qrels, run, ("ndcg@10",))["ndcg@10"], tw, rrf_k, wd, wl))
     rows.sort(reverse=True)
     print("ndcg@10  title_w  rrf_k  w_dense  w_lexical")
     for row in rows[:15]:
         print("%.4f   %.1f      %-5d  %.1f      %.1f" % row)
-    default = next(r for r in rows if r[1:] == (1.0, 60, 1.0, 1.0))
-    print("default (title 1.0, k 60, 1.0/1.0): %.4f" % default[0])
+    for label, key in (("classic RRF (k 60, 1.0/1.0)", (1.0, 60, 1.0, 1.0)), ("pactkb default (k 5, 0.8/1.0)", (1.0, 5, 0.8, 1.0))):
+        print("%s: %.4f" % (label, next(r for r in rows if r[1:] == key)[0]))
+    print("convex fusion (title weight 1.0):")
+    for alpha in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+        run = {q: doc_run(convex(dense[q], lexical[1.0][q], alpha), doc_of) for q in ids}
+        print("  alpha %.1f: %.4f" % (alpha, evaluate(qrels, run, ("ndcg@10",))["ndcg@10"]))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,31 @@ FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 5
 
 
+def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion: score = sum of weight / (k + rank)."""
+    scores: dict[int, float] = {}
+    for ranked, weight in lists:
+        for rank, (cid, _) in enumerate(ranked, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
+    """Scores scaled to [0, 1] within one result list."""
+    if not ranked:
+        return {}
+    vals = [sc for _, sc in ranked]
+    lo, hi = min(vals), max(vals)
+    return {c: (sc - lo) / (hi - lo) if hi > lo else 1.0 for c, sc in ranked}
+
+
+def convex_fusion(dense: list[tuple[int, float]], lexical: list[tuple[int, float]], alpha: float) -> list[tuple[int, float]]:
+    """alpha * min-max(dense) + (1 - alpha) * min-max(BM25); a missing score counts as 0."""
+    d, lx = _minmax(dense), _minmax(lexical)
+    scores = {c: alpha * d.get(c, 0.0) + (1 - alpha) * lx.get(c, 0.0) for c in set(d) | set(lx)}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 class SearchError(ValueError):
     """A search request cannot be answered as asked (bad mode, unknown chunk...)."""
 
@@ -149,14 +174,12 @@ class Searcher:
                 self._allowed_cache.popitem(last=False)
         return allowed
 
-    def fuse(self, lists: list[tuple[list[tuple[int, float]], float]]) -> list[tuple[int, float]]:
-        """Weighted reciprocal-rank fusion of ranked (id, score) lists."""
-        k = self.settings.rrf_k
-        scores: dict[int, float] = {}
-        for ranked, weight in lists:
-            for rank, (cid, _) in enumerate(ranked, start=1):
-                scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Fuse the two ranked (id, score) lists as the settings say (RRF by default)."""
+        s = self.settings
+        if s.fusion == "convex":
+            return convex_fusion(dense, lexical, s.convex_alpha)
+        return rrf([(dense, s.weight_dense), (lexical, s.weight_lexical)], s.rrf_k)
 
     def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
@@ -294,7 +317,7 @@ class Searcher:
             elif mode == "lexical":
                 fused = lex_hits
             else:
-                fused = self.fuse([(dense_hits, s.weight_dense), (lex_hits, s.weight_lexical)])
+                fused = self.fuse(dense_hits, lex_hits)
             dmap, lmap = dict(dense_hits), dict(lex_hits)
             rows = self._rows([cid for cid, _ in fused], filters, con)
         hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]

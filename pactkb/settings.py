@@ -51,9 +51,12 @@ class Settings(BaseSettings):
 
     # retrieval
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    rrf_k: int = Field(default=60, ge=1)
-    weight_dense: float = Field(default=1.0, ge=0)
+    # fusion defaults chosen on SciFact train + ObliQA dev (python -m pactkb.evaluation.tune), never on test
+    fusion: Literal["rrf", "convex"] = Field(default="rrf", description="Reciprocal-rank or min-max score fusion.")
+    rrf_k: int = Field(default=5, ge=1)
+    weight_dense: float = Field(default=0.8, ge=0)
     weight_lexical: float = Field(default=1.0, ge=0)
+    convex_alpha: float = Field(default=0.4, ge=0, le=1, description="Weight of dense scores in convex fusion.")
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     dense_index: Literal["auto", "flat", "ivf"] = "auto"

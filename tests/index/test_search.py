@@ -155,7 +155,8 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
     table = {"hawala hawala": [0.2, 1.0, 0.0], "informal value": [1.0, 0.05, 0.0], "hawala networks": [0.9, 0.4, 0.0],
              "football": [0.0, 0.0, 1.0], "QUERY hawala": [1.0, 0.0, 0.0]}
     enc = TableEncoder(table)
-    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="table", parse_workers=0, rrf_k=60), encoder=enc)
+    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="table", parse_workers=0, rrf_k=60, weight_dense=1.0,
+                                weight_lexical=1.0), encoder=enc)
     kb.indexer.ingest([folder])
     q = "QUERY hawala"
 
@@ -173,6 +174,17 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
     assert scores["sem.txt"] == pytest.approx(1 / 61)
     dense_only = KnowledgeBase(kb.settings.model_copy(update={"weight_lexical": 0.0}), encoder=enc)
     assert [h.file for h in dense_only.searcher.search(q, mode="hybrid", k=3, collapse=False).results] == dense[:3]
+    # convex fusion: alpha * min-max(cosine) + (1 - alpha) * min-max(BM25)
+    cx = KnowledgeBase(kb.settings.model_copy(update={"fusion": "convex", "convex_alpha": 0.5}), encoder=enc)
+    res = cx.searcher.search(q, mode="hybrid", k=4, collapse=False).results
+    d = {h.file: h.dense_score for h in res}
+    lx = {h.file: h.lexical_score or 0.0 for h in res}
+    lo_d, hi_d = min(d.values()), max(d.values())
+    hi_l = max(lx.values())
+    lo_l = min(v for v in lx.values() if v)
+    for h in res:
+        want = 0.5 * (d[h.file] - lo_d) / (hi_d - lo_d) + 0.5 * ((lx[h.file] - lo_l) / (hi_l - lo_l) if lx[h.file] else 0.0)
+        assert h.score == pytest.approx(want, abs=1e-6), h.file
 
 
 # -- results -----------------------------------------------------------------------------------

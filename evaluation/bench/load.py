@@ -1,0 +1,142 @@
+"""HTTP load test on loopback: throughput and p50/p95/p99 latency of /search for 1, 8 and 32 concurrent clients.
+
+    python -m pactkb.evaluation.bench.load --data /path/to/data            # starts `pactkb serve` itself
+    python -m pactkb.evaluation.bench.load --url http://127.0.0.1:8000     # against a running server
+
+Queries come from evaluation/domain/queries.jsonl (practitioner queries in six languages), cycled.
+Exits non-zero if any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+QUERIES = Path(__file__).resolve().parents[1] / "domain" / "queries.jsonl"
+
+
+def load_queries() -> list[str]:
+    """Query texts to cycle through."""
+    with open(QUERIES, encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh if line.strip()]
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Run `pactkb serve` on a free port and wait until it is ready."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pactkb.api.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, **mode_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("server did not become ready in 180 s")
+
+
+async def run_level(url: str, queries: list[str], clients: int, duration: float, mode: str, headers: dict[str, str]) -> dict:
+    """Closed-loop clients hammering /search for `duration` seconds."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop_at = time.perf_counter() + duration
+    counter = iter(range(10**9))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop_at:
+            q = queries[next(counter) % len(queries)]
+            t0 = time.perf_counter()
+            try:
+                r = await http.get("/search", params={"q": q, "k": 10, "mode": mode}, headers=headers)
+                ok = r.status_code == 200
+                if not ok:
+                    errors.append(f"{r.status_code}: {r.text[:120]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    lat = np.array(latencies) if latencies else np.zeros(1)
+    return {
+        "clients": clients, "mode": mode, "requests": len(latencies) + len(errors), "errors": len(errors),
+        "throughput_rps": round(len(latencies) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1), "p99_ms": round(float(np.percentile(lat, 99)), 1),
+        "first_error": errors[0] if errors else None,
+    }
+
+
+def main() -> None:
+    """Parse arguments, run each concurrency level, print a table (and JSON with --json)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, help="Data directory to serve (starts a server).")
+    ap.add_argument("--url", help="A running server instead.")
+    ap.add_argument("--workers", type=int, default=2, help="Server worker processes when starting one.")
+    ap.add_argument("--clients", default="1,8,32", help="Concurrency levels.")
+    ap.add_argument("--duration", type=float, default=20.0, help="Seconds per level.")
+    ap.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical"])
+    ap.add_argument("--encoder", default=None, help="torch or onnx (when starting a server).")
+    ap.add_argument("--key", default=None, help="API key to send (default anonymous).")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if not args.url and not args.data:
+        ap.error("give --data DIR or --url URL")
+    proc = None
+    url = args.url
+    if url is None:
+        env = {"PACTKB_ENCODER": args.encoder} if args.encoder else {}
+        proc, url = start_server(args.data, args.workers, env)
+    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
+    queries = load_queries()
+    try:
+        asyncio.run(run_level(url, queries, 2, 3.0, args.mode, headers))  # warm-up
+        rows = [asyncio.run(run_level(url, queries, int(c), args.duration, args.mode, headers)) for c in args.clients.split(",")]
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(f"/search load test on {url} ({args.mode}, {args.duration:g} s per level, {len(queries)} distinct queries)")
+        print("| clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+    if any(r["errors"] for r in rows):
+        print(f"errors: {[r['first_error'] for r in rows if r['errors']]}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Evaluate on page-level judgments over real PDFs (evaluation/domain format).
+
+qrels.tsv: query-id, file, page-start, page-end, grade (physical 1-based pages). A retrieved chunk is
+relevant when it comes from a judged file and its page span overlaps a judged range; each judged
+range is credited once (to the first chunk that reaches it). Also reported: document-level
+Recall@10, breakdowns by language and difficulty, and the top dense score of no-answer queries
+against answerable ones, with a calibrated "no good answer" threshold.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pactkb.evaluation.metrics import evaluate, per_query, percentile
+from pactkb.index.kb import KnowledgeBase
+
+K = 10
+MAX_FLAGGED_ANSWERABLE = 0.10  # calibration: flag at most this share of answerable queries
+
+
+class DomainSetError(ValueError):
+    """The folder is not a usable domain set or the store lacks judged files."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judged page range."""
+
+    file: str
+    start: int
+    end: int
+    grade: int
+
+
+def is_domain_set(root: Path) -> bool:
+    """True for a folder with queries.jsonl and a page-level qrels.tsv."""
+    q = root / "qrels.tsv"
+    if not (q.is_file() and (root / "queries.jsonl").is_file()):
+        return False
+    with open(q, encoding="utf-8") as fh:
+        return "page-start" in fh.readline()
+
+
+def load(root: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[Judged]]]:
+    """Queries (with lang, difficulty) and judged ranges per query."""
+    queries: dict[str, dict[str, Any]] = {}
+    with open(root / "queries.jsonl", encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    q = json.loads(line)
+                    queries[str(q["_id"])] = q
+                except (ValueError, KeyError) as exc:
+                    raise DomainSetError(f"{root / 'queries.jsonl'} line {n}: {exc}") from exc
+    qrels: dict[str, list[Judged]] = defaultdict(list)
+    with open(root / "qrels.tsv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            qrels[row["query-id"]].append(Judged(row["file"], int(row["page-start"]), int(row["page-end"]), int(row["grade"])))
+    return queries, dict(qrels)
+
+
+def credit(hits: list[tuple[str, int, int]], judged: list[Judged]) -> list[int | None]:
+    """For each retrieved (file, page_start, page_end), the index of the judged range it is credited with."""
+    used: set[int] = set()
+    out: list[int | None] = []
+    for file, ps, pe in hits:
+        best = None
+        for j, r in enumerate(judged):
+            if j not in used and r.file == file and ps <= r.end and pe >= r.start:
+                if best is None or r.grade > judged[best].grade:
+                    best = j
+        if best is not None:
+            used.add(best)
+        out.append(best)
+    return out
+
+
+def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dict[str, list[Judged]], mode: str,
+               doc_file: dict[str, str]) -> dict[str, Any]:
+    """Run every query in one mode; metrics overall, by language and difficulty, plus top dense scores."""
+    searcher = kb.searcher
+    ids = list(queries)
+    vecs = kb.encoder.encode([queries[q]["text"] for q in ids])
+    run_r: dict[str, dict[str, float]] = {}
+    run_d: dict[str, dict[str, float]] = {}
+    best_dense: dict[str, float] = {}
+    lat: list[float] = []
+    tops: dict[str, list[dict[str, Any]]] = {}
+    for i, qid in enumerate(ids):
+        t0 = time.perf_counter()
+        res = searcher.search(queries[qid]["text"], k=K, mode=mode, collapse=False, snippets=False, qvec=vecs[i])
+        lat.append((time.perf_counter() - t0) * 1000)
+        if res.best_dense is None:  # lexical mode: the dense top score still decides 'no good answer'
+            res_d = searcher.search(queries[qid]["text"], k=1, mode="dense", collapse=False, snippets=False, qvec=vecs[i])
+            best_dense[qid] = res_d.best_dense or 0.0
+        else:
+            best_dense[qid] = res.best_dense
+        hits = [(doc_file.get(h.document_id, h.file), h.page_start, h.page_end) for h in res.results]
+        tops[qid] = [{"file": f, "pages": [a, b]} for f, a, b in hits[:3]]
+        credited = credit(hits, qrels.get(qid, []))
+        run_r[qid] = {(f"r{c}" if c is not None else f"x{n}"): float(K - n) for n, c in enumerate(credited)}
+        files: dict[str, float] = {}
+        for n, (f, _, _) in enumerate(hits):
+            files.setdefault(f, float(K - n))
+        run_d[qid] = files
+    answerable = [q for q in ids if qrels.get(q)]
+    q_r = {q: {f"r{j}": r.grade for j, r in enumerate(qrels[q])} for q in answerable}
+    q_d = {q: {r.file: 1 for r in qrels[q]} for q in answerable}
+    rr = {q: run_r[q] for q in answerable}
+    rd = {q: run_d[q] for q in answerable}
+    per = {
+        "ndcg@10": per_query(q_r, rr, "ndcg@10"),
+        "mrr@10": per_query(q_r, rr, "mrr@10"),
+        "doc_recall@10": per_query(q_d, rd, "recall@10"),
+    }
+    overall = {m: round(float(np.mean(list(v.values()))), 4) for m, v in per.items()}
+
+    def group(key: str) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        groups: dict[str, list[str]] = defaultdict(list)
+        for q in answerable:
+            groups[str(queries[q].get(key, "?"))].append(q)
+        for g, qs in sorted(groups.items()):
+            out[g] = {"queries": len(qs), **{m: round(float(np.mean([per[m][q] for q in qs])), 4) for m in per}}
+        return out
+
+    return {
+        "mode": mode, **overall, "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95),
+        "by_language": group("lang"), "by_difficulty": group("difficulty"),
+        "per_query": {q: {m: round(per[m][q], 4) for m in per} for q in answerable},
+        "best_dense": best_dense, "top3": tops,
+    }
+
+
+def calibrate(best_dense: dict[str, float], answerable: set[str], no_answer: set[str]) -> dict[str, Any]:
+    """The highest threshold that flags at most 10% of answerable queries, and what it does."""
+    ans = sorted(best_dense[q] for q in answerable)
+    none = sorted(best_dense[q] for q in no_answer)
+    cap = int(MAX_FLAGGED_ANSWERABLE * len(ans))
+    threshold = ans[cap] if ans else 0.0  # queries strictly below it are flagged
+    flagged_none = sum(1 for s in none if s < threshold)
+    flagged_ans = sum(1 for s in ans if s < threshold)
+    return {
+        "threshold": round(float(threshold), 4),
+        "no_answer_queries": len(none),
+        "no_answer_flagged": flagged_none,
+        "false_answer_rate": round(1 - flagged_none / len(none), 4) if none else None,
+        "answerable_queries": len(ans),
+        "answerable_wrongly_flagged": flagged_ans,
+        "answerable_top_dense": {"min": round(ans[0], 4), "p10": round(float(np.percentile(ans, 10)), 4),
+                                  "median": round(float(np.median(ans)), 4)} if ans else {},
+        "no_answer_top_dense": {"min": round(none[0], 4), "median": round(float(np.median(none)), 4),
+                                "max": round(none[-1], 4)} if none else {},
+    }
+
+
+def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hybrid", "dense", "lexical")) -> dict[str, Any]:
+    """Score a knowledge base against the domain set; every judged file must be in the store."""
+    queries, qrels = load(root)
+    con = kb.store.conn()
+    doc_file = {did: name for did, name in con.execute("SELECT id, source_name FROM documents")}
+    stored = set(doc_file.values())
+    missing = sorted({r.file for rs in qrels.values() for r in rs} - stored)
+    if missing:
+        raise DomainSetError(
+            f"{len(missing)} judged file(s) are not in {kb.settings.data}, e.g. {missing[0]}: ingest the corpus first "
+            "(pactkb ingest ../shared/corpus/pdf --data DIR) or pass --corpus"
+        )
+    reports = [score_mode(kb, queries, qrels, m, doc_file) for m in modes]
+    answerable = {q for q in queries if qrels.get(q)}
+    no_answer = {q for q in queries if not qrels.get(q)}
+    primary = reports[0]
+    return {
+        "collection": root.name, "queries": len(queries), "answerable": len(answerable), "no_answer": len(no_answer),
+        "judged_files": len({r.file for rs in qrels.values() for r in rs}), "model": kb.encoder.name,
+        "modes": [{k: v for k, v in r.items() if k not in ("per_query", "best_dense", "top3")} for r in reports],
+        "per_query": {r["mode"]: r["per_query"] for r in reports},
+        "top3": primary["top3"],
+        "no_good_answer": calibrate(primary["best_dense"], answerable, no_answer),
+        "best_dense": primary["best_dense"],
+    }
+
+
+def format_tables(result: dict[str, Any]) -> str:
+    """Markdown tables: modes, by language, by difficulty, no-answer calibration."""
+    lines = ["| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
+    for m in result["modes"]:
+        lines.append(f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | "
+                     f"{m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |")
+    for key, title in (("by_language", "language"), ("by_difficulty", "difficulty")):
+        lines += ["", f"| {title} | queries | " + " | ".join(f"{m['mode']} nDCG@10" for m in result["modes"]) +
+                  " | hybrid Recall@10 (doc) |", "|---|---|" + "---|" * len(result["modes"]) + "---|"]
+        first = result["modes"][0][key]
+        for group in first:
+            cells = [f"{m[key][group]['ndcg@10']:.4f}" for m in result["modes"]]
+            lines.append(f"| {group} | {first[group]['queries']} | " + " | ".join(cells) + f" | {first[group]['doc_recall@10']:.4f} |")
+    c = result["no_good_answer"]
+    lines += ["", "No good answer (top dense cosine of the hybrid search):",
+              f"- answerable queries: min {c['answerable_top_dense'].get('min')}, 10th percentile "
+              f"{c['answerable_top_dense'].get('p10')}, median {c['answerable_top_dense'].get('median')}",
+              f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, median {c['no_answer_top_dense'].get('median')}, "
+              f"max {c['no_answer_top_dense'].get('max')}",
+              f"- calibrated threshold {c['threshold']} (flags at most {int(MAX_FLAGGED_ANSWERABLE * 100)}% of answerable): "
+              f"flags {c['no_answer_flagged']}/{c['no_answer_queries']} no-answer queries (false-answer rate "
+              f"{c['false_answer_rate']}), wrongly flags {c['answerable_wrongly_flagged']}/{c['answerable_queries']} answerable"]
+    return "\n".join(lines)
