@@ -23,7 +23,7 @@ from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent / "web"
-UNAUDITED = {"/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
+UNAUDITED = {"/health", "/ready", "/metrics", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 
 
 def create_app(settings: Settings | None = None, encoder: Encoder | None = None, load_in_background: bool = True) -> FastAPI:

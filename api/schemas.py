@@ -267,6 +267,17 @@ class KeyCreated(KeyInfo):
     key: str
 
 
+class Me(BaseModel):
+    """The caller as the service sees them."""
+
+    name: str
+    role: str
+    clearance: str
+    anonymous: bool
+    can_upload: bool
+    via: str
+
+
 class ErrorItem(BaseModel):
     """One problem with a request."""
 

@@ -48,6 +48,27 @@ class Filters:
         restricting = any(getattr(self, f.name) is not None and getattr(self, f.name) != () for f in fields(self) if f.name != "clearance")
         return not restricting and self.clearance in (None, SENSITIVITY_LEVELS[-1])
 
+    def facet_filtered(self) -> bool:
+        """True when a facet (type, area, language, year, publisher) is filtered."""
+        return bool(self.doc_types or self.areas or self.languages or self.publishers
+                    or self.year_min is not None or self.year_max is not None)
+
+    def without_facets(self) -> Filters:
+        """The same filters minus the facet ones (visibility, documents and sensitivity kept)."""
+        return replace(self, doc_types=(), areas=(), languages=(), publishers=(), year_min=None, year_max=None)
+
+    def admits(self, hit: Any, skip: str = "") -> bool:
+        """Whether a hit passes the facet filters, ignoring the facet named `skip`."""
+        checks = {
+            "doc_type": not self.doc_types or hit.doc_type in self.doc_types,
+            "area": not self.areas or bool(set(hit.areas or []) & set(self.areas)),
+            "language": not self.languages or (hit.language or "").lower() in {x.lower() for x in self.languages},
+            "publisher": not self.publishers or (hit.publisher or "").lower() in {x.lower() for x in self.publishers},
+            "year": (self.year_min is None or (hit.year is not None and hit.year >= self.year_min))
+            and (self.year_max is None or (hit.year is not None and hit.year <= self.year_max)),
+        }
+        return all(ok for facet, ok in checks.items() if facet != skip)
+
     def with_clearance(self, clearance: str | None) -> Filters:
         """The same filters for a caller with this clearance."""
         return replace(self, clearance=clearance)

@@ -21,14 +21,14 @@ from pactkb.index.embed import Encoder
 from pactkb.index.filters import Filters
 from pactkb.index.fold import query_terms
 from pactkb.index.lexical import lexical_search
-from pactkb.index.snippet import lexical_snippet, sentence_snippet, sentences
+from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 FACETS = ("doc_type", "area", "language", "year", "publisher")
-SEMANTIC_SNIPPET_HITS = 5
+SEMANTIC_SNIPPET_HITS = 3
 
 
 def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -244,35 +244,39 @@ class Searcher:
         return out
 
     @staticmethod
-    def facets(hits: list[Hit]) -> dict[str, dict[str, int]]:
-        """Counts of distinct documents per facet value among the matches."""
+    def facets(hits: list[Hit], filters: Filters | None = None) -> dict[str, dict[str, int]]:
+        """Counts of distinct documents per facet value among the matches. With facet filters, each
+        facet is counted over the matches of all the *other* filters (so unselected values stay visible)."""
         counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
-        seen: set[str] = set()
-        for h in hits:
-            if h.document_id in seen:
-                continue
-            seen.add(h.document_id)
-            counters["doc_type"][h.doc_type] += 1
-            counters["language"][h.language or "unknown"] += 1
-            counters["publisher"][h.publisher or "unknown"] += 1
-            counters["year"][str(h.year) if h.year else "unknown"] += 1
-            for area in h.areas or ["(none)"]:
-                counters["area"][area] += 1
+        docs = {h.document_id: h for h in reversed(hits)}
+        for h in docs.values():
+            values = {"doc_type": [h.doc_type], "language": [h.language or "unknown"], "publisher": [h.publisher or "unknown"],
+                      "year": [str(h.year) if h.year else "unknown"], "area": h.areas or ["(none)"]}
+            for facet, vals in values.items():
+                if filters is None or filters.admits(h, skip=facet):
+                    counters[facet].update(vals)
         return {f: dict(c.most_common()) for f, c in counters.items()}
 
     def snippets(self, hits: list[Hit], query: str, qvec: np.ndarray | None) -> None:
-        """Highlight query terms; for passages matched only by meaning, show the closest sentence."""
+        """Highlight query terms; for passages matched only by meaning, show the closest sentence
+        (by character trigrams, or by the encoder when semantic_snippets is on)."""
         terms = query_terms(query)
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
             snip = lexical_snippet(h.text, terms)
             h.snippet = snip.html
-            if not snip.matched and qvec is not None and len(semantic) < SEMANTIC_SNIPPET_HITS:
-                spans = sentences(h.text)
-                if len(spans) > 1:
-                    semantic.append((h, spans))
+            if snip.matched or not query.strip():
+                continue
+            spans = sentences(h.text)
+            if len(spans) < 2:
+                continue
+            if self.settings.semantic_snippets and qvec is not None and len(semantic) < SEMANTIC_SNIPPET_HITS:
+                semantic.append((h, spans))
+            else:
+                h.snippet = sentence_snippet(h.text, closest_sentence(h.text, spans, query)).html
         if semantic:
-            texts = [h.text[a:b][:400] for h, spans in semantic for a, b in spans]
+            semantic = [(h, spans[:6]) for h, spans in semantic]
+            texts = [h.text[a:b][:300] for h, spans in semantic for a, b in spans]
             vecs = self.encoder.encode(texts)
             pos = 0
             for h, spans in semantic:
@@ -281,6 +285,26 @@ class Searcher:
                 h.snippet = sentence_snippet(h.text, spans[int(np.argmax(scores))]).html
 
     # -- search --------------------------------------------------------------------------------
+    def _retrieve(self, query: str, mode: str, filters: Filters, depth: int, qvec: np.ndarray | None,
+                  con: sqlite3.Connection) -> tuple[list[Hit], dict[int, sqlite3.Row], dict[int, float]]:
+        """Fused hits (filters applied inside both retrievers), their rows, and the dense scores."""
+        s = self.settings
+        dense_hits: list[tuple[int, float]] = []
+        lex_hits: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+        if mode in ("hybrid", "lexical"):
+            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight)
+        if mode == "dense":
+            fused = dense_hits
+        elif mode == "lexical":
+            fused = lex_hits
+        else:
+            fused = self.fuse(dense_hits, lex_hits)
+        dmap, lmap = dict(dense_hits), dict(lex_hits)
+        rows = self._rows([cid for cid, _ in fused], filters, con)
+        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap
+
     def search(
         self,
         query: str,
@@ -306,25 +330,20 @@ class Searcher:
             qvec = self.encode_query(query)
         with self.store.snapshot() as con:
             self.dense.sync(con)
-            dense_hits: list[tuple[int, float]] = []
-            lex_hits: list[tuple[int, float]] = []
-            if mode in ("hybrid", "dense"):
-                dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
-            if mode in ("hybrid", "lexical"):
-                lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight)
-            if mode == "dense":
-                fused = dense_hits
-            elif mode == "lexical":
-                fused = lex_hits
-            else:
-                fused = self.fuse(dense_hits, lex_hits)
-            dmap, lmap = dict(dense_hits), dict(lex_hits)
-            rows = self._rows([cid for cid, _ in fused], filters, con)
-        hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
+            hits, rows, dmap = self._retrieve(query, mode, filters, depth, qvec, con)
+            facet_pool = None
+            if filters.facet_filtered():  # disjunctive facets: each facet counted without its own filter
+                facet_pool, facet_rows, _ = self._retrieve(query, mode, filters.without_facets(), depth, qvec, con)
         if self._reranker is not None and hits:
             hits = self._reranker.rerank(query, hits, s.rerank_top)
         if collapse:
             hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()})
+        if facet_pool is None:
+            facets = self.facets(hits)
+        else:
+            if collapse:
+                facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()})
+            facets = self.facets(facet_pool, filters)
         if group_by_document:
             hits = self.group(hits)
         page = hits[offset : offset + k]
@@ -336,7 +355,7 @@ class Searcher:
         threshold = s.no_answer_threshold
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
-            offset=offset, k=k, results=page, facets=self.facets(hits), best_dense=best,
+            offset=offset, k=k, results=page, facets=facets, best_dense=best,
             no_good_answer=(best < threshold) if (best is not None and threshold is not None) else None,
         )
 

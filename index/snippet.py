@@ -106,8 +106,30 @@ def sentences(text: str, limit: int = 8) -> list[tuple[int, int]]:
     return out
 
 
+def trigrams(text: str) -> set[str]:
+    """Character trigrams of the folded words of a text (for cheap cross-form matching)."""
+    out: set[str] = set()
+    for word in _WORD.findall(text):
+        w = fold_word(word)
+        if len(w) >= 3:
+            out.update(w[i : i + 3] for i in range(len(w) - 2))
+    return out
+
+
+def closest_sentence(text: str, spans: list[tuple[int, int]], query: str) -> tuple[int, int]:
+    """The sentence sharing the most character trigrams with the query (cognates, inflections, partial words)."""
+    q = trigrams(query)
+    if not q:
+        return spans[0]
+    scores = [len(q & trigrams(text[a:b])) / (len(q) ** 0.5 * max(1, len(trigrams(text[a:b]))) ** 0.5) for a, b in spans]
+    return spans[max(range(len(spans)), key=scores.__getitem__)]
+
+
 def sentence_snippet(text: str, span: tuple[int, int], width: int = WIDTH) -> Snippet:
-    """A snippet that starts at one chosen sentence (the best semantic match)."""
-    a, b = span
-    start, end = (a, min(b, a + width)) if b - a >= width // 2 else _window(text, a, width)
-    return Snippet(render(text, start, end, []), False, [])
+    """A snippet that starts at the chosen sentence (the best match) and runs on for `width` chars."""
+    a, _ = span
+    end = min(len(text), a + width)
+    if end < len(text):
+        sp = text.rfind(" ", end - 30, end)
+        end = sp if sp > a else end
+    return Snippet(render(text, a, end, []), False, [])

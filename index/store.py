@@ -420,7 +420,7 @@ class Tx:
 
     def insert_document(self, rec: dict[str, Any]) -> None:
         """Insert a documents row (JSON columns given as Python values)."""
-        row = dict(rec)
+        row = {"sensitivity": "public", "doc_type": "other", "origin": "path", "pages_ocr": 0, "pages_scanned": 0, **rec}
         for key in ("areas", "inferred", "toc", "warnings"):
             row[key] = json.dumps(row.get(key) or [], ensure_ascii=False)
         row["edited"] = json.dumps(row.get("edited") or {}, ensure_ascii=False)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."
     )
     dedup_threshold: float = Field(default=0.92, ge=0, le=1.0, description="Cosine for near-duplicates.")
+    semantic_snippets: bool = Field(
+        default=False, description="Pick the best sentence of meaning-only hits with the encoder (costly with torch)."
+    )
     reranker: str | None = Field(default=None, description="CrossEncoder name or path (off if unset).")
     rerank_top: int = Field(default=30, ge=1)
     no_answer_threshold: float | None = Field(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from pactkb.api.deps import state
+from pactkb.api.auth import Principal
+from pactkb.api.deps import caller, state
+from pactkb.api.schemas import Me
 
 router = APIRouter(tags=["service"])
+
+
+@router.get("/me", response_model=Me, summary="Who am I")
+def me(principal: Principal = Depends(caller)) -> Me:
+    """The caller's name, role and clearance (anonymous callers included); checks a key without side effects."""
+    return Me(name=principal.name, role=principal.role, clearance=principal.clearance, anonymous=principal.anonymous,
+              can_upload=principal.can("contributor") and not principal.anonymous, via=principal.via)
 
 
 @router.get("/health", summary="Liveness")

@@ -168,3 +168,12 @@ def test_openapi_and_docs(api):
                  "/chunks/{chunk_id}/similar", "/jobs/{job_id}", "/health", "/ready", "/metrics"):
         assert path in spec["paths"], path
     assert api.get("/docs").status_code == 200
+
+
+def test_me_reports_the_caller(api):
+    assert api.get("/me").json() == {"name": "anonymous", "role": "reader", "clearance": "public", "anonymous": True,
+                                     "can_upload": False, "via": "anonymous"}
+    me = api.get("/me", "contrib_r").json()
+    assert (me["name"], me["role"], me["clearance"], me["can_upload"]) == ("contrib_r", "contributor", "restricted", True)
+    assert api.get("/me", "reader").json()["can_upload"] is False
+    assert api.client.get("/me", headers={"Authorization": "Bearer pkb_bad_key"}).status_code == 401

@@ -275,3 +275,26 @@ def test_searches_see_new_documents_without_restart(sample_kb, sample_dir, tmp_p
     for mode in ("lexical", "dense"):
         res = other.searcher.search("crowdfunding takedown", k=5, mode=mode, filters=Filters(languages=("hr",)))
         assert [h.file for h in res.results] == ["novo.txt"]
+
+
+def test_meaning_only_hits_show_the_closest_sentence(tmp_path):
+    text = ("The annual report covers many topics. Staff training improved in all units. "
+            "Financing of terrorist organisations through charities was detected twice. The budget was balanced.")
+    folder = write_docs(tmp_path / "s", {"r.txt": text})
+    kb = KnowledgeBase(Settings(data=tmp_path / "d", model="fake:64", parse_workers=0))
+    kb.indexer.ingest([folder])
+    hit = kb.searcher.search("finansiranje terorističkih organizacija", k=1, mode="dense").results[0]
+    assert "<mark>" not in hit.snippet and hit.snippet.startswith("…Financing of terrorist organisations")
+
+
+def test_facets_are_disjunctive(sample_kb):
+    s = sample_kb.searcher
+    plain = s.search("investigation good practice", k=5).facets
+    picked = s.search("investigation good practice", k=5, filters=Filters(doc_types=("booklet",)))
+    assert all(h.doc_type == "booklet" for h in picked.results)
+    # the doc_type facet still offers the other types, with the counts they had before the choice
+    assert picked.facets["doc_type"] == plain["doc_type"]
+    # other facets count only documents that pass the chosen type
+    assert sum(picked.facets["language"].values()) == picked.facets["doc_type"]["booklet"]
+    two = s.search("investigation good practice", k=5, filters=Filters(doc_types=("booklet",), languages=("sr",)))
+    assert two.results == [] and two.facets["language"].get("en") == picked.facets["doc_type"]["booklet"]

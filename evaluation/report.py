@@ -1,0 +1,287 @@
+"""Regenerate evaluation/reports: run every evaluation and benchmark, then write the markdown report and plots.
+
+    python -m pactkb.evaluation.report            # run what is missing, then render (an hour or more on 2 cores)
+    python -m pactkb.evaluation.report --rerun    # run everything again
+    python -m pactkb.evaluation.report --render   # only re-render from evaluation/reports/data/*.json
+
+Each step is a pactkb command whose JSON output is saved in evaluation/reports/data/<step>.json;
+the report quotes the command next to every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "evaluation" / "reports"
+DATA = REPORTS / "data"
+SHARED = ROOT.parent / "shared"
+WORK = Path(os.environ.get("PACTKB_REPORT_WORK", "/tmp/pactkb-report"))
+CACHE = Path(os.environ.get("PACTKB_CACHE_DIR", str(Path.home() / ".cache" / "pactkb")))
+PY = sys.executable
+
+
+def steps() -> dict[str, dict[str, Any]]:
+    """Every measurement: its command and extra environment."""
+    sci, obl, pdf = SHARED / "benchmarks" / "scifact", SHARED / "benchmarks" / "obliqa", SHARED / "corpus" / "pdf"
+    pk = [PY, "-m", "pactkb.api.cli"]
+    ev = [*pk, "eval"]
+    cache = ["--cache-dir", str(CACHE)]
+    return {
+        "beir-scifact": {"cmd": [*ev, str(sci), *cache, "--json"]},
+        "beir-scifact-convex": {"cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--json"], "env": {"PACTKB_FUSION": "convex"}},
+        "beir-scifact-rrf60": {"cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]},
+        "beir-scifact-onnx": {"cmd": [*ev, str(sci), *cache, "--encoder", "onnx", "--json"]},
+        "beir-obliqa": {"cmd": [*ev, str(obl), *cache, "--json"]},
+        "beir-obliqa-convex": {"cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--json"], "env": {"PACTKB_FUSION": "convex"}},
+        "beir-obliqa-rrf60": {"cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]},
+        "beir-obliqa-onnx": {"cmd": [*ev, str(obl), *cache, "--encoder", "onnx", "--json"]},
+        "domain": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-torch"), "--corpus", str(pdf), "--json"]},
+        "domain-onnx": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-onnx"), "--corpus", str(pdf),
+                                *cache, "--encoder", "onnx", "--json"]},
+        "bench-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--json"]},
+        "bench-ingest-onnx": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--encoder", "onnx",
+                                      "--cache-dir", str(CACHE), "--json"]},
+        "bench-latency": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--http",
+                                  "--synthetic", "10000,100000,1000000", "--work", str(WORK / "synthetic"), "--json"]},
+        "bench-load": {"cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]},
+        "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
+    }
+
+
+def run_step(name: str, spec: dict[str, Any]) -> None:
+    """Run one step and save its JSON output (the last JSON line of stdout)."""
+    print(f"[report] {name}: {' '.join(str(c) for c in spec['cmd'])}", file=sys.stderr, flush=True)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **spec.get("env", {})}
+    out = subprocess.run(spec["cmd"], capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        print(out.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"[report] step {name} failed (exit {out.returncode})")
+    lines = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))]
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / f"{name}.json").write_text(lines[-1] + "\n", encoding="utf-8")
+
+
+def load(name: str) -> Any:
+    """A step's saved result (None if it has not been run)."""
+    p = DATA / f"{name}.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+
+def command(name: str) -> str:
+    """The shell form of a step's command, relative to the repository, for the report."""
+    spec = steps()[name]
+    env = " ".join(f"{k}={v}" for k, v in spec.get("env", {}).items())
+    cmd = " ".join(str(c) for c in spec["cmd"]).replace(PY + " -m pactkb.api.cli", "pactkb").replace(PY, "python")
+    cmd = cmd.replace(str(SHARED), "../shared").replace(str(ROOT) + "/", "").replace(str(CACHE), "~/.cache/pactkb")
+    return f"`{(env + ' ' + cmd).strip()}`"
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+def beir_section(out: list[str]) -> None:
+    """Retrieval quality on the public benchmarks."""
+    published = {"scifact": "BM25 0.665 (BEIR) / 0.679 (Anserini flat); all-MiniLM-L6-v2 dense 0.645",
+                 "obliqa": "plain BM25 about 0.67 (README sanity run: test nDCG@10 0.670)"}
+    targets = {"scifact": 0.70, "obliqa": 0.75}
+    out += ["## Retrieval quality on public benchmarks (test splits, default settings, all-MiniLM-L6-v2)", ""]
+    for coll in ("scifact", "obliqa"):
+        base = load(f"beir-{coll}")
+        if not base:
+            continue
+        out += [f"### {coll} — {base['queries']} test queries, {base['documents']} documents, {base['chunks']} chunks", "",
+                f"Published references: {published[coll]}. Target for hybrid: nDCG@10 ≥ {targets[coll]}.", "",
+                "| configuration | mode | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | MAP@100 | p50 ms | p95 ms |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        rows = [("default (RRF k=5, dense 0.8)", base), ("convex fusion α=0.4", load(f"beir-{coll}-convex")),
+                ("classic RRF k=60, 1.0/1.0", load(f"beir-{coll}-rrf60")), ("ONNX int8 encoder", load(f"beir-{coll}-onnx"))]
+        for label, res in rows:
+            for m in (res or {}).get("modes", []):
+                out.append(f"| {label} | {m['mode']} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['recall@100']:.4f} | "
+                           f"{m['mrr@10']:.4f} | {m['map@100']:.4f} | {m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |")
+        hybrid = next(m for m in base["modes"] if m["mode"] == "hybrid")["ndcg@10"]
+        verdict = "met" if hybrid >= targets[coll] else "NOT met"
+        out += ["", f"Target {targets[coll]}: **{verdict}** (hybrid {hybrid:.4f}). Index build: {base.get('index_seconds', 'cached')} s "
+                f"for {base.get('chunks_embedded', base['chunks'])} chunks.", "",
+                f"Commands: {command(f'beir-{coll}')}; {command(f'beir-{coll}-convex')}; {command(f'beir-{coll}-rrf60')}; "
+                f"{command(f'beir-{coll}-onnx')}", ""]
+
+
+def domain_section(out: list[str], plots: dict[str, str]) -> None:
+    """The domain evaluation set."""
+    from pactkb.evaluation.domain import format_tables
+
+    res = load("domain")
+    if not res:
+        return
+    out += ["## Domain evaluation set (evaluation/domain)", "",
+            f"{res['queries']} queries ({res['answerable']} answerable, {res['no_answer']} without answer) over the 47 shared PDFs, "
+            f"{res['judged_files']} judged files, page-level judgments; model {res['model']}.", "",
+            format_tables(res), ""]
+    onnx = load("domain-onnx")
+    if onnx:
+        out += ["ONNX int8 encoder on the same set:", "", "| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms |", "|---|---|---|---|---|"]
+        for m in onnx["modes"]:
+            out.append(f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | {m['latency_p50_ms']:.1f} |")
+        out.append("")
+    if "ndcg_by_language" in plots:
+        out += [f"![nDCG@10 by mode and language]({plots['ndcg_by_language']})", ""]
+    per = res["per_query"]["hybrid"]
+    worst = sorted(per.items(), key=lambda kv: kv[1]["ndcg@10"])[:12]
+    out += ["Lowest-scoring queries (hybrid):", "", "| query | nDCG@10 | doc Recall@10 | top result |", "|---|---|---|---|"]
+    for q, m in worst:
+        top = res["top3"].get(q, [{}])[0]
+        out.append(f"| {q} | {m['ndcg@10']:.3f} | {m['doc_recall@10']:.2f} | {top.get('file', '')} p.{top.get('pages', ['', ''])[0]} |")
+    out += ["", f"Commands: {command('domain')}; {command('domain-onnx')}", ""]
+
+
+def speed_sections(out: list[str], plots: dict[str, str]) -> None:
+    """Ingestion, latency, load and the peer comparison."""
+    ing = [r for r in (load("bench-ingest"), load("bench-ingest-onnx")) if r]
+    if ing:
+        out += ["## Ingestion throughput (47 shared PDFs)", "",
+                "| encoder | pages | chunks | wall s | pages/s | chunks/s | raw encode chunks/s | ratio | second run s (embedded) |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for r in ing:
+            out.append(f"| {r['encoder']} | {r['pages']} ({r['pages_ocr']} OCR) | {r['chunks']} | {r['ingest_seconds']} | "
+                       f"{r['ingest_pages_per_s']} | {r['ingest_chunks_per_s']} | {r['raw_encode_chunks_per_s']} | "
+                       f"**{r['ratio_ingest_to_raw']}** | {r['second_run_seconds']} ({r['second_run_embedded']}) |")
+        out += ["", "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what parsing, OCR, "
+                "chunking and storage leave of the encoder's speed.", "",
+                f"Commands: {command('bench-ingest')}; {command('bench-ingest-onnx')}", ""]
+    lat = load("bench-latency")
+    if lat:
+        real = lat["real"]
+        out += ["## Query latency", "", f"{lat['queries']} domain queries, k=10, one at a time; in-process = Searcher.search "
+                "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).", "",
+                "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for mode in ("hybrid", "dense", "lexical"):
+            ip, h = real["in_process_ms"][mode], real.get("http_ms", {}).get(mode, {})
+            out.append(f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
+                       f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |")
+        for s in lat["synthetic"]:
+            for mode in ("hybrid", "dense", "lexical"):
+                ip = s["latency_ms"][mode]
+                out.append(f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |")
+        out += ["", "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | disk MB (FAISS file) |",
+                "|---|---|---|---|---|---|---|"]
+        for s in lat["synthetic"]:
+            out.append(f"| {s['chunks']:,} | {s['index']}{' nlist ' + str(s['ivf_nlist']) if 'ivf_nlist' in s else ''} | "
+                       f"{s['recall@10_vs_exact']} | {s['dense_build_seconds']} | {s.get('store_build_seconds', 'reused')} | "
+                       f"{s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |")
+        sweeps = [s for s in lat["synthetic"] if "ivf_sweep" in s]
+        for s in sweeps:
+            out += ["", f"IVF nprobe sweep at {s['chunks']:,} chunks (default nprobe 32):", "",
+                    "| nprobe | recall@10 vs exact | dense search p50 ms |", "|---|---|---|"]
+            for npb, v in s["ivf_sweep"].items():
+                out.append(f"| {npb} | {v['recall@10']} | {v['dense_search_p50_ms']} |")
+        if "latency_vs_size" in plots:
+            out += ["", f"![Latency vs store size]({plots['latency_vs_size']})"]
+        out += ["", f"Command: {command('bench-latency')}", ""]
+    load_res = load("bench-load")
+    if load_res:
+        out += ["## HTTP load test (shared corpus, hybrid, 2 workers, loopback)", "",
+                "| clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+        for r in load_res:
+            out.append(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+        out += ["", f"Command: {command('bench-load')}", ""]
+    peer = load("bench-peer")
+    if peer:
+        out += ["## Peer: txtai (same model files, same chunks, txtai hybrid)", "",
+                "| collection | system | index s | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
+        for r in peer:
+            for sysname in ("pactkb", "txtai"):
+                s = r[sysname]
+                out.append(f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |")
+            x = r["ratio_pactkb_to_txtai"]
+            out.append(f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | {x['p50_latency']} | |")
+        notes = [r["note"] for r in peer if r.get("note")]
+        out += [""] + [f"Note: {n}." for n in notes] + ["", f"Command: {command('bench-peer')}", ""]
+
+
+def make_plots() -> dict[str, str]:
+    """matplotlib PNGs: latency vs store size, nDCG by mode and language."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots: dict[str, str] = {}
+    lat = load("bench-latency")
+    if lat and lat["synthetic"]:
+        fig, ax = plt.subplots(figsize=(6.4, 4))
+        sizes = [lat["real"]["chunks"]] + [s["chunks"] for s in lat["synthetic"]]
+        for mode in ("hybrid", "dense", "lexical"):
+            ys = [lat["real"]["in_process_ms"][mode]["p50"]] + [s["latency_ms"][mode]["p50"] for s in lat["synthetic"]]
+            ax.plot(sizes, ys, marker="o", label=mode)
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in the store")
+        ax.set_ylabel("p50 latency, ms (in-process, incl. query encoding)")
+        ax.set_title("Query latency vs store size")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(REPORTS / "latency_vs_size.png", dpi=110)
+        plt.close(fig)
+        plots["latency_vs_size"] = "latency_vs_size.png"
+    dom = load("domain")
+    if dom:
+        langs = list(dom["modes"][0]["by_language"])
+        fig, ax = plt.subplots(figsize=(7.5, 4))
+        width = 0.8 / len(dom["modes"])
+        for i, m in enumerate(dom["modes"]):
+            ax.bar([x + i * width for x in range(len(langs))], [m["by_language"][g]["ndcg@10"] for g in langs], width, label=m["mode"])
+        ax.set_xticks([x + width for x in range(len(langs))])
+        ax.set_xticklabels([f"{g}\n(n={dom['modes'][0]['by_language'][g]['queries']})" for g in langs])
+        ax.set_ylabel("nDCG@10")
+        ax.set_title("Domain set: nDCG@10 by mode and query language")
+        ax.set_ylim(0, 1)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(REPORTS / "ndcg_by_language.png", dpi=110)
+        plt.close(fig)
+        plots["ndcg_by_language"] = "ndcg_by_language.png"
+    return plots
+
+
+def render() -> Path:
+    """Write evaluation/reports/README.md from the saved results."""
+    plots = make_plots()
+    out = ["# pactkb evaluation report", "",
+           f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
+           f"Python {platform.python_version()}. Regenerate with `make report` "
+           "(`python -m pactkb.evaluation.report`; `--render` re-renders from `evaluation/reports/data/`).", ""]
+    beir_section(out)
+    domain_section(out, plots)
+    speed_sections(out, plots)
+    target = REPORTS / "README.md"
+    target.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return target
+
+
+def main() -> None:
+    """Run missing (or all) steps, then render."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--render", action="store_true", help="Only render from saved results.")
+    ap.add_argument("--rerun", action="store_true", help="Run every step even if its result exists.")
+    ap.add_argument("--only", nargs="*", default=None, help="Run only these steps.")
+    args = ap.parse_args()
+    if not args.render:
+        for name, spec in steps().items():
+            if args.only is not None and name not in args.only:
+                continue
+            if args.rerun or args.only or not (DATA / f"{name}.json").exists():
+                run_step(name, spec)
+    print(render())
+
+
+if __name__ == "__main__":
+    main()

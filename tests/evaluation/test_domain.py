@@ -1,0 +1,83 @@
+"""Domain (page-level) evaluation: crediting judged ranges once, document recall, calibration, CLI."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pactkb.api.cli import app
+from pactkb.evaluation.domain import Judged, calibrate, credit, evaluate_domain, is_domain_set
+from pactkb.index.kb import KnowledgeBase
+
+
+def test_each_judged_range_is_credited_once_and_only_on_overlap():
+    judged = [Judged("a.pdf", 4, 5, 2), Judged("a.pdf", 9, 9, 1), Judged("b.pdf", 1, 1, 2)]
+    hits = [("a.pdf", 5, 6), ("a.pdf", 4, 4), ("a.pdf", 8, 10), ("b.pdf", 2, 3), ("c.pdf", 1, 1), ("b.pdf", 1, 1)]
+    assert credit(hits, judged) == [0, None, 1, None, None, 2]
+
+
+def test_calibration_flags_at_most_ten_percent_of_answerable():
+    best = {f"a{i}": 0.3 + i * 0.01 for i in range(20)} | {"n1": 0.25, "n2": 0.33, "n3": 0.6}
+    c = calibrate(best, {f"a{i}" for i in range(20)}, {"n1", "n2", "n3"})
+    assert c["answerable_wrongly_flagged"] <= 2 and c["threshold"] == pytest.approx(0.32)
+    assert c["no_answer_flagged"] == 1 and c["false_answer_rate"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+@pytest.fixture
+def domain_set(tmp_path, sample_dir):
+    root = tmp_path / "domain"
+    root.mkdir()
+    queries = [
+        {"_id": "q1", "text": "undeclared cash at border crossings", "lang": "en", "difficulty": "keyword"},
+        {"_id": "q2", "text": "Uprava za sprečavanje pranja novca", "lang": "sr", "difficulty": "keyword"},
+        {"_id": "q3", "text": "wildlife trafficking sentencing in Montenegro", "lang": "en", "difficulty": "no-answer"},
+    ]
+    (root / "queries.jsonl").write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in queries), encoding="utf-8")
+    (root / "qrels.tsv").write_text(
+        "query-id\tfile\tpage-start\tpage-end\tgrade\n"
+        "q1\tcft-good-practice-2023.pdf\t4\t4\t2\nq1\tcft-good-practice-2025.pdf\t4\t4\t2\n"
+        "q2\tfinansijske-istrage-prirucnik-sr.pdf\t1\t1\t2\n", encoding="utf-8")
+    return root
+
+
+def test_domain_evaluation_end_to_end(settings, sample_dir, domain_set):
+    assert is_domain_set(domain_set)
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    r = evaluate_domain(domain_set, kb, ("lexical",))
+    m = r["modes"][0]
+    assert r["answerable"] == 2 and r["no_answer"] == 1
+    assert m["doc_recall@10"] == 1.0 and m["mrr@10"] == 1.0 and m["ndcg@10"] > 0.9
+    assert set(m["by_language"]) == {"en", "sr"} and set(m["by_difficulty"]) == {"keyword"}
+    assert r["no_good_answer"]["no_answer_queries"] == 1
+
+
+def test_domain_eval_cli_names_missing_files(settings, domain_set, tmp_path, monkeypatch):
+    monkeypatch.setenv("PACTKB_MODEL", "fake:64")
+    monkeypatch.setenv("PACTKB_PARSE_WORKERS", "0")
+    res = CliRunner().invoke(app, ["eval", str(domain_set), "--data", str(tmp_path / "empty")])
+    assert res.exit_code == 2 and "not in" in res.output
+
+
+def test_domain_eval_cli_with_corpus(domain_set, sample_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("PACTKB_MODEL", "fake:64")
+    monkeypatch.setenv("PACTKB_PARSE_WORKERS", "0")
+    res = CliRunner().invoke(app, ["eval", str(domain_set), "--data", str(tmp_path / "d"), "--corpus", str(sample_dir),
+                                   "--mode", "lexical", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["modes"][0]["doc_recall@10"] == 1.0
+
+
+def test_the_committed_domain_set_is_valid():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "evaluation/domain/check_qrels.py")], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stdout + out.stderr
+    queries = [json.loads(x) for x in (root / "evaluation/domain/queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(queries) >= 80
+    assert sum(q["lang"] in {"sr", "hr", "bs", "sq", "mk"} for q in queries) >= 20
+    assert sum(q["difficulty"] == "no-answer" for q in queries) >= 5
