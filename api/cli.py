@@ -184,13 +184,15 @@ def hit_json(hit) -> dict[str, Any]:  # noqa: ANN001
     return {k: d[k] for k in RESULT_FIELDS}
 
 
+BOLD, RESET = "\033[1m", "\033[0m"
+
+
 def _terminal_snippet(html_snippet: str) -> str:
-    """<mark> to bold on a terminal, entities unescaped."""
+    """The snippet as plain text: <mark> becomes bold on a terminal (or [brackets] when piped)."""
     import html as html_lib
 
-    bold = typer.style("\0", bold=True).split("\0")
-    text = html_snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1])
-    return html_lib.unescape(text)
+    on, off = (BOLD, RESET) if sys.stdout.isatty() else ("[", "]")
+    return html_lib.unescape(html_snippet.replace("<mark>", on).replace("</mark>", off))
 
 
 def _print_result(res) -> None:  # noqa: ANN001
@@ -222,7 +224,9 @@ def open_searcher(settings: Settings):  # noqa: ANN201
         fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
     kb = open_kb(settings)
     try:
-        return kb.searcher
+        searcher = kb.searcher
+        searcher.encode_query("warm-up")  # load the model before anything is timed
+        return searcher
     except (ModelLoadError, StoreError) as exc:
         fail(str(exc))
 

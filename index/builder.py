@@ -331,8 +331,15 @@ class Indexer:
         summary = IngestSummary()
         roots = [Path(p) for p in paths]
         try:
-            with self.lock.acquire(timeout=lock_timeout):
+            try:
+                self.lock.acquire(timeout=0)
+            except Timeout:
+                log.warning("waiting for another ingestion into %s to finish", self.store.data_dir)
+                self.lock.acquire(timeout=lock_timeout)
+            try:
                 self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress)
+            finally:
+                self.lock.release()
         except Timeout:
             summary.failed.append({"file": str(self.store.data_dir), "error": "another ingestion holds the writer lock"})
         summary.seconds = round(time.perf_counter() - t0, 3)
@@ -393,7 +400,7 @@ class Indexer:
                 continue
             key = str(path)
             entry = self.store.file_entry(key)
-            same = self.store.document_by_sha(sha)
+            same = self.store.document_by_sha(sha, origin="path")  # uploads stay independent documents
             if same is not None:
                 if entry is None or entry["doc_id"] != same.id:
                     with self.store.transaction() as tx:
@@ -424,7 +431,7 @@ class Indexer:
             bar.update()
         failed = {f["file"]: f["error"] for f in summary.failed}
         for path, sha in aliases:
-            same = self.store.document_by_sha(sha)
+            same = self.store.document_by_sha(sha, origin="path")
             if same is None:
                 first = str(scheduled[sha])
                 summary.failed.append({"file": str(path), "error": f"same content as {Path(first).name}: {failed.get(first, 'not ingested')}"})

@@ -29,6 +29,7 @@ Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
+SAME_PAGE_SIMILARITY = 0.8  # overlapping chunks of one page this similar are shown once
 
 
 def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -207,13 +208,18 @@ class Searcher:
         )
 
     def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray]) -> list[Hit]:
-        """Fold near-duplicate passages from other documents into the best-ranked one ('also in')."""
+        """Fold near-duplicate passages from other documents into the best-ranked one ('also in'), and drop
+        overlapping chunks of a page already shown (the chunk overlap makes them look alike)."""
         if len(hits) < 2:
             return hits
         mat = np.stack([vectors[h.chunk_id] for h in hits])
         sims = mat @ mat.T
         kept: list[int] = []
         for i, h in enumerate(hits):
+            same_page = next((j for j in kept if hits[j].document_id == h.document_id and h.page_start <= hits[j].page_end
+                              and h.page_end >= hits[j].page_start and sims[i, j] >= SAME_PAGE_SIMILARITY), None)
+            if same_page is not None:
+                continue
             dup_of = next(
                 (j for j in kept if hits[j].document_id != h.document_id and sims[i, j] >= self.settings.dedup_threshold), None
             )

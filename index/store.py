@@ -298,9 +298,12 @@ class Store:
         rec.chunk_count = con.execute("SELECT count(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0]
         return rec
 
-    def document_by_sha(self, sha256: str, visible: tuple[str, ...] | None = None) -> DocumentRecord | None:
-        """A document with this content hash (among those with a visible sensitivity, if given)."""
+    def document_by_sha(self, sha256: str, visible: tuple[str, ...] | None = None, origin: str | None = None) -> DocumentRecord | None:
+        """A document with this content hash (among those with a visible sensitivity / an origin, if given)."""
         sql, params = "SELECT id FROM documents WHERE sha256=?", [sha256]
+        if origin is not None:
+            sql += " AND origin=?"
+            params.append(origin)
         if visible is not None:
             sql += f" AND sensitivity IN ({','.join('?' * len(visible))})"
             params += list(visible)

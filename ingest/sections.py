@@ -17,6 +17,7 @@ _KEYWORD = re.compile(
     r"kapitulli|pjesa|глава|член|поглавље|дел)\s+[\dIVXLA-Z]+\b[^\n]{0,90}$",
     re.IGNORECASE,
 )
+_FOOTNOTE = re.compile(r"[;/]|\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b", re.IGNORECASE)
 _MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _JUNK_OUTLINE = re.compile(r"(\.pdf|\.docx?)$|^(blank page|(front |back )?cover\b.*)$", re.IGNORECASE)
 _TRAILING_CONNECTIVE = re.compile(r"\b(and|or|the|of|to|in|for|with|a|an|by|on|i|ili|u|na|za|dhe|e|и|на)$", re.I)
@@ -62,8 +63,10 @@ def _heading_level(line: str) -> int | None:
         return None
     m = _NUMBERED.match(line)
     if m:
-        if len(words) > 10 or line.endswith("."):
-            return None
+        title = m.group("title")
+        digits = sum(c.isdigit() for c in title)
+        if len(words) > 10 or line.endswith(".") or _FOOTNOTE.search(title) or digits > 0.2 * len(title):
+            return None  # footnotes and references ('7 S/2024/556, para. 94; see ...') are not headings
         num = m.group("num").rstrip(".")
         return num.count(".") + 1 if num[0].isdigit() else 1
     if _KEYWORD.match(line):
@@ -76,7 +79,7 @@ def _heading_level(line: str) -> int | None:
 
 def _looks_like_title(line: str) -> bool:
     """A plain-text document's first line that reads like a title (short, no final period)."""
-    return 2 <= len(line.split()) <= 14 and not line.endswith((".", ",", ";", ":"))
+    return 2 <= len(line.split()) <= 14 and not line.endswith((".", ",", ";", ":")) and not _FOOTNOTE.search(line)
 
 
 def detect_headings(pages: list[str], markdown: bool = False) -> list[Heading]:

@@ -145,3 +145,21 @@ def test_indexer_requires_no_model_for_unchanged_runs(settings, sample_dir):
     kb = kb_for(settings)
     kb.indexer.ingest([sample_dir])
     assert not kb.encoder.loaded
+
+
+def test_uploads_and_path_ingestion_stay_independent(settings, make_pdf):
+    from pactkb.ingest.parse import parse_file
+
+    pdf = make_pdf("shared.pdf", [["A finding on crowdfunding for fighters' families."]])
+    kb = kb_for(settings)
+    status, upload_id, _ = kb.indexer.add_upload(parse_file(pdf), owner="analyst", source_name="shared.pdf",
+                                                 visible=("public",))
+    assert status == "indexed"
+    kb.indexer.ingest([pdf])  # the same bytes from a folder become their own path document
+    make_pdf("shared.pdf", [["A rewritten finding on charity fraud."]])
+    kb.indexer.ingest([pdf])  # the changed file replaces the path document only
+    up = kb.store.document(upload_id)
+    assert up is not None and up.owner == "analyst"
+    assert "crowdfunding" in " ".join(r["text"] for r in kb.store.doc_chunks(upload_id))
+    assert kb.store.counts()["documents"] == 2
+    assert check(kb.store, kb.dense) == []

@@ -298,3 +298,13 @@ def test_facets_are_disjunctive(sample_kb):
     assert sum(picked.facets["language"].values()) == picked.facets["doc_type"]["booklet"]
     two = s.search("investigation good practice", k=5, filters=Filters(doc_types=("booklet",), languages=("sr",)))
     assert two.results == [] and two.facets["language"].get("en") == picked.facets["doc_type"]["booklet"]
+
+
+def test_overlapping_chunks_of_one_page_are_shown_once(tmp_path):
+    text = " ".join(f"Sentence {i} on non-profit organisations and terrorist financing risk." for i in range(40))
+    folder = write_docs(tmp_path / "o", {"one-page.txt": text})
+    kb = KnowledgeBase(Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, chunk_overlap=30))
+    kb.indexer.ingest([folder])
+    raw = kb.searcher.search("non-profit organisations financing risk", k=10, collapse=False).results
+    shown = kb.searcher.search("non-profit organisations financing risk", k=10).results
+    assert len(raw) > 1 and len(shown) < len(raw)

@@ -31,3 +31,8 @@ def test_detected_headings_numbered_caps_and_keyword():
 def test_markdown_headings():
     heads = detect_headings(["# Насоки\n\ntext\n\n## 2. Контролирана испорака\n\nmore"], markdown=True)
     assert [(h.level, h.title) for h in heads] == [(1, "Насоки"), (2, "2. Контролирана испорака")]
+
+
+def test_footnotes_are_not_headings():
+    page = "7 S/2024/556, para. 94; see reference sources cited at www.un.org\n12 Ibid., p. 4\n3. Risk Assessment\nText."
+    assert [h.title for h in detect_headings([page])] == ["3. Risk Assessment"]
