@@ -114,7 +114,11 @@ class SearchResponse(BaseModel):
     total: int
     offset: int
     k: int
-    no_good_answer: bool | None = Field(description="True when nothing in the knowledge base answers well.")
+    no_good_answer: bool | None = Field(
+        description="True: nothing you may see answers this well (the best passages miss most of the query's words "
+        "although the knowledge base knows them). None: cannot tell (mostly words the knowledge base does not know, "
+        "e.g. another language)."
+    )
     results: list[HitModel]
     facets: dict[str, dict[str, int]]
 

@@ -105,10 +105,15 @@ def build_index(coll: Collection, settings: Settings, encoder: Encoder | None = 
     data = cache_dir_for(coll, settings)
     kb = KnowledgeBase(settings.model_copy(update={"data": data}), encoder=encoder)
     info: dict[str, Any] = {"index_dir": str(data), "documents": coll.corpus_size()}
+    build_file = data / "build.json"
     if kb.store.counts()["documents"] < info["documents"]:
         summary = kb.indexer.add_records(coll.corpus(), progress=progress, total=info["documents"])
-        info.update({"index_seconds": summary.seconds, "chunks_embedded": summary.chunks_embedded,
-                     "encode_seconds": round(summary.encode_seconds, 2)})
+        build = {"index_seconds": summary.seconds, "chunks_embedded": summary.chunks_embedded,
+                 "encode_seconds": round(summary.encode_seconds, 2)}
+        build_file.write_text(json.dumps(build))
+        info.update(build)
+    elif build_file.exists():  # reused: report how long the build took when it was made
+        info.update({"cached": True, **json.loads(build_file.read_text())})
     info["chunks"] = kb.store.counts()["chunks"]
     return kb, info
 

@@ -92,6 +92,7 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
     run_r: dict[str, dict[str, float]] = {}
     run_d: dict[str, dict[str, float]] = {}
     best_dense: dict[str, float] = {}
+    flags: dict[str, bool | None] = {}
     lat: list[float] = []
     tops: dict[str, list[dict[str, Any]]] = {}
     for i, qid in enumerate(ids):
@@ -103,6 +104,7 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
             best_dense[qid] = res_d.best_dense or 0.0
         else:
             best_dense[qid] = res.best_dense
+        flags[qid] = res.no_good_answer
         hits = [(doc_file.get(h.document_id, h.file), h.page_start, h.page_end) for h in res.results]
         tops[qid] = [{"file": f, "pages": [a, b]} for f, a, b in hits[:3]]
         credited = credit(hits, qrels.get(qid, []))
@@ -136,7 +138,7 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
         "mode": mode, **overall, "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95),
         "by_language": group("lang"), "by_difficulty": group("difficulty"),
         "per_query": {q: {m: round(per[m][q], 4) for m in per} for q in answerable},
-        "best_dense": best_dense, "top3": tops,
+        "best_dense": best_dense, "top3": tops, "flags": flags,
     }
 
 
@@ -162,6 +164,20 @@ def calibrate(best_dense: dict[str, float], answerable: set[str], no_answer: set
     }
 
 
+def flag_outcome(flags: dict[str, bool | None], answerable: set[str], no_answer: set[str]) -> dict[str, Any]:
+    """How the service's own 'no good answer' flag did: flagged / unknown counts on both kinds of query."""
+    return {
+        "no_answer_flagged": sum(1 for q in no_answer if flags.get(q) is True),
+        "no_answer_unknown": sum(1 for q in no_answer if flags.get(q) is None),
+        "no_answer_queries": len(no_answer),
+        "false_answer_rate": round(1 - sum(1 for q in no_answer if flags.get(q) is True) / len(no_answer), 4) if no_answer else None,
+        "answerable_wrongly_flagged": sorted(q for q in answerable if flags.get(q) is True),
+        "answerable_unknown": sum(1 for q in answerable if flags.get(q) is None),
+        "answerable_queries": len(answerable),
+        "flagged_no_answer_ids": sorted(q for q in no_answer if flags.get(q) is True),
+    }
+
+
 def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hybrid", "dense", "lexical")) -> dict[str, Any]:
     """Score a knowledge base against the domain set; every judged file must be in the store."""
     queries, qrels = load(root)
@@ -181,10 +197,11 @@ def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hy
     return {
         "collection": root.name, "queries": len(queries), "answerable": len(answerable), "no_answer": len(no_answer),
         "judged_files": len({r.file for rs in qrels.values() for r in rs}), "model": kb.encoder.name,
-        "modes": [{k: v for k, v in r.items() if k not in ("per_query", "best_dense", "top3")} for r in reports],
+        "modes": [{k: v for k, v in r.items() if k not in ("per_query", "best_dense", "top3", "flags")} for r in reports],
         "per_query": {r["mode"]: r["per_query"] for r in reports},
         "top3": primary["top3"],
         "no_good_answer": calibrate(primary["best_dense"], answerable, no_answer),
+        "no_good_answer_flag": flag_outcome(primary["flags"], answerable, no_answer),
         "best_dense": primary["best_dense"],
     }
 
@@ -203,7 +220,16 @@ def format_tables(result: dict[str, Any]) -> str:
             cells = [f"{m[key][group]['ndcg@10']:.4f}" for m in result["modes"]]
             lines.append(f"| {group} | {first[group]['queries']} | " + " | ".join(cells) + f" | {first[group]['doc_recall@10']:.4f} |")
     c = result["no_good_answer"]
-    lines += ["", "No good answer (top dense cosine of the hybrid search):",
+    f = result.get("no_good_answer_flag")
+    if f:
+        lines += ["", "No good answer, as the service flags it (the top 3 passages cover < 40% of the query's IDF mass while "
+                  "the corpus knows >= 50% of it; otherwise 'cannot tell'):",
+                  f"- no-answer queries: {f['no_answer_flagged']}/{f['no_answer_queries']} flagged "
+                  f"({', '.join(f['flagged_no_answer_ids']) or 'none'}), {f['no_answer_unknown']} 'cannot tell'; "
+                  f"false-answer rate {f['false_answer_rate']}",
+                  f"- answerable queries wrongly flagged: {len(f['answerable_wrongly_flagged'])}/{f['answerable_queries']} "
+                  f"({', '.join(f['answerable_wrongly_flagged']) or 'none'}); 'cannot tell' on {f['answerable_unknown']}"]
+    lines += ["", "Top dense cosine (for comparison: a threshold on it cannot separate the two kinds):",
               f"- answerable queries: min {c['answerable_top_dense'].get('min')}, 10th percentile "
               f"{c['answerable_top_dense'].get('p10')}, median {c['answerable_top_dense'].get('median')}",
               f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, median {c['no_answer_top_dense'].get('median')}, "

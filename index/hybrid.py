@@ -7,6 +7,8 @@ a highlighted snippet, near-duplicates from other documents ('also in') and opti
 from __future__ import annotations
 
 import json
+import math
+import re
 import sqlite3
 import threading
 import time
@@ -15,21 +17,31 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import snowballstemmer
 
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder
 from pactkb.index.filters import Filters
-from pactkb.index.fold import query_terms
+from pactkb.index.fold import fold_word, query_terms
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
+WORD = re.compile(r"\w+", re.UNICODE)
+_PORTER = snowballstemmer.stemmer("porter")  # the algorithm of FTS5's porter tokenizer
+
+
+def porter_stem(folded_word: str) -> str:
+    """A folded word as the FTS index stores it."""
+    return _PORTER.stemWord(folded_word)
+
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
-SAME_PAGE_SIMILARITY = 0.8  # overlapping chunks of one page this similar are shown once
+SAME_PAGE_SIMILARITY = 0.8
+DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there  # overlapping chunks of one page this similar are shown once
 
 
 def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -119,6 +131,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     best_dense: float | None = None
     no_good_answer: bool | None = None
+    evidence: dict[str, float] | None = None
 
 
 class Searcher:
@@ -358,12 +371,51 @@ class Searcher:
         if snippets:
             self.snippets(page, query, qvec)
         best = max(dmap.values()) if dmap else None
-        threshold = s.no_answer_threshold
+        evidence = self.evidence(query, hits[:3], filters)
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
-            offset=offset, k=k, results=page, facets=facets, best_dense=best,
-            no_good_answer=(best < threshold) if (best is not None and threshold is not None) else None,
+            offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
+            no_good_answer=self.judge(evidence),
         )
+
+    def document_frequencies(self, stems: list[str], filters: Filters) -> dict[str, int]:
+        """Chunks containing each (stemmed) term, counting only chunks the filters admit (capped for speed),
+        so the answer never reveals vocabulary of documents the caller may not see."""
+        con = self.store.conn()
+        if filters.is_empty():
+            con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
+            return dict(con.execute(f"SELECT term, doc FROM temp.fts_vocab WHERE term IN ({','.join('?' * len(stems))})", stems))
+        where, params = filters.sql("d")
+        out = {}
+        for stem in stems:
+            out[stem] = con.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d "
+                f"ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} LIMIT {DF_CAP})", [f'"{stem}"', *params],
+            ).fetchone()[0]
+        return out
+
+    def evidence(self, query: str, top: list[Hit], filters: Filters | None = None) -> dict[str, float]:
+        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted."""
+        terms = query_terms(query)
+        if not terms:
+            return {"known": 0.0, "coverage": 0.0}
+        stems = {t: porter_stem(t) for t in terms}
+        df = self.document_frequencies(sorted(set(stems.values())), filters or Filters())
+        n = max(1, self.dense.ntotal)  # the chunk count, without an O(n) count(*)
+        idf = {t: math.log(1 + n / (1 + df.get(stems[t], 0))) for t in terms}
+        total = sum(idf.values())
+        seen = {porter_stem(fold_word(w)) for h in top for w in WORD.findall(h.text)}
+        return {
+            "known": round(sum(v for t, v in idf.items() if df.get(stems[t], 0) > 0) / total, 4),
+            "coverage": round(sum(v for t, v in idf.items() if stems[t] in seen) / total, 4),
+        }
+
+    def judge(self, evidence: dict[str, float]) -> bool | None:
+        """True when the corpus knows the query's words but the best passages do not cover them; None when most
+        of the query is vocabulary the corpus does not know (e.g. another language): then nobody can tell."""
+        if evidence["known"] < self.settings.no_answer_known:
+            return None
+        return evidence["coverage"] < self.settings.no_answer_coverage
 
     def similar(self, chunk_id: int, k: int = 10, filters: Filters | None = None, offset: int = 0) -> SearchResult:
         """'More like this': passages closest to a chunk, under the same filters (the chunk itself excluded)."""

@@ -71,8 +71,12 @@ class Settings(BaseSettings):
     )
     reranker: str | None = Field(default=None, description="CrossEncoder name or path (off if unset).")
     rerank_top: int = Field(default=30, ge=1)
-    no_answer_threshold: float | None = Field(
-        default=None, description="Dense cosine below which search says no good answer (None=calibrated)."
+    # "no good answer": calibrated on evaluation/domain (python -m pactkb.evaluation.report; see its no-answer table)
+    no_answer_coverage: float = Field(
+        default=0.4, ge=0, le=1, description="Flag when the top passages cover less of the query's IDF mass than this."
+    )
+    no_answer_known: float = Field(
+        default=0.5, ge=0, le=1, description="...and at least this share of it is vocabulary the corpus knows."
     )
 
     # service

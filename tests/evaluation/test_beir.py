@@ -36,7 +36,7 @@ def test_evaluate_collection_scores_and_caches(tiny_beir, tmp_path):
     lexical = next(m for m in first["modes"] if m["mode"] == "lexical")
     assert lexical["ndcg@10"] == 1.0 and lexical["recall@10"] == 1.0 and lexical["mrr@10"] == 1.0
     second = evaluate_collection(tiny_beir, s, modes=("lexical",))
-    assert "chunks_embedded" not in second  # reused from the cache
+    assert second["cached"] is True and second["chunks_embedded"] == 4  # reused; reports the original build
     assert cache_dir_for(Collection(tiny_beir, "test"), s).exists()
 
 

@@ -308,3 +308,23 @@ def test_overlapping_chunks_of_one_page_are_shown_once(tmp_path):
     raw = kb.searcher.search("non-profit organisations financing risk", k=10, collapse=False).results
     shown = kb.searcher.search("non-profit organisations financing risk", k=10).results
     assert len(raw) > 1 and len(shown) < len(raw)
+
+
+def test_no_good_answer_flag(sample_kb):
+    s = sample_kb.searcher
+    assert s.judge({"known": 0.9, "coverage": 0.2}) is True  # the corpus knows the words, the best passages miss them
+    assert s.judge({"known": 0.9, "coverage": 0.8}) is False
+    assert s.judge({"known": 0.3, "coverage": 0.0}) is None  # mostly unknown words (another language?): cannot tell
+    answered = s.search("undeclared cash couriers border crossing", k=5)
+    assert answered.no_good_answer is False and answered.evidence["coverage"] > 0.9
+    foreign = s.search("xyzzy plugh quux", k=5)
+    assert foreign.no_good_answer is None and foreign.evidence["known"] == 0.0  # cannot tell: unknown vocabulary
+
+
+def test_no_good_answer_never_reveals_invisible_vocabulary(sample_kb):
+    s = sample_kb.searcher
+    # 'banana' and 'containers' occur only in the restricted SOCTA extract
+    anon = s.search("banana containers", k=5, filters=Filters(clearance="public"))
+    assert anon.evidence["known"] == 0.0 and anon.no_good_answer is None
+    cleared = s.search("banana containers", k=5, filters=Filters(clearance="restricted"))
+    assert cleared.evidence["known"] == 1.0 and cleared.no_good_answer is False
