@@ -227,25 +227,39 @@ class Searcher:
             return hits
         mat = np.stack([vectors[h.chunk_id] for h in hits])
         sims = mat @ mat.T
+        floor = min(SAME_PAGE_SIMILARITY, self.settings.dedup_threshold)
         kept: list[int] = []
         for i, h in enumerate(hits):
-            same_page = next((j for j in kept if hits[j].document_id == h.document_id and h.page_start <= hits[j].page_end
+            near = [kept[n] for n in np.flatnonzero(sims[i, kept] >= floor)] if kept else []
+            same_page = next((j for j in near if hits[j].document_id == h.document_id and h.page_start <= hits[j].page_end
                               and h.page_end >= hits[j].page_start and sims[i, j] >= SAME_PAGE_SIMILARITY), None)
             if same_page is not None:
                 continue
             dup_of = next(
-                (j for j in kept if hits[j].document_id != h.document_id and sims[i, j] >= self.settings.dedup_threshold), None
+                (j for j in near if hits[j].document_id != h.document_id and sims[i, j] >= self.settings.dedup_threshold), None
             )
             if dup_of is None:
                 kept.append(i)
                 continue
             target = hits[dup_of]
-            if all(a["document_id"] != h.document_id for a in target.also_in):
-                target.also_in.append({
-                    "document_id": h.document_id, "title": h.title, "file": h.file, "chunk_id": h.chunk_id,
-                    "page_start": h.page_start, "page_end": h.page_end, "year": h.year,
-                })
+            if any(a["document_id"] == h.document_id for a in target.also_in):
+                continue
+            if (h.year or 0) > (target.year or 0):  # the same passage in a newer edition leads; the older is 'also in'
+                h.rank, h.score = target.rank, target.score
+                h.also_in = [*target.also_in, self._also(target)]
+                target.also_in = []
+                hits[dup_of], hits[i] = h, target
+                sims[[dup_of, i]] = sims[[i, dup_of]]
+                sims[:, [dup_of, i]] = sims[:, [i, dup_of]]
+            else:
+                target.also_in.append(self._also(h))
         return [hits[i] for i in kept]
+
+    @staticmethod
+    def _also(h: Hit) -> dict[str, Any]:
+        """How a folded near-duplicate is listed under the result it joins."""
+        return {"document_id": h.document_id, "title": h.title, "file": h.file, "chunk_id": h.chunk_id,
+                "page_start": h.page_start, "page_end": h.page_end, "year": h.year}
 
     @staticmethod
     def group(hits: list[Hit]) -> list[Hit]:
@@ -313,7 +327,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight)
+            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con))
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
@@ -377,6 +391,19 @@ class Searcher:
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
             no_good_answer=self.judge(evidence),
         )
+
+    def common_terms(self, query: str, con: sqlite3.Connection) -> set[str]:
+        """In large stores, query terms in more than lexical_prune_df of all chunks: their BM25 weight is small and
+        their posting lists make FTS5 slow. At least two terms (the rarest) are always kept."""
+        n = self.dense.ntotal
+        if n <= self.settings.lexical_prune_above:
+            return set()
+        terms = query_terms(query)
+        if len(terms) <= 2:
+            return set()
+        df = self.document_frequencies(sorted({porter_stem(t) for t in terms}), Filters())
+        by_df = sorted(terms, key=lambda t: df.get(porter_stem(t), 0))
+        return {t for t in by_df[2:] if df.get(porter_stem(t), 0) > self.settings.lexical_prune_df * n}
 
     def document_frequencies(self, stems: list[str], filters: Filters) -> dict[str, int]:
         """Chunks containing each (stemmed) term, counting only chunks the filters admit (capped for speed),

@@ -12,7 +12,7 @@ _PHRASE = re.compile(r'"([^"]+)"')
 _PREFIX = re.compile(r"(\w{3,})\*")
 
 
-def build_match(query: str) -> str | None:
+def build_match(query: str, drop: set[str] | frozenset[str] = frozenset()) -> str | None:
     """An FTS5 MATCH expression: OR of folded terms, quoted phrases kept as phrases, trailing * as prefix."""
     phrases = [" ".join(re.findall(r"\w+", fold(p))) for p in _PHRASE.findall(query)]
     rest = _PHRASE.sub(" ", query)
@@ -20,7 +20,7 @@ def build_match(query: str) -> str | None:
     rest = _PREFIX.sub(" ", rest)
     parts = [f'"{p}"' for p in phrases if p]
     parts += [f'"{p}"*' for p in prefixes]
-    terms = query_terms(rest)
+    terms = [t for t in query_terms(rest) if t not in drop]
     if phrases or prefixes:
         terms = [t for t in terms if t not in STOPWORDS]
     parts += [f'"{t}"' for t in terms]
@@ -29,10 +29,11 @@ def build_match(query: str) -> str | None:
 
 
 def lexical_search(
-    con: sqlite3.Connection, query: str, k: int, filters: Filters, title_weight: float = 1.0
+    con: sqlite3.Connection, query: str, k: int, filters: Filters, title_weight: float = 1.0,
+    drop: set[str] | frozenset[str] = frozenset(),
 ) -> list[tuple[int, float]]:
     """Top-k (chunk id, BM25 score; higher is better) among chunks whose documents pass the filters."""
-    expr = build_match(query)
+    expr = build_match(query, drop)
     if expr is None:
         return []
     if filters.is_empty():

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     convex_alpha: float = Field(default=0.4, ge=0, le=1, description="Weight of dense scores in convex fusion.")
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
+    lexical_prune_above: int = Field(
+        default=200_000, ge=0, description="Chunks above which very common query terms leave the BM25 query."
+    )
+    lexical_prune_df: float = Field(default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks.")
     dense_index: Literal["auto", "flat", "ivf"] = "auto"
     ann_threshold: int = Field(default=200_000, ge=1000, description="Chunks above which auto uses IVF.")
     ivf_nprobe: int = Field(default=32, ge=1)

@@ -380,16 +380,17 @@ def test_index_loading_state_polls_until_ready(page: Page, screenshots: Path) ->
 # -- (7) document page ---------------------------------------------------------------------------
 def test_document_page_with_toc_and_paginated_passages(page: Page, live: LiveServer, screenshots: Path) -> None:
     goto(page, "/?q=cash+couriers&mode=hybrid")
-    first = results(page).filter(has_text=f"{CFT} (2023)").first
+    # near-duplicate editions collapse under the newer one (2025), the 2023 edition is listed as 'also in'
+    first = results(page).filter(has_text=f"{CFT} (2025)").first
     first.locator("a", has_text="About this document").click()
-    doc_id = live.doc_ids["cft-good-practice-2023.pdf"]
+    doc_id = live.doc_ids["cft-good-practice-2025.pdf"]
     expect(page).to_have_url(re.compile(rf"\?doc={doc_id}$"))
-    expect(page.locator("#doc-title")).to_have_text(f"{CFT} (2023)")
+    expect(page.locator("#doc-title")).to_have_text(f"{CFT} (2025)")
     expect(page.locator("#doc-title")).to_be_focused()
     meta = page.locator(".doc-meta")
     expect(meta).to_contain_text("CEPOL")
     expect(meta).to_contain_text("Counter-terrorism")
-    expect(meta).to_contain_text("cft-good-practice-2023.pdf")
+    expect(meta).to_contain_text("cft-good-practice-2025.pdf")
 
     toc = page.locator("nav.toc")
     entry = toc.locator("a", has_text="2. Cash couriers and cross-border declarations")
@@ -398,7 +399,10 @@ def test_document_page_with_toc_and_paginated_passages(page: Page, live: LiveSer
     assert entry.get_attribute("target") == "_blank"
 
     chunks = page.locator(".chunk-list > li")
-    expect(page.locator(".chunks .summary")).to_have_text("Passages 1–20 of 22")
+    _, detail = live.get_json(f"/documents/{doc_id}")
+    n = detail["chunk_count"]
+    assert n > 20
+    expect(page.locator(".chunks .summary")).to_have_text(f"Passages 1–20 of {n}")
     expect(chunks).to_have_count(20)
     for link in page.locator(".chunk-page").all()[:5]:
         assert re.search(r"/file#page=\d+$", link.get_attribute("href"))
@@ -407,8 +411,8 @@ def test_document_page_with_toc_and_paginated_passages(page: Page, live: LiveSer
 
     page.locator(".chunks .pager button", has_text="Next").click()
     expect(page).to_have_url(re.compile(r"offset=20"))
-    expect(chunks).to_have_count(2)
-    expect(page.locator(".chunks .summary")).to_have_text("Passages 21–22 of 22")
+    expect(chunks).to_have_count(n - 20)
+    expect(page.locator(".chunks .summary")).to_have_text(f"Passages 21–{n} of {n}")
     # "Back to results" from a later page of passages still returns to the results
     page.locator(".back-link").click()
     expect(page).to_have_url(re.compile(r"\?q=cash\+couriers"))

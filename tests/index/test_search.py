@@ -205,6 +205,7 @@ def test_near_duplicates_collapse_into_also_in(sample_kb):
     assert top.file.startswith("cft-good-practice-")
     assert [a["file"] for a in top.also_in] and top.also_in[0]["file"].startswith("cft-good-practice-")
     assert top.also_in[0]["file"] != top.file
+    assert (top.year, top.also_in[0]["year"]) == (2025, 2023)  # the newer edition leads, the older is 'also in'
     assert len({(h.document_id, h.chunk_id) for h in res.results}) == len(res.results)
     raw = sample_kb.searcher.search("undeclared cash couriers border crossing", k=10, collapse=False)
     assert {h.file for h in raw.results[:2]} == {"cft-good-practice-2023.pdf", "cft-good-practice-2025.pdf"}
@@ -328,3 +329,13 @@ def test_no_good_answer_never_reveals_invisible_vocabulary(sample_kb):
     assert anon.evidence["known"] == 0.0 and anon.no_good_answer is None
     cleared = s.search("banana containers", k=5, filters=Filters(clearance="restricted"))
     assert cleared.evidence["known"] == 1.0 and cleared.no_good_answer is False
+
+
+def test_large_stores_drop_very_common_query_terms(sample_kb):
+    assert build_match("cash couriers border", drop={"cash"}) == '"couriers" OR "border"'
+    small = sample_kb.searcher
+    assert small.common_terms("good practice cash couriers border", small.store.conn()) == set()  # small store: never
+    pruning = KnowledgeBase(sample_kb.settings.model_copy(update={"lexical_prune_above": 0, "lexical_prune_df": 0.05}))
+    dropped = pruning.searcher.common_terms("good practice cash couriers border", pruning.store.conn())
+    assert dropped and "couriers" not in dropped and len(dropped) <= 3  # the two rarest terms always stay
+    assert pruning.searcher.search("good practice cash couriers border", k=3, mode="lexical").results
