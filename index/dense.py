@@ -21,12 +21,14 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from filelock import FileLock
 
 from pactkb.index.store import Store
 
 log = logging.getLogger(__name__)
 INDEX_DIR = "index"
 _FILE = re.compile(r"^dense-(\d+)\.faiss$")
+PUBLISH_LOCK = ".publish.lock"
 MIN_IVF = 256  # fewer vectors than this always use the exact index
 
 
@@ -109,7 +111,15 @@ class DenseIndex:
             store_seq = self.store.log_seq()
             if path is not None and seq <= store_seq:
                 try:
-                    index = faiss.read_index(str(path))
+                    try:
+                        index = faiss.read_index(str(path))
+                    except RuntimeError:
+                        if path.exists():
+                            raise
+                        path, seq = self._latest_file()  # another process published a newer file meanwhile
+                        if path is None:
+                            raise
+                        index = faiss.read_index(str(path))
                     if index.d != self.dim:
                         raise ValueError(f"dimension {index.d} != {self.dim}")
                     self.index, self.seq = index, seq
@@ -121,6 +131,8 @@ class DenseIndex:
                     return
                 except Exception as exc:  # noqa: BLE001 - a bad file is rebuilt from the store
                     log.warning("rebuilding dense index: cannot use %s (%s)", path, exc)
+                    with FileLock(str(self.dir / PUBLISH_LOCK)):
+                        path.unlink(missing_ok=True)  # so that the next publish writes a good one
             self.build()
 
     def _latest_file(self) -> tuple[Path | None, int]:
@@ -220,28 +232,32 @@ class DenseIndex:
 
     # -- publishing ----------------------------------------------------------------------------
     def publish(self) -> Path:
-        """Write the index atomically as dense-<seq>.faiss (converting to IVF if it grew large) and drop older files."""
-        with self.lock:
+        """Write the index atomically as dense-<seq>.faiss (converting to IVF if it grew large) and drop older files.
+
+        Several processes (server workers) may publish at once: a file lock serialises them, a file for the same state
+        is not written twice, and only then are older files and leftovers of crashed writers removed."""
+        with self.lock, FileLock(str(self.dir / PUBLISH_LOCK)):
             self.sync()
             if self.kind == "flat" and self._want_ivf(self.ntotal) and self.ntotal >= MIN_IVF:
                 self.build(kind="ivf")
             final = self.dir / f"dense-{self.seq}.faiss"
-            tmp = self.dir / f".dense-{self.seq}.{os.getpid()}.tmp"
-            faiss.write_index(self.index, str(tmp))
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-            dir_fd = os.open(self.dir, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-            (self.dir / "dense.json").write_text(
-                json.dumps({"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()})
-            )
-            for p in self.dir.iterdir():
+            if not final.exists():  # else another process already published this very state
+                tmp = self.dir / f".dense-{self.seq}.{os.getpid()}.tmp"
+                faiss.write_index(self.index, str(tmp))
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, final)
+                dir_fd = os.open(self.dir, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+                (self.dir / "dense.json").write_text(
+                    json.dumps({"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()})
+                )
+            for p in self.dir.iterdir():  # older states, and leftovers of writers that crashed (we hold the lock)
                 m = _FILE.match(p.name)
-                if (m and int(m.group(1)) < self.seq) or (p.name.startswith(".dense-") and p.name.endswith(".tmp") and p != tmp):
+                if (m and int(m.group(1)) < self.seq) or (p.name.startswith(".dense-") and p.name.endswith(".tmp")):
                     try:
                         p.unlink()
                     except FileNotFoundError:

@@ -31,12 +31,15 @@ from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
 WORD = re.compile(r"\w+", re.UNICODE)
-_PORTER = snowballstemmer.stemmer("porter")  # the algorithm of FTS5's porter tokenizer
+_LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread
 
 
 def porter_stem(folded_word: str) -> str:
-    """A folded word as the FTS index stores it."""
-    return _PORTER.stemWord(folded_word)
+    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
+    stemmer = getattr(_LOCAL, "porter", None)
+    if stemmer is None:
+        stemmer = _LOCAL.porter = snowballstemmer.stemmer("porter")
+    return stemmer.stemWord(folded_word)
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 FACETS = ("doc_type", "area", "language", "year", "publisher")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,10 +17,15 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ŽА-Я0-9(\"'])")
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread
+
+
 def _stemmer() -> snowballstemmer.stemmer:
-    """English Snowball stemmer (the lexical index is Porter-stemmed English on folded text)."""
-    return snowballstemmer.stemmer("english")
+    """This thread's English Snowball stemmer (the lexical index is Porter-stemmed English on folded text)."""
+    stemmer = getattr(_LOCAL, "english", None)
+    if stemmer is None:
+        stemmer = _LOCAL.english = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=65536)

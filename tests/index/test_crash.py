@@ -80,3 +80,44 @@ def test_half_written_or_stale_index_files_are_ignored(settings, sample_dir):
     again = DenseIndex(kb.store, kb.encoder.dim)
     again.load()
     assert np.array_equal(np.sort(again.ids()), kb.store.chunk_ids())
+
+
+def test_concurrent_publishers_do_not_trip_over_each_other(settings, sample_dir):
+    """Server workers publish the same data directory at once: none fails, the result loads, leftovers go."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    index_dir = settings.data / "index"
+    (index_dir / ".dense-1.99999.tmp").write_bytes(b"left by a crashed writer")
+    writers = [DenseIndex(kb.store, kb.encoder.dim) for _ in range(3)]
+    for w in writers:
+        w.load()
+
+    def publish_often(w: DenseIndex) -> int:
+        for _ in range(15):
+            (index_dir / f"dense-{w.seq}.faiss").unlink(missing_ok=True)  # force a real write each time
+            w.publish()
+        return w.seq
+
+    with ThreadPoolExecutor(3) as pool:
+        seqs = list(pool.map(publish_often, writers))
+    assert len(set(seqs)) == 1
+    assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("dense-", ".dense-"))) == [f"dense-{seqs[0]}.faiss"]
+    reader = DenseIndex(kb.store, kb.encoder.dim)
+    reader.load()
+    assert np.array_equal(np.sort(reader.ids()), kb.store.chunk_ids())
+
+
+def test_a_corrupt_index_file_is_replaced_on_the_next_publish(settings, sample_dir):
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    seq = kb.store.log_seq()
+    current = settings.data / "index" / f"dense-{seq}.faiss"
+    current.write_bytes(b"corrupt")
+    dense = DenseIndex(kb.store, kb.encoder.dim)
+    dense.load()  # rebuilt from the store
+    dense.publish()
+    again = DenseIndex(kb.store, kb.encoder.dim)
+    again.load()
+    assert current.stat().st_size > 100 and np.array_equal(np.sort(again.ids()), kb.store.chunk_ids())
