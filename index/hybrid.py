@@ -26,7 +26,6 @@ from pactkb.index.fold import fold_word, query_terms
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
-from pactkb.index.threads import single_blas_thread
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -356,14 +355,6 @@ class Searcher:
         qvec: np.ndarray | None = None,
     ) -> SearchResult:
         """Ranked passages for a query (see SearchResult)."""
-        with single_blas_thread():
-            return self._search(query, k, offset, mode, filters, group_by_document, collapse, depth, snippets, qvec)
-
-    def _search(
-        self, query: str, k: int, offset: int, mode: str | None, filters: Filters | None, group_by_document: bool,
-        collapse: bool, depth: int | None, snippets: bool, qvec: np.ndarray | None,
-    ) -> SearchResult:
-        """Search (see search) with the caller's thread settings."""
         t0 = time.perf_counter()
         mode = mode or self.settings.mode
         if mode not in MODES:

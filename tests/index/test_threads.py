@@ -1,42 +1,23 @@
-"""Thread settings for queries: passive OpenMP waiting by default, one BLAS thread during a search."""
+"""Thread settings: passive OpenMP waiting and one OpenBLAS thread by default; stemming safe from many threads."""
 import os
 import subprocess
 import sys
 
-import numpy as np
-from threadpoolctl import threadpool_info
 
-from pactkb.index.threads import single_blas_thread
-
-
-def blas_threads() -> list[int]:
-    """Threads of every loaded BLAS library."""
-    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-
-
-def test_single_blas_thread_limits_and_restores() -> None:
-    np.ones((4, 4)) @ np.ones((4, 4))
-    before = blas_threads()
-    assert before, "numpy's BLAS should be loaded"
-    with single_blas_thread():
-        assert blas_threads() == [1] * len(before)
-    assert blas_threads() == before
-
-
-def test_importing_pactkb_sets_passive_openmp_unless_the_user_chose() -> None:
-    code = "import os, pactkb; print(os.environ['OMP_WAIT_POLICY'])"
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+def test_importing_pactkb_sets_small_thread_pools_unless_the_user_chose() -> None:
+    code = ("import os, pactkb, numpy; from threadpoolctl import threadpool_info; "
+            "print(os.environ['OMP_WAIT_POLICY'], [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'])")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "PASSIVE"
-    out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == "ACTIVE"
+    assert out.stdout.strip() == "PASSIVE [1]"
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE", "OPENBLAS_NUM_THREADS": "2"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ACTIVE [2]"
 
 
 def test_stemming_is_safe_from_many_threads(monkeypatch) -> None:
     """Searches run in a thread pool; pure-Python Snowball stemmers keep state while stemming (the C PyStemmer, when
     installed, does not), so each thread needs its own."""
-    import sys
     from concurrent.futures import ThreadPoolExecutor
 
     import snowballstemmer
