@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
+
+import snowballstemmer
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "d", "е": "e", "ж": "z", "з": "z", "и": "i",
@@ -19,6 +22,7 @@ _CYRILLIC = {
 _SPECIAL = {"đ": "d", "ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "þ": "th", "œ": "oe", "ı": "i", "ħ": "h"}
 _TABLE = str.maketrans({**_CYRILLIC, **_SPECIAL})
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LOCAL = threading.local()
 
 STOPWORDS = frozenset(
     """a about an and are as at be been but by can could do does for from had has have how i if in into
@@ -58,3 +62,14 @@ def query_terms(text: str) -> list[str]:
             seen.append(t)
     content = [t for t in seen if t not in STOPWORDS]
     return content or seen
+
+
+def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:
+    """This thread's Snowball stemmer for an algorithm ("porter", "english"): stemmers keep state while stemming,
+    so threads must not share one."""
+    stemmers = getattr(_LOCAL, "stemmers", None)
+    if stemmers is None:
+        stemmers = _LOCAL.stemmers = {}
+    if algorithm not in stemmers:
+        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
+    return stemmers[algorithm]

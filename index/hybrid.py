@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import snowballstemmer
 
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, query_terms
+from pactkb.index.fold import fold_word, query_terms, thread_stemmer
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
@@ -30,15 +29,12 @@ from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
 WORD = re.compile(r"\w+", re.UNICODE)
-_LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread
 
 
 def porter_stem(folded_word: str) -> str:
     """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
-    stemmer = getattr(_LOCAL, "porter", None)
-    if stemmer is None:
-        stemmer = _LOCAL.porter = snowballstemmer.stemmer("porter")
-    return stemmer.stemWord(folded_word)
+    return thread_stemmer("porter").stemWord(folded_word)
+
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 FACETS = ("doc_type", "area", "language", "year", "publisher")

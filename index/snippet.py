@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
-
-from pactkb.index.fold import fold_word
+from pactkb.index.fold import fold_word, thread_stemmer
 
 WIDTH = 260
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ŽА-Я0-9(\"'])")
 
 
-_LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread
-
-
-def _stemmer() -> snowballstemmer.stemmer:
-    """This thread's English Snowball stemmer (the lexical index is Porter-stemmed English on folded text)."""
-    stemmer = getattr(_LOCAL, "english", None)
-    if stemmer is None:
-        stemmer = _LOCAL.english = snowballstemmer.stemmer("english")
-    return stemmer
-
-
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Folded, stemmed form of a word."""
-    return _stemmer().stemWord(fold_word(word))
+    return thread_stemmer("english").stemWord(fold_word(word))
 
 
 @dataclass
