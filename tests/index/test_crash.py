@@ -32,6 +32,13 @@ def _documents(db) -> int:
         return 0
 
 
+def assert_loads_every_chunk(kb: KnowledgeBase) -> None:
+    """A fresh reader of the published index sees exactly the store's chunks."""
+    reader = DenseIndex(kb.store, kb.encoder.dim)
+    reader.load()
+    assert np.array_equal(np.sort(reader.ids()), kb.store.chunk_ids())
+
+
 def test_kill_9_during_ingest_then_rerun(tmp_path, make_pdf):
     base = make_pdf("base.pdf", [["Guideline on cash couriers and border declarations. " * 20], ["Second page on NPOs. " * 20]]).read_bytes()
     folder = tmp_path / "many"
@@ -77,9 +84,7 @@ def test_half_written_or_stale_index_files_are_ignored(settings, sample_dir):
     fresh.load()
     assert fresh.seq == seq and fresh.ntotal == kb.store.counts()["chunks"]
     (index_dir / f"dense-{seq}.faiss").write_bytes(b"corrupt")  # the current file is damaged: rebuilt
-    again = DenseIndex(kb.store, kb.encoder.dim)
-    again.load()
-    assert np.array_equal(np.sort(again.ids()), kb.store.chunk_ids())
+    assert_loads_every_chunk(kb)
 
 
 def test_concurrent_publishers_do_not_trip_over_each_other(settings, sample_dir):
@@ -104,9 +109,7 @@ def test_concurrent_publishers_do_not_trip_over_each_other(settings, sample_dir)
         seqs = list(pool.map(publish_often, writers))
     assert len(set(seqs)) == 1
     assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("dense-", ".dense-"))) == [f"dense-{seqs[0]}.faiss"]
-    reader = DenseIndex(kb.store, kb.encoder.dim)
-    reader.load()
-    assert np.array_equal(np.sort(reader.ids()), kb.store.chunk_ids())
+    assert_loads_every_chunk(kb)
 
 
 def test_a_corrupt_index_file_is_replaced_on_the_next_publish(settings, sample_dir):
@@ -118,6 +121,5 @@ def test_a_corrupt_index_file_is_replaced_on_the_next_publish(settings, sample_d
     dense = DenseIndex(kb.store, kb.encoder.dim)
     dense.load()  # rebuilt from the store
     dense.publish()
-    again = DenseIndex(kb.store, kb.encoder.dim)
-    again.load()
-    assert current.stat().st_size > 100 and np.array_equal(np.sort(again.ids()), kb.store.chunk_ids())
+    assert current.stat().st_size > 100
+    assert_loads_every_chunk(kb)
