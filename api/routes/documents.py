@@ -31,6 +31,7 @@ from pactkb.ingest.pdf import looks_like_pdf
 from pactkb.settings import SENSITIVITY_LEVELS
 
 router = APIRouter(tags=["documents"])
+MAX_OFFSET = 1_000_000_000  # far beyond any store, well inside SQLite integers (a larger offset is a 422, not a 500)
 NOT_FOUND = "document not found"
 MAX_FILES = 20
 MEDIA = {"pdf": "application/pdf", "markdown": "text/markdown; charset=utf-8", "text": "text/plain; charset=utf-8"}
@@ -63,7 +64,7 @@ def list_documents(
     year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
     sort: Annotated[str, Query(pattern="^(title|year|created|updated)$")] = "title",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     principal: Principal = Depends(caller),
 ) -> DocumentList:
@@ -103,7 +104,7 @@ def get_document(request: Request, doc_id: str, principal: Principal = Depends(c
 
 @router.get("/documents/{doc_id}/chunks", response_model=ChunkList, summary="A document's chunks")
 def document_chunks(
-    request: Request, doc_id: str, offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    request: Request, doc_id: str, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(caller),
 ) -> ChunkList:
     """The document's passages in reading order."""

@@ -111,10 +111,16 @@ def test_patch_bad_inputs(api, pdf_bytes):
 
 
 @pytest.mark.parametrize("url", ["/documents?limit=0", "/documents?limit=1000", "/documents?sort=size",
-                                 "/chunks/abc", "/chunks/1/similar?k=0", "/documents?type=poem"])
+                                 "/chunks/abc", "/chunks/1/similar?k=0", "/documents?type=poem",
+                                 "/documents?offset=9223372036854775808", "/documents?offset=-1"])
 def test_bad_list_and_path_parameters(api, url):
     r = api.get(url)
     assert 400 <= r.status_code < 500 and r.json()["detail"]
+
+
+def test_huge_offset_on_a_documents_passages(api):
+    doc = api.get("/documents").json()["items"][0]["id"]
+    assert_problem(api.get(f"/documents/{doc}/chunks?offset=9223372036854775808"), 422, "offset")
 
 
 def test_unknown_route_and_method(api):
