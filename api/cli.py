@@ -294,7 +294,7 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool)
             items.append((str(obj["_id"]), str(obj["text"])))
         except (ValueError, KeyError, TypeError):
             fail(f"--queries {path} line {n}: expected a JSON object with _id and text", code=2)
-    vecs = searcher.encoder.encode([t for _, t in items]) if (mode or searcher.settings.mode) != "lexical" else None
+    vecs = searcher.encoder.encode_queries([t for _, t in items]) if (mode or searcher.settings.mode) != "lexical" else None
     for i, (qid, text) in enumerate(items):
         res = searcher.search(text, k=k, mode=mode, filters=filters, group_by_document=group,
                               qvec=vecs[i] if vecs is not None else None)

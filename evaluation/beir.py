@@ -132,7 +132,7 @@ def run_queries(kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 
     """Document-level run (best passage per document) and per-query latencies in ms."""
     searcher = kb.searcher
     ids = list(queries)
-    vecs = kb.encoder.encode([queries[q] for q in ids]) if mode != "lexical" else None
+    vecs = kb.encoder.encode_queries([queries[q] for q in ids]) if mode != "lexical" else None
     run: dict[str, dict[str, float]] = {}
     lat: list[float] = []
     for i, qid in enumerate(ids):

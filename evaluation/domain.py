@@ -88,7 +88,7 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
     """Run every query in one mode; metrics overall, by language and difficulty, plus top dense scores."""
     searcher = kb.searcher
     ids = list(queries)
-    vecs = kb.encoder.encode([queries[q]["text"] for q in ids])
+    vecs = kb.encoder.encode_queries([queries[q]["text"] for q in ids])
     run_r: dict[str, dict[str, float]] = {}
     run_d: dict[str, dict[str, float]] = {}
     best_dense: dict[str, float] = {}
@@ -194,6 +194,8 @@ def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hy
     answerable = {q for q in queries if qrels.get(q)}
     no_answer = {q for q in queries if not qrels.get(q)}
     primary = reports[0]
+    originals = {q: {**v, "text": v["en"]} for q, v in queries.items() if v.get("en")}
+    orig_reports = [score_mode(kb, originals, qrels, m, doc_file) for m in modes] if originals else []
     return {
         "collection": root.name, "queries": len(queries), "answerable": len(answerable), "no_answer": len(no_answer),
         "judged_files": len({r.file for rs in qrels.values() for r in rs}), "model": kb.encoder.name,
@@ -203,7 +205,39 @@ def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hy
         "no_good_answer": calibrate(primary["best_dense"], answerable, no_answer),
         "no_good_answer_flag": flag_outcome(primary["flags"], answerable, no_answer),
         "best_dense": primary["best_dense"],
+        "per_query_english_original": {r["mode"]: r["per_query"] for r in orig_reports},
+        "cross_lingual": cross_lingual(queries, {r["mode"]: r["per_query"] for r in reports},
+                                       {r["mode"]: r["per_query"] for r in orig_reports}),
     }
+
+
+BALKAN = ("sr", "hr", "bs", "sq", "mk")
+
+
+def cross_lingual(queries: dict[str, dict[str, Any]], native: dict[str, dict[str, dict[str, float]]],
+                  english: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
+    """nDCG@10 of the queries asked in the users' languages beside the same queries asked in English, per language
+    and for the five Western Balkan languages together, overall and on the dev/test halves; plus the English set."""
+    out: dict[str, Any] = {}
+    for mode, per in native.items():
+        eng = english.get(mode, {})
+        rows: dict[str, dict[str, Any]] = {}
+        groups = {lang: [lang] for lang in sorted({v["lang"] for v in queries.values()} - {"en"})}
+        groups["sr+hr+bs+sq+mk"] = list(BALKAN)
+        for name, langs in groups.items():
+            for split in ("all", "dev", "test"):
+                qs = [q for q in per if queries[q]["lang"] in langs and q in eng and split in ("all", queries[q].get("split"))]
+                if not qs:
+                    continue
+                nat = float(np.mean([per[q]["ndcg@10"] for q in qs]))
+                en = float(np.mean([eng[q]["ndcg@10"] for q in qs]))
+                rows[name if split == "all" else f"{name} ({split})"] = {
+                    "queries": len(qs), "native": round(nat, 4), "english_original": round(en, 4), "gap": round(en - nat, 4)}
+        en_qs = [q for q in per if queries[q]["lang"] == "en"]
+        rows["en (the English queries)"] = {"queries": len(en_qs),
+                                            "native": round(float(np.mean([per[q]["ndcg@10"] for q in en_qs])), 4) if en_qs else None}
+        out[mode] = rows
+    return out
 
 
 def format_tables(result: dict[str, Any]) -> str:
@@ -219,6 +253,16 @@ def format_tables(result: dict[str, Any]) -> str:
         for group in first:
             cells = [f"{m[key][group]['ndcg@10']:.4f}" for m in result["modes"]]
             lines.append(f"| {group} | {first[group]['queries']} | " + " | ".join(cells) + f" | {first[group]['doc_recall@10']:.4f} |")
+    cl = result.get("cross_lingual", {}).get(result["modes"][0]["mode"])
+    if cl:
+        lines += ["", "Queries in the users' languages beside the same queries asked in English (nDCG@10, "
+                  f"{result['modes'][0]['mode']}; gap = English original − native):", "",
+                  "| language | queries | native | English original | gap |", "|---|---|---|---|---|"]
+        for name, r in cl.items():
+            if "english_original" in r:
+                lines.append(f"| {name} | {r['queries']} | {r['native']:.4f} | {r['english_original']:.4f} | {r['gap']:+.4f} |")
+            else:
+                lines.append(f"| {name} | {r['queries']} | {r['native']:.4f} | | |")
     c = result["no_good_answer"]
     f = result.get("no_good_answer_flag")
     if f:

@@ -50,7 +50,7 @@ def main() -> None:
     con = kb.store.conn()
     doc_of = {cid: did for cid, did in con.execute("SELECT id, doc_id FROM chunks")}
     ids = list(queries)
-    vecs = kb.encoder.encode([queries[q] for q in ids])
+    vecs = kb.encoder.encode_queries([queries[q] for q in ids])
     kb.dense.sync()
     from pactkb.index.dense import AllowedSet
 

@@ -29,7 +29,7 @@ from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.guard import parse_all
 from pactkb.ingest.manifest import ManifestEntry, find_manifests, load_manifest
-from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, file_sha256
+from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.clean import clean_pages
 from pactkb.ingest.metadata import apply_overrides
@@ -157,7 +157,7 @@ class Indexer:
 
     def chunk(self, doc: ParsedDocument) -> list[Chunk]:
         """Chunks of a parsed document within the model's token limit."""
-        target = self.settings.chunk_tokens or self.encoder.max_tokens
+        target = self.settings.chunk_tokens or int(getattr(self.encoder, "chunk_tokens", self.encoder.max_tokens))
         return chunk_pages(
             doc.pages,
             SectionIndex(doc.headings),
@@ -249,7 +249,7 @@ class Indexer:
             }
         )
         tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.text) for p in doc.pages])
-        tx.insert_chunks(doc_id, meta.title, chunks)
+        tx.insert_chunks(doc_id, meta.title, chunks, meta.language)
 
     def add_records(self, records: Iterable[Record], *, batch: int = 256, progress: bool = False,
                     total: int | None = None) -> IngestSummary:
@@ -388,7 +388,6 @@ class Indexer:
         todo: list[tuple[Path, ParseOptions]] = []
         scheduled: dict[str, Path] = {}
         aliases: list[tuple[Path, str]] = []
-        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=not progress, file=sys.stderr)
         changed = False
         for path in files:
             overrides = self._overrides_for(path, roots, explicit, cache, sensitivity, summary)
@@ -396,7 +395,6 @@ class Indexer:
                 sha, _ = file_sha256(path)
             except OSError as exc:
                 summary.failed.append({"file": str(path), "error": f"cannot read: {exc.strerror or exc}"})
-                bar.update()
                 continue
             key = str(path)
             entry = self.store.file_entry(key)
@@ -411,7 +409,6 @@ class Indexer:
                 self._apply_meta_overrides(same.id, overrides)
                 summary.unchanged += 1
                 summary.documents.append(same.id)
-                bar.update()
                 continue
             if sha in scheduled:  # same content as a file earlier in this run: store it once
                 aliases.append((path, sha))
@@ -419,16 +416,22 @@ class Indexer:
             scheduled[sha] = path
             todo.append((path, ParseOptions(self.settings.ocr, self.settings.ocr_languages, self.settings.ocr_min_chars, overrides)))
         s = self.settings
-        for path, result in parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout):
-            bar.set_postfix_str(path.name[:40])
+        # The bar counts pages of the files that need work (unchanged files are not work): files range from 1 to
+        # 400 pages, so a bar in files would promise a wrong time; a page is close to a constant amount of encoding.
+        work = {p: estimate_pages(p) for p, _ in todo} if progress else {}
+        bar = tqdm(total=sum(work.values()), unit="page", desc="ingest", disable=not progress, file=sys.stderr,
+                   smoothing=0.05)
+        for n, (path, result) in enumerate(parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb,
+                                                     s.ocr_page_timeout), start=1):
+            bar.set_postfix_str(f"file {n}/{len(todo)} {path.name[:30]}")
             if isinstance(result, str):
                 summary.failed.append({"file": str(path), "error": result})
-                bar.update()
+                bar.update(work.get(path, 0))
                 continue
             doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
             changed = True
             summary.documents.append(doc_id)
-            bar.update()
+            bar.update(work.get(path, 0))
         failed = {f["file"]: f["error"] for f in summary.failed}
         for path, sha in aliases:
             same = self.store.document_by_sha(sha, origin="path")
@@ -440,7 +443,6 @@ class Indexer:
                     st = path.stat()
                     tx.map_file(str(path), same.id, sha, st.st_mtime, st.st_size)
                 summary.unchanged += 1
-            bar.update()
         if prune:
             changed |= self.prune(summary) > 0
         bar.close()

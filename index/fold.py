@@ -64,6 +64,37 @@ def query_terms(text: str) -> list[str]:
     return content or seen
 
 
+# Languages whose documents are indexed by their own Snowball stemmer (ISO 639-1 → algorithm). English is left to
+# FTS5's porter tokenizer; Albanian and Macedonian have no well-kept stemmer and are only folded.
+SNOWBALL = {
+    "sr": "serbian", "hr": "serbian", "bs": "serbian", "es": "spanish", "fr": "french", "de": "german",
+    "it": "italian", "pt": "portuguese", "nl": "dutch", "ro": "romanian", "hu": "hungarian", "tr": "turkish",
+    "ru": "russian", "el": "greek", "ar": "arabic", "pl": "polish", "cs": "czech",
+}
+
+
+def stemmer_for(language: str | None) -> str | None:
+    """The Snowball algorithm pactkb uses for a language code, or None (English, unknown, no stemmer)."""
+    return SNOWBALL.get((language or "").lower())
+
+
+def stem_word(word: str, algorithm: str) -> str:
+    """A word stemmed in its language and then folded: Serbian 'službi', 'службе' and 'sluzbi' all give 'sluzb'."""
+    return fold(thread_stemmer(algorithm).stemWord(word.casefold()))
+
+
+def stemmed_text(text: str, language: str | None) -> str:
+    """The text as the lexical index stores it: folded; when its language has a stemmer, followed by the stems of
+    its words that differ from the words themselves. Queries then match the surface forms (any language, phrases)
+    and, stemmed in the query's language, the other inflections (FTS5's porter step treats both sides alike)."""
+    folded = fold(text)
+    algorithm = stemmer_for(language)
+    if algorithm is None:
+        return folded
+    stems = [st for w in _WORD.findall(text) if (st := stem_word(w, algorithm)) != fold_word(w)]
+    return f"{folded}\n{' '.join(stems)}" if stems else folded
+
+
 def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:
     """This thread's Snowball stemmer for an algorithm ("porter", "english"): stemmers keep state while stemming,
     so threads must not share one."""

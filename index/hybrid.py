@@ -19,9 +19,9 @@ from typing import Any, Literal
 import numpy as np
 
 from pactkb.index.dense import AllowedSet, DenseIndex
-from pactkb.index.embed import Encoder
+from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, query_terms, thread_stemmer
+from pactkb.index.fold import fold_word, query_terms, stemmer_for, thread_stemmer
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
@@ -37,10 +37,13 @@ def porter_stem(folded_word: str) -> str:
 
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+# (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
+# (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
+MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (1.0, 0.5)}
+ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.8, 1.0)}
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
-SAME_PAGE_SIMILARITY = 0.8
-DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there  # overlapping chunks of one page this similar are shown once
+DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
 
 
 def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -144,6 +147,8 @@ class Searcher:
         self.settings = settings
         self._allowed_cache: OrderedDict[tuple[Any, ...], AllowedSet] = OrderedDict()
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lang_cache: OrderedDict[str, str | None] = OrderedDict()
+        self._corpus_stemmers: tuple[int, tuple[str, ...]] | None = None
         self._lock = threading.Lock()
         self._reranker = None
         if settings.reranker:
@@ -159,7 +164,7 @@ class Searcher:
             if hit is not None:
                 self._qcache.move_to_end(query)
                 return hit
-        vec = self.encoder.encode([query])[0]
+        vec = self.encoder.encode_queries([query])[0]
         with self._lock:
             self._qcache[query] = vec
             if len(self._qcache) > 1024:
@@ -187,12 +192,55 @@ class Searcher:
                 self._allowed_cache.popitem(last=False)
         return allowed
 
-    def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Fuse the two ranked (id, score) lists as the settings say (RRF by default)."""
+    def query_language(self, query: str) -> str | None:
+        """The query's language (ISO 639-1), None when unsure; cached like query vectors."""
+        with self._lock:
+            if query in self._lang_cache:
+                return self._lang_cache[query]
+        from pactkb.ingest.language import detect_query_language
+
+        lang = detect_query_language(query, tuple(self.settings.query_languages.split(",")))
+        with self._lock:
+            self._lang_cache[query] = lang
+            if len(self._lang_cache) > 4096:
+                self._lang_cache.popitem(last=False)
+        return lang
+
+    def query_stemmers(self, language: str | None, con: sqlite3.Connection) -> tuple[str, ...]:
+        """Snowball stemmers for a query's words: its language's; when unsure, those of the corpus' non-English
+        documents (a one-word Serbian query still finds inflected forms); none for English."""
+        if language == "en":
+            return ()
+        if language is not None:
+            algorithm = stemmer_for(language)
+            return (algorithm,) if algorithm else ()
+        version = self.store.docs_version(con)
+        cached = self._corpus_stemmers
+        if cached is None or cached[0] != version:
+            langs = [r[0] for r in con.execute("SELECT DISTINCT language FROM documents")]
+            cached = self._corpus_stemmers = (version, tuple(sorted({a for a in map(stemmer_for, langs) if a})))
+        return cached[1]
+
+    def fusion_weights(self, language: str | None) -> tuple[float, float]:
+        """(dense, lexical) weights for a query language: English and unsure queries use weight_dense/weight_lexical;
+        other languages the per-language table (lexical matches rarely cross languages; dense ones do, with a
+        multilingual encoder)."""
+        s = self.settings
+        if language in (None, "en"):
+            return s.weight_dense, s.weight_lexical
+        table = s.fusion_by_language
+        if table is None:
+            table = MULTILINGUAL_FUSION if is_multilingual(self.encoder.name) else ENGLISH_MODEL_FUSION
+        return tuple(table.get(language, table.get("*", (s.weight_dense, s.weight_lexical))))  # type: ignore[return-value]
+
+    def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]],
+             language: str | None = None) -> list[tuple[int, float]]:
+        """Fuse the two ranked (id, score) lists as the settings say (RRF by default), weighted for the query language."""
         s = self.settings
         if s.fusion == "convex":
             return convex_fusion(dense, lexical, s.convex_alpha)
-        return rrf([(dense, s.weight_dense), (lexical, s.weight_lexical)], s.rrf_k)
+        wd, wl = self.fusion_weights(language)
+        return rrf([(dense, wd), (lexical, wl)], s.rrf_k)
 
     def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
@@ -226,16 +274,18 @@ class Searcher:
             return hits
         mat = np.stack([vectors[h.chunk_id] for h in hits])
         sims = mat @ mat.T
-        floor = min(SAME_PAGE_SIMILARITY, self.settings.dedup_threshold)
+        dup_cos, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
+        dup_cos = self.settings.dedup_threshold if self.settings.dedup_threshold is not None else dup_cos
+        floor = min(same_page_cos, dup_cos)
         kept: list[int] = []
         for i, h in enumerate(hits):
             near = [kept[n] for n in np.flatnonzero(sims[i, kept] >= floor)] if kept else []
             same_page = next((j for j in near if hits[j].document_id == h.document_id and h.page_start <= hits[j].page_end
-                              and h.page_end >= hits[j].page_start and sims[i, j] >= SAME_PAGE_SIMILARITY), None)
+                              and h.page_end >= hits[j].page_start and sims[i, j] >= same_page_cos), None)
             if same_page is not None:
                 continue
             dup_of = next(
-                (j for j in near if hits[j].document_id != h.document_id and sims[i, j] >= self.settings.dedup_threshold), None
+                (j for j in near if hits[j].document_id != h.document_id and sims[i, j] >= dup_cos), None
             )
             if dup_of is None:
                 kept.append(i)
@@ -323,16 +373,18 @@ class Searcher:
         s = self.settings
         dense_hits: list[tuple[int, float]] = []
         lex_hits: list[tuple[int, float]] = []
+        language = self.query_language(query) if mode != "dense" else None
         if mode in ("hybrid", "dense"):
             dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con))
+            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con),
+                                      stemmers=self.query_stemmers(language, con))
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
             fused = lex_hits
         else:
-            fused = self.fuse(dense_hits, lex_hits)
+            fused = self.fuse(dense_hits, lex_hits, language)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con)
         return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap

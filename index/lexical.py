@@ -6,14 +6,15 @@ import re
 import sqlite3
 
 from pactkb.index.filters import Filters
-from pactkb.index.fold import STOPWORDS, fold, query_terms
+from pactkb.index.fold import STOPWORDS, fold, query_terms, stem_word
 
 _PHRASE = re.compile(r'"([^"]+)"')
 _PREFIX = re.compile(r"(\w{3,})\*")
 
 
-def build_match(query: str, drop: set[str] | frozenset[str] = frozenset()) -> str | None:
-    """An FTS5 MATCH expression: OR of folded terms, quoted phrases kept as phrases, trailing * as prefix."""
+def build_match(query: str, drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = ()) -> str | None:
+    """An FTS5 MATCH expression: OR of folded terms, quoted phrases kept as phrases, trailing * as prefix. With
+    Snowball stemmers (the query's language), each word also matches its stem (documents in it are indexed by stem)."""
     phrases = [" ".join(re.findall(r"\w+", fold(p))) for p in _PHRASE.findall(query)]
     rest = _PHRASE.sub(" ", query)
     prefixes = [fold(p) for p in _PREFIX.findall(rest)]
@@ -24,16 +25,19 @@ def build_match(query: str, drop: set[str] | frozenset[str] = frozenset()) -> st
     if phrases or prefixes:
         terms = [t for t in terms if t not in STOPWORDS]
     parts += [f'"{t}"' for t in terms]
+    if stemmers:
+        raw = [w for w in re.findall(r"\w+", rest) if fold(w) in terms]
+        parts += [f'"{stem_word(w, algorithm)}"' for algorithm in stemmers for w in raw]
     parts = list(dict.fromkeys(parts))
     return " OR ".join(parts) if parts else None
 
 
 def lexical_search(
     con: sqlite3.Connection, query: str, k: int, filters: Filters, title_weight: float = 1.0,
-    drop: set[str] | frozenset[str] = frozenset(),
+    drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
 ) -> list[tuple[int, float]]:
     """Top-k (chunk id, BM25 score; higher is better) among chunks whose documents pass the filters."""
-    expr = build_match(query, drop)
+    expr = build_match(query, drop, stemmers)
     if expr is None:
         return []
     if filters.is_empty():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pactkb.index.embed import ModelLoadError, model_identity, resolve_model_path
+from pactkb.index.embed import ModelLoadError, encode_by_length, model_identity, resolve_model_path
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,13 +131,10 @@ class OnnxEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Queries are encoded like passages (the exported models are symmetric)."""
+        return self.encode(texts)
+
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Normalised embeddings, batched by similar length (less padding)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i in range(0, len(texts), batch_size):
-            idx = order[i : i + batch_size]
-            out[idx] = self._batch([texts[j] for j in idx])
-        return out
+        return encode_by_length(texts, self.dim, batch_size, self._batch)

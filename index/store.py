@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from pactkb.db import connect
-from pactkb.index.fold import fold
+from pactkb.index.fold import fold, stemmed_text, stemmer_for
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chunks of non-English documents are indexed by their language's stemmer
 DB_NAME = "pactkb.sqlite3"
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -204,6 +204,8 @@ class Store:
         if version < SCHEMA_VERSION:
             with self.transaction() as tx:
                 tx.executescript_safe(SCHEMA)
+                if version == 1:
+                    tx.reindex_text(None)
                 tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- connections ---------------------------------------------------------------------------
@@ -451,6 +453,19 @@ class Tx:
         if "title" in fields:
             for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
                 self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(fields["title"], section), cid))
+        if "language" in fields:
+            self.reindex_text(doc_id)
+
+    def reindex_text(self, doc_id: str | None) -> None:
+        """Re-index the body text of one document's chunks (all documents with a stemmed language if None)."""
+        if doc_id is None:
+            docs = [r[0] for r in self.con.execute("SELECT id, language FROM documents").fetchall() if stemmer_for(r[1])]
+        else:
+            docs = [doc_id]
+        for did in docs:
+            lang = self.con.execute("SELECT language FROM documents WHERE id=?", (did,)).fetchone()[0]
+            for cid, text in self.con.execute("SELECT id, text FROM chunks WHERE doc_id=?", (did,)).fetchall():
+                self.con.execute("UPDATE chunks_fts SET body=? WHERE rowid=?", (stemmed_text(text, lang), cid))
 
     def insert_pages(self, doc_id: str, pages: Iterable[tuple[int, str | None, bool, bool, str]]) -> None:
         """Insert (number, label, ocr, scanned, text) page rows."""
@@ -459,8 +474,9 @@ class Tx:
             [(doc_id, n, label, int(ocr), int(sc), text) for n, label, ocr, sc, text in pages],
         )
 
-    def insert_chunks(self, doc_id: str, title: str, chunks: list[NewChunk]) -> list[int]:
-        """Insert chunks with their vectors, FTS rows and 'add' log entries; returns the new ids."""
+    def insert_chunks(self, doc_id: str, title: str, chunks: list[NewChunk], language: str | None = None) -> list[int]:
+        """Insert chunks with their vectors, FTS rows (stemmed in the document's language) and 'add' log entries;
+        returns the new ids."""
         ids: list[int] = []
         for c in chunks:
             cur = self.con.execute(
@@ -472,7 +488,7 @@ class Tx:
             cid = int(cur.lastrowid)
             ids.append(cid)
             self.con.execute(
-                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)", (cid, fts_title(title, c.section), fold(c.text))
+                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)", (cid, fts_title(title, c.section), stemmed_text(c.text, language))
             )
         self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, 1)", [(i,) for i in ids])
         return ids

@@ -53,3 +53,33 @@ def detect_language(text: str) -> str | None:
         return None
     lang = _detector().detect_language_of(sample)
     return lang.iso_code_639_1.name.lower() if lang is not None else None
+
+
+_MACEDONIAN_LETTERS = set("ѓќѕѐѝ")
+_SERBIAN_LETTERS = set("ђћ")
+
+
+QUERY_LANGUAGES = ("en", "sr", "hr", "bs", "sq", "mk", "es", "fr", "de", "it")
+
+
+@lru_cache(maxsize=8)
+def _query_detector(codes: tuple[str, ...]) -> LanguageDetector:
+    """A detector limited to the languages queries are expected in (one word is ambiguous among 24 languages)."""
+    from lingua import IsoCode639_1
+
+    langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
+    return LanguageDetectorBuilder.from_languages(*langs).with_minimum_relative_distance(0.05).with_low_accuracy_mode().build()
+
+
+def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGES) -> str | None:
+    """ISO 639-1 code of a short query's language among `languages`, or None when unsure (a few letters, names,
+    acronyms). Letters only one of the two Cyrillic alphabets has decide Macedonian vs Serbian outright."""
+    letters = set(text.casefold())
+    if letters & _MACEDONIAN_LETTERS and "mk" in languages:
+        return "mk"
+    if letters & _SERBIAN_LETTERS and "sr" in languages:
+        return "sr"
+    if sum(ch.isalpha() for ch in text) < 4 or len(languages) < 2:
+        return None
+    lang = _query_detector(tuple(sorted(languages))).detect_language_of(text)
+    return lang.iso_code_639_1.name.lower() if lang is not None else None

@@ -55,6 +55,22 @@ def _read_text_file(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+TEXT_CHARS_PER_PAGE = 3000
+
+
+def estimate_pages(path: Path) -> int:
+    """Pages a file will yield, cheaply (PDF page tree, or text length / 3000): a progress bar's unit of work.
+    Never raises: a file that cannot be opened counts as one page (parsing reports the real error)."""
+    try:
+        if path.suffix.lower() == ".pdf":
+            from pactkb.ingest.pdf import _open
+
+            return max(1, len(_open(path)[0].pages))
+        return max(1, -(-path.stat().st_size // TEXT_CHARS_PER_PAGE))
+    except Exception:  # noqa: BLE001 - an estimate only
+        return 1
+
+
 def _text_pages(path: Path) -> list[str]:
     """Pages of a text file: form feeds separate pages, otherwise the file is one page."""
     return _read_text_file(path).split("\f")

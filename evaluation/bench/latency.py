@@ -131,7 +131,7 @@ def measure_size(data: Path, queries: list[str], nprobes: list[int]) -> dict[str
     dense.publish()
     build = time.perf_counter() - t0
     rss_index = rss_mb()
-    qv = kb.encoder.encode(queries)
+    qv = kb.encoder.encode_queries(queries)
     result: dict[str, Any] = {"index": dense.kind, "vectors": dense.ntotal, "dense_build_seconds": round(build, 1),
                               "rss_mb_after_load": rss_index, "rss_mb_index_delta": round(rss_index - rss0, 1)}
     if dense.kind == "ivf":

@@ -143,6 +143,9 @@ class TableEncoder:
             out.append(v / np.linalg.norm(v))
         return np.stack(out)
 
+    def encode_queries(self, texts):
+        return self.encode(texts)
+
 
 def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
     docs = {
@@ -156,7 +159,7 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
              "football": [0.0, 0.0, 1.0], "QUERY hawala": [1.0, 0.0, 0.0]}
     enc = TableEncoder(table)
     kb = KnowledgeBase(Settings(data=tmp_path / "data", model="table", parse_workers=0, rrf_k=60, weight_dense=1.0,
-                                weight_lexical=1.0), encoder=enc)
+                                weight_lexical=1.0, fusion_by_language={}), encoder=enc)  # same weights in any language
     kb.indexer.ingest([folder])
     q = "QUERY hawala"
 

