@@ -1,6 +1,7 @@
 """Domain (page-level) evaluation: crediting judged ranges once, document recall, calibration, CLI."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -81,3 +82,29 @@ def test_the_committed_domain_set_is_valid():
     assert len(queries) >= 80
     assert sum(q["lang"] in {"sr", "hr", "bs", "sq", "mk"} for q in queries) >= 20
     assert sum(q["difficulty"] == "no-answer" for q in queries) >= 5
+
+
+def test_cross_lingual_table_sets_native_queries_beside_their_english_originals():
+    from pactkb.evaluation.domain import cross_lingual
+
+    queries = {
+        "a": {"lang": "sr", "split": "dev", "en": "x"}, "b": {"lang": "sr", "split": "test", "en": "y"},
+        "c": {"lang": "mk", "split": "dev", "en": "z"}, "e": {"lang": "en", "split": "dev"},
+    }
+    native = {"hybrid": {"a": {"ndcg@10": 0.2}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.0}, "e": {"ndcg@10": 0.9}}}
+    english = {"hybrid": {"a": {"ndcg@10": 0.6}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.5}}}
+    rows = cross_lingual(queries, native, english)["hybrid"]
+    assert rows["sr"] == {"queries": 2, "native": 0.3, "english_original": 0.5, "gap": 0.2}
+    assert rows["sr (dev)"]["native"] == 0.2 and rows["sr (test)"]["gap"] == 0.0
+    assert rows["sr+hr+bs+sq+mk"]["queries"] == 3
+    assert rows["sr+hr+bs+sq+mk"]["native"] == pytest.approx(0.2, abs=1e-4)
+    assert rows["en (the English queries)"] == {"queries": 1, "native": 0.9}
+
+
+def test_every_non_english_domain_query_has_an_english_original_and_a_split():
+    from pactkb.evaluation.domain import load
+
+    queries, _ = load(Path(__file__).resolve().parents[2] / "evaluation" / "domain")
+    assert all(q.get("split") in ("dev", "test") for q in queries.values())
+    foreign = [q for q in queries.values() if q["lang"] != "en"]
+    assert len(foreign) == 40 and all(q.get("en") for q in foreign)

@@ -163,3 +163,23 @@ def test_uploads_and_path_ingestion_stay_independent(settings, make_pdf):
     assert "crowdfunding" in " ".join(r["text"] for r in kb.store.doc_chunks(upload_id))
     assert kb.store.counts()["documents"] == 2
     assert check(kb.store, kb.dense) == []
+
+
+def test_progress_counts_pages_of_the_files_that_need_work(settings, make_pdf, tmp_path, capsys):
+    from pactkb.ingest.parse import estimate_pages
+
+    topics = ["cash couriers", "hawala brokers", "trade invoices", "virtual assets", "shell companies"]
+    pdf = make_pdf("five.pdf", [[f"This page explains how investigators trace {t} across borders."] for t in topics])
+    txt = tmp_path / "pdfs" / "note.txt"
+    txt.write_text("A short note on hawala.", encoding="utf-8")
+    assert estimate_pages(pdf) == 5 and estimate_pages(txt) == 1
+    bad = tmp_path / "pdfs" / "broken.pdf"
+    bad.write_bytes(b"not a pdf")
+    assert estimate_pages(bad) == 1  # an estimate never fails; parsing reports the error
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([pdf.parent], progress=True)
+    err = capsys.readouterr().err
+    assert "7/7" in err and "page" in err  # 5 + 1 + 1 pages, counted in pages, not files
+    kb.indexer.ingest([pdf.parent], progress=True)
+    err = capsys.readouterr().err
+    assert "1/1" in err  # the second run only has the broken file left to try: unchanged files are no work
