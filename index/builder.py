@@ -135,6 +135,7 @@ class Indexer:
         self.dense: DenseIndex | None = None
         self._bound = False
         self.lock = FileLock(str(store.data_dir / WRITER_LOCK))
+        self.on_embedded: Callable[[float], None] | None = None  # share of the current document's chunks embedded
 
     # -- helpers -------------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -176,7 +177,14 @@ class Indexer:
         fresh: dict[str, np.ndarray] = {}
         if todo:
             t0 = time.perf_counter()
-            vecs = self.encoder.encode([t for _, t in todo], batch_size=self.settings.batch_size)
+            texts = [t for _, t in todo]
+            step = self.settings.batch_size * 4  # slices, so a progress bar moves through a 400-page document too
+            parts = []
+            for i in range(0, len(texts), step):
+                parts.append(self.encoder.encode(texts[i : i + step], batch_size=self.settings.batch_size))
+                if self.on_embedded is not None:
+                    self.on_embedded(min(1.0, (i + step) / len(texts)))
+            vecs = np.concatenate(parts)
             summary.encode_seconds += time.perf_counter() - t0
             fresh = {h: v for (h, _), v in zip(todo, vecs)}
             summary.chunks_embedded += len(todo)
@@ -421,17 +429,32 @@ class Indexer:
         work = {p: estimate_pages(p) for p, _ in todo} if progress else {}
         bar = tqdm(total=sum(work.values()), unit="page", desc="ingest", disable=not progress, file=sys.stderr,
                    smoothing=0.05)
+        credited = 0
+
+        def advance(share: float, pages: int) -> None:
+            """Move the bar to `share` of this file's pages (embedding is most of a file's time)."""
+            nonlocal credited
+            step = int(pages * share) - credited
+            if step > 0:
+                bar.update(step)
+                credited += step
+
         for n, (path, result) in enumerate(parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb,
                                                      s.ocr_page_timeout), start=1):
             bar.set_postfix_str(f"file {n}/{len(todo)} {path.name[:30]}")
+            credited, pages = 0, work.get(path, 0)
             if isinstance(result, str):
                 summary.failed.append({"file": str(path), "error": result})
-                bar.update(work.get(path, 0))
+                advance(1.0, pages)
                 continue
-            doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
+            self.on_embedded = (lambda share, pages=pages: advance(share, pages)) if progress else None
+            try:
+                doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
+            finally:
+                self.on_embedded = None
             changed = True
             summary.documents.append(doc_id)
-            bar.update(work.get(path, 0))
+            advance(1.0, pages)
         failed = {f["file"]: f["error"] for f in summary.failed}
         for path, sha in aliases:
             same = self.store.document_by_sha(sha, origin="path")

@@ -183,3 +183,22 @@ def test_progress_counts_pages_of_the_files_that_need_work(settings, make_pdf, t
     kb.indexer.ingest([pdf.parent], progress=True)
     err = capsys.readouterr().err
     assert "1/1" in err  # the second run only has the broken file left to try: unchanged files are no work
+
+
+def test_embedding_reports_progress_within_a_document(tmp_path):
+    s = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, batch_size=1, chunk_tokens=20)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.txt").write_text(" ".join(f"Sentence {i} about hawala brokers and couriers." for i in range(60)),
+                                     encoding="utf-8")
+    kb = KnowledgeBase(s)
+    shares: list[float] = []
+    original = kb.indexer.embed
+
+    def watched(chunks, summary):
+        kb.indexer.on_embedded = shares.append
+        return original(chunks, summary)
+
+    kb.indexer.embed = watched
+    kb.indexer.ingest([folder])
+    assert len(shares) >= 3 and shares == sorted(shares) and shares[-1] == 1.0  # slices of 4 chunks, in order
