@@ -78,6 +78,7 @@ def stemmer_for(language: str | None) -> str | None:
     return SNOWBALL.get((language or "").lower())
 
 
+@lru_cache(maxsize=65536)
 def stem_word(word: str, algorithm: str) -> str:
     """A word stemmed in its language and then folded: Serbian 'službi', 'службе' and 'sluzbi' all give 'sluzb'."""
     return fold(thread_stemmer(algorithm).stemWord(word.casefold()))

@@ -343,9 +343,10 @@ class Searcher:
         """Highlight query terms; for passages matched only by meaning, show the closest sentence
         (by character trigrams, or by the encoder when semantic_snippets is on)."""
         terms = query_terms(query)
+        stemmers = self.query_stemmers(self.query_language(query), self.store.conn()) if hits and terms else ()
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
-            snip = lexical_snippet(h.text, terms)
+            snip = lexical_snippet(h.text, terms, stemmers=stemmers)
             h.snippet = snip.html
             if snip.matched or not query.strip():
                 continue

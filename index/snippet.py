@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pactkb.index.fold import fold_word, thread_stemmer
+from pactkb.index.fold import fold_word, stem_word, thread_stemmer
 
 WIDTH = 260
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -29,11 +29,14 @@ class Snippet:
     spans: list[tuple[int, int]]
 
 
-def matches(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """Char spans of words in text whose stem equals a query term's stem."""
+def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """Char spans of words in text whose stem equals a query term's stem (English, or one of the query language's
+    Snowball stemmers: Serbian 'finansiranju' highlights 'finansiranje')."""
     wanted = {stem(t) for t in terms if t}
     wanted.discard("")
-    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group(0)) in wanted]
+    local = {(a, stem_word(t, a)) for a in stemmers for t in terms if t}
+    return [(m.start(), m.end()) for m in _WORD.finditer(text)
+            if stem(m.group(0)) in wanted or any((a, stem_word(m.group(0), a)) in local for a in stemmers)]
 
 
 def render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -65,9 +68,9 @@ def _window(text: str, center: int, width: int) -> tuple[int, int]:
     return start, end
 
 
-def lexical_snippet(text: str, terms: list[str], width: int = WIDTH) -> Snippet:
+def lexical_snippet(text: str, terms: list[str], width: int = WIDTH, stemmers: tuple[str, ...] = ()) -> Snippet:
     """The window holding the most distinct query terms, highlighted."""
-    spans = matches(text, terms)
+    spans = matches(text, terms, stemmers)
     if not spans:
         start, end = 0, min(len(text), width)
         if end < len(text):

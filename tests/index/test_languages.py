@@ -125,3 +125,9 @@ def test_a_zero_lexical_weight_for_the_query_language_leaves_the_dense_order(tmp
 def test_fusion_weights_by_language_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PACTKB_FUSION_BY_LANGUAGE", '{"*": [1.0, 0.25]}')
     assert Settings(data=tmp_path).fusion_by_language == {"*": (1.0, 0.25)}
+
+
+def test_snippets_highlight_other_inflections_in_the_query_language(tmp_path):
+    kb = make_kb(tmp_path)
+    hit = kb.searcher.search("finansiranju terorizam", mode="lexical", k=1).results[0]
+    assert "<mark>Finansiranje</mark>" in hit.snippet and "<mark>terorizma</mark>" in hit.snippet
