@@ -87,7 +87,7 @@ def chunk_pages(
                     spans.append((seg_start + sub_at, seg_start + sub_at + len(sub), count(sub)))
                 at = sub_at + 1
             cursor = piece_at + 1
-    spans = _merge_small(spans, full, count, max_tokens)
+    spans = _merge_small(spans, full, count, target)  # merged chunks stay within the chunk size, not just the model limit
     chunks: list[Chunk] = []
     for start, end, tokens in spans:
         first = bisect.bisect_right(starts, start) - 1

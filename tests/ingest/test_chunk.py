@@ -69,3 +69,18 @@ def test_overlap_repeats_some_tokens():
 
 def test_tidy_keeps_paragraphs_joins_wrapped_lines():
     assert tidy("line one\nline two\n\npara two\fpage two") == "line one line two\npara two\npage two"
+
+
+def test_merging_small_pieces_keeps_chunks_within_the_target_when_the_model_reads_more():
+    from pactkb.index.embed import FakeEncoder
+    from pactkb.ingest.chunk import chunk_pages
+    from pactkb.ingest.sections import SectionIndex
+    from pactkb.ingest.types import Page
+
+    line = ("A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the border "
+            "police, who seized the cargo and questioned the pilot about the route and the buyers.")
+    text = "\n".join(f"Part {i}. {line}" for i in range(20))
+    count = FakeEncoder().count_tokens
+    chunks = chunk_pages([Page(number=1, text=text)], SectionIndex([]), count, max_tokens=500, target=30, overlap=0)
+    assert len(chunks) > 10
+    assert max(count(c.text) for c in chunks) <= 30  # a model reading 500 tokens still gets chunks of the chosen size
