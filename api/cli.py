@@ -226,6 +226,7 @@ def open_searcher(settings: Settings):  # noqa: ANN201
     try:
         searcher = kb.searcher
         searcher.encode_query("warm-up")  # load the model before anything is timed
+        searcher.query_language("warm-up")
         return searcher
     except (ModelLoadError, StoreError) as exc:
         fail(str(exc))

@@ -95,6 +95,7 @@ class ServiceState:
         try:
             searcher = self.kb.searcher
             searcher.encode_query("warm-up query")
+            searcher.query_language("warm-up query")  # loads the query-language models (about 2 s)
             self.ready.set()
             self.jobs.start()
         except Exception as exc:  # noqa: BLE001 - reported by /ready

@@ -470,7 +470,9 @@ class Indexer:
             changed |= self.prune(summary) > 0
         bar.close()
         if changed or (self.store.log_seq() and not self._dense_published()):
-            self._dense().publish()
+            self.publish()
+        elif self.store.log_seq():
+            self.refresh_bridge(only_if_missing=True)
 
     def add_parsed(self, doc: ParsedDocument, *, path_key: str | None, summary: IngestSummary,
                    origin: str = "path", owner: str | None = None, source_name: str | None = None,
@@ -560,6 +562,20 @@ class Indexer:
             return False
 
     def publish(self) -> None:
-        """Publish the dense index now."""
+        """Publish the dense index now (and extend a multilingual encoder's cross-lingual bridge)."""
         self._dense().publish()
+        self.refresh_bridge()
+
+    def refresh_bridge(self, only_if_missing: bool = False) -> None:
+        """Embed new English corpus words for the cross-lingual bridge (multilingual encoders only)."""
+        from pactkb.index.embed import is_multilingual
+
+        if self.settings.bridge and is_multilingual(self.encoder.name):
+            from pactkb.index.bridge import bridge_path, update_bridge
+
+            if only_if_missing and bridge_path(self.store, self.encoder.name).exists():
+                return
+            counts = update_bridge(self.store, self.encoder)
+            if counts["embedded"]:
+                log.info("bridge: %(embedded)d new English words embedded (%(words)d in all)", counts)
 

@@ -39,8 +39,8 @@ def porter_stem(folded_word: str) -> str:
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 # (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
 # (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
-MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (1.0, 0.5)}
-ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.8, 1.0)}
+MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (0.5, 0.3)}
+ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.5, 1.0)}
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
 DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
@@ -149,6 +149,11 @@ class Searcher:
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lang_cache: OrderedDict[str, str | None] = OrderedDict()
         self._corpus_stemmers: tuple[int, tuple[str, ...]] | None = None
+        self.bridge = None
+        if settings.bridge and is_multilingual(encoder.name):
+            from pactkb.index.bridge import Bridge
+
+            self.bridge = Bridge(store, encoder, settings.bridge_min_cosine)
         self._lock = threading.Lock()
         self._reranker = None
         if settings.reranker:
@@ -234,13 +239,28 @@ class Searcher:
         return tuple(table.get(language, table.get("*", (s.weight_dense, s.weight_lexical))))  # type: ignore[return-value]
 
     def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]],
-             language: str | None = None) -> list[tuple[int, float]]:
-        """Fuse the two ranked (id, score) lists as the settings say (RRF by default), weighted for the query language."""
+             language: str | None = None, bridged: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
+        """Fuse the ranked (id, score) lists as the settings say (RRF by default), weighted for the query language;
+        the bridged BM25 list (query words mapped to English) joins with weight_bridge."""
         s = self.settings
         if s.fusion == "convex":
             return convex_fusion(dense, lexical, s.convex_alpha)
         wd, wl = self.fusion_weights(language)
-        return rrf([(dense, wd), (lexical, wl)], s.rrf_k)
+        lists = [(dense, wd), (lexical, wl)]
+        if bridged:
+            lists.append((bridged, s.weight_bridge))
+        return rrf(lists, s.rrf_k)
+
+    def bridged_search(self, query: str, language: str | None, mode: str, depth: int, filters: Filters,
+                       con: sqlite3.Connection) -> list[tuple[int, float]]:
+        """BM25 over the English words nearest to the query's words, for queries in another language (empty for
+        English, unsure or dense-only queries, and without a multilingual encoder's bridge)."""
+        if self.bridge is None or mode == "dense" or language in (None, "en"):
+            return []
+        words = self.bridge.translate(query)
+        if not words:
+            return []
+        return lexical_search(con, " ".join(words), depth, filters, self.settings.lexical_title_weight)
 
     def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
@@ -380,12 +400,13 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con),
                                       stemmers=self.query_stemmers(language, con))
+        bridged = self.bridged_search(query, language, mode, depth, filters, con)
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
-            fused = lex_hits
+            fused = rrf([(lex_hits, 1.0), (bridged, s.weight_bridge)], s.rrf_k) if bridged else lex_hits
         else:
-            fused = self.fuse(dense_hits, lex_hits, language)
+            fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con)
         return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         description="(dense, lexical) RRF weights per detected query language, '*' for any language but English, "
         "e.g. {\"*\": [1.0, 0.3]}. Unset: pactkb's defaults for the encoder, chosen on the domain set's dev half.",
     )
+    bridge: bool = Field(
+        default=True, description="With a multilingual encoder, also search the English words nearest to the words of a "
+        "query in another language (see index/bridge.py).",
+    )
+    bridge_min_cosine: float = Field(default=0.90, ge=0, le=1, description="Closeness a query word needs to its English word.")
+    weight_bridge: float = Field(default=0.5, ge=0, description="RRF weight of the bridged (translated) BM25 list (chosen on the domain dev half).")
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     lexical_prune_above: int = Field(
