@@ -363,7 +363,10 @@ class Searcher:
         """Highlight query terms; for passages matched only by meaning, show the closest sentence
         (by character trigrams, or by the encoder when semantic_snippets is on)."""
         terms = query_terms(query)
-        stemmers = self.query_stemmers(self.query_language(query), self.store.conn()) if hits and terms else ()
+        language = self.query_language(query) if hits and terms else None
+        stemmers = self.query_stemmers(language, self.store.conn()) if hits and terms else ()
+        if self.bridge is not None and language not in (None, "en"):
+            terms = terms + [w for w in self.bridge.translate(query) if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
             snip = lexical_snippet(h.text, terms, stemmers=stemmers)

@@ -72,3 +72,10 @@ def test_english_queries_and_english_models_do_not_use_the_bridge(e5_kb, setting
     assert KnowledgeBase(settings).searcher.bridge is None  # the fake encoder is not multilingual
     off = KnowledgeBase(e5_kb.settings.model_copy(update={"bridge": False}))
     assert off.searcher.bridge is None
+
+
+def test_snippets_of_english_passages_highlight_the_bridged_words(e5_kb):
+    hits = e5_kb.searcher.search("pranje novca i finansiranje terorizma", mode="hybrid", k=10).results
+    english = [h for h in hits if h.language == "en" and "money" in h.text.lower()]
+    assert english and any("<mark>money</mark>" in h.snippet.lower() or "<mark>terrorism</mark>" in h.snippet.lower()
+                           for h in english)
