@@ -274,7 +274,8 @@ def search(
         return
     if json_out:
         emit_json({"query": res.query, "mode": res.mode, "took_ms": res.took_ms, "total": res.total,
-                   "no_good_answer": res.no_good_answer, "results": [hit_json(h) for h in res.results]})
+                   "no_good_answer": res.no_good_answer, "query_language": res.language,
+                   "results": [hit_json(h) for h in res.results]})
     else:
         _print_result(res)
 

@@ -119,6 +119,9 @@ class SearchResponse(BaseModel):
         "although the knowledge base knows them). None: cannot tell (mostly words the knowledge base does not know, "
         "e.g. another language)."
     )
+    query_language: str | None = Field(
+        default=None, description="The query's language as detected (ISO 639-1), None when unsure or in dense mode."
+    )
     results: list[HitModel]
     facets: dict[str, dict[str, int]]
 

@@ -134,6 +134,7 @@ class SearchResult:
     best_dense: float | None = None
     no_good_answer: bool | None = None
     evidence: dict[str, float] | None = None
+    language: str | None = None
 
 
 class Searcher:
@@ -465,7 +466,7 @@ class Searcher:
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
-            no_good_answer=self.judge(evidence),
+            no_good_answer=self.judge(evidence), language=self.query_language(query) if mode != "dense" else None,
         )
 
     def common_terms(self, query: str, con: sqlite3.Connection) -> set[str]:

@@ -131,3 +131,16 @@ def test_snippets_highlight_other_inflections_in_the_query_language(tmp_path):
     kb = make_kb(tmp_path)
     hit = kb.searcher.search("finansiranju terorizam", mode="lexical", k=1).results[0]
     assert "<mark>Finansiranje</mark>" in hit.snippet and "<mark>terorizma</mark>" in hit.snippet
+
+
+def test_results_report_the_detected_query_language(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+
+    kb = make_kb(tmp_path)
+    assert kb.searcher.search("finansiranje terorizma preko službi za prenos novca", k=3).language in ("sr", "hr", "bs")
+    assert kb.searcher.search("terrorist financing through money transfer services", k=3).language == "en"
+    with TestClient(create_app(kb.settings, load_in_background=False)) as client:
+        body = client.get("/search", params={"q": "Како истражителите можат да препознаат лажно видео?"}).json()
+        assert body["query_language"] == "mk"
