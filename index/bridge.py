@@ -47,17 +47,13 @@ def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str,
     known = dict(zip(words, range(len(words))))
     vocab = english_vocabulary(store)
     new = [w for w in vocab if w not in known]
-    if new:
-        fresh = np.concatenate([encoder.encode_queries(new[i : i + batch]) for i in range(0, len(new), batch)])
-        keep = [known[w] for w in vocab if w in known]
-        old = vecs[keep] if keep else np.zeros((0, fresh.shape[1]), dtype=np.float32)
-        words = [w for w in vocab if w in known] + new
-        vecs = np.concatenate([old, fresh]).astype(np.float32)
-    elif len(words) != len(vocab):
-        keep = [known[w] for w in vocab]
-        words, vecs = vocab, vecs[keep]
-    else:
+    kept = [w for w in vocab if w in known]
+    if not new and len(kept) == len(words):
         return {"words": len(words), "embedded": 0}
+    parts = [vecs[[known[w] for w in kept]]] if kept else []
+    parts += [encoder.encode_queries(new[i : i + batch]) for i in range(0, len(new), batch)]
+    words = kept + new
+    vecs = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, words=np.array(words, dtype=object), vectors=vecs)

@@ -458,12 +458,10 @@ class Tx:
 
     def reindex_text(self, doc_id: str | None) -> None:
         """Re-index the body text of one document's chunks (all documents with a stemmed language if None)."""
-        if doc_id is None:
-            docs = [r[0] for r in self.con.execute("SELECT id, language FROM documents").fetchall() if stemmer_for(r[1])]
-        else:
-            docs = [doc_id]
-        for did in docs:
-            lang = self.con.execute("SELECT language FROM documents WHERE id=?", (did,)).fetchone()[0]
+        docs = self.con.execute("SELECT id, language FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)).fetchall()
+        for did, lang in docs:
+            if doc_id is None and not stemmer_for(lang):
+                continue  # the migration: English and unstemmed documents are indexed as before
             for cid, text in self.con.execute("SELECT id, text FROM chunks WHERE doc_id=?", (did,)).fetchall():
                 self.con.execute("UPDATE chunks_fts SET body=? WHERE rowid=?", (stemmed_text(text, lang), cid))
 

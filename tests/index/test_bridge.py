@@ -44,6 +44,10 @@ def test_new_english_words_are_added_incrementally(tmp_path):
     kb.indexer.ingest([folder])
     after, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
     assert "zeppelin" in after and set(before) <= set(after)
+    for row in kb.store.conn().execute("SELECT id FROM documents WHERE language = 'en'").fetchall():
+        kb.indexer.delete(row[0])
+    assert update_bridge(kb.store, kb.encoder) == {"words": 0, "embedded": 0}  # words of removed documents go too
+    assert load_arrays(bridge_path(kb.store, kb.encoder.name))[0] == []
 
 
 def test_query_words_are_mapped_to_english_corpus_words(e5_kb):
