@@ -225,8 +225,7 @@ def open_searcher(settings: Settings):  # noqa: ANN201
     kb = open_kb(settings)
     try:
         searcher = kb.searcher
-        searcher.encode_query("warm-up")  # load the model before anything is timed
-        searcher.query_language("warm-up")
+        searcher.warm_up()  # load the models and dictionaries before anything is timed
         return searcher
     except (ModelLoadError, StoreError) as exc:
         fail(str(exc))

@@ -94,8 +94,7 @@ class ServiceState:
         """Load the model and the index, warm them up, then mark the service ready and start the job runner."""
         try:
             searcher = self.kb.searcher
-            searcher.encode_query("warm-up query")
-            searcher.query_language("warm-up query")  # loads the query-language models (about 2 s)
+            searcher.warm_up()  # the model, the query-language models (about 2 s) and the bridge's dictionaries
             self.ready.set()
             self.jobs.start()
         except Exception as exc:  # noqa: BLE001 - reported by /ready

@@ -4,8 +4,9 @@
 
 Sweeps RRF weights over the dev half of the sr/hr/bs/sq/mk/es queries (every language together: a handful of queries
 per language is too few to tune each alone), prints hybrid nDCG@10 for each setting, and the chosen one's score on
-the test half. With a multilingual encoder the cross-lingual bridge's weight and cosine are swept too. English
-queries are not affected by these settings.
+the test half. With a multilingual encoder the cross-lingual bridge's weight and cosine are swept too, and then, at
+the best of those, the dictionary settings: the weight of the dense search for a query's dictionary translation and
+how many translations of an entry are kept. English queries are not affected by these settings.
 """
 
 from __future__ import annotations
@@ -18,19 +19,25 @@ from typing import Any
 import numpy as np
 
 from pactkb.evaluation.domain import load, score_mode
+from pactkb.index.embed import is_multilingual
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
 DOMAIN = Path(__file__).resolve().parent / "domain"
 DENSE = (0.5, 0.8, 1.0)
+DENSE_ENGLISH_MODEL = (0.2, 0.5, 0.8, 1.0)  # an English model's vector of a Serbian query is weak: try less
 LEXICAL = (0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 BRIDGE = (0.3, 0.5, 0.8, 1.0)
 BRIDGE_COSINE = (0.86, 0.88, 0.90, 0.92)
+TRANSLATED_DENSE = (0.0, 0.25, 0.5, 0.8)
+DICTIONARY_TRANSLATIONS = (1, 2, 3)
 
 
-def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] = DENSE,
+def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | None = None,
           lexical: tuple[float, ...] = LEXICAL) -> dict[str, Any]:
     """nDCG@10 on the non-English dev and test halves for every setting; the best on dev."""
+    if dense is None:
+        dense = DENSE if is_multilingual(kb.encoder.name) else DENSE_ENGLISH_MODEL
     queries, qrels = load(root)
     doc_file = {did: name for did, name in kb.store.conn().execute("SELECT id, source_name FROM documents")}
     foreign = {q: v for q, v in queries.items() if v["lang"] != "en" and qrels.get(q)}
@@ -38,25 +45,50 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] = DEN
     grid = []
     searcher = kb.searcher
     bridge = searcher.bridge
-    bridges = [(wb, c) for wb in BRIDGE for c in BRIDGE_COSINE if wb > 0] + [(0.0, None)] if bridge else [(None, None)]
-    saved = (kb.settings.weight_bridge, bridge.min_cosine if bridge else None)
+    cosines = BRIDGE_COSINE if bridge and bridge.multilingual else (None,)  # English models have no nearest-word path
+    bridges = [(wb, c) for wb in BRIDGE for c in cosines if wb > 0] + [(0.0, None)] if bridge else [(None, None)]
+    saved = (kb.settings.weight_bridge, kb.settings.weight_translated_dense,
+             (bridge.min_cosine, bridge.dictionary_translations) if bridge else None)
+
+    def run(row: dict[str, Any]) -> dict[str, Any]:
+        """Score one setting on both halves."""
+        kb.settings.fusion_by_language = {"*": (row["dense"], row["lexical"])}
+        if bridge:
+            kb.settings.weight_bridge = row["bridge"]
+            kb.settings.weight_translated_dense = row["translated_dense"]
+            bridge.min_cosine = row["bridge_cosine"] if row["bridge_cosine"] is not None else 1.1  # 1.1: nothing is that close
+            bridge.dictionary_translations = row["dictionary_translations"]
+        for split, qs in halves.items():
+            per = score_mode(kb, qs, qrels, "hybrid", doc_file)["per_query"]
+            row[split] = round(float(np.mean([p["ndcg@10"] for p in per.values()])), 4) if per else None
+        return row
+
+    def pick(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The best on dev (ties: the lexical weight nearest 0.5)."""
+        return max(rows, key=lambda r: (r["dev"], -abs(r["lexical"] - 0.5)))
+
+    fixed = {"translated_dense": searcher.bridge_weights()[1],
+             "dictionary_translations": bridge.dictionary_translations} if bridge else {}
     for wd in dense:
         for wl in lexical:
             for wb, cos in bridges:
-                kb.settings.fusion_by_language = {"*": (wd, wl)}
                 row: dict[str, Any] = {"dense": wd, "lexical": wl}
                 if bridge:
-                    kb.settings.weight_bridge = wb
-                    bridge.min_cosine = cos if cos is not None else 1.1
-                    row.update({"bridge": wb, "bridge_cosine": cos})
-                for split, qs in halves.items():
-                    per = score_mode(kb, qs, qrels, "hybrid", doc_file)["per_query"]
-                    row[split] = round(float(np.mean([p["ndcg@10"] for p in per.values()])), 4) if per else None
-                grid.append(row)
+                    row.update({"bridge": wb, "bridge_cosine": cos, **fixed})
+                    if not wb:  # no bridge at all: neither its BM25 list nor the dense search of a translation
+                        row["translated_dense"] = 0.0
+                grid.append(run(row))
+    best = pick(grid)
+    if bridge and best["bridge"]:
+        for wt in TRANSLATED_DENSE:
+            for n in DICTIONARY_TRANSLATIONS:
+                if (wt, n) != (best["translated_dense"], best["dictionary_translations"]):
+                    grid.append(run({**best, "translated_dense": wt, "dictionary_translations": n, "stage": 2}))
+        best = pick(grid)
     kb.settings.fusion_by_language = None
     if bridge:
-        kb.settings.weight_bridge, bridge.min_cosine = saved
-    best = max(grid, key=lambda r: (r["dev"], -abs(r["lexical"] - 0.5)))
+        kb.settings.weight_bridge, kb.settings.weight_translated_dense = saved[0], saved[1]
+        bridge.min_cosine, bridge.dictionary_translations = saved[2]
     return {"model": kb.encoder.name, "dev_queries": len(halves["dev"]), "test_queries": len(halves["test"]),
             "grid": grid, "best": best}
 
@@ -67,19 +99,21 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="A store holding the shared corpus.")
     ap.add_argument("--model", default=None)
     ap.add_argument("--domain", type=Path, default=DOMAIN)
-    ap.add_argument("--dense", type=float, nargs="*", default=list(DENSE), help="Dense weights to try.")
+    ap.add_argument("--dense", type=float, nargs="*", default=None, help="Dense weights to try (default: by encoder).")
     ap.add_argument("--lexical", type=float, nargs="*", default=list(LEXICAL), help="Lexical weights to try.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     settings = Settings(data=args.data, **({"model": args.model} if args.model else {}))
-    result = sweep(KnowledgeBase(settings), args.domain, tuple(args.dense), tuple(args.lexical))
+    result = sweep(KnowledgeBase(settings), args.domain, tuple(args.dense) if args.dense else None, tuple(args.lexical))
     if args.json:
         print(json.dumps(result))
         return
     print(f"model {result['model']}: {result['dev_queries']} dev / {result['test_queries']} test non-English queries")
-    print("| dense | lexical | bridge | bridge cosine | dev nDCG@10 | test nDCG@10 |\n|---|---|---|---|---|---|")
+    print("| dense | lexical | bridge | bridge cosine | translated dense | translations | dev nDCG@10 | test nDCG@10 |\n"
+          "|---|---|---|---|---|---|---|---|")
     for r in result["grid"]:
-        print(f"| {r['dense']} | {r['lexical']} | {r.get('bridge', '')} | {r.get('bridge_cosine', '')} | {r['dev']} | {r['test']} |")
+        print(f"| {r['dense']} | {r['lexical']} | {r.get('bridge', '')} | {r.get('bridge_cosine', '')} | "
+              f"{r.get('translated_dense', '')} | {r.get('dictionary_translations', '')} | {r['dev']} | {r['test']} |")
     print(f"best on dev: {result['best']}")
 
 

@@ -2,9 +2,13 @@
 
 BM25 cannot match "krijumčarenje" with "smuggling". With a multilingual encoder, pactkb embeds the vocabulary of the
 corpus' English documents once (words in at least `MIN_DF` chunks; kept in <data>/index/bridge-*.npz and extended
-incrementally after ingestion) and, for a query in another language, maps each content word to its nearest English
-word when the two are close enough. The English words then run as a second BM25 query, fused with the others.
-No dictionary or translation model is involved: only the encoder the index already uses.
+incrementally after ingestion) and translates a query in another language word by word:
+- through a bilingual dictionary where one covers the language (index/dictionary.py: Debian's FreeDict Croatian and
+  Serbian dictionaries, a team glossary), phrases first ("pranja novca" → "money laundering"); of an entry's
+  translations the ones made of corpus words are kept, the two closest to the query's vector;
+- else each content word goes to its nearest English corpus word, when the two are close enough (cosine).
+The English words then run as a second BM25 query; when a dictionary translated part of the query, the encoder also
+searches for the English rendering. Both lists are fused with the others (index/hybrid.py).
 """
 
 from __future__ import annotations
@@ -12,17 +16,25 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pactkb.index.embed import Encoder
+from pactkb.index.dictionary import dictionary_for, has_dictionaries
+from pactkb.index.embed import Encoder, is_multilingual
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
+from pactkb.settings import Settings
 
 MIN_DF = 3
 ENGLISH_WORD = re.compile(r"[a-z][a-z\-]{2,}")
 QUERY_WORD = re.compile(r"\w{3,}", re.UNICODE)
+
+
+def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
+    """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries are configured."""
+    return settings.bridge and (is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs()))
 
 
 def bridge_path(store: Store, encoder_name: str) -> Path:
@@ -31,58 +43,86 @@ def bridge_path(store: Store, encoder_name: str) -> Path:
     return store.data_dir / "index" / f"bridge-{slug}.npz"
 
 
-def english_vocabulary(store: Store, min_df: int = MIN_DF) -> list[str]:
-    """Words of the English documents that appear in at least min_df chunks, sorted."""
+def english_vocabulary(store: Store, min_df: int = MIN_DF) -> dict[str, int]:
+    """Words of the English documents that appear in at least min_df chunks, sorted, with their chunk counts."""
     df: Counter[str] = Counter()
     con = store.conn()
     for (text,) in con.execute("SELECT c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = 'en'"):
         df.update(set(ENGLISH_WORD.findall(text.lower())))
-    return sorted(w for w, n in df.items() if n >= min_df and w not in STOPWORDS)
+    return {w: df[w] for w in sorted(df) if df[w] >= min_df and w not in STOPWORDS}
 
 
 def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str, int]:
-    """Embed the English words the saved bridge lacks (all of them the first time) and save; returns counts."""
+    """Save the English vocabulary with its chunk counts; a multilingual encoder also embeds the words the saved
+    bridge lacks (all of them the first time). Returns counts."""
     path = bridge_path(store, encoder.name)
-    words, vecs = load_arrays(path)
-    known = dict(zip(words, range(len(words))))
+    words, vecs, counts = load_arrays(path)
     vocab = english_vocabulary(store)
-    new = [w for w in vocab if w not in known]
-    kept = [w for w in vocab if w in known]
-    if not new and len(kept) == len(words):
+    if list(vocab) == words and list(vocab.values()) == counts:
         return {"words": len(words), "embedded": 0}
-    parts = [vecs[[known[w] for w in kept]]] if kept else []
-    parts += [encoder.encode_queries(new[i : i + batch]) for i in range(0, len(new), batch)]
-    words = kept + new
-    vecs = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+    new: list[str] = []
+    if is_multilingual(encoder.name):
+        known = dict(zip(words, range(len(words))))
+        new = [w for w in vocab if w not in known]
+        kept = [w for w in vocab if w in known]
+        parts = [vecs[[known[w] for w in kept]]] if kept else []
+        parts += [encoder.encode_queries(new[i : i + batch]) for i in range(0, len(new), batch)]
+        vecs = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+        order = {w: i for i, w in enumerate(kept + new)}
+        vecs = vecs[[order[w] for w in vocab]] if len(vocab) else vecs
+    else:  # an English-only encoder cannot compare other languages' words: the vocabulary and counts serve dictionaries
+        vecs = np.zeros((len(vocab), 0), dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, words=np.array(words, dtype=object), vectors=vecs)
+    np.savez(tmp, words=np.array(list(vocab), dtype=object), vectors=vecs, df=np.array(list(vocab.values()), dtype=np.int64))
     tmp.replace(path)
-    return {"words": len(words), "embedded": len(new)}
+    return {"words": len(vocab), "embedded": len(new)}
 
 
-def load_arrays(path: Path) -> tuple[list[str], np.ndarray]:
-    """The words and vectors of a saved bridge (empty if there is none)."""
+def load_arrays(path: Path) -> tuple[list[str], np.ndarray, list[int]]:
+    """The words, vectors and chunk counts of a saved bridge (empty if there is none)."""
     if not path.exists():
-        return [], np.zeros((0, 0), dtype=np.float32)
+        return [], np.zeros((0, 0), dtype=np.float32), []
     with np.load(path, allow_pickle=True) as z:
-        return [str(w) for w in z["words"]], np.ascontiguousarray(z["vectors"], dtype=np.float32)
+        words = [str(w) for w in z["words"]]
+        df = [int(n) for n in z["df"]] if "df" in z.files else [MIN_DF] * len(words)
+        return words, np.ascontiguousarray(z["vectors"], dtype=np.float32), df
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A query's English words, in query order, and whether a dictionary supplied any of them."""
+
+    words: list[str]
+    by_dictionary: bool
+
+    @property
+    def text(self) -> str:
+        """The words as one string (a rough English rendering of the query)."""
+        return " ".join(self.words)
 
 
 class Bridge:
-    """Maps query words to English corpus words by the encoder's cosine; reloads when the file changes."""
+    """Maps query words to English corpus words: through a bilingual dictionary where one covers the query's language,
+    else (multilingual encoders only) to the nearest English word by the encoder's cosine; reloads when the saved
+    bridge changes."""
 
-    def __init__(self, store: Store, encoder: Encoder, min_cosine: float):
+    def __init__(self, store: Store, encoder: Encoder, min_cosine: float, dictionaries: list[Path] | None = None,
+                 dictionary_translations: int = 2):
         """Nothing is read until the first translation."""
         self.path = bridge_path(store, encoder.name)
         self.encoder = encoder
+        self.multilingual = is_multilingual(encoder.name)
         self.min_cosine = min_cosine
+        self.dictionaries = dictionaries or []
+        self.dictionary_translations = dictionary_translations
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._words: list[str] = []
         self._vecs = np.zeros((0, 0), dtype=np.float32)
-        self._index: set[str] = set()
-        self._nearest: dict[str, tuple[str, float]] = {}  # word -> its nearest English word and cosine (this bridge)
+        self._df: list[int] = []
+        self._index: dict[str, int] = {}
+        self._qvecs: dict[str, np.ndarray] = {}  # query word or phrase -> its vector (this encoder)
 
     def _fresh(self) -> bool:
         """Load the saved bridge if it changed; False when there is none."""
@@ -92,28 +132,94 @@ class Bridge:
             return False
         with self._lock:
             if mtime != self._mtime:
-                self._words, self._vecs = load_arrays(self.path)
-                self._index = set(self._words)
-                self._nearest = {}
+                self._words, self._vecs, self._df = load_arrays(self.path)
+                self._index = {w: i for i, w in enumerate(self._words)}
                 self._mtime = mtime
         return bool(self._words)
 
-    def translate(self, query: str) -> list[str]:
-        """English words for the query's content words (words that are already English corpus words stay as they are
-        and need no translation: names, acronyms); empty without a bridge."""
-        if not self._fresh():
-            return []
-        words = [w for w in dict.fromkeys(m.lower() for m in QUERY_WORD.findall(query)) if fold(w) not in STOPWORDS]
-        todo = [w for w in words if w not in self._index and not w.isdigit()]
+    def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Query-side vectors of words and phrases, encoded once per process."""
         with self._lock:
-            words_vecs, nearest = (self._words, self._vecs), self._nearest
-        new = [w for w in todo if w not in nearest]
+            cache = self._qvecs
+            new = [t for t in dict.fromkeys(texts) if t not in cache]
         if new:
-            sims = self.encoder.encode_queries(new) @ words_vecs[1].T
-            best = np.argmax(sims, axis=1)
-            found = {w: (words_vecs[0][j], float(sims[i, j])) for i, (w, j) in enumerate(zip(new, best))}
+            vecs = self.encoder.encode_queries(new)
             with self._lock:
-                if len(nearest) > 100_000:
-                    nearest.clear()
-                nearest.update(found)
-        return [nearest[w][0] for w in todo if w in nearest and nearest[w][1] >= self.min_cosine]
+                if len(cache) > 100_000:
+                    cache.clear()
+                cache.update(zip(new, vecs))
+        with self._lock:
+            return {t: cache[t] for t in texts if t in cache}
+
+    def _english(self, phrase: str) -> list[str] | None:
+        """The English words of a translation, if every content word is a corpus word (else None)."""
+        words = [w for w in ENGLISH_WORD.findall(phrase.lower()) if w not in STOPWORDS]
+        return words if words and all(w in self._index for w in words) else None
+
+    def _usable(self, translations: tuple[str, ...]) -> bool:
+        """Whether any translation is made of corpus English words."""
+        return any(self._english(t) is not None for t in translations)
+
+    def _score(self, words: list[str], target: np.ndarray | None) -> float:
+        """How likely a translation is meant: with a multilingual encoder, its cosine to the target vector; otherwise
+        how common its rarest word is in the corpus (a domain prior: 'evidence' before 'token' for 'dokaz')."""
+        if target is None or not self.multilingual:
+            return float(min(self._df[self._index[w]] for w in words))
+        vec = self._vecs[[self._index[w] for w in words]].mean(axis=0)
+        return float(vec @ target) / max(float(np.linalg.norm(vec)), 1e-9)
+
+    def _pick(self, target: np.ndarray | None, translations: tuple[str, ...]) -> list[str]:
+        """English words of the best translations of a dictionary entry. The target is the whole query's vector (its
+        context tells 'court' from 'vessel' for 'sud'; on the domain dev half this beat the source word's own vector,
+        0.724 vs 0.708), or the source phrase's when the query has no vector (lexical mode)."""
+        scored = [(self._score(words, target), words) for t in translations if (words := self._english(t)) is not None]
+        scored.sort(key=lambda x: -x[0])
+        out: list[str] = []
+        for _, words in scored[: self.dictionary_translations]:
+            out += [w for w in words if w not in out]
+        return out
+
+    def translate(self, query: str, language: str | None = None, context: np.ndarray | None = None) -> Translation:
+        """English words for the query's content words, in query order (words that are already English corpus words
+        stay as they are and need no translation: names, acronyms); empty without a bridge. `context` is the query's
+        own vector, used to choose among a dictionary entry's translations."""
+        if not self._fresh():
+            return Translation([], False)
+        tokens = [t.lower() for t in QUERY_WORD.findall(query)]
+        matches = []
+        dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
+        if dictionary is not None:
+            matches = [m for m in dictionary.lookup(query) if translatable(m.source)]
+        matches = [m for m in matches if m.source.lower() not in self._index]
+        phrases = [m for m in matches if " " in m.source and not self._usable(m.translations)]
+        if phrases and dictionary is not None:  # no translation of a phrase is corpus English: try its words alone
+            matches = [m for m in matches if m not in phrases]
+            matches += [w for m in phrases for w in dictionary.lookup(m.source, longest=1) if translatable(w.source)]
+        vecs = self._vectors([m.source.lower() for m in matches]) if context is None and self.multilingual else {}
+        placed: list[tuple[int, list[str]]] = []
+        covered: set[str] = set()
+        for m in matches:
+            picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations)
+            if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
+                first = m.source.lower().split()[0]
+                placed.append((tokens.index(first) if first in tokens else len(tokens), picked))
+                covered.update(fold(w) for w in QUERY_WORD.findall(m.source.lower()))
+        by_dictionary = bool(placed)
+        todo = [w for w in dict.fromkeys(t for t in tokens if translatable(t)) if w not in self._index and fold(w) not in covered]
+        if todo and self.multilingual:
+            vecs = self._vectors(todo)
+            sims = np.stack([vecs[w] for w in todo]) @ self._vecs.T
+            for i, j in enumerate(np.argmax(sims, axis=1)):
+                if sims[i, j] >= self.min_cosine:
+                    placed.append((tokens.index(todo[i]), [self._words[j]]))
+        out: list[str] = []
+        for _, words in sorted(placed, key=lambda p: p[0]):
+            out += [w for w in words if w not in out]
+        return Translation(out, by_dictionary)
+
+
+def translatable(text: str) -> bool:
+    """Whether a query word or phrase is worth translating: not a stopword, a number or an acronym in capitals."""
+    words = QUERY_WORD.findall(text)
+    return bool(words) and any(fold(w) not in STOPWORDS and not w.isdigit() and not (w.isupper() and len(w) <= 5)
+                               for w in words)

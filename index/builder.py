@@ -567,10 +567,10 @@ class Indexer:
         self.refresh_bridge()
 
     def refresh_bridge(self, only_if_missing: bool = False) -> None:
-        """Embed new English corpus words for the cross-lingual bridge (multilingual encoders only)."""
-        from pactkb.index.embed import is_multilingual
+        """Save the English corpus vocabulary for the cross-lingual bridge (a multilingual encoder embeds new words)."""
+        from pactkb.index.bridge import bridge_wanted
 
-        if self.settings.bridge and is_multilingual(self.encoder.name):
+        if bridge_wanted(self.settings, self.encoder.name):
             from pactkb.index.bridge import bridge_path, update_bridge
 
             if only_if_missing and bridge_path(self.store, self.encoder.name).exists():

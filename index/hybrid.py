@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from pactkb.index.bridge import Bridge, bridge_wanted
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
 from pactkb.index.filters import Filters
@@ -39,8 +40,11 @@ def porter_stem(folded_word: str) -> str:
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 # (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
 # (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
-MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (0.5, 0.3)}
-ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.5, 1.0)}
+MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (1.0, 0.5)}
+ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.2, 0.5)}
+# (bridged BM25, dense search of the dictionary translation) RRF weights, chosen the same way
+MULTILINGUAL_BRIDGE: tuple[float, float] = (1.0, 0.5)
+ENGLISH_MODEL_BRIDGE: tuple[float, float] = (1.0, 0.5)
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
 DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
@@ -151,10 +155,9 @@ class Searcher:
         self._lang_cache: OrderedDict[str, str | None] = OrderedDict()
         self._corpus_stemmers: tuple[int, tuple[str, ...]] | None = None
         self.bridge = None
-        if settings.bridge and is_multilingual(encoder.name):
-            from pactkb.index.bridge import Bridge
-
-            self.bridge = Bridge(store, encoder, settings.bridge_min_cosine)
+        if bridge_wanted(settings, encoder.name):
+            self.bridge = Bridge(store, encoder, settings.bridge_min_cosine, settings.dictionary_dirs(),
+                                 settings.dictionary_translations)
         self._lock = threading.Lock()
         self._reranker = None
         if settings.reranker:
@@ -163,6 +166,16 @@ class Searcher:
             self._reranker = Reranker(settings.reranker)
 
     # -- pieces --------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load what the first query would otherwise wait for: the model, the query-language models (about 2 s) and
+        the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
+        self.encode_query("warm-up query")
+        self.query_language("warm-up query")
+        if self.bridge is not None:
+            for language in self.settings.query_languages.split(","):
+                if language.strip() != "en":
+                    self.bridge.translate("warm-up", language.strip())
+
     def encode_query(self, query: str) -> np.ndarray:
         """The query vector (small LRU cache: paging and facet clicks repeat queries)."""
         with self._lock:
@@ -239,29 +252,40 @@ class Searcher:
             table = MULTILINGUAL_FUSION if is_multilingual(self.encoder.name) else ENGLISH_MODEL_FUSION
         return tuple(table.get(language, table.get("*", (s.weight_dense, s.weight_lexical))))  # type: ignore[return-value]
 
-    def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]],
-             language: str | None = None, bridged: list[tuple[int, float]] | None = None) -> list[tuple[int, float]]:
+    def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], language: str | None = None,
+             bridged: list[tuple[list[tuple[int, float]], float]] | None = None) -> list[tuple[int, float]]:
         """Fuse the ranked (id, score) lists as the settings say (RRF by default), weighted for the query language;
-        the bridged BM25 list (query words mapped to English) joins with weight_bridge."""
+        the bridged lists (the query translated to English: BM25, and dense) join with their own weights."""
         s = self.settings
         if s.fusion == "convex":
             return convex_fusion(dense, lexical, s.convex_alpha)
         wd, wl = self.fusion_weights(language)
-        lists = [(dense, wd), (lexical, wl)]
-        if bridged:
-            lists.append((bridged, s.weight_bridge))
-        return rrf(lists, s.rrf_k)
+        return rrf([(dense, wd), (lexical, wl), *(bridged or [])], s.rrf_k)
 
     def bridged_search(self, query: str, language: str | None, mode: str, depth: int, filters: Filters,
-                       con: sqlite3.Connection) -> list[tuple[int, float]]:
-        """BM25 over the English words nearest to the query's words, for queries in another language (empty for
-        English, unsure or dense-only queries, and without a multilingual encoder's bridge)."""
+                       con: sqlite3.Connection, qvec: np.ndarray | None = None) -> list[tuple[list[tuple[int, float]], float]]:
+        """Ranked lists for the query translated to English, with their RRF weights: BM25 over its English words and,
+        in hybrid mode when a dictionary translated part of it, the encoder's search for that English rendering.
+        Empty for English, unsure or dense-only queries, and without a bridge (index/bridge.py)."""
         if self.bridge is None or mode == "dense" or language in (None, "en"):
             return []
-        words = self.bridge.translate(query)
-        if not words:
+        translation = self.bridge.translate(query, language, qvec)
+        if not translation.words:
             return []
-        return lexical_search(con, " ".join(words), depth, filters, self.settings.lexical_title_weight)
+        w_bridge, w_translated = self.bridge_weights()
+        lists = [(lexical_search(con, translation.text, depth, filters, self.settings.lexical_title_weight), w_bridge)]
+        if mode == "hybrid" and translation.by_dictionary and w_translated > 0:
+            vec = self.encode_query(translation.text)
+            lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
+        return lists
+
+    def bridge_weights(self) -> tuple[float, float]:
+        """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation: the settings',
+        else pactkb's defaults for the kind of encoder."""
+        s = self.settings
+        default = MULTILINGUAL_BRIDGE if is_multilingual(self.encoder.name) else ENGLISH_MODEL_BRIDGE
+        return (s.weight_bridge if s.weight_bridge is not None else default[0],
+                s.weight_translated_dense if s.weight_translated_dense is not None else default[1])
 
     def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
@@ -367,7 +391,8 @@ class Searcher:
         language = self.query_language(query) if hits and terms else None
         stemmers = self.query_stemmers(language, self.store.conn()) if hits and terms else ()
         if self.bridge is not None and language not in (None, "en"):
-            terms = terms + [w for w in self.bridge.translate(query) if w not in terms]  # highlight the bridged words too
+            bridged = self.bridge.translate(query, language, qvec).words
+            terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
             snip = lexical_snippet(h.text, terms, stemmers=stemmers)
@@ -404,11 +429,11 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con),
                                       stemmers=self.query_stemmers(language, con))
-        bridged = self.bridged_search(query, language, mode, depth, filters, con)
+        bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
-            fused = rrf([(lex_hits, 1.0), (bridged, s.weight_bridge)], s.rrf_k) if bridged else lex_hits
+            fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
         else:
             fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)

@@ -74,11 +74,24 @@ class Settings(BaseSettings):
         "e.g. {\"*\": [1.0, 0.3]}. Unset: pactkb's defaults for the encoder, chosen on the domain set's dev half.",
     )
     bridge: bool = Field(
-        default=True, description="With a multilingual encoder, also search the English words nearest to the words of a "
-        "query in another language (see index/bridge.py).",
+        default=True, description="Also search a query in another language translated word by word into the corpus' "
+        "English words: by the dictionaries below and, with a multilingual encoder, by nearest words (index/bridge.py).",
     )
     bridge_min_cosine: float = Field(default=0.90, ge=0, le=1, description="Closeness a query word needs to its English word.")
-    weight_bridge: float = Field(default=0.5, ge=0, description="RRF weight of the bridged (translated) BM25 list (chosen on the domain dev half).")
+    weight_translated_dense: float | None = Field(
+        default=None, ge=0, description="RRF weight of the encoder's search for a query's dictionary translation into "
+        "English (unset: pactkb's default for the encoder, chosen on the domain dev half; 0 turns it off).",
+    )
+    dictionaries: str = Field(
+        default="/usr/share/dictd", description="Folders of bilingual dictd dictionaries into English (Debian: "
+        "dict-freedict-hrv-eng, dict-freedict-srp-eng), separated by ':'; the bridge translates through them first. "
+        "Empty: none.",
+    )
+    dictionary_translations: int = Field(default=2, ge=1, description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.")
+    weight_bridge: float | None = Field(
+        default=None, ge=0, description="RRF weight of the bridged (translated) BM25 list (unset: pactkb's default for "
+        "the encoder, chosen on the domain dev half).",
+    )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     lexical_prune_above: int = Field(
@@ -121,6 +134,10 @@ class Settings(BaseSettings):
     def resolved_cache_dir(self) -> Path:
         """The cache directory, defaulting to <data>/cache."""
         return self.cache_dir if self.cache_dir is not None else self.data / "cache"
+
+    def dictionary_dirs(self) -> list[Path]:
+        """The folders searched for bilingual dictionaries."""
+        return [Path(p) for p in self.dictionaries.split(":") if p.strip()]
 
 
 @lru_cache(maxsize=1)

