@@ -198,6 +198,8 @@ def _terminal_snippet(html_snippet: str) -> str:
 def _print_result(res) -> None:  # noqa: ANN001
     """Readable results for a terminal."""
     typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
+    if res.translation:
+        typer.secho(f"Also searched in English: {' '.join(res.translation)}", fg=typer.colors.CYAN)
     if res.no_good_answer:
         typer.secho("Nothing in the knowledge base answers this well; the closest passages:", fg=typer.colors.YELLOW)
     for h in res.results:
@@ -274,7 +276,7 @@ def search(
     if json_out:
         emit_json({"query": res.query, "mode": res.mode, "took_ms": res.took_ms, "total": res.total,
                    "no_good_answer": res.no_good_answer, "query_language": res.language,
-                   "results": [hit_json(h) for h in res.results]})
+                   "query_translation": res.translation, "results": [hit_json(h) for h in res.results]})
     else:
         _print_result(res)
 

@@ -122,6 +122,10 @@ class SearchResponse(BaseModel):
     query_language: str | None = Field(
         default=None, description="The query's language as detected (ISO 639-1), None when unsure or in dense mode."
     )
+    query_translation: list[str] = Field(
+        default_factory=list, description="English words a query in another language was also searched with "
+        "(bilingual dictionaries, nearest corpus words); empty for English queries and in dense mode.",
+    )
     results: list[HitModel]
     facets: dict[str, dict[str, int]]
 

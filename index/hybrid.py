@@ -139,6 +139,7 @@ class SearchResult:
     no_good_answer: bool | None = None
     evidence: dict[str, float] | None = None
     language: str | None = None
+    translation: list[str] = field(default_factory=list)  # English words the query was also searched with
 
 
 class Searcher:
@@ -488,10 +489,13 @@ class Searcher:
             self.snippets(page, query, qvec)
         best = max(dmap.values()) if dmap else None
         evidence = self.evidence(query, hits[:3], filters)
+        language = self.query_language(query) if mode != "dense" else None
+        translation = (self.bridge.translate(query, language, qvec).words
+                       if self.bridge is not None and language not in (None, "en") else [])
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
-            no_good_answer=self.judge(evidence), language=self.query_language(query) if mode != "dense" else None,
+            no_good_answer=self.judge(evidence), language=language, translation=translation,
         )
 
     def common_terms(self, query: str, con: sqlite3.Connection) -> set[str]:

@@ -33,7 +33,7 @@ def response(request: Request, principal: Principal, res: SearchResult) -> Searc
     """The API shape of a search result."""
     return SearchResponse(
         query=res.query, mode=res.mode, took_ms=res.took_ms, total=res.total, offset=res.offset, k=res.k,
-        no_good_answer=res.no_good_answer, query_language=res.language,
+        no_good_answer=res.no_good_answer, query_language=res.language, query_translation=res.translation,
         results=[hit_model(request, principal, h) for h in res.results], facets=res.facets,
     )
 

@@ -482,6 +482,9 @@ function renderResults(route, data, source, focus) {
   renderFacets(route, data);
 
   const msg = $('#message');
+  if (data.query_translation && data.query_translation.length) {
+    msg.append(h('p', { class: 'state-note' }, t('also_searched', { words: data.query_translation.join(' ') })));
+  }
   if (data.no_good_answer && data.results.length) {
     msg.append(h('div', { class: 'state state-weak', role: 'note' }, h('p', {}, t('no_good_answer'))));
   }

@@ -63,7 +63,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from pactkb.index.kb import KnowledgeBase
     from pactkb.settings import Settings
 
-    settings = Settings(data=tmp_path_factory.mktemp("e2e") / "data", model="fake:64", parse_workers=0)
+    from tests.index.test_dictionary import write_dictd
+
+    dictionaries = write_dictd(tmp_path_factory.mktemp("dict"), "freedict-hrv-eng",
+                               {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"}).parent
+    settings = Settings(data=tmp_path_factory.mktemp("e2e") / "data", model="fake:64", parse_workers=0,
+                        dictionaries=str(dictionaries))
     KnowledgeBase(settings).indexer.ingest([SAMPLE_DIR])
     app = create_app(settings)
     st = app.state.pactkb

@@ -356,6 +356,17 @@ def test_no_good_answer_flag(page: Page) -> None:
     expect(results(page).first).to_be_visible()
 
 
+def test_a_query_in_serbian_says_which_english_words_were_also_searched(page: Page, screenshots: Path) -> None:
+    goto(page, "/?q=krijum%C4%8Darenje+preko+granice&mode=hybrid")
+    expect(page.locator("#message .state-note")).to_have_text("Also searched in English: smuggling border")
+    expect(results(page).first).to_be_visible()
+    assert any("smuggling" in t.lower() or "border" in t.lower() for t in results(page).all_inner_texts()[:5])
+    shot(page, screenshots, "02c-serbian-query")
+    goto(page, "/?q=undeclared+cash&mode=hybrid")
+    expect(results(page).first).to_be_visible()
+    assert page.locator("#message .state-note").count() == 0  # English queries are searched as they are
+
+
 def test_index_loading_state_polls_until_ready(page: Page, screenshots: Path) -> None:
     loading = {"on": True}
     body = json.dumps({"status": "loading", "detail": "the index is loading"})

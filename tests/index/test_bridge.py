@@ -104,6 +104,25 @@ def test_an_english_model_translates_through_dictionaries_only(settings, sample_
     assert not [h for h in plain.search("krijumčarenje preko granice", k=10, mode="lexical").results if h.document_id in english]
 
 
+def test_results_say_which_english_words_a_query_was_also_searched_with(settings, sample_dir, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"})
+    s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict")})
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([sample_dir])
+    assert kb.searcher.search("krijumčarenje preko granice", k=5).translation == ["smuggling", "border"]
+    assert kb.searcher.search("undeclared cash at border crossings", k=5).translation == []
+    assert kb.searcher.search("krijumčarenje preko granice", k=5, mode="dense").translation == []
+    with TestClient(create_app(s, load_in_background=False)) as client:
+        body = client.get("/search", params={"q": "krijumčarenje preko granice"}).json()
+        assert body["query_translation"] == ["smuggling", "border"]
+        assert client.get("/search", params={"q": "cash couriers"}).json()["query_translation"] == []
+
+
 def test_without_vectors_the_most_common_corpus_word_wins(settings, sample_dir, tmp_path):
     from tests.index.test_dictionary import write_dictd
 
