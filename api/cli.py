@@ -149,6 +149,7 @@ def stats(
         dense = DenseIndex(kb.store, dim, s.dense_index, s.ann_threshold, s.ivf_nprobe, s.small_filter)
         dense.load()
     result = checks.stats(kb.store, dense)
+    result["query_translation"] = translation_stats(settings, kb)
     problems: list[str] = []
     if check:
         problems = checks.check(kb.store, dense) if dense else []
@@ -165,12 +166,29 @@ def stats(
         typer.echo(f"store:      {result['store_bytes'] / 1e6:.1f} MB, originals {result['originals_bytes'] / 1e6:.1f} MB")
         for key in ("by_language", "by_type", "by_area", "by_sensitivity"):
             typer.echo(f"{key[3:]:11} " + ", ".join(f"{k}: {v}" for k, v in result[key].items()))
+        tr = result["query_translation"]
+        dicts = "; ".join(f"{langs}: {', '.join(files)}" for langs, files in tr["dictionaries"].items()) or "none"
+        typer.echo(f"translate:  dictionaries {dicts}; {tr['english_words']} English corpus words"
+                   + (" (with vectors)" if tr["nearest_words"] else ""))
         if check:
             typer.echo("check:      ok" if not problems else "check:      PROBLEMS")
             for p in problems:
                 typer.secho(f"  - {p}", fg=typer.colors.RED)
     if problems:
         raise typer.Exit(1)
+
+
+def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
+    """What translates queries in other languages: dictionaries per language and the bridge's English words."""
+    from pactkb.index.bridge import bridge_path, bridge_wanted, load_arrays
+    from pactkb.index.dictionary import dictionaries_by_language
+
+    languages = [x.strip() for x in settings.query_languages.split(",") if x.strip() and x.strip() != "en"]
+    words, vecs = ([], None)
+    if bridge_wanted(settings, kb.store.model_info()[0] or ""):
+        words, vecs, _ = load_arrays(bridge_path(kb.store, kb.store.model_info()[0] or ""))
+    return {"dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
+            "english_words": len(words), "nearest_words": bool(vecs is not None and vecs.size)}
 
 
 RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",

@@ -14,6 +14,7 @@ A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<T
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
 _CACHE: dict[tuple[str, ...], "Dictionary"] = {}
 _CACHE_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class DictionaryError(ValueError):
@@ -119,9 +121,17 @@ def read_any(path: Path) -> list[tuple[str, list[str]]]:
     return read_glossary(path) if path.suffix == ".tsv" else read_dictd(path)
 
 
+def _listing(folder: Path) -> list[Path]:
+    """The files of a folder, sorted; none if it is missing or unreadable."""
+    try:
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []
+
+
 def has_dictionaries(dirs: list[Path]) -> bool:
     """Whether any folder holds a dictionary or glossary into English."""
-    return any(d.is_dir() and any(re.search(r"[a-z]{3}-eng\.(index|tsv)$", p.name) for p in d.iterdir()) for d in dirs)
+    return any(re.search(r"[a-z]{3}-eng\.(index|tsv)$", p.name) for d in dirs for p in _listing(d))
 
 
 def find_dictionaries(dirs: list[Path], language: str) -> list[Path]:
@@ -129,13 +139,21 @@ def find_dictionaries(dirs: list[Path], language: str) -> list[Path]:
     ISO 639-1 code."""
     found: list[Path] = []
     for d in dirs:
-        if not d.is_dir():
-            continue
-        for p in sorted(d.iterdir()):
+        for p in _listing(d):
             m = re.search(r"([a-z]{3})-eng\.(index|tsv)$", p.name)
             if m and language in LANGUAGES.get(m.group(1), ()):
                 found.append(p)
     return sorted(found, key=lambda p: p.suffix != ".tsv")  # a team's glossary first: its translations lead
+
+
+def dictionaries_by_language(dirs: list[Path], languages: list[str]) -> dict[str, list[str]]:
+    """The dictionary files serving each language, languages with the same files joined ("sr/hr/bs")."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for language in languages:
+        files = tuple(p.name for p in find_dictionaries(dirs, language))
+        if files:
+            groups.setdefault(files, []).append(language)
+    return {"/".join(langs): list(files) for files, langs in groups.items()}
 
 
 class Dictionary:
@@ -181,15 +199,31 @@ class Dictionary:
 
 
 def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
-    """The merged dictionary for a query language (cached per process), None when no file covers it."""
+    """The merged dictionary for a query language (cached per process), None when no file covers it. A file that
+    cannot be read is left out with a warning naming it: a broken dictionary never breaks search."""
     if not language:
         return None
-    paths = find_dictionaries(dirs, language)
-    if not paths:
+    stamped = []
+    for p in find_dictionaries(dirs, language):
+        stem = p.name[: -len(".index")] if p.suffix == ".index" else None
+        companions = [p.with_name(stem + ".dict.dz"), p.with_name(stem + ".dict")] if stem else []
+        try:
+            stamp = [p.stat().st_mtime_ns] + [c.stat().st_mtime_ns if c.exists() else 0 for c in companions]
+        except OSError:
+            continue
+        stamped.append((p, stamp))
+    if not stamped:
         return None
-    key = tuple(f"{p}:{p.stat().st_mtime_ns}" for p in paths) + (str(stemmer_for(language)),)
+    key = tuple(f"{p}:{m}" for p, m in stamped) + (str(stemmer_for(language)),)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            entries = [e for p in paths for e in read_any(p)]
+            entries: list[tuple[str, list[str]]] = []
+            for p, _ in stamped:
+                try:
+                    entries += read_any(p)
+                except DictionaryError as exc:
+                    log.warning("dictionary left out: %s", exc)
+            if len(_CACHE) > 16:
+                _CACHE.clear()
             _CACHE[key] = Dictionary(entries, stemmer_for(language))
-        return _CACHE[key]
+        return _CACHE[key] if len(_CACHE[key]) else None

@@ -56,6 +56,20 @@ def test_stats_and_check(env, sample_dir):
     assert "documents:  9" in human.stdout
 
 
+def test_stats_show_what_translates_queries(env, sample_dir, monkeypatch):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(env / "dict", "freedict-hrv-eng", {"granica": "border"})
+    monkeypatch.setenv("PACTKB_DICTIONARIES", str(env / "dict"))
+    runner.invoke(app, ["ingest", str(sample_dir)])
+    st = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]
+    assert st["dictionaries"] == {"sr/hr/bs": ["freedict-hrv-eng.index"]}
+    assert st["english_words"] > 50 and st["nearest_words"] is False  # the fake encoder is not multilingual
+    assert "translate:  dictionaries sr/hr/bs: freedict-hrv-eng.index" in runner.invoke(app, ["stats"]).stdout
+    monkeypatch.setenv("PACTKB_DICTIONARIES", "")
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]["dictionaries"] == {}
+
+
 def test_model_mismatch_exits_with_the_reason(env, sample_dir, monkeypatch):
     runner.invoke(app, ["ingest", str(sample_dir / "otna-2024-cyber-attacks.pdf")])
     res = runner.invoke(app, ["ingest", str(sample_dir), "--model", "fake:32"])

@@ -110,6 +110,19 @@ def test_a_malformed_glossary_line_is_named(tmp_path):
         read_glossary(path)
 
 
+def test_a_broken_dictionary_is_left_out_with_a_warning_naming_it(dict_dir, caplog):
+    (dict_dir / "team.srp-eng.tsv").write_text("novac\tfunds\nbroken line\n", encoding="utf-8")
+    (dict_dir / "freedict-srp-eng.index").write_text("novac\tA\tZ\n", encoding="utf-8")  # no .dict beside it
+    with caplog.at_level("WARNING", logger="pactkb.index.dictionary"):
+        d = dictionary_for([dict_dir], "sr")
+    assert d.lookup("novca")[0].translations == ("cash", "coin", "money", "rubbish")  # the good file still serves
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "team.srp-eng.tsv line 2" in warned and "freedict-srp-eng" in warned
+    (dict_dir / "freedict-hrv-eng.dict.dz").unlink()
+    with caplog.at_level("WARNING", logger="pactkb.index.dictionary"):
+        assert dictionary_for([dict_dir], "sr") is None  # nothing readable left
+
+
 def test_debians_croatian_dictionary_is_installed_and_read():
     """make system-deps installs dict-freedict-hrv-eng: the dictionary the Serbo-Croatian bridge translates with."""
     d = dictionary_for([Path("/usr/share/dictd")], "sr")
