@@ -150,9 +150,10 @@ def require(role: str):  # noqa: ANN201 - a dependency factory
 
 
 def ready_kb(request: Request) -> KnowledgeBase:
-    """The knowledge base, or 503 while it is still loading."""
+    """The knowledge base; a request that arrives while it is loading waits up to ready_wait seconds (a worker that
+    has just started is seconds away from ready), then gets 503."""
     st = state(request)
-    if not st.ready.is_set():
+    if not st.ready.is_set() and (st.load_error or not st.ready.wait(st.settings.ready_wait)):
         detail = f"the index failed to load: {st.load_error}" if st.load_error else "the index is still loading; retry shortly"
         raise HTTPException(503, detail, headers={"Retry-After": "2"})
     return st.kb

@@ -1,13 +1,15 @@
 """A cross-lingual bridge for lexical search: query words in the users' languages → English words of the corpus.
 
-BM25 cannot match "krijumčarenje" with "smuggling". With a multilingual encoder, pactkb embeds the vocabulary of the
-corpus' English documents once (words in at least `MIN_DF` chunks; kept in <data>/index/bridge-*.npz and extended
-incrementally after ingestion) and translates a query in another language word by word:
+BM25 cannot match "krijumčarenje" with "smuggling". pactkb keeps the vocabulary of the corpus' English documents (words
+in at least `MIN_DF` chunks, with their chunk counts, in <data>/index/bridge-*.npz, refreshed after ingestion; a
+multilingual encoder also embeds each word once) and translates a query in another language word by word:
 - through a bilingual dictionary where one covers the language (index/dictionary.py: Debian's FreeDict Croatian and
   Serbian dictionaries, a team glossary), phrases first ("pranja novca" → "money laundering"); of an entry's
-  translations the ones made of corpus words are kept, the two closest to the query's vector;
-- else each content word goes to its nearest English corpus word, when the two are close enough (cosine).
-The English words then run as a second BM25 query; when a dictionary translated part of the query, the encoder also
+  translations those made of corpus words are kept: the two closest to the query's vector with a multilingual
+  encoder, the two most common in the corpus with an English-only one;
+- with a multilingual encoder, a word no dictionary knows goes to its nearest English corpus word, when the two are
+  close enough (cosine).
+The English words then run as another BM25 query; when a dictionary translated part of the query, the encoder also
 searches for the English rendering. Both lists are fused with the others (index/hybrid.py).
 """
 

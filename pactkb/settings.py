@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     anonymous_read: bool = Field(default=True, description="Allow read-only public access without a key.")
     max_upload_mb: int = Field(default=100, ge=1)
     max_query_chars: int = Field(default=2000, ge=10)
+    ready_wait: float = Field(
+        default=5.0, ge=0, le=60, description="Seconds a request waits for a worker that is still loading (model, "
+        "language models, dictionaries) before it answers 503 with Retry-After.",
+    )
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks: str | None = Field(default=None, description="Path or inline JSON of the issuer's JWKS.")

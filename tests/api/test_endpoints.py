@@ -127,7 +127,7 @@ def test_ready_is_503_while_loading(tmp_path, sample_dir):
     from pactkb.api.deps import ServiceState
     from pactkb.settings import Settings
 
-    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0)
+    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=0)
     slow = ServiceState.load
 
     def delayed(self):  # noqa: ANN001
@@ -138,12 +138,38 @@ def test_ready_is_503_while_loading(tmp_path, sample_dir):
     try:
         with TestClient(create_app(settings)) as client:
             assert client.get("/ready").status_code == 503
-            assert client.get("/search", params={"q": "x"}).status_code == 503
+            r = client.get("/search", params={"q": "x"})
+            assert r.status_code == 503 and r.headers["retry-after"] == "2"
             assert client.get("/health").status_code == 200
             deadline = time.time() + 10
             while client.get("/ready").status_code != 200 and time.time() < deadline:
                 time.sleep(0.1)
             assert client.get("/ready").status_code == 200
+    finally:
+        ServiceState.load = slow
+
+
+def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path, sample_dir):
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+    from pactkb.api.deps import ServiceState
+    from pactkb.settings import Settings
+
+    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=10)
+    slow = ServiceState.load
+
+    def delayed(self):  # noqa: ANN001
+        time.sleep(1.0)
+        slow(self)
+
+    ServiceState.load = delayed
+    try:
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/ready").status_code == 503  # readiness itself never waits
+            t0 = time.time()
+            assert client.get("/search", params={"q": "x"}).status_code == 200
+            assert time.time() - t0 > 0.3  # it was held until the load finished
     finally:
         ServiceState.load = slow
 

@@ -27,7 +27,8 @@ def test_two_workers_share_one_data_directory(tmp_path, sample_dir, make_pdf):
     KnowledgeBase(settings).indexer.ingest([sample_dir])
     key, _ = KeyStore(data).create("uploader", "contributor", "public")
     port = free_port()
-    env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0"}
+    # the test waits for one worker to be ready; a search reaching the other while it still loads waits for it
+    env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_READY_WAIT": "30"}
     proc = subprocess.Popen([sys.executable, "-m", "pactkb.api.cli", "serve", "--data", str(data), "--port", str(port),
                              "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
