@@ -1,5 +1,6 @@
 """Every endpoint does its job."""
 
+import contextlib
 import time
 
 from tests.api.conftest import CONFIDENTIAL
@@ -120,14 +121,16 @@ def test_health_ready_metrics(api):
     assert "pactkb_request_seconds_bucket" in text and "pactkb_index_documents 9.0" in text
 
 
-def test_ready_is_503_while_loading(tmp_path, sample_dir):
+@contextlib.contextmanager
+def slowly_loading_app(tmp_path, ready_wait: float):  # noqa: ANN001, ANN201
+    """A test client on a service whose loading takes one second more than usual."""
     from fastapi.testclient import TestClient
 
     from pactkb.api.app import create_app
     from pactkb.api.deps import ServiceState
     from pactkb.settings import Settings
 
-    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=0)
+    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=ready_wait)
     slow = ServiceState.load
 
     def delayed(self):  # noqa: ANN001
@@ -137,41 +140,29 @@ def test_ready_is_503_while_loading(tmp_path, sample_dir):
     ServiceState.load = delayed
     try:
         with TestClient(create_app(settings)) as client:
-            assert client.get("/ready").status_code == 503
-            r = client.get("/search", params={"q": "x"})
-            assert r.status_code == 503 and r.headers["retry-after"] == "2"
-            assert client.get("/health").status_code == 200
-            deadline = time.time() + 10
-            while client.get("/ready").status_code != 200 and time.time() < deadline:
-                time.sleep(0.1)
-            assert client.get("/ready").status_code == 200
+            yield client
     finally:
         ServiceState.load = slow
 
 
-def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path, sample_dir):
-    from fastapi.testclient import TestClient
+def test_ready_is_503_while_loading(tmp_path):
+    with slowly_loading_app(tmp_path, ready_wait=0) as client:
+        assert client.get("/ready").status_code == 503
+        r = client.get("/search", params={"q": "x"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "2"
+        assert client.get("/health").status_code == 200
+        deadline = time.time() + 10
+        while client.get("/ready").status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
+        assert client.get("/ready").status_code == 200
 
-    from pactkb.api.app import create_app
-    from pactkb.api.deps import ServiceState
-    from pactkb.settings import Settings
 
-    settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=10)
-    slow = ServiceState.load
-
-    def delayed(self):  # noqa: ANN001
-        time.sleep(1.0)
-        slow(self)
-
-    ServiceState.load = delayed
-    try:
-        with TestClient(create_app(settings)) as client:
-            assert client.get("/ready").status_code == 503  # readiness itself never waits
-            t0 = time.time()
-            assert client.get("/search", params={"q": "x"}).status_code == 200
-            assert time.time() - t0 > 0.3  # it was held until the load finished
-    finally:
-        ServiceState.load = slow
+def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path):
+    with slowly_loading_app(tmp_path, ready_wait=10) as client:
+        assert client.get("/ready").status_code == 503  # readiness itself never waits
+        t0 = time.time()
+        assert client.get("/search", params={"q": "x"}).status_code == 200
+        assert time.time() - t0 > 0.3  # it was held until the load finished
 
 
 def test_keys_endpoints(api):
