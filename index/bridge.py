@@ -139,6 +139,13 @@ class Bridge:
                 self._mtime = mtime
         return bool(self._words)
 
+    def version(self) -> float | None:
+        """The saved bridge's modification time (None without one): translations change with it."""
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
     def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Query-side vectors of words and phrases, encoded once per process."""
         with self._lock:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pactkb.index.bridge import Bridge, bridge_wanted
+from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
 from pactkb.index.filters import Filters
@@ -154,6 +154,7 @@ class Searcher:
         self._allowed_cache: OrderedDict[tuple[Any, ...], AllowedSet] = OrderedDict()
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lang_cache: OrderedDict[str, str | None] = OrderedDict()
+        self._translation_cache: OrderedDict[tuple[Any, ...], Translation] = OrderedDict()
         self._corpus_stemmers: tuple[int, tuple[str, ...]] | None = None
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
@@ -176,6 +177,22 @@ class Searcher:
             for language in self.settings.query_languages.split(","):
                 if language.strip() != "en":
                     self.bridge.translate("warm-up", language.strip())
+
+    def translation(self, query: str, language: str | None, qvec: np.ndarray | None) -> Translation:
+        """The bridge's English words for a query (retrieval, snippets and the result share one; cached while the
+        bridge is unchanged); empty for English or unsure queries and without a bridge."""
+        if self.bridge is None or language in (None, "en"):
+            return Translation([], False)
+        key = (query, language, qvec is None, self.bridge.version())
+        with self._lock:
+            hit = self._translation_cache.get(key)
+        if hit is None:
+            hit = self.bridge.translate(query, language, qvec)
+            with self._lock:
+                self._translation_cache[key] = hit
+                if len(self._translation_cache) > 1024:
+                    self._translation_cache.popitem(last=False)
+        return hit
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query vector (small LRU cache: paging and facet clicks repeat queries)."""
@@ -270,7 +287,7 @@ class Searcher:
         Empty for English, unsure or dense-only queries, and without a bridge (index/bridge.py)."""
         if self.bridge is None or mode == "dense" or language in (None, "en"):
             return []
-        translation = self.bridge.translate(query, language, qvec)
+        translation = self.translation(query, language, qvec)
         if not translation.words:
             return []
         w_bridge, w_translated = self.bridge_weights()
@@ -391,9 +408,8 @@ class Searcher:
         terms = query_terms(query)
         language = self.query_language(query) if hits and terms else None
         stemmers = self.query_stemmers(language, self.store.conn()) if hits and terms else ()
-        if self.bridge is not None and language not in (None, "en"):
-            bridged = self.bridge.translate(query, language, qvec).words
-            terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
+        bridged = self.translation(query, language, qvec).words
+        terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
             snip = lexical_snippet(h.text, terms, stemmers=stemmers)
@@ -490,8 +506,7 @@ class Searcher:
         best = max(dmap.values()) if dmap else None
         evidence = self.evidence(query, hits[:3], filters)
         language = self.query_language(query) if mode != "dense" else None
-        translation = (self.bridge.translate(query, language, qvec).words
-                       if self.bridge is not None and language not in (None, "en") else [])
+        translation = self.translation(query, language, qvec).words
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,

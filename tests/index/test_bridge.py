@@ -123,6 +123,32 @@ def test_results_say_which_english_words_a_query_was_also_searched_with(settings
         assert client.get("/search", params={"q": "cash couriers"}).json()["query_translation"] == []
 
 
+def test_a_search_translates_its_query_once(settings, sample_dir, tmp_path, monkeypatch):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
+    kb = KnowledgeBase(settings.model_copy(update={"dictionaries": str(tmp_path / "dict")}))
+    kb.indexer.ingest([sample_dir])
+    bridge = kb.searcher.bridge
+    calls = []
+    real = bridge.translate
+    monkeypatch.setattr(bridge, "translate", lambda *a: calls.append(a) or real(*a))
+    res = kb.searcher.search("krijumčarenje preko granice", k=5)  # retrieval, snippets and the result share it
+    assert res.translation == ["smuggling", "border"] and len(calls) == 1
+    kb.searcher.search("krijumčarenje preko granice", k=5, offset=5)
+    assert len(calls) == 1
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "note.txt").write_text("\f".join(  # one page each: at least three chunks hold each word
+        f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
+        f"border police, who seized the cargo and questioned the pilot about the route and the buyers." for i in range(6)),
+        encoding="utf-8")
+    before = bridge.version()
+    assert kb.indexer.ingest([tmp_path / "more"]).indexed == 1
+    assert bridge.version() != before  # the vocabulary changed: translations are made anew
+    kb.searcher.search("krijumčarenje preko granice", k=5)
+    assert len(calls) == 2
+
+
 def test_without_vectors_the_most_common_corpus_word_wins(settings, sample_dir, tmp_path):
     from tests.index.test_dictionary import write_dictd
 
