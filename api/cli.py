@@ -184,9 +184,10 @@ def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
     from pactkb.index.dictionary import dictionaries_by_language
 
     languages = [x.strip() for x in settings.query_languages.split(",") if x.strip() and x.strip() != "en"]
+    model = kb.store.model_info()[0] or ""
     words, vecs = ([], None)
-    if bridge_wanted(settings, kb.store.model_info()[0] or ""):
-        words, vecs, _ = load_arrays(bridge_path(kb.store, kb.store.model_info()[0] or ""))
+    if bridge_wanted(settings, model):
+        words, vecs, _ = load_arrays(bridge_path(kb.store, model))
     return {"dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
             "english_words": len(words), "nearest_words": bool(vecs is not None and vecs.size)}
 

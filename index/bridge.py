@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from pactkb.index.dictionary import dictionary_for, has_dictionaries
+from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
 from pactkb.index.embed import Encoder, is_multilingual
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
@@ -194,33 +194,35 @@ class Bridge:
         own vector, used to choose among a dictionary entry's translations."""
         if not self._fresh():
             return Translation([], False)
-        tokens = [t.lower() for t in QUERY_WORD.findall(query)]
+        tokens = [t.lower() for t in WORD.findall(query)]  # the positions Match.start counts in
         matches = []
         dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
         if dictionary is not None:
-            matches = [m for m in dictionary.lookup(query) if translatable(m.source)]
-        matches = [m for m in matches if m.source.lower() not in self._index]
-        phrases = [m for m in matches if " " in m.source and not self._usable(m.translations)]
-        if phrases and dictionary is not None:  # no translation of a phrase is corpus English: try its words alone
-            matches = [m for m in matches if m not in phrases]
-            matches += [w for m in phrases for w in dictionary.lookup(m.source, longest=1) if translatable(w.source)]
+            matches = [m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in self._index]
+            phrases = [m for m in matches if " " in m.source and not self._usable(m.translations)]
+            if phrases:  # no translation of a phrase is corpus English: try its words alone
+                matches = [m for m in matches if m not in phrases]
+                matches += [replace(w, start=m.start + w.start, end=m.start + w.end)
+                            for m in phrases for w in dictionary.lookup(m.source, longest=1) if translatable(w.source)]
         vecs = self._vectors([m.source.lower() for m in matches]) if context is None and self.multilingual else {}
         placed: list[tuple[int, list[str]]] = []
-        covered: set[str] = set()
+        covered: set[int] = set()
         for m in matches:
             picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations)
             if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
-                first = m.source.lower().split()[0]
-                placed.append((tokens.index(first) if first in tokens else len(tokens), picked))
-                covered.update(fold(w) for w in QUERY_WORD.findall(m.source.lower()))
+                placed.append((m.start, picked))
+                covered.update(range(m.start, m.end))
         by_dictionary = bool(placed)
-        todo = [w for w in dict.fromkeys(t for t in tokens if translatable(t)) if w not in self._index and fold(w) not in covered]
+        todo: dict[str, int] = {}  # word -> its first position
+        for i, t in enumerate(tokens):
+            if i not in covered and QUERY_WORD.fullmatch(t) and translatable(t) and t not in self._index:
+                todo.setdefault(t, i)
         if todo and self.multilingual:
-            vecs = self._vectors(todo)
+            vecs = self._vectors(list(todo))
             sims = np.stack([vecs[w] for w in todo]) @ self._vecs.T
-            for i, j in enumerate(np.argmax(sims, axis=1)):
-                if sims[i, j] >= self.min_cosine:
-                    placed.append((tokens.index(todo[i]), [self._words[j]]))
+            for row, (i, j) in enumerate(zip(todo.values(), np.argmax(sims, axis=1))):
+                if sims[row, j] >= self.min_cosine:
+                    placed.append((i, [self._words[j]]))
         out: list[str] = []
         for _, words in sorted(placed, key=lambda p: p[0]):
             out += [w for w in words if w not in out]

@@ -31,7 +31,7 @@ LANGUAGES = {
 }
 MAX_PHRASE = 4
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end count
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
 _CACHE: dict[tuple[str, ...], "Dictionary"] = {}
@@ -164,7 +164,7 @@ class Dictionary:
         self.algorithm = algorithm
         self.entries: dict[tuple[str, ...], tuple[str, ...]] = {}
         for head, translations in entries:
-            key = self.key(_WORD.findall(head))
+            key = self.key(WORD.findall(head))
             if not key or len(key) > MAX_PHRASE or not translations:
                 continue
             merged = self.entries.get(key, ())
@@ -178,7 +178,7 @@ class Dictionary:
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
-        words = _WORD.findall(text)
+        words = WORD.findall(text)
         keys = self.key(words)
         out: list[Match] = []
         i = 0
