@@ -93,9 +93,26 @@ class Collection:
         return out
 
 
+def weights_fingerprint(model: str) -> str:
+    """For a local model directory, a short hash of its weight files (a retrained model gets a new index); else ""."""
+    root = Path(model).expanduser()
+    if not root.is_dir():
+        return ""
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx", ".pt") and p.is_file()):
+        h.update(str(f.relative_to(root)).encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:8]
+
+
 def cache_dir_for(coll: Collection, settings: Settings) -> Path:
     """Where the collection's index lives for these settings."""
-    slug = re.sub(r"[^A-Za-z0-9.]+", "-", encoder_identity(settings)).strip("-")
+    identity = encoder_identity(settings)
+    if fp := weights_fingerprint(settings.model):
+        identity += f"-w{fp}"
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", identity).strip("-")
     key = f"{coll.fingerprint()[:16]}-{slug}-c{settings.chunk_tokens}o{settings.chunk_overlap}-v{INDEX_VERSION}"
     return settings.resolved_cache_dir() / "eval" / f"{coll.name}-{key}"
 
@@ -116,6 +133,15 @@ def build_index(coll: Collection, settings: Settings, encoder: Encoder | None = 
         info.update({"cached": True, **json.loads(build_file.read_text())})
     info["chunks"] = kb.store.counts()["chunks"]
     return kb, info
+
+
+def judged_index(coll: Collection, settings: Settings) -> tuple[dict[str, dict[str, int]], dict[str, str], KnowledgeBase, dict[int, str]]:
+    """The split's judgments and query texts, the collection's index, and chunk id → collection document id."""
+    qrels = coll.qrels()
+    queries = coll.queries(set(qrels))
+    kb, _ = build_index(coll, settings)
+    doc_of = {cid: did for cid, did in kb.store.conn().execute("SELECT id, doc_id FROM chunks")}
+    return qrels, queries, kb, doc_of
 
 
 @dataclass

@@ -12,7 +12,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from pactkb.evaluation.beir import Collection, build_index
+from pactkb.evaluation.beir import Collection, judged_index
 from pactkb.evaluation.metrics import evaluate
 from pactkb.index.filters import Filters
 from pactkb.index.hybrid import convex_fusion as convex
@@ -44,11 +44,8 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings(cache_dir=args.cache_dir) if args.cache_dir else Settings()
     coll = Collection(args.collection, args.split)
-    qrels = coll.qrels()
-    queries = coll.queries(set(qrels))
-    kb, _ = build_index(coll, settings)
+    qrels, queries, kb, doc_of = judged_index(coll, settings)
     con = kb.store.conn()
-    doc_of = {cid: did for cid, did in con.execute("SELECT id, doc_id FROM chunks")}
     ids = list(queries)
     vecs = kb.encoder.encode_queries([queries[q] for q in ids])
     kb.dense.sync()

@@ -1,32 +1,10 @@
 """BEIR evaluation on a tiny collection: caching by corpus hash, metrics against hand-computed values."""
 
-import json
-
 import pytest
 
 from pactkb.evaluation.beir import Collection, CollectionError, cache_dir_for, evaluate_collection
 from pactkb.evaluation.metrics import evaluate
 from pactkb.settings import Settings
-
-
-@pytest.fixture
-def tiny_beir(tmp_path):
-    root = tmp_path / "tiny"
-    (root / "qrels").mkdir(parents=True)
-    docs = [
-        ("d1", "Cash couriers", "Customs officers detect undeclared cash carried by couriers at borders."),
-        ("d2", "Virtual assets", "Stablecoin transfers to unhosted wallets are traced with blockchain analytics."),
-        ("d3", "Non-profit organisations", "Risk-based outreach to charities avoids disrupting humanitarian aid."),
-        ("d4", "Football", "The national football league announced its annual schedule."),
-    ]
-    with open(root / "corpus.jsonl", "w") as fh:
-        for i, t, x in docs:
-            fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
-    with open(root / "queries.jsonl", "w") as fh:
-        for i, t in [("q1", "undeclared cash at the border"), ("q2", "tracing stablecoin wallets"), ("q3", "charities outreach")]:
-            fh.write(json.dumps({"_id": i, "text": t}) + "\n")
-    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")
-    return root
 
 
 def test_evaluate_collection_scores_and_caches(tiny_beir, tmp_path):
@@ -54,3 +32,17 @@ def test_metrics_match_hand_computed_values():
     ndcg_b = (1 / 1.5849625) / 1  # one relevant doc at rank 2 (ranx uses gain = rel, not 2^rel - 1)
     assert m["ndcg@10"] == pytest.approx((ndcg_a + ndcg_b) / 2, abs=1e-3)
     assert m["recall@10"] == 1.0 and m["mrr@10"] == pytest.approx((1 + 0.5) / 2)
+
+
+def test_a_retrained_local_model_gets_its_own_cached_index(tiny_beir, tmp_path):
+    model = tmp_path / "my-model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights v1")
+    coll = Collection(tiny_beir, "test")
+    s = Settings(model=str(model), cache_dir=tmp_path / "cache")
+    first = cache_dir_for(coll, s)
+    assert "my-model" in first.name
+    (model / "model.safetensors").write_bytes(b"weights v2")  # same name and size, new weights
+    assert cache_dir_for(coll, s) != first
+    assert cache_dir_for(coll, Settings(model="fake:64", cache_dir=tmp_path / "cache")) == cache_dir_for(
+        coll, Settings(model="fake:64", cache_dir=tmp_path / "cache"))
