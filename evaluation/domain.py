@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pactkb.evaluation.metrics import evaluate, per_query, percentile
+from pactkb.evaluation.metrics import per_query, percentile
 from pactkb.index.kb import KnowledgeBase
 
 K = 10

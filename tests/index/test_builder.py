@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from pactkb.index.builder import Indexer
 from pactkb.index.check import check
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import ModelMismatchError
