@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
+from pactkb.ingest.parse import file_sha256
 from pactkb.index.builder import Record
 from pactkb.index.embed import Encoder, encoder_identity
 from pactkb.index.kb import KnowledgeBase
@@ -62,11 +63,7 @@ class Collection:
 
     def fingerprint(self) -> str:
         """sha256 of corpus.jsonl (the cache key's content part)."""
-        h = hashlib.sha256()
-        with open(self.root / "corpus.jsonl", "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+        return file_sha256(self.root / "corpus.jsonl")[0]
 
     def qrels(self) -> dict[str, dict[str, int]]:
         """Judgments of the split: query id → {doc id: grade}."""
@@ -98,13 +95,9 @@ def weights_fingerprint(model: str) -> str:
     root = Path(model).expanduser()
     if not root.is_dir():
         return ""
-    h = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx", ".pt") and p.is_file()):
-        h.update(str(f.relative_to(root)).encode())
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()[:8]
+    weights = sorted(p for p in root.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx", ".pt") and p.is_file())
+    parts = [f"{f.relative_to(root)}:{file_sha256(f)[0]}" for f in weights]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
 
 def cache_dir_for(coll: Collection, settings: Settings) -> Path:
