@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install pactkb with test tools
 
-demo: install ## ingest the bundled sample corpus, run a search, then serve on http://127.0.0.1:8000
+demo: system-deps install ## ingest the bundled sample corpus, run a search, then serve on http://127.0.0.1:8000
 	$(VENV)/bin/pactkb ingest corpus/sample --data $(DATA)
 	$(VENV)/bin/pactkb search "good practice for cash couriers at border crossings" --data $(DATA) -k 3
 	$(VENV)/bin/pactkb serve --data $(DATA)
@@ -25,7 +25,7 @@ demo: install ## ingest the bundled sample corpus, run a search, then serve on h
 serve: install
 	$(VENV)/bin/pactkb serve --data $(DATA)
 
-test: install ## the test suite (what CI runs)
+test: system-deps install ## the test suite (what CI runs)
 	$(PY) -m pytest -q
 
 bench: install ## benchmarks on ../shared (minutes; prints figures)
@@ -36,11 +36,8 @@ report: install ## regenerate evaluation/reports (long: builds eval indexes)
 	$(PIP) install --quiet -e ".[dev,bench]"
 	$(PY) -m pactkb.evaluation.report
 
-system-deps: ## Debian packages: OCR, fonts for generated PDFs, Chromium for browser tests, FreeDict dictionaries
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-srp \
-	  tesseract-ocr-hrv tesseract-ocr-bos tesseract-ocr-sqi tesseract-ocr-mkd poppler-utils fonts-dejavu-core \
-	  chromium chromium-driver dict-freedict-hrv-eng dict-freedict-srp-eng
+system-deps: ## Debian packages (OCR, fonts, Chromium, dictionaries, Apertium): installs only what is missing
+	@PYTHON=$(PYTHON) scripts/system-deps
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -47,7 +47,7 @@ def find_font() -> str:
     for path in FONT_CANDIDATES:
         if Path(path).exists():
             return path
-    raise RuntimeError("DejaVu Sans not found: apt-get install fonts-dejavu-core")
+    raise RuntimeError("DejaVu Sans not found: run `make system-deps` (or apt-get install fonts-dejavu-core)")
 
 
 def _register() -> str:

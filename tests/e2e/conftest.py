@@ -105,7 +105,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def browser() -> Iterator[object]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
-        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium: run `sudo make system-deps` "
+        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium: run `make test` (it installs them) or `make system-deps` "
                     "(or deselect them with -m 'not e2e')")
     from playwright.sync_api import sync_playwright
 
