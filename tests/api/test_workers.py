@@ -34,7 +34,7 @@ def serve(data: Path, workers: int = 2) -> Iterator[str]:
                              "--workers", str(workers)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 240  # a generous wait: the machine may be busy; loading takes seconds when idle
         while time.time() < deadline:
             try:
                 if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
