@@ -186,6 +186,19 @@ def test_patch_with_null_is_a_422_naming_the_field(api, field):
     assert_problem(api.patch(f"/documents/{doc}", "admin", json={field: None}), 422, field, "null")
 
 
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("post", "/search", {"query": "cash", "k": 5, "offset": 0, "mode": "hybrid", "filters": {}, "group_by_document": False}),
+    ("post", "/keys", {"name": "k9", "role": "reader", "clearance": "public"}),
+    ("patch", "/documents/{doc}", {"title": "t", "publisher": "p", "year": 2020, "language": "en", "doc_type": "guideline",
+                                   "areas": ["cybercrime"], "sensitivity": "public"}),
+])
+def test_a_null_in_any_body_field_is_never_a_server_error(api, method, url, body):
+    url = url.format(doc=api.doc_id("cft-good-practice-2023.pdf"))
+    for key in body:
+        r = getattr(api, method)(url, "admin", json={**body, key: None})
+        assert r.status_code < 500 and (r.status_code < 400 or r.json()["detail"]), (key, r.status_code, r.text)
+
+
 # -- 12. every access decision is audited with the presented identity, target and outcome ---------------
 def test_404s_carry_their_target_and_revoked_keys_their_name(api):
     conf = api.doc_id(CONFIDENTIAL)
