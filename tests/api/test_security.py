@@ -52,6 +52,8 @@ def test_paging_beyond_the_result_window_is_a_422_naming_offset(api):
     assert_problem(api.get("/search", params={"q": "money laundering", "offset": window - 9, "k": 10}), 422, "offset",
                    "max_result_window")
     assert_problem(api.post("/search", json={"query": "money laundering", "offset": window, "k": 1}), 422, "offset")
+    chunk = api.state.kb.store.doc_chunks(api.doc_id("cft-good-practice-2023.pdf"))[0]["id"]
+    assert_problem(api.get(f"/chunks/{chunk}/similar", params={"offset": window - 9, "k": 10}), 422, "offset")
 
 
 def test_the_window_is_a_setting(tmp_path, sample_dir):
