@@ -92,7 +92,7 @@ class Hit:
     chunk_id: int
     document_id: str
     score: float
-    text: str
+    text: str | None  # None until loaded: search fetches texts only for the hits it returns
     title: str
     file: str
     page_start: int
@@ -331,29 +331,48 @@ class Searcher:
         return (s.weight_bridge if s.weight_bridge is not None else default[0],
                 s.weight_translated_dense if s.weight_translated_dense is not None else default[1])
 
-    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
-        """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
+    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True) -> dict[int, sqlite3.Row]:
+        """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed); without the
+        chunk text when `text` is off (fetched later, only for the hits that are shown: see with_text)."""
         out: dict[int, sqlite3.Row] = {}
         where, params = filters.sql("d")
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             q = (
-                "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-                "c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, d.areas, d.sensitivity "
-                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
+                f"SELECT c.id, c.doc_id, {'c.text' if text else 'NULL AS text'}, c.page_start, c.page_end, c.label_start, "
+                "c.label_end, c.section, c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
+                f"d.areas, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
             )
             out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
         return out
 
     @staticmethod
-    def _hit(row: sqlite3.Row, score: float, dense: float | None, lexical: float | None) -> Hit:
-        """A Hit from a joined row."""
+    def with_text(hits: list[Hit], con: sqlite3.Connection) -> None:
+        """Fill in the text of hits fetched without it."""
+        todo = [h for h in hits if h.text is None]
+        for i in range(0, len(todo), 500):
+            part = todo[i : i + 500]
+            found = dict(con.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                                     [h.chunk_id for h in part]))
+            for h in part:
+                h.text = found.get(h.chunk_id, "")
+
+    @staticmethod
+    def _hit(row: sqlite3.Row, score: float, dense: float | None, lexical: float | None,
+             areas: dict[str, list[str]] | None = None) -> Hit:
+        """A Hit from a joined row (`areas`: a cache of parsed area lists per document)."""
+        doc_areas = areas.get(row["doc_id"]) if areas is not None else None
+        if doc_areas is None:
+            doc_areas = json.loads(row["areas"] or "[]")
+            if areas is not None:
+                areas[row["doc_id"]] = doc_areas
         return Hit(
             chunk_id=row["id"], document_id=row["doc_id"], score=score, text=row["text"], title=row["title"],
             file=row["source_name"], page_start=row["page_start"], page_end=row["page_end"],
             label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
             publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
-            areas=json.loads(row["areas"] or "[]"), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            areas=list(doc_areas), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
         )
 
     def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray], need: int | None = None,
@@ -375,11 +394,10 @@ class Searcher:
         docs: Counter[str] = Counter()
         dropped: set[int] = set()
 
-        def place(i: int, vec: np.ndarray, rows: int) -> int | None:
-            """Decide hits[i] against the first `rows` kept hits: drop or fold it (None), or keep it (-1); after a newer
-            edition takes a kept slot, that slot's row (its vector changed)."""
+        def place(i: int, vec: np.ndarray, cos: np.ndarray) -> int | None:
+            """Decide hits[i] given its cosines to the first len(cos) kept hits: drop or fold it (None), or keep it
+            (-1); after a newer edition takes a kept slot, that slot's row (its vector changed)."""
             h = hits[i]
-            cos = mat[:rows] @ vec
             near = np.flatnonzero(cos >= floor)
             for r in near:  # an overlapping chunk of a page already shown
                 t = hits[kept[r]]
@@ -412,31 +430,39 @@ class Searcher:
         stop = len(hits)
         for start in range(0, len(hits), COLLAPSE_BLOCK):  # the full pass, until the page is filled
             block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
-            maybe = (block @ mat[: len(kept)].T >= floor).any(axis=1)  # near a hit kept before the block?
-            maybe |= np.tril(block @ block.T >= floor, -1).any(axis=1)  # or an earlier one of the block?
+            before = len(kept)
+            sims = block @ mat[:before].T  # the block against the hits kept before it
+            maybe = (sims >= floor).any(axis=1) | np.tril(block @ block.T >= floor, -1).any(axis=1)
             for b in range(len(block)):
                 if enough():
                     stop = start + b
                     break
-                slot = place(start + b, block[b], len(kept)) if maybe[b] else -1
+                slot = place(start + b, block[b], np.concatenate([sims[b], mat[before : len(kept)] @ block[b]])) \
+                    if maybe[b] else -1
                 if slot == -1:
                     mat[len(kept)] = block[b]
                     kept.append(start + b)
                     docs[hits[start + b].document_id] += 1
-                elif slot is not None:
-                    maybe[b + 1 :] |= block[b + 1 :] @ block[b] >= floor
+                elif slot is not None:  # a kept slot's vector changed: so do the later rows' cosines to it
+                    later = block[b + 1 :] @ block[b]
+                    maybe[b + 1 :] |= later >= floor
+                    if slot < before:
+                        sims[b + 1 :, slot] = later
             if stop < len(hits):
                 break
         page = len(kept)
         for start in range(stop, len(hits), COLLAPSE_BLOCK):  # the rest: folded into the page's hits only
             block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
-            maybe = (block @ mat[:page].T >= floor).any(axis=1)
+            sims = block @ mat[:page].T
+            maybe = (sims >= floor).any(axis=1)
             for b in range(len(block)):
-                slot = place(start + b, block[b], page) if maybe[b] else -1
+                slot = place(start + b, block[b], sims[b]) if maybe[b] else -1
                 if slot != -1:
                     dropped.add(start + b)  # folded, or the older edition it displaced
                 if slot is not None and slot >= 0:
-                    maybe[b + 1 :] |= block[b + 1 :] @ block[b] >= floor
+                    later = block[b + 1 :] @ block[b]
+                    maybe[b + 1 :] |= later >= floor
+                    sims[b + 1 :, slot] = later
         return [hits[i] for i in kept] + [hits[i] for i in range(stop, len(hits)) if i not in dropped]
 
     @staticmethod
@@ -527,8 +553,9 @@ class Searcher:
         else:
             fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
-        rows = self._rows([cid for cid, _ in fused], filters, con)
-        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap
+        rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
+        areas: dict[str, list[str]] = {}
+        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows], rows, dmap
 
     def search(
         self,
@@ -562,20 +589,22 @@ class Searcher:
             facet_pool = None
             if filters.facet_filtered():  # disjunctive facets: each facet counted without its own filter
                 facet_pool, facet_rows, _ = self._retrieve(query, mode, filters.without_facets(), depth, qvec, con)
-        if self._reranker is not None and hits:
-            hits = self._reranker.rerank(query, hits, s.rerank_top)
-        if collapse:
-            hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document)
-        if facet_pool is None:
-            facets = self.facets(hits)
-        else:
+            if self._reranker is not None and hits:
+                self.with_text(hits[: s.rerank_top], con)
+                hits = self._reranker.rerank(query, hits, s.rerank_top)
             if collapse:
-                facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
-                                           need, group_by_document)
-            facets = self.facets(facet_pool, filters)
-        if group_by_document:
-            hits = self.group(hits)
-        page = hits[offset : offset + k]
+                hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document)
+            if facet_pool is None:
+                facets = self.facets(hits)
+            else:
+                if collapse:
+                    facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
+                                               need, group_by_document)
+                facets = self.facets(facet_pool, filters)
+            if group_by_document:
+                hits = self.group(hits)
+            page = hits[offset : offset + k]
+            self.with_text(page + hits[:3], con)
         for i, h in enumerate(page):
             h.rank = offset + i + 1
         if snippets:
