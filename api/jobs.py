@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -76,14 +77,24 @@ class Jobs:
         """Open the job tables and the uploads folder."""
         self.kb = kb
         self.data = kb.settings.data
-        self.con = open_db(self.data)
-        self.con.executescript(SCHEMA)
-        if "detail" not in {r[1] for r in self.con.execute("PRAGMA table_info(job_files)")}:  # older service databases
-            self.con.execute("ALTER TABLE job_files ADD COLUMN detail TEXT")
+        self._local = threading.local()
+        con = self.con
+        con.executescript(SCHEMA)
+        if "detail" not in {r[1] for r in con.execute("PRAGMA table_info(job_files)")}:  # older service databases
+            con.execute("ALTER TABLE job_files ADD COLUMN detail TEXT")
         (self.data / UPLOADS).mkdir(exist_ok=True)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        """This thread's connection: request threads and the runner never share one (a BEGIN on a shared connection
+        would swallow, or fail, another thread's statements)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = open_db(self.data)
+        return con
 
     # -- requests ------------------------------------------------------------------------------
     def new_dir(self) -> tuple[str, Path]:
