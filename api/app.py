@@ -23,7 +23,8 @@ from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent / "web"
-UNAUDITED = {"/health", "/ready", "/metrics", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
+# probes and static pages are audited only when they refuse a request (every access decision is recorded)
+UNAUDITED = {"/health", "/ready", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 
 
 def create_app(settings: Settings | None = None, encoder: Encoder | None = None, load_in_background: bool = True) -> FastAPI:
@@ -64,12 +65,15 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
             route = request.scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             st.metrics.observe(request.method, template, status, time.perf_counter() - t0)
-            if template not in UNAUDITED and not template.startswith("/static"):
+            if status >= 400 or (template not in UNAUDITED and not template.startswith("/static")):
                 info = dict(getattr(request.state, "audit", None) or {})
+                info.setdefault("detail", getattr(request.state, "audit_detail", None))
+                target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
                 st.audit.record(AuditEvent(
                     actor=getattr(request.state, "actor", None) or "anonymous",
+                    via=getattr(request.state, "via", None) or "anonymous",
                     action=info.pop("action", f"{request.method.lower()} {template}"),
-                    method=request.method, route=template, status=status, **info,
+                    method=request.method, route=template, status=status, target=target, **info,
                 ))
 
     if WEB.is_dir():

@@ -1,4 +1,9 @@
-"""Append-only audit log in its own SQLite file, written by a background thread (never on the request path)."""
+"""Append-only audit log in its own SQLite file, written by a background thread (never on the request path).
+
+Every row says who (`actor`: an API key's name, `jwt:<issuer>#<subject>` for a token, `cli:<user>` for the command
+line, `anonymous`; for refused credentials the identity they claimed), how they proved it (`via`: key, jwt, link,
+cli, anonymous), what they asked for (`route`, `target`: the id in the path, `query`, `filters`) and the outcome
+(`status`, `detail`)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ CREATE TABLE IF NOT EXISTS audit (
     query TEXT,
     filters TEXT,
     document_ids TEXT,
-    detail TEXT
+    detail TEXT,
+    target TEXT,
+    via TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -49,6 +56,8 @@ class AuditEvent:
     filters: dict[str, Any] | None = None
     document_ids: list[str] = field(default_factory=list)
     detail: str | None = None
+    target: str | None = None
+    via: str | None = None
     time: float = field(default_factory=time.time)
 
 
@@ -56,6 +65,10 @@ def connect(data: Path) -> sqlite3.Connection:
     """The audit database (created with its append-only triggers)."""
     con = db.connect(data / AUDIT_DB)
     con.executescript(SCHEMA)
+    have = {r[1] for r in con.execute("PRAGMA table_info(audit)")}
+    for column in ("target", "via"):  # logs written before these columns existed
+        if column not in have:
+            con.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")
     return con
 
 
@@ -91,11 +104,11 @@ class AuditLog:
             events = [e for e in batch if e is not None]
             if events:
                 con.executemany(
-                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, detail) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, detail, "
+                    "target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(e.time, e.actor, e.action, e.method, e.route, e.status, e.query,
                       json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
-                      json.dumps(e.document_ids) if e.document_ids else None, e.detail) for e in events],
+                      json.dumps(e.document_ids) if e.document_ids else None, e.detail, e.target, e.via) for e in events],
                 )
             for _ in batch:
                 self._queue.task_done()
@@ -129,6 +142,12 @@ def export(data: Path, since: float | None = None) -> list[dict[str, Any]]:
         d["document_ids"] = json.loads(d["document_ids"]) if d["document_ids"] else []
         out.append(d)
     return out
+
+
+def printable(text: object) -> str:
+    """Text for a one-line-per-row display: control characters (newlines, escapes) shown as \\n, \\x1b... so no
+    value can forge or hide a line."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
 
 
 def event_dict(e: AuditEvent) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import sqlite3
 import threading
@@ -19,6 +20,8 @@ from pactkb.settings import SENSITIVITY_LEVELS, Settings
 ROLES: tuple[str, ...] = ("reader", "contributor", "admin")
 KEY_PREFIX = "pkb_"
 KEYS_DB = "service.sqlite3"
+# key names never contain ':', so they cannot collide with token identities ("jwt:<issuer>#<subject>")
+KEY_NAME = r"^[A-Za-z0-9_.@-]{1,100}$"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -63,6 +66,14 @@ class Principal:
         """Whether the caller's clearance covers a sensitivity label."""
         return SENSITIVITY_LEVELS.index(sensitivity) <= SENSITIVITY_LEVELS.index(self.clearance)
 
+    def may_grant(self, role: str, clearance: str) -> str | None:
+        """None if the caller may hand out this role and clearance (at most its own), else the field that is too high."""
+        if ROLES.index(role) > ROLES.index(self.role):
+            return "role"
+        if not self.sees(clearance):
+            return "clearance"
+        return None
+
 
 ANONYMOUS = Principal(name="anonymous", role="reader", clearance="public", via="anonymous")
 
@@ -94,6 +105,8 @@ class KeyStore:
             raise KeyError_(f"role must be one of {', '.join(ROLES)}")
         if clearance not in SENSITIVITY_LEVELS:
             raise KeyError_(f"clearance must be one of {', '.join(SENSITIVITY_LEVELS)}")
+        if not re.fullmatch(KEY_NAME, name):
+            raise KeyError_(f"key name {name!r} is not allowed (1-100 of A-Z a-z 0-9 _ . @ -)")
         prefix = secrets.token_hex(4)
         key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         with self.lock:
@@ -143,6 +156,16 @@ class KeyStore:
             raise AuthError("revoked API key")
         return Principal(name=row["name"], role=row["role"], clearance=row["clearance"], via="key")
 
+    def presented(self, key: str) -> str:
+        """Who a key that failed verification claims to be, for the audit log: its key's name when the prefix is
+        known (revoked keys included), else 'unknown-key:<prefix>' (never the secret)."""
+        parts = key.split("_")
+        prefix = parts[1] if key.startswith(KEY_PREFIX) and len(parts) >= 3 else ""
+        row = self.con.execute("SELECT name FROM api_keys WHERE prefix=?", (prefix,)).fetchone() if prefix else None
+        if row is not None:
+            return row[0]
+        return f"unknown-key:{re.sub(r'[^0-9a-f]', '?', prefix[:16])}" if prefix else "malformed-key"
+
     def active(self, name: str) -> bool:
         """Whether a key name is known and not revoked."""
         row = self.con.execute("SELECT revoked_at FROM api_keys WHERE name=?", (name,)).fetchone()
@@ -169,6 +192,14 @@ class JwtVerifier:
             for jwk in json.loads(text).get("keys", []):
                 self._keys[jwk.get("kid", "")] = jwt.PyJWK(jwk)
 
+    def presented(self, token: str) -> str:
+        """Who a token that failed verification claims to be (its unverified issuer and subject), for the audit log."""
+        try:
+            claims = self.jwt.decode(token, options={"verify_signature": False})
+            return "unverified-" + token_identity(str(claims.get("iss", "?")), str(claims.get("sub", "?")))
+        except Exception:  # noqa: BLE001 - anything unreadable is simply unreadable
+            return "unreadable-token"
+
     def verify(self, token: str) -> Principal:
         """The principal for a valid token (role and clearance from claims), or AuthError."""
         jwt = self.jwt
@@ -190,5 +221,12 @@ class JwtVerifier:
         clearance = claims.get("pactkb_clearance") or claims.get("clearance") or "public"
         if role not in ROLES or clearance not in SENSITIVITY_LEVELS:
             raise AuthError("token carries an unknown role or clearance")
-        name = claims.get("preferred_username") or claims.get("email") or claims["sub"]
-        return Principal(name=str(name), role=role, clearance=clearance, via="jwt")
+        if not claims.get("sub"):
+            raise AuthError("token has no subject (sub)")
+        return Principal(name=token_identity(claims["iss"], claims["sub"]), role=role, clearance=clearance, via="jwt")
+
+
+def token_identity(issuer: str, subject: str) -> str:
+    """A token user's identity: issuer and subject, never a display name (which anyone may choose, and which could
+    equal an API key's name)."""
+    return f"jwt:{issuer}#{subject}"

@@ -105,8 +105,10 @@ def ingest(
     except (ModelLoadError, StoreError, ManifestError) as exc:
         fail(str(exc))
         return
+    _audit_ingest(settings, summary, [str(p) for p in paths])
     result = summary.to_dict()
     result.pop("documents", None)
+    result.pop("removed_documents", None)
     if json_out:
         emit_json(result)
     else:
@@ -125,6 +127,20 @@ def ingest(
     if summary.files == 0 and not prune:
         typer.secho("error: no PDF, text or Markdown files found", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
+
+
+def _audit_ingest(settings: Settings, summary, paths: list[str]) -> None:  # noqa: ANN001
+    """Record a command-line ingestion in the audit log: what it indexed, and each document it deleted (--prune)."""
+    from pactkb.api.audit import AuditEvent
+
+    route = "pactkb ingest"
+    events = [AuditEvent(actor=cli_actor(), via="cli", action="ingest", method="CLI", route=route, status=0,
+                         document_ids=summary.documents, detail=json.dumps({"paths": paths, "indexed": summary.indexed,
+                                                                             "removed": summary.removed}))]
+    events += [AuditEvent(actor=cli_actor(), via="cli", action="delete", method="CLI", route=route, status=0,
+                          target=doc_id, document_ids=[doc_id], detail="pruned: its file is gone")
+               for doc_id in summary.removed_documents]
+    _record(settings, events)
 
 
 @app.command()
@@ -277,6 +293,8 @@ def search(
         fail(f"--mode must be one of {', '.join(MODES)} (got {mode!r})", code=2)
     if (query is None) == (queries is None):
         fail("give a QUERY or --queries FILE.jsonl (not both)", code=2)
+    if query is not None and not query.strip():
+        fail("the query is blank: give some words to search for", code=2)
     try:
         filters = Filters.parse(filter_ or [])
     except FilterError as exc:
@@ -396,7 +414,12 @@ def serve(
     no_anonymous: Annotated[bool, typer.Option("--no-anonymous", help="Require an API key for every request.")] = False,
 ) -> None:
     """Run the HTTP service and the search page (http://HOST:PORT/, API docs at /docs)."""
+    import shutil
+    import tempfile
+
     import uvicorn
+
+    from pactkb.api.metrics import MULTIPROC_ENV
 
     overrides = {"data": data, "model": model, "encoder": encoder, "host": host, "port": port, "workers": workers}
     if no_anonymous:
@@ -408,8 +431,16 @@ def serve(
             os.environ[f"PACTKB_{key.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
     typer.echo(f"pactkb serving {settings.data.resolve()} on http://{settings.host}:{settings.port}/ "
                f"({settings.workers} worker(s)); API docs at /docs", err=True)
-    uvicorn.run("pactkb.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="warning", access_log=False)
+    shared = None
+    if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
+        shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
+        os.environ[MULTIPROC_ENV] = shared
+    try:
+        uvicorn.run("pactkb.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level="warning", access_log=False)
+    finally:
+        if shared:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 keys_app = typer.Typer(help="Manage API keys (stored hashed in the data directory).", no_args_is_help=True)
@@ -424,14 +455,27 @@ def _keystore(data: Path | None):  # noqa: ANN202
     return KeyStore(settings.data), settings
 
 
-def _audit_cli(settings: Settings, action: str, detail: str) -> None:
-    """Record a key change made from the command line."""
-    from pactkb.api.audit import AuditEvent, AuditLog
+def cli_actor() -> str:
+    """Who runs the command, for the audit log."""
+    return f"cli:{os.environ.get('USER', 'unknown')}"
+
+
+def _record(settings: Settings, events: list) -> None:  # noqa: ANN001
+    """Write audit events from the command line."""
+    from pactkb.api.audit import AuditLog
 
     log = AuditLog(settings.data)
-    log.record(AuditEvent(actor=f"cli:{os.environ.get('USER', 'unknown')}", action=action, method="CLI",
-                          route=f"pactkb keys {action.split('_')[-1]}", status=0, detail=detail))
+    for event in events:
+        log.record(event)
     log.close()
+
+
+def _audit_cli(settings: Settings, action: str, detail: str) -> None:
+    """Record a key change made from the command line."""
+    from pactkb.api.audit import AuditEvent
+
+    _record(settings, [AuditEvent(actor=cli_actor(), via="cli", action=action, method="CLI",
+                                  route=f"pactkb keys {action.split('_')[-1]}", status=0, detail=detail)])
 
 
 @keys_app.command("create")
@@ -520,7 +564,7 @@ def audit(
     """Export the audit log (searches, views, downloads, uploads, edits, deletes, key changes)."""
     import datetime as dt
 
-    from pactkb.api.audit import export
+    from pactkb.api.audit import export, printable
 
     settings = make_settings(data=data)
     rows = export(settings.data, _since(since))
@@ -532,7 +576,9 @@ def audit(
         when = dt.datetime.fromtimestamp(r["time"]).isoformat(timespec="seconds")
         docs = ",".join(r["document_ids"][:5]) + ("…" if len(r["document_ids"]) > 5 else "")
         q = f" q={r['query']!r}" if r["query"] else ""
-        typer.echo(f"{when} {r['actor']:16} {r['action']:14} {r['status']} {r['route']}{q} {docs}")
+        target = f" target={r['target']}" if r.get("target") else ""
+        line = f"{when} {r['actor']:16} {r.get('via') or '-':9} {r['action']:14} {r['status']} {r['route']}{target}{q} {docs}"
+        typer.echo(printable(line))
 
 
 def main() -> None:

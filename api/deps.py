@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Depends, Header, HTTPException, Request
 
 from pactkb.api.audit import AuditLog
+from pactkb.atomic import temp_beside
 from pactkb.api.auth import ANONYMOUS, AuthError, JwtVerifier, KeyStore, Principal
 from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
@@ -26,6 +27,7 @@ from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 log = logging.getLogger(__name__)
 LINK_TTL = 3600.0
+NOT_FOUND = "document not found"
 
 
 class Signer:
@@ -35,7 +37,7 @@ class Signer:
         """Load (or create, mode 0600) the data directory's link secret."""
         path = data / "link.secret"
         if not path.exists():
-            tmp = data / f".link.secret.{os.getpid()}"
+            tmp = temp_beside(path)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(secrets.token_bytes(32))
@@ -48,7 +50,7 @@ class Signer:
 
     def sign(self, doc_id: str, principal: Principal, ttl: float = LINK_TTL) -> str:
         """A token granting this principal's view of one document until it expires."""
-        payload = f"{doc_id}|{int(time.time() + ttl)}|{principal.name}|{principal.clearance}|{principal.via}"
+        payload = "|".join([doc_id, str(int(time.time() + ttl)), principal.clearance, principal.via, principal.name])
         mac = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + "." + mac
 
@@ -58,7 +60,7 @@ class Signer:
             body, mac = token.rsplit(".", 1)
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
             want = hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
-            tok_doc, exp, name, clearance, via = payload.split("|")
+            tok_doc, exp, clearance, via, name = payload.split("|", 4)  # the name last: it may contain '|'
         except (ValueError, UnicodeDecodeError):
             return None
         if not hmac.compare_digest(mac, want) or tok_doc != doc_id or float(exp) < time.time():
@@ -80,15 +82,17 @@ class ServiceState:
         self.audit = AuditLog(settings.data)
         self.jobs = Jobs(self.kb)
         self.signer = Signer(settings.data)
-        self.metrics = Metrics(self.sizes)
+        self.metrics = Metrics()
         self.ready = threading.Event()
         self.load_error: str | None = None
 
-    def sizes(self) -> dict[str, int]:
-        """Index sizes for /metrics."""
-        counts = self.kb.store.counts()
-        dense = self.kb.dense.ntotal if self.ready.is_set() else 0
-        return {"documents": counts["documents"], "chunks": counts["chunks"], "dense_vectors": dense}
+    def sizes(self, clearance: str) -> dict[str, int]:
+        """Documents and chunks a caller of this clearance may see (for /ready and /metrics)."""
+        where, params = Filters(clearance=clearance).sql("d")
+        con = self.kb.store.conn()
+        docs = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
+        chunks = con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)
+        return {"documents": docs, "chunks": chunks.fetchone()[0]}
 
     def load(self) -> None:
         """Load the model and the index, warm them up, then mark the service ready and start the job runner."""
@@ -112,37 +116,68 @@ def state(request: Request) -> ServiceState:
     return request.app.state.pactkb
 
 
-def caller(request: Request, authorization: str | None = Header(default=None, include_in_schema=False)) -> Principal:
-    """Authenticate the bearer credential (API key or JWT); anonymous read access when allowed."""
-    st = state(request)
+def identify(request: Request, principal: Principal, via: str | None = None) -> None:
+    """Tell the audit middleware who is calling and how they proved it."""
+    request.state.actor = principal.name
+    request.state.via = via or principal.via
+
+
+def refuse(request: Request, actor: str, via: str, reason: str) -> HTTPException:
+    """A 401 for credentials that do not hold; the audit row keeps the identity they claimed and why they failed."""
+    request.state.actor, request.state.via = actor, via
+    request.state.audit_detail = reason
+    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticate(request: Request, authorization: str | None) -> Principal | None:
+    """The principal of a bearer credential (API key or JWT); None without one; 401 for one that does not hold."""
     if not authorization:
-        if st.settings.anonymous_read:
-            return ANONYMOUS
-        raise HTTPException(401, "authentication required: send Authorization: Bearer <API key>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        return None
+    st = state(request)
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "the Authorization header must be 'Bearer <API key or token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise refuse(request, "malformed-credentials", "none", "the Authorization header must be 'Bearer <API key or token>'")
+    is_jwt = token.count(".") == 2 and st.jwt is not None
     try:
-        if token.count(".") == 2 and st.jwt is not None:
-            principal = st.jwt.verify(token)
-        else:
-            principal = st.keys.verify(token)
+        principal = st.jwt.verify(token) if is_jwt else st.keys.verify(token)
     except AuthError as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    request.state.actor = principal.name
+        raise refuse(request, st.jwt.presented(token) if is_jwt else st.keys.presented(token), "jwt" if is_jwt else "key",
+                     str(exc)) from exc
+    identify(request, principal)
+    return principal
+
+
+def caller(request: Request, authorization: str | None = Header(default=None, include_in_schema=False)) -> Principal:
+    """Authenticate the bearer credential (API key or JWT); anonymous read access when allowed."""
+    principal = authenticate(request, authorization)
+    if principal is not None:
+        return principal
+    if state(request).settings.anonymous_read:
+        identify(request, ANONYMOUS)
+        return ANONYMOUS
+    raise refuse(request, "anonymous", "anonymous", "authentication required: send Authorization: Bearer <API key>")
+
+
+def optional_caller(
+    request: Request, authorization: str | None = Header(default=None, include_in_schema=False)
+) -> Principal | None:
+    """The caller if credentials were sent (401 if they do not hold) or anonymous access is on; else None."""
+    principal = authenticate(request, authorization)
+    if principal is None and state(request).settings.anonymous_read:
+        identify(request, ANONYMOUS)
+        return ANONYMOUS
     return principal
 
 
 def require(role: str):  # noqa: ANN201 - a dependency factory
     """A dependency that admits callers with at least `role`."""
 
-    def check(principal: Principal = Depends(caller)) -> Principal:
+    def check(request: Request, principal: Principal = Depends(caller)) -> Principal:
         if principal.anonymous:
-            raise HTTPException(401, f"this action requires a {role} API key", headers={"WWW-Authenticate": "Bearer"})
+            raise refuse(request, ANONYMOUS.name, ANONYMOUS.via, f"this action requires a {role} API key")
         if not principal.can(role):
+            request.state.audit_detail = f"requires the {role} role"
             raise HTTPException(403, f"this action requires the {role} role (you are {principal.role})")
         return principal
 
@@ -157,6 +192,21 @@ def ready_kb(request: Request) -> KnowledgeBase:
         detail = f"the index failed to load: {st.load_error}" if st.load_error else "the index is still loading; retry shortly"
         raise HTTPException(503, detail, headers={"Retry-After": "2"})
     return st.kb
+
+
+def link_holder(request: Request, doc_id: str, token: str | None) -> Principal | None:
+    """The principal a signed link for this document was issued to (revoked keys' links die with them); 404 for a bad
+    or expired link, exactly like a missing document. None without a token."""
+    if not token:
+        return None
+    st = state(request)
+    granted = st.signer.verify(token, doc_id)
+    if granted is None or (granted.via == "key" and not st.keys.active(granted.name)):
+        request.state.via = "link"
+        request.state.audit_detail = "invalid or expired signed link"
+        raise HTTPException(404, NOT_FOUND)
+    identify(request, granted, via="link")
+    return granted
 
 
 def visibility(principal: Principal) -> Filters:

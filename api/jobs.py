@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -43,9 +44,11 @@ CREATE TABLE IF NOT EXISTS job_files (
     document_id TEXT,
     error TEXT,
     chunks INTEGER,
+    detail TEXT,
     PRIMARY KEY (job_id, idx)
 );
 """
+ALREADY_THERE = "the same file is already in the knowledge base; this upload's metadata was not applied to it"
 
 
 def _worker_id() -> str:
@@ -74,12 +77,24 @@ class Jobs:
         """Open the job tables and the uploads folder."""
         self.kb = kb
         self.data = kb.settings.data
-        self.con = open_db(self.data)
-        self.con.executescript(SCHEMA)
+        self._local = threading.local()
+        con = self.con
+        con.executescript(SCHEMA)
+        if "detail" not in {r[1] for r in con.execute("PRAGMA table_info(job_files)")}:  # older service databases
+            con.execute("ALTER TABLE job_files ADD COLUMN detail TEXT")
         (self.data / UPLOADS).mkdir(exist_ok=True)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        """This thread's connection: request threads and the runner never share one (a BEGIN on a shared connection
+        would swallow, or fail, another thread's statements)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = open_db(self.data)
+        return con
 
     # -- requests ------------------------------------------------------------------------------
     def new_dir(self) -> tuple[str, Path]:
@@ -113,9 +128,25 @@ class Jobs:
         if row is None:
             return None
         files = self.con.execute(
-            "SELECT file, status, document_id, error, chunks FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)
+            "SELECT file, status, document_id, error, chunks, meta, detail FROM job_files WHERE job_id=? ORDER BY idx",
+            (job_id,),
         ).fetchall()
-        return {**dict(row), "files": [dict(f) for f in files]}
+        out = []
+        for f in files:
+            d = dict(f)
+            d["sensitivity"] = json.loads(d.pop("meta")).get("sensitivity")
+            d.update(json.loads(d.pop("detail") or "{}"))
+            out.append(d)
+        return {**dict(row), "files": out}
+
+    def sensitivities(self, job: dict[str, Any]) -> set[str]:
+        """The labels a job touches: those its files asked for and those of the documents they became (now)."""
+        labels = {f["sensitivity"] for f in job["files"] if f.get("sensitivity")}
+        for f in job["files"]:
+            rec = self.kb.store.document(f["document_id"]) if f.get("document_id") else None
+            if rec is not None:
+                labels.add(rec.sensitivity)
+        return labels
 
     # -- running -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -191,12 +222,22 @@ class Jobs:
                 log.exception("upload %s failed", f["file"])
                 self._set_file(job_id, f["idx"], status="failed", error=f"cannot index: {type(exc).__name__}: {exc}")
                 continue
-            self._set_file(job_id, f["idx"], status=status, document_id=doc_id, chunks=chunks)
+            detail = None
+            if status == "duplicate":
+                detail = json.dumps({"message": ALREADY_THERE, "not_applied": self.not_applied(doc_id, json.loads(f["meta"]))})
+            self._set_file(job_id, f["idx"], status=status, document_id=doc_id, chunks=chunks, detail=detail)
         indexer.publish()
         shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
         failed = self.con.execute("SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)).fetchone()[0]
         status = "failed" if failed == len(files) else "done"
         self.con.execute("UPDATE jobs SET status=?, finished_at=? WHERE id=?", (status, time.time(), job_id))
+
+    def not_applied(self, doc_id: str, meta: dict[str, Any]) -> list[str]:
+        """The metadata an upload asked for that the document already there does not have (it was not applied)."""
+        rec = self.kb.store.document(doc_id)
+        if rec is None:
+            return sorted(meta)
+        return [k for k, v in meta.items() if getattr(rec, k, None) != v]
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any] | None:
         """Block until a job has finished (for tests and the CLI)."""

@@ -1,4 +1,8 @@
-"""Prometheus metrics: request counts and latency by route, and the size of the index."""
+"""Prometheus metrics: request counts and latency by route, and the size of the index.
+
+With several worker processes (`pactkb serve --workers N`) the counters live in Prometheus' multiprocess mode
+(PROMETHEUS_MULTIPROC_DIR, set by `pactkb serve`), so a scrape of any worker adds up every worker's requests.
+"""
 
 from __future__ import annotations
 
@@ -10,41 +14,48 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class IndexCollector:
-    """Reports documents, chunks and dense vectors at scrape time."""
+    """Reports documents and chunks (those the scraping caller may see) at scrape time."""
 
     def __init__(self, sizes: Callable[[], dict[str, int]]):
-        """`sizes` returns {'documents': n, 'chunks': n, 'dense_vectors': n}."""
+        """`sizes` returns {'documents': n, 'chunks': n}."""
         self.sizes = sizes
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """One gauge per size."""
         for name, value in self.sizes().items():
-            g = GaugeMetricFamily(f"pactkb_index_{name}", f"Number of {name.replace('_', ' ')} in the knowledge base")
+            g = GaugeMetricFamily(f"pactkb_index_{name}", f"Number of {name.replace('_', ' ')} in the knowledge base "
+                                  "within the scraping key's clearance")
             g.add_metric([], value)
             yield g
 
 
 class Metrics:
-    """A registry with the service's metrics (multi-process aware via PROMETHEUS_MULTIPROC_DIR)."""
+    """The service's request metrics; in multiprocess mode they are written to shared files and summed at scrape."""
 
-    def __init__(self, sizes: Callable[[], dict[str, int]]):
-        """Create the counters, histograms and the index collector."""
-        self.registry = CollectorRegistry()
-        self.requests = Counter("pactkb_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry)
+    def __init__(self) -> None:
+        """Create the counters and histograms (in the shared files when PROMETHEUS_MULTIPROC_DIR is set)."""
+        self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
+        own = None if self.multiprocess else CollectorRegistry()  # multiprocess values are read back from the files
+        self.requests = Counter("pactkb_requests_total", "HTTP requests", ["method", "route", "status"], registry=own)
         self.latency = Histogram("pactkb_request_seconds", "HTTP request latency", ["method", "route"],
-                                 buckets=BUCKETS, registry=self.registry)
-        self.registry.register(IndexCollector(sizes))
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            MultiProcessCollector(self.registry)
+                                 buckets=BUCKETS, registry=own)
+        self._own = own
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one request."""
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def render(self, sizes: Callable[[], dict[str, int]]) -> tuple[bytes, str]:
+        """The exposition text (every worker's requests, and the index sizes from `sizes`) and its content type."""
+        registry = CollectorRegistry()
+        if self.multiprocess:
+            MultiProcessCollector(registry)
+        requests = generate_latest(registry if self.multiprocess else self._own)
+        index = CollectorRegistry()
+        index.register(IndexCollector(sizes))
+        return requests + generate_latest(index), CONTENT_TYPE_LATEST

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pactkb.api.auth import KEY_NAME
 from pactkb.ingest.types import AREAS, DOC_TYPES
 
 ModeName = Literal["hybrid", "dense", "lexical"]
@@ -238,6 +239,11 @@ class FileResult(BaseModel):
     document_id: str | None = None
     error: str | None = None
     chunks: int | None = None
+    message: str | None = Field(default=None, description="For a duplicate: the file is already there, as this document.")
+    not_applied: list[str] | None = Field(
+        default=None, description="For a duplicate: the metadata fields of the upload the existing document does not "
+        "have (they were not applied to it)."
+    )
 
 
 class JobModel(BaseModel):
@@ -256,7 +262,7 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = Field(min_length=1, max_length=100, pattern=KEY_NAME)
     role: RoleName = "reader"
     clearance: SensitivityName = "public"
 

@@ -1,8 +1,9 @@
 """A cross-lingual bridge for lexical search: query words in the users' languages → English words of the corpus.
 
 BM25 cannot match "krijumčarenje" with "smuggling". pactkb keeps the vocabulary of the corpus' English documents (words
-in at least `MIN_DF` chunks, with their chunk counts, in <data>/index/bridge-*.npz, refreshed after ingestion; a
-multilingual encoder also embeds each word once) and translates a query in another language word by word:
+in at least `MIN_DF` chunks, with their chunk counts, in <data>/index/bridge-*.npz, refreshed after every write,
+deletion and relabelling; a multilingual encoder also embeds each word once) and translates a query in another language
+word by word:
 - through a bilingual dictionary where one covers the language (index/dictionary.py: Debian's FreeDict Croatian and
   Serbian dictionaries, a team glossary), phrases first ("pranja novca" → "money laundering"); of an entry's
   translations those made of corpus words are kept: the two closest to the query's vector with a multilingual
@@ -11,6 +12,12 @@ multilingual encoder also embeds each word once) and translates a query in anoth
   close enough (cosine).
 The English words then run as another BM25 query; when a dictionary translated part of the query, the encoder also
 searches for the English rendering. Both lists are fused with the others (index/hybrid.py).
+
+Non-interference: the words a translation may use, and their counts, are kept per clearance level, counted only over
+the documents at or below that level. A caller's translation (shown as `query_translation`) is therefore the same
+whether or not documents above their clearance exist: a word found only in a confidential document is never a
+public caller's translation. (Not filtering translations by the corpus at all would also be safe, but the corpus filter
+is what makes dictionary translations precise, and the nearest-word path needs a vocabulary.)
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pactkb.atomic import temp_beside
 from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
 from pactkb.index.embed import Encoder, is_multilingual
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
-from pactkb.settings import Settings
+from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 MIN_DF = 3
 ENGLISH_WORD = re.compile(r"[a-z][a-z\-]{2,}")
@@ -45,13 +53,30 @@ def bridge_path(store: Store, encoder_name: str) -> Path:
     return store.data_dir / "index" / f"bridge-{slug}.npz"
 
 
-def english_vocabulary(store: Store, min_df: int = MIN_DF) -> dict[str, int]:
-    """Words of the English documents that appear in at least min_df chunks, sorted, with their chunk counts."""
-    df: Counter[str] = Counter()
+def level_counts(store: Store) -> dict[str, list[int]]:
+    """For each word of the English documents, the chunks holding it at or below each clearance level (public,
+    restricted, confidential: counts of what a caller of that clearance may see)."""
+    per_level = {level: Counter() for level in SENSITIVITY_LEVELS}
     con = store.conn()
-    for (text,) in con.execute("SELECT c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = 'en'"):
-        df.update(set(ENGLISH_WORD.findall(text.lower())))
-    return {w: df[w] for w in sorted(df) if df[w] >= min_df and w not in STOPWORDS}
+    rows = con.execute("SELECT c.text, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = 'en'")
+    for text, sensitivity in rows:
+        per_level[sensitivity].update(set(ENGLISH_WORD.findall(text.lower())))
+    out: dict[str, list[int]] = {}
+    for n, level in enumerate(SENSITIVITY_LEVELS):
+        for word, count in per_level[level].items():
+            out.setdefault(word, [0] * len(SENSITIVITY_LEVELS))[n] = count
+    for counts in out.values():
+        for n in range(1, len(counts)):
+            counts[n] += counts[n - 1]
+    return out
+
+
+def english_vocabulary(store: Store, min_df: int = MIN_DF, clearance: str | None = None) -> dict[str, int]:
+    """Words of the English documents a caller of this clearance may see (None: all) that appear in at least min_df
+    of those chunks, sorted, with their chunk counts."""
+    level = SENSITIVITY_LEVELS.index(clearance) if clearance else len(SENSITIVITY_LEVELS) - 1
+    counts = level_counts(store)
+    return {w: counts[w][level] for w in sorted(counts) if counts[w][level] >= min_df and w not in STOPWORDS}
 
 
 def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str, int]:
@@ -59,8 +84,11 @@ def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str,
     bridge lacks (all of them the first time). Returns counts."""
     path = bridge_path(store, encoder.name)
     words, vecs, counts = load_arrays(path)
-    vocab = english_vocabulary(store)
-    if list(vocab) == words and list(vocab.values()) == counts:
+    by_level = level_counts(store)
+    vocab = {w: by_level[w][-1] for w in sorted(by_level) if by_level[w][-1] >= MIN_DF and w not in STOPWORDS}
+    levels = np.array([by_level[w] for w in vocab], dtype=np.int64).reshape(len(vocab), len(SENSITIVITY_LEVELS))
+    saved = load_levels(path, len(words))
+    if list(vocab) == words and list(vocab.values()) == counts and np.array_equal(saved, levels):
         return {"words": len(words), "embedded": 0}
     new: list[str] = []
     if is_multilingual(encoder.name):
@@ -75,9 +103,13 @@ def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str,
     else:  # an English-only encoder cannot compare other languages' words: the vocabulary and counts serve dictionaries
         vecs = np.zeros((len(vocab), 0), dtype=np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, words=np.array(list(vocab), dtype=object), vectors=vecs, df=np.array(list(vocab.values()), dtype=np.int64))
-    tmp.replace(path)
+    tmp = temp_beside(path, ".tmp.npz")  # unique: concurrent writers never share a temporary file
+    try:
+        np.savez(tmp, words=np.array(list(vocab), dtype=object), vectors=vecs,
+                 df=np.array(list(vocab.values()), dtype=np.int64), df_levels=levels)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return {"words": len(vocab), "embedded": len(new)}
 
 
@@ -89,6 +121,28 @@ def load_arrays(path: Path) -> tuple[list[str], np.ndarray, list[int]]:
         words = [str(w) for w in z["words"]]
         df = [int(n) for n in z["df"]] if "df" in z.files else [MIN_DF] * len(words)
         return words, np.ascontiguousarray(z["vectors"], dtype=np.float32), df
+
+
+def load_levels(path: Path, n_words: int) -> np.ndarray:
+    """Chunk counts per word and clearance level (n_words × levels) of a saved bridge. A bridge saved before levels
+    were kept counts every word at the top level only (fail closed: lower clearances get no words from it)."""
+    out = np.zeros((n_words, len(SENSITIVITY_LEVELS)), dtype=np.int64)
+    if path.exists():
+        with np.load(path, allow_pickle=True) as z:
+            if "df_levels" in z.files and z["df_levels"].shape == out.shape:
+                return np.asarray(z["df_levels"], dtype=np.int64)
+            if "df" in z.files and len(z["df"]) == n_words:
+                out[:, -1] = z["df"]
+    return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus words a caller of one clearance level may be given: positions in the bridge and chunk counts."""
+
+    index: dict[str, int]
+    df: np.ndarray  # chunk count of every bridge word at this level (0 for words this level does not have)
+    allowed: np.ndarray  # bool mask over the bridge's words
 
 
 @dataclass(frozen=True)
@@ -122,8 +176,7 @@ class Bridge:
         self._mtime: float | None = None
         self._words: list[str] = []
         self._vecs = np.zeros((0, 0), dtype=np.float32)
-        self._df: list[int] = []
-        self._index: dict[str, int] = {}
+        self._levels: list[Vocabulary] = []
         self._qvecs: dict[str, np.ndarray] = {}  # query word or phrase -> its vector (this encoder)
 
     def _fresh(self) -> bool:
@@ -134,10 +187,18 @@ class Bridge:
             return False
         with self._lock:
             if mtime != self._mtime:
-                self._words, self._vecs, self._df = load_arrays(self.path)
-                self._index = {w: i for i, w in enumerate(self._words)}
+                self._words, self._vecs, _ = load_arrays(self.path)
+                counts = load_levels(self.path, len(self._words))
+                self._levels = []
+                for n in range(len(SENSITIVITY_LEVELS)):
+                    allowed = counts[:, n] >= MIN_DF
+                    self._levels.append(Vocabulary({w: i for i, w in enumerate(self._words) if allowed[i]}, counts[:, n], allowed))
                 self._mtime = mtime
         return bool(self._words)
+
+    def vocabulary(self, clearance: str | None) -> Vocabulary:
+        """The words a caller of this clearance may be given (None: every level, for the local command line)."""
+        return self._levels[SENSITIVITY_LEVELS.index(clearance) if clearance else -1]
 
     def version(self) -> float | None:
         """The saved bridge's modification time (None without one): translations change with it."""
@@ -160,46 +221,51 @@ class Bridge:
         with self._lock:
             return {t: cache[t] for t in texts if t in cache}
 
-    def _english(self, phrase: str) -> list[str] | None:
+    @staticmethod
+    def _english(phrase: str, vocab: Vocabulary) -> list[str] | None:
         """The English words of a translation, if every content word is a corpus word (else None)."""
         words = [w for w in ENGLISH_WORD.findall(phrase.lower()) if w not in STOPWORDS]
-        return words if words and all(w in self._index for w in words) else None
+        return words if words and all(w in vocab.index for w in words) else None
 
-    def _usable(self, translations: tuple[str, ...]) -> bool:
+    def _usable(self, translations: tuple[str, ...], vocab: Vocabulary) -> bool:
         """Whether any translation is made of corpus English words."""
-        return any(self._english(t) is not None for t in translations)
+        return any(self._english(t, vocab) is not None for t in translations)
 
-    def _score(self, words: list[str], target: np.ndarray | None) -> float:
+    def _score(self, words: list[str], target: np.ndarray | None, vocab: Vocabulary) -> float:
         """How likely a translation is meant: with a multilingual encoder, its cosine to the target vector; otherwise
         how common its rarest word is in the corpus (a domain prior: 'evidence' before 'token' for 'dokaz')."""
         if target is None or not self.multilingual:
-            return float(min(self._df[self._index[w]] for w in words))
-        vec = self._vecs[[self._index[w] for w in words]].mean(axis=0)
+            return float(min(vocab.df[vocab.index[w]] for w in words))
+        vec = self._vecs[[vocab.index[w] for w in words]].mean(axis=0)
         return float(vec @ target) / max(float(np.linalg.norm(vec)), 1e-9)
 
-    def _pick(self, target: np.ndarray | None, translations: tuple[str, ...]) -> list[str]:
+    def _pick(self, target: np.ndarray | None, translations: tuple[str, ...], vocab: Vocabulary) -> list[str]:
         """English words of the best translations of a dictionary entry. The target is the whole query's vector (its
         context tells 'court' from 'vessel' for 'sud'; on the domain dev half this beat the source word's own vector,
         0.724 vs 0.708), or the source phrase's when the query has no vector (lexical mode)."""
-        scored = [(self._score(words, target), words) for t in translations if (words := self._english(t)) is not None]
+        scored = [(self._score(words, target, vocab), words) for t in translations
+                  if (words := self._english(t, vocab)) is not None]
         scored.sort(key=lambda x: -x[0])
         out: list[str] = []
         for _, words in scored[: self.dictionary_translations]:
             out += [w for w in words if w not in out]
         return out
 
-    def translate(self, query: str, language: str | None = None, context: np.ndarray | None = None) -> Translation:
+    def translate(self, query: str, language: str | None = None, context: np.ndarray | None = None,
+                  clearance: str | None = None) -> Translation:
         """English words for the query's content words, in query order (words that are already English corpus words
         stay as they are and need no translation: names, acronyms); empty without a bridge. `context` is the query's
-        own vector, used to choose among a dictionary entry's translations."""
+        own vector, used to choose among a dictionary entry's translations. Only words of documents a caller of this
+        `clearance` may see are used (None: all, for the local command line)."""
         if not self._fresh():
             return Translation([], False)
+        vocab = self.vocabulary(clearance)
         tokens = [t.lower() for t in WORD.findall(query)]  # the positions Match.start counts in
         matches = []
         dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
         if dictionary is not None:
-            matches = [m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in self._index]
-            phrases = [m for m in matches if " " in m.source and not self._usable(m.translations)]
+            matches = [m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in vocab.index]
+            phrases = [m for m in matches if " " in m.source and not self._usable(m.translations, vocab)]
             if phrases:  # no translation of a phrase is corpus English: try its words alone
                 matches = [m for m in matches if m not in phrases]
                 matches += [replace(w, start=m.start + w.start, end=m.start + w.end)
@@ -208,18 +274,18 @@ class Bridge:
         placed: list[tuple[int, list[str]]] = []
         covered: set[int] = set()
         for m in matches:
-            picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations)
+            picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations, vocab)
             if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
                 placed.append((m.start, picked))
                 covered.update(range(m.start, m.end))
         by_dictionary = bool(placed)
         todo: dict[str, int] = {}  # word -> its first position
         for i, t in enumerate(tokens):
-            if i not in covered and QUERY_WORD.fullmatch(t) and translatable(t) and t not in self._index:
+            if i not in covered and QUERY_WORD.fullmatch(t) and translatable(t) and t not in vocab.index:
                 todo.setdefault(t, i)
-        if todo and self.multilingual:
+        if todo and self.multilingual and vocab.index:
             vecs = self._vectors(list(todo))
-            sims = np.stack([vecs[w] for w in todo]) @ self._vecs.T
+            sims = np.where(vocab.allowed, np.stack([vecs[w] for w in todo]) @ self._vecs.T, -np.inf)
             for row, (i, j) in enumerate(zip(todo.values(), np.argmax(sims, axis=1))):
                 if sims[row, j] >= self.min_cosine:
                     placed.append((i, [self._words[j]]))

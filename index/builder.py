@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -23,6 +24,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
+from pactkb.atomic import temp_beside
 from pactkb.index.dense import DenseIndex
 from pactkb.index.embed import Encoder
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
@@ -80,6 +82,7 @@ class IngestSummary:
     encode_seconds: float = 0.0
     warnings: list[dict[str, str]] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)  # ids deleted by --prune (for the audit log)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -199,15 +202,21 @@ class Indexer:
         rel = f"files/{sha}{path.suffix.lower()}"
         target = self.store.data_dir / rel
         if not target.exists():
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp = temp_beside(target)
             shutil.copyfile(path, tmp)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
         return rel
 
-    def _new_id(self, sha: str) -> str:
-        """A document id derived from its first content hash, unique in the store."""
+    def _new_id(self, sha: str, random: bool = False) -> str:
+        """A document id: for files ingested from a folder, derived from the content hash (stable across rebuilds);
+        for uploads, 16 random hex digits, so an id says nothing about the content or about other (hidden) copies."""
+        if random:
+            while True:
+                doc_id = secrets.token_hex(8)
+                if self.store.document(doc_id) is None:
+                    return doc_id
         for n in (16, 24, 32, 64):
             if self.store.document(sha[:n]) is None:
                 return sha[:n]
@@ -228,7 +237,7 @@ class Indexer:
             if key in meta.inferred:
                 meta.inferred.remove(key)
         with self.store.transaction() as tx:
-            doc_id = old.id if old else self._new_id(doc.sha256)
+            doc_id = old.id if old else self._new_id(doc.sha256, random=origin == "upload")
             if old:
                 tx.delete_document(old.id)
             self._insert(tx, doc_id, doc, chunks, stored=stored, origin=origin, owner=old.owner if old else owner,
@@ -520,6 +529,9 @@ class Indexer:
         inferred = [f for f in rec.inferred if f not in changes]
         with self.store.transaction() as tx:  # a small transaction: no need to wait for the writer lock
             tx.update_document(doc_id, {**changes, "edited": edited, "inferred": inferred})
+        if {"sensitivity", "language"} & set(changes):  # who may be given its words changed: at once
+            with self.lock:
+                self.refresh_bridge()
         return self.store.document(doc_id)
 
     def _drop_if_orphan(self, doc_id: str, summary: IngestSummary) -> bool:
@@ -527,8 +539,9 @@ class Indexer:
         rec = self.store.document(doc_id)
         if rec is None or rec.origin != "path" or rec.files:
             return False
-        self.delete(doc_id)
+        self.delete(doc_id, refresh=False)  # the ingestion publishes once at its end
         summary.removed += 1
+        summary.removed_documents.append(doc_id)
         return True
 
     def prune(self, summary: IngestSummary) -> int:
@@ -542,8 +555,9 @@ class Indexer:
                     removed += 1
         return removed
 
-    def delete(self, doc_id: str) -> bool:
-        """Delete a document and its chunks; returns False when it does not exist."""
+    def delete(self, doc_id: str, refresh: bool = True) -> bool:
+        """Delete a document and its chunks; returns False when it does not exist. Its words leave the cross-lingual
+        bridge at once (unless `refresh` is off, for a caller that publishes afterwards)."""
         rec = self.store.document(doc_id)
         if rec is None:
             return False
@@ -551,6 +565,9 @@ class Indexer:
             tx.delete_document(doc_id)
         if rec.stored_path:
             self._remove_original(rec.stored_path)
+        if refresh:
+            with self.lock:
+                self.refresh_bridge()
         return True
 
     def _dense_published(self) -> bool:
@@ -562,9 +579,11 @@ class Indexer:
             return False
 
     def publish(self) -> None:
-        """Publish the dense index now (and extend a multilingual encoder's cross-lingual bridge)."""
-        self._dense().publish()
-        self.refresh_bridge()
+        """Publish the dense index now (and extend a multilingual encoder's cross-lingual bridge), under the writer
+        lock: one process publishes at a time (each through temporary files of its own)."""
+        with self.lock:
+            self._dense().publish()
+            self.refresh_bridge()
 
     def refresh_bridge(self, only_if_missing: bool = False) -> None:
         """Save the English corpus vocabulary for the cross-lingual bridge (a multilingual encoder embeds new words)."""

@@ -23,6 +23,7 @@ import faiss
 import numpy as np
 from filelock import FileLock
 
+from pactkb.atomic import temp_beside, write_atomic
 from pactkb.index.store import Store
 
 log = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ class DenseIndex:
                 self.build(kind="ivf")
             final = self.dir / f"dense-{self.seq}.faiss"
             if not final.exists():  # else another process already published this very state
-                tmp = self.dir / f".dense-{self.seq}.{os.getpid()}.tmp"
+                tmp = temp_beside(final)
                 faiss.write_index(self.index, str(tmp))
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
@@ -252,12 +253,11 @@ class DenseIndex:
                     os.fsync(dir_fd)
                 finally:
                     os.close(dir_fd)
-                (self.dir / "dense.json").write_text(
-                    json.dumps({"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()})
-                )
+                write_atomic(self.dir / "dense.json", json.dumps(
+                    {"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()}).encode())
             for p in self.dir.iterdir():  # older states, and leftovers of writers that crashed (we hold the lock)
                 m = _FILE.match(p.name)
-                if (m and int(m.group(1)) < self.seq) or (p.name.startswith(".dense-") and p.name.endswith(".tmp")):
+                if (m and int(m.group(1)) < self.seq) or (p.name.startswith((".dense-", ".dense.json.")) and p.name.endswith(".tmp")):
                     try:
                         p.unlink()
                     except FileNotFoundError:

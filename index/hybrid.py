@@ -48,6 +48,7 @@ ENGLISH_MODEL_BRIDGE: tuple[float, float] = (1.0, 0.5)
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
 DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
+COLLAPSE_BLOCK = 64  # hits compared with the kept ones per matrix product
 
 
 def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
@@ -76,7 +77,12 @@ def convex_fusion(dense: list[tuple[int, float]], lexical: list[tuple[int, float
 
 
 class SearchError(ValueError):
-    """A search request cannot be answered as asked (bad mode, unknown chunk...)."""
+    """A search request cannot be answered as asked (bad mode, unknown chunk, beyond the result window...)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        """The problem, and the request field it concerns when there is one."""
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -86,7 +92,7 @@ class Hit:
     chunk_id: int
     document_id: str
     score: float
-    text: str
+    text: str | None  # None until loaded: search fetches texts only for the hits it returns
     title: str
     file: str
     page_start: int
@@ -155,7 +161,8 @@ class Searcher:
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lang_cache: OrderedDict[str, str | None] = OrderedDict()
         self._translation_cache: OrderedDict[tuple[Any, ...], Translation] = OrderedDict()
-        self._corpus_stemmers: tuple[int, tuple[str, ...]] | None = None
+        self._corpus_stemmers: tuple[tuple[int, str | None], tuple[str, ...]] | None = None
+        self._visible_counts: dict[tuple[str, int, int], int] = {}
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
             self.bridge = Bridge(store, encoder, settings.bridge_min_cosine, settings.dictionary_dirs(),
@@ -178,16 +185,18 @@ class Searcher:
                 if language.strip() != "en":
                     self.bridge.translate("warm-up", language.strip())
 
-    def translation(self, query: str, language: str | None, qvec: np.ndarray | None) -> Translation:
-        """The bridge's English words for a query (retrieval, snippets and the result share one; cached while the
-        bridge is unchanged); empty for English or unsure queries and without a bridge."""
+    def translation(self, query: str, language: str | None, qvec: np.ndarray | None,
+                    clearance: str | None = None) -> Translation:
+        """The bridge's English words for a query, from the vocabulary of what a caller of this clearance may see
+        (retrieval, snippets and the result share one; cached while the bridge is unchanged); empty for English or
+        unsure queries and without a bridge."""
         if self.bridge is None or language in (None, "en"):
             return Translation([], False)
-        key = (query, language, qvec is None, self.bridge.version())
+        key = (query, language, qvec is None, clearance, self.bridge.version())
         with self._lock:
             hit = self._translation_cache.get(key)
         if hit is None:
-            hit = self.bridge.translate(query, language, qvec)
+            hit = self.bridge.translate(query, language, qvec, clearance)
             with self._lock:
                 self._translation_cache[key] = hit
                 if len(self._translation_cache) > 1024:
@@ -243,20 +252,37 @@ class Searcher:
                 self._lang_cache.popitem(last=False)
         return lang
 
-    def query_stemmers(self, language: str | None, con: sqlite3.Connection) -> tuple[str, ...]:
-        """Snowball stemmers for a query's words: its language's; when unsure, those of the corpus' non-English
-        documents (a one-word Serbian query still finds inflected forms); none for English."""
+    def query_stemmers(self, language: str | None, con: sqlite3.Connection, clearance: str | None = None) -> tuple[str, ...]:
+        """Snowball stemmers for a query's words: its language's; when unsure, those of the non-English documents a
+        caller of this clearance may see (a one-word Serbian query still finds inflected forms); none for English."""
         if language == "en":
             return ()
         if language is not None:
             algorithm = stemmer_for(language)
             return (algorithm,) if algorithm else ()
-        version = self.store.docs_version(con)
+        key = (self.store.docs_version(con), clearance)
         cached = self._corpus_stemmers
-        if cached is None or cached[0] != version:
-            langs = [r[0] for r in con.execute("SELECT DISTINCT language FROM documents")]
-            cached = self._corpus_stemmers = (version, tuple(sorted({a for a in map(stemmer_for, langs) if a})))
+        if cached is None or cached[0] != key:
+            where, params = Filters(clearance=clearance).sql("d")
+            langs = [r[0] for r in con.execute(f"SELECT DISTINCT d.language FROM documents d WHERE {where}", params)]
+            cached = self._corpus_stemmers = (key, tuple(sorted({a for a in map(stemmer_for, langs) if a})))
         return cached[1]
+
+    def visible_chunks(self, clearance: str | None, con: sqlite3.Connection) -> int:
+        """Chunks a caller of this clearance may see (all for None): the collection size their IDFs are computed on."""
+        if clearance is None:
+            return self.dense.ntotal
+        key = (clearance, self.store.docs_version(con), self.store.log_seq(con))
+        with self._lock:
+            if key in self._visible_counts:
+                return self._visible_counts[key]
+        where, params = Filters(clearance=clearance).sql("d")
+        n = con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params).fetchone()[0]
+        with self._lock:
+            if len(self._visible_counts) > 64:
+                self._visible_counts.clear()
+            self._visible_counts[key] = n
+        return n
 
     def fusion_weights(self, language: str | None) -> tuple[float, float]:
         """(dense, lexical) weights for a query language: English and unsure queries use weight_dense/weight_lexical;
@@ -287,7 +313,7 @@ class Searcher:
         Empty for English, unsure or dense-only queries, and without a bridge (index/bridge.py)."""
         if self.bridge is None or mode == "dense" or language in (None, "en"):
             return []
-        translation = self.translation(query, language, qvec)
+        translation = self.translation(query, language, qvec, filters.clearance)
         if not translation.words:
             return []
         w_bridge, w_translated = self.bridge_weights()
@@ -305,67 +331,139 @@ class Searcher:
         return (s.weight_bridge if s.weight_bridge is not None else default[0],
                 s.weight_translated_dense if s.weight_translated_dense is not None else default[1])
 
-    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection) -> dict[int, sqlite3.Row]:
-        """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed)."""
+    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True) -> dict[int, sqlite3.Row]:
+        """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed); without the
+        chunk text when `text` is off (fetched later, only for the hits that are shown: see with_text)."""
         out: dict[int, sqlite3.Row] = {}
         where, params = filters.sql("d")
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             q = (
-                "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-                "c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, d.areas, d.sensitivity "
-                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
+                f"SELECT c.id, c.doc_id, {'c.text' if text else 'NULL AS text'}, c.page_start, c.page_end, c.label_start, "
+                "c.label_end, c.section, c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
+                f"d.areas, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
             )
             out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
         return out
 
     @staticmethod
-    def _hit(row: sqlite3.Row, score: float, dense: float | None, lexical: float | None) -> Hit:
-        """A Hit from a joined row."""
+    def with_text(hits: list[Hit], con: sqlite3.Connection) -> None:
+        """Fill in the text of hits fetched without it."""
+        todo = [h for h in hits if h.text is None]
+        for i in range(0, len(todo), 500):
+            part = todo[i : i + 500]
+            found = dict(con.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                                     [h.chunk_id for h in part]))
+            for h in part:
+                h.text = found.get(h.chunk_id, "")
+
+    @staticmethod
+    def _hit(row: sqlite3.Row, score: float, dense: float | None, lexical: float | None,
+             areas: dict[str, list[str]] | None = None) -> Hit:
+        """A Hit from a joined row (`areas`: a cache of parsed area lists per document)."""
+        doc_areas = areas.get(row["doc_id"]) if areas is not None else None
+        if doc_areas is None:
+            doc_areas = json.loads(row["areas"] or "[]")
+            if areas is not None:
+                areas[row["doc_id"]] = doc_areas
         return Hit(
             chunk_id=row["id"], document_id=row["doc_id"], score=score, text=row["text"], title=row["title"],
             file=row["source_name"], page_start=row["page_start"], page_end=row["page_end"],
             label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
             publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
-            areas=json.loads(row["areas"] or "[]"), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            areas=list(doc_areas), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
         )
 
-    def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray]) -> list[Hit]:
-        """Fold near-duplicate passages from other documents into the best-ranked one ('also in'), and drop
-        overlapping chunks of a page already shown (the chunk overlap makes them look alike)."""
+    def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray], need: int | None = None,
+                 by_document: bool = False) -> list[Hit]:
+        """Fold near-duplicate passages from other documents into the best-ranked one ('also in'; the newest edition
+        leads), and drop overlapping chunks of a page already shown (the chunk overlap makes them look alike).
+
+        Hits are compared with the hits kept before them, a block at a time (memory O(n·d), never an n×n matrix).
+        With `need`, the pass stops once that many results (distinct documents with `by_document`) are kept, and the
+        remaining hits are only compared with those: their near-duplicates still fold into them, the others follow
+        unfolded. Work is then O(n·need), and need = offset + k is bounded by the result window."""
         if len(hits) < 2:
             return hits
-        mat = np.stack([vectors[h.chunk_id] for h in hits])
-        sims = mat @ mat.T
         dup_cos, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
         dup_cos = self.settings.dedup_threshold if self.settings.dedup_threshold is not None else dup_cos
         floor = min(same_page_cos, dup_cos)
-        kept: list[int] = []
-        for i, h in enumerate(hits):
-            near = [kept[n] for n in np.flatnonzero(sims[i, kept] >= floor)] if kept else []
-            same_page = next((j for j in near if hits[j].document_id == h.document_id and h.page_start <= hits[j].page_end
-                              and h.page_end >= hits[j].page_start and sims[i, j] >= same_page_cos), None)
-            if same_page is not None:
-                continue
-            dup_of = next(
-                (j for j in near if hits[j].document_id != h.document_id and sims[i, j] >= dup_cos), None
-            )
-            if dup_of is None:
-                kept.append(i)
-                continue
-            target = hits[dup_of]
+        kept: list[int] = []  # positions in hits, in rank order
+        mat = np.empty((len(hits), len(vectors[hits[0].chunk_id])), dtype=np.float32)  # row r: vector of hits[kept[r]]
+        docs: Counter[str] = Counter()
+        dropped: set[int] = set()
+
+        def place(i: int, vec: np.ndarray, cos: np.ndarray) -> int | None:
+            """Decide hits[i] given its cosines to the first len(cos) kept hits: drop or fold it (None), or keep it
+            (-1); after a newer edition takes a kept slot, that slot's row (its vector changed)."""
+            h = hits[i]
+            near = np.flatnonzero(cos >= floor)
+            for r in near:  # an overlapping chunk of a page already shown
+                t = hits[kept[r]]
+                if t.document_id == h.document_id and h.page_start <= t.page_end and h.page_end >= t.page_start \
+                        and cos[r] >= same_page_cos:
+                    return None
+            dup = next((r for r in near if hits[kept[r]].document_id != h.document_id and cos[r] >= dup_cos), None)
+            if dup is None:
+                return -1
+            target = hits[kept[dup]]
             if any(a["document_id"] == h.document_id for a in target.also_in):
-                continue
-            if (h.year or 0) > (target.year or 0):  # the same passage in a newer edition leads; the older is 'also in'
-                h.rank, h.score = target.rank, target.score
-                h.also_in = [*target.also_in, self._also(target)]
-                target.also_in = []
-                hits[dup_of], hits[i] = h, target
-                sims[[dup_of, i]] = sims[[i, dup_of]]
-                sims[:, [dup_of, i]] = sims[:, [i, dup_of]]
-            else:
+                return None
+            if (h.year or 0) <= (target.year or 0):
                 target.also_in.append(self._also(h))
-        return [hits[i] for i in kept]
+                return None
+            h.rank, h.score = target.rank, target.score  # the same passage in a newer edition leads; the older is 'also in'
+            h.also_in = [*target.also_in, self._also(target)]
+            target.also_in = []
+            hits[kept[dup]], hits[i] = h, target
+            mat[dup] = vec
+            docs[target.document_id] -= 1
+            if not docs[target.document_id]:
+                del docs[target.document_id]
+            docs[h.document_id] += 1
+            return int(dup)
+
+        def enough() -> bool:
+            return need is not None and (len(docs) if by_document else len(kept)) >= need
+
+        stop = len(hits)
+        for start in range(0, len(hits), COLLAPSE_BLOCK):  # the full pass, until the page is filled
+            block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
+            before = len(kept)
+            sims = block @ mat[:before].T  # the block against the hits kept before it
+            maybe = (sims >= floor).any(axis=1) | np.tril(block @ block.T >= floor, -1).any(axis=1)
+            for b in range(len(block)):
+                if enough():
+                    stop = start + b
+                    break
+                slot = place(start + b, block[b], np.concatenate([sims[b], mat[before : len(kept)] @ block[b]])) \
+                    if maybe[b] else -1
+                if slot == -1:
+                    mat[len(kept)] = block[b]
+                    kept.append(start + b)
+                    docs[hits[start + b].document_id] += 1
+                elif slot is not None:  # a kept slot's vector changed: so do the later rows' cosines to it
+                    later = block[b + 1 :] @ block[b]
+                    maybe[b + 1 :] |= later >= floor
+                    if slot < before:
+                        sims[b + 1 :, slot] = later
+            if stop < len(hits):
+                break
+        page = len(kept)
+        for start in range(stop, len(hits), COLLAPSE_BLOCK):  # the rest: folded into the page's hits only
+            block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
+            sims = block @ mat[:page].T
+            maybe = (sims >= floor).any(axis=1)
+            for b in range(len(block)):
+                slot = place(start + b, block[b], sims[b]) if maybe[b] else -1
+                if slot != -1:
+                    dropped.add(start + b)  # folded, or the older edition it displaced
+                if slot is not None and slot >= 0:
+                    later = block[b + 1 :] @ block[b]
+                    maybe[b + 1 :] |= later >= floor
+                    sims[b + 1 :, slot] = later
+        return [hits[i] for i in kept] + [hits[i] for i in range(stop, len(hits)) if i not in dropped]
 
     @staticmethod
     def _also(h: Hit) -> dict[str, Any]:
@@ -402,13 +500,13 @@ class Searcher:
                     counters[facet].update(vals)
         return {f: dict(c.most_common()) for f, c in counters.items()}
 
-    def snippets(self, hits: list[Hit], query: str, qvec: np.ndarray | None) -> None:
+    def snippets(self, hits: list[Hit], query: str, qvec: np.ndarray | None, clearance: str | None = None) -> None:
         """Highlight query terms; for passages matched only by meaning, show the closest sentence
         (by character trigrams, or by the encoder when semantic_snippets is on)."""
         terms = query_terms(query)
         language = self.query_language(query) if hits and terms else None
-        stemmers = self.query_stemmers(language, self.store.conn()) if hits and terms else ()
-        bridged = self.translation(query, language, qvec).words
+        stemmers = self.query_stemmers(language, self.store.conn(), clearance) if hits and terms else ()
+        bridged = self.translation(query, language, qvec, clearance).words
         terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
@@ -444,8 +542,9 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con),
-                                      stemmers=self.query_stemmers(language, con))
+            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight,
+                                      drop=self.common_terms(query, con, filters.clearance),
+                                      stemmers=self.query_stemmers(language, con, filters.clearance))
         bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
         if mode == "dense":
             fused = dense_hits
@@ -454,8 +553,9 @@ class Searcher:
         else:
             fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
-        rows = self._rows([cid for cid, _ in fused], filters, con)
-        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap
+        rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
+        areas: dict[str, list[str]] = {}
+        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows], rows, dmap
 
     def search(
         self,
@@ -477,52 +577,58 @@ class Searcher:
             raise SearchError(f"unknown mode {mode!r} (allowed: {', '.join(MODES)})")
         filters = filters or Filters()
         s = self.settings
-        depth = depth or max(s.candidates, (offset + k) * (4 if group_by_document else 2))
+        self.check_window(offset, k)
+        need = offset + k  # results (documents when grouped) the page needs; offset + k <= the window bounds the work
+        depth = depth or max(s.candidates, need * (4 if group_by_document else 2))
         if mode != "lexical" and qvec is None:
             qvec = self.encode_query(query)
         with self.store.snapshot() as con:
             self.dense.sync(con)
             hits, rows, dmap = self._retrieve(query, mode, filters, depth, qvec, con)
+            visible = self.visible_chunks(filters.clearance, con)
             facet_pool = None
             if filters.facet_filtered():  # disjunctive facets: each facet counted without its own filter
                 facet_pool, facet_rows, _ = self._retrieve(query, mode, filters.without_facets(), depth, qvec, con)
-        if self._reranker is not None and hits:
-            hits = self._reranker.rerank(query, hits, s.rerank_top)
-        if collapse:
-            hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()})
-        if facet_pool is None:
-            facets = self.facets(hits)
-        else:
+            if self._reranker is not None and hits:
+                self.with_text(hits[: s.rerank_top], con)
+                hits = self._reranker.rerank(query, hits, s.rerank_top)
             if collapse:
-                facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()})
-            facets = self.facets(facet_pool, filters)
-        if group_by_document:
-            hits = self.group(hits)
-        page = hits[offset : offset + k]
+                hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document)
+            if facet_pool is None:
+                facets = self.facets(hits)
+            else:
+                if collapse:
+                    facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
+                                               need, group_by_document)
+                facets = self.facets(facet_pool, filters)
+            if group_by_document:
+                hits = self.group(hits)
+            page = hits[offset : offset + k]
+            self.with_text(page + hits[:3], con)
         for i, h in enumerate(page):
             h.rank = offset + i + 1
         if snippets:
-            self.snippets(page, query, qvec)
+            self.snippets(page, query, qvec, filters.clearance)
         best = max(dmap.values()) if dmap else None
-        evidence = self.evidence(query, hits[:3], filters)
+        evidence = self.evidence(query, hits[:3], filters, visible)
         language = self.query_language(query) if mode != "dense" else None
-        translation = self.translation(query, language, qvec).words
+        translation = self.translation(query, language, qvec, filters.clearance).words
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
             no_good_answer=self.judge(evidence), language=language, translation=translation,
         )
 
-    def common_terms(self, query: str, con: sqlite3.Connection) -> set[str]:
-        """In large stores, query terms in more than lexical_prune_df of all chunks: their BM25 weight is small and
-        their posting lists make FTS5 slow. At least two terms (the rarest) are always kept."""
-        n = self.dense.ntotal
-        if n <= self.settings.lexical_prune_above:
+    def common_terms(self, query: str, con: sqlite3.Connection, clearance: str | None = None) -> set[str]:
+        """In large stores, query terms in more than lexical_prune_df of the chunks a caller of this clearance may see:
+        their BM25 weight is small and their posting lists make FTS5 slow. At least two terms (the rarest) are kept."""
+        if self.dense.ntotal <= self.settings.lexical_prune_above:
             return set()
         terms = query_terms(query)
-        if len(terms) <= 2:
+        n = self.visible_chunks(clearance, con)
+        if len(terms) <= 2 or n <= self.settings.lexical_prune_above:
             return set()
-        df = self.document_frequencies(sorted({porter_stem(t) for t in terms}), Filters())
+        df = self.document_frequencies(sorted({porter_stem(t) for t in terms}), Filters(clearance=clearance))
         by_df = sorted(terms, key=lambda t: df.get(porter_stem(t), 0))
         return {t for t in by_df[2:] if df.get(porter_stem(t), 0) > self.settings.lexical_prune_df * n}
 
@@ -542,14 +648,15 @@ class Searcher:
             ).fetchone()[0]
         return out
 
-    def evidence(self, query: str, top: list[Hit], filters: Filters | None = None) -> dict[str, float]:
-        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted."""
+    def evidence(self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None) -> dict[str, float]:
+        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted
+        over the `visible` chunks (those the caller may see; all by default)."""
         terms = query_terms(query)
         if not terms:
             return {"known": 0.0, "coverage": 0.0}
         stems = {t: porter_stem(t) for t in terms}
         df = self.document_frequencies(sorted(set(stems.values())), filters or Filters())
-        n = max(1, self.dense.ntotal)  # the chunk count, without an O(n) count(*)
+        n = max(1, visible if visible is not None else self.dense.ntotal)
         idf = {t: math.log(1 + n / (1 + df.get(stems[t], 0))) for t in terms}
         total = sum(idf.values())
         seen = {porter_stem(fold_word(w)) for h in top for w in WORD.findall(h.text)}
@@ -565,9 +672,17 @@ class Searcher:
             return None
         return evidence["coverage"] < self.settings.no_answer_coverage
 
+    def check_window(self, offset: int, k: int) -> None:
+        """SearchError (field 'offset') for a page beyond the deep-paging window, which bounds every search's work."""
+        window = self.settings.max_result_window
+        if offset + k > window:
+            raise SearchError(f"offset + k = {offset + k} is beyond the result window (max_result_window = {window}); "
+                              "narrow the query or its filters instead", field="offset")
+
     def similar(self, chunk_id: int, k: int = 10, filters: Filters | None = None, offset: int = 0) -> SearchResult:
         """'More like this': passages closest to a chunk, under the same filters (the chunk itself excluded)."""
         t0 = time.perf_counter()
+        self.check_window(offset, k)
         filters = filters or Filters()
         with self.store.snapshot() as con:
             where, params = Filters(clearance=filters.clearance).sql("d")  # the source must be visible, not filtered
@@ -583,7 +698,7 @@ class Searcher:
             found = [(c, sc) for c, sc in self.dense.search(vec, depth, self.allowed(filters, con), con) if c != chunk_id]
             rows = self._rows([c for c, _ in found], filters, con)
         hits = [self._hit(rows[c], sc, sc, None) for c, sc in found if c in rows]
-        hits = self.collapse(hits, {c: blob_vector(r["vector"]) for c, r in rows.items()})
+        hits = self.collapse(hits, {c: blob_vector(r["vector"]) for c, r in rows.items()}, offset + k)
         page = hits[offset : offset + k]
         for i, h in enumerate(page):
             h.rank = offset + i + 1

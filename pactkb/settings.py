@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "the encoder, chosen on the domain dev half).",
     )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
+    # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus (evaluation/bench/latency.py)
+    max_result_window: int = Field(
+        default=200, ge=10, description="Deepest result a search may page to: offset + k must not exceed it (as "
+        "Elasticsearch's index.max_result_window); deeper requests get a 422 naming 'offset'. It bounds the work of "
+        "every search: at most 2x this many candidates per retriever (4x grouped by document).",
+    )
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     lexical_prune_above: int = Field(
         default=200_000, ge=0, description="Chunks above which very common query terms leave the BM25 query."
@@ -125,7 +131,8 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     anonymous_read: bool = Field(default=True, description="Allow read-only public access without a key.")
-    max_upload_mb: int = Field(default=100, ge=1)
+    max_upload_mb: int = Field(default=100, ge=1, description="Largest upload request (all its files together), in MB: "
+                               "refused by Content-Length before it is read, and a chunked body is cut off there.")
     max_query_chars: int = Field(default=2000, ge=10)
     ready_wait: float = Field(
         default=5.0, ge=0, le=60, description="Seconds a request waits for a worker that is still loading (model, "

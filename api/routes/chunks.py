@@ -11,6 +11,7 @@ from pactkb.api.auth import Principal
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.routes.search import response, to_filters
 from pactkb.api.schemas import ChunkModel, SearchResponse
+from pactkb.api.errors import ValidationProblem
 from pactkb.index.hybrid import SearchError
 from pactkb.index.kb import KnowledgeBase
 
@@ -58,6 +59,8 @@ async def similar(
     try:
         res = await run_in_threadpool(kb.searcher.similar, chunk_id, k=k, filters=filters, offset=offset)
     except SearchError as exc:
+        if exc.field:  # beyond the result window
+            raise ValidationProblem(exc.field, str(exc)) from exc
         raise HTTPException(404, NOT_FOUND) from exc
     out = response(request, principal, res)
     note(request, "similar", query=f"similar:{chunk_id}", document_ids=list(dict.fromkeys(h.document_id for h in out.results)))

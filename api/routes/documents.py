@@ -12,13 +12,14 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pypdf import PdfReader
+from starlette.types import Message, Receive
 
 from pactkb.api.auth import Principal
-from pactkb.api.deps import caller, file_url, note, ready_kb, require, state
+from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
     ChunkList, ChunkModel, DocumentDetail, DocumentList, DocumentPatch, DocumentSummary, PageInfo, TocEntry,
@@ -32,24 +33,31 @@ from pactkb.settings import SENSITIVITY_LEVELS
 
 router = APIRouter(tags=["documents"])
 MAX_OFFSET = 1_000_000_000  # far beyond any store, well inside SQLite integers (a larger offset is a 422, not a 500)
-NOT_FOUND = "document not found"
 MAX_FILES = 20
+FORM_OVERHEAD = 256 * 1024  # multipart headers and metadata fields besides the files themselves
 MEDIA = {"pdf": "application/pdf", "markdown": "text/markdown; charset=utf-8", "text": "text/plain; charset=utf-8"}
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.+$|\.\.|%(?:2f|5c|00|2e%2e)", re.IGNORECASE)
 
 
-def visible_document(kb: KnowledgeBase, doc_id: str, principal: Principal) -> DocumentRecord:
+def visible_document(kb: KnowledgeBase, doc_id: str, principal: Principal | None) -> DocumentRecord:
     """The document if it exists and the caller may see it; otherwise 404 (the same answer either way)."""
     rec = kb.store.document(doc_id)
-    if rec is None or not principal.sees(rec.sensitivity):
+    if rec is None or principal is None or not principal.sees(rec.sensitivity):
         raise HTTPException(404, NOT_FOUND)
     return rec
 
 
 def summary(request: Request, rec: DocumentRecord, principal: Principal) -> DocumentSummary:
     """A document in API form."""
-    fields = {k: getattr(rec, k) for k in DocumentSummary.model_fields if k not in ("file_url", "pages") and hasattr(rec, k)}
-    return DocumentSummary(**fields, pages=rec.pages, file_url=file_url(request, rec.id, principal))
+    skip = ("file_url", "pages", "owner")
+    fields = {k: getattr(rec, k) for k in DocumentSummary.model_fields if k not in skip and hasattr(rec, k)}
+    return DocumentSummary(**fields, pages=rec.pages, file_url=file_url(request, rec.id, principal),
+                           owner=rec.owner if shows_owner(principal, rec) else None)
+
+
+def shows_owner(principal: Principal, rec: DocumentRecord) -> bool:
+    """Uploaders' account names are shown to admins and to the uploader only."""
+    return not principal.anonymous and (principal.can("admin") or rec.owner == principal.name)
 
 
 @router.get("/documents", response_model=DocumentList, summary="List documents")
@@ -124,16 +132,13 @@ def document_chunks(
             responses={200: {"content": {"application/pdf": {}}}})
 def document_file(
     request: Request, doc_id: str, token: Annotated[str | None, Query(max_length=1000)] = None,
-    principal: Principal = Depends(caller),
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> FileResponse:
     """The original as uploaded or ingested; open it at a page with #page=N. A signed `token` (from search
-    results and document views) stands in for the API key, so links work in a browser tab."""
+    results and document views) stands in for the API key, so links work in a browser tab (also when anonymous
+    access is off); the download is audited as the principal the link was issued to."""
     st = state(request)
-    if token:
-        granted = st.signer.verify(token, doc_id)
-        if granted is None or (granted.via == "key" and not st.keys.active(granted.name)):
-            raise HTTPException(404, NOT_FOUND)
-        principal = granted
+    principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
     rec = visible_document(st.kb, doc_id, principal)
     if not rec.stored_path or not (st.settings.data / rec.stored_path).is_file():
         raise HTTPException(404, "this document has no stored original")
@@ -202,7 +207,9 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
                 areas.append(norm)
     if areas:
         out["areas"] = areas
-    sens = (form.get("sensitivity") or "public").strip().lower()
+    sens = str(form.get("sensitivity") or "").strip().lower()
+    if not sens:  # fail closed: nothing becomes public by omission
+        raise ValidationProblem("sensitivity", f"required: label the upload {', '.join(SENSITIVITY_LEVELS)}")
     if sens not in SENSITIVITY_LEVELS:
         raise ValidationProblem("sensitivity", f"{sens!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
     if not principal.sees(sens):
@@ -211,21 +218,43 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     return out
 
 
+def bounded(receive: Receive, limit: int, message: str) -> Receive:
+    """An ASGI receive that fails (413) as soon as more than `limit` body bytes arrive, so a chunked body without a
+    Content-Length is never read (or spooled to disk) past the limit."""
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        msg = await receive()
+        if msg["type"] == "http.request":
+            seen += len(msg.get("body", b""))
+            if seen > limit:
+                raise ValidationProblem("files", message, 413)
+        return msg
+
+    return limited
+
+
 @router.post("/documents", status_code=202, summary="Upload PDFs (ingested in the background)",
              responses={202: {"description": "Job created; poll /jobs/{id}"}})
 async def upload(request: Request, principal: Principal = Depends(require("contributor"))) -> dict[str, Any]:
-    """multipart/form-data: one or more `files` (PDF) and optional metadata fields title, publisher, year,
-    type, area (repeat or separate with ;), language, sensitivity. Returns a job to poll."""
+    """multipart/form-data: one or more `files` (PDF), the required `sensitivity` (public, restricted or confidential)
+    and optional metadata fields title, publisher, year, type, area (repeat or separate with ;), language.
+    Returns a job to poll. The whole request may hold max_upload_mb (all files together)."""
     st = state(request)
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         raise HTTPException(415, "upload with Content-Type: multipart/form-data (field 'files')")
     limit = st.settings.max_upload_mb * 1024 * 1024
+    too_large = f"request too large (the files of one upload may hold {st.settings.max_upload_mb} MB together)"
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit * MAX_FILES + 1024 * 1024:
-        raise ValidationProblem("files", f"request too large (at most {MAX_FILES} files of {st.settings.max_upload_mb} MB)", 413)
+    if length and (not length.isdigit() or int(length) > limit + FORM_OVERHEAD):  # refused before a byte is read
+        raise ValidationProblem("files", too_large, 413)
     try:
-        form = await request.form(max_files=MAX_FILES, max_fields=50)
+        form = await Request(request.scope, bounded(request.receive, limit + FORM_OVERHEAD, too_large)).form(
+            max_files=MAX_FILES, max_fields=50)
+    except ValidationProblem:
+        raise
     except Exception as exc:  # noqa: BLE001 - starlette raises on malformed multipart
         raise ValidationProblem("files", f"malformed multipart body: {exc}", 400) from exc
     meta = _metadata(form, principal)
@@ -272,6 +301,9 @@ def patch_document(
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationProblem("body", "nothing to change (send at least one field)")
+    for key in ("title", "doc_type", "sensitivity"):
+        if key in changes and changes[key] is None:
+            raise ValidationProblem(key, "cannot be null")
     if "doc_type" in changes:
         norm = normalize_doc_type(changes["doc_type"] or "")
         if norm is None:
@@ -287,9 +319,6 @@ def patch_document(
         changes["areas"] = list(dict.fromkeys(areas))
     if "sensitivity" in changes and not principal.sees(changes["sensitivity"]):
         raise ValidationProblem("sensitivity", f"above your clearance ({principal.clearance})", 403)
-    for key in ("title", "doc_type", "sensitivity"):
-        if key in changes and changes[key] is None:
-            raise ValidationProblem(key, "cannot be null")
     updated = kb.indexer.update_metadata(doc_id, changes)
     note(request, "edit", document_ids=[doc_id], detail=json.dumps(changes, ensure_ascii=False))
     if updated is None or not principal.sees(updated.sensitivity):

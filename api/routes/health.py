@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pactkb.api.auth import Principal
-from pactkb.api.deps import caller, state
+from pactkb.api.deps import caller, optional_caller, require, state
 from pactkb.api.schemas import Me
 
 router = APIRouter(tags=["service"])
@@ -26,17 +26,21 @@ def health() -> dict[str, str]:
 
 
 @router.get("/ready", summary="Readiness (model and index loaded)")
-def ready(request: Request) -> JSONResponse:
-    """200 once the model and the index are loaded, 503 before (or if loading failed)."""
+def ready(request: Request, principal: Principal | None = Depends(optional_caller)) -> JSONResponse:
+    """200 once the model and the index are loaded, 503 before (or if loading failed). The counts are those of the
+    documents the caller may see; without credentials when anonymous access is off, none."""
     st = state(request)
     if st.ready.is_set():
-        return JSONResponse({"status": "ready", **st.sizes(), "model": st.kb.encoder.name})
+        sizes = st.sizes(principal.clearance) if principal is not None else {}
+        return JSONResponse({"status": "ready", **sizes, "model": st.kb.encoder.name})
     detail = f"failed: {st.load_error}" if st.load_error else "loading"
     return JSONResponse({"status": detail, "detail": f"the index is {detail}"}, status_code=503, headers={"Retry-After": "2"})
 
 
-@router.get("/metrics", summary="Prometheus metrics")
-def metrics(request: Request) -> Response:
-    """Request counts and latency histograms by route, and index size."""
-    body, ctype = state(request).metrics.render()
+@router.get("/metrics", summary="Prometheus metrics (admin)")
+def metrics(request: Request, principal: Principal = Depends(require("admin"))) -> Response:
+    """Request counts and latency histograms by route (all workers together), and the number of documents and chunks
+    within the admin key's clearance; for operators only."""
+    st = state(request)
+    body, ctype = st.metrics.render(lambda: st.sizes(principal.clearance))
     return Response(body, media_type=ctype)

@@ -12,7 +12,7 @@ from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
 from pactkb.index.filters import FilterError, Filters
-from pactkb.index.hybrid import Hit, SearchResult
+from pactkb.index.hybrid import Hit, SearchError, SearchResult
 from pactkb.index.kb import KnowledgeBase
 
 router = APIRouter(tags=["search"])
@@ -49,6 +49,10 @@ def to_filters(values: dict[str, Any], principal: Principal) -> Filters:
 async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, body: SearchRequest) -> SearchResponse:
     """Run a validated search and note it for the audit log."""
     filters = to_filters(body.filters.as_mapping(), principal)
+    try:
+        kb.searcher.check_window(body.offset, body.k)
+    except SearchError as exc:
+        raise ValidationProblem(exc.field or "offset", str(exc)) from exc
     res = await run_in_threadpool(
         kb.searcher.search, body.query, k=body.k, offset=body.offset, mode=body.mode, filters=filters,
         group_by_document=body.group_by_document,

@@ -908,7 +908,8 @@ function renderUpload() {
         })),
         field('type', 'meta_type', select('type', DOC_TYPES.map((v) => [v, valueLabel('doc_type', v)]), null, 'detect_automatically')),
         field('language', 'meta_language', select('language', UPLOAD_LANGUAGES.map((v) => [v, `${languageName(v)} (${v})`]), null, 'detect_automatically')),
-        field('sensitivity', 'meta_sensitivity', select('sensitivity', allowedSensitivities().map((v) => [v, valueLabel('sensitivity', v)]), 'upload_sensitivity_hint'), 'upload_sensitivity_hint')),
+        // no preselected level: the uploader must choose one (the API refuses an upload without it)
+        field('sensitivity', 'meta_sensitivity', select('sensitivity', allowedSensitivities().map((v) => [v, valueLabel('sensitivity', v)]), 'upload_sensitivity_hint', 'choose_sensitivity'), 'upload_sensitivity_hint')),
       h('fieldset', { class: 'areas', 'data-field': 'area', 'aria-describedby': 'up-area-error' },
         h('legend', {}, t('meta_areas')),
         h('div', { class: 'area-grid' }, AREAS.map((a, i) => h('span', { class: 'check' },
@@ -956,6 +957,10 @@ async function submitUpload(event) {
   const files = $('#up-files').files;
   if (!files.length) {
     showUploadError(new ApiError(0, t('upload_no_files'), [{ field: 'files', message: t('upload_no_files') }]));
+    return;
+  }
+  if (!form.elements.sensitivity.value) {
+    showUploadError(new ApiError(0, t('upload_no_sensitivity'), [{ field: 'sensitivity', message: t('upload_no_sensitivity') }]));
     return;
   }
   const body = new FormData();
@@ -1019,7 +1024,9 @@ function renderJob() {
     if (f.status === 'indexed' || f.status === 'duplicate') {
       detail = [f.status === 'indexed' && f.chunks != null ? t('job_chunks', { count: f.chunks }) : null,
         f.document_id ? h('a', { href: routeUrl({ view: 'doc', doc: f.document_id, lang: current.lang }), 'data-nav': 'route' },
-          t('view_document')) : null].filter(Boolean).flatMap((x, i) => (i ? [' · ', x] : [x]));
+          t('view_document')) : null,
+        f.not_applied && f.not_applied.length ? t('job_not_applied', { fields: f.not_applied.join(', ') }) : null,
+      ].filter(Boolean).flatMap((x, i) => (i ? [' · ', x] : [x]));
     }
     if (f.status === 'failed') detail = h('span', { class: 'file-error' }, f.error || t('job_failed_unknown'));
     return h('tr', { class: `file-${f.status}` },

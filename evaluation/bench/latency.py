@@ -1,6 +1,7 @@
 """Query latency benchmark: p50/p95/p99 per mode, in-process and over HTTP, on a real store and on
 synthetic stores grown from it (10k, 100k, 1M chunks): FAISS index kind, recall@10 against exact
-search, build time, RSS and disk size.
+search, build time, RSS and disk size. On the real store it also prints the cost of the deepest page the result
+window allows (offset = max_result_window - k) beside the first page, as an anonymous caller.
 
     python -m pactkb.evaluation.bench.latency --data DATA_DIR [--http] [--json]
     python -m pactkb.evaluation.bench.latency --data DATA_DIR --synthetic 10000,100000,1000000 --work /tmp/synth [--json]
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ import numpy as np
 
 from pactkb.evaluation.bench.load import load_queries, start_server
 from pactkb.index.dense import AllowedSet
+from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import NewChunk, Store, blob_vector
 from pactkb.settings import Settings
@@ -67,6 +70,35 @@ def in_process(kb: KnowledgeBase, queries: list[str], repeat: int = 2) -> dict[s
                 s.search(q, k=10, mode=mode)
                 lat.append((time.perf_counter() - t0) * 1000)
         out[mode] = pct(lat)
+    return out
+
+
+def deep_paging(kb: KnowledgeBase, queries: list[str], k: int = 10) -> dict[str, dict[str, Any]]:
+    """First page vs the deepest page the result window allows (offset = max_result_window - k), as an anonymous
+    caller (public clearance, like the API): latency p50/p95 and the peak Python memory of one search."""
+    s = kb.searcher
+    s.warm_up()
+    deepest = kb.settings.max_result_window - k
+    public = Filters(clearance="public")
+    out: dict[str, dict[str, Any]] = {}
+    for label, mode, group in (("hybrid", "hybrid", False), ("hybrid, grouped by document", "hybrid", True),
+                               ("dense", "dense", False), ("lexical", "lexical", False)):
+        row: dict[str, Any] = {"deepest_offset": deepest}
+        for page, offset in (("first", 0), ("deepest", deepest)):
+            lat = []
+            for q in queries:
+                s.search(q, k=k, offset=offset, mode=mode, filters=public, group_by_document=group)  # the query vector
+                t0 = time.perf_counter()
+                s.search(q, k=k, offset=offset, mode=mode, filters=public, group_by_document=group)
+                lat.append((time.perf_counter() - t0) * 1000)
+            tracemalloc.start()
+            for q in queries[:10]:
+                s.search(q, k=k, offset=offset, mode=mode, filters=public, group_by_document=group)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            row[page] = {**pct(lat), "peak_mb": round(peak / 1e6, 1)}
+        row["ratio_p50"] = round(row["deepest"]["p50"] / max(row["first"]["p50"], 1e-9), 2)
+        out[label] = row
     return out
 
 
@@ -191,7 +223,8 @@ def main() -> None:
         ap.error(f"--data {args.data}: no store (run pactkb ingest first)")
     result: dict[str, Any] = {"queries": len(queries)}
     kb = KnowledgeBase(Settings(data=args.data))
-    result["real"] = {"chunks": kb.store.counts()["chunks"], "index": kb.dense.kind, "in_process_ms": in_process(kb, queries)}
+    result["real"] = {"chunks": kb.store.counts()["chunks"], "index": kb.dense.kind, "in_process_ms": in_process(kb, queries),
+                      "deep_paging": deep_paging(kb, queries), "max_result_window": kb.settings.max_result_window}
     if args.http:
         result["real"]["http_ms"] = over_http(args.data, queries)
     result["synthetic"] = []
@@ -224,6 +257,14 @@ def main() -> None:
         ip = real["in_process_ms"][mode]
         print(f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
               f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |")
+    print(f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
+          f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms")
+    print("| search | first p50 | p95 | peak MB | deepest p50 | p95 | peak MB | deepest/first p50 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, row in real["deep_paging"].items():
+        f, d = row["first"], row["deepest"]
+        print(f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
+              f"{row['ratio_p50']}x |")
     for s in result["synthetic"]:
         for mode in MODES:
             ip = s["latency_ms"][mode]

@@ -54,6 +54,7 @@ ROLES = {
     "contrib_r": ("contributor", "restricted"),
     "admin": ("admin", "confidential"),
 }
+PUBLIC = {"sensitivity": "public"}  # uploads must say their sensitivity
 RESTRICTED = "socta-western-balkans-2024-extract.pdf"
 CONFIDENTIAL = "strategic-analysis-vat-carousel-fraud-2025.pdf"
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.api.conftest import CONFIDENTIAL, RESTRICTED
+from tests.api.conftest import PUBLIC
 
 QUERIES = ["carousel fraud missing trader", "cocaine banana containers ports", "good practice financing"]
 
@@ -125,9 +126,9 @@ def test_revoked_key_is_refused(api):
 
 def test_roles_gate_actions(api, pdf_bytes):
     files = {"files": ("a.pdf", pdf_bytes, "application/pdf")}
-    assert api.post("/documents", None, files=files).status_code == 401
-    assert api.post("/documents", "reader", files=files).status_code == 403
-    assert api.post("/documents", "contrib", files=files).status_code == 202
+    assert api.post("/documents", None, files=files, data=PUBLIC).status_code == 401
+    assert api.post("/documents", "reader", files=files, data=PUBLIC).status_code == 403
+    assert api.post("/documents", "contrib", files=files, data=PUBLIC).status_code == 202
     doc = api.doc_id("otna-2024-cyber-attacks.pdf")
     assert api.delete(f"/documents/{doc}", "contrib").status_code == 403
     assert api.patch(f"/documents/{doc}", "contrib", json={"title": "Mine now"}).status_code == 403  # not theirs
@@ -139,7 +140,7 @@ def test_roles_gate_actions(api, pdf_bytes):
 
 
 def test_jobs_are_visible_only_to_their_uploader_and_admins(api, pdf_bytes):
-    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}).json()["job_id"]
+    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
     assert api.get(f"/jobs/{job}", "contrib").status_code == 200
     assert api.get(f"/jobs/{job}", "contrib_r").status_code == 404
     assert api.get(f"/jobs/{job}", "admin").status_code == 200
@@ -147,13 +148,13 @@ def test_jobs_are_visible_only_to_their_uploader_and_admins(api, pdf_bytes):
 
 def test_uploading_a_copy_of_an_invisible_document_reveals_nothing(api):
     data = (api.settings.data / api.state.kb.store.document(api.doc_id(CONFIDENTIAL)).stored_path).read_bytes()
-    job = api.post("/documents", "contrib", files={"files": ("mine.pdf", data, "application/pdf")}).json()["job_id"]
+    job = api.post("/documents", "contrib", files={"files": ("mine.pdf", data, "application/pdf")}, data=PUBLIC).json()["job_id"]
     result = api.state.jobs.wait(job)
     f = result["files"][0]
     assert f["status"] == "indexed" and f["document_id"] != api.doc_id(CONFIDENTIAL)
     mine = api.get(f"/documents/{f['document_id']}", "contrib").json()
     assert mine["sensitivity"] == "public" and mine["owner"] == "contrib"
-    again = api.post("/documents", "contrib", files={"files": ("again.pdf", data, "application/pdf")}).json()["job_id"]
+    again = api.post("/documents", "contrib", files={"files": ("again.pdf", data, "application/pdf")}, data=PUBLIC).json()["job_id"]
     assert api.state.jobs.wait(again)["files"][0] == {**api.state.jobs.wait(again)["files"][0], "status": "duplicate",
                                                       "document_id": f["document_id"]}
 

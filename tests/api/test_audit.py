@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from pactkb.api.audit import export
 from pactkb.api.cli import app as cli
+from tests.api.conftest import PUBLIC
 
 
 def test_actions_are_recorded_with_who_what_and_status(api, pdf_bytes):
@@ -15,7 +16,7 @@ def test_actions_are_recorded_with_who_what_and_status(api, pdf_bytes):
     api.get("/search", "reader", params={"q": "cash couriers", "type": "guideline"})
     api.get(f"/documents/{doc}", "reader")
     api.get(f"/documents/{doc}/file", "reader")
-    job = api.post("/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")}).json()["job_id"]
+    job = api.post("/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
     new_doc = api.state.jobs.wait(job)["files"][0]["document_id"]
     api.patch(f"/documents/{new_doc}", "contrib", json={"title": "Edited"})
     api.delete(f"/documents/{new_doc}", "admin")

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.api.conftest import make_api
+from tests.api.conftest import PUBLIC
 
 
 def assert_problem(r, status: int, field: str | None = None, words: str = "") -> None:
@@ -58,7 +59,7 @@ def test_malformed_json_and_wrong_content_type(api):
 
 def test_upload_bad_inputs(api, pdf_bytes):
     def up(files, data=None, who="contrib"):
-        return api.post("/documents", who, files=files, data=data or {})
+        return api.post("/documents", who, files=files, data={**PUBLIC, **(data or {})})
 
     assert_problem(api.post("/documents", "contrib", json={"x": 1}), 415)
     assert_problem(up({"other": ("a.txt", b"x", "text/plain")}, {"title": "t"}), 422, "other", "unknown field")
@@ -83,7 +84,7 @@ def test_password_protected_upload_is_rejected(api, make_pdf, tmp_path):
     out = tmp_path / "locked.pdf"
     with open(out, "wb") as fh:
         w.write(fh)
-    r = api.post("/documents", "contrib", files={"files": ("locked.pdf", out.read_bytes(), "application/pdf")})
+    r = api.post("/documents", "contrib", files={"files": ("locked.pdf", out.read_bytes(), "application/pdf")}, data=PUBLIC)
     assert_problem(r, 422, "files[0]", "password")
 
 
@@ -92,14 +93,14 @@ def test_upload_over_the_size_limit(tmp_path, sample_dir, make_pdf):
     try:
         big = make_pdf("big.pdf", [["x"]]).read_bytes() + b"%" + b"0" * (1024 * 1024 + 10)
         r = client.post("/documents", headers={"Authorization": f"Bearer {keys['contrib']}"},
-                        files={"files": ("big.pdf", big, "application/pdf")})
+                        files={"files": ("big.pdf", big, "application/pdf")}, data=PUBLIC)
         assert_problem(r, 413, "files[0]", "1 MB")
     finally:
         client.__exit__(None, None, None)
 
 
 def test_patch_bad_inputs(api, pdf_bytes):
-    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}).json()["job_id"]
+    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
     doc = api.state.jobs.wait(job)["files"][0]["document_id"]
     assert_problem(api.patch(f"/documents/{doc}", "contrib", json={}), 422, "body", "nothing to change")
     assert_problem(api.patch(f"/documents/{doc}", "contrib", json={"year": 99999}), 422, "year")

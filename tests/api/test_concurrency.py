@@ -5,6 +5,7 @@ import threading
 
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
+from tests.api.conftest import PUBLIC
 
 
 def versioned_pdf(make_pdf, name: str, version: str):
@@ -50,7 +51,7 @@ def test_searches_during_uploads_reingestion_and_deletes(api, make_pdf, tmp_path
             versioned_pdf(make_pdf, "evolving.pdf", "BBBB" if i % 2 == 0 else "AAAA")
             kb.indexer.ingest([folder_pdf])  # re-ingestion replaces the document in one transaction
             extra = make_pdf(f"extra{i}.pdf", [[f"Temporary guideline number {i} on couriers."]]).read_bytes()
-            job = api.post("/documents", "contrib", files={"files": (f"extra{i}.pdf", extra, "application/pdf")}).json()["job_id"]
+            job = api.post("/documents", "contrib", files={"files": (f"extra{i}.pdf", extra, "application/pdf")}, data=PUBLIC).json()["job_id"]
             doc = api.state.jobs.wait(job)["files"][0]["document_id"]
             assert api.delete(f"/documents/{doc}", "admin").status_code == 204
     finally:

@@ -4,6 +4,7 @@ import contextlib
 import time
 
 from tests.api.conftest import CONFIDENTIAL
+from tests.api.conftest import PUBLIC
 
 
 def test_search_get_and_post_agree(api):
@@ -96,7 +97,7 @@ def test_failed_file_in_a_job_is_reported_plainly(api, pdf_bytes, monkeypatch):
 
     monkeypatch.setattr(jobs_mod, "parse_all", one_fails)
     r = api.post("/documents", "contrib", files=[("files", ("good.pdf", pdf_bytes, "application/pdf")),
-                                                 ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf"))])
+                                                 ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf"))], data=PUBLIC)
     job = api.state.jobs.wait(r.json()["job_id"])
     files = {f["file"]: f for f in job["files"]}
     assert files["good.pdf"]["status"] in ("indexed", "duplicate") and files["bad.pdf"]["status"] == "failed"
@@ -113,10 +114,10 @@ def test_admin_deletes_and_search_forgets(api):
 
 def test_health_ready_metrics(api):
     assert api.get("/health").json() == {"status": "ok"}
-    ready = api.get("/ready").json()
-    assert ready["status"] == "ready" and ready["documents"] == 9 and ready["dense_vectors"] == ready["chunks"]
+    ready = api.get("/ready", "admin").json()
+    assert ready["status"] == "ready" and ready["documents"] == 9 and ready["chunks"] == api.state.kb.dense.ntotal
     api.get("/search", params={"q": "cash"})
-    text = api.get("/metrics").text
+    text = api.get("/metrics", "admin").text
     assert 'pactkb_requests_total{method="GET",route="/search",status="200"}' in text
     assert "pactkb_request_seconds_bucket" in text and "pactkb_index_documents 9.0" in text
 

@@ -221,6 +221,7 @@ def test_contributor_uploads_a_pdf_watches_the_job_and_finds_it(
     expect(page).to_have_url(re.compile(r"\?view=upload$"))
     expect(page.locator("#upload-title")).to_have_text("Add documents")
 
+    expect(page.locator("#up-sensitivity")).to_have_value("")  # nothing preselected: the uploader chooses
     page.set_input_files("#up-files", str(pdf))
     page.fill("#up-title", "E2E Guideline on Ballast Water Inspections")
     page.fill("#up-publisher", "Sava Commission E2E")
@@ -254,16 +255,21 @@ def test_contributor_uploads_a_pdf_watches_the_job_and_finds_it(
     notes.write_text("meeting notes, not a PDF\n")
     page.click("#upload-link")
     page.set_input_files("#up-files", str(notes))
+    page.click("#upload-submit")  # no sensitivity chosen: refused before anything is sent
+    expect(page.locator("#up-sensitivity-error")).to_contain_text("Choose a sensitivity")
+    expect(page.locator("#up-sensitivity")).to_have_attribute("aria-invalid", "true")
+    shot(page, screenshots, "04b-upload-no-sensitivity")
+    page.select_option("#up-sensitivity", "public")
     page.click("#upload-submit")
     expect(page.locator("#upload-error")).to_contain_text("The upload was refused")
     expect(page.locator("#upload-error")).to_contain_text("notes.txt: not a PDF")
     expect(page.locator("#up-files-error")).to_contain_text("not a PDF")
     expect(page.locator("#up-files")).to_have_attribute("aria-invalid", "true")
-    shot(page, screenshots, "04b-upload-not-a-pdf")
+    shot(page, screenshots, "04c-upload-not-a-pdf")
 
     # the page only offers sensitivities within the key's clearance (GET /me); the API refuses others anyway
     options = page.locator("#up-sensitivity option").evaluate_all("els => els.map(e => e.value)")
-    assert options == ["public", "restricted"]
+    assert options == ["", "public", "restricted"]  # "choose…" first, no level preselected
     expect(page.locator("#signed-in")).to_contain_text("contributor")
 
 

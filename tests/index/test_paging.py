@@ -1,0 +1,73 @@
+"""Bounded cost per search: a deep-paging window, bounded candidate depth, near-duplicate collapse in O(n·k)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from pactkb.index.hybrid import Hit, SearchError
+from pactkb.index.kb import KnowledgeBase
+
+
+@pytest.fixture
+def sample_kb(settings, sample_dir) -> KnowledgeBase:
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    return kb
+
+
+def synthetic_hits(n: int, dim: int = 64, seed: int = 0) -> tuple[list[Hit], dict[int, np.ndarray]]:
+    """n hits over 50 documents with random unit vectors; every fifth repeats an earlier one (a near-duplicate)."""
+    rng = np.random.default_rng(seed)
+    vecs: dict[int, np.ndarray] = {}
+    hits = []
+    for i in range(n):
+        v = rng.normal(size=dim).astype(np.float32)
+        if i % 5 == 4:
+            v = vecs[i - 3] + rng.normal(scale=0.01, size=dim).astype(np.float32)
+        vecs[i] = v / np.linalg.norm(v)
+        hits.append(Hit(chunk_id=i, document_id=f"d{i % 50}", score=1 / (i + 1), text="t", title="T", file="f.pdf",
+                        page_start=i, page_end=i, label_start=None, label_end=None, section="", publisher=None,
+                        year=2000 + i % 7, doc_type="guideline", language="en", areas=[], sensitivity="public"))
+    return hits, vecs
+
+
+def test_paging_beyond_the_window_is_refused_naming_offset(sample_kb):
+    window = sample_kb.settings.max_result_window
+    assert sample_kb.searcher.search("cash couriers", k=10, offset=window - 10).offset == window - 10
+    with pytest.raises(SearchError, match="offset.*max_result_window") as err:
+        sample_kb.searcher.search("cash couriers", k=10, offset=window - 9)
+    assert err.value.field == "offset"
+
+
+@pytest.mark.parametrize("group", [False, True])
+def test_candidate_depth_is_bounded_by_the_window(sample_kb, monkeypatch, group):
+    depths = []
+    real = sample_kb.dense.search
+    monkeypatch.setattr(sample_kb.dense, "search", lambda q, k, *a: depths.append(k) or real(q, k, *a))
+    window = sample_kb.settings.max_result_window
+    sample_kb.searcher.search("cash couriers", k=10, offset=window - 10, mode="dense", group_by_document=group)
+    assert depths and max(depths) <= (4 if group else 2) * window
+
+
+def test_collapse_stops_at_the_page_and_keeps_its_results(sample_kb):
+    searcher = sample_kb.searcher
+    hits, vecs = synthetic_hits(4000)
+    full = searcher.collapse(synthetic_hits(4000)[0], vecs)
+    tracemalloc.start()
+    page = searcher.collapse(hits, vecs, need=30)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024  # an n×n similarity matrix of 4,000 hits alone is 64 MB
+    assert [h.chunk_id for h in page[:30]] == [h.chunk_id for h in full[:30]]
+    assert [h.also_in for h in page[:30]] == [h.also_in for h in full[:30]]
+    assert any(h.also_in for h in full[:30])
+
+
+def test_full_collapse_never_builds_an_n_by_n_matrix(sample_kb):
+    hits, vecs = synthetic_hits(3000)
+    tracemalloc.start()
+    out = sample_kb.searcher.collapse(hits, vecs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(out) < len(hits) and peak < 16 * 1024 * 1024  # 3,000² float32 = 36 MB
