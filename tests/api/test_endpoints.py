@@ -121,6 +121,15 @@ def test_health_ready_metrics(api):
     assert "pactkb_request_seconds_bucket" in text and "pactkb_index_documents 9.0" in text
 
 
+def test_metrics_label_static_files_with_their_route(api):
+    assert api.get("/static/app.js").status_code == 200
+    assert api.get("/docs-assets/swagger-ui.css").status_code == 200
+    text = api.get("/metrics").text
+    assert 'route="/static/{path}",status="200"' in text
+    assert 'route="/docs-assets/{path}",status="200"' in text
+    assert 'route="unmatched"' not in text
+
+
 @contextlib.contextmanager
 def slowly_loading_app(tmp_path, ready_wait: float):  # noqa: ANN001, ANN201
     """A test client on a service whose loading takes one second more than usual."""
@@ -184,7 +193,15 @@ def test_openapi_and_docs(api):
     for path in ("/search", "/documents", "/documents/{doc_id}", "/documents/{doc_id}/file", "/chunks/{chunk_id}",
                  "/chunks/{chunk_id}/similar", "/jobs/{job_id}", "/health", "/ready", "/metrics"):
         assert path in spec["paths"], path
-    assert api.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):
+        html = api.get(page).text
+        assert "/openapi.json" in html
+        assert "http://" not in html and "https://" not in html.replace("https://swagger.io", ""), page
+    docs = api.get("/docs").text
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in docs and api.get(asset).status_code == 200
+    assert "/docs-assets/redoc.standalone.js" in api.get("/redoc").text
+    assert api.get("/docs-assets/redoc.standalone.js").status_code == 200
 
 
 def test_me_reports_the_caller(api):
