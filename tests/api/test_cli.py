@@ -75,3 +75,23 @@ def test_model_mismatch_exits_with_the_reason(env, sample_dir, monkeypatch):
     res = runner.invoke(app, ["ingest", str(sample_dir), "--model", "fake:32"])
     assert res.exit_code == 1
     assert "fake-hash-64" in res.output and "cannot be mixed" in res.output
+
+
+def help_text(*args: str) -> str:
+    """A command's --help as a wide terminal shows it."""
+    res = runner.invoke(app, [*args, "--help"], terminal_width=200, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_help_shows_defaults_and_environment_variables():
+    ingest = help_text("ingest")
+    assert "Usage: pactkb ingest [OPTIONS] PATH..." in ingest
+    for text in ("[env var: PACTKB_DATA] [default: ./data]", "[env var: PACTKB_CHUNK_OVERLAP] [default: 32]",
+                 "[env var: PACTKB_OCR] [default: auto]", "[env var: PACTKB_MODEL]"):
+        assert text in ingest, text
+    serve = help_text("serve")
+    assert "[env var: PACTKB_PORT] [default: 8000]" in serve and "[env var: PACTKB_HOST] [default: 127.0.0.1]" in serve
+    assert "Usage: pactkb search [OPTIONS] [QUERY]" in help_text("search")
+    for out in (ingest, serve, help_text("search"), help_text(), help_text("keys", "create")):
+        assert "<bool>" not in out and "{" not in out
