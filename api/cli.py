@@ -314,7 +314,7 @@ def search(
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
     mode: Annotated[Optional[str], setting("mode", help="hybrid, dense or lexical.")] = None,
     filter_: Annotated[
-        Optional[list[str]], typer.Option("--filter", help="key=value: type, area, language, year (2018-2022), publisher, document, sensitivity.")
+        Optional[list[str]], typer.Option("--filter", help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, year (2020, 2020-2025, 2020-, -2025).")
     ] = None,
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
     queries: Annotated[Optional[Path], typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
@@ -322,7 +322,7 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Search the knowledge base (one query, or a batch with --queries)."""
-    from pactkb.index.filters import FilterError, Filters
+    from pactkb.index.filters import FilterError, Filters, deprecated_filters, deprecation_note
     from pactkb.index.hybrid import MODES, SearchError
 
     if mode is not None and mode not in MODES:
@@ -334,6 +334,8 @@ def search(
     except FilterError as exc:
         fail(f"--filter: {exc}", code=2)
         return
+    for old, new in deprecated_filters(pair.split("=", 1)[0] for pair in filter_ or []).items():
+        typer.secho(f"warning: --filter {deprecation_note(old, new)}", fg=typer.colors.YELLOW, err=True)
     settings = make_settings(data=data, model=model, encoder=encoder, reranker=reranker)
     searcher = open_searcher(settings)
     try:

@@ -18,9 +18,11 @@ from fastapi.responses import FileResponse
 from pypdf import PdfReader
 
 from pactkb.api.auth import Principal
+from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb, require, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
+    YEAR_HELP,
     ChunkList, ChunkModel, DocumentDetail, DocumentList, DocumentPatch, DocumentSummary, PageInfo, TocEntry,
 )
 from pactkb.index.filters import FilterError, Filters
@@ -55,24 +57,28 @@ def summary(request: Request, rec: DocumentRecord, principal: Principal) -> Docu
 @router.get("/documents", response_model=DocumentList, summary="List documents")
 def list_documents(
     request: Request,
+    response: Response,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
     area: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
-    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
-    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
     sort: Annotated[str, Query(pattern="^(title|year|created|updated)$")] = "title",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     principal: Principal = Depends(caller),
 ) -> DocumentList:
-    """Documents the caller may see, filtered and paginated."""
+    """Documents the caller may see, filtered and paginated (the filter names and values are GET /search's)."""
     kb = state(request).kb
+    announce_filters(request, response, request.query_params.keys())
     try:
         filters = Filters.from_mapping({"type": type, "area": area, "language": language, "publisher": publisher,
-                                        "sensitivity": sensitivity, "year_min": year_min, "year_max": year_max})
+                                        "sensitivity": sensitivity, "year": year, "year_min": year_min,
+                                        "year_max": year_max})
     except FilterError as exc:
         raise ValidationProblem(exc.field, str(exc)) from exc
     where, params = filters.with_clearance(principal.clearance).sql("d")

@@ -241,8 +241,9 @@ function readRoute(search = location.search) {
   };
   const filters = {};
   for (const k of MULTI_FILTERS) filters[k] = p.getAll(k).filter((v) => v !== '');
-  filters.year_min = p.get('year_min') || '';
-  filters.year_max = p.get('year_max') || '';
+  Object.assign(filters, parseYear(p.get('year') || ''));
+  // Old bookmarks (year_min/year_max, renamed to year=2020-2025 in this release) still open.
+  if (!p.get('year')) Object.assign(filters, { year_min: p.get('year_min') || '', year_max: p.get('year_max') || '' });
   const route = {
     view: 'home', q: p.get('q') || '', mode: p.get('mode') || 'hybrid', group: p.get('group_by_document') === 'true',
     offset: int(p.get('offset')), filters, lang: p.get('lang') || '',
@@ -252,6 +253,20 @@ function readRoute(search = location.search) {
   if (p.get('similar')) return { ...route, view: 'similar', chunk: p.get('similar') };
   if (route.q.trim()) return { ...route, view: 'search' };
   return route;
+}
+
+/** The year filter's value: "2020", "2020-2025", "2020-" or "-2025" (the API's and the CLI's syntax). */
+function yearParam(f) {
+  if (!f.year_min && !f.year_max) return '';
+  if (f.year_min === f.year_max) return String(f.year_min);
+  return `${f.year_min || ''}-${f.year_max || ''}`;
+}
+
+/** year_min/year_max from a year value; anything else is kept whole so the API can say what is wrong with it. */
+function parseYear(value) {
+  const m = /^\s*(\d{4})?\s*-\s*(\d{4})?\s*$/.exec(value);
+  if (m && (m[1] || m[2])) return { year_min: m[1] || '', year_max: m[2] || '' };
+  return { year_min: value.trim(), year_max: value.trim() };
 }
 
 function routeUrl(r) {
@@ -265,8 +280,7 @@ function routeUrl(r) {
     if (r.view === 'search') p.set('q', r.q);
     else p.set('similar', r.chunk);
     for (const k of MULTI_FILTERS) for (const v of r.filters[k] || []) p.append(k, v);
-    if (r.filters.year_min) p.set('year_min', r.filters.year_min);
-    if (r.filters.year_max) p.set('year_max', r.filters.year_max);
+    if (yearParam(r.filters)) p.set('year', yearParam(r.filters));
     if (r.view === 'search') {
       p.set('mode', r.mode || 'hybrid');
       if (r.group) p.set('group_by_document', 'true');
@@ -366,8 +380,7 @@ function searchParams(route) {
   p.set('k', PAGE_SIZE);
   p.set('offset', route.offset || 0);
   for (const k of MULTI_FILTERS) for (const v of route.filters[k] || []) p.append(k, v);
-  if (route.filters.year_min) p.set('year_min', route.filters.year_min);
-  if (route.filters.year_max) p.set('year_max', route.filters.year_max);
+  if (yearParam(route.filters)) p.set('year', yearParam(route.filters));
   return p;
 }
 

@@ -95,3 +95,13 @@ def test_help_shows_defaults_and_environment_variables():
     assert "Usage: pactkb search [OPTIONS] [QUERY]" in help_text("search")
     for out in (ingest, serve, help_text("search"), help_text(), help_text("keys", "create")):
         assert "<bool>" not in out and "{" not in out
+
+
+def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
+    assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
+    new = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year=2023-", "--filter", "type=guideline"])
+    old = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year_min=2023", "--filter", "type=guideline"])
+    assert new.exit_code == old.exit_code == 0
+    assert json.loads(new.stdout)["results"] == json.loads(old.stdout)["results"] != []
+    assert "deprecated" not in new.stderr
+    assert "warning: --filter 'year_min' is deprecated" in old.stderr and "year=2020-2025" in old.stderr

@@ -140,14 +140,17 @@ def test_facets_filter_results_and_url_and_history(page: Page, screenshots: Path
     # a year
     year = page.locator("fieldset.facet", has=page.locator("legend", has_text="Year"))
     year.locator("label", has_text="2024").click()
-    expect(page).to_have_url(re.compile(r"year_min=2024&year_max=2024"))
+    expect(page).to_have_url(re.compile(r"[?&]year=2024(&|$)"))
     wait_idle(page)
     for meta in page.locator("#result-list .result-meta").all_inner_texts():
         assert "2024" in meta
 
     # back/forward restore the earlier searches
     page.go_back()
-    expect(page).not_to_have_url(re.compile("year_min"))
+    expect(page).not_to_have_url(re.compile("year="))
+    page.go_forward()
+    expect(page.locator("#active-filters")).to_contain_text("2024")
+    page.go_back()
     expect(page.locator("#active-filters")).not_to_contain_text("2024")
     page.go_back()
     expect(page).not_to_have_url(re.compile("type=guideline"))
@@ -338,8 +341,8 @@ def test_api_error_message_is_shown(page: Page, screenshots: Path) -> None:
     expect(alert).to_contain_text("The search could not be run")
     expect(alert).to_contain_text("unknown document type 'not-a-type'")
     shot(page, screenshots, "06b-error-422")
-    goto(page, "/?q=cash&year_min=last+year&mode=hybrid")
-    expect(page.locator("#message [role=alert]")).to_contain_text("year_min")
+    goto(page, "/?q=cash&year=last+year&mode=hybrid")
+    expect(page.locator("#message [role=alert]")).to_contain_text("'last year' is not a year")
 
 
 def test_no_good_answer_flag(page: Page) -> None:
@@ -585,3 +588,12 @@ def test_second_strings_table(page: Page, screenshots: Path) -> None:
     for legend in page.locator("#facet-groups legend").all_inner_texts():
         assert legend.startswith("⟦"), legend
     shot(page, screenshots, "10-pseudo-locale")
+
+
+def test_old_year_bookmarks_still_open_and_use_the_new_name(page: Page) -> None:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if SEARCH_API.search(r.url) else None)
+    goto(page, "/?q=cash&year_min=2024&year_max=2025&mode=hybrid")
+    wait_idle(page)
+    expect(page.locator("#active-filters")).to_contain_text("2024")
+    assert seen and all("year=2024-2025" in u and "year_min" not in u for u in seen)
