@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type, unknown_area, unknown_doc_type
 from pactkb.settings import SENSITIVITY_LEVELS
 
 # The one filter vocabulary of GET/POST /search, /documents, /chunks/{id}/similar, the CLI's --filter and the
@@ -186,12 +186,12 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
     if key == "doc_types":
         norm = normalize_doc_type(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown document type {value!r}", raw_key)
+            raise FilterError(f"filter {raw_key!r}: {unknown_doc_type(value)}", raw_key)
         value = norm
     elif key == "areas":
         norm = normalize_area(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown area {value!r}", raw_key)
+            raise FilterError(f"filter {raw_key!r}: {unknown_area(value)}", raw_key)
         value = norm
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
         raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}", raw_key)

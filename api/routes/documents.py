@@ -28,7 +28,7 @@ from pactkb.api.schemas import (
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type, split_areas
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type, parse_areas, unknown_area, unknown_doc_type
 from pactkb.ingest.pdf import looks_like_pdf
 from pactkb.settings import SENSITIVITY_LEVELS
 
@@ -196,16 +196,14 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     if (dtype := (form.get("type") or form.get("doc_type") or "").strip()):
         norm = normalize_doc_type(dtype)
         if norm is None:
-            raise ValidationProblem("type", f"unknown document type {dtype!r}")
+            raise ValidationProblem("type", unknown_doc_type(dtype))
         out["doc_type"] = norm
     areas: list[str] = []
     for raw in form.getlist("area") + form.getlist("areas"):
-        for a in split_areas(str(raw).replace(",", ";")):
-            norm = normalize_area(a)
-            if norm is None:
-                raise ValidationProblem("area", f"unknown area {a.strip()!r}")
-            if norm not in areas:
-                areas.append(norm)
+        try:
+            areas.extend(a for a in parse_areas(str(raw)) if a not in areas)
+        except ValueError as exc:
+            raise ValidationProblem("area", str(exc)) from exc
     if areas:
         out["areas"] = areas
     sens = (form.get("sensitivity") or "public").strip().lower()
@@ -281,14 +279,14 @@ def patch_document(
     if "doc_type" in changes:
         norm = normalize_doc_type(changes["doc_type"] or "")
         if norm is None:
-            raise ValidationProblem("doc_type", f"unknown document type {changes['doc_type']!r}")
+            raise ValidationProblem("doc_type", unknown_doc_type(changes["doc_type"] or ""))
         changes["doc_type"] = norm
     if "areas" in changes:
         areas = []
         for a in changes["areas"] or []:
             norm = normalize_area(a)
             if norm is None:
-                raise ValidationProblem("areas", f"unknown area {a!r}")
+                raise ValidationProblem("areas", unknown_area(a))
             areas.append(norm)
         changes["areas"] = list(dict.fromkeys(areas))
     if "sensitivity" in changes and not principal.sees(changes["sensitivity"]):
