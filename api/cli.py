@@ -164,13 +164,15 @@ def ingest(
     else:
         typer.echo(
             f"{summary.files} file(s): {summary.indexed} indexed, {summary.unchanged} unchanged, "
-            f"{summary.removed} removed, {len(summary.failed)} failed; {summary.chunks} chunks "
+            f"{summary.removed} removed, {len(summary.failed)} failed, {len(summary.skipped)} skipped; {summary.chunks} chunks "
             f"({summary.chunks_embedded} embedded), {summary.pages_ocr} page(s) OCR'd, {summary.seconds:.1f} s"
         )
         for f in summary.failed:
             typer.secho(f"  failed: {f['file']}: {f['error']}", fg=typer.colors.YELLOW, err=True)
         for w in summary.warnings:
             typer.secho(f"  warning: {w['file']}: {w['warning']}", fg=typer.colors.YELLOW, err=True)
+        for skipped in summary.skipped:
+            typer.secho(f"  skipped: {skipped['file']}: {skipped['reason']}", fg=typer.colors.YELLOW, err=True)
     nothing = summary.indexed + summary.unchanged + summary.removed == 0
     if summary.files and nothing:
         raise typer.Exit(1)

@@ -105,3 +105,36 @@ def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
     assert json.loads(new.stdout)["results"] == json.loads(old.stdout)["results"] != []
     assert "deprecated" not in new.stderr
     assert "warning: --filter 'year_min' is deprecated" in old.stderr and "year=2020-2025" in old.stderr
+
+
+def test_unsupported_files_in_a_folder_are_listed_as_skipped(env, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at border crossings.", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 word")
+    (folder / "sub" / "scan.tiff").write_bytes(b"II*\x00")
+    (folder / ".DS_Store").write_bytes(b"x")
+    res = runner.invoke(app, ["ingest", str(folder), "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["indexed"] == 1
+    assert out["skipped"] == [
+        {"file": str(folder / "notes.docx"), "reason": "unsupported file type .docx (PDF, .txt, .md)"},
+        {"file": str(folder / "sub" / "scan.tiff"), "reason": "unsupported file type .tiff (PDF, .txt, .md)"},
+    ]
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at sea ports.", encoding="utf-8")
+    text = runner.invoke(app, ["ingest", str(folder)])
+    assert "1 indexed" in text.stdout and "2 skipped" in text.stdout
+    assert f"skipped: {folder / 'notes.docx'}: unsupported file type .docx" in text.stderr
+
+
+def test_the_progress_bar_counts_skipped_files(env, tmp_path, capsys):
+    from pactkb.index.kb import KnowledgeBase
+    from pactkb.settings import Settings
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at border crossings.", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 word")
+    summary = KnowledgeBase(Settings()).indexer.ingest([folder], progress=True)
+    assert summary.indexed == 1 and len(summary.skipped) == 1
+    assert "1 skipped" in capsys.readouterr().err
