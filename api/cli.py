@@ -261,11 +261,25 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def _terminal_snippet(html_snippet: str) -> str:
-    """The snippet as plain text: <mark> becomes bold on a terminal (or [brackets] when piped)."""
+    """The snippet as one line of plain text: <mark> becomes bold on a terminal (or [brackets] when piped)."""
     import html as html_lib
 
     on, off = (BOLD, RESET) if sys.stdout.isatty() else ("[", "]")
-    return html_lib.unescape(html_snippet.replace("<mark>", on).replace("</mark>", off))
+    return " ".join(html_lib.unescape(html_snippet.replace("<mark>", on).replace("</mark>", off)).split())
+
+
+def page_ranges(pages: list[int], limit: int = 6) -> str:
+    """Sorted unique pages as ranges, the first `limit` ranges shown: 'pp. 3–6, 11, 14 and 9 more'."""
+    runs: list[list[int]] = []
+    for n in sorted(set(pages)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:limit])
+    rest = sum(b - a + 1 for a, b in runs[limit:])
+    prefix = "p." if len(runs) == 1 and runs[0][0] == runs[0][1] else "pp."
+    return f"{prefix} {shown}" + (f" and {rest} more" if rest else "")
 
 
 def _print_result(res) -> None:  # noqa: ANN001
@@ -278,16 +292,18 @@ def _print_result(res) -> None:  # noqa: ANN001
     for h in res.results:
         pages = f"p. {h.page_start}" if h.page_start == h.page_end else f"p. {h.page_start}–{h.page_end}"
         label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page_start) else ""
-        typer.secho(f"\n{h.rank}. {h.title}", bold=True)
+        typer.secho(f"\n{h.rank}. {' '.join(h.title.split())}", bold=True)
         meta = " · ".join(x for x in [h.publisher, str(h.year) if h.year else None, f"{pages}{label}", h.file] if x)
         typer.secho(f"   {meta}", fg=typer.colors.BLUE)
         if h.section:
-            typer.echo(f"   § {h.section}")
+            typer.echo(f"   § {' '.join(h.section.split())}")
         typer.echo(f"   {_terminal_snippet(h.snippet)}")
         for other in h.also_in:
             typer.secho(f"   also in: {other['title']} (p. {other['page_start']})", fg=typer.colors.CYAN)
-        if h.more_pages:
-            typer.secho("   more pages: " + ", ".join(str(m["page_start"]) for m in h.more_pages), fg=typer.colors.CYAN)
+        more = sorted({n for m in h.more_pages for n in range(m["page_start"], m["page_end"] + 1)}
+                      - set(range(h.page_start, h.page_end + 1)))
+        if more:
+            typer.secho(f"   more in this document: {page_ranges(more)}", fg=typer.colors.CYAN)
 
 
 def open_searcher(settings: Settings):  # noqa: ANN201

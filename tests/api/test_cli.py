@@ -138,3 +138,28 @@ def test_the_progress_bar_counts_skipped_files(env, tmp_path, capsys):
     summary = KnowledgeBase(Settings()).indexer.ingest([folder], progress=True)
     assert summary.indexed == 1 and len(summary.skipped) == 1
     assert "1 skipped" in capsys.readouterr().err
+
+
+def test_page_ranges_are_sorted_unique_and_capped():
+    from pactkb.api.cli import page_ranges
+
+    assert page_ranges([3, 14, 5, 11, 6, 6, 5, 3, 4]) == "pp. 3–6, 11, 14"
+    assert page_ranges([7]) == "p. 7"
+    assert page_ranges(list(range(1, 60, 2)), limit=6) == "pp. 1, 3, 5, 7, 9, 11 and 24 more"
+
+
+def test_terminal_results_keep_one_line_per_field_and_group_pages_as_ranges(env, sample_dir):
+    import re
+
+    assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
+    res = runner.invoke(app, ["search", "cash couriers border", "--group", "-k", "5"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert len([line for line in lines if re.match(r"\d+\. ", line)]) == 5
+    for line in lines[1:]:
+        assert not line or re.match(r"\d+\. |   \S", line), f"a field spills onto its own line: {line!r}"
+    more = [line for line in lines if "more in this document" in line]
+    assert more, res.stdout
+    for line in more:
+        pages = [int(n) for n in re.findall(r"\d+", line.split(":", 1)[1].split(" and ")[0])]
+        assert pages == sorted(set(pages)), line
