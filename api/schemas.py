@@ -220,6 +220,8 @@ class ChunkModel(BaseModel):
     n_tokens: int
     file_url: str
     page_url: str
+    overlap: int = Field(default=0, description="Characters at the start of `text` that repeat the end of the previous "
+                         "passage (chunk overlap): read a document without repeats as text[overlap:].")
 
 
 class ChunkList(BaseModel):

@@ -28,6 +28,7 @@ from pactkb.api.schemas import (
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord
+from pactkb.ingest.chunk import overlap_length
 from pactkb.ingest.manifest import normalize_area, normalize_doc_type, parse_areas, unknown_area, unknown_doc_type
 from pactkb.ingest.pdf import looks_like_pdf
 from pactkb.settings import SENSITIVITY_LEVELS
@@ -113,15 +114,16 @@ def document_chunks(
     request: Request, doc_id: str, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(caller),
 ) -> ChunkList:
-    """The document's passages in reading order."""
+    """The document's passages in reading order; `overlap` says how much of each repeats the one before."""
     kb = state(request).kb
     rec = visible_document(kb, doc_id, principal)
     rows = kb.store.doc_chunks(doc_id)
     url = file_url(request, doc_id, principal)
     items = [ChunkModel(id=r["id"], document_id=doc_id, title=rec.title, ord=r["ord"], text=r["text"], page_start=r["page_start"],
                         page_end=r["page_end"], label_start=r["label_start"], label_end=r["label_end"], section=r["section"],
-                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}")
-             for r in rows[offset : offset + limit]]
+                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}",
+                        overlap=overlap_length(rows[i - 1]["text"], r["text"]) if i else 0)
+             for i, r in enumerate(rows[offset : offset + limit], start=offset)]
     note(request, "view_document", document_ids=[doc_id])
     return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
 

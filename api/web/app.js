@@ -825,7 +825,7 @@ async function renderDocument(route, focus) {
         pagesText(c.page_start, c.page_end, c.label_start, c.label_end),
         h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
       c.section ? h('span', { class: 'chunk-section' }, sectionText(c.section)) : null),
-    h('p', { class: 'chunk-text' }, c.text))));
+    h('p', { class: 'chunk-text' }, (c.overlap ? '…' : '') + c.text.slice(c.overlap || 0).trimStart()))));
   const pager = chunks.total > CHUNK_PAGE
     ? h('nav', { class: 'pager', 'aria-label': t('chunk_pager_label') },
       h('button', {
