@@ -82,6 +82,29 @@ function snippetNodes(html) {
 }
 
 /** "p. 4", "p. 14–15", with "(printed 2)" when the printed page label differs. */
+/** Sorted unique pages as ranges: [7, 4, 5, 5] -> "pp. 4–5, 7" (the terminal's format). */
+function pageRanges(spans) {
+  const pages = [...new Set(spans.flatMap(([a, b]) => Array.from({ length: (b || a) - a + 1 }, (_, i) => a + i)))].sort((x, y) => x - y);
+  const runs = [];
+  for (const n of pages) {
+    if (runs.length && n === runs[runs.length - 1][1] + 1) runs[runs.length - 1][1] = n;
+    else runs.push([n, n]);
+  }
+  const text = runs.map(([a, b]) => (a === b ? String(a) : `${a}–${b}`)).join(', ');
+  return pages.length === 1 ? t('page_single', { page: text }) : t('pages_list', { pages: text });
+}
+
+/** Consecutive results from one document: [{hit, more: [hits that follow it from the same document]}]. */
+function foldByDocument(results) {
+  const groups = [];
+  for (const hit of results) {
+    const last = groups[groups.length - 1];
+    if (last && last.hit.document_id === hit.document_id) last.more.push(hit);
+    else groups.push({ hit, more: [] });
+  }
+  return groups;
+}
+
 function pagesText(start, end, labelStart, labelEnd) {
   // Page numbers and labels are identifiers, not quantities: pass them as text (no "1,234").
   const pages = start === end || !end ? t('page_single', { page: String(start) })
@@ -504,7 +527,7 @@ function renderResults(route, data, source, focus) {
   if (!data.results.length) {
     msg.append(emptyState(route, data));
   }
-  fill($('#result-list'), ...data.results.map((hit) => resultItem(hit, route)));
+  fill($('#result-list'), ...foldByDocument(data.results).map(({ hit, more }) => resultItem(hit, route, more)));
   renderPager(route, data);
   announce(data.results.length ? `${base}${range}` : $('#message').textContent);
   if (focus === 'results') $('#results-title').focus();
@@ -555,7 +578,22 @@ function clearFilters(route) {
   navigate({ ...route, filters: noFilters(), offset: 0 }, { focus: 'results' });
 }
 
-function resultItem(hit, route) {
+/** The passages folded under a document's first result: a summary with their pages, each passage on opening. */
+function foldedPassages(hit, more) {
+  if (!more.length) return null;
+  const pages = pageRanges(more.map((m) => [m.page_start, m.page_end]));
+  return h('details', { class: 'folded' },
+    h('summary', {}, t('more_passages_here', { count: more.length, pages })),
+    h('ol', { class: 'folded-list' }, more.map((m) => h('li', { class: 'folded-hit', value: m.rank },
+      h('p', { class: 'result-meta' },
+        h('a', { href: fileLink(m.page_url), target: '_blank', rel: 'noopener', class: 'pages', 'data-chunk': m.chunk_id },
+          pagesText(m.page_start, m.page_end, m.page_label, m.page_label ? undefined : null),
+          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+        m.section ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, sectionText(m.section))] : null),
+      h('p', { class: 'snippet' }, snippetNodes(m.snippet))))));
+}
+
+function resultItem(hit, route, more = []) {
   const titleId = `r-${hit.chunk_id}`;
   const pageLink = fileLink(hit.page_url);
   const pages = pagesText(hit.page_start, hit.page_end, hit.page_label, hit.page_label ? undefined : null);
@@ -592,6 +630,7 @@ function resultItem(hit, route) {
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
       alsoIn,
       morePages,
+      foldedPassages(hit, more),
       h('p', { class: 'result-actions' },
         h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'action' },
           t('open_at_page', { pages }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
