@@ -503,6 +503,21 @@ def test_phone_width_has_no_horizontal_scroll(new_page, live: LiveServer, screen
     expect(results(page).first).to_be_visible()
     wait_idle(page)
     no_horizontal_scroll(page)
+    for value in ("hybrid", "dense", "lexical"):  # every "Match by" choice fits its menu
+        page.select_option("#mode", value)
+        room = page.evaluate("""() => {
+            const el = document.querySelector('#mode');
+            const ctx = document.createElement('canvas').getContext('2d');
+            const cs = getComputedStyle(el);
+            ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+            const text = ctx.measureText(el.options[el.selectedIndex].text).width;
+            const box = el.getBoundingClientRect();
+            return {text, inner: box.width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20,
+                    right: box.right, viewport: window.innerWidth};
+        }""")
+        assert room["text"] <= room["inner"] and room["right"] <= room["viewport"], (value, room)
+    page.select_option("#mode", "hybrid")
+    wait_idle(page)
     panel = page.locator("#facet-panel")
     expect(panel).not_to_have_attribute("open", "")  # collapsed ...
     assert panel.bounding_box()["y"] < results(page).first.bounding_box()["y"]  # ... above the results
