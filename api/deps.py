@@ -21,6 +21,7 @@ from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
 from pactkb.index.embed import Encoder
 from pactkb.index.filters import Filters
+from pactkb.index.preview import Previews
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
@@ -81,6 +82,8 @@ class ServiceState:
         self.jobs = Jobs(self.kb)
         self.signer = Signer(settings.data)
         self.metrics = Metrics(self.sizes)
+        self.previews = Previews(settings.data / "previews", settings.preview_cache_mb * 1024 * 1024,
+                                 settings.preview_timeout)
         self.ready = threading.Event()
         self.load_error: str | None = None
 
@@ -105,6 +108,7 @@ class ServiceState:
         """Stop background threads."""
         self.jobs.stop()
         self.audit.close()
+        self.previews.close()
 
 
 def state(request: Request) -> ServiceState:

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pypdf import PdfReader
 
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
-from pactkb.api.deps import caller, file_url, note, ready_kb, require, state
+from pactkb.api.deps import ServiceState, caller, file_url, note, ready_kb, require, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
     YEAR_HELP,
@@ -27,6 +28,7 @@ from pactkb.api.schemas import (
 )
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.preview import FORMATS, PreviewError, PreviewRequest
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord
 from pactkb.ingest.chunk import overlap_length
 from pactkb.ingest.manifest import normalize_area, normalize_doc_type, parse_areas, unknown_area, unknown_doc_type
@@ -128,6 +130,19 @@ def document_chunks(
     return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
 
 
+def stored_original(st: ServiceState, doc_id: str, token: str | None, principal: Principal) -> DocumentRecord:
+    """The document whose original the caller (or the signed link `token`) may read, or 404 as if it were missing."""
+    if token:
+        granted = st.signer.verify(token, doc_id)
+        if granted is None or (granted.via == "key" and not st.keys.active(granted.name)):
+            raise HTTPException(404, NOT_FOUND)
+        principal = granted
+    rec = visible_document(st.kb, doc_id, principal)
+    if not rec.stored_path or not (st.settings.data / rec.stored_path).is_file():
+        raise HTTPException(404, "this document has no stored original")
+    return rec
+
+
 @router.get("/documents/{doc_id}/file", summary="The original file", response_class=FileResponse,
             responses={200: {"content": {"application/pdf": {}}}})
 def document_file(
@@ -137,18 +152,49 @@ def document_file(
     """The original as uploaded or ingested; open it at a page with #page=N. A signed `token` (from search
     results and document views) stands in for the API key, so links work in a browser tab."""
     st = state(request)
-    if token:
-        granted = st.signer.verify(token, doc_id)
-        if granted is None or (granted.via == "key" and not st.keys.active(granted.name)):
-            raise HTTPException(404, NOT_FOUND)
-        principal = granted
-    rec = visible_document(st.kb, doc_id, principal)
-    if not rec.stored_path or not (st.settings.data / rec.stored_path).is_file():
-        raise HTTPException(404, "this document has no stored original")
+    rec = stored_original(st, doc_id, token, principal)
     note(request, "download", document_ids=[doc_id])
     name = rec.source_name if Path(rec.source_name).suffix else f"{rec.source_name}.pdf"
     return FileResponse(st.settings.data / rec.stored_path, media_type=MEDIA.get(rec.kind, "application/octet-stream"),
                         filename=name, content_disposition_type="inline")
+
+
+@router.get("/documents/{doc_id}/pages/{page}/image", summary="A page rendered as an image (preview)",
+            response_class=Response, responses={200: {"content": {"image/png": {}, "image/webp": {}}}, 304: {}})
+async def page_image(
+    request: Request, doc_id: str, page: Annotated[int, FastPath(ge=1, le=100_000)],
+    width: Annotated[int, Query(ge=100, description="Pixels (at most PACTKB_PREVIEW_MAX_WIDTH).")] = 800,
+    format: Annotated[str, Query(pattern="^(png|webp)$")] = "png",  # noqa: A002 - the public parameter name
+    chunk: Annotated[int | None, Query(ge=1, description="Highlight this passage of the document on the page.")] = None,
+    token: Annotated[str | None, Query(max_length=1000)] = None,
+    principal: Principal = Depends(caller),
+) -> Response:
+    """The page as PNG or WebP, optionally with a passage highlighted where its text is on the page (no highlight
+    when it cannot be placed exactly). Readable exactly when the original is (404 otherwise); cached (ETag)."""
+    st = state(request)
+    if width > st.settings.preview_max_width:
+        raise ValidationProblem("width", f"at most {st.settings.preview_max_width} pixels")
+    rec = stored_original(st, doc_id, token, principal)
+    if rec.kind != "pdf" or page > rec.pages:
+        raise HTTPException(404, "no such page image")
+    highlight = ""
+    if chunk is not None:
+        row = st.kb.store.conn().execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?",
+                                         (chunk, doc_id)).fetchone()
+        if row is None:
+            raise HTTPException(404, "passage not found")
+        highlight = row["text"] if row["page_start"] <= page <= row["page_end"] else ""
+    req = PreviewRequest(st.settings.data / rec.stored_path, rec.sha256, page, width, format, highlight)
+    etag = f'"{req.key()}"'
+    note(request, "view_page", document_ids=[doc_id], detail=f"page {page}")
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    try:
+        data = await run_in_threadpool(st.previews.image, req)
+    except PreviewError as exc:
+        raise HTTPException(422, f"page {page} cannot be shown: {exc}") from exc
+    return Response(data, media_type=FORMATS[format], headers=headers)
 
 
 # -- upload ------------------------------------------------------------------------------------
