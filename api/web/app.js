@@ -122,6 +122,18 @@ const sectionText = (section) => (section || '').split(/\s+>\s+/).filter(Boolean
 const apiUrl = (path) => new URL(path.replace(/^\//, ''), API_BASE);
 const fileLink = (url) => (url ? new URL(url, API_BASE).href : '#');
 const withPage = (fileUrl, page) => `${fileLink(fileUrl).split('#')[0]}#page=${page}`;
+const PREVIEW_WIDTH = 720;
+const THUMB_WIDTH = 240; // shown at half size: sharp on high-density screens
+const THUMBS_FIRST = 40;
+
+/** A page image of the document behind a file link (same signed token); `chunk` highlights that passage. */
+function previewUrl(fileUrl, page, { width, chunk } = {}) {
+  const url = new URL(fileLink(fileUrl).split('#')[0]);
+  url.pathname = url.pathname.replace(/\/file$/, `/pages/${page}/image`);
+  url.searchParams.set('width', width);
+  if (chunk) url.searchParams.set('chunk', chunk);
+  return url.href;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sign-in state (sessionStorage only: never the URL, never localStorage)
@@ -593,10 +605,47 @@ function foldedPassages(hit, more) {
       h('p', { class: 'snippet' }, snippetNodes(m.snippet))))));
 }
 
+/** "p. 4" as a button that shows the cited page with the passage highlighted, linking to the PDF at that page. */
+function pagePreview(hit, pages, pageLink) {
+  if (!/\.pdf$/i.test(hit.file || '')) return { toggle: h('span', { class: 'pages' }, pages), panel: null };
+  const id = `preview-${hit.chunk_id}`;
+  const panel = h('div', { class: 'preview', id, hidden: true });
+  const toggle = h('button', {
+    type: 'button', class: 'pages page-toggle', 'aria-expanded': 'false', 'aria-controls': id,
+    title: t('preview_show', { pages }),
+  }, pages, h('span', { class: 'visually-hidden' }, ` ${t('preview_show_hidden')}`));
+  const close = () => { toggle.setAttribute('aria-expanded', 'false'); panel.hidden = true; toggle.focus(); };
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open && !panel.firstChild) {
+      const status = h('p', { class: 'preview-status', role: 'status' }, t('preview_loading'));
+      const img = h('img', {
+        src: previewUrl(hit.file_url, hit.page_start, { width: PREVIEW_WIDTH, chunk: hit.chunk_id }),
+        alt: t('preview_alt', { pages, title: hit.title }), width: PREVIEW_WIDTH, class: 'preview-image',
+        onload: () => status.remove(),
+        onerror: () => { status.textContent = t('preview_unavailable'); img.remove(); },
+      });
+      fill(panel, h('figure', { class: 'preview-figure' },
+        status,
+        h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'preview-link' }, img,
+          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+        h('figcaption', {},
+          h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'action' },
+            t('open_at_page', { pages }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+          h('button', { type: 'button', class: 'action link-button', onclick: close }, t('preview_close')))));
+    }
+    panel.hidden = !open;
+  });
+  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+  return { toggle, panel };
+}
+
 function resultItem(hit, route, more = []) {
   const titleId = `r-${hit.chunk_id}`;
   const pageLink = fileLink(hit.page_url);
   const pages = pagesText(hit.page_start, hit.page_end, hit.page_label, hit.page_label ? undefined : null);
+  const preview = pagePreview(hit, pages, pageLink);
   const meta = [
     hit.publisher, hit.year, valueLabel('doc_type', hit.doc_type), hit.language ? languageName(hit.language) : null,
   ].filter((v) => v !== null && v !== undefined && v !== '');
@@ -623,11 +672,12 @@ function resultItem(hit, route, more = []) {
         h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'result-link', 'data-chunk': hit.chunk_id },
           hit.title, h('span', { class: 'visually-hidden' }, ` (${pages}, ${t('opens_new_tab')})`))),
       h('p', { class: 'result-meta' },
-        h('span', { class: 'pages' }, pages),
+        preview.toggle,
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
       hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
+      preview.panel,
       alsoIn,
       morePages,
       foldedPassages(hit, more),
@@ -903,6 +953,7 @@ async function renderDocument(route, focus) {
     (doc.warnings || []).length
       ? h('div', { class: 'state state-weak' }, h('h2', {}, t('doc_warnings')), h('ul', {}, doc.warnings.map((w) => h('li', {}, w))))
       : null,
+    isPdf && (doc.page_list || []).length ? pageThumbnails(doc, pagesFor) : null,
     h('div', { class: 'doc-grid' },
       toc,
       h('section', { class: 'chunks', 'aria-labelledby': 'chunks-title' },
@@ -913,6 +964,26 @@ async function renderDocument(route, focus) {
   if (focus === 'chunks') $('#chunks-title').focus();
   else $('#doc-title').focus();
   announce(doc.title);
+}
+
+/** The document's pages as thumbnails, each opening the PDF at its page (the first pages, then all on request). */
+function pageThumbnails(doc, pagesFor) {
+  const item = (p) => h('li', { class: 'thumb' },
+    h('a', { href: withPage(doc.file_url, p.number), target: '_blank', rel: 'noopener' },
+      h('img', {
+        src: previewUrl(doc.file_url, p.number, { width: THUMB_WIDTH }), loading: 'lazy', width: THUMB_WIDTH / 2,
+        alt: '', class: 'thumb-image',
+      }),
+      h('span', { class: 'thumb-label' }, pagesFor(p.number, p.number)),
+      h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)));
+  const list = h('ol', { class: 'thumb-list' }, doc.page_list.slice(0, THUMBS_FIRST).map(item));
+  const rest = doc.page_list.length - THUMBS_FIRST;
+  const more = rest > 0 ? h('button', {
+    type: 'button', class: 'secondary thumbs-more',
+    onclick: (e) => { list.append(...doc.page_list.slice(THUMBS_FIRST).map(item)); e.currentTarget.remove(); },
+  }, t('thumbs_show_all', { count: doc.page_list.length })) : null;
+  return h('section', { class: 'thumbs', 'aria-labelledby': 'thumbs-title' },
+    h('h2', { id: 'thumbs-title' }, t('thumbs_title')), list, more);
 }
 
 // ---------------------------------------------------------------------------------------------
