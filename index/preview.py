@@ -170,7 +170,14 @@ class Previews:
 
     def _evict(self) -> None:
         """Delete the least recently used images until the folder is within its size."""
-        files = [(e.stat().st_mtime, e.stat().st_size, Path(e.path)) for e in os.scandir(self.folder) if e.is_file()]
+        files = []
+        for entry in os.scandir(self.folder):
+            try:
+                if not entry.name.endswith(".tmp"):  # another request's image being written
+                    st = entry.stat()
+                    files.append((st.st_mtime, st.st_size, Path(entry.path)))
+            except FileNotFoundError:  # evicted by another request meanwhile
+                continue
         total = sum(size for _, size, _ in files)
         for _, size, path in sorted(files):
             if total <= self.max_bytes:

@@ -590,6 +590,17 @@ function clearFilters(route) {
   navigate({ ...route, filters: noFilters(), offset: 0 }, { focus: 'results' });
 }
 
+/** "Also in: <other documents with the same passage>", or null. */
+function alsoInLine(hit) {
+  return (hit.also_in || []).length
+    ? h('p', { class: 'also-in' }, h('span', { class: 'label' }, t('also_in')), ' ',
+      hit.also_in.map((a, i) => [i ? ', ' : '',
+        h('a', { href: withPage(a.file_url, a.page_start), target: '_blank', rel: 'noopener' },
+          a.year && !a.title.includes(String(a.year)) ? t('also_in_item', { title: a.title, year: String(a.year) }) : a.title,
+          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`))]))
+    : null;
+}
+
 /** The passages folded under a document's first result: a summary with their pages, each passage on opening. */
 function foldedPassages(hit, more) {
   if (!more.length) return null;
@@ -597,12 +608,13 @@ function foldedPassages(hit, more) {
   return h('details', { class: 'folded' },
     h('summary', {}, t('more_passages_here', { count: more.length, pages })),
     h('ol', { class: 'folded-list' }, more.map((m) => h('li', { class: 'folded-hit', value: m.rank },
-      h('p', { class: 'result-meta' },
+      h('p', { class: 'folded-meta' },
         h('a', { href: fileLink(m.page_url), target: '_blank', rel: 'noopener', class: 'pages', 'data-chunk': m.chunk_id },
           pagesText(m.page_start, m.page_end, m.page_label, m.page_label ? undefined : null),
           h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
         m.section ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, sectionText(m.section))] : null),
-      h('p', { class: 'snippet' }, snippetNodes(m.snippet))))));
+      h('p', { class: 'folded-snippet' }, snippetNodes(m.snippet)),
+      alsoInLine(m)))));
 }
 
 /** "p. 4" as a button that shows the cited page with the passage highlighted, linking to the PDF at that page. */
@@ -652,13 +664,7 @@ function resultItem(hit, route, more = []) {
   const sens = hit.sensitivity && hit.sensitivity !== 'public'
     ? h('span', { class: `badge badge-${hit.sensitivity}` }, valueLabel('sensitivity', hit.sensitivity)) : null;
 
-  const alsoIn = (hit.also_in || []).length
-    ? h('p', { class: 'also-in' }, h('span', { class: 'label' }, t('also_in')), ' ',
-      hit.also_in.map((a, i) => [i ? ', ' : '',
-        h('a', { href: withPage(a.file_url, a.page_start), target: '_blank', rel: 'noopener' },
-          a.year && !a.title.includes(String(a.year)) ? t('also_in_item', { title: a.title, year: String(a.year) }) : a.title,
-          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`))]))
-    : null;
+  const alsoIn = alsoInLine(hit);
   const morePages = (hit.more_pages || []).length
     ? h('p', { class: 'more-pages' }, h('span', { class: 'label' }, t('more_pages')), ' ',
       hit.more_pages.map((m, i) => [i ? ' · ' : '',
