@@ -22,9 +22,9 @@ from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, se
 from pactkb.index.embed import Encoder
 from pactkb.settings import Settings
 
+STATIC_PREFIXES = ("/static/", apidocs.ASSETS_URL + "/")  # files, not audited
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent / "web"
-STATIC_PREFIXES = ("/static/", apidocs.ASSETS_URL + "/")
 UNAUDITED = {"/health", "/ready", "/metrics", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 
 

@@ -82,10 +82,10 @@ class ServiceState:
         self.jobs = Jobs(self.kb)
         self.signer = Signer(settings.data)
         self.metrics = Metrics(self.sizes)
-        self.previews = Previews(settings.data / "previews", settings.preview_cache_mb * 1024 * 1024,
-                                 settings.preview_timeout)
         self.ready = threading.Event()
         self.load_error: str | None = None
+        self.previews = Previews(settings.data / "previews", settings.preview_cache_mb * 1024 * 1024,
+                                 settings.preview_timeout)
 
     def sizes(self) -> dict[str, int]:
         """Index sizes for /metrics."""
