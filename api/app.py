@@ -12,15 +12,17 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
 
 from pactkb import __version__
 from pactkb.api import errors
 from pactkb.api.audit import AuditEvent
 from pactkb.api.deps import ServiceState
-from pactkb.api.routes import chunks, documents, health, jobs, keys, search
+from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search
 from pactkb.index.embed import Encoder
 from pactkb.settings import Settings
 
+STATIC_PREFIXES = ("/static/", apidocs.ASSETS_URL + "/")  # files, not audited
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent / "web"
 # probes and static pages are audited only when they refuse a request (every access decision is recorded)
@@ -47,25 +49,28 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         description="Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
         "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled).",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.pactkb = st
     errors.install(app)
     for module in (search, documents, chunks, jobs, keys, health):
         app.include_router(module.router)
+    apidocs.install(app)
 
     @app.middleware("http")
     async def observe(request: Request, call_next) -> Response:  # noqa: ANN001
         t0 = time.perf_counter()
         status = 500
+        mounted = mount_template(request)
         try:
             response = await call_next(request)
             status = response.status_code
             return response
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(request, mounted)
             st.metrics.observe(request.method, template, status, time.perf_counter() - t0)
-            if status >= 400 or (template not in UNAUDITED and not template.startswith("/static")):
+            if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
                 info = dict(getattr(request.state, "audit", None) or {})
                 info.setdefault("detail", getattr(request.state, "audit_detail", None))
                 target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
@@ -84,6 +89,23 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
             return FileResponse(WEB / "index.html", media_type="text/html")
 
     return app
+
+
+def mount_template(request: Request) -> str | None:
+    """'/static/{path}' when the request goes to a mount (static files); call before routing changes the scope."""
+    scope = dict(request.scope)
+    for mount in request.app.routes:
+        if isinstance(mount, Mount) and mount.matches(scope)[0] is Match.FULL:
+            return f"{mount.path}/{{path}}"
+    return None
+
+
+def route_template(request: Request, mounted: str | None) -> str:
+    """The matched route's path template for metrics and audit (the mount's when it served the request)."""
+    route = request.scope.get("route")
+    if route is not None and not isinstance(route, Mount):
+        return route.path
+    return mounted or "unmatched"
 
 
 def app_from_env() -> FastAPI:

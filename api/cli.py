@@ -10,22 +10,74 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
+
+def shown_default(name: str) -> str:
+    """A setting's default as the help shows it (paths relative to the working directory as ./data)."""
+    value = Settings.model_fields[name].default
+    if isinstance(value, Path) and not value.is_absolute():
+        return f"./{value}"
+    return "none" if value is None else str(value)
+
+
+def setting(name: str, *decls: str, help: str | None = None) -> Any:  # noqa: A002 - typer's own keyword
+    """An option for a Settings field: its help names the environment variable and the default (one source)."""
+    text = help or Settings.model_fields[name].description or ""
+    suffix = f"[env var: PACTKB_{name.upper()}] [default: {shown_default(name)}]"
+    return typer.Option(*decls, help=escape(f"{text} {suffix}"))
+
+
+class PlainFlags:
+    """Flags take no value: the help shows no <bool> type for them (--help included)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Blank the type of every flag."""
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperOption) and param.is_flag:
+                param.metavar = ""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """The --help flag, without a type."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Group(PlainFlags, TyperGroup):
+    """The command groups (pactkb, pactkb keys)."""
+
+
+class Command(PlainFlags, TyperCommand):
+    """A command whose usage line reads naturally (PATH..., not {paths}...) and whose flags show no <bool>."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """[OPTIONS] then each argument as NAME, NAME... (repeatable) or [NAME] (optional)."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = (param.metavar or param.name or "").upper() + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
 app = typer.Typer(
     name="pactkb",
+    cls=Group,
     help="Knowledge base and semantic search over law-enforcement guidelines.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Data directory [env PACTKB_DATA, default ./data].")]
-ModelOpt = Annotated[
-    Optional[str], typer.Option("--model", help="Sentence-transformers model name or path [env PACTKB_MODEL].")
-]
-EncoderOpt = Annotated[Optional[str], typer.Option("--encoder", help="torch or onnx [env PACTKB_ENCODER].")]
+DataOpt = Annotated[Optional[Path], setting("data", "--data")]
+ModelOpt = Annotated[Optional[str], setting("model", "--model", help="Sentence-transformers model name or path.")]
+EncoderOpt = Annotated[Optional[str], setting("encoder", "--encoder", help="torch or onnx.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
@@ -63,9 +115,9 @@ def open_kb(settings: Settings):  # noqa: ANN201
         fail(f"cannot open data directory {settings.data}: {exc}")
 
 
-@app.command()
+@app.command(cls=Command)
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF, text or Markdown files, or folders (recursive).")],
+    paths: Annotated[list[Path], typer.Argument(help="PDF, text or Markdown files, or folders (recursive).", metavar="PATH")],
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
@@ -77,11 +129,11 @@ def ingest(
     manifest: Annotated[
         Optional[Path], typer.Option("--manifest", help="Metadata manifest (TSV/CSV/YAML with a file column).")
     ] = None,
-    chunk_tokens: Annotated[Optional[int], typer.Option(help="Target chunk size in model tokens.")] = None,
-    chunk_overlap: Annotated[Optional[int], typer.Option(help="Chunk overlap in model tokens.")] = None,
-    ocr: Annotated[Optional[str], typer.Option(help="auto or off.")] = None,
-    ocr_languages: Annotated[Optional[str], typer.Option(help="Tesseract languages, e.g. eng+srp.")] = None,
-    file_timeout: Annotated[Optional[float], typer.Option(help="Seconds allowed per file.")] = None,
+    chunk_tokens: Annotated[Optional[int], setting("chunk_tokens")] = None,
+    chunk_overlap: Annotated[Optional[int], setting("chunk_overlap")] = None,
+    ocr: Annotated[Optional[str], setting("ocr", help="auto or off.")] = None,
+    ocr_languages: Annotated[Optional[str], setting("ocr_languages")] = None,
+    file_timeout: Annotated[Optional[float], setting("file_timeout")] = None,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files embed nothing)."""
     from pactkb.index.embed import ModelLoadError
@@ -114,13 +166,15 @@ def ingest(
     else:
         typer.echo(
             f"{summary.files} file(s): {summary.indexed} indexed, {summary.unchanged} unchanged, "
-            f"{summary.removed} removed, {len(summary.failed)} failed; {summary.chunks} chunks "
+            f"{summary.removed} removed, {len(summary.failed)} failed, {len(summary.skipped)} skipped; {summary.chunks} chunks "
             f"({summary.chunks_embedded} embedded), {summary.pages_ocr} page(s) OCR'd, {summary.seconds:.1f} s"
         )
         for f in summary.failed:
             typer.secho(f"  failed: {f['file']}: {f['error']}", fg=typer.colors.YELLOW, err=True)
         for w in summary.warnings:
             typer.secho(f"  warning: {w['file']}: {w['warning']}", fg=typer.colors.YELLOW, err=True)
+        for skipped in summary.skipped:
+            typer.secho(f"  skipped: {skipped['file']}: {skipped['reason']}", fg=typer.colors.YELLOW, err=True)
     nothing = summary.indexed + summary.unchanged + summary.removed == 0
     if summary.files and nothing:
         raise typer.Exit(1)
@@ -143,7 +197,7 @@ def _audit_ingest(settings: Settings, summary, paths: list[str]) -> None:  # noq
     _record(settings, events)
 
 
-@app.command()
+@app.command(cls=Command)
 def stats(
     data: DataOpt = None,
     json_out: JsonOpt = False,
@@ -223,11 +277,25 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 
 def _terminal_snippet(html_snippet: str) -> str:
-    """The snippet as plain text: <mark> becomes bold on a terminal (or [brackets] when piped)."""
+    """The snippet as one line of plain text: <mark> becomes bold on a terminal (or [brackets] when piped)."""
     import html as html_lib
 
     on, off = (BOLD, RESET) if sys.stdout.isatty() else ("[", "]")
-    return html_lib.unescape(html_snippet.replace("<mark>", on).replace("</mark>", off))
+    return " ".join(html_lib.unescape(html_snippet.replace("<mark>", on).replace("</mark>", off)).split())
+
+
+def page_ranges(pages: list[int], limit: int = 6) -> str:
+    """Sorted unique pages as ranges, the first `limit` ranges shown: 'pp. 3–6, 11, 14 and 9 more'."""
+    runs: list[list[int]] = []
+    for n in sorted(set(pages)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:limit])
+    rest = sum(b - a + 1 for a, b in runs[limit:])
+    prefix = "p." if len(runs) == 1 and runs[0][0] == runs[0][1] else "pp."
+    return f"{prefix} {shown}" + (f" and {rest} more" if rest else "")
 
 
 def _print_result(res) -> None:  # noqa: ANN001
@@ -240,16 +308,18 @@ def _print_result(res) -> None:  # noqa: ANN001
     for h in res.results:
         pages = f"p. {h.page_start}" if h.page_start == h.page_end else f"p. {h.page_start}–{h.page_end}"
         label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page_start) else ""
-        typer.secho(f"\n{h.rank}. {h.title}", bold=True)
+        typer.secho(f"\n{h.rank}. {' '.join(h.title.split())}", bold=True)
         meta = " · ".join(x for x in [h.publisher, str(h.year) if h.year else None, f"{pages}{label}", h.file] if x)
         typer.secho(f"   {meta}", fg=typer.colors.BLUE)
         if h.section:
-            typer.echo(f"   § {h.section}")
+            typer.echo(f"   § {' '.join(h.section.split())}")
         typer.echo(f"   {_terminal_snippet(h.snippet)}")
         for other in h.also_in:
             typer.secho(f"   also in: {other['title']} (p. {other['page_start']})", fg=typer.colors.CYAN)
-        if h.more_pages:
-            typer.secho("   more pages: " + ", ".join(str(m["page_start"]) for m in h.more_pages), fg=typer.colors.CYAN)
+        more = sorted({n for m in h.more_pages for n in range(m["page_start"], m["page_end"] + 1)}
+                      - set(range(h.page_start, h.page_end + 1)))
+        if more:
+            typer.secho(f"   more in this document: {page_ranges(more)}", fg=typer.colors.CYAN)
 
 
 def open_searcher(settings: Settings):  # noqa: ANN201
@@ -268,7 +338,7 @@ def open_searcher(settings: Settings):  # noqa: ANN201
         fail(str(exc))
 
 
-@app.command()
+@app.command(cls=Command)
 def search(
     query: Annotated[Optional[str], typer.Argument(help="What to look for, in your own words.")] = None,
     data: DataOpt = None,
@@ -276,17 +346,17 @@ def search(
     encoder: EncoderOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results per query.")] = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
-    mode: Annotated[Optional[str], typer.Option(help="hybrid (default), dense or lexical.")] = None,
+    mode: Annotated[Optional[str], setting("mode", help="hybrid, dense or lexical.")] = None,
     filter_: Annotated[
-        Optional[list[str]], typer.Option("--filter", help="key=value: type, area, language, year (2018-2022), publisher, document, sensitivity.")
+        Optional[list[str]], typer.Option("--filter", help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, year (2020, 2020-2025, 2020-, -2025).")
     ] = None,
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
     queries: Annotated[Optional[Path], typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
-    reranker: Annotated[Optional[str], typer.Option(help="CrossEncoder model path to rerank the top hits.")] = None,
+    reranker: Annotated[Optional[str], setting("reranker", help="CrossEncoder model path to rerank the top hits.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Search the knowledge base (one query, or a batch with --queries)."""
-    from pactkb.index.filters import FilterError, Filters
+    from pactkb.index.filters import FilterError, Filters, deprecated_filters, deprecation_note
     from pactkb.index.hybrid import MODES, SearchError
 
     if mode is not None and mode not in MODES:
@@ -300,6 +370,8 @@ def search(
     except FilterError as exc:
         fail(f"--filter: {exc}", code=2)
         return
+    for old, new in deprecated_filters(pair.split("=", 1)[0] for pair in filter_ or []).items():
+        typer.secho(f"warning: --filter {deprecation_note(old, new)}", fg=typer.colors.YELLOW, err=True)
     settings = make_settings(data=data, model=model, encoder=encoder, reranker=reranker)
     searcher = open_searcher(settings)
     try:
@@ -341,7 +413,7 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool)
         emit_json({"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]})
 
 
-@app.command(name="eval")
+@app.command(name="eval", cls=Command)
 def eval_cmd(
     collection: Annotated[Path, typer.Argument(help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a domain "
                                                     "set (queries.jsonl + page-level qrels.tsv, e.g. evaluation/domain).")],
@@ -350,13 +422,13 @@ def eval_cmd(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Where eval indexes are cached [default <data>/cache].")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help=escape("Where eval indexes are cached [default: <data>/cache]."))] = None,
     limit: Annotated[Optional[int], typer.Option(help="Only the first N judged queries (quick checks).")] = None,
     corpus: Annotated[Optional[Path], typer.Option(help="Domain sets: ingest this folder (incrementally) before scoring.")] = None,
-    rrf_k: Annotated[Optional[int], typer.Option(help="Reciprocal-rank-fusion k.")] = None,
-    weight_dense: Annotated[Optional[float], typer.Option(help="Fusion weight of dense.")] = None,
-    weight_lexical: Annotated[Optional[float], typer.Option(help="Fusion weight of lexical.")] = None,
-    reranker: Annotated[Optional[str], typer.Option(help="CrossEncoder path for reranking.")] = None,
+    rrf_k: Annotated[Optional[int], setting("rrf_k", help="Reciprocal-rank-fusion k.")] = None,
+    weight_dense: Annotated[Optional[float], setting("weight_dense", help="Fusion weight of dense.")] = None,
+    weight_lexical: Annotated[Optional[float], setting("weight_lexical", help="Fusion weight of lexical.")] = None,
+    reranker: Annotated[Optional[str], setting("reranker", help="CrossEncoder path for reranking.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Score retrieval: BEIR collections (nDCG@10, Recall@10/100, MRR@10, MAP@100) or the page-level domain set."""
@@ -403,15 +475,15 @@ def eval_cmd(
     typer.echo(format_table(result))
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    host: Annotated[Optional[str], typer.Option(help="Interface to bind [env PACTKB_HOST, default 127.0.0.1].")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port [env PACTKB_PORT, default 8000].")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes sharing the data directory.")] = None,
-    no_anonymous: Annotated[bool, typer.Option("--no-anonymous", help="Require an API key for every request.")] = False,
+    host: Annotated[Optional[str], setting("host", help="Interface to bind.")] = None,
+    port: Annotated[Optional[int], setting("port", help="Port.")] = None,
+    workers: Annotated[Optional[int], setting("workers", help="Worker processes sharing the data directory.")] = None,
+    no_anonymous: Annotated[bool, typer.Option("--no-anonymous", help=escape("Require an API key for every request (the same as PACTKB_ANONYMOUS_READ=false) [default: off]."))] = False,
 ) -> None:
     """Run the HTTP service and the search page (http://HOST:PORT/, API docs at /docs)."""
     import shutil
@@ -443,7 +515,7 @@ def serve(
             shutil.rmtree(shared, ignore_errors=True)
 
 
-keys_app = typer.Typer(help="Manage API keys (stored hashed in the data directory).", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys (stored hashed in the data directory).", no_args_is_help=True, cls=Group)
 app.add_typer(keys_app, name="keys")
 
 
@@ -478,7 +550,7 @@ def _audit_cli(settings: Settings, action: str, detail: str) -> None:
                                   route=f"pactkb keys {action.split('_')[-1]}", status=0, detail=detail)])
 
 
-@keys_app.command("create")
+@keys_app.command("create", cls=Command)
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key (shown in the audit log).")],
     role: Annotated[str, typer.Option(help="reader, contributor or admin.")] = "reader",
@@ -507,7 +579,7 @@ def keys_create(
         typer.echo(f"created key {name!r} ({role}, clearance {clearance}); store it now, it is not shown again", err=True)
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=Command)
 def keys_list(data: DataOpt = None, json_out: JsonOpt = False) -> None:
     """List keys (names, roles, clearances; never secrets)."""
     import datetime as dt
@@ -523,7 +595,7 @@ def keys_list(data: DataOpt = None, json_out: JsonOpt = False) -> None:
         typer.echo(f"{r['name']:24} {r['role']:12} {r['clearance']:13} pkb_{r['prefix']}_…  {state:8} created {when}")
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", cls=Command)
 def keys_revoke(name: Annotated[str, typer.Argument(help="Key name (or prefix).")], data: DataOpt = None) -> None:
     """Revoke a key."""
     from pactkb.api.auth import KeyError_
@@ -555,7 +627,7 @@ def _since(value: str | None) -> float | None:
         return None
 
 
-@app.command()
+@app.command(cls=Command)
 def audit(
     data: DataOpt = None,
     since: Annotated[Optional[str], typer.Option(help="ISO date/time or duration (24h, 7d).")] = None,

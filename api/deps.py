@@ -22,6 +22,7 @@ from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
 from pactkb.index.embed import Encoder
 from pactkb.index.filters import Filters
+from pactkb.index.preview import Previews
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
@@ -85,6 +86,8 @@ class ServiceState:
         self.metrics = Metrics()
         self.ready = threading.Event()
         self.load_error: str | None = None
+        self.previews = Previews(settings.data / "previews", settings.preview_cache_mb * 1024 * 1024,
+                                 settings.preview_timeout)
 
     def sizes(self, clearance: str) -> dict[str, int]:
         """Documents and chunks a caller of this clearance may see (for /ready and /metrics)."""
@@ -109,6 +112,7 @@ class ServiceState:
         """Stop background threads."""
         self.jobs.stop()
         self.audit.close()
+        self.previews.close()
 
 
 def state(request: Request) -> ServiceState:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pactkb.api.auth import KEY_NAME
 from pactkb.ingest.types import AREAS, DOC_TYPES
 
+YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
 ModeName = Literal["hybrid", "dense", "lexical"]
 SensitivityName = Literal["public", "restricted", "confidential"]
 RoleName = Literal["reader", "contributor", "admin"]
@@ -24,8 +25,9 @@ class SearchFilters(BaseModel):
     language: list[str] | None = Field(default=None, description="ISO 639-1 code(s), e.g. en, sr, sq, mk.")
     publisher: list[str] | None = None
     document: list[str] | None = Field(default=None, description="Document id(s).")
-    year_min: int | None = Field(default=None, ge=1800, le=2200)
-    year_max: int | None = Field(default=None, ge=1800, le=2200)
+    year: str | None = Field(default=None, max_length=20, description=YEAR_HELP)
+    year_min: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '2020-'")
+    year_max: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '-2025'")
     sensitivity: list[str] | None = Field(default=None, description="public, restricted, confidential (within your clearance).")
 
     def as_mapping(self) -> dict[str, Any]:
@@ -38,20 +40,33 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000, description="The question, in the user's own words.")
+    q: str = Field(min_length=1, max_length=2000, description="The question, in the user's own words (formerly `query`).")
     k: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=10_000)
     mode: ModeName = "hybrid"
     filters: SearchFilters = Field(default_factory=SearchFilters)
     group_by_document: bool = False
 
-    @field_validator("query")
+    @model_validator(mode="before")
+    @classmethod
+    def old_query_name(cls, data: Any) -> Any:
+        """Accept the old name `query` for `q` (one release; the route adds a Deprecation header)."""
+        if isinstance(data, dict) and "query" in data and "q" not in data:
+            data = {("q" if k == "query" else k): v for k, v in data.items()}
+        return data
+
+    @field_validator("q")
     @classmethod
     def not_blank(cls, v: str) -> str:
         """A query must contain something besides whitespace."""
         if not v.strip():
             raise ValueError("query must not be blank")
         return v
+
+    @property
+    def query(self) -> str:
+        """The question (the field's old name)."""
+        return self.q
 
 
 class AlsoIn(BaseModel):
@@ -206,6 +221,8 @@ class ChunkModel(BaseModel):
     n_tokens: int
     file_url: str
     page_url: str
+    overlap: int = Field(default=0, description="Characters at the start of `text` that repeat the end of the previous "
+                         "passage (chunk overlap): read a document without repeats as text[overlap:].")
 
 
 class ChunkList(BaseModel):

@@ -30,7 +30,7 @@ from pactkb.index.embed import Encoder
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.guard import parse_all
-from pactkb.ingest.manifest import ManifestEntry, find_manifests, load_manifest
+from pactkb.ingest.manifest import MANIFEST_NAMES, ManifestEntry, find_manifests, load_manifest
 from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.clean import clean_pages
@@ -73,6 +73,7 @@ class IngestSummary:
     unchanged: int = 0
     removed: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files in the folders that are not ingested, with why
     chunks: int = 0
     chunks_embedded: int = 0
     pages: int = 0
@@ -100,10 +101,15 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]:
-    """Supported files under the given files/folders (recursive, sorted), and errors for bad arguments."""
+UNSUPPORTED = "unsupported file type {suffix} (PDF, .txt, .md)"
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]], list[dict[str, str]]]:
+    """Supported files under the given files/folders (recursive, sorted), errors for bad arguments, and the other
+    files found in the folders with the reason they are skipped (hidden files and manifests are not listed)."""
     found: list[Path] = []
     errors: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
@@ -111,17 +117,21 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     fp = Path(root) / name
-                    if not name.startswith(".") and fp.suffix.lower() in SUPPORTED_SUFFIXES:
+                    if name.startswith(".") or name in MANIFEST_NAMES:
+                        continue
+                    if fp.suffix.lower() in SUPPORTED_SUFFIXES:
                         found.append(fp.resolve())
+                    else:
+                        skipped.append({"file": str(fp), "reason": UNSUPPORTED.format(suffix=fp.suffix or "(none)")})
         elif p.is_file():
             if p.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.append(p.resolve())
             else:
-                errors.append({"file": str(p), "error": f"unsupported file type {p.suffix or '(none)'} (PDF, .txt, .md)"})
+                errors.append({"file": str(p), "error": UNSUPPORTED.format(suffix=p.suffix or "(none)")})
         else:
             errors.append({"file": str(p), "error": "no such file or directory"})
     unique = list(dict.fromkeys(found))
-    return unique, errors
+    return unique, errors, list({s["file"]: s for s in skipped}.values())
 
 
 class Indexer:
@@ -397,8 +407,9 @@ class Indexer:
     def _ingest_locked(self, roots: list[Path], summary: IngestSummary, prune: bool, sensitivity: str | None,
                        manifest: Path | None, progress: bool) -> None:
         """The body of ingest(), run while holding the writer lock."""
-        files, errors = discover(roots)
+        files, errors, skipped = discover(roots)
         summary.failed.extend(errors)
+        summary.skipped.extend(skipped)
         summary.files = len(files) + len(errors)
         explicit = load_manifest(manifest) if manifest else None
         cache: dict[Path, dict[str, ManifestEntry]] = {}
@@ -438,6 +449,7 @@ class Indexer:
         work = {p: estimate_pages(p) for p, _ in todo} if progress else {}
         bar = tqdm(total=sum(work.values()), unit="page", desc="ingest", disable=not progress, file=sys.stderr,
                    smoothing=0.05)
+        bar.set_postfix_str(f"{len(todo)} file(s) to read, {len(skipped)} skipped")
         credited = 0
 
         def advance(share: float, pages: int) -> None:
@@ -450,7 +462,7 @@ class Indexer:
 
         for n, (path, result) in enumerate(parse_all(todo, s.parse_workers, s.file_timeout, s.file_memory_mb,
                                                      s.ocr_page_timeout), start=1):
-            bar.set_postfix_str(f"file {n}/{len(todo)} {path.name[:30]}")
+            bar.set_postfix_str(f"file {n}/{len(todo)}, {len(skipped)} skipped, {path.name[:30]}")
             credited, pages = 0, work.get(path, 0)
             if isinstance(result, str):
                 summary.failed.append({"file": str(path), "error": result})

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type, unknown_area, unknown_doc_type
 from pactkb.settings import SENSITIVITY_LEVELS
 
-FILTER_KEYS = {
-    "type": "doc_types", "doc_type": "doc_types",
-    "area": "areas",
-    "language": "languages", "lang": "languages",
-    "publisher": "publishers",
-    "document": "document_ids", "doc": "document_ids", "document_id": "document_ids",
-    "year": "year", "year_min": "year_min", "year_from": "year_min", "year_max": "year_max", "year_to": "year_max",
-    "sensitivity": "sensitivities",
+# The one filter vocabulary of GET/POST /search, /documents, /chunks/{id}/similar, the CLI's --filter and the
+# page's URLs: public name -> Filters field. A filter repeats for OR; year is a year or a range (2020-2025, 2020-, -2025).
+FILTER_NAMES = {
+    "type": "doc_types", "area": "areas", "language": "languages", "publisher": "publishers",
+    "document": "document_ids", "year": "year", "sensitivity": "sensitivities",
 }
+# Old names, still accepted for one release (callers are told so): old name -> the name to use instead.
+DEPRECATED_FILTERS = {
+    "doc_type": "type", "lang": "language", "doc": "document", "document_id": "document",
+    "year_min": "year", "year_from": "year", "year_max": "year", "year_to": "year",
+}
+_OLD_FIELDS = {"year_min": "year_min", "year_from": "year_min", "year_max": "year_max", "year_to": "year_max"}
+FILTER_KEYS = {**FILTER_NAMES, **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()}}
 
 
 class FilterError(ValueError):
@@ -123,7 +128,7 @@ class Filters:
         for raw_key, raw in values.items():
             key = FILTER_KEYS.get(raw_key.strip().lower())
             if key is None:
-                raise FilterError(f"unknown filter {raw_key!r} (allowed: {', '.join(sorted(set(FILTER_KEYS)))})", raw_key)
+                raise FilterError(f"unknown filter {raw_key!r} (allowed: {', '.join(FILTER_NAMES)})", raw_key)
             items = raw if isinstance(raw, (list, tuple)) else [raw]
             for item in items:
                 if item is None or str(item).strip() == "":
@@ -143,10 +148,21 @@ class Filters:
         return cls.from_mapping(values)
 
 
+def deprecated_filters(names: Iterable[str]) -> dict[str, str]:
+    """The old filter names among these, each with the name to use instead."""
+    return {n: DEPRECATED_FILTERS[n.strip().lower()] for n in names if n.strip().lower() in DEPRECATED_FILTERS}
+
+
+def deprecation_note(old: str, new: str) -> str:
+    """One line telling a caller what to use instead of an old filter name."""
+    hint = "year=2020-2025 (or 2020, 2020-, -2025)" if new == "year" else f"{new}=..."
+    return f"{old!r} is deprecated and will be removed in the next release: use {hint}"
+
+
 def _year(raw_key: str, value: str) -> int:
     """A year value or a FilterError naming the filter."""
     if not re.fullmatch(r"\d{4}", value):
-        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year", raw_key)
+        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year (use 2020, or a range 2020-2025, 2020-, -2025)", raw_key)
     return int(value)
 
 
@@ -155,6 +171,8 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
     if key == "year":
         m = re.fullmatch(r"(\d{4})?\s*(?:-|\.\.)\s*(\d{4})?", value)
         if m and (m.group(1) or m.group(2)):
+            if m.group(1) and m.group(2) and int(m.group(1)) > int(m.group(2)):
+                raise FilterError(f"filter {raw_key!r}: {value!r} ends before it starts", raw_key)
             if m.group(1):
                 acc["year_min"] = int(m.group(1))
             if m.group(2):
@@ -168,12 +186,12 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
     if key == "doc_types":
         norm = normalize_doc_type(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown document type {value!r}", raw_key)
+            raise FilterError(f"filter {raw_key!r}: {unknown_doc_type(value)}", raw_key)
         value = norm
     elif key == "areas":
         norm = normalize_area(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: unknown area {value!r}", raw_key)
+            raise FilterError(f"filter {raw_key!r}: {unknown_area(value)}", raw_key)
         value = norm
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
         raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}", raw_key)

@@ -120,3 +120,11 @@ def _merge_small(spans: list[tuple[int, int, int]], full: str, count: TokenCount
                 continue
         out.append(span)
     return out
+
+
+def overlap_length(previous: str, current: str, min_chars: int = 12) -> int:
+    """How many characters at the start of `current` repeat the end of `previous` (the chunk overlap); 0 if none."""
+    for start in range(max(0, len(previous) - len(current)), len(previous) - min_chars + 1):
+        if previous[start] == current[0] and current.startswith(previous[start:]):
+            return len(previous) - start
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,10 +77,48 @@ def normalize_doc_type(value: str) -> str | None:
     return v if v in DOC_TYPES else None
 
 
+def _area_words(value: str) -> tuple[str, ...]:
+    """An area name reduced to its words: 'Fraud, economic and financial crime' ~ 'fraud/economic/financial crime'."""
+    return tuple(w for w in re.findall(r"[^\W_]+", value.lower()) if w not in ("and", "or"))
+
+
+_AREA_BY_WORDS = {_area_words(name): area for name, area in [*((a, a) for a in AREAS), *_AREA_ALIASES.items()]}
+AREA_SHORT_NAMES = tuple(name for name in _AREA_ALIASES if " " not in name and name not in AREAS)
+
+
 def normalize_area(value: str) -> str | None:
-    """Canonical priority area for a user-supplied value, or None if unknown."""
-    v = value.strip().lower()
-    return _AREA_ALIASES.get(v, v if v in AREAS else None)
+    """Canonical priority area for a value, its label as the page shows it, or a short name; None if unknown."""
+    return _AREA_BY_WORDS.get(_area_words(value))
+
+
+def unknown_area(value: str) -> str:
+    """The error for an unknown area, listing what is allowed."""
+    return (f"unknown area {value.strip()!r} (allowed: {'; '.join(AREAS)}; or a short name: "
+            f"{', '.join(AREA_SHORT_NAMES)})")
+
+
+def unknown_doc_type(value: str) -> str:
+    """The error for an unknown document type, listing what is allowed."""
+    return f"unknown document type {value.strip()!r} (allowed: {', '.join(DOC_TYPES)})"
+
+
+def parse_areas(value: str) -> list[str]:
+    """Areas from a form value: one area (commas allowed inside it, as in the page's labels) or a list separated by
+    ';', '|' or ','; raise ValueError naming the first unknown one."""
+    out: list[str] = []
+    for part in split_areas(value):
+        pieces = part.split(",")
+        i = 0
+        while i < len(pieces):
+            for j in range(len(pieces), i, -1):  # the longest run of comma pieces that names an area
+                area = normalize_area(",".join(pieces[i:j]))
+                if area is not None:
+                    out.append(area)
+                    i = j
+                    break
+            else:
+                raise ValueError(unknown_area(pieces[i]))
+    return list(dict.fromkeys(out))
 
 
 def split_areas(value: str | list[str]) -> list[str]:
@@ -125,7 +164,7 @@ def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
             for a in split_areas(val):
                 norm = normalize_area(a)
                 if norm is None:
-                    entry.warnings.append(f"{where}: field '{k}': unknown area {a!r} (allowed: {', '.join(AREAS)})")
+                    entry.warnings.append(f"{where}: field '{k}': {unknown_area(a)}")
                 elif norm not in areas:
                     areas.append(norm)
             if areas:

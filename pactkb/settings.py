@@ -138,6 +138,9 @@ class Settings(BaseSettings):
         default=5.0, ge=0, le=60, description="Seconds a request waits for a worker that is still loading (model, "
         "language models, dictionaries) before it answers 503 with Retry-After.",
     )
+    preview_cache_mb: int = Field(default=256, ge=1, description="Disk kept for rendered page previews (oldest out).")
+    preview_timeout: float = Field(default=20.0, gt=0, description="Seconds allowed to render one page preview.")
+    preview_max_width: int = Field(default=1600, ge=200, le=4000, description="Widest page preview, in pixels.")
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks: str | None = Field(default=None, description="Path or inline JSON of the issuer's JWKS.")

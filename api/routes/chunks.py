@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from pactkb.api.auth import Principal
+from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.routes.search import response, to_filters
-from pactkb.api.schemas import ChunkModel, SearchResponse
 from pactkb.api.errors import ValidationProblem
+from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
 from pactkb.index.hybrid import SearchError
 from pactkb.index.kb import KnowledgeBase
 
@@ -41,6 +42,7 @@ def get_chunk(request: Request, chunk_id: ChunkId, principal: Principal = Depend
 @router.get("/chunks/{chunk_id}/similar", response_model=SearchResponse, summary="More like this")
 async def similar(
     request: Request,
+    reply: Response,
     chunk_id: ChunkId,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -48,13 +50,15 @@ async def similar(
     area: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
-    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
-    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
     """Passages closest in meaning to this one, with the same filters as search."""
-    filters = to_filters({"type": type, "area": area, "language": language, "publisher": publisher,
+    announce_filters(request, reply, request.query_params.keys())
+    filters = to_filters({"type": type, "area": area, "language": language, "publisher": publisher, "year": year,
                           "year_min": year_min, "year_max": year_max}, principal)
     try:
         res = await run_in_threadpool(kb.searcher.similar, chunk_id, k=k, filters=filters, offset=offset)

@@ -13,21 +13,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pypdf import PdfReader
 from starlette.types import Message, Receive
 
 from pactkb.api.auth import Principal
+from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
+    YEAR_HELP,
     ChunkList, ChunkModel, DocumentDetail, DocumentList, DocumentPatch, DocumentSummary, PageInfo, TocEntry,
 )
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.preview import FORMATS, PreviewError, PreviewRequest
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type, split_areas
+from pactkb.ingest.chunk import overlap_length
+from pactkb.ingest.manifest import normalize_area, normalize_doc_type, parse_areas, unknown_area, unknown_doc_type
 from pactkb.ingest.pdf import looks_like_pdf
 from pactkb.settings import SENSITIVITY_LEVELS
 
@@ -63,24 +68,28 @@ def shows_owner(principal: Principal, rec: DocumentRecord) -> bool:
 @router.get("/documents", response_model=DocumentList, summary="List documents")
 def list_documents(
     request: Request,
+    response: Response,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
     area: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
-    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
-    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
     sort: Annotated[str, Query(pattern="^(title|year|created|updated)$")] = "title",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     principal: Principal = Depends(caller),
 ) -> DocumentList:
-    """Documents the caller may see, filtered and paginated."""
+    """Documents the caller may see, filtered and paginated (the filter names and values are GET /search's)."""
     kb = state(request).kb
+    announce_filters(request, response, request.query_params.keys())
     try:
         filters = Filters.from_mapping({"type": type, "area": area, "language": language, "publisher": publisher,
-                                        "sensitivity": sensitivity, "year_min": year_min, "year_max": year_max})
+                                        "sensitivity": sensitivity, "year": year, "year_min": year_min,
+                                        "year_max": year_max})
     except FilterError as exc:
         raise ValidationProblem(exc.field, str(exc)) from exc
     where, params = filters.with_clearance(principal.clearance).sql("d")
@@ -115,17 +124,28 @@ def document_chunks(
     request: Request, doc_id: str, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(caller),
 ) -> ChunkList:
-    """The document's passages in reading order."""
+    """The document's passages in reading order; `overlap` says how much of each repeats the one before."""
     kb = state(request).kb
     rec = visible_document(kb, doc_id, principal)
     rows = kb.store.doc_chunks(doc_id)
     url = file_url(request, doc_id, principal)
     items = [ChunkModel(id=r["id"], document_id=doc_id, title=rec.title, ord=r["ord"], text=r["text"], page_start=r["page_start"],
                         page_end=r["page_end"], label_start=r["label_start"], label_end=r["label_end"], section=r["section"],
-                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}")
-             for r in rows[offset : offset + limit]]
+                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}",
+                        overlap=overlap_length(rows[i - 1]["text"], r["text"]) if i else 0)
+             for i, r in enumerate(rows[offset : offset + limit], start=offset)]
     note(request, "view_document", document_ids=[doc_id])
     return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
+
+
+def stored_original(request: Request, doc_id: str, token: str | None, authorization: str | None) -> DocumentRecord:
+    """The document whose original the caller (or the holder of the signed link `token`) may read, or 404 as if it
+    were missing; a link stands in for the key, so it works when anonymous access is off."""
+    principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
+    rec = visible_document(state(request).kb, doc_id, principal)
+    if not rec.stored_path or not (state(request).settings.data / rec.stored_path).is_file():
+        raise HTTPException(404, "this document has no stored original")
+    return rec
 
 
 @router.get("/documents/{doc_id}/file", summary="The original file", response_class=FileResponse,
@@ -138,14 +158,49 @@ def document_file(
     results and document views) stands in for the API key, so links work in a browser tab (also when anonymous
     access is off); the download is audited as the principal the link was issued to."""
     st = state(request)
-    principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
-    rec = visible_document(st.kb, doc_id, principal)
-    if not rec.stored_path or not (st.settings.data / rec.stored_path).is_file():
-        raise HTTPException(404, "this document has no stored original")
+    rec = stored_original(request, doc_id, token, authorization)
     note(request, "download", document_ids=[doc_id])
     name = rec.source_name if Path(rec.source_name).suffix else f"{rec.source_name}.pdf"
     return FileResponse(st.settings.data / rec.stored_path, media_type=MEDIA.get(rec.kind, "application/octet-stream"),
                         filename=name, content_disposition_type="inline")
+
+
+@router.get("/documents/{doc_id}/pages/{page}/image", summary="A page rendered as an image (preview)",
+            response_class=Response, responses={200: {"content": {"image/png": {}, "image/webp": {}}}, 304: {}})
+async def page_image(
+    request: Request, doc_id: str, page: Annotated[int, FastPath(ge=1, le=100_000)],
+    width: Annotated[int, Query(ge=100, description="Pixels (at most PACTKB_PREVIEW_MAX_WIDTH).")] = 800,
+    format: Annotated[str, Query(pattern="^(png|webp)$")] = "png",  # noqa: A002 - the public parameter name
+    chunk: Annotated[int | None, Query(ge=1, description="Highlight this passage of the document on the page.")] = None,
+    token: Annotated[str | None, Query(max_length=1000)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """The page as PNG or WebP, optionally with a passage highlighted where its text is on the page (no highlight
+    when it cannot be placed exactly). Readable exactly when the original is (404 otherwise); cached (ETag)."""
+    st = state(request)
+    if width > st.settings.preview_max_width:
+        raise ValidationProblem("width", f"at most {st.settings.preview_max_width} pixels")
+    rec = stored_original(request, doc_id, token, authorization)
+    if rec.kind != "pdf" or page > rec.pages:
+        raise HTTPException(404, "no such page image")
+    highlight = ""
+    if chunk is not None:
+        row = st.kb.store.conn().execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?",
+                                         (chunk, doc_id)).fetchone()
+        if row is None:
+            raise HTTPException(404, "passage not found")
+        highlight = row["text"] if row["page_start"] <= page <= row["page_end"] else ""
+    req = PreviewRequest(st.settings.data / rec.stored_path, rec.sha256, page, width, format, highlight)
+    etag = f'"{req.key()}"'
+    note(request, "view_page", document_ids=[doc_id], detail=f"page {page}")
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    try:
+        data = await run_in_threadpool(st.previews.image, req)
+    except PreviewError as exc:
+        raise HTTPException(422, f"page {page} cannot be shown: {exc}") from exc
+    return Response(data, media_type=FORMATS[format], headers=headers)
 
 
 # -- upload ------------------------------------------------------------------------------------
@@ -195,16 +250,14 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     if (dtype := (form.get("type") or form.get("doc_type") or "").strip()):
         norm = normalize_doc_type(dtype)
         if norm is None:
-            raise ValidationProblem("type", f"unknown document type {dtype!r}")
+            raise ValidationProblem("type", unknown_doc_type(dtype))
         out["doc_type"] = norm
     areas: list[str] = []
     for raw in form.getlist("area") + form.getlist("areas"):
-        for a in split_areas(str(raw).replace(",", ";")):
-            norm = normalize_area(a)
-            if norm is None:
-                raise ValidationProblem("area", f"unknown area {a.strip()!r}")
-            if norm not in areas:
-                areas.append(norm)
+        try:
+            areas.extend(a for a in parse_areas(str(raw)) if a not in areas)
+        except ValueError as exc:
+            raise ValidationProblem("area", str(exc)) from exc
     if areas:
         out["areas"] = areas
     sens = str(form.get("sensitivity") or "").strip().lower()
@@ -307,14 +360,14 @@ def patch_document(
     if "doc_type" in changes:
         norm = normalize_doc_type(changes["doc_type"] or "")
         if norm is None:
-            raise ValidationProblem("doc_type", f"unknown document type {changes['doc_type']!r}")
+            raise ValidationProblem("doc_type", unknown_doc_type(changes["doc_type"] or ""))
         changes["doc_type"] = norm
     if "areas" in changes:
         areas = []
         for a in changes["areas"] or []:
             norm = normalize_area(a)
             if norm is None:
-                raise ValidationProblem("areas", f"unknown area {a!r}")
+                raise ValidationProblem("areas", unknown_area(a))
             areas.append(norm)
         changes["areas"] = list(dict.fromkeys(areas))
     if "sensitivity" in changes and not principal.sees(changes["sensitivity"]):

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from pactkb.api.auth import Principal
+from pactkb.api.deprecation import announce, announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
-from pactkb.api.schemas import HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
-from pactkb.index.filters import FilterError, Filters
+from pactkb.api.schemas import YEAR_HELP, HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
+from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
 from pactkb.index.hybrid import Hit, SearchError, SearchResult
 from pactkb.index.kb import KnowledgeBase
 
 router = APIRouter(tags=["search"])
-GET_PARAMS = {"q", "k", "offset", "mode", "type", "area", "language", "publisher", "document", "year_min",
-              "year_max", "sensitivity", "group_by_document"}
+GET_PARAMS = {"q", "k", "offset", "mode", "group_by_document", *FILTER_NAMES, *DEPRECATED_FILTERS}
 
 
 def hit_model(request: Request, principal: Principal, h: Hit) -> HitModel:
@@ -66,6 +66,7 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
 @router.get("/search", response_model=SearchResponse, summary="Search (query string)")
 async def search_get(
     request: Request,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="The question, in your own words.")],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -75,21 +76,25 @@ async def search_get(
     language: Annotated[list[str] | None, Query()] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     document: Annotated[list[str] | None, Query()] = None,
-    year_min: Annotated[int | None, Query(ge=1800, le=2200)] = None,
-    year_max: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
+    year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
+    year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
     group_by_document: bool = False,
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
-    """Search with query-string parameters; repeat a filter parameter for OR (e.g. type=guideline&type=booklet)."""
+    """Search with query-string parameters; repeat a filter parameter for OR (e.g. type=guideline&type=booklet).
+    The filter names and values are the same as POST /search's `filters` and the CLI's `--filter`."""
+    allowed = GET_PARAMS - set(DEPRECATED_FILTERS)
     unknown = sorted(set(request.query_params) - GET_PARAMS)
     if unknown:
-        raise ValidationProblem(unknown[0], f"unknown parameter {unknown[0]!r} (allowed: {', '.join(sorted(GET_PARAMS))})")
+        raise ValidationProblem(unknown[0], f"unknown parameter {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
     if not q.strip():
         raise ValidationProblem("q", "query must not be blank")
+    announce_filters(request, response, request.query_params.keys())
     filters = SearchFilters(type=type, area=area, language=language, publisher=publisher, document=document,
-                            year_min=year_min, year_max=year_max, sensitivity=sensitivity)
+                            year=year, year_min=year_min, year_max=year_max, sensitivity=sensitivity)
     body = SearchRequest(query=q, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group_by_document)
     return await run_search(request, kb, principal, body)
 
@@ -102,7 +107,14 @@ def require_json(request: Request) -> None:
 
 @router.post("/search", response_model=SearchResponse, summary="Search (JSON body)", dependencies=[Depends(require_json)])
 async def search_post(
-    request: Request, body: SearchRequest, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)
+    request: Request, response: Response, body: SearchRequest, principal: Principal = Depends(caller),
+    kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
-    """Search with a JSON body: {"query", "k", "offset", "mode", "filters": {...}, "group_by_document"}."""
+    """Search with a JSON body: {"q", "k", "offset", "mode", "filters": {...}, "group_by_document"}; the filter
+    names and values are GET /search's. The old names ("query", filters.year_min/year_max) still work for one release."""
+    raw = await request.json()
+    old = {"query": "q"} if isinstance(raw, dict) and "query" in raw else {}
+    if isinstance(raw, dict) and isinstance(raw.get("filters"), dict):
+        old |= deprecated_filters(raw["filters"])
+    announce(request, response, old)
     return await run_search(request, kb, principal, body)

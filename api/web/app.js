@@ -82,6 +82,29 @@ function snippetNodes(html) {
 }
 
 /** "p. 4", "p. 14–15", with "(printed 2)" when the printed page label differs. */
+/** Sorted unique pages as ranges: [7, 4, 5, 5] -> "pp. 4–5, 7" (the terminal's format). */
+function pageRanges(spans) {
+  const pages = [...new Set(spans.flatMap(([a, b]) => Array.from({ length: (b || a) - a + 1 }, (_, i) => a + i)))].sort((x, y) => x - y);
+  const runs = [];
+  for (const n of pages) {
+    if (runs.length && n === runs[runs.length - 1][1] + 1) runs[runs.length - 1][1] = n;
+    else runs.push([n, n]);
+  }
+  const text = runs.map(([a, b]) => (a === b ? String(a) : `${a}–${b}`)).join(', ');
+  return pages.length === 1 ? t('page_single', { page: text }) : t('pages_list', { pages: text });
+}
+
+/** Consecutive results from one document: [{hit, more: [hits that follow it from the same document]}]. */
+function foldByDocument(results) {
+  const groups = [];
+  for (const hit of results) {
+    const last = groups[groups.length - 1];
+    if (last && last.hit.document_id === hit.document_id) last.more.push(hit);
+    else groups.push({ hit, more: [] });
+  }
+  return groups;
+}
+
 function pagesText(start, end, labelStart, labelEnd) {
   // Page numbers and labels are identifiers, not quantities: pass them as text (no "1,234").
   const pages = start === end || !end ? t('page_single', { page: String(start) })
@@ -99,6 +122,18 @@ const sectionText = (section) => (section || '').split(/\s+>\s+/).filter(Boolean
 const apiUrl = (path) => new URL(path.replace(/^\//, ''), API_BASE);
 const fileLink = (url) => (url ? new URL(url, API_BASE).href : '#');
 const withPage = (fileUrl, page) => `${fileLink(fileUrl).split('#')[0]}#page=${page}`;
+const PREVIEW_WIDTH = 720;
+const THUMB_WIDTH = 240; // shown at half size: sharp on high-density screens
+const THUMBS_FIRST = 40;
+
+/** A page image of the document behind a file link (same signed token); `chunk` highlights that passage. */
+function previewUrl(fileUrl, page, { width, chunk } = {}) {
+  const url = new URL(fileLink(fileUrl).split('#')[0]);
+  url.pathname = url.pathname.replace(/\/file$/, `/pages/${page}/image`);
+  url.searchParams.set('width', width);
+  if (chunk) url.searchParams.set('chunk', chunk);
+  return url.href;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sign-in state (sessionStorage only: never the URL, never localStorage)
@@ -241,8 +276,9 @@ function readRoute(search = location.search) {
   };
   const filters = {};
   for (const k of MULTI_FILTERS) filters[k] = p.getAll(k).filter((v) => v !== '');
-  filters.year_min = p.get('year_min') || '';
-  filters.year_max = p.get('year_max') || '';
+  Object.assign(filters, parseYear(p.get('year') || ''));
+  // Old bookmarks (year_min/year_max, renamed to year=2020-2025 in this release) still open.
+  if (!p.get('year')) Object.assign(filters, { year_min: p.get('year_min') || '', year_max: p.get('year_max') || '' });
   const route = {
     view: 'home', q: p.get('q') || '', mode: p.get('mode') || 'hybrid', group: p.get('group_by_document') === 'true',
     offset: int(p.get('offset')), filters, lang: p.get('lang') || '',
@@ -252,6 +288,20 @@ function readRoute(search = location.search) {
   if (p.get('similar')) return { ...route, view: 'similar', chunk: p.get('similar') };
   if (route.q.trim()) return { ...route, view: 'search' };
   return route;
+}
+
+/** The year filter's value: "2020", "2020-2025", "2020-" or "-2025" (the API's and the CLI's syntax). */
+function yearParam(f) {
+  if (!f.year_min && !f.year_max) return '';
+  if (f.year_min === f.year_max) return String(f.year_min);
+  return `${f.year_min || ''}-${f.year_max || ''}`;
+}
+
+/** year_min/year_max from a year value; anything else is kept whole so the API can say what is wrong with it. */
+function parseYear(value) {
+  const m = /^\s*(\d{4})?\s*-\s*(\d{4})?\s*$/.exec(value);
+  if (m && (m[1] || m[2])) return { year_min: m[1] || '', year_max: m[2] || '' };
+  return { year_min: value.trim(), year_max: value.trim() };
 }
 
 function routeUrl(r) {
@@ -265,8 +315,7 @@ function routeUrl(r) {
     if (r.view === 'search') p.set('q', r.q);
     else p.set('similar', r.chunk);
     for (const k of MULTI_FILTERS) for (const v of r.filters[k] || []) p.append(k, v);
-    if (r.filters.year_min) p.set('year_min', r.filters.year_min);
-    if (r.filters.year_max) p.set('year_max', r.filters.year_max);
+    if (yearParam(r.filters)) p.set('year', yearParam(r.filters));
     if (r.view === 'search') {
       p.set('mode', r.mode || 'hybrid');
       if (r.group) p.set('group_by_document', 'true');
@@ -366,8 +415,7 @@ function searchParams(route) {
   p.set('k', PAGE_SIZE);
   p.set('offset', route.offset || 0);
   for (const k of MULTI_FILTERS) for (const v of route.filters[k] || []) p.append(k, v);
-  if (route.filters.year_min) p.set('year_min', route.filters.year_min);
-  if (route.filters.year_max) p.set('year_max', route.filters.year_max);
+  if (yearParam(route.filters)) p.set('year', yearParam(route.filters));
   return p;
 }
 
@@ -491,7 +539,7 @@ function renderResults(route, data, source, focus) {
   if (!data.results.length) {
     msg.append(emptyState(route, data));
   }
-  fill($('#result-list'), ...data.results.map((hit) => resultItem(hit, route)));
+  fill($('#result-list'), ...foldByDocument(data.results).map(({ hit, more }) => resultItem(hit, route, more)));
   renderPager(route, data);
   announce(data.results.length ? `${base}${range}` : $('#message').textContent);
   if (focus === 'results') $('#results-title').focus();
@@ -542,23 +590,81 @@ function clearFilters(route) {
   navigate({ ...route, filters: noFilters(), offset: 0 }, { focus: 'results' });
 }
 
-function resultItem(hit, route) {
-  const titleId = `r-${hit.chunk_id}`;
-  const pageLink = fileLink(hit.page_url);
-  const pages = pagesText(hit.page_start, hit.page_end, hit.page_label, hit.page_label ? undefined : null);
-  const meta = [
-    hit.publisher, hit.year, valueLabel('doc_type', hit.doc_type), hit.language ? languageName(hit.language) : null,
-  ].filter((v) => v !== null && v !== undefined && v !== '');
-  const sens = hit.sensitivity && hit.sensitivity !== 'public'
-    ? h('span', { class: `badge badge-${hit.sensitivity}` }, valueLabel('sensitivity', hit.sensitivity)) : null;
-
-  const alsoIn = (hit.also_in || []).length
+/** "Also in: <other documents with the same passage>", or null. */
+function alsoInLine(hit) {
+  return (hit.also_in || []).length
     ? h('p', { class: 'also-in' }, h('span', { class: 'label' }, t('also_in')), ' ',
       hit.also_in.map((a, i) => [i ? ', ' : '',
         h('a', { href: withPage(a.file_url, a.page_start), target: '_blank', rel: 'noopener' },
           a.year && !a.title.includes(String(a.year)) ? t('also_in_item', { title: a.title, year: String(a.year) }) : a.title,
           h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`))]))
     : null;
+}
+
+/** The passages folded under a document's first result: a summary with their pages, each passage on opening. */
+function foldedPassages(hit, more) {
+  if (!more.length) return null;
+  const pages = pageRanges(more.map((m) => [m.page_start, m.page_end]));
+  return h('details', { class: 'folded' },
+    h('summary', {}, t('more_passages_here', { count: more.length, pages })),
+    h('ol', { class: 'folded-list' }, more.map((m) => h('li', { class: 'folded-hit', value: m.rank },
+      h('p', { class: 'folded-meta' },
+        h('a', { href: fileLink(m.page_url), target: '_blank', rel: 'noopener', class: 'pages', 'data-chunk': m.chunk_id },
+          pagesText(m.page_start, m.page_end, m.page_label, m.page_label ? undefined : null),
+          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+        m.section ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, sectionText(m.section))] : null),
+      h('p', { class: 'folded-snippet' }, snippetNodes(m.snippet)),
+      alsoInLine(m)))));
+}
+
+/** "p. 4" as a button that shows the cited page with the passage highlighted, linking to the PDF at that page. */
+function pagePreview(hit, pages, pageLink) {
+  if (!/\.pdf$/i.test(hit.file || '')) return { toggle: h('span', { class: 'pages' }, pages), panel: null };
+  const id = `preview-${hit.chunk_id}`;
+  const panel = h('div', { class: 'preview', id, hidden: true });
+  const toggle = h('button', {
+    type: 'button', class: 'pages page-toggle', 'aria-expanded': 'false', 'aria-controls': id,
+    title: t('preview_show', { pages }),
+  }, pages, h('span', { class: 'visually-hidden' }, ` ${t('preview_show_hidden')}`));
+  const close = () => { toggle.setAttribute('aria-expanded', 'false'); panel.hidden = true; toggle.focus(); };
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') !== 'true';
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open && !panel.firstChild) {
+      const status = h('p', { class: 'preview-status', role: 'status' }, t('preview_loading'));
+      const img = h('img', {
+        src: previewUrl(hit.file_url, hit.page_start, { width: PREVIEW_WIDTH, chunk: hit.chunk_id }),
+        alt: t('preview_alt', { pages, title: hit.title }), width: PREVIEW_WIDTH, class: 'preview-image',
+        onload: () => status.remove(),
+        onerror: () => { status.textContent = t('preview_unavailable'); img.remove(); },
+      });
+      fill(panel, h('figure', { class: 'preview-figure' },
+        status,
+        h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'preview-link' }, img,
+          h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+        h('figcaption', {},
+          h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'action' },
+            t('open_at_page', { pages }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
+          h('button', { type: 'button', class: 'action link-button', onclick: close }, t('preview_close')))));
+    }
+    panel.hidden = !open;
+  });
+  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+  return { toggle, panel };
+}
+
+function resultItem(hit, route, more = []) {
+  const titleId = `r-${hit.chunk_id}`;
+  const pageLink = fileLink(hit.page_url);
+  const pages = pagesText(hit.page_start, hit.page_end, hit.page_label, hit.page_label ? undefined : null);
+  const preview = pagePreview(hit, pages, pageLink);
+  const meta = [
+    hit.publisher, hit.year, valueLabel('doc_type', hit.doc_type), hit.language ? languageName(hit.language) : null,
+  ].filter((v) => v !== null && v !== undefined && v !== '');
+  const sens = hit.sensitivity && hit.sensitivity !== 'public'
+    ? h('span', { class: `badge badge-${hit.sensitivity}` }, valueLabel('sensitivity', hit.sensitivity)) : null;
+
+  const alsoIn = alsoInLine(hit);
   const morePages = (hit.more_pages || []).length
     ? h('p', { class: 'more-pages' }, h('span', { class: 'label' }, t('more_pages')), ' ',
       hit.more_pages.map((m, i) => [i ? ' · ' : '',
@@ -572,13 +678,15 @@ function resultItem(hit, route) {
         h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'result-link', 'data-chunk': hit.chunk_id },
           hit.title, h('span', { class: 'visually-hidden' }, ` (${pages}, ${t('opens_new_tab')})`))),
       h('p', { class: 'result-meta' },
-        h('span', { class: 'pages' }, pages),
+        preview.toggle,
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
       hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
+      preview.panel,
       alsoIn,
       morePages,
+      foldedPassages(hit, more),
       h('p', { class: 'result-actions' },
         h('a', { href: pageLink, target: '_blank', rel: 'noopener', class: 'action' },
           t('open_at_page', { pages }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
@@ -812,7 +920,7 @@ async function renderDocument(route, focus) {
         pagesText(c.page_start, c.page_end, c.label_start, c.label_end),
         h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
       c.section ? h('span', { class: 'chunk-section' }, sectionText(c.section)) : null),
-    h('p', { class: 'chunk-text' }, c.text))));
+    h('p', { class: 'chunk-text' }, (c.overlap ? '…' : '') + c.text.slice(c.overlap || 0).trimStart()))));
   const pager = chunks.total > CHUNK_PAGE
     ? h('nav', { class: 'pager', 'aria-label': t('chunk_pager_label') },
       h('button', {
@@ -851,6 +959,7 @@ async function renderDocument(route, focus) {
     (doc.warnings || []).length
       ? h('div', { class: 'state state-weak' }, h('h2', {}, t('doc_warnings')), h('ul', {}, doc.warnings.map((w) => h('li', {}, w))))
       : null,
+    isPdf && (doc.page_list || []).length ? pageThumbnails(doc, pagesFor) : null,
     h('div', { class: 'doc-grid' },
       toc,
       h('section', { class: 'chunks', 'aria-labelledby': 'chunks-title' },
@@ -861,6 +970,26 @@ async function renderDocument(route, focus) {
   if (focus === 'chunks') $('#chunks-title').focus();
   else $('#doc-title').focus();
   announce(doc.title);
+}
+
+/** The document's pages as thumbnails, each opening the PDF at its page (the first pages, then all on request). */
+function pageThumbnails(doc, pagesFor) {
+  const item = (p) => h('li', { class: 'thumb' },
+    h('a', { href: withPage(doc.file_url, p.number), target: '_blank', rel: 'noopener' },
+      h('img', {
+        src: previewUrl(doc.file_url, p.number, { width: THUMB_WIDTH }), loading: 'lazy', width: THUMB_WIDTH / 2,
+        alt: '', class: 'thumb-image',
+      }),
+      h('span', { class: 'thumb-label' }, pagesFor(p.number, p.number)),
+      h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)));
+  const list = h('ol', { class: 'thumb-list' }, doc.page_list.slice(0, THUMBS_FIRST).map(item));
+  const rest = doc.page_list.length - THUMBS_FIRST;
+  const more = rest > 0 ? h('button', {
+    type: 'button', class: 'secondary thumbs-more',
+    onclick: (e) => { list.append(...doc.page_list.slice(THUMBS_FIRST).map(item)); e.currentTarget.remove(); },
+  }, t('thumbs_show_all', { count: doc.page_list.length })) : null;
+  return h('section', { class: 'thumbs', 'aria-labelledby': 'thumbs-title' },
+    h('h2', { id: 'thumbs-title' }, t('thumbs_title')), list, more);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,14 +37,17 @@ def test_bad_search_parameters(api, params, field, words):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"query": ""}, "query"),
-    ({"query": "x" * 2001}, "query"),
+    ({"q": ""}, "q"),
+    ({"q": "x" * 2001}, "q"),
+    ({"query": ""}, "q"),
     ({"query": "x", "k": 500}, "k"),
     ({"query": "x", "mode": "semantic"}, "mode"),
-    ({"query": "x", "filters": {"colour": "red"}}, "filters.colour"),
-    ({"query": "x", "filters": {"type": ["poem"]}}, "filters.type"),
+    ({"q": "x", "filters": {"colour": "red"}}, "filters.colour"),
+    ({"q": "x", "filters": {"type": ["poem"]}}, "filters.type"),
+    ({"q": "x", "filters": {"year": "2025-2020"}}, "filters.year"),
+    ({"q": "x", "filters": {"year": "recent"}}, "filters.year"),
     ({"query": "x", "unknown": 1}, "unknown"),
-    ({"k": 3}, "query"),
+    ({"k": 3}, "q"),
     ([1, 2, 3], "body"),
 ])
 def test_bad_search_bodies(api, body, field):

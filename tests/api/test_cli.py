@@ -75,3 +75,91 @@ def test_model_mismatch_exits_with_the_reason(env, sample_dir, monkeypatch):
     res = runner.invoke(app, ["ingest", str(sample_dir), "--model", "fake:32"])
     assert res.exit_code == 1
     assert "fake-hash-64" in res.output and "cannot be mixed" in res.output
+
+
+def help_text(*args: str) -> str:
+    """A command's --help as a wide terminal shows it."""
+    res = runner.invoke(app, [*args, "--help"], terminal_width=200, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_help_shows_defaults_and_environment_variables():
+    ingest = help_text("ingest")
+    assert "Usage: pactkb ingest [OPTIONS] PATH..." in ingest
+    for text in ("[env var: PACTKB_DATA] [default: ./data]", "[env var: PACTKB_CHUNK_OVERLAP] [default: 32]",
+                 "[env var: PACTKB_OCR] [default: auto]", "[env var: PACTKB_MODEL]"):
+        assert text in ingest, text
+    serve = help_text("serve")
+    assert "[env var: PACTKB_PORT] [default: 8000]" in serve and "[env var: PACTKB_HOST] [default: 127.0.0.1]" in serve
+    assert "Usage: pactkb search [OPTIONS] [QUERY]" in help_text("search")
+    for out in (ingest, serve, help_text("search"), help_text(), help_text("keys", "create")):
+        assert "<bool>" not in out and "{" not in out
+
+
+def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
+    assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
+    new = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year=2023-", "--filter", "type=guideline"])
+    old = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year_min=2023", "--filter", "type=guideline"])
+    assert new.exit_code == old.exit_code == 0
+    assert json.loads(new.stdout)["results"] == json.loads(old.stdout)["results"] != []
+    assert "deprecated" not in new.stderr
+    assert "warning: --filter 'year_min' is deprecated" in old.stderr and "year=2020-2025" in old.stderr
+
+
+def test_unsupported_files_in_a_folder_are_listed_as_skipped(env, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at border crossings.", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 word")
+    (folder / "sub" / "scan.tiff").write_bytes(b"II*\x00")
+    (folder / ".DS_Store").write_bytes(b"x")
+    res = runner.invoke(app, ["ingest", str(folder), "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["indexed"] == 1
+    assert out["skipped"] == [
+        {"file": str(folder / "notes.docx"), "reason": "unsupported file type .docx (PDF, .txt, .md)"},
+        {"file": str(folder / "sub" / "scan.tiff"), "reason": "unsupported file type .tiff (PDF, .txt, .md)"},
+    ]
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at sea ports.", encoding="utf-8")
+    text = runner.invoke(app, ["ingest", str(folder)])
+    assert "1 indexed" in text.stdout and "2 skipped" in text.stdout
+    assert f"skipped: {folder / 'notes.docx'}: unsupported file type .docx" in text.stderr
+
+
+def test_the_progress_bar_counts_skipped_files(env, tmp_path, capsys):
+    from pactkb.index.kb import KnowledgeBase
+    from pactkb.settings import Settings
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "guide.md").write_text("# Guide\n\nCash couriers at border crossings.", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04 word")
+    summary = KnowledgeBase(Settings()).indexer.ingest([folder], progress=True)
+    assert summary.indexed == 1 and len(summary.skipped) == 1
+    assert "1 skipped" in capsys.readouterr().err
+
+
+def test_page_ranges_are_sorted_unique_and_capped():
+    from pactkb.api.cli import page_ranges
+
+    assert page_ranges([3, 14, 5, 11, 6, 6, 5, 3, 4]) == "pp. 3–6, 11, 14"
+    assert page_ranges([7]) == "p. 7"
+    assert page_ranges(list(range(1, 60, 2)), limit=6) == "pp. 1, 3, 5, 7, 9, 11 and 24 more"
+
+
+def test_terminal_results_keep_one_line_per_field_and_group_pages_as_ranges(env, sample_dir):
+    import re
+
+    assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
+    res = runner.invoke(app, ["search", "cash couriers border", "--group", "-k", "5"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert len([line for line in lines if re.match(r"\d+\. ", line)]) == 5
+    for line in lines[1:]:
+        assert not line or re.match(r"\d+\. |   \S", line), f"a field spills onto its own line: {line!r}"
+    more = [line for line in lines if "more in this document" in line]
+    assert more, res.stdout
+    for line in more:
+        pages = [int(n) for n in re.findall(r"\d+", line.split(":", 1)[1].split(" and ")[0])]
+        assert pages == sorted(set(pages)), line

@@ -122,6 +122,15 @@ def test_health_ready_metrics(api):
     assert "pactkb_request_seconds_bucket" in text and "pactkb_index_documents 9.0" in text
 
 
+def test_metrics_label_static_files_with_their_route(api):
+    assert api.get("/static/app.js").status_code == 200
+    assert api.get("/docs-assets/swagger-ui.css").status_code == 200
+    text = api.get("/metrics", "admin").text
+    assert 'route="/static/{path}",status="200"' in text
+    assert 'route="/docs-assets/{path}",status="200"' in text
+    assert 'route="unmatched"' not in text
+
+
 @contextlib.contextmanager
 def slowly_loading_app(tmp_path, ready_wait: float):  # noqa: ANN001, ANN201
     """A test client on a service whose loading takes one second more than usual."""
@@ -185,7 +194,15 @@ def test_openapi_and_docs(api):
     for path in ("/search", "/documents", "/documents/{doc_id}", "/documents/{doc_id}/file", "/chunks/{chunk_id}",
                  "/chunks/{chunk_id}/similar", "/jobs/{job_id}", "/health", "/ready", "/metrics"):
         assert path in spec["paths"], path
-    assert api.get("/docs").status_code == 200
+    for page in ("/docs", "/redoc"):
+        html = api.get(page).text
+        assert "/openapi.json" in html
+        assert "http://" not in html and "https://" not in html.replace("https://swagger.io", ""), page
+    docs = api.get("/docs").text
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in docs and api.get(asset).status_code == 200
+    assert "/docs-assets/redoc.standalone.js" in api.get("/redoc").text
+    assert api.get("/docs-assets/redoc.standalone.js").status_code == 200
 
 
 def test_me_reports_the_caller(api):
@@ -195,3 +212,28 @@ def test_me_reports_the_caller(api):
     assert (me["name"], me["role"], me["clearance"], me["can_upload"]) == ("contrib_r", "contributor", "restricted", True)
     assert api.get("/me", "reader").json()["can_upload"] is False
     assert api.client.get("/me", headers={"Authorization": "Bearer pkb_bad_key"}).status_code == 401
+
+
+def test_one_filter_vocabulary_with_old_names_deprecated(api):
+    """GET and POST take the same filter names and year syntax; old names still work and say they are deprecated."""
+    new_get = api.get("/search", params={"q": "cash couriers", "type": "guideline", "year": "2023-"})
+    new_post = api.post("/search", json={"q": "cash couriers", "filters": {"type": ["guideline"], "year": "2023-"}})
+    old_get = api.get("/search", params={"q": "cash couriers", "type": "guideline", "year_min": 2023})
+    old_post = api.post("/search", json={"query": "cash couriers", "filters": {"type": ["guideline"], "year_min": 2023}})
+    ids = [[h["chunk_id"] for h in r.json()["results"]] for r in (new_get, new_post, old_get, old_post)]
+    assert ids[0] and all(x == ids[0] for x in ids)
+    assert all(h["year"] >= 2023 for h in new_get.json()["results"])
+    for r in (new_get, new_post):
+        assert "Deprecation" not in r.headers and "Warning" not in r.headers
+    for r, old in ((old_get, "year_min"), (old_post, "query")):
+        assert r.headers["Deprecation"].startswith("@")
+        assert 'rel="deprecation"' in r.headers["Link"] and "/docs" in r.headers["Link"]
+        assert r.headers["Warning"].startswith("299 ") and old in r.headers["Warning"]
+    assert "year=2020-2025" in old_post.headers["Warning"] and "'query'" in old_post.headers["Warning"]
+    until = api.get("/search", params={"q": "cash couriers", "year": "-2023", "k": 50}).json()["results"]
+    assert until and all(h["year"] is not None and h["year"] <= 2023 for h in until)
+    docs = api.get("/documents", params={"year": "2024"})
+    assert docs.json()["items"] and all(d["year"] == 2024 for d in docs.json()["items"])
+    assert "Deprecation" in api.get("/documents", params={"year_max": "2024"}).headers
+    bad = api.get("/search", params={"q": "x", "colour": "red"}).json()
+    assert "year_min" not in bad["detail"] and "year" in bad["detail"]
