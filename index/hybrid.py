@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -21,11 +22,13 @@ import numpy as np
 from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
+from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
 from pactkb.index.fold import fold_word, query_terms, stemmer_for, thread_stemmer
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
+from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -57,6 +60,48 @@ def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tupl
         for rank, (cid, _) in enumerate(ranked, start=1):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def demote_regions(fused: list[tuple[int, float]], rows: Mapping[int, Any], weights: Mapping[str, float]) -> list[tuple[int, float]]:
+    """Scale each passage's fused score by its region's weight (footnotes, contents, indexes and reference lists
+    rank below the body text that says the same), keeping the order stable among equals."""
+    if not weights:
+        return fused
+    scaled = [(cid, sc * weights.get(rows[cid]["region"], 1.0) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def superseded_by(row: Any, newest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest visible edition of a row's family when it is newer than the row's document, else None."""
+    editions = newest.get(row["family"]) if row["family"] else None
+    if not editions or editions[0]["edition_rank"] <= row["edition_rank"]:
+        return None
+    top = editions[0]
+    return {"document_id": top["id"], "title": top["title"], "year": top["year"]}
+
+
+def prefer_editions(fused: list[tuple[int, float]], rows: Mapping[int, Any], newest: Mapping[str, Any],
+                    asked: tuple[int | None, bool, bool], weight: float) -> list[tuple[int, float]]:
+    """Demote editions the query did not ask for: superseded ones for an undated query, others than the named year's
+    for a dated one ('before 2025': those of 2025 and later)."""
+    year, before, named = asked
+    if not newest or weight >= 1.0:
+        return fused
+
+    def factor(row: Any) -> float:
+        if not row["family"] or row["family"] not in newest:
+            return 1.0
+        if year is not None:
+            row_year = row["year"]
+            if before:
+                return weight if row_year is not None and row_year >= year else 1.0
+            return 1.0 if row_year == year else weight
+        if named:
+            return 1.0
+        return weight if superseded_by(row, newest) else 1.0
+
+    scaled = [(cid, sc * factor(rows[cid]) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
 
 
 def _minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
@@ -103,6 +148,8 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     snippet: str = ""
+    region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)
+    superseded_by: dict[str, Any] | None = None  # the newest edition of this document's family the caller may see
     rank: int = 0
     also_in: list[dict[str, Any]] = field(default_factory=list)
     more_pages: list[dict[str, Any]] = field(default_factory=list)
@@ -140,6 +187,7 @@ class SearchResult:
     evidence: dict[str, float] | None = None
     language: str | None = None
     translation: list[str] = field(default_factory=list)  # English words the query was also searched with
+    expansion: list[str] = field(default_factory=list)  # field synonyms and acronyms the query was also searched with
 
 
 class Searcher:
@@ -193,6 +241,13 @@ class Searcher:
                 if len(self._translation_cache) > 1024:
                     self._translation_cache.popitem(last=False)
         return hit
+
+    def expansion(self, query: str, language: str | None, qvec: np.ndarray | None) -> Expansion:
+        """Field synonyms and acronyms of the query's terms (of its English translation for other languages)."""
+        if not self.settings.synonyms:
+            return Expansion()
+        text = query if language in (None, "en") else " ".join(self.translation(query, language, qvec).words)
+        return load_synonyms(tuple(self.settings.synonym_files)).expand(text)
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query vector (small LRU cache: paging and facet clicks repeat queries)."""
@@ -313,7 +368,7 @@ class Searcher:
             part = ids[i : i + 500]
             q = (
                 "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-                "c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, d.areas, d.sensitivity "
+                "c.region, c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, d.areas, d.sensitivity "
                 f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
             )
             out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
@@ -328,6 +383,7 @@ class Searcher:
             label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
             publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
             areas=json.loads(row["areas"] or "[]"), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            region=row["region"],
         )
 
     def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray]) -> list[Hit]:
@@ -447,6 +503,9 @@ class Searcher:
             lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight, drop=self.common_terms(query, con),
                                       stemmers=self.query_stemmers(language, con))
         bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
+        expansion = self.expansion(query, language, qvec) if mode != "dense" else Expansion()
+        if expansion.added:
+            bridged.append((lexical_search(con, expansion.text, depth, filters, s.lexical_title_weight), s.weight_expansion))
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
@@ -455,7 +514,22 @@ class Searcher:
             fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con)
-        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows], rows, dmap
+        fused = demote_regions(fused, rows, s.region_weights)
+        newest = self.newest_editions(rows, filters, con)
+        fused = prefer_editions(fused, rows, newest, query_edition(query), s.superseded_weight)
+        hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
+        for h in hits:
+            h.superseded_by = superseded_by(rows[h.chunk_id], newest)
+        return hits, rows, dmap
+
+    def newest_editions(self, rows: Mapping[int, Any], filters: Filters, con: sqlite3.Connection) -> dict[str, Any]:
+        """Per family among the rows: the editions the caller may see (clearance only, not the facet filters), newest
+        first; families with one visible edition are left out."""
+        families = {r["family"] for r in rows.values() if r["family"]}
+        if not families:
+            return {}
+        where, params = Filters(clearance=filters.clearance).sql("d")
+        return {f: eds for f, eds in self.store.family_editions(con, families, where, params).items() if len(eds) > 1}
 
     def search(
         self,
@@ -507,10 +581,11 @@ class Searcher:
         evidence = self.evidence(query, hits[:3], filters)
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec).words
+        expansion = list(self.expansion(query, language, qvec).added) if mode != "dense" else []
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
-            no_good_answer=self.judge(evidence), language=language, translation=translation,
+            no_good_answer=self.judge(evidence), language=language, translation=translation, expansion=expansion,
         )
 
     def common_terms(self, query: str, con: sqlite3.Connection) -> set[str]:

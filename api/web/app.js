@@ -243,6 +243,7 @@ function readRoute(search = location.search) {
   for (const k of MULTI_FILTERS) filters[k] = p.getAll(k).filter((v) => v !== '');
   filters.year_min = p.get('year_min') || '';
   filters.year_max = p.get('year_max') || '';
+  filters.current = p.get('current') === 'true';
   const route = {
     view: 'home', q: p.get('q') || '', mode: p.get('mode') || 'hybrid', group: p.get('group_by_document') === 'true',
     offset: int(p.get('offset')), filters, lang: p.get('lang') || '',
@@ -267,6 +268,7 @@ function routeUrl(r) {
     for (const k of MULTI_FILTERS) for (const v of r.filters[k] || []) p.append(k, v);
     if (r.filters.year_min) p.set('year_min', r.filters.year_min);
     if (r.filters.year_max) p.set('year_max', r.filters.year_max);
+    if (r.filters.current) p.set('current', 'true');
     if (r.view === 'search') {
       p.set('mode', r.mode || 'hybrid');
       if (r.group) p.set('group_by_document', 'true');
@@ -292,10 +294,10 @@ function navigate(route, { replace = false, focus = null } = {}) {
 }
 
 function hasFilters(f) {
-  return MULTI_FILTERS.some((k) => (f[k] || []).length) || Boolean(f.year_min || f.year_max);
+  return MULTI_FILTERS.some((k) => (f[k] || []).length) || Boolean(f.year_min || f.year_max || f.current);
 }
 
-const noFilters = () => ({ type: [], area: [], language: [], publisher: [], year_min: '', year_max: '' });
+const noFilters = () => ({ type: [], area: [], language: [], publisher: [], year_min: '', year_max: '', current: false });
 
 // ---------------------------------------------------------------------------------------------
 // Rendering a route
@@ -368,6 +370,7 @@ function searchParams(route) {
   for (const k of MULTI_FILTERS) for (const v of route.filters[k] || []) p.append(k, v);
   if (route.filters.year_min) p.set('year_min', route.filters.year_min);
   if (route.filters.year_max) p.set('year_max', route.filters.year_max);
+  if (route.filters.current) p.set('current', 'true');
   return p;
 }
 
@@ -485,6 +488,9 @@ function renderResults(route, data, source, focus) {
   if (data.query_translation && data.query_translation.length) {
     msg.append(h('p', { class: 'state-note' }, t('also_searched', { words: data.query_translation.join(' ') })));
   }
+  if (data.query_expansion && data.query_expansion.length) {
+    msg.append(h('p', { class: 'state-note expansion' }, t('also_searched_synonyms', { words: data.query_expansion.join(', ') })));
+  }
   if (data.no_good_answer && data.results.length) {
     msg.append(h('div', { class: 'state state-weak', role: 'note' }, h('p', {}, t('no_good_answer'))));
   }
@@ -576,7 +582,9 @@ function resultItem(hit, route) {
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
       hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section)) : null,
+      hit.region && hit.region !== 'body' ? h('p', { class: 'result-region' }, t(`region_${hit.region}`)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
+      supersededNote(hit.superseded_by),
       alsoIn,
       morePages,
       h('p', { class: 'result-actions' },
@@ -590,6 +598,13 @@ function resultItem(hit, route) {
           href: routeUrl({ view: 'doc', doc: hit.document_id, lang: current.lang }), 'data-nav': 'route', class: 'action',
           'aria-describedby': titleId,
         }, t('about_document')))));
+}
+
+function supersededNote(newer) {
+  if (!newer) return null;
+  return h('p', { class: 'superseded', role: 'note' }, t('superseded_by'), ' ',
+    h('a', { href: routeUrl({ view: 'doc', doc: newer.document_id, lang: current.lang }), 'data-nav': 'route' },
+      newer.year && !newer.title.includes(String(newer.year)) ? `${newer.title} (${newer.year})` : newer.title));
 }
 
 function renderPager(route, data) {
@@ -679,9 +694,19 @@ function renderFacets(route, data) {
       if (g) groups.push(g);
     }
   }
+  if (route.filters.current) active += 1;
   $('#facet-count').textContent = active ? t('facets_active', { count: active }) : '';
   showFacets(true);
-  fill($('#facet-groups'), ...(groups.length ? groups : [h('p', { class: 'hint' }, t('facets_none'))]));
+  fill($('#facet-groups'), currentEditionsToggle(route), ...(groups.length ? groups : [h('p', { class: 'hint' }, t('facets_none'))]));
+}
+
+function currentEditionsToggle(route) {
+  return h('p', { class: 'facet-toggle' },
+    h('input', {
+      type: 'checkbox', id: 'filter-current', checked: route.filters.current,
+      onchange: (e) => navigate({ ...route, filters: { ...route.filters, current: e.target.checked }, offset: 0 }, { focus: 'filter-current' }),
+    }),
+    ' ', h('label', { for: 'filter-current' }, t('current_editions_only')));
 }
 
 function valueFacet(route, facet, counts) {
@@ -834,6 +859,7 @@ async function renderDocument(route, focus) {
       h('p', { class: 'eyebrow' }, valueLabel('doc_type', doc.doc_type),
         doc.sensitivity !== 'public' ? [' ', h('span', { class: `badge badge-${doc.sensitivity}` }, valueLabel('sensitivity', doc.sensitivity))] : null),
       h('h1', { id: 'doc-title', tabindex: '-1' }, doc.title),
+      supersededNote(doc.superseded_by),
       h('p', { class: 'doc-actions' },
         h('a', { href: fileHref, target: '_blank', rel: 'noopener', class: 'button primary' },
           isPdf ? t('open_original_pdf') : t('open_original'), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)))),

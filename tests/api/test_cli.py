@@ -75,3 +75,11 @@ def test_model_mismatch_exits_with_the_reason(env, sample_dir, monkeypatch):
     res = runner.invoke(app, ["ingest", str(sample_dir), "--model", "fake:32"])
     assert res.exit_code == 1
     assert "fake-hash-64" in res.output and "cannot be mixed" in res.output
+
+
+def test_search_json_shows_the_synonyms_searched(env, sample_dir):
+    runner.invoke(app, ["ingest", str(sample_dir), "--json"])
+    out = json.loads(runner.invoke(app, ["search", "smurfing", "--json", "--mode", "lexical"]).stdout)
+    assert "structuring" in out["query_expansion"]
+    text = runner.invoke(app, ["search", "smurfing", "--mode", "lexical"]).stdout
+    assert "Also searched for: structuring" in text
