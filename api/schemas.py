@@ -119,6 +119,9 @@ class HitModel(BaseModel):
                         "(the last four rank below body text).")
     superseded_by: Superseded | None = Field(
         default=None, description="The newest edition of this document's family that you may see, when it is newer.")
+    section_pages: tuple[int, int] | None = Field(
+        default=None, description="First and last page of the passage's section: open this range when an answer "
+        "spreads over the section.")
 
 
 class SearchResponse(BaseModel):

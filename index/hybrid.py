@@ -71,6 +71,27 @@ def demote_regions(fused: list[tuple[int, float]], rows: Mapping[int, Any], weig
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
 
 
+def support_sections(fused: list[tuple[int, float]], rows: Mapping[int, Any], share: float) -> list[tuple[int, float]]:
+    """Let passages of one section support each other: each gains `share` of the best score among the other
+    candidates from the same document and section (an answer spread over a section ranks with its neighbours)."""
+    if share <= 0:
+        return fused
+    top: dict[tuple[str, str], list[tuple[int, float]]] = {}  # the two best candidates of each section
+    for cid, sc in fused:
+        row = rows.get(cid)
+        if row is not None and row["section"]:
+            best = top.setdefault((row["doc_id"], row["section"]), [])
+            if len(best) < 2:
+                best.append((cid, sc))
+    out = []
+    for cid, sc in fused:
+        row = rows.get(cid)
+        best = top.get((row["doc_id"], row["section"]), []) if row is not None and row["section"] else []
+        others = [s for c, s in best if c != cid]
+        out.append((cid, sc + share * others[0] if others else sc))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
 def superseded_by(row: Any, newest: Mapping[str, Any]) -> dict[str, Any] | None:
     """The newest visible edition of a row's family when it is newer than the row's document, else None."""
     editions = newest.get(row["family"]) if row["family"] else None
@@ -150,6 +171,7 @@ class Hit:
     snippet: str = ""
     region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)
     superseded_by: dict[str, Any] | None = None  # the newest edition of this document's family the caller may see
+    section_pages: tuple[int, int] | None = None  # first and last page of the passage's section
     rank: int = 0
     also_in: list[dict[str, Any]] = field(default_factory=list)
     more_pages: list[dict[str, Any]] = field(default_factory=list)
@@ -221,6 +243,8 @@ class Searcher:
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
         self.query_language("warm-up query")
+        if self.settings.synonyms:
+            load_synonyms(tuple(self.settings.synonym_files))
         if self.bridge is not None:
             for language in self.settings.query_languages.split(","):
                 if language.strip() != "en":
@@ -515,6 +539,7 @@ class Searcher:
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con)
         fused = demote_regions(fused, rows, s.region_weights)
+        fused = support_sections(fused, rows, s.section_support)
         newest = self.newest_editions(rows, filters, con)
         fused = prefer_editions(fused, rows, newest, query_edition(query), s.superseded_weight)
         hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
@@ -577,6 +602,9 @@ class Searcher:
             h.rank = offset + i + 1
         if snippets:
             self.snippets(page, query, qvec)
+        spans = self.store.section_spans({(h.document_id, h.section) for h in page if h.section})
+        for h in page:
+            h.section_pages = spans.get((h.document_id, h.section))
         best = max(dmap.values()) if dmap else None
         evidence = self.evidence(query, hits[:3], filters)
         language = self.query_language(query) if mode != "dense" else None

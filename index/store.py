@@ -437,6 +437,17 @@ class Store:
             f"SELECT d.id, d.title, d.year FROM documents d WHERE d.family = ? AND d.edition_rank > ? AND {where} "
             "ORDER BY d.edition_rank DESC, d.id LIMIT 1", [rec.family, rec.edition_rank, *params]).fetchone()
 
+    def section_spans(self, sections: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """First and last page of each (document, section path)."""
+        con = self.conn()
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for doc_id, section in sections:
+            row = con.execute("SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? "
+                              "AND region='body'", (doc_id, section)).fetchone()
+            if row and row[0] is not None:
+                out[(doc_id, section)] = (int(row[0]), int(row[1]))
+        return out
+
     def counts(self) -> dict[str, int]:
         """Documents, pages and chunks stored."""
         con = self.conn()

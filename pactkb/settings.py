@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank below "
         "body text (1.0 = no demotion; JSON, e.g. {\"footnote\": 0.5}).",
     )
+    section_support: float = Field(
+        default=0.0, ge=0, le=1, description="Share of the best score of another candidate from the same section that a "
+        "passage gains (neighbouring passages of one section support each other; 0 = off).",
+    )
     superseded_weight: float = Field(
         default=0.6, ge=0, le=1, description="Fused-score factor of an edition the query did not ask for: an older "
         "edition of a document family for an undated query, another year's for a dated one (1.0 = off).",

@@ -581,7 +581,7 @@ function resultItem(hit, route) {
         h('span', { class: 'pages' }, pages),
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
-      hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section)) : null,
+      hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section), sectionSpan(hit)) : null,
       hit.region && hit.region !== 'body' ? h('p', { class: 'result-region' }, t(`region_${hit.region}`)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
       supersededNote(hit.superseded_by),
@@ -598,6 +598,13 @@ function resultItem(hit, route) {
           href: routeUrl({ view: 'doc', doc: hit.document_id, lang: current.lang }), 'data-nav': 'route', class: 'action',
           'aria-describedby': titleId,
         }, t('about_document')))));
+}
+
+function sectionSpan(hit) {
+  const span = hit.section_pages;
+  if (!span || (span[0] === hit.page_start && span[1] === hit.page_end) || span[0] === span[1]) return null;
+  return [' · ', h('a', { href: withPage(hit.file_url, span[0]), target: '_blank', rel: 'noopener', class: 'section-span' },
+    t('section_pages', { pages: pagesText(span[0], span[1]) }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`))];
 }
 
 function supersededNote(newer) {
