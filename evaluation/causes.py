@@ -34,12 +34,12 @@ CAUSES: dict[str, str] = {
     "section_support": "answers spread over a section",
 }
 GRIDS: dict[str, list[Any]] = {
-    "superseded_weight": [1.0, 0.8, 0.6, 0.4],
+    "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
     "region_weights": [{}, {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7},
                        {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
                        {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3}],
     "weight_expansion": [0.25, 0.5, 1.0],
-    "section_support": [0.0, 0.1, 0.2, 0.3],
+    "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],
 }
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 

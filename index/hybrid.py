@@ -24,7 +24,7 @@ from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
 from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, query_terms, stemmer_for, thread_stemmer
+from pactkb.index.fold import fold_word, porter_stem, query_terms, stemmer_for, thread_stemmer
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
@@ -33,11 +33,6 @@ from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
 WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def porter_stem(folded_word: str) -> str:
-    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
-    return thread_stemmer("porter").stemWord(folded_word)
 
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
@@ -92,6 +87,9 @@ def support_sections(fused: list[tuple[int, float]], rows: Mapping[int, Any], sh
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))
 
 
+MAX_TWIN_CANDIDATES = 60  # candidates per family compared pairwise for near-identical twins
+
+
 def superseded_by(row: Any, newest: Mapping[str, Any]) -> dict[str, Any] | None:
     """The newest visible edition of a row's family when it is newer than the row's document, else None."""
     editions = newest.get(row["family"]) if row["family"] else None
@@ -123,6 +121,45 @@ def prefer_editions(fused: list[tuple[int, float]], rows: Mapping[int, Any], new
 
     scaled = [(cid, sc * factor(rows[cid]) if cid in rows else sc) for cid, sc in fused]
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def order_twins(fused: list[tuple[int, float]], rows: Mapping[int, Any], newest: Mapping[str, Any],
+                asked: tuple[int | None, bool, bool], dup_cos: float) -> list[tuple[int, float]]:
+    """Put the wanted edition's passage above its near-identical twin in another edition of the same family: the
+    newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves)."""
+    year, before, named = asked
+    if not newest or (named and year is None):
+        return fused
+    score = dict(fused)
+    by_family: dict[str, list[int]] = {}
+    for cid, _ in fused:
+        row = rows.get(cid)
+        if row is not None and row["family"] in newest:
+            by_family.setdefault(row["family"], []).append(cid)
+
+    def wanted(row: Any) -> float:
+        """How much the query wants this edition (higher first)."""
+        if year is None:
+            return float(row["edition_rank"])
+        if before:
+            return float(row["edition_rank"]) if (row["year"] or 0) < year else -float(row["edition_rank"])
+        return 1.0 if row["year"] == year else 0.0
+
+    for cids in by_family.values():
+        if len(cids) < 2:
+            continue
+        cids = cids[:MAX_TWIN_CANDIDATES]
+        vecs = np.stack([blob_vector(rows[c]["vector"]) for c in cids])
+        sims = vecs @ vecs.T
+        for i in range(len(cids)):
+            for j in range(i + 1, len(cids)):
+                a, b = rows[cids[i]], rows[cids[j]]
+                if a["doc_id"] == b["doc_id"] or sims[i, j] < dup_cos:
+                    continue
+                hi, lo = (cids[i], cids[j]) if score[cids[i]] >= score[cids[j]] else (cids[j], cids[i])
+                if wanted(rows[lo]) > wanted(rows[hi]):
+                    score[hi], score[lo] = score[lo], score[hi]
+    return sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
@@ -410,6 +447,12 @@ class Searcher:
             region=row["region"],
         )
 
+    def duplicate_cosine(self) -> float:
+        """Cosine above which two passages count as near-duplicates (the setting, else the encoder's calibration)."""
+        if self.settings.dedup_threshold is not None:
+            return self.settings.dedup_threshold
+        return similarity_calibration(self.encoder.name)[0]
+
     def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray]) -> list[Hit]:
         """Fold near-duplicate passages from other documents into the best-ranked one ('also in'), and drop
         overlapping chunks of a page already shown (the chunk overlap makes them look alike)."""
@@ -417,8 +460,8 @@ class Searcher:
             return hits
         mat = np.stack([vectors[h.chunk_id] for h in hits])
         sims = mat @ mat.T
-        dup_cos, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
-        dup_cos = self.settings.dedup_threshold if self.settings.dedup_threshold is not None else dup_cos
+        _, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
+        dup_cos = self.duplicate_cosine()
         floor = min(same_page_cos, dup_cos)
         kept: list[int] = []
         for i, h in enumerate(hits):
@@ -541,7 +584,9 @@ class Searcher:
         fused = demote_regions(fused, rows, s.region_weights)
         fused = support_sections(fused, rows, s.section_support)
         newest = self.newest_editions(rows, filters, con)
-        fused = prefer_editions(fused, rows, newest, query_edition(query), s.superseded_weight)
+        asked = query_edition(query)
+        fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
+        fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
         hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
         for h in hits:
             h.superseded_by = superseded_by(rows[h.chunk_id], newest)

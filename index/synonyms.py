@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pactkb.index.fold import fold_tokens
+from pactkb.index.fold import fold_tokens, porter_stem
 
 log = logging.getLogger(__name__)
 BUILTIN = Path(__file__).with_name("synonyms") / "en.tsv"
 _VERSION = re.compile(r"^#\s*version:\s*(\S+)", re.IGNORECASE)
+MIN_ADDED_CHARS = 3  # acronyms this short are searched for their long forms, never added themselves
 MAX_ADDED = 8  # added terms per query at most (the closest groups first)
 
 
@@ -74,14 +75,25 @@ class Synonyms:
                     break
             else:
                 i += 1
-        present = " " + " ".join(tokens) + " "
+        present = " " + " ".join(_stems(tokens)) + " "
+        seen: set[str] = set()
         added: list[str] = []
         for gi in groups:
             for term in self.groups[gi]:
-                folded = " ".join(fold_tokens(term))
-                if f" {folded} " not in present and folded not in added:
-                    added.append(folded)
+                words = fold_tokens(term)
+                stems = " ".join(_stems(words))
+                if f" {stems} " in present or stems in seen:
+                    continue  # the query has it already, or another inflection of it is added (BM25 stems anyway)
+                if len(words) == 1 and len(words[0]) <= MIN_ADDED_CHARS:
+                    continue  # short acronyms find what they stand for, but added they match noise ('ml', 'tf')
+                seen.add(stems)
+                added.append(" ".join(words))
         return Expansion(tuple(matched), tuple(added[:MAX_ADDED]))
+
+
+def _stems(words: list[str]) -> list[str]:
+    """Porter stems of folded words, as the lexical index matches them."""
+    return [porter_stem(w) for w in words]
 
 
 def read_groups(path: Path) -> tuple[list[tuple[str, ...]], str]:
