@@ -303,6 +303,8 @@ def _print_result(res) -> None:  # noqa: ANN001
     typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
     if res.translation:
         typer.secho(f"Also searched in English: {' '.join(res.translation)}", fg=typer.colors.CYAN)
+    if res.expansion:
+        typer.secho(f"Also searched for: {', '.join(res.expansion)}", fg=typer.colors.CYAN)
     if res.no_good_answer:
         typer.secho("Nothing in the knowledge base answers this well; the closest passages:", fg=typer.colors.YELLOW)
     for h in res.results:
@@ -385,7 +387,7 @@ def search(
     if json_out:
         emit_json({"query": res.query, "mode": res.mode, "took_ms": res.took_ms, "total": res.total,
                    "no_good_answer": res.no_good_answer, "query_language": res.language,
-                   "query_translation": res.translation, "results": [hit_json(h) for h in res.results]})
+                   "query_translation": res.translation, "query_expansion": res.expansion, "results": [hit_json(h) for h in res.results]})
     else:
         _print_result(res)
 

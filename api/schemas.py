@@ -29,10 +29,14 @@ class SearchFilters(BaseModel):
     year_min: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '2020-'")
     year_max: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '-2025'")
     sensitivity: list[str] | None = Field(default=None, description="public, restricted, confidential (within your clearance).")
+    current: bool | None = Field(
+        default=None, description="true: current editions only (leave out documents superseded by a newer edition you may see)."
+    )
 
     def as_mapping(self) -> dict[str, Any]:
         """The filters as {public name: values} for Filters.from_mapping."""
-        return {k: v for k, v in self.model_dump().items() if v not in (None, [])}
+        return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in self.model_dump().items()
+                if v not in (None, [], False)}
 
 
 class SearchRequest(BaseModel):
@@ -92,6 +96,14 @@ class MorePage(BaseModel):
     score: float
 
 
+class Superseded(BaseModel):
+    """A newer edition of a document."""
+
+    document_id: str
+    title: str
+    year: int | None
+
+
 class HitModel(BaseModel):
     """One search result."""
 
@@ -119,6 +131,13 @@ class HitModel(BaseModel):
     page_url: str = Field(description="file_url#page=<page_start>.")
     also_in: list[AlsoIn] = []
     more_pages: list[MorePage] = []
+    region: str = Field(default="body", description="What the passage is: body, footnote, contents, index or references "
+                        "(the last four rank below body text).")
+    superseded_by: Superseded | None = Field(
+        default=None, description="The newest edition of this document's family that you may see, when it is newer.")
+    section_pages: tuple[int, int] | None = Field(
+        default=None, description="First and last page of the passage's section: open this range when an answer "
+        "spreads over the section.")
 
 
 class SearchResponse(BaseModel):
@@ -141,6 +160,10 @@ class SearchResponse(BaseModel):
     query_translation: list[str] = Field(
         default_factory=list, description="English words a query in another language was also searched with "
         "(bilingual dictionaries, nearest corpus words); empty for English queries and in dense mode.",
+    )
+    query_expansion: list[str] = Field(
+        default_factory=list, description="Field synonyms and acronyms the query was also searched with (pactkb's "
+        "curated list and team files: 'smurfing' -> 'structuring'); empty in dense mode.",
     )
     results: list[HitModel]
     facets: dict[str, dict[str, int]]
@@ -194,6 +217,8 @@ class DocumentDetail(DocumentSummary):
     toc: list[TocEntry]
     warnings: list[str]
     size: int
+    superseded_by: Superseded | None = Field(
+        default=None, description="The newest edition of this document's family that you may see, when it is newer.")
 
 
 class DocumentList(BaseModel):

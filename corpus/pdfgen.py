@@ -6,8 +6,10 @@ fonts-dejavu-core) so that č ć š ž đ and Cyrillic render as real text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -21,7 +23,9 @@ LINE = 15.0
 
 @dataclass
 class PageSpec:
-    """One page as blocks in reading order: ("h1"|"h2"|"h3", title) or ("p", paragraph text)."""
+    """One page as blocks in reading order: ("h1"|"h2"|"h3", title), ("p", paragraph text), ("fn", footnote text:
+    set small at the foot of the page, in order) or ("toc", "entry title|page": a contents line with dot leaders).
+    In titles and paragraphs, "^N" prints N as a superscript note mark ("the threat^4")."""
 
     blocks: list[tuple[str, str]] = field(default_factory=list)
 
@@ -90,6 +94,34 @@ def wrap(text: str, font: str, size: float, width: float, hyphenate: bool) -> li
     return lines
 
 
+SUPERSCRIPT = re.compile(r"\^(\d{1,3})")
+NOTE_SIZE = 7.5
+
+
+def draw_marked(c: Any, font: str, size: float, x: float, y: float, text: str) -> None:
+    """Draw a line in which ^N marks are set as raised superscripts at 60% of the size."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    for i, part in enumerate(SUPERSCRIPT.split(text)):
+        if not part:
+            continue
+        sup = i % 2 == 1
+        c.setFont(font, size * 0.6 if sup else size)
+        c.drawString(x, y + (size * 0.4 if sup else 0), part)
+        x += stringWidth(part, font, size * 0.6 if sup else size)
+
+
+def draw_notes(c: Any, font: str, notes: list[str], width: float) -> None:
+    """Set footnotes at the foot of the page, small, above the page number, after a short rule."""
+    lines = [ln for note in notes for ln in wrap(note, font, NOTE_SIZE, width, False)]
+    y = 48 + LINE * 0.6 * len(lines)
+    c.line(MARGIN, y + 10, MARGIN + 120, y + 10)
+    c.setFont(font, NOTE_SIZE)
+    for line in lines:
+        c.drawString(MARGIN, y, line)
+        y -= LINE * 0.6
+
+
 def build_pdf(path: Path, spec: DocSpec) -> Path:
     """Write the PDF (deterministic bytes) and return its path."""
     from reportlab.pdfgen.canvas import Canvas
@@ -113,25 +145,40 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
             c.setFont(font, 8)
             c.drawCentredString(PAGE_W / 2, 30, str(i + 1))
         y = PAGE_H - 80
+        notes = [text for kind, text in page.blocks if kind == "fn"]
+        floor = 60 + (LINE * 0.6 * sum(len(wrap(n, font, NOTE_SIZE, PAGE_W - 2 * MARGIN, False)) for n in notes) + 20
+                      if notes else 0)
         for kind, text in page.blocks:
+            if kind == "fn":
+                continue
+            if kind == "toc":
+                title, _, number = text.rpartition("|")
+                from reportlab.pdfbase.pdfmetrics import stringWidth
+
+                c.setFont(font, spec.font_size)
+                room = PAGE_W - 2 * MARGIN - stringWidth(f"{title}  {number}", font, spec.font_size)
+                dots = " ." * max(3, int(room / stringWidth(" .", font, spec.font_size)))
+                c.drawString(MARGIN, y, f"{title}{dots} {number}")
+                y -= LINE
+                continue
             if kind.startswith("h"):
                 level = int(kind[1:])
                 key = f"h{heading_no}"
                 heading_no += 1
                 c.bookmarkHorizontal(key, 0, y + 14)
                 if spec.outline:
-                    c.addOutlineEntry(text, key, level=level - 1)
-                c.setFont(font, {1: 18, 2: 13}.get(level, 11.5))
-                c.drawString(MARGIN, y, text)
+                    c.addOutlineEntry(SUPERSCRIPT.sub("", text), key, level=level - 1)
+                draw_marked(c, font, {1: 18, 2: 13}.get(level, 11.5), MARGIN, y, text)
                 y -= LINE * 1.8
                 continue
-            c.setFont(font, spec.font_size)
             for line in wrap(text, font, spec.font_size, PAGE_W - 2 * MARGIN, spec.hyphenate):
-                if y < 60:
+                if y < max(60, floor):
                     raise ValueError(f"{path.name}: page {i + 1} overflows; shorten it")
-                c.drawString(MARGIN, y, line)
+                draw_marked(c, font, spec.font_size, MARGIN, y, line)
                 y -= LINE
             y -= LINE * 0.6
+        if notes:
+            draw_notes(c, font, notes, PAGE_W - 2 * MARGIN)
         if i < n - 1:
             c.showPage()
     c.save()

@@ -204,7 +204,7 @@ class Indexer:
         out = []
         for h, c in zip(hashes, chunks):
             vec = fresh[h] if h in fresh else blob_vector(reuse[h])
-            out.append(NewChunk(c.ord, c.text, h, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens, vec))
+            out.append(NewChunk(c.ord, c.text, h, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens, vec, c.region))
         return out
 
     def _store_original(self, path: Path, sha: str) -> str:
@@ -273,9 +273,10 @@ class Indexer:
                 "pages_ocr": doc.pages_ocr, "pages_scanned": doc.pages_scanned, "origin": origin, "owner": owner,
                 "toc": [{"level": h.level, "title": h.title, "page": h.page} for h in doc.headings],
                 "warnings": doc.warnings, "created_at": created_at or time.time(),
+                "series": meta.series, "edition": meta.edition,
             }
         )
-        tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.text) for p in doc.pages])
+        tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.full_text) for p in doc.pages])
         tx.insert_chunks(doc_id, meta.title, chunks, meta.language)
 
     def add_records(self, records: Iterable[Record], *, batch: int = 256, progress: bool = False,

@@ -14,7 +14,7 @@ from pactkb.settings import SENSITIVITY_LEVELS
 # page's URLs: public name -> Filters field. A filter repeats for OR; year is a year or a range (2020-2025, 2020-, -2025).
 FILTER_NAMES = {
     "type": "doc_types", "area": "areas", "language": "languages", "publisher": "publishers",
-    "document": "document_ids", "year": "year", "sensitivity": "sensitivities",
+    "document": "document_ids", "year": "year", "sensitivity": "sensitivities", "current": "current_only",
 }
 # Old names, still accepted for one release (callers are told so): old name -> the name to use instead.
 DEPRECATED_FILTERS = {
@@ -23,6 +23,7 @@ DEPRECATED_FILTERS = {
 }
 _OLD_FIELDS = {"year_min": "year_min", "year_from": "year_min", "year_max": "year_max", "year_to": "year_max"}
 FILTER_KEYS = {**FILTER_NAMES, **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()}}
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
 class FilterError(ValueError):
@@ -47,10 +48,11 @@ class Filters:
     year_max: int | None = None
     sensitivities: tuple[str, ...] = ()
     clearance: str | None = None  # the highest sensitivity the caller may see (None = everything)
+    current_only: bool = False  # leave out editions superseded by a newer one the caller may see
 
     def is_empty(self) -> bool:
         """True when nothing is restricted."""
-        restricting = any(getattr(self, f.name) is not None and getattr(self, f.name) != () for f in fields(self) if f.name != "clearance")
+        restricting = any(getattr(self, f.name) not in (None, (), False) for f in fields(self) if f.name != "clearance")
         return not restricting and self.clearance in (None, SENSITIVITY_LEVELS[-1])
 
     def facet_filtered(self) -> bool:
@@ -119,6 +121,13 @@ class Filters:
         if self.clearance is not None:
             visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(self.clearance) + 1]
             within("sensitivity", visible)
+        if self.current_only:  # no newer edition of the same family that this caller may see
+            newer = f"n.family = {alias}.family AND n.edition_rank > {alias}.edition_rank"
+            if self.clearance is not None:
+                visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(self.clearance) + 1]
+                newer += f" AND n.sensitivity IN ({', '.join('?' * len(visible))})"
+                params.extend(visible)
+            parts.append(f"({alias}.family IS NULL OR NOT EXISTS (SELECT 1 FROM documents n WHERE {newer}))")
         return (" AND ".join(parts) or "1"), params
 
     @classmethod
@@ -182,6 +191,11 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
         return
     if key in ("year_min", "year_max"):
         acc[key] = _year(raw_key, value)
+        return
+    if key == "current_only":
+        if value.lower() not in _TRUE | _FALSE:
+            raise FilterError(f"filter {raw_key!r}: {value!r} is not true or false", raw_key)
+        acc[key] = value.lower() in _TRUE
         return
     if key == "doc_types":
         norm = normalize_doc_type(value)

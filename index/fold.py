@@ -105,3 +105,8 @@ def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:
     if algorithm not in stemmers:
         stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
     return stemmers[algorithm]
+
+
+def porter_stem(folded_word: str) -> str:
+    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
+    return thread_stemmer("porter").stemWord(folded_word)

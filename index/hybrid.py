@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -21,20 +22,17 @@ import numpy as np
 from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
+from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, query_terms, stemmer_for, thread_stemmer
+from pactkb.index.fold import fold_word, porter_stem, query_terms, stemmer_for, thread_stemmer
 from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
+from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
 WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def porter_stem(folded_word: str) -> str:
-    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
-    return thread_stemmer("porter").stemWord(folded_word)
 
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
@@ -58,6 +56,111 @@ def rrf(lists: list[tuple[list[tuple[int, float]], float]], k: int) -> list[tupl
         for rank, (cid, _) in enumerate(ranked, start=1):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def demote_regions(fused: list[tuple[int, float]], rows: Mapping[int, Any], weights: Mapping[str, float]) -> list[tuple[int, float]]:
+    """Scale each passage's fused score by its region's weight (footnotes, contents, indexes and reference lists
+    rank below the body text that says the same), keeping the order stable among equals."""
+    if not weights:
+        return fused
+    scaled = [(cid, sc * weights.get(rows[cid]["region"], 1.0) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def support_sections(fused: list[tuple[int, float]], rows: Mapping[int, Any], share: float) -> list[tuple[int, float]]:
+    """Let passages of one section support each other: each gains `share` of the best score among the other
+    candidates from the same document and section (an answer spread over a section ranks with its neighbours)."""
+    if share <= 0:
+        return fused
+    top: dict[tuple[str, str], list[tuple[int, float]]] = {}  # the two best candidates of each section
+    for cid, sc in fused:
+        row = rows.get(cid)
+        if row is not None and row["section"]:
+            best = top.setdefault((row["doc_id"], row["section"]), [])
+            if len(best) < 2:
+                best.append((cid, sc))
+    out = []
+    for cid, sc in fused:
+        row = rows.get(cid)
+        best = top.get((row["doc_id"], row["section"]), []) if row is not None and row["section"] else []
+        others = [s for c, s in best if c != cid]
+        out.append((cid, sc + share * others[0] if others else sc))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
+MAX_TWIN_CANDIDATES = 60  # candidates per family compared pairwise for near-identical twins
+
+
+def superseded_by(row: Any, newest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest visible edition of a row's family when it is newer than the row's document, else None."""
+    editions = newest.get(row["family"]) if row["family"] else None
+    if not editions or editions[0]["edition_rank"] <= row["edition_rank"]:
+        return None
+    top = editions[0]
+    return {"document_id": top["id"], "title": top["title"], "year": top["year"]}
+
+
+def prefer_editions(fused: list[tuple[int, float]], rows: Mapping[int, Any], newest: Mapping[str, Any],
+                    asked: tuple[int | None, bool, bool], weight: float) -> list[tuple[int, float]]:
+    """Demote editions the query did not ask for: superseded ones for an undated query, others than the named year's
+    for a dated one ('before 2025': those of 2025 and later)."""
+    year, before, named = asked
+    if not newest or weight >= 1.0:
+        return fused
+
+    def factor(row: Any) -> float:
+        if not row["family"] or row["family"] not in newest:
+            return 1.0
+        if year is not None:
+            row_year = row["year"]
+            if before:
+                return weight if row_year is not None and row_year >= year else 1.0
+            return 1.0 if row_year == year else weight
+        if named:
+            return 1.0
+        return weight if superseded_by(row, newest) else 1.0
+
+    scaled = [(cid, sc * factor(rows[cid]) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def order_twins(fused: list[tuple[int, float]], rows: Mapping[int, Any], newest: Mapping[str, Any],
+                asked: tuple[int | None, bool, bool], dup_cos: float) -> list[tuple[int, float]]:
+    """Put the wanted edition's passage above its near-identical twin in another edition of the same family: the
+    newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves)."""
+    year, before, named = asked
+    if not newest or (named and year is None):
+        return fused
+    score = dict(fused)
+    by_family: dict[str, list[int]] = {}
+    for cid, _ in fused:
+        row = rows.get(cid)
+        if row is not None and row["family"] in newest:
+            by_family.setdefault(row["family"], []).append(cid)
+
+    def wanted(row: Any) -> float:
+        """How much the query wants this edition (higher first)."""
+        if year is None:
+            return float(row["edition_rank"])
+        if before:
+            return float(row["edition_rank"]) if (row["year"] or 0) < year else -float(row["edition_rank"])
+        return 1.0 if row["year"] == year else 0.0
+
+    for cids in by_family.values():
+        if len(cids) < 2:
+            continue
+        cids = cids[:MAX_TWIN_CANDIDATES]
+        vecs = np.stack([blob_vector(rows[c]["vector"]) for c in cids])
+        sims = vecs @ vecs.T
+        for i in range(len(cids)):
+            for j in range(i + 1, len(cids)):
+                a, b = rows[cids[i]], rows[cids[j]]
+                if a["doc_id"] == b["doc_id"] or sims[i, j] < dup_cos:
+                    continue
+                hi, lo = (cids[i], cids[j]) if score[cids[i]] >= score[cids[j]] else (cids[j], cids[i])
+                if wanted(rows[lo]) > wanted(rows[hi]):
+                    score[hi], score[lo] = score[lo], score[hi]
+    return sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
@@ -109,6 +212,9 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     snippet: str = ""
+    region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)
+    superseded_by: dict[str, Any] | None = None  # the newest edition of this document's family the caller may see
+    section_pages: tuple[int, int] | None = None  # first and last page of the passage's section
     rank: int = 0
     also_in: list[dict[str, Any]] = field(default_factory=list)
     more_pages: list[dict[str, Any]] = field(default_factory=list)
@@ -146,6 +252,7 @@ class SearchResult:
     evidence: dict[str, float] | None = None
     language: str | None = None
     translation: list[str] = field(default_factory=list)  # English words the query was also searched with
+    expansion: list[str] = field(default_factory=list)  # field synonyms and acronyms the query was also searched with
 
 
 class Searcher:
@@ -180,6 +287,8 @@ class Searcher:
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
         self.query_language("warm-up query")
+        if self.settings.synonyms:
+            load_synonyms(tuple(self.settings.synonym_files))
         if self.bridge is not None:
             for language in self.settings.query_languages.split(","):
                 if language.strip() != "en":
@@ -202,6 +311,15 @@ class Searcher:
                 if len(self._translation_cache) > 1024:
                     self._translation_cache.popitem(last=False)
         return hit
+
+    def expansion(self, query: str, language: str | None, qvec: np.ndarray | None,
+                  clearance: str | None = None) -> Expansion:
+        """Field synonyms and acronyms of the query's terms (of its English translation for other languages; the list
+        itself depends on no document)."""
+        if not self.settings.synonyms:
+            return Expansion()
+        text = query if language in (None, "en") else " ".join(self.translation(query, language, qvec, clearance).words)
+        return load_synonyms(tuple(self.settings.synonym_files)).expand(text)
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query vector (small LRU cache: paging and facet clicks repeat queries)."""
@@ -340,7 +458,8 @@ class Searcher:
             part = ids[i : i + 500]
             q = (
                 f"SELECT c.id, c.doc_id, {'c.text' if text else 'NULL AS text'}, c.page_start, c.page_end, c.label_start, "
-                "c.label_end, c.section, c.vector, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
+                "c.label_end, c.section, c.region, c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, "
+                "d.year, d.doc_type, d.language, "
                 f"d.areas, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
             )
@@ -373,7 +492,14 @@ class Searcher:
             label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
             publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
             areas=list(doc_areas), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            region=row["region"],
         )
+
+    def duplicate_cosine(self) -> float:
+        """Cosine above which two passages count as near-duplicates (the setting, else the encoder's calibration)."""
+        if self.settings.dedup_threshold is not None:
+            return self.settings.dedup_threshold
+        return similarity_calibration(self.encoder.name)[0]
 
     def collapse(self, hits: list[Hit], vectors: dict[int, np.ndarray], need: int | None = None,
                  by_document: bool = False) -> list[Hit]:
@@ -386,8 +512,8 @@ class Searcher:
         unfolded. Work is then O(n·need), and need = offset + k is bounded by the result window."""
         if len(hits) < 2:
             return hits
-        dup_cos, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
-        dup_cos = self.settings.dedup_threshold if self.settings.dedup_threshold is not None else dup_cos
+        _, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
+        dup_cos = self.duplicate_cosine()
         floor = min(same_page_cos, dup_cos)
         kept: list[int] = []  # positions in hits, in rank order
         mat = np.empty((len(hits), len(vectors[hits[0].chunk_id])), dtype=np.float32)  # row r: vector of hits[kept[r]]
@@ -546,6 +672,9 @@ class Searcher:
                                       drop=self.common_terms(query, con, filters.clearance),
                                       stemmers=self.query_stemmers(language, con, filters.clearance))
         bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
+        expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
+        if expansion.added:
+            bridged.append((lexical_search(con, expansion.text, depth, filters, s.lexical_title_weight), s.weight_expansion))
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
@@ -554,8 +683,26 @@ class Searcher:
             fused = self.fuse(dense_hits, lex_hits, language, bridged)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
+        fused = demote_regions(fused, rows, s.region_weights)
+        fused = support_sections(fused, rows, s.section_support)
+        newest = self.newest_editions(rows, filters, con)
+        asked = query_edition(query)
+        fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
+        fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
         areas: dict[str, list[str]] = {}
-        return [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows], rows, dmap
+        hits = [self._hit(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows]
+        for h in hits:
+            h.superseded_by = superseded_by(rows[h.chunk_id], newest)
+        return hits, rows, dmap
+
+    def newest_editions(self, rows: Mapping[int, Any], filters: Filters, con: sqlite3.Connection) -> dict[str, Any]:
+        """Per family among the rows: the editions the caller may see (clearance only, not the facet filters), newest
+        first; families with one visible edition are left out."""
+        families = {r["family"] for r in rows.values() if r["family"]}
+        if not families:
+            return {}
+        where, params = Filters(clearance=filters.clearance).sql("d")
+        return {f: eds for f, eds in self.store.family_editions(con, families, where, params).items() if len(eds) > 1}
 
     def search(
         self,
@@ -609,14 +756,18 @@ class Searcher:
             h.rank = offset + i + 1
         if snippets:
             self.snippets(page, query, qvec, filters.clearance)
+        spans = self.store.section_spans({(h.document_id, h.section) for h in page if h.section})
+        for h in page:
+            h.section_pages = spans.get((h.document_id, h.section))
         best = max(dmap.values()) if dmap else None
         evidence = self.evidence(query, hits[:3], filters, visible)
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec, filters.clearance).words
+        expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
         return SearchResult(
             query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
             offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=evidence,
-            no_good_answer=self.judge(evidence), language=language, translation=translation,
+            no_good_answer=self.judge(evidence), language=language, translation=translation, expansion=expansion,
         )
 
     def common_terms(self, query: str, con: sqlite3.Connection, clearance: str | None = None) -> set[str]:

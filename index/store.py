@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from pactkb.db import connect
+from pactkb.index.families import edition_rank, family_key
 from pactkb.index.fold import fold, stemmed_text, stemmer_for
 
-SCHEMA_VERSION = 2  # 2: chunks of non-English documents are indexed by their language's stemmer
+SCHEMA_VERSION = 3  # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions
 DB_NAME = "pactkb.sqlite3"
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -53,11 +54,16 @@ CREATE TABLE IF NOT EXISTS documents (
     toc TEXT NOT NULL DEFAULT '[]',
     warnings TEXT NOT NULL DEFAULT '[]',
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    series TEXT,
+    edition TEXT,
+    family TEXT,
+    edition_rank REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE INDEX IF NOT EXISTS documents_type ON documents(doc_type);
 CREATE INDEX IF NOT EXISTS documents_sens ON documents(sensitivity);
+CREATE INDEX IF NOT EXISTS documents_family ON documents(family, edition_rank);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -88,6 +94,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     section TEXT NOT NULL DEFAULT '',
     n_tokens INTEGER NOT NULL,
     vector BLOB NOT NULL,
+    region TEXT NOT NULL DEFAULT 'body',
     CHECK (page_start >= 1 AND page_end >= page_start)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord);
@@ -103,8 +110,9 @@ CREATE TABLE IF NOT EXISTS index_log (
 DOC_COLUMNS = (
     "id, sha256, title, publisher, year, language, doc_type, areas, sensitivity, inferred, edited, kind, "
     "source_name, stored_path, size, pages, pages_ocr, pages_scanned, origin, owner, toc, warnings, "
-    "created_at, updated_at"
+    "created_at, updated_at, series, edition, family, edition_rank"
 )
+FAMILY_FIELDS = ("title", "publisher", "year", "series", "edition")  # what a document's family and edition derive from
 
 
 class StoreError(RuntimeError):
@@ -143,6 +151,10 @@ class DocumentRecord:
     warnings: list[str]
     created_at: float
     updated_at: float
+    series: str | None = None
+    edition: str | None = None
+    family: str | None = None
+    edition_rank: float = 0.0
     files: list[str] = field(default_factory=list)
     chunk_count: int = 0
 
@@ -170,6 +182,13 @@ class NewChunk:
     section: str
     n_tokens: int
     vector: np.ndarray
+    region: str = "body"
+
+
+def document_family(row: dict[str, Any]) -> tuple[str | None, float]:
+    """(family key, edition rank) of a documents row (index/families.py)."""
+    family = family_key(str(row.get("title") or ""), row.get("publisher"), row.get("series"))
+    return family, edition_rank(str(row.get("title") or ""), row.get("year"), row.get("edition"))
 
 
 def vector_blob(vec: np.ndarray) -> bytes:
@@ -203,7 +222,13 @@ class Store:
             raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")
         if version < SCHEMA_VERSION:
             with self.transaction() as tx:
+                if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
+                    tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
+                    tx.add_missing_columns("documents", {"series": "TEXT", "edition": "TEXT", "family": "TEXT",
+                                                         "edition_rank": "REAL NOT NULL DEFAULT 0"})
                 tx.executescript_safe(SCHEMA)
+                if 0 < version < 3:
+                    tx.refresh_families()
                 if version == 1:
                     tx.reindex_text(None)
                 tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -389,6 +414,40 @@ class Store:
         con = con or self.conn()
         return np.array([r[0] for r in con.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
 
+    def family_editions(self, con: sqlite3.Connection, families: Iterable[str], where: str, params: list[Any]
+                        ) -> dict[str, list[sqlite3.Row]]:
+        """Editions of the given families among the documents `where` admits (alias d), newest first."""
+        wanted = sorted(set(families))
+        out: dict[str, list[sqlite3.Row]] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            q = (f"SELECT d.id, d.title, d.year, d.family, d.edition_rank FROM documents d WHERE d.family IN "
+                 f"({','.join('?' * len(part))}) AND {where} ORDER BY d.edition_rank DESC, d.id")
+            for r in con.execute(q, [*part, *params]):
+                out.setdefault(r["family"], []).append(r)
+        return out
+
+    def newest_edition(self, rec: DocumentRecord, visible: tuple[str, list[Any]]) -> sqlite3.Row | None:
+        """The newest edition of a document's family among the documents `visible` (a WHERE over alias d) admits,
+        when it is newer than the document; else None."""
+        if not rec.family:
+            return None
+        where, params = visible
+        return self.conn().execute(
+            f"SELECT d.id, d.title, d.year FROM documents d WHERE d.family = ? AND d.edition_rank > ? AND {where} "
+            "ORDER BY d.edition_rank DESC, d.id LIMIT 1", [rec.family, rec.edition_rank, *params]).fetchone()
+
+    def section_spans(self, sections: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """First and last page of each (document, section path)."""
+        con = self.conn()
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for doc_id, section in sections:
+            row = con.execute("SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? "
+                              "AND region='body'", (doc_id, section)).fetchone()
+            if row and row[0] is not None:
+                out[(doc_id, section)] = (int(row[0]), int(row[1]))
+        return out
+
     def counts(self) -> dict[str, int]:
         """Documents, pages and chunks stored."""
         con = self.conn()
@@ -409,6 +468,13 @@ class Tx:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         """Run one statement."""
         return self.con.execute(sql, tuple(params))
+
+    def add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Add the columns a table of an older schema lacks (name -> SQL type and default)."""
+        have = {r[1] for r in self.con.execute(f"PRAGMA table_info({table})")}
+        for name, decl in columns.items():
+            if name not in have:
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def executescript_safe(self, script: str) -> None:
         """Run several statements inside the current transaction (executescript would commit)."""
@@ -432,12 +498,21 @@ class Tx:
         now = time.time()
         row.setdefault("created_at", now)
         row["updated_at"] = now
+        row["family"], row["edition_rank"] = document_family(row)
         cols = [c.strip() for c in DOC_COLUMNS.split(",")]
         self.con.execute(
             f"INSERT INTO documents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             tuple(row.get(c) for c in cols),
         )
         self.bump_docs_version()
+
+    def refresh_families(self, doc_id: str | None = None) -> None:
+        """Recompute the family and edition rank of one document (or all) from its metadata."""
+        where, params = ("WHERE id=?", (doc_id,)) if doc_id else ("", ())
+        rows = self.con.execute(f"SELECT id, title, publisher, year, series, edition FROM documents {where}", params).fetchall()
+        for r in rows:
+            family, rank = document_family(dict(zip(("id", *FAMILY_FIELDS), r)))
+            self.con.execute("UPDATE documents SET family=?, edition_rank=? WHERE id=?", (family, rank, r[0]))
 
     def update_document(self, doc_id: str, fields: dict[str, Any]) -> None:
         """Update metadata columns and re-index the titles of its chunks if the title changed."""
@@ -449,6 +524,8 @@ class Tx:
         row["updated_at"] = time.time()
         sets = ", ".join(f"{k}=?" for k in row)
         self.con.execute(f"UPDATE documents SET {sets} WHERE id=?", (*row.values(), doc_id))
+        if set(fields) & set(FAMILY_FIELDS):
+            self.refresh_families(doc_id)
         self.bump_docs_version()
         if "title" in fields:
             for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
@@ -479,9 +556,9 @@ class Tx:
         for c in chunks:
             cur = self.con.execute(
                 "INSERT INTO chunks (doc_id, ord, text, text_hash, page_start, page_end, label_start, label_end, "
-                "section, n_tokens, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "section, n_tokens, vector, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc_id, c.ord, c.text, c.text_hash, c.page_start, c.page_end, c.label_start, c.label_end,
-                 c.section, c.n_tokens, vector_blob(c.vector)),
+                 c.section, c.n_tokens, vector_blob(c.vector), c.region),
             )
             cid = int(cur.lastrowid)
             ids.append(cid)

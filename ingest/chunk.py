@@ -72,7 +72,9 @@ def chunk_pages(
     full = PAGE_BREAK.join(parts)
     splitter = make_splitter(count, target, overlap)
     spans: list[tuple[int, int, int]] = []  # (start, end, tokens) in `full`
-    bounds = sorted({0, len(full)} | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)})
+    region_changes = {starts[i] for i in range(1, len(pages)) if pages[i].region != pages[i - 1].region}
+    bounds = sorted({0, len(full)} | region_changes
+                    | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)})
     for seg_start, seg_end in zip(bounds, bounds[1:]):
         segment = full[seg_start:seg_end]
         cursor = 0
@@ -102,9 +104,34 @@ def chunk_pages(
                 label_end=pages[last].label,
                 section=sections.path_at(pages[first].number, start - starts[first]),
                 n_tokens=tokens,
+                region=pages[first].region,
             )
         )
-    return chunks
+    notes = _note_chunks(pages, sections, splitter, count, max_tokens)
+    if not notes:
+        return chunks
+    ordered = sorted([(c.page_start, 0, c.ord, c) for c in chunks] + [(c.page_start, 1, i, c) for i, c in enumerate(notes)],
+                     key=lambda t: t[:3])
+    for i, (*_, c) in enumerate(ordered):
+        c.ord = i
+    return [c for *_, c in ordered]
+
+
+def _note_chunks(pages: list[Page], sections: SectionIndex, splitter: RecursiveCharacterTextSplitter,
+                 count: TokenCounter, max_tokens: int) -> list[Chunk]:
+    """Chunks of each page's footnote block, kept apart from the body text they annotate."""
+    out: list[Chunk] = []
+    for page in pages:
+        if not page.notes.strip():
+            continue
+        section = sections.path_at(page.number, len(page.text))
+        for piece in splitter.split_text(page.notes):
+            for sub in _hard_split(piece, count, max_tokens):
+                if _HAS_WORD.search(sub):
+                    out.append(Chunk(ord=0, text=tidy(sub), page_start=page.number, page_end=page.number,
+                                     label_start=page.label, label_end=page.label, section=section,
+                                     n_tokens=count(sub), region="footnote"))
+    return out
 
 
 def _merge_small(spans: list[tuple[int, int, int]], full: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:

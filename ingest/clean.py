@@ -113,3 +113,9 @@ def clean_pages(raw_pages: list[str]) -> list[str]:
     pages = strip_running_lines(pages)
     vocab = document_vocabulary(pages)
     return [normalize_whitespace(dehyphenate(p, vocab)) for p in pages]
+
+
+def clean_notes(notes: list[str], body_pages: list[str]) -> list[str]:
+    """Clean footnote blocks like body text, joining their hyphenated line breaks by the body's spelling."""
+    vocab = document_vocabulary(body_pages)
+    return [normalize_whitespace(dehyphenate(normalize_whitespace(normalize_unicode(n)), vocab)) if n else "" for n in notes]

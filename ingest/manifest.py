@@ -169,6 +169,8 @@ def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
                     areas.append(norm)
             if areas:
                 entry.values["areas"] = areas
+        elif k in ("series", "edition"):
+            entry.values[k] = str(val)[:200]
         elif k == "sensitivity":
             if str(val).lower() in SENSITIVITY_LEVELS:
                 entry.values["sensitivity"] = str(val).lower()

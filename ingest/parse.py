@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pactkb.ingest.clean import clean_pages
+from pactkb.ingest.clean import clean_notes, clean_pages
 from pactkb.ingest.language import detect_language
 from pactkb.ingest.metadata import apply_overrides, infer_meta
 from pactkb.ingest.ocr import OCR_HINT, ocr_available, ocr_pdf_page
-from pactkb.ingest.pdf import read_pdf
+from pactkb.ingest.layout import body_size, split_page
+from pactkb.ingest.pdf import RawPdf, read_pdf
+from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import detect_headings, headings_from_outline
 from pactkb.ingest.types import DocumentMeta, Heading, IngestError, Page, ParsedDocument
 
@@ -80,7 +82,7 @@ def mark_scanned(pages: list[Page], has_images: list[bool], min_chars: int) -> i
     """Flag pages that carry an image but (almost) no text layer; returns how many."""
     n = 0
     for p, img in zip(pages, has_images):
-        if img and len(p.text.strip()) < min_chars:
+        if img and len(p.full_text.strip()) < min_chars:
             p.scanned = True
             n += 1
     return n
@@ -110,22 +112,36 @@ def finish(doc: ParsedDocument) -> ParsedDocument:
     if not_ocrd:
         why = OCR_HINT if not ocr_available() else "OCR found no text"
         doc.warnings.append(f"{not_ocrd} scanned page(s) without a text layer were not OCR'd; {why}")
+    for page in doc.pages:
+        page.region = page_region(page.text)
     if doc.kind == "pdf":
-        doc.headings = choose_headings(headings_from_outline(doc.outline, texts), texts)
+        doc.headings = choose_headings(headings_from_outline(doc.outline, texts), doc.pages)
     else:
-        doc.headings = detect_headings(texts, markdown=doc.kind == "markdown")
+        doc.headings = detect_headings(texts, markdown=doc.kind == "markdown", regions=[p.region for p in doc.pages])
     all_text = "\n".join(texts)
     doc.meta = infer_meta(doc.path, texts, doc.headings, doc.info, detect_language(all_text[:20000]), doc.display_title)
     apply_overrides(doc.meta, dict(doc.overrides))
     return doc
 
 
-def choose_headings(outline: list[Heading], texts: list[str]) -> list[Heading]:
+def choose_headings(outline: list[Heading], pages: list[Page]) -> list[Heading]:
     """The PDF outline when it covers the document, else detected headings if they cover it better."""
-    if len(outline) >= max(2, len(texts) // 20):
+    if len(outline) >= max(2, len(pages) // 20):
         return outline
-    detected = detect_headings(texts)
+    detected = detect_headings([p.text for p in pages], regions=[p.region for p in pages],
+                               typography=[(p.heading_lines, p.body_lines) for p in pages])
     return detected if len(detected) > len(outline) else outline
+
+
+def pdf_pages(raw: RawPdf) -> list[Page]:
+    """Clean pages of a PDF: footnote blocks cut out of the body text, typography of the body lines kept."""
+    body = body_size(raw.layouts) if raw.layouts else None
+    layouts = raw.layouts or [None] * len(raw.texts)
+    split = [split_page(text, layout, body) for text, layout in zip(raw.texts, layouts)]
+    bodies = clean_pages([r.body for r in split])
+    notes = clean_notes([r.notes for r in split], bodies)
+    return [Page(number=i + 1, text=bodies[i], label=raw.labels[i], notes=notes[i],
+                 heading_lines=r.heading_lines, body_lines=r.body_lines) for i, r in enumerate(split)]
 
 
 def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
@@ -144,7 +160,7 @@ def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
         raw = read_pdf(path)
         doc.kind, doc.info, doc.display_title = "pdf", raw.info, raw.display_title
         doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
-        doc.pages = [Page(number=i + 1, text=t, label=raw.labels[i]) for i, t in enumerate(clean_pages(raw.texts))]
+        doc.pages = pdf_pages(raw)
         mark_scanned(doc.pages, raw.has_images, opts.ocr_min_chars)
     elif suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
         doc.kind = "markdown" if suffix in MARKDOWN_SUFFIXES else "text"

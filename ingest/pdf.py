@@ -11,6 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, PdfReadError
 
+from pactkb.ingest.layout import PageLayout, read_page
 from pactkb.ingest.types import IngestError
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -38,6 +39,7 @@ class RawPdf:
     has_images: list[bool] = field(default_factory=list)
     encrypted: bool = False
     display_title: str | None = None
+    layouts: list[PageLayout | None] = field(default_factory=list)
 
 
 def looks_like_pdf(head: bytes) -> bool:
@@ -158,12 +160,15 @@ def read_pdf(path: Path) -> RawPdf:
     try:
         pages = reader.pages
         texts: list[str] = []
+        layouts: list[PageLayout | None] = []
         images: list[bool] = []
         for page in pages:
             try:
-                texts.append(page.extract_text() or "")
+                text, layout = read_page(page)
             except Exception:  # noqa: BLE001 - a broken content stream loses one page, not the file
-                texts.append("")
+                text, layout = "", None
+            texts.append(text)
+            layouts.append(layout)
             images.append(_page_has_images(page))
     except IngestError:
         raise
@@ -179,4 +184,5 @@ def read_pdf(path: Path) -> RawPdf:
         has_images=images,
         encrypted=encrypted,
         display_title=_display_title(reader.pages[0]),
+        layouts=layouts,
     )

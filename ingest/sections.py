@@ -77,16 +77,53 @@ def _heading_level(line: str) -> int | None:
     return None
 
 
+_GLUED_NOTE_MARK = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F)’'\"])\d{1,3}$")
+
+
+def strip_note_mark(title: str) -> str:
+    """Drop a footnote number glued to a heading's last word ('evolution of the threat4')."""
+    return _GLUED_NOTE_MARK.sub("", title).rstrip()
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A line typeset like a heading that reads like one: short, starts with a capital or number, no final stop."""
+    words = line.split()
+    return (1 <= len(words) <= 12 and len(line) <= 100 and (line[0].isupper() or line[0].isdigit())
+            and not line.endswith((".", ",", ";", ":")) and not _FOOTNOTE.search(line)
+            and sum(c.isalpha() for c in line) >= 3)
+
+
 def _looks_like_title(line: str) -> bool:
     """A plain-text document's first line that reads like a title (short, no final period)."""
     return 2 <= len(line.split()) <= 14 and not line.endswith((".", ",", ";", ":")) and not _FOOTNOTE.search(line)
 
 
-def detect_headings(pages: list[str], markdown: bool = False) -> list[Heading]:
-    """Find heading lines in page text (Markdown '#' headings, numbered or all-caps lines)."""
+def _typeset_level(line: str, heading: dict[str, float], body: set[str], sizes: list[float]) -> int | None:
+    """What the PDF's typography says of a line: None = no opinion, 0 = set as body text, else its heading level
+    (the rank of its size among the document's heading sizes, at most 3)."""
+    key = _squash(line)
+    if key in body:
+        return 0
+    if key in heading:
+        return min(3, sizes.index(heading[key]) + 1) if heading[key] in sizes else 3
+    return None
+
+
+def detect_headings(pages: list[str], markdown: bool = False, regions: list[str] | None = None,
+                    typography: list[tuple[dict[str, float], set[str]]] | None = None) -> list[Heading]:
+    """Find heading lines in page text (Markdown '#' headings, numbered or all-caps lines).
+
+    Pages that are not body text (contents, index, references) give no headings. With the PDF's typography
+    (per page: lines set like headings, lines set like body text), a line set in body type is never a heading,
+    however it is numbered ('17. On behalf of the Committee, ...'), and a short line set like a heading is one.
+    """
     out: list[Heading] = []
+    sizes = sorted({size for heading, _ in typography or [] for size in heading.values()}, reverse=True)
     for pno, text in enumerate(pages, start=1):
         offset = 0
+        if regions is not None and regions[pno - 1] != "body":
+            continue
+        heading_set, body_set = typography[pno - 1] if typography else ({}, set())
         for lineno, line in enumerate(text.split("\n")):
             stripped = line.strip()
             level: int | None = None
@@ -96,9 +133,13 @@ def detect_headings(pages: list[str], markdown: bool = False) -> list[Heading]:
                 if m:
                     level, title = len(m.group(1)), m.group(2)
             else:
-                level = _heading_level(stripped)
+                typeset = _typeset_level(stripped, heading_set, body_set, sizes) if stripped else None
+                level = _heading_level(stripped) if typeset != 0 else None
+                if level is None and typeset and _looks_like_heading(stripped):
+                    level = typeset
                 if level is None and pno == 1 and lineno == 0 and _looks_like_title(stripped):
                     level = 1
+                title = strip_note_mark(title)
             if level is not None and title:
                 out.append(Heading(level=level, title=title, page=pno, offset=offset))
             offset += len(line) + 1

@@ -47,6 +47,15 @@ class Page:
     label: str | None = None
     ocr: bool = False
     scanned: bool = False
+    notes: str = ""  # the footnote block printed at the foot of the page, kept out of the body text
+    region: str = "body"  # what the page's body is: body, contents, index or references (ingest/regions.py)
+    heading_lines: dict[str, float] = field(default_factory=dict)  # lines set like headings (squashed) -> size
+    body_lines: set[str] = field(default_factory=set)  # lines set like body text
+
+    @property
+    def full_text(self) -> str:
+        """Body text followed by the page's footnotes, as printed."""
+        return f"{self.text}\n\n{self.notes}" if self.notes else self.text
 
 
 @dataclass
@@ -71,6 +80,8 @@ class DocumentMeta:
     areas: list[str] = field(default_factory=list)
     sensitivity: str = "public"
     inferred: list[str] = field(default_factory=list)
+    series: str | None = None  # the family of editions this document belongs to (manifest `series`)
+    edition: str | None = None  # its place in that family (manifest `edition`: '2025', '21', '3.1')
 
 
 @dataclass
@@ -118,3 +129,4 @@ class Chunk:
     label_end: str | None = None
     section: str = ""
     n_tokens: int = 0
+    region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)

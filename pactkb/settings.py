@@ -87,6 +87,16 @@ class Settings(BaseSettings):
         "dict-freedict-hrv-eng, dict-freedict-srp-eng), separated by ':'; the bridge translates through them first. "
         "Empty: none.",
     )
+    synonyms: bool = Field(
+        default=True, description="Also search the field synonyms and acronyms of query terms (index/synonyms/en.tsv: "
+        "'bitcoin vending machine' -> 'virtual asset kiosk', 'smurfing' -> 'structuring'), as one more BM25 list.",
+    )
+    synonym_files: list[str] = Field(
+        default_factory=list, description="Team synonym files in the same format (one group per line, terms separated "
+        "by ' | '), merged with the built-in list (JSON list of paths).",
+    )
+    weight_expansion: float = Field(default=0.5, ge=0, description="RRF weight of the synonym list (chosen on the "
+                                    "domain dev half: 0.25 / 0.5 / 1.0 gave 0.539 / 0.545 / 0.545; off 0.537).")
     dictionary_translations: int = Field(default=2, ge=1, description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.")
     weight_bridge: float | None = Field(
         default=None, ge=0, description="RRF weight of the bridged (translated) BM25 list (unset: pactkb's default for "
@@ -112,6 +122,21 @@ class Settings(BaseSettings):
     )
     dedup_threshold: float | None = Field(
         default=None, ge=0, le=1.0, description="Cosine for near-duplicates (default per encoder: 0.92 MiniLM, 0.975 E5)."
+    )
+    region_weights: dict[str, float] = Field(
+        default_factory=lambda: {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
+        description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank below "
+        "body text (1.0 = no demotion; JSON, e.g. {\"footnote\": 0.5}).",
+    )
+    section_support: float = Field(
+        default=0.0, ge=0, le=1, description="Share of the best score of another candidate from the same section that a "
+        "passage gains (neighbouring passages of one section support each other; 0 = off).",
+    )
+    superseded_weight: float = Field(
+        default=0.95, ge=0, le=1, description="Fused-score factor of an edition the query did not ask for: an older "
+        "edition of a document family for an undated query, another year's for a dated one (1.0 = off). Small on "
+        "purpose: it orders near-identical passages of two editions; stronger demotion lost dev nDCG (older editions "
+        "still answer many questions).",
     )
     semantic_snippets: bool = Field(
         default=False, description="Pick the best sentence of meaning-only hits with the encoder (costly with torch)."

@@ -25,7 +25,15 @@ from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, read
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
     YEAR_HELP,
-    ChunkList, ChunkModel, DocumentDetail, DocumentList, DocumentPatch, DocumentSummary, PageInfo, TocEntry,
+    ChunkList,
+    ChunkModel,
+    DocumentDetail,
+    DocumentList,
+    DocumentPatch,
+    DocumentSummary,
+    PageInfo,
+    Superseded,
+    TocEntry,
 )
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
@@ -114,9 +122,12 @@ def get_document(request: Request, doc_id: str, principal: Principal = Depends(c
     rec = visible_document(kb, doc_id, principal)
     pages = [PageInfo(number=p["number"], label=p["label"], ocr=bool(p["ocr"]), scanned=bool(p["scanned"]), chars=len(p["text"]))
              for p in kb.store.pages(doc_id)]
+    newer = kb.store.newest_edition(rec, Filters(clearance=principal.clearance).sql("d"))
     note(request, "view_document", document_ids=[doc_id])
     return DocumentDetail(**summary(request, rec, principal).model_dump(), chunk_count=rec.chunk_count, page_list=pages,
-                          toc=[TocEntry(**t) for t in rec.toc], warnings=rec.warnings, size=rec.size)
+                          toc=[TocEntry(**t) for t in rec.toc], warnings=rec.warnings, size=rec.size,
+                          superseded_by=Superseded(document_id=newer["id"], title=newer["title"], year=newer["year"])
+                          if newer else None)
 
 
 @router.get("/documents/{doc_id}/chunks", response_model=ChunkList, summary="A document's chunks")

@@ -34,6 +34,7 @@ def response(request: Request, principal: Principal, res: SearchResult) -> Searc
     return SearchResponse(
         query=res.query, mode=res.mode, took_ms=res.took_ms, total=res.total, offset=res.offset, k=res.k,
         no_good_answer=res.no_good_answer, query_language=res.language, query_translation=res.translation,
+        query_expansion=res.expansion,
         results=[hit_model(request, principal, h) for h in res.results], facets=res.facets,
     )
 
@@ -80,6 +81,7 @@ async def search_get(
     year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
+    current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
     group_by_document: bool = False,
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
@@ -94,7 +96,7 @@ async def search_get(
         raise ValidationProblem("q", "query must not be blank")
     announce_filters(request, response, request.query_params.keys())
     filters = SearchFilters(type=type, area=area, language=language, publisher=publisher, document=document,
-                            year=year, year_min=year_min, year_max=year_max, sensitivity=sensitivity)
+                            year=year, year_min=year_min, year_max=year_max, sensitivity=sensitivity, current=current)
     body = SearchRequest(query=q, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group_by_document)
     return await run_search(request, kb, principal, body)
 

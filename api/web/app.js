@@ -279,6 +279,7 @@ function readRoute(search = location.search) {
   Object.assign(filters, parseYear(p.get('year') || ''));
   // Old bookmarks (year_min/year_max, renamed to year=2020-2025 in this release) still open.
   if (!p.get('year')) Object.assign(filters, { year_min: p.get('year_min') || '', year_max: p.get('year_max') || '' });
+  filters.current = p.get('current') === 'true';
   const route = {
     view: 'home', q: p.get('q') || '', mode: p.get('mode') || 'hybrid', group: p.get('group_by_document') === 'true',
     offset: int(p.get('offset')), filters, lang: p.get('lang') || '',
@@ -316,6 +317,7 @@ function routeUrl(r) {
     else p.set('similar', r.chunk);
     for (const k of MULTI_FILTERS) for (const v of r.filters[k] || []) p.append(k, v);
     if (yearParam(r.filters)) p.set('year', yearParam(r.filters));
+    if (r.filters.current) p.set('current', 'true');
     if (r.view === 'search') {
       p.set('mode', r.mode || 'hybrid');
       if (r.group) p.set('group_by_document', 'true');
@@ -341,10 +343,10 @@ function navigate(route, { replace = false, focus = null } = {}) {
 }
 
 function hasFilters(f) {
-  return MULTI_FILTERS.some((k) => (f[k] || []).length) || Boolean(f.year_min || f.year_max);
+  return MULTI_FILTERS.some((k) => (f[k] || []).length) || Boolean(f.year_min || f.year_max || f.current);
 }
 
-const noFilters = () => ({ type: [], area: [], language: [], publisher: [], year_min: '', year_max: '' });
+const noFilters = () => ({ type: [], area: [], language: [], publisher: [], year_min: '', year_max: '', current: false });
 
 // ---------------------------------------------------------------------------------------------
 // Rendering a route
@@ -416,6 +418,7 @@ function searchParams(route) {
   p.set('offset', route.offset || 0);
   for (const k of MULTI_FILTERS) for (const v of route.filters[k] || []) p.append(k, v);
   if (yearParam(route.filters)) p.set('year', yearParam(route.filters));
+  if (route.filters.current) p.set('current', 'true');
   return p;
 }
 
@@ -532,6 +535,9 @@ function renderResults(route, data, source, focus) {
   const msg = $('#message');
   if (data.query_translation && data.query_translation.length) {
     msg.append(h('p', { class: 'state-note' }, t('also_searched', { words: data.query_translation.join(' ') })));
+  }
+  if (data.query_expansion && data.query_expansion.length) {
+    msg.append(h('p', { class: 'state-note expansion' }, t('also_searched_synonyms', { words: data.query_expansion.join(', ') })));
   }
   if (data.no_good_answer && data.results.length) {
     msg.append(h('div', { class: 'state state-weak', role: 'note' }, h('p', {}, t('no_good_answer'))));
@@ -681,8 +687,10 @@ function resultItem(hit, route, more = []) {
         preview.toggle,
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
-      hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section)) : null,
+      hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section), sectionSpan(hit)) : null,
+      hit.region && hit.region !== 'body' ? h('p', { class: 'result-region' }, t(`region_${hit.region}`)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
+      supersededNote(hit.superseded_by),
       preview.panel,
       alsoIn,
       morePages,
@@ -698,6 +706,20 @@ function resultItem(hit, route, more = []) {
           href: routeUrl({ view: 'doc', doc: hit.document_id, lang: current.lang }), 'data-nav': 'route', class: 'action',
           'aria-describedby': titleId,
         }, t('about_document')))));
+}
+
+function sectionSpan(hit) {
+  const span = hit.section_pages;
+  if (!span || (span[0] === hit.page_start && span[1] === hit.page_end) || span[0] === span[1]) return null;
+  return [' · ', h('a', { href: withPage(hit.file_url, span[0]), target: '_blank', rel: 'noopener', class: 'section-span' },
+    t('section_pages', { pages: pagesText(span[0], span[1]) }), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`))];
+}
+
+function supersededNote(newer) {
+  if (!newer) return null;
+  return h('p', { class: 'superseded', role: 'note' }, t('superseded_by'), ' ',
+    h('a', { href: routeUrl({ view: 'doc', doc: newer.document_id, lang: current.lang }), 'data-nav': 'route' },
+      newer.year && !newer.title.includes(String(newer.year)) ? `${newer.title} (${newer.year})` : newer.title));
 }
 
 function renderPager(route, data) {
@@ -787,9 +809,19 @@ function renderFacets(route, data) {
       if (g) groups.push(g);
     }
   }
+  if (route.filters.current) active += 1;
   $('#facet-count').textContent = active ? t('facets_active', { count: active }) : '';
   showFacets(true);
-  fill($('#facet-groups'), ...(groups.length ? groups : [h('p', { class: 'hint' }, t('facets_none'))]));
+  fill($('#facet-groups'), currentEditionsToggle(route), ...(groups.length ? groups : [h('p', { class: 'hint' }, t('facets_none'))]));
+}
+
+function currentEditionsToggle(route) {
+  return h('p', { class: 'facet-toggle' },
+    h('input', {
+      type: 'checkbox', id: 'filter-current', checked: route.filters.current,
+      onchange: (e) => navigate({ ...route, filters: { ...route.filters, current: e.target.checked }, offset: 0 }, { focus: 'filter-current' }),
+    }),
+    ' ', h('label', { for: 'filter-current' }, t('current_editions_only')));
 }
 
 function valueFacet(route, facet, counts) {
@@ -942,6 +974,7 @@ async function renderDocument(route, focus) {
       h('p', { class: 'eyebrow' }, valueLabel('doc_type', doc.doc_type),
         doc.sensitivity !== 'public' ? [' ', h('span', { class: `badge badge-${doc.sensitivity}` }, valueLabel('sensitivity', doc.sensitivity))] : null),
       h('h1', { id: 'doc-title', tabindex: '-1' }, doc.title),
+      supersededNote(doc.superseded_by),
       h('p', { class: 'doc-actions' },
         h('a', { href: fileHref, target: '_blank', rel: 'noopener', class: 'button primary' },
           isPdf ? t('open_original_pdf') : t('open_original'), h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)))),

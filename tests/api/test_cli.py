@@ -157,9 +157,17 @@ def test_terminal_results_keep_one_line_per_field_and_group_pages_as_ranges(env,
     lines = res.stdout.splitlines()
     assert len([line for line in lines if re.match(r"\d+\. ", line)]) == 5
     for line in lines[1:]:
-        assert not line or re.match(r"\d+\. |   \S", line), f"a field spills onto its own line: {line!r}"
+        assert not line or re.match(r"\d+\. |   \S|Also searched ", line), f"a field spills onto its own line: {line!r}"
     more = [line for line in lines if "more in this document" in line]
     assert more, res.stdout
     for line in more:
         pages = [int(n) for n in re.findall(r"\d+", line.split(":", 1)[1].split(" and ")[0])]
         assert pages == sorted(set(pages)), line
+
+
+def test_search_json_shows_the_synonyms_searched(env, sample_dir):
+    runner.invoke(app, ["ingest", str(sample_dir), "--json"])
+    out = json.loads(runner.invoke(app, ["search", "smurfing", "--json", "--mode", "lexical"]).stdout)
+    assert "structuring" in out["query_expansion"]
+    text = runner.invoke(app, ["search", "smurfing", "--mode", "lexical"]).stdout
+    assert "Also searched for: structuring" in text

@@ -237,3 +237,19 @@ def test_one_filter_vocabulary_with_old_names_deprecated(api):
     assert "Deprecation" in api.get("/documents", params={"year_max": "2024"}).headers
     bad = api.get("/search", params={"q": "x", "colour": "red"}).json()
     assert "year_min" not in bad["detail"] and "year" in bad["detail"]
+
+
+def test_synonyms_editions_and_regions_in_the_api(api):
+    body = api.get("/search", params={"q": "smurfing and hawala", "mode": "lexical"}).json()
+    assert "structuring" in body["query_expansion"] and "informal value transfer system" in body["query_expansion"]
+    assert api.get("/search", params={"q": "cash couriers", "mode": "dense"}).json()["query_expansion"] == []
+    old, new = api.doc_id("cft-good-practice-2023.pdf"), api.doc_id("cft-good-practice-2025.pdf")
+    assert api.get(f"/documents/{old}").json()["superseded_by"]["document_id"] == new
+    assert api.get(f"/documents/{new}").json()["superseded_by"] is None
+    raw = api.post("/search", json={"q": "undeclared cash couriers border crossing", "k": 20}).json()
+    assert all(h["region"] in ("body", "footnote", "contents", "index", "references") for h in raw["results"])
+    current = api.get("/search", params={"q": "undeclared cash couriers border crossing", "current": "true", "k": 20}).json()
+    assert current["results"] and old not in {h["document_id"] for h in current["results"]}
+    posted = api.post("/search", json={"q": "undeclared cash couriers", "filters": {"current": True}}).json()
+    assert old not in {h["document_id"] for h in posted["results"]}
+    assert api.get("/search", params={"q": "cash", "current": "maybe"}).status_code == 422

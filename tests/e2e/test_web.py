@@ -378,6 +378,24 @@ def test_a_query_in_serbian_says_which_english_words_were_also_searched(page: Pa
     assert page.locator("#message .state-note").count() == 0  # English queries are searched as they are
 
 
+def test_synonyms_searched_and_superseded_editions_are_shown(page: Page, live: LiveServer, screenshots: Path) -> None:
+    goto(page, "/?q=smurfing+by+money+mules&mode=hybrid")
+    expect(page.locator("#message .expansion")).to_contain_text("Also searched for: structuring")
+    shot(page, screenshots, "02d-synonyms")
+    old = live.doc_ids["cft-good-practice-2023.pdf"]
+    goto(page, f"/?doc={old}")
+    note = page.locator(".doc-head .superseded")
+    expect(note).to_contain_text("Superseded by a newer edition")
+    expect(note.locator("a")).to_contain_text("2025")
+    shot(page, screenshots, "06b-superseded-document")
+    goto(page, "/?q=undeclared+cash+couriers&mode=hybrid")
+    expect(results(page).first).to_be_visible()
+    page.locator("#filter-current").check()
+    expect(page).to_have_url(re.compile(r"current=true"))
+    expect(results(page).first).to_be_visible()
+    assert not any("2023" in t for t in page.locator(".result .result-meta").all_inner_texts())
+
+
 def test_index_loading_state_polls_until_ready(page: Page, screenshots: Path) -> None:
     loading = {"on": True}
     body = json.dumps({"status": "loading", "detail": "the index is loading"})

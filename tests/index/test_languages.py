@@ -7,7 +7,7 @@ import pytest
 from pactkb.index.fold import fold, stem_word, stemmed_text
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.lexical import build_match
-from pactkb.index.store import DB_NAME, Store
+from pactkb.index.store import DB_NAME, SCHEMA_VERSION, Store
 from pactkb.ingest.language import detect_query_language
 from pactkb.settings import Settings
 
@@ -81,7 +81,7 @@ def test_a_version_1_store_is_migrated_to_stemmed_text(tmp_path):
     con.commit()
     con.close()
     store = Store(data)
-    assert store.conn().execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.conn().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     kb2 = KnowledgeBase(kb.settings)
     assert kb2.searcher.search("finansiranju", mode="lexical", k=5).results[0].file == "sr.txt"
 

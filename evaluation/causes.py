@@ -1,0 +1,147 @@
+"""Hard questions, cause by cause: what each ranking measure of pactkb moves on the domain set.
+
+Each cause of a wrong first answer has a query-time measure with a setting that switches it off (wrong edition:
+`superseded_weight`; footnotes, contents pages and reference lists: `region_weights`; vocabulary mismatch:
+`synonyms`; answers spread over a section: `section_support`). This scores the domain set (hybrid nDCG@10) with
+all measures off, then with each one alone, then with all, and lists the queries each measure moved. With
+`--tune`, the weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
+reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
+itself; compare two stores for it with `--baseline DIR` (a store built without it, e.g. by an older pactkb).
+
+    python -m pactkb.evaluation.causes --data DIR [--baseline DIR] [--tune] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pactkb.evaluation.domain import load, score_mode
+from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import Settings
+
+ROOT = Path(__file__).resolve().parent / "domain"
+OFF: dict[str, Any] = {"superseded_weight": 1.0, "region_weights": {}, "synonyms": False, "section_support": 0.0}
+CAUSES: dict[str, str] = {
+    "superseded_weight": "the wrong edition",
+    "region_weights": "footnotes, contents pages, indexes and reference lists",
+    "synonyms": "vocabulary mismatch",
+    "section_support": "answers spread over a section",
+}
+GRIDS: dict[str, list[Any]] = {
+    "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
+    "region_weights": [{}, {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7},
+                       {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
+                       {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3}],
+    "weight_expansion": [0.25, 0.5, 1.0],
+    "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],
+}
+MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
+
+
+def scores(data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, float]:
+    """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
+    kb = KnowledgeBase(Settings(data=data, **overrides))
+    con = kb.store.conn()
+    doc_file = {did: name for did, name in con.execute("SELECT id, source_name FROM documents")}
+    per = score_mode(kb, queries, qrels, "hybrid", doc_file)["per_query"]
+    kb.store.close()
+    return {q: v["ndcg@10"] for q, v in per.items()}
+
+
+def mean(per: dict[str, float], qs: list[str]) -> float:
+    """Mean over the given queries (0 when none)."""
+    return round(float(np.mean([per[q] for q in qs])), 4) if qs else 0.0
+
+
+def summary(per: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Means overall, per split, for hard queries and for English queries (test half)."""
+    ids = list(per)
+    test = [q for q in ids if queries[q].get("split") == "test"]
+    return {"all": mean(per, ids), "dev": mean(per, [q for q in ids if queries[q].get("split") == "dev"]),
+            "test": mean(per, test), "test_hard": mean(per, [q for q in test if queries[q].get("difficulty") == "hard"]),
+            "test_en": mean(per, [q for q in test if queries[q].get("lang") == "en"])}
+
+
+def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[str]]:
+    """Queries whose nDCG@10 rose or fell by at least MOVED."""
+    return {"up": sorted(q for q in after if after[q] - before.get(q, 0) >= MOVED),
+            "down": sorted(q for q in after if before.get(q, 0) - after[q] >= MOVED)}
+
+
+def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, Any]:
+    """Coordinate ascent over the grids on the dev half (ties keep the gentler value, listed first)."""
+    dev = {q: v for q, v in queries.items() if v.get("split") == "dev"}
+    chosen: dict[str, Any] = {}
+    best = mean(scores(data, chosen, dev, qrels), list(dev))
+    for name, grid in GRIDS.items():
+        for value in grid:
+            trial = {**chosen, name: value}
+            s = mean(scores(data, trial, dev, qrels), [q for q in dev if qrels.get(q)])
+            if s > best + 1e-4:
+                best, chosen = s, trial
+    return {"chosen": chosen, "dev_ndcg": best}
+
+
+def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
+    """All measures off, each alone, all on (default settings or tuned), and the baseline store if given."""
+    queries, qrels = load(ROOT)
+    queries = {q: v for q, v in queries.items() if qrels.get(q)}
+    out: dict[str, Any] = {"data": str(data)}
+    tuned = tune(data, queries, qrels) if do_tune else None
+    full = tuned["chosen"] if tuned else {}
+    off = scores(data, OFF, queries, qrels)
+    on = scores(data, full, queries, qrels)
+    out["off"], out["on"] = summary(off, queries), summary(on, queries)
+    out["tuned"] = tuned
+    rows = []
+    for key, cause in CAUSES.items():
+        alone = {**OFF, key: full.get(key, Settings.model_fields[key].get_default(call_default_factory=True))}
+        if key == "synonyms":
+            alone["weight_expansion"] = full.get("weight_expansion", Settings.model_fields["weight_expansion"].default)
+        per = scores(data, alone, queries, qrels)
+        rows.append({"cause": cause, "setting": key, **summary(per, queries), **moved(off, per)})
+    if baseline is not None:
+        base = scores(baseline, OFF, queries, qrels)
+        rows.insert(0, {"cause": "footnotes glued into the body; numbered paragraphs as headings (layout at ingest)",
+                        "setting": "(index)", **summary(off, queries), **moved(base, off), "baseline": summary(base, queries)})
+    out["causes"] = rows
+    out["moved_by_all"] = moved(off, on)
+    return out
+
+
+def table(res: dict[str, Any]) -> str:
+    """Markdown table of the causes."""
+    lines = ["| cause | setting | nDCG@10 all | test | test hard | test English | queries up | queries down |",
+             "|---|---|---|---|---|---|---|---|"]
+    off = res["off"]
+    lines.append(f"| all measures off | | {off['all']} | {off['test']} | {off['test_hard']} | {off['test_en']} | | |")
+    for r in res["causes"]:
+        lines.append(f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r['test']} | {r['test_hard']} | {r['test_en']} | "
+                     f"{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |")
+    on = res["on"]
+    lines.append(f"| **all measures on** | | **{on['all']}** | **{on['test']}** | **{on['test_hard']}** | **{on['test_en']}** | "
+                 f"{', '.join(res['moved_by_all']['up']) or '–'} | {', '.join(res['moved_by_all']['down']) or '–'} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line."""
+    ap = argparse.ArgumentParser(prog="python -m pactkb.evaluation.causes", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="A store holding the shared corpus.")
+    ap.add_argument("--baseline", type=Path, help="A store of the same corpus built without layout recognition.")
+    ap.add_argument("--tune", action="store_true", help="Choose the weights on the dev half first.")
+    ap.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    args = ap.parse_args(argv)
+    res = run(args.data, args.baseline, args.tune)
+    print(json.dumps(res, indent=2) if args.json else table(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Page layout from the PDF's own typography: body vs footnote lines, heading lines, superscript marks.
+
+pypdf reports every piece of text it extracts to a visitor together with its font, size and position; the
+visitor's text, with whitespace removed, is exactly the extracted text with whitespace removed, so each
+non-space character of a page's text can be given the size, weight and height it was printed with. From that:
+
+- the document's body size (the size most characters are set in);
+- the footnote block at the foot of a page (smaller type below the body, starting with a note number), which is
+  cut out of the page text so it is never glued into the sentence it interrupts;
+- which lines are set like headings (larger or bold) and which like body text, so numbered body paragraphs
+  ("17. On behalf of the Committee…") do not become headings;
+- superscript note marks ("threat4", "months.20 In") removed from the body text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pactkb.ingest.clean import is_page_number, normalize_unicode
+
+BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶]|\[\d{1,3}\])[\s\u2003.)]*(?=\S)")
+_MARK_LINE = re.compile(r"^\s*(?:\d{1,3}|[*†‡])(?:\s*,\s*\d{1,3})*\s*$")
+SMALL = 0.88  # a line set at most this share of the body size is small type (notes, captions)
+SUPERSCRIPT = 0.8  # characters at most this share of their line's size are superscripts
+HEADING_SIZE = 1.12  # a line at least this share of the body size is set like a heading
+MAX_HEADING_WORDS = 14
+
+
+@dataclass
+class LineStyle:
+    """How one line of extracted text was printed: its dominant size, boldness, height, per-character sizes."""
+
+    size: float
+    bold: bool
+    y: float
+    sizes: list[float] = field(default_factory=list)  # one per non-space character, in order
+
+
+@dataclass
+class PageLayout:
+    """The typography of one page's extracted text, line by line (None where nothing was printed)."""
+
+    lines: list[LineStyle | None]
+
+
+def _squash_len(text: str) -> int:
+    """Number of non-space characters."""
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def read_page(page: Any) -> tuple[str, PageLayout | None]:
+    """Extract a pypdf page's text together with the style of each of its lines (None if it cannot be aligned)."""
+    chars: list[tuple[float, bool, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        n = _squash_len(text)
+        if not n:
+            return
+        scale = (abs(tm[3]) or abs(tm[0]) or 1.0) * (abs(cm[3]) or abs(cm[0]) or 1.0)
+        y = float(tm[5]) * (cm[3] or 1.0) + float(cm[5])
+        try:
+            name = str(font.get("/BaseFont", "")) if font else ""
+        except Exception:  # noqa: BLE001 - a broken font dictionary only loses the weight
+            name = ""
+        chars.extend([(round(float(size) * scale, 2), bool(BOLD_FONT.search(name)), y)] * n)
+
+    text = page.extract_text(visitor_text=visit) or ""
+    if _squash_len(text) != len(chars):
+        return text, None
+    lines: list[LineStyle | None] = []
+    at = 0
+    for line in text.split("\n"):
+        n = _squash_len(line)
+        if not n:
+            lines.append(None)
+            continue
+        span = chars[at:at + n]
+        at += n
+        sizes = [c[0] for c in span]
+        dominant = Counter(sizes).most_common(1)[0][0]
+        bold = sum(c[1] for c in span) * 2 > n
+        ys = [c[2] for c in span if c[0] == dominant]
+        lines.append(LineStyle(size=dominant, bold=bold, y=min(ys), sizes=sizes))
+    return text, PageLayout(lines=lines)
+
+
+def body_size(layouts: list[PageLayout | None]) -> float | None:
+    """The size most characters of the document are set in (None without layout)."""
+    counts: Counter[float] = Counter()
+    for layout in layouts:
+        for line in layout.lines if layout else []:
+            if line:
+                counts[round(line.size * 2) / 2] += len(line.sizes)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def strip_superscripts(line: str, style: LineStyle) -> str:
+    """Remove superscript note numbers glued to a word or punctuation ('threat4', 'months.20 In')."""
+    if not style.sizes or min(style.sizes) > SUPERSCRIPT * style.size:
+        return line
+    out: list[str] = []
+    k = 0  # index among non-space characters
+    in_mark = False
+    for ch in line:
+        if ch.isspace():
+            out.append(ch)
+            in_mark = False
+            continue
+        small = style.sizes[k] <= SUPERSCRIPT * style.size
+        k += 1
+        prev = out[-1] if out else ""
+        if small and ch.isdigit() and (in_mark or (prev and not prev.isspace() and not prev.isdigit())):
+            in_mark = True  # a note mark right after a word or punctuation
+            continue
+        in_mark = False
+        out.append(ch)
+    return "".join(out)
+
+
+@dataclass
+class PageRegions:
+    """A page's text split by role: body text, its footnotes, and which body lines are set like headings."""
+
+    body: str
+    notes: str = ""
+    heading_lines: dict[str, float] = field(default_factory=dict)  # squashed line -> its size
+    body_lines: set[str] = field(default_factory=set)
+
+
+def squash_key(line: str) -> str:
+    """A line reduced to lower-case non-space characters, for matching it after cleaning."""
+    return re.sub(r"\s+", "", normalize_unicode(line)).lower()
+
+
+def _is_small(style: LineStyle | None, body: float) -> bool:
+    """Line set in small type."""
+    return style is not None and style.size <= SMALL * body
+
+
+def _is_footer(line: str) -> bool:
+    """A page number or a document number printed under the notes ('11', 'Page 3 of 9', '25-12039')."""
+    words = line.split()
+    return is_page_number(line) or (len(words) == 1 and any(c.isdigit() for c in line) and not any(c.islower() for c in line))
+
+
+def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float) -> int | None:
+    """Index of the first line of the footnote block at the foot of the page, or None."""
+    block: list[int] = []
+    for i in range(len(lines) - 1, -1, -1):
+        if not lines[i].strip() or (not block and (_is_footer(lines[i]) or not _is_small(styles[i], body)) and len(lines[i].split()) <= 3):
+            continue
+        if not _is_small(styles[i], body):
+            break
+        block.append(i)
+    if not block:
+        return None
+    block.reverse()
+    body_ys = [s.y for s, ln in zip(styles, lines) if s and len(ln.split()) >= 4 and not _is_small(s, body)]
+    lowest_body = min(body_ys) if body_ys else float("inf")
+    for i in block:
+        style = styles[i]
+        if NOTE_MARK.match(lines[i]) and style is not None and style.y < lowest_body:
+            return i
+    return None
+
+
+def split_page(text: str, layout: PageLayout | None, body: float | None) -> PageRegions:
+    """Cut the footnote block out of a page, strip superscript marks, and classify line typography."""
+    lines = text.split("\n")
+    if layout is None or body is None or len(layout.lines) != len(lines):
+        return PageRegions(body=text)
+    styles = layout.lines
+    start = footnote_start(lines, styles, body)
+    cut = len(lines) if start is None else start
+    body_out: list[str] = []
+    regions = PageRegions(body="")
+    for line, style in zip(lines[:cut], styles[:cut]):
+        if style is None:
+            body_out.append(line)
+            continue
+        if style.size <= SUPERSCRIPT * body and _MARK_LINE.match(line):
+            continue  # a note mark the extractor put on a line of its own (it is raised above the body line)
+        line = strip_superscripts(line, style)
+        body_out.append(line)
+        key = squash_key(line)
+        if not key:
+            continue
+        words = len(line.split())
+        if (style.size >= HEADING_SIZE * body or (style.bold and style.size >= 0.95 * body)) and words <= MAX_HEADING_WORDS:
+            regions.heading_lines[key] = style.size + (0.5 if style.bold else 0.0)
+        elif abs(style.size - body) <= 0.08 * body and not style.bold:
+            regions.body_lines.add(key)
+    regions.body = "\n".join(body_out)
+    if start is not None:
+        notes = [ln for ln in lines[start:] if ln.strip()]
+        while notes and _is_footer(notes[-1]):
+            notes.pop()
+        regions.notes = "\n".join(notes)
+    return regions
