@@ -36,11 +36,12 @@ report: install ## regenerate evaluation/reports (long: builds eval indexes)
 	$(PIP) install --quiet -e ".[dev,bench]"
 	$(PY) -m pactkb.evaluation.report
 
-system-deps: ## Debian packages: OCR, fonts for generated PDFs, Chromium for browser tests, FreeDict dictionaries
+system-deps: ## Debian packages: OCR, fonts for generated PDFs, Chromium for browser tests, FreeDict dictionaries, Apertium
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng tesseract-ocr-srp \
 	  tesseract-ocr-hrv tesseract-ocr-bos tesseract-ocr-sqi tesseract-ocr-mkd poppler-utils fonts-dejavu-core \
-	  chromium chromium-driver dict-freedict-hrv-eng dict-freedict-srp-eng
+	  chromium chromium-driver dict-freedict-hrv-eng dict-freedict-srp-eng \
+	  apertium apertium-hbs-eng apertium-mkd-eng
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

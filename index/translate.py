@@ -1,0 +1,179 @@
+"""Machine translation of queries into English with Apertium (Serbian, Croatian, Bosnian and Macedonian).
+
+Apertium is a rule-based translator that Debian ships (`apt-get install apertium apertium-hbs-eng apertium-mkd-eng`,
+GPL, about 7 MB); pactkb runs it as a separate program, one call per query, bounded by a timeout and cached. Its output
+depends on the query alone, never on the corpus, so nothing of it is filtered by the corpus' vocabulary.
+
+A query is rendered in English in three layers:
+1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first;
+2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
+   Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
+3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
+   left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows them
+   (names, acronyms).
+Without the program or the language pair, `Translator.render` returns None and the bridge works as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pactkb.index.dictionary import WORD, Dictionary, find_dictionaries, read_glossary
+from pactkb.index.fold import STOPWORDS, fold, stemmer_for
+from pactkb.settings import Settings
+
+PAIRS = {"sr": "hbs-eng", "hr": "hbs-eng", "bs": "hbs-eng", "mk": "mkd-eng"}  # query language -> Apertium mode
+TRANSLITERATE = {"hbs-eng": "Cyrl-Latn"}  # hbs-eng knows no Cyrillic word: Serbian Cyrillic goes through this first
+ENABLE = "apt-get install apertium apertium-hbs-eng apertium-mkd-eng"
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One word of a rendering: an English word, or a query word no translator knew (`known` False)."""
+
+    text: str
+    known: bool
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A query in English, word by word, with the words left untranslated marked."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def unknown(self) -> list[str]:
+        """The query words no translator knew, in order."""
+        return [p.text for p in self.pieces if not p.known]
+
+    def words(self, fill: Callable[[str], list[str]]) -> list[str]:
+        """The content words of the rendering in order, each unknown word replaced by `fill`'s English words for it
+        (kept as typed when it has none: names, acronyms); stopwords and repeats dropped."""
+        out: list[str] = []
+        for p in self.pieces:
+            for w in (([p.text] if p.known else fill(p.text)) or [p.text]):
+                if fold(w) not in STOPWORDS and not w.isdigit() and w not in out:
+                    out.append(w)
+        return out
+
+
+@lru_cache(maxsize=8)
+def installed_modes(binary: str) -> frozenset[str]:
+    """The modes (language pairs) an Apertium program offers; empty when it cannot run."""
+    try:
+        done = subprocess.run([binary, "-l"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("no machine translation: %s (%s)", binary, exc)
+        return frozenset()
+    return frozenset(line.strip() for line in done.stdout.splitlines() if line.strip())
+
+
+def available(binary: str) -> bool:
+    """Whether an Apertium program runs and translates any of the users' languages."""
+    return bool(binary) and any(mode in installed_modes(binary) for mode in PAIRS.values())
+
+
+@lru_cache(maxsize=4096)
+def run_apertium(binary: str, mode: str, text: str, timeout: float) -> str:
+    """Apertium's output for a text in one mode (LRU-cached; raises on failure or timeout)."""
+    done = subprocess.run([binary, mode], input=text, capture_output=True, text=True, timeout=timeout, check=True)
+    return done.stdout
+
+
+def parse(output: str) -> list[Piece]:
+    """Pieces of Apertium's output: `*word` is a source word it did not know; `#`/`@` marks are dropped."""
+    return [Piece(word, mark != "*") for mark, word in _TOKEN.findall(output)]
+
+
+@lru_cache(maxsize=64)
+def _glossary(files: tuple[tuple[Path, int], ...], algorithm: str | None) -> Dictionary:
+    """The merged team glossaries of a language (cached per file version)."""
+    entries: list[tuple[str, list[str]]] = []
+    for path, _ in files:
+        entries += read_glossary(path)
+    return Dictionary(entries, algorithm)
+
+
+def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
+    """The team glossaries (`*.<src>-eng.tsv`) covering a language, merged; None without any or if unreadable."""
+    try:
+        files = tuple((p, p.stat().st_mtime_ns) for p in find_dictionaries(dirs, language) if p.suffix == ".tsv")
+        return _glossary(files, stemmer_for(language)) if files else None
+    except (OSError, ValueError) as exc:
+        log.warning("glossary left out: %s", exc)
+        return None
+
+
+class Translator:
+    """Renders queries in sr/hr/bs/mk into English: team glossary terms, then Apertium for the rest."""
+
+    def __init__(self, binary: str, timeout: float, dictionary_dirs: list[Path], glossary_translations: int = 2):
+        """Nothing runs until the first query."""
+        self.binary = binary
+        self.timeout = timeout
+        self.dictionary_dirs = dictionary_dirs
+        self.glossary_translations = glossary_translations
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Translator:
+        """The translator the settings describe."""
+        return cls(settings.apertium, settings.apertium_timeout, settings.dictionary_dirs(),
+                   settings.dictionary_translations)
+
+    def mode(self, language: str | None) -> str | None:
+        """The Apertium mode for a query language, if the program and the pair are installed."""
+        mode = PAIRS.get(language or "")
+        return mode if mode and self.binary and mode in installed_modes(self.binary) else None
+
+    def status(self, languages: list[str]) -> dict[str, str | None]:
+        """For each language Apertium could serve, its installed mode or None."""
+        return {lang: self.mode(lang) for lang in languages if lang in PAIRS}
+
+    def apertium(self, mode: str, segments: list[str]) -> list[list[Piece]] | None:
+        """Apertium's pieces for each segment (one line each, one call); None if the program fails."""
+        text = "\n".join(s.replace("\n", " ") for s in segments)
+        try:
+            if mode in TRANSLITERATE and _CYRILLIC.search(text) and TRANSLITERATE[mode] in installed_modes(self.binary):
+                text = run_apertium(self.binary, TRANSLITERATE[mode], text, self.timeout)
+            lines = run_apertium(self.binary, mode, text, self.timeout).split("\n")
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("Apertium %s failed: %s", mode, exc)
+            return None
+        if len(lines) < len(segments):  # a line break lost: the segments cannot be told apart
+            log.warning("Apertium %s returned %d lines for %d segments", mode, len(lines), len(segments))
+            return None
+        return [parse(line) for line in lines[: len(segments)]]
+
+    def render(self, query: str, language: str | None) -> Rendering | None:
+        """The query in English: glossary terms first, Apertium for the words between them; None when Apertium
+        cannot serve the language (the bridge then translates as without it)."""
+        mode = self.mode(language)
+        if mode is None or not WORD.search(query):
+            return None
+        spans = [m.span() for m in WORD.finditer(query)]
+        glossary = glossary_for(self.dictionary_dirs, language or "")
+        matches = glossary.lookup(query) if glossary is not None else []
+        segments: list[str] = []  # the query text between glossary terms
+        cut = 0
+        for m in matches:
+            segments.append(query[cut : spans[m.start][0]])
+            cut = spans[m.end - 1][1]
+        segments.append(query[cut:])
+        translated = self.apertium(mode, segments)
+        if translated is None:
+            return None
+        pieces: list[Piece] = list(translated[0])
+        for m, rest in zip(matches, translated[1:]):
+            for t in m.translations[: self.glossary_translations]:
+                pieces += [Piece(w, True) for w in WORD.findall(t)]
+            pieces += rest
+        return Rendering(tuple(pieces))
