@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.translate import ENABLE, Translator, parse
+from pactkb.index.translate import ENABLE, Pipeline, Translator, parse, pipeline, run_apertium, stream, unstream
 from tests.index.test_dictionary import write_dictd
 
 NO_WORDS = lambda word: []  # noqa: E731 - a bridge that knows nothing
@@ -38,6 +38,31 @@ def test_words_apertium_does_not_know_are_marked_and_kept():
     assert rendering.words(lambda w: ["smuggling"] if w == "krijumčarenje" else [])[:2] == ["smuggling", "cocaine"]
     assert [(p.text, p.known) for p in parse("*pranje #moneys @of laundering.")] == [
         ("pranje", False), ("moneys", True), ("of", True), ("laundering", True)]
+
+
+def test_reserved_characters_pass_through_apertium():
+    assert unstream(stream(["a [b] $c ^d", "e/f"])) == ["a [b] $c ^d.", "e/f.", ""]
+    assert unstream("x[ignored] y") == ["x  y"]  # superblanks go
+    rendering = Translator("apertium", 10.0, []).render("pranje novca [EU] <50%> $ ^ #1 @x", "hr")
+    assert rendering is not None and {"laundering", "money", "EU"} <= set(rendering.words(NO_WORDS))
+
+
+def test_a_stopped_pipeline_starts_again():
+    Translator("apertium", 10.0, []).render("pranje novca", "hr")
+    running = pipeline("apertium", "hbs-eng")
+    assert running.procs
+    for proc in running.procs:
+        proc.kill()
+    run_apertium.cache_clear()
+    rendering = Translator("apertium", 10.0, []).render("pranje novca", "hr")
+    assert rendering is not None and rendering.words(NO_WORDS) == ["laundering", "money"]
+
+
+def test_a_request_is_bounded_by_the_timeout():
+    silent = Pipeline([["sleep", "30"]], start_seconds=0.5)  # reads nothing, answers nothing
+    with pytest.raises(TimeoutError):
+        silent.translate(stream(["pranje novca"]), 0.5)
+    assert silent.procs == []  # stopped: the next request starts it again
 
 
 def test_missing_apertium_or_pair_gives_no_rendering():
