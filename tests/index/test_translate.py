@@ -130,3 +130,11 @@ def test_stats_say_how_to_enable_apertium(tmp_path, sample_dir, monkeypatch):
     monkeypatch.setenv("PACTKB_APERTIUM", "apertium")
     out = runner.invoke(app, ["stats"]).stdout
     assert "Apertium sr: hbs-eng" in out and ENABLE not in out
+
+
+def test_apertiums_english_does_not_depend_on_the_corpus(apertium_kb, tmp_path):
+    empty = KnowledgeBase(apertium_kb.settings.model_copy(update={"data": tmp_path / "empty"}))
+    query = "Како да се идентификуваат жртвите на трговија со луѓе?"
+    words = apertium_kb.searcher.bridge.translate(query, "mk").words
+    assert words == empty.searcher.bridge.translate(query, "mk").words  # a store without documents: same English
+    assert {"identify", "victims", "trade", "people"} <= set(words)
