@@ -7,7 +7,8 @@ each request is bounded by a timeout and results are cached. Its output depends 
 corpus, so nothing of it is filtered by the corpus' vocabulary.
 
 A query is rendered in English in three layers:
-1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first;
+1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first,
+   then the dictionaries' multi-word phrases (fixed terms that Apertium would translate word by word);
 2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
 3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pactkb.index.dictionary import WORD, Dictionary, find_dictionaries, read_glossary
+from pactkb.index.dictionary import WORD, Dictionary, Match, dictionary_for, find_dictionaries, read_glossary
 from pactkb.index.fold import STOPWORDS, fold, stemmer_for
 from pactkb.settings import Settings
 
@@ -75,7 +76,7 @@ class Rendering:
         out: list[str] = []
         for p in self.pieces:
             for w in (([p.text] if p.known else fill(p.text)) or [p.text]):
-                if fold(w) not in STOPWORDS and not w.isdigit() and w not in out:
+                if len(w) > 1 and fold(w) not in STOPWORDS and not w.isdigit() and w not in out:
                     out.append(w)
         return out
 
@@ -283,6 +284,19 @@ class Translator:
             return None
         return [parse(line) for line in lines[: len(segments)]]
 
+    def terms(self, query: str, language: str) -> list[Match]:
+        """The query's fixed terms, translated as a whole before Apertium: a team glossary's entries, then the
+        dictionaries' phrases of two words or more (EU terminology such as "trgovina ljudima" → "trafficking in
+        human beings", which Apertium renders word by word as "trade people"), left to right, not overlapping."""
+        glossary = glossary_for(self.dictionary_dirs, language)
+        found = glossary.lookup(query) if glossary is not None else []
+        dictionary = dictionary_for(self.dictionary_dirs, language)
+        taken = {i for m in found for i in range(m.start, m.end)}
+        for m in dictionary.lookup(query) if dictionary is not None else []:
+            if m.end - m.start > 1 and not taken.intersection(range(m.start, m.end)):
+                found.append(m)
+        return sorted(found, key=lambda m: m.start)
+
     def render(self, query: str, language: str | None) -> Rendering | None:
         """The query in English: glossary terms first, Apertium for the words between them; None when Apertium
         cannot serve the language (the bridge then translates as without it)."""
@@ -290,8 +304,7 @@ class Translator:
         if mode is None or not WORD.search(query):
             return None
         spans = [m.span() for m in WORD.finditer(query)]
-        glossary = glossary_for(self.dictionary_dirs, language or "")
-        matches = glossary.lookup(query) if glossary is not None else []
+        matches = self.terms(query, language or "")
         segments: list[str] = []  # the query text between glossary terms
         cut = 0
         for m in matches:

@@ -84,6 +84,17 @@ def test_a_team_glossary_wins_over_apertium(tmp_path):
     assert words[:2] == ["money", "laundering"] and "frontier" in words and "border" not in words
 
 
+def test_dictionary_phrases_are_translated_as_terms_before_apertium(tmp_path):
+    query = "žrtve trgovine ljudima"
+    plain = Translator("apertium", 10.0, []).render(query, "sr")
+    assert plain is not None and "trade" in plain.words(NO_WORDS)  # Apertium word by word: "victims of trade people"
+    write_dictd(tmp_path, "freedict-hrv-eng", {"trgovina ljudima": "trafficking in human beings", "ljudi": "men"})
+    rendering = Translator("apertium", 10.0, [tmp_path]).render(query, "sr")
+    assert rendering is not None
+    words = rendering.words(NO_WORDS)
+    assert words[-3:] == ["trafficking", "human", "beings"] and "trade" not in words and "men" not in words
+
+
 @pytest.fixture
 def apertium_kb(settings, sample_dir, tmp_path) -> KnowledgeBase:
     write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling"})
