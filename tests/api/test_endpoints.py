@@ -158,7 +158,8 @@ def test_ready_is_503_while_loading(tmp_path):
 
 
 def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path):
-    with slowly_loading_app(tmp_path, ready_wait=10) as client:
+    # loading: model, language models, dictionaries and Apertium's pipelines (several seconds on a busy machine)
+    with slowly_loading_app(tmp_path, ready_wait=30) as client:
         assert client.get("/ready").status_code == 503  # readiness itself never waits
         t0 = time.time()
         assert client.get("/search", params={"q": "x"}).status_code == 200

@@ -33,7 +33,7 @@ def test_two_workers_share_one_data_directory(tmp_path, sample_dir, make_pdf):
                              "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 180  # two workers load models, dictionaries and Apertium side by side
         while time.time() < deadline:
             try:
                 if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
