@@ -240,6 +240,10 @@ def stats(
         dicts = "; ".join(f"{langs}: {', '.join(files)}" for langs, files in tr["dictionaries"].items()) or "none"
         typer.echo(f"translate:  dictionaries {dicts}; {tr['english_words']} English corpus words"
                    + (" (with vectors)" if tr["nearest_words"] else ""))
+        served = [f"{lang}: {mode}" for lang, mode in tr["apertium"].items() if mode]
+        missing = [lang for lang, mode in tr["apertium"].items() if not mode]
+        typer.echo(f"            Apertium {', '.join(served) or 'none'}"
+                   + (f"; to translate {'/'.join(missing)} queries: {tr['apertium_enable']}" if missing else ""))
         if check:
             typer.echo("check:      ok" if not problems else "check:      PROBLEMS")
             for p in problems:
@@ -252,14 +256,17 @@ def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
     """What translates queries in other languages: dictionaries per language and the bridge's English words."""
     from pactkb.index.bridge import bridge_path, bridge_wanted, load_arrays
     from pactkb.index.dictionary import dictionaries_by_language
+    from pactkb.index.translate import ENABLE, Translator
 
     languages = [x.strip() for x in settings.query_languages.split(",") if x.strip() and x.strip() != "en"]
     model = kb.store.model_info()[0] or ""
     words, vecs = ([], None)
     if bridge_wanted(settings, model):
         words, vecs, _ = load_arrays(bridge_path(kb.store, model))
+    apertium = Translator.from_settings(settings).status(languages) if settings.bridge else {}
     return {"dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
-            "english_words": len(words), "nearest_words": bool(vecs is not None and vecs.size)}
+            "english_words": len(words), "nearest_words": bool(vecs is not None and vecs.size),
+            "apertium": apertium, "apertium_enable": ENABLE}
 
 
 RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",

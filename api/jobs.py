@@ -159,7 +159,7 @@ class Jobs:
         """Stop the runner after the current job."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread.is_alive():  # a runner still starting sees the stop and ends
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:

@@ -10,6 +10,8 @@ word by word:
   encoder, the two most common in the corpus with an English-only one;
 - with a multilingual encoder, a word no dictionary knows goes to its nearest English corpus word, when the two are
   close enough (cosine).
+Where Apertium serves the language (sr/hr/bs/mk), it translates the query first (index/translate.py: team glossary,
+then Apertium) and the bridge only fills the words it left untranslated.
 The English words then run as another BM25 query; when a dictionary translated part of the query, the encoder also
 searches for the English rendering. Both lists are fused with the others (index/hybrid.py).
 
@@ -35,6 +37,7 @@ from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
 from pactkb.index.embed import Encoder, is_multilingual
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
+from pactkb.index.translate import Translator, available
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 MIN_DF = 3
@@ -43,8 +46,10 @@ QUERY_WORD = re.compile(r"\w{3,}", re.UNICODE)
 
 
 def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
-    """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries are configured."""
-    return settings.bridge and (is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs()))
+    """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries or Apertium
+    are installed."""
+    return settings.bridge and (is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs())
+                                or available(settings.apertium))
 
 
 def bridge_path(store: Store, encoder_name: str) -> Path:
@@ -164,7 +169,7 @@ class Bridge:
     bridge changes."""
 
     def __init__(self, store: Store, encoder: Encoder, min_cosine: float, dictionaries: list[Path] | None = None,
-                 dictionary_translations: int = 2):
+                 dictionary_translations: int = 2, translator: Translator | None = None):
         """Nothing is read until the first translation."""
         self.path = bridge_path(store, encoder.name)
         self.encoder = encoder
@@ -172,6 +177,7 @@ class Bridge:
         self.min_cosine = min_cosine
         self.dictionaries = dictionaries or []
         self.dictionary_translations = dictionary_translations
+        self.translator = translator
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._words: list[str] = []
@@ -253,6 +259,17 @@ class Bridge:
 
     def translate(self, query: str, language: str | None = None, context: np.ndarray | None = None,
                   clearance: str | None = None) -> Translation:
+        """The query's English words: by machine translation where it serves the language (index/translate.py), the
+        bridge filling the words it left untranslated (from the vocabulary a caller of this clearance may see);
+        otherwise by the bridge alone. Machine translation itself depends on no document."""
+        rendering = self.translator.render(query, language) if self.translator is not None else None
+        if rendering is None:
+            return self.translate_words(query, language, context, clearance)
+        return Translation(rendering.words(lambda word: self.translate_words(word, language, context, clearance).words),
+                           True)
+
+    def translate_words(self, query: str, language: str | None = None, context: np.ndarray | None = None,
+                        clearance: str | None = None) -> Translation:
         """English words for the query's content words, in query order (words that are already English corpus words
         stay as they are and need no translation: names, acronyms); empty without a bridge. `context` is the query's
         own vector, used to choose among a dictionary entry's translations. Only words of documents a caller of this

@@ -29,6 +29,7 @@ from pactkb.index.lexical import lexical_search
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
+from pactkb.index.translate import Translator
 from pactkb.settings import Settings
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -273,7 +274,7 @@ class Searcher:
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
             self.bridge = Bridge(store, encoder, settings.bridge_min_cosine, settings.dictionary_dirs(),
-                                 settings.dictionary_translations)
+                                 settings.dictionary_translations, Translator.from_settings(settings))
         self._lock = threading.Lock()
         self._reranker = None
         if settings.reranker:

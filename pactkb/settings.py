@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     weight_expansion: float = Field(default=0.5, ge=0, description="RRF weight of the synonym list (chosen on the "
                                     "domain dev half: 0.25 / 0.5 / 1.0 gave 0.539 / 0.545 / 0.545; off 0.537).")
     dictionary_translations: int = Field(default=2, ge=1, description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.")
+    apertium: str = Field(
+        default="apertium", description="The Apertium program that translates Serbian, Croatian, Bosnian (hbs-eng) and "
+        "Macedonian (mkd-eng) queries into English (index/translate.py; Debian: apertium apertium-hbs-eng "
+        "apertium-mkd-eng). Empty: no machine translation.",
+    )
+    apertium_timeout: float = Field(default=2.0, gt=0, description="Seconds a query's Apertium translation may take.")
     weight_bridge: float | None = Field(
         default=None, ge=0, description="RRF weight of the bridged (translated) BM25 list (unset: pactkb's default for "
         "the encoder, chosen on the domain dev half).",

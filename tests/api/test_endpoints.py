@@ -161,14 +161,15 @@ def test_ready_is_503_while_loading(tmp_path):
         r = client.get("/search", params={"q": "x"})
         assert r.status_code == 503 and r.headers["retry-after"] == "2"
         assert client.get("/health").status_code == 200
-        deadline = time.time() + 10
+        deadline = time.time() + 30  # models, dictionaries and Apertium's pipelines; a busy machine is slower
         while client.get("/ready").status_code != 200 and time.time() < deadline:
             time.sleep(0.1)
         assert client.get("/ready").status_code == 200
 
 
 def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path):
-    with slowly_loading_app(tmp_path, ready_wait=10) as client:
+    # loading: model, language models, dictionaries and Apertium's pipelines (several seconds on a busy machine)
+    with slowly_loading_app(tmp_path, ready_wait=30) as client:
         assert client.get("/ready").status_code == 503  # readiness itself never waits
         t0 = time.time()
         assert client.get("/search", params={"q": "x"}).status_code == 200

@@ -1,6 +1,8 @@
 """Domain (page-level) evaluation: crediting judged ranges once, document recall, calibration, CLI."""
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -107,4 +109,8 @@ def test_every_non_english_domain_query_has_an_english_original_and_a_split():
     queries, _ = load(Path(__file__).resolve().parents[2] / "evaluation" / "domain")
     assert all(q.get("split") in ("dev", "test") for q in queries.values())
     foreign = [q for q in queries.values() if q["lang"] != "en"]
-    assert len(foreign) == 40 and all(q.get("en") for q in foreign)
+    assert len(foreign) == 92 and all(q.get("en") for q in foreign)
+    halves = Counter((q["lang"] + ("-cyrillic" if q["lang"] == "sr" and re.search("[\u0400-\u04ff]", q["text"]) else ""),
+                      q["split"]) for q in foreign)
+    for lang in ("sr", "sr-cyrillic", "hr", "bs", "sq", "mk"):  # at least 15 per user language, halves balanced
+        assert halves[(lang, "dev")] + halves[(lang, "test")] >= 15 and abs(halves[(lang, "dev")] - halves[(lang, "test")]) <= 1

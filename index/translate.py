@@ -1,0 +1,322 @@
+"""Machine translation of queries into English with Apertium (Serbian, Croatian, Bosnian and Macedonian).
+
+Apertium is a rule-based translator that Debian ships (`apt-get install apertium apertium-hbs-eng apertium-mkd-eng`,
+GPL, about 7 MB). pactkb runs each language pair's programs (its `.mode` file) as separate processes kept running in
+Apertium's null-flush mode, so a query costs a few milliseconds instead of a new start of ten programs (0.1-0.8 s);
+each request is bounded by a timeout and results are cached. Its output depends on the query alone, never on the
+corpus, so nothing of it is filtered by the corpus' vocabulary.
+
+A query is rendered in English in three layers:
+1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first,
+   then the dictionaries' multi-word phrases (fixed terms that Apertium would translate word by word);
+2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
+   Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
+3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
+   left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows them
+   (names, acronyms).
+Without the program or the language pair, `Translator.render` returns None and the bridge works as before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import select
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pactkb.index.dictionary import WORD, Dictionary, Match, dictionary_for, find_dictionaries, read_glossary
+from pactkb.index.fold import STOPWORDS, fold, stemmer_for
+from pactkb.settings import Settings
+
+PAIRS = {"sr": "hbs-eng", "hr": "hbs-eng", "bs": "hbs-eng", "mk": "mkd-eng"}  # query language -> Apertium mode
+TRANSLITERATE = {"hbs-eng": "Cyrl-Latn"}  # hbs-eng knows no Cyrillic word: Serbian Cyrillic goes through this first
+ENABLE = "apt-get install apertium apertium-hbs-eng apertium-mkd-eng"
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream format reserves
+_ESCAPED = re.compile(r"\\(.)")
+_SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
+SEGMENT_END = "[][\n]"
+START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
+_TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One word of a rendering: an English word, or a query word no translator knew (`known` False)."""
+
+    text: str
+    known: bool
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A query in English, word by word, with the words left untranslated marked."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def unknown(self) -> list[str]:
+        """The query words no translator knew, in order."""
+        return [p.text for p in self.pieces if not p.known]
+
+    def words(self, fill: Callable[[str], list[str]]) -> list[str]:
+        """The content words of the rendering in order, each unknown word replaced by `fill`'s English words for it
+        (kept as typed when it has none: names, acronyms); stopwords and repeats dropped."""
+        out: list[str] = []
+        for p in self.pieces:
+            for w in (([p.text] if p.known else fill(p.text)) or [p.text]):
+                if len(w) > 1 and fold(w) not in STOPWORDS and not w.isdigit() and w not in out:
+                    out.append(w)
+        return out
+
+
+@lru_cache(maxsize=8)
+def installed_modes(binary: str) -> frozenset[str]:
+    """The modes (language pairs) an Apertium program offers; empty when it cannot run."""
+    try:
+        done = subprocess.run([binary, "-l"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("no machine translation: %s (%s)", binary, exc)
+        return frozenset()
+    return frozenset(line.strip() for line in done.stdout.splitlines() if line.strip())
+
+
+def available(binary: str) -> bool:
+    """Whether an Apertium program runs and translates any of the users' languages."""
+    return bool(binary) and any(mode in installed_modes(binary) for mode in PAIRS.values())
+
+
+def mode_commands(binary: str, mode: str) -> list[list[str]]:
+    """The programs of an Apertium mode (its `.mode` file beside the program's installation), each in null-flush
+    mode (-z) and marking unknown words; raises OSError without it."""
+    program = shutil.which(binary)
+    if program is None:
+        raise OSError(f"{binary}: not found")
+    path = Path(program).resolve().parents[1] / "share" / "apertium" / "modes" / f"{mode}.mode"
+    return [[args[0], "-z", *args[1:]] for part in path.read_text(encoding="utf-8").split("|")
+            if (args := shlex.split(part.replace("$1", "-g")))]
+
+
+class Pipeline:
+    """One Apertium mode kept running in null-flush mode: its dictionaries load once (about 0.5 s), then a query
+    takes a few milliseconds instead of a new run of ten programs. One request at a time."""
+
+    def __init__(self, commands: list[list[str]], start_seconds: float = START_SECONDS):
+        """Nothing starts until the first request."""
+        self.commands = commands
+        self.start_seconds = start_seconds
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def _start(self) -> None:
+        """Start the programs, each reading the previous one's output, and wait for them to answer once."""
+        self.close()
+        previous = None
+        for args in self.commands:
+            proc = subprocess.Popen(args, stdin=previous if previous is not None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if previous is not None:
+                previous.close()
+            previous = proc.stdout
+            self.procs.append(proc)
+        self.pid = os.getpid()
+        self._ask(stream(["a"]), self.start_seconds)
+
+    def _ask(self, text: str, timeout: float) -> str:
+        """Send one null-terminated request and read the answer up to its null byte."""
+        stdin, stdout = self.procs[0].stdin, self.procs[-1].stdout
+        assert stdin is not None and stdout is not None
+        stdin.write(text.encode("utf-8") + b"\0")
+        stdin.flush()
+        deadline = time.monotonic() + timeout
+        buf = bytearray()
+        while not buf.endswith(b"\0"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([stdout], [], [], left)[0]:
+                raise TimeoutError(f"no answer within {timeout} s")
+            chunk = os.read(stdout.fileno(), 65536)
+            if not chunk:
+                raise OSError("Apertium stopped")
+            buf += chunk
+        return buf[:-1].decode("utf-8", errors="replace")
+
+    def translate(self, text: str, timeout: float) -> str:
+        """Apertium's output for a text in stream format (starting the programs if needed, and once more if they
+        had stopped); on failure or timeout the programs are stopped (the next request starts them again) and the
+        error raised."""
+        with self.lock:
+            for fresh in (False, True):
+                try:
+                    if fresh or not self.procs or self.pid != os.getpid() or any(p.poll() is not None for p in self.procs):
+                        self._start()
+                    return self._ask(text, timeout)
+                except OSError:  # stopped since the last request (or cannot start): one fresh start
+                    self.close()
+                    if fresh:
+                        raise
+                except (ValueError, TimeoutError):
+                    self.close()
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Stop the programs (only this process's own)."""
+        if self.pid == os.getpid():
+            for proc in self.procs:
+                proc.kill()
+                proc.wait()
+                for pipe in (proc.stdin, proc.stdout):
+                    if pipe is not None:
+                        pipe.close()
+        self.procs = []
+
+
+_PIPELINES: dict[tuple[str, str], Pipeline] = {}
+_PIPELINES_LOCK = threading.Lock()
+
+
+def pipeline(binary: str, mode: str) -> Pipeline:
+    """The running pipeline of a mode (one per program and mode in a process)."""
+    with _PIPELINES_LOCK:
+        if (binary, mode) not in _PIPELINES:
+            _PIPELINES[(binary, mode)] = Pipeline(mode_commands(binary, mode))
+        return _PIPELINES[(binary, mode)]
+
+
+@atexit.register
+def close_pipelines() -> None:
+    """Stop every running pipeline."""
+    with _PIPELINES_LOCK:
+        for p in _PIPELINES.values():
+            p.close()
+
+
+def stream(segments: list[str]) -> str:
+    """Segments of plain text in Apertium's stream format: reserved characters escaped, each segment ended as a
+    sentence (the programs wait for a sentence end) and followed by a line-break superblank."""
+    return "".join(_RESERVED.sub(r"\\\1", s.replace("\n", " ")) + "." + SEGMENT_END for s in segments)
+
+
+def unstream(text: str) -> list[str]:
+    """The plain text of each segment of Apertium's output (superblanks dropped, escapes undone)."""
+    return [_ESCAPED.sub(r"\1", _SUPERBLANK.sub(" ", part)) for part in text.split(SEGMENT_END)]
+
+
+@lru_cache(maxsize=4096)
+def run_apertium(binary: str, mode: str, text: str, timeout: float) -> str:
+    """Apertium's output for a text in stream format, in one mode (LRU-cached; raises on failure or timeout)."""
+    return pipeline(binary, mode).translate(text, timeout)
+
+
+def parse(output: str) -> list[Piece]:
+    """Pieces of Apertium's output: `*word` is a source word it did not know; `#`/`@` marks are dropped."""
+    return [Piece(word, mark != "*") for mark, word in _TOKEN.findall(output)]
+
+
+@lru_cache(maxsize=64)
+def _glossary(files: tuple[tuple[Path, int], ...], algorithm: str | None) -> Dictionary:
+    """The merged team glossaries of a language (cached per file version)."""
+    entries: list[tuple[str, list[str]]] = []
+    for path, _ in files:
+        entries += read_glossary(path)
+    return Dictionary(entries, algorithm)
+
+
+def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
+    """The team glossaries (`*.<src>-eng.tsv`) covering a language, merged; None without any or if unreadable."""
+    try:
+        files = tuple((p, p.stat().st_mtime_ns) for p in find_dictionaries(dirs, language) if p.suffix == ".tsv")
+        return _glossary(files, stemmer_for(language)) if files else None
+    except (OSError, ValueError) as exc:
+        log.warning("glossary left out: %s", exc)
+        return None
+
+
+class Translator:
+    """Renders queries in sr/hr/bs/mk into English: team glossary terms, then Apertium for the rest."""
+
+    def __init__(self, binary: str, timeout: float, dictionary_dirs: list[Path], glossary_translations: int = 2):
+        """Nothing runs until the first query."""
+        self.binary = binary
+        self.timeout = timeout
+        self.dictionary_dirs = dictionary_dirs
+        self.glossary_translations = glossary_translations
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Translator:
+        """The translator the settings describe."""
+        return cls(settings.apertium, settings.apertium_timeout, settings.dictionary_dirs(),
+                   settings.dictionary_translations)
+
+    def mode(self, language: str | None) -> str | None:
+        """The Apertium mode for a query language, if the program and the pair are installed."""
+        mode = PAIRS.get(language or "")
+        return mode if mode and self.binary and mode in installed_modes(self.binary) else None
+
+    def status(self, languages: list[str]) -> dict[str, str | None]:
+        """For each language Apertium could serve, its installed mode or None."""
+        return {lang: self.mode(lang) for lang in languages if lang in PAIRS}
+
+    def apertium(self, mode: str, segments: list[str]) -> list[list[Piece]] | None:
+        """Apertium's pieces for each segment (one line each, one call); None if the program fails."""
+        text = stream(segments)
+        try:
+            if mode in TRANSLITERATE and _CYRILLIC.search(text) and TRANSLITERATE[mode] in installed_modes(self.binary):
+                text = run_apertium(self.binary, TRANSLITERATE[mode], text, self.timeout)
+            lines = unstream(run_apertium(self.binary, mode, text, self.timeout))
+        except (OSError, ValueError, TimeoutError) as exc:
+            log.warning("Apertium %s failed: %s", mode, exc)
+            return None
+        if len(lines) < len(segments):  # a line break lost: the segments cannot be told apart
+            log.warning("Apertium %s returned %d lines for %d segments", mode, len(lines), len(segments))
+            return None
+        return [parse(line) for line in lines[: len(segments)]]
+
+    def terms(self, query: str, language: str) -> list[Match]:
+        """The query's fixed terms, translated as a whole before Apertium: a team glossary's entries, then the
+        dictionaries' phrases of two words or more (EU terminology such as "trgovina ljudima" → "trafficking in
+        human beings", which Apertium renders word by word as "trade people"), left to right, not overlapping."""
+        glossary = glossary_for(self.dictionary_dirs, language)
+        found = glossary.lookup(query) if glossary is not None else []
+        dictionary = dictionary_for(self.dictionary_dirs, language)
+        taken = {i for m in found for i in range(m.start, m.end)}
+        for m in dictionary.lookup(query) if dictionary is not None else []:
+            if m.end - m.start > 1 and not taken.intersection(range(m.start, m.end)):
+                found.append(m)
+        return sorted(found, key=lambda m: m.start)
+
+    def render(self, query: str, language: str | None) -> Rendering | None:
+        """The query in English: glossary terms first, Apertium for the words between them; None when Apertium
+        cannot serve the language (the bridge then translates as without it)."""
+        mode = self.mode(language)
+        if mode is None or not WORD.search(query):
+            return None
+        spans = [m.span() for m in WORD.finditer(query)]
+        matches = self.terms(query, language or "")
+        segments: list[str] = []  # the query text between glossary terms
+        cut = 0
+        for m in matches:
+            segments.append(query[cut : spans[m.start][0]])
+            cut = spans[m.end - 1][1]
+        segments.append(query[cut:])
+        translated = self.apertium(mode, segments)
+        if translated is None:
+            return None
+        pieces: list[Piece] = list(translated[0])
+        for m, rest in zip(matches, translated[1:]):
+            for t in m.translations[: self.glossary_translations]:
+                pieces += [Piece(w, True) for w in WORD.findall(t)]
+            pieces += rest
+        return Rendering(tuple(pieces))

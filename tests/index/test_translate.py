@@ -1,0 +1,151 @@
+"""Query translation with Apertium (index/translate.py): real Apertium, glossary first, dictionaries for its gaps."""
+
+import json
+
+import pytest
+
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.translate import ENABLE, Pipeline, Translator, parse, pipeline, run_apertium, stream, unstream
+from tests.index.test_dictionary import write_dictd
+
+NO_WORDS = lambda word: []  # noqa: E731 - a bridge that knows nothing
+
+
+@pytest.mark.parametrize(("language", "query", "expected"), [
+    ("sr", "prijavljivanje sumnjivih transakcija", {"reporting", "suspected", "transactions"}),
+    ("sr", "пријављивање сумњивих трансакција", {"reporting", "suspected", "transactions"}),  # Cyrillic → Latin first
+    ("hr", "Kako otkriti krivotvorene dokumente na granici?", {"documents", "border"}),
+    ("bs", "zaštita djece od trgovine ljudima", {"protection", "children"}),
+    ("mk", "Како да се идентификуваат жртвите на трговија со луѓе?", {"identify", "victims", "people"}),
+])
+def test_apertium_translates_the_users_languages(language, query, expected):
+    rendering = Translator("apertium", 10.0, []).render(query, language)
+    assert rendering is not None
+    assert expected <= set(rendering.words(NO_WORDS))
+
+
+def test_serbian_cyrillic_translates_like_latin():
+    t = Translator("apertium", 10.0, [])
+    latin = t.render("na koliko je osuđen Milorad Dodik", "sr")
+    cyrillic = t.render("на колико је осуђен Милорад Додик", "sr")
+    assert latin is not None and cyrillic is not None
+    assert cyrillic.words(NO_WORDS) == latin.words(NO_WORDS) and "Dodik" in latin.words(NO_WORDS)
+
+
+def test_words_apertium_does_not_know_are_marked_and_kept():
+    rendering = Translator("apertium", 10.0, []).render("krijumčarenje kokaina u kontejnerima", "hr")
+    assert rendering is not None and "krijumčarenje" in rendering.unknown and "cocaine" in rendering.words(NO_WORDS)
+    assert rendering.words(lambda w: ["smuggling"] if w == "krijumčarenje" else [])[:2] == ["smuggling", "cocaine"]
+    assert [(p.text, p.known) for p in parse("*pranje #moneys @of laundering.")] == [
+        ("pranje", False), ("moneys", True), ("of", True), ("laundering", True)]
+
+
+def test_reserved_characters_pass_through_apertium():
+    assert unstream(stream(["a [b] $c ^d", "e/f"])) == ["a [b] $c ^d.", "e/f.", ""]
+    assert unstream("x[ignored] y") == ["x  y"]  # superblanks go
+    rendering = Translator("apertium", 10.0, []).render("pranje novca [EU] <50%> $ ^ #1 @x", "hr")
+    assert rendering is not None and {"laundering", "money", "EU"} <= set(rendering.words(NO_WORDS))
+
+
+def test_a_stopped_pipeline_starts_again():
+    Translator("apertium", 10.0, []).render("pranje novca", "hr")
+    running = pipeline("apertium", "hbs-eng")
+    assert running.procs
+    for proc in running.procs:
+        proc.kill()
+    run_apertium.cache_clear()
+    rendering = Translator("apertium", 10.0, []).render("pranje novca", "hr")
+    assert rendering is not None and rendering.words(NO_WORDS) == ["laundering", "money"]
+
+
+def test_a_request_is_bounded_by_the_timeout():
+    silent = Pipeline([["sleep", "30"]], start_seconds=0.5)  # reads nothing, answers nothing
+    with pytest.raises(TimeoutError):
+        silent.translate(stream(["pranje novca"]), 0.5)
+    assert silent.procs == []  # stopped: the next request starts it again
+
+
+def test_missing_apertium_or_pair_gives_no_rendering():
+    assert Translator("/nonexistent/apertium", 1.0, []).render("pranje novca", "sr") is None
+    assert Translator("/nonexistent/apertium", 1.0, []).status(["sr", "sq", "mk"]) == {"sr": None, "mk": None}
+    assert Translator("", 1.0, []).render("pranje novca", "sr") is None  # switched off
+    assert Translator("apertium", 10.0, []).render("pastrimi i parave", "sq") is None  # no Albanian pair
+    assert Translator("apertium", 10.0, []).status(["sr", "sq", "mk"]) == {"sr": "hbs-eng", "mk": "mkd-eng"}
+
+
+def test_a_team_glossary_wins_over_apertium(tmp_path):
+    (tmp_path / "cepol.hrv-eng.tsv").write_text("# team terms\npranje novca\tmoney laundering\ngranica\tfrontier\n",
+                                                encoding="utf-8")
+    plain = Translator("apertium", 10.0, []).render("pranje novca preko granice", "sr")
+    assert plain is not None and plain.words(NO_WORDS)[:2] == ["laundering", "money"]  # Apertium's own rendering
+    rendering = Translator("apertium", 10.0, [tmp_path]).render("pranje novca preko granice", "sr")
+    assert rendering is not None
+    words = rendering.words(NO_WORDS)
+    assert words[:2] == ["money", "laundering"] and "frontier" in words and "border" not in words
+
+
+def test_dictionary_phrases_are_translated_as_terms_before_apertium(tmp_path):
+    query = "žrtve trgovine ljudima"
+    plain = Translator("apertium", 10.0, []).render(query, "sr")
+    assert plain is not None and "trade" in plain.words(NO_WORDS)  # Apertium word by word: "victims of trade people"
+    write_dictd(tmp_path, "freedict-hrv-eng", {"trgovina ljudima": "trafficking in human beings", "ljudi": "men"})
+    rendering = Translator("apertium", 10.0, [tmp_path]).render(query, "sr")
+    assert rendering is not None
+    words = rendering.words(NO_WORDS)
+    assert words[-3:] == ["trafficking", "human", "beings"] and "trade" not in words and "men" not in words
+
+
+@pytest.fixture
+def apertium_kb(settings, sample_dir, tmp_path) -> KnowledgeBase:
+    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling"})
+    s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "apertium": "apertium",
+                                    "apertium_timeout": 10.0})
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([sample_dir])
+    return kb
+
+
+def test_the_dictionary_fills_a_word_apertium_left(apertium_kb):
+    t = apertium_kb.searcher.bridge.translate("krijumčarenje kokaina u kontejnerima", "hr")
+    assert t.by_dictionary and t.words[:2] == ["smuggling", "cocaine"] and "krijumčarenje" not in t.words
+    off = KnowledgeBase(apertium_kb.settings.model_copy(update={"apertium": "/nonexistent/apertium"}))
+    assert off.searcher.bridge.translate("krijumčarenje kokaina u kontejnerima", "hr").words == ["smuggling"]
+
+
+def test_search_shows_apertiums_english(apertium_kb):
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+
+    query = "Како да се идентификуваат жртвите на трговија со луѓе?"
+    with TestClient(create_app(apertium_kb.settings, load_in_background=False)) as client:
+        body = client.get("/search", params={"q": query}).json()
+    assert {"identify", "victims", "trade", "people"} <= set(body["query_translation"])
+    assert body["query_language"] == "mk"
+    assert apertium_kb.searcher.search("pranje novca i finansiranje terorizma", k=5).translation[:2] == ["laundering", "money"]
+
+
+def test_stats_say_how_to_enable_apertium(tmp_path, sample_dir, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pactkb.api.cli import app
+
+    runner = CliRunner()
+    for name, value in {"MODEL": "fake:64", "PARSE_WORKERS": "0", "DATA": str(tmp_path / "data"), "DICTIONARIES": ""}.items():
+        monkeypatch.setenv(f"PACTKB_{name}", value)
+    monkeypatch.setenv("PACTKB_APERTIUM", "/nonexistent/apertium")
+    runner.invoke(app, ["ingest", str(sample_dir / "otna-2024-cyber-attacks.pdf")])
+    st = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]
+    assert st["apertium"]["sr"] is None and st["apertium"]["mk"] is None and st["apertium_enable"] == ENABLE
+    assert ENABLE in runner.invoke(app, ["stats"]).stdout
+    monkeypatch.setenv("PACTKB_APERTIUM", "apertium")
+    out = runner.invoke(app, ["stats"]).stdout
+    assert "Apertium sr: hbs-eng" in out and ENABLE not in out
+
+
+def test_apertiums_english_does_not_depend_on_the_corpus(apertium_kb, tmp_path):
+    empty = KnowledgeBase(apertium_kb.settings.model_copy(update={"data": tmp_path / "empty"}))
+    query = "Како да се идентификуваат жртвите на трговија со луѓе?"
+    words = apertium_kb.searcher.bridge.translate(query, "mk").words
+    assert words == empty.searcher.bridge.translate(query, "mk").words  # a store without documents: same English
+    assert {"identify", "victims", "trade", "people"} <= set(words)
