@@ -137,6 +137,8 @@ def stats(
     """Show what the knowledge base holds (and check its consistency)."""
     from pactkb.index import check as checks
     from pactkb.index.dense import DenseIndex
+    from pactkb.index.embed import encoder_identity
+    from pactkb.index.kb import is_default_encoder
 
     settings = make_settings(data=data, model=model)
     if not (settings.data / "pactkb.sqlite3").exists():
@@ -150,6 +152,9 @@ def stats(
         dense.load()
     result = checks.stats(kb.store, dense)
     result["query_translation"] = translation_stats(settings, kb)
+    record = kb.store.encoder_record()
+    result.update(precision=record["precision"], weights=record["weights"], default_encoder=is_default_encoder(name),
+                  default_model=encoder_identity(Settings.model_construct()))
     problems: list[str] = []
     if check:
         problems = checks.check(kb.store, dense) if dense else []
@@ -159,6 +164,9 @@ def stats(
     else:
         typer.echo(f"data:       {settings.data}")
         typer.echo(f"model:      {result['model']} (dim {result['dim']})")
+        if not result["default_encoder"]:
+            typer.secho(f"            not the default encoder ({result['default_model']}): searches use the stored one; "
+                        f"'pactkb reembed --data {settings.data}' migrates this store to the default", fg=typer.colors.YELLOW)
         typer.echo(f"documents:  {result['documents']}   pages: {result['pages']}   chunks: {result['chunks']}")
         if dense:
             typer.echo(f"dense:      {result['dense_index']} index, {result['dense_vectors']} vectors, "
