@@ -17,6 +17,7 @@ import os
 import shutil
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +184,7 @@ def rebuilt_dir(cache_root: Path) -> Path:
     return cache_root / "models" / f"{E5_NAME}-{source_hash()}-v{BUILD_VERSION}"
 
 
+@lru_cache(maxsize=1)
 def source_hash() -> str:
     """Short sha256 of the bundled weights file and the tokenizer file (the rebuilt model's identity)."""
     h = hashlib.sha256()
