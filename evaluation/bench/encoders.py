@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -145,7 +146,7 @@ def run(corpus: Path, n_chunks: int, repeat: int, n_queries: int, only: set[str]
         rows.append({"encoder": label, "chunks": len(texts), "mean_words": round(words), **m,
                      "cos_passages_mean": round(float(pc.mean()), 4), "cos_passages_min": round(float(pc.min()), 4),
                      "cos_queries_mean": round(float(qc.mean()), 4), "cos_queries_min": round(float(qc.min()), 4),
-                     "reference": ref})
+                     "reference": ref, "load_average": round(os.getloadavg()[0], 1)})
         print(json.dumps(rows[-1]), flush=True)
         if enc is not tokenizer_enc:
             del enc
