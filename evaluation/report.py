@@ -69,7 +69,7 @@ def steps() -> dict[str, dict[str, Any]]:
                                       "--cache-dir", str(CACHE), "--json"]},
         "bench-latency": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--http",
                                   "--synthetic", "10000,100000,1000000", "--work", str(WORK / "synthetic"), "--json"]},
-        "bench-encoders": {"cmd": [PY, "-m", "pactkb.evaluation.bench.encoders", "--corpus", str(pdf), "--repeat", "2",
+        "bench-encoders": {"cmd": [PY, "-m", "pactkb.evaluation.bench.encoders", "--corpus", str(pdf), "--repeat", "3",
                                    "--queries", "20", "--json"]},
         "bench-load": {"cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]},
         "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
