@@ -1,4 +1,4 @@
-"""The `pactkb` command: ingest, stats, search, serve, eval, keys, audit."""
+"""The `pactkb` command: ingest, stats, search, serve, eval, reembed, keys, audit."""
 
 from __future__ import annotations
 
@@ -207,6 +207,8 @@ def stats(
     """Show what the knowledge base holds (and check its consistency)."""
     from pactkb.index import check as checks
     from pactkb.index.dense import DenseIndex
+    from pactkb.index.embed import encoder_identity
+    from pactkb.index.kb import is_default_encoder
 
     settings = make_settings(data=data, model=model)
     if not (settings.data / "pactkb.sqlite3").exists():
@@ -220,6 +222,9 @@ def stats(
         dense.load()
     result = checks.stats(kb.store, dense)
     result["query_translation"] = translation_stats(settings, kb)
+    record = kb.store.encoder_record()
+    result.update(precision=record["precision"], weights=record["weights"], default_encoder=is_default_encoder(name),
+                  default_model=encoder_identity(Settings.model_construct()))
     problems: list[str] = []
     if check:
         problems = checks.check(kb.store, dense) if dense else []
@@ -229,6 +234,9 @@ def stats(
     else:
         typer.echo(f"data:       {settings.data}")
         typer.echo(f"model:      {result['model']} (dim {result['dim']})")
+        if not result["default_encoder"]:
+            typer.secho(f"            not the default encoder ({result['default_model']}): searches use the stored one; "
+                        f"'pactkb reembed --data {settings.data}' migrates this store to the default", fg=typer.colors.YELLOW)
         typer.echo(f"documents:  {result['documents']}   pages: {result['pages']}   chunks: {result['chunks']}")
         if dense:
             typer.echo(f"dense:      {result['dense_index']} index, {result['dense_vectors']} vectors, "
@@ -660,6 +668,49 @@ def audit(
         target = f" target={r['target']}" if r.get("target") else ""
         line = f"{when} {r['actor']:16} {r.get('via') or '-':9} {r['action']:14} {r['status']} {r['route']}{target}{q} {docs}"
         typer.echo(printable(line))
+
+
+@app.command()
+def reembed(
+    data: DataOpt = None,
+    model: ModelOpt = None,
+    encoder: EncoderOpt = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32 or int8 [env PACTKB_PRECISION].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Texts per encoder batch.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-embed a store in place with the configured encoder (the default unless --model / PACTKB_MODEL says
+    otherwise), without re-parsing documents: new vectors are built aside, an interrupted run resumes, and they
+    replace the old ones in one step. Restart running servers afterwards."""
+    from pactkb.index.embed import LazyEncoder, ModelLoadError
+    from pactkb.index.kb import KnowledgeBase
+    from pactkb.index.reembed import ReembedError
+    from pactkb.index.reembed import reembed as run_reembed
+    from pactkb.index.store import Store, StoreError
+
+    settings = make_settings(data=data, model=model, encoder=encoder, precision=precision, batch_size=batch_size)
+    if not (settings.data / "pactkb.sqlite3").exists():
+        fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
+    target = LazyEncoder(settings)
+    try:
+        summary = run_reembed(Store(settings.data), target, batch_size=settings.batch_size,
+                              progress=sys.stderr.isatty() and not json_out)
+        if summary.published:
+            KnowledgeBase(settings, encoder=target).indexer.publish()
+    except (ReembedError, ModelLoadError, StoreError) as exc:
+        fail(str(exc))
+        return
+    if json_out:
+        emit_json(summary.to_dict())
+    elif not summary.published:
+        typer.echo(f"{settings.data} already uses {summary.target}: nothing to re-embed")
+    else:
+        resumed = f" ({summary.resumed} from an interrupted run)" if summary.resumed else ""
+        typer.echo(f"re-embedded {summary.chunks} chunks{resumed}: {summary.source} -> {summary.target} in "
+                   f"{summary.seconds:.1f} s; restart running 'pactkb serve' processes")
+        if summary.over_limit:
+            typer.secho(f"  warning: {summary.over_limit} chunk(s) exceed the new model's token limit and are read "
+                        "truncated; re-ingest to re-chunk them", fg=typer.colors.YELLOW, err=True)
 
 
 def main() -> None:

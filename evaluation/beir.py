@@ -7,7 +7,6 @@ Documents are ranked by their best passage; metrics come from ranx.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import time
@@ -19,7 +18,7 @@ from typing import Any
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
 from pactkb.ingest.parse import file_sha256
 from pactkb.index.builder import Record
-from pactkb.index.embed import Encoder, encoder_identity
+from pactkb.index.embed import Encoder, encoder_identity, weights_fingerprint
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -88,16 +87,6 @@ class Collection:
                     if str(q["_id"]) in ids:
                         out[str(q["_id"])] = q["text"]
         return out
-
-
-def weights_fingerprint(model: str) -> str:
-    """For a local model directory, a short hash of its weight files (a retrained model gets a new index); else ""."""
-    root = Path(model).expanduser()
-    if not root.is_dir():
-        return ""
-    weights = sorted(p for p in root.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx", ".pt") and p.is_file())
-    parts = [f"{f.relative_to(root)}:{file_sha256(f)[0]}" for f in weights]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
 
 def cache_dir_for(coll: Collection, settings: Settings) -> Path:

@@ -69,6 +69,8 @@ def steps() -> dict[str, dict[str, Any]]:
                                       "--cache-dir", str(CACHE), "--json"]},
         "bench-latency": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--http",
                                   "--synthetic", "10000,100000,1000000", "--work", str(WORK / "synthetic"), "--json"]},
+        "bench-encoders": {"cmd": [PY, "-m", "pactkb.evaluation.bench.encoders", "--corpus", str(pdf), "--repeat", "3",
+                                   "--queries", "20", "--json"]},
         "bench-load": {"cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]},
         "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
     }
@@ -325,6 +327,25 @@ def gaps(out: list[str], res: dict[str, Any]) -> None:
             f"- The right edition among near-identical documents: {scored(versions)}.", ""]
 
 
+def encoders_section(out: list[str]) -> None:
+    """Encoder paths side by side (evaluation/bench/encoders.py)."""
+    rows = load("bench-encoders")
+    if not rows:
+        return
+    out += [f"## Encoder paths ({rows[0]['chunks']} chunks of the shared corpus, mean {rows[0]['mean_words']} words)", "",
+            "Wall-time figures depend on what else runs on the machine; CPU ms (all threads of the process) are steadier. "
+            "Cosines are to the same model in torch fp32."
+            + (f" Load average on the machine during the run: {min(r['load_average'] for r in rows)}–"
+               f"{max(r['load_average'] for r in rows)}." if "load_average" in rows[0] else ""), "",
+            "| encoder path | passages/s best / median | CPU ms / passage | query ms median | query CPU ms | cos passages mean / min "
+            "| cos queries mean / min |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['encoder']} | {r['passages_per_s_max']} / {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
+                   f"{r['query_ms_median']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / {r['cos_passages_min']} | "
+                   f"{r['cos_queries_mean']} / {r['cos_queries_min']} |")
+    out += ["", f"Command: {command('bench-encoders')}", ""]
+
+
 def speed_sections(out: list[str], plots: dict[str, str]) -> None:
     """Ingestion, latency, load and the peer comparison."""
     ing = [r for r in (load("bench-ingest"), load("bench-ingest-onnx")) if r]
@@ -339,6 +360,7 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         out += ["", "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what parsing, OCR, "
                 "chunking and storage leave of the encoder's speed.", "",
                 f"Commands: {command('bench-ingest')}; {command('bench-ingest-onnx')}", ""]
+    encoders_section(out)
     lat = load("bench-latency")
     if lat:
         real = lat["real"]

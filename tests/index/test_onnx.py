@@ -22,3 +22,17 @@ def test_onnx_int8_matches_torch_and_refuses_mixing(tmp_path, sample_dir, real_e
     KnowledgeBase(settings, encoder=onnx).indexer.ingest([sample_dir / "otna-2024-cyber-attacks.pdf"])
     with pytest.raises(ModelMismatchError, match="onnx-int8"):
         KnowledgeBase(settings.model_copy(update={"encoder": "torch"}), encoder=real_encoder).indexer.ingest([sample_dir])
+
+
+@pytest.mark.model
+def test_optimised_fp32_graph_equals_torch_and_e5_prefixes_are_applied(tmp_path, real_encoder):
+    from pactkb.index.onnx_encoder import export_dir
+
+    settings = Settings(data=tmp_path / "data", encoder="onnx", precision="fp32", cache_dir=tmp_path / "cache")
+    fp32 = OnnxEncoder.from_settings(settings, "fp32")  # exports fp32 (attention/LayerNorm fused) and int8 once
+    assert fp32.name == real_encoder.name  # same vectors as torch: they may share an index
+    texts = ["good practice for cash couriers at border crossings", "Ransomware incident response training"]
+    assert np.sum(fp32.encode(texts) * real_encoder.encode(texts), axis=1).min() > 0.9999
+    prefixed = OnnxEncoder(export_dir(settings), precision="fp32", query_prefix="query: ", passage_prefix="passage: ")
+    assert np.allclose(prefixed.encode_queries(texts[:1]), real_encoder.encode(["query: " + texts[0]]), atol=1e-4)
+    assert np.allclose(prefixed.encode(texts[:1]), real_encoder.encode(["passage: " + texts[0]]), atol=1e-4)
