@@ -26,9 +26,12 @@ def machine(tmp_path: Path):  # noqa: ANN201
     log = tmp_path / "calls.log"
     missing = tmp_path / "missing"
     missing.write_text("")
+    removed = tmp_path / "removed"  # missing packages that left their config files behind (apt-get remove)
+    removed.write_text("")
 
     def run(uid: int = 0, sudo: bool = False, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-        fake_bin(bin_dir, "dpkg", f'grep -qx "$2" {missing} && exit 1; exit 0')
+        fake_bin(bin_dir, "dpkg-query", f'pkg="$3"; grep -qx "$pkg" {missing} && '
+                 f'{{ grep -qx "$pkg" {removed} && printf "deinstall ok config-files"; exit 0; }}; printf "install ok installed"')
         fake_bin(bin_dir, "apt-get", f'echo "apt-get $*" >> {log}')
         fake_bin(bin_dir, "id", f"echo {uid}")
         fake_bin(bin_dir, "python3.11", "exit 0")
@@ -44,6 +47,7 @@ def machine(tmp_path: Path):  # noqa: ANN201
         return log.read_text().splitlines() if log.exists() else []
 
     run.missing = missing  # type: ignore[attr-defined]
+    run.removed = removed  # type: ignore[attr-defined]
     run.calls = calls  # type: ignore[attr-defined]
     return run
 
@@ -96,3 +100,10 @@ def test_the_makefile_runs_it_before_the_readme_commands() -> None:
         line = next(ln for ln in makefile.splitlines() if ln.startswith(f"{target}:"))
         assert "system-deps" in line.split("##")[0], line
     assert os.access(SCRIPT, os.X_OK)
+
+
+def test_a_removed_package_that_left_its_config_files_counts_as_missing(machine) -> None:  # noqa: ANN001
+    machine.missing.write_text("fonts-dejavu-core\n")
+    machine.removed.write_text("fonts-dejavu-core\n")
+    result = machine(args=("--check",))
+    assert result.returncode == 1 and "fonts-dejavu-core" in result.stdout
