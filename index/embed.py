@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -156,7 +156,12 @@ class SentenceTransformerEncoder:
         hf_logging.disable_progress_bar()
 
         try:
-            self.model = SentenceTransformer(path, device=device)
+            kwargs: dict[str, Any] = {}
+            if precision == "bf16":  # load the weights as bfloat16 directly: no full-precision copy in memory
+                import torch
+
+                kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+            self.model = SentenceTransformer(path, device=device, **kwargs)
         except Exception as exc:  # noqa: BLE001 - surface one clear message
             raise ModelLoadError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local path or a model in the "
@@ -409,6 +414,12 @@ def load_encoder(settings: Settings) -> Encoder:
         from pactkb.index.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder.from_settings(settings, settings.resolved_precision())
+    if settings.encoder == "openvino":
+        if settings.resolved_precision() == "int8":
+            raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
+        from pactkb.index.openvino_encoder import OpenVinoEncoder
+
+        return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())  # type: ignore[arg-type]
     encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
                                          passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
                                          cache_root=settings.model_cache_dir())

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -85,7 +86,8 @@ def export(model: str, target: Path, cache_root: Path | None = None, int8: bool 
             return self.inner(**dict(zip(names, args))).last_hidden_state
 
     raw = tmp / "model-raw.onnx"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():  # the tracer's notes concern inputs this export never gets
+        warnings.simplefilter("ignore")
         torch.onnx.export(Wrapper(transformer), tuple(sample[n] for n in names), str(raw), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
     cfg = transformer.config
@@ -116,18 +118,13 @@ class OnnxEncoder:
     def __init__(self, folder: Path, threads: int | None = None, precision: Precision = "int8",
                  query_prefix: str | None = None, passage_prefix: str | None = None):
         """Load an exported model folder."""
-        import onnxruntime as ort
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         cfg = json.loads((folder / "pactkb-onnx.json").read_text())
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
         self.precision: Precision = precision
-        self.session = ort.InferenceSession(str(folder / MODEL_FILES[precision]), opts, providers=["CPUExecutionProvider"])
+        self._load_runtime(folder, threads)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
         self.inputs: list[str] = cfg["inputs"]
         self.pooling: str = cfg["pooling"]
@@ -138,25 +135,46 @@ class OnnxEncoder:
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = self.max_seq_length - specials - self.count_tokens(self.passage_prefix)
 
+    def _load_runtime(self, folder: Path, threads: int | None) -> None:
+        """An ONNX Runtime session on the graph of this precision."""
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / MODEL_FILES[self.precision]), opts,
+                                            providers=["CPUExecutionProvider"])
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one tokenised batch."""
+        return self.session.run(["last_hidden_state"], feeds)[0]
+
     @classmethod
     def from_settings(cls, settings: Settings, precision: Precision = "int8") -> OnnxEncoder:
         """Load the cached export for the configured model, exporting it first if needed (or if an older export
         lacks this precision)."""
         folder = export_dir(settings)
+        graph = MODEL_FILES[cls.graph_precision(precision)]
         legacy = settings.resolved_cache_dir() / "onnx" / folder.name  # exports made before the shared model cache
-        if (legacy / "pactkb-onnx.json").exists() and (legacy / MODEL_FILES[precision]).exists():
+        if (legacy / "pactkb-onnx.json").exists() and (legacy / graph).exists():
             folder = legacy
-        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
+        if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
             from filelock import FileLock
 
             folder.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(folder) + ".lock"):  # one process exports; the others wait and load its export
-                if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
+                if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
                     log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
                     export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
         enc = cls(folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc
+
+    @staticmethod
+    def graph_precision(precision: str) -> Precision:
+        """Which exported graph a precision runs on (ONNX Runtime: the graph of that precision)."""
+        return "int8" if precision == "int8" else "fp32"
 
     def weights_hash(self) -> str:
         """Unknown for a bare export folder (not compared)."""
@@ -170,7 +188,7 @@ class OnnxEncoder:
         """Pooled, normalised vectors for one batch."""
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
         feeds = {n: enc[n].astype(np.int64) for n in self.inputs}
-        hidden = self.session.run(["last_hidden_state"], feeds)[0]
+        hidden = self._run(feeds)
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:

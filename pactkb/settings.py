@@ -38,19 +38,21 @@ class Settings(BaseSettings):
     passage_prefix: str | None = Field(
         default=None, description="Text put before passages (default: 'passage: ' for E5 models, else none)."
     )
-    encoder: Literal["torch", "onnx"] = Field(
-        default="torch", description="Encoder backend: torch (sentence-transformers) or onnx (graph-optimised export)."
+    encoder: Literal["openvino", "torch", "onnx"] = Field(
+        default="openvino", description="Encoder runtime: openvino (the model's graph-optimised ONNX export compiled by "
+        "OpenVINO; bf16 where the CPU computes it natively, else fp32; the fastest on CPUs), torch "
+        "(sentence-transformers) or onnx (ONNX Runtime, int8 by default).",
     )
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
-        default="auto", description="Weights precision: fp32; bf16 (torch: bfloat16 weights, about 2x faster on CPUs "
-        "with AMX or AVX512-BF16, vectors within cosine 0.9999 of fp32, so they mix with fp32 ones); or int8 (dynamic "
-        "quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with torch, bf16 where the CPU "
-        "computes it natively, else fp32.",
+        default="auto", description="Weights precision: fp32; bf16 (openvino or torch: about 2x faster on CPUs with "
+        "AMX or AVX512-BF16, vectors within cosine 0.9999 of fp32, so they mix with fp32 ones); or int8 (onnx or torch: "
+        "dynamic quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with openvino and torch, "
+        "bf16 where the CPU computes it natively, else fp32.",
     )
     query_encoder: Literal["auto", "passage", "onnx"] = Field(
         default="auto", description="What encodes search queries: 'passage' (the passage encoder), or 'onnx' (the same "
         "model's graph-optimised ONNX export at full precision: the same vectors, several times faster for one short "
-        "query). auto: onnx for multilingual-e5-small in torch, else the passage encoder.",
+        "query). auto: onnx for multilingual-e5-small in torch, else the passage encoder (openvino is fast for both).",
     )
     batch_size: int = Field(default=16, ge=1, le=1024, description="Passages encoded together (16 was fastest for "
                             "multilingual-e5-small on 2 cores: python -m pactkb.evaluation.bench.encoders).")
@@ -202,7 +204,8 @@ class Settings(BaseSettings):
         return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pactkb"
 
     def resolved_precision(self) -> Literal["fp32", "bf16", "int8"]:
-        """The precision in force: int8 for onnx; for torch bf16 where the CPU computes it natively, else fp32."""
+        """The precision in force: int8 for onnx; for openvino and torch bf16 where the CPU computes it natively, else
+        fp32."""
         if self.precision != "auto":
             return self.precision
         if self.encoder == "onnx":
