@@ -394,7 +394,8 @@ def test_synonyms_searched_and_superseded_editions_are_shown(page: Page, live: L
     page.locator("#filter-current").check()
     expect(page).to_have_url(re.compile(r"current=true"))
     expect(results(page).first).to_be_visible()
-    assert not any("2023" in t for t in page.locator(".result .result-meta").all_inner_texts())
+    # the list re-renders after the URL changes: wait (auto-retrying) until no older edition is shown
+    expect(page.locator(".result .result-meta", has_text="2023")).to_have_count(0)
 
 
 def test_index_loading_state_polls_until_ready(page: Page, screenshots: Path) -> None:
