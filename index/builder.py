@@ -29,12 +29,12 @@ from pactkb.index.dense import DenseIndex
 from pactkb.index.embed import Encoder, encoder_facts
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
 from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.clean import clean_pages
 from pactkb.ingest.guard import parse_all
 from pactkb.ingest.manifest import MANIFEST_NAMES, ManifestEntry, find_manifests, load_manifest
+from pactkb.ingest.metadata import apply_overrides
 from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.sections import SectionIndex
-from pactkb.ingest.clean import clean_pages
-from pactkb.ingest.metadata import apply_overrides
 from pactkb.ingest.types import META_FIELDS, Chunk, DocumentMeta, Page, ParsedDocument
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
@@ -323,7 +323,7 @@ class Indexer:
 
     def _remove_original(self, rel: str) -> None:
         """Delete a stored original unless another document still uses it."""
-        if self.store.conn().execute("SELECT 1 FROM documents WHERE stored_path=?", (rel,)).fetchone() is None:
+        if not self.store.uses_original(rel):
             try:
                 (self.store.data_dir / rel).unlink()
             except FileNotFoundError:

@@ -24,8 +24,8 @@ from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.embed import Encoder, is_multilingual, similarity_calibration
 from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, porter_stem, query_terms, stemmer_for, thread_stemmer
-from pactkb.index.lexical import lexical_search
+from pactkb.index.fold import fold_word, porter_stem, query_terms, stemmer_for
+from pactkb.index.lexical import lexical_index
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
@@ -46,7 +46,6 @@ MULTILINGUAL_BRIDGE: tuple[float, float] = (1.0, 0.5)
 ENGLISH_MODEL_BRIDGE: tuple[float, float] = (1.0, 0.5)
 FACETS = ("doc_type", "area", "language", "year", "publisher")
 SEMANTIC_SNIPPET_HITS = 3
-DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
 COLLAPSE_BLOCK = 64  # hits compared with the kept ones per matrix product
 
 
@@ -264,6 +263,7 @@ class Searcher:
         self.store = store
         self.encoder = encoder
         self.dense = dense
+        self.lexical = lexical_index(store)
         self.settings = settings
         self._allowed_cache: OrderedDict[tuple[Any, ...], AllowedSet] = OrderedDict()
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -345,12 +345,7 @@ class Searcher:
             cached = self._allowed_cache.get(key)
             if cached is not None:
                 return cached
-        where, params = filters.sql("d")
-        ids = np.fromiter(
-            (r[0] for r in con.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)),
-            dtype=np.int64,
-        )
-        allowed = AllowedSet.of(np.sort(ids), self.store.chunk_ids(con))
+        allowed = AllowedSet.of(self.store.filtered_chunk_ids(filters, con), self.store.chunk_ids(con))
         with self._lock:
             self._allowed_cache[key] = allowed
             while len(self._allowed_cache) > 64:
@@ -382,8 +377,7 @@ class Searcher:
         key = (self.store.docs_version(con), clearance)
         cached = self._corpus_stemmers
         if cached is None or cached[0] != key:
-            where, params = Filters(clearance=clearance).sql("d")
-            langs = [r[0] for r in con.execute(f"SELECT DISTINCT d.language FROM documents d WHERE {where}", params)]
+            langs = self.store.document_languages(Filters(clearance=clearance), con)
             cached = self._corpus_stemmers = (key, tuple(sorted({a for a in map(stemmer_for, langs) if a})))
         return cached[1]
 
@@ -395,8 +389,7 @@ class Searcher:
         with self._lock:
             if key in self._visible_counts:
                 return self._visible_counts[key]
-        where, params = Filters(clearance=clearance).sql("d")
-        n = con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params).fetchone()[0]
+        n = self.store.count_chunks(Filters(clearance=clearance), con)
         with self._lock:
             if len(self._visible_counts) > 64:
                 self._visible_counts.clear()
@@ -436,7 +429,8 @@ class Searcher:
         if not translation.words:
             return []
         w_bridge, w_translated = self.bridge_weights()
-        lists = [(lexical_search(con, translation.text, depth, filters, self.settings.lexical_title_weight), w_bridge)]
+        lists = [(self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
+                  w_bridge)]
         if mode == "hybrid" and translation.by_dictionary and w_translated > 0:
             vec = self.encode_query(translation.text)
             lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
@@ -453,29 +447,13 @@ class Searcher:
     def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed); without the
         chunk text when `text` is off (fetched later, only for the hits that are shown: see with_text)."""
-        out: dict[int, sqlite3.Row] = {}
-        where, params = filters.sql("d")
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = (
-                f"SELECT c.id, c.doc_id, {'c.text' if text else 'NULL AS text'}, c.page_start, c.page_end, c.label_start, "
-                "c.label_end, c.section, c.region, c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, "
-                "d.year, d.doc_type, d.language, "
-                f"d.areas, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                f"WHERE c.id IN ({','.join('?' * len(part))}) AND {where}"
-            )
-            out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
-        return out
+        return self.store.hit_rows(ids, filters, con, text)
 
-    @staticmethod
-    def with_text(hits: list[Hit], con: sqlite3.Connection) -> None:
+    def with_text(self, hits: list[Hit], con: sqlite3.Connection) -> None:
         """Fill in the text of hits fetched without it."""
-        todo = [h for h in hits if h.text is None]
-        for i in range(0, len(todo), 500):
-            part = todo[i : i + 500]
-            found = dict(con.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                                     [h.chunk_id for h in part]))
-            for h in part:
+        found = self.store.chunk_texts([h.chunk_id for h in hits if h.text is None], con)
+        for h in hits:
+            if h.text is None:
                 h.text = found.get(h.chunk_id, "")
 
     @staticmethod
@@ -669,13 +647,14 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = lexical_search(con, query, depth, filters, s.lexical_title_weight,
-                                      drop=self.common_terms(query, con, filters.clearance),
-                                      stemmers=self.query_stemmers(language, con, filters.clearance))
+            lex_hits = self.lexical.search(query, depth, filters, s.lexical_title_weight,
+                                           drop=self.common_terms(query, con, filters.clearance),
+                                           stemmers=self.query_stemmers(language, con, filters.clearance), con=con)
         bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
         expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
         if expansion.added:
-            bridged.append((lexical_search(con, expansion.text, depth, filters, s.lexical_title_weight), s.weight_expansion))
+            bridged.append((self.lexical.search(expansion.text, depth, filters, s.lexical_title_weight, con=con),
+                            s.weight_expansion))
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
@@ -702,8 +681,8 @@ class Searcher:
         families = {r["family"] for r in rows.values() if r["family"]}
         if not families:
             return {}
-        where, params = Filters(clearance=filters.clearance).sql("d")
-        return {f: eds for f, eds in self.store.family_editions(con, families, where, params).items() if len(eds) > 1}
+        visible = Filters(clearance=filters.clearance)
+        return {f: eds for f, eds in self.store.family_editions(families, visible, con).items() if len(eds) > 1}
 
     def search(
         self,
@@ -787,18 +766,7 @@ class Searcher:
     def document_frequencies(self, stems: list[str], filters: Filters) -> dict[str, int]:
         """Chunks containing each (stemmed) term, counting only chunks the filters admit (capped for speed),
         so the answer never reveals vocabulary of documents the caller may not see."""
-        con = self.store.conn()
-        if filters.is_empty():
-            con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
-            return dict(con.execute(f"SELECT term, doc FROM temp.fts_vocab WHERE term IN ({','.join('?' * len(stems))})", stems))
-        where, params = filters.sql("d")
-        out = {}
-        for stem in stems:
-            out[stem] = con.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d "
-                f"ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} LIMIT {DF_CAP})", [f'"{stem}"', *params],
-            ).fetchone()[0]
-        return out
+        return self.lexical.term_counts(stems, filters)
 
     def evidence(self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None) -> dict[str, float]:
         """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted
@@ -837,11 +805,7 @@ class Searcher:
         self.check_window(offset, k)
         filters = filters or Filters()
         with self.store.snapshot() as con:
-            where, params = Filters(clearance=filters.clearance).sql("d")  # the source must be visible, not filtered
-            row = con.execute(
-                f"SELECT c.vector, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
-                [chunk_id, *params],
-            ).fetchone()
+            row = self.store.visible_chunk(chunk_id, Filters(clearance=filters.clearance), con)  # visible, not filtered
             if row is None:
                 raise SearchError(f"no chunk {chunk_id}")
             vec = blob_vector(row["vector"])
