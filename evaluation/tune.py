@@ -15,8 +15,8 @@ from pathlib import Path
 from pactkb.evaluation.beir import Collection, judged_index
 from pactkb.evaluation.metrics import evaluate
 from pactkb.index.filters import Filters
-from pactkb.index.hybrid import convex_fusion as convex
-from pactkb.index.hybrid import rrf
+from pactkb.index.fusion import convex_fusion as convex
+from pactkb.index.fusion import rrf
 from pactkb.index.lexical import lexical_index
 from pactkb.settings import Settings
 

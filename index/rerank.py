@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pactkb.index.embed import ModelLoadError
 
 if TYPE_CHECKING:
-    from pactkb.index.hybrid import Hit
+    from pactkb.index.results import Hit
 
 
 class Reranker:

@@ -13,7 +13,7 @@ from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.routes.search import response, to_filters
 from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
-from pactkb.index.hybrid import SearchError
+from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
 
 router = APIRouter(tags=["chunks"])
