@@ -20,7 +20,7 @@ from pactkb.api.auth import ANONYMOUS, AuthError, JwtVerifier, KeyStore, Princip
 from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
 from pactkb.atomic import temp_beside
-from pactkb.index.embed import Encoder
+from pactkb.index.encoder import Encoder
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import Previews

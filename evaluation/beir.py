@@ -17,7 +17,9 @@ from typing import Any
 
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
 from pactkb.index.builder import Record
-from pactkb.index.embed import Encoder, encoder_identity, weights_fingerprint
+from pactkb.index.embed import weights_fingerprint
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import encoder_identity
 from pactkb.index.kb import KnowledgeBase
 from pactkb.ingest.parse import file_sha256
 from pactkb.settings import Settings

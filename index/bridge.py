@@ -34,7 +34,8 @@ import numpy as np
 
 from pactkb.atomic import temp_beside
 from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
-from pactkb.index.embed import Encoder, is_multilingual
+from pactkb.index.embed import is_multilingual
+from pactkb.index.encoder import Encoder
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
 from pactkb.index.translate import Translator, available

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from pactkb.index.dense import DenseIndex
 from pactkb.index.store import Store
+from pactkb.index.vectors import VectorIndex
 
 
-def stats(store: Store, dense: DenseIndex | None = None) -> dict[str, Any]:
+def stats(store: Store, dense: VectorIndex | None = None) -> dict[str, Any]:
     """Documents, pages, chunks, breakdowns by language/type/area/sensitivity, model and sizes."""
     by_lang: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
@@ -42,7 +42,7 @@ def stats(store: Store, dense: DenseIndex | None = None) -> dict[str, Any]:
     return out
 
 
-def check(store: Store, dense: DenseIndex) -> list[str]:
+def check(store: Store, dense: VectorIndex) -> list[str]:
     """Problems found (empty list = consistent): ids, FTS rows, page spans, vector sizes, originals."""
     problems: list[str] = []
     dense.sync()

@@ -17,8 +17,9 @@ import numpy as np
 from pactkb.index import evidence, fusion, shaping
 from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.cache import Memo
-from pactkb.index.dense import AllowedSet, DenseIndex
-from pactkb.index.embed import Encoder, similarity_calibration
+from pactkb.index.dense import AllowedSet
+from pactkb.index.embed import similarity_calibration
+from pactkb.index.encoder import Encoder
 from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmer_for
@@ -29,6 +30,7 @@ from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_sni
 from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
+from pactkb.index.vectors import VectorIndex
 from pactkb.settings import Settings
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
@@ -38,7 +40,7 @@ SEMANTIC_SNIPPET_HITS = 3
 class Searcher:
     """Answers queries over one store; safe to share between threads."""
 
-    def __init__(self, store: Store, encoder: Encoder, dense: DenseIndex, settings: Settings) -> None:
+    def __init__(self, store: Store, encoder: Encoder, dense: VectorIndex, settings: Settings) -> None:
         """Wire the retrievers; the reranker loads only if configured."""
         self.store = store
         self.encoder = encoder

@@ -19,7 +19,8 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from pactkb.index.builder import WRITER_LOCK
-from pactkb.index.embed import Encoder, encoder_facts
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import encoder_facts
 from pactkb.index.store import Store, describe_encoder
 
 log = logging.getLogger(__name__)

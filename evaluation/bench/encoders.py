@@ -26,7 +26,8 @@ import numpy as np
 
 from pactkb.evaluation.bench.ingest import DEFAULT_CORPUS
 from pactkb.evaluation.bench.load import load_queries
-from pactkb.index.embed import E5_NAME, Encoder, SentenceTransformerEncoder
+from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder
+from pactkb.index.encoder import Encoder
 from pactkb.settings import DEFAULT_MODEL, Settings
 
 E5_CHUNK_POSITIONS = 256

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pactkb.index.embed import FakeEncoder, stored_settings
+from pactkb.index.embed import FakeEncoder
+from pactkb.index.encoder_factory import stored_settings
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.reembed import ReembedError, reembed
 from pactkb.index.store import REEMBED_ASIDE, REEMBED_TARGET, ModelMismatchError, Store
