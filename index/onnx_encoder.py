@@ -46,8 +46,9 @@ def optimise(raw: Path, target: Path, heads: int, hidden: int) -> None:
         shutil.copyfile(raw, target)
 
 
-def export(model: str, target: Path, cache_root: Path | None = None) -> Path:
-    """Export a sentence-transformers model to ONNX (optimised fp32 and int8), with tokenizer and pooling."""
+def export(model: str, target: Path, cache_root: Path | None = None, int8: bool = True) -> Path:
+    """Export a sentence-transformers model to ONNX (optimised fp32, and int8 unless `int8` is off), with tokenizer and
+    pooling."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -89,9 +90,9 @@ def export(model: str, target: Path, cache_root: Path | None = None) -> Path:
     cfg = transformer.config
     optimise(raw, tmp / MODEL_FILES["fp32"], int(cfg.num_attention_heads), int(cfg.hidden_size))
     raw.unlink()
-    # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
-    quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
-                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    if int8:  # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
+        quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
+                         weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     tok.save_pretrained(str(tmp / "tokenizer"))
     (tmp / "pactkb-onnx.json").write_text(json.dumps({
         "model": model_identity(model), "pooling": pooling, "inputs": names, "dim": int(cfg.hidden_size),
@@ -146,8 +147,13 @@ class OnnxEncoder:
         if (legacy / "pactkb-onnx.json").exists() and (legacy / MODEL_FILES[precision]).exists():
             folder = legacy
         if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
-            log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
-            export(settings.model, folder, settings.model_cache_dir())
+            from filelock import FileLock
+
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(folder) + ".lock"):  # one process exports; the others wait and load its export
+                if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
+                    log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
+                    export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
         enc = cls(folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc
