@@ -19,7 +19,7 @@ from pactkb.api import errors
 from pactkb.api.audit import AuditEvent
 from pactkb.api.deps import ServiceState
 from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search
-from pactkb.index.embed import Encoder
+from pactkb.index.encoder import Encoder
 from pactkb.settings import Settings
 
 STATIC_PREFIXES = ("/static/", apidocs.ASSETS_URL + "/")  # files, not audited

@@ -136,7 +136,7 @@ def ingest(
     file_timeout: Annotated[Optional[float], setting("file_timeout")] = None,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files embed nothing)."""
-    from pactkb.index.embed import ModelLoadError
+    from pactkb.index.encoder import ModelLoadError
     from pactkb.index.store import StoreError
     from pactkb.ingest.manifest import ManifestError
 
@@ -206,9 +206,9 @@ def stats(
 ) -> None:
     """Show what the knowledge base holds (and check its consistency)."""
     from pactkb.index import check as checks
-    from pactkb.index.dense import DenseIndex
-    from pactkb.index.embed import encoder_identity
+    from pactkb.index.encoder_factory import encoder_identity
     from pactkb.index.kb import is_default_encoder
+    from pactkb.index.vectors import vector_index
 
     settings = make_settings(data=data, model=model)
     if not (settings.data / "pactkb.sqlite3").exists():
@@ -217,8 +217,7 @@ def stats(
     name, dim = kb.store.model_info()
     dense = None
     if dim:
-        s = settings
-        dense = DenseIndex(kb.store, dim, s.dense_index, s.ann_threshold, s.ivf_nprobe, s.small_filter)
+        dense = vector_index(kb.store, dim, settings)
         dense.load()
     result = checks.stats(kb.store, dense)
     result["query_translation"] = translation_stats(settings, kb)
@@ -341,7 +340,7 @@ def _print_result(res) -> None:  # noqa: ANN001
 
 def open_searcher(settings: Settings):  # noqa: ANN201
     """A searcher over an existing knowledge base, or a clean exit."""
-    from pactkb.index.embed import ModelLoadError
+    from pactkb.index.encoder import ModelLoadError
     from pactkb.index.store import StoreError
 
     if not (settings.data / "pactkb.sqlite3").exists():
@@ -682,7 +681,8 @@ def reembed(
     """Re-embed a store in place with the configured encoder (the default unless --model / PACTKB_MODEL says
     otherwise), without re-parsing documents: new vectors are built aside, an interrupted run resumes, and they
     replace the old ones in one step. Restart running servers afterwards."""
-    from pactkb.index.embed import LazyEncoder, ModelLoadError
+    from pactkb.index.encoder import ModelLoadError
+    from pactkb.index.encoder_factory import LazyEncoder
     from pactkb.index.kb import KnowledgeBase
     from pactkb.index.reembed import ReembedError
     from pactkb.index.reembed import reembed as run_reembed

@@ -16,14 +16,14 @@ from typing import Any
 from fastapi import Depends, Header, HTTPException, Request
 
 from pactkb.api.audit import AuditLog
-from pactkb.atomic import temp_beside
 from pactkb.api.auth import ANONYMOUS, AuthError, JwtVerifier, KeyStore, Principal
 from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
-from pactkb.index.embed import Encoder
+from pactkb.atomic import temp_beside
+from pactkb.index.encoder import Encoder
 from pactkb.index.filters import Filters
-from pactkb.index.preview import Previews
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.preview import Previews
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 log = logging.getLogger(__name__)
@@ -91,11 +91,8 @@ class ServiceState:
 
     def sizes(self, clearance: str) -> dict[str, int]:
         """Documents and chunks a caller of this clearance may see (for /ready and /metrics)."""
-        where, params = Filters(clearance=clearance).sql("d")
-        con = self.kb.store.conn()
-        docs = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
-        chunks = con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)
-        return {"documents": docs, "chunks": chunks.fetchone()[0]}
+        visible = Filters(clearance=clearance)
+        return {"documents": self.kb.store.count_documents(visible), "chunks": self.kb.store.count_chunks(visible)}
 
     def load(self) -> None:
         """Load the model and the index, warm them up, then mark the service ready and start the job runner."""

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
-from pactkb.ingest.parse import file_sha256
 from pactkb.index.builder import Record
-from pactkb.index.embed import Encoder, encoder_identity, weights_fingerprint
+from pactkb.index.embed import weights_fingerprint
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import encoder_identity
 from pactkb.index.kb import KnowledgeBase
+from pactkb.ingest.parse import file_sha256
 from pactkb.settings import Settings
 
 INDEX_VERSION = "1"  # bump when chunking or the store layout changes in a way that alters results
@@ -122,7 +124,7 @@ def judged_index(coll: Collection, settings: Settings) -> tuple[dict[str, dict[s
     qrels = coll.qrels()
     queries = coll.queries(set(qrels))
     kb, _ = build_index(coll, settings)
-    doc_of = {cid: did for cid, did in kb.store.conn().execute("SELECT id, doc_id FROM chunks")}
+    doc_of = kb.store.chunk_documents()
     return qrels, queries, kb, doc_of
 
 

@@ -47,8 +47,7 @@ MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 def scores(data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, float]:
     """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
     kb = KnowledgeBase(Settings(data=data, **overrides))
-    con = kb.store.conn()
-    doc_file = {did: name for did, name in con.execute("SELECT id, source_name FROM documents")}
+    doc_file = kb.store.source_names()
     per = score_mode(kb, queries, qrels, "hybrid", doc_file)["per_query"]
     kb.store.close()
     return {q: v["ndcg@10"] for q, v in per.items()}

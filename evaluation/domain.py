@@ -181,8 +181,7 @@ def flag_outcome(flags: dict[str, bool | None], answerable: set[str], no_answer:
 def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hybrid", "dense", "lexical")) -> dict[str, Any]:
     """Score a knowledge base against the domain set; every judged file must be in the store."""
     queries, qrels = load(root)
-    con = kb.store.conn()
-    doc_file = {did: name for did, name in con.execute("SELECT id, source_name FROM documents")}
+    doc_file = kb.store.source_names()
     stored = set(doc_file.values())
     missing = sorted({r.file for rs in qrels.values() for r in rs} - stored)
     if missing:

@@ -25,7 +25,7 @@ from typing import Any
 from pactkb.evaluation.beir import Collection, judged_index
 from pactkb.index.embed import resolve_model_path
 from pactkb.index.filters import Filters
-from pactkb.index.lexical import lexical_search
+from pactkb.index.lexical import lexical_index
 from pactkb.settings import Settings
 
 
@@ -47,7 +47,7 @@ def training_triples(coll: Collection, settings: Settings, seed: int = 0, depth:
     """(question, judged passage, BM25 hard negative) for every judgment of the collection's split."""
     rng = random.Random(seed)
     qrels, queries, kb, doc_of = judged_index(coll, settings)
-    con = kb.store.conn()
+    fts = lexical_index(kb.store)
     texts = passage_texts(coll)
     ids = sorted(texts)
     triples = []
@@ -55,7 +55,7 @@ def training_triples(coll: Collection, settings: Settings, seed: int = 0, depth:
         if qid not in queries:
             continue
         seen: list[str] = []
-        for cid, _ in lexical_search(con, queries[qid], 3 * depth, Filters()):
+        for cid, _ in fts.search(queries[qid], 3 * depth, Filters()):
             did = doc_of[cid]
             if did not in judged and did not in seen:
                 seen.append(did)

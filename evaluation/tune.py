@@ -15,9 +15,9 @@ from pathlib import Path
 from pactkb.evaluation.beir import Collection, judged_index
 from pactkb.evaluation.metrics import evaluate
 from pactkb.index.filters import Filters
-from pactkb.index.hybrid import convex_fusion as convex
-from pactkb.index.hybrid import rrf
-from pactkb.index.lexical import lexical_search
+from pactkb.index.fusion import convex_fusion as convex
+from pactkb.index.fusion import rrf
+from pactkb.index.lexical import lexical_index
 from pactkb.settings import Settings
 
 
@@ -45,7 +45,6 @@ def main() -> None:
     settings = Settings(cache_dir=args.cache_dir) if args.cache_dir else Settings()
     coll = Collection(args.collection, args.split)
     qrels, queries, kb, doc_of = judged_index(coll, settings)
-    con = kb.store.conn()
     ids = list(queries)
     vecs = kb.encoder.encode_queries([queries[q] for q in ids])
     kb.dense.sync()
@@ -53,7 +52,8 @@ def main() -> None:
 
     dense = {q: kb.dense.search(vecs[i], args.depth, AllowedSet.everything()) for i, q in enumerate(ids)}
     weights = (0.5, 1.0, 2.0, 3.0) if args.title_weights else (1.0,)
-    lexical = {tw: {q: lexical_search(con, queries[q], args.depth, Filters(), tw) for q in ids} for tw in weights}
+    fts = lexical_index(kb.store)
+    lexical = {tw: {q: fts.search(queries[q], args.depth, Filters(), tw) for q in ids} for tw in weights}
     print(f"dense only: {evaluate(qrels, {q: doc_run(dense[q], doc_of) for q in ids}, ('ndcg@10',))}")
     for tw, lex in lexical.items():
         print(f"lexical only, title weight {tw}: {evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}")

@@ -39,7 +39,7 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | Non
     if dense is None:
         dense = DENSE if is_multilingual(kb.encoder.name) else DENSE_ENGLISH_MODEL
     queries, qrels = load(root)
-    doc_file = {did: name for did, name in kb.store.conn().execute("SELECT id, source_name FROM documents")}
+    doc_file = kb.store.source_names()
     foreign = {q: v for q, v in queries.items() if v["lang"] != "en" and qrels.get(q)}
     halves = {s: {q: v for q, v in foreign.items() if v.get("split") == s} for s in ("dev", "test")}
     grid = []

@@ -34,7 +34,8 @@ import numpy as np
 
 from pactkb.atomic import temp_beside
 from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
-from pactkb.index.embed import Encoder, is_multilingual
+from pactkb.index.embed import is_multilingual
+from pactkb.index.encoder import Encoder
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
 from pactkb.index.translate import Translator, available
@@ -62,9 +63,7 @@ def level_counts(store: Store) -> dict[str, list[int]]:
     """For each word of the English documents, the chunks holding it at or below each clearance level (public,
     restricted, confidential: counts of what a caller of that clearance may see)."""
     per_level = {level: Counter() for level in SENSITIVITY_LEVELS}
-    con = store.conn()
-    rows = con.execute("SELECT c.text, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = 'en'")
-    for text, sensitivity in rows:
+    for text, sensitivity in store.texts_by_sensitivity("en"):
         per_level[sensitivity].update(set(ENGLISH_WORD.findall(text.lower())))
     out: dict[str, list[int]] = {}
     for n, level in enumerate(SENSITIVITY_LEVELS):

@@ -25,16 +25,17 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from pactkb.atomic import temp_beside
-from pactkb.index.dense import DenseIndex
-from pactkb.index.embed import Encoder, encoder_facts
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import encoder_facts
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx, blob_vector
+from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.clean import clean_pages
 from pactkb.ingest.guard import parse_all
 from pactkb.ingest.manifest import MANIFEST_NAMES, ManifestEntry, find_manifests, load_manifest
+from pactkb.ingest.metadata import apply_overrides
 from pactkb.ingest.parse import SUPPORTED_SUFFIXES, ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.sections import SectionIndex
-from pactkb.ingest.clean import clean_pages
-from pactkb.ingest.metadata import apply_overrides
 from pactkb.ingest.types import META_FIELDS, Chunk, DocumentMeta, Page, ParsedDocument
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
@@ -138,7 +139,7 @@ class Indexer:
     """Writes documents into a store and keeps the dense index published."""
 
     def __init__(self, store: Store, encoder: Encoder, settings: Settings,
-                 dense_factory: Callable[[], DenseIndex] | None = None):
+                 dense_factory: Callable[[], VectorIndex] | None = None):
         """Check the store's model name now; the model loads (and its dimension is checked) when needed."""
         self.store = store
         self.encoder = encoder
@@ -146,7 +147,7 @@ class Indexer:
         self.facts = encoder_facts(encoder)
         store.check_model_name(encoder.name, self.facts.precision, self.facts.weights)
         self._dense_factory = dense_factory
-        self.dense: DenseIndex | None = None
+        self.dense: VectorIndex | None = None
         self._bound = False
         self.lock = FileLock(str(store.data_dir / WRITER_LOCK))
         self.on_embedded: Callable[[float], None] | None = None  # share of the current document's chunks embedded
@@ -159,7 +160,7 @@ class Indexer:
             self.store.bind_model(self.encoder.name, self.encoder.dim, f.precision, f.weights, f.setting)
             self._bound = True
 
-    def _dense(self) -> DenseIndex:
+    def _dense(self) -> VectorIndex:
         """The dense index, loaded on first use."""
         if self.dense is None:
             self._bind()
@@ -167,7 +168,7 @@ class Indexer:
                 self.dense = self._dense_factory()
             else:
                 s = self.settings
-                self.dense = DenseIndex(self.store, self.encoder.dim, s.dense_index, s.ann_threshold, s.ivf_nprobe, s.small_filter)
+                self.dense = vector_index(self.store, self.encoder.dim, s)
                 self.dense.load()
         return self.dense
 
@@ -323,7 +324,7 @@ class Indexer:
 
     def _remove_original(self, rel: str) -> None:
         """Delete a stored original unless another document still uses it."""
-        if self.store.conn().execute("SELECT 1 FROM documents WHERE stored_path=?", (rel,)).fetchone() is None:
+        if not self.store.uses_original(rel):
             try:
                 (self.store.data_dir / rel).unlink()
             except FileNotFoundError:

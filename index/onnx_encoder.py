@@ -20,12 +20,11 @@ from typing import Literal
 
 import numpy as np
 
-from pactkb.index.embed import (ModelLoadError, encode_by_length, model_identity, prompt_prefixes, resolve_model_path,
-                                weights_identity)
+from pactkb.index.embed import ONNX_SUFFIX, model_identity, prompt_prefixes, resolve_model_path, weights_identity
+from pactkb.index.encoder import ModelLoadError, encode_by_length
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
-ONNX_SUFFIX = "@onnx-int8"
 Precision = Literal["fp32", "int8"]
 MODEL_FILES: dict[str, str] = {"fp32": "model-fp32.onnx", "int8": "model-int8.onnx"}
 
@@ -134,6 +133,7 @@ class OnnxEncoder:
         self.query_prefix, self.passage_prefix = prompt_prefixes(cfg["model"], query_prefix, passage_prefix)
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = self.max_seq_length - specials - self.count_tokens(self.passage_prefix)
+        self.chunk_tokens = self.max_tokens
 
     def _load_runtime(self, folder: Path, threads: int | None) -> None:
         """An ONNX Runtime session on the graph of this precision."""

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pactkb.index.embed import ModelLoadError
+from pactkb.index.encoder import ModelLoadError
 
 if TYPE_CHECKING:
-    from pactkb.index.hybrid import Hit
+    from pactkb.index.results import Hit
 
 
 class Reranker:

@@ -22,7 +22,9 @@ import numpy as np
 from pactkb.db import connect
 from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
+from pactkb.index.filters import Filters
 from pactkb.index.fold import fold, stemmed_text, stemmer_for
+from pactkb.settings import SENSITIVITY_LEVELS
 
 SCHEMA_VERSION = 3  # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions
 DB_NAME = "pactkb.sqlite3"
@@ -114,10 +116,22 @@ DOC_COLUMNS = (
     "created_at, updated_at, series, edition, family, edition_rank"
 )
 FAMILY_FIELDS = ("title", "publisher", "year", "series", "edition")  # what a document's family and edition derive from
+HIT_COLUMNS = ("c.id, c.doc_id, {text}, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.region, "
+               "c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
+               "d.areas, d.sensitivity")  # what a search hit needs of its chunk and document
+DOCUMENT_ORDER = {"title": "d.title COLLATE NOCASE", "year": "d.year DESC", "created": "d.created_at DESC",
+                  "updated": "d.updated_at DESC"}  # document list sort keys
+BATCH = 500  # ids per IN (...) list
+REEMBED_ASIDE = "reembed_vectors"  # new vectors of a re-embedding in progress (index/reembed.py)
+REEMBED_TARGET = "reembed_target"  # meta key: the encoder a re-embedding in progress writes
 
 
 class StoreError(RuntimeError):
     """The store cannot be used as asked (schema too new, model mismatch...)."""
+
+
+class MatchSyntaxError(StoreError):
+    """A full-text MATCH expression SQLite's FTS5 cannot parse."""
 
 
 class ModelMismatchError(StoreError):
@@ -207,6 +221,59 @@ def describe_encoder(rec: dict[str, Any]) -> str:
     parts = [f"{label} {rec[key]}" for key, label in (("dim", "dimension"), ("precision", "precision"), ("weights", "weights"))
              if rec.get(key)]
     return repr(rec["name"]) + (f" ({', '.join(parts)})" if parts else "")
+
+
+def filter_clause(filters: Filters, alias: str = "d") -> tuple[str, list[Any]]:
+    """A WHERE fragment over the documents table (as `alias`) admitting what the filters admit, and its parameters
+    ('1' when nothing is restricted)."""
+    parts: list[str] = []
+    params: list[Any] = []
+
+    def within(column: str, values: tuple[str, ...], nocase: bool = False) -> None:
+        marks = ", ".join("?" * len(values))
+        if nocase:
+            parts.append(f"lower({alias}.{column}) IN ({marks})")
+            params.extend(v.lower() for v in values)
+        else:
+            parts.append(f"{alias}.{column} IN ({marks})")
+            params.extend(values)
+
+    if filters.doc_types:
+        within("doc_type", filters.doc_types)
+    if filters.languages:
+        within("language", filters.languages, nocase=True)
+    if filters.publishers:
+        within("publisher", filters.publishers, nocase=True)
+    if filters.document_ids:
+        within("id", filters.document_ids)
+    if filters.sensitivities:
+        within("sensitivity", filters.sensitivities)
+    if filters.areas:
+        marks = ", ".join("?" * len(filters.areas))
+        parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.areas) WHERE value IN ({marks}))")
+        params.extend(filters.areas)
+    if filters.year_min is not None:
+        parts.append(f"{alias}.year >= ?")
+        params.append(filters.year_min)
+    if filters.year_max is not None:
+        parts.append(f"{alias}.year <= ?")
+        params.append(filters.year_max)
+    if filters.clearance is not None:
+        visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(filters.clearance) + 1]
+        within("sensitivity", visible)
+    if filters.current_only:  # no newer edition of the same family that this caller may see
+        newer = f"n.family = {alias}.family AND n.edition_rank > {alias}.edition_rank"
+        if filters.clearance is not None:
+            visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(filters.clearance) + 1]
+            newer += f" AND n.sensitivity IN ({', '.join('?' * len(visible))})"
+            params.extend(visible)
+        parts.append(f"({alias}.family IS NULL OR NOT EXISTS (SELECT 1 FROM documents n WHERE {newer}))")
+    return (" AND ".join(parts) or "1"), params
+
+
+def marks(values: Iterable[Any]) -> str:
+    """'?, ?, ?': one placeholder per value."""
+    return ",".join("?" for _ in values)
 
 
 def fts_title(title: str, section: str) -> str:
@@ -302,7 +369,7 @@ class Store:
             rows = {"model": name, "dim": str(dim), "precision": precision, "weights": weights() if callable(weights) else weights,
                     "encoder_setting": json.dumps(setting or {})}
             with self.transaction() as tx:
-                tx.con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(rows.items()))
+                tx.set_meta(rows)
             return
         self._refuse_other(name, dim, precision, weights)
 
@@ -448,25 +515,28 @@ class Store:
         con = con or self.conn()
         return np.array([r[0] for r in con.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
 
-    def family_editions(self, con: sqlite3.Connection, families: Iterable[str], where: str, params: list[Any]
+    def family_editions(self, families: Iterable[str], filters: Filters, con: sqlite3.Connection | None = None
                         ) -> dict[str, list[sqlite3.Row]]:
-        """Editions of the given families among the documents `where` admits (alias d), newest first."""
+        """Editions (id, title, year, family, edition_rank) of the given families among the documents the filters
+        admit, newest first."""
+        con = con or self.conn()
         wanted = sorted(set(families))
+        where, params = filter_clause(filters)
         out: dict[str, list[sqlite3.Row]] = {}
-        for i in range(0, len(wanted), 500):
-            part = wanted[i:i + 500]
+        for i in range(0, len(wanted), BATCH):
+            part = wanted[i : i + BATCH]
             q = (f"SELECT d.id, d.title, d.year, d.family, d.edition_rank FROM documents d WHERE d.family IN "
-                 f"({','.join('?' * len(part))}) AND {where} ORDER BY d.edition_rank DESC, d.id")
+                 f"({marks(part)}) AND {where} ORDER BY d.edition_rank DESC, d.id")
             for r in con.execute(q, [*part, *params]):
                 out.setdefault(r["family"], []).append(r)
         return out
 
-    def newest_edition(self, rec: DocumentRecord, visible: tuple[str, list[Any]]) -> sqlite3.Row | None:
-        """The newest edition of a document's family among the documents `visible` (a WHERE over alias d) admits,
-        when it is newer than the document; else None."""
+    def newest_edition(self, rec: DocumentRecord, filters: Filters) -> sqlite3.Row | None:
+        """The newest edition (id, title, year) of a document's family among the documents the filters admit, when it
+        is newer than the document; else None."""
         if not rec.family:
             return None
-        where, params = visible
+        where, params = filter_clause(filters)
         return self.conn().execute(
             f"SELECT d.id, d.title, d.year FROM documents d WHERE d.family = ? AND d.edition_rank > ? AND {where} "
             "ORDER BY d.edition_rank DESC, d.id LIMIT 1", [rec.family, rec.edition_rank, *params]).fetchone()
@@ -483,13 +553,208 @@ class Store:
         return out
 
     def counts(self) -> dict[str, int]:
-        """Documents, pages and chunks stored."""
+        """Documents, pages, chunks and pages read by OCR stored."""
         con = self.conn()
         return {
             "documents": con.execute("SELECT count(*) FROM documents").fetchone()[0],
             "pages": con.execute("SELECT coalesce(sum(pages), 0) FROM documents").fetchone()[0],
             "chunks": con.execute("SELECT count(*) FROM chunks").fetchone()[0],
+            "pages_ocr": con.execute("SELECT coalesce(sum(pages_ocr), 0) FROM documents").fetchone()[0],
         }
+
+
+    # -- queries under filters (the layers above never see SQL) ----------------------------------
+    def filtered_chunk_ids(self, filters: Filters, con: sqlite3.Connection | None = None) -> np.ndarray:
+        """Ids of the chunks whose documents the filters admit, ascending."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        ids = np.fromiter((r[0] for r in con.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)), dtype=np.int64)
+        return np.sort(ids)
+
+    def count_chunks(self, filters: Filters, con: sqlite3.Connection | None = None) -> int:
+        """Chunks whose documents the filters admit."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        return int(con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}",
+                               params).fetchone()[0])
+
+    def count_documents(self, filters: Filters, con: sqlite3.Connection | None = None) -> int:
+        """Documents the filters admit."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        return int(con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0])
+
+    def document_languages(self, filters: Filters, con: sqlite3.Connection | None = None) -> list[str | None]:
+        """The distinct languages of the documents the filters admit."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        return [r[0] for r in con.execute(f"SELECT DISTINCT d.language FROM documents d WHERE {where}", params)]
+
+    def list_documents(self, filters: Filters, title: str | None = None, sort: str = "title", limit: int = 20,
+                       offset: int = 0) -> tuple[int, list[DocumentRecord]]:
+        """(total, one page of documents) the filters admit, optionally whose title contains `title`, sorted by one of
+        DOCUMENT_ORDER's keys (then by id)."""
+        where, params = filter_clause(filters)
+        if title:
+            where += " AND d.title LIKE ? ESCAPE '\\'"
+            params.append("%" + title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        con = self.conn()
+        total = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
+        rows = con.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER[sort]}, d.id "
+                           "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        return int(total), [DocumentRecord.from_row(r) for r in rows]
+
+    def hit_rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
+                 ) -> dict[int, sqlite3.Row]:
+        """Chunk + document rows (HIT_COLUMNS) of the given chunks whose documents the filters admit; the text column
+        is NULL when `text` is off."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        columns = HIT_COLUMNS.format(text="c.text" if text else "NULL AS text")
+        out: dict[int, sqlite3.Row] = {}
+        for i in range(0, len(ids), BATCH):
+            part = ids[i : i + BATCH]
+            q = (f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                 f"WHERE c.id IN ({marks(part)}) AND {where}")
+            out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
+        return out
+
+    def chunk_texts(self, ids: list[int], con: sqlite3.Connection | None = None) -> dict[int, str]:
+        """Texts of chunks by id (absent ids left out)."""
+        con = con or self.conn()
+        out: dict[int, str] = {}
+        for i in range(0, len(ids), BATCH):
+            part = ids[i : i + BATCH]
+            out.update(con.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks(part)})", part))
+        return out
+
+    def visible_chunk(self, chunk_id: int, filters: Filters, con: sqlite3.Connection | None = None) -> sqlite3.Row | None:
+        """One chunk (id, doc_id, ord, text, page span and labels, section, n_tokens, vector) with its document's
+        title, if the filters admit its document; else None."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        return con.execute(
+            "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
+            f"c.n_tokens, c.vector, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
+            [chunk_id, *params]).fetchone()
+
+    def chunk_of_document(self, chunk_id: int, doc_id: str) -> sqlite3.Row | None:
+        """A chunk's text and page span (text, page_start, page_end) when it belongs to the document; else None."""
+        return self.conn().execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?",
+                                   (chunk_id, doc_id)).fetchone()
+
+    def uses_original(self, stored_path: str) -> bool:
+        """Whether any document keeps its original at this stored path."""
+        return self.conn().execute("SELECT 1 FROM documents WHERE stored_path=?", (stored_path,)).fetchone() is not None
+
+    def texts_by_sensitivity(self, language: str) -> Iterator[tuple[str, str]]:
+        """(chunk text, document sensitivity) of every chunk of the documents in a language."""
+        yield from self.conn().execute(
+            "SELECT c.text, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = ?",
+            (language,))
+
+    # -- full-text (FTS5) -------------------------------------------------------------------------
+    def fts_search(self, expr: str, k: int, filters: Filters, title_weight: float = 1.0,
+                   con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+        """Top-k (chunk id, BM25 score; higher is better) for an FTS5 MATCH expression among the chunks whose
+        documents the filters admit; MatchSyntaxError when FTS5 cannot parse the expression."""
+        con = con or self.conn()
+        if filters.is_empty():
+            sql = ("SELECT rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                   "ORDER BY s DESC LIMIT ?")
+            params: list[object] = [title_weight, expr, k]
+        else:
+            where, wparams = filter_clause(filters)
+            sql = ("SELECT f.rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts f "
+                   "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+                   f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s DESC LIMIT ?")
+            params = [title_weight, expr, *wparams, k]
+        try:
+            return [(int(r[0]), float(r[1])) for r in con.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                raise MatchSyntaxError(str(exc)) from exc
+            raise
+
+    def fts_term_counts(self, stems: list[str], filters: Filters, cap: int, con: sqlite3.Connection | None = None
+                        ) -> dict[str, int]:
+        """Chunks containing each indexed term, counting only chunks the filters admit (up to `cap` per term when
+        filtered; the index's own counts otherwise)."""
+        con = con or self.conn()
+        if filters.is_empty():
+            con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
+            return dict(con.execute(f"SELECT term, doc FROM temp.fts_vocab WHERE term IN ({marks(stems)})", stems))
+        where, params = filter_clause(filters)
+        return {stem: con.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d "
+            f"ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} LIMIT {int(cap)})", [f'"{stem}"', *params],
+        ).fetchone()[0] for stem in stems}
+
+    def fts_ids(self) -> np.ndarray:
+        """Row ids of the full-text index, ascending (they are chunk ids)."""
+        return np.array([r[0] for r in self.conn().execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64)
+
+    # -- statistics and consistency ----------------------------------------------------------------
+    def document_facets(self) -> list[tuple[str | None, str, list[str], str]]:
+        """(language, doc_type, areas, sensitivity) of every document."""
+        return [(lang, dtype, json.loads(areas or "[]"), sens) for lang, dtype, areas, sens in
+                self.conn().execute("SELECT language, doc_type, areas, sensitivity FROM documents")]
+
+    def consistency_problems(self, dim: int | None) -> list[str]:
+        """What the database itself says is wrong: page spans outside documents, vectors of another dimension,
+        chunks without a document, originals missing on disk, SQLite's quick_check."""
+        con = self.conn()
+        problems: list[str] = []
+        bad_pages = con.execute("SELECT count(*) FROM chunks c JOIN documents d ON d.id=c.doc_id "
+                                "WHERE c.page_end > d.pages OR c.page_start < 1").fetchone()[0]
+        if bad_pages:
+            problems.append(f"{bad_pages} chunk(s) with a page span outside their document")
+        if dim:
+            bad_vec = con.execute("SELECT count(*) FROM chunks WHERE length(vector) != ?", (4 * dim,)).fetchone()[0]
+            if bad_vec:
+                problems.append(f"{bad_vec} chunk vector(s) with the wrong dimension")
+        orphans = con.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} chunk(s) without a document")
+        for (rel,) in con.execute("SELECT stored_path FROM documents WHERE stored_path IS NOT NULL"):
+            if not (self.data_dir / rel).exists():
+                problems.append(f"original file missing: {Path(rel).name}")
+        integrity = con.execute("PRAGMA quick_check").fetchone()[0]
+        if integrity != "ok":
+            problems.append(f"SQLite quick_check: {integrity}")
+        return problems
+
+    # -- whole-corpus listings (evaluation, benchmarks) --------------------------------------------
+    def source_names(self) -> dict[str, str]:
+        """Each document's source file name, by document id."""
+        return dict(self.conn().execute("SELECT id, source_name FROM documents"))
+
+    def chunk_documents(self) -> dict[int, str]:
+        """Each chunk's document id, by chunk id."""
+        return dict(self.conn().execute("SELECT id, doc_id FROM chunks"))
+
+    def all_chunks(self) -> list[sqlite3.Row]:
+        """Every chunk (id, doc_id, text, page_start, page_end, vector, source_name), in id order."""
+        return self.conn().execute(
+            "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.vector, d.source_name FROM chunks c "
+            "JOIN documents d ON d.id = c.doc_id ORDER BY c.id").fetchall()
+
+    # -- re-embedding (index/reembed.py): new vectors built aside, swapped in at once ----------------
+    def reembed_target(self) -> dict[str, Any] | None:
+        """The encoder record an interrupted re-embedding was writing, if any."""
+        value = self.get_meta(REEMBED_TARGET)
+        return json.loads(value) if value is not None else None
+
+    def reembedded_count(self) -> int:
+        """Chunks that already have their new vector aside."""
+        return int(self.conn().execute(f"SELECT count(*) FROM {REEMBED_ASIDE}").fetchone()[0])
+
+    def chunks_to_reembed(self, after: int, limit: int) -> list[tuple[int, str, str]]:
+        """(id, text, text hash) of chunks without a new vector, in id order after an id."""
+        return self.conn().execute(
+            f"SELECT c.id, c.text, c.text_hash FROM chunks c LEFT JOIN {REEMBED_ASIDE} a ON a.chunk_id = c.id "
+            "WHERE a.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?", (after, limit)).fetchall()
 
 
 class Tx:
@@ -632,3 +897,41 @@ class Tx:
     def unmap_file(self, path: str) -> None:
         """Forget a file path."""
         self.con.execute("DELETE FROM files WHERE path=?", (path,))
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Write meta keys."""
+        self.con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
+
+    def prepare_reembed(self, target: dict[str, Any]) -> dict[str, Any] | None:
+        """Create the aside table of a re-embedding into `target` (emptied when an interrupted one wrote another
+        target), record the target and forget vectors of chunks deleted meanwhile; returns the previous target."""
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {REEMBED_ASIDE} (chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL, "
+                         "n_tokens INTEGER NOT NULL)")
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (REEMBED_TARGET,)).fetchone()
+        previous = json.loads(row[0]) if row else None
+        if previous is not None and previous != target:
+            self.con.execute(f"DELETE FROM {REEMBED_ASIDE}")
+        self.set_meta({REEMBED_TARGET: json.dumps(target)})
+        self.con.execute(f"DELETE FROM {REEMBED_ASIDE} WHERE chunk_id NOT IN (SELECT id FROM chunks)")
+        return previous
+
+    def save_reembedded(self, rows: Iterable[tuple[int, np.ndarray, int]]) -> None:
+        """Keep (chunk id, new vector, tokens) aside."""
+        self.con.executemany(f"INSERT OR REPLACE INTO {REEMBED_ASIDE} (chunk_id, vector, n_tokens) VALUES (?, ?, ?)",
+                             [(cid, vector_blob(vec), n) for cid, vec, n in rows])
+
+    def swap_reembedded(self, meta: dict[str, str]) -> int:
+        """Swap every new vector in, record the new encoder's meta, log every chunk as changed (out, then in) and drop
+        the aside table; returns how many chunks lack a new vector (then nothing is changed)."""
+        missing = int(self.con.execute(
+            f"SELECT count(*) FROM chunks WHERE id NOT IN (SELECT chunk_id FROM {REEMBED_ASIDE})").fetchone()[0])
+        if missing:
+            return missing
+        self.con.execute(f"UPDATE chunks SET vector = (SELECT vector FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id), "
+                         f"n_tokens = (SELECT n_tokens FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id)")
+        for op in (-1, 1):  # each process's FAISS index replays: out with the old vector, in with the new
+            self.con.execute("INSERT INTO index_log (chunk_id, op) SELECT id, ? FROM chunks ORDER BY id", (op,))
+        self.set_meta(meta)
+        self.con.execute("DELETE FROM meta WHERE key = ?", (REEMBED_TARGET,))
+        self.con.execute(f"DROP TABLE {REEMBED_ASIDE}")
+        return 0

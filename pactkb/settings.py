@@ -161,6 +161,12 @@ class Settings(BaseSettings):
         "purpose: it orders near-identical passages of two editions; stronger demotion lost dev nDCG (older editions "
         "still answer many questions).",
     )
+    query_cache: int = Field(default=1024, ge=1, description="Query vectors kept in memory (paging and facet clicks "
+                             "repeat queries).")
+    language_cache: int = Field(default=4096, ge=1, description="Detected query languages kept in memory.")
+    translation_cache: int = Field(default=1024, ge=1, description="Query translations (bridge) kept in memory.")
+    filter_cache: int = Field(default=64, ge=1, description="Filtered chunk sets (and per-clearance counts and stemmers) "
+                              "kept in memory; each is valid until the store changes.")
     semantic_snippets: bool = Field(
         default=False, description="Pick the best sentence of meaning-only hits with the encoder (costly with torch)."
     )

@@ -10,10 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
-from pactkb.api.routes.search import response, to_filters
 from pactkb.api.errors import ValidationProblem
+from pactkb.api.routes.search import response, to_filters
 from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
-from pactkb.index.hybrid import SearchError
+from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
 
 router = APIRouter(tags=["chunks"])
@@ -24,11 +24,7 @@ NOT_FOUND = "chunk not found"
 @router.get("/chunks/{chunk_id}", response_model=ChunkModel, summary="One chunk")
 def get_chunk(request: Request, chunk_id: ChunkId, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)) -> ChunkModel:
     """A passage with its page span and section (404 if it belongs to a document above your clearance)."""
-    where, params = to_filters({}, principal).sql("d")
-    row = kb.store.conn().execute(
-        "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens, "
-        f"d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}", [chunk_id, *params],
-    ).fetchone()
+    row = kb.store.visible_chunk(chunk_id, to_filters({}, principal))
     if row is None:
         raise HTTPException(404, NOT_FOUND)
     url = file_url(request, row["doc_id"], principal)

@@ -38,9 +38,15 @@ from pactkb.api.schemas import (
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import FORMATS, PreviewError, PreviewRequest
-from pactkb.index.store import DOC_COLUMNS, DocumentRecord
+from pactkb.index.store import DOCUMENT_ORDER, DocumentRecord
 from pactkb.ingest.chunk import overlap_length
-from pactkb.ingest.manifest import normalize_area, normalize_doc_type, parse_areas, unknown_area, unknown_doc_type
+from pactkb.ingest.manifest import (
+    normalize_area,
+    normalize_doc_type,
+    parse_areas,
+    unknown_area,
+    unknown_doc_type,
+)
 from pactkb.ingest.pdf import looks_like_pdf
 from pactkb.settings import SENSITIVITY_LEVELS
 
@@ -86,7 +92,7 @@ def list_documents(
     year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
-    sort: Annotated[str, Query(pattern="^(title|year|created|updated)$")] = "title",
+    sort: Annotated[str, Query(pattern=f"^({'|'.join(DOCUMENT_ORDER)})$")] = "title",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     principal: Principal = Depends(caller),
@@ -100,17 +106,8 @@ def list_documents(
                                         "year_max": year_max})
     except FilterError as exc:
         raise ValidationProblem(exc.field, str(exc)) from exc
-    where, params = filters.with_clearance(principal.clearance).sql("d")
-    if title:
-        where += " AND d.title LIKE ? ESCAPE '\\'"
-        params.append("%" + title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    order = {"title": "d.title COLLATE NOCASE", "year": "d.year DESC", "created": "d.created_at DESC",
-             "updated": "d.updated_at DESC"}[sort]
-    con = kb.store.conn()
-    total = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
-    rows = con.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY {order}, d.id LIMIT ? OFFSET ?",
-                       [*params, limit, offset]).fetchall()
-    items = [summary(request, DocumentRecord.from_row(r), principal) for r in rows]
+    total, records = kb.store.list_documents(filters.with_clearance(principal.clearance), title, sort, limit, offset)
+    items = [summary(request, rec, principal) for rec in records]
     note(request, "list_documents", filters={k: v for k, v in request.query_params.items()}, document_ids=[i.id for i in items])
     return DocumentList(total=total, offset=offset, limit=limit, items=items)
 
@@ -122,7 +119,7 @@ def get_document(request: Request, doc_id: str, principal: Principal = Depends(c
     rec = visible_document(kb, doc_id, principal)
     pages = [PageInfo(number=p["number"], label=p["label"], ocr=bool(p["ocr"]), scanned=bool(p["scanned"]), chars=len(p["text"]))
              for p in kb.store.pages(doc_id)]
-    newer = kb.store.newest_edition(rec, Filters(clearance=principal.clearance).sql("d"))
+    newer = kb.store.newest_edition(rec, Filters(clearance=principal.clearance))
     note(request, "view_document", document_ids=[doc_id])
     return DocumentDetail(**summary(request, rec, principal).model_dump(), chunk_count=rec.chunk_count, page_list=pages,
                           toc=[TocEntry(**t) for t in rec.toc], warnings=rec.warnings, size=rec.size,
@@ -196,8 +193,7 @@ async def page_image(
         raise HTTPException(404, "no such page image")
     highlight = ""
     if chunk is not None:
-        row = st.kb.store.conn().execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?",
-                                         (chunk, doc_id)).fetchone()
+        row = st.kb.store.chunk_of_document(chunk, doc_id)
         if row is None:
             raise HTTPException(404, "passage not found")
         highlight = row["text"] if row["page_start"] <= page <= row["page_end"] else ""

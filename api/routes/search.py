@@ -13,7 +13,7 @@ from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import YEAR_HELP, HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
 from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
-from pactkb.index.hybrid import Hit, SearchError, SearchResult
+from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.index.kb import KnowledgeBase
 
 router = APIRouter(tags=["search"])

@@ -27,8 +27,10 @@ import numpy as np
 
 from pactkb.evaluation.bench.ingest import DEFAULT_CORPUS
 from pactkb.evaluation.bench.load import load_queries
-from pactkb.index.embed import E5_NAME, Encoder, SentenceTransformerEncoder
+from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder
+from pactkb.index.encoder import Encoder
 from pactkb.settings import ENGLISH_MODEL, Settings
+
 
 def sample_chunks(corpus: Path, count: int, encoder: Encoder, files: int = 12) -> list[str]:
     """count chunks, as pactkb cuts them for E5 by default, evenly spread over the first `files` PDFs of the corpus."""

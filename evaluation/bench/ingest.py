@@ -33,7 +33,7 @@ def run(corpus: Path, settings: Settings, raw_sample: int = 0) -> dict[str, Any]
     t0 = time.perf_counter()
     first = kb.indexer.ingest([corpus])
     ingest_s = time.perf_counter() - t0
-    texts = [r[0] for r in kb.store.conn().execute("SELECT text FROM chunks ORDER BY id")]
+    texts = [r["text"] for r in kb.store.all_chunks()]
     if raw_sample and raw_sample < len(texts):
         step = len(texts) / raw_sample
         texts = [texts[int(i * step)] for i in range(raw_sample)]

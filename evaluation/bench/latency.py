@@ -127,9 +127,9 @@ def over_http(data: Path, queries: list[str]) -> dict[str, dict[str, float]]:
 def build_synthetic(source: Store, target: Path, n: int, seed: int = 0) -> dict[str, Any]:
     """A store of n chunks whose texts and vectors are mixtures of the source's (100 chunks per document)."""
     rng = np.random.default_rng(seed)
-    rows = source.conn().execute("SELECT text, vector FROM chunks").fetchall()
-    texts = [r[0] for r in rows]
-    vecs = np.stack([blob_vector(r[1]) for r in rows])
+    rows = source.all_chunks()
+    texts = [r["text"] for r in rows]
+    vecs = np.stack([blob_vector(r["vector"]) for r in rows])
     sentences = [s for t in texts for s in t.split(". ") if len(s) > 20]
     store = Store(target)
     model, dim = source.model_info()

