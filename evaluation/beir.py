@@ -17,7 +17,7 @@ from typing import Any
 
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
 from pactkb.ingest.parse import file_sha256
-from pactkb.index.builder import Record
+from pactkb.ingest.record import Record
 from pactkb.index.embed import Encoder, encoder_identity, weights_fingerprint
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings

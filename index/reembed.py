@@ -19,7 +19,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from pactkb.index.builder import WRITER_LOCK
+from pactkb.index.writer import WRITER_LOCK
 from pactkb.index.embed import Encoder, encoder_facts
 from pactkb.index.store import Store, describe_encoder, vector_blob
 

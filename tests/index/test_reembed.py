@@ -140,7 +140,7 @@ def test_a_killed_reembed_process_resumes(built):
 def test_reembed_waits_for_no_writer(built):
     from filelock import FileLock
 
-    from pactkb.index.builder import WRITER_LOCK
+    from pactkb.index.writer import WRITER_LOCK
 
     with FileLock(str(Path(built.data) / WRITER_LOCK)):
         with pytest.raises(ReembedError, match="another process"):
