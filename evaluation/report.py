@@ -34,7 +34,7 @@ TUNED = CACHE / "models" / "minilm-obliqa-dev"  # the domain-tuning experiment's
 def steps() -> dict[str, dict[str, Any]]:
     """Every measurement: its command and extra environment."""
     sci, obl, pdf = SHARED / "benchmarks" / "scifact", SHARED / "benchmarks" / "obliqa", SHARED / "corpus" / "pdf"
-    pk = [PY, "-m", "pactkb.api.cli"]
+    pk = [PY, "-m", "pactkb.cli"]
     ev = [*pk, "eval"]
     cache = ["--cache-dir", str(CACHE)]
     return {
@@ -101,7 +101,7 @@ def command(name: str) -> str:
     """The shell form of a step's command, relative to the repository, for the report."""
     spec = steps()[name]
     env = " ".join(f"{k}={v}" for k, v in spec.get("env", {}).items())
-    cmd = " ".join(str(c) for c in spec["cmd"]).replace(PY + " -m pactkb.api.cli", "pactkb").replace(PY, "python")
+    cmd = " ".join(str(c) for c in spec["cmd"]).replace(PY + " -m pactkb.cli", "pactkb").replace(PY, "python")
     cmd = cmd.replace(str(SHARED), "../shared").replace(str(ROOT) + "/", "").replace(str(CACHE), "~/.cache/pactkb")
     return f"`{(env + ' ' + cmd).strip()}`"
 

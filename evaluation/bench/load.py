@@ -42,7 +42,7 @@ def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[su
     """Run `pactkb serve` on a free port and wait until it is ready."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pactkb.api.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "pactkb.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
         env={**os.environ, **mode_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"

@@ -190,7 +190,7 @@ def test_stores_made_before_encoder_settings_were_recorded_reopen_with_theirs(tm
 def test_cli_reembeds_and_stats_flag_a_non_default_encoder(built, monkeypatch):
     from typer.testing import CliRunner
 
-    from pactkb.api.cli import app
+    from pactkb.cli.main import app
 
     runner = CliRunner()
     monkeypatch.setenv("PACTKB_DATA", str(built.data))
