@@ -12,7 +12,7 @@ import typer
 from pactkb.cli.common import (
     DataOpt, EncoderOpt, JsonOpt, ModelOpt, emit_json, fail, make_settings, open_kb, setting,
 )
-from pactkb.settings import SEARCH_MODES, Settings, one_of
+from pactkb.settings import MAX_PAGE_SIZE, SEARCH_MODES, Settings, one_of
 
 
 RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",
@@ -98,7 +98,7 @@ def search(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results per query.")] = 10,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_PAGE_SIZE, help="Results per query.")] = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
     mode: Annotated[Optional[str], setting("mode", help=f"{one_of(SEARCH_MODES)}.")] = None,
     filter_: Annotated[

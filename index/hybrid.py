@@ -15,7 +15,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -30,13 +30,12 @@ from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_sni
 from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
-from pactkb.settings import Settings
+from pactkb.settings import SEARCH_MODES, Settings
 
-Mode = Literal["hybrid", "dense", "lexical"]
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
-MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+MODES = SEARCH_MODES
 # (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
 # (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
 MULTILINGUAL_FUSION: dict[str, tuple[float, float]] = {"*": (1.0, 0.5)}

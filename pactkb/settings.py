@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 SearchMode = Literal["hybrid", "dense", "lexical"]
 SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+DEFAULT_MODE: SearchMode = "hybrid"
+MAX_PAGE_SIZE = 100  # results (or documents) one request may ask for: k, limit
+MAX_OFFSET = 10_000  # the largest offset a request may give (max_result_window bounds offset + k further)
 Sensitivity = Literal["public", "restricted", "confidential"]  # the order of clearance: each level sees those before it
 SENSITIVITY_LEVELS: tuple[str, ...] = get_args(Sensitivity)
 
@@ -80,7 +83,7 @@ class Settings(BaseSettings):
     ocr_min_chars: int = Field(default=25, description="A page with fewer extracted chars counts as scanned.")
 
     # retrieval
-    mode: SearchMode = "hybrid"
+    mode: SearchMode = DEFAULT_MODE
     # fusion defaults chosen on SciFact train + ObliQA dev (python -m pactkb.evaluation.tune), never on test
     fusion: Literal["rrf", "convex"] = Field(default="rrf", description="Reciprocal-rank or min-max score fusion.")
     rrf_k: int = Field(default=5, ge=1)
