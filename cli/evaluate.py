@@ -11,7 +11,15 @@ import typer
 from rich.markup import escape
 
 from pactkb.cli.common import (
-    DataOpt, EncoderOpt, JsonOpt, ModelOpt, emit_json, fail, make_settings, open_kb, setting,
+    DataOpt,
+    EncoderOpt,
+    JsonOpt,
+    ModelOpt,
+    emit_json,
+    fail,
+    make_settings,
+    open_kb,
+    setting,
 )
 from pactkb.settings import SEARCH_MODES
 

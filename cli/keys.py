@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from pactkb.api.auth import ROLES
 from pactkb.cli.audit import cli_actor, record
 from pactkb.cli.common import Command, DataOpt, Group, JsonOpt, emit_json, fail, make_settings
 from pactkb.settings import SENSITIVITY_LEVELS, Settings, one_of
-
 
 keys_app = typer.Typer(help="Manage API keys (stored hashed in the data directory).", no_args_is_help=True, cls=Group)
 
@@ -34,13 +34,13 @@ def _audit_cli(settings: Settings, action: str, detail: str) -> None:
 @keys_app.command("create", cls=Command)
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key (shown in the audit log).")],
-    role: Annotated[str, typer.Option(help="reader, contributor or admin.")] = "reader",
+    role: Annotated[str, typer.Option(help=f"{one_of(ROLES)}.")] = ROLES[0],
     clearance: Annotated[str, typer.Option(help=f"{one_of(SENSITIVITY_LEVELS)}.")] = SENSITIVITY_LEVELS[0],
     data: DataOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a key; the secret is printed once."""
-    from pactkb.api.auth import ROLES, KeyError_
+    from pactkb.api.auth import KeyError_
 
     if role not in ROLES:
         fail(f"--role must be one of {', '.join(ROLES)} (got {role!r})", code=2)

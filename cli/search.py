@@ -10,10 +10,17 @@ from typing import Annotated, Any, Optional
 import typer
 
 from pactkb.cli.common import (
-    DataOpt, EncoderOpt, JsonOpt, ModelOpt, emit_json, fail, make_settings, open_kb, setting,
+    DataOpt,
+    EncoderOpt,
+    JsonOpt,
+    ModelOpt,
+    emit_json,
+    fail,
+    make_settings,
+    open_kb,
+    setting,
 )
 from pactkb.settings import MAX_PAGE_SIZE, SEARCH_MODES, Settings, one_of
-
 
 RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",
                  "page_label", "section", "snippet", "text", "also_in", "more_pages", "year", "publisher",
