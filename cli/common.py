@@ -65,7 +65,7 @@ class Command(PlainFlags, TyperCommand):
 
 DataOpt = Annotated[Optional[Path], setting("data", "--data")]
 ModelOpt = Annotated[Optional[str], setting("model", "--model", help="Sentence-transformers model name or path.")]
-EncoderOpt = Annotated[Optional[str], setting("encoder", "--encoder", help="torch or onnx.")]
+EncoderOpt = Annotated[Optional[str], setting("encoder", "--encoder", help="openvino (default), torch or onnx.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 

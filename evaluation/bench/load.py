@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="Runs per level; the median run (by req/s) is reported "
                     "with the range, since client and server share the machine.")
     ap.add_argument("--mode", default="hybrid", choices=SEARCH_MODES)
-    ap.add_argument("--encoder", default=None, help="torch or onnx (when starting a server).")
+    ap.add_argument("--encoder", default=None, help="openvino, torch or onnx (when starting a server).")
     ap.add_argument("--key", default=None, help="API key to send (default anonymous).")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

