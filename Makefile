@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 DATA   ?= data
 
-.PHONY: install demo serve test test-all bench report system-deps clean
+.PHONY: install demo serve test test-all lint bench report system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ serve: install
 
 test: system-deps install ## the test suite (what CI runs)
 	$(PY) -m pytest -q
+
+lint: install ## ruff (rules and formatting) and mypy, as configured in pyproject.toml
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/typecheck-tree >/dev/null
+	$(VENV)/bin/mypy
 
 bench: install ## benchmarks on ../shared (minutes; prints figures)
 	$(PIP) install --quiet -e ".[dev,bench]"

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
@@ -18,7 +19,7 @@ from pactkb import __version__
 from pactkb.api import errors
 from pactkb.api.audit import AuditEvent
 from pactkb.api.deps import ServiceState
-from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search
+from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search, vocabulary
 from pactkb.index.encoder import Encoder
 from pactkb.settings import Settings
 
@@ -26,6 +27,10 @@ STATIC_PREFIXES = ("/static/", apidocs.ASSETS_URL + "/")  # files, not audited
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent / "web"
 # probes and static pages are audited only when they refuse a request (every access decision is recorded)
+ROUTERS = (search, documents, chunks, jobs, keys, health, vocabulary)  # the API's resources, in the docs' order
+TITLE = "pactkb"
+DESCRIPTION = ("Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
+               "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled).")
 UNAUDITED = {"/health", "/ready", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 
 
@@ -43,18 +48,11 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         yield
         st.close()
 
-    app = FastAPI(
-        title="pactkb",
-        version=__version__,
-        description="Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
-        "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled).",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-    )
+    app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.pactkb = st
     errors.install(app)
-    for module in (search, documents, chunks, jobs, keys, health):
+    for module in ROUTERS:
         app.include_router(module.router)
     apidocs.install(app)
 
@@ -89,6 +87,14 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
             return FileResponse(WEB / "index.html", media_type="text/html")
 
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document from the routers alone: no data directory is opened, nothing is loaded."""
+    app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app.openapi()
 
 
 def mount_template(request: Request) -> str | None:

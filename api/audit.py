@@ -12,7 +12,7 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +148,3 @@ def printable(text: object) -> str:
     """Text for a one-line-per-row display: control characters (newlines, escapes) shown as \\n, \\x1b... so no
     value can forge or hide a line."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
-
-
-def event_dict(e: AuditEvent) -> dict[str, Any]:
-    """An event as a dict (for tests and debugging)."""
-    return asdict(e)

@@ -12,24 +12,25 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from pactkb.db import connect
-from pactkb.settings import SENSITIVITY_LEVELS, Settings
+from pactkb.db import connect, sql_in
+from pactkb.settings import SENSITIVITY_LEVELS, Settings, visible_levels
 
-ROLES: tuple[str, ...] = ("reader", "contributor", "admin")
+Role = Literal["reader", "contributor", "admin"]  # in order of what a role may do: each may do what those before may
+ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "pkb_"
 KEYS_DB = "service.sqlite3"
 # key names never contain ':', so they cannot collide with token identities ("jwt:<issuer>#<subject>")
 KEY_NAME = r"^[A-Za-z0-9_.@-]{1,100}$"
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS api_keys (
     prefix TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     hash TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('reader', 'contributor', 'admin')),
-    clearance TEXT NOT NULL CHECK (clearance IN ('public', 'restricted', 'confidential')),
+    role TEXT NOT NULL CHECK ({sql_in("role", ROLES)}),
+    clearance TEXT NOT NULL CHECK ({sql_in("clearance", SENSITIVITY_LEVELS)}),
     created_at REAL NOT NULL,
     revoked_at REAL
 )
@@ -64,7 +65,7 @@ class Principal:
 
     def sees(self, sensitivity: str) -> bool:
         """Whether the caller's clearance covers a sensitivity label."""
-        return SENSITIVITY_LEVELS.index(sensitivity) <= SENSITIVITY_LEVELS.index(self.clearance)
+        return sensitivity in visible_levels(self.clearance)
 
     def may_grant(self, role: str, clearance: str) -> str | None:
         """None if the caller may hand out this role and clearance (at most its own), else the field that is too high."""

@@ -210,11 +210,6 @@ def link_holder(request: Request, doc_id: str, token: str | None) -> Principal |
     return granted
 
 
-def visibility(principal: Principal) -> Filters:
-    """The filter that hides documents above the caller's clearance."""
-    return Filters(clearance=principal.clearance)
-
-
 def note(request: Request, action: str, **fields: Any) -> None:
     """Tell the audit middleware what this request did (query, filters, document ids...)."""
     request.state.audit = {"action": action, **fields}

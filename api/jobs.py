@@ -17,9 +17,8 @@ from typing import Any
 
 from pactkb.api.auth import open_db
 from pactkb.index.kb import KnowledgeBase
-from pactkb.ingest.guard import parse_all
-from pactkb.ingest.parse import ParseOptions
-from pactkb.settings import SENSITIVITY_LEVELS
+from pactkb.index.pipeline import Upload
+from pactkb.settings import visible_levels
 
 log = logging.getLogger(__name__)
 UPLOADS = "uploads"
@@ -205,28 +204,21 @@ class Jobs:
         """Ingest every file of a claimed job; per-file errors are recorded, not raised."""
         job = self.con.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         files = self.con.execute("SELECT * FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)).fetchall()
-        s = self.kb.settings
-        visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(job["clearance"]) + 1]
         by_path = {Path(f["stored"]): f for f in files}
-        opts = {Path(f["stored"]): ParseOptions(s.ocr, s.ocr_languages, s.ocr_min_chars, json.loads(f["meta"])) for f in files}
+        uploads = [Upload(Path(f["stored"]), f["file"], json.loads(f["meta"])) for f in files]
         self.con.execute("UPDATE job_files SET status='running' WHERE job_id=?", (job_id,))
-        indexer = self.kb.indexer
-        for path, result in parse_all(list(opts.items()), s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout):
-            f = by_path[path]
-            if isinstance(result, str):
-                self._set_file(job_id, f["idx"], status="failed", error=result)
-                continue
-            try:
-                status, doc_id, chunks = indexer.add_upload(result, owner=job["owner"], source_name=f["file"], visible=visible)
-            except Exception as exc:  # noqa: BLE001
-                log.exception("upload %s failed", f["file"])
-                self._set_file(job_id, f["idx"], status="failed", error=f"cannot index: {type(exc).__name__}: {exc}")
+        outcomes = self.kb.indexer.ingest_uploads(uploads, owner=job["owner"], visible=visible_levels(job["clearance"]))
+        for upload, outcome in outcomes:  # the pipeline publishes once all are done
+            f = by_path[upload.path]
+            if outcome.status == "failed":
+                self._set_file(job_id, f["idx"], status="failed", error=outcome.error)
                 continue
             detail = None
-            if status == "duplicate":
-                detail = json.dumps({"message": ALREADY_THERE, "not_applied": self.not_applied(doc_id, json.loads(f["meta"]))})
-            self._set_file(job_id, f["idx"], status=status, document_id=doc_id, chunks=chunks, detail=detail)
-        indexer.publish()
+            if outcome.status == "duplicate" and outcome.document_id is not None:
+                detail = json.dumps({"message": ALREADY_THERE,
+                                     "not_applied": self.not_applied(outcome.document_id, upload.overrides)})
+            self._set_file(job_id, f["idx"], status=outcome.status, document_id=outcome.document_id,
+                           chunks=outcome.chunks, detail=detail)
         shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
         failed = self.con.execute("SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)).fetchone()[0]
         status = "failed" if failed == len(files) else "done"

@@ -6,13 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pactkb.api.auth import KEY_NAME
+from pactkb.api.auth import KEY_NAME, Role
 from pactkb.ingest.types import AREAS, DOC_TYPES
+from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
-ModeName = Literal["hybrid", "dense", "lexical"]
-SensitivityName = Literal["public", "restricted", "confidential"]
-RoleName = Literal["reader", "contributor", "admin"]
+QUERY_LIMIT = f"at most PACTKB_MAX_QUERY_CHARS characters ({Settings.model_fields['max_query_chars'].default} by default)"
 
 
 class SearchFilters(BaseModel):
@@ -44,10 +43,10 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str = Field(min_length=1, max_length=2000, description="The question, in the user's own words (formerly `query`).")
-    k: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=10_000)
-    mode: ModeName = "hybrid"
+    q: str = Field(min_length=1, description=f"The question, in the user's own words (formerly `query`); {QUERY_LIMIT}.")
+    k: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    mode: SearchMode = DEFAULT_MODE
     filters: SearchFilters = Field(default_factory=SearchFilters)
     group_by_document: bool = False
 
@@ -270,7 +269,7 @@ class DocumentPatch(BaseModel):
     language: str | None = Field(default=None, min_length=2, max_length=8)
     doc_type: str | None = None
     areas: list[str] | None = None
-    sensitivity: SensitivityName | None = None
+    sensitivity: Sensitivity | None = None
 
 
 class FileResult(BaseModel):
@@ -305,8 +304,8 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=KEY_NAME)
-    role: RoleName = "reader"
-    clearance: SensitivityName = "public"
+    role: Role = "reader"
+    clearance: Sensitivity = "public"
 
 
 class KeyInfo(BaseModel):

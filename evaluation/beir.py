@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
-from pactkb.index.builder import Record
 from pactkb.index.embed import weights_fingerprint
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import encoder_identity
+from pactkb.ingest.record import Record
 from pactkb.index.kb import KnowledgeBase
 from pactkb.ingest.parse import file_sha256
 from pactkb.settings import Settings

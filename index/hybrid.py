@@ -31,9 +31,9 @@ from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
 from pactkb.index.vectors import VectorIndex
-from pactkb.settings import Settings
+from pactkb.settings import SEARCH_MODES, Settings
 
-MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+MODES: tuple[str, ...] = SEARCH_MODES
 SEMANTIC_SNIPPET_HITS = 3
 
 

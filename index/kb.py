@@ -53,10 +53,10 @@ class KnowledgeBase:
 
     @cached_property
     def indexer(self):  # noqa: ANN201 - avoids importing ingestion for read-only use
-        """The writer (ingestion, deletion)."""
-        from pactkb.index.builder import Indexer
+        """The ingestion pipeline and writer (ingestion, uploads, edits, deletion)."""
+        from pactkb.index.pipeline import IngestPipeline
 
-        return Indexer(self.store, self.encoder, self.settings, dense_factory=lambda: self.dense)
+        return IngestPipeline(self.store, self.encoder, self.settings, dense_factory=lambda: self.dense)
 
     @cached_property
     def searcher(self):  # noqa: ANN201

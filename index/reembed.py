@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from pactkb.index.builder import WRITER_LOCK
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import encoder_facts
 from pactkb.index.store import Store, describe_encoder
+from pactkb.index.writer import WRITER_LOCK
 
 log = logging.getLogger(__name__)
 

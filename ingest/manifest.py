@@ -233,3 +233,47 @@ def find_manifests(start: Path, stop: Path) -> list[Path]:
             break
         cur = cur.parent
     return found
+
+
+class ManifestLookup:
+    """Manifest values for the files of one ingestion run: an explicit manifest, or the nearest one in a file's
+    folder or its parents up to the ingested folder's parent (each manifest read once; unreadable ones warn)."""
+
+    def __init__(self, roots: list[Path], explicit: Path | None = None):
+        """Read the explicit manifest now (a ManifestError stops the run before anything is written)."""
+        self.roots = [r.resolve() for r in roots if r.is_dir()]
+        self.explicit = load_manifest(explicit) if explicit else None
+        self.cache: dict[Path, dict[str, ManifestEntry]] = {}
+        self.warnings: list[dict[str, str]] = []
+
+    def _warn(self, file: Path, warning: str) -> None:
+        """Record a warning once."""
+        item = {"file": str(file), "warning": warning}
+        if item not in self.warnings:
+            self.warnings.append(item)
+
+    def _sources(self, path: Path) -> list[dict[str, ManifestEntry]]:
+        """The manifests that may describe a file, nearest first."""
+        if self.explicit is not None:
+            return [self.explicit]
+        root = next((r for r in self.roots if path.is_relative_to(r)), path.parent)
+        sources = []
+        for mpath in find_manifests(path.parent, root.parent):
+            if mpath not in self.cache:
+                try:
+                    self.cache[mpath] = load_manifest(mpath)
+                except ValueError as exc:
+                    self._warn(mpath, str(exc))
+                    self.cache[mpath] = {}
+            sources.append(self.cache[mpath])
+        return sources
+
+    def values_for(self, path: Path) -> dict[str, Any]:
+        """The validated overrides for a file (by full path, then base name; the nearest manifest wins)."""
+        for src in self._sources(path):
+            entry = src.get(str(path)) or src.get(path.name)
+            if entry:
+                for w in entry.warnings:
+                    self._warn(path, w)
+                return dict(entry.values)
+        return {}

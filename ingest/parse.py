@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pactkb.ingest.pdf import RawPdf, read_pdf
 from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import detect_headings, headings_from_outline
 from pactkb.ingest.types import DocumentMeta, Heading, IngestError, Page, ParsedDocument
+from pactkb.settings import Settings
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -31,6 +33,11 @@ class ParseOptions:
     ocr_languages: str = "eng"
     ocr_min_chars: int = 25
     overrides: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ParseOptions:
+        """The options in force (the one place they are read from Settings), with a file's metadata overrides."""
+        return cls(settings.ocr, settings.ocr_languages, settings.ocr_min_chars, dict(overrides or {}))
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

@@ -6,6 +6,12 @@ import sqlite3
 from pathlib import Path
 
 
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's condition that `column` holds one of a vocabulary's values (written from the one tuple)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
 def connect(path: Path, foreign_keys: bool = False) -> sqlite3.Connection:
     """A connection usable from several threads (callers serialise writes) and processes (WAL)."""
     con = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)

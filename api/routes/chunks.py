@@ -15,6 +15,7 @@ from pactkb.api.routes.search import response, to_filters
 from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
 from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import MAX_OFFSET, MAX_PAGE_SIZE
 
 router = APIRouter(tags=["chunks"])
 ChunkId = Annotated[int, Path(ge=1, le=2**62, description="A chunk id from search results.")]
@@ -40,8 +41,8 @@ async def similar(
     request: Request,
     reply: Response,
     chunk_id: ChunkId,
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    k: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
     area: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,

@@ -48,7 +48,7 @@ from pactkb.ingest.manifest import (
     unknown_doc_type,
 )
 from pactkb.ingest.pdf import looks_like_pdf
-from pactkb.settings import SENSITIVITY_LEVELS
+from pactkb.settings import MAX_PAGE_SIZE, SENSITIVITY_LEVELS
 
 router = APIRouter(tags=["documents"])
 MAX_OFFSET = 1_000_000_000  # far beyond any store, well inside SQLite integers (a larger offset is a 422, not a 500)
@@ -94,7 +94,7 @@ def list_documents(
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
     sort: Annotated[str, Query(pattern=f"^({'|'.join(DOCUMENT_ORDER)})$")] = "title",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     principal: Principal = Depends(caller),
 ) -> DocumentList:
     """Documents the caller may see, filtered and paginated (the filter names and values are GET /search's)."""

@@ -11,10 +11,11 @@ from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce, announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
-from pactkb.api.schemas import YEAR_HELP, HitModel, ModeName, SearchFilters, SearchRequest, SearchResponse
+from pactkb.api.schemas import QUERY_LIMIT, YEAR_HELP, HitModel, SearchFilters, SearchRequest, SearchResponse
 from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
 from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode
 
 router = APIRouter(tags=["search"])
 GET_PARAMS = {"q", "k", "offset", "mode", "group_by_document", *FILTER_NAMES, *DEPRECATED_FILTERS}
@@ -49,6 +50,9 @@ def to_filters(values: dict[str, Any], principal: Principal) -> Filters:
 
 async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, body: SearchRequest) -> SearchResponse:
     """Run a validated search and note it for the audit log."""
+    limit = kb.settings.max_query_chars
+    if len(body.q) > limit:
+        raise ValidationProblem("q", f"String should have at most {limit} characters")
     filters = to_filters(body.filters.as_mapping(), principal)
     try:
         kb.searcher.check_window(body.offset, body.k)
@@ -68,10 +72,10 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
 async def search_get(
     request: Request,
     response: Response,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="The question, in your own words.")],
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    mode: ModeName = "hybrid",
+    q: Annotated[str, Query(min_length=1, description=f"The question, in your own words; {QUERY_LIMIT}.")],
+    k: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    mode: SearchMode = DEFAULT_MODE,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002 - the public filter name
     area: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,

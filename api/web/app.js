@@ -26,17 +26,17 @@ const FACETS = [
   { field: 'publisher', param: 'publisher', label: 'facet_publisher', value: (v) => String(v) },
 ];
 const UNSPECIFIED = new Set(['unknown', '(none)', '']);
-const DOC_TYPES = ['guideline', 'booklet', 'threat assessment', 'report', 'legislation', 'training material', 'other'];
-const AREAS = ['fraud/economic/financial crime', 'drugs trafficking', 'high-risk criminal networks', 'cyber-attacks',
-  'migrant smuggling', 'counter-terrorism', 'cross-cutting'];
+// Document types, areas, sensitivity labels and search modes come from the server (GET /vocabulary), never re-typed here.
+const VOCABULARY = { doc_types: [], areas: [], sensitivities: [], modes: [], default_mode: '', roles: [] };
 const UPLOAD_LANGUAGES = ['en', 'sq', 'sr', 'mk', 'bs', 'hr', 'sl', 'de', 'fr', 'it'];
-const SENSITIVITIES = ['public', 'restricted', 'confidential'];
 const UPLOAD_FIELDS = ['title', 'publisher', 'year', 'type', 'language', 'sensitivity'];
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 const $ = (sel, root = document) => root.querySelector(sel);
+/** Whether a sensitivity label is the least restricted one (no badge). */
+const isOpen = (label) => label === VOCABULARY.sensitivities[0];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Create an element: h('a', {href, class, onclick}, children...). Text is always set as text. */
@@ -281,7 +281,7 @@ function readRoute(search = location.search) {
   if (!p.get('year')) Object.assign(filters, { year_min: p.get('year_min') || '', year_max: p.get('year_max') || '' });
   filters.current = p.get('current') === 'true';
   const route = {
-    view: 'home', q: p.get('q') || '', mode: p.get('mode') || 'hybrid', group: p.get('group_by_document') === 'true',
+    view: 'home', q: p.get('q') || '', mode: p.get('mode') || VOCABULARY.default_mode, group: p.get('group_by_document') === 'true',
     offset: int(p.get('offset')), filters, lang: p.get('lang') || '',
   };
   if (p.get('doc')) return { ...route, view: 'doc', doc: p.get('doc') };
@@ -319,7 +319,7 @@ function routeUrl(r) {
     if (yearParam(r.filters)) p.set('year', yearParam(r.filters));
     if (r.filters.current) p.set('current', 'true');
     if (r.view === 'search') {
-      p.set('mode', r.mode || 'hybrid');
+      p.set('mode', r.mode || VOCABULARY.default_mode);
       if (r.group) p.set('group_by_document', 'true');
     }
     if (r.offset) p.set('offset', r.offset);
@@ -396,7 +396,7 @@ function renderHome() {
   const examples = stringIds().filter((k) => k.startsWith('example_query_')).sort();
   fill(list, ...examples.map((id) => {
     const q = t(id);
-    const href = routeUrl({ view: 'search', q, mode: 'hybrid', filters: noFilters(), lang: current.lang });
+    const href = routeUrl({ view: 'search', q, mode: VOCABULARY.default_mode, filters: noFilters(), lang: current.lang });
     return h('li', {}, h('a', { href, 'data-nav': 'route' }, q));
   }));
   $('#home-stats').textContent = stats && stats.documents !== undefined
@@ -411,7 +411,7 @@ function searchParams(route) {
   const p = new URLSearchParams();
   if (route.view === 'search') {
     p.set('q', route.q);
-    p.set('mode', route.mode || 'hybrid');
+    p.set('mode', route.mode || VOCABULARY.default_mode);
     if (route.group) p.set('group_by_document', 'true');
   }
   p.set('k', PAGE_SIZE);
@@ -667,7 +667,7 @@ function resultItem(hit, route, more = []) {
   const meta = [
     hit.publisher, hit.year, valueLabel('doc_type', hit.doc_type), hit.language ? languageName(hit.language) : null,
   ].filter((v) => v !== null && v !== undefined && v !== '');
-  const sens = hit.sensitivity && hit.sensitivity !== 'public'
+  const sens = hit.sensitivity && !isOpen(hit.sensitivity)
     ? h('span', { class: `badge badge-${hit.sensitivity}` }, valueLabel('sensitivity', hit.sensitivity)) : null;
 
   const alsoIn = alsoInLine(hit);
@@ -972,7 +972,7 @@ async function renderDocument(route, focus) {
     back,
     h('header', { class: 'doc-head' },
       h('p', { class: 'eyebrow' }, valueLabel('doc_type', doc.doc_type),
-        doc.sensitivity !== 'public' ? [' ', h('span', { class: `badge badge-${doc.sensitivity}` }, valueLabel('sensitivity', doc.sensitivity))] : null),
+        !isOpen(doc.sensitivity) ? [' ', h('span', { class: `badge badge-${doc.sensitivity}` }, valueLabel('sensitivity', doc.sensitivity))] : null),
       h('h1', { id: 'doc-title', tabindex: '-1' }, doc.title),
       supersededNote(doc.superseded_by),
       h('p', { class: 'doc-actions' },
@@ -1068,13 +1068,13 @@ function renderUpload() {
           type: 'text', id: 'up-year', name: 'year', inputmode: 'numeric', maxlength: 4, pattern: '[0-9]{4}', autocomplete: 'off',
           'aria-describedby': described('year'),
         })),
-        field('type', 'meta_type', select('type', DOC_TYPES.map((v) => [v, valueLabel('doc_type', v)]), null, 'detect_automatically')),
+        field('type', 'meta_type', select('type', VOCABULARY.doc_types.map((v) => [v, valueLabel('doc_type', v)]), null, 'detect_automatically')),
         field('language', 'meta_language', select('language', UPLOAD_LANGUAGES.map((v) => [v, `${languageName(v)} (${v})`]), null, 'detect_automatically')),
         // no preselected level: the uploader must choose one (the API refuses an upload without it)
         field('sensitivity', 'meta_sensitivity', select('sensitivity', allowedSensitivities().map((v) => [v, valueLabel('sensitivity', v)]), 'upload_sensitivity_hint', 'choose_sensitivity'), 'upload_sensitivity_hint')),
       h('fieldset', { class: 'areas', 'data-field': 'area', 'aria-describedby': 'up-area-error' },
         h('legend', {}, t('meta_areas')),
-        h('div', { class: 'area-grid' }, AREAS.map((a, i) => h('span', { class: 'check' },
+        h('div', { class: 'area-grid' }, VOCABULARY.areas.map((a, i) => h('span', { class: 'check' },
           h('input', { type: 'checkbox', name: 'area', value: a, id: `up-area-${i}` }),
           h('label', { for: `up-area-${i}` }, valueLabel('area', a))))),
         h('p', { class: 'field-error', id: 'up-area-error' }))),
@@ -1219,7 +1219,8 @@ function renderJob() {
 /** Sensitivity labels the signed-in key may give a document (up to its clearance). */
 function allowedSensitivities() {
   const me = auth.me();
-  return me ? SENSITIVITIES.slice(0, SENSITIVITIES.indexOf(me.clearance) + 1) : SENSITIVITIES;
+  const levels = VOCABULARY.sensitivities;
+  return me ? levels.slice(0, levels.indexOf(me.clearance) + 1) : levels;
 }
 
 function updateAccount() {
@@ -1371,12 +1372,21 @@ function wire() {
   }
 }
 
+/** Load the accepted values (document types, areas, sensitivity labels, modes) from the server. */
+async function loadVocabulary() {
+  const res = await fetch(apiUrl('vocabulary'), { cache: 'no-store' });
+  if (!res.ok) throw new Error(`GET /vocabulary: ${res.status}`);
+  Object.assign(VOCABULARY, await res.json());
+}
+
 async function main() {
+  const vocabulary = loadVocabulary().catch((err) => console.error('pactkb: cannot load the vocabulary', err));
   try {
     await loadStrings();
   } catch (err) {
     console.error('pactkb: cannot load interface strings', err);
   }
+  await vocabulary;
   applyStaticStrings();
   updateAccount();
   wire();

@@ -34,9 +34,9 @@ from pactkb.index.dense import AllowedSet
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import NewChunk, Store, blob_vector
-from pactkb.settings import Settings
+from pactkb.settings import SEARCH_MODES, Settings
 
-MODES = ("hybrid", "dense", "lexical")
+MODES = SEARCH_MODES
 
 
 def pct(values: list[float]) -> dict[str, float]:

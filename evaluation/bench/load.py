@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from pactkb.settings import SEARCH_MODES
+
 QUERIES = Path(__file__).resolve().parents[1] / "domain" / "queries.jsonl"
 
 
@@ -42,7 +44,7 @@ def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[su
     """Run `pactkb serve` on a free port and wait until it is ready."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pactkb.api.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "pactkb.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
         env={**os.environ, **mode_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
@@ -116,7 +118,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0, help="Seconds per level.")
     ap.add_argument("--repeat", type=int, default=3, help="Runs per level; the median run (by req/s) is reported "
                     "with the range, since client and server share the machine.")
-    ap.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical"])
+    ap.add_argument("--mode", default="hybrid", choices=SEARCH_MODES)
     ap.add_argument("--encoder", default=None, help="openvino, torch or onnx (when starting a server).")
     ap.add_argument("--key", default=None, help="API key to send (default anonymous).")
     ap.add_argument("--json", action="store_true")

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pactkb.api.audit import export
-from pactkb.api.cli import app as cli
+from pactkb.cli.main import app as cli
 from tests.api.conftest import PUBLIC
 
 

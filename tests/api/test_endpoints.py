@@ -87,15 +87,15 @@ def test_upload_job_then_search_then_edit(api, pdf_bytes, make_pdf):
 
 
 def test_failed_file_in_a_job_is_reported_plainly(api, pdf_bytes, monkeypatch):
-    import pactkb.api.jobs as jobs_mod
+    import pactkb.index.pipeline as pipeline_mod
 
-    real = jobs_mod.parse_all
+    real = pipeline_mod.parse_all
 
     def one_fails(jobs, *a, **kw):  # noqa: ANN001, ANN002, ANN003
         for path, result in real(jobs, *a, **kw):
             yield path, ("parser process died (memory limit); the file is pathological or too large" if "bad" in path.name else result)
 
-    monkeypatch.setattr(jobs_mod, "parse_all", one_fails)
+    monkeypatch.setattr(pipeline_mod, "parse_all", one_fails)
     r = api.post("/documents", "contrib", files=[("files", ("good.pdf", pdf_bytes, "application/pdf")),
                                                  ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf"))], data=PUBLIC)
     job = api.state.jobs.wait(r.json()["job_id"])

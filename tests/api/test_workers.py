@@ -30,7 +30,7 @@ def serve(data: Path, workers: int = 2) -> Iterator[str]:
     port = free_port()
     # the caller waits for one worker to be ready; a request reaching the other while it still loads waits for it
     env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_READY_WAIT": "30"}
-    proc = subprocess.Popen([sys.executable, "-m", "pactkb.api.cli", "serve", "--data", str(data), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "pactkb.cli", "serve", "--data", str(data), "--port", str(port),
                              "--workers", str(workers)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -393,6 +393,7 @@ def test_synonyms_searched_and_superseded_editions_are_shown(page: Page, live: L
     expect(results(page).first).to_be_visible()
     page.locator("#filter-current").check()
     expect(page).to_have_url(re.compile(r"current=true"))
+    wait_idle(page)  # the filtered search has answered (the previous page's results are no longer shown)
     expect(results(page).first).to_be_visible()
     # the list re-renders after the URL changes: wait (auto-retrying) until no older edition is shown
     expect(page.locator(".result .result-meta", has_text="2023")).to_have_count(0)

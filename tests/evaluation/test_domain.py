@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pactkb.api.cli import app
+from pactkb.cli.main import app
 from pactkb.evaluation.domain import Judged, calibrate, credit, evaluate_domain, is_domain_set
 from pactkb.index.kb import KnowledgeBase
 

@@ -18,7 +18,7 @@ from pactkb.settings import Settings
 
 def _ingest_cmd(folder, data):
     env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_DATA": str(data)}
-    return [sys.executable, "-m", "pactkb.api.cli", "ingest", str(folder), "--json"], env
+    return [sys.executable, "-m", "pactkb.cli", "ingest", str(folder), "--json"], env
 
 
 def _documents(db) -> int:

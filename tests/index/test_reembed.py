@@ -141,7 +141,7 @@ def test_a_killed_reembed_process_resumes(built):
 def test_reembed_waits_for_no_writer(built):
     from filelock import FileLock
 
-    from pactkb.index.builder import WRITER_LOCK
+    from pactkb.index.writer import WRITER_LOCK
 
     with FileLock(str(Path(built.data) / WRITER_LOCK)):
         with pytest.raises(ReembedError, match="another process"):
@@ -191,7 +191,7 @@ def test_stores_made_before_encoder_settings_were_recorded_reopen_with_theirs(tm
 def test_cli_reembeds_and_stats_flag_a_non_default_encoder(built, monkeypatch):
     from typer.testing import CliRunner
 
-    from pactkb.api.cli import app
+    from pactkb.cli.main import app
 
     runner = CliRunner()
     monkeypatch.setenv("PACTKB_DATA", str(built.data))

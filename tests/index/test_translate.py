@@ -128,7 +128,7 @@ def test_search_shows_apertiums_english(apertium_kb):
 def test_stats_say_how_to_enable_apertium(tmp_path, sample_dir, monkeypatch):
     from typer.testing import CliRunner
 
-    from pactkb.api.cli import app
+    from pactkb.cli.main import app
 
     runner = CliRunner()
     for name, value in {"MODEL": "fake:64", "PARSE_WORKERS": "0", "DATA": str(tmp_path / "data"), "DICTIONARIES": ""}.items():

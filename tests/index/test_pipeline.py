@@ -201,3 +201,27 @@ def test_embedding_reports_progress_within_a_document(tmp_path):
     kb.indexer.embed = watched
     kb.indexer.ingest([folder])
     assert len(shares) >= 3 and shares == sorted(shares) and shares[-1] == 1.0  # slices of 4 chunks, in order
+
+
+def test_parse_options_come_from_the_settings_with_the_files_overrides(settings):
+    from pactkb.ingest.parse import ParseOptions
+
+    s = settings.model_copy(update={"ocr": "off", "ocr_languages": "eng+srp", "ocr_min_chars": 7})
+    opts = ParseOptions.from_settings(s, {"year": 2020})
+    assert (opts.ocr, opts.ocr_languages, opts.ocr_min_chars, opts.overrides) == ("off", "eng+srp", 7, {"year": 2020})
+
+
+def test_chunk_and_embed_stages_reuse_stored_vectors_of_identical_text(settings, fake_encoder, tmp_path):
+    from pactkb.index.pipeline import Embedder, chunk
+    from pactkb.ingest.record import Record, record_document
+
+    kb = KnowledgeBase(settings, encoder=fake_encoder)
+    kb.indexer.add_records([Record("r1", "Cash", "Cash couriers cross borders with undeclared money.")])
+    stored = record_document(Record("r2", "Cash", "Cash couriers cross borders with undeclared money."))
+    new = record_document(Record("r3", "Hawala", "Hawala brokers settle debts without moving money."))
+    chunks = chunk(stored, fake_encoder, settings) + chunk(new, fake_encoder, settings)
+    assert len(chunks) == 2
+    shares: list[float] = []
+    out = Embedder(fake_encoder, kb.store, batch_size=1)(chunks, shares.append)
+    assert out.embedded == 1 and len(out.chunks) == 2 and shares == [1.0]  # r2's text was stored already
+    assert out.chunks[0].vector.tobytes() == fake_encoder.encode([chunks[0].text])[0].tobytes()

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pactkb.api.cli import app
+from pactkb.cli.main import app
 
 runner = CliRunner()
 
@@ -141,7 +141,7 @@ def test_the_progress_bar_counts_skipped_files(env, tmp_path, capsys):
 
 
 def test_page_ranges_are_sorted_unique_and_capped():
-    from pactkb.api.cli import page_ranges
+    from pactkb.cli.search import page_ranges
 
     assert page_ranges([3, 14, 5, 11, 6, 6, 5, 3, 4]) == "pp. 3–6, 11, 14"
     assert page_ranges([7]) == "p. 7"
@@ -171,3 +171,13 @@ def test_search_json_shows_the_synonyms_searched(env, sample_dir):
     assert "structuring" in out["query_expansion"]
     text = runner.invoke(app, ["search", "smurfing", "--mode", "lexical"]).stdout
     assert "Also searched for: structuring" in text
+
+
+def test_the_command_line_imports_evaluation_and_search_only_when_a_command_runs():
+    import subprocess
+    import sys
+
+    code = ("import sys, pactkb.cli.main; "
+            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('pactkb.') and m.count('.') > 1}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "evaluation" not in out and "index" not in out and "'cli'" in out

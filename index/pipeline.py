@@ -1,0 +1,515 @@
+"""The one ingestion pipeline: discover → parse → chunk → embed → write → publish.
+
+The command line (`pactkb ingest`), the upload job runner (api/jobs.py), evaluation corpora (text records) and
+benchmarks all ingest through `IngestPipeline`. Each stage is a small function or class whose input and output are
+the dataclasses below (or ingest's `ParsedDocument` / `Chunk` and the store's `NewChunk`), so a stage can later run
+elsewhere (another process or machine) without the others changing:
+
+    paths ─discover→ Discovery ─plan→ [SourceFile] ─parse→ ParsedDocument ─chunk→ [Chunk]
+          ─embed→ Embedded ─write→ document id ─publish→ FAISS file (+ the bridge's English words)
+
+Crash safety: each document is written in one SQLite transaction (document, pages, chunks, vectors, FTS rows and
+change-log entries together), so killing the process at any moment leaves the previous state; the FAISS file is
+published atomically at the end. Only one writer runs at a time (a file lock, `WRITER_LOCK`). Incrementality: a
+file whose content hash is already stored embeds nothing, and chunks whose text is already stored reuse its vector.
+It lives in index/ because index/ is the lowest layer that may import both ingest/ (parsing, chunking) and the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from pactkb.index.encoder import Encoder
+from pactkb.index.encoder_factory import encoder_facts
+from pactkb.index.vectors import VectorIndex, vector_index
+from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
+from pactkb.index.writer import WRITER_LOCK, DocumentWriter, insert
+from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.discover import Discovery, discover
+from pactkb.ingest.guard import parse_all
+from pactkb.ingest.manifest import ManifestLookup
+from pactkb.ingest.parse import ParseOptions, estimate_pages, file_sha256
+from pactkb.ingest.record import Record, record_document
+from pactkb.ingest.sections import SectionIndex
+from pactkb.ingest.types import Chunk, ParsedDocument
+from pactkb.settings import Settings, stricter
+
+log = logging.getLogger(__name__)
+EMBED_SLICE_BATCHES = 4  # encoder batches per slice: a progress bar moves through a 400-page document too
+RECORD_BATCH = 256  # text records embedded and written together
+
+
+# -- what crosses the stage boundaries ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to parse (plan → parse): its path, the metadata overrides that apply to it, and its content hash
+    when known (files from folders; uploads are hashed by the parser)."""
+
+    path: Path
+    overrides: dict[str, Any] = field(default_factory=dict)
+    sha256: str | None = None
+
+
+@dataclass
+class Plan:
+    """What discovery left to do (plan → parse): files to parse, and files whose content another file of this run
+    already brings (mapped to that document afterwards), keyed by content hash."""
+
+    todo: list[SourceFile] = field(default_factory=list)
+    aliases: list[tuple[Path, str]] = field(default_factory=list)
+    first_of: dict[str, Path] = field(default_factory=dict)
+    changed: bool = False  # the store changed while planning (a file left a document that was then deleted)
+
+
+@dataclass
+class Embedded:
+    """Chunks with vectors ready to write (embed → write), and what embedding them cost."""
+
+    chunks: list[NewChunk]
+    embedded: int = 0  # how many vectors were computed (the rest reused stored vectors of identical text)
+    seconds: float = 0.0
+
+
+@dataclass
+class Upload:
+    """One uploaded file of a job (job runner → pipeline): where it was saved, its name, its metadata."""
+
+    path: Path
+    source_name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UploadOutcome:
+    """What became of one upload: indexed, duplicate (the uploader can already see the same file) or failed."""
+
+    status: str
+    document_id: str | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    """What an ingestion run did (the `--json` output)."""
+
+    files: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files in the folders that are not ingested, with why
+    chunks: int = 0
+    chunks_embedded: int = 0
+    pages: int = 0
+    pages_ocr: int = 0
+    pages_scanned: int = 0
+    seconds: float = 0.0
+    encode_seconds: float = 0.0
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)  # ids deleted by --prune (for the audit log)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+    def count_removed(self, doc_ids: Iterable[str]) -> int:
+        """Note deleted documents; returns how many."""
+        ids = list(doc_ids)
+        self.removed += len(ids)
+        self.removed_documents.extend(ids)
+        return len(ids)
+
+    def count_written(self, doc: ParsedDocument, chunks: int) -> None:
+        """Note a written document and what parsing it said."""
+        self.indexed += 1
+        self.chunks += chunks
+        self.pages += len(doc.pages)
+        self.pages_ocr += doc.pages_ocr
+        self.pages_scanned += doc.pages_scanned
+        self.warnings.extend({"file": str(doc.path), "warning": w} for w in doc.warnings)
+
+
+# -- the stages ----------------------------------------------------------------------------------------------------
+def parse(files: list[SourceFile], settings: Settings) -> Iterator[tuple[Path, ParsedDocument | str]]:
+    """Parse files in guarded worker processes: (path, parsed document or a one-line error), OCR'd files last."""
+    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides)) for f in files]
+    s = settings
+    yield from parse_all(jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout)
+
+
+def chunk(doc: ParsedDocument, encoder: Encoder, settings: Settings) -> list[Chunk]:
+    """Chunks of a parsed document within the encoder's token limit."""
+    target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
+    return chunk_pages(doc.pages, SectionIndex(doc.headings), encoder.count_tokens, max_tokens=encoder.max_tokens,
+                       target=target, overlap=settings.chunk_overlap)
+
+
+def text_hash(text: str) -> str:
+    """Identity of a chunk's embedded text, for reusing vectors."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    """The embed stage: vectors for chunks, reusing the store's vectors of identical text."""
+
+    def __init__(self, encoder: Encoder, store: Store, batch_size: int):
+        """Embed with this encoder, reusing vectors from this store."""
+        self.encoder = encoder
+        self.store = store
+        self.batch_size = batch_size
+
+    def __call__(self, chunks: list[Chunk], on_progress: Callable[[float], None] | None = None) -> Embedded:
+        """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
+        hashes = [text_hash(c.text) for c in chunks]
+        reuse = self.store.vectors_for_hashes(hashes)
+        todo = sorted({h: c.text for h, c in zip(hashes, chunks) if h not in reuse}.items())
+        fresh: dict[str, np.ndarray] = {}
+        seconds = 0.0
+        if todo:
+            t0 = time.perf_counter()
+            texts = [t for _, t in todo]
+            step = self.batch_size * EMBED_SLICE_BATCHES
+            parts = []
+            for i in range(0, len(texts), step):
+                parts.append(self.encoder.encode(texts[i : i + step], batch_size=self.batch_size))
+                if on_progress is not None:
+                    on_progress(min(1.0, (i + step) / len(texts)))
+            fresh = dict(zip((h for h, _ in todo), np.concatenate(parts)))
+            seconds = time.perf_counter() - t0
+        out = [NewChunk(c.ord, c.text, h, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens,
+                        fresh[h] if h in fresh else blob_vector(reuse[h]), c.region) for h, c in zip(hashes, chunks)]
+        return Embedded(out, len(todo), seconds)
+
+
+class PageProgress:
+    """A progress bar in pages of the files that need work (unchanged files are not work): files range from 1 to 400
+    pages, so a bar in files would promise a wrong time; a page is close to a constant amount of encoding."""
+
+    def __init__(self, files: list[SourceFile], skipped: int, enabled: bool):
+        """Estimate the pages to do (only when the bar is shown: the estimate opens every PDF)."""
+        self.pages = {f.path: estimate_pages(f.path) for f in files} if enabled else {}
+        self.files, self.skipped = len(files), skipped
+        self.bar = tqdm(total=sum(self.pages.values()), unit="page", desc="ingest", disable=not enabled,
+                        file=sys.stderr, smoothing=0.05)
+        self.bar.set_postfix_str(f"{self.files} file(s) to read, {skipped} skipped")
+        self.current, self.credited = 0, 0
+
+    def start(self, n: int, path: Path) -> None:
+        """A new file (the n-th) begins."""
+        self.bar.set_postfix_str(f"file {n}/{self.files}, {self.skipped} skipped, {path.name[:30]}")
+        self.current, self.credited = self.pages.get(path, 0), 0
+
+    def advance(self, share: float) -> None:
+        """Move the bar to `share` of the current file's pages (embedding is most of a file's time)."""
+        step = int(self.current * share) - self.credited
+        if step > 0:
+            self.bar.update(step)
+            self.credited += step
+
+    def close(self) -> None:
+        """Finish the bar."""
+        self.bar.close()
+
+
+# -- the pipeline --------------------------------------------------------------------------------------------------
+class IngestPipeline:
+    """Runs the stages into one store, under its writer lock, and keeps the dense index published."""
+
+    def __init__(self, store: Store, encoder: Encoder, settings: Settings,
+                 dense_factory: Callable[[], VectorIndex] | None = None):
+        """Check the store's model name now; the model loads (and its dimension is checked) when needed."""
+        self.store = store
+        self.encoder = encoder
+        self.settings = settings
+        self.facts = encoder_facts(encoder)
+        store.check_model_name(encoder.name, self.facts.precision, self.facts.weights)
+        self.writer = DocumentWriter(store)
+        self.embedder = Embedder(encoder, store, settings.batch_size)
+        self._dense_factory = dense_factory
+        self.dense: VectorIndex | None = None
+        self._bound = False
+        self.lock = FileLock(str(store.data_dir / WRITER_LOCK))
+        self.on_embedded: Callable[[float], None] | None = None  # share of the current document's chunks embedded
+
+    def _bind(self) -> None:
+        """Record (or verify) the model name and dimension before the first vector is written."""
+        if not self._bound:
+            f = self.facts
+            self.store.bind_model(self.encoder.name, self.encoder.dim, f.precision, f.weights, f.setting)
+            self._bound = True
+
+    def _dense(self) -> VectorIndex:
+        """The dense index, loaded on first use."""
+        if self.dense is None:
+            self._bind()
+            if self._dense_factory is not None:
+                self.dense = self._dense_factory()
+            else:
+                s = self.settings
+                self.dense = vector_index(self.store, self.encoder.dim, s)
+                self.dense.load()
+        return self.dense
+
+    def chunk(self, doc: ParsedDocument) -> list[Chunk]:
+        """The chunk stage with this pipeline's encoder and settings."""
+        return chunk(doc, self.encoder, self.settings)
+
+    def embed(self, chunks: list[Chunk], summary: IngestSummary) -> list[NewChunk]:
+        """The embed stage (binding the model to the store first), counted in the summary."""
+        self._bind()
+        result = self.embedder(chunks, self.on_embedded)
+        summary.encode_seconds += result.seconds
+        summary.chunks_embedded += result.embedded
+        return result.chunks
+
+    # -- files and folders --------------------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], *, prune: bool = False, sensitivity: str | None = None,
+               manifest: Path | None = None, progress: bool = False, lock_timeout: float = -1) -> IngestSummary:
+        """Ingest files and folders; unchanged files embed nothing; failures are reported per file."""
+        t0 = time.perf_counter()
+        summary = IngestSummary()
+        roots = [Path(p) for p in paths]
+        try:
+            try:
+                self.lock.acquire(timeout=0)
+            except Timeout:
+                log.warning("waiting for another ingestion into %s to finish", self.store.data_dir)
+                self.lock.acquire(timeout=lock_timeout)
+            try:
+                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress)
+            finally:
+                self.lock.release()
+        except Timeout:
+            summary.failed.append({"file": str(self.store.data_dir), "error": "another ingestion holds the writer lock"})
+        summary.seconds = round(time.perf_counter() - t0, 3)
+        return summary
+
+    def plan(self, found: Discovery, manifests: ManifestLookup, sensitivity: str | None,
+             summary: IngestSummary) -> Plan:
+        """The incremental decision per discovered file: unchanged (already stored: its mapping and manifest metadata
+        are brought up to date), the same content as an earlier file of this run, or to parse."""
+        plan = Plan()
+        for path in found.files:
+            overrides = manifests.values_for(path)
+            if sensitivity:
+                overrides["sensitivity"] = stricter(overrides.get("sensitivity"), sensitivity)
+            try:
+                sha, _ = file_sha256(path)
+            except OSError as exc:
+                summary.failed.append({"file": str(path), "error": f"cannot read: {exc.strerror or exc}"})
+                continue
+            entry = self.store.file_entry(str(path))
+            same = self.store.document_by_sha(sha, origin="path")  # uploads stay independent documents
+            if same is not None:
+                if entry is None or entry["doc_id"] != same.id:
+                    self.writer.map_path(path, same.id, sha)
+                    if entry is not None and self.writer.drop_if_orphan(entry["doc_id"]):
+                        plan.changed |= summary.count_removed([entry["doc_id"]]) > 0
+                self.writer.apply_manifest(same.id, overrides)
+                summary.unchanged += 1
+                summary.documents.append(same.id)
+                continue
+            if sha in plan.first_of:  # same content as a file earlier in this run: store it once
+                plan.aliases.append((path, sha))
+                continue
+            plan.first_of[sha] = path
+            plan.todo.append(SourceFile(path, overrides, sha))
+        summary.warnings.extend(manifests.warnings)
+        return plan
+
+    def _ingest_locked(self, roots: list[Path], summary: IngestSummary, prune: bool, sensitivity: str | None,
+                       manifest: Path | None, progress: bool) -> None:
+        """The body of ingest(), run while holding the writer lock."""
+        found = discover(roots)
+        summary.failed.extend(found.errors)
+        summary.skipped.extend(found.skipped)
+        summary.files = len(found.files) + len(found.errors)
+        plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary)
+        changed = plan.changed
+        bar = PageProgress(plan.todo, len(found.skipped), progress)
+        for n, (path, result) in enumerate(parse(plan.todo, self.settings), start=1):
+            bar.start(n, path)
+            if isinstance(result, str):
+                summary.failed.append({"file": str(path), "error": result})
+                bar.advance(1.0)
+                continue
+            self.on_embedded = bar.advance if progress else None
+            try:
+                doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
+            finally:
+                self.on_embedded = None
+            changed = True
+            summary.documents.append(doc_id)
+            bar.advance(1.0)
+        self._map_aliases(plan, summary)
+        if prune:
+            changed |= summary.count_removed(self.writer.prune()) > 0
+        bar.close()
+        if changed or (self.store.log_seq() and not self._dense_published()):
+            self.publish()
+        elif self.store.log_seq():
+            self.refresh_bridge(only_if_missing=True)
+
+    def _map_aliases(self, plan: Plan, summary: IngestSummary) -> None:
+        """Map the files that repeat an earlier file's content to its document (or report why they could not be)."""
+        failed = {f["file"]: f["error"] for f in summary.failed}
+        for path, sha in plan.aliases:
+            same = self.store.document_by_sha(sha, origin="path")
+            if same is None:
+                first = str(plan.first_of[sha])
+                summary.failed.append({"file": str(path), "error": f"same content as {Path(first).name}: {failed.get(first, 'not ingested')}"})
+            else:
+                self.writer.map_path(path, same.id, sha)
+                summary.unchanged += 1
+
+    def add_parsed(self, doc: ParsedDocument, *, path_key: str | None, summary: IngestSummary,
+                   origin: str = "path", owner: str | None = None, source_name: str | None = None,
+                   replace_id: str | None = None) -> str:
+        """Chunk, embed and write one parsed document (replacing the one previously at this path)."""
+        chunks = self.chunk(doc)
+        if not chunks:
+            raise ValueError(f"{doc.path}: no text to index")
+        new_chunks = self.embed(chunks, summary)
+        if replace_id is None and path_key is not None:
+            entry = self.store.file_entry(path_key)
+            if entry is not None and len(self.store.paths_of(entry["doc_id"])) == 1:
+                replace_id = entry["doc_id"]
+            elif entry is not None:
+                self.writer.unmap_path(path_key)
+        doc_id = self.writer.write(doc, new_chunks, path_key, origin, owner, source_name or doc.path.name, replace_id)
+        summary.count_written(doc, len(new_chunks))
+        return doc_id
+
+    # -- uploads -------------------------------------------------------------------------------------------------------
+    def add_upload(self, doc: ParsedDocument, *, owner: str, source_name: str,
+                   visible: tuple[str, ...]) -> tuple[str, str, int]:
+        """Store an uploaded document: ('duplicate', id, chunks) if the uploader can already see the same
+        file, else ('indexed', id, chunks). Invisible copies are never revealed: the upload is stored anew."""
+        with self.lock:
+            same = self.store.document_by_sha(doc.sha256, visible)
+            if same is not None:
+                return "duplicate", same.id, same.chunk_count
+            summary = IngestSummary()
+            doc_id = self.add_parsed(doc, path_key=None, summary=summary, origin="upload", owner=owner, source_name=source_name)
+            return "indexed", doc_id, summary.chunks
+
+    def ingest_uploads(self, uploads: list[Upload], *, owner: str,
+                       visible: tuple[str, ...]) -> Iterator[tuple[Upload, UploadOutcome]]:
+        """Parse, chunk, embed and write a job's uploads, yielding each one's outcome as it is known; publishes once
+        when all are done. A file that fails is reported, never raised."""
+        by_path = {u.path: u for u in uploads}
+        for path, result in parse([SourceFile(u.path, u.overrides) for u in uploads], self.settings):
+            upload = by_path[path]
+            if isinstance(result, str):
+                yield upload, UploadOutcome("failed", error=result)
+                continue
+            try:
+                status, doc_id, chunks = self.add_upload(result, owner=owner, source_name=upload.source_name,
+                                                         visible=visible)
+            except Exception as exc:  # noqa: BLE001 - one file's failure, reported with the job
+                log.exception("upload %s failed", upload.source_name)
+                yield upload, UploadOutcome("failed", error=f"cannot index: {type(exc).__name__}: {exc}")
+                continue
+            yield upload, UploadOutcome(status, doc_id, chunks)
+        self.publish()
+
+    # -- text records ----------------------------------------------------------------------------------------------------
+    def add_records(self, records: Iterable[Record], *, batch: int = RECORD_BATCH, progress: bool = False,
+                    total: int | None = None) -> IngestSummary:
+        """Index in-memory text records (e.g. a BEIR corpus) in batches; ids already stored are skipped."""
+        t0 = time.perf_counter()
+        summary = IngestSummary()
+        bar = tqdm(total=total, unit="doc", desc="index", disable=not progress, file=sys.stderr)
+        pending: list[Record] = []
+
+        def flush() -> None:
+            todo = [r for r in pending if self.store.document(r.id) is None]
+            summary.unchanged += len(pending) - len(todo)
+            docs = [record_document(r) for r in todo]
+            chunk_lists = [self.chunk(d) for d in docs]
+            embedded = iter(self.embed([c for cl in chunk_lists for c in cl], summary))
+            with self.store.transaction() as tx:
+                for r, d, cl in zip(todo, docs, chunk_lists):
+                    if not cl:
+                        summary.failed.append({"file": r.id, "error": "no text"})
+                        continue
+                    insert(tx, r.id, d, [next(embedded) for _ in cl], stored=None, origin="record", owner=None,
+                           source_name=r.id, edited={}, created_at=None)
+                    summary.indexed += 1
+                    summary.chunks += len(cl)
+            bar.update(len(pending))
+            pending.clear()
+
+        with self.lock:
+            for rec in records:
+                summary.files += 1
+                pending.append(rec)
+                if len(pending) >= batch:
+                    flush()
+            if pending:
+                flush()
+            bar.close()
+            self._dense().publish()
+        summary.seconds = round(time.perf_counter() - t0, 3)
+        return summary
+
+    # -- edits and deletions -----------------------------------------------------------------------------------------------
+    def update_metadata(self, doc_id: str, changes: dict[str, Any]) -> DocumentRecord | None:
+        """Apply edited metadata (kept across re-ingestion) and return the updated record."""
+        rec = self.writer.edit(doc_id, changes)
+        if rec is not None and {"sensitivity", "language"} & set(changes):  # who may be given its words: at once
+            with self.lock:
+                self.refresh_bridge()
+        return rec
+
+    def delete(self, doc_id: str) -> bool:
+        """Delete a document and its chunks; returns False when it does not exist. Its words leave the cross-lingual
+        bridge at once."""
+        if self.writer.delete(doc_id) is None:
+            return False
+        with self.lock:
+            self.refresh_bridge()
+        return True
+
+    # -- publish ------------------------------------------------------------------------------------------------------------
+    def _dense_published(self) -> bool:
+        """Whether a dense index file exists for the current store state."""
+        d = self.store.data_dir / "index" / "dense.json"
+        try:
+            return json.loads(d.read_text()).get("seq") == self.store.log_seq()
+        except (OSError, ValueError):
+            return False
+
+    def publish(self) -> None:
+        """Publish the dense index now (and extend a multilingual encoder's cross-lingual bridge), under the writer
+        lock: one process publishes at a time (each through temporary files of its own)."""
+        with self.lock:
+            self._dense().publish()
+            self.refresh_bridge()
+
+    def refresh_bridge(self, only_if_missing: bool = False) -> None:
+        """Save the English corpus vocabulary for the cross-lingual bridge (a multilingual encoder embeds new words)."""
+        from pactkb.index.bridge import bridge_wanted
+
+        if bridge_wanted(self.settings, self.encoder.name):
+            from pactkb.index.bridge import bridge_path, update_bridge
+
+            if only_if_missing and bridge_path(self.store, self.encoder.name).exists():
+                return
+            counts = update_bridge(self.store, self.encoder)
+            if counts["embedded"]:
+                log.info("bridge: %(embedded)d new English words embedded (%(words)d in all)", counts)
