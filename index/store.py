@@ -24,7 +24,7 @@ from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.filters import Filters
 from pactkb.index.fold import fold, stemmed_text, stemmer_for
-from pactkb.settings import SENSITIVITY_LEVELS
+from pactkb.settings import visible_levels
 
 SCHEMA_VERSION = 3  # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions
 DB_NAME = "pactkb.sqlite3"
@@ -259,12 +259,12 @@ def filter_clause(filters: Filters, alias: str = "d") -> tuple[str, list[Any]]:
         parts.append(f"{alias}.year <= ?")
         params.append(filters.year_max)
     if filters.clearance is not None:
-        visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(filters.clearance) + 1]
+        visible = visible_levels(filters.clearance)
         within("sensitivity", visible)
     if filters.current_only:  # no newer edition of the same family that this caller may see
         newer = f"n.family = {alias}.family AND n.edition_rank > {alias}.edition_rank"
         if filters.clearance is not None:
-            visible = SENSITIVITY_LEVELS[: SENSITIVITY_LEVELS.index(filters.clearance) + 1]
+            visible = visible_levels(filters.clearance)
             newer += f" AND n.sensitivity IN ({', '.join('?' * len(visible))})"
             params.extend(visible)
         parts.append(f"({alias}.family IS NULL OR NOT EXISTS (SELECT 1 FROM documents n WHERE {newer}))")
