@@ -29,12 +29,16 @@ WEB = Path(__file__).resolve().parent / "web"
 # probes and static pages are audited only when they refuse a request (every access decision is recorded)
 ROUTERS = (search, documents, chunks, jobs, keys, health, vocabulary)  # the API's resources, in the docs' order
 TITLE = "pactkb"
-DESCRIPTION = ("Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
-               "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled).")
+DESCRIPTION = (
+    "Knowledge base and semantic search over law-enforcement guidelines. Authenticate with "
+    "`Authorization: Bearer <API key>`; without a key, public documents are readable (if enabled)."
+)
 UNAUDITED = {"/health", "/ready", "/me", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/"}
 
 
-def create_app(settings: Settings | None = None, encoder: Encoder | None = None, load_in_background: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, encoder: Encoder | None = None, load_in_background: bool = True
+) -> FastAPI:
     """Build the app for a data directory; the model and index load in the background (see /ready)."""
     settings = settings or Settings()
     st = ServiceState(settings, encoder=encoder)
@@ -48,8 +52,9 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
         yield
         st.close()
 
-    app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
+    app = FastAPI(
+        title=TITLE, version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.pactkb = st
     errors.install(app)
     for module in ROUTERS:
@@ -72,12 +77,18 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None,
                 info = dict(getattr(request.state, "audit", None) or {})
                 info.setdefault("detail", getattr(request.state, "audit_detail", None))
                 target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
-                st.audit.record(AuditEvent(
-                    actor=getattr(request.state, "actor", None) or "anonymous",
-                    via=getattr(request.state, "via", None) or "anonymous",
-                    action=info.pop("action", f"{request.method.lower()} {template}"),
-                    method=request.method, route=template, status=status, target=target, **info,
-                ))
+                st.audit.record(
+                    AuditEvent(
+                        actor=getattr(request.state, "actor", None) or "anonymous",
+                        via=getattr(request.state, "via", None) or "anonymous",
+                        action=info.pop("action", f"{request.method.lower()} {template}"),
+                        method=request.method,
+                        route=template,
+                        status=status,
+                        target=target,
+                        **info,
+                    )
+                )
 
     if WEB.is_dir():
         app.mount("/static", StaticFiles(directory=WEB), name="static")

@@ -75,7 +75,7 @@ def connect(data: Path) -> sqlite3.Connection:
 class AuditLog:
     """Queues events and writes them in batches from one background thread."""
 
-    def __init__(self, data: Path):
+    def __init__(self, data: Path) -> None:
         """Open the log and start the writer thread."""
         self.data = data
         connect(data).close()
@@ -106,9 +106,23 @@ class AuditLog:
                 con.executemany(
                     "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, detail, "
                     "target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(e.time, e.actor, e.action, e.method, e.route, e.status, e.query,
-                      json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
-                      json.dumps(e.document_ids) if e.document_ids else None, e.detail, e.target, e.via) for e in events],
+                    [
+                        (
+                            e.time,
+                            e.actor,
+                            e.action,
+                            e.method,
+                            e.route,
+                            e.status,
+                            e.query,
+                            json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
+                            json.dumps(e.document_ids) if e.document_ids else None,
+                            e.detail,
+                            e.target,
+                            e.via,
+                        )
+                        for e in events
+                    ],
                 )
             for _ in batch:
                 self._queue.task_done()

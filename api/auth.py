@@ -95,7 +95,7 @@ def open_db(data: Path) -> sqlite3.Connection:
 class KeyStore:
     """Create, list, revoke and verify API keys."""
 
-    def __init__(self, data: Path):
+    def __init__(self, data: Path) -> None:
         """Open the key table in the data directory."""
         self.con = open_db(data)
         self.lock = threading.Lock()
@@ -131,14 +131,17 @@ class KeyStore:
 
     def list(self) -> list[dict[str, Any]]:
         """Every key's public fields."""
-        rows = self.con.execute("SELECT name, prefix, role, clearance, created_at, revoked_at FROM api_keys ORDER BY created_at")
+        rows = self.con.execute(
+            "SELECT name, prefix, role, clearance, created_at, revoked_at FROM api_keys ORDER BY created_at"
+        )
         return [dict(r) for r in rows]
 
     def revoke(self, name: str) -> dict[str, Any]:
         """Revoke a key by name (or prefix)."""
         with self.lock:
             cur = self.con.execute(
-                "UPDATE api_keys SET revoked_at=? WHERE (name=? OR prefix=?) AND revoked_at IS NULL", (time.time(), name, name)
+                "UPDATE api_keys SET revoked_at=? WHERE (name=? OR prefix=?) AND revoked_at IS NULL",
+                (time.time(), name, name),
             )
         if cur.rowcount == 0:
             raise KeyError_(f"no active key named {name!r}")
@@ -176,7 +179,7 @@ class KeyStore:
 class JwtVerifier:
     """Verifies OIDC/JWT bearer tokens against a configured issuer and key set (JWKS)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings) -> None:
         """Load the key set from a file path, inline JSON, or an https URL."""
         import jwt
 
@@ -213,8 +216,12 @@ class JwtVerifier:
                 if key is None:
                     raise AuthError("token signed with an unknown key")
             claims = jwt.decode(
-                token, key=key.key, algorithms=["RS256", "ES256", "PS256", "EdDSA"], issuer=self.issuer,
-                audience=self.audience, options={"require": ["exp", "iss"], "verify_aud": self.audience is not None},
+                token,
+                key=key.key,
+                algorithms=["RS256", "ES256", "PS256", "EdDSA"],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "iss"], "verify_aud": self.audience is not None},
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc

@@ -9,7 +9,7 @@ from fastapi import Request, Response
 
 from pactkb.index.filters import deprecated_filters, deprecation_note
 
-DEPRECATED_SINCE = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)  # the release that unified the filter names
+DEPRECATED_SINCE = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)  # the release that unified the filter names
 
 
 def announce(request: Request, response: Response, old_to_new: dict[str, str]) -> None:

@@ -34,7 +34,7 @@ NOT_FOUND = "document not found"
 class Signer:
     """Short-lived signed links so a browser can open a file without putting the API key in the URL."""
 
-    def __init__(self, data: Path):
+    def __init__(self, data: Path) -> None:
         """Load (or create, mode 0600) the data directory's link secret."""
         path = data / "link.secret"
         if not path.exists():
@@ -74,7 +74,7 @@ class Signer:
 class ServiceState:
     """Everything one server process holds: the knowledge base, keys, audit, jobs, metrics."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None):
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         """Open the data directory; the model and index load in the background (see ready)."""
         self.settings = settings
         self.kb = KnowledgeBase(settings, encoder=encoder)
@@ -86,8 +86,9 @@ class ServiceState:
         self.metrics = Metrics()
         self.ready = threading.Event()
         self.load_error: str | None = None
-        self.previews = Previews(settings.data / "previews", settings.preview_cache_mb * 1024 * 1024,
-                                 settings.preview_timeout)
+        self.previews = Previews(
+            settings.data / "previews", settings.preview_cache_mb * 1024 * 1024, settings.preview_timeout
+        )
 
     def sizes(self, clearance: str) -> dict[str, int]:
         """Documents and chunks a caller of this clearance may see (for /ready and /metrics)."""
@@ -101,7 +102,7 @@ class ServiceState:
             searcher.warm_up()  # the model, the query-language models (about 2 s) and the bridge's dictionaries
             self.ready.set()
             self.jobs.start()
-        except Exception as exc:  # noqa: BLE001 - reported by /ready
+        except Exception as exc:
             log.exception("loading the knowledge base failed")
             self.load_error = f"{type(exc).__name__}: {exc}"
 
@@ -138,13 +139,19 @@ def authenticate(request: Request, authorization: str | None) -> Principal | Non
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise refuse(request, "malformed-credentials", "none", "the Authorization header must be 'Bearer <API key or token>'")
+        raise refuse(
+            request, "malformed-credentials", "none", "the Authorization header must be 'Bearer <API key or token>'"
+        )
     is_jwt = token.count(".") == 2 and st.jwt is not None
     try:
         principal = st.jwt.verify(token) if is_jwt else st.keys.verify(token)
     except AuthError as exc:
-        raise refuse(request, st.jwt.presented(token) if is_jwt else st.keys.presented(token), "jwt" if is_jwt else "key",
-                     str(exc)) from exc
+        raise refuse(
+            request,
+            st.jwt.presented(token) if is_jwt else st.keys.presented(token),
+            "jwt" if is_jwt else "key",
+            str(exc),
+        ) from exc
     identify(request, principal)
     return principal
 
@@ -190,7 +197,11 @@ def ready_kb(request: Request) -> KnowledgeBase:
     has just started is seconds away from ready), then gets 503."""
     st = state(request)
     if not st.ready.is_set() and (st.load_error or not st.ready.wait(st.settings.ready_wait)):
-        detail = f"the index failed to load: {st.load_error}" if st.load_error else "the index is still loading; retry shortly"
+        detail = (
+            f"the index failed to load: {st.load_error}"
+            if st.load_error
+            else "the index is still loading; retry shortly"
+        )
         raise HTTPException(503, detail, headers={"Retry-After": "2"})
     return st.kb
 
@@ -221,5 +232,3 @@ def file_url(request: Request, doc_id: str, principal: Principal) -> str:
     if principal.anonymous:
         return base
     return f"{base}?token={state(request).signer.sign(doc_id, principal)}"
-
-

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 class ValidationProblem(Exception):
     """A request value is invalid (422 unless another status is given)."""
 
-    def __init__(self, field: str, message: str, status: int = 422):
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
         """Name the field and the problem."""
         super().__init__(message)
         self.field = field
@@ -56,8 +56,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationProblem)
     async def problem(_: Request, exc: ValidationProblem) -> JSONResponse:
-        return JSONResponse(body(f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]),
-                            status_code=exc.status)
+        return JSONResponse(
+            body(f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]), status_code=exc.status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -72,7 +72,7 @@ def _alive(worker: str | None) -> bool:
 class Jobs:
     """Creates, claims, runs and reports upload jobs for one data directory."""
 
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase) -> None:
         """Open the job tables and the uploads folder."""
         self.kb = kb
         self.data = kb.settings.data
@@ -113,7 +113,10 @@ class Jobs:
             )
             self.con.executemany(
                 "INSERT INTO job_files (job_id, idx, file, stored, meta, status) VALUES (?, ?, ?, ?, ?, 'queued')",
-                [(job_id, i, name, str(path), json.dumps(meta, ensure_ascii=False)) for i, (name, path, meta) in enumerate(files)],
+                [
+                    (job_id, i, name, str(path), json.dumps(meta, ensure_ascii=False))
+                    for i, (name, path, meta) in enumerate(files)
+                ],
             )
             self.con.execute("COMMIT")
         except BaseException:
@@ -172,7 +175,7 @@ class Jobs:
                 continue
             try:
                 self.run(job_id)
-            except Exception as exc:  # noqa: BLE001 - a failed job must not stop the runner
+            except Exception as exc:
                 log.exception("job %s failed", job_id)
                 self.con.execute("UPDATE jobs SET status='failed', finished_at=? WHERE id=?", (time.time(), job_id))
                 self.con.execute(
@@ -184,7 +187,9 @@ class Jobs:
         """Put back jobs left 'running' by a process that died."""
         for row in self.con.execute("SELECT id, worker FROM jobs WHERE status='running'").fetchall():
             if not _alive(row["worker"]):
-                self.con.execute("UPDATE jobs SET status='queued', worker=NULL WHERE id=? AND status='running'", (row["id"],))
+                self.con.execute(
+                    "UPDATE jobs SET status='queued', worker=NULL WHERE id=? AND status='running'", (row["id"],)
+                )
 
     def claim(self) -> str | None:
         """Atomically take the oldest queued job for this process."""
@@ -215,12 +220,21 @@ class Jobs:
                 continue
             detail = None
             if outcome.status == "duplicate" and outcome.document_id is not None:
-                detail = json.dumps({"message": ALREADY_THERE,
-                                     "not_applied": self.not_applied(outcome.document_id, upload.overrides)})
-            self._set_file(job_id, f["idx"], status=outcome.status, document_id=outcome.document_id,
-                           chunks=outcome.chunks, detail=detail)
+                detail = json.dumps(
+                    {"message": ALREADY_THERE, "not_applied": self.not_applied(outcome.document_id, upload.overrides)}
+                )
+            self._set_file(
+                job_id,
+                f["idx"],
+                status=outcome.status,
+                document_id=outcome.document_id,
+                chunks=outcome.chunks,
+                detail=detail,
+            )
         shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
-        failed = self.con.execute("SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)).fetchone()[0]
+        failed = self.con.execute(
+            "SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)
+        ).fetchone()[0]
         status = "failed" if failed == len(files) else "done"
         self.con.execute("UPDATE jobs SET status=?, finished_at=? WHERE id=?", (status, time.time(), job_id))
 
@@ -240,4 +254,3 @@ class Jobs:
                 return job
             time.sleep(0.05)
         return self.get(job_id)
-

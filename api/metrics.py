@@ -20,15 +20,17 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 class IndexCollector:
     """Reports documents and chunks (those the scraping caller may see) at scrape time."""
 
-    def __init__(self, sizes: Callable[[], dict[str, int]]):
+    def __init__(self, sizes: Callable[[], dict[str, int]]) -> None:
         """`sizes` returns {'documents': n, 'chunks': n}."""
         self.sizes = sizes
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """One gauge per size."""
         for name, value in self.sizes().items():
-            g = GaugeMetricFamily(f"pactkb_index_{name}", f"Number of {name.replace('_', ' ')} in the knowledge base "
-                                  "within the scraping key's clearance")
+            g = GaugeMetricFamily(
+                f"pactkb_index_{name}",
+                f"Number of {name.replace('_', ' ')} in the knowledge base within the scraping key's clearance",
+            )
             g.add_metric([], value)
             yield g
 
@@ -41,8 +43,9 @@ class Metrics:
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
         own = None if self.multiprocess else CollectorRegistry()  # multiprocess values are read back from the files
         self.requests = Counter("pactkb_requests_total", "HTTP requests", ["method", "route", "status"], registry=own)
-        self.latency = Histogram("pactkb_request_seconds", "HTTP request latency", ["method", "route"],
-                                 buckets=BUCKETS, registry=own)
+        self.latency = Histogram(
+            "pactkb_request_seconds", "HTTP request latency", ["method", "route"], buckets=BUCKETS, registry=own
+        )
         self._own = own
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

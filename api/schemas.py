@@ -11,7 +11,9 @@ from pactkb.ingest.types import AREAS, DOC_TYPES
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
-QUERY_LIMIT = f"at most PACTKB_MAX_QUERY_CHARS characters ({Settings.model_fields['max_query_chars'].default} by default)"
+QUERY_LIMIT = (
+    f"at most PACTKB_MAX_QUERY_CHARS characters ({Settings.model_fields['max_query_chars'].default} by default)"
+)
 
 
 class SearchFilters(BaseModel):
@@ -27,15 +29,21 @@ class SearchFilters(BaseModel):
     year: str | None = Field(default=None, max_length=20, description=YEAR_HELP)
     year_min: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '2020-'")
     year_max: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '-2025'")
-    sensitivity: list[str] | None = Field(default=None, description="public, restricted, confidential (within your clearance).")
+    sensitivity: list[str] | None = Field(
+        default=None, description="public, restricted, confidential (within your clearance)."
+    )
     current: bool | None = Field(
-        default=None, description="true: current editions only (leave out documents superseded by a newer edition you may see)."
+        default=None,
+        description="true: current editions only (leave out documents superseded by a newer edition you may see).",
     )
 
     def as_mapping(self) -> dict[str, Any]:
         """The filters as {public name: values} for Filters.from_mapping."""
-        return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in self.model_dump().items()
-                if v not in (None, [], False)}
+        return {
+            k: (str(v).lower() if isinstance(v, bool) else v)
+            for k, v in self.model_dump().items()
+            if v not in (None, [], False)
+        }
 
 
 class SearchRequest(BaseModel):
@@ -43,7 +51,9 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str = Field(min_length=1, description=f"The question, in the user's own words (formerly `query`); {QUERY_LIMIT}.")
+    q: str = Field(
+        min_length=1, description=f"The question, in the user's own words (formerly `query`); {QUERY_LIMIT}."
+    )
     k: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     mode: SearchMode = DEFAULT_MODE
@@ -130,13 +140,19 @@ class HitModel(BaseModel):
     page_url: str = Field(description="file_url#page=<page_start>.")
     also_in: list[AlsoIn] = []
     more_pages: list[MorePage] = []
-    region: str = Field(default="body", description="What the passage is: body, footnote, contents, index or references "
-                        "(the last four rank below body text).")
+    region: str = Field(
+        default="body",
+        description="What the passage is: body, footnote, contents, index or references "
+        "(the last four rank below body text).",
+    )
     superseded_by: Superseded | None = Field(
-        default=None, description="The newest edition of this document's family that you may see, when it is newer.")
+        default=None, description="The newest edition of this document's family that you may see, when it is newer."
+    )
     section_pages: tuple[int, int] | None = Field(
-        default=None, description="First and last page of the passage's section: open this range when an answer "
-        "spreads over the section.")
+        default=None,
+        description="First and last page of the passage's section: open this range when an answer "
+        "spreads over the section.",
+    )
 
 
 class SearchResponse(BaseModel):
@@ -157,11 +173,13 @@ class SearchResponse(BaseModel):
         default=None, description="The query's language as detected (ISO 639-1), None when unsure or in dense mode."
     )
     query_translation: list[str] = Field(
-        default_factory=list, description="English words a query in another language was also searched with "
+        default_factory=list,
+        description="English words a query in another language was also searched with "
         "(bilingual dictionaries, nearest corpus words); empty for English queries and in dense mode.",
     )
     query_expansion: list[str] = Field(
-        default_factory=list, description="Field synonyms and acronyms the query was also searched with (pactkb's "
+        default_factory=list,
+        description="Field synonyms and acronyms the query was also searched with (pactkb's "
         "curated list and team files: 'smurfing' -> 'structuring'); empty in dense mode.",
     )
     results: list[HitModel]
@@ -217,7 +235,8 @@ class DocumentDetail(DocumentSummary):
     warnings: list[str]
     size: int
     superseded_by: Superseded | None = Field(
-        default=None, description="The newest edition of this document's family that you may see, when it is newer.")
+        default=None, description="The newest edition of this document's family that you may see, when it is newer."
+    )
 
 
 class DocumentList(BaseModel):
@@ -245,8 +264,11 @@ class ChunkModel(BaseModel):
     n_tokens: int
     file_url: str
     page_url: str
-    overlap: int = Field(default=0, description="Characters at the start of `text` that repeat the end of the previous "
-                         "passage (chunk overlap): read a document without repeats as text[overlap:].")
+    overlap: int = Field(
+        default=0,
+        description="Characters at the start of `text` that repeat the end of the previous "
+        "passage (chunk overlap): read a document without repeats as text[overlap:].",
+    )
 
 
 class ChunkList(BaseModel):
@@ -280,10 +302,13 @@ class FileResult(BaseModel):
     document_id: str | None = None
     error: str | None = None
     chunks: int | None = None
-    message: str | None = Field(default=None, description="For a duplicate: the file is already there, as this document.")
+    message: str | None = Field(
+        default=None, description="For a duplicate: the file is already there, as this document."
+    )
     not_applied: list[str] | None = Field(
-        default=None, description="For a duplicate: the metadata fields of the upload the existing document does not "
-        "have (they were not applied to it)."
+        default=None,
+        description="For a duplicate: the metadata fields of the upload the existing document does not "
+        "have (they were not applied to it).",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -49,7 +49,7 @@ def _since(value: str | None) -> float | None:
 
 def audit(
     data: DataOpt = None,
-    since: Annotated[Optional[str], typer.Option(help="ISO date/time or duration (24h, 7d).")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO date/time or duration (24h, 7d).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Export the audit log (searches, views, downloads, uploads, edits, deletes, key changes)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -63,9 +63,9 @@ class Command(PlainFlags, TyperCommand):
         return pieces
 
 
-DataOpt = Annotated[Optional[Path], setting("data", "--data")]
-ModelOpt = Annotated[Optional[str], setting("model", "--model", help="Sentence-transformers model name or path.")]
-EncoderOpt = Annotated[Optional[str], setting("encoder", "--encoder", help="openvino (default), torch or onnx.")]
+DataOpt = Annotated[Path | None, setting("data", "--data")]
+ModelOpt = Annotated[str | None, setting("model", "--model", help="Sentence-transformers model name or path.")]
+EncoderOpt = Annotated[str | None, setting("encoder", "--encoder", help="openvino (default), torch or onnx.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
@@ -74,7 +74,7 @@ def make_settings(**overrides: Any) -> Settings:
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
-    except Exception as exc:  # noqa: BLE001 - pydantic names the bad field
+    except Exception as exc:
         fail(f"invalid setting: {exc}", code=2)
         raise  # unreachable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,33 +25,51 @@ from pactkb.settings import SEARCH_MODES
 
 
 def eval_cmd(
-    collection: Annotated[Path, typer.Argument(help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a domain "
-                                                    "set (queries.jsonl + page-level qrels.tsv, e.g. evaluation/domain).")],
+    collection: Annotated[
+        Path,
+        typer.Argument(
+            help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a domain "
+            "set (queries.jsonl + page-level qrels.tsv, e.g. evaluation/domain)."
+        ),
+    ],
     split: Annotated[str, typer.Option(help="Which qrels split to score.")] = "test",
-    mode: Annotated[Optional[list[str]], typer.Option("--mode", help="Modes to run (repeat); default all three.")] = None,
+    mode: Annotated[list[str] | None, typer.Option("--mode", help="Modes to run (repeat); default all three.")] = None,
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help=escape("Where eval indexes are cached [default: <data>/cache]."))] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N judged queries (quick checks).")] = None,
-    corpus: Annotated[Optional[Path], typer.Option(help="Domain sets: ingest this folder (incrementally) before scoring.")] = None,
-    rrf_k: Annotated[Optional[int], setting("rrf_k", help="Reciprocal-rank-fusion k.")] = None,
-    weight_dense: Annotated[Optional[float], setting("weight_dense", help="Fusion weight of dense.")] = None,
-    weight_lexical: Annotated[Optional[float], setting("weight_lexical", help="Fusion weight of lexical.")] = None,
-    reranker: Annotated[Optional[str], setting("reranker", help="CrossEncoder path for reranking.")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help=escape("Where eval indexes are cached [default: <data>/cache]."))
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N judged queries (quick checks).")] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Domain sets: ingest this folder (incrementally) before scoring.")
+    ] = None,
+    rrf_k: Annotated[int | None, setting("rrf_k", help="Reciprocal-rank-fusion k.")] = None,
+    weight_dense: Annotated[float | None, setting("weight_dense", help="Fusion weight of dense.")] = None,
+    weight_lexical: Annotated[float | None, setting("weight_lexical", help="Fusion weight of lexical.")] = None,
+    reranker: Annotated[str | None, setting("reranker", help="CrossEncoder path for reranking.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Score retrieval: BEIR collections (nDCG@10, Recall@10/100, MRR@10, MAP@100) or the page-level domain set."""
     from pactkb.evaluation.beir import CollectionError, evaluate_collection, format_table
     from pactkb.evaluation.domain import DomainSetError, evaluate_domain, format_tables, is_domain_set
+
     modes = tuple(mode or SEARCH_MODES)
     bad = [m for m in modes if m not in SEARCH_MODES]
     if bad:
         fail(f"--mode {bad[0]!r} is not one of {', '.join(SEARCH_MODES)}", code=2)
     if not collection.is_dir():
         fail(f"{collection}: not a folder", code=2)
-    settings = make_settings(data=data, model=model, encoder=encoder, cache_dir=cache_dir, rrf_k=rrf_k,
-                             weight_dense=weight_dense, weight_lexical=weight_lexical, reranker=reranker)
+    settings = make_settings(
+        data=data,
+        model=model,
+        encoder=encoder,
+        cache_dir=cache_dir,
+        rrf_k=rrf_k,
+        weight_dense=weight_dense,
+        weight_lexical=weight_lexical,
+        reranker=reranker,
+    )
     if is_domain_set(collection):
         kb = open_kb(settings)
         if corpus is not None:
@@ -66,18 +84,24 @@ def eval_cmd(
         if json_out:
             emit_json(result)
         else:
-            typer.echo(f"{result['collection']} ({result['queries']} queries: {result['answerable']} answerable, "
-                       f"{result['no_answer']} without answer; {result['judged_files']} judged files; model {result['model']})")
+            typer.echo(
+                f"{result['collection']} ({result['queries']} queries: {result['answerable']} answerable, "
+                f"{result['no_answer']} without answer; {result['judged_files']} judged files; model {result['model']})"
+            )
             typer.echo(format_tables(result))
         return
     try:
-        result = evaluate_collection(collection, settings, split=split, modes=modes, progress=sys.stderr.isatty(), limit=limit)
+        result = evaluate_collection(
+            collection, settings, split=split, modes=modes, progress=sys.stderr.isatty(), limit=limit
+        )
     except CollectionError as exc:
         fail(str(exc), code=2)
         return
     if json_out:
         emit_json(result)
         return
-    typer.echo(f"{result['collection']} ({result['split']}, {result['queries']} queries, {result['documents']} documents, "
-               f"{result['chunks']} chunks, model {result['model']})")
+    typer.echo(
+        f"{result['collection']} ({result['split']}, {result['queries']} queries, {result['documents']} documents, "
+        f"{result['chunks']} chunks, model {result['model']})"
+    )
     typer.echo(format_table(result))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,23 +28,25 @@ if TYPE_CHECKING:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="PDF, text or Markdown files, or folders (recursive).", metavar="PATH")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="PDF, text or Markdown files, or folders (recursive).", metavar="PATH")
+    ],
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
     json_out: JsonOpt = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
     sensitivity: Annotated[
-        Optional[str], typer.Option("--sensitivity", help=f"{one_of(SENSITIVITY_LEVELS)} for these files.")
+        str | None, typer.Option("--sensitivity", help=f"{one_of(SENSITIVITY_LEVELS)} for these files.")
     ] = None,
     manifest: Annotated[
-        Optional[Path], typer.Option("--manifest", help="Metadata manifest (TSV/CSV/YAML with a file column).")
+        Path | None, typer.Option("--manifest", help="Metadata manifest (TSV/CSV/YAML with a file column).")
     ] = None,
-    chunk_tokens: Annotated[Optional[int], setting("chunk_tokens")] = None,
-    chunk_overlap: Annotated[Optional[int], setting("chunk_overlap")] = None,
-    ocr: Annotated[Optional[str], setting("ocr", help="auto or off.")] = None,
-    ocr_languages: Annotated[Optional[str], setting("ocr_languages")] = None,
-    file_timeout: Annotated[Optional[float], setting("file_timeout")] = None,
+    chunk_tokens: Annotated[int | None, setting("chunk_tokens")] = None,
+    chunk_overlap: Annotated[int | None, setting("chunk_overlap")] = None,
+    ocr: Annotated[str | None, setting("ocr", help="auto or off.")] = None,
+    ocr_languages: Annotated[str | None, setting("ocr_languages")] = None,
+    file_timeout: Annotated[float | None, setting("file_timeout")] = None,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files embed nothing)."""
     from pactkb.index.encoder import ModelLoadError
@@ -56,14 +58,24 @@ def ingest(
     if manifest is not None and not manifest.is_file():
         fail(f"--manifest {manifest}: no such file", code=2)
     settings = make_settings(
-        data=data, model=model, encoder=encoder, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap,
-        ocr=ocr, ocr_languages=ocr_languages, file_timeout=file_timeout,
+        data=data,
+        model=model,
+        encoder=encoder,
+        chunk_tokens=chunk_tokens,
+        chunk_overlap=chunk_overlap,
+        ocr=ocr,
+        ocr_languages=ocr_languages,
+        file_timeout=file_timeout,
     )
     kb = open_kb(settings)
     try:
         indexer = kb.indexer
         summary = indexer.ingest(
-            paths, prune=prune, sensitivity=sensitivity, manifest=manifest, progress=sys.stderr.isatty() and not json_out
+            paths,
+            prune=prune,
+            sensitivity=sensitivity,
+            manifest=manifest,
+            progress=sys.stderr.isatty() and not json_out,
         )
     except (ModelLoadError, StoreError, ManifestError) as exc:
         fail(str(exc))
@@ -99,10 +111,30 @@ def _audit_ingest(settings: Settings, summary: IngestSummary, paths: list[str]) 
     from pactkb.api.audit import AuditEvent
 
     route = "pactkb ingest"
-    events = [AuditEvent(actor=cli_actor(), via="cli", action="ingest", method="CLI", route=route, status=0,
-                         document_ids=summary.documents, detail=json.dumps({"paths": paths, "indexed": summary.indexed,
-                                                                             "removed": summary.removed}))]
-    events += [AuditEvent(actor=cli_actor(), via="cli", action="delete", method="CLI", route=route, status=0,
-                          target=doc_id, document_ids=[doc_id], detail="pruned: its file is gone")
-               for doc_id in summary.removed_documents]
+    events = [
+        AuditEvent(
+            actor=cli_actor(),
+            via="cli",
+            action="ingest",
+            method="CLI",
+            route=route,
+            status=0,
+            document_ids=summary.documents,
+            detail=json.dumps({"paths": paths, "indexed": summary.indexed, "removed": summary.removed}),
+        )
+    ]
+    events += [
+        AuditEvent(
+            actor=cli_actor(),
+            via="cli",
+            action="delete",
+            method="CLI",
+            route=route,
+            status=0,
+            target=doc_id,
+            document_ids=[doc_id],
+            detail="pruned: its file is gone",
+        )
+        for doc_id in summary.removed_documents
+    ]
     record(settings, events)

@@ -27,8 +27,20 @@ def _audit_cli(settings: Settings, action: str, detail: str) -> None:
     """Record a key change made from the command line."""
     from pactkb.api.audit import AuditEvent
 
-    record(settings, [AuditEvent(actor=cli_actor(), via="cli", action=action, method="CLI",
-                                  route=f"pactkb keys {action.split('_')[-1]}", status=0, detail=detail)])
+    record(
+        settings,
+        [
+            AuditEvent(
+                actor=cli_actor(),
+                via="cli",
+                action=action,
+                method="CLI",
+                route=f"pactkb keys {action.split('_')[-1]}",
+                status=0,
+                detail=detail,
+            )
+        ],
+    )
 
 
 @keys_app.command("create", cls=Command)
@@ -57,7 +69,9 @@ def keys_create(
         emit_json({**info, "key": key})
     else:
         typer.echo(key)
-        typer.echo(f"created key {name!r} ({role}, clearance {clearance}); store it now, it is not shown again", err=True)
+        typer.echo(
+            f"created key {name!r} ({role}, clearance {clearance}); store it now, it is not shown again", err=True
+        )
 
 
 @keys_app.command("list", cls=Command)

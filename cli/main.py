@@ -33,7 +33,9 @@ app.add_typer(keys.keys_app, name="keys")
 
 def main() -> None:
     """Console entry point."""
-    logging.basicConfig(level=os.environ.get("PACTKB_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("PACTKB_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     app()
 

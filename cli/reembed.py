@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,8 +14,8 @@ def reembed(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    precision: Annotated[Optional[str], typer.Option(help="fp32 or int8 [env PACTKB_PRECISION].")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Texts per encoder batch.")] = None,
+    precision: Annotated[str | None, typer.Option(help="fp32 or int8 [env PACTKB_PRECISION].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Texts per encoder batch.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Re-embed a store in place with the configured encoder (the default unless --model / PACTKB_MODEL says
@@ -33,8 +33,9 @@ def reembed(
         fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
     target = LazyEncoder(settings)
     try:
-        summary = run_reembed(Store(settings.data), target, batch_size=settings.batch_size,
-                              progress=sys.stderr.isatty() and not json_out)
+        summary = run_reembed(
+            Store(settings.data), target, batch_size=settings.batch_size, progress=sys.stderr.isatty() and not json_out
+        )
         if summary.published:
             KnowledgeBase(settings, encoder=target).indexer.publish()
     except (ReembedError, ModelLoadError, StoreError) as exc:
@@ -46,8 +47,14 @@ def reembed(
         typer.echo(f"{settings.data} already uses {summary.target}: nothing to re-embed")
     else:
         resumed = f" ({summary.resumed} from an interrupted run)" if summary.resumed else ""
-        typer.echo(f"re-embedded {summary.chunks} chunks{resumed}: {summary.source} -> {summary.target} in "
-                   f"{summary.seconds:.1f} s; restart running 'pactkb serve' processes")
+        typer.echo(
+            f"re-embedded {summary.chunks} chunks{resumed}: {summary.source} -> {summary.target} in "
+            f"{summary.seconds:.1f} s; restart running 'pactkb serve' processes"
+        )
         if summary.over_limit:
-            typer.secho(f"  warning: {summary.over_limit} chunk(s) exceed the new model's token limit and are read "
-                        "truncated; re-ingest to re-chunk them", fg=typer.colors.YELLOW, err=True)
+            typer.secho(
+                f"  warning: {summary.over_limit} chunk(s) exceed the new model's token limit and are read "
+                "truncated; re-ingest to re-chunk them",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )

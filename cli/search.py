@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,9 +22,27 @@ from pactkb.cli.common import (
 )
 from pactkb.settings import MAX_PAGE_SIZE, SEARCH_MODES, Settings, one_of
 
-RESULT_FIELDS = ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end",
-                 "page_label", "section", "snippet", "text", "also_in", "more_pages", "year", "publisher",
-                 "doc_type", "language", "areas")
+RESULT_FIELDS = (
+    "rank",
+    "score",
+    "chunk_id",
+    "document_id",
+    "file",
+    "title",
+    "page_start",
+    "page_end",
+    "page_label",
+    "section",
+    "snippet",
+    "text",
+    "also_in",
+    "more_pages",
+    "year",
+    "publisher",
+    "doc_type",
+    "language",
+    "areas",
+)
 
 
 def hit_json(hit) -> dict[str, Any]:  # noqa: ANN001
@@ -78,8 +96,10 @@ def _print_result(res) -> None:  # noqa: ANN001
         typer.echo(f"   {_terminal_snippet(h.snippet)}")
         for other in h.also_in:
             typer.secho(f"   also in: {other['title']} (p. {other['page_start']})", fg=typer.colors.CYAN)
-        more = sorted({n for m in h.more_pages for n in range(m["page_start"], m["page_end"] + 1)}
-                      - set(range(h.page_start, h.page_end + 1)))
+        more = sorted(
+            {n for m in h.more_pages for n in range(m["page_start"], m["page_end"] + 1)}
+            - set(range(h.page_start, h.page_end + 1))
+        )
         if more:
             typer.secho(f"   more in this document: {page_ranges(more)}", fg=typer.colors.CYAN)
 
@@ -101,19 +121,23 @@ def open_searcher(settings: Settings):  # noqa: ANN201
 
 
 def search(
-    query: Annotated[Optional[str], typer.Argument(help="What to look for, in your own words.")] = None,
+    query: Annotated[str | None, typer.Argument(help="What to look for, in your own words.")] = None,
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_PAGE_SIZE, help="Results per query.")] = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
-    mode: Annotated[Optional[str], setting("mode", help=f"{one_of(SEARCH_MODES)}.")] = None,
+    mode: Annotated[str | None, setting("mode", help=f"{one_of(SEARCH_MODES)}.")] = None,
     filter_: Annotated[
-        Optional[list[str]], typer.Option("--filter", help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, year (2020, 2020-2025, 2020-, -2025).")
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, year (2020, 2020-2025, 2020-, -2025).",
+        ),
     ] = None,
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
-    queries: Annotated[Optional[Path], typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
-    reranker: Annotated[Optional[str], setting("reranker", help="CrossEncoder model path to rerank the top hits.")] = None,
+    queries: Annotated[Path | None, typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
+    reranker: Annotated[str | None, setting("reranker", help="CrossEncoder model path to rerank the top hits.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Search the knowledge base (one query, or a batch with --queries)."""
@@ -144,9 +168,19 @@ def search(
         fail(str(exc), code=2)
         return
     if json_out:
-        emit_json({"query": res.query, "mode": res.mode, "took_ms": res.took_ms, "total": res.total,
-                   "no_good_answer": res.no_good_answer, "query_language": res.language,
-                   "query_translation": res.translation, "query_expansion": res.expansion, "results": [hit_json(h) for h in res.results]})
+        emit_json(
+            {
+                "query": res.query,
+                "mode": res.mode,
+                "took_ms": res.took_ms,
+                "total": res.total,
+                "no_good_answer": res.no_good_answer,
+                "query_language": res.language,
+                "query_translation": res.translation,
+                "query_expansion": res.expansion,
+                "results": [hit_json(h) for h in res.results],
+            }
+        )
     else:
         _print_result(res)
 
@@ -167,8 +201,13 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool)
             items.append((str(obj["_id"]), str(obj["text"])))
         except (ValueError, KeyError, TypeError):
             fail(f"--queries {path} line {n}: expected a JSON object with _id and text", code=2)
-    vecs = searcher.encoder.encode_queries([t for _, t in items]) if (mode or searcher.settings.mode) != "lexical" else None
+    vecs = (
+        searcher.encoder.encode_queries([t for _, t in items])
+        if (mode or searcher.settings.mode) != "lexical"
+        else None
+    )
     for i, (qid, text) in enumerate(items):
-        res = searcher.search(text, k=k, mode=mode, filters=filters, group_by_document=group,
-                              qvec=vecs[i] if vecs is not None else None)
+        res = searcher.search(
+            text, k=k, mode=mode, filters=filters, group_by_document=group, qvec=vecs[i] if vecs is not None else None
+        )
         emit_json({"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]})

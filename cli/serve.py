@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -16,10 +16,18 @@ def serve(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    host: Annotated[Optional[str], setting("host", help="Interface to bind.")] = None,
-    port: Annotated[Optional[int], setting("port", help="Port.")] = None,
-    workers: Annotated[Optional[int], setting("workers", help="Worker processes sharing the data directory.")] = None,
-    no_anonymous: Annotated[bool, typer.Option("--no-anonymous", help=escape("Require an API key for every request (the same as PACTKB_ANONYMOUS_READ=false) [default: off]."))] = False,
+    host: Annotated[str | None, setting("host", help="Interface to bind.")] = None,
+    port: Annotated[int | None, setting("port", help="Port.")] = None,
+    workers: Annotated[int | None, setting("workers", help="Worker processes sharing the data directory.")] = None,
+    no_anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--no-anonymous",
+            help=escape(
+                "Require an API key for every request (the same as PACTKB_ANONYMOUS_READ=false) [default: off]."
+            ),
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service and the search page (http://HOST:PORT/, API docs at /docs)."""
     import shutil
@@ -37,15 +45,25 @@ def serve(
     for key, value in overrides.items():  # worker processes read their settings from the environment
         if value is not None:
             os.environ[f"PACTKB_{key.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
-    typer.echo(f"pactkb serving {settings.data.resolve()} on http://{settings.host}:{settings.port}/ "
-               f"({settings.workers} worker(s)); API docs at /docs", err=True)
+    typer.echo(
+        f"pactkb serving {settings.data.resolve()} on http://{settings.host}:{settings.port}/ "
+        f"({settings.workers} worker(s)); API docs at /docs",
+        err=True,
+    )
     shared = None
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
         shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
         os.environ[MULTIPROC_ENV] = shared
     try:
-        uvicorn.run("pactkb.api.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level="warning", access_log=False)
+        uvicorn.run(
+            "pactkb.api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=False,
+        )
     finally:
         if shared:
             shutil.rmtree(shared, ignore_errors=True)

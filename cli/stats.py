@@ -34,8 +34,12 @@ def stats(
     result = checks.stats(kb.store, dense)
     result["query_translation"] = translation_stats(settings, kb)
     record = kb.store.encoder_record()
-    result.update(precision=record["precision"], weights=record["weights"], default_encoder=is_default_encoder(name),
-                  default_model=encoder_identity(Settings.model_construct()))
+    result.update(
+        precision=record["precision"],
+        weights=record["weights"],
+        default_encoder=is_default_encoder(name),
+        default_model=encoder_identity(Settings.model_construct()),
+    )
     problems: list[str] = []
     if check:
         problems = checks.check(kb.store, dense) if dense else []
@@ -46,23 +50,34 @@ def stats(
         typer.echo(f"data:       {settings.data}")
         typer.echo(f"model:      {result['model']} (dim {result['dim']})")
         if not result["default_encoder"]:
-            typer.secho(f"            not the default encoder ({result['default_model']}): searches use the stored one; "
-                        f"'pactkb reembed --data {settings.data}' migrates this store to the default", fg=typer.colors.YELLOW)
+            typer.secho(
+                f"            not the default encoder ({result['default_model']}): searches use the stored one; "
+                f"'pactkb reembed --data {settings.data}' migrates this store to the default",
+                fg=typer.colors.YELLOW,
+            )
         typer.echo(f"documents:  {result['documents']}   pages: {result['pages']}   chunks: {result['chunks']}")
         if dense:
-            typer.echo(f"dense:      {result['dense_index']} index, {result['dense_vectors']} vectors, "
-                       f"{result['dense_bytes'] / 1e6:.1f} MB on disk")
-        typer.echo(f"store:      {result['store_bytes'] / 1e6:.1f} MB, originals {result['originals_bytes'] / 1e6:.1f} MB")
+            typer.echo(
+                f"dense:      {result['dense_index']} index, {result['dense_vectors']} vectors, "
+                f"{result['dense_bytes'] / 1e6:.1f} MB on disk"
+            )
+        typer.echo(
+            f"store:      {result['store_bytes'] / 1e6:.1f} MB, originals {result['originals_bytes'] / 1e6:.1f} MB"
+        )
         for key in ("by_language", "by_type", "by_area", "by_sensitivity"):
             typer.echo(f"{key[3:]:11} " + ", ".join(f"{k}: {v}" for k, v in result[key].items()))
         tr = result["query_translation"]
         dicts = "; ".join(f"{langs}: {', '.join(files)}" for langs, files in tr["dictionaries"].items()) or "none"
-        typer.echo(f"translate:  dictionaries {dicts}; {tr['english_words']} English corpus words"
-                   + (" (with vectors)" if tr["nearest_words"] else ""))
+        typer.echo(
+            f"translate:  dictionaries {dicts}; {tr['english_words']} English corpus words"
+            + (" (with vectors)" if tr["nearest_words"] else "")
+        )
         served = [f"{lang}: {mode}" for lang, mode in tr["apertium"].items() if mode]
         missing = [lang for lang, mode in tr["apertium"].items() if not mode]
-        typer.echo(f"            Apertium {', '.join(served) or 'none'}"
-                   + (f"; to translate {'/'.join(missing)} queries: {tr['apertium_enable']}" if missing else ""))
+        typer.echo(
+            f"            Apertium {', '.join(served) or 'none'}"
+            + (f"; to translate {'/'.join(missing)} queries: {tr['apertium_enable']}" if missing else "")
+        )
         if check:
             typer.echo("check:      ok" if not problems else "check:      PROBLEMS")
             for p in problems:
@@ -83,6 +98,10 @@ def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
     if bridge_wanted(settings, model):
         words, vecs, _ = load_arrays(bridge_path(kb.store, model))
     apertium = Translator.from_settings(settings).status(languages) if settings.bridge else {}
-    return {"dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
-            "english_words": len(words), "nearest_words": bool(vecs is not None and vecs.size),
-            "apertium": apertium, "apertium_enable": ENABLE}
+    return {
+        "dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
+        "english_words": len(words),
+        "nearest_words": bool(vecs is not None and vecs.size),
+        "apertium": apertium,
+        "apertium_enable": ENABLE,
+    }

@@ -146,8 +146,11 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
             c.drawCentredString(PAGE_W / 2, 30, str(i + 1))
         y = PAGE_H - 80
         notes = [text for kind, text in page.blocks if kind == "fn"]
-        floor = 60 + (LINE * 0.6 * sum(len(wrap(n, font, NOTE_SIZE, PAGE_W - 2 * MARGIN, False)) for n in notes) + 20
-                      if notes else 0)
+        floor = 60 + (
+            LINE * 0.6 * sum(len(wrap(n, font, NOTE_SIZE, PAGE_W - 2 * MARGIN, False)) for n in notes) + 20
+            if notes
+            else 0
+        )
         for kind, text in page.blocks:
             if kind == "fn":
                 continue

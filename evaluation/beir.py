@@ -19,9 +19,9 @@ from pactkb.evaluation.metrics import METRICS, evaluate, percentile
 from pactkb.index.embed import weights_fingerprint
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import encoder_identity
-from pactkb.ingest.record import Record
 from pactkb.index.kb import KnowledgeBase
 from pactkb.ingest.parse import file_sha256
+from pactkb.ingest.record import Record
 from pactkb.settings import Settings
 
 INDEX_VERSION = "1"  # bump when chunking or the store layout changes in a way that alters results
@@ -101,7 +101,9 @@ def cache_dir_for(coll: Collection, settings: Settings) -> Path:
     return settings.resolved_cache_dir() / "eval" / f"{coll.name}-{key}"
 
 
-def build_index(coll: Collection, settings: Settings, encoder: Encoder | None = None, progress: bool = False) -> tuple[KnowledgeBase, dict[str, Any]]:
+def build_index(
+    coll: Collection, settings: Settings, encoder: Encoder | None = None, progress: bool = False
+) -> tuple[KnowledgeBase, dict[str, Any]]:
     """Open (building or completing if needed) the cached index of a collection."""
     data = cache_dir_for(coll, settings)
     kb = KnowledgeBase(settings.model_copy(update={"data": data}), encoder=encoder)
@@ -109,8 +111,11 @@ def build_index(coll: Collection, settings: Settings, encoder: Encoder | None = 
     build_file = data / "build.json"
     if kb.store.counts()["documents"] < info["documents"]:
         summary = kb.indexer.add_records(coll.corpus(), progress=progress, total=info["documents"])
-        build = {"index_seconds": summary.seconds, "chunks_embedded": summary.chunks_embedded,
-                 "encode_seconds": round(summary.encode_seconds, 2)}
+        build = {
+            "index_seconds": summary.seconds,
+            "chunks_embedded": summary.chunks_embedded,
+            "encode_seconds": round(summary.encode_seconds, 2),
+        }
         build_file.write_text(json.dumps(build))
         info.update(build)
     elif build_file.exists():  # reused: report how long the build took when it was made
@@ -119,7 +124,9 @@ def build_index(coll: Collection, settings: Settings, encoder: Encoder | None = 
     return kb, info
 
 
-def judged_index(coll: Collection, settings: Settings) -> tuple[dict[str, dict[str, int]], dict[str, str], KnowledgeBase, dict[int, str]]:
+def judged_index(
+    coll: Collection, settings: Settings
+) -> tuple[dict[str, dict[str, int]], dict[str, str], KnowledgeBase, dict[int, str]]:
     """The split's judgments and query texts, the collection's index, and chunk id → collection document id."""
     qrels = coll.qrels()
     queries = coll.queries(set(qrels))
@@ -138,7 +145,9 @@ class ModeReport:
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def run_queries(kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 100) -> tuple[dict[str, dict[str, float]], list[float]]:
+def run_queries(
+    kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 100
+) -> tuple[dict[str, dict[str, float]], list[float]]:
     """Document-level run (best passage per document) and per-query latencies in ms."""
     searcher = kb.searcher
     ids = list(queries)
@@ -147,16 +156,31 @@ def run_queries(kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 
     lat: list[float] = []
     for i, qid in enumerate(ids):
         t0 = time.perf_counter()
-        res = searcher.search(queries[qid], k=k, mode=mode, group_by_document=True, collapse=False, snippets=False,
-                              depth=max(kb.settings.candidates, 3 * k), qvec=vecs[i] if vecs is not None else None)
+        res = searcher.search(
+            queries[qid],
+            k=k,
+            mode=mode,
+            group_by_document=True,
+            collapse=False,
+            snippets=False,
+            depth=max(kb.settings.candidates, 3 * k),
+            qvec=vecs[i] if vecs is not None else None,
+        )
         lat.append((time.perf_counter() - t0) * 1000)
         n = len(res.results)
         run[qid] = {h.document_id: float(n - r) for r, h in enumerate(res.results)}
     return run, lat
 
 
-def evaluate_collection(root: Path, settings: Settings, split: str = "test", modes: tuple[str, ...] = ("hybrid",),
-                        encoder: Encoder | None = None, progress: bool = False, limit: int | None = None) -> dict[str, Any]:
+def evaluate_collection(
+    root: Path,
+    settings: Settings,
+    split: str = "test",
+    modes: tuple[str, ...] = ("hybrid",),
+    encoder: Encoder | None = None,
+    progress: bool = False,
+    limit: int | None = None,
+) -> dict[str, Any]:
     """Build or reuse the index, run every query of the split in each mode, and score it."""
     coll = Collection(Path(root), split)
     coll.validate()
@@ -174,10 +198,28 @@ def evaluate_collection(root: Path, settings: Settings, split: str = "test", mod
         run, lat = run_queries(kb, queries, mode)
         reports.append(ModeReport(mode, evaluate(qrels, run), {"p50": percentile(lat, 50), "p95": percentile(lat, 95)}))
     return {
-        "collection": coll.name, "split": split, "queries": len(queries), "model": kb.encoder.name, **info,
-        "settings": {k: getattr(settings, k) for k in ("rrf_k", "weight_dense", "weight_lexical", "candidates",
-                                                         "lexical_title_weight", "chunk_tokens", "chunk_overlap", "encoder")},
-        "modes": [{"mode": r.mode, **r.metrics, "latency_p50_ms": r.latency_ms["p50"], "latency_p95_ms": r.latency_ms["p95"]} for r in reports],
+        "collection": coll.name,
+        "split": split,
+        "queries": len(queries),
+        "model": kb.encoder.name,
+        **info,
+        "settings": {
+            k: getattr(settings, k)
+            for k in (
+                "rrf_k",
+                "weight_dense",
+                "weight_lexical",
+                "candidates",
+                "lexical_title_weight",
+                "chunk_tokens",
+                "chunk_overlap",
+                "encoder",
+            )
+        },
+        "modes": [
+            {"mode": r.mode, **r.metrics, "latency_p50_ms": r.latency_ms["p50"], "latency_p95_ms": r.latency_ms["p95"]}
+            for r in reports
+        ],
     }
 
 
@@ -186,7 +228,11 @@ def format_table(result: dict[str, Any]) -> str:
     head = ["mode", *METRICS, "p50 ms", "p95 ms"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for m in result["modes"]:
-        cells = [m["mode"], *(f"{m[x]:.4f}" for x in METRICS), f"{m['latency_p50_ms']:.1f}", f"{m['latency_p95_ms']:.1f}"]
+        cells = [
+            m["mode"],
+            *(f"{m[x]:.4f}" for x in METRICS),
+            f"{m['latency_p50_ms']:.1f}",
+            f"{m['latency_p95_ms']:.1f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-

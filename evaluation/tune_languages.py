@@ -33,8 +33,9 @@ TRANSLATED_DENSE = (0.0, 0.25, 0.5, 0.8)
 DICTIONARY_TRANSLATIONS = (1, 2, 3)
 
 
-def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | None = None,
-          lexical: tuple[float, ...] = LEXICAL) -> dict[str, Any]:
+def sweep(
+    kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | None = None, lexical: tuple[float, ...] = LEXICAL
+) -> dict[str, Any]:
     """nDCG@10 on the non-English dev and test halves for every setting; the best on dev."""
     if dense is None:
         dense = DENSE if is_multilingual(kb.encoder.name) else DENSE_ENGLISH_MODEL
@@ -47,8 +48,11 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | Non
     bridge = searcher.bridge
     cosines = BRIDGE_COSINE if bridge and bridge.multilingual else (None,)  # English models have no nearest-word path
     bridges = [(wb, c) for wb in BRIDGE for c in cosines if wb > 0] + [(0.0, None)] if bridge else [(None, None)]
-    saved = (kb.settings.weight_bridge, kb.settings.weight_translated_dense,
-             (bridge.min_cosine, bridge.dictionary_translations) if bridge else None)
+    saved = (
+        kb.settings.weight_bridge,
+        kb.settings.weight_translated_dense,
+        (bridge.min_cosine, bridge.dictionary_translations) if bridge else None,
+    )
 
     def run(row: dict[str, Any]) -> dict[str, Any]:
         """Score one setting on both halves."""
@@ -56,7 +60,9 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | Non
         if bridge:
             kb.settings.weight_bridge = row["bridge"]
             kb.settings.weight_translated_dense = row["translated_dense"]
-            bridge.min_cosine = row["bridge_cosine"] if row["bridge_cosine"] is not None else 1.1  # 1.1: nothing is that close
+            bridge.min_cosine = (
+                row["bridge_cosine"] if row["bridge_cosine"] is not None else 1.1
+            )  # 1.1: nothing is that close
             bridge.dictionary_translations = row["dictionary_translations"]
         for split, qs in halves.items():
             per = score_mode(kb, qs, qrels, "hybrid", doc_file)["per_query"]
@@ -67,8 +73,11 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | Non
         """The best on dev (ties: the lexical weight nearest 0.5)."""
         return max(rows, key=lambda r: (r["dev"], -abs(r["lexical"] - 0.5)))
 
-    fixed = {"translated_dense": searcher.bridge_weights()[1],
-             "dictionary_translations": bridge.dictionary_translations} if bridge else {}
+    fixed = (
+        {"translated_dense": searcher.bridge_weights()[1], "dictionary_translations": bridge.dictionary_translations}
+        if bridge
+        else {}
+    )
     for wd in dense:
         for wl in lexical:
             for wb, cos in bridges:
@@ -89,8 +98,13 @@ def sweep(kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | Non
     if bridge:
         kb.settings.weight_bridge, kb.settings.weight_translated_dense = saved[0], saved[1]
         bridge.min_cosine, bridge.dictionary_translations = saved[2]
-    return {"model": kb.encoder.name, "dev_queries": len(halves["dev"]), "test_queries": len(halves["test"]),
-            "grid": grid, "best": best}
+    return {
+        "model": kb.encoder.name,
+        "dev_queries": len(halves["dev"]),
+        "test_queries": len(halves["test"]),
+        "grid": grid,
+        "best": best,
+    }
 
 
 def main() -> None:
@@ -109,11 +123,15 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"model {result['model']}: {result['dev_queries']} dev / {result['test_queries']} test non-English queries")
-    print("| dense | lexical | bridge | bridge cosine | translated dense | translations | dev nDCG@10 | test nDCG@10 |\n"
-          "|---|---|---|---|---|---|---|---|")
+    print(
+        "| dense | lexical | bridge | bridge cosine | translated dense | translations | dev nDCG@10 | test nDCG@10 |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     for r in result["grid"]:
-        print(f"| {r['dense']} | {r['lexical']} | {r.get('bridge', '')} | {r.get('bridge_cosine', '')} | "
-              f"{r.get('translated_dense', '')} | {r.get('dictionary_translations', '')} | {r['dev']} | {r['test']} |")
+        print(
+            f"| {r['dense']} | {r['lexical']} | {r.get('bridge', '')} | {r.get('bridge_cosine', '')} | "
+            f"{r.get('translated_dense', '')} | {r.get('dictionary_translations', '')} | {r['dev']} | {r['test']} |"
+        )
     print(f"best on dev: {result['best']}")
 
 

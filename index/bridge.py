@@ -49,8 +49,9 @@ QUERY_WORD = re.compile(r"\w{3,}", re.UNICODE)
 def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
     """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries or Apertium
     are installed."""
-    return settings.bridge and (is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs())
-                                or available(settings.apertium))
+    return settings.bridge and (
+        is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs()) or available(settings.apertium)
+    )
 
 
 def bridge_path(store: Store, encoder_name: str) -> Path:
@@ -96,7 +97,7 @@ def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str,
         return {"words": len(words), "embedded": 0}
     new: list[str] = []
     if is_multilingual(encoder.name):
-        known = dict(zip(words, range(len(words))))
+        known = dict(zip(words, range(len(words)), strict=False))
         new = [w for w in vocab if w not in known]
         kept = [w for w in vocab if w in known]
         parts = [vecs[[known[w] for w in kept]]] if kept else []
@@ -109,8 +110,13 @@ def update_bridge(store: Store, encoder: Encoder, batch: int = 256) -> dict[str,
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_beside(path, ".tmp.npz")  # unique: concurrent writers never share a temporary file
     try:
-        np.savez(tmp, words=np.array(list(vocab), dtype=object), vectors=vecs,
-                 df=np.array(list(vocab.values()), dtype=np.int64), df_levels=levels)
+        np.savez(
+            tmp,
+            words=np.array(list(vocab), dtype=object),
+            vectors=vecs,
+            df=np.array(list(vocab.values()), dtype=np.int64),
+            df_levels=levels,
+        )
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -167,8 +173,15 @@ class Bridge:
     else (multilingual encoders only) to the nearest English word by the encoder's cosine; reloads when the saved
     bridge changes."""
 
-    def __init__(self, store: Store, encoder: Encoder, min_cosine: float, dictionaries: list[Path] | None = None,
-                 dictionary_translations: int = 2, translator: Translator | None = None):
+    def __init__(
+        self,
+        store: Store,
+        encoder: Encoder,
+        min_cosine: float,
+        dictionaries: list[Path] | None = None,
+        dictionary_translations: int = 2,
+        translator: Translator | None = None,
+    ) -> None:
         """Nothing is read until the first translation."""
         self.path = bridge_path(store, encoder.name)
         self.encoder = encoder
@@ -197,7 +210,9 @@ class Bridge:
                 self._levels = []
                 for n in range(len(SENSITIVITY_LEVELS)):
                     allowed = counts[:, n] >= MIN_DF
-                    self._levels.append(Vocabulary({w: i for i, w in enumerate(self._words) if allowed[i]}, counts[:, n], allowed))
+                    self._levels.append(
+                        Vocabulary({w: i for i, w in enumerate(self._words) if allowed[i]}, counts[:, n], allowed)
+                    )
                 self._mtime = mtime
         return bool(self._words)
 
@@ -222,7 +237,7 @@ class Bridge:
             with self._lock:
                 if len(cache) > 100_000:
                     cache.clear()
-                cache.update(zip(new, vecs))
+                cache.update(zip(new, vecs, strict=False))
         with self._lock:
             return {t: cache[t] for t in texts if t in cache}
 
@@ -248,27 +263,33 @@ class Bridge:
         """English words of the best translations of a dictionary entry. The target is the whole query's vector (its
         context tells 'court' from 'vessel' for 'sud'; on the domain dev half this beat the source word's own vector,
         0.724 vs 0.708), or the source phrase's when the query has no vector (lexical mode)."""
-        scored = [(self._score(words, target, vocab), words) for t in translations
-                  if (words := self._english(t, vocab)) is not None]
+        scored = [
+            (self._score(words, target, vocab), words)
+            for t in translations
+            if (words := self._english(t, vocab)) is not None
+        ]
         scored.sort(key=lambda x: -x[0])
         out: list[str] = []
         for _, words in scored[: self.dictionary_translations]:
             out += [w for w in words if w not in out]
         return out
 
-    def translate(self, query: str, language: str | None = None, context: np.ndarray | None = None,
-                  clearance: str | None = None) -> Translation:
+    def translate(
+        self, query: str, language: str | None = None, context: np.ndarray | None = None, clearance: str | None = None
+    ) -> Translation:
         """The query's English words: by machine translation where it serves the language (index/translate.py), the
         bridge filling the words it left untranslated (from the vocabulary a caller of this clearance may see);
         otherwise by the bridge alone. Machine translation itself depends on no document."""
         rendering = self.translator.render(query, language) if self.translator is not None else None
         if rendering is None:
             return self.translate_words(query, language, context, clearance)
-        return Translation(rendering.words(lambda word: self.translate_words(word, language, context, clearance).words),
-                           True)
+        return Translation(
+            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True
+        )
 
-    def translate_words(self, query: str, language: str | None = None, context: np.ndarray | None = None,
-                        clearance: str | None = None) -> Translation:
+    def translate_words(
+        self, query: str, language: str | None = None, context: np.ndarray | None = None, clearance: str | None = None
+    ) -> Translation:
         """English words for the query's content words, in query order (words that are already English corpus words
         stay as they are and need no translation: names, acronyms); empty without a bridge. `context` is the query's
         own vector, used to choose among a dictionary entry's translations. Only words of documents a caller of this
@@ -280,12 +301,18 @@ class Bridge:
         matches = []
         dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
         if dictionary is not None:
-            matches = [m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in vocab.index]
+            matches = [
+                m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in vocab.index
+            ]
             phrases = [m for m in matches if " " in m.source and not self._usable(m.translations, vocab)]
             if phrases:  # no translation of a phrase is corpus English: try its words alone
                 matches = [m for m in matches if m not in phrases]
-                matches += [replace(w, start=m.start + w.start, end=m.start + w.end)
-                            for m in phrases for w in dictionary.lookup(m.source, longest=1) if translatable(w.source)]
+                matches += [
+                    replace(w, start=m.start + w.start, end=m.start + w.end)
+                    for m in phrases
+                    for w in dictionary.lookup(m.source, longest=1)
+                    if translatable(w.source)
+                ]
         vecs = self._vectors([m.source.lower() for m in matches]) if context is None and self.multilingual else {}
         placed: list[tuple[int, list[str]]] = []
         covered: set[int] = set()
@@ -302,7 +329,7 @@ class Bridge:
         if todo and self.multilingual and vocab.index:
             vecs = self._vectors(list(todo))
             sims = np.where(vocab.allowed, np.stack([vecs[w] for w in todo]) @ self._vecs.T, -np.inf)
-            for row, (i, j) in enumerate(zip(todo.values(), np.argmax(sims, axis=1))):
+            for row, (i, j) in enumerate(zip(todo.values(), np.argmax(sims, axis=1), strict=False)):
                 if sims[row, j] >= self.min_cosine:
                     placed.append((i, [self._words[j]]))
         out: list[str] = []
@@ -314,5 +341,6 @@ class Bridge:
 def translatable(text: str) -> bool:
     """Whether a query word or phrase is worth translating: not a stopword, a number or an acronym in capitals."""
     words = QUERY_WORD.findall(text)
-    return bool(words) and any(fold(w) not in STOPWORDS and not w.isdigit() and not (w.isupper() and len(w) <= 5)
-                               for w in words)
+    return bool(words) and any(
+        fold(w) not in STOPWORDS and not w.isdigit() and not (w.isupper() and len(w) <= 5) for w in words
+    )

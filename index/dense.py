@@ -62,8 +62,15 @@ class AllowedSet:
 class DenseIndex:
     """The process-wide FAISS index for one store."""
 
-    def __init__(self, store: Store, dim: int, kind: str = "auto", ann_threshold: int = 200_000, nprobe: int = 32,
-                 small_filter: int = 5000):
+    def __init__(
+        self,
+        store: Store,
+        dim: int,
+        kind: str = "auto",
+        ann_threshold: int = 200_000,
+        nprobe: int = 32,
+        small_filter: int = 5000,
+    ) -> None:
         """Create an empty, unloaded index; call load() before searching."""
         self.store = store
         self.dim = dim
@@ -99,7 +106,9 @@ class DenseIndex:
             ids = np.concatenate(ids_list) if ids_list else np.zeros(0, dtype=np.int64)
             vecs = np.concatenate(vec_list) if vec_list else np.zeros((0, self.dim), dtype=np.float32)
             use_ivf = kind == "ivf" if kind else self._want_ivf(len(ids))
-            self.index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe) if use_ivf and len(ids) >= MIN_IVF else self._flat()
+            self.index = (
+                build_ivf(vecs, ids, self.dim, nprobe=self.nprobe) if use_ivf and len(ids) >= MIN_IVF else self._flat()
+            )
             self.kind = "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
             if self.kind == "flat" and len(ids):
                 self.index.add_with_ids(vecs, ids)
@@ -183,7 +192,9 @@ class DenseIndex:
         """Vectors in the index."""
         return int(self.index.ntotal) if self.index is not None else 0
 
-    def search(self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
+    ) -> list[tuple[int, float]]:
         """Top-k (chunk id, cosine) among allowed chunks."""
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         with self.lock:
@@ -195,13 +206,19 @@ class DenseIndex:
                 return self._exact_subset(q, k, allowed.ids, con)
             k = min(k, self.index.ntotal)
             if self.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=allowed.selector, nprobe=self.nprobe) if allowed.selector else faiss.SearchParametersIVF(nprobe=self.nprobe)
+                params = (
+                    faiss.SearchParametersIVF(sel=allowed.selector, nprobe=self.nprobe)
+                    if allowed.selector
+                    else faiss.SearchParametersIVF(nprobe=self.nprobe)
+                )
             else:
                 params = faiss.SearchParameters(sel=allowed.selector) if allowed.selector else None
             scores, ids = self.index.search(q, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
 
-    def _exact_subset(self, q: np.ndarray, k: int, ids: np.ndarray, con: sqlite3.Connection | None) -> list[tuple[int, float]]:
+    def _exact_subset(
+        self, q: np.ndarray, k: int, ids: np.ndarray, con: sqlite3.Connection | None
+    ) -> list[tuple[int, float]]:
         """Exact scores over a small set of chunks read from the store."""
         vecs = self.store.vectors([int(i) for i in ids], con)
         if not vecs:
@@ -257,11 +274,23 @@ class DenseIndex:
                     os.fsync(dir_fd)
                 finally:
                     os.close(dir_fd)
-                write_atomic(self.dir / "dense.json", json.dumps(
-                    {"seq": self.seq, "kind": self.kind, "ntotal": self.ntotal, "dim": self.dim, "time": time.time()}).encode())
+                write_atomic(
+                    self.dir / "dense.json",
+                    json.dumps(
+                        {
+                            "seq": self.seq,
+                            "kind": self.kind,
+                            "ntotal": self.ntotal,
+                            "dim": self.dim,
+                            "time": time.time(),
+                        }
+                    ).encode(),
+                )
             for p in self.dir.iterdir():  # older states, and leftovers of writers that crashed (we hold the lock)
                 m = _FILE.match(p.name)
-                if (m and int(m.group(1)) < self.seq) or (p.name.startswith((".dense-", ".dense.json.")) and p.name.endswith(".tmp")):
+                if (m and int(m.group(1)) < self.seq) or (
+                    p.name.startswith((".dense-", ".dense.json.")) and p.name.endswith(".tmp")
+                ):
                     try:
                         p.unlink()
                     except FileNotFoundError:
@@ -273,7 +302,9 @@ class DenseIndex:
         return sum(p.stat().st_size for p in self.dir.iterdir() if _FILE.match(p.name))
 
 
-def build_ivf(vecs: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None, nprobe: int = 32) -> faiss.IndexIVFFlat:
+def build_ivf(
+    vecs: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None, nprobe: int = 32
+) -> faiss.IndexIVFFlat:
     """Train and fill an IVF-Flat inner-product index (nlist about 4*sqrt(n))."""
     n = len(ids)
     nlist = nlist or int(min(65536, max(16, 4 * math.sqrt(n)), max(1, n // 8)))

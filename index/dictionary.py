@@ -24,9 +24,25 @@ from pactkb.index.fold import fold, stem_word, stemmer_for
 
 # ISO 639-3 (FreeDict file names) → the ISO 639-1 codes that share a dictionary
 LANGUAGES = {
-    "hrv": ("sr", "hr", "bs"), "srp": ("sr", "hr", "bs"), "bos": ("sr", "hr", "bs"), "sqi": ("sq",), "mkd": ("mk",),
-    "deu": ("de",), "fra": ("fr",), "spa": ("es",), "ita": ("it",), "por": ("pt",), "nld": ("nl",), "pol": ("pl",),
-    "ces": ("cs",), "slv": ("sl",), "bul": ("bg",), "rus": ("ru",), "tur": ("tr",), "ell": ("el",), "ron": ("ro",),
+    "hrv": ("sr", "hr", "bs"),
+    "srp": ("sr", "hr", "bs"),
+    "bos": ("sr", "hr", "bs"),
+    "sqi": ("sq",),
+    "mkd": ("mk",),
+    "deu": ("de",),
+    "fra": ("fr",),
+    "spa": ("es",),
+    "ita": ("it",),
+    "por": ("pt",),
+    "nld": ("nl",),
+    "pol": ("pl",),
+    "ces": ("cs",),
+    "slv": ("sl",),
+    "bul": ("bg",),
+    "rus": ("ru",),
+    "tur": ("tr",),
+    "ell": ("el",),
+    "ron": ("ro",),
     "hun": ("hu",),
 }
 MAX_PHRASE = 4
@@ -34,7 +50,7 @@ _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end count
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
-_CACHE: dict[tuple[str, ...], "Dictionary"] = {}
+_CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -64,7 +80,9 @@ def _b64(s: str) -> int:
 def read_dictd(index: Path) -> list[tuple[str, list[str]]]:
     """(headword, translations) of a dictd dictionary: the .index file and its .dict or .dict.dz beside it."""
     stem = index.name[: -len(".index")]
-    data_path = next((p for p in (index.with_name(stem + ".dict.dz"), index.with_name(stem + ".dict")) if p.exists()), None)
+    data_path = next(
+        (p for p in (index.with_name(stem + ".dict.dz"), index.with_name(stem + ".dict")) if p.exists()), None
+    )
     if data_path is None:
         raise DictionaryError(f"{index}: no {stem}.dict or {stem}.dict.dz beside it")
     try:
@@ -159,7 +177,7 @@ def dictionaries_by_language(dirs: list[Path], languages: list[str]) -> dict[str
 class Dictionary:
     """Source phrases (as stem keys) → English translations, from one or more dictd files."""
 
-    def __init__(self, entries: list[tuple[str, list[str]]], algorithm: str | None):
+    def __init__(self, entries: list[tuple[str, list[str]]], algorithm: str | None) -> None:
         """Index the entries by the stems of their words."""
         self.algorithm = algorithm
         self.entries: dict[tuple[str, ...], tuple[str, ...]] = {}

@@ -95,7 +95,7 @@ def dequantize_q4(raw: bytes | memoryview, n: int) -> np.ndarray:
 class _Reader:
     """Little-endian reads from a byte buffer."""
 
-    def __init__(self, buf: memoryview):
+    def __init__(self, buf: memoryview) -> None:
         self.buf, self.pos = buf, 0
 
     def take(self, fmt: str) -> tuple:
@@ -140,7 +140,9 @@ def read_e5_file(path: Path) -> E5File:
         (n,) = r.take("I")
         off, nbytes = r.take("QQ")
         raw = data[off : off + nbytes]
-        tensors[name] = np.frombuffer(raw, dtype=np.float32, count=n).copy() if nbytes == 4 * n else dequantize_q4(raw, n)
+        tensors[name] = (
+            np.frombuffer(raw, dtype=np.float32, count=n).copy() if nbytes == 4 * n else dequantize_q4(raw, n)
+        )
     cfg = E5Config(hidden, layers, heads, ffn, vocab, positions, type_vocab, float(eps))
     return E5File(cfg, pieces, scores, tensors)
 
@@ -155,9 +157,14 @@ def bert_state_dict(f: E5File) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
-    linear = {"q": ("attention.self.query", c.hidden, c.hidden), "k": ("attention.self.key", c.hidden, c.hidden),
-              "v": ("attention.self.value", c.hidden, c.hidden), "ao": ("attention.output.dense", c.hidden, c.hidden),
-              "fi": ("intermediate.dense", c.ffn, c.hidden), "fo": ("output.dense", c.hidden, c.ffn)}
+    linear = {
+        "q": ("attention.self.query", c.hidden, c.hidden),
+        "k": ("attention.self.key", c.hidden, c.hidden),
+        "v": ("attention.self.value", c.hidden, c.hidden),
+        "ao": ("attention.output.dense", c.hidden, c.hidden),
+        "fi": ("intermediate.dense", c.ffn, c.hidden),
+        "fo": ("output.dense", c.hidden, c.ffn),
+    }
     norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
     for i in range(c.layers):
         for short, (name, rows, cols) in linear.items():
@@ -173,10 +180,21 @@ def bert_config(c: E5Config):  # noqa: ANN201 - transformers.BertConfig
     """An XLM-R style BERT configuration (pad id 1, absolute positions offset by the pad id, no pooler)."""
     from transformers import BertConfig
 
-    return BertConfig(vocab_size=c.vocab, hidden_size=c.hidden, num_hidden_layers=c.layers, num_attention_heads=c.heads,
-                      intermediate_size=c.ffn, max_position_embeddings=c.positions, type_vocab_size=c.type_vocab,
-                      layer_norm_eps=c.eps, pad_token_id=XLMR_PAD, bos_token_id=XLMR_BOS, eos_token_id=XLMR_EOS,
-                      hidden_act="gelu", add_pooling_layer=False)
+    return BertConfig(
+        vocab_size=c.vocab,
+        hidden_size=c.hidden,
+        num_hidden_layers=c.layers,
+        num_attention_heads=c.heads,
+        intermediate_size=c.ffn,
+        max_position_embeddings=c.positions,
+        type_vocab_size=c.type_vocab,
+        layer_norm_eps=c.eps,
+        pad_token_id=XLMR_PAD,
+        bos_token_id=XLMR_BOS,
+        eos_token_id=XLMR_EOS,
+        hidden_act="gelu",
+        add_pooling_layer=False,
+    )
 
 
 def rebuilt_dir(cache_root: Path) -> Path:
@@ -223,7 +241,9 @@ def build(target: Path) -> Path:
     st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu")
     st.save(str(tmp))
     shutil.rmtree(hf)
-    (tmp / "pactkb-rebuild.json").write_text(json.dumps({"model": E5_NAME, "source": source_hash(), "version": BUILD_VERSION}))
+    (tmp / "pactkb-rebuild.json").write_text(
+        json.dumps({"model": E5_NAME, "source": source_hash(), "version": BUILD_VERSION})
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)

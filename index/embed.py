@@ -33,7 +33,9 @@ def is_e5(name: str) -> bool:
     return re.search(r"(^|[/_-])(multilingual-)?e5", name.lower()) is not None
 
 
-def prompt_prefixes(model_name: str, query_prefix: str | None = None, passage_prefix: str | None = None) -> tuple[str, str]:
+def prompt_prefixes(
+    model_name: str, query_prefix: str | None = None, passage_prefix: str | None = None
+) -> tuple[str, str]:
     """The (query, passage) prefixes a model expects: E5 models were trained with "query: " / "passage: "; others
     with none. Explicit settings win."""
     auto = ("query: ", "passage: ") if is_e5(model_name) else ("", "")
@@ -75,7 +77,7 @@ def model_identity(model: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _folder_fingerprint(root: Path, stamp: tuple) -> str:  # noqa: ARG001 - stamp keys the cache on file changes
+def _folder_fingerprint(root: Path, stamp: tuple) -> str:
     """Short hash of a folder's weight files."""
     from pactkb.ingest.parse import file_sha256
 
@@ -113,8 +115,15 @@ def weights_identity(settings: Settings) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded once."""
 
-    def __init__(self, model: str, device: str = "cpu", query_prefix: str | None = None, passage_prefix: str | None = None,
-                 precision: str = "fp32", cache_root: Path | None = None):
+    def __init__(
+        self,
+        model: str,
+        device: str = "cpu",
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+        precision: str = "fp32",
+        cache_root: Path | None = None,
+    ) -> None:
         """Load the model (offline for the bundled and rebuilt ones); int8 quantises its linear layers dynamically."""
         path = resolve_model_path(model, cache_root)
         if path != model or Path(path).exists():
@@ -132,7 +141,7 @@ class SentenceTransformerEncoder:
 
                 kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
             self.model = SentenceTransformer(path, device=device, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - surface one clear message
+        except Exception as exc:
             raise ModelLoadError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local path or a model in the "
                 "Hugging Face cache (no network here); the default needs no network."
@@ -192,7 +201,7 @@ class SentenceTransformerEncoder:
 class FakeEncoder:
     """Deterministic bag-of-words hashing encoder for unit tests (no model, instant)."""
 
-    def __init__(self, dim: int = 64, max_tokens: int = 64, name: str = "fake-hash"):
+    def __init__(self, dim: int = 64, max_tokens: int = 64, name: str = "fake-hash") -> None:
         """A fake with a chosen dimension and token limit."""
         self.name = f"{name}-{dim}"
         self.precision = "fake"

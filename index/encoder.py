@@ -37,8 +37,9 @@ class Encoder(Protocol):
         ...
 
 
-def encode_by_length(texts: list[str], dim: int, batch_size: int,
-                     encode_batch: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+def encode_by_length(
+    texts: list[str], dim: int, batch_size: int, encode_batch: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
     """Run encode_batch over batches of texts of similar length (less padding), rows back in input order."""
     out = np.zeros((len(texts), dim), dtype=np.float32)
     order = np.argsort([-len(t) for t in texts], kind="stable")

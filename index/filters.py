@@ -19,23 +19,38 @@ from pactkb.settings import SENSITIVITY_LEVELS
 # The one filter vocabulary of GET/POST /search, /documents, /chunks/{id}/similar, the CLI's --filter and the
 # page's URLs: public name -> Filters field. A filter repeats for OR; year is a year or a range (2020-2025, 2020-, -2025).
 FILTER_NAMES = {
-    "type": "doc_types", "area": "areas", "language": "languages", "publisher": "publishers",
-    "document": "document_ids", "year": "year", "sensitivity": "sensitivities", "current": "current_only",
+    "type": "doc_types",
+    "area": "areas",
+    "language": "languages",
+    "publisher": "publishers",
+    "document": "document_ids",
+    "year": "year",
+    "sensitivity": "sensitivities",
+    "current": "current_only",
 }
 # Old names, still accepted for one release (callers are told so): old name -> the name to use instead.
 DEPRECATED_FILTERS = {
-    "doc_type": "type", "lang": "language", "doc": "document", "document_id": "document",
-    "year_min": "year", "year_from": "year", "year_max": "year", "year_to": "year",
+    "doc_type": "type",
+    "lang": "language",
+    "doc": "document",
+    "document_id": "document",
+    "year_min": "year",
+    "year_from": "year",
+    "year_max": "year",
+    "year_to": "year",
 }
 _OLD_FIELDS = {"year_min": "year_min", "year_from": "year_min", "year_max": "year_max", "year_to": "year_max"}
-FILTER_KEYS = {**FILTER_NAMES, **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()}}
+FILTER_KEYS = {
+    **FILTER_NAMES,
+    **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()},
+}
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
 class FilterError(ValueError):
     """A filter is unknown or has an invalid value; the message names it (and `field` holds its name)."""
 
-    def __init__(self, message: str, field: str = "filters"):
+    def __init__(self, message: str, field: str = "filters") -> None:
         """Keep the offending filter's name."""
         super().__init__(message)
         self.field = field
@@ -63,8 +78,14 @@ class Filters:
 
     def facet_filtered(self) -> bool:
         """True when a facet (type, area, language, year, publisher) is filtered."""
-        return bool(self.doc_types or self.areas or self.languages or self.publishers
-                    or self.year_min is not None or self.year_max is not None)
+        return bool(
+            self.doc_types
+            or self.areas
+            or self.languages
+            or self.publishers
+            or self.year_min is not None
+            or self.year_max is not None
+        )
 
     def without_facets(self) -> Filters:
         """The same filters minus the facet ones (visibility, documents and sensitivity kept)."""
@@ -131,7 +152,9 @@ def deprecation_note(old: str, new: str) -> str:
 def _year(raw_key: str, value: str) -> int:
     """A year value or a FilterError naming the filter."""
     if not re.fullmatch(r"\d{4}", value):
-        raise FilterError(f"filter {raw_key!r}: {value!r} is not a year (use 2020, or a range 2020-2025, 2020-, -2025)", raw_key)
+        raise FilterError(
+            f"filter {raw_key!r}: {value!r} is not a year (use 2020, or a range 2020-2025, 2020-, -2025)", raw_key
+        )
     return int(value)
 
 

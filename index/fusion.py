@@ -22,8 +22,9 @@ Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 class Row(Protocol):
     """A candidate's store row (index/store.py HIT_COLUMNS): a sqlite3.Row, or a dict in tests."""
 
-    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - column values are of many types
+    def __getitem__(self, key: str) -> Any:
         """A column's value."""
+
 
 # (dense, lexical) RRF weights for queries not in English, chosen on the domain set's dev half
 # (python -m pactkb.evaluation.tune_languages); English queries keep weight_dense / weight_lexical.
@@ -85,8 +86,13 @@ def superseded_by(row: Row, newest: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"document_id": top["id"], "title": top["title"], "year": top["year"]}
 
 
-def prefer_editions(fused: Ranked, rows: Mapping[int, Row], newest: Mapping[str, Any],
-                    asked: tuple[int | None, bool, bool], weight: float) -> Ranked:
+def prefer_editions(
+    fused: Ranked,
+    rows: Mapping[int, Row],
+    newest: Mapping[str, Any],
+    asked: tuple[int | None, bool, bool],
+    weight: float,
+) -> Ranked:
     """Demote editions the query did not ask for: superseded ones for an undated query, others than the named year's
     for a dated one ('before 2025': those of 2025 and later)."""
     year, before, named = asked
@@ -109,8 +115,13 @@ def prefer_editions(fused: Ranked, rows: Mapping[int, Row], newest: Mapping[str,
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
 
 
-def order_twins(fused: Ranked, rows: Mapping[int, Row], newest: Mapping[str, Any],
-                asked: tuple[int | None, bool, bool], dup_cos: float) -> Ranked:
+def order_twins(
+    fused: Ranked,
+    rows: Mapping[int, Row],
+    newest: Mapping[str, Any],
+    asked: tuple[int | None, bool, bool],
+    dup_cos: float,
+) -> Ranked:
     """Put the wanted edition's passage above its near-identical twin in another edition of the same family: the
     newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves)."""
     year, before, named = asked
@@ -183,12 +194,20 @@ def bridge_weights(settings: Settings, encoder_name: str) -> tuple[float, float]
     else pactkb's defaults for the kind of encoder."""
     s = settings
     default = MULTILINGUAL_BRIDGE if is_multilingual(encoder_name) else ENGLISH_MODEL_BRIDGE
-    return (s.weight_bridge if s.weight_bridge is not None else default[0],
-            s.weight_translated_dense if s.weight_translated_dense is not None else default[1])
+    return (
+        s.weight_bridge if s.weight_bridge is not None else default[0],
+        s.weight_translated_dense if s.weight_translated_dense is not None else default[1],
+    )
 
 
-def fuse(settings: Settings, encoder_name: str, dense: Ranked, lexical: Ranked, language: str | None = None,
-         bridged: list[tuple[Ranked, float]] | None = None) -> Ranked:
+def fuse(
+    settings: Settings,
+    encoder_name: str,
+    dense: Ranked,
+    lexical: Ranked,
+    language: str | None = None,
+    bridged: list[tuple[Ranked, float]] | None = None,
+) -> Ranked:
     """Fuse the ranked lists as the settings say (RRF by default), weighted for the query language; the bridged lists
     (the query translated to English: BM25, and dense) join with their own weights."""
     if settings.fusion == "convex":

@@ -55,8 +55,14 @@ class Searcher:
         self._visible_counts: Memo[tuple[str, int, int], int] = Memo(settings.filter_cache)
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
-            self.bridge = Bridge(store, encoder, settings.bridge_min_cosine, settings.dictionary_dirs(),
-                                 settings.dictionary_translations, Translator.from_settings(settings))
+            self.bridge = Bridge(
+                store,
+                encoder,
+                settings.bridge_min_cosine,
+                settings.dictionary_dirs(),
+                settings.dictionary_translations,
+                Translator.from_settings(settings),
+            )
         self._reranker = None
         if settings.reranker:
             from pactkb.index.rerank import Reranker
@@ -76,8 +82,9 @@ class Searcher:
                 if language.strip() != "en":
                     self.bridge.translate("warm-up", language.strip())
 
-    def translation(self, query: str, language: str | None, qvec: np.ndarray | None,
-                    clearance: str | None = None) -> Translation:
+    def translation(
+        self, query: str, language: str | None, qvec: np.ndarray | None, clearance: str | None = None
+    ) -> Translation:
         """The bridge's English words for a query, from the vocabulary of what a caller of this clearance may see
         (retrieval, snippets and the result share one; cached while the bridge is unchanged); empty for English or
         unsure queries and without a bridge."""
@@ -87,8 +94,9 @@ class Searcher:
         key = (query, language, qvec is None, clearance, bridge.version())
         return self._translations.get(key, lambda: bridge.translate(query, language, qvec, clearance))
 
-    def expansion(self, query: str, language: str | None, qvec: np.ndarray | None,
-                  clearance: str | None = None) -> Expansion:
+    def expansion(
+        self, query: str, language: str | None, qvec: np.ndarray | None, clearance: str | None = None
+    ) -> Expansion:
         """Field synonyms and acronyms of the query's terms (of its English translation for other languages; the list
         itself depends on no document)."""
         if not self.settings.synonyms:
@@ -105,8 +113,9 @@ class Searcher:
         if filters.is_empty():
             return AllowedSet.everything()
         key = (filters.key(), self.store.docs_version(con), self.store.log_seq(con))
-        return self._allowed.get(key, lambda: AllowedSet.of(self.store.filtered_chunk_ids(filters, con),
-                                                            self.store.chunk_ids(con)))
+        return self._allowed.get(
+            key, lambda: AllowedSet.of(self.store.filtered_chunk_ids(filters, con), self.store.chunk_ids(con))
+        )
 
     def query_language(self, query: str) -> str | None:
         """The query's language (ISO 639-1), None when unsure; cached like query vectors."""
@@ -115,7 +124,9 @@ class Searcher:
         languages = tuple(self.settings.query_languages.split(","))
         return self._languages.get(query, lambda: detect_query_language(query, languages))
 
-    def query_stemmers(self, language: str | None, con: sqlite3.Connection, clearance: str | None = None) -> tuple[str, ...]:
+    def query_stemmers(
+        self, language: str | None, con: sqlite3.Connection, clearance: str | None = None
+    ) -> tuple[str, ...]:
         """Snowball stemmers for a query's words: its language's; when unsure, those of the non-English documents a
         caller of this clearance may see (a one-word Serbian query still finds inflected forms); none for English."""
         if language == "en":
@@ -142,8 +153,16 @@ class Searcher:
         """(dense, lexical) RRF weights for a query language (index/fusion.py)."""
         return fusion.fusion_weights(self.settings, self.encoder.name, language)
 
-    def bridged_search(self, query: str, language: str | None, mode: str, depth: int, filters: Filters,
-                       con: sqlite3.Connection, qvec: np.ndarray | None = None) -> list[tuple[list[tuple[int, float]], float]]:
+    def bridged_search(
+        self,
+        query: str,
+        language: str | None,
+        mode: str,
+        depth: int,
+        filters: Filters,
+        con: sqlite3.Connection,
+        qvec: np.ndarray | None = None,
+    ) -> list[tuple[list[tuple[int, float]], float]]:
         """Ranked lists for the query translated to English, with their RRF weights: BM25 over its English words and,
         in hybrid mode when a dictionary translated part of it, the encoder's search for that English rendering.
         Empty for English, unsure or dense-only queries, and without a bridge (index/bridge.py)."""
@@ -153,8 +172,12 @@ class Searcher:
         if not translation.words:
             return []
         w_bridge, w_translated = self.bridge_weights()
-        lists = [(self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
-                  w_bridge)]
+        lists = [
+            (
+                self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
+                w_bridge,
+            )
+        ]
         if mode == "hybrid" and translation.by_dictionary and w_translated > 0:
             vec = self.encode_query(translation.text)
             lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
@@ -164,7 +187,9 @@ class Searcher:
         """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation (index/fusion.py)."""
         return fusion.bridge_weights(self.settings, self.encoder.name)
 
-    def _rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True) -> dict[int, sqlite3.Row]:
+    def _rows(
+        self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True
+    ) -> dict[int, sqlite3.Row]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed); without the
         chunk text when `text` is off (fetched later, only for the hits that are shown: see with_text)."""
         return self.store.hit_rows(ids, filters, con, text)
@@ -182,8 +207,9 @@ class Searcher:
             return self.settings.dedup_threshold
         return similarity_calibration(self.encoder.name)[0]
 
-    def collapse(self, hits: list[Hit], vectors: Mapping[int, np.ndarray], need: int | None = None,
-                 by_document: bool = False) -> list[Hit]:
+    def collapse(
+        self, hits: list[Hit], vectors: Mapping[int, np.ndarray], need: int | None = None, by_document: bool = False
+    ) -> list[Hit]:
         """Near-duplicates folded and overlapping chunks of a shown page dropped, at this encoder's calibrated cosines
         (index/shaping.py)."""
         _, same_page_cos = similarity_calibration(self.encoder.name)  # overlapping chunks of one page: shown once
@@ -221,8 +247,9 @@ class Searcher:
                 h.snippet = sentence_snippet(h.text, spans[int(np.argmax(scores))]).html
 
     # -- search --------------------------------------------------------------------------------
-    def _retrieve(self, query: str, mode: str, filters: Filters, depth: int, qvec: np.ndarray | None,
-                  con: sqlite3.Connection) -> tuple[list[Hit], dict[int, sqlite3.Row], dict[int, float]]:
+    def _retrieve(
+        self, query: str, mode: str, filters: Filters, depth: int, qvec: np.ndarray | None, con: sqlite3.Connection
+    ) -> tuple[list[Hit], dict[int, sqlite3.Row], dict[int, float]]:
         """Fused hits (filters applied inside both retrievers), their rows, and the dense scores."""
         s = self.settings
         dense_hits: list[tuple[int, float]] = []
@@ -231,14 +258,24 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = self.lexical.search(query, depth, filters, s.lexical_title_weight,
-                                           drop=self.common_terms(query, con, filters.clearance),
-                                           stemmers=self.query_stemmers(language, con, filters.clearance), con=con)
+            lex_hits = self.lexical.search(
+                query,
+                depth,
+                filters,
+                s.lexical_title_weight,
+                drop=self.common_terms(query, con, filters.clearance),
+                stemmers=self.query_stemmers(language, con, filters.clearance),
+                con=con,
+            )
         bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
         expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
         if expansion.added:
-            bridged.append((self.lexical.search(expansion.text, depth, filters, s.lexical_title_weight, con=con),
-                            s.weight_expansion))
+            bridged.append(
+                (
+                    self.lexical.search(expansion.text, depth, filters, s.lexical_title_weight, con=con),
+                    s.weight_expansion,
+                )
+            )
         if mode == "dense":
             fused = dense_hits
         elif mode == "lexical":
@@ -304,13 +341,19 @@ class Searcher:
                 self.with_text(hits[: s.rerank_top], con)
                 hits = self._reranker.rerank(query, hits, s.rerank_top)
             if collapse:
-                hits = self.collapse(hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document)
+                hits = self.collapse(
+                    hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document
+                )
             if facet_pool is None:
                 facets = shaping.facets(hits)
             else:
                 if collapse:
-                    facet_pool = self.collapse(facet_pool, {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
-                                               need, group_by_document)
+                    facet_pool = self.collapse(
+                        facet_pool,
+                        {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
+                        need,
+                        group_by_document,
+                    )
                 facets = shaping.facets(facet_pool, filters)
             if group_by_document:
                 hits = shaping.group(hits)
@@ -329,9 +372,20 @@ class Searcher:
         translation = self.translation(query, language, qvec, filters.clearance).words
         expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
         return SearchResult(
-            query=query, mode=mode, took_ms=round((time.perf_counter() - t0) * 1000, 2), total=len(hits),
-            offset=offset, k=k, results=page, facets=facets, best_dense=best, evidence=measured,
-            no_good_answer=self.judge(measured), language=language, translation=translation, expansion=expansion,
+            query=query,
+            mode=mode,
+            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            total=len(hits),
+            offset=offset,
+            k=k,
+            results=page,
+            facets=facets,
+            best_dense=best,
+            evidence=measured,
+            no_good_answer=self.judge(measured),
+            language=language,
+            translation=translation,
+            expansion=expansion,
         )
 
     def common_terms(self, query: str, con: sqlite3.Connection, clearance: str | None = None) -> set[str]:
@@ -351,7 +405,9 @@ class Searcher:
         so the answer never reveals vocabulary of documents the caller may not see."""
         return self.lexical.term_counts(stems, filters)
 
-    def evidence(self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None) -> dict[str, float]:
+    def evidence(
+        self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None
+    ) -> dict[str, float]:
         """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted
         over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
         stems = evidence.query_stems(query)
@@ -369,8 +425,11 @@ class Searcher:
         """SearchError (field 'offset') for a page beyond the deep-paging window, which bounds every search's work."""
         window = self.settings.max_result_window
         if offset + k > window:
-            raise SearchError(f"offset + k = {offset + k} is beyond the result window (max_result_window = {window}); "
-                              "narrow the query or its filters instead", field="offset")
+            raise SearchError(
+                f"offset + k = {offset + k} is beyond the result window (max_result_window = {window}); "
+                "narrow the query or its filters instead",
+                field="offset",
+            )
 
     def similar(self, chunk_id: int, k: int = 10, filters: Filters | None = None, offset: int = 0) -> SearchResult:
         """'More like this': passages closest to a chunk, under the same filters (the chunk itself excluded)."""
@@ -384,7 +443,9 @@ class Searcher:
             vec = blob_vector(row["vector"])
             self.dense.sync(con)
             depth = max(self.settings.candidates, (offset + k) * 2 + 1)
-            found = [(c, sc) for c, sc in self.dense.search(vec, depth, self.allowed(filters, con), con) if c != chunk_id]
+            found = [
+                (c, sc) for c, sc in self.dense.search(vec, depth, self.allowed(filters, con), con) if c != chunk_id
+            ]
             rows = self._rows([c for c, _ in found], filters, con)
         hits = [Hit.from_row(rows[c], sc, sc, None) for c, sc in found if c in rows]
         hits = self.collapse(hits, {c: blob_vector(r["vector"]) for c, r in rows.items()}, offset + k)
@@ -392,5 +453,13 @@ class Searcher:
         for i, h in enumerate(page):
             h.rank = offset + i + 1
         self.snippets(page, "", None)
-        return SearchResult(query=f"similar:{chunk_id}", mode="dense", took_ms=round((time.perf_counter() - t0) * 1000, 2),
-                            total=len(hits), offset=offset, k=k, results=page, facets=shaping.facets(hits))
+        return SearchResult(
+            query=f"similar:{chunk_id}",
+            mode="dense",
+            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            total=len(hits),
+            offset=offset,
+            k=k,
+            results=page,
+            facets=shaping.facets(hits),
+        )

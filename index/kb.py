@@ -30,7 +30,7 @@ def is_default_encoder(name: str | None) -> bool:
 class KnowledgeBase:
     """Lazily wires store → encoder → dense index → searcher / indexer for a data directory."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None):
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         """Open the store and check the configured model's name; the model itself loads on first use. With no model
         chosen explicitly, a store keeps the encoder it was built with."""
         self.store = Store(settings.data)

@@ -16,7 +16,9 @@ _PREFIX = re.compile(r"(\w{3,})\*")
 DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
 
 
-def build_match(query: str, drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = ()) -> str | None:
+def build_match(
+    query: str, drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = ()
+) -> str | None:
     """An FTS5 MATCH expression: OR of folded terms, quoted phrases kept as phrases, trailing * as prefix. With
     Snowball stemmers (the query's language), each word also matches its stem (documents in it are indexed by stem)."""
     phrases = [" ".join(re.findall(r"\w+", fold(p))) for p in _PHRASE.findall(query)]
@@ -40,9 +42,16 @@ class LexicalIndex(Protocol):
     """What search needs of a full-text index over the chunks: ranked matches under filters, and how many chunks
     hold a term (for IDF). Its rows are written with the chunks, in the store's transactions."""
 
-    def search(self, query: str, k: int, filters: Filters, title_weight: float = 1.0,
-               drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
-               con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters,
+        title_weight: float = 1.0,
+        drop: set[str] | frozenset[str] = frozenset(),
+        stemmers: tuple[str, ...] = (),
+        con: sqlite3.Connection | None = None,
+    ) -> list[tuple[int, float]]:
         """Top-k (chunk id, score; higher is better) among chunks whose documents the filters admit; `drop`: query
         terms to leave out, `stemmers`: Snowball algorithms the query's words are also stemmed with."""
 
@@ -57,9 +66,16 @@ class Fts5Index:
         """Search the store's full-text index."""
         self.store = store
 
-    def search(self, query: str, k: int, filters: Filters, title_weight: float = 1.0,
-               drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = (),
-               con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters,
+        title_weight: float = 1.0,
+        drop: set[str] | frozenset[str] = frozenset(),
+        stemmers: tuple[str, ...] = (),
+        con: sqlite3.Connection | None = None,
+    ) -> list[tuple[int, float]]:
         """Top-k (chunk id, BM25 score; higher is better) among chunks whose documents pass the filters; a query FTS5
         cannot parse is searched again as its plain terms."""
         expr = build_match(query, drop, stemmers)

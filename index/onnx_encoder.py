@@ -41,7 +41,9 @@ def optimise(raw: Path, target: Path, heads: int, hidden: int) -> None:
     try:
         from onnxruntime.transformers.optimizer import optimize_model
 
-        optimize_model(str(raw), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1).save_model_to_file(str(target))
+        optimize_model(
+            str(raw), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
+        ).save_model_to_file(str(target))
     except Exception as exc:  # noqa: BLE001 - an unfusable graph still runs unfused
         log.warning("ONNX graph optimisation failed (%s); keeping the plain export", exc)
         shutil.copyfile(raw, target)
@@ -71,35 +73,57 @@ def export(model: str, target: Path, cache_root: Path | None = None, int8: bool 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     tok = st.tokenizer
-    sample = tok(["a short one", "a longer example sentence, so that the export sees padding"], return_tensors="pt", padding=True)
+    sample = tok(
+        ["a short one", "a longer example sentence, so that the export sees padding"], return_tensors="pt", padding=True
+    )
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     dynamic = {n: {0: "batch", 1: "seq"} for n in names}
     dynamic["last_hidden_state"] = {0: "batch", 1: "seq"}
 
     class Wrapper(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.inner(**dict(zip(names, args))).last_hidden_state
+            return self.inner(**dict(zip(names, args, strict=False))).last_hidden_state
 
     raw = tmp / "model-raw.onnx"
     with torch.no_grad(), warnings.catch_warnings():  # the tracer's notes concern inputs this export never gets
         warnings.simplefilter("ignore")
-        torch.onnx.export(Wrapper(transformer), tuple(sample[n] for n in names), str(raw), input_names=names,
-                          output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Wrapper(transformer),
+            tuple(sample[n] for n in names),
+            str(raw),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
     cfg = transformer.config
     optimise(raw, tmp / MODEL_FILES["fp32"], int(cfg.num_attention_heads), int(cfg.hidden_size))
     raw.unlink()
     if int8:  # the fused graph's com.microsoft ops defeat shape inference: tensors of unknown type are float
-        quantize_dynamic(str(tmp / MODEL_FILES["fp32"]), str(tmp / MODEL_FILES["int8"]), per_channel=True,
-                         weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            str(tmp / MODEL_FILES["fp32"]),
+            str(tmp / MODEL_FILES["int8"]),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     tok.save_pretrained(str(tmp / "tokenizer"))
-    (tmp / "pactkb-onnx.json").write_text(json.dumps({
-        "model": model_identity(model), "pooling": pooling, "inputs": names, "dim": int(cfg.hidden_size),
-        "max_seq_length": int(st.max_seq_length),
-    }))
+    (tmp / "pactkb-onnx.json").write_text(
+        json.dumps(
+            {
+                "model": model_identity(model),
+                "pooling": pooling,
+                "inputs": names,
+                "dim": int(cfg.hidden_size),
+                "max_seq_length": int(st.max_seq_length),
+            }
+        )
+    )
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
     return target
@@ -114,8 +138,14 @@ def onnx_name(model_name: str, precision: Precision) -> str:
 class OnnxEncoder:
     """Encodes with ONNX Runtime."""
 
-    def __init__(self, folder: Path, threads: int | None = None, precision: Precision = "int8",
-                 query_prefix: str | None = None, passage_prefix: str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        threads: int | None = None,
+        precision: Precision = "int8",
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+    ) -> None:
         """Load an exported model folder."""
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -143,8 +173,9 @@ class OnnxEncoder:
         if threads:
             opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / MODEL_FILES[self.precision]), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(folder / MODEL_FILES[self.precision]), opts, providers=["CPUExecutionProvider"]
+        )
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         """The last hidden state for one tokenised batch."""
@@ -167,7 +198,9 @@ class OnnxEncoder:
                 if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
                     log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
                     export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
-        enc = cls(folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
+        enc = cls(
+            folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix
+        )
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc
 

@@ -27,8 +27,10 @@ class OpenVinoEncoder(OnnxEncoder):
 
         if self.precision not in INFERENCE_PRECISION:
             raise ValueError(f"the OpenVINO encoder runs bf16 or fp32, not {self.precision!r}")
-        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": INFERENCE_PRECISION[self.precision],
-                                     "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {
+            "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION[self.precision],
+            "PERFORMANCE_HINT": "LATENCY",
+        }
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         core = ov.Core()

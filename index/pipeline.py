@@ -33,8 +33,8 @@ from tqdm import tqdm
 
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import encoder_facts
-from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
+from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.index.writer import WRITER_LOCK, DocumentWriter, insert
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.discover import Discovery, discover
@@ -154,8 +154,14 @@ def parse(files: list[SourceFile], settings: Settings) -> Iterator[tuple[Path, P
 def chunk(doc: ParsedDocument, encoder: Encoder, settings: Settings) -> list[Chunk]:
     """Chunks of a parsed document within the encoder's token limit."""
     target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
-    return chunk_pages(doc.pages, SectionIndex(doc.headings), encoder.count_tokens, max_tokens=encoder.max_tokens,
-                       target=target, overlap=settings.chunk_overlap)
+    return chunk_pages(
+        doc.pages,
+        SectionIndex(doc.headings),
+        encoder.count_tokens,
+        max_tokens=encoder.max_tokens,
+        target=target,
+        overlap=settings.chunk_overlap,
+    )
 
 
 def text_hash(text: str) -> str:
@@ -166,7 +172,7 @@ def text_hash(text: str) -> str:
 class Embedder:
     """The embed stage: vectors for chunks, reusing the store's vectors of identical text."""
 
-    def __init__(self, encoder: Encoder, store: Store, batch_size: int):
+    def __init__(self, encoder: Encoder, store: Store, batch_size: int) -> None:
         """Embed with this encoder, reusing vectors from this store."""
         self.encoder = encoder
         self.store = store
@@ -176,7 +182,7 @@ class Embedder:
         """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
         hashes = [text_hash(c.text) for c in chunks]
         reuse = self.store.vectors_for_hashes(hashes)
-        todo = sorted({h: c.text for h, c in zip(hashes, chunks) if h not in reuse}.items())
+        todo = sorted({h: c.text for h, c in zip(hashes, chunks, strict=False) if h not in reuse}.items())
         fresh: dict[str, np.ndarray] = {}
         seconds = 0.0
         if todo:
@@ -188,10 +194,24 @@ class Embedder:
                 parts.append(self.encoder.encode(texts[i : i + step], batch_size=self.batch_size))
                 if on_progress is not None:
                     on_progress(min(1.0, (i + step) / len(texts)))
-            fresh = dict(zip((h for h, _ in todo), np.concatenate(parts)))
+            fresh = dict(zip((h for h, _ in todo), np.concatenate(parts), strict=False))
             seconds = time.perf_counter() - t0
-        out = [NewChunk(c.ord, c.text, h, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.n_tokens,
-                        fresh[h] if h in fresh else blob_vector(reuse[h]), c.region) for h, c in zip(hashes, chunks)]
+        out = [
+            NewChunk(
+                c.ord,
+                c.text,
+                h,
+                c.page_start,
+                c.page_end,
+                c.label_start,
+                c.label_end,
+                c.section,
+                c.n_tokens,
+                fresh[h] if h in fresh else blob_vector(reuse[h]),
+                c.region,
+            )
+            for h, c in zip(hashes, chunks, strict=False)
+        ]
         return Embedded(out, len(todo), seconds)
 
 
@@ -199,12 +219,18 @@ class PageProgress:
     """A progress bar in pages of the files that need work (unchanged files are not work): files range from 1 to 400
     pages, so a bar in files would promise a wrong time; a page is close to a constant amount of encoding."""
 
-    def __init__(self, files: list[SourceFile], skipped: int, enabled: bool):
+    def __init__(self, files: list[SourceFile], skipped: int, enabled: bool) -> None:
         """Estimate the pages to do (only when the bar is shown: the estimate opens every PDF)."""
         self.pages = {f.path: estimate_pages(f.path) for f in files} if enabled else {}
         self.files, self.skipped = len(files), skipped
-        self.bar = tqdm(total=sum(self.pages.values()), unit="page", desc="ingest", disable=not enabled,
-                        file=sys.stderr, smoothing=0.05)
+        self.bar = tqdm(
+            total=sum(self.pages.values()),
+            unit="page",
+            desc="ingest",
+            disable=not enabled,
+            file=sys.stderr,
+            smoothing=0.05,
+        )
         self.bar.set_postfix_str(f"{self.files} file(s) to read, {skipped} skipped")
         self.current, self.credited = 0, 0
 
@@ -229,8 +255,9 @@ class PageProgress:
 class IngestPipeline:
     """Runs the stages into one store, under its writer lock, and keeps the dense index published."""
 
-    def __init__(self, store: Store, encoder: Encoder, settings: Settings,
-                 dense_factory: Callable[[], VectorIndex] | None = None):
+    def __init__(
+        self, store: Store, encoder: Encoder, settings: Settings, dense_factory: Callable[[], VectorIndex] | None = None
+    ) -> None:
         """Check the store's model name now; the model loads (and its dimension is checked) when needed."""
         self.store = store
         self.encoder = encoder
@@ -277,8 +304,16 @@ class IngestPipeline:
         return result.chunks
 
     # -- files and folders --------------------------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], *, prune: bool = False, sensitivity: str | None = None,
-               manifest: Path | None = None, progress: bool = False, lock_timeout: float = -1) -> IngestSummary:
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        prune: bool = False,
+        sensitivity: str | None = None,
+        manifest: Path | None = None,
+        progress: bool = False,
+        lock_timeout: float = -1,
+    ) -> IngestSummary:
         """Ingest files and folders; unchanged files embed nothing; failures are reported per file."""
         t0 = time.perf_counter()
         summary = IngestSummary()
@@ -294,12 +329,15 @@ class IngestPipeline:
             finally:
                 self.lock.release()
         except Timeout:
-            summary.failed.append({"file": str(self.store.data_dir), "error": "another ingestion holds the writer lock"})
+            summary.failed.append(
+                {"file": str(self.store.data_dir), "error": "another ingestion holds the writer lock"}
+            )
         summary.seconds = round(time.perf_counter() - t0, 3)
         return summary
 
-    def plan(self, found: Discovery, manifests: ManifestLookup, sensitivity: str | None,
-             summary: IngestSummary) -> Plan:
+    def plan(
+        self, found: Discovery, manifests: ManifestLookup, sensitivity: str | None, summary: IngestSummary
+    ) -> Plan:
         """The incremental decision per discovered file: unchanged (already stored: its mapping and manifest metadata
         are brought up to date), the same content as an earlier file of this run, or to parse."""
         plan = Plan()
@@ -331,8 +369,15 @@ class IngestPipeline:
         summary.warnings.extend(manifests.warnings)
         return plan
 
-    def _ingest_locked(self, roots: list[Path], summary: IngestSummary, prune: bool, sensitivity: str | None,
-                       manifest: Path | None, progress: bool) -> None:
+    def _ingest_locked(
+        self,
+        roots: list[Path],
+        summary: IngestSummary,
+        prune: bool,
+        sensitivity: str | None,
+        manifest: Path | None,
+        progress: bool,
+    ) -> None:
         """The body of ingest(), run while holding the writer lock."""
         found = discover(roots)
         summary.failed.extend(found.errors)
@@ -371,14 +416,27 @@ class IngestPipeline:
             same = self.store.document_by_sha(sha, origin="path")
             if same is None:
                 first = str(plan.first_of[sha])
-                summary.failed.append({"file": str(path), "error": f"same content as {Path(first).name}: {failed.get(first, 'not ingested')}"})
+                summary.failed.append(
+                    {
+                        "file": str(path),
+                        "error": f"same content as {Path(first).name}: {failed.get(first, 'not ingested')}",
+                    }
+                )
             else:
                 self.writer.map_path(path, same.id, sha)
                 summary.unchanged += 1
 
-    def add_parsed(self, doc: ParsedDocument, *, path_key: str | None, summary: IngestSummary,
-                   origin: str = "path", owner: str | None = None, source_name: str | None = None,
-                   replace_id: str | None = None) -> str:
+    def add_parsed(
+        self,
+        doc: ParsedDocument,
+        *,
+        path_key: str | None,
+        summary: IngestSummary,
+        origin: str = "path",
+        owner: str | None = None,
+        source_name: str | None = None,
+        replace_id: str | None = None,
+    ) -> str:
         """Chunk, embed and write one parsed document (replacing the one previously at this path)."""
         chunks = self.chunk(doc)
         if not chunks:
@@ -395,8 +453,9 @@ class IngestPipeline:
         return doc_id
 
     # -- uploads -------------------------------------------------------------------------------------------------------
-    def add_upload(self, doc: ParsedDocument, *, owner: str, source_name: str,
-                   visible: tuple[str, ...]) -> tuple[str, str, int]:
+    def add_upload(
+        self, doc: ParsedDocument, *, owner: str, source_name: str, visible: tuple[str, ...]
+    ) -> tuple[str, str, int]:
         """Store an uploaded document: ('duplicate', id, chunks) if the uploader can already see the same
         file, else ('indexed', id, chunks). Invisible copies are never revealed: the upload is stored anew."""
         with self.lock:
@@ -404,11 +463,14 @@ class IngestPipeline:
             if same is not None:
                 return "duplicate", same.id, same.chunk_count
             summary = IngestSummary()
-            doc_id = self.add_parsed(doc, path_key=None, summary=summary, origin="upload", owner=owner, source_name=source_name)
+            doc_id = self.add_parsed(
+                doc, path_key=None, summary=summary, origin="upload", owner=owner, source_name=source_name
+            )
             return "indexed", doc_id, summary.chunks
 
-    def ingest_uploads(self, uploads: list[Upload], *, owner: str,
-                       visible: tuple[str, ...]) -> Iterator[tuple[Upload, UploadOutcome]]:
+    def ingest_uploads(
+        self, uploads: list[Upload], *, owner: str, visible: tuple[str, ...]
+    ) -> Iterator[tuple[Upload, UploadOutcome]]:
         """Parse, chunk, embed and write a job's uploads, yielding each one's outcome as it is known; publishes once
         when all are done. A file that fails is reported, never raised."""
         by_path = {u.path: u for u in uploads}
@@ -418,9 +480,10 @@ class IngestPipeline:
                 yield upload, UploadOutcome("failed", error=result)
                 continue
             try:
-                status, doc_id, chunks = self.add_upload(result, owner=owner, source_name=upload.source_name,
-                                                         visible=visible)
-            except Exception as exc:  # noqa: BLE001 - one file's failure, reported with the job
+                status, doc_id, chunks = self.add_upload(
+                    result, owner=owner, source_name=upload.source_name, visible=visible
+                )
+            except Exception as exc:
                 log.exception("upload %s failed", upload.source_name)
                 yield upload, UploadOutcome("failed", error=f"cannot index: {type(exc).__name__}: {exc}")
                 continue
@@ -428,8 +491,9 @@ class IngestPipeline:
         self.publish()
 
     # -- text records ----------------------------------------------------------------------------------------------------
-    def add_records(self, records: Iterable[Record], *, batch: int = RECORD_BATCH, progress: bool = False,
-                    total: int | None = None) -> IngestSummary:
+    def add_records(
+        self, records: Iterable[Record], *, batch: int = RECORD_BATCH, progress: bool = False, total: int | None = None
+    ) -> IngestSummary:
         """Index in-memory text records (e.g. a BEIR corpus) in batches; ids already stored are skipped."""
         t0 = time.perf_counter()
         summary = IngestSummary()
@@ -443,12 +507,22 @@ class IngestPipeline:
             chunk_lists = [self.chunk(d) for d in docs]
             embedded = iter(self.embed([c for cl in chunk_lists for c in cl], summary))
             with self.store.transaction() as tx:
-                for r, d, cl in zip(todo, docs, chunk_lists):
+                for r, d, cl in zip(todo, docs, chunk_lists, strict=False):
                     if not cl:
                         summary.failed.append({"file": r.id, "error": "no text"})
                         continue
-                    insert(tx, r.id, d, [next(embedded) for _ in cl], stored=None, origin="record", owner=None,
-                           source_name=r.id, edited={}, created_at=None)
+                    insert(
+                        tx,
+                        r.id,
+                        d,
+                        [next(embedded) for _ in cl],
+                        stored=None,
+                        origin="record",
+                        owner=None,
+                        source_name=r.id,
+                        edited={},
+                        created_at=None,
+                    )
                     summary.indexed += 1
                     summary.chunks += len(cl)
             bar.update(len(pending))

@@ -92,7 +92,7 @@ def render(req: PreviewRequest) -> bytes:
 
     try:
         pdf = pdfium.PdfDocument(str(req.pdf))
-    except Exception as exc:  # noqa: BLE001 - pdfium raises its own error types
+    except Exception as exc:
         raise PreviewError(f"cannot open the PDF: {exc}") from exc
     try:
         if not 1 <= req.page <= len(pdf):
@@ -113,8 +113,12 @@ def render(req: PreviewRequest) -> bytes:
                 draw = ImageDraw.Draw(overlay)
                 crop_left, _, _, crop_top = page.get_cropbox()
                 for left, bottom, right, top in _line_boxes(textpage, *span):
-                    box = ((left - crop_left) * scale - 1, (crop_top - top) * scale - 1,
-                           (right - crop_left) * scale + 1, (crop_top - bottom) * scale + 1)
+                    box = (
+                        (left - crop_left) * scale - 1,
+                        (crop_top - top) * scale - 1,
+                        (right - crop_left) * scale + 1,
+                        (crop_top - bottom) * scale + 1,
+                    )
                     draw.rectangle(box, fill=HIGHLIGHT)
                 image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
         out = io.BytesIO()
@@ -128,7 +132,7 @@ class Previews:
     """Renders in one worker process (a page that takes too long is abandoned) and keeps results in a folder whose
     size is bounded (least recently used first out)."""
 
-    def __init__(self, folder: Path, max_bytes: int, timeout: float):
+    def __init__(self, folder: Path, max_bytes: int, timeout: float) -> None:
         """The cache folder is created on first use."""
         self.folder, self.max_bytes, self.timeout = folder, max_bytes, timeout
         self._pool = None
@@ -165,7 +169,7 @@ class Previews:
             raise PreviewError(f"rendering took longer than {self.timeout:g} s") from exc
         except PreviewError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a crashed worker or a broken PDF
+        except Exception as exc:
             raise PreviewError(f"cannot render the page: {type(exc).__name__}") from exc
 
     def _evict(self) -> None:

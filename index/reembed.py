@@ -66,7 +66,7 @@ def _prepare_aside(store: Store, target: dict) -> int:
 def _embed_batch(store: Store, encoder: Encoder, rows: list[tuple[int, str, str]], batch_size: int) -> int:
     """Encode one batch (each distinct text once) and commit its vectors aside; returns chunks over the token limit."""
     texts = list(dict.fromkeys(text for _, text, _ in rows))
-    vecs = dict(zip(texts, encoder.encode(texts, batch_size=batch_size)))
+    vecs = dict(zip(texts, encoder.encode(texts, batch_size=batch_size), strict=False))
     tokens = {t: encoder.count_tokens(t) for t in texts}
     with store.transaction() as tx:
         tx.save_reembedded((cid, vecs[text], tokens[text]) for cid, text, _ in rows)
@@ -76,16 +76,27 @@ def _embed_batch(store: Store, encoder: Encoder, rows: list[tuple[int, str, str]
 def _publish(store: Store, target: dict, dim: int) -> None:
     """Swap the new vectors in, record the new encoder, log every chunk as changed, drop the aside table: one
     transaction."""
-    meta = {"model": target["name"], "dim": str(dim), "precision": target["precision"], "weights": target["weights"],
-            "encoder_setting": json.dumps(target["setting"])}
+    meta = {
+        "model": target["name"],
+        "dim": str(dim),
+        "precision": target["precision"],
+        "weights": target["weights"],
+        "encoder_setting": json.dumps(target["setting"]),
+    }
     with store.transaction() as tx:
         missing = tx.swap_reembedded(meta)
     if missing:
         raise ReembedError(f"{missing} chunk(s) have no new vector yet; run again to finish")
 
 
-def reembed(store: Store, encoder: Encoder, batch_size: int = 32, step: int = 256, progress: bool = False,
-            lock_timeout: float = 0) -> ReembedSummary:
+def reembed(
+    store: Store,
+    encoder: Encoder,
+    batch_size: int = 32,
+    step: int = 256,
+    progress: bool = False,
+    lock_timeout: float = 0,
+) -> ReembedSummary:
     """Re-embed every chunk of a store with encoder, resumably, then publish the new vectors atomically."""
     t0 = time.perf_counter()
     source = store.encoder_record()
@@ -93,12 +104,18 @@ def reembed(store: Store, encoder: Encoder, batch_size: int = 32, step: int = 25
     try:
         lock.acquire(timeout=lock_timeout)
     except Timeout as exc:
-        raise ReembedError(f"another process is writing to {store.data_dir} (ingest or re-embed); try again later") from exc
+        raise ReembedError(
+            f"another process is writing to {store.data_dir} (ingest or re-embed); try again later"
+        ) from exc
     try:
         target = target_record(encoder)
         total = store.counts()["chunks"]
-        if source["name"] == target["name"] and source["precision"] in ("", target["precision"]) \
-                and source["weights"] in ("", target["weights"]) and store.reembed_target() is None:
+        if (
+            source["name"] == target["name"]
+            and source["precision"] in ("", target["precision"])
+            and source["weights"] in ("", target["weights"])
+            and store.reembed_target() is None
+        ):
             return ReembedSummary(source["name"], target["name"], total, 0, 0, 0, time.perf_counter() - t0, False)
         resumed = _prepare_aside(store, target)
         bar = tqdm(total=total, initial=resumed, unit="chunk", desc="re-embed", disable=not progress, file=sys.stderr)
@@ -113,6 +130,8 @@ def reembed(store: Store, encoder: Encoder, batch_size: int = 32, step: int = 25
         dim = int(encoder.dim) if total else int(source["dim"] or encoder.dim)
         _publish(store, target, dim)
         log.info("re-embedded %s: %s -> %s", store.data_dir, describe_encoder(source), target["name"])
-        return ReembedSummary(source["name"], target["name"], total, embedded, resumed, over, time.perf_counter() - t0, True)
+        return ReembedSummary(
+            source["name"], target["name"], total, embedded, resumed, over, time.perf_counter() - t0, True
+        )
     finally:
         lock.release()

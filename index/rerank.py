@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class Reranker:
     """Scores (query, passage) pairs with a CrossEncoder and reorders the top hits."""
 
-    def __init__(self, model: str):
+    def __init__(self, model: str) -> None:
         """Load the cross-encoder once (offline when given a local path)."""
         if Path(model).exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,7 +23,7 @@ class Reranker:
 
         try:
             self.model = CrossEncoder(model, device="cpu")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ModelLoadError(f"cannot load reranker {model!r}: {exc}") from exc
         self.name = Path(model).name if Path(model).exists() else model
 
@@ -36,7 +36,7 @@ class Reranker:
     def rerank(self, query: str, hits: list[Hit], top: int) -> list[Hit]:
         """The top `top` hits reordered by cross-encoder score; the rest follow in fused order."""
         head, tail = hits[:top], hits[top:]
-        for h, s in zip(head, self.scores(query, [h.text for h in head])):
+        for h, s in zip(head, self.scores(query, [h.text for h in head]), strict=False):
             h.score = s
         head.sort(key=lambda h: -h.score)
         return head + tail

@@ -64,8 +64,14 @@ class Hit:
         return d
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, score: float, dense: float | None, lexical: float | None,
-                 areas: dict[str, list[str]] | None = None) -> Hit:
+    def from_row(
+        cls,
+        row: sqlite3.Row,
+        score: float,
+        dense: float | None,
+        lexical: float | None,
+        areas: dict[str, list[str]] | None = None,
+    ) -> Hit:
         """A Hit from a store hit row (index/store.py HIT_COLUMNS; `areas`: a cache of parsed area lists per
         document)."""
         doc_areas = areas.get(row["doc_id"]) if areas is not None else None
@@ -74,18 +80,39 @@ class Hit:
             if areas is not None:
                 areas[row["doc_id"]] = doc_areas
         return cls(
-            chunk_id=row["id"], document_id=row["doc_id"], score=score, text=row["text"], title=row["title"],
-            file=row["source_name"], page_start=row["page_start"], page_end=row["page_end"],
-            label_start=row["label_start"], label_end=row["label_end"], section=row["section"],
-            publisher=row["publisher"], year=row["year"], doc_type=row["doc_type"], language=row["language"],
-            areas=list(doc_areas), sensitivity=row["sensitivity"], dense_score=dense, lexical_score=lexical,
+            chunk_id=row["id"],
+            document_id=row["doc_id"],
+            score=score,
+            text=row["text"],
+            title=row["title"],
+            file=row["source_name"],
+            page_start=row["page_start"],
+            page_end=row["page_end"],
+            label_start=row["label_start"],
+            label_end=row["label_end"],
+            section=row["section"],
+            publisher=row["publisher"],
+            year=row["year"],
+            doc_type=row["doc_type"],
+            language=row["language"],
+            areas=list(doc_areas),
+            sensitivity=row["sensitivity"],
+            dense_score=dense,
+            lexical_score=lexical,
             region=row["region"],
         )
 
     def also_entry(self) -> dict[str, Any]:
         """How this hit is listed under the result it folds into as a near-duplicate ('also in')."""
-        return {"document_id": self.document_id, "title": self.title, "file": self.file, "chunk_id": self.chunk_id,
-                "page_start": self.page_start, "page_end": self.page_end, "year": self.year}
+        return {
+            "document_id": self.document_id,
+            "title": self.title,
+            "file": self.file,
+            "chunk_id": self.chunk_id,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+            "year": self.year,
+        }
 
 
 @dataclass

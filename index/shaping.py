@@ -17,8 +17,14 @@ FACETS = ("doc_type", "area", "language", "year", "publisher")
 COLLAPSE_BLOCK = 64  # hits compared with the kept ones per matrix product
 
 
-def collapse(hits: list[Hit], vectors: Mapping[int, np.ndarray], dup_cos: float, same_page_cos: float,
-             need: int | None = None, by_document: bool = False) -> list[Hit]:
+def collapse(
+    hits: list[Hit],
+    vectors: Mapping[int, np.ndarray],
+    dup_cos: float,
+    same_page_cos: float,
+    need: int | None = None,
+    by_document: bool = False,
+) -> list[Hit]:
     """Fold near-duplicate passages from other documents (cosine >= dup_cos) into the best-ranked one ('also in'; the
     newest edition leads), and drop overlapping chunks of a page already shown (cosine >= same_page_cos: the chunk
     overlap makes them look alike).
@@ -42,8 +48,12 @@ def collapse(hits: list[Hit], vectors: Mapping[int, np.ndarray], dup_cos: float,
         near = np.flatnonzero(cos >= floor)
         for r in near:  # an overlapping chunk of a page already shown
             t = hits[kept[r]]
-            if t.document_id == h.document_id and h.page_start <= t.page_end and h.page_end >= t.page_start \
-                    and cos[r] >= same_page_cos:
+            if (
+                t.document_id == h.document_id
+                and h.page_start <= t.page_end
+                and h.page_end >= t.page_start
+                and cos[r] >= same_page_cos
+            ):
                 return None
         dup = next((r for r in near if hits[kept[r]].document_id != h.document_id and cos[r] >= dup_cos), None)
         if dup is None:
@@ -78,8 +88,11 @@ def collapse(hits: list[Hit], vectors: Mapping[int, np.ndarray], dup_cos: float,
             if enough():
                 stop = start + b
                 break
-            slot = place(start + b, block[b], np.concatenate([sims[b], mat[before : len(kept)] @ block[b]])) \
-                if maybe[b] else -1
+            slot = (
+                place(start + b, block[b], np.concatenate([sims[b], mat[before : len(kept)] @ block[b]]))
+                if maybe[b]
+                else -1
+            )
             if slot == -1:
                 mat[len(kept)] = block[b]
                 kept.append(start + b)
@@ -117,8 +130,15 @@ def group(hits: list[Hit]) -> list[Hit]:
             first[h.document_id] = h
             out.append(h)
         else:
-            top.more_pages.append({"chunk_id": h.chunk_id, "page_start": h.page_start, "page_end": h.page_end,
-                                   "section": h.section, "score": h.score})
+            top.more_pages.append(
+                {
+                    "chunk_id": h.chunk_id,
+                    "page_start": h.page_start,
+                    "page_end": h.page_end,
+                    "section": h.section,
+                    "score": h.score,
+                }
+            )
     return out
 
 
@@ -128,8 +148,13 @@ def facets(hits: list[Hit], filters: Filters | None = None) -> dict[str, dict[st
     counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
     docs = {h.document_id: h for h in reversed(hits)}
     for h in docs.values():
-        values = {"doc_type": [h.doc_type], "language": [h.language or "unknown"], "publisher": [h.publisher or "unknown"],
-                  "year": [str(h.year) if h.year else "unknown"], "area": h.areas or ["(none)"]}
+        values = {
+            "doc_type": [h.doc_type],
+            "language": [h.language or "unknown"],
+            "publisher": [h.publisher or "unknown"],
+            "year": [str(h.year) if h.year else "unknown"],
+            "area": h.areas or ["(none)"],
+        }
         for facet, vals in values.items():
             if filters is None or filters.admits(h, skip=facet):
                 counters[facet].update(vals)

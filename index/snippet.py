@@ -35,8 +35,11 @@ def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list
     wanted = {stem(t) for t in terms if t}
     wanted.discard("")
     local = {(a, stem_word(t, a)) for a in stemmers for t in terms if t}
-    return [(m.start(), m.end()) for m in _WORD.finditer(text)
-            if stem(m.group(0)) in wanted or any((a, stem_word(m.group(0), a)) in local for a in stemmers)]
+    return [
+        (m.start(), m.end())
+        for m in _WORD.finditer(text)
+        if stem(m.group(0)) in wanted or any((a, stem_word(m.group(0), a)) in local for a in stemmers)
+    ]
 
 
 def render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -116,7 +119,9 @@ def closest_sentence(text: str, spans: list[tuple[int, int]], query: str) -> tup
     q = trigrams(query)
     if not q:
         return spans[0]
-    scores = [len(q & trigrams(text[a:b])) / (len(q) ** 0.5 * max(1, len(trigrams(text[a:b]))) ** 0.5) for a, b in spans]
+    scores = [
+        len(q & trigrams(text[a:b])) / (len(q) ** 0.5 * max(1, len(trigrams(text[a:b]))) ** 0.5) for a, b in spans
+    ]
     return spans[max(range(len(spans)), key=scores.__getitem__)]
 
 

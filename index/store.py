@@ -116,11 +116,17 @@ DOC_COLUMNS = (
     "created_at, updated_at, series, edition, family, edition_rank"
 )
 FAMILY_FIELDS = ("title", "publisher", "year", "series", "edition")  # what a document's family and edition derive from
-HIT_COLUMNS = ("c.id, c.doc_id, {text}, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.region, "
-               "c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
-               "d.areas, d.sensitivity")  # what a search hit needs of its chunk and document
-DOCUMENT_ORDER = {"title": "d.title COLLATE NOCASE", "year": "d.year DESC", "created": "d.created_at DESC",
-                  "updated": "d.updated_at DESC"}  # document list sort keys
+HIT_COLUMNS = (
+    "c.id, c.doc_id, {text}, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.region, "
+    "c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
+    "d.areas, d.sensitivity"
+)  # what a search hit needs of its chunk and document
+DOCUMENT_ORDER = {
+    "title": "d.title COLLATE NOCASE",
+    "year": "d.year DESC",
+    "created": "d.created_at DESC",
+    "updated": "d.updated_at DESC",
+}  # document list sort keys
 BATCH = 500  # ids per IN (...) list
 REEMBED_ASIDE = "reembed_vectors"  # new vectors of a re-embedding in progress (index/reembed.py)
 REEMBED_TARGET = "reembed_target"  # meta key: the encoder a re-embedding in progress writes
@@ -218,8 +224,11 @@ def blob_vector(blob: bytes) -> np.ndarray:
 
 def describe_encoder(rec: dict[str, Any]) -> str:
     """An encoder for messages: 'name' (dimension d, precision p, weights w), the known parts only."""
-    parts = [f"{label} {rec[key]}" for key, label in (("dim", "dimension"), ("precision", "precision"), ("weights", "weights"))
-             if rec.get(key)]
+    parts = [
+        f"{label} {rec[key]}"
+        for key, label in (("dim", "dimension"), ("precision", "precision"), ("weights", "weights"))
+        if rec.get(key)
+    ]
     return repr(rec["name"]) + (f" ({', '.join(parts)})" if parts else "")
 
 
@@ -284,7 +293,7 @@ def fts_title(title: str, section: str) -> str:
 class Store:
     """Access to the SQLite store; one connection per thread, WAL so readers never block the writer."""
 
-    def __init__(self, data_dir: Path | str):
+    def __init__(self, data_dir: Path | str) -> None:
         """Open (and create if needed) the store in a data directory."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -299,8 +308,15 @@ class Store:
             with self.transaction() as tx:
                 if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
                     tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
-                    tx.add_missing_columns("documents", {"series": "TEXT", "edition": "TEXT", "family": "TEXT",
-                                                         "edition_rank": "REAL NOT NULL DEFAULT 0"})
+                    tx.add_missing_columns(
+                        "documents",
+                        {
+                            "series": "TEXT",
+                            "edition": "TEXT",
+                            "family": "TEXT",
+                            "edition_rank": "REAL NOT NULL DEFAULT 0",
+                        },
+                    )
                 tx.executescript_safe(SCHEMA)
                 if 0 < version < 3:
                     tx.refresh_families()
@@ -362,12 +378,24 @@ class Store:
         if stored is not None:
             self._refuse_other(name, None, precision, weights)
 
-    def bind_model(self, name: str, dim: int, precision: str = "", weights: str | Callable[[], str] = "", setting: dict[str, str] | None = None) -> None:
+    def bind_model(
+        self,
+        name: str,
+        dim: int,
+        precision: str = "",
+        weights: str | Callable[[], str] = "",
+        setting: dict[str, str] | None = None,
+    ) -> None:
         """Record the encoder on first use (name, dimension, precision, weights hash and the settings that select it);
         refuse a different encoder afterwards."""
         if self.get_meta("model") is None:
-            rows = {"model": name, "dim": str(dim), "precision": precision, "weights": weights() if callable(weights) else weights,
-                    "encoder_setting": json.dumps(setting or {})}
+            rows = {
+                "model": name,
+                "dim": str(dim),
+                "precision": precision,
+                "weights": weights() if callable(weights) else weights,
+                "encoder_setting": json.dumps(setting or {}),
+            }
             with self.transaction() as tx:
                 tx.set_meta(rows)
             return
@@ -396,12 +424,19 @@ class Store:
 
     def encoder_record(self) -> dict[str, Any]:
         """What the store recorded about its encoder: name, dim, precision, weights, setting (None/"" when unknown)."""
-        meta = dict(self.conn().execute(
-            "SELECT key, value FROM meta WHERE key IN ('model', 'dim', 'precision', 'weights', 'encoder_setting')"))
+        meta = dict(
+            self.conn().execute(
+                "SELECT key, value FROM meta WHERE key IN ('model', 'dim', 'precision', 'weights', 'encoder_setting')"
+            )
+        )
         dim = meta.get("dim")
-        return {"name": meta.get("model"), "dim": int(dim) if dim and int(dim) > 0 else None,
-                "precision": meta.get("precision") or "", "weights": meta.get("weights") or "",
-                "setting": json.loads(meta.get("encoder_setting") or "{}")}
+        return {
+            "name": meta.get("model"),
+            "dim": int(dim) if dim and int(dim) > 0 else None,
+            "precision": meta.get("precision") or "",
+            "weights": meta.get("weights") or "",
+            "setting": json.loads(meta.get("encoder_setting") or "{}"),
+        }
 
     def docs_version(self, con: sqlite3.Connection | None = None) -> int:
         """A counter bumped by every document insert, update or delete (for cache keys)."""
@@ -426,7 +461,9 @@ class Store:
         rec.chunk_count = con.execute("SELECT count(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0]
         return rec
 
-    def document_by_sha(self, sha256: str, visible: tuple[str, ...] | None = None, origin: str | None = None) -> DocumentRecord | None:
+    def document_by_sha(
+        self, sha256: str, visible: tuple[str, ...] | None = None, origin: str | None = None
+    ) -> DocumentRecord | None:
         """A document with this content hash (among those with a visible sensitivity / an origin, if given)."""
         sql, params = "SELECT id FROM documents WHERE sha256=?", [sha256]
         if origin is not None:
@@ -452,17 +489,23 @@ class Store:
 
     def pages(self, doc_id: str) -> list[sqlite3.Row]:
         """A document's pages (number, label, ocr, scanned, text)."""
-        return self.conn().execute(
-            "SELECT number, label, ocr, scanned, text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,)
-        ).fetchall()
+        return (
+            self.conn()
+            .execute("SELECT number, label, ocr, scanned, text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,))
+            .fetchall()
+        )
 
     def doc_chunks(self, doc_id: str) -> list[sqlite3.Row]:
         """A document's chunks in order (without vectors)."""
-        return self.conn().execute(
-            "SELECT id, ord, text, page_start, page_end, label_start, label_end, section, n_tokens "
-            "FROM chunks WHERE doc_id=? ORDER BY ord",
-            (doc_id,),
-        ).fetchall()
+        return (
+            self.conn()
+            .execute(
+                "SELECT id, ord, text, page_start, page_end, label_start, label_end, section, n_tokens "
+                "FROM chunks WHERE doc_id=? ORDER BY ord",
+                (doc_id,),
+            )
+            .fetchall()
+        )
 
     def vectors_for_hashes(self, hashes: Iterable[str]) -> dict[str, bytes]:
         """Stored vectors of chunks whose text hash is known (to reuse instead of re-encoding)."""
@@ -486,12 +529,16 @@ class Store:
             out.update({cid: blob_vector(blob) for cid, blob in con.execute(q, part)})
         return out
 
-    def iter_vectors(self, batch: int = 20000, con: sqlite3.Connection | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def iter_vectors(
+        self, batch: int = 20000, con: sqlite3.Connection | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All (ids, vectors) in batches, in id order."""
         con = con or self.conn()
         last = -1
         while True:
-            rows = con.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall()
+            rows = con.execute(
+                "SELECT id, vector FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
             if not rows:
                 return
             ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -508,15 +555,18 @@ class Store:
     def log_since(self, seq: int, con: sqlite3.Connection | None = None) -> list[tuple[int, int, int]]:
         """(seq, chunk_id, op) entries after seq, in order."""
         con = con or self.conn()
-        return [tuple(r) for r in con.execute("SELECT seq, chunk_id, op FROM index_log WHERE seq > ? ORDER BY seq", (seq,))]
+        return [
+            tuple(r) for r in con.execute("SELECT seq, chunk_id, op FROM index_log WHERE seq > ? ORDER BY seq", (seq,))
+        ]
 
     def chunk_ids(self, con: sqlite3.Connection | None = None) -> np.ndarray:
         """All chunk ids."""
         con = con or self.conn()
         return np.array([r[0] for r in con.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
 
-    def family_editions(self, families: Iterable[str], filters: Filters, con: sqlite3.Connection | None = None
-                        ) -> dict[str, list[sqlite3.Row]]:
+    def family_editions(
+        self, families: Iterable[str], filters: Filters, con: sqlite3.Connection | None = None
+    ) -> dict[str, list[sqlite3.Row]]:
         """Editions (id, title, year, family, edition_rank) of the given families among the documents the filters
         admit, newest first."""
         con = con or self.conn()
@@ -525,8 +575,10 @@ class Store:
         out: dict[str, list[sqlite3.Row]] = {}
         for i in range(0, len(wanted), BATCH):
             part = wanted[i : i + BATCH]
-            q = (f"SELECT d.id, d.title, d.year, d.family, d.edition_rank FROM documents d WHERE d.family IN "
-                 f"({marks(part)}) AND {where} ORDER BY d.edition_rank DESC, d.id")
+            q = (
+                f"SELECT d.id, d.title, d.year, d.family, d.edition_rank FROM documents d WHERE d.family IN "
+                f"({marks(part)}) AND {where} ORDER BY d.edition_rank DESC, d.id"
+            )
             for r in con.execute(q, [*part, *params]):
                 out.setdefault(r["family"], []).append(r)
         return out
@@ -537,17 +589,25 @@ class Store:
         if not rec.family:
             return None
         where, params = filter_clause(filters)
-        return self.conn().execute(
-            f"SELECT d.id, d.title, d.year FROM documents d WHERE d.family = ? AND d.edition_rank > ? AND {where} "
-            "ORDER BY d.edition_rank DESC, d.id LIMIT 1", [rec.family, rec.edition_rank, *params]).fetchone()
+        return (
+            self.conn()
+            .execute(
+                f"SELECT d.id, d.title, d.year FROM documents d WHERE d.family = ? AND d.edition_rank > ? AND {where} "
+                "ORDER BY d.edition_rank DESC, d.id LIMIT 1",
+                [rec.family, rec.edition_rank, *params],
+            )
+            .fetchone()
+        )
 
     def section_spans(self, sections: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
         """First and last page of each (document, section path)."""
         con = self.conn()
         out: dict[tuple[str, str], tuple[int, int]] = {}
         for doc_id, section in sections:
-            row = con.execute("SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? "
-                              "AND region='body'", (doc_id, section)).fetchone()
+            row = con.execute(
+                "SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? AND region='body'",
+                (doc_id, section),
+            ).fetchone()
             if row and row[0] is not None:
                 out[(doc_id, section)] = (int(row[0]), int(row[1]))
         return out
@@ -562,22 +622,31 @@ class Store:
             "pages_ocr": con.execute("SELECT coalesce(sum(pages_ocr), 0) FROM documents").fetchone()[0],
         }
 
-
     # -- queries under filters (the layers above never see SQL) ----------------------------------
     def filtered_chunk_ids(self, filters: Filters, con: sqlite3.Connection | None = None) -> np.ndarray:
         """Ids of the chunks whose documents the filters admit, ascending."""
         con = con or self.conn()
         where, params = filter_clause(filters)
-        ids = np.fromiter((r[0] for r in con.execute(
-            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)), dtype=np.int64)
+        ids = np.fromiter(
+            (
+                r[0]
+                for r in con.execute(
+                    f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params
+                )
+            ),
+            dtype=np.int64,
+        )
         return np.sort(ids)
 
     def count_chunks(self, filters: Filters, con: sqlite3.Connection | None = None) -> int:
         """Chunks whose documents the filters admit."""
         con = con or self.conn()
         where, params = filter_clause(filters)
-        return int(con.execute(f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}",
-                               params).fetchone()[0])
+        return int(
+            con.execute(
+                f"SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params
+            ).fetchone()[0]
+        )
 
     def count_documents(self, filters: Filters, con: sqlite3.Connection | None = None) -> int:
         """Documents the filters admit."""
@@ -591,8 +660,9 @@ class Store:
         where, params = filter_clause(filters)
         return [r[0] for r in con.execute(f"SELECT DISTINCT d.language FROM documents d WHERE {where}", params)]
 
-    def list_documents(self, filters: Filters, title: str | None = None, sort: str = "title", limit: int = 20,
-                       offset: int = 0) -> tuple[int, list[DocumentRecord]]:
+    def list_documents(
+        self, filters: Filters, title: str | None = None, sort: str = "title", limit: int = 20, offset: int = 0
+    ) -> tuple[int, list[DocumentRecord]]:
         """(total, one page of documents) the filters admit, optionally whose title contains `title`, sorted by one of
         DOCUMENT_ORDER's keys (then by id)."""
         where, params = filter_clause(filters)
@@ -601,12 +671,16 @@ class Store:
             params.append("%" + title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         con = self.conn()
         total = con.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
-        rows = con.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER[sort]}, d.id "
-                           "LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+        rows = con.execute(
+            f"SELECT {DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER[sort]}, d.id "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
         return int(total), [DocumentRecord.from_row(r) for r in rows]
 
-    def hit_rows(self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
-                 ) -> dict[int, sqlite3.Row]:
+    def hit_rows(
+        self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
+    ) -> dict[int, sqlite3.Row]:
         """Chunk + document rows (HIT_COLUMNS) of the given chunks whose documents the filters admit; the text column
         is NULL when `text` is off."""
         con = con or self.conn()
@@ -615,8 +689,10 @@ class Store:
         out: dict[int, sqlite3.Row] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            q = (f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                 f"WHERE c.id IN ({marks(part)}) AND {where}")
+            q = (
+                f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                f"WHERE c.id IN ({marks(part)}) AND {where}"
+            )
             out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
         return out
 
@@ -629,7 +705,9 @@ class Store:
             out.update(con.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks(part)})", part))
         return out
 
-    def visible_chunk(self, chunk_id: int, filters: Filters, con: sqlite3.Connection | None = None) -> sqlite3.Row | None:
+    def visible_chunk(
+        self, chunk_id: int, filters: Filters, con: sqlite3.Connection | None = None
+    ) -> sqlite3.Row | None:
         """One chunk (id, doc_id, ord, text, page span and labels, section, n_tokens, vector) with its document's
         title, if the filters admit its document; else None."""
         con = con or self.conn()
@@ -637,12 +715,16 @@ class Store:
         return con.execute(
             "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
             f"c.n_tokens, c.vector, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
-            [chunk_id, *params]).fetchone()
+            [chunk_id, *params],
+        ).fetchone()
 
     def chunk_of_document(self, chunk_id: int, doc_id: str) -> sqlite3.Row | None:
         """A chunk's text and page span (text, page_start, page_end) when it belongs to the document; else None."""
-        return self.conn().execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?",
-                                   (chunk_id, doc_id)).fetchone()
+        return (
+            self.conn()
+            .execute("SELECT text, page_start, page_end FROM chunks WHERE id=? AND doc_id=?", (chunk_id, doc_id))
+            .fetchone()
+        )
 
     def uses_original(self, stored_path: str) -> bool:
         """Whether any document keeps its original at this stored path."""
@@ -652,23 +734,29 @@ class Store:
         """(chunk text, document sensitivity) of every chunk of the documents in a language."""
         yield from self.conn().execute(
             "SELECT c.text, d.sensitivity FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.language = ?",
-            (language,))
+            (language,),
+        )
 
     # -- full-text (FTS5) -------------------------------------------------------------------------
-    def fts_search(self, expr: str, k: int, filters: Filters, title_weight: float = 1.0,
-                   con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+    def fts_search(
+        self, expr: str, k: int, filters: Filters, title_weight: float = 1.0, con: sqlite3.Connection | None = None
+    ) -> list[tuple[int, float]]:
         """Top-k (chunk id, BM25 score; higher is better) for an FTS5 MATCH expression among the chunks whose
         documents the filters admit; MatchSyntaxError when FTS5 cannot parse the expression."""
         con = con or self.conn()
         if filters.is_empty():
-            sql = ("SELECT rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-                   "ORDER BY s DESC LIMIT ?")
+            sql = (
+                "SELECT rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY s DESC LIMIT ?"
+            )
             params: list[object] = [title_weight, expr, k]
         else:
             where, wparams = filter_clause(filters)
-            sql = ("SELECT f.rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts f "
-                   "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
-                   f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s DESC LIMIT ?")
+            sql = (
+                "SELECT f.rowid, -bm25(chunks_fts, ?, 1.0) AS s FROM chunks_fts f "
+                "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+                f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s DESC LIMIT ?"
+            )
             params = [title_weight, expr, *wparams, k]
         try:
             return [(int(r[0]), float(r[1])) for r in con.execute(sql, params)]
@@ -677,8 +765,9 @@ class Store:
                 raise MatchSyntaxError(str(exc)) from exc
             raise
 
-    def fts_term_counts(self, stems: list[str], filters: Filters, cap: int, con: sqlite3.Connection | None = None
-                        ) -> dict[str, int]:
+    def fts_term_counts(
+        self, stems: list[str], filters: Filters, cap: int, con: sqlite3.Connection | None = None
+    ) -> dict[str, int]:
         """Chunks containing each indexed term, counting only chunks the filters admit (up to `cap` per term when
         filtered; the index's own counts otherwise)."""
         con = con or self.conn()
@@ -686,35 +775,49 @@ class Store:
             con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab USING fts5vocab(main, 'chunks_fts', 'row')")
             return dict(con.execute(f"SELECT term, doc FROM temp.fts_vocab WHERE term IN ({marks(stems)})", stems))
         where, params = filter_clause(filters)
-        return {stem: con.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d "
-            f"ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} LIMIT {int(cap)})", [f'"{stem}"', *params],
-        ).fetchone()[0] for stem in stems}
+        return {
+            stem: con.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d "
+                f"ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} LIMIT {int(cap)})",
+                [f'"{stem}"', *params],
+            ).fetchone()[0]
+            for stem in stems
+        }
 
     def fts_ids(self) -> np.ndarray:
         """Row ids of the full-text index, ascending (they are chunk ids)."""
-        return np.array([r[0] for r in self.conn().execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64)
+        return np.array(
+            [r[0] for r in self.conn().execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64
+        )
 
     # -- statistics and consistency ----------------------------------------------------------------
     def document_facets(self) -> list[tuple[str | None, str, list[str], str]]:
         """(language, doc_type, areas, sensitivity) of every document."""
-        return [(lang, dtype, json.loads(areas or "[]"), sens) for lang, dtype, areas, sens in
-                self.conn().execute("SELECT language, doc_type, areas, sensitivity FROM documents")]
+        return [
+            (lang, dtype, json.loads(areas or "[]"), sens)
+            for lang, dtype, areas, sens in self.conn().execute(
+                "SELECT language, doc_type, areas, sensitivity FROM documents"
+            )
+        ]
 
     def consistency_problems(self, dim: int | None) -> list[str]:
         """What the database itself says is wrong: page spans outside documents, vectors of another dimension,
         chunks without a document, originals missing on disk, SQLite's quick_check."""
         con = self.conn()
         problems: list[str] = []
-        bad_pages = con.execute("SELECT count(*) FROM chunks c JOIN documents d ON d.id=c.doc_id "
-                                "WHERE c.page_end > d.pages OR c.page_start < 1").fetchone()[0]
+        bad_pages = con.execute(
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.id=c.doc_id "
+            "WHERE c.page_end > d.pages OR c.page_start < 1"
+        ).fetchone()[0]
         if bad_pages:
             problems.append(f"{bad_pages} chunk(s) with a page span outside their document")
         if dim:
             bad_vec = con.execute("SELECT count(*) FROM chunks WHERE length(vector) != ?", (4 * dim,)).fetchone()[0]
             if bad_vec:
                 problems.append(f"{bad_vec} chunk vector(s) with the wrong dimension")
-        orphans = con.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0]
+        orphans = con.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[
+            0
+        ]
         if orphans:
             problems.append(f"{orphans} chunk(s) without a document")
         for (rel,) in con.execute("SELECT stored_path FROM documents WHERE stored_path IS NOT NULL"):
@@ -736,9 +839,14 @@ class Store:
 
     def all_chunks(self) -> list[sqlite3.Row]:
         """Every chunk (id, doc_id, text, page_start, page_end, vector, source_name), in id order."""
-        return self.conn().execute(
-            "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.vector, d.source_name FROM chunks c "
-            "JOIN documents d ON d.id = c.doc_id ORDER BY c.id").fetchall()
+        return (
+            self.conn()
+            .execute(
+                "SELECT c.id, c.doc_id, c.text, c.page_start, c.page_end, c.vector, d.source_name FROM chunks c "
+                "JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+            )
+            .fetchall()
+        )
 
     # -- re-embedding (index/reembed.py): new vectors built aside, swapped in at once ----------------
     def reembed_target(self) -> dict[str, Any] | None:
@@ -752,15 +860,21 @@ class Store:
 
     def chunks_to_reembed(self, after: int, limit: int) -> list[tuple[int, str, str]]:
         """(id, text, text hash) of chunks without a new vector, in id order after an id."""
-        return self.conn().execute(
-            f"SELECT c.id, c.text, c.text_hash FROM chunks c LEFT JOIN {REEMBED_ASIDE} a ON a.chunk_id = c.id "
-            "WHERE a.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?", (after, limit)).fetchall()
+        return (
+            self.conn()
+            .execute(
+                f"SELECT c.id, c.text, c.text_hash FROM chunks c LEFT JOIN {REEMBED_ASIDE} a ON a.chunk_id = c.id "
+                "WHERE a.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?",
+                (after, limit),
+            )
+            .fetchall()
+        )
 
 
 class Tx:
     """Write operations, only available inside Store.transaction()."""
 
-    def __init__(self, con: sqlite3.Connection):
+    def __init__(self, con: sqlite3.Connection) -> None:
         """Wrap the transaction's connection."""
         self.con = con
 
@@ -790,7 +904,14 @@ class Tx:
 
     def insert_document(self, rec: dict[str, Any]) -> None:
         """Insert a documents row (JSON columns given as Python values)."""
-        row = {"sensitivity": "public", "doc_type": "other", "origin": "path", "pages_ocr": 0, "pages_scanned": 0, **rec}
+        row = {
+            "sensitivity": "public",
+            "doc_type": "other",
+            "origin": "path",
+            "pages_ocr": 0,
+            "pages_scanned": 0,
+            **rec,
+        }
         for key in ("areas", "inferred", "toc", "warnings"):
             row[key] = json.dumps(row.get(key) or [], ensure_ascii=False)
         row["edited"] = json.dumps(row.get("edited") or {}, ensure_ascii=False)
@@ -808,9 +929,11 @@ class Tx:
     def refresh_families(self, doc_id: str | None = None) -> None:
         """Recompute the family and edition rank of one document (or all) from its metadata."""
         where, params = ("WHERE id=?", (doc_id,)) if doc_id else ("", ())
-        rows = self.con.execute(f"SELECT id, title, publisher, year, series, edition FROM documents {where}", params).fetchall()
+        rows = self.con.execute(
+            f"SELECT id, title, publisher, year, series, edition FROM documents {where}", params
+        ).fetchall()
         for r in rows:
-            family, rank = document_family(dict(zip(("id", *FAMILY_FIELDS), r)))
+            family, rank = document_family(dict(zip(("id", *FAMILY_FIELDS), r, strict=False)))
             self.con.execute("UPDATE documents SET family=?, edition_rank=? WHERE id=?", (family, rank, r[0]))
 
     def update_document(self, doc_id: str, fields: dict[str, Any]) -> None:
@@ -819,7 +942,11 @@ class Tx:
             return
         row = {}
         for key, value in fields.items():
-            row[key] = json.dumps(value, ensure_ascii=False) if key in ("areas", "inferred", "toc", "warnings", "edited") else value
+            row[key] = (
+                json.dumps(value, ensure_ascii=False)
+                if key in ("areas", "inferred", "toc", "warnings", "edited")
+                else value
+            )
         row["updated_at"] = time.time()
         sets = ", ".join(f"{k}=?" for k in row)
         self.con.execute(f"UPDATE documents SET {sets} WHERE id=?", (*row.values(), doc_id))
@@ -828,13 +955,17 @@ class Tx:
         self.bump_docs_version()
         if "title" in fields:
             for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
-                self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(fields["title"], section), cid))
+                self.con.execute(
+                    "UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(fields["title"], section), cid)
+                )
         if "language" in fields:
             self.reindex_text(doc_id)
 
     def reindex_text(self, doc_id: str | None) -> None:
         """Re-index the body text of one document's chunks (all documents with a stemmed language if None)."""
-        docs = self.con.execute("SELECT id, language FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)).fetchall()
+        docs = self.con.execute(
+            "SELECT id, language FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)
+        ).fetchall()
         for did, lang in docs:
             if doc_id is None and not stemmer_for(lang):
                 continue  # the migration: English and unstemmed documents are indexed as before
@@ -856,13 +987,26 @@ class Tx:
             cur = self.con.execute(
                 "INSERT INTO chunks (doc_id, ord, text, text_hash, page_start, page_end, label_start, label_end, "
                 "section, n_tokens, vector, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (doc_id, c.ord, c.text, c.text_hash, c.page_start, c.page_end, c.label_start, c.label_end,
-                 c.section, c.n_tokens, vector_blob(c.vector), c.region),
+                (
+                    doc_id,
+                    c.ord,
+                    c.text,
+                    c.text_hash,
+                    c.page_start,
+                    c.page_end,
+                    c.label_start,
+                    c.label_end,
+                    c.section,
+                    c.n_tokens,
+                    vector_blob(c.vector),
+                    c.region,
+                ),
             )
             cid = int(cur.lastrowid)
             ids.append(cid)
             self.con.execute(
-                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)", (cid, fts_title(title, c.section), stemmed_text(c.text, language))
+                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
+                (cid, fts_title(title, c.section), stemmed_text(c.text, language)),
             )
         self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, 1)", [(i,) for i in ids])
         return ids
@@ -905,8 +1049,10 @@ class Tx:
     def prepare_reembed(self, target: dict[str, Any]) -> dict[str, Any] | None:
         """Create the aside table of a re-embedding into `target` (emptied when an interrupted one wrote another
         target), record the target and forget vectors of chunks deleted meanwhile; returns the previous target."""
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {REEMBED_ASIDE} (chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL, "
-                         "n_tokens INTEGER NOT NULL)")
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {REEMBED_ASIDE} (chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL, "
+            "n_tokens INTEGER NOT NULL)"
+        )
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (REEMBED_TARGET,)).fetchone()
         previous = json.loads(row[0]) if row else None
         if previous is not None and previous != target:
@@ -917,18 +1063,25 @@ class Tx:
 
     def save_reembedded(self, rows: Iterable[tuple[int, np.ndarray, int]]) -> None:
         """Keep (chunk id, new vector, tokens) aside."""
-        self.con.executemany(f"INSERT OR REPLACE INTO {REEMBED_ASIDE} (chunk_id, vector, n_tokens) VALUES (?, ?, ?)",
-                             [(cid, vector_blob(vec), n) for cid, vec, n in rows])
+        self.con.executemany(
+            f"INSERT OR REPLACE INTO {REEMBED_ASIDE} (chunk_id, vector, n_tokens) VALUES (?, ?, ?)",
+            [(cid, vector_blob(vec), n) for cid, vec, n in rows],
+        )
 
     def swap_reembedded(self, meta: dict[str, str]) -> int:
         """Swap every new vector in, record the new encoder's meta, log every chunk as changed (out, then in) and drop
         the aside table; returns how many chunks lack a new vector (then nothing is changed)."""
-        missing = int(self.con.execute(
-            f"SELECT count(*) FROM chunks WHERE id NOT IN (SELECT chunk_id FROM {REEMBED_ASIDE})").fetchone()[0])
+        missing = int(
+            self.con.execute(
+                f"SELECT count(*) FROM chunks WHERE id NOT IN (SELECT chunk_id FROM {REEMBED_ASIDE})"
+            ).fetchone()[0]
+        )
         if missing:
             return missing
-        self.con.execute(f"UPDATE chunks SET vector = (SELECT vector FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id), "
-                         f"n_tokens = (SELECT n_tokens FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id)")
+        self.con.execute(
+            f"UPDATE chunks SET vector = (SELECT vector FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id), "
+            f"n_tokens = (SELECT n_tokens FROM {REEMBED_ASIDE} WHERE chunk_id = chunks.id)"
+        )
         for op in (-1, 1):  # each process's FAISS index replays: out with the old vector, in with the new
             self.con.execute("INSERT INTO index_log (chunk_id, op) SELECT id, ? FROM chunks ORDER BY id", (op,))
         self.set_meta(meta)

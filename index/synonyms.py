@@ -66,9 +66,9 @@ class Synonyms:
         i = 0
         while i < len(tokens):
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                gi = self._index.get(tuple(tokens[i:i + n]))
+                gi = self._index.get(tuple(tokens[i : i + n]))
                 if gi is not None:
-                    matched.append(" ".join(tokens[i:i + n]))
+                    matched.append(" ".join(tokens[i : i + n]))
                     if gi not in groups:
                         groups.append(gi)
                     i += n

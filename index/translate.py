@@ -75,7 +75,7 @@ class Rendering:
         (kept as typed when it has none: names, acronyms); stopwords and repeats dropped."""
         out: list[str] = []
         for p in self.pieces:
-            for w in (([p.text] if p.known else fill(p.text)) or [p.text]):
+            for w in ([p.text] if p.known else fill(p.text)) or [p.text]:
                 if len(w) > 1 and fold(w) not in STOPWORDS and not w.isdigit() and w not in out:
                     out.append(w)
         return out
@@ -104,15 +104,18 @@ def mode_commands(binary: str, mode: str) -> list[list[str]]:
     if program is None:
         raise OSError(f"{binary}: not found")
     path = Path(program).resolve().parents[1] / "share" / "apertium" / "modes" / f"{mode}.mode"
-    return [[args[0], "-z", *args[1:]] for part in path.read_text(encoding="utf-8").split("|")
-            if (args := shlex.split(part.replace("$1", "-g")))]
+    return [
+        [args[0], "-z", *args[1:]]
+        for part in path.read_text(encoding="utf-8").split("|")
+        if (args := shlex.split(part.replace("$1", "-g")))
+    ]
 
 
 class Pipeline:
     """One Apertium mode kept running in null-flush mode: its dictionaries load once (about 0.5 s), then a query
     takes a few milliseconds instead of a new run of ten programs. One request at a time."""
 
-    def __init__(self, commands: list[list[str]], start_seconds: float = START_SECONDS):
+    def __init__(self, commands: list[list[str]], start_seconds: float = START_SECONDS) -> None:
         """Nothing starts until the first request."""
         self.commands = commands
         self.start_seconds = start_seconds
@@ -125,8 +128,12 @@ class Pipeline:
         self.close()
         previous = None
         for args in self.commands:
-            proc = subprocess.Popen(args, stdin=previous if previous is not None else subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                args,
+                stdin=previous if previous is not None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
             if previous is not None:
                 previous.close()
             previous = proc.stdout
@@ -159,7 +166,12 @@ class Pipeline:
         with self.lock:
             for fresh in (False, True):
                 try:
-                    if fresh or not self.procs or self.pid != os.getpid() or any(p.poll() is not None for p in self.procs):
+                    if (
+                        fresh
+                        or not self.procs
+                        or self.pid != os.getpid()
+                        or any(p.poll() is not None for p in self.procs)
+                    ):
                         self._start()
                     return self._ask(text, timeout)
                 except OSError:  # stopped since the last request (or cannot start): one fresh start
@@ -247,7 +259,9 @@ def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
 class Translator:
     """Renders queries in sr/hr/bs/mk into English: team glossary terms, then Apertium for the rest."""
 
-    def __init__(self, binary: str, timeout: float, dictionary_dirs: list[Path], glossary_translations: int = 2):
+    def __init__(
+        self, binary: str, timeout: float, dictionary_dirs: list[Path], glossary_translations: int = 2
+    ) -> None:
         """Nothing runs until the first query."""
         self.binary = binary
         self.timeout = timeout
@@ -257,8 +271,9 @@ class Translator:
     @classmethod
     def from_settings(cls, settings: Settings) -> Translator:
         """The translator the settings describe."""
-        return cls(settings.apertium, settings.apertium_timeout, settings.dictionary_dirs(),
-                   settings.dictionary_translations)
+        return cls(
+            settings.apertium, settings.apertium_timeout, settings.dictionary_dirs(), settings.dictionary_translations
+        )
 
     def mode(self, language: str | None) -> str | None:
         """The Apertium mode for a query language, if the program and the pair are installed."""
@@ -315,7 +330,7 @@ class Translator:
         if translated is None:
             return None
         pieces: list[Piece] = list(translated[0])
-        for m, rest in zip(matches, translated[1:]):
+        for m, rest in zip(matches, translated[1:], strict=False):
             for t in m.translations[: self.glossary_translations]:
                 pieces += [Piece(w, True) for w in WORD.findall(t)]
             pieces += rest

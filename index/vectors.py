@@ -45,8 +45,9 @@ class VectorIndex(Protocol):
         """Apply the store's changes (added and removed chunks) made since; returns how many log entries applied."""
         ...
 
-    def search(self, query: np.ndarray, k: int, allowed: AllowedSet,
-               con: sqlite3.Connection | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
+    ) -> list[tuple[int, float]]:
         """Top-k (chunk id, inner product) among the allowed chunks, best first."""
         ...
 
@@ -69,7 +70,9 @@ class VectorIndex(Protocol):
 
 def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
     """FAISS, exact or IVF as the settings say (dense_index, ann_threshold, ivf_nprobe, small_filter)."""
-    return DenseIndex(store, dim, settings.dense_index, settings.ann_threshold, settings.ivf_nprobe, settings.small_filter)
+    return DenseIndex(
+        store, dim, settings.dense_index, settings.ann_threshold, settings.ivf_nprobe, settings.small_filter
+    )
 
 
 VECTOR_INDEXES: dict[str, Callable[[Store, int, Settings], VectorIndex]] = {"faiss": _faiss}

@@ -27,7 +27,7 @@ UPLOAD_ID_BYTES = 8  # an upload's id: this many random bytes, as hex
 class DocumentWriter:
     """Writes, replaces, edits and deletes documents in one store."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store) -> None:
         """Write into this store."""
         self.store = store
 
@@ -75,8 +75,16 @@ class DocumentWriter:
         with self.store.transaction() as tx:
             tx.unmap_file(key)
 
-    def write(self, doc: ParsedDocument, chunks: list[NewChunk], path_key: str | None, origin: str,
-              owner: str | None, source_name: str, replace_id: str | None = None) -> str:
+    def write(
+        self,
+        doc: ParsedDocument,
+        chunks: list[NewChunk],
+        path_key: str | None,
+        origin: str,
+        owner: str | None,
+        source_name: str,
+        replace_id: str | None = None,
+    ) -> str:
         """One transaction: insert (or replace) a document with pages, chunks and the file mapping."""
         stored = self.store_original(doc.path, doc.sha256)
         old = self.store.document(replace_id) if replace_id else None
@@ -93,8 +101,18 @@ class DocumentWriter:
             doc_id = old.id if old else self.new_id(doc.sha256, random=origin == "upload")
             if old:
                 tx.delete_document(old.id)
-            insert(tx, doc_id, doc, chunks, stored=stored, origin=origin, owner=old.owner if old else owner,
-                   source_name=source_name, edited=edited, created_at=old.created_at if old else None)
+            insert(
+                tx,
+                doc_id,
+                doc,
+                chunks,
+                stored=stored,
+                origin=origin,
+                owner=old.owner if old else owner,
+                source_name=source_name,
+                edited=edited,
+                created_at=old.created_at if old else None,
+            )
             if path_key is not None:
                 st = doc.path.stat()
                 tx.map_file(path_key, doc_id, doc.sha256, st.st_mtime, st.st_size)
@@ -109,7 +127,9 @@ class DocumentWriter:
             return
         changes = {k: v for k, v in overrides.items() if getattr(rec, k) != v}
         if "sensitivity" in changes:
-            changes["sensitivity"] = stricter(changes["sensitivity"], rec.edited.get("sensitivity")) or changes["sensitivity"]
+            changes["sensitivity"] = (
+                stricter(changes["sensitivity"], rec.edited.get("sensitivity")) or changes["sensitivity"]
+            )
             if changes["sensitivity"] == rec.sensitivity:
                 del changes["sensitivity"]
         if not changes:
@@ -158,20 +178,48 @@ class DocumentWriter:
         return removed
 
 
-def insert(tx: Tx, doc_id: str, doc: ParsedDocument, chunks: list[NewChunk], *, stored: str | None, origin: str,
-           owner: str | None, source_name: str, edited: dict[str, Any], created_at: float | None) -> None:
+def insert(
+    tx: Tx,
+    doc_id: str,
+    doc: ParsedDocument,
+    chunks: list[NewChunk],
+    *,
+    stored: str | None,
+    origin: str,
+    owner: str | None,
+    source_name: str,
+    edited: dict[str, Any],
+    created_at: float | None,
+) -> None:
     """Insert a document row, its pages and its chunks inside an open transaction."""
     meta = doc.meta
     tx.insert_document(
         {
-            "id": doc_id, "sha256": doc.sha256, "title": meta.title, "publisher": meta.publisher,
-            "year": meta.year, "language": meta.language, "doc_type": meta.doc_type, "areas": meta.areas,
-            "sensitivity": meta.sensitivity, "inferred": meta.inferred, "edited": edited, "kind": doc.kind,
-            "source_name": source_name, "stored_path": stored, "size": doc.size, "pages": len(doc.pages),
-            "pages_ocr": doc.pages_ocr, "pages_scanned": doc.pages_scanned, "origin": origin, "owner": owner,
+            "id": doc_id,
+            "sha256": doc.sha256,
+            "title": meta.title,
+            "publisher": meta.publisher,
+            "year": meta.year,
+            "language": meta.language,
+            "doc_type": meta.doc_type,
+            "areas": meta.areas,
+            "sensitivity": meta.sensitivity,
+            "inferred": meta.inferred,
+            "edited": edited,
+            "kind": doc.kind,
+            "source_name": source_name,
+            "stored_path": stored,
+            "size": doc.size,
+            "pages": len(doc.pages),
+            "pages_ocr": doc.pages_ocr,
+            "pages_scanned": doc.pages_scanned,
+            "origin": origin,
+            "owner": owner,
             "toc": [{"level": h.level, "title": h.title, "page": h.page} for h in doc.headings],
-            "warnings": doc.warnings, "created_at": created_at or time.time(),
-            "series": meta.series, "edition": meta.edition,
+            "warnings": doc.warnings,
+            "created_at": created_at or time.time(),
+            "series": meta.series,
+            "edition": meta.edition,
         }
     )
     tx.insert_pages(doc_id, [(p.number, p.label, p.ocr, p.scanned, p.full_text) for p in doc.pages])

@@ -73,9 +73,12 @@ def chunk_pages(
     splitter = make_splitter(count, target, overlap)
     spans: list[tuple[int, int, int]] = []  # (start, end, tokens) in `full`
     region_changes = {starts[i] for i in range(1, len(pages)) if pages[i].region != pages[i - 1].region}
-    bounds = sorted({0, len(full)} | region_changes
-                    | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)})
-    for seg_start, seg_end in zip(bounds, bounds[1:]):
+    bounds = sorted(
+        {0, len(full)}
+        | region_changes
+        | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)}
+    )
+    for seg_start, seg_end in zip(bounds, bounds[1:], strict=False):
         segment = full[seg_start:seg_end]
         cursor = 0
         for piece in splitter.split_text(segment):
@@ -89,7 +92,9 @@ def chunk_pages(
                     spans.append((seg_start + sub_at, seg_start + sub_at + len(sub), count(sub)))
                 at = sub_at + 1
             cursor = piece_at + 1
-    spans = _merge_small(spans, full, count, target)  # merged chunks stay within the chunk size, not just the model limit
+    spans = _merge_small(
+        spans, full, count, target
+    )  # merged chunks stay within the chunk size, not just the model limit
     chunks: list[Chunk] = []
     for start, end, tokens in spans:
         first = bisect.bisect_right(starts, start) - 1
@@ -110,15 +115,22 @@ def chunk_pages(
     notes = _note_chunks(pages, sections, splitter, count, max_tokens)
     if not notes:
         return chunks
-    ordered = sorted([(c.page_start, 0, c.ord, c) for c in chunks] + [(c.page_start, 1, i, c) for i, c in enumerate(notes)],
-                     key=lambda t: t[:3])
+    ordered = sorted(
+        [(c.page_start, 0, c.ord, c) for c in chunks] + [(c.page_start, 1, i, c) for i, c in enumerate(notes)],
+        key=lambda t: t[:3],
+    )
     for i, (*_, c) in enumerate(ordered):
         c.ord = i
     return [c for *_, c in ordered]
 
 
-def _note_chunks(pages: list[Page], sections: SectionIndex, splitter: RecursiveCharacterTextSplitter,
-                 count: TokenCounter, max_tokens: int) -> list[Chunk]:
+def _note_chunks(
+    pages: list[Page],
+    sections: SectionIndex,
+    splitter: RecursiveCharacterTextSplitter,
+    count: TokenCounter,
+    max_tokens: int,
+) -> list[Chunk]:
     """Chunks of each page's footnote block, kept apart from the body text they annotate."""
     out: list[Chunk] = []
     for page in pages:
@@ -128,20 +140,32 @@ def _note_chunks(pages: list[Page], sections: SectionIndex, splitter: RecursiveC
         for piece in splitter.split_text(page.notes):
             for sub in _hard_split(piece, count, max_tokens):
                 if _HAS_WORD.search(sub):
-                    out.append(Chunk(ord=0, text=tidy(sub), page_start=page.number, page_end=page.number,
-                                     label_start=page.label, label_end=page.label, section=section,
-                                     n_tokens=count(sub), region="footnote"))
+                    out.append(
+                        Chunk(
+                            ord=0,
+                            text=tidy(sub),
+                            page_start=page.number,
+                            page_end=page.number,
+                            label_start=page.label,
+                            label_end=page.label,
+                            section=section,
+                            n_tokens=count(sub),
+                            region="footnote",
+                        )
+                    )
     return out
 
 
-def _merge_small(spans: list[tuple[int, int, int]], full: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+def _merge_small(
+    spans: list[tuple[int, int, int]], full: str, count: TokenCounter, max_tokens: int
+) -> list[tuple[int, int, int]]:
     """Merge chunks under MIN_TOKENS into the previous (else next) chunk when the result still fits."""
     out: list[tuple[int, int, int]] = []
     for span in spans:
         start, end, tokens = span
         if out and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS):
             p_start, p_end, _ = out[-1]
-            merged = count(full[p_start:max(end, p_end)])
+            merged = count(full[p_start : max(end, p_end)])
             if merged <= max_tokens:
                 out[-1] = (p_start, max(end, p_end), merged)
                 continue

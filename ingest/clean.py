@@ -118,4 +118,6 @@ def clean_pages(raw_pages: list[str]) -> list[str]:
 def clean_notes(notes: list[str], body_pages: list[str]) -> list[str]:
     """Clean footnote blocks like body text, joining their hyphenated line breaks by the body's spelling."""
     vocab = document_vocabulary(body_pages)
-    return [normalize_whitespace(dehyphenate(normalize_whitespace(normalize_unicode(n)), vocab)) if n else "" for n in notes]
+    return [
+        normalize_whitespace(dehyphenate(normalize_whitespace(normalize_unicode(n)), vocab)) if n else "" for n in notes
+    ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import multiprocessing
 import resource
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -75,7 +75,11 @@ def _outcome(fut: Any, timeout: float, memory_mb: int) -> ParsedDocument | str:
 
 
 def parse_all(
-    jobs: Iterable[tuple[Path, ParseOptions]], workers: int, timeout: float, memory_mb: int, ocr_page_timeout: float = 120.0
+    jobs: Iterable[tuple[Path, ParseOptions]],
+    workers: int,
+    timeout: float,
+    memory_mb: int,
+    ocr_page_timeout: float = 120.0,
 ) -> Iterator[tuple[Path, ParsedDocument | str]]:
     """Yield (path, parsed document or one-line error); parsing runs ahead in workers, OCR'd files come last.
 

@@ -86,8 +86,10 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
         return "sr"
     if sum(ch.isalpha() for ch in text) < 4 or len(languages) < 2:
         return None
-    values = [(v.language.iso_code_639_1.name.lower(), v.value)
-              for v in _query_detector(tuple(sorted(languages))).compute_language_confidence_values(text)]
+    values = [
+        (v.language.iso_code_639_1.name.lower(), v.value)
+        for v in _query_detector(tuple(sorted(languages))).compute_language_confidence_values(text)
+    ]
     family = [(c, v) for c, v in values if c in SERBO_CROATIAN]
     others = [(c, v) for c, v in values if c not in SERBO_CROATIAN]
     best, confidence = max(others, key=lambda cv: cv[1], default=(None, 0.0))

@@ -78,7 +78,7 @@ def read_page(page: Any) -> tuple[str, PageLayout | None]:
         if not n:
             lines.append(None)
             continue
-        span = chars[at:at + n]
+        span = chars[at : at + n]
         at += n
         sizes = [c[0] for c in span]
         dominant = Counter(sizes).most_common(1)[0][0]
@@ -144,14 +144,18 @@ def _is_small(style: LineStyle | None, body: float) -> bool:
 def _is_footer(line: str) -> bool:
     """A page number or a document number printed under the notes ('11', 'Page 3 of 9', '25-12039')."""
     words = line.split()
-    return is_page_number(line) or (len(words) == 1 and any(c.isdigit() for c in line) and not any(c.islower() for c in line))
+    return is_page_number(line) or (
+        len(words) == 1 and any(c.isdigit() for c in line) and not any(c.islower() for c in line)
+    )
 
 
 def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float) -> int | None:
     """Index of the first line of the footnote block at the foot of the page, or None."""
     block: list[int] = []
     for i in range(len(lines) - 1, -1, -1):
-        if not lines[i].strip() or (not block and (_is_footer(lines[i]) or not _is_small(styles[i], body)) and len(lines[i].split()) <= 3):
+        if not lines[i].strip() or (
+            not block and (_is_footer(lines[i]) or not _is_small(styles[i], body)) and len(lines[i].split()) <= 3
+        ):
             continue
         if not _is_small(styles[i], body):
             break
@@ -159,7 +163,9 @@ def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float
     if not block:
         return None
     block.reverse()
-    body_ys = [s.y for s, ln in zip(styles, lines) if s and len(ln.split()) >= 4 and not _is_small(s, body)]
+    body_ys = [
+        s.y for s, ln in zip(styles, lines, strict=False) if s and len(ln.split()) >= 4 and not _is_small(s, body)
+    ]
     lowest_body = min(body_ys) if body_ys else float("inf")
     for i in block:
         style = styles[i]
@@ -178,7 +184,7 @@ def split_page(text: str, layout: PageLayout | None, body: float | None) -> Page
     cut = len(lines) if start is None else start
     body_out: list[str] = []
     regions = PageRegions(body="")
-    for line, style in zip(lines[:cut], styles[:cut]):
+    for line, style in zip(lines[:cut], styles[:cut], strict=False):
         if style is None:
             body_out.append(line)
             continue
@@ -190,7 +196,9 @@ def split_page(text: str, layout: PageLayout | None, body: float | None) -> Page
         if not key:
             continue
         words = len(line.split())
-        if (style.size >= HEADING_SIZE * body or (style.bold and style.size >= 0.95 * body)) and words <= MAX_HEADING_WORDS:
+        if (
+            style.size >= HEADING_SIZE * body or (style.bold and style.size >= 0.95 * body)
+        ) and words <= MAX_HEADING_WORDS:
             regions.heading_lines[key] = style.size + (0.5 if style.bold else 0.0)
         elif abs(style.size - body) <= 0.08 * body and not style.bold:
             regions.body_lines.add(key)

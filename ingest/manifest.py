@@ -93,8 +93,9 @@ def normalize_area(value: str) -> str | None:
 
 def unknown_area(value: str) -> str:
     """The error for an unknown area, listing what is allowed."""
-    return (f"unknown area {value.strip()!r} (allowed: {'; '.join(AREAS)}; or a short name: "
-            f"{', '.join(AREA_SHORT_NAMES)})")
+    return (
+        f"unknown area {value.strip()!r} (allowed: {'; '.join(AREAS)}; or a short name: {', '.join(AREA_SHORT_NAMES)})"
+    )
 
 
 def unknown_doc_type(value: str) -> str:
@@ -239,7 +240,7 @@ class ManifestLookup:
     """Manifest values for the files of one ingestion run: an explicit manifest, or the nearest one in a file's
     folder or its parents up to the ingested folder's parent (each manifest read once; unreadable ones warn)."""
 
-    def __init__(self, roots: list[Path], explicit: Path | None = None):
+    def __init__(self, roots: list[Path], explicit: Path | None = None) -> None:
         """Read the explicit manifest now (a ManifestError stops the run before anything is written)."""
         self.roots = [r.resolve() for r in roots if r.is_dir()]
         self.explicit = load_manifest(explicit) if explicit else None

@@ -44,37 +44,137 @@ PUBLISHERS: list[tuple[str, str]] = [
 ]
 
 DOC_TYPE_RULES: list[tuple[str, str]] = [
-    ("legislation", r"\b(regulation \(eu\)|directive \(eu\)|delegated regulation|implementing regulation|"
-     r"official journal|directive|law on|act of|zakon o|ligji|закон|gazette|reshumot|decree)\b"),
+    (
+        "legislation",
+        r"\b(regulation \(eu\)|directive \(eu\)|delegated regulation|implementing regulation|"
+        r"official journal|directive|law on|act of|zakon o|ligji|закон|gazette|reshumot|decree)\b",
+    ),
     ("threat assessment", r"\b(threat assessment|socta|iocta|te-sat|threat analysis|risk assessment)\b"),
-    ("training material", r"\b(training|course|curriculum|module|syllabus|catalogue|otna|lesson|e-learning|"
-     r"componente formativo|obuka|trajnim|обука)\b"),
+    (
+        "training material",
+        r"\b(training|course|curriculum|module|syllabus|catalogue|otna|lesson|e-learning|"
+        r"componente formativo|obuka|trajnim|обука)\b",
+    ),
     ("booklet", r"\b(booklet|brochure|leaflet|fact ?sheets?)\b"),
-    ("guideline", r"\b(guidelines?|guidance|good practices?|best practices?|manual|handbook|guide|"
-     r"recommendations|principles|methodology|smjernice|smernice|udhëzues|упатство)\b"),
-    ("report", r"\b(report|analysis|study|survey|review|notice|order|codebook|index|assessment|observatory|"
-     r"izvještaj|izveštaj|raport|извештај)\b"),
+    (
+        "guideline",
+        r"\b(guidelines?|guidance|good practices?|best practices?|manual|handbook|guide|"
+        r"recommendations|principles|methodology|smjernice|smernice|udhëzues|упатство)\b",
+    ),
+    (
+        "report",
+        r"\b(report|analysis|study|survey|review|notice|order|codebook|index|assessment|observatory|"
+        r"izvještaj|izveštaj|raport|извештај)\b",
+    ),
 ]
 
 AREA_TERMS: dict[str, list[str]] = {
-    AREAS[0]: ["money laundering", "laundering", "fraud", "corruption", "financial crime", "economic crime",
-               "tax evasion", "beneficial owner", "bribery", "embezzlement", "aml", "sanctions screening",
-               "pranje novca", "pranja novca", "korupcij", "prevar", "pastrim", "перење пари", "прање новца"],
-    AREAS[1]: ["drug", "narcotic", "cocaine", "heroin", "cannabis", "precursor", "methamphetamine", "opioid",
-               "droga", "narkoti", "дрога", "наркоти"],
-    AREAS[2]: ["organised crime", "organized crime", "criminal network", "criminal group", "mafia", "trafficking in",
-               "human trafficking", "trafficking in persons", "sex trafficking", "firearms", "arms trafficking",
-               "organizovani kriminal", "organizirani kriminal", "krim të organizuar", "организиран криминал"],
-    AREAS[3]: ["cyber", "malware", "ransomware", "hacking", "phishing", "botnet", "deepfake", "dark web",
-               "darknet", "ddos", "sajber", "kibern", "сајбер"],
-    AREAS[4]: ["migrant smuggling", "smuggling of migrants", "irregular migration", "illegal immigration",
-               "border crossing", "frontex", "krijumčarenje migranata", "krijumcarenje migranata",
-               "kontrabandë me migrantë", "шверц на мигранти"],
-    AREAS[5]: ["terroris", "isil", "da'esh", "daesh", "al-qaida", "al-qaeda", "radicali", "violent extremism",
-               "foreign terrorist fighter", "terorizm", "терори"],
-    AREAS[6]: ["financial investigation", "international cooperation", "mutual legal assistance",
-               "joint investigation team", "asset recovery", "confiscation", "information exchange",
-               "extradition", "eurojust", "interpol", "međunarodna saradnja", "меѓународна соработка"],
+    AREAS[0]: [
+        "money laundering",
+        "laundering",
+        "fraud",
+        "corruption",
+        "financial crime",
+        "economic crime",
+        "tax evasion",
+        "beneficial owner",
+        "bribery",
+        "embezzlement",
+        "aml",
+        "sanctions screening",
+        "pranje novca",
+        "pranja novca",
+        "korupcij",
+        "prevar",
+        "pastrim",
+        "перење пари",
+        "прање новца",
+    ],
+    AREAS[1]: [
+        "drug",
+        "narcotic",
+        "cocaine",
+        "heroin",
+        "cannabis",
+        "precursor",
+        "methamphetamine",
+        "opioid",
+        "droga",
+        "narkoti",
+        "дрога",
+        "наркоти",
+    ],
+    AREAS[2]: [
+        "organised crime",
+        "organized crime",
+        "criminal network",
+        "criminal group",
+        "mafia",
+        "trafficking in",
+        "human trafficking",
+        "trafficking in persons",
+        "sex trafficking",
+        "firearms",
+        "arms trafficking",
+        "organizovani kriminal",
+        "organizirani kriminal",
+        "krim të organizuar",
+        "организиран криминал",
+    ],
+    AREAS[3]: [
+        "cyber",
+        "malware",
+        "ransomware",
+        "hacking",
+        "phishing",
+        "botnet",
+        "deepfake",
+        "dark web",
+        "darknet",
+        "ddos",
+        "sajber",
+        "kibern",
+        "сајбер",
+    ],
+    AREAS[4]: [
+        "migrant smuggling",
+        "smuggling of migrants",
+        "irregular migration",
+        "illegal immigration",
+        "border crossing",
+        "frontex",
+        "krijumčarenje migranata",
+        "krijumcarenje migranata",
+        "kontrabandë me migrantë",
+        "шверц на мигранти",
+    ],
+    AREAS[5]: [
+        "terroris",
+        "isil",
+        "da'esh",
+        "daesh",
+        "al-qaida",
+        "al-qaeda",
+        "radicali",
+        "violent extremism",
+        "foreign terrorist fighter",
+        "terorizm",
+        "терори",
+    ],
+    AREAS[6]: [
+        "financial investigation",
+        "international cooperation",
+        "mutual legal assistance",
+        "joint investigation team",
+        "asset recovery",
+        "confiscation",
+        "information exchange",
+        "extradition",
+        "eurojust",
+        "interpol",
+        "međunarodna saradnja",
+        "меѓународна соработка",
+    ],
 }
 
 
@@ -178,7 +278,11 @@ def infer_areas(title: str, pages: list[str], limit: int = 3) -> list[str]:
 
 
 def infer_meta(
-    path: Path, pages: list[str], headings: list[Heading], info: dict[str, str], language: str | None,
+    path: Path,
+    pages: list[str],
+    headings: list[Heading],
+    info: dict[str, str],
+    language: str | None,
     display_title: str | None = None,
 ) -> DocumentMeta:
     """All inferable metadata; every field is marked as inferred."""

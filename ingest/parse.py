@@ -10,9 +10,9 @@ from typing import Any
 
 from pactkb.ingest.clean import clean_notes, clean_pages
 from pactkb.ingest.language import detect_language
+from pactkb.ingest.layout import body_size, split_page
 from pactkb.ingest.metadata import apply_overrides, infer_meta
 from pactkb.ingest.ocr import OCR_HINT, ocr_available, ocr_pdf_page
-from pactkb.ingest.layout import body_size, split_page
 from pactkb.ingest.pdf import RawPdf, read_pdf
 from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import detect_headings, headings_from_outline
@@ -88,7 +88,7 @@ def _text_pages(path: Path) -> list[str]:
 def mark_scanned(pages: list[Page], has_images: list[bool], min_chars: int) -> int:
     """Flag pages that carry an image but (almost) no text layer; returns how many."""
     n = 0
-    for p, img in zip(pages, has_images):
+    for p, img in zip(pages, has_images, strict=False):
         if img and len(p.full_text.strip()) < min_chars:
             p.scanned = True
             n += 1
@@ -104,7 +104,7 @@ def run_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument:
             if text.strip():
                 p.text, p.ocr = text, True
         # clean again across all pages, so running headers of OCR'd pages are recognised as such
-        for p, text in zip(doc.pages, clean_pages([p.text for p in doc.pages])):
+        for p, text in zip(doc.pages, clean_pages([p.text for p in doc.pages]), strict=False):
             p.text = text
     return finish(doc)
 
@@ -135,8 +135,11 @@ def choose_headings(outline: list[Heading], pages: list[Page]) -> list[Heading]:
     """The PDF outline when it covers the document, else detected headings if they cover it better."""
     if len(outline) >= max(2, len(pages) // 20):
         return outline
-    detected = detect_headings([p.text for p in pages], regions=[p.region for p in pages],
-                               typography=[(p.heading_lines, p.body_lines) for p in pages])
+    detected = detect_headings(
+        [p.text for p in pages],
+        regions=[p.region for p in pages],
+        typography=[(p.heading_lines, p.body_lines) for p in pages],
+    )
     return detected if len(detected) > len(outline) else outline
 
 
@@ -144,11 +147,20 @@ def pdf_pages(raw: RawPdf) -> list[Page]:
     """Clean pages of a PDF: footnote blocks cut out of the body text, typography of the body lines kept."""
     body = body_size(raw.layouts) if raw.layouts else None
     layouts = raw.layouts or [None] * len(raw.texts)
-    split = [split_page(text, layout, body) for text, layout in zip(raw.texts, layouts)]
+    split = [split_page(text, layout, body) for text, layout in zip(raw.texts, layouts, strict=False)]
     bodies = clean_pages([r.body for r in split])
     notes = clean_notes([r.notes for r in split], bodies)
-    return [Page(number=i + 1, text=bodies[i], label=raw.labels[i], notes=notes[i],
-                 heading_lines=r.heading_lines, body_lines=r.body_lines) for i, r in enumerate(split)]
+    return [
+        Page(
+            number=i + 1,
+            text=bodies[i],
+            label=raw.labels[i],
+            notes=notes[i],
+            heading_lines=r.heading_lines,
+            body_lines=r.body_lines,
+        )
+        for i, r in enumerate(split)
+    ]
 
 
 def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
@@ -161,8 +173,16 @@ def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
     if size == 0:
         raise IngestError("empty file (0 bytes)")
     suffix = path.suffix.lower()
-    doc = ParsedDocument(path=path, sha256=sha, size=size, kind="", pages=[], headings=[], meta=DocumentMeta(),
-                         overrides=dict(opts.overrides))
+    doc = ParsedDocument(
+        path=path,
+        sha256=sha,
+        size=size,
+        kind="",
+        pages=[],
+        headings=[],
+        meta=DocumentMeta(),
+        overrides=dict(opts.overrides),
+    )
     if suffix in PDF_SUFFIXES:
         raw = read_pdf(path)
         doc.kind, doc.info, doc.display_title = "pdf", raw.info, raw.display_title

@@ -172,7 +172,7 @@ def read_pdf(path: Path) -> RawPdf:
             images.append(_page_has_images(page))
     except IngestError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise IngestError(f"corrupt PDF (cannot read page tree): {exc}") from exc
     if not texts:
         raise IngestError("PDF has no pages")

@@ -28,7 +28,11 @@ def record_document(rec: Record) -> ParsedDocument:
     meta = DocumentMeta(title=rec.title or rec.id, inferred=[])
     apply_overrides(meta, rec.metadata)
     return ParsedDocument(
-        path=Path(rec.id), sha256=hashlib.sha256(f"{rec.id}\0{rec.title}\0{rec.text}".encode()).hexdigest(),
-        size=len(rec.text.encode()), kind="record", pages=[Page(i + 1, t) for i, t in enumerate(texts)],
-        headings=[], meta=meta,
+        path=Path(rec.id),
+        sha256=hashlib.sha256(f"{rec.id}\0{rec.title}\0{rec.text}".encode()).hexdigest(),
+        size=len(rec.text.encode()),
+        kind="record",
+        pages=[Page(i + 1, t) for i, t in enumerate(texts)],
+        headings=[],
+        meta=meta,
     )

@@ -58,7 +58,9 @@ def page_region(text: str) -> str:
     if len(lines) < MIN_LINES and not (titled_contents or titled_index):
         return BODY
     entries = sum(1 for ln in lines if _ENDS_WITH_PAGE.match(ln) and (_LEADER_ENTRY.search(ln) or len(ln) < 120))
-    leaders = sum(1 for ln in lines if (_LEADER_ENTRY.search(ln) and _ENDS_WITH_PAGE.match(ln)) or _LEADERS_ONLY.match(ln))
+    leaders = sum(
+        1 for ln in lines if (_LEADER_ENTRY.search(ln) and _ENDS_WITH_PAGE.match(ln)) or _LEADERS_ONLY.match(ln)
+    )
     if leaders >= 3 and leaders / len(lines) >= 0.3:
         return CONTENTS
     if titled_contents and entries / len(lines) >= 0.3:

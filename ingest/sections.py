@@ -88,9 +88,14 @@ def strip_note_mark(title: str) -> str:
 def _looks_like_heading(line: str) -> bool:
     """A line typeset like a heading that reads like one: short, starts with a capital or number, no final stop."""
     words = line.split()
-    return (1 <= len(words) <= 12 and len(line) <= 100 and (line[0].isupper() or line[0].isdigit())
-            and not line.endswith((".", ",", ";", ":")) and not _FOOTNOTE.search(line)
-            and sum(c.isalpha() for c in line) >= 3)
+    return (
+        1 <= len(words) <= 12
+        and len(line) <= 100
+        and (line[0].isupper() or line[0].isdigit())
+        and not line.endswith((".", ",", ";", ":"))
+        and not _FOOTNOTE.search(line)
+        and sum(c.isalpha() for c in line) >= 3
+    )
 
 
 def _looks_like_title(line: str) -> bool:
@@ -109,8 +114,12 @@ def _typeset_level(line: str, heading: dict[str, float], body: set[str], sizes: 
     return None
 
 
-def detect_headings(pages: list[str], markdown: bool = False, regions: list[str] | None = None,
-                    typography: list[tuple[dict[str, float], set[str]]] | None = None) -> list[Heading]:
+def detect_headings(
+    pages: list[str],
+    markdown: bool = False,
+    regions: list[str] | None = None,
+    typography: list[tuple[dict[str, float], set[str]]] | None = None,
+) -> list[Heading]:
     """Find heading lines in page text (Markdown '#' headings, numbered or all-caps lines).
 
     Pages that are not body text (contents, index, references) give no headings. With the PDF's typography
@@ -149,7 +158,7 @@ def detect_headings(pages: list[str], markdown: bool = False, regions: list[str]
 class SectionIndex:
     """Answers 'which section path holds this position?' for a document's headings."""
 
-    def __init__(self, headings: list[Heading]):
+    def __init__(self, headings: list[Heading]) -> None:
         """Build the lookup from headings sorted in reading order."""
         ordered = sorted(headings, key=lambda h: (h.page, h.offset))
         self.headings = ordered

@@ -1,4 +1,5 @@
 """pactkb: knowledge base and semantic search over law-enforcement guidelines."""
+
 import os
 
 # Thread pools on a small machine. A query is one short encode plus small matrix products; extra threads cost more

@@ -60,23 +60,31 @@ class Settings(BaseSettings):
         default=None, description="Text put before passages (default: 'passage: ' for E5 models, else none)."
     )
     encoder: Literal["openvino", "torch", "onnx"] = Field(
-        default="openvino", description="Encoder runtime: openvino (the model's graph-optimised ONNX export compiled by "
+        default="openvino",
+        description="Encoder runtime: openvino (the model's graph-optimised ONNX export compiled by "
         "OpenVINO; bf16 where the CPU computes it natively, else fp32; the fastest on CPUs), torch "
         "(sentence-transformers) or onnx (ONNX Runtime, int8 by default).",
     )
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
-        default="auto", description="Weights precision: fp32; bf16 (openvino or torch: about 2x faster on CPUs with "
+        default="auto",
+        description="Weights precision: fp32; bf16 (openvino or torch: about 2x faster on CPUs with "
         "AMX or AVX512-BF16, vectors within cosine 0.9999 of fp32, so they mix with fp32 ones); or int8 (onnx or torch: "
         "dynamic quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with openvino and torch, "
         "bf16 where the CPU computes it natively, else fp32.",
     )
     query_encoder: Literal["auto", "passage", "onnx"] = Field(
-        default="auto", description="What encodes search queries: 'passage' (the passage encoder), or 'onnx' (the same "
+        default="auto",
+        description="What encodes search queries: 'passage' (the passage encoder), or 'onnx' (the same "
         "model's graph-optimised ONNX export at full precision: the same vectors, several times faster for one short "
         "query). auto: onnx for multilingual-e5-small in torch, else the passage encoder (openvino is fast for both).",
     )
-    batch_size: int = Field(default=16, ge=1, le=1024, description="Passages encoded together (16 was fastest for "
-                            "multilingual-e5-small on 2 cores: python -m pactkb.evaluation.bench.encoders).")
+    batch_size: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Passages encoded together (16 was fastest for "
+        "multilingual-e5-small on 2 cores: python -m pactkb.evaluation.bench.encoders).",
+    )
     cache_dir: Path | None = Field(
         default=None, description="Cache for exported ONNX models and eval indexes (default <data>/cache)."
     )
@@ -112,44 +120,65 @@ class Settings(BaseSettings):
         "e.g. {\"*\": [1.0, 0.3]}. Unset: pactkb's defaults for the encoder, chosen on the domain set's dev half.",
     )
     bridge: bool = Field(
-        default=True, description="Also search a query in another language translated word by word into the corpus' "
+        default=True,
+        description="Also search a query in another language translated word by word into the corpus' "
         "English words: by the dictionaries below and, with a multilingual encoder, by nearest words (index/bridge.py).",
     )
-    bridge_min_cosine: float = Field(default=0.90, ge=0, le=1, description="Closeness a query word needs to its English word.")
+    bridge_min_cosine: float = Field(
+        default=0.90, ge=0, le=1, description="Closeness a query word needs to its English word."
+    )
     weight_translated_dense: float | None = Field(
-        default=None, ge=0, description="RRF weight of the encoder's search for a query's dictionary translation into "
+        default=None,
+        ge=0,
+        description="RRF weight of the encoder's search for a query's dictionary translation into "
         "English (unset: pactkb's default for the encoder, chosen on the domain dev half; 0 turns it off).",
     )
     dictionaries: str = Field(
-        default="/usr/share/dictd", description="Folders of bilingual dictd dictionaries into English (Debian: "
+        default="/usr/share/dictd",
+        description="Folders of bilingual dictd dictionaries into English (Debian: "
         "dict-freedict-hrv-eng, dict-freedict-srp-eng), separated by ':'; the bridge translates through them first. "
         "Empty: none.",
     )
     synonyms: bool = Field(
-        default=True, description="Also search the field synonyms and acronyms of query terms (index/synonyms/en.tsv: "
+        default=True,
+        description="Also search the field synonyms and acronyms of query terms (index/synonyms/en.tsv: "
         "'bitcoin vending machine' -> 'virtual asset kiosk', 'smurfing' -> 'structuring'), as one more BM25 list.",
     )
     synonym_files: list[str] = Field(
-        default_factory=list, description="Team synonym files in the same format (one group per line, terms separated "
+        default_factory=list,
+        description="Team synonym files in the same format (one group per line, terms separated "
         "by ' | '), merged with the built-in list (JSON list of paths).",
     )
-    weight_expansion: float = Field(default=0.5, ge=0, description="RRF weight of the synonym list (chosen on the "
-                                    "domain dev half: 0.25 / 0.5 / 1.0 gave 0.539 / 0.545 / 0.545; off 0.537).")
-    dictionary_translations: int = Field(default=2, ge=1, description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.")
+    weight_expansion: float = Field(
+        default=0.5,
+        ge=0,
+        description="RRF weight of the synonym list (chosen on the "
+        "domain dev half: 0.25 / 0.5 / 1.0 gave 0.539 / 0.545 / 0.545; off 0.537).",
+    )
+    dictionary_translations: int = Field(
+        default=2,
+        ge=1,
+        description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.",
+    )
     apertium: str = Field(
-        default="apertium", description="The Apertium program that translates Serbian, Croatian, Bosnian (hbs-eng) and "
+        default="apertium",
+        description="The Apertium program that translates Serbian, Croatian, Bosnian (hbs-eng) and "
         "Macedonian (mkd-eng) queries into English (index/translate.py; Debian: apertium apertium-hbs-eng "
         "apertium-mkd-eng). Empty: no machine translation.",
     )
     apertium_timeout: float = Field(default=2.0, gt=0, description="Seconds a query's Apertium translation may take.")
     weight_bridge: float | None = Field(
-        default=None, ge=0, description="RRF weight of the bridged (translated) BM25 list (unset: pactkb's default for "
+        default=None,
+        ge=0,
+        description="RRF weight of the bridged (translated) BM25 list (unset: pactkb's default for "
         "the encoder, chosen on the domain dev half).",
     )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
     # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus (evaluation/bench/latency.py)
     max_result_window: int = Field(
-        default=200, ge=10, description="Deepest result a search may page to: offset + k must not exceed it (as "
+        default=200,
+        ge=10,
+        description="Deepest result a search may page to: offset + k must not exceed it (as "
         "Elasticsearch's index.max_result_window); deeper requests get a 422 naming 'offset'. It bounds the work of "
         "every search: at most 2x this many candidates per retriever (4x grouped by document).",
     )
@@ -157,7 +186,9 @@ class Settings(BaseSettings):
     lexical_prune_above: int = Field(
         default=200_000, ge=0, description="Chunks above which very common query terms leave the BM25 query."
     )
-    lexical_prune_df: float = Field(default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks.")
+    lexical_prune_df: float = Field(
+        default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks."
+    )
     dense_index: Literal["auto", "flat", "ivf"] = "auto"
     ann_threshold: int = Field(default=200_000, ge=1000, description="Chunks above which auto uses IVF.")
     ivf_nprobe: int = Field(default=32, ge=1)
@@ -165,29 +196,43 @@ class Settings(BaseSettings):
         default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."
     )
     dedup_threshold: float | None = Field(
-        default=None, ge=0, le=1.0, description="Cosine for near-duplicates (default per encoder: 0.92 MiniLM, 0.975 E5)."
+        default=None,
+        ge=0,
+        le=1.0,
+        description="Cosine for near-duplicates (default per encoder: 0.92 MiniLM, 0.975 E5).",
     )
     region_weights: dict[str, float] = Field(
         default_factory=lambda: {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
         description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank below "
-        "body text (1.0 = no demotion; JSON, e.g. {\"footnote\": 0.5}).",
+        'body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}).',
     )
     section_support: float = Field(
-        default=0.0, ge=0, le=1, description="Share of the best score of another candidate from the same section that a "
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the best score of another candidate from the same section that a "
         "passage gains (neighbouring passages of one section support each other; 0 = off).",
     )
     superseded_weight: float = Field(
-        default=0.95, ge=0, le=1, description="Fused-score factor of an edition the query did not ask for: an older "
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Fused-score factor of an edition the query did not ask for: an older "
         "edition of a document family for an undated query, another year's for a dated one (1.0 = off). Small on "
         "purpose: it orders near-identical passages of two editions; stronger demotion lost dev nDCG (older editions "
         "still answer many questions).",
     )
-    query_cache: int = Field(default=1024, ge=1, description="Query vectors kept in memory (paging and facet clicks "
-                             "repeat queries).")
+    query_cache: int = Field(
+        default=1024, ge=1, description="Query vectors kept in memory (paging and facet clicks repeat queries)."
+    )
     language_cache: int = Field(default=4096, ge=1, description="Detected query languages kept in memory.")
     translation_cache: int = Field(default=1024, ge=1, description="Query translations (bridge) kept in memory.")
-    filter_cache: int = Field(default=64, ge=1, description="Filtered chunk sets (and per-clearance counts and stemmers) "
-                              "kept in memory; each is valid until the store changes.")
+    filter_cache: int = Field(
+        default=64,
+        ge=1,
+        description="Filtered chunk sets (and per-clearance counts and stemmers) "
+        "kept in memory; each is valid until the store changes.",
+    )
     semantic_snippets: bool = Field(
         default=False, description="Pick the best sentence of meaning-only hits with the encoder (costly with torch)."
     )
@@ -206,11 +251,18 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     anonymous_read: bool = Field(default=True, description="Allow read-only public access without a key.")
-    max_upload_mb: int = Field(default=100, ge=1, description="Largest upload request (all its files together), in MB: "
-                               "refused by Content-Length before it is read, and a chunked body is cut off there.")
+    max_upload_mb: int = Field(
+        default=100,
+        ge=1,
+        description="Largest upload request (all its files together), in MB: "
+        "refused by Content-Length before it is read, and a chunked body is cut off there.",
+    )
     max_query_chars: int = Field(default=2000, ge=10)
     ready_wait: float = Field(
-        default=5.0, ge=0, le=60, description="Seconds a request waits for a worker that is still loading (model, "
+        default=5.0,
+        ge=0,
+        le=60,
+        description="Seconds a request waits for a worker that is still loading (model, "
         "language models, dictionaries) before it answers 503 with Retry-After.",
     )
     preview_cache_mb: int = Field(default=256, ge=1, description="Disk kept for rendered page previews (oldest out).")

@@ -71,18 +71,20 @@ def content_pdf(stream: bytes, compress: bool = False) -> bytes:
     """A one-page PDF whose page content stream is `stream` (optionally Flate-compressed)."""
     data = zlib.compress(stream, 9) if compress else stream
     filt = b" /Filter /FlateDecode" if compress else b""
-    return raw_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(data)}{filt.decode()} >>\nstream\n".encode() + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ])
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            f"<< /Length {len(data)}{filt.decode()} >>\nstream\n".encode() + data + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
 
 
 @pytest.fixture(scope="session")
-def real_encoder():  # noqa: ANN201
+def real_encoder():
     """The default all-MiniLM-L6-v2 (bundled), loaded once per test session."""
     from pactkb.index.embed import SentenceTransformerEncoder
 

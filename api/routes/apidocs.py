@@ -22,8 +22,10 @@ def install(app: FastAPI) -> None:
 
 router = APIRouter(include_in_schema=False)
 # The pages may load only from this server: ReDoc's sidebar logo would otherwise come from cdn.redoc.ly.
-LOCAL_ONLY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-              "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'")
+LOCAL_ONLY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 
 
 def local_only(page: HTMLResponse) -> HTMLResponse:
@@ -41,12 +43,16 @@ def _base(request: Request) -> str:
 def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI for the OpenAPI schema."""
     base = _base(request)
-    return local_only(get_swagger_ui_html(
-        openapi_url=f"{base}{request.app.openapi_url}", title=f"{request.app.title} – API",
-        oauth2_redirect_url=f"{base}/docs/oauth2-redirect",
-        swagger_js_url=f"{base}{ASSETS_URL}/swagger-ui-bundle.js", swagger_css_url=f"{base}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
-    ))
+    return local_only(
+        get_swagger_ui_html(
+            openapi_url=f"{base}{request.app.openapi_url}",
+            title=f"{request.app.title} – API",
+            oauth2_redirect_url=f"{base}/docs/oauth2-redirect",
+            swagger_js_url=f"{base}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{base}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
+        )
+    )
 
 
 @router.get("/docs/oauth2-redirect")
@@ -59,8 +65,12 @@ def swagger_ui_redirect() -> HTMLResponse:
 def redoc(request: Request) -> HTMLResponse:
     """ReDoc for the OpenAPI schema (no web fonts: they would come from Google)."""
     base = _base(request)
-    return local_only(get_redoc_html(
-        openapi_url=f"{base}{request.app.openapi_url}", title=f"{request.app.title} – API reference",
-        redoc_js_url=f"{base}{ASSETS_URL}/redoc.standalone.js", redoc_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
-        with_google_fonts=False,
-    ))
+    return local_only(
+        get_redoc_html(
+            openapi_url=f"{base}{request.app.openapi_url}",
+            title=f"{request.app.title} – API reference",
+            redoc_js_url=f"{base}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{base}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
+    )

@@ -13,8 +13,8 @@ from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.routes.search import response, to_filters
 from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
-from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.results import SearchError
 from pactkb.settings import MAX_OFFSET, MAX_PAGE_SIZE
 
 router = APIRouter(tags=["chunks"])
@@ -23,17 +23,30 @@ NOT_FOUND = "chunk not found"
 
 
 @router.get("/chunks/{chunk_id}", response_model=ChunkModel, summary="One chunk")
-def get_chunk(request: Request, chunk_id: ChunkId, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)) -> ChunkModel:
+def get_chunk(
+    request: Request, chunk_id: ChunkId, principal: Principal = Depends(caller), kb: KnowledgeBase = Depends(ready_kb)
+) -> ChunkModel:
     """A passage with its page span and section (404 if it belongs to a document above your clearance)."""
     row = kb.store.visible_chunk(chunk_id, to_filters({}, principal))
     if row is None:
         raise HTTPException(404, NOT_FOUND)
     url = file_url(request, row["doc_id"], principal)
     note(request, "view_chunk", document_ids=[row["doc_id"]])
-    return ChunkModel(id=row["id"], document_id=row["doc_id"], title=row["title"], ord=row["ord"], text=row["text"],
-                      page_start=row["page_start"], page_end=row["page_end"], label_start=row["label_start"],
-                      label_end=row["label_end"], section=row["section"], n_tokens=row["n_tokens"], file_url=url,
-                      page_url=f"{url}#page={row['page_start']}")
+    return ChunkModel(
+        id=row["id"],
+        document_id=row["doc_id"],
+        title=row["title"],
+        ord=row["ord"],
+        text=row["text"],
+        page_start=row["page_start"],
+        page_end=row["page_end"],
+        label_start=row["label_start"],
+        label_end=row["label_end"],
+        section=row["section"],
+        n_tokens=row["n_tokens"],
+        file_url=url,
+        page_url=f"{url}#page={row['page_start']}",
+    )
 
 
 @router.get("/chunks/{chunk_id}/similar", response_model=SearchResponse, summary="More like this")
@@ -55,8 +68,18 @@ async def similar(
 ) -> SearchResponse:
     """Passages closest in meaning to this one, with the same filters as search."""
     announce_filters(request, reply, request.query_params.keys())
-    filters = to_filters({"type": type, "area": area, "language": language, "publisher": publisher, "year": year,
-                          "year_min": year_min, "year_max": year_max}, principal)
+    filters = to_filters(
+        {
+            "type": type,
+            "area": area,
+            "language": language,
+            "publisher": publisher,
+            "year": year,
+            "year_min": year_min,
+            "year_max": year_max,
+        },
+        principal,
+    )
     try:
         res = await run_in_threadpool(kb.searcher.similar, chunk_id, k=k, filters=filters, offset=offset)
     except SearchError as exc:
@@ -64,5 +87,10 @@ async def similar(
             raise ValidationProblem(exc.field, str(exc)) from exc
         raise HTTPException(404, NOT_FOUND) from exc
     out = response(request, principal, res)
-    note(request, "similar", query=f"similar:{chunk_id}", document_ids=list(dict.fromkeys(h.document_id for h in out.results)))
+    note(
+        request,
+        "similar",
+        query=f"similar:{chunk_id}",
+        document_ids=list(dict.fromkeys(h.document_id for h in out.results)),
+    )
     return out

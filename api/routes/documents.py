@@ -70,8 +70,12 @@ def summary(request: Request, rec: DocumentRecord, principal: Principal) -> Docu
     """A document in API form."""
     skip = ("file_url", "pages", "owner")
     fields = {k: getattr(rec, k) for k in DocumentSummary.model_fields if k not in skip and hasattr(rec, k)}
-    return DocumentSummary(**fields, pages=rec.pages, file_url=file_url(request, rec.id, principal),
-                           owner=rec.owner if shows_owner(principal, rec) else None)
+    return DocumentSummary(
+        **fields,
+        pages=rec.pages,
+        file_url=file_url(request, rec.id, principal),
+        owner=rec.owner if shows_owner(principal, rec) else None,
+    )
 
 
 def shows_owner(principal: Principal, rec: DocumentRecord) -> bool:
@@ -101,14 +105,28 @@ def list_documents(
     kb = state(request).kb
     announce_filters(request, response, request.query_params.keys())
     try:
-        filters = Filters.from_mapping({"type": type, "area": area, "language": language, "publisher": publisher,
-                                        "sensitivity": sensitivity, "year": year, "year_min": year_min,
-                                        "year_max": year_max})
+        filters = Filters.from_mapping(
+            {
+                "type": type,
+                "area": area,
+                "language": language,
+                "publisher": publisher,
+                "sensitivity": sensitivity,
+                "year": year,
+                "year_min": year_min,
+                "year_max": year_max,
+            }
+        )
     except FilterError as exc:
         raise ValidationProblem(exc.field, str(exc)) from exc
     total, records = kb.store.list_documents(filters.with_clearance(principal.clearance), title, sort, limit, offset)
     items = [summary(request, rec, principal) for rec in records]
-    note(request, "list_documents", filters={k: v for k, v in request.query_params.items()}, document_ids=[i.id for i in items])
+    note(
+        request,
+        "list_documents",
+        filters={k: v for k, v in request.query_params.items()},
+        document_ids=[i.id for i in items],
+    )
     return DocumentList(total=total, offset=offset, limit=limit, items=items)
 
 
@@ -117,19 +135,31 @@ def get_document(request: Request, doc_id: str, principal: Principal = Depends(c
     """Metadata, pages, table of contents and chunk count."""
     kb = state(request).kb
     rec = visible_document(kb, doc_id, principal)
-    pages = [PageInfo(number=p["number"], label=p["label"], ocr=bool(p["ocr"]), scanned=bool(p["scanned"]), chars=len(p["text"]))
-             for p in kb.store.pages(doc_id)]
+    pages = [
+        PageInfo(
+            number=p["number"], label=p["label"], ocr=bool(p["ocr"]), scanned=bool(p["scanned"]), chars=len(p["text"])
+        )
+        for p in kb.store.pages(doc_id)
+    ]
     newer = kb.store.newest_edition(rec, Filters(clearance=principal.clearance))
     note(request, "view_document", document_ids=[doc_id])
-    return DocumentDetail(**summary(request, rec, principal).model_dump(), chunk_count=rec.chunk_count, page_list=pages,
-                          toc=[TocEntry(**t) for t in rec.toc], warnings=rec.warnings, size=rec.size,
-                          superseded_by=Superseded(document_id=newer["id"], title=newer["title"], year=newer["year"])
-                          if newer else None)
+    return DocumentDetail(
+        **summary(request, rec, principal).model_dump(),
+        chunk_count=rec.chunk_count,
+        page_list=pages,
+        toc=[TocEntry(**t) for t in rec.toc],
+        warnings=rec.warnings,
+        size=rec.size,
+        superseded_by=Superseded(document_id=newer["id"], title=newer["title"], year=newer["year"]) if newer else None,
+    )
 
 
 @router.get("/documents/{doc_id}/chunks", response_model=ChunkList, summary="A document's chunks")
 def document_chunks(
-    request: Request, doc_id: str, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    request: Request,
+    doc_id: str,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(caller),
 ) -> ChunkList:
     """The document's passages in reading order; `overlap` says how much of each repeats the one before."""
@@ -137,11 +167,25 @@ def document_chunks(
     rec = visible_document(kb, doc_id, principal)
     rows = kb.store.doc_chunks(doc_id)
     url = file_url(request, doc_id, principal)
-    items = [ChunkModel(id=r["id"], document_id=doc_id, title=rec.title, ord=r["ord"], text=r["text"], page_start=r["page_start"],
-                        page_end=r["page_end"], label_start=r["label_start"], label_end=r["label_end"], section=r["section"],
-                        n_tokens=r["n_tokens"], file_url=url, page_url=f"{url}#page={r['page_start']}",
-                        overlap=overlap_length(rows[i - 1]["text"], r["text"]) if i else 0)
-             for i, r in enumerate(rows[offset : offset + limit], start=offset)]
+    items = [
+        ChunkModel(
+            id=r["id"],
+            document_id=doc_id,
+            title=rec.title,
+            ord=r["ord"],
+            text=r["text"],
+            page_start=r["page_start"],
+            page_end=r["page_end"],
+            label_start=r["label_start"],
+            label_end=r["label_end"],
+            section=r["section"],
+            n_tokens=r["n_tokens"],
+            file_url=url,
+            page_url=f"{url}#page={r['page_start']}",
+            overlap=overlap_length(rows[i - 1]["text"], r["text"]) if i else 0,
+        )
+        for i, r in enumerate(rows[offset : offset + limit], start=offset)
+    ]
     note(request, "view_document", document_ids=[doc_id])
     return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
 
@@ -156,10 +200,16 @@ def stored_original(request: Request, doc_id: str, token: str | None, authorizat
     return rec
 
 
-@router.get("/documents/{doc_id}/file", summary="The original file", response_class=FileResponse,
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/documents/{doc_id}/file",
+    summary="The original file",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def document_file(
-    request: Request, doc_id: str, token: Annotated[str | None, Query(max_length=1000)] = None,
+    request: Request,
+    doc_id: str,
+    token: Annotated[str | None, Query(max_length=1000)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> FileResponse:
     """The original as uploaded or ingested; open it at a page with #page=N. A signed `token` (from search
@@ -169,14 +219,24 @@ def document_file(
     rec = stored_original(request, doc_id, token, authorization)
     note(request, "download", document_ids=[doc_id])
     name = rec.source_name if Path(rec.source_name).suffix else f"{rec.source_name}.pdf"
-    return FileResponse(st.settings.data / rec.stored_path, media_type=MEDIA.get(rec.kind, "application/octet-stream"),
-                        filename=name, content_disposition_type="inline")
+    return FileResponse(
+        st.settings.data / rec.stored_path,
+        media_type=MEDIA.get(rec.kind, "application/octet-stream"),
+        filename=name,
+        content_disposition_type="inline",
+    )
 
 
-@router.get("/documents/{doc_id}/pages/{page}/image", summary="A page rendered as an image (preview)",
-            response_class=Response, responses={200: {"content": {"image/png": {}, "image/webp": {}}}, 304: {}})
+@router.get(
+    "/documents/{doc_id}/pages/{page}/image",
+    summary="A page rendered as an image (preview)",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/webp": {}}}, 304: {}},
+)
 async def page_image(
-    request: Request, doc_id: str, page: Annotated[int, FastPath(ge=1, le=100_000)],
+    request: Request,
+    doc_id: str,
+    page: Annotated[int, FastPath(ge=1, le=100_000)],
     width: Annotated[int, Query(ge=100, description="Pixels (at most PACTKB_PREVIEW_MAX_WIDTH).")] = 800,
     format: Annotated[str, Query(pattern="^(png|webp)$")] = "png",  # noqa: A002 - the public parameter name
     chunk: Annotated[int | None, Query(ge=1, description="Highlight this passage of the document on the page.")] = None,
@@ -233,14 +293,26 @@ def _check_pdf(data: bytes, name: str, field: str) -> None:
             raise ValidationProblem(field, f"{name}: the PDF has no pages")
     except ValidationProblem:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure means a corrupt file
+    except Exception as exc:
         raise ValidationProblem(field, f"{name}: corrupt PDF ({type(exc).__name__})") from exc
 
 
 def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     """Validated metadata overrides from the form fields."""
     out: dict[str, Any] = {}
-    allowed = {"files", "file", "title", "publisher", "year", "type", "doc_type", "area", "areas", "language", "sensitivity"}
+    allowed = {
+        "files",
+        "file",
+        "title",
+        "publisher",
+        "year",
+        "type",
+        "doc_type",
+        "area",
+        "areas",
+        "language",
+        "sensitivity",
+    }
     unknown = sorted(set(form.keys()) - allowed)
     if unknown:
         raise ValidationProblem(unknown[0], f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
@@ -250,11 +322,11 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
             raise ValidationProblem(key, "too long (500 characters at most)")
         if value:
             out[key] = value.lower() if key == "language" else value
-    if (year := (form.get("year") or "").strip()):
+    if year := (form.get("year") or "").strip():
         if not re.fullmatch(r"\d{4}", year) or not 1800 <= int(year) <= 2200:
             raise ValidationProblem("year", f"{year!r} is not a year")
         out["year"] = int(year)
-    if (dtype := (form.get("type") or form.get("doc_type") or "").strip()):
+    if dtype := (form.get("type") or form.get("doc_type") or "").strip():
         norm = normalize_doc_type(dtype)
         if norm is None:
             raise ValidationProblem("type", unknown_doc_type(dtype))
@@ -273,7 +345,9 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     if sens not in SENSITIVITY_LEVELS:
         raise ValidationProblem("sensitivity", f"{sens!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
     if not principal.sees(sens):
-        raise ValidationProblem("sensitivity", f"you cannot label a document {sens} (your clearance is {principal.clearance})", 403)
+        raise ValidationProblem(
+            "sensitivity", f"you cannot label a document {sens} (your clearance is {principal.clearance})", 403
+        )
     out["sensitivity"] = sens
     return out
 
@@ -295,8 +369,12 @@ def bounded(receive: Receive, limit: int, message: str) -> Receive:
     return limited
 
 
-@router.post("/documents", status_code=202, summary="Upload PDFs (ingested in the background)",
-             responses={202: {"description": "Job created; poll /jobs/{id}"}})
+@router.post(
+    "/documents",
+    status_code=202,
+    summary="Upload PDFs (ingested in the background)",
+    responses={202: {"description": "Job created; poll /jobs/{id}"}},
+)
 async def upload(request: Request, principal: Principal = Depends(require("contributor"))) -> dict[str, Any]:
     """multipart/form-data: one or more `files` (PDF), the required `sensitivity` (public, restricted or confidential)
     and optional metadata fields title, publisher, year, type, area (repeat or separate with ;), language.
@@ -312,10 +390,11 @@ async def upload(request: Request, principal: Principal = Depends(require("contr
         raise ValidationProblem("files", too_large, 413)
     try:
         form = await Request(request.scope, bounded(request.receive, limit + FORM_OVERHEAD, too_large)).form(
-            max_files=MAX_FILES, max_fields=50)
+            max_files=MAX_FILES, max_fields=50
+        )
     except ValidationProblem:
         raise
-    except Exception as exc:  # noqa: BLE001 - starlette raises on malformed multipart
+    except Exception as exc:
         raise ValidationProblem("files", f"malformed multipart body: {exc}", 400) from exc
     meta = _metadata(form, principal)
     uploads = [f for f in form.getlist("files") + form.getlist("file") if hasattr(f, "read")]
@@ -328,10 +407,14 @@ async def upload(request: Request, principal: Principal = Depends(require("contr
             field = f"files[{i}]"
             name = _safe_name(up.filename, field)
             if up.size is not None and up.size > limit:
-                raise ValidationProblem(field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413)
+                raise ValidationProblem(
+                    field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413
+                )
             data = await up.read(limit + 1)
             if len(data) > limit:
-                raise ValidationProblem(field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413)
+                raise ValidationProblem(
+                    field, f"{name}: larger than the {st.settings.max_upload_mb} MB upload limit", 413
+                )
             if not data:
                 raise ValidationProblem(field, f"{name}: empty file")
             await run_in_threadpool(_check_pdf, data, name, field)
@@ -344,14 +427,22 @@ async def upload(request: Request, principal: Principal = Depends(require("contr
         shutil.rmtree(folder, ignore_errors=True)
         raise
     st.jobs.create(job_id, principal.name, principal.clearance, saved)
-    note(request, "upload", filters={k: v for k, v in meta.items()}, detail=json.dumps([n for n, _, _ in saved], ensure_ascii=False))
+    note(
+        request,
+        "upload",
+        filters={k: v for k, v in meta.items()},
+        detail=json.dumps([n for n, _, _ in saved], ensure_ascii=False),
+    )
     return {"job_id": job_id, "status": "queued", "status_url": f"/jobs/{job_id}", "files": [n for n, _, _ in saved]}
 
 
 # -- edit and delete ---------------------------------------------------------------------------
 @router.patch("/documents/{doc_id}", response_model=DocumentSummary, summary="Edit metadata")
 def patch_document(
-    request: Request, doc_id: str, body: DocumentPatch, principal: Principal = Depends(require("contributor")),
+    request: Request,
+    doc_id: str,
+    body: DocumentPatch,
+    principal: Principal = Depends(require("contributor")),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> DocumentSummary:
     """Contributors edit their own uploads; admins edit any document. Edits survive re-ingestion."""
@@ -388,7 +479,10 @@ def patch_document(
 
 @router.delete("/documents/{doc_id}", status_code=204, summary="Delete a document (admin)")
 def delete_document(
-    request: Request, doc_id: str, principal: Principal = Depends(require("admin")), kb: KnowledgeBase = Depends(ready_kb)
+    request: Request,
+    doc_id: str,
+    principal: Principal = Depends(require("admin")),
+    kb: KnowledgeBase = Depends(ready_kb),
 ) -> Response:
     """Remove the document, its chunks, vectors and original."""
     visible_document(kb, doc_id, principal)

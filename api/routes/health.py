@@ -15,8 +15,14 @@ router = APIRouter(tags=["service"])
 @router.get("/me", response_model=Me, summary="Who am I")
 def me(principal: Principal = Depends(caller)) -> Me:
     """The caller's name, role and clearance (anonymous callers included); checks a key without side effects."""
-    return Me(name=principal.name, role=principal.role, clearance=principal.clearance, anonymous=principal.anonymous,
-              can_upload=principal.can("contributor") and not principal.anonymous, via=principal.via)
+    return Me(
+        name=principal.name,
+        role=principal.role,
+        clearance=principal.clearance,
+        anonymous=principal.anonymous,
+        can_upload=principal.can("contributor") and not principal.anonymous,
+        via=principal.via,
+    )
 
 
 @router.get("/health", summary="Liveness")
@@ -34,7 +40,9 @@ def ready(request: Request, principal: Principal | None = Depends(optional_calle
         sizes = st.sizes(principal.clearance) if principal is not None else {}
         return JSONResponse({"status": "ready", **sizes, "model": st.kb.encoder.name})
     detail = f"failed: {st.load_error}" if st.load_error else "loading"
-    return JSONResponse({"status": detail, "detail": f"the index is {detail}"}, status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse(
+        {"status": detail, "detail": f"the index is {detail}"}, status_code=503, headers={"Retry-After": "2"}
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics (admin)")

@@ -17,9 +17,17 @@ def get_job(request: Request, job_id: str, principal: Principal = Depends(requir
     every label the job touches (the labels asked for and those its documents have now); else 404 like a missing job."""
     jobs = state(request).jobs
     job = jobs.get(job_id)
-    if job is None or (job["owner"] != principal.name and not principal.can("admin")) or \
-            not all(principal.sees(label) for label in jobs.sensitivities(job)):
+    if (
+        job is None
+        or (job["owner"] != principal.name and not principal.can("admin"))
+        or not all(principal.sees(label) for label in jobs.sensitivities(job))
+    ):
         raise HTTPException(404, "job not found")
-    return JobModel(id=job["id"], status=job["status"], created_at=job["created_at"], started_at=job["started_at"],
-                    finished_at=job["finished_at"], files=[FileResult(**{k: f.get(k) for k in FileResult.model_fields if k in f})
-                                                           for f in job["files"]])
+    return JobModel(
+        id=job["id"],
+        status=job["status"],
+        created_at=job["created_at"],
+        started_at=job["started_at"],
+        finished_at=job["finished_at"],
+        files=[FileResult(**{k: f.get(k) for k in FileResult.model_fields if k in f}) for f in job["files"]],
+    )

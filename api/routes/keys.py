@@ -25,8 +25,9 @@ def create_key(request: Request, body: KeyCreate, principal: Principal = Depends
     `pactkb keys` command, run by whoever owns the data directory, is not limited)."""
     too_high = principal.may_grant(body.role, body.clearance)
     if too_high is not None:
-        raise ValidationProblem(too_high, f"{getattr(body, too_high)!r} is above your own {too_high} "
-                                f"({getattr(principal, too_high)})", 403)
+        raise ValidationProblem(
+            too_high, f"{getattr(body, too_high)!r} is above your own {too_high} ({getattr(principal, too_high)})", 403
+        )
     try:
         key, info = state(request).keys.create(body.name, body.role, body.clearance)
     except KeyError_ as exc:

@@ -13,8 +13,8 @@ from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import QUERY_LIMIT, YEAR_HELP, HitModel, SearchFilters, SearchRequest, SearchResponse
 from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
-from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode
 
 router = APIRouter(tags=["search"])
@@ -27,16 +27,26 @@ def hit_model(request: Request, principal: Principal, h: Hit) -> HitModel:
     d = h.to_dict()
     for a in d["also_in"]:
         a["file_url"] = file_url(request, a["document_id"], principal)
-    return HitModel(**{k: d[k] for k in HitModel.model_fields if k in d}, file_url=url, page_url=f"{url}#page={h.page_start}")
+    return HitModel(
+        **{k: d[k] for k in HitModel.model_fields if k in d}, file_url=url, page_url=f"{url}#page={h.page_start}"
+    )
 
 
 def response(request: Request, principal: Principal, res: SearchResult) -> SearchResponse:
     """The API shape of a search result."""
     return SearchResponse(
-        query=res.query, mode=res.mode, took_ms=res.took_ms, total=res.total, offset=res.offset, k=res.k,
-        no_good_answer=res.no_good_answer, query_language=res.language, query_translation=res.translation,
+        query=res.query,
+        mode=res.mode,
+        took_ms=res.took_ms,
+        total=res.total,
+        offset=res.offset,
+        k=res.k,
+        no_good_answer=res.no_good_answer,
+        query_language=res.language,
+        query_translation=res.translation,
         query_expansion=res.expansion,
-        results=[hit_model(request, principal, h) for h in res.results], facets=res.facets,
+        results=[hit_model(request, principal, h) for h in res.results],
+        facets=res.facets,
     )
 
 
@@ -59,12 +69,22 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
     except SearchError as exc:
         raise ValidationProblem(exc.field or "offset", str(exc)) from exc
     res = await run_in_threadpool(
-        kb.searcher.search, body.query, k=body.k, offset=body.offset, mode=body.mode, filters=filters,
+        kb.searcher.search,
+        body.query,
+        k=body.k,
+        offset=body.offset,
+        mode=body.mode,
+        filters=filters,
         group_by_document=body.group_by_document,
     )
     out = response(request, principal, res)
-    note(request, "search", query=body.query, filters={**body.filters.as_mapping(), "mode": body.mode},
-         document_ids=list(dict.fromkeys(h.document_id for h in out.results)))
+    note(
+        request,
+        "search",
+        query=body.query,
+        filters={**body.filters.as_mapping(), "mode": body.mode},
+        document_ids=list(dict.fromkeys(h.document_id for h in out.results)),
+    )
     return out
 
 
@@ -99,8 +119,18 @@ async def search_get(
     if not q.strip():
         raise ValidationProblem("q", "query must not be blank")
     announce_filters(request, response, request.query_params.keys())
-    filters = SearchFilters(type=type, area=area, language=language, publisher=publisher, document=document,
-                            year=year, year_min=year_min, year_max=year_max, sensitivity=sensitivity, current=current)
+    filters = SearchFilters(
+        type=type,
+        area=area,
+        language=language,
+        publisher=publisher,
+        document=document,
+        year=year,
+        year_min=year_min,
+        year_max=year_max,
+        sensitivity=sensitivity,
+        current=current,
+    )
     body = SearchRequest(query=q, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group_by_document)
     return await run_search(request, kb, principal, body)
 
@@ -111,9 +141,14 @@ def require_json(request: Request) -> None:
         raise HTTPException(415, "this endpoint needs Content-Type: application/json")
 
 
-@router.post("/search", response_model=SearchResponse, summary="Search (JSON body)", dependencies=[Depends(require_json)])
+@router.post(
+    "/search", response_model=SearchResponse, summary="Search (JSON body)", dependencies=[Depends(require_json)]
+)
 async def search_post(
-    request: Request, response: Response, body: SearchRequest, principal: Principal = Depends(caller),
+    request: Request,
+    response: Response,
+    body: SearchRequest,
+    principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
     """Search with a JSON body: {"q", "k", "offset", "mode", "filters": {...}, "group_by_document"}; the filter

@@ -17,15 +17,22 @@ class Vocabulary(BaseModel):
 
     doc_types: list[str] = Field(description="Document types (the `type` filter and metadata field).")
     areas: list[str] = Field(description="Priority areas (the `area` filter and metadata field).")
-    sensitivities: list[str] = Field(description="Sensitivity labels, least to most restricted (a clearance sees its "
-                                                 "own label and those before it).")
+    sensitivities: list[str] = Field(
+        description="Sensitivity labels, least to most restricted (a clearance sees its own label and those before it)."
+    )
     modes: list[str] = Field(description="Search modes.")
     default_mode: str = Field(description="The mode of a search that names none.")
     roles: list[str] = Field(description="Key roles, least to most able.")
 
 
-VOCABULARY = Vocabulary(doc_types=list(DOC_TYPES), areas=list(AREAS), sensitivities=list(SENSITIVITY_LEVELS),
-                        modes=list(SEARCH_MODES), default_mode=DEFAULT_MODE, roles=list(ROLES))
+VOCABULARY = Vocabulary(
+    doc_types=list(DOC_TYPES),
+    areas=list(AREAS),
+    sensitivities=list(SENSITIVITY_LEVELS),
+    modes=list(SEARCH_MODES),
+    default_mode=DEFAULT_MODE,
+    roles=list(ROLES),
+)
 
 
 @router.get("/vocabulary", response_model=Vocabulary, summary="Accepted values")

@@ -42,8 +42,13 @@ def sample_chunks(corpus: Path, count: int, encoder: Encoder, files: int = 12) -
     pdfs = sorted(corpus.glob("*.pdf"))
     for pdf in pdfs[:: max(1, len(pdfs) // files)][:files]:
         doc = parse_file(pdf, ParseOptions(ocr="off"))
-        chunks = chunk_pages(doc.pages, SectionIndex(doc.headings), encoder.count_tokens, max_tokens=encoder.max_tokens,
-                             target=encoder.max_tokens)
+        chunks = chunk_pages(
+            doc.pages,
+            SectionIndex(doc.headings),
+            encoder.count_tokens,
+            max_tokens=encoder.max_tokens,
+            target=encoder.max_tokens,
+        )
         texts += [c.text for c in chunks if len(c.text.split()) >= 40]
     step = len(texts) / count
     return [texts[int(i * step)] for i in range(min(count, len(texts)))]
@@ -53,7 +58,9 @@ def unsorted(enc: Any) -> Callable[[list[str], int], np.ndarray]:
     """An ONNX encoder's passages in input order (no sorting by length), to show what sorting saves."""
 
     def run(texts: list[str], batch: int) -> np.ndarray:
-        parts = [enc._batch([enc.passage_prefix + t for t in texts[i : i + batch]]) for i in range(0, len(texts), batch)]
+        parts = [
+            enc._batch([enc.passage_prefix + t for t in texts[i : i + batch]]) for i in range(0, len(texts), batch)
+        ]
         return np.concatenate(parts)
 
     return run
@@ -74,6 +81,7 @@ def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], A
             from pactkb.index.onnx_encoder import export_dir
 
             return OnnxEncoder(export_dir(s), threads=threads, precision=precision)  # type: ignore[arg-type]
+
         return make
 
     def openvino(model: str, precision: str) -> Callable[[], Any]:
@@ -81,6 +89,7 @@ def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], A
             from pactkb.index.openvino_encoder import OpenVinoEncoder
 
             return OpenVinoEncoder.from_settings(Settings(model=model, cache_dir=cache), precision)  # type: ignore[arg-type]
+
         return make
 
     mini, e5 = "MiniLM torch fp32", "e5 torch fp32"
@@ -119,16 +128,20 @@ def measure(enc: Any, texts: list[str], queries: list[str], repeat: int, batch: 
         lat.append((time.perf_counter() - t0) * 1000)
         qcpu.append((time.process_time() - c0) * 1000)
     return {
-        "passages_per_s_max": round(max(rates), 1), "passages_per_s_median": round(statistics.median(rates), 1),
+        "passages_per_s_max": round(max(rates), 1),
+        "passages_per_s_median": round(statistics.median(rates), 1),
         "cpu_ms_per_passage": round(min(cpu), 1),
-        "query_ms_median": round(statistics.median(lat), 2), "query_ms_p95": round(float(np.percentile(lat, 95)), 2),
+        "query_ms_median": round(statistics.median(lat), 2),
+        "query_ms_p95": round(float(np.percentile(lat, 95)), 2),
         "query_cpu_ms_median": round(statistics.median(qcpu), 2),
-        "passage_vectors": vecs, "query_vectors": enc.encode_queries(queries),
+        "passage_vectors": vecs,
+        "query_vectors": enc.encode_queries(queries),
     }
 
 
-def run(corpus: Path, n_chunks: int, repeat: int, n_queries: int, only: set[str] | None, cache: Path,
-        threads: int) -> list[dict[str, Any]]:
+def run(
+    corpus: Path, n_chunks: int, repeat: int, n_queries: int, only: set[str] | None, cache: Path, threads: int
+) -> list[dict[str, Any]]:
     """Measure every candidate on the same chunks and queries."""
     import torch
 
@@ -150,10 +163,20 @@ def run(corpus: Path, n_chunks: int, repeat: int, n_queries: int, only: set[str]
             refs[label] = (p, q)
         rp, rq = refs[ref]
         pc, qc = np.sum(p * rp, axis=1), np.sum(q * rq, axis=1)
-        rows.append({"encoder": label, "chunks": len(texts), "mean_words": round(words), **m,
-                     "cos_passages_mean": round(float(pc.mean()), 4), "cos_passages_min": round(float(pc.min()), 4),
-                     "cos_queries_mean": round(float(qc.mean()), 4), "cos_queries_min": round(float(qc.min()), 4),
-                     "reference": ref, "load_average": round(os.getloadavg()[0], 1)})
+        rows.append(
+            {
+                "encoder": label,
+                "chunks": len(texts),
+                "mean_words": round(words),
+                **m,
+                "cos_passages_mean": round(float(pc.mean()), 4),
+                "cos_passages_min": round(float(pc.min()), 4),
+                "cos_queries_mean": round(float(qc.mean()), 4),
+                "cos_queries_min": round(float(qc.min()), 4),
+                "reference": ref,
+                "load_average": round(os.getloadavg()[0], 1),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
         if enc is not tokenizer_enc:
             del enc
@@ -181,16 +204,22 @@ def main() -> None:
         print(json.dumps(rows))
         return
     r0 = rows[0]
-    print(f"\n{r0['chunks']} chunks of the shared corpus (mean {r0['mean_words']} words), {args.queries} domain queries, "
-          f"{args.repeat} repeats; shared machine: min/median spread is noise")
+    print(
+        f"\n{r0['chunks']} chunks of the shared corpus (mean {r0['mean_words']} words), {args.queries} domain queries, "
+        f"{args.repeat} repeats; shared machine: min/median spread is noise"
+    )
     print("CPU ms are the process's CPU time (all threads): steadier than wall time when others use the machine")
-    print("| encoder path | passages/s best | passages/s median | CPU ms / passage | query ms median | query ms p95 | "
-          "query CPU ms | cos passages mean/min | cos queries mean/min | vs |")
+    print(
+        "| encoder path | passages/s best | passages/s median | CPU ms / passage | query ms median | query ms p95 | "
+        "query CPU ms | cos passages mean/min | cos queries mean/min | vs |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['encoder']} | {r['passages_per_s_max']} | {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
-              f"{r['query_ms_median']} | {r['query_ms_p95']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / "
-              f"{r['cos_passages_min']} | {r['cos_queries_mean']} / {r['cos_queries_min']} | {r['reference']} |")
+        print(
+            f"| {r['encoder']} | {r['passages_per_s_max']} | {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
+            f"{r['query_ms_median']} | {r['query_ms_p95']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / "
+            f"{r['cos_passages_min']} | {r['cos_queries_mean']} / {r['cos_queries_min']} | {r['reference']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -45,14 +45,25 @@ def run(corpus: Path, settings: Settings, raw_sample: int = 0) -> dict[str, Any]
     second_s = time.perf_counter() - t0
     chunks = first.chunks
     return {
-        "corpus": str(corpus), "encoder": encoder.name, "files": first.files, "indexed": first.indexed,
-        "failed": len(first.failed), "pages": first.pages, "pages_ocr": first.pages_ocr, "chunks": chunks,
-        "chunks_embedded": first.chunks_embedded, "ingest_seconds": round(ingest_s, 1),
-        "ingest_pages_per_s": round(first.pages / ingest_s, 2), "ingest_chunks_per_s": round(chunks / ingest_s, 2),
+        "corpus": str(corpus),
+        "encoder": encoder.name,
+        "files": first.files,
+        "indexed": first.indexed,
+        "failed": len(first.failed),
+        "pages": first.pages,
+        "pages_ocr": first.pages_ocr,
+        "chunks": chunks,
+        "chunks_embedded": first.chunks_embedded,
+        "ingest_seconds": round(ingest_s, 1),
+        "ingest_pages_per_s": round(first.pages / ingest_s, 2),
+        "ingest_chunks_per_s": round(chunks / ingest_s, 2),
         "encode_seconds_in_ingest": round(first.encode_seconds, 1),
-        "raw_encode_seconds": round(encode_s, 1), "raw_encode_chunks": len(texts), "raw_encode_chunks_per_s": round(len(texts) / encode_s, 2),
+        "raw_encode_seconds": round(encode_s, 1),
+        "raw_encode_chunks": len(texts),
+        "raw_encode_chunks_per_s": round(len(texts) / encode_s, 2),
         "ratio_ingest_to_raw": round((chunks / ingest_s) / (len(texts) / encode_s), 3),
-        "second_run_seconds": round(second_s, 2), "second_run_embedded": second.chunks_embedded,
+        "second_run_seconds": round(second_s, 2),
+        "second_run_embedded": second.chunks_embedded,
         "second_run_unchanged": second.unchanged,
     }
 
@@ -87,13 +98,17 @@ def main() -> None:
         print(json.dumps(result))
         return
     r = result
-    print(f"Ingest benchmark: {r['files']} files ({r['indexed']} indexed, {r['failed']} failed), {r['pages']} pages "
-          f"({r['pages_ocr']} OCR), {r['chunks']} chunks, encoder {r['encoder']}")
+    print(
+        f"Ingest benchmark: {r['files']} files ({r['indexed']} indexed, {r['failed']} failed), {r['pages']} pages "
+        f"({r['pages_ocr']} OCR), {r['chunks']} chunks, encoder {r['encoder']}"
+    )
     print("| measure | value |\n|---|---|")
     print(f"| ingest wall time | {r['ingest_seconds']} s |")
     print(f"| ingest throughput | {r['ingest_pages_per_s']} pages/s, {r['ingest_chunks_per_s']} chunks/s |")
-    print(f"| raw encoding of the same chunks | {r['raw_encode_chunks_per_s']} chunks/s ({r['raw_encode_chunks']} chunks in "
-          f"{r['raw_encode_seconds']} s) |")
+    print(
+        f"| raw encoding of the same chunks | {r['raw_encode_chunks_per_s']} chunks/s ({r['raw_encode_chunks']} chunks in "
+        f"{r['raw_encode_seconds']} s) |"
+    )
     print(f"| ratio ingest / raw encoding | {r['ratio_ingest_to_raw']} |")
     print(f"| second, unchanged run | {r['second_run_seconds']} s, {r['second_run_embedded']} chunks embedded |")
 

@@ -64,8 +64,8 @@ def in_process(kb: KnowledgeBase, queries: list[str], repeat: int = 2) -> dict[s
         lat = []
         for _ in range(repeat):
             for q in queries:
-                s._qcache.clear()  # noqa: SLF001 - measure the encode every time
-                s._translation_cache.clear()  # noqa: SLF001 - and the translation of a non-English query
+                s._qcache.clear()
+                s._translation_cache.clear()
                 t0 = time.perf_counter()
                 s.search(q, k=10, mode=mode)
                 lat.append((time.perf_counter() - t0) * 1000)
@@ -81,8 +81,12 @@ def deep_paging(kb: KnowledgeBase, queries: list[str], k: int = 10) -> dict[str,
     deepest = kb.settings.max_result_window - k
     public = Filters(clearance="public")
     out: dict[str, dict[str, Any]] = {}
-    for label, mode, group in (("hybrid", "hybrid", False), ("hybrid, grouped by document", "hybrid", True),
-                               ("dense", "dense", False), ("lexical", "lexical", False)):
+    for label, mode, group in (
+        ("hybrid", "hybrid", False),
+        ("hybrid, grouped by document", "hybrid", True),
+        ("dense", "dense", False),
+        ("lexical", "lexical", False),
+    ):
         row: dict[str, Any] = {"deepest_offset": deepest}
         for page, offset in (("first", 0), ("deepest", deepest)):
             lat = []
@@ -140,17 +144,31 @@ def build_synthetic(source: Store, target: Path, n: int, seed: int = 0) -> dict[
         with store.transaction() as tx:
             for d in range(d0, min(n, d0 + 10_000), per_doc):
                 doc_id = f"syn{d // per_doc:07d}"
-                tx.insert_document({"id": doc_id, "sha256": doc_id, "title": f"Synthetic document {d // per_doc}",
-                                    "kind": "record", "source_name": doc_id, "size": 0, "pages": per_doc,
-                                    "origin": "record", "doc_type": ["guideline", "report", "legislation"][d % 3],
-                                    "year": 2000 + d % 26, "language": "en", "areas": []})
+                tx.insert_document(
+                    {
+                        "id": doc_id,
+                        "sha256": doc_id,
+                        "title": f"Synthetic document {d // per_doc}",
+                        "kind": "record",
+                        "source_name": doc_id,
+                        "size": 0,
+                        "pages": per_doc,
+                        "origin": "record",
+                        "doc_type": ["guideline", "report", "legislation"][d % 3],
+                        "year": 2000 + d % 26,
+                        "language": "en",
+                        "areas": [],
+                    }
+                )
                 chunks = []
                 for j in range(min(per_doc, n - d)):
                     a, b = rng.integers(len(vecs), size=2)
                     v = 0.75 * vecs[a] + 0.35 * vecs[b] + rng.normal(0, 0.02, dim).astype(np.float32)
                     v /= np.linalg.norm(v)
                     text = ". ".join(sentences[k] for k in rng.integers(len(sentences), size=4))
-                    chunks.append(NewChunk(j, text, f"{doc_id}-{j}", j + 1, j + 1, None, None, "", len(text.split()), v))
+                    chunks.append(
+                        NewChunk(j, text, f"{doc_id}-{j}", j + 1, j + 1, None, None, "", len(text.split()), v)
+                    )
                 tx.insert_chunks(doc_id, f"Synthetic document {d // per_doc}", chunks)
     return {"chunks": n, "store_build_seconds": round(time.perf_counter() - t0, 1)}
 
@@ -166,8 +184,13 @@ def measure_size(data: Path, queries: list[str], nprobes: list[int]) -> dict[str
     build = time.perf_counter() - t0
     rss_index = rss_mb()
     qv = kb.encoder.encode_queries(queries)
-    result: dict[str, Any] = {"index": dense.kind, "vectors": dense.ntotal, "dense_build_seconds": round(build, 1),
-                              "rss_mb_after_load": rss_index, "rss_mb_index_delta": round(rss_index - rss0, 1)}
+    result: dict[str, Any] = {
+        "index": dense.kind,
+        "vectors": dense.ntotal,
+        "dense_build_seconds": round(build, 1),
+        "rss_mb_after_load": rss_index,
+        "rss_mb_index_delta": round(rss_index - rss0, 1),
+    }
     if dense.kind == "ivf":
         exact = faiss.IndexFlatIP(dense.dim)
         ids_all, chunks = [], []
@@ -208,7 +231,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="A store with real documents.")
     ap.add_argument("--http", action="store_true", help="Also measure over HTTP.")
     ap.add_argument("--synthetic", default="", help="Comma-separated synthetic store sizes, e.g. 10000,100000,1000000.")
-    ap.add_argument("--work", type=Path, default=Path("/tmp/pactkb-synthetic"), help="Where synthetic stores are built.")
+    ap.add_argument(
+        "--work", type=Path, default=Path("/tmp/pactkb-synthetic"), help="Where synthetic stores are built."
+    )
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
     ap.add_argument("--nprobe", default="8,16,32,64,128", help="IVF nprobe values to sweep.")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: measure one store in this process
@@ -223,8 +248,13 @@ def main() -> None:
         ap.error(f"--data {args.data}: no store (run pactkb ingest first)")
     result: dict[str, Any] = {"queries": len(queries)}
     kb = KnowledgeBase(Settings(data=args.data))
-    result["real"] = {"chunks": kb.store.counts()["chunks"], "index": kb.dense.kind, "in_process_ms": in_process(kb, queries),
-                      "deep_paging": deep_paging(kb, queries), "max_result_window": kb.settings.max_result_window}
+    result["real"] = {
+        "chunks": kb.store.counts()["chunks"],
+        "index": kb.dense.kind,
+        "in_process_ms": in_process(kb, queries),
+        "deep_paging": deep_paging(kb, queries),
+        "max_result_window": kb.settings.max_result_window,
+    }
     if args.http:
         result["real"]["http_ms"] = over_http(args.data, queries)
     result["synthetic"] = []
@@ -236,9 +266,22 @@ def main() -> None:
             info.update(build_synthetic(kb.store, target, n))
         for stale in (target / "index").glob("dense-*.faiss"):
             stale.unlink()  # measure the index build, not a load
-        out = subprocess.run([sys.executable, "-m", "pactkb.evaluation.bench.latency", "--data", str(args.data),
-                              "--measure", str(target), "--nprobe", args.nprobe],
-                             capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pactkb.evaluation.bench.latency",
+                "--data",
+                str(args.data),
+                "--measure",
+                str(target),
+                "--nprobe",
+                args.nprobe,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         if out.returncode != 0:
             raise SystemExit(out.stderr[-2000:])
         info.update(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -255,26 +298,36 @@ def main() -> None:
     for mode in MODES:
         h = real.get("http_ms", {}).get(mode, {})
         ip = real["in_process_ms"][mode]
-        print(f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
-              f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |")
-    print(f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
-          f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms")
+        print(
+            f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
+            f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
+        )
+    print(
+        f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
+        f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms"
+    )
     print("| search | first p50 | p95 | peak MB | deepest p50 | p95 | peak MB | deepest/first p50 |")
     print("|---|---|---|---|---|---|---|---|")
     for label, row in real["deep_paging"].items():
         f, d = row["first"], row["deepest"]
-        print(f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
-              f"{row['ratio_p50']}x |")
+        print(
+            f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
+            f"{row['ratio_p50']}x |"
+        )
     for s in result["synthetic"]:
         for mode in MODES:
             ip = s["latency_ms"][mode]
-            print(f"| synthetic | {s['chunks']} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |")
+            print(
+                f"| synthetic | {s['chunks']} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |"
+            )
     if result["synthetic"]:
         print("\n| chunks | index | recall@10 vs exact | dense build s | store build s | RSS MB | disk MB (FAISS) |")
         print("|---|---|---|---|---|---|---|")
         for s in result["synthetic"]:
-            print(f"| {s['chunks']} | {s['index']} | {s['recall@10_vs_exact']} | {s['dense_build_seconds']} | "
-                  f"{s.get('store_build_seconds', 'reused')} | {s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |")
+            print(
+                f"| {s['chunks']} | {s['index']} | {s['recall@10_vs_exact']} | {s['dense_build_seconds']} | "
+                f"{s.get('store_build_seconds', 'reused')} | {s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |"
+            )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,21 @@ def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[su
     """Run `pactkb serve` on a free port and wait until it is ready."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pactkb.cli", "serve", "--data", str(data), "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, **mode_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "pactkb.cli",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env={**os.environ, **mode_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
@@ -62,7 +75,9 @@ def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[su
     raise SystemExit("server did not become ready in 180 s")
 
 
-async def run_level(url: str, queries: list[str], clients: int, duration: float, mode: str, headers: dict[str, str]) -> dict:
+async def run_level(
+    url: str, queries: list[str], clients: int, duration: float, mode: str, headers: dict[str, str]
+) -> dict:
     """Closed-loop clients hammering /search for `duration` seconds."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -91,9 +106,14 @@ async def run_level(url: str, queries: list[str], clients: int, duration: float,
         elapsed = time.perf_counter() - t0
     lat = np.array(latencies) if latencies else np.zeros(1)
     return {
-        "clients": clients, "mode": mode, "requests": len(latencies) + len(errors), "errors": len(errors),
-        "throughput_rps": round(len(latencies) / elapsed, 1), "p50_ms": round(float(np.percentile(lat, 50)), 1),
-        "p95_ms": round(float(np.percentile(lat, 95)), 1), "p99_ms": round(float(np.percentile(lat, 99)), 1),
+        "clients": clients,
+        "mode": mode,
+        "requests": len(latencies) + len(errors),
+        "errors": len(errors),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "p99_ms": round(float(np.percentile(lat, 99)), 1),
         "first_error": errors[0] if errors else None,
     }
 
@@ -102,9 +122,13 @@ def median_run(runs: list[dict]) -> dict:
     """The median run by throughput, with the range over all runs and every run's errors counted."""
     ordered = sorted(runs, key=lambda r: r["throughput_rps"])
     best = dict(ordered[len(ordered) // 2])
-    best.update(runs=len(runs), throughput_min=ordered[0]["throughput_rps"], throughput_max=ordered[-1]["throughput_rps"],
-                errors=sum(r["errors"] for r in runs),
-                first_error=next((r["first_error"] for r in runs if r.get("first_error")), best.get("first_error")))
+    best.update(
+        runs=len(runs),
+        throughput_min=ordered[0]["throughput_rps"],
+        throughput_max=ordered[-1]["throughput_rps"],
+        errors=sum(r["errors"] for r in runs),
+        first_error=next((r["first_error"] for r in runs if r.get("first_error")), best.get("first_error")),
+    )
     return best
 
 
@@ -116,8 +140,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="Server worker processes when starting one.")
     ap.add_argument("--clients", default="1,8,32", help="Concurrency levels.")
     ap.add_argument("--duration", type=float, default=20.0, help="Seconds per level.")
-    ap.add_argument("--repeat", type=int, default=3, help="Runs per level; the median run (by req/s) is reported "
-                    "with the range, since client and server share the machine.")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="Runs per level; the median run (by req/s) is reported "
+        "with the range, since client and server share the machine.",
+    )
     ap.add_argument("--mode", default="hybrid", choices=SEARCH_MODES)
     ap.add_argument("--encoder", default=None, help="openvino, torch or onnx (when starting a server).")
     ap.add_argument("--key", default=None, help="API key to send (default anonymous).")
@@ -134,8 +163,15 @@ def main() -> None:
     queries = load_queries()
     try:
         asyncio.run(run_level(url, queries, 2, 3.0, args.mode, headers))  # warm-up
-        rows = [median_run([asyncio.run(run_level(url, queries, int(c), args.duration, args.mode, headers))
-                            for _ in range(max(1, args.repeat))]) for c in args.clients.split(",")]
+        rows = [
+            median_run(
+                [
+                    asyncio.run(run_level(url, queries, int(c), args.duration, args.mode, headers))
+                    for _ in range(max(1, args.repeat))
+                ]
+            )
+            for c in args.clients.split(",")
+        ]
     finally:
         if proc is not None:
             proc.terminate()
@@ -143,13 +179,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows))
     else:
-        print(f"/search load test on {url} ({args.mode}, {args.duration:g} s per level and run, median of {args.repeat} "
-              f"run(s), {len(queries)} distinct queries)")
+        print(
+            f"/search load test on {url} ({args.mode}, {args.duration:g} s per level and run, median of {args.repeat} "
+            f"run(s), {len(queries)} distinct queries)"
+        )
         print("| clients | requests | errors | req/s | req/s range | p50 ms | p95 ms | p99 ms |")
         print("|---|---|---|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {r['throughput_min']}–"
-                  f"{r['throughput_max']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+            print(
+                f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {r['throughput_min']}–"
+                f"{r['throughput_max']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
+            )
     if any(r["errors"] for r in rows):
         print(f"errors: {[r['first_error'] for r in rows if r['errors']]}", file=sys.stderr)
         sys.exit(1)

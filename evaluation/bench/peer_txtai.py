@@ -77,12 +77,26 @@ def scifact(root: Path, work: Path) -> dict[str, Any]:
             out.setdefault(doc_of[int(cid)], float(100 - len(out)))
         return out
 
-    p_res, p_lat = timed_search(lambda q: kb.searcher.search(q, k=100, group_by_document=True, collapse=False, snippets=False), [queries[q] for q in ids])
+    p_res, p_lat = timed_search(
+        lambda q: kb.searcher.search(q, k=100, group_by_document=True, collapse=False, snippets=False),
+        [queries[q] for q in ids],
+    )
     t_res, t_lat = timed_search(lambda q: emb.search(q, 300), [queries[q] for q in ids])
-    p_run = {q: {h.document_id: float(100 - n) for n, h in enumerate(r.results)} for q, r in zip(ids, p_res)}
-    t_run = {q: docs_of(r) for q, r in zip(ids, t_res)}
-    return summary("scifact (test)", len(ids), len(rows), pactkb_index, txtai_index_s,
-                   evaluate(qrels, p_run, ("ndcg@10",))["ndcg@10"], evaluate(qrels, t_run, ("ndcg@10",))["ndcg@10"], p_lat, t_lat)
+    p_run = {
+        q: {h.document_id: float(100 - n) for n, h in enumerate(r.results)} for q, r in zip(ids, p_res, strict=False)
+    }
+    t_run = {q: docs_of(r) for q, r in zip(ids, t_res, strict=False)}
+    return summary(
+        "scifact (test)",
+        len(ids),
+        len(rows),
+        pactkb_index,
+        txtai_index_s,
+        evaluate(qrels, p_run, ("ndcg@10",))["ndcg@10"],
+        evaluate(qrels, t_run, ("ndcg@10",))["ndcg@10"],
+        p_lat,
+        t_lat,
+    )
 
 
 def domain(corpus: Path, work: Path) -> dict[str, Any]:
@@ -104,7 +118,7 @@ def domain(corpus: Path, work: Path) -> dict[str, Any]:
 
     def score(hits_per_query: list[list[tuple[str, int, int]]]) -> float:
         run, q_r = {}, {}
-        for q, hits in zip(ids, hits_per_query):
+        for q, hits in zip(ids, hits_per_query, strict=False):
             credited = credit(hits, qrels[q])
             run[q] = {(f"r{c}" if c is not None else f"x{n}"): float(10 - n) for n, c in enumerate(credited)}
             q_r[q] = {f"r{j}": r.grade for j, r in enumerate(qrels[q])}
@@ -112,20 +126,46 @@ def domain(corpus: Path, work: Path) -> dict[str, Any]:
 
     p_ndcg = score([[(h.file, h.page_start, h.page_end) for h in r.results] for r in p_res])
     t_ndcg = score([[meta[int(cid)] for cid, _ in r] for r in t_res])
-    return summary("domain set", len(ids), len(rows), pactkb_index, txtai_index_s, p_ndcg, t_ndcg, p_lat, t_lat,
-                   note="pactkb index time includes PDF parsing, OCR and chunking; txtai indexes pactkb's chunks")
+    return summary(
+        "domain set",
+        len(ids),
+        len(rows),
+        pactkb_index,
+        txtai_index_s,
+        p_ndcg,
+        t_ndcg,
+        p_lat,
+        t_lat,
+        note="pactkb index time includes PDF parsing, OCR and chunking; txtai indexes pactkb's chunks",
+    )
 
 
-def summary(name: str, nq: int, chunks: int, p_index: float, t_index: float, p_ndcg: float, t_ndcg: float,
-            p_lat: list[float], t_lat: list[float], note: str = "") -> dict[str, Any]:
+def summary(
+    name: str,
+    nq: int,
+    chunks: int,
+    p_index: float,
+    t_index: float,
+    p_ndcg: float,
+    t_ndcg: float,
+    p_lat: list[float],
+    t_lat: list[float],
+    note: str = "",
+) -> dict[str, Any]:
     """One comparison row with ratios (pactkb ÷ txtai)."""
     p50p, p50t = percentile(p_lat, 50), percentile(t_lat, 50)
     return {
-        "collection": name, "queries": nq, "chunks": chunks, "note": note,
+        "collection": name,
+        "queries": nq,
+        "chunks": chunks,
+        "note": note,
         "pactkb": {"index_s": round(p_index, 1), "ndcg@10": p_ndcg, "p50_ms": p50p, "p95_ms": percentile(p_lat, 95)},
         "txtai": {"index_s": round(t_index, 1), "ndcg@10": t_ndcg, "p50_ms": p50t, "p95_ms": percentile(t_lat, 95)},
-        "ratio_pactkb_to_txtai": {"index_time": round(p_index / t_index, 2), "ndcg@10": round(p_ndcg / t_ndcg, 3),
-                                  "p50_latency": round(p50p / p50t, 2)},
+        "ratio_pactkb_to_txtai": {
+            "index_time": round(p_index / t_index, 2),
+            "ndcg@10": round(p_ndcg / t_ndcg, 3),
+            "p50_latency": round(p50p / p50t, 2),
+        },
     }
 
 
@@ -153,7 +193,9 @@ def main() -> None:
     for r in rows:
         for sysname in ("pactkb", "txtai"):
             s = r[sysname]
-            print(f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |")
+            print(
+                f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |"
+            )
         x = r["ratio_pactkb_to_txtai"]
         print(f"| {r['collection']} | pactkb ÷ txtai | {x['index_time']} | {x['ndcg@10']} | {x['p50_latency']} | |")
 

@@ -59,15 +59,21 @@ def run(settings: Settings, with_store: bool, show: bool = False) -> dict[str, A
             words = rendering.words(lambda w: []) if rendering is not None else []
         if show:
             print(f"{q['_id']} [{lang}] {q['text']}\n      -> {' '.join(words)}")
-    return {lang: {"queries": len(t["apertium"]),
-                   **{f"{k}_p{p}": round(percentile(v, p), 1) for k, v in t.items() if v for p in (50, 95)}}
-            for lang, t in sorted(rows.items())}
+    return {
+        lang: {
+            "queries": len(t["apertium"]),
+            **{f"{k}_p{p}": round(percentile(v, p), 1) for k, v in t.items() if v for p in (50, 95)},
+        }
+        for lang, t in sorted(rows.items())
+    }
 
 
 def main() -> None:
     """Print per-language translation latency."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, help="a store (e.g. the shared corpus ingested): also time the whole translation")
+    ap.add_argument(
+        "--data", type=Path, help="a store (e.g. the shared corpus ingested): also time the whole translation"
+    )
     ap.add_argument("--show", action="store_true", help="print each query's English words")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -17,6 +17,7 @@ Checks:
 
 Only the standard library and pypdf are used. Encrypted PDFs are opened with an empty password.
 """
+
 import argparse
 import csv
 import json
@@ -143,7 +144,7 @@ def validate(corpus):
     return queries, rows, errors
 
 
-def show(qid, queries, rows, corpus, max_chars):
+def show(qid, queries, rows, corpus, max_chars) -> int:
     q = queries.get(qid)
     if q is None:
         print(f"unknown query id {qid}", file=sys.stderr)

@@ -25,20 +25,20 @@ class Api:
         """Authorization header for a caller (None = anonymous)."""
         return {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
 
-    def get(self, url: str, who: str | None = None, **kw):  # noqa: ANN003, ANN201
+    def get(self, url: str, who: str | None = None, **kw):
         return self.client.get(url, headers={**self.h(who), **kw.pop("headers", {})}, **kw)
 
-    def post(self, url: str, who: str | None = None, **kw):  # noqa: ANN003, ANN201
+    def post(self, url: str, who: str | None = None, **kw):
         return self.client.post(url, headers={**self.h(who), **kw.pop("headers", {})}, **kw)
 
-    def patch(self, url: str, who: str | None = None, **kw):  # noqa: ANN003, ANN201
+    def patch(self, url: str, who: str | None = None, **kw):
         return self.client.patch(url, headers={**self.h(who), **kw.pop("headers", {})}, **kw)
 
-    def delete(self, url: str, who: str | None = None, **kw):  # noqa: ANN003, ANN201
+    def delete(self, url: str, who: str | None = None, **kw):
         return self.client.delete(url, headers={**self.h(who), **kw.pop("headers", {})}, **kw)
 
     @property
-    def state(self):  # noqa: ANN201
+    def state(self):
         return self.client.app.state.pactkb
 
     def doc_id(self, file: str) -> str:
@@ -79,4 +79,6 @@ def api(tmp_path, sample_dir) -> Api:
 @pytest.fixture
 def pdf_bytes(make_pdf) -> bytes:
     """A small valid PDF to upload."""
-    return make_pdf("upload.pdf", [["Analysts report that smugglers use drones to drop cash across rivers."]]).read_bytes()
+    return make_pdf(
+        "upload.pdf", [["Analysts report that smugglers use drones to drop cash across rivers."]]
+    ).read_bytes()

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from tests.api.conftest import CONFIDENTIAL, RESTRICTED
-from tests.api.conftest import PUBLIC
+from tests.api.conftest import CONFIDENTIAL, PUBLIC, RESTRICTED
 
 QUERIES = ["carousel fraud missing trader", "cocaine banana containers ports", "good practice financing"]
 
@@ -17,10 +16,17 @@ def files_in(resp) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize(("who", "sees_r", "sees_c"), [
-    (None, False, False), ("reader", False, False), ("contrib", False, False),
-    ("reader_r", True, False), ("contrib_r", True, False), ("admin", True, True),
-])
+@pytest.mark.parametrize(
+    ("who", "sees_r", "sees_c"),
+    [
+        (None, False, False),
+        ("reader", False, False),
+        ("contrib", False, False),
+        ("reader_r", True, False),
+        ("contrib_r", True, False),
+        ("admin", True, True),
+    ],
+)
 def test_search_results_snippets_facets_and_totals_respect_clearance(api, who, sees_r, sees_c):
     for q in QUERIES:
         for mode in ("hybrid", "dense", "lexical"):
@@ -68,8 +74,10 @@ def test_forbidden_ids_answer_404_exactly_like_missing_ones(api):
         assert forbidden.status_code == absent.status_code == 404, url
         assert forbidden.json() == absent.json(), url
         assert api.get(url, "admin").status_code == 200, url
-    assert api.patch(f"/documents/{conf}", "contrib_r", json={"title": "x"}).json() == \
-        api.patch("/documents/ffffffffffffffff", "contrib_r", json={"title": "x"}).json()
+    assert (
+        api.patch(f"/documents/{conf}", "contrib_r", json={"title": "x"}).json()
+        == api.patch("/documents/ffffffffffffffff", "contrib_r", json={"title": "x"}).json()
+    )
 
 
 def test_similar_and_document_lists_respect_clearance(api):
@@ -140,7 +148,9 @@ def test_roles_gate_actions(api, pdf_bytes):
 
 
 def test_jobs_are_visible_only_to_their_uploader_and_admins(api, pdf_bytes):
-    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
+    job = api.post(
+        "/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC
+    ).json()["job_id"]
     assert api.get(f"/jobs/{job}", "contrib").status_code == 200
     assert api.get(f"/jobs/{job}", "contrib_r").status_code == 404
     assert api.get(f"/jobs/{job}", "admin").status_code == 200
@@ -148,15 +158,22 @@ def test_jobs_are_visible_only_to_their_uploader_and_admins(api, pdf_bytes):
 
 def test_uploading_a_copy_of_an_invisible_document_reveals_nothing(api):
     data = (api.settings.data / api.state.kb.store.document(api.doc_id(CONFIDENTIAL)).stored_path).read_bytes()
-    job = api.post("/documents", "contrib", files={"files": ("mine.pdf", data, "application/pdf")}, data=PUBLIC).json()["job_id"]
+    job = api.post("/documents", "contrib", files={"files": ("mine.pdf", data, "application/pdf")}, data=PUBLIC).json()[
+        "job_id"
+    ]
     result = api.state.jobs.wait(job)
     f = result["files"][0]
     assert f["status"] == "indexed" and f["document_id"] != api.doc_id(CONFIDENTIAL)
     mine = api.get(f"/documents/{f['document_id']}", "contrib").json()
     assert mine["sensitivity"] == "public" and mine["owner"] == "contrib"
-    again = api.post("/documents", "contrib", files={"files": ("again.pdf", data, "application/pdf")}, data=PUBLIC).json()["job_id"]
-    assert api.state.jobs.wait(again)["files"][0] == {**api.state.jobs.wait(again)["files"][0], "status": "duplicate",
-                                                      "document_id": f["document_id"]}
+    again = api.post(
+        "/documents", "contrib", files={"files": ("again.pdf", data, "application/pdf")}, data=PUBLIC
+    ).json()["job_id"]
+    assert api.state.jobs.wait(again)["files"][0] == {
+        **api.state.jobs.wait(again)["files"][0],
+        "status": "duplicate",
+        "document_id": f["document_id"],
+    }
 
 
 def test_jwt_bearer_tokens(tmp_path, sample_dir):
@@ -171,17 +188,28 @@ def test_jwt_bearer_tokens(tmp_path, sample_dir):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]})
-    client, _, _ = make_api(tmp_path, sample_dir, oidc_issuer="https://idp.example", oidc_audience="pactkb", oidc_jwks=jwks)
+    client, _, _ = make_api(
+        tmp_path, sample_dir, oidc_issuer="https://idp.example", oidc_audience="pactkb", oidc_jwks=jwks
+    )
 
     def token(**claims) -> str:
-        base = {"iss": "https://idp.example", "aud": "pactkb", "sub": "u1", "preferred_username": "maria",
-                "exp": int(time.time()) + 60, "pactkb_role": "reader", "pactkb_clearance": "confidential"}
+        base = {
+            "iss": "https://idp.example",
+            "aud": "pactkb",
+            "sub": "u1",
+            "preferred_username": "maria",
+            "exp": int(time.time()) + 60,
+            "pactkb_role": "reader",
+            "pactkb_clearance": "confidential",
+        }
         return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
 
     try:
         ok = client.get("/search", params={"q": "carousel fraud"}, headers={"Authorization": f"Bearer {token()}"})
         assert ok.status_code == 200 and ok.json()["results"][0]["file"] == CONFIDENTIAL
         for bad in (token(exp=int(time.time()) - 10), token(iss="https://evil.example"), token(aud="other")):
-            assert client.get("/search", params={"q": "x"}, headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+            assert (
+                client.get("/search", params={"q": "x"}, headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+            )
     finally:
         client.__exit__(None, None, None)

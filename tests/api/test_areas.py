@@ -8,7 +8,9 @@ from pathlib import Path
 from pactkb.ingest.manifest import normalize_area, parse_areas
 from pactkb.ingest.types import AREAS
 
-LABELS = json.loads((Path(__file__).resolve().parents[2] / "api" / "web" / "i18n" / "en.json").read_text(encoding="utf-8"))
+LABELS = json.loads(
+    (Path(__file__).resolve().parents[2] / "api" / "web" / "i18n" / "en.json").read_text(encoding="utf-8")
+)
 
 
 def test_every_label_the_page_shows_names_its_area():
@@ -23,7 +25,10 @@ def test_every_label_the_page_shows_names_its_area():
 def test_form_values_keep_commas_inside_a_label_and_split_lists():
     assert parse_areas("Fraud, economic and financial crime") == [AREAS[0]]
     assert parse_areas("fraud, economic and financial crime, migrant smuggling; cyber") == [
-        AREAS[0], "migrant smuggling", "cyber-attacks"]
+        AREAS[0],
+        "migrant smuggling",
+        "cyber-attacks",
+    ]
     assert parse_areas("drugs, cyber") == ["drugs trafficking", "cyber-attacks"]
 
 
@@ -39,12 +44,20 @@ def test_search_takes_the_label_and_a_422_lists_the_allowed_areas(api):
 
 
 def test_upload_takes_the_label_with_its_comma(api, pdf_bytes):
-    r = api.post("/documents", "contrib", files={"files": ("labelled.pdf", pdf_bytes, "application/pdf")},
-                 data={"area": "Fraud, economic and financial crime", "title": "Labelled", "sensitivity": "public"})
+    r = api.post(
+        "/documents",
+        "contrib",
+        files={"files": ("labelled.pdf", pdf_bytes, "application/pdf")},
+        data={"area": "Fraud, economic and financial crime", "title": "Labelled", "sensitivity": "public"},
+    )
     assert r.status_code == 202, r.text
     job = api.state.jobs.wait(r.json()["job_id"])
     doc = api.get(f"/documents/{job['files'][0]['document_id']}", "contrib").json()
     assert doc["areas"] == [AREAS[0]]
-    bad = api.post("/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")},
-                   data={"area": "fraud, astrology", "sensitivity": "public"})
+    bad = api.post(
+        "/documents",
+        "contrib",
+        files={"files": ("x.pdf", pdf_bytes, "application/pdf")},
+        data={"area": "fraud, astrology", "sensitivity": "public"},
+    )
     assert bad.status_code == 422 and "unknown area 'astrology' (allowed:" in bad.json()["detail"]

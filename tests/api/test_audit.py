@@ -16,7 +16,9 @@ def test_actions_are_recorded_with_who_what_and_status(api, pdf_bytes):
     api.get("/search", "reader", params={"q": "cash couriers", "type": "guideline"})
     api.get(f"/documents/{doc}", "reader")
     api.get(f"/documents/{doc}/file", "reader")
-    job = api.post("/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
+    job = api.post(
+        "/documents", "contrib", files={"files": ("x.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC
+    ).json()["job_id"]
     new_doc = api.state.jobs.wait(job)["files"][0]["document_id"]
     api.patch(f"/documents/{new_doc}", "contrib", json={"title": "Edited"})
     api.delete(f"/documents/{new_doc}", "admin")
@@ -55,7 +57,9 @@ def test_audit_table_is_append_only(api):
 def test_audit_export_cli_and_cli_key_changes(api, monkeypatch):
     monkeypatch.setenv("PACTKB_DATA", str(api.settings.data))
     runner = CliRunner()
-    created = runner.invoke(cli, ["keys", "create", "--name", "ops", "--role", "admin", "--clearance", "restricted", "--json"])
+    created = runner.invoke(
+        cli, ["keys", "create", "--name", "ops", "--role", "admin", "--clearance", "restricted", "--json"]
+    )
     assert created.exit_code == 0 and json.loads(created.stdout)["key"].startswith("pkb_")
     assert runner.invoke(cli, ["keys", "revoke", "ops"]).exit_code == 0
     listed = runner.invoke(cli, ["keys", "list", "--json"])

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import make_api
-from tests.api.conftest import PUBLIC
+from tests.api.conftest import PUBLIC, make_api
 
 
 def assert_problem(r, status: int, field: str | None = None, words: str = "") -> None:
@@ -16,47 +15,60 @@ def assert_problem(r, status: int, field: str | None = None, words: str = "") ->
         assert words.lower() in r.text.lower(), body
 
 
-@pytest.mark.parametrize(("params", "field", "words"), [
-    ({"q": ""}, "q", "at least 1"),
-    ({"q": "   "}, "q", "blank"),
-    ({"q": "x" * 2001}, "q", "at most 2000"),
-    ({}, "q", "required"),
-    ({"q": "x", "k": 0}, "k", "greater than"),
-    ({"q": "x", "k": 101}, "k", "less than"),
-    ({"q": "x", "k": "ten"}, "k", "integer"),
-    ({"q": "x", "offset": -1}, "offset", ""),
-    ({"q": "x", "mode": "fuzzy"}, "mode", "hybrid"),
-    ({"q": "x", "colour": "red"}, "colour", "unknown parameter"),
-    ({"q": "x", "type": "poem"}, "filters.type", "unknown document type"),
-    ({"q": "x", "area": "astrology"}, "filters.area", "unknown area"),
-    ({"q": "x", "year_min": "1066"}, "year_min", ""),
-    ({"q": "x", "sensitivity": "secret"}, "filters.sensitivity", "not one of"),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"q": ""}, "q", "at least 1"),
+        ({"q": "   "}, "q", "blank"),
+        ({"q": "x" * 2001}, "q", "at most 2000"),
+        ({}, "q", "required"),
+        ({"q": "x", "k": 0}, "k", "greater than"),
+        ({"q": "x", "k": 101}, "k", "less than"),
+        ({"q": "x", "k": "ten"}, "k", "integer"),
+        ({"q": "x", "offset": -1}, "offset", ""),
+        ({"q": "x", "mode": "fuzzy"}, "mode", "hybrid"),
+        ({"q": "x", "colour": "red"}, "colour", "unknown parameter"),
+        ({"q": "x", "type": "poem"}, "filters.type", "unknown document type"),
+        ({"q": "x", "area": "astrology"}, "filters.area", "unknown area"),
+        ({"q": "x", "year_min": "1066"}, "year_min", ""),
+        ({"q": "x", "sensitivity": "secret"}, "filters.sensitivity", "not one of"),
+    ],
+)
 def test_bad_search_parameters(api, params, field, words):
     assert_problem(api.get("/search", params=params), 422, field, words)
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"q": ""}, "q"),
-    ({"q": "x" * 2001}, "q"),
-    ({"query": ""}, "q"),
-    ({"query": "x", "k": 500}, "k"),
-    ({"query": "x", "mode": "semantic"}, "mode"),
-    ({"q": "x", "filters": {"colour": "red"}}, "filters.colour"),
-    ({"q": "x", "filters": {"type": ["poem"]}}, "filters.type"),
-    ({"q": "x", "filters": {"year": "2025-2020"}}, "filters.year"),
-    ({"q": "x", "filters": {"year": "recent"}}, "filters.year"),
-    ({"query": "x", "unknown": 1}, "unknown"),
-    ({"k": 3}, "q"),
-    ([1, 2, 3], "body"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"q": ""}, "q"),
+        ({"q": "x" * 2001}, "q"),
+        ({"query": ""}, "q"),
+        ({"query": "x", "k": 500}, "k"),
+        ({"query": "x", "mode": "semantic"}, "mode"),
+        ({"q": "x", "filters": {"colour": "red"}}, "filters.colour"),
+        ({"q": "x", "filters": {"type": ["poem"]}}, "filters.type"),
+        ({"q": "x", "filters": {"year": "2025-2020"}}, "filters.year"),
+        ({"q": "x", "filters": {"year": "recent"}}, "filters.year"),
+        ({"query": "x", "unknown": 1}, "unknown"),
+        ({"k": 3}, "q"),
+        ([1, 2, 3], "body"),
+    ],
+)
 def test_bad_search_bodies(api, body, field):
     assert_problem(api.post("/search", json=body), 422, field)
 
 
 def test_malformed_json_and_wrong_content_type(api):
-    assert_problem(api.post("/search", content=b'{"query": "x",', headers={"content-type": "application/json"}), 422, "body", "malformed JSON")
-    assert_problem(api.post("/search", content=b"query=x", headers={"content-type": "application/x-www-form-urlencoded"}), 415)
+    assert_problem(
+        api.post("/search", content=b'{"query": "x",', headers={"content-type": "application/json"}),
+        422,
+        "body",
+        "malformed JSON",
+    )
+    assert_problem(
+        api.post("/search", content=b"query=x", headers={"content-type": "application/x-www-form-urlencoded"}), 415
+    )
     assert_problem(api.post("/search", content=b"{}", headers={"content-type": "text/plain"}), 415)
 
 
@@ -66,16 +78,27 @@ def test_upload_bad_inputs(api, pdf_bytes):
 
     assert_problem(api.post("/documents", "contrib", json={"x": 1}), 415)
     assert_problem(up({"other": ("a.txt", b"x", "text/plain")}, {"title": "t"}), 422, "other", "unknown field")
-    assert_problem(up({"files": ("a.pdf", b"PK\x03\x04 a zip file, renamed", "application/pdf")}), 415, "files[0]", "not a PDF")
-    assert_problem(up({"files": ("a.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "application/pdf")}), 422, "files[0]", "corrupt")
+    assert_problem(
+        up({"files": ("a.pdf", b"PK\x03\x04 a zip file, renamed", "application/pdf")}), 415, "files[0]", "not a PDF"
+    )
+    assert_problem(
+        up({"files": ("a.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "application/pdf")}), 422, "files[0]", "corrupt"
+    )
     assert_problem(up({"files": ("a.pdf", b"", "application/pdf")}), 422, "files[0]", "empty")
     for name in ("../../etc/passwd.pdf", "..\\..\\boot.pdf", "a/b.pdf", "..", "bad\x00.pdf"):
         assert_problem(up({"files": (name, pdf_bytes, "application/pdf")}), 422, "files[0]", "not allowed")
     assert_problem(up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"year": "20x6"}), 422, "year")
     assert_problem(up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"type": "poem"}), 422, "type")
     assert_problem(up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"area": "astrology"}), 422, "area")
-    assert_problem(up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"sensitivity": "top-secret"}), 422, "sensitivity")
-    assert_problem(up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"sensitivity": "confidential"}), 403, "sensitivity", "clearance")
+    assert_problem(
+        up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"sensitivity": "top-secret"}), 422, "sensitivity"
+    )
+    assert_problem(
+        up({"files": ("a.pdf", pdf_bytes, "application/pdf")}, {"sensitivity": "confidential"}),
+        403,
+        "sensitivity",
+        "clearance",
+    )
     assert not list((api.settings.data / "uploads").iterdir())  # nothing half-saved after rejections
 
 
@@ -87,7 +110,9 @@ def test_password_protected_upload_is_rejected(api, make_pdf, tmp_path):
     out = tmp_path / "locked.pdf"
     with open(out, "wb") as fh:
         w.write(fh)
-    r = api.post("/documents", "contrib", files={"files": ("locked.pdf", out.read_bytes(), "application/pdf")}, data=PUBLIC)
+    r = api.post(
+        "/documents", "contrib", files={"files": ("locked.pdf", out.read_bytes(), "application/pdf")}, data=PUBLIC
+    )
     assert_problem(r, 422, "files[0]", "password")
 
 
@@ -95,15 +120,21 @@ def test_upload_over_the_size_limit(tmp_path, sample_dir, make_pdf):
     client, keys, _ = make_api(tmp_path, sample_dir, max_upload_mb=1)
     try:
         big = make_pdf("big.pdf", [["x"]]).read_bytes() + b"%" + b"0" * (1024 * 1024 + 10)
-        r = client.post("/documents", headers={"Authorization": f"Bearer {keys['contrib']}"},
-                        files={"files": ("big.pdf", big, "application/pdf")}, data=PUBLIC)
+        r = client.post(
+            "/documents",
+            headers={"Authorization": f"Bearer {keys['contrib']}"},
+            files={"files": ("big.pdf", big, "application/pdf")},
+            data=PUBLIC,
+        )
         assert_problem(r, 413, "files[0]", "1 MB")
     finally:
         client.__exit__(None, None, None)
 
 
 def test_patch_bad_inputs(api, pdf_bytes):
-    job = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC).json()["job_id"]
+    job = api.post(
+        "/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data=PUBLIC
+    ).json()["job_id"]
     doc = api.state.jobs.wait(job)["files"][0]["document_id"]
     assert_problem(api.patch(f"/documents/{doc}", "contrib", json={}), 422, "body", "nothing to change")
     assert_problem(api.patch(f"/documents/{doc}", "contrib", json={"year": 99999}), 422, "year")
@@ -114,9 +145,19 @@ def test_patch_bad_inputs(api, pdf_bytes):
     assert_problem(api.patch(f"/documents/{doc}", "contrib", json={"title": None}), 422, "title")
 
 
-@pytest.mark.parametrize("url", ["/documents?limit=0", "/documents?limit=1000", "/documents?sort=size",
-                                 "/chunks/abc", "/chunks/1/similar?k=0", "/documents?type=poem",
-                                 "/documents?offset=9223372036854775808", "/documents?offset=-1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/documents?limit=0",
+        "/documents?limit=1000",
+        "/documents?sort=size",
+        "/chunks/abc",
+        "/chunks/1/similar?k=0",
+        "/documents?type=poem",
+        "/documents?offset=9223372036854775808",
+        "/documents?offset=-1",
+    ],
+)
 def test_bad_list_and_path_parameters(api, url):
     r = api.get(url)
     assert 400 <= r.status_code < 500 and r.json()["detail"]

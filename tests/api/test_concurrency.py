@@ -25,7 +25,11 @@ def test_searches_during_uploads_reingestion_and_deletes(api, make_pdf, tmp_path
     def searcher() -> None:
         while not stop.is_set():
             try:
-                r = api.get("/search", "admin", params={"q": "marker evolving guideline border couriers", "k": 50, "mode": "lexical"})
+                r = api.get(
+                    "/search",
+                    "admin",
+                    params={"q": "marker evolving guideline border couriers", "k": 50, "mode": "lexical"},
+                )
                 if r.status_code != 200:
                     errors.append(f"search {r.status_code}: {r.text[:200]}")
                     continue
@@ -51,7 +55,9 @@ def test_searches_during_uploads_reingestion_and_deletes(api, make_pdf, tmp_path
             versioned_pdf(make_pdf, "evolving.pdf", "BBBB" if i % 2 == 0 else "AAAA")
             kb.indexer.ingest([folder_pdf])  # re-ingestion replaces the document in one transaction
             extra = make_pdf(f"extra{i}.pdf", [[f"Temporary guideline number {i} on couriers."]]).read_bytes()
-            job = api.post("/documents", "contrib", files={"files": (f"extra{i}.pdf", extra, "application/pdf")}, data=PUBLIC).json()["job_id"]
+            job = api.post(
+                "/documents", "contrib", files={"files": (f"extra{i}.pdf", extra, "application/pdf")}, data=PUBLIC
+            ).json()["job_id"]
             doc = api.state.jobs.wait(job)["files"][0]["document_id"]
             assert api.delete(f"/documents/{doc}", "admin").status_code == 204
     finally:
@@ -65,4 +71,5 @@ def test_searches_during_uploads_reingestion_and_deletes(api, make_pdf, tmp_path
 
     assert check(other.store, other.dense) == []
     assert other.searcher.search("temporary guideline", k=10, filters=Filters(), mode="lexical").results == [] or all(
-        "Temporary" not in h.text for h in other.searcher.search("temporary guideline", k=10, mode="lexical").results)
+        "Temporary" not in h.text for h in other.searcher.search("temporary guideline", k=10, mode="lexical").results
+    )

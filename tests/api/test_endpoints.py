@@ -3,8 +3,7 @@
 import contextlib
 import time
 
-from tests.api.conftest import CONFIDENTIAL
-from tests.api.conftest import PUBLIC
+from tests.api.conftest import CONFIDENTIAL, PUBLIC
 
 
 def test_search_get_and_post_agree(api):
@@ -16,16 +15,38 @@ def test_search_get_and_post_agree(api):
     for key in ("query", "took_ms", "total", "results", "facets", "no_good_answer"):
         assert key in body
     hit = body["results"][0]
-    for key in ("rank", "score", "chunk_id", "document_id", "file", "title", "page_start", "page_end", "section",
-                "snippet", "text", "page_url", "file_url", "also_in"):
+    for key in (
+        "rank",
+        "score",
+        "chunk_id",
+        "document_id",
+        "file",
+        "title",
+        "page_start",
+        "page_end",
+        "section",
+        "snippet",
+        "text",
+        "page_url",
+        "file_url",
+        "also_in",
+    ):
         assert key in hit
     assert hit["page_url"].endswith(f"#page={hit['page_start']}")
     assert set(body["facets"]) == {"doc_type", "area", "language", "year", "publisher"}
 
 
 def test_search_filters_paging_modes_and_grouping(api):
-    r = api.post("/search", json={"query": "investigation", "k": 3, "offset": 3, "mode": "lexical",
-                                  "filters": {"type": ["guideline"], "year_min": 2023}}).json()
+    r = api.post(
+        "/search",
+        json={
+            "query": "investigation",
+            "k": 3,
+            "offset": 3,
+            "mode": "lexical",
+            "filters": {"type": ["guideline"], "year_min": 2023},
+        },
+    ).json()
     assert r["offset"] == 3 and all(h["doc_type"] == "guideline" and h["year"] >= 2023 for h in r["results"])
     g = api.get("/search", params={"q": "terrorism financing", "group_by_document": "true", "k": 10}).json()
     docs = [h["document_id"] for h in g["results"]]
@@ -64,10 +85,23 @@ def test_chunk_and_similar(api):
 
 def test_upload_job_then_search_then_edit(api, pdf_bytes, make_pdf):
     second = make_pdf("second.pdf", [["Crowdfunding takedown procedures for extremist campaigns."]]).read_bytes()
-    r = api.post("/documents", "contrib", files=[("files", ("drones.pdf", pdf_bytes, "application/pdf")),
-                                                 ("files", ("takedown.pdf", second, "application/pdf"))],
-                 data={"title": "Drone drops", "year": "2026", "type": "report", "area": "migrant smuggling;cross-cutting",
-                       "language": "en", "publisher": "Analyst unit", "sensitivity": "public"})
+    r = api.post(
+        "/documents",
+        "contrib",
+        files=[
+            ("files", ("drones.pdf", pdf_bytes, "application/pdf")),
+            ("files", ("takedown.pdf", second, "application/pdf")),
+        ],
+        data={
+            "title": "Drone drops",
+            "year": "2026",
+            "type": "report",
+            "area": "migrant smuggling;cross-cutting",
+            "language": "en",
+            "publisher": "Analyst unit",
+            "sensitivity": "public",
+        },
+    )
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
     status = api.get(f"/jobs/{job_id}", "contrib").json()
@@ -91,13 +125,27 @@ def test_failed_file_in_a_job_is_reported_plainly(api, pdf_bytes, monkeypatch):
 
     real = pipeline_mod.parse_all
 
-    def one_fails(jobs, *a, **kw):  # noqa: ANN001, ANN002, ANN003
+    def one_fails(jobs, *a, **kw):
         for path, result in real(jobs, *a, **kw):
-            yield path, ("parser process died (memory limit); the file is pathological or too large" if "bad" in path.name else result)
+            yield (
+                path,
+                (
+                    "parser process died (memory limit); the file is pathological or too large"
+                    if "bad" in path.name
+                    else result
+                ),
+            )
 
     monkeypatch.setattr(pipeline_mod, "parse_all", one_fails)
-    r = api.post("/documents", "contrib", files=[("files", ("good.pdf", pdf_bytes, "application/pdf")),
-                                                 ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf"))], data=PUBLIC)
+    r = api.post(
+        "/documents",
+        "contrib",
+        files=[
+            ("files", ("good.pdf", pdf_bytes, "application/pdf")),
+            ("files", ("bad.pdf", pdf_bytes + b"%", "application/pdf")),
+        ],
+        data=PUBLIC,
+    )
     job = api.state.jobs.wait(r.json()["job_id"])
     files = {f["file"]: f for f in job["files"]}
     assert files["good.pdf"]["status"] in ("indexed", "duplicate") and files["bad.pdf"]["status"] == "failed"
@@ -132,7 +180,7 @@ def test_metrics_label_static_files_with_their_route(api):
 
 
 @contextlib.contextmanager
-def slowly_loading_app(tmp_path, ready_wait: float):  # noqa: ANN001, ANN201
+def slowly_loading_app(tmp_path, ready_wait: float):
     """A test client on a service whose loading takes one second more than usual."""
     from fastapi.testclient import TestClient
 
@@ -143,7 +191,7 @@ def slowly_loading_app(tmp_path, ready_wait: float):  # noqa: ANN001, ANN201
     settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=ready_wait)
     slow = ServiceState.load
 
-    def delayed(self):  # noqa: ANN001
+    def delayed(self):
         time.sleep(1.0)
         slow(self)
 
@@ -180,7 +228,10 @@ def test_keys_endpoints(api):
     created = api.post("/keys", "admin", json={"name": "trainer-1", "role": "contributor", "clearance": "restricted"})
     assert created.status_code == 201 and created.json()["key"].startswith("pkb_")
     key = created.json()["key"]
-    assert api.client.get("/search", params={"q": "cocaine"}, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        api.client.get("/search", params={"q": "cocaine"}, headers={"Authorization": f"Bearer {key}"}).status_code
+        == 200
+    )
     listed = api.get("/keys", "admin").json()
     assert "trainer-1" in {k["name"] for k in listed} and all("key" not in k and "hash" not in k for k in listed)
     assert api.post("/keys", "admin", json={"name": "trainer-1"}).status_code == 409
@@ -192,8 +243,18 @@ def test_keys_endpoints(api):
 
 def test_openapi_and_docs(api):
     spec = api.get("/openapi.json").json()
-    for path in ("/search", "/documents", "/documents/{doc_id}", "/documents/{doc_id}/file", "/chunks/{chunk_id}",
-                 "/chunks/{chunk_id}/similar", "/jobs/{job_id}", "/health", "/ready", "/metrics"):
+    for path in (
+        "/search",
+        "/documents",
+        "/documents/{doc_id}",
+        "/documents/{doc_id}/file",
+        "/chunks/{chunk_id}",
+        "/chunks/{chunk_id}/similar",
+        "/jobs/{job_id}",
+        "/health",
+        "/ready",
+        "/metrics",
+    ):
         assert path in spec["paths"], path
     for page in ("/docs", "/redoc"):
         html = api.get(page).text
@@ -207,10 +268,21 @@ def test_openapi_and_docs(api):
 
 
 def test_me_reports_the_caller(api):
-    assert api.get("/me").json() == {"name": "anonymous", "role": "reader", "clearance": "public", "anonymous": True,
-                                     "can_upload": False, "via": "anonymous"}
+    assert api.get("/me").json() == {
+        "name": "anonymous",
+        "role": "reader",
+        "clearance": "public",
+        "anonymous": True,
+        "can_upload": False,
+        "via": "anonymous",
+    }
     me = api.get("/me", "contrib_r").json()
-    assert (me["name"], me["role"], me["clearance"], me["can_upload"]) == ("contrib_r", "contributor", "restricted", True)
+    assert (me["name"], me["role"], me["clearance"], me["can_upload"]) == (
+        "contrib_r",
+        "contributor",
+        "restricted",
+        True,
+    )
     assert api.get("/me", "reader").json()["can_upload"] is False
     assert api.client.get("/me", headers={"Authorization": "Bearer pkb_bad_key"}).status_code == 401
 
@@ -220,7 +292,9 @@ def test_one_filter_vocabulary_with_old_names_deprecated(api):
     new_get = api.get("/search", params={"q": "cash couriers", "type": "guideline", "year": "2023-"})
     new_post = api.post("/search", json={"q": "cash couriers", "filters": {"type": ["guideline"], "year": "2023-"}})
     old_get = api.get("/search", params={"q": "cash couriers", "type": "guideline", "year_min": 2023})
-    old_post = api.post("/search", json={"query": "cash couriers", "filters": {"type": ["guideline"], "year_min": 2023}})
+    old_post = api.post(
+        "/search", json={"query": "cash couriers", "filters": {"type": ["guideline"], "year_min": 2023}}
+    )
     ids = [[h["chunk_id"] for h in r.json()["results"]] for r in (new_get, new_post, old_get, old_post)]
     assert ids[0] and all(x == ids[0] for x in ids)
     assert all(h["year"] >= 2023 for h in new_get.json()["results"])
@@ -249,7 +323,9 @@ def test_synonyms_editions_and_regions_in_the_api(api):
     assert api.get(f"/documents/{new}").json()["superseded_by"] is None
     raw = api.post("/search", json={"q": "undeclared cash couriers border crossing", "k": 20}).json()
     assert all(h["region"] in ("body", "footnote", "contents", "index", "references") for h in raw["results"])
-    current = api.get("/search", params={"q": "undeclared cash couriers border crossing", "current": "true", "k": 20}).json()
+    current = api.get(
+        "/search", params={"q": "undeclared cash couriers border crossing", "current": "true", "k": 20}
+    ).json()
     assert current["results"] and old not in {h["document_id"] for h in current["results"]}
     posted = api.post("/search", json={"q": "undeclared cash couriers", "filters": {"current": True}}).json()
     assert old not in {h["document_id"] for h in posted["results"]}

@@ -25,7 +25,7 @@ def test_document_passages_without_the_overlap(tmp_path):
         doc_id = client.get("/documents").json()["items"][0]["id"]
         items = client.get(f"/documents/{doc_id}/chunks", params={"limit": 200}).json()["items"]
         assert len(items) > 3 and items[0]["overlap"] == 0 and any(c["overlap"] > 0 for c in items)
-        read = " ".join(c["text"][c["overlap"]:].strip() for c in items)
+        read = " ".join(c["text"][c["overlap"] :].strip() for c in items)
         for s in sentences:
             assert read.count(s) == 1, s
         page2 = client.get(f"/documents/{doc_id}/chunks", params={"offset": 2, "limit": 1}).json()["items"][0]

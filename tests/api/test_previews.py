@@ -52,8 +52,13 @@ def test_previews_are_cached_with_an_etag_and_bounded_width(api):
 
 def test_clearance_is_checked_exactly_like_the_file(api):
     restricted, confidential = api.doc_id(RESTRICTED), api.doc_id(CONFIDENTIAL)
-    for doc, who, status in [(restricted, None, 404), (restricted, "reader", 404), (restricted, "reader_r", 200),
-                             (confidential, "reader_r", 404), (confidential, "admin", 200)]:
+    for doc, who, status in [
+        (restricted, None, 404),
+        (restricted, "reader", 404),
+        (restricted, "reader_r", 200),
+        (confidential, "reader_r", 404),
+        (confidential, "admin", 200),
+    ]:
         image = api.get(f"/documents/{doc}/pages/1/image", who, params={"width": 200})
         assert image.status_code == api.get(f"/documents/{doc}/file", who).status_code == status, (doc, who)
     hidden = api.get(f"/documents/{restricted}/pages/1/image", "reader").json()
@@ -82,8 +87,14 @@ def test_the_passage_is_highlighted_on_its_page_and_the_view_is_audited(api):
     assert marked.status_code == 200 and marked.headers["etag"] != plain.headers["etag"]
     assert yellow_pixels(marked.content) > 2000 and yellow_pixels(plain.content) == 0
     other_page = 1 if page != 1 else 2  # a passage not on the page asked for: no highlight
-    assert yellow_pixels(api.get(f"/documents/{doc}/pages/{other_page}/image",
-                                 params={"width": 600, "chunk": hit["chunk_id"]}).content) == 0
+    assert (
+        yellow_pixels(
+            api.get(
+                f"/documents/{doc}/pages/{other_page}/image", params={"width": 600, "chunk": hit["chunk_id"]}
+            ).content
+        )
+        == 0
+    )
     foreign = hit_on_page(api, "migrant smuggling", "empact-booklet-migrant-smuggling-2024.pdf")["chunk_id"]
     assert api.get(f"/documents/{doc}/pages/{page}/image", params={"chunk": foreign}).status_code == 404
     api.state.audit.flush()
@@ -92,11 +103,21 @@ def test_the_passage_is_highlighted_on_its_page_and_the_view_is_audited(api):
 
 
 def test_find_passage_places_only_what_it_can_place_exactly():
-    page = "Header line\r\n2. Cash couriers and declarations\r\nCash remains the preferred means of moving small amounts."
-    span = find_passage(page, "2. Cash couriers and declarations Cash remains the preferred means of moving small amounts.")
-    assert span is not None and page[span[0]:span[1]].startswith("2. Cash couriers") and page[span[0]:span[1]].endswith("amounts")
+    page = (
+        "Header line\r\n2. Cash couriers and declarations\r\nCash remains the preferred means of moving small amounts."
+    )
+    span = find_passage(
+        page, "2. Cash couriers and declarations Cash remains the preferred means of moving small amounts."
+    )
+    assert (
+        span is not None
+        and page[span[0] : span[1]].startswith("2. Cash couriers")
+        and page[span[0] : span[1]].endswith("amounts")
+    )
     tail = find_passage(page, "Something on the page before. Cash remains the preferred means of moving small amounts.")
-    assert tail is None or page[tail[0]:tail[1]].startswith("Cash remains")
+    assert tail is None or page[tail[0] : tail[1]].startswith("Cash remains")
     assert find_passage(page, "Nothing like this is written on the page at all.") is None
     repeated = "the same four words here. " * 3
-    assert find_passage(repeated, "the same four words here.") is None  # ambiguous: no highlight rather than a wrong one
+    assert (
+        find_passage(repeated, "the same four words here.") is None
+    )  # ambiguous: no highlight rather than a wrong one

@@ -36,12 +36,17 @@ def test_an_admin_cannot_mint_or_revoke_keys_above_its_own_clearance(api):
     assert ok.status_code == 201
     assert_problem(api.client.delete("/keys/admin", headers=h), 403, "name")  # cannot disable a higher admin
     assert api.state.keys.active("admin")
-    assert api.post("/keys", "admin", json={"name": "conf", "role": "reader", "clearance": "confidential"}).status_code == 201
+    assert (
+        api.post("/keys", "admin", json={"name": "conf", "role": "reader", "clearance": "confidential"}).status_code
+        == 201
+    )
 
 
 def test_the_local_keys_command_stays_unrestricted(api, monkeypatch):
     monkeypatch.setenv("PACTKB_DATA", str(api.settings.data))
-    res = CliRunner().invoke(cli, ["keys", "create", "--name", "root2", "--role", "admin", "--clearance", "confidential"])
+    res = CliRunner().invoke(
+        cli, ["keys", "create", "--name", "root2", "--role", "admin", "--clearance", "confidential"]
+    )
     assert res.exit_code == 0 and api.state.keys.info("root2")["clearance"] == "confidential"
 
 
@@ -49,8 +54,12 @@ def test_the_local_keys_command_stays_unrestricted(api, monkeypatch):
 def test_paging_beyond_the_result_window_is_a_422_naming_offset(api):
     window = api.settings.max_result_window
     assert api.get("/search", params={"q": "money laundering", "offset": window - 10, "k": 10}).status_code == 200
-    assert_problem(api.get("/search", params={"q": "money laundering", "offset": window - 9, "k": 10}), 422, "offset",
-                   "max_result_window")
+    assert_problem(
+        api.get("/search", params={"q": "money laundering", "offset": window - 9, "k": 10}),
+        422,
+        "offset",
+        "max_result_window",
+    )
     assert_problem(api.post("/search", json={"query": "money laundering", "offset": window, "k": 1}), 422, "offset")
     chunk = api.state.kb.store.doc_chunks(api.doc_id("cft-good-practice-2023.pdf"))[0]["id"]
     assert_problem(api.get(f"/chunks/{chunk}/similar", params={"offset": window - 9, "k": 10}), 422, "offset")
@@ -95,12 +104,20 @@ def jwt_api(tmp_path, sample_dir):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwks = json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]})
-    client, keys, settings = make_api(tmp_path, sample_dir, oidc_issuer="https://idp.example", oidc_audience="pactkb",
-                                      oidc_jwks=jwks)
+    client, keys, settings = make_api(
+        tmp_path, sample_dir, oidc_issuer="https://idp.example", oidc_audience="pactkb", oidc_jwks=jwks
+    )
 
     def token(**claims) -> str:
-        base = {"iss": "https://idp.example", "aud": "pactkb", "sub": "u-42", "preferred_username": "contrib",
-                "exp": int(time.time()) + 60, "pactkb_role": "contributor", "pactkb_clearance": "public"}
+        base = {
+            "iss": "https://idp.example",
+            "aud": "pactkb",
+            "sub": "u-42",
+            "preferred_username": "contrib",
+            "exp": int(time.time()) + 60,
+            "pactkb_role": "contributor",
+            "pactkb_clearance": "public",
+        }
         return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
 
     from tests.api.conftest import Api
@@ -134,7 +151,9 @@ def test_key_names_cannot_collide_with_token_identities(api):
 def test_signed_links_work_under_no_anonymous(tmp_path, sample_dir):
     client, keys, _ = make_api(tmp_path, sample_dir, anonymous_read=False)
     try:
-        hit = client.get("/search", params={"q": "carousel fraud"}, headers={"Authorization": f"Bearer {keys['admin']}"}).json()
+        hit = client.get(
+            "/search", params={"q": "carousel fraud"}, headers={"Authorization": f"Bearer {keys['admin']}"}
+        ).json()
         url = hit["results"][0]["file_url"]
         r = client.get(url)
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
@@ -168,7 +187,9 @@ def test_metrics_are_for_admins_and_count_within_their_clearance(api):
     assert api.get("/metrics", "reader").status_code == 403
     r = api.get("/metrics", "admin")
     assert r.status_code == 200 and "pactkb_index_documents 9.0" in r.text
-    low = api.client.get("/metrics", headers={"Authorization": f"Bearer {api.state.keys.create('ops', 'admin', 'public')[0]}"})
+    low = api.client.get(
+        "/metrics", headers={"Authorization": f"Bearer {api.state.keys.create('ops', 'admin', 'public')[0]}"}
+    )
     assert "pactkb_index_documents 7.0" in low.text
 
 
@@ -177,7 +198,10 @@ def test_a_job_is_hidden_from_admins_below_its_documents_clearance(api, pdf_byte
     job = upload(api, "admin", "secret.pdf", pdf_bytes, sensitivity="confidential")
     low = api.state.keys.create("admin_pub", "admin", "public")[0]
     r = api.client.get(f"/jobs/{job['id']}", headers={"Authorization": f"Bearer {low}"})
-    assert r.status_code == 404 and r.json() == api.client.get("/jobs/ffffffffffffffff", headers={"Authorization": f"Bearer {low}"}).json()
+    assert (
+        r.status_code == 404
+        and r.json() == api.client.get("/jobs/ffffffffffffffff", headers={"Authorization": f"Bearer {low}"}).json()
+    )
     assert api.get(f"/jobs/{job['id']}", "admin").status_code == 200
 
 
@@ -188,12 +212,30 @@ def test_patch_with_null_is_a_422_naming_the_field(api, field):
     assert_problem(api.patch(f"/documents/{doc}", "admin", json={field: None}), 422, field, "null")
 
 
-@pytest.mark.parametrize(("method", "url", "body"), [
-    ("post", "/search", {"query": "cash", "k": 5, "offset": 0, "mode": "hybrid", "filters": {}, "group_by_document": False}),
-    ("post", "/keys", {"name": "k9", "role": "reader", "clearance": "public"}),
-    ("patch", "/documents/{doc}", {"title": "t", "publisher": "p", "year": 2020, "language": "en", "doc_type": "guideline",
-                                   "areas": ["cybercrime"], "sensitivity": "public"}),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        (
+            "post",
+            "/search",
+            {"query": "cash", "k": 5, "offset": 0, "mode": "hybrid", "filters": {}, "group_by_document": False},
+        ),
+        ("post", "/keys", {"name": "k9", "role": "reader", "clearance": "public"}),
+        (
+            "patch",
+            "/documents/{doc}",
+            {
+                "title": "t",
+                "publisher": "p",
+                "year": 2020,
+                "language": "en",
+                "doc_type": "guideline",
+                "areas": ["cybercrime"],
+                "sensitivity": "public",
+            },
+        ),
+    ],
+)
 def test_a_null_in_any_body_field_is_never_a_server_error(api, method, url, body):
     url = url.format(doc=api.doc_id("cft-good-practice-2023.pdf"))
     for key in body:
@@ -220,8 +262,16 @@ def test_404s_carry_their_target_and_revoked_keys_their_name(api):
 def test_audit_text_output_escapes_control_characters(api, monkeypatch):
     from pactkb.api.audit import AuditEvent
 
-    api.state.audit.record(AuditEvent(actor="evil\n2026-01-01T00:00:00 admin   delete", action="search", method="GET",
-                                      route="/search", status=200, query="a\rb\x1b[31m"))
+    api.state.audit.record(
+        AuditEvent(
+            actor="evil\n2026-01-01T00:00:00 admin   delete",
+            action="search",
+            method="GET",
+            route="/search",
+            status=200,
+            query="a\rb\x1b[31m",
+        )
+    )
     api.state.audit.flush()
     monkeypatch.setenv("PACTKB_DATA", str(api.settings.data))
     out = CliRunner().invoke(cli, ["audit"]).stdout
@@ -244,19 +294,28 @@ def test_cli_prune_deletions_are_audited(tmp_path, sample_dir, monkeypatch, make
     from pactkb.index.kb import KnowledgeBase
     from pactkb.settings import Settings
 
-    doc = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64")).store.conn().execute("SELECT id FROM documents").fetchone()[0]
+    doc = (
+        KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64"))
+        .store.conn()
+        .execute("SELECT id FROM documents")
+        .fetchone()[0]
+    )
     (folder / "gone.pdf").unlink()
     assert runner.invoke(cli, ["ingest", str(folder), "--prune"]).exit_code == 0
     rows = [r for r in export(tmp_path / "data") if r["action"] == "delete"]
-    assert rows and rows[-1]["document_ids"] == [doc] and rows[-1]["actor"].startswith("cli:") and rows[-1]["via"] == "cli"
+    assert (
+        rows and rows[-1]["document_ids"] == [doc] and rows[-1]["actor"].startswith("cli:") and rows[-1]["via"] == "cli"
+    )
 
 
 # -- 13. owners are shown to admins and to the owner only -------------------------------------------
 def test_document_owners_are_shown_to_admins_and_the_owner_only(api, pdf_bytes):
     doc = upload(api, "contrib", "mine.pdf", pdf_bytes)["files"][0]["document_id"]
+
     def owner(who):
         items = api.get("/documents", who, params={"limit": 100}).json()["items"]
         return next(d["owner"] for d in items if d["id"] == doc), api.get(f"/documents/{doc}", who).json()["owner"]
+
     assert owner(None) == (None, None)
     assert owner("reader") == (None, None)
     assert owner("contrib") == ("contrib", "contrib")
@@ -268,10 +327,15 @@ def test_oversized_uploads_are_refused_up_front_and_chunked_bodies_cut_at_the_li
     import anyio
 
     client, keys, _ = make_api(tmp_path, sample_dir, max_upload_mb=1)
-    auth = [(b"authorization", f"Bearer {keys['contrib']}".encode()), (b"content-type", b"multipart/form-data; boundary=B")]
+    auth = [
+        (b"authorization", f"Bearer {keys['contrib']}".encode()),
+        (b"content-type", b"multipart/form-data; boundary=B"),
+    ]
     read, sent = [0], []
-    head = (b"--B\r\nContent-Disposition: form-data; name=\"sensitivity\"\r\n\r\npublic\r\n--B\r\n"
-            b"Content-Disposition: form-data; name=\"files\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n")
+    head = (
+        b'--B\r\nContent-Disposition: form-data; name="sensitivity"\r\n\r\npublic\r\n--B\r\n'
+        b'Content-Disposition: form-data; name="files"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n'
+    )
     chunks = [head] + [b"0" * 65536] * 800 + [b"\r\n--B--\r\n"]  # 50 MB, sent chunked (no Content-Length)
 
     async def receive() -> dict:
@@ -283,9 +347,20 @@ def test_oversized_uploads_are_refused_up_front_and_chunked_bodies_cut_at_the_li
         sent.append(message)
 
     def call(headers: list) -> int:
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-                 "path": "/documents", "raw_path": b"/documents", "query_string": b"", "root_path": "",
-                 "headers": headers, "client": ("127.0.0.1", 1), "server": ("testserver", 80)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/documents",
+            "raw_path": b"/documents",
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("testserver", 80),
+        }
         sent.clear()
         anyio.run(client.app, scope, receive, send)
         return next(m["status"] for m in sent if m["type"] == "http.response.start")
@@ -305,7 +380,9 @@ def test_oversized_uploads_are_refused_up_front_and_chunked_bodies_cut_at_the_li
 def test_an_upload_without_sensitivity_is_refused(api, pdf_bytes):
     r = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")})
     assert_problem(r, 422, "sensitivity", "required")
-    r = api.post("/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data={"sensitivity": " "})
+    r = api.post(
+        "/documents", "contrib", files={"files": ("a.pdf", pdf_bytes, "application/pdf")}, data={"sensitivity": " "}
+    )
     assert_problem(r, 422, "sensitivity")
     assert api.state.kb.store.counts()["documents"] == 9
 
@@ -337,11 +414,13 @@ def test_query_translation_does_not_reveal_words_of_hidden_documents(tmp_path, s
 
     write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"nosorog": "rhinoceros", "granica": "border"})
     client, keys, _ = make_api(tmp_path, sample_dir, dictionaries=str(tmp_path / "dict"), chunk_tokens=16)
-    lines = ["A rhinoceros horn shipment was seized at the airport cargo terminal.",
-             "Dealers paid couriers to hide the rhinoceros horn inside wooden statues.",
-             "The rhinoceros trade route ran through three countries and two free zones.",
-             "Analysts traced payments for rhinoceros products to shell companies.",
-             "Every rhinoceros case in this note remains under investigation."]
+    lines = [
+        "A rhinoceros horn shipment was seized at the airport cargo terminal.",
+        "Dealers paid couriers to hide the rhinoceros horn inside wooden statues.",
+        "The rhinoceros trade route ran through three countries and two free zones.",
+        "Analysts traced payments for rhinoceros products to shell companies.",
+        "Every rhinoceros case in this note remains under investigation.",
+    ]
     secret = make_pdf("secret.pdf", [[line] for line in lines]).read_bytes()
     q = {"q": "nosorog preko granice"}
     admin = {"Authorization": f"Bearer {keys['admin']}"}
@@ -351,13 +430,20 @@ def test_query_translation_does_not_reveal_words_of_hidden_documents(tmp_path, s
         body = client.get("/search", params=q, headers=headers or {}).json()
         body.pop("took_ms")
         return {k: body[k] for k in ("query_translation", "total", "facets", "no_good_answer", "query_language")} | {
-            "ids": [h["chunk_id"] for h in body["results"]]}
+            "ids": [h["chunk_id"] for h in body["results"]]
+        }
 
     try:
-        before = {who: seen(h) for who, h in [("anon", None), ("reader_r", {"Authorization": f"Bearer {keys['reader_r']}"})]}
+        before = {
+            who: seen(h) for who, h in [("anon", None), ("reader_r", {"Authorization": f"Bearer {keys['reader_r']}"})]
+        }
         assert "rhinoceros" not in before["anon"]["query_translation"]
-        job = client.post("/documents", headers=admin, files={"files": ("secret.pdf", secret, "application/pdf")},
-                          data={"sensitivity": "confidential"}).json()["job_id"]
+        job = client.post(
+            "/documents",
+            headers=admin,
+            files={"files": ("secret.pdf", secret, "application/pdf")},
+            data={"sensitivity": "confidential"},
+        ).json()["job_id"]
         doc = st.jobs.wait(job)["files"][0]["document_id"]
         assert seen(admin)["query_translation"][0] == "rhinoceros"  # the admin's own vocabulary has it
         assert seen() == before["anon"]

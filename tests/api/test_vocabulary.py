@@ -9,8 +9,14 @@ from tests.api.conftest import make_api
 def test_the_page_gets_every_vocabulary_from_the_server_without_a_key(api):
     r = api.client.get("/vocabulary")
     assert r.status_code == 200
-    assert r.json() == {"doc_types": list(DOC_TYPES), "areas": list(AREAS), "sensitivities": list(SENSITIVITY_LEVELS),
-                        "modes": list(SEARCH_MODES), "default_mode": DEFAULT_MODE, "roles": list(ROLES)}
+    assert r.json() == {
+        "doc_types": list(DOC_TYPES),
+        "areas": list(AREAS),
+        "sensitivities": list(SENSITIVITY_LEVELS),
+        "modes": list(SEARCH_MODES),
+        "default_mode": DEFAULT_MODE,
+        "roles": list(ROLES),
+    }
 
 
 def test_the_search_page_does_not_retype_the_vocabularies():
@@ -30,7 +36,9 @@ def test_query_length_follows_the_setting(tmp_path, sample_dir):
         long = "cash couriers " * 200  # 2800 characters: over the default, within this setting
         assert client.get("/search", params={"q": long, "k": 1}).status_code == 200
         r = client.post("/search", json={"q": long + "x" * 201})
-        assert r.status_code == 422 and r.json()["errors"] == [{"field": "q", "message": "String should have at most 3000 characters"}]
+        assert r.status_code == 422 and r.json()["errors"] == [
+            {"field": "q", "message": "String should have at most 3000 characters"}
+        ]
         r = client.get("/search", params={"q": "x" * 3001})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "q"
     finally:

@@ -30,8 +30,23 @@ def serve(data: Path, workers: int = 2) -> Iterator[str]:
     port = free_port()
     # the caller waits for one worker to be ready; a request reaching the other while it still loads waits for it
     env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_READY_WAIT": "30"}
-    proc = subprocess.Popen([sys.executable, "-m", "pactkb.cli", "serve", "--data", str(data), "--port", str(port),
-                             "--workers", str(workers)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pactkb.cli",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 240  # a generous wait: the machine may be busy; loading takes seconds when idle
@@ -69,13 +84,20 @@ def test_two_workers_share_one_data_directory(tmp_path, sample_dir, make_pdf):
     KnowledgeBase(settings).indexer.ingest([sample_dir])
     key, _ = KeyStore(data).create("uploader", "contributor", "public")
     with serve(data, workers=2) as base:
-        pdfs = [make_pdf(f"w{i}.pdf", [[f"Worker test document {i} about courier networks and ferry ports."]]).read_bytes()
-                for i in range(6)]
+        pdfs = [
+            make_pdf(f"w{i}.pdf", [[f"Worker test document {i} about courier networks and ferry ports."]]).read_bytes()
+            for i in range(6)
+        ]
         auth = {"Authorization": f"Bearer {key}"}
 
         def upload(i: int) -> str:
-            r = httpx.post(f"{base}/documents", headers=auth, files={"files": (f"w{i}.pdf", pdfs[i], "application/pdf")},
-                           data={"sensitivity": "public"}, timeout=30)
+            r = httpx.post(
+                f"{base}/documents",
+                headers=auth,
+                files={"files": (f"w{i}.pdf", pdfs[i], "application/pdf")},
+                data={"sensitivity": "public"},
+                timeout=30,
+            )
             assert r.status_code == 202, r.text
             return r.json()["job_id"]
 
@@ -89,7 +111,9 @@ def test_two_workers_share_one_data_directory(tmp_path, sample_dir, make_pdf):
         results = wait_jobs(base, auth, jobs)
         assert all(r["status"] == "done" and r["files"][0]["status"] == "indexed" for r in results)
         for _ in range(4):  # whichever worker answers sees every new document
-            hits = httpx.get(f"{base}/search", params={"q": "worker test document courier", "k": 20, "mode": "lexical"}).json()
+            hits = httpx.get(
+                f"{base}/search", params={"q": "worker test document courier", "k": 20, "mode": "lexical"}
+            ).json()
             assert {f"w{i}.pdf" for i in range(6)} <= {h["file"] for h in hits["results"]}
     kb = KnowledgeBase(settings)
     assert kb.store.counts()["documents"] == 15
@@ -105,12 +129,21 @@ def test_bursts_of_concurrent_uploads_at_two_workers_all_finish_done(tmp_path, s
     key, _ = KeyStore(data).create("ops", "admin", "confidential")
     auth = {"Authorization": f"Bearer {key}"}
     bursts, size = 5, 5
-    pdfs = [make_pdf(f"b{i}.pdf", [[f"Burst document {i}: courier {i} crossed the river with parcel {i * 7}."]]).read_bytes()
-            for i in range(bursts * size)]
+    pdfs = [
+        make_pdf(
+            f"b{i}.pdf", [[f"Burst document {i}: courier {i} crossed the river with parcel {i * 7}."]]
+        ).read_bytes()
+        for i in range(bursts * size)
+    ]
 
     def upload(i: int) -> str:
-        r = httpx.post(f"{base}/documents", headers=auth, files={"files": (f"b{i}.pdf", pdfs[i], "application/pdf")},
-                       data={"sensitivity": "public"}, timeout=30)
+        r = httpx.post(
+            f"{base}/documents",
+            headers=auth,
+            files={"files": (f"b{i}.pdf", pdfs[i], "application/pdf")},
+            data={"sensitivity": "public"},
+            timeout=30,
+        )
         assert r.status_code == 202, r.text
         return r.json()["job_id"]
 
@@ -125,8 +158,11 @@ def test_bursts_of_concurrent_uploads_at_two_workers_all_finish_done(tmp_path, s
         assert all(r["files"][0]["status"] == "indexed" for r in results)
         assert httpx.get(f"{base}/metrics", timeout=10).status_code == 401
         text = httpx.get(f"{base}/metrics", headers=auth, timeout=10).text
-        posts = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                    if line.startswith("pactkb_requests_total{") and 'route="/documents"' in line and 'method="POST"' in line)
+        posts = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("pactkb_requests_total{") and 'route="/documents"' in line and 'method="POST"' in line
+        )
         assert posts == len(jobs)  # both workers' requests, aggregated
     assert not any((data / "uploads").iterdir())
     assert not list((data / "index").glob("*.tmp*"))

@@ -22,7 +22,17 @@ def test_ingest_json_summary_and_second_run(env, sample_dir):
     res = runner.invoke(app, ["ingest", str(sample_dir), "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    for key in ("files", "indexed", "unchanged", "removed", "failed", "chunks", "chunks_embedded", "pages_ocr", "seconds"):
+    for key in (
+        "files",
+        "indexed",
+        "unchanged",
+        "removed",
+        "failed",
+        "chunks",
+        "chunks_embedded",
+        "pages_ocr",
+        "seconds",
+    ):
         assert key in out
     assert out["files"] == 9 and out["indexed"] == 9 and out["failed"] == []
     again = json.loads(runner.invoke(app, ["ingest", str(sample_dir), "--json"]).stdout)
@@ -87,8 +97,12 @@ def help_text(*args: str) -> str:
 def test_help_shows_defaults_and_environment_variables():
     ingest = help_text("ingest")
     assert "Usage: pactkb ingest [OPTIONS] PATH..." in ingest
-    for text in ("[env var: PACTKB_DATA] [default: ./data]", "[env var: PACTKB_CHUNK_OVERLAP] [default: 32]",
-                 "[env var: PACTKB_OCR] [default: auto]", "[env var: PACTKB_MODEL]"):
+    for text in (
+        "[env var: PACTKB_DATA] [default: ./data]",
+        "[env var: PACTKB_CHUNK_OVERLAP] [default: 32]",
+        "[env var: PACTKB_OCR] [default: auto]",
+        "[env var: PACTKB_MODEL]",
+    ):
         assert text in ingest, text
     serve = help_text("serve")
     assert "[env var: PACTKB_PORT] [default: 8000]" in serve and "[env var: PACTKB_HOST] [default: 127.0.0.1]" in serve
@@ -99,8 +113,12 @@ def test_help_shows_defaults_and_environment_variables():
 
 def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
     assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
-    new = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year=2023-", "--filter", "type=guideline"])
-    old = runner.invoke(app, ["search", "cash couriers", "--json", "--filter", "year_min=2023", "--filter", "type=guideline"])
+    new = runner.invoke(
+        app, ["search", "cash couriers", "--json", "--filter", "year=2023-", "--filter", "type=guideline"]
+    )
+    old = runner.invoke(
+        app, ["search", "cash couriers", "--json", "--filter", "year_min=2023", "--filter", "type=guideline"]
+    )
     assert new.exit_code == old.exit_code == 0
     assert json.loads(new.stdout)["results"] == json.loads(old.stdout)["results"] != []
     assert "deprecated" not in new.stderr
@@ -177,7 +195,9 @@ def test_the_command_line_imports_evaluation_and_search_only_when_a_command_runs
     import subprocess
     import sys
 
-    code = ("import sys, pactkb.cli.main; "
-            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('pactkb.') and m.count('.') > 1}))")
+    code = (
+        "import sys, pactkb.cli.main; "
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('pactkb.') and m.count('.') > 1}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "evaluation" not in out and "index" not in out and "'cli'" in out

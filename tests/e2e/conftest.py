@@ -20,8 +20,13 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -62,13 +67,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from pactkb.corpus.generate import SAMPLE_DIR
     from pactkb.index.kb import KnowledgeBase
     from pactkb.settings import Settings
-
     from tests.index.test_dictionary import write_dictd
 
-    dictionaries = write_dictd(tmp_path_factory.mktemp("dict"), "freedict-hrv-eng",
-                               {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"}).parent
-    settings = Settings(data=tmp_path_factory.mktemp("e2e") / "data", model="fake:64", parse_workers=0,
-                        dictionaries=str(dictionaries))
+    dictionaries = write_dictd(
+        tmp_path_factory.mktemp("dict"),
+        "freedict-hrv-eng",
+        {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"},
+    ).parent
+    settings = Settings(
+        data=tmp_path_factory.mktemp("e2e") / "data", model="fake:64", parse_workers=0, dictionaries=str(dictionaries)
+    )
     KnowledgeBase(settings).indexer.ingest([SAMPLE_DIR])
     app = create_app(settings)
     st = app.state.pactkb
@@ -105,8 +113,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def browser() -> Iterator[object]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
-        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium: run `make test` (it installs them) or `make system-deps` "
-                    "(or deselect them with -m 'not e2e')")
+        pytest.fail(
+            "the browser tests need Debian's Chromium at /usr/bin/chromium: run `make test` (it installs them) or `make system-deps` "
+            "(or deselect them with -m 'not e2e')"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -126,12 +136,12 @@ class PageErrors(list):
 
 
 @pytest.fixture
-def new_page(browser, live: LiveServer):  # noqa: ANN001, ANN201
+def new_page(browser, live: LiveServer):
     """Factory: a fresh browser context (own sessionStorage) and page at a viewport size."""
     contexts = []
     errors = PageErrors()
 
-    def make(viewport: dict[str, int] | None = None):  # noqa: ANN202
+    def make(viewport: dict[str, int] | None = None):
         ctx = browser.new_context(viewport=viewport or DESKTOP, base_url=live.url, locale="en-US")
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
@@ -146,6 +156,6 @@ def new_page(browser, live: LiveServer):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def page(new_page):  # noqa: ANN001, ANN201
+def page(new_page):
     """A desktop-size page in a fresh context."""
     return new_page()

@@ -16,7 +16,7 @@ def outside_requests(page: Page, live: LiveServer) -> list[str]:
     """Record (and block) every request that does not go to the live server."""
     seen: list[str] = []
 
-    def check(route) -> None:  # noqa: ANN001
+    def check(route) -> None:
         url = route.request.url
         if url.startswith(live.url) or url.startswith(("data:", "blob:")):
             route.continue_()

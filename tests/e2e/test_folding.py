@@ -26,7 +26,9 @@ def runs(hits: list[dict]) -> list[list[dict]]:
     return out
 
 
-def test_consecutive_passages_of_one_document_fold_under_the_first(page: Page, live: LiveServer, screenshots: Path) -> None:
+def test_consecutive_passages_of_one_document_fold_under_the_first(
+    page: Page, live: LiveServer, screenshots: Path
+) -> None:
     status, api = live.get_json("/search?" + urllib.parse.urlencode({"q": QUERY, "mode": "hybrid", "k": 10}))
     assert status == 200 and len(api["results"]) == 10  # the API's list is flat and full
     groups = runs(api["results"])
@@ -40,7 +42,8 @@ def test_consecutive_passages_of_one_document_fold_under_the_first(page: Page, l
     summary = item.locator("details.folded > summary")
     n = len(first) - 1
     expect(summary).to_have_text(
-        f"{n} more passage{'s' if n > 1 else ''} from this document: " + expected_pages(first[1:]))
+        f"{n} more passage{'s' if n > 1 else ''} from this document: " + expected_pages(first[1:])
+    )
     expect(item.locator(".folded-hit").first).to_be_hidden()
     summary.focus()
     page.keyboard.press("Enter")  # keyboard opens the fold

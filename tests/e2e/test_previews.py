@@ -26,7 +26,7 @@ YELLOW = """img => {
 }"""
 
 
-def open_first_preview(page: Page) -> tuple:  # noqa: ANN001
+def open_first_preview(page: Page) -> tuple:
     """Click the first result's page button; the preview image once it has loaded."""
     first = results(page).first
     toggle = first.locator(".result-meta .page-toggle")
@@ -74,7 +74,7 @@ def test_document_page_shows_page_thumbnails(page: Page, live: LiveServer, scree
     page.screenshot(path=str(screenshots / "11-document-thumbnails.png"), full_page=False)
 
 
-def test_phone_width_preview_fits(new_page, live: LiveServer, screenshots: Path) -> None:  # noqa: ANN001
+def test_phone_width_preview_fits(new_page, live: LiveServer, screenshots: Path) -> None:
     page = new_page(PHONE)
     goto(page, "/?q=undeclared+cash+declaration+threshold&mode=hybrid")
     wait_idle(page)

@@ -33,7 +33,7 @@ def goto(page: Page, path: str) -> None:
     page.wait_for_selector("body[data-ready='true']")
 
 
-def results(page: Page):  # noqa: ANN201
+def results(page: Page):
     return page.locator("#result-list > li.result")
 
 
@@ -89,8 +89,11 @@ def test_search_as_you_type_shows_pages_sections_and_highlights(page: Page, scre
     assert {m.lower() for m in marks.all_inner_texts()} <= {"undeclared", "cash"}
     # the passage with the exact phrase, with its near-duplicate collapsed into "also in"
     # (a later passage of the first result's document is folded under it: #result-list li covers both)
-    hit = page.locator("#result-list li").filter(
-        has=page.locator(".snippet, .folded-snippet", has_text="undeclared cash above EUR 10 000")).last
+    hit = (
+        page.locator("#result-list li")
+        .filter(has=page.locator(".snippet, .folded-snippet", has_text="undeclared cash above EUR 10 000"))
+        .last
+    )
     expect(hit.locator(".also-in")).to_contain_text("Also in:")
     also = hit.locator(".also-in a").first
     expect(also).to_contain_text(re.compile(r"\((2023|2025)\)"))
@@ -132,10 +135,16 @@ def test_facets_filter_results_and_url_and_history(page: Page, screenshots: Path
     # OR within a facet: the other types stay on offer
     expect(facet.locator("label", has_text="Guideline")).to_be_visible()
     facet.locator("label", has_text="Guideline").click()
-    expect(page).to_have_url(re.compile(r"type=training\+material&type=guideline|type=guideline&type=training\+material"))
+    expect(page).to_have_url(
+        re.compile(r"type=training\+material&type=guideline|type=guideline&type=training\+material")
+    )
     wait_idle(page)
-    kinds = {m for meta in page.locator("#result-list .result-meta").all_inner_texts()
-             for m in ("Training material", "Guideline") if m in meta}
+    kinds = {
+        m
+        for meta in page.locator("#result-list .result-meta").all_inner_texts()
+        for m in ("Training material", "Guideline")
+        if m in meta
+    }
     assert kinds == {"Training material", "Guideline"}
     shot(page, screenshots, "02-facets-applied")
 
@@ -186,7 +195,7 @@ def test_result_opens_the_pdf_at_its_page(page: Page, live: LiveServer) -> None:
     popup.close()
 
 
-def test_signed_links_open_restricted_pdfs_without_the_key(page: Page, live: LiveServer, browser) -> None:  # noqa: ANN001
+def test_signed_links_open_restricted_pdfs_without_the_key(page: Page, live: LiveServer, browser) -> None:
     goto(page, "/")
     sign_in(page, live.keys["e2e-reader-restricted"])
     expect(page.locator("#upload-link")).to_be_hidden()  # readers cannot upload (GET /me)
@@ -207,14 +216,30 @@ def test_signed_links_open_restricted_pdfs_without_the_key(page: Page, live: Liv
 
 # -- (4) sign in, upload, job, find it ---------------------------------------------------------
 def test_contributor_uploads_a_pdf_watches_the_job_and_finds_it(
-    page: Page, live: LiveServer, tmp_path: Path, screenshots: Path,
+    page: Page,
+    live: LiveServer,
+    tmp_path: Path,
+    screenshots: Path,
 ) -> None:
-    pdf = build_pdf(tmp_path / "ballast-water-guideline.pdf", DocSpec(title="Ballast water", pages=[
-        PageSpec([("h1", "1. Purpose"), ("p", "This note explains inspections on river barges.")]),
-        PageSpec([("h1", "2. Zebra mussel smuggling"),
-                  ("p", "Zebra mussel larvae are smuggled in the ballast water tanks of river barges on the Sava; "
-                        "inspectors take samples at the lock before the barge enters the port.")]),
-    ]))
+    pdf = build_pdf(
+        tmp_path / "ballast-water-guideline.pdf",
+        DocSpec(
+            title="Ballast water",
+            pages=[
+                PageSpec([("h1", "1. Purpose"), ("p", "This note explains inspections on river barges.")]),
+                PageSpec(
+                    [
+                        ("h1", "2. Zebra mussel smuggling"),
+                        (
+                            "p",
+                            "Zebra mussel larvae are smuggled in the ballast water tanks of river barges on the Sava; "
+                            "inspectors take samples at the lock before the barge enters the port.",
+                        ),
+                    ]
+                ),
+            ],
+        ),
+    )
     goto(page, "/")
     expect(page.locator("#upload-link")).to_be_hidden()
     sign_in(page, live.keys["e2e-contributor"])
@@ -354,7 +379,7 @@ def test_api_error_message_is_shown(page: Page, screenshots: Path) -> None:
 
 
 def test_no_good_answer_flag(page: Page) -> None:
-    def weak(route) -> None:  # noqa: ANN001
+    def weak(route) -> None:
         response = route.fetch()
         data = response.json()
         data["no_good_answer"] = True
@@ -363,7 +388,8 @@ def test_no_good_answer_flag(page: Page) -> None:
     page.route(SEARCH_API, weak)
     goto(page, "/?q=weather+forecast+for+tomorrow&mode=hybrid")
     expect(page.locator("#message .state-weak")).to_have_text(
-        "Nothing in the knowledge base answers this well; closest passages:")
+        "Nothing in the knowledge base answers this well; closest passages:"
+    )
     expect(results(page).first).to_be_visible()
 
 
@@ -403,7 +429,7 @@ def test_index_loading_state_polls_until_ready(page: Page, screenshots: Path) ->
     loading = {"on": True}
     body = json.dumps({"status": "loading", "detail": "the index is loading"})
 
-    def gate(route) -> None:  # noqa: ANN001
+    def gate(route) -> None:
         if loading["on"]:
             route.fulfill(status=503, content_type="application/json", body=body, headers={"Retry-After": "2"})
         else:
@@ -526,7 +552,7 @@ def test_keyboard_skip_links_search_and_open_result(page: Page) -> None:
 
 
 # -- (9) phone width -----------------------------------------------------------------------------
-def test_phone_width_has_no_horizontal_scroll(new_page, live: LiveServer, screenshots: Path) -> None:  # noqa: ANN001
+def test_phone_width_has_no_horizontal_scroll(new_page, live: LiveServer, screenshots: Path) -> None:
     page = new_page(PHONE)
     goto(page, "/?q=cash+couriers&mode=hybrid")
     expect(results(page).first).to_be_visible()
@@ -603,7 +629,7 @@ def test_second_strings_table(page: Page, screenshots: Path) -> None:
     manifest = json.loads((WEB / "i18n" / "languages.json").read_text(encoding="utf-8"))
     manifest["languages"]["qps"] = {"name": "Pseudo", "file": "qps.json", "dir": "ltr"}
 
-    def pseudo(value):  # noqa: ANN001, ANN202
+    def pseudo(value):
         return {k: pseudo(v) for k, v in value.items()} if isinstance(value, dict) else f"⟦{value}⟧"
 
     table = {k: pseudo(v) for k, v in en.items() if k != "footer_api"}  # one id left untranslated

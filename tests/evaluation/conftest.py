@@ -19,7 +19,11 @@ def tiny_beir(tmp_path):
         for i, t, x in docs:
             fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
     with open(root / "queries.jsonl", "w") as fh:
-        for i, t in [("q1", "undeclared cash at the border"), ("q2", "tracing stablecoin wallets"), ("q3", "charities outreach")]:
+        for i, t in [
+            ("q1", "undeclared cash at the border"),
+            ("q2", "tracing stablecoin wallets"),
+            ("q3", "charities outreach"),
+        ]:
             fh.write(json.dumps({"_id": i, "text": t}) + "\n")
     for split in ("test", "dev"):
         (root / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")

@@ -45,4 +45,5 @@ def test_a_retrained_local_model_gets_its_own_cached_index(tiny_beir, tmp_path):
     (model / "model.safetensors").write_bytes(b"weights v2")  # same name and size, new weights
     assert cache_dir_for(coll, s) != first
     assert cache_dir_for(coll, Settings(model="fake:64", cache_dir=tmp_path / "cache")) == cache_dir_for(
-        coll, Settings(model="fake:64", cache_dir=tmp_path / "cache"))
+        coll, Settings(model="fake:64", cache_dir=tmp_path / "cache")
+    )

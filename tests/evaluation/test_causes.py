@@ -12,14 +12,21 @@ def test_each_cause_has_a_setting_that_switches_it_off():
 
 
 def test_summary_and_moved_queries():
-    queries = {"a": {"split": "test", "difficulty": "hard", "lang": "en"}, "b": {"split": "dev", "difficulty": "easy", "lang": "sr"},
-               "c": {"split": "test", "difficulty": "easy", "lang": "en"}}
+    queries = {
+        "a": {"split": "test", "difficulty": "hard", "lang": "en"},
+        "b": {"split": "dev", "difficulty": "easy", "lang": "sr"},
+        "c": {"split": "test", "difficulty": "easy", "lang": "en"},
+    }
     before = {"a": 0.2, "b": 0.5, "c": 0.9}
     after = {"a": 0.6, "b": 0.48, "c": 0.7}
     s = summary(after, queries)
     assert s["test_hard"] == 0.6 and s["dev"] == 0.48 and s["test_en"] == 0.65
     assert moved(before, after) == {"up": ["a"], "down": ["c"]}
-    res = {"off": summary(before, queries), "on": summary(after, queries), "moved_by_all": moved(before, after),
-           "causes": [{"cause": "the wrong edition", "setting": "superseded_weight", **s, **moved(before, after)}]}
+    res = {
+        "off": summary(before, queries),
+        "on": summary(after, queries),
+        "moved_by_all": moved(before, after),
+        "causes": [{"cause": "the wrong edition", "setting": "superseded_weight", **s, **moved(before, after)}],
+    }
     text = table(res)
     assert "| the wrong edition | `superseded_weight` |" in text and "**all measures on**" in text

@@ -39,7 +39,9 @@ def domain_set(tmp_path, sample_dir):
     (root / "qrels.tsv").write_text(
         "query-id\tfile\tpage-start\tpage-end\tgrade\n"
         "q1\tcft-good-practice-2023.pdf\t4\t4\t2\nq1\tcft-good-practice-2025.pdf\t4\t4\t2\n"
-        "q2\tfinansijske-istrage-prirucnik-sr.pdf\t1\t1\t2\n", encoding="utf-8")
+        "q2\tfinansijske-istrage-prirucnik-sr.pdf\t1\t1\t2\n",
+        encoding="utf-8",
+    )
     return root
 
 
@@ -65,8 +67,20 @@ def test_domain_eval_cli_names_missing_files(settings, domain_set, tmp_path, mon
 def test_domain_eval_cli_with_corpus(domain_set, sample_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PACTKB_MODEL", "fake:64")
     monkeypatch.setenv("PACTKB_PARSE_WORKERS", "0")
-    res = CliRunner().invoke(app, ["eval", str(domain_set), "--data", str(tmp_path / "d"), "--corpus", str(sample_dir),
-                                   "--mode", "lexical", "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            str(domain_set),
+            "--data",
+            str(tmp_path / "d"),
+            "--corpus",
+            str(sample_dir),
+            "--mode",
+            "lexical",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["modes"][0]["doc_recall@10"] == 1.0
@@ -78,9 +92,15 @@ def test_the_committed_domain_set_is_valid():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, str(root / "evaluation/domain/check_qrels.py")], capture_output=True, text=True, cwd=root)
+    out = subprocess.run(
+        [sys.executable, str(root / "evaluation/domain/check_qrels.py")], capture_output=True, text=True, cwd=root
+    )
     assert out.returncode == 0, out.stdout + out.stderr
-    queries = [json.loads(x) for x in (root / "evaluation/domain/queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    queries = [
+        json.loads(x)
+        for x in (root / "evaluation/domain/queries.jsonl").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    ]
     assert len(queries) >= 80
     assert sum(q["lang"] in {"sr", "hr", "bs", "sq", "mk"} for q in queries) >= 20
     assert sum(q["difficulty"] == "no-answer" for q in queries) >= 5
@@ -90,8 +110,10 @@ def test_cross_lingual_table_sets_native_queries_beside_their_english_originals(
     from pactkb.evaluation.domain import cross_lingual
 
     queries = {
-        "a": {"lang": "sr", "split": "dev", "en": "x"}, "b": {"lang": "sr", "split": "test", "en": "y"},
-        "c": {"lang": "mk", "split": "dev", "en": "z"}, "e": {"lang": "en", "split": "dev"},
+        "a": {"lang": "sr", "split": "dev", "en": "x"},
+        "b": {"lang": "sr", "split": "test", "en": "y"},
+        "c": {"lang": "mk", "split": "dev", "en": "z"},
+        "e": {"lang": "en", "split": "dev"},
     }
     native = {"hybrid": {"a": {"ndcg@10": 0.2}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.0}, "e": {"ndcg@10": 0.9}}}
     english = {"hybrid": {"a": {"ndcg@10": 0.6}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.5}}}
@@ -110,7 +132,12 @@ def test_every_non_english_domain_query_has_an_english_original_and_a_split():
     assert all(q.get("split") in ("dev", "test") for q in queries.values())
     foreign = [q for q in queries.values() if q["lang"] != "en"]
     assert len(foreign) == 92 and all(q.get("en") for q in foreign)
-    halves = Counter((q["lang"] + ("-cyrillic" if q["lang"] == "sr" and re.search("[\u0400-\u04ff]", q["text"]) else ""),
-                      q["split"]) for q in foreign)
+    halves = Counter(
+        (q["lang"] + ("-cyrillic" if q["lang"] == "sr" and re.search("[\u0400-\u04ff]", q["text"]) else ""), q["split"])
+        for q in foreign
+    )
     for lang in ("sr", "sr-cyrillic", "hr", "bs", "sq", "mk"):  # at least 15 per user language, halves balanced
-        assert halves[(lang, "dev")] + halves[(lang, "test")] >= 15 and abs(halves[(lang, "dev")] - halves[(lang, "test")]) <= 1
+        assert (
+            halves[(lang, "dev")] + halves[(lang, "test")] >= 15
+            and abs(halves[(lang, "dev")] - halves[(lang, "test")]) <= 1
+        )

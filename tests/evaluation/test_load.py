@@ -1,10 +1,17 @@
 """The load benchmark reports the median run with the range and every run's errors."""
+
 from pactkb.evaluation.bench.load import median_run
 
 
 def run(rps: float, errors: int = 0, p50: float = 10.0) -> dict:
-    return {"clients": 8, "requests": int(rps * 20), "errors": errors, "throughput_rps": rps, "p50_ms": p50,
-            "first_error": "HTTP 500" if errors else None}
+    return {
+        "clients": 8,
+        "requests": int(rps * 20),
+        "errors": errors,
+        "throughput_rps": rps,
+        "p50_ms": p50,
+        "first_error": "HTTP 500" if errors else None,
+    }
 
 
 def test_median_run_keeps_the_range_and_counts_all_errors() -> None:

@@ -37,10 +37,14 @@ def test_new_english_words_are_added_incrementally(tmp_path):
     kb.indexer.ingest([folder])
     before, before_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
     assert "zeppelin" not in before
-    (folder / "new.txt").write_text("\f".join(  # one page each: at least three chunks hold the word
-        f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
-        f"border police, who seized the cargo and questioned the pilot about the route and the buyers." for i in range(10)),
-        encoding="utf-8")
+    (folder / "new.txt").write_text(
+        "\f".join(  # one page each: at least three chunks hold the word
+            f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
+            f"border police, who seized the cargo and questioned the pilot about the route and the buyers."
+            for i in range(10)
+        ),
+        encoding="utf-8",
+    )
     (folder / "MANIFEST.tsv").write_text((folder / "MANIFEST.tsv").read_text() + "new.txt\tZeppelin note\t\t2025\ten\n")
     kb.indexer.ingest([folder])
     after, after_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
@@ -85,7 +89,9 @@ def test_english_queries_and_english_models_do_not_use_the_bridge(e5_kb, setting
 def test_an_english_model_translates_through_dictionaries_only(settings, sample_dir, tmp_path):
     from tests.index.test_dictionary import write_dictd
 
-    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"})
+    write_dictd(
+        tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"}
+    )
     s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "chunk_tokens": 40})
     kb = KnowledgeBase(s)
     kb.indexer.ingest([sample_dir])
@@ -101,7 +107,9 @@ def test_an_english_model_translates_through_dictionaries_only(settings, sample_
     found = [h for h in hits if h.document_id in english]
     assert found and ("smuggling" in found[0].text.lower() or "border" in found[0].text.lower())
     plain = KnowledgeBase(s.model_copy(update={"dictionaries": ""})).searcher
-    assert not [h for h in plain.search("krijumčarenje preko granice", k=10, mode="lexical").results if h.document_id in english]
+    assert not [
+        h for h in plain.search("krijumčarenje preko granice", k=10, mode="lexical").results if h.document_id in english
+    ]
 
 
 def test_results_say_which_english_words_a_query_was_also_searched_with(settings, sample_dir, tmp_path):
@@ -110,7 +118,9 @@ def test_results_say_which_english_words_a_query_was_also_searched_with(settings
     from pactkb.api.app import create_app
     from tests.index.test_dictionary import write_dictd
 
-    write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"})
+    write_dictd(
+        tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling", "granica": "border, frontier"}
+    )
     s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict")})
     kb = KnowledgeBase(s)
     kb.indexer.ingest([sample_dir])
@@ -138,10 +148,14 @@ def test_a_search_translates_its_query_once(settings, sample_dir, tmp_path, monk
     kb.searcher.search("krijumčarenje preko granice", k=5, offset=5)
     assert len(calls) == 1
     (tmp_path / "more").mkdir()
-    (tmp_path / "more" / "note.txt").write_text("\f".join(  # one page each: at least three chunks hold each word
-        f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
-        f"border police, who seized the cargo and questioned the pilot about the route and the buyers." for i in range(6)),
-        encoding="utf-8")
+    (tmp_path / "more" / "note.txt").write_text(
+        "\f".join(  # one page each: at least three chunks hold each word
+            f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
+            f"border police, who seized the cargo and questioned the pilot about the route and the buyers."
+            for i in range(6)
+        ),
+        encoding="utf-8",
+    )
     before = bridge.version()
     assert kb.indexer.ingest([tmp_path / "more"]).indexed == 1
     assert bridge.version() != before  # the vocabulary changed: translations are made anew
@@ -153,7 +167,9 @@ def test_without_vectors_the_most_common_corpus_word_wins(settings, sample_dir, 
     from tests.index.test_dictionary import write_dictd
 
     write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"novac": "cash, funds, money"})
-    kb = KnowledgeBase(settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "dictionary_translations": 1}))
+    kb = KnowledgeBase(
+        settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "dictionary_translations": 1})
+    )
     kb.indexer.ingest([sample_dir])
     words, _, df = load_arrays(bridge_path(kb.store, kb.encoder.name))
     counts = {w: df[words.index(w)] for w in ("cash", "funds", "money") if w in words}
@@ -165,7 +181,11 @@ def test_the_encoder_picks_among_a_dictionary_entrys_translations(e5_kb, tmp_pat
     from tests.index.test_dictionary import write_dictd
 
     # artificial entries: translations that are all English words of the sample corpus but one, and one of them right
-    write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "cash, move, smuggling, time", "granica": "boundary, border, limit"})
+    write_dictd(
+        tmp_path,
+        "freedict-hrv-eng",
+        {"krijumčarenje": "cash, move, smuggling, time", "granica": "boundary, border, limit"},
+    )
     bridge = Bridge(e5_kb.store, e5_kb.encoder, 0.9, [tmp_path], dictionary_translations=1)
     q = "krijumčarenje migranata preko granice"
     t = bridge.translate(q, "hr", e5_kb.encoder.encode_queries([q])[0])

@@ -40,7 +40,9 @@ def assert_loads_every_chunk(kb: KnowledgeBase) -> None:
 
 
 def test_kill_9_during_ingest_then_rerun(tmp_path, make_pdf):
-    base = make_pdf("base.pdf", [["Guideline on cash couriers and border declarations. " * 20], ["Second page on NPOs. " * 20]]).read_bytes()
+    base = make_pdf(
+        "base.pdf", [["Guideline on cash couriers and border declarations. " * 20], ["Second page on NPOs. " * 20]]
+    ).read_bytes()
     folder = tmp_path / "many"
     folder.mkdir()
     total = 150
@@ -108,7 +110,9 @@ def test_concurrent_publishers_do_not_trip_over_each_other(settings, sample_dir)
     with ThreadPoolExecutor(3) as pool:
         seqs = list(pool.map(publish_often, writers))
     assert len(set(seqs)) == 1
-    assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("dense-", ".dense-"))) == [f"dense-{seqs[0]}.faiss"]
+    assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("dense-", ".dense-"))) == [
+        f"dense-{seqs[0]}.faiss"
+    ]
     assert_loads_every_chunk(kb)
 
 

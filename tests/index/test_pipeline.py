@@ -118,10 +118,14 @@ def test_sensitivity_flag_and_manifest_take_the_stricter(settings, sample_dir, t
 def test_manifest_in_the_sample_corpus_is_applied(settings, sample_dir):
     kb = kb_for(settings)
     kb.indexer.ingest([sample_dir])
-    row = kb.store.conn().execute(
-        "SELECT language, doc_type, areas, sensitivity, inferred FROM documents WHERE source_name=?",
-        ("finansijske-istrage-prirucnik-sr.pdf",),
-    ).fetchone()
+    row = (
+        kb.store.conn()
+        .execute(
+            "SELECT language, doc_type, areas, sensitivity, inferred FROM documents WHERE source_name=?",
+            ("finansijske-istrage-prirucnik-sr.pdf",),
+        )
+        .fetchone()
+    )
     assert (row["language"], row["doc_type"], row["sensitivity"]) == ("sr", "training material", "public")
     assert "language" not in row["inferred"] and "title" in row["inferred"]
 
@@ -151,8 +155,9 @@ def test_uploads_and_path_ingestion_stay_independent(settings, make_pdf):
 
     pdf = make_pdf("shared.pdf", [["A finding on crowdfunding for fighters' families."]])
     kb = kb_for(settings)
-    status, upload_id, _ = kb.indexer.add_upload(parse_file(pdf), owner="analyst", source_name="shared.pdf",
-                                                 visible=("public",))
+    status, upload_id, _ = kb.indexer.add_upload(
+        parse_file(pdf), owner="analyst", source_name="shared.pdf", visible=("public",)
+    )
     assert status == "indexed"
     kb.indexer.ingest([pdf])  # the same bytes from a folder become their own path document
     make_pdf("shared.pdf", [["A rewritten finding on charity fraud."]])
@@ -188,8 +193,9 @@ def test_embedding_reports_progress_within_a_document(tmp_path):
     s = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, batch_size=1, chunk_tokens=20)
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "long.txt").write_text(" ".join(f"Sentence {i} about hawala brokers and couriers." for i in range(60)),
-                                     encoding="utf-8")
+    (folder / "long.txt").write_text(
+        " ".join(f"Sentence {i} about hawala brokers and couriers." for i in range(60)), encoding="utf-8"
+    )
     kb = KnowledgeBase(s)
     shares: list[float] = []
     original = kb.indexer.embed

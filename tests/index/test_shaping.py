@@ -17,12 +17,36 @@ from pactkb.index.shaping import collapse, facets, group
 DUP, SAME_PAGE = 0.95, 0.9
 
 
-def hit(cid: int, doc: str, page: int = 1, year: int | None = 2020, score: float = 1.0, doc_type: str = "guideline",
-        areas: tuple[str, ...] = ("aml",), language: str = "en") -> Hit:
+def hit(
+    cid: int,
+    doc: str,
+    page: int = 1,
+    year: int | None = 2020,
+    score: float = 1.0,
+    doc_type: str = "guideline",
+    areas: tuple[str, ...] = ("aml",),
+    language: str = "en",
+) -> Hit:
     """A hit with the fields shaping reads."""
-    return Hit(chunk_id=cid, document_id=doc, score=score, text=f"text {cid}", title=doc.upper(), file=f"{doc}.pdf",
-               page_start=page, page_end=page, label_start=None, label_end=None, section="", publisher="P", year=year,
-               doc_type=doc_type, language=language, areas=list(areas), sensitivity="public")
+    return Hit(
+        chunk_id=cid,
+        document_id=doc,
+        score=score,
+        text=f"text {cid}",
+        title=doc.upper(),
+        file=f"{doc}.pdf",
+        page_start=page,
+        page_end=page,
+        label_start=None,
+        label_end=None,
+        section="",
+        publisher="P",
+        year=year,
+        doc_type=doc_type,
+        language=language,
+        areas=list(areas),
+        sensitivity="public",
+    )
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -69,8 +93,11 @@ def test_grouping_keeps_each_documents_best_passage_and_lists_the_others() -> No
 
 
 def test_facets_count_documents_and_each_facet_ignores_its_own_filter() -> None:
-    hits = [hit(1, "a", doc_type="guideline", areas=("aml",)), hit(2, "a", doc_type="guideline", areas=("aml",)),
-            hit(3, "b", doc_type="report", areas=("cyber", "aml"), year=None)]
+    hits = [
+        hit(1, "a", doc_type="guideline", areas=("aml",)),
+        hit(2, "a", doc_type="guideline", areas=("aml",)),
+        hit(3, "b", doc_type="report", areas=("cyber", "aml"), year=None),
+    ]
     counts = facets(hits)
     assert counts["doc_type"] == {"guideline": 1, "report": 1}
     assert counts["area"] == {"aml": 2, "cyber": 1}

@@ -32,7 +32,9 @@ def test_longest_match_wins_and_terms_already_in_the_query_are_not_added():
 
 def test_team_files_merge_with_the_builtin_groups(tmp_path: Path):
     team = tmp_path / "team.tsv"
-    team.write_text("# our words\nsmurf runs | structuring\nkrijumčarenje ljudi | migrant smuggling\n", encoding="utf-8")
+    team.write_text(
+        "# our words\nsmurf runs | structuring\nkrijumčarenje ljudi | migrant smuggling\n", encoding="utf-8"
+    )
     syn = load_synonyms((str(team),))
     assert "structuring" in syn.expand("smurf runs at exchange offices").added  # the team term joined the group
     assert "migrant smuggling" in syn.expand("krijumcarenje ljudi").added  # folded: diacritics do not matter
@@ -52,16 +54,22 @@ def test_a_broken_team_file_names_the_file_and_line_and_is_left_out(tmp_path: Pa
 def test_a_synonym_finds_the_passage_that_uses_the_other_term_and_is_shown(tmp_path: Path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "kiosks.txt").write_text("Virtual asset kiosks let customers buy bitcoin for cash with little identification. "
-                                     "Supervisors should register kiosk operators.", encoding="utf-8")
-    (docs / "other.txt").write_text("Correspondent banking relationships need due diligence on the respondent bank.",
-                                    encoding="utf-8")
+    (docs / "kiosks.txt").write_text(
+        "Virtual asset kiosks let customers buy bitcoin for cash with little identification. "
+        "Supervisors should register kiosk operators.",
+        encoding="utf-8",
+    )
+    (docs / "other.txt").write_text(
+        "Correspondent banking relationships need due diligence on the respondent bank.", encoding="utf-8"
+    )
     kb = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries=""))
     kb.indexer.ingest([docs])
     res = kb.searcher.search("crypto ATM", mode="lexical")
     assert res.results and res.results[0].file == "kiosks.txt"
     assert "virtual asset kiosk" in res.expansion
-    off = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", synonyms=False))
+    off = KnowledgeBase(
+        Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", synonyms=False)
+    )
     res_off = off.searcher.search("crypto ATM", mode="lexical")
     assert res_off.expansion == [] and not any(h.file == "kiosks.txt" for h in res_off.results)
 

@@ -11,13 +11,20 @@ from tests.index.test_dictionary import write_dictd
 NO_WORDS = lambda word: []  # noqa: E731 - a bridge that knows nothing
 
 
-@pytest.mark.parametrize(("language", "query", "expected"), [
-    ("sr", "prijavljivanje sumnjivih transakcija", {"reporting", "suspected", "transactions"}),
-    ("sr", "пријављивање сумњивих трансакција", {"reporting", "suspected", "transactions"}),  # Cyrillic → Latin first
-    ("hr", "Kako otkriti krivotvorene dokumente na granici?", {"documents", "border"}),
-    ("bs", "zaštita djece od trgovine ljudima", {"protection", "children"}),
-    ("mk", "Како да се идентификуваат жртвите на трговија со луѓе?", {"identify", "victims", "people"}),
-])
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("sr", "prijavljivanje sumnjivih transakcija", {"reporting", "suspected", "transactions"}),
+        (
+            "sr",
+            "пријављивање сумњивих трансакција",
+            {"reporting", "suspected", "transactions"},
+        ),  # Cyrillic → Latin first
+        ("hr", "Kako otkriti krivotvorene dokumente na granici?", {"documents", "border"}),
+        ("bs", "zaštita djece od trgovine ljudima", {"protection", "children"}),
+        ("mk", "Како да се идентификуваат жртвите на трговија со луѓе?", {"identify", "victims", "people"}),
+    ],
+)
 def test_apertium_translates_the_users_languages(language, query, expected):
     rendering = Translator("apertium", 10.0, []).render(query, language)
     assert rendering is not None
@@ -37,7 +44,11 @@ def test_words_apertium_does_not_know_are_marked_and_kept():
     assert rendering is not None and "krijumčarenje" in rendering.unknown and "cocaine" in rendering.words(NO_WORDS)
     assert rendering.words(lambda w: ["smuggling"] if w == "krijumčarenje" else [])[:2] == ["smuggling", "cocaine"]
     assert [(p.text, p.known) for p in parse("*pranje #moneys @of laundering.")] == [
-        ("pranje", False), ("moneys", True), ("of", True), ("laundering", True)]
+        ("pranje", False),
+        ("moneys", True),
+        ("of", True),
+        ("laundering", True),
+    ]
 
 
 def test_reserved_characters_pass_through_apertium():
@@ -74,8 +85,9 @@ def test_missing_apertium_or_pair_gives_no_rendering():
 
 
 def test_a_team_glossary_wins_over_apertium(tmp_path):
-    (tmp_path / "cepol.hrv-eng.tsv").write_text("# team terms\npranje novca\tmoney laundering\ngranica\tfrontier\n",
-                                                encoding="utf-8")
+    (tmp_path / "cepol.hrv-eng.tsv").write_text(
+        "# team terms\npranje novca\tmoney laundering\ngranica\tfrontier\n", encoding="utf-8"
+    )
     plain = Translator("apertium", 10.0, []).render("pranje novca preko granice", "sr")
     assert plain is not None and plain.words(NO_WORDS)[:2] == ["laundering", "money"]  # Apertium's own rendering
     rendering = Translator("apertium", 10.0, [tmp_path]).render("pranje novca preko granice", "sr")
@@ -98,8 +110,9 @@ def test_dictionary_phrases_are_translated_as_terms_before_apertium(tmp_path):
 @pytest.fixture
 def apertium_kb(settings, sample_dir, tmp_path) -> KnowledgeBase:
     write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling"})
-    s = settings.model_copy(update={"dictionaries": str(tmp_path / "dict"), "apertium": "apertium",
-                                    "apertium_timeout": 10.0})
+    s = settings.model_copy(
+        update={"dictionaries": str(tmp_path / "dict"), "apertium": "apertium", "apertium_timeout": 10.0}
+    )
     kb = KnowledgeBase(s)
     kb.indexer.ingest([sample_dir])
     return kb
@@ -122,7 +135,10 @@ def test_search_shows_apertiums_english(apertium_kb):
         body = client.get("/search", params={"q": query}).json()
     assert {"identify", "victims", "trade", "people"} <= set(body["query_translation"])
     assert body["query_language"] == "mk"
-    assert apertium_kb.searcher.search("pranje novca i finansiranje terorizma", k=5).translation[:2] == ["laundering", "money"]
+    assert apertium_kb.searcher.search("pranje novca i finansiranje terorizma", k=5).translation[:2] == [
+        "laundering",
+        "money",
+    ]
 
 
 def test_stats_say_how_to_enable_apertium(tmp_path, sample_dir, monkeypatch):
@@ -131,7 +147,12 @@ def test_stats_say_how_to_enable_apertium(tmp_path, sample_dir, monkeypatch):
     from pactkb.cli.main import app
 
     runner = CliRunner()
-    for name, value in {"MODEL": "fake:64", "PARSE_WORKERS": "0", "DATA": str(tmp_path / "data"), "DICTIONARIES": ""}.items():
+    for name, value in {
+        "MODEL": "fake:64",
+        "PARSE_WORKERS": "0",
+        "DATA": str(tmp_path / "data"),
+        "DICTIONARIES": "",
+    }.items():
         monkeypatch.setenv(f"PACTKB_{name}", value)
     monkeypatch.setenv("PACTKB_APERTIUM", "/nonexistent/apertium")
     runner.invoke(app, ["ingest", str(sample_dir / "otna-2024-cyber-attacks.pdf")])

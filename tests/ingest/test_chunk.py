@@ -77,8 +77,10 @@ def test_merging_small_pieces_keeps_chunks_within_the_target_when_the_model_read
     from pactkb.ingest.sections import SectionIndex
     from pactkb.ingest.types import Page
 
-    line = ("A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the border "
-            "police, who seized the cargo and questioned the pilot about the route and the buyers.")
+    line = (
+        "A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the border "
+        "police, who seized the cargo and questioned the pilot about the route and the buyers."
+    )
     text = "\n".join(f"Part {i}. {line}" for i in range(20))
     count = FakeEncoder().count_tokens
     chunks = chunk_pages([Page(number=1, text=text)], SectionIndex([]), count, max_tokens=500, target=30, overlap=0)

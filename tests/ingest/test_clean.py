@@ -18,10 +18,12 @@ def test_capitalised_continuation_is_not_joined():
 
 def test_running_headers_footers_and_page_numbers_removed():
     topics = ["cash couriers", "non-profit outreach", "virtual assets", "joint analysis cells", "crowdfunding"]
-    pages = [f"EU CT Partnership · Guidelines 2023\nChapter on {t}.\nPractitioners report that {t} matter.\n{i}"
-             for i, t in enumerate(topics, start=1)]
+    pages = [
+        f"EU CT Partnership · Guidelines 2023\nChapter on {t}.\nPractitioners report that {t} matter.\n{i}"
+        for i, t in enumerate(topics, start=1)
+    ]
     cleaned = strip_running_lines(pages)
-    for i, (page, t) in enumerate(zip(cleaned, topics), start=1):
+    for i, (page, t) in enumerate(zip(cleaned, topics, strict=False), start=1):
         assert "EU CT Partnership" not in page
         assert f"Chapter on {t}." in page and f"Practitioners report that {t} matter." in page
         assert not page.strip().endswith(f"\n{i}")

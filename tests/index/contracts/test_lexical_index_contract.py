@@ -13,12 +13,27 @@ from pactkb.index.store import Store
 from tests.index.contracts.conftest import add_document, new_store, remove_document
 
 TEXTS = {
-    "cash": (["Cash couriers carry money across border crossings.", "Customs check undeclared cash at the border."],
-             "Cash controls", "en", "guideline", "public"),
-    "cyber": (["Ransomware encrypts hospital servers and demands payment.", "Investigations of ransomware gangs."],
-              "Cyber threats", "en", "report", "restricted"),
-    "sr": (["Čokolada i kokain su zaplenjeni na granici.", "Финансијске истраге прања новца."],
-           "Finansijske istrage", "sr", "manual", "public"),
+    "cash": (
+        ["Cash couriers carry money across border crossings.", "Customs check undeclared cash at the border."],
+        "Cash controls",
+        "en",
+        "guideline",
+        "public",
+    ),
+    "cyber": (
+        ["Ransomware encrypts hospital servers and demands payment.", "Investigations of ransomware gangs."],
+        "Cyber threats",
+        "en",
+        "report",
+        "restricted",
+    ),
+    "sr": (
+        ["Čokolada i kokain su zaplenjeni na granici.", "Финансијске истраге прања новца."],
+        "Finansijske istrage",
+        "sr",
+        "manual",
+        "public",
+    ),
 }
 
 
@@ -26,8 +41,10 @@ TEXTS = {
 def indexed(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[LexicalIndex, Store, dict[str, list[int]]]:
     """(index, store, chunk ids per document) over the small corpus above, for each implementation."""
     store = new_store(tmp_path / "data")
-    ids = {doc: add_document(store, doc, texts, title=title, language=lang, doc_type=dtype, sensitivity=sens)
-           for doc, (texts, title, lang, dtype, sens) in TEXTS.items()}
+    ids = {
+        doc: add_document(store, doc, texts, title=title, language=lang, doc_type=dtype, sensitivity=sens)
+        for doc, (texts, title, lang, dtype, sens) in TEXTS.items()
+    }
     return lexical_index(store, request.param), store, ids
 
 
