@@ -142,14 +142,14 @@ def authenticate(request: Request, authorization: str | None) -> Principal | Non
         raise refuse(
             request, "malformed-credentials", "none", "the Authorization header must be 'Bearer <API key or token>'"
         )
-    is_jwt = token.count(".") == 2 and st.jwt is not None
+    verifier = st.jwt if token.count(".") == 2 else None  # a JWT when tokens are accepted, else an API key
     try:
-        principal = st.jwt.verify(token) if is_jwt else st.keys.verify(token)
+        principal = verifier.verify(token) if verifier else st.keys.verify(token)
     except AuthError as exc:
         raise refuse(
             request,
-            st.jwt.presented(token) if is_jwt else st.keys.presented(token),
-            "jwt" if is_jwt else "key",
+            verifier.presented(token) if verifier else st.keys.presented(token),
+            "jwt" if verifier else "key",
             str(exc),
         ) from exc
     identify(request, principal)

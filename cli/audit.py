@@ -68,5 +68,6 @@ def audit(
         docs = ",".join(r["document_ids"][:5]) + ("…" if len(r["document_ids"]) > 5 else "")
         q = f" q={r['query']!r}" if r["query"] else ""
         target = f" target={r['target']}" if r.get("target") else ""
-        line = f"{when} {r['actor']:16} {r.get('via') or '-':9} {r['action']:14} {r['status']} {r['route']}{target}{q} {docs}"
+        via = r.get("via") or "-"
+        line = f"{when} {r['actor']:16} {via:9} {r['action']:14} {r['status']} {r['route']}{target}{q} {docs}"
         typer.echo(printable(line))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,7 +28,10 @@ def setting(name: str, *decls: str, help: str | None = None) -> Any:  # noqa: A0
     return typer.Option(*decls, help=escape(f"{text} {suffix}"))
 
 
-class PlainFlags:
+_CommandBase: type = TyperCommand if TYPE_CHECKING else object  # the mixin's super() is a Typer command
+
+
+class PlainFlags(_CommandBase):
     """Flags take no value: the help shows no <bool> type for them (--help included)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

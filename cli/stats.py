@@ -94,7 +94,8 @@ def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
 
     languages = [x.strip() for x in settings.query_languages.split(",") if x.strip() and x.strip() != "en"]
     model = kb.store.model_info()[0] or ""
-    words, vecs = ([], None)
+    words: list[str] = []
+    vecs = None
     if bridge_wanted(settings, model):
         words, vecs, _ = load_arrays(bridge_path(kb.store, model))
     apertium = Translator.from_settings(settings).status(languages) if settings.bridge else {}

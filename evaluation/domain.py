@@ -346,10 +346,12 @@ def format_tables(result: dict[str, Any]) -> str:
         "Top dense cosine (for comparison: a threshold on it cannot separate the two kinds):",
         f"- answerable queries: min {c['answerable_top_dense'].get('min')}, 10th percentile "
         f"{c['answerable_top_dense'].get('p10')}, median {c['answerable_top_dense'].get('median')}",
-        f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, median {c['no_answer_top_dense'].get('median')}, "
+        f"- no-answer queries: min {c['no_answer_top_dense'].get('min')}, "
+        f"median {c['no_answer_top_dense'].get('median')}, "
         f"max {c['no_answer_top_dense'].get('max')}",
         f"- calibrated threshold {c['threshold']} (flags at most {int(MAX_FLAGGED_ANSWERABLE * 100)}% of answerable): "
         f"flags {c['no_answer_flagged']}/{c['no_answer_queries']} no-answer queries (false-answer rate "
-        f"{c['false_answer_rate']}), wrongly flags {c['answerable_wrongly_flagged']}/{c['answerable_queries']} answerable",
+        f"{c['false_answer_rate']}), wrongly flags "
+        f"{c['answerable_wrongly_flagged']}/{c['answerable_queries']} answerable",
     ]
     return "\n".join(lines)

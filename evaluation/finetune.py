@@ -3,7 +3,8 @@
 It measures how much a domain-tuned encoder adds over the bundled one. Train on a dev/train split and evaluate
 the saved model on test like any other model:
 
-    python -m pactkb.evaluation.finetune ../shared/benchmarks/obliqa --split dev --out ~/.cache/pactkb/models/minilm-obliqa-dev
+    python -m pactkb.evaluation.finetune ../shared/benchmarks/obliqa --split dev \
+        --out ~/.cache/pactkb/models/minilm-obliqa-dev
     pactkb eval ../shared/benchmarks/obliqa --model ~/.cache/pactkb/models/minilm-obliqa-dev --json
 
 Training: one (question, judged passage, hard negative) triple per judgment. The hard negative is a passage

@@ -57,7 +57,8 @@ def main() -> None:
     print(f"dense only: {evaluate(qrels, {q: doc_run(dense[q], doc_of) for q in ids}, ('ndcg@10',))}")
     for tw, lex in lexical.items():
         print(
-            f"lexical only, title weight {tw}: {evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}"
+            f"lexical only, title weight {tw}: "
+            f"{evaluate(qrels, {q: doc_run(lex[q], doc_of) for q in ids}, ('ndcg@10',))}"
         )
     rows = []
     for tw, rrf_k, wd, wl in itertools.product(lexical, (5, 10, 20, 40, 60, 100), (0.6, 0.8, 1.0, 1.2, 1.5), (1.0,)):
@@ -66,7 +67,8 @@ def main() -> None:
     rows.sort(reverse=True)
     print("ndcg@10  title_w  rrf_k  w_dense  w_lexical")
     for row in rows[:15]:
-        print("%.4f   %.1f      %-5d  %.1f      %.1f" % row)
+        score, tw, rrf_k, wd, wl = row
+        print(f"{score:.4f}   {tw:.1f}      {rrf_k:<5d}  {wd:.1f}      {wl:.1f}")
     for label, key in (
         ("classic RRF (k 60, 1.0/1.0)", (1.0, 60, 1.0, 1.0)),
         ("pactkb default (k 5, 0.8/1.0)", (1.0, 5, 0.8, 1.0)),

@@ -95,7 +95,7 @@ def sweep(
                     grid.append(run({**best, "translated_dense": wt, "dictionary_translations": n, "stage": 2}))
         best = pick(grid)
     kb.settings.fusion_by_language = None
-    if bridge:
+    if bridge and saved[2] is not None:
         kb.settings.weight_bridge, kb.settings.weight_translated_dense = saved[0], saved[1]
         bridge.min_cosine, bridge.dictionary_translations = saved[2]
     return {

@@ -63,7 +63,7 @@ def bridge_path(store: Store, encoder_name: str) -> Path:
 def level_counts(store: Store) -> dict[str, list[int]]:
     """For each word of the English documents, the chunks holding it at or below each clearance level (public,
     restricted, confidential: counts of what a caller of that clearance may see)."""
-    per_level = {level: Counter() for level in SENSITIVITY_LEVELS}
+    per_level: dict[str, Counter[str]] = {level: Counter() for level in SENSITIVITY_LEVELS}
     for text, sensitivity in store.texts_by_sensitivity("en"):
         per_level[sensitivity].update(set(ENGLISH_WORD.findall(text.lower())))
     out: dict[str, list[int]] = {}

@@ -221,7 +221,7 @@ class FakeEncoder:
         for tok in fold_tokens(text):
             h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        n = np.linalg.norm(v)
+        n = float(np.linalg.norm(v))
         if n == 0:
             v[0] = 1.0
             n = 1.0
@@ -247,7 +247,8 @@ def similarity_calibration(encoder_name: str) -> tuple[float, float]:
     """(near-duplicate, same-passage) cosines for an encoder. E5 cosines are compressed (unrelated texts score
     about 0.73, translations 0.9), so its thresholds sit higher than MiniLM's. Matched on the 2020 and 2025 FATF
     Recommendations: chunk pairs sharing 50-90% of their words have median cosines 0.88-0.95 under MiniLM (threshold
-    0.92) and 0.965-0.983 under E5 (0.975); pairs sharing 30-50% and under 30%: 0.83 / 0.73 vs 0.94 / 0.91 (0.8 vs 0.93)."""
+    0.92) and 0.965-0.983 under E5 (0.975); pairs sharing 30-50% and under 30%: 0.83 / 0.73 vs 0.94 / 0.91
+    (0.8 vs 0.93)."""
     if is_e5(encoder_name):
         return 0.975, 0.93
     return 0.92, 0.8

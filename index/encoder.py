@@ -19,10 +19,21 @@ class Encoder(Protocol):
     """An embedding model. Vectors are float32, L2-normalised, `dim` wide; queries and passages are encoded separately
     (asymmetric models such as E5 prefix them differently)."""
 
-    name: str  # the identity recorded with an index: vectors of two names are never mixed
-    dim: int  # vector width
-    max_tokens: int  # the longest passage (in this model's tokens, prefix and special tokens excluded) read whole
-    chunk_tokens: int  # the passage size the model prefers for chunking (at most max_tokens)
+    @property
+    def name(self) -> str:
+        """The identity recorded with an index: vectors of two names are never mixed."""
+
+    @property
+    def dim(self) -> int:
+        """Vector width."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest passage (in this model's tokens, prefix and special tokens excluded) read whole."""
+
+    @property
+    def chunk_tokens(self) -> int:
+        """The passage size the model prefers for chunking (at most max_tokens)."""
 
     def count_tokens(self, text: str) -> int:
         """Number of model tokens in a passage, without special tokens or prefix (chunking measures with it)."""

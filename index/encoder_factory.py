@@ -55,7 +55,7 @@ def _openvino(settings: Settings) -> Encoder:
         raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
     from pactkb.index.openvino_encoder import OpenVinoEncoder
 
-    return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())  # type: ignore[arg-type]
+    return OpenVinoEncoder.from_settings(settings, settings.resolved_precision())
 
 
 def _torch(settings: Settings) -> Encoder:

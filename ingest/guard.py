@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import resource
 from collections.abc import Callable, Iterable, Iterator
@@ -88,7 +89,7 @@ def parse_all(
     jobs = list(jobs)
     if workers <= 0:
         for path, opts in jobs:
-            yield path, _guarded(lambda: parse_file(path, opts))
+            yield path, _guarded(functools.partial(parse_file, path, opts))
         return
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPool(max_workers=workers, initializer=_limit_memory, initargs=(memory_mb,), context=ctx) as pool:

@@ -1,4 +1,4 @@
-"""SQL lives behind the store: no package module outside index/store.py writes SQL against the knowledge base's tables."""
+"""SQL lives behind the store: no module outside index/store.py writes SQL against the knowledge base's tables."""
 
 from __future__ import annotations
 

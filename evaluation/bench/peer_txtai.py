@@ -1,6 +1,7 @@
 """pactkb and txtai side by side, in one run: the same model files, the same chunks, txtai's hybrid mode.
 
-    python -m pactkb.evaluation.bench.peer_txtai [--scifact ../shared/benchmarks/scifact] [--corpus ../shared/corpus/pdf] [--json]
+    python -m pactkb.evaluation.bench.peer_txtai [--scifact ../shared/benchmarks/scifact] \
+        [--corpus ../shared/corpus/pdf] [--json]
 
 For each collection both systems index from scratch (pactkb: its own pipeline; txtai: the chunk texts
 pactkb produced, so neither has an advantage in chunking), then answer every query; index time,

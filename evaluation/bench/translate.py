@@ -1,6 +1,6 @@
 """Query translation benchmark: per language, the time Apertium takes to render a query in English (its result cache
-cleared before each query; the pairs' programs already running), and with a store, the whole translation the search uses (glossary,
-Apertium, the bridge's dictionaries for the words Apertium left), on the domain set's queries.
+cleared before each query; the pairs' programs already running), and with a store, the whole translation the search
+uses (glossary, Apertium, the bridge's dictionaries for the words Apertium left), on the domain set's queries.
 
     python -m pactkb.evaluation.bench.translate [--data DATA_DIR] [--show] [--json]
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from pactkb.settings import Settings
 DOMAIN = Path(__file__).resolve().parents[1] / "domain"
 
 
-def timed(fn, *args) -> tuple[float, Any]:  # noqa: ANN001
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     """Milliseconds a call takes, and its result."""
     t0 = time.perf_counter()
     out = fn(*args)

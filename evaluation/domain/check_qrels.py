@@ -23,6 +23,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]  # .../main  (evaluation/domain/check_qrels.py)
@@ -32,9 +33,10 @@ HEADER = ["query-id", "file", "page-start", "page-end", "grade"]
 LANGS = {"en", "sr", "hr", "bs", "sq", "mk", "es"}
 DIFFICULTIES = {"keyword", "paraphrase", "hard", "no-answer"}
 REQUIRED = ("_id", "text", "lang", "difficulty", "kind")
+QrelRow = tuple[int, str, str, int, int, int]  # line number, query id, file, first page, last page, grade
 
 
-def open_pdf(path):
+def open_pdf(path: Path) -> Any:
     from pypdf import PdfReader  # imported lazily so --help works without pypdf
 
     reader = PdfReader(str(path))
@@ -43,8 +45,8 @@ def open_pdf(path):
     return reader
 
 
-def load_queries(path, errors):
-    queries = {}
+def load_queries(path: Path, errors: list[str]) -> dict[str, dict[str, Any]]:
+    queries: dict[str, dict[str, Any]] = {}
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -69,8 +71,8 @@ def load_queries(path, errors):
     return queries
 
 
-def load_qrels(path, errors):
-    rows = []
+def load_qrels(path: Path, errors: list[str]) -> list[QrelRow]:
+    rows: list[QrelRow] = []
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t")
         header = next(reader, None)
@@ -82,9 +84,9 @@ def load_qrels(path, errors):
             if len(rec) != 5:
                 errors.append(f"qrels.tsv:{lineno}: expected 5 columns, got {len(rec)}")
                 continue
-            qid, fname, ps, pe, grade = rec
+            qid, fname, start, end, grade_text = rec
             try:
-                ps, pe, grade = int(ps), int(pe), int(grade)
+                ps, pe, grade = int(start), int(end), int(grade_text)
             except ValueError:
                 errors.append(f"qrels.tsv:{lineno}: page-start/page-end/grade must be integers")
                 continue
@@ -92,8 +94,8 @@ def load_qrels(path, errors):
     return rows
 
 
-def page_counts(files, corpus, errors):
-    counts = {}
+def page_counts(files: set[str], corpus: Path, errors: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
     for fname in sorted(files):
         path = corpus / fname
         if not path.is_file():
@@ -106,15 +108,15 @@ def page_counts(files, corpus, errors):
     return counts
 
 
-def validate(corpus):
-    errors = []
+def validate(corpus: Path) -> tuple[dict[str, dict[str, Any]], list[QrelRow], list[str]]:
+    errors: list[str] = []
     queries = load_queries(HERE / "queries.jsonl", errors)
     rows = load_qrels(HERE / "qrels.tsv", errors)
     counts = page_counts({r[2] for r in rows}, corpus, errors)
 
-    seen_pages = {}
-    grade2 = set()
-    judged = set()
+    seen_pages: dict[tuple[str, str, int], int] = {}
+    grade2: set[str] = set()
+    judged: set[str] = set()
     for lineno, qid, fname, ps, pe, grade in rows:
         where = f"qrels.tsv:{lineno} ({qid})"
         if qid not in queries:
@@ -144,7 +146,7 @@ def validate(corpus):
     return queries, rows, errors
 
 
-def show(qid, queries, rows, corpus, max_chars) -> int:
+def show(qid: str, queries: dict[str, dict[str, Any]], rows: list[QrelRow], corpus: Path, max_chars: int) -> int:
     q = queries.get(qid)
     if q is None:
         print(f"unknown query id {qid}", file=sys.stderr)
@@ -155,7 +157,7 @@ def show(qid, queries, rows, corpus, max_chars) -> int:
     if not mine:
         print("# (no judged pages)")
         return 0
-    readers = {}
+    readers: dict[str, Any] = {}
     for _, _, fname, ps, pe, grade in mine:
         if fname not in readers:
             readers[fname] = open_pdf(corpus / fname)
@@ -168,7 +170,7 @@ def show(qid, queries, rows, corpus, max_chars) -> int:
     return 0
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="directory holding the corpus PDFs")
     ap.add_argument("--show", metavar="QID", help="print the judged pages of one query")

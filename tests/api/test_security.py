@@ -334,7 +334,8 @@ def test_oversized_uploads_are_refused_up_front_and_chunked_bodies_cut_at_the_li
     read, sent = [0], []
     head = (
         b'--B\r\nContent-Disposition: form-data; name="sensitivity"\r\n\r\npublic\r\n--B\r\n'
-        b'Content-Disposition: form-data; name="files"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n'
+        b'Content-Disposition: form-data; name="files"; filename="big.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
     )
     chunks = [head] + [b"0" * 65536] * 800 + [b"\r\n--B--\r\n"]  # 50 MB, sent chunked (no Content-Length)
 

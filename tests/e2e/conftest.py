@@ -114,7 +114,8 @@ def browser() -> Iterator[object]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
         pytest.fail(
-            "the browser tests need Debian's Chromium at /usr/bin/chromium: run `make test` (it installs them) or `make system-deps` "
+            "the browser tests need Debian's Chromium at /usr/bin/chromium: run `make test` (it installs them) "
+            "or `make system-deps` "
             "(or deselect them with -m 'not e2e')"
         )
     from playwright.sync_api import sync_playwright

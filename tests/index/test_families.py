@@ -21,8 +21,9 @@ REC_2025 = REC_2020.replace("2020", "2025")
 
 def test_editions_of_one_text_share_a_family_and_are_ordered():
     assert family_key(REC_2020, FATF) == family_key(REC_2025, FATF) is not None
-    sg20 = "S/2025/72 – Twentieth report of the Secretary-General on the threat posed by ISIL (Da'esh) to international peace"
-    sg21 = "S/2025/496 – Twenty-first report of the Secretary-General on the threat posed by ISIL (Da'esh) to international peace"
+    threat = "report of the Secretary-General on the threat posed by ISIL (Da'esh) to international peace"
+    sg20 = f"S/2025/72 – Twentieth {threat}"
+    sg21 = f"S/2025/496 – Twenty-first {threat}"
     un = "United Nations Secretary-General"
     assert family_key(sg20, un) == family_key(sg21, un)
     assert edition_ordinal(sg21) == 21 and edition_ordinal("36th report of the Monitoring Team") == 36

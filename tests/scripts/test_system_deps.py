@@ -34,7 +34,8 @@ def machine(tmp_path: Path):
             bin_dir,
             "dpkg-query",
             f'pkg="$3"; grep -qx "$pkg" {missing} && '
-            f'{{ grep -qx "$pkg" {removed} && printf "deinstall ok config-files"; exit 0; }}; printf "install ok installed"',
+            f'{{ grep -qx "$pkg" {removed} && printf "deinstall ok config-files"; exit 0; }}; '
+            'printf "install ok installed"',
         )
         fake_bin(bin_dir, "apt-get", f'echo "apt-get $*" >> {log}')
         fake_bin(bin_dir, "id", f"echo {uid}")
