@@ -329,6 +329,9 @@ def main() -> None:
         "--soak", type=float, default=0, help="Seconds of queries on the largest store, with RSS at start and end."
     )
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: measure one store in this process
+    ap.add_argument(
+        "--no-deep-paging", action="store_true", help="Skip the deepest-page comparison on the real store (faster)."
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     queries = load_queries()
@@ -347,7 +350,7 @@ def main() -> None:
         "index": kb.dense.kind,
         "in_process_ms": ip_ms,
         "profile_ms": profile,
-        "deep_paging": deep_paging(kb, queries),
+        "deep_paging": {} if args.no_deep_paging else deep_paging(kb, queries),
         "max_result_window": kb.settings.max_result_window,
         "rss_mb": rss_mb(),
     }
@@ -385,6 +388,8 @@ def main() -> None:
         if out.returncode != 0:
             raise SystemExit(out.stderr[-2000:])
         info.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        if args.http:
+            info["http_ms"] = over_http(target, queries)
         result["synthetic"].append(info)
         if not args.keep:
             shutil.rmtree(target, ignore_errors=True)
@@ -392,6 +397,22 @@ def main() -> None:
         print(json.dumps(result))
         return
     print_tables(result)
+
+
+def print_deep_paging(real: dict[str, Any]) -> None:
+    """The first page against the deepest page the result window allows, per kind of search."""
+    print(
+        f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
+        f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms"
+    )
+    print("| search | first p50 | p95 | peak MB | deepest p50 | p95 | peak MB | deepest/first p50 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, row in real["deep_paging"].items():
+        f, d = row["first"], row["deepest"]
+        print(
+            f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
+            f"{row['ratio_p50']}x |"
+        )
 
 
 def print_tables(result: dict[str, Any]) -> None:
@@ -411,18 +432,8 @@ def print_tables(result: dict[str, Any]) -> None:
                 f"| {label} | {st['chunks']} | {st['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
                 f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
             )
-    print(
-        f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
-        f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms"
-    )
-    print("| search | first p50 | p95 | peak MB | deepest p50 | p95 | peak MB | deepest/first p50 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, row in real["deep_paging"].items():
-        f, d = row["first"], row["deepest"]
-        print(
-            f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
-            f"{row['ratio_p50']}x |"
-        )
+    if real["deep_paging"]:
+        print_deep_paging(real)
     print("\nMedian ms per search stage, hybrid (index/profile.py)")
     for label, st, _ in stores:
         stages = st.get("profile_ms", {}).get("hybrid", {})

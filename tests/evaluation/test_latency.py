@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pactkb.evaluation.bench.latency import build_synthetic, dense_recall, in_process, measure_size, median_stages, soak
+from pactkb.evaluation.bench.latency import (
+    build_synthetic,
+    dense_recall,
+    in_process,
+    measure_size,
+    median_stages,
+    print_tables,
+    soak,
+)
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import SEARCH_MODES
 
@@ -36,13 +44,26 @@ def test_median_stages_takes_each_stage_median() -> None:
     assert median_stages(profiles) == {"encode": 2.0, "total": 5.0}
 
 
-def test_synthetic_store_recall_against_exact_search_for_each_index(settings, sample_kb, tmp_path, monkeypatch) -> None:
+def test_synthetic_store_recall_against_exact_search_for_each_index(
+    settings, sample_kb, tmp_path, monkeypatch, capsys
+) -> None:
     for name, value in {"MODEL": "fake:64", "DICTIONARIES": "", "APERTIUM": ""}.items():
         monkeypatch.setenv(f"PACTKB_{name}", value)  # measure_size reads its settings from the environment
     build_synthetic(sample_kb.store, tmp_path / "syn", 2000)
     flat = measure_size(tmp_path / "syn", QUERIES, [4, 64])
     assert flat["index"] == "flat" and flat["recall@10_vs_exact"] == flat["filtered_recall@10_vs_exact"] == 1.0
     assert flat["vectors"] == 2000 and flat["rss_mb_after_queries"] > 0 and "hybrid" in flat["profile_ms"]
+    real = {"chunks": 40, "index": "flat", "in_process_ms": flat["latency_ms"], "profile_ms": flat["profile_ms"]}
+    print_tables(
+        {
+            "queries": 3,
+            "real": {**real, "deep_paging": {}, "max_result_window": 200},
+            "synthetic": [{"chunks": 2000, **flat}],
+        }
+    )
+    printed = capsys.readouterr().out
+    assert "| synthetic | 2000 | flat | hybrid |" in printed and "Median ms per search stage" in printed
+    assert "| 2000 | flat | 1.0 | 1.0 |" in printed
     ivf = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "syn", "dense_index": "ivf"}))
     ivf.dense.build(kind="ivf")  # the published file is measure_size's flat index
     got = dense_recall(ivf, ivf.encoder.encode_queries(QUERIES), [1, 4096])
