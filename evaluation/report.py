@@ -763,17 +763,30 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
                 f"{s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |"
             )
         stage_section(out, lat)
+        before = load("bench-latency-before-issue18")
+        if before:
+            stage_section(
+                out,
+                before,
+                "Before issue 18's query-path changes (commit ffddd25: flat index to 200k chunks, quadratic snippet "
+                "windows; measured on a busy shared machine, so compare the shares rather than the ms; "
+                f"{before.get('note', '')}):",
+            )
         sweeps = [s for s in lat["synthetic"] if "ivf_sweep" in s]
         for s in sweeps:
             out += [
                 "",
-                f"IVF nprobe sweep at {s['chunks']:,} chunks (default nprobe 32):",
+                f"IVF nprobe sweep at {s['chunks']:,} chunks (in use: nprobe {s.get('ivf_nprobe', 32)}, calibrated at "
+                "build to recall@10 ≥ 0.98 unless PACTKB_IVF_NPROBE fixes it; filtered: within a third of the documents):",
                 "",
-                "| nprobe | recall@10 vs exact | dense search p50 ms |",
-                "|---|---|---|",
+                "| nprobe | recall@10 vs exact | recall@100 | filtered recall@10 | dense search p50 ms |",
+                "|---|---|---|---|---|",
             ]
             for npb, v in s["ivf_sweep"].items():
-                out.append(f"| {npb} | {v['recall@10']} | {v['dense_search_p50_ms']} |")
+                out.append(
+                    f"| {npb} | {v['recall@10']} | {v.get('recall@100', '')} | {v.get('filtered_recall@10', '')} | "
+                    f"{v['dense_search_p50_ms']} |"
+                )
         if "latency_vs_size" in plots:
             out += ["", f"![Latency vs store size]({plots['latency_vs_size']})"]
         out += ["", f"Command: {command('bench-latency')}", ""]
@@ -947,8 +960,9 @@ def issue18_section(out: list[str]) -> None:
     out.append("")
 
 
-def stage_section(out: list[str], lat: dict[str, Any]) -> None:
-    """Median ms per search stage (hybrid) per store: where a query's time goes (index/profile.py)."""
+def stage_section(out: list[str], lat: dict[str, Any], title: str = "") -> None:
+    """Median ms per search stage (hybrid) per store, and each stage's share of the total: where a query's time goes
+    (index/profile.py)."""
     stores = [("shared corpus", lat["real"]), *(("synthetic", s) for s in lat["synthetic"])]
     stores = [(label, st) for label, st in stores if st.get("profile_ms")]
     if not stores:
@@ -956,14 +970,18 @@ def stage_section(out: list[str], lat: dict[str, Any]) -> None:
     names = list(dict.fromkeys(n for _, st in stores for n in st["profile_ms"]["hybrid"]))
     out += [
         "",
-        "Median ms per search stage, hybrid, per store (each search's `timings`; stages that never ran left out):",
+        title
+        or "Median ms per search stage, hybrid, per store (each search's `timings`; stages that never ran left out; "
+        "in brackets the share of the median total):",
         "",
         "| store | chunks | " + " | ".join(names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
     for label, st in stores:
         stages = st["profile_ms"]["hybrid"]
-        out.append(f"| {label} | {st['chunks']:,} | " + " | ".join(str(stages.get(n, "")) for n in names) + " |")
+        total = stages.get("total") or 1.0
+        cells = [f"{stages[n]} ({100 * stages[n] / total:.0f}%)" if n in stages else "" for n in names]
+        out.append(f"| {label} | {st['chunks']:,} | " + " | ".join(cells) + " |")
 
 
 def make_plots() -> dict[str, str]:

@@ -91,4 +91,4 @@ def test_the_rendered_sections_show_targets_commands_and_stages(saved) -> None:
     assert "| in-process hybrid p50 ≤ 15 ms at 100k | 53 ms | 14.0 ms | yes | bench-latency |" in text
     assert "- bench-latency: `python -m pactkb.evaluation.bench.latency" in text and "--soak 600" in text
     assert "| store | chunks | encode | dense | lexical | total |" in text
-    assert "| synthetic | 1,000,000 | 6.0 | 0.5 | 3.0 | 26.0 |" in text
+    assert "| synthetic | 1,000,000 | 6.0 (23%) | 0.5 (2%) | 3.0 (12%) | 26.0 (100%) |" in text
