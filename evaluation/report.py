@@ -776,8 +776,9 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         for s in sweeps:
             out += [
                 "",
-                f"IVF nprobe sweep at {s['chunks']:,} chunks (in use: nprobe {s.get('ivf_nprobe', 32)}, calibrated at "
-                "build to recall@10 ≥ 0.98 unless PACTKB_IVF_NPROBE fixes it; filtered: within a third of the documents):",
+                f"IVF nprobe sweep at {s['chunks']:,} chunks (in use: nprobe {s.get('ivf_nprobe', 32)}, "
+                "calibrated at build to recall@10 ≥ 0.98 unless PACTKB_IVF_NPROBE fixes it; filtered: within a third "
+                "of the documents):",
                 "",
                 "| nprobe | recall@10 vs exact | recall@100 | filtered recall@10 | dense search p50 ms |",
                 "|---|---|---|---|---|",
