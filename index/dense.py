@@ -35,6 +35,7 @@ PUBLISH_LOCK = ".publish.lock"
 MIN_IVF = 256  # fewer vectors than this always use the exact index
 NPROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)  # the calibration's candidates, cheapest first
 CALIBRATION_QUERIES = 200
+CALIBRATION_MIX = 3  # stored passages averaged into one calibration query
 
 
 @dataclass
@@ -341,12 +342,13 @@ def build_ivf(
 
 def calibrate_nprobe(index: faiss.IndexIVF, vecs: np.ndarray, ids: np.ndarray, recall: float, k: int = 10) -> int:
     """The fewest lists (of NPROBES) whose recall@k against exact search reaches `recall`, on queries that sit
-    between two stored passages (the midpoint of two random ones: harder than a stored passage, which its own list
-    always finds, and about as far from the nearest passages as a user's question)."""
+    among three random stored passages (their mean: a stored passage is found by its own list, a midpoint of two was
+    still easier than the domain questions at 100k chunks: 0.98 there gave them 0.971; the mean of three gives
+    them more than the floor)."""
     n = len(ids)
     rng = np.random.default_rng(1)
-    a, b = rng.integers(n, size=(2, min(CALIBRATION_QUERIES, n)))
-    queries = vecs[a] + vecs[b]
+    picks = rng.integers(n, size=(CALIBRATION_MIX, min(CALIBRATION_QUERIES, n)))
+    queries = vecs[picks].sum(axis=0)
     queries = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
     _, truth = faiss.knn(queries, np.ascontiguousarray(vecs, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
     want = ids[truth]
