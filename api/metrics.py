@@ -1,4 +1,4 @@
-"""Prometheus metrics: request counts and latency by route, and the size of the index.
+"""Prometheus metrics: request counts and latency by route, search time per stage, and the size of the index.
 
 With several worker processes (`pactkb serve --workers N`) the counters live in Prometheus' multiprocess mode
 (PROMETHEUS_MULTIPROC_DIR, set by `pactkb serve`), so a scrape of any worker adds up every worker's requests.
@@ -7,13 +7,14 @@ With several worker processes (`pactkb serve --workers N`) the counters live in 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, *BUCKETS)  # search stages take from microseconds to the whole request
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -46,12 +47,25 @@ class Metrics:
         self.latency = Histogram(
             "pactkb_request_seconds", "HTTP request latency", ["method", "route"], buckets=BUCKETS, registry=own
         )
+        self.stages = Histogram(
+            "pactkb_search_stage_seconds",
+            "Time per search stage (index/profile.py: encode, dense, lexical, fusion, collapse, snippets, rows...)",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=own,
+        )
         self._own = own
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one request."""
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+
+    def observe_search(self, timings: Mapping[str, float]) -> None:
+        """Record one search's time per stage (ms, as SearchResult.timings; stages that did not run are skipped)."""
+        for stage, ms in timings.items():
+            if ms > 0 or stage == "total":
+                self.stages.labels(stage).observe(ms / 1000)
 
     def render(self, sizes: Callable[[], dict[str, int]]) -> tuple[bytes, str]:
         """The exposition text (every worker's requests, and the index sizes from `sizes`) and its content type."""

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from pactkb.api.auth import KEY_NAME, Role
+from pactkb.index.profile import STAGES
 from pactkb.ingest.types import AREAS, DOC_TYPES
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
+PROFILE_HELP = "true: the response carries `timings`, milliseconds per search stage (as Elasticsearch's profile)."
 QUERY_LIMIT = (
     f"at most PACTKB_MAX_QUERY_CHARS characters ({Settings.model_fields['max_query_chars'].default} by default)"
 )
@@ -59,6 +69,7 @@ class SearchRequest(BaseModel):
     mode: SearchMode = DEFAULT_MODE
     filters: SearchFilters = Field(default_factory=SearchFilters)
     group_by_document: bool = False
+    profile: bool = Field(default=False, description=PROFILE_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -184,6 +195,19 @@ class SearchResponse(BaseModel):
     )
     results: list[HitModel]
     facets: dict[str, dict[str, int]]
+    timings: dict[str, float] | None = Field(
+        default=None,
+        description=f"Only when the request asked for profile=true: ms per search stage ({', '.join(STAGES)}), "
+        "`other` for the rest and `total`; the stages add up to the total.",
+    )
+
+    @model_serializer(mode="wrap")
+    def drop_unasked_timings(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave `timings` out of the response unless the search was profiled."""
+        data = handler(self)
+        if data.get("timings") is None:
+            data.pop("timings", None)
+        return data
 
 
 class DocumentSummary(BaseModel):

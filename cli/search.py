@@ -76,9 +76,17 @@ def page_ranges(pages: list[int], limit: int = 6) -> str:
     return f"{prefix} {shown}" + (f" and {rest} more" if rest else "")
 
 
-def _print_result(res) -> None:  # noqa: ANN001
-    """Readable results for a terminal."""
+def profile_line(timings: dict[str, float]) -> str:
+    """The stages that took time, slowest first: 'encode 9.1 ms · lexical 4.2 ms · ... (total 17.0 ms)'."""
+    stages = sorted(((ms, name) for name, ms in timings.items() if name != "total" and ms > 0), reverse=True)
+    return " · ".join(f"{name} {ms:.1f} ms" for ms, name in stages) + f" (total {timings['total']:.1f} ms)"
+
+
+def _print_result(res, profile: bool = False) -> None:  # noqa: ANN001
+    """Readable results for a terminal (with the time per stage when profiled)."""
     typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
+    if profile and res.timings:
+        typer.secho(f"Stages: {profile_line(res.timings)}", fg=typer.colors.MAGENTA)
     if res.translation:
         typer.secho(f"Also searched in English: {' '.join(res.translation)}", fg=typer.colors.CYAN)
     if res.expansion:
@@ -138,6 +146,9 @@ def search(
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
     queries: Annotated[Path | None, typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
     reranker: Annotated[str | None, setting("reranker", help="CrossEncoder model path to rerank the top hits.")] = None,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Also show the milliseconds per search stage (JSON: `timings`).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Search the knowledge base (one query, or a batch with --queries)."""
@@ -161,7 +172,7 @@ def search(
     searcher = open_searcher(settings)
     try:
         if queries is not None:
-            _batch(searcher, queries, k, mode, filters, group)
+            _batch(searcher, queries, k, mode, filters, group, profile)
             return
         res = searcher.search(query, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group)
     except SearchError as exc:
@@ -179,13 +190,14 @@ def search(
                 "query_translation": res.translation,
                 "query_expansion": res.expansion,
                 "results": [hit_json(h) for h in res.results],
+                **({"timings": res.timings} if profile else {}),
             }
         )
     else:
-        _print_result(res)
+        _print_result(res, profile)
 
 
-def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool) -> None:  # noqa: ANN001
+def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool, profile: bool) -> None:  # noqa: ANN001
     """Run a JSONL batch in one process, printing one JSON line per query."""
     items = []
     try:
@@ -210,4 +222,5 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool)
         res = searcher.search(
             text, k=k, mode=mode, filters=filters, group_by_document=group, qvec=vecs[i] if vecs is not None else None
         )
-        emit_json({"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]})
+        line = {"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]}
+        emit_json({**line, "timings": res.timings} if profile else line)

@@ -147,15 +147,13 @@ def order_twins(
             continue
         cids = cids[:MAX_TWIN_CANDIDATES]
         vecs = np.stack([blob_vector(rows[c]["vector"]) for c in cids])
-        sims = vecs @ vecs.T
-        for i in range(len(cids)):
-            for j in range(i + 1, len(cids)):
-                a, b = rows[cids[i]], rows[cids[j]]
-                if a["doc_id"] == b["doc_id"] or sims[i, j] < dup_cos:
-                    continue
-                hi, lo = (cids[i], cids[j]) if score[cids[i]] >= score[cids[j]] else (cids[j], cids[i])
-                if wanted(rows[lo]) > wanted(rows[hi]):
-                    score[hi], score[lo] = score[lo], score[hi]
+        near = np.argwhere(np.triu(vecs @ vecs.T >= dup_cos, 1))  # only the near-identical pairs, (i, j) in order
+        for i, j in near.tolist():
+            if rows[cids[i]]["doc_id"] == rows[cids[j]]["doc_id"]:
+                continue
+            hi, lo = (cids[i], cids[j]) if score[cids[i]] >= score[cids[j]] else (cids[j], cids[i])
+            if wanted(rows[lo]) > wanted(rows[hi]):
+                score[hi], score[lo] = score[lo], score[hi]
     return sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -25,6 +25,7 @@ from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmer_for
 from pactkb.index.fusion import demote_regions, order_twins, prefer_editions, rrf, superseded_by, support_sections
 from pactkb.index.lexical import lexical_index
+from pactkb.index.profile import StageTimer
 from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
@@ -184,7 +185,7 @@ class Searcher:
         return lists
 
     def bridge_weights(self) -> tuple[float, float]:
-        """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation (index/fusion.py)."""
+        """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation (fusion.py)."""
         return fusion.bridge_weights(self.settings, self.encoder.name)
 
     def _rows(
@@ -248,52 +249,72 @@ class Searcher:
 
     # -- search --------------------------------------------------------------------------------
     def _retrieve(
-        self, query: str, mode: str, filters: Filters, depth: int, qvec: np.ndarray | None, con: sqlite3.Connection
+        self,
+        query: str,
+        mode: str,
+        filters: Filters,
+        depth: int,
+        qvec: np.ndarray | None,
+        con: sqlite3.Connection,
+        timer: StageTimer,
     ) -> tuple[list[Hit], dict[int, sqlite3.Row], dict[int, float]]:
-        """Fused hits (filters applied inside both retrievers), their rows, and the dense scores."""
+        """Fused hits (filters applied inside both retrievers), their rows, and the dense scores; each stage timed."""
         s = self.settings
         dense_hits: list[tuple[int, float]] = []
         lex_hits: list[tuple[int, float]] = []
-        language = self.query_language(query) if mode != "dense" else None
+        with timer.stage("language"):
+            language = self.query_language(query) if mode != "dense" else None
         if mode in ("hybrid", "dense"):
-            dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+            with timer.stage("dense"):
+                dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):
-            lex_hits = self.lexical.search(
-                query,
-                depth,
-                filters,
-                s.lexical_title_weight,
-                drop=self.common_terms(query, con, filters.clearance),
-                stemmers=self.query_stemmers(language, con, filters.clearance),
-                con=con,
-            )
-        bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
-        expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
-        if expansion.added:
-            bridged.append(
-                (
-                    self.lexical.search(expansion.text, depth, filters, s.lexical_title_weight, con=con),
-                    s.weight_expansion,
+            with timer.stage("lexical"):
+                lex_hits = self.lexical.search(
+                    query,
+                    depth,
+                    filters,
+                    s.lexical_title_weight,
+                    drop=self.common_terms(query, con, filters.clearance),
+                    stemmers=self.query_stemmers(language, con, filters.clearance),
+                    con=con,
                 )
-            )
-        if mode == "dense":
-            fused = dense_hits
-        elif mode == "lexical":
-            fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
-        else:
-            fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged)
-        dmap, lmap = dict(dense_hits), dict(lex_hits)
-        rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
-        fused = demote_regions(fused, rows, s.region_weights)
-        fused = support_sections(fused, rows, s.section_support)
-        newest = self.newest_editions(rows, filters, con)
-        asked = query_edition(query)
-        fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
-        fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
-        areas: dict[str, list[str]] = {}
-        hits = [Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows]
-        for h in hits:
-            h.superseded_by = superseded_by(rows[h.chunk_id], newest)
+        if mode != "dense":
+            with timer.stage("translate"):  # cached: the bridge, the expansion and the snippets reuse it
+                self.translation(query, language, qvec, filters.clearance)
+        with timer.stage("bridge"):
+            bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
+        with timer.stage("expand"):
+            expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
+            if expansion.added:
+                bridged.append(
+                    (
+                        self.lexical.search(expansion.text, depth, filters, s.lexical_title_weight, con=con),
+                        s.weight_expansion,
+                    )
+                )
+        with timer.stage("fusion"):
+            if mode == "dense":
+                fused = dense_hits
+            elif mode == "lexical":
+                fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
+            else:
+                fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged)
+        with timer.stage("rows"):
+            rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
+            newest = self.newest_editions(rows, filters, con)
+        with timer.stage("fusion"):
+            dmap, lmap = dict(dense_hits), dict(lex_hits)
+            fused = demote_regions(fused, rows, s.region_weights)
+            fused = support_sections(fused, rows, s.section_support)
+            asked = query_edition(query)
+            fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
+            fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
+            areas: dict[str, list[str]] = {}
+            hits = [
+                Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows
+            ]
+            for h in hits:
+                h.superseded_by = superseded_by(rows[h.chunk_id], newest)
         return hits, rows, dmap
 
     def newest_editions(self, rows: Mapping[int, Any], filters: Filters, con: sqlite3.Connection) -> dict[str, Any]:
@@ -318,8 +339,8 @@ class Searcher:
         snippets: bool = True,
         qvec: np.ndarray | None = None,
     ) -> SearchResult:
-        """Ranked passages for a query (see SearchResult)."""
-        t0 = time.perf_counter()
+        """Ranked passages for a query (see SearchResult; its `timings` are the time per stage)."""
+        timer = StageTimer()
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise SearchError(f"unknown mode {mode!r} (allowed: {', '.join(MODES)})")
@@ -329,52 +350,63 @@ class Searcher:
         need = offset + k  # results (documents when grouped) the page needs; offset + k <= the window bounds the work
         depth = depth or max(s.candidates, need * (4 if group_by_document else 2))
         if mode != "lexical" and qvec is None:
-            qvec = self.encode_query(query)
+            with timer.stage("encode"):
+                qvec = self.encode_query(query)
         with self.store.snapshot() as con:
-            self.dense.sync(con)
-            hits, rows, dmap = self._retrieve(query, mode, filters, depth, qvec, con)
-            visible = self.visible_chunks(filters.clearance, con)
+            with timer.stage("sync"):  # the store's changes since the last search, into the vector index
+                self.dense.sync(con)
+            hits, rows, dmap = self._retrieve(query, mode, filters, depth, qvec, con, timer)
+            with timer.stage("rows"):
+                visible = self.visible_chunks(filters.clearance, con)
             facet_pool = None
             if filters.facet_filtered():  # disjunctive facets: each facet counted without its own filter
-                facet_pool, facet_rows, _ = self._retrieve(query, mode, filters.without_facets(), depth, qvec, con)
-            if self._reranker is not None and hits:
-                self.with_text(hits[: s.rerank_top], con)
-                hits = self._reranker.rerank(query, hits, s.rerank_top)
-            if collapse:
-                hits = self.collapse(
-                    hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document
+                facet_pool, facet_rows, _ = self._retrieve(
+                    query, mode, filters.without_facets(), depth, qvec, con, timer
                 )
-            if facet_pool is None:
-                facets = shaping.facets(hits)
-            else:
+            if self._reranker is not None and hits:
+                with timer.stage("rerank"):
+                    self.with_text(hits[: s.rerank_top], con)
+                    hits = self._reranker.rerank(query, hits, s.rerank_top)
+            with timer.stage("collapse"):
                 if collapse:
+                    hits = self.collapse(
+                        hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document
+                    )
+                if facet_pool is not None and collapse:
                     facet_pool = self.collapse(
                         facet_pool,
                         {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
                         need,
                         group_by_document,
                     )
-                facets = shaping.facets(facet_pool, filters)
-            if group_by_document:
-                hits = shaping.group(hits)
-            page = hits[offset : offset + k]
-            self.with_text(page + hits[:3], con)
+            with timer.stage("facets"):
+                facets = shaping.facets(hits) if facet_pool is None else shaping.facets(facet_pool, filters)
+                if group_by_document:
+                    hits = shaping.group(hits)
+                page = hits[offset : offset + k]
+            with timer.stage("rows"):
+                self.with_text(page + hits[:3], con)
         for i, h in enumerate(page):
             h.rank = offset + i + 1
         if snippets:
-            self.snippets(page, query, qvec, filters.clearance)
-        spans = self.store.section_spans({(h.document_id, h.section) for h in page if h.section})
-        for h in page:
-            h.section_pages = spans.get((h.document_id, h.section))
+            with timer.stage("snippets"):
+                self.snippets(page, query, qvec, filters.clearance)
+        with timer.stage("rows"):
+            spans = self.store.section_spans({(h.document_id, h.section) for h in page if h.section})
+            for h in page:
+                h.section_pages = spans.get((h.document_id, h.section))
         best = max(dmap.values()) if dmap else None
-        measured = self.evidence(query, hits[:3], filters, visible)
+        with timer.stage("evidence"):
+            measured = self.evidence(query, hits[:3], filters, visible)
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec, filters.clearance).words
         expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
+        timings = timer.timings()
         return SearchResult(
             query=query,
             mode=mode,
-            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            took_ms=timings["total"],
+            timings=timings,
             total=len(hits),
             offset=offset,
             k=k,
@@ -408,8 +440,8 @@ class Searcher:
     def evidence(
         self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None
     ) -> dict[str, float]:
-        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted
-        over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
+        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'),
+        IDF-weighted over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
         stems = evidence.query_stems(query)
         if not stems:
             return dict(evidence.NO_EVIDENCE)

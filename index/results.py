@@ -133,3 +133,4 @@ class SearchResult:
     language: str | None = None
     translation: list[str] = field(default_factory=list)  # English words the query was also searched with
     expansion: list[str] = field(default_factory=list)  # field synonyms and acronyms the query was also searched with
+    timings: dict[str, float] | None = None  # ms per search stage and in total (index/profile.py)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,12 +35,17 @@ def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list
     Snowball stemmers: Serbian 'finansiranju' highlights 'finansiranje')."""
     wanted = {stem(t) for t in terms if t}
     wanted.discard("")
-    local = {(a, stem_word(t, a)) for a in stemmers for t in terms if t}
-    return [
-        (m.start(), m.end())
-        for m in _WORD.finditer(text)
-        if stem(m.group(0)) in wanted or any((a, stem_word(m.group(0), a)) in local for a in stemmers)
-    ]
+    local = {a: {stem_word(t, a) for t in terms if t} for a in stemmers}
+    seen: dict[str, bool] = {}  # each distinct word of the text is stemmed once
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        hit = seen.get(word)
+        if hit is None:
+            hit = seen[word] = stem(word) in wanted or any(stem_word(word, a) in own for a, own in local.items())
+        if hit:
+            out.append((m.start(), m.end()))
+    return out
 
 
 def render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -81,10 +87,18 @@ def lexical_snippet(text: str, terms: list[str], width: int = WIDTH, stemmers: t
             end = sp if sp > 0 else end
         return Snippet(render(text, start, end, []), False, [])
     best, best_score = spans[0][0], -1
-    for a, _ in spans:
-        inside = {stem(text[x:y]) for x, y in spans if a <= x < a + width}
+    keys = [stem(text[x:y]) for x, y in spans]
+    inside: Counter[str] = Counter()  # distinct terms of the spans that start within width of spans[i] (sliding)
+    j = 0
+    for i, (a, _) in enumerate(spans):
+        while j < len(spans) and spans[j][0] < a + width:
+            inside[keys[j]] += 1
+            j += 1
         if len(inside) > best_score:
             best, best_score = a, len(inside)
+        inside[keys[i]] -= 1
+        if not inside[keys[i]]:
+            del inside[keys[i]]
     start, end = _window(text, best, width)
     return Snippet(render(text, start, end, spans), True, spans)
 

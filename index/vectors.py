@@ -4,7 +4,7 @@ the factory that builds the configured one (as txtai's ann/base.py + ANNFactory)
 An implementation holds (chunk id, vector) pairs of one store, kept in step with the store's change log, searches
 them by inner product (cosine: vectors are normalised) among an allowed set, and publishes itself to disk so another
 process can load it and replay the log from there. FAISS (index/dense.py) is the one implementation: exact (flat) or
-IVF, chosen by size.
+IVF, chosen by size, with IVF's lists probed per query calibrated at build to a recall floor against exact search.
 """
 
 from __future__ import annotations
@@ -69,9 +69,15 @@ class VectorIndex(Protocol):
 
 
 def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
-    """FAISS, exact or IVF as the settings say (dense_index, ann_threshold, ivf_nprobe, small_filter)."""
+    """FAISS, exact or IVF as the settings say (dense_index, ann_threshold, ivf_nprobe, ann_recall, small_filter)."""
     return DenseIndex(
-        store, dim, settings.dense_index, settings.ann_threshold, settings.ivf_nprobe, settings.small_filter
+        store,
+        dim,
+        settings.dense_index,
+        settings.ann_threshold,
+        settings.ivf_nprobe,
+        settings.small_filter,
+        settings.ann_recall,
     )
 
 

@@ -190,8 +190,23 @@ class Settings(BaseSettings):
         default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks."
     )
     dense_index: Literal["auto", "flat", "ivf"] = "auto"
-    ann_threshold: int = Field(default=200_000, ge=1000, description="Chunks above which auto uses IVF.")
-    ivf_nprobe: int = Field(default=32, ge=1)
+    ann_threshold: int = Field(
+        default=50_000,
+        ge=1000,
+        description="Chunks above which auto uses IVF (approximate; exact search grows linearly with the store).",
+    )
+    ivf_nprobe: int = Field(
+        default=0,
+        ge=0,
+        description="IVF lists searched per query; 0: the fewest that reach ann_recall, calibrated when the index is "
+        "built (filtered searches probe proportionally more lists, so a filter never starves the result).",
+    )
+    ann_recall: float = Field(
+        default=0.98,
+        gt=0,
+        le=1,
+        description="Recall@10 against exact search that IVF's calibrated nprobe must reach (measured at build).",
+    )
     small_filter: int = Field(
         default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."
     )

@@ -9,16 +9,24 @@ from fastapi.concurrency import run_in_threadpool
 
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce, announce_filters
-from pactkb.api.deps import caller, file_url, note, ready_kb
+from pactkb.api.deps import caller, file_url, note, ready_kb, state
 from pactkb.api.errors import ValidationProblem
-from pactkb.api.schemas import QUERY_LIMIT, YEAR_HELP, HitModel, SearchFilters, SearchRequest, SearchResponse
+from pactkb.api.schemas import (
+    PROFILE_HELP,
+    QUERY_LIMIT,
+    YEAR_HELP,
+    HitModel,
+    SearchFilters,
+    SearchRequest,
+    SearchResponse,
+)
 from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode
 
 router = APIRouter(tags=["search"])
-GET_PARAMS = {"q", "k", "offset", "mode", "group_by_document", *FILTER_NAMES, *DEPRECATED_FILTERS}
+GET_PARAMS = {"q", "k", "offset", "mode", "group_by_document", "profile", *FILTER_NAMES, *DEPRECATED_FILTERS}
 
 
 def hit_model(request: Request, principal: Principal, h: Hit) -> HitModel:
@@ -32,8 +40,8 @@ def hit_model(request: Request, principal: Principal, h: Hit) -> HitModel:
     )
 
 
-def response(request: Request, principal: Principal, res: SearchResult) -> SearchResponse:
-    """The API shape of a search result."""
+def response(request: Request, principal: Principal, res: SearchResult, profile: bool = False) -> SearchResponse:
+    """The API shape of a search result (with its time per stage when profiled)."""
     return SearchResponse(
         query=res.query,
         mode=res.mode,
@@ -47,6 +55,7 @@ def response(request: Request, principal: Principal, res: SearchResult) -> Searc
         query_expansion=res.expansion,
         results=[hit_model(request, principal, h) for h in res.results],
         facets=res.facets,
+        timings=res.timings if profile else None,
     )
 
 
@@ -77,7 +86,9 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
         filters=filters,
         group_by_document=body.group_by_document,
     )
-    out = response(request, principal, res)
+    if res.timings:
+        state(request).metrics.observe_search(res.timings)
+    out = response(request, principal, res, body.profile)
     note(
         request,
         "search",
@@ -107,6 +118,7 @@ async def search_get(
     sensitivity: Annotated[list[str] | None, Query()] = None,
     current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
     group_by_document: bool = False,
+    profile: Annotated[bool, Query(description=PROFILE_HELP)] = False,
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
@@ -131,7 +143,15 @@ async def search_get(
         sensitivity=sensitivity,
         current=current,
     )
-    body = SearchRequest(query=q, k=k, offset=offset, mode=mode, filters=filters, group_by_document=group_by_document)
+    body = SearchRequest(
+        query=q,
+        k=k,
+        offset=offset,
+        mode=mode,
+        filters=filters,
+        group_by_document=group_by_document,
+        profile=profile,
+    )
     return await run_search(request, kb, principal, body)
 
 
@@ -151,8 +171,9 @@ async def search_post(
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
-    """Search with a JSON body: {"q", "k", "offset", "mode", "filters": {...}, "group_by_document"}; the filter
-    names and values are GET /search's. The old names ("query", filters.year_min/year_max) still work for one release."""
+    """Search with a JSON body: {"q", "k", "offset", "mode", "filters": {...}, "group_by_document", "profile"}; the
+    filter names and values are GET /search's. The old names ("query", filters.year_min/year_max) still work for one
+    release."""
     raw = await request.json()
     old = {"query": "q"} if isinstance(raw, dict) and "query" in raw else {}
     if isinstance(raw, dict) and isinstance(raw.get("filters"), dict):

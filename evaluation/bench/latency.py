@@ -1,10 +1,13 @@
 """Query latency benchmark: p50/p95/p99 per mode, in-process and over HTTP, on a real store and on
-synthetic stores grown from it (10k, 100k, 1M chunks): FAISS index kind, recall@10 against exact
-search, build time, RSS and disk size. On the real store it also prints the cost of the deepest page the result
-window allows (offset = max_result_window - k) beside the first page, as an anonymous caller.
+synthetic stores grown from it (10k, 100k, 1M chunks), with the median time per search stage beside each (the
+search profile, index/profile.py): FAISS index kind, dense recall@10 and @100 against exact search (unfiltered and
+within a filter), build time, RSS and disk size. On the real store it also prints the cost of the deepest page the
+result window allows (offset = max_result_window - k) beside the first page, as an anonymous caller. --soak SECONDS
+runs queries for that long on the largest store and reports RSS at its start and end.
 
     python -m pactkb.evaluation.bench.latency --data DATA_DIR [--http] [--json]
-    python -m pactkb.evaluation.bench.latency --data DATA_DIR --synthetic 10000,100000,1000000 --work /tmp/synth [--json]
+    python -m pactkb.evaluation.bench.latency --data DATA --synthetic 10000,100000,1000000 --work /tmp/synth [--json]
+    python -m pactkb.evaluation.bench.latency --data DATA_DIR --synthetic 1000000 --soak 600 --json
 
 DATA_DIR is a store with real documents (e.g. the shared corpus ingested with `pactkb ingest`);
 synthetic stores reuse its chunk texts and vectors, mixed so that no two chunks are identical.
@@ -32,6 +35,7 @@ import numpy as np
 from pactkb.evaluation.bench.load import load_queries, start_server
 from pactkb.index.dense import AllowedSet
 from pactkb.index.filters import Filters
+from pactkb.index.hybrid import Searcher
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import NewChunk, Store, blob_vector
 from pactkb.settings import SEARCH_MODES, Settings
@@ -54,23 +58,66 @@ def rss_mb() -> float:
     return 0.0
 
 
-def in_process(kb: KnowledgeBase, queries: list[str], repeat: int = 2) -> dict[str, dict[str, float]]:
-    """Latency of Searcher.search (encode + retrieve + snippets) per mode."""
+def forget_queries(searcher: Searcher) -> None:
+    """Empty the per-query caches (vectors, translations), so every measured search encodes and translates anew."""
+    searcher._vectors.clear()
+    searcher._translations.clear()
+
+
+def median_stages(profiles: list[dict[str, float]]) -> dict[str, float]:
+    """The median ms of each stage over searches' timings (stages that never ran are left out)."""
+    names = [n for n in profiles[0] if any(p.get(n, 0) > 0 for p in profiles)]
+    return {n: round(float(np.median([p.get(n, 0.0) for p in profiles])), 2) for n in names}
+
+
+def in_process(kb: KnowledgeBase, queries: list[str], repeat: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Latency of Searcher.search (encode + retrieve + snippets) per mode, every query encoded anew; and the median
+    time of each search stage per mode (the searches' profiles)."""
     s = kb.searcher
     s.warm_up()
     s.search("warm up", k=10)
-    out = {}
+    out, stages = {}, {}
     for mode in MODES:
-        lat = []
+        lat, profiles = [], []
         for _ in range(repeat):
             for q in queries:
-                s._qcache.clear()
-                s._translation_cache.clear()
+                forget_queries(s)
                 t0 = time.perf_counter()
-                s.search(q, k=10, mode=mode)
+                res = s.search(q, k=10, mode=mode)
                 lat.append((time.perf_counter() - t0) * 1000)
+                profiles.append(res.timings or {})
         out[mode] = pct(lat)
-    return out
+        stages[mode] = median_stages(profiles)
+    return out, stages
+
+
+def soak(kb: KnowledgeBase, queries: list[str], seconds: float) -> dict[str, Any]:
+    """Queries for `seconds` (every mode, pages, a filter, each query encoded anew): RSS at the start, every tenth of
+    the way and at the end, to show whether memory grows under a steady query load."""
+    s = kb.searcher
+    s.warm_up()
+    variants = [
+        {"mode": mode, "offset": offset, "filters": filters}
+        for mode in MODES
+        for offset in (0, 20)
+        for filters in (Filters(), Filters(doc_types=("guideline",)), Filters(clearance="public"))
+    ]
+    start, samples, n = time.perf_counter(), [rss_mb()], 0
+    while (elapsed := time.perf_counter() - start) < seconds:
+        forget_queries(s)
+        s.search(queries[n % len(queries)], k=10, **variants[n % len(variants)])
+        n += 1
+        if elapsed >= len(samples) * seconds / 10:
+            samples.append(rss_mb())
+    samples.append(rss_mb())
+    return {
+        "seconds": round(time.perf_counter() - start, 1),
+        "queries": n,
+        "rss_mb_start": samples[0],
+        "rss_mb_end": samples[-1],
+        "rss_mb_growth": round(samples[-1] - samples[0], 1),
+        "rss_mb_samples": samples,
+    }
 
 
 def deep_paging(kb: KnowledgeBase, queries: list[str], k: int = 10) -> dict[str, dict[str, Any]]:
@@ -173,8 +220,73 @@ def build_synthetic(source: Store, target: Path, n: int, seed: int = 0) -> dict[
     return {"chunks": n, "store_build_seconds": round(time.perf_counter() - t0, 1)}
 
 
-def measure_size(data: Path, queries: list[str], nprobes: list[int]) -> dict[str, Any]:
-    """In a fresh process: build the dense index as configured, recall@10 vs exact, latency per mode, RSS, disk."""
+def recall(found: list[list[int]], truth: np.ndarray, k: int) -> float:
+    """Share of the exact top-k found, over all queries."""
+    return round(
+        sum(len(set(f[:k]) & set(t[:k].tolist())) for f, t in zip(found, truth, strict=True)) / truth[:, :k].size, 4
+    )
+
+
+def dense_recall(kb: KnowledgeBase, qv: np.ndarray, nprobes: list[int], depth: int = 100) -> dict[str, Any]:
+    """The dense index as configured against exact search over the store's vectors: recall@10 and @depth (the
+    candidates fusion sees), unfiltered and within a filter (a third of the documents: the filter applies inside
+    the index); for IVF, recall and search time per nprobe."""
+    dense = kb.dense
+    ids_all, chunks = [], []
+    for ids, v in kb.store.iter_vectors():
+        ids_all.append(ids)
+        chunks.append(v)
+    exact_ids = np.concatenate(ids_all)
+    exact = faiss.IndexFlatIP(dense.dim)
+    exact.add(np.concatenate(chunks))
+    del chunks
+    depth = min(depth, len(exact_ids))
+    _, truth = exact.search(qv, depth)
+    truth_ids = exact_ids[truth]
+    guideline = Filters(doc_types=("guideline",))
+    allowed = kb.searcher.allowed(guideline, kb.store.conn())
+    admitted = np.isin(exact_ids, allowed.ids) if allowed.ids is not None else np.ones(len(exact_ids), bool)
+    sel = faiss.IDSelectorBatch(np.flatnonzero(admitted).astype(np.int64))
+    _, ftruth = exact.search(qv, depth, params=faiss.SearchParameters(sel=sel))
+    ftruth_ids = exact_ids[ftruth]
+    del exact
+
+    def measure() -> dict[str, Any]:
+        lat, found, ffound = [], [], []
+        for q in qv:
+            t1 = time.perf_counter()
+            found.append([c for c, _ in dense.search(q, depth, AllowedSet.everything())])
+            lat.append((time.perf_counter() - t1) * 1000)
+            ffound.append([c for c, _ in dense.search(q, depth, allowed)])
+        return {
+            "recall@10": recall(found, truth_ids, 10),
+            f"recall@{depth}": recall(found, truth_ids, depth),
+            "filtered_recall@10": recall(ffound, ftruth_ids, 10),
+            "dense_search_p50_ms": pct(lat)["p50"],
+        }
+
+    configured = measure()
+    out: dict[str, Any] = {
+        "recall@10_vs_exact": configured["recall@10"],
+        f"recall@{depth}_vs_exact": configured[f"recall@{depth}"],
+        "filtered_recall@10_vs_exact": configured["filtered_recall@10"],
+        "dense_search_p50_ms": configured["dense_search_p50_ms"],
+        "recall_depth": depth,
+    }
+    if dense.kind == "ivf":
+        own = dense.nprobe
+        sweep = {}
+        for npb in nprobes:
+            dense.nprobe = npb
+            sweep[str(npb)] = measure()
+        dense.nprobe = own
+        out |= {"ivf_nlist": int(dense.index.nlist), "ivf_nprobe": own, "ivf_sweep": sweep}
+    return out
+
+
+def measure_size(data: Path, queries: list[str], nprobes: list[int], soak_seconds: float = 0) -> dict[str, Any]:
+    """In a fresh process: build the dense index as configured, recall vs exact, latency and the median time per
+    stage per mode, RSS (and a soak's), disk."""
     settings = Settings(data=data)
     kb = KnowledgeBase(settings)
     rss0 = rss_mb()
@@ -191,34 +303,11 @@ def measure_size(data: Path, queries: list[str], nprobes: list[int]) -> dict[str
         "rss_mb_after_load": rss_index,
         "rss_mb_index_delta": round(rss_index - rss0, 1),
     }
-    if dense.kind == "ivf":
-        exact = faiss.IndexFlatIP(dense.dim)
-        ids_all, chunks = [], []
-        for ids, v in kb.store.iter_vectors():
-            ids_all.append(ids)
-            chunks.append(v)
-        exact_ids = np.concatenate(ids_all)
-        exact.add(np.concatenate(chunks))
-        _, truth = exact.search(qv, 10)
-        truth_ids = exact_ids[truth]
-        del exact, chunks
-        sweep = {}
-        for npb in nprobes:
-            dense.nprobe = npb
-            lat, hits = [], 0
-            for i in range(len(qv)):
-                t1 = time.perf_counter()
-                got = [c for c, _ in dense.search(qv[i], 10, AllowedSet.everything())]
-                lat.append((time.perf_counter() - t1) * 1000)
-                hits += len(set(got) & set(truth_ids[i].tolist()))
-            sweep[str(npb)] = {"recall@10": round(hits / (10 * len(qv)), 4), "dense_search_p50_ms": pct(lat)["p50"]}
-        dense.nprobe = settings.ivf_nprobe
-        result["ivf_nlist"] = int(dense.index.nlist)
-        result["ivf_sweep"] = sweep
-        result["recall@10_vs_exact"] = sweep[str(settings.ivf_nprobe)]["recall@10"]
-    else:
-        result["recall@10_vs_exact"] = 1.0
-    result["latency_ms"] = in_process(kb, queries, repeat=1)
+    result.update(dense_recall(kb, qv, nprobes))
+    result["latency_ms"], result["profile_ms"] = in_process(kb, queries, repeat=1)
+    result["rss_mb_after_queries"] = rss_mb()
+    if soak_seconds:
+        result["soak"] = soak(kb, queries, soak_seconds)
     result["rss_mb_peak"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["disk_mb"] = round(sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 1e6, 1)
     result["faiss_disk_mb"] = round(dense.disk_bytes() / 1e6, 1)
@@ -236,29 +325,41 @@ def main() -> None:
     )
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
     ap.add_argument("--nprobe", default="8,16,32,64,128", help="IVF nprobe values to sweep.")
+    ap.add_argument(
+        "--soak", type=float, default=0, help="Seconds of queries on the largest store, with RSS at start and end."
+    )
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # internal: measure one store in this process
+    ap.add_argument(
+        "--no-deep-paging", action="store_true", help="Skip the deepest-page comparison on the real store (faster)."
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     queries = load_queries()
     nprobes = [int(x) for x in args.nprobe.split(",")]
     if args.measure:
-        print(json.dumps(measure_size(args.measure, queries, nprobes)))
+        print(json.dumps(measure_size(args.measure, queries, nprobes, args.soak)))
         return
     if not (args.data / "pactkb.sqlite3").exists():
         ap.error(f"--data {args.data}: no store (run pactkb ingest first)")
     result: dict[str, Any] = {"queries": len(queries)}
     kb = KnowledgeBase(Settings(data=args.data))
+    sizes = [int(x) for x in args.synthetic.split(",") if x]
+    ip_ms, profile = in_process(kb, queries)
     result["real"] = {
         "chunks": kb.store.counts()["chunks"],
         "index": kb.dense.kind,
-        "in_process_ms": in_process(kb, queries),
-        "deep_paging": deep_paging(kb, queries),
+        "in_process_ms": ip_ms,
+        "profile_ms": profile,
+        "deep_paging": {} if args.no_deep_paging else deep_paging(kb, queries),
         "max_result_window": kb.settings.max_result_window,
+        "rss_mb": rss_mb(),
     }
+    if args.soak and not sizes:
+        result["real"]["soak"] = soak(kb, queries, args.soak)
     if args.http:
         result["real"]["http_ms"] = over_http(args.data, queries)
     result["synthetic"] = []
-    for n in [int(x) for x in args.synthetic.split(",") if x]:
+    for n in sizes:
         target = args.work / f"synthetic-{n}"
         info: dict[str, Any] = {"chunks": n}
         if not (target / "pactkb.sqlite3").exists():
@@ -277,6 +378,8 @@ def main() -> None:
                 str(target),
                 "--nprobe",
                 args.nprobe,
+                "--soak",
+                str(args.soak if n == max(sizes) else 0),
             ],
             capture_output=True,
             text=True,
@@ -285,23 +388,19 @@ def main() -> None:
         if out.returncode != 0:
             raise SystemExit(out.stderr[-2000:])
         info.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        if args.http:
+            info["http_ms"] = over_http(target, queries)
         result["synthetic"].append(info)
         if not args.keep:
             shutil.rmtree(target, ignore_errors=True)
     if args.json:
         print(json.dumps(result))
         return
-    print(f"Query latency (ms), {len(queries)} domain queries, k=10")
-    print("| store | chunks | index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    real = result["real"]
-    for mode in MODES:
-        h = real.get("http_ms", {}).get(mode, {})
-        ip = real["in_process_ms"][mode]
-        print(
-            f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
-            f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
-        )
+    print_tables(result)
+
+
+def print_deep_paging(real: dict[str, Any]) -> None:
+    """The first page against the deepest page the result window allows, per kind of search."""
     print(
         f"\nFirst page vs the deepest allowed page (max_result_window {real['max_result_window']}: offset "
         f"{real['max_result_window'] - 10}, k=10), anonymous caller, in-process, ms"
@@ -314,19 +413,46 @@ def main() -> None:
             f"| {label} | {f['p50']} | {f['p95']} | {f['peak_mb']} | {d['p50']} | {d['p95']} | {d['peak_mb']} | "
             f"{row['ratio_p50']}x |"
         )
-    for s in result["synthetic"]:
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    """The results as markdown tables: latency per store and mode, deep paging, stages, recall and memory."""
+    print(f"Query latency (ms), {result['queries']} domain queries, k=10")
+    print("| store | chunks | index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    real = result["real"]
+    stores = [
+        ("shared corpus", real, real["in_process_ms"]),
+        *(("synthetic", s, s["latency_ms"]) for s in result["synthetic"]),
+    ]
+    for label, st, ms in stores:
         for mode in MODES:
-            ip = s["latency_ms"][mode]
+            h, ip = st.get("http_ms", {}).get(mode, {}), ms[mode]
             print(
-                f"| synthetic | {s['chunks']} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |"
+                f"| {label} | {st['chunks']} | {st['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
+                f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
             )
+    if real["deep_paging"]:
+        print_deep_paging(real)
+    print("\nMedian ms per search stage, hybrid (index/profile.py)")
+    for label, st, _ in stores:
+        stages = st.get("profile_ms", {}).get("hybrid", {})
+        print(f"| {label} {st['chunks']} | " + " | ".join(f"{k} {v}" for k, v in stages.items()) + " |")
     if result["synthetic"]:
-        print("\n| chunks | index | recall@10 vs exact | dense build s | store build s | RSS MB | disk MB (FAISS) |")
-        print("|---|---|---|---|---|---|---|")
+        print("\n| chunks | index | recall@10 vs exact | filtered | dense build s | store build s | RSS MB | disk MB |")
+        print("|---|---|---|---|---|---|---|---|")
         for s in result["synthetic"]:
             print(
-                f"| {s['chunks']} | {s['index']} | {s['recall@10_vs_exact']} | {s['dense_build_seconds']} | "
-                f"{s.get('store_build_seconds', 'reused')} | {s['rss_mb_after_load']} | {s['disk_mb']} ({s['faiss_disk_mb']}) |"
+                f"| {s['chunks']} | {s['index']} | {s['recall@10_vs_exact']} | {s['filtered_recall@10_vs_exact']} | "
+                f"{s['dense_build_seconds']} | {s.get('store_build_seconds', 'reused')} | {s['rss_mb_after_load']} | "
+                f"{s['disk_mb']} ({s['faiss_disk_mb']}) |"
+            )
+    for st in [real, *result["synthetic"]]:
+        if "soak" in st:
+            k = st["soak"]
+            print(
+                f"\nSoak at {st['chunks']} chunks: {k['queries']} queries in {k['seconds']} s, "
+                f"RSS {k['rss_mb_start']} -> {k['rss_mb_end']} MB"
             )
 
 

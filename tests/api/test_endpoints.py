@@ -3,6 +3,8 @@
 import contextlib
 import time
 
+import pytest
+
 from tests.api.conftest import CONFIDENTIAL, PUBLIC
 
 
@@ -330,3 +332,37 @@ def test_synonyms_editions_and_regions_in_the_api(api):
     posted = api.post("/search", json={"q": "undeclared cash couriers", "filters": {"current": True}}).json()
     assert old not in {h["document_id"] for h in posted["results"]}
     assert api.get("/search", params={"q": "cash", "current": "maybe"}).status_code == 422
+
+
+# -- search profile (index/profile.py) ---------------------------------------------------------------------------
+def stage_count(metrics: str, stage: str) -> float:
+    """Observations of a search stage in the /metrics exposition text (0 before the first)."""
+    for line in metrics.splitlines():
+        if line.startswith(f'pactkb_search_stage_seconds_count{{stage="{stage}"}}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_search_returns_its_time_per_stage_only_when_asked(api):
+    plain = api.get("/search", params={"q": "cash couriers"}).json()
+    assert "timings" not in plain
+    got = api.get("/search", params={"q": "cash couriers", "profile": "true"}).json()
+    t = got["timings"]
+    assert {"encode", "dense", "lexical", "fusion", "collapse", "snippets", "rows", "other", "total"} <= set(t)
+    assert all(v >= 0 for v in t.values())
+    assert sum(v for k, v in t.items() if k != "total") == pytest.approx(t["total"], abs=0.1)
+    assert [h["chunk_id"] for h in got["results"]] == [h["chunk_id"] for h in plain["results"]]
+    body = api.post("/search", json={"q": "cash couriers", "mode": "lexical", "profile": True}).json()
+    assert body["timings"]["lexical"] > 0 and body["timings"]["dense"] == 0
+    assert "timings" not in api.post("/search", json={"q": "cash couriers"}).json()
+
+
+def test_metrics_keep_a_histogram_per_search_stage(api):
+    before = api.get("/metrics", "admin").text
+    api.get("/search", params={"q": "cash couriers"})
+    api.post("/search", json={"q": "money laundering", "mode": "lexical"})
+    after = api.get("/metrics", "admin").text
+    assert stage_count(after, "total") == stage_count(before, "total") + 2
+    assert stage_count(after, "lexical") == stage_count(before, "lexical") + 2
+    assert stage_count(after, "dense") == stage_count(before, "dense") + 1  # the lexical search has no dense stage
+    assert 'pactkb_search_stage_seconds_bucket{le="0.001",stage="encode"}' in after

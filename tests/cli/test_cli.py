@@ -191,6 +191,18 @@ def test_search_json_shows_the_synonyms_searched(env, sample_dir):
     assert "Also searched for: structuring" in text
 
 
+def test_search_profile_shows_the_time_per_stage(env, sample_dir):
+    runner.invoke(app, ["ingest", str(sample_dir), "--json"])
+    plain = json.loads(runner.invoke(app, ["search", "cash couriers", "--json"]).stdout)
+    assert "timings" not in plain
+    out = json.loads(runner.invoke(app, ["search", "cash couriers", "--json", "--profile"]).stdout)
+    t = out["timings"]
+    assert {"encode", "dense", "lexical", "fusion", "collapse", "snippets", "rows", "total"} <= set(t)
+    assert all(v >= 0 for v in t.values()) and t["total"] == out["took_ms"]
+    text = runner.invoke(app, ["search", "cash couriers", "--profile"]).stdout
+    assert "Stages: " in text and "dense " in text and "(total " in text
+
+
 def test_the_command_line_imports_evaluation_and_search_only_when_a_command_runs():
     import subprocess
     import sys

@@ -119,3 +119,22 @@ def test_a_published_index_loads_elsewhere_and_replays_later_changes(built: Buil
     third = built.index()  # the published file, then the log since
     assert np.array_equal(np.sort(third.ids()), built.store.chunk_ids())
     assert third.search(built.vectors[late[0]], 1, AllowedSet.everything())[0][0] == late[0]
+
+
+def test_recall_against_exact_search_reaches_the_floor_unfiltered_and_within_a_filter(built: Built) -> None:
+    settings = built.settings.model_copy(update={"ivf_nprobe": 0, "ann_recall": 0.98, "small_filter": 0})
+    index = vector_index(built.store, DIM, settings, built.backend)  # nprobe calibrated to the floor when built
+    index.load()
+    ids = np.array(sorted(built.vectors))
+    matrix = np.stack([built.vectors[int(i)] for i in ids])
+    half = ids[ids % 2 == 0]  # a filter admitting half the chunks, spread over every list
+    allowed = AllowedSet.of(half, ids)
+    queries = unit_rows(100, seed=99)
+    found = wanted = 0
+    for q in queries:
+        exact = ids[np.argsort(-(matrix @ q))[:10]]
+        exact_in = [c for c in ids[np.argsort(-(matrix @ q))] if c % 2 == 0][:10]
+        found += len({c for c, _ in index.search(q, 10, AllowedSet.everything())} & set(exact.tolist()))
+        found += len({c for c, _ in index.search(q, 10, allowed)} & set(exact_in))
+        wanted += 20
+    assert found / wanted >= 0.98

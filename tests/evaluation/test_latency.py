@@ -1,0 +1,80 @@
+"""The latency benchmark's measurements (evaluation/bench/latency.py) on a small store with the fake encoder."""
+
+from __future__ import annotations
+
+import pytest
+
+from pactkb.evaluation.bench.latency import (
+    build_synthetic,
+    dense_recall,
+    in_process,
+    measure_size,
+    median_stages,
+    print_tables,
+    soak,
+)
+from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import SEARCH_MODES
+
+QUERIES = ["cash couriers at the border", "money laundering through casinos", "terrorist financing indicators"]
+
+
+@pytest.fixture
+def sample_kb(settings, sample_dir) -> KnowledgeBase:
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    return kb
+
+
+def test_in_process_reports_latency_and_the_median_stages_per_mode(sample_kb, monkeypatch) -> None:
+    encoded: list[str] = []
+    encode = sample_kb.encoder.encode_queries
+    monkeypatch.setattr(sample_kb.encoder, "encode_queries", lambda texts: encoded.extend(texts) or encode(texts))
+    latency, stages = in_process(sample_kb, QUERIES, repeat=2)
+    assert set(latency) == set(stages) == set(SEARCH_MODES)
+    assert all(0 < latency[m]["p50"] <= latency[m]["p95"] <= latency[m]["p99"] for m in SEARCH_MODES)
+    assert {"encode", "dense", "lexical", "fusion", "rows", "snippets", "total"} <= set(stages["hybrid"])
+    assert "dense" not in stages["lexical"] and "lexical" not in stages["dense"]  # stages that never ran are left out
+    assert all(encoded.count(q) == 4 for q in QUERIES)  # encoded anew each time: twice in hybrid, twice in dense
+
+
+def test_median_stages_takes_each_stage_median() -> None:
+    profiles = [{"encode": 1.0, "dense": 0.0, "total": 2.0}, {"encode": 3.0, "dense": 0.0, "total": 5.0}]
+    profiles.append({"encode": 2.0, "dense": 0.0, "total": 9.0})
+    assert median_stages(profiles) == {"encode": 2.0, "total": 5.0}
+
+
+def test_synthetic_store_recall_against_exact_search_for_each_index(
+    settings, sample_kb, tmp_path, monkeypatch, capsys
+) -> None:
+    for name, value in {"MODEL": "fake:64", "DICTIONARIES": "", "APERTIUM": ""}.items():
+        monkeypatch.setenv(f"PACTKB_{name}", value)  # measure_size reads its settings from the environment
+    build_synthetic(sample_kb.store, tmp_path / "syn", 2000)
+    flat = measure_size(tmp_path / "syn", QUERIES, [4, 64])
+    assert flat["index"] == "flat" and flat["recall@10_vs_exact"] == flat["filtered_recall@10_vs_exact"] == 1.0
+    assert flat["vectors"] == 2000 and flat["rss_mb_after_queries"] > 0 and "hybrid" in flat["profile_ms"]
+    real = {"chunks": 40, "index": "flat", "in_process_ms": flat["latency_ms"], "profile_ms": flat["profile_ms"]}
+    print_tables(
+        {
+            "queries": 3,
+            "real": {**real, "deep_paging": {}, "max_result_window": 200},
+            "synthetic": [{"chunks": 2000, **flat}],
+        }
+    )
+    printed = capsys.readouterr().out
+    assert "| synthetic | 2000 | flat | hybrid |" in printed and "Median ms per search stage" in printed
+    assert "| 2000 | flat | 1.0 | 1.0 |" in printed
+    ivf = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "syn", "dense_index": "ivf"}))
+    ivf.dense.build(kind="ivf")  # the published file is measure_size's flat index
+    got = dense_recall(ivf, ivf.encoder.encode_queries(QUERIES), [1, 4096])
+    assert ivf.dense.kind == "ivf" and set(got["ivf_sweep"]) == {"1", "4096"}
+    assert got["ivf_sweep"]["4096"]["recall@10"] == got["ivf_sweep"]["4096"]["filtered_recall@10"] == 1.0
+    assert got["ivf_sweep"]["1"]["recall@100"] < 1.0  # one list of many misses neighbours: the sweep measures
+    assert got["ivf_nprobe"] == ivf.dense.nprobe and got["recall_depth"] == 100
+
+
+def test_soak_reports_rss_at_start_and_end(sample_kb) -> None:
+    out = soak(sample_kb, QUERIES, 1.0)
+    assert out["queries"] > 0 and out["seconds"] >= 1.0
+    assert out["rss_mb_start"] > 0 and out["rss_mb_end"] > 0 and len(out["rss_mb_samples"]) >= 2
+    assert out["rss_mb_growth"] == pytest.approx(out["rss_mb_end"] - out["rss_mb_start"], abs=0.11)

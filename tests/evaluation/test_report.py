@@ -1,0 +1,94 @@
+"""The report (evaluation/report.py) reads the latency benchmark's profile, recall, RSS and soak fields and shows each
+issue-18 target beside the measured figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pactkb.evaluation import report
+
+
+def latency_ms(p50: float, p95: float) -> dict[str, dict[str, float]]:
+    return {m: {"p50": p50, "p95": p95, "p99": p95} for m in ("hybrid", "dense", "lexical")}
+
+
+def store(chunks: int, p50: float, p95: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "chunks": chunks,
+        "index": "ivf",
+        "latency_ms": latency_ms(p50, p95),
+        "profile_ms": {"hybrid": {"encode": 6.0, "dense": 0.5, "lexical": 3.0, "total": p50}},
+        "recall@10_vs_exact": 0.99,
+        "dense_build_seconds": 1.0,
+        "rss_mb_after_load": 300.0,
+        "disk_mb": 10.0,
+        "faiss_disk_mb": 5.0,
+        **extra,
+    }
+
+
+RESULTS = {
+    "bench-latency": {
+        "queries": 95,
+        "real": {"chunks": 5259, "index": "flat", "in_process_ms": latency_ms(12, 20), "profile_ms": {}},
+        "synthetic": [
+            store(10_000, 10.0, 20.0),
+            store(100_000, 14.0, 29.0, http_ms=latency_ms(25, 40)),
+            store(
+                1_000_000,
+                26.0,
+                70.0,
+                rss_mb_after_queries=3000.0,
+                rss_mb_peak=3500.0,
+                soak={
+                    "rss_mb_start": 3000.0,
+                    "rss_mb_end": 3010.0,
+                    "seconds": 600.2,
+                    "queries": 9000,
+                    "rss_mb_growth": 10.0,
+                },
+            ),
+        ],
+    },
+    "bench-load": [
+        {
+            "clients": 8,
+            "mode": "hybrid",
+            "throughput_rps": 120.0,
+            "throughput_min": 110,
+            "throughput_max": 125,
+            "errors": 0,
+        }
+    ],
+}
+
+
+@pytest.fixture
+def saved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "load", lambda name: RESULTS.get(name))
+
+
+def test_each_target_is_shown_with_its_measured_figure_and_whether_it_is_met(saved) -> None:
+    rows = {target: (measured, met) for target, _, measured, met, _ in report.issue18_rows()}
+    assert rows["in-process hybrid p50 ≤ 15 ms at 100k"] == ("14.0 ms", True)
+    assert rows["in-process hybrid p95 ≤ 60 ms at 1M"] == ("70.0 ms", False)
+    assert rows["p50 at 100k ≤ 1.5 × p50 at 10k"] == (1.4, True)
+    assert rows["p50 at 1M ≤ 2.5 × p50 at 10k"] == (2.6, False)
+    assert rows["HTTP hybrid p50 ≤ 30 ms at 100k (loopback)"] == (25, True)
+    assert rows["8 clients, shared corpus: ≥ 100 req/s hybrid, zero errors (range of 3 runs)"][1] is True
+    assert rows["RSS at 1M chunks reported"] == ("3000.0 MB (peak 3500.0)", True)
+    assert rows["no RSS growth over a 10-minute query soak (1M)"][1] is True  # 10 MB of 3,000: within 2%
+    assert rows["ingest ≥ 0.90 of the raw encoder throughput (default encoder)"] == (None, None)  # not run
+
+
+def test_the_rendered_sections_show_targets_commands_and_stages(saved) -> None:
+    out: list[str] = []
+    report.issue18_section(out)
+    report.stage_section(out, RESULTS["bench-latency"])
+    text = "\n".join(out)
+    assert "| in-process hybrid p50 ≤ 15 ms at 100k | 53 ms | 14.0 ms | yes | bench-latency |" in text
+    assert "- bench-latency: `python -m pactkb.evaluation.bench.latency" in text and "--soak 600" in text
+    assert "| store | chunks | encode | dense | lexical | total |" in text
+    assert "| synthetic | 1,000,000 | 6.0 (23%) | 0.5 (2%) | 3.0 (12%) | 26.0 (100%) |" in text
