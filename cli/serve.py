@@ -50,6 +50,7 @@ def serve(
         f"({settings.workers} worker(s)); API docs at /docs",
         err=True,
     )
+    share_cores(settings.workers)
     shared = None
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
         shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
@@ -67,3 +68,13 @@ def serve(
     finally:
         if shared:
             shutil.rmtree(shared, ignore_errors=True)
+
+
+def share_cores(workers: int) -> None:
+    """Give each worker process its share of the cores for the query encoder and FAISS (unless set explicitly):
+    every worker taking every core would oversubscribe the CPU under concurrent requests."""
+    if workers <= 1:
+        return
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ.setdefault("PACTKB_ENCODER_THREADS", threads)
+    os.environ.setdefault("OMP_NUM_THREADS", threads)
