@@ -11,6 +11,11 @@ from rich.markup import escape
 
 from pactkb.cli.common import DataOpt, EncoderOpt, ModelOpt, make_settings, setting
 
+# seconds uvicorn's supervisor waits for a worker's health-check answer before killing and restarting it: its default
+# (5 s) is shorter than a worker's start on a busy 2-core machine (imports, then the model loading in a thread that
+# holds the GIL), which then restarted workers forever and never served
+WORKER_HEALTHCHECK = 120
+
 
 def serve(
     data: DataOpt = None,
@@ -64,6 +69,7 @@ def serve(
             workers=settings.workers,
             log_level="warning",
             access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK,
         )
     finally:
         if shared:
