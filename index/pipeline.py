@@ -141,6 +141,7 @@ class IngestSummary:
     # seconds per stage: parse and ocr are worker time (they overlap the rest); wait is this process waiting for a
     # parse result with nothing to encode; chunk, encode, write and publish are this process's own time
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    worker_cpu_seconds: float = 0.0  # CPU the parse workers spent on the written documents (OCR tools included)
     warnings: list[dict[str, str]] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     removed_documents: list[str] = field(default_factory=list)  # ids deleted by --prune (for the audit log)
@@ -166,9 +167,12 @@ class IngestSummary:
             self.stages[stage] = round(self.stages.get(stage, 0.0) + time.perf_counter() - t0, 3)
 
     def count_parsed(self, doc: ParsedDocument) -> None:
-        """Add a parsed document's parse and OCR time (spent in a worker) to the stages."""
+        """Add a parsed document's parse and OCR time (spent in a worker) to the stages, and its CPU time."""
         for stage, seconds in doc.timings.items():
-            self.stages[stage] = round(self.stages.get(stage, 0.0) + seconds, 3)
+            if stage.endswith("_cpu"):
+                self.worker_cpu_seconds = round(self.worker_cpu_seconds + seconds, 3)
+            else:
+                self.stages[stage] = round(self.stages.get(stage, 0.0) + seconds, 3)
 
     def count_written(self, doc: ParsedDocument, chunks: int) -> None:
         """Note a written document and what parsing it said."""

@@ -30,10 +30,19 @@ def _init_worker(megabytes: int, niceness: int = 0) -> None:
         os.nice(niceness)
 
 
-def _timed(doc: ParsedDocument | str, stage: str, t0: float) -> ParsedDocument | str:
-    """Add the seconds since t0 to a parsed document's timing of `stage` (errors carry no timings)."""
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (Tesseract, pdftoppm)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(step: Callable[[], ParsedDocument | str], stage: str) -> ParsedDocument | str:
+    """Run a parsing step, adding its wall and CPU seconds to the document's timings (`stage`, `stage`_cpu)."""
+    t0, c0 = time.perf_counter(), _cpu()
+    doc = step()
     if isinstance(doc, ParsedDocument):
-        doc.timings[stage] = doc.timings.get(stage, 0.0) + time.perf_counter() - t0
+        for key, spent in ((stage, time.perf_counter() - t0), (f"{stage}_cpu", _cpu() - c0)):
+            doc.timings[key] = doc.timings.get(key, 0.0) + spent
     return doc
 
 
@@ -58,14 +67,12 @@ def _safe_parse(path: Path, opts: ParseOptions) -> ParsedDocument | str:
         doc = extract(path, opts)
         return doc if wants_ocr(doc, opts) else finish(doc)
 
-    t0 = time.perf_counter()
-    return _timed(_guarded(step), "parse", t0)
+    return _timed(lambda: _guarded(step), "parse")
 
 
 def _safe_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument | str:
     """Phase 2 in a worker: OCR the scanned pages and finish the document."""
-    t0 = time.perf_counter()
-    return _timed(_guarded(lambda: run_ocr(doc, opts)), "ocr", t0)
+    return _timed(lambda: _guarded(lambda: run_ocr(doc, opts)), "ocr")
 
 
 def wants_ocr(doc: ParsedDocument, opts: ParseOptions) -> bool:

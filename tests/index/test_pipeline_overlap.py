@@ -109,6 +109,7 @@ def test_summary_reports_time_per_stage(settings, tmp_path, make_pdf):
     assert tuple(summary.stages) == STAGES
     assert all(summary.stages[s] > 0 for s in ("parse", "chunk", "encode", "write", "publish"))
     assert summary.stages["ocr"] == 0  # nothing was scanned
+    assert 0 < summary.worker_cpu_seconds
     again = KnowledgeBase(settings).indexer.ingest([folder])
     assert again.unchanged == 7 and again.stages["parse"] == again.stages["encode"] == 0
 
