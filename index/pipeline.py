@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,17 +39,16 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from pactkb.index.encoder import Encoder
-from pactkb.index.encoder_factory import encoder_facts
+from pactkb.index.encoder_factory import LazyEncoder, encoder_facts
 from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
 from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.index.writer import WRITER_LOCK, DocumentWriter, insert
-from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.chunk import Chunker, TokenCounter, TokenizerCounter
 from pactkb.ingest.discover import Discovery, discover
 from pactkb.ingest.guard import ParseStream, parse_all
 from pactkb.ingest.manifest import ManifestLookup
 from pactkb.ingest.parse import ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.record import Record, record_document
-from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.types import Chunk, ParsedDocument
 from pactkb.settings import Settings, stricter
 
@@ -192,24 +192,44 @@ def parse(files: list[SourceFile], settings: Settings) -> Iterator[tuple[Path, P
     yield from parse_all(jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout)
 
 
-def parse_stream(files: list[SourceFile], settings: Settings) -> ParseStream:
-    """The parse stage as a stream that says whether its next result is ready (use it as a context manager)."""
+def parse_stream(files: list[SourceFile], settings: Settings, chunks: Chunker | None = None) -> ParseStream:
+    """The parse stage as a stream that says whether its next result is ready (use it as a context manager); with a
+    picklable chunker, the parse workers chunk what they parse too."""
     jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides)) for f in files]
     s = settings
-    return ParseStream(jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout, s.parse_nice)
+    return ParseStream(
+        jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout, s.parse_nice, chunks
+    )
+
+
+def chunker(encoder: Encoder, settings: Settings, count: TokenCounter | None = None) -> Chunker:
+    """The chunk stage for this encoder's token limits (counting with `count`, by default the encoder's own)."""
+    target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
+    return Chunker(count or encoder.count_tokens, encoder.max_tokens, target, settings.chunk_overlap)
 
 
 def chunk(doc: ParsedDocument, encoder: Encoder, settings: Settings) -> list[Chunk]:
     """Chunks of a parsed document within the encoder's token limit."""
-    target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
-    return chunk_pages(
-        doc.pages,
-        SectionIndex(doc.headings),
-        encoder.count_tokens,
-        max_tokens=encoder.max_tokens,
-        target=target,
-        overlap=settings.chunk_overlap,
-    )
+    return chunker(encoder, settings)(doc)
+
+
+def portable_chunker(encoder: Encoder, settings: Settings) -> Chunker | None:
+    """The chunk stage in a form parse workers can receive (the encoder's tokenizer, or its own counter if that
+    pickles), so that they chunk what they parse; None when neither can be sent (then this process chunks)."""
+    inner = encoder.inner() if isinstance(encoder, LazyEncoder) else encoder
+    tokenizer = getattr(inner, "tokenizer", None)
+    sample = "Chunk boundaries: the same counts, in workers as here (ćirilica, кирилица)."
+    candidates: list[TokenCounter] = [inner.count_tokens]
+    if tokenizer is not None:
+        candidates.insert(0, TokenizerCounter(tokenizer))
+    for count in candidates:
+        try:
+            pickle.dumps(count)
+        except Exception:  # noqa: BLE001 - an encoder holding a runtime object does not pickle: try the next
+            continue
+        if count(sample) == inner.count_tokens(sample):
+            return chunker(encoder, settings, count)
+    return None
 
 
 def text_hash(text: str) -> str:
@@ -475,7 +495,8 @@ class IngestPipeline:
                 bar.advance(1.0)
             pool.clear()
 
-        with parse_stream(files, self.settings) as stream:
+        ahead = portable_chunker(self.encoder, self.settings) if files and self.settings.parse_workers else None
+        with parse_stream(files, self.settings, ahead) as stream:
             results = iter(stream)
             while True:
                 if pool and (sum(len(cl) for _, _, cl in pool) >= pool_size or not stream.ready()):
@@ -489,8 +510,11 @@ class IngestPipeline:
                 chunks: list[Chunk] = []
                 if isinstance(result, ParsedDocument):
                     summary.count_parsed(result)
-                    with summary.timed("chunk"):
-                        chunks = self.chunk(result)
+                    if result.chunks is not None:  # chunked by the parse worker
+                        chunks = result.chunks
+                    else:
+                        with summary.timed("chunk"):
+                            chunks = self.chunk(result)
                 if not chunks:
                     error = result if isinstance(result, str) else "no text to index"
                     summary.failed.append({"file": str(path), "error": error})

@@ -15,12 +15,17 @@ from pebble import ProcessExpired, ProcessPool
 
 from pactkb.ingest.ocr import ocr_available
 from pactkb.ingest.parse import ParseOptions, extract, finish, run_ocr
-from pactkb.ingest.types import IngestError, ParsedDocument
+from pactkb.ingest.types import Chunk, IngestError, ParsedDocument
+
+DocChunker = Callable[[ParsedDocument], list[Chunk]]
+_chunker: DocChunker | None = None  # a worker's chunk stage, installed by its initializer
 
 
-def _init_worker(megabytes: int, niceness: int = 0) -> None:
-    """Worker initializer: cap the address space so a pathological file fails instead of swapping, and lower the
-    worker's CPU priority by `niceness` (the encoder in the main process goes first)."""
+def _init_worker(megabytes: int, niceness: int = 0, chunker: DocChunker | None = None) -> None:
+    """Worker initializer: cap the address space so a pathological file fails instead of swapping, lower the worker's
+    CPU priority by `niceness` (the encoder in the main process goes first), and install the chunk stage, if given."""
+    global _chunker
+    _chunker = chunker
     limit = megabytes * 1024 * 1024
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -60,19 +65,33 @@ def _guarded(fn: Callable[[], ParsedDocument]) -> ParsedDocument | str:
         return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
+def _chunked(doc: ParsedDocument | str) -> ParsedDocument | str:
+    """A finished document with its chunks, when this worker has a chunk stage."""
+    if isinstance(doc, ParsedDocument) and _chunker is not None:
+        chunker = _chunker
+
+        def step() -> ParsedDocument:
+            doc.chunks = chunker(doc)
+            return doc
+
+        return _timed(lambda: _guarded(step), "chunk")
+    return doc
+
+
 def _safe_parse(path: Path, opts: ParseOptions) -> ParsedDocument | str:
-    """Phase 1 in a worker: extract pages; finish unless scanned pages wait for OCR."""
+    """Phase 1 in a worker: extract pages; finish (and chunk) unless scanned pages wait for OCR."""
 
     def step() -> ParsedDocument:
         doc = extract(path, opts)
         return doc if wants_ocr(doc, opts) else finish(doc)
 
-    return _timed(lambda: _guarded(step), "parse")
+    result = _timed(lambda: _guarded(step), "parse")
+    return result if isinstance(result, str) or wants_ocr(result, opts) else _chunked(result)
 
 
 def _safe_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument | str:
     """Phase 2 in a worker: OCR the scanned pages and finish the document."""
-    return _timed(lambda: _guarded(lambda: run_ocr(doc, opts)), "ocr")
+    return _chunked(_timed(lambda: _guarded(lambda: run_ocr(doc, opts)), "ocr"))
 
 
 def wants_ocr(doc: ParsedDocument, opts: ParseOptions) -> bool:
@@ -111,11 +130,13 @@ class ParseStream:
         memory_mb: int,
         ocr_page_timeout: float = 120.0,
         niceness: int = 0,
+        chunker: DocChunker | None = None,
     ) -> None:
-        """Remember the jobs; the pool starts on entering."""
+        """Remember the jobs; the pool starts on entering. With a (picklable) `chunker`, the workers chunk what they
+        parse too (`ParsedDocument.chunks`)."""
         self.jobs = list(jobs)
         self.workers, self.timeout, self.memory_mb = workers, timeout, memory_mb
-        self.ocr_page_timeout, self.niceness = ocr_page_timeout, niceness
+        self.ocr_page_timeout, self.niceness, self.chunker = ocr_page_timeout, niceness, chunker
         self.pool: ProcessPool | None = None
         self.futures: list[tuple[Path, ParseOptions, Any]] = []
         self.later: list[tuple[Path, Any, float]] = []
@@ -125,7 +146,7 @@ class ParseStream:
         """Start the workers and schedule every file."""
         if self.workers > 0:
             ctx = multiprocessing.get_context("forkserver")
-            init = (self.memory_mb, self.niceness)
+            init = (self.memory_mb, self.niceness, self.chunker)
             self.pool = ProcessPool(max_workers=self.workers, initializer=_init_worker, initargs=init, context=ctx)
             self.futures = [
                 (path, opts, self.pool.schedule(_safe_parse, args=(path, opts), timeout=self.timeout))

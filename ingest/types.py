@@ -101,6 +101,7 @@ class ParsedDocument:
     display_title: str | None = None
     overrides: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent per stage in the parser (parse, ocr)
+    chunks: list[Chunk] | None = None  # chunked already (by a parse worker), else None
 
     @property
     def needs_ocr(self) -> bool:

@@ -5,13 +5,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from pactkb.index.embed import FakeEncoder
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.pipeline import STAGES, IngestSummary
+from pactkb.index.pipeline import STAGES, IngestSummary, chunk, portable_chunker
 from pactkb.ingest.guard import ParseStream
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.settings import Settings
@@ -143,3 +144,31 @@ def test_parse_stream_says_when_its_next_result_is_ready(tmp_path, make_pdf):
     assert got == paths
     with ParseStream(jobs, workers=0, timeout=60, memory_mb=2048) as stream:
         assert stream.ready() and [p for p, _ in stream] == paths
+
+
+def test_parse_workers_chunk_what_they_parse_as_this_process_would(tmp_path, make_pdf, settings):
+    paths = [make_pdf(f"c{i}.pdf", [[f"Section {i} on {TOPICS[i]} and their routes. " * 30]]) for i in range(2)]
+    encoder = FakeEncoder(64, 64)
+    chunks = portable_chunker(encoder, settings)
+    assert chunks is not None
+    with ParseStream([(p, ParseOptions()) for p in paths], 1, 60, 2048, chunker=chunks) as stream:
+        for path, doc in stream:
+            assert not isinstance(doc, str) and doc.chunks is not None and len(doc.chunks) > 1
+            assert doc.chunks == chunk(parse_file(path), encoder, settings)
+            assert doc.timings["chunk"] > 0
+
+
+class UnpicklableEncoder(FakeEncoder):
+    """An encoder holding a runtime object (like a compiled model) and no tokenizer."""
+
+    def __init__(self) -> None:
+        super().__init__(64, 64)
+        self.runtime = threading.Lock()
+
+
+def test_an_encoder_that_cannot_be_sent_to_workers_is_chunked_here(settings, tmp_path, make_pdf):
+    assert portable_chunker(UnpicklableEncoder(), settings) is None
+    folder = _folder(tmp_path, make_pdf)
+    kb = KnowledgeBase(settings.model_copy(update={"parse_workers": 1}), encoder=UnpicklableEncoder())
+    summary = kb.indexer.ingest([folder])
+    assert summary.indexed == 7 and summary.chunks > 14
