@@ -515,7 +515,7 @@ class IngestPipeline:
                     else:
                         with summary.timed("chunk"):
                             chunks = self.chunk(result)
-                if not chunks:
+                if isinstance(result, str) or not chunks:
                     error = result if isinstance(result, str) else "no text to index"
                     summary.failed.append({"file": str(path), "error": error})
                     if bar is not None:
