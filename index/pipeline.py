@@ -147,8 +147,11 @@ class IngestSummary:
     removed_documents: list[str] = field(default_factory=list)  # ids deleted by --prune (for the audit log)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (seconds to the millisecond)."""
+        out = asdict(self)
+        out["stages"] = {k: round(v, 3) for k, v in self.stages.items()}
+        out["worker_cpu_seconds"] = round(self.worker_cpu_seconds, 3)
+        return out
 
     def count_removed(self, doc_ids: Iterable[str]) -> int:
         """Note deleted documents; returns how many."""
@@ -164,15 +167,15 @@ class IngestSummary:
         try:
             yield
         finally:
-            self.stages[stage] = round(self.stages.get(stage, 0.0) + time.perf_counter() - t0, 3)
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - t0
 
     def count_parsed(self, doc: ParsedDocument) -> None:
         """Add a parsed document's parse and OCR time (spent in a worker) to the stages, and its CPU time."""
         for stage, seconds in doc.timings.items():
             if stage.endswith("_cpu"):
-                self.worker_cpu_seconds = round(self.worker_cpu_seconds + seconds, 3)
+                self.worker_cpu_seconds += seconds
             else:
-                self.stages[stage] = round(self.stages.get(stage, 0.0) + seconds, 3)
+                self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
     def count_written(self, doc: ParsedDocument, chunks: int) -> None:
         """Note a written document and what parsing it said."""

@@ -15,6 +15,6 @@ def test_ingest_benchmark_reports_stages_and_cpu(tmp_path, make_pdf):
     r = run(folder, settings)
     assert r["indexed"] == 3 and 0 < r["chunks_embedded"] <= r["chunks"]
     assert set(r["stage_seconds"]) == set(STAGES) and r["stage_seconds"]["parse"] > 0
-    assert r["cpu_seconds_parse_workers"] > 0 and r["cpu_seconds_main"] > 0
+    assert r["cpu_seconds_parse_workers"] > 0 and r["cpu_seconds_main"] >= 0  # the fake encoder costs next to nothing
     assert 0 <= r["ratio_cpu_ceiling"] <= 1
     assert r["second_run_embedded"] == 0 and r["second_run_unchanged"] == 3

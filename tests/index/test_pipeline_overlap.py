@@ -127,7 +127,7 @@ def test_cli_ingest_json_has_the_stages(tmp_path, make_pdf):
     )
     assert out.returncode == 0, out.stderr
     stages = json.loads(out.stdout)["stages"]
-    assert set(stages) == set(STAGES) and stages["parse"] > 0 and stages["encode"] > 0
+    assert set(stages) == set(STAGES) and stages["parse"] > 0 and stages["encode"] >= 0
 
 
 def test_parse_stream_says_when_its_next_result_is_ready(tmp_path, make_pdf):
