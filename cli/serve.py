@@ -11,6 +11,11 @@ from rich.markup import escape
 
 from pactkb.cli.common import DataOpt, EncoderOpt, ModelOpt, make_settings, setting
 
+# seconds uvicorn's supervisor waits for a worker's health-check answer before killing and restarting it: its default
+# (5 s) is shorter than a worker's start on a busy 2-core machine (imports, then the model loading in a thread that
+# holds the GIL), which then restarted workers forever and never served
+WORKER_HEALTHCHECK = 120
+
 
 def serve(
     data: DataOpt = None,
@@ -50,6 +55,7 @@ def serve(
         f"({settings.workers} worker(s)); API docs at /docs",
         err=True,
     )
+    share_cores(settings.workers)
     shared = None
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
         shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
@@ -63,7 +69,18 @@ def serve(
             workers=settings.workers,
             log_level="warning",
             access_log=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK,
         )
     finally:
         if shared:
             shutil.rmtree(shared, ignore_errors=True)
+
+
+def share_cores(workers: int) -> None:
+    """Give each worker process its share of the cores for the query encoder and FAISS (unless set explicitly):
+    every worker taking every core would oversubscribe the CPU under concurrent requests."""
+    if workers <= 1:
+        return
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ.setdefault("PACTKB_ENCODER_THREADS", threads)
+    os.environ.setdefault("OMP_NUM_THREADS", threads)

@@ -4,8 +4,10 @@ Exact search (IndexIDMap2 over IndexFlatIP) for small stores; IVF above a size t
 when it is built to the fewest lists that reach a recall floor against exact search (calibrate_nprobe). Filtering
 happens inside FAISS with ID selectors; a filtered IVF search probes proportionally more lists (a filter admitting
 a tenth of the chunks probes ten times as many), and small filtered sets are scored exactly, so a filter that
-leaves 3 chunks always returns those 3. The index is published to disk atomically (write a new
-file, fsync, rename); a process that starts replays the change log from the file's sequence number.
+leaves 3 chunks always returns those 3. The index is published to disk atomically (write a new file, fsync,
+rename); a process that starts maps the newest file into memory (its vectors are shared, through the page cache, by
+every process that serves the same data directory) and replays the change log from the file's sequence number; the
+first change it applies gives the process its own copy.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class DenseIndex:
         self.recall = recall
         self.small_filter = small_filter
         self.index: faiss.Index | None = None
+        self.mapped = False  # the index's vectors are a read-only memory map of a published file
         self.kind = "flat"
         self.seq = 0
         self.lock = threading.RLock()
@@ -122,6 +125,7 @@ class DenseIndex:
             self.kind = "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
             if self.kind == "ivf":
                 self.nprobe = int(self.index.nprobe)
+            self.mapped = False
             if self.kind == "flat" and len(ids):
                 self.index.add_with_ids(vecs, ids)
             self.seq = seq
@@ -134,17 +138,17 @@ class DenseIndex:
             if path is not None and seq <= store_seq:
                 try:
                     try:
-                        index = faiss.read_index(str(path))
+                        index = read_mapped(path)
                     except RuntimeError:
                         if path.exists():
                             raise
                         path, seq = self._latest_file()  # another process published a newer file meanwhile
                         if path is None:
                             raise
-                        index = faiss.read_index(str(path))
+                        index = read_mapped(path)
                     if index.d != self.dim:
                         raise ValueError(f"dimension {index.d} != {self.dim}")
-                    self.index, self.seq = index, seq
+                    self.index, self.seq, self.mapped = index, seq, True
                     self.kind = "ivf" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
                     if self.kind == "ivf":
                         ivf = faiss.downcast_index(index)  # a proxy that does not own the index: keep the owner alive
@@ -187,6 +191,7 @@ class DenseIndex:
             # an id removed and added again (a re-embedded chunk) is removed first, so it is never held twice
             removes = np.array(sorted({cid for _, cid, op in entries if op < 0}), dtype=np.int64)
             adds = [c for c, op in net.items() if op > 0]
+            self._own()
             if len(removes):  # IVF's hashtable direct map removes only by an array of ids
                 selector = faiss.IDSelectorArray(removes) if self.kind == "ivf" else faiss.IDSelectorBatch(removes)
                 self.index.remove_ids(selector)
@@ -198,6 +203,17 @@ class DenseIndex:
                     self.index.add_with_ids(x, np.array(present, dtype=np.int64))
             self.seq = current
             return len(entries)
+
+    def _own(self) -> None:
+        """Give this process its own, writable copy of a memory-mapped index (before the first change to it)."""
+        if self.mapped and self.index is not None:
+            owner = faiss.deserialize_index(faiss.serialize_index(self.index))
+            if self.kind == "ivf":
+                ivf = faiss.downcast_index(owner)
+                ivf.referenced_objects = [owner]
+                ivf.nprobe = self.nprobe
+                owner = ivf
+            self.index, self.mapped = owner, False
 
     # -- searching -----------------------------------------------------------------------------
     @property
@@ -320,6 +336,12 @@ class DenseIndex:
     def disk_bytes(self) -> int:
         """Size of the published index file(s)."""
         return sum(p.stat().st_size for p in self.dir.iterdir() if _FILE.match(p.name))
+
+
+def read_mapped(path: Path) -> faiss.Index:
+    """Read a published index file with its vectors memory-mapped rather than copied (shared between processes;
+    read-only: `DenseIndex._own` copies it before a change)."""
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
 
 
 def build_ivf(

@@ -60,6 +60,10 @@ def _openvino(settings: Settings) -> Encoder:
 
 def _torch(settings: Settings) -> Encoder:
     """The sentence-transformers model in torch (queries through its ONNX export when onnx_queries says so)."""
+    if settings.encoder_threads:
+        import torch
+
+        torch.set_num_threads(settings.encoder_threads)
     encoder = SentenceTransformerEncoder(
         settings.model,
         query_prefix=settings.query_prefix,

@@ -199,7 +199,11 @@ class OnnxEncoder:
                     log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
                     export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
         enc = cls(
-            folder, precision=precision, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix
+            folder,
+            threads=settings.encoder_threads or None,
+            precision=precision,
+            query_prefix=settings.query_prefix,
+            passage_prefix=settings.passage_prefix,
         )
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc

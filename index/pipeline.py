@@ -8,10 +8,15 @@ elsewhere (another process or machine) without the others changing:
     paths ─discover→ Discovery ─plan→ [SourceFile] ─parse→ ParsedDocument ─chunk→ [Chunk]
           ─embed→ Embedded ─write→ document id ─publish→ FAISS file (+ the bridge's English words)
 
+Overlap: worker processes parse (and OCR) ahead while this process chunks, encodes and writes; the chunks of several
+documents are encoded together (longest first, so a batch pads little), and the encoder never waits for a parse while
+it has chunks in hand. Every stage's time is counted in `IngestSummary.stages`.
+
 Crash safety: each document is written in one SQLite transaction (document, pages, chunks, vectors, FTS rows and
-change-log entries together), so killing the process at any moment leaves the previous state; the FAISS file is
-published atomically at the end. Only one writer runs at a time (a file lock, `WRITER_LOCK`). Incrementality: a
-file whose content hash is already stored embeds nothing, and chunks whose text is already stored reuse its vector.
+change-log entries together), so killing the process at any moment leaves the previous state (documents encoded but
+not yet written are parsed again by the next run); the FAISS file is published atomically at the end. Only one writer
+runs at a time (a file lock, `WRITER_LOCK`). Incrementality: a file whose content hash is already stored embeds
+nothing, and chunks whose text is already stored reuse its vector.
 It lives in index/ because index/ is the lowest layer that may import both ingest/ (parsing, chunking) and the store.
 """
 
@@ -20,9 +25,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,22 +39,23 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from pactkb.index.encoder import Encoder
-from pactkb.index.encoder_factory import encoder_facts
+from pactkb.index.encoder_factory import LazyEncoder, encoder_facts
 from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
 from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.index.writer import WRITER_LOCK, DocumentWriter, insert
-from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.chunk import Chunker, TokenCounter, TokenizerCounter
 from pactkb.ingest.discover import Discovery, discover
-from pactkb.ingest.guard import parse_all
+from pactkb.ingest.guard import ParseStream, parse_all
 from pactkb.ingest.manifest import ManifestLookup
 from pactkb.ingest.parse import ParseOptions, estimate_pages, file_sha256
 from pactkb.ingest.record import Record, record_document
-from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.types import Chunk, ParsedDocument
 from pactkb.settings import Settings, stricter
 
 log = logging.getLogger(__name__)
 EMBED_SLICE_BATCHES = 4  # encoder batches per slice: a progress bar moves through a 400-page document too
+POOL_BATCHES = 16  # documents' chunks gathered up to this many encoder batches before encoding them together
+STAGES = ("parse", "ocr", "wait", "chunk", "encode", "write", "publish")  # IngestSummary.stages, in flow order
 RECORD_BATCH = 256  # text records embedded and written together
 
 
@@ -80,6 +88,18 @@ class Embedded:
     chunks: list[NewChunk]
     embedded: int = 0  # how many vectors were computed (the rest reused stored vectors of identical text)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the write stage puts a document: the path it maps (files from folders), its origin, owner and shown
+    name (uploads), and the document it replaces."""
+
+    path_key: str | None = None
+    origin: str = "path"
+    owner: str | None = None
+    source_name: str | None = None
+    replace_id: str | None = None
 
 
 @dataclass
@@ -118,13 +138,20 @@ class IngestSummary:
     pages_scanned: int = 0
     seconds: float = 0.0
     encode_seconds: float = 0.0
+    # seconds per stage: parse and ocr are worker time (they overlap the rest); wait is this process waiting for a
+    # parse result with nothing to encode; chunk, encode, write and publish are this process's own time
+    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    worker_cpu_seconds: float = 0.0  # CPU the parse workers spent on the written documents (OCR tools included)
     warnings: list[dict[str, str]] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     removed_documents: list[str] = field(default_factory=list)  # ids deleted by --prune (for the audit log)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (seconds to the millisecond)."""
+        out = asdict(self)
+        out["stages"] = {k: round(v, 3) for k, v in self.stages.items()}
+        out["worker_cpu_seconds"] = round(self.worker_cpu_seconds, 3)
+        return out
 
     def count_removed(self, doc_ids: Iterable[str]) -> int:
         """Note deleted documents; returns how many."""
@@ -132,6 +159,23 @@ class IngestSummary:
         self.removed += len(ids)
         self.removed_documents.extend(ids)
         return len(ids)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the time spent inside the block to a stage."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.perf_counter() - t0
+
+    def count_parsed(self, doc: ParsedDocument) -> None:
+        """Add a parsed document's parse and OCR time (spent in a worker) to the stages, and its CPU time."""
+        for stage, seconds in doc.timings.items():
+            if stage.endswith("_cpu"):
+                self.worker_cpu_seconds += seconds
+            else:
+                self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
     def count_written(self, doc: ParsedDocument, chunks: int) -> None:
         """Note a written document and what parsing it said."""
@@ -151,17 +195,44 @@ def parse(files: list[SourceFile], settings: Settings) -> Iterator[tuple[Path, P
     yield from parse_all(jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout)
 
 
+def parse_stream(files: list[SourceFile], settings: Settings, chunks: Chunker | None = None) -> ParseStream:
+    """The parse stage as a stream that says whether its next result is ready (use it as a context manager); with a
+    picklable chunker, the parse workers chunk what they parse too."""
+    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides)) for f in files]
+    s = settings
+    return ParseStream(
+        jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout, s.parse_nice, chunks
+    )
+
+
+def chunker(encoder: Encoder, settings: Settings, count: TokenCounter | None = None) -> Chunker:
+    """The chunk stage for this encoder's token limits (counting with `count`, by default the encoder's own)."""
+    target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
+    return Chunker(count or encoder.count_tokens, encoder.max_tokens, target, settings.chunk_overlap)
+
+
 def chunk(doc: ParsedDocument, encoder: Encoder, settings: Settings) -> list[Chunk]:
     """Chunks of a parsed document within the encoder's token limit."""
-    target = settings.chunk_tokens or int(getattr(encoder, "chunk_tokens", encoder.max_tokens))
-    return chunk_pages(
-        doc.pages,
-        SectionIndex(doc.headings),
-        encoder.count_tokens,
-        max_tokens=encoder.max_tokens,
-        target=target,
-        overlap=settings.chunk_overlap,
-    )
+    return chunker(encoder, settings)(doc)
+
+
+def portable_chunker(encoder: Encoder, settings: Settings) -> Chunker | None:
+    """The chunk stage in a form parse workers can receive (the encoder's tokenizer, or its own counter if that
+    pickles), so that they chunk what they parse; None when neither can be sent (then this process chunks)."""
+    inner = encoder.inner() if isinstance(encoder, LazyEncoder) else encoder
+    tokenizer = getattr(inner, "tokenizer", None)
+    sample = "Chunk boundaries: the same counts, in workers as here (ćirilica, кирилица)."
+    candidates: list[TokenCounter] = [inner.count_tokens]
+    if tokenizer is not None:
+        candidates.insert(0, TokenizerCounter(tokenizer))
+    for count in candidates:
+        try:
+            pickle.dumps(count)
+        except Exception:  # noqa: BLE001 - an encoder holding a runtime object does not pickle: try the next
+            continue
+        if count(sample) == inner.count_tokens(sample):
+            return chunker(encoder, settings, count)
+    return None
 
 
 def text_hash(text: str) -> str:
@@ -182,7 +253,10 @@ class Embedder:
         """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
         hashes = [text_hash(c.text) for c in chunks]
         reuse = self.store.vectors_for_hashes(hashes)
-        todo = sorted({h: c.text for h, c in zip(hashes, chunks, strict=False) if h not in reuse}.items())
+        # each new text once, longest first: slices of similar length pad little (a vector does not depend on its
+        # batch beyond float rounding)
+        unique = {h: c.text for h, c in zip(hashes, chunks, strict=False) if h not in reuse}
+        todo = sorted(unique.items(), key=lambda item: (-len(item[1]), item[0]))
         fresh: dict[str, np.ndarray] = {}
         seconds = 0.0
         if todo:
@@ -234,13 +308,13 @@ class PageProgress:
         self.bar.set_postfix_str(f"{self.files} file(s) to read, {skipped} skipped")
         self.current, self.credited = 0, 0
 
-    def start(self, n: int, path: Path) -> None:
-        """A new file (the n-th) begins."""
-        self.bar.set_postfix_str(f"file {n}/{self.files}, {self.skipped} skipped, {path.name[:30]}")
-        self.current, self.credited = self.pages.get(path, 0), 0
+    def start(self, n: int, paths: list[Path]) -> None:
+        """Files up to the n-th begin (encoded together)."""
+        self.bar.set_postfix_str(f"file {n}/{self.files}, {self.skipped} skipped, {paths[-1].name[:30]}")
+        self.current, self.credited = sum(self.pages.get(p, 0) for p in paths), 0
 
     def advance(self, share: float) -> None:
-        """Move the bar to `share` of the current file's pages (embedding is most of a file's time)."""
+        """Move the bar to `share` of the current files' pages (embedding is most of a file's time)."""
         step = int(self.current * share) - self.credited
         if step > 0:
             self.bar.update(step)
@@ -298,7 +372,8 @@ class IngestPipeline:
     def embed(self, chunks: list[Chunk], summary: IngestSummary) -> list[NewChunk]:
         """The embed stage (binding the model to the store first), counted in the summary."""
         self._bind()
-        result = self.embedder(chunks, self.on_embedded)
+        with summary.timed("encode"):
+            result = self.embedder(chunks, self.on_embedded)
         summary.encode_seconds += result.seconds
         summary.chunks_embedded += result.embedded
         return result.chunks
@@ -386,28 +461,74 @@ class IngestPipeline:
         plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary)
         changed = plan.changed
         bar = PageProgress(plan.todo, len(found.skipped), progress)
-        for n, (path, result) in enumerate(parse(plan.todo, self.settings), start=1):
-            bar.start(n, path)
-            if isinstance(result, str):
-                summary.failed.append({"file": str(path), "error": result})
-                bar.advance(1.0)
-                continue
-            self.on_embedded = bar.advance if progress else None
-            try:
-                doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
-            finally:
-                self.on_embedded = None
-            changed = True
-            summary.documents.append(doc_id)
-            bar.advance(1.0)
+        changed |= self.encode_and_write(plan.todo, summary, bar if progress else None)
         self._map_aliases(plan, summary)
         if prune:
             changed |= summary.count_removed(self.writer.prune()) > 0
         bar.close()
-        if changed or (self.store.log_seq() and not self._dense_published()):
-            self.publish()
-        elif self.store.log_seq():
-            self.refresh_bridge(only_if_missing=True)
+        with summary.timed("publish"):
+            if changed or (self.store.log_seq() and not self._dense_published()):
+                self.publish()
+            elif self.store.log_seq():
+                self.refresh_bridge(only_if_missing=True)
+
+    def encode_and_write(self, files: list[SourceFile], summary: IngestSummary, bar: PageProgress | None) -> bool:
+        """Parse files ahead in workers while chunking, encoding and writing here: parsed documents gather until their
+        chunks fill `POOL_BATCHES` encoder batches, or until the next parse is not ready yet (the encoder never idles
+        while it has chunks), then are encoded together and written one transaction each. Returns whether any
+        document was written."""
+        pool: list[tuple[Path, ParsedDocument, list[Chunk]]] = []
+        pool_size = self.settings.batch_size * POOL_BATCHES
+        written, n = False, 0
+
+        def flush() -> None:
+            nonlocal written
+            if bar is not None:
+                bar.start(n, [path for path, _, _ in pool])
+            self.on_embedded = bar.advance if bar is not None else None
+            try:
+                vectors = iter(self.embed([c for _, _, cl in pool for c in cl], summary))
+            finally:
+                self.on_embedded = None
+            for path, doc, cl in pool:
+                doc_id = self.write_embedded(doc, [next(vectors) for _ in cl], Placement(str(path)), summary)
+                summary.documents.append(doc_id)
+                written = True
+            if bar is not None:
+                bar.advance(1.0)
+            pool.clear()
+
+        ahead = portable_chunker(self.encoder, self.settings) if files and self.settings.parse_workers else None
+        with parse_stream(files, self.settings, ahead) as stream:
+            results = iter(stream)
+            while True:
+                if pool and (sum(len(cl) for _, _, cl in pool) >= pool_size or not stream.ready()):
+                    flush()
+                with summary.timed("wait"):
+                    item = next(results, None)
+                if item is None:
+                    break
+                n += 1
+                path, result = item
+                chunks: list[Chunk] = []
+                if isinstance(result, ParsedDocument):
+                    summary.count_parsed(result)
+                    if result.chunks is not None:  # chunked by the parse worker
+                        chunks = result.chunks
+                    else:
+                        with summary.timed("chunk"):
+                            chunks = self.chunk(result)
+                if isinstance(result, str) or not chunks:
+                    error = result if isinstance(result, str) else "no text to index"
+                    summary.failed.append({"file": str(path), "error": error})
+                    if bar is not None:
+                        bar.start(n, [path])
+                        bar.advance(1.0)
+                    continue
+                pool.append((path, result, chunks))
+            if pool:
+                flush()
+        return written
 
     def _map_aliases(self, plan: Plan, summary: IngestSummary) -> None:
         """Map the files that repeat an earlier file's content to its document (or report why they could not be)."""
@@ -438,18 +559,30 @@ class IngestPipeline:
         replace_id: str | None = None,
     ) -> str:
         """Chunk, embed and write one parsed document (replacing the one previously at this path)."""
-        chunks = self.chunk(doc)
+        with summary.timed("chunk"):
+            chunks = self.chunk(doc)
         if not chunks:
             raise ValueError(f"{doc.path}: no text to index")
         new_chunks = self.embed(chunks, summary)
-        if replace_id is None and path_key is not None:
-            entry = self.store.file_entry(path_key)
-            if entry is not None and len(self.store.paths_of(entry["doc_id"])) == 1:
-                replace_id = entry["doc_id"]
-            elif entry is not None:
-                self.writer.unmap_path(path_key)
-        doc_id = self.writer.write(doc, new_chunks, path_key, origin, owner, source_name or doc.path.name, replace_id)
-        summary.count_written(doc, len(new_chunks))
+        where = Placement(path_key, origin, owner, source_name, replace_id)
+        return self.write_embedded(doc, new_chunks, where, summary)
+
+    def write_embedded(
+        self, doc: ParsedDocument, new_chunks: list[NewChunk], where: Placement, summary: IngestSummary
+    ) -> str:
+        """The write stage for one embedded document: one transaction, replacing the document previously at this
+        path (unless other paths still map to it)."""
+        path_key, replace_id = where.path_key, where.replace_id
+        with summary.timed("write"):
+            if replace_id is None and path_key is not None:
+                entry = self.store.file_entry(path_key)
+                if entry is not None and len(self.store.paths_of(entry["doc_id"])) == 1:
+                    replace_id = entry["doc_id"]
+                elif entry is not None:
+                    self.writer.unmap_path(path_key)
+            name = where.source_name or doc.path.name
+            doc_id = self.writer.write(doc, new_chunks, path_key, where.origin, where.owner, name, replace_id)
+            summary.count_written(doc, len(new_chunks))
         return doc_id
 
     # -- uploads -------------------------------------------------------------------------------------------------------

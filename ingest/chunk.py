@@ -5,11 +5,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from pactkb.ingest.sections import SectionIndex
-from pactkb.ingest.types import Chunk, Page
+from pactkb.ingest.types import Chunk, Page, ParsedDocument
 
 PAGE_BREAK = "\f"
 SEPARATORS = [r"\f|\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
@@ -17,6 +19,33 @@ MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail foot
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
 TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class TokenizerCounter:
+    """Word pieces of a Hugging Face tokenizer, without special tokens; picklable, so a parse worker can count."""
+
+    tokenizer: Any
+
+    def __call__(self, text: str) -> int:
+        """Number of word pieces."""
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """The chunk stage for one encoder's token limits: a parsed document's chunks (picklable when its counter is)."""
+
+    count: TokenCounter
+    max_tokens: int
+    target: int
+    overlap: int
+
+    def __call__(self, doc: ParsedDocument) -> list[Chunk]:
+        """Chunks of a parsed document."""
+        return chunk_pages(
+            doc.pages, SectionIndex(doc.headings), self.count, self.max_tokens, target=self.target, overlap=self.overlap
+        )
 
 
 def tidy(text: str) -> str:

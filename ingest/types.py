@@ -100,6 +100,8 @@ class ParsedDocument:
     outline: list[tuple[int, str, int]] = field(default_factory=list)
     display_title: str | None = None
     overrides: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds spent per stage in the parser (parse, ocr)
+    chunks: list[Chunk] | None = None  # chunked already (by a parse worker), else None
 
     @property
     def needs_ocr(self) -> bool:

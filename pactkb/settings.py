@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         "model's graph-optimised ONNX export at full precision: the same vectors, several times faster for one short "
         "query). auto: onnx for multilingual-e5-small in torch, else the passage encoder (openvino is fast for both).",
     )
+    encoder_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Threads of the OpenVINO / ONNX / torch encoder (0 = the runtime's default: every core; "
+        "`pactkb serve` with several workers gives each its share of the cores).",
+    )
     batch_size: int = Field(
         default=16,
         ge=1,
@@ -97,6 +103,9 @@ class Settings(BaseSettings):
     file_timeout: float = Field(default=300.0, gt=0, description="Seconds allowed to parse one file.")
     file_memory_mb: int = Field(default=3072, ge=256, description="Address-space limit per parse worker.")
     parse_workers: int = Field(default=1, ge=0, description="Parse worker processes (0 = in-process, no guard).")
+    parse_nice: int = Field(
+        default=0, ge=0, le=19, description="Lower the parse workers' CPU priority by this much (the encoder first)."
+    )
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
     ocr_page_timeout: float = Field(default=120.0, gt=0, description="Extra seconds allowed per scanned page.")

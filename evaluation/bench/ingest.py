@@ -5,13 +5,17 @@ chunks by the same model in the same run, and the time of a second, unchanged ru
         [--data DIR (keep the store)] [--raw-sample N] [--json]
 
 The ratio (ingest chunks/s ÷ raw encode chunks/s) shows what parsing, chunking, OCR and storage cost
-beside encoding: 1.0 would mean they are free.
+beside encoding: 1.0 would mean they are free. The JSON also gives the time per stage (parse and OCR are worker time,
+overlapping the rest; wait is the main process waiting for a parse with nothing to encode) and the CPU seconds of the
+main process and of the parse workers: on a machine whose cores the encoder already fills, the ratio cannot exceed
+encode CPU ÷ all CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import tempfile
 import time
@@ -24,15 +28,23 @@ from pactkb.settings import Settings
 DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pdf"
 
 
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process (the parse workers count their own: IngestSummary.worker_cpu_seconds)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
 def run(corpus: Path, settings: Settings, raw_sample: int = 0) -> dict[str, Any]:
     """Ingest into a fresh data dir, re-encode the stored chunks (or an evenly spread sample of them, for slow
     encoders), then re-run unchanged."""
     kb = KnowledgeBase(settings)
     encoder = kb.encoder
     _ = encoder.dim  # load the model before timing
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     first = kb.indexer.ingest([corpus])
     ingest_s = time.perf_counter() - t0
+    cpu1 = cpu_seconds()
     texts = [r["text"] for r in kb.store.all_chunks()]
     if raw_sample and raw_sample < len(texts):
         step = len(texts) / raw_sample
@@ -40,6 +52,7 @@ def run(corpus: Path, settings: Settings, raw_sample: int = 0) -> dict[str, Any]
     t0 = time.perf_counter()
     encoder.encode(texts, batch_size=settings.batch_size)
     encode_s = time.perf_counter() - t0
+    raw_cpu = cpu_seconds() - cpu1
     t0 = time.perf_counter()
     second = KnowledgeBase(settings).indexer.ingest([corpus])
     second_s = time.perf_counter() - t0
@@ -58,6 +71,14 @@ def run(corpus: Path, settings: Settings, raw_sample: int = 0) -> dict[str, Any]
         "ingest_pages_per_s": round(first.pages / ingest_s, 2),
         "ingest_chunks_per_s": round(chunks / ingest_s, 2),
         "encode_seconds_in_ingest": round(first.encode_seconds, 1),
+        "stage_seconds": {k: round(v, 1) for k, v in first.stages.items()},
+        "cpu_seconds_main": round(cpu1 - cpu0, 1),
+        "cpu_seconds_parse_workers": round(first.worker_cpu_seconds, 1),
+        "raw_encode_cpu_seconds_per_chunk": round(raw_cpu / len(texts), 4),
+        # the ratio's ceiling when the encoder alone fills the cores: encoding's share of all the CPU the ingest used
+        "ratio_cpu_ceiling": round(
+            first.chunks_embedded * raw_cpu / len(texts) / max(1e-9, cpu1 - cpu0 + first.worker_cpu_seconds), 3
+        ),
         "raw_encode_seconds": round(encode_s, 1),
         "raw_encode_chunks": len(texts),
         "raw_encode_chunks_per_s": round(len(texts) / encode_s, 2),
@@ -110,6 +131,12 @@ def main() -> None:
         f"{r['raw_encode_seconds']} s) |"
     )
     print(f"| ratio ingest / raw encoding | {r['ratio_ingest_to_raw']} |")
+    stages = ", ".join(f"{k} {v} s" for k, v in r["stage_seconds"].items())
+    print(f"| stages (parse, ocr: worker time) | {stages} |")
+    print(
+        f"| CPU time | main {r['cpu_seconds_main']} s, parse workers {r['cpu_seconds_parse_workers']} s; encoding's "
+        f"share (the ratio's ceiling on a full machine) {r['ratio_cpu_ceiling']} |"
+    )
     print(f"| second, unchanged run | {r['second_run_seconds']} s, {r['second_run_embedded']} chunks embedded |")
 
 

@@ -4,7 +4,9 @@
     python -m pactkb.evaluation.bench.load --url http://127.0.0.1:8000     # against a running server
 
 Queries come from evaluation/domain/queries.jsonl (practitioner queries in six languages), cycled.
-Exits non-zero if any request failed.
+Exits non-zero if any request failed. When it starts the server, each row also gives every worker process's memory
+after the runs (`server_memory`: RSS and PSS in MB from /proc; PSS splits pages shared between processes, such as
+the memory-mapped vector index and the read-only model weights, among the processes sharing them).
 """
 
 from __future__ import annotations
@@ -38,6 +40,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for child in children:
+        out.extend(process_tree(int(child)))
+    return out
+
+
+def memory_mb(pid: int) -> dict[str, float] | None:
+    """RSS and PSS of one process in MB (None when it is gone)."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    except OSError:
+        return None
+    return {k.lower() + "_mb": round(int(fields[k].split()[0]) / 1024, 1) for k in ("Rss", "Pss")}
+
+
+def server_memory(proc: subprocess.Popen) -> list[dict[str, float]]:
+    """Memory of the server's worker processes (the server itself when it has one worker): the processes of its tree
+    that hold more than 100 MB (the supervisor and uvicorn's helper processes are small)."""
+    rows = [(pid, memory_mb(pid)) for pid in process_tree(proc.pid)]
+    return [{"pid": pid, **m} for pid, m in rows if m is not None and m["rss_mb"] > 100]
 
 
 def start_server(data: Path, workers: int, mode_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
@@ -161,6 +191,7 @@ def main() -> None:
         proc, url = start_server(args.data, args.workers, env)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     queries = load_queries()
+    memory: list[dict[str, float]] = []
     try:
         asyncio.run(run_level(url, queries, 2, 3.0, args.mode, headers))  # warm-up
         rows = [
@@ -172,6 +203,10 @@ def main() -> None:
             )
             for c in args.clients.split(",")
         ]
+        if proc is not None:
+            memory = server_memory(proc)
+            for r in rows:
+                r["server_memory"] = memory
     finally:
         if proc is not None:
             proc.terminate()
@@ -190,6 +225,8 @@ def main() -> None:
                 f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {r['throughput_min']}–"
                 f"{r['throughput_max']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
             )
+        for m in memory:
+            print(f"worker {m['pid']}: RSS {m['rss_mb']} MB, PSS {m['pss_mb']} MB")
     if any(r["errors"] for r in rows):
         print(f"errors: {[r['first_error'] for r in rows if r['errors']]}", file=sys.stderr)
         sys.exit(1)
