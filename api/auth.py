@@ -12,13 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pactkb.db import connect, sql_in
-from pactkb.settings import SENSITIVITY_LEVELS, Settings, visible_levels
+from pactkb.settings import ROLES, SENSITIVITY_LEVELS, Settings, visible_levels
 
-Role = Literal["reader", "contributor", "admin"]  # in order of what a role may do: each may do what those before may
-ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "pkb_"
 KEYS_DB = "service.sqlite3"
 # key names never contain ':', so they cannot collide with token identities ("jwt:<issuer>#<subject>")

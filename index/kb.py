@@ -8,6 +8,7 @@ from functools import cached_property
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import LazyEncoder, encoder_facts, encoder_identity, stored_settings
 from pactkb.index.store import Store
+from pactkb.index.stores import open_store
 from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.settings import Settings
 
@@ -33,7 +34,7 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         """Open the store and check the configured model's name; the model itself loads on first use. With no model
         chosen explicitly, a store keeps the encoder it was built with."""
-        self.store = Store(settings.data)
+        self.store = open_store(settings)
         self.settings = settings = settings if encoder is not None else adopt_stored_encoder(settings, self.store)
         self.encoder: Encoder = encoder if encoder is not None else LazyEncoder(settings)
         self.facts = encoder_facts(self.encoder)

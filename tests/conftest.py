@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
+import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -16,6 +20,7 @@ from pactkb.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_PDF = SHARED / "corpus" / "pdf"
 
@@ -89,3 +94,52 @@ def real_encoder():
     from pactkb.index.embed import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: PACTKB_TEST_DATABASE_URL (CI starts one; it must answer, never skipped), else a
+    throwaway server started here with scripts/pg-throwaway and stopped at the end."""
+    from pactkb.pg import connect
+
+    url = os.environ.get("PACTKB_TEST_DATABASE_URL")
+    if url:
+        try:
+            connect(url).close()
+        except Exception as exc:
+            pytest.fail(f"PACTKB_TEST_DATABASE_URL is set but the server does not answer: {exc}")
+        yield url
+        return
+    folder = tempfile.mkdtemp(prefix="pactkb-pg-")  # under /tmp: the server's user must reach it
+    script = str(ROOT / "scripts" / "pg-throwaway")
+    started = subprocess.run([script, "start", folder], capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start a throwaway PostgreSQL server: {started.stderr.strip()}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", folder], capture_output=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """The URL of a fresh, empty database on the test server (dropped afterwards)."""
+    from pactkb.pg import connect
+
+    name = f"pactkb_{uuid.uuid4().hex[:12]}"
+    admin = connect(pg_server)
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(urlsplit(pg_server)._replace(path=f"/{name}"))
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture
+def pg_settings(settings: Settings, pg_url: str) -> Settings:
+    """Settings on a fresh data dir sharing a fresh, upgraded PostgreSQL database."""
+    from pactkb.migrations import upgrade
+
+    upgrade(pg_url)
+    return settings.model_copy(update={"database_url": pg_url})

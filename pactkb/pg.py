@@ -1,0 +1,136 @@
+"""PostgreSQL through psycopg 3, behind the same small interface as a `sqlite3` connection.
+
+The store's and the service tables' SQL is written once, in SQLite's dialect; `translate` rewrites the few SQLite
+spellings they use into PostgreSQL's (placeholders, `json_each`, `COLLATE NOCASE`, `BEGIN IMMEDIATE`), and
+`PgConnection` answers `execute` / `executemany` with rows that read like `sqlite3.Row` (by index, by name, `dict()`).
+psycopg is an optional dependency (`pip install 'pactkb[postgres]'`), imported only when a PostgreSQL URL is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+_JSON_EACH = re.compile(r"json_each\(([\w.]+)\)")
+_NOCASE = re.compile(r"([\w.]+) COLLATE NOCASE")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured PostgreSQL server cannot be used (driver missing, unreachable, refused)."""
+
+
+def is_postgres(url: str | None) -> bool:
+    """Whether a database URL names PostgreSQL."""
+    return bool(url) and str(url).startswith(URL_SCHEMES)
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """SQLite-dialect SQL as PostgreSQL understands it."""
+    out = sql.replace("%", "%%").replace("?", "%s")
+    out = out.replace("BEGIN IMMEDIATE", "BEGIN")
+    out = _JSON_EACH.sub(r"jsonb_array_elements_text(\1::jsonb)", out)
+    return _NOCASE.sub(r"lower(\1)", out)
+
+
+class Row(tuple):
+    """A result row readable by position, by column name and as a mapping (like sqlite3.Row)."""
+
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        """A value by position or by column name."""
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        """Column names, in order."""
+        return list(self._names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    """A psycopg row factory making Row values named by the cursor's columns."""
+    names = tuple(c.name for c in cursor.description or ())
+    cls = type("PgRow", (Row,), {"_names": names})
+
+    def make(values: Sequence[Any]) -> Row:
+        return cls(values)
+
+    return make
+
+
+class PgCursor:
+    """The result of one statement: fetchone, fetchall, iteration, rowcount."""
+
+    def __init__(self, cursor: Any) -> None:
+        """Wrap a psycopg cursor."""
+        self._cursor = cursor
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self) -> Row | None:
+        """The next row, or None."""
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self) -> list[Row]:
+        """The remaining rows."""
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def __iter__(self) -> Iterator[Row]:
+        """Iterate over the remaining rows."""
+        return iter(self.fetchall())
+
+
+class PgConnection:
+    """An autocommit psycopg connection with sqlite3's calling conventions (explicit BEGIN / COMMIT / ROLLBACK)."""
+
+    def __init__(self, url: str) -> None:
+        """Connect; DatabaseUnavailable names the server when it cannot."""
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - the extra is installed with dev
+            raise DatabaseUnavailable(
+                "PACTKB_DATABASE_URL names PostgreSQL but psycopg is not installed: pip install 'pactkb[postgres]'"
+            ) from exc
+        try:
+            self.raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: {exc}".strip()) from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on this connection."""
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        """Run one statement (SQLite dialect)."""
+        return PgCursor(self.raw.execute(translate(sql), tuple(params)))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> PgCursor:
+        """Run one statement for each parameter row."""
+        cur = self.raw.cursor()
+        cur.executemany(translate(sql), [tuple(r) for r in rows])
+        return PgCursor(cur)
+
+    def executescript(self, script: str) -> None:
+        """Run several statements (PostgreSQL dialect, no parameters)."""
+        self.raw.execute(script)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.raw.close()
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def connect(url: str) -> PgConnection:
+    """A connection to the PostgreSQL server of a URL."""
+    return PgConnection(url)
