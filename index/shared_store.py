@@ -128,31 +128,9 @@ class SharedStore(Store):
             con = self._local.con = connect(self.url)
         return con
 
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A write transaction: all or nothing."""
-        con = self.conn()
-        con.execute("BEGIN")
-        try:
-            yield PgTx(con, self.data_dir)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        else:
-            con.execute("COMMIT")
-
-    @contextmanager
-    def snapshot(self) -> Iterator[PgConnection]:  # type: ignore[override]
-        """A read transaction seeing one consistent state."""
-        con = self.conn()
-        if con.in_transaction:
-            yield con
-            return
-        con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
-            yield con
-        finally:
-            con.execute("COMMIT")
+    def writer(self, con: Any) -> Tx:
+        """PostgreSQL's write operations (BEGIN IMMEDIATE reads as BEGIN there)."""
+        return PgTx(con, self.data_dir)
 
     def store_id(self) -> str:
         """The shared store's identity (made by its first migration)."""

@@ -350,12 +350,16 @@ class Store:
         con = self.conn()
         con.execute("BEGIN IMMEDIATE")
         try:
-            yield Tx(con)
+            yield self.writer(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise
         else:
             con.execute("COMMIT")
+
+    def writer(self, con: sqlite3.Connection) -> Tx:
+        """The write operations over a connection in a transaction."""
+        return Tx(con)
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
