@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pactkb.api.auth import KEY_NAME, Role
+from pactkb.api.auth import KEY_NAME
 from pactkb.ingest.types import AREAS, DOC_TYPES
-from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode, Sensitivity, Settings
+from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, Role, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
 QUERY_LIMIT = (

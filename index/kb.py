@@ -31,10 +31,11 @@ def is_default_encoder(name: str | None) -> bool:
 class KnowledgeBase:
     """Lazily wires store → encoder → dense index → searcher / indexer for a data directory."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, catch_up: bool = True) -> None:
         """Open the store and check the configured model's name; the model itself loads on first use. With no model
-        chosen explicitly, a store keeps the encoder it was built with."""
-        self.store = open_store(settings)
+        chosen explicitly, a store keeps the encoder it was built with. `catch_up` off: a replica of the shared store
+        is brought up to date later (a server does it while loading)."""
+        self.store = open_store(settings, catch_up=catch_up)
         self.settings = settings = settings if encoder is not None else adopt_stored_encoder(settings, self.store)
         self.encoder: Encoder = encoder if encoder is not None else LazyEncoder(settings)
         self.facts = encoder_facts(self.encoder)

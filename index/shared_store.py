@@ -185,8 +185,9 @@ class SharedStore(Store):
 class ReplicaStore(Store):
     """A replica: writes and per-document reads against the shared store, search on a local copy that follows it."""
 
-    def __init__(self, data_dir: Path | str, url: str) -> None:
-        """Open the local copy in `data_dir` and the shared store; refuse a local copy of another shared store."""
+    def __init__(self, data_dir: Path | str, url: str, catch_up: bool = True) -> None:
+        """Open the local copy in `data_dir` and the shared store (and bring the copy up to date unless `catch_up` is
+        off: a server does that in the background); refuse a local copy of another shared store."""
         super().__init__(data_dir)
         self.shared = SharedStore(url, self.data_dir)
         self._follow = threading.Lock()
@@ -199,7 +200,9 @@ class ReplicaStore(Store):
             raise StoreError(
                 f"{self.data_dir} holds the index of another shared store; give this replica an empty --data directory"
             )
-        self.catch_up()
+        self.caught_up = threading.Event()  # set by the first complete catch-up
+        if catch_up:
+            self.catch_up()
 
     # -- following the change log ------------------------------------------------------------------
     def cursor(self) -> int:
@@ -216,6 +219,7 @@ class ReplicaStore(Store):
             cursor, head = self.cursor(), self.shared.log_seq()
             self.shared_head = head
             if head == cursor:
+                self.caught_up.set()
                 return 0
             if cursor == 0:  # an empty (or new) copy: every document of either side
                 doc_ids = sorted(set(self.shared.document_ids()) | set(Store.document_ids(self)))
@@ -225,7 +229,22 @@ class ReplicaStore(Store):
                 self._apply(doc_id)
             with self.local_transaction() as tx:
                 tx.set_meta({CURSOR_KEY: str(head)})
+            self.caught_up.set()
             return len(doc_ids)
+
+    def follow(self, interval: float, stop: threading.Event) -> None:
+        """Catch up every `interval` seconds until stopped (a replica server's background thread); a failed round is
+        logged and retried."""
+        while not stop.wait(interval):
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("following the shared store's change log failed; retrying")
+
+    def replication(self) -> dict[str, Any]:
+        """Where the local copy stands: the change-log entry applied, the head, and whether it has caught up."""
+        cursor, head = self.cursor(), self.shared.log_seq()
+        return {"applied": cursor, "head": head, "lag": max(0, head - cursor), "caught_up": cursor >= head}
 
     def _apply(self, doc_id: str) -> None:
         """Bring one document of the local copy to its state in the shared store (idempotent)."""

@@ -83,13 +83,13 @@ class KnowledgeStore(Protocol):
         """Which documents exist and the filters admit."""
 
 
-def open_store(settings: Settings) -> Store:
-    """The store the settings select: a replica of the shared PostgreSQL store when `database_url` names one, else
-    the embedded SQLite store in the data directory."""
+def open_store(settings: Settings, catch_up: bool = True) -> Store:
+    """The store the settings select: a replica of the shared PostgreSQL store when `database_url` names one (brought
+    up to date at once unless `catch_up` is off), else the embedded SQLite store in the data directory."""
     if is_postgres(settings.database_url):
         from pactkb.index.shared_store import ReplicaStore
 
-        return ReplicaStore(settings.data, str(settings.database_url))
+        return ReplicaStore(settings.data, str(settings.database_url), catch_up=catch_up)
     if settings.database_url:
         raise ValueError(f"PACTKB_DATABASE_URL must be a postgresql:// URL, not {settings.database_url.split(':')[0]}:")
     return Store(settings.data)

@@ -9,7 +9,9 @@ psycopg is an optional dependency (`pip install 'pactkb[postgres]'`), imported o
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -108,13 +110,15 @@ class PgConnection:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
-        """Run one statement (SQLite dialect)."""
-        return PgCursor(self.raw.execute(translate(sql), tuple(params)))
+        """Run one statement (SQLite dialect); a violated constraint raises sqlite3.IntegrityError, as with SQLite."""
+        with integrity_as_sqlite():
+            return PgCursor(self.raw.execute(translate(sql), tuple(params)))
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> PgCursor:
         """Run one statement for each parameter row."""
         cur = self.raw.cursor()
-        cur.executemany(translate(sql), [tuple(r) for r in rows])
+        with integrity_as_sqlite():
+            cur.executemany(translate(sql), [tuple(r) for r in rows])
         return PgCursor(cur)
 
     def executescript(self, script: str) -> None:
@@ -124,6 +128,17 @@ class PgConnection:
     def close(self) -> None:
         """Close the connection."""
         self.raw.close()
+
+
+@contextmanager
+def integrity_as_sqlite() -> Iterator[None]:
+    """Raise a violated constraint as sqlite3.IntegrityError, so callers handle both databases with one except."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.IntegrityError as exc:
+        raise sqlite3.IntegrityError(str(exc)) from exc
 
 
 def redact(url: str) -> str:

@@ -25,12 +25,18 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_PDF = SHARED / "corpus" / "pdf"
 
 
+STORE_UNDER_TEST = os.environ.get("PACTKB_TEST_STORE", "sqlite")  # postgres: `settings` share a fresh database
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings on a fresh data dir, fake model, in-process parsing (fast); no dictionaries (tests that need one build
     it) and no Apertium (tests that need it switch it on), so results do not depend on which system packages are
-    installed."""
-    return Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    installed. With PACTKB_TEST_STORE=postgres, on a fresh shared PostgreSQL database (CI runs the API tests so)."""
+    base = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    if STORE_UNDER_TEST == "postgres":
+        return base.model_copy(update={"database_url": request.getfixturevalue("pg_database")})
+    return base
 
 
 @pytest.fixture
@@ -100,13 +106,13 @@ def real_encoder():
 def pg_server() -> Iterator[str]:
     """A PostgreSQL server's URL: PACTKB_TEST_DATABASE_URL (CI starts one; it must answer, never skipped), else a
     throwaway server started here with scripts/pg-throwaway and stopped at the end."""
-    from pactkb.pg import connect
+    from pactkb.pg import DatabaseUnavailable, connect
 
     url = os.environ.get("PACTKB_TEST_DATABASE_URL")
     if url:
         try:
             connect(url).close()
-        except Exception as exc:
+        except DatabaseUnavailable as exc:
             pytest.fail(f"PACTKB_TEST_DATABASE_URL is set but the server does not answer: {exc}")
         yield url
         return
@@ -137,9 +143,15 @@ def pg_url(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_settings(settings: Settings, pg_url: str) -> Settings:
-    """Settings on a fresh data dir sharing a fresh, upgraded PostgreSQL database."""
+def pg_database(pg_url: str) -> str:
+    """The URL of a fresh database upgraded to the current schema (`pactkb db upgrade`)."""
     from pactkb.migrations import upgrade
 
     upgrade(pg_url)
-    return settings.model_copy(update={"database_url": pg_url})
+    return pg_url
+
+
+@pytest.fixture
+def pg_settings(settings: Settings, pg_database: str) -> Settings:
+    """Settings on a fresh data dir sharing a fresh, upgraded PostgreSQL database."""
+    return settings.model_copy(update={"database_url": pg_database})

@@ -190,14 +190,19 @@ def document_chunks(
     return ChunkList(total=len(rows), offset=offset, limit=limit, items=items)
 
 
-def stored_original(request: Request, doc_id: str, token: str | None, authorization: str | None) -> DocumentRecord:
-    """The document whose original the caller (or the holder of the signed link `token`) may read, or 404 as if it
-    were missing; a link stands in for the key, so it works when anonymous access is off."""
+def stored_original(
+    request: Request, doc_id: str, token: str | None, authorization: str | None
+) -> tuple[DocumentRecord, Path]:
+    """The document whose original the caller (or the holder of the signed link `token`) may read, with the original's
+    file (a replica fetches it from the shared store), or 404 as if it were missing; a link stands in for the key, so it
+    works when anonymous access is off."""
     principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
-    rec = visible_document(state(request).kb, doc_id, principal)
-    if not rec.stored_path or not (state(request).settings.data / rec.stored_path).is_file():
+    kb = state(request).kb
+    rec = visible_document(kb, doc_id, principal)
+    path = kb.store.original(rec.stored_path) if rec.stored_path else None
+    if path is None:
         raise HTTPException(404, "this document has no stored original")
-    return rec
+    return rec, path
 
 
 @router.get(
@@ -215,12 +220,11 @@ def document_file(
     """The original as uploaded or ingested; open it at a page with #page=N. A signed `token` (from search
     results and document views) stands in for the API key, so links work in a browser tab (also when anonymous
     access is off); the download is audited as the principal the link was issued to."""
-    st = state(request)
-    rec = stored_original(request, doc_id, token, authorization)
+    rec, path = stored_original(request, doc_id, token, authorization)
     note(request, "download", document_ids=[doc_id])
     name = rec.source_name if Path(rec.source_name).suffix else f"{rec.source_name}.pdf"
     return FileResponse(
-        st.settings.data / rec.stored_path,
+        path,
         media_type=MEDIA.get(rec.kind, "application/octet-stream"),
         filename=name,
         content_disposition_type="inline",
@@ -248,7 +252,7 @@ async def page_image(
     st = state(request)
     if width > st.settings.preview_max_width:
         raise ValidationProblem("width", f"at most {st.settings.preview_max_width} pixels")
-    rec = stored_original(request, doc_id, token, authorization)
+    rec, path = stored_original(request, doc_id, token, authorization)
     if rec.kind != "pdf" or page > rec.pages:
         raise HTTPException(404, "no such page image")
     highlight = ""
@@ -257,7 +261,7 @@ async def page_image(
         if row is None:
             raise HTTPException(404, "passage not found")
         highlight = row["text"] if row["page_start"] <= page <= row["page_end"] else ""
-    req = PreviewRequest(st.settings.data / rec.stored_path, rec.sha256, page, width, format, highlight)
+    req = PreviewRequest(path, rec.sha256, page, width, format, highlight)
     etag = f'"{req.key()}"'
     note(request, "view_page", document_ids=[doc_id], detail=f"page {page}")
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
