@@ -249,15 +249,16 @@ class ReplicaStore(Store):
     def _apply(self, doc_id: str) -> None:
         """Bring one document of the local copy to its state in the shared store (idempotent)."""
         rec = self.shared.document(doc_id)
-        local = Store.document(self, doc_id)
-        with self.local_transaction() as tx:
+        chunks = self.shared.stored_chunks(doc_id) if rec is not None else []
+        with self.local_transaction() as tx:  # local state read inside: server workers may apply the same change
+            local = Store.document(self, doc_id, tx.con)
             if rec is None:
                 if local is not None:
                     tx.delete_document(doc_id)
                 return
-            chunks = self.shared.stored_chunks(doc_id)
             same = local is not None and local.sha256 == rec.sha256
-            if same and [cid for cid, _ in chunks] == [r["id"] for r in Store.doc_chunks(self, doc_id)]:
+            have = [r[0] for r in tx.execute("SELECT id FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+            if same and [cid for cid, _ in chunks] == have:
                 changed = {f: getattr(rec, f) for f in EDITABLE if getattr(rec, f) != getattr(local, f)}
                 tx.update_document(doc_id, changed)
                 return
