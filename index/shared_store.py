@@ -38,7 +38,7 @@ EDITABLE = tuple(f for f in COPIED_FIELDS if f not in ("sha256", "created_at", "
 class PgTx(Tx):
     """Write operations inside one PostgreSQL transaction; each document change appends to the change log."""
 
-    def __init__(self, con: PgConnection, data_dir: Path) -> None:  # type: ignore[override]
+    def __init__(self, con: PgConnection, data_dir: Path) -> None:
         """Wrap the transaction's connection; originals are read from `data_dir`."""
         self.con = con  # type: ignore[assignment]
         self.data_dir = data_dir
@@ -265,7 +265,7 @@ class ReplicaStore(Store):
             if local is not None:
                 tx.delete_document(doc_id)
             tx.insert_document({"id": doc_id, **{f: getattr(rec, f) for f in COPIED_FIELDS}})
-            tx.insert_pages(doc_id, [tuple(p) for p in self.shared.pages(doc_id)])  # type: ignore[misc]
+            tx.insert_pages(doc_id, [tuple(p) for p in self.shared.pages(doc_id)])
             tx.insert_chunks(doc_id, rec.title, [c for _, c in chunks], rec.language, [cid for cid, _ in chunks])
 
     # -- writes: to the shared store, then into the local copy ---------------------------------------

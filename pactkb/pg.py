@@ -43,7 +43,7 @@ class Row(tuple):
 
     _names: tuple[str, ...] = ()
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         """A value by position or by column name."""
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names.index(key))
