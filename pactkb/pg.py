@@ -69,17 +69,17 @@ class PgCursor:
     """The result of one statement: fetchone, fetchall, iteration, rowcount."""
 
     def __init__(self, cursor: Any) -> None:
-        """Wrap a psycopg cursor."""
+        """Wrap a psycopg cursor (None: a statement with no result)."""
         self._cursor = cursor
-        self.rowcount = cursor.rowcount
+        self.rowcount = cursor.rowcount if cursor is not None else 0
 
     def fetchone(self) -> Row | None:
         """The next row, or None."""
-        return self._cursor.fetchone() if self._cursor.description else None
+        return self._cursor.fetchone() if self._cursor is not None and self._cursor.description else None
 
     def fetchall(self) -> list[Row]:
         """The remaining rows."""
-        return self._cursor.fetchall() if self._cursor.description else []
+        return self._cursor.fetchall() if self._cursor is not None and self._cursor.description else []
 
     def __iter__(self) -> Iterator[Row]:
         """Iterate over the remaining rows."""
@@ -91,6 +91,12 @@ class PgConnection:
 
     def __init__(self, url: str) -> None:
         """Connect; DatabaseUnavailable names the server when it cannot."""
+        self.url = url
+        self.raw = self._connect()
+        self._open = False  # inside a BEGIN the caller issued: a lost connection is then an error, not a reconnect
+
+    def _connect(self) -> Any:
+        """A new psycopg connection (autocommit: transactions are the caller's explicit BEGIN ... COMMIT)."""
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - the extra is installed with dev
@@ -98,9 +104,9 @@ class PgConnection:
                 "PACTKB_DATABASE_URL names PostgreSQL but psycopg is not installed: pip install 'pactkb[postgres]'"
             ) from exc
         try:
-            self.raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+            return psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
         except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: {exc}".strip()) from exc
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}".strip()) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -109,21 +115,36 @@ class PgConnection:
 
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
+    def _usable(self) -> Any:
+        """The connection, opened again if the server dropped it between transactions (a restart, a failover)."""
+        if (self.raw.closed or self.raw.broken) and not self._open:
+            self.raw = self._connect()
+        return self.raw
+
     def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
         """Run one statement (SQLite dialect); a violated constraint raises sqlite3.IntegrityError, as with SQLite."""
+        head = sql.lstrip()[:8].upper()
+        if head.startswith("ROLLBACK") and (self.raw.closed or self.raw.broken):
+            self._open = False  # the server ended the transaction with the connection
+            return PgCursor(None)
+        raw = self._usable()
+        if head.startswith("BEGIN"):
+            self._open = True
+        elif head.startswith(("COMMIT", "ROLLBACK")):
+            self._open = False
         with integrity_as_sqlite():
-            return PgCursor(self.raw.execute(translate(sql), tuple(params)))
+            return PgCursor(raw.execute(translate(sql), tuple(params)))
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> PgCursor:
         """Run one statement for each parameter row."""
-        cur = self.raw.cursor()
+        cur = self._usable().cursor()
         with integrity_as_sqlite():
             cur.executemany(translate(sql), [tuple(r) for r in rows])
         return PgCursor(cur)
 
     def executescript(self, script: str) -> None:
         """Run several statements (PostgreSQL dialect, no parameters)."""
-        self.raw.execute(script)
+        self._usable().execute(script)
 
     def close(self) -> None:
         """Close the connection."""
