@@ -162,6 +162,22 @@ def integrity_as_sqlite() -> Iterator[None]:
         raise sqlite3.IntegrityError(str(exc)) from exc
 
 
+@contextmanager
+def scratch_database(server: str, prefix: str = "pactkb") -> Iterator[str]:
+    """The URL of a new, empty database on the server of `server` (for tests and benchmarks), dropped afterwards."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = connect(server)
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
 def redact(url: str) -> str:
     """A URL without its password, for messages."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -130,16 +128,10 @@ def pg_server() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """The URL of a fresh, empty database on the test server (dropped afterwards)."""
-    from pactkb.pg import connect
+    from pactkb.pg import scratch_database
 
-    name = f"pactkb_{uuid.uuid4().hex[:12]}"
-    admin = connect(pg_server)
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield urlunsplit(urlsplit(pg_server)._replace(path=f"/{name}"))
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with scratch_database(pg_server, "pactkb_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,14 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pactkb.corpus.generate import SAMPLE_DIR
 from pactkb.evaluation.bench.latency import pct
 from pactkb.evaluation.bench.load import load_queries
 from pactkb.index.kb import KnowledgeBase
 from pactkb.migrations import upgrade
-from pactkb.pg import connect
+from pactkb.pg import scratch_database
 from pactkb.settings import SEARCH_MODES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +40,10 @@ def database(url: str | None) -> Iterator[str]:
         url = subprocess.run(
             [str(ROOT / "scripts" / "pg-throwaway"), "start", folder], check=True, capture_output=True, text=True
         ).stdout.strip()
-    name = f"pactkb_bench_{int(time.time())}"
-    admin = connect(url)
-    admin.execute(f"CREATE DATABASE {name}")
     try:
-        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+        with scratch_database(url, "pactkb_bench") as fresh:
+            yield fresh
     finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
         if folder:
             subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", folder], check=False)
 
