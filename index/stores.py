@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from pactkb.pg import is_postgres
 from pactkb.settings import Settings
 
 
+@runtime_checkable
 class KnowledgeStore(Protocol):
     """The store's interface (the methods the layers above call; writes go through `transaction()`'s Tx)."""
 

@@ -1,6 +1,7 @@
 """The shared PostgreSQL store against the embedded default: ingest time, search latency (in process, p50/p95/p99 per
 mode) on the embedded store, on the replica that ingested and on a second replica that started empty, how long that
-replica took to catch up, and whether the rankings are identical.
+replica took to catch up, and whether the rankings are identical (one encoder instance and one vector per query for
+all three, so only the stores differ).
 
     python -m pactkb.evaluation.bench.shared_store [--corpus DIR] [--database-url URL] [--model NAME] [--json OUT]
 
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from pactkb.corpus.generate import SAMPLE_DIR
 from pactkb.evaluation.bench.latency import pct
@@ -48,8 +51,11 @@ def database(url: str | None) -> Iterator[str]:
             subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", folder], check=False)
 
 
-def latency(kb: KnowledgeBase, queries: list[str]) -> tuple[dict[str, dict[str, float]], dict[str, list[Any]]]:
-    """p50/p95/p99 (ms) of Searcher.search per mode, and the ranked (document, chunk) lists."""
+def latency(
+    kb: KnowledgeBase, queries: list[str], qvecs: dict[str, np.ndarray]
+) -> tuple[dict[str, dict[str, float]], dict[str, list[Any]]]:
+    """p50/p95/p99 (ms) of Searcher.search per mode (query vectors given: the same for every store), and the ranked
+    (document, ord) lists."""
     searcher = kb.searcher
     searcher.warm_up()
     out, ranks = {}, {}
@@ -57,11 +63,16 @@ def latency(kb: KnowledgeBase, queries: list[str]) -> tuple[dict[str, dict[str, 
         times = []
         for q in queries:
             t = time.perf_counter()
-            result = searcher.search(q, k=10, mode=mode)
+            result = searcher.search(q, k=10, mode=mode, qvec=qvecs[q])
             times.append((time.perf_counter() - t) * 1000)
-            ranks[f"{mode}:{q}"] = [(h.document_id, h.chunk_id) for h in result.results]
+            ranks[f"{mode}:{q}"] = [(h.document_id, h.page_start, h.section) for h in result.results]
         out[mode] = pct(times)
     return out, ranks
+
+
+def vectors_by_text(kb: KnowledgeBase) -> dict[tuple[str, int], np.ndarray]:
+    """Every chunk's vector by (document, order)."""
+    return {(d, c.ord): c.vector for d in kb.store.document_ids() for _, c in kb.store.stored_chunks(d)}
 
 
 def run(corpus: Path, url: str, work: Path, model: str | None) -> dict[str, Any]:
@@ -69,23 +80,30 @@ def run(corpus: Path, url: str, work: Path, model: str | None) -> dict[str, Any]
     base = Settings(data=work / "embedded", **({"model": model} if model else {}))
     queries = load_queries()
     report: dict[str, Any] = {"corpus": str(corpus), "queries": len(queries)}
-    t = time.perf_counter()
     embedded = KnowledgeBase(base)
+    embedded.encoder.encode(["warm up"])  # the model loads outside the ingest timings
+    t = time.perf_counter()
     summary = embedded.indexer.ingest([corpus])
     report["ingest_s"] = {"embedded": round(time.perf_counter() - t, 2)}
     report["chunks"] = summary.chunks
     upgrade(url)
+    a = KnowledgeBase(base.model_copy(update={"data": work / "A", "database_url": url}), encoder=embedded.encoder)
     t = time.perf_counter()
-    a = KnowledgeBase(base.model_copy(update={"data": work / "A", "database_url": url}))
     a.indexer.ingest([corpus])
     report["ingest_s"]["shared"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    b = KnowledgeBase(base.model_copy(update={"data": work / "B", "database_url": url}))  # catches up as it opens
-    report["replica_catch_up_s"] = round(time.perf_counter() - t, 2)
+    b = KnowledgeBase(base.model_copy(update={"data": work / "B", "database_url": url}), encoder=embedded.encoder)
+    report["replica_catch_up_s"] = round(time.perf_counter() - t, 2)  # B opened empty and caught up
+    mine, theirs = vectors_by_text(embedded), vectors_by_text(b)
+    report["max_vector_difference"] = float(max(np.abs(mine[k] - theirs[k]).max() for k in mine))
+    qvecs = {q: embedded.searcher.encode_query(q) for q in queries}
     report["search_ms"], ranked = {}, {}
     for name, kb in (("embedded", embedded), ("replica_A", a), ("replica_B", b)):
-        report["search_ms"][name], ranked[name] = latency(kb, queries)
-    report["same_ranking"] = ranked["embedded"] == ranked["replica_A"] == ranked["replica_B"]
+        report["search_ms"][name], ranked[name] = latency(kb, queries, qvecs)
+    report["same_ranking"] = {
+        "embedded_vs_replica_A": ranked["embedded"] == ranked["replica_A"],
+        "replica_A_vs_replica_B": ranked["replica_A"] == ranked["replica_B"],
+    }
     return report
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pactkb.index.filters import Filters
 from pactkb.index.store import ModelMismatchError, Store
-from pactkb.index.stores import open_store
+from pactkb.index.stores import KnowledgeStore, open_store
 from pactkb.settings import Settings
 from tests.index.contracts.conftest import add_document, remove_document
 
@@ -43,6 +43,7 @@ def filled(store: Store) -> tuple[Store, dict[str, list[int]]]:
 
 def test_a_document_reads_back_with_its_chunks_and_vectors(filled: tuple) -> None:
     store, ids = filled
+    assert isinstance(store, KnowledgeStore)
     rec = store.document("cash")
     assert (rec.title, rec.doc_type, rec.sensitivity, rec.chunk_count) == ("Cash", "guideline", "public", 2)
     chunks = store.stored_chunks("cash")
