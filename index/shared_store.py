@@ -174,13 +174,6 @@ class SharedStore(Store):
             problems.append(f"{missing} original(s) missing from the shared store")
         return problems
 
-    def close(self) -> None:
-        """Close this thread's connection."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
-
 
 class ReplicaStore(Store):
     """A replica: writes and per-document reads against the shared store, search on a local copy that follows it."""
@@ -191,7 +184,6 @@ class ReplicaStore(Store):
         super().__init__(data_dir)
         self.shared = SharedStore(url, self.data_dir)
         self._follow = threading.Lock()
-        self.shared_head = 0  # the change-log head at the last catch-up (for /ready)
         sid, local_sid = self.shared.store_id(), Store.get_meta(self, STORE_ID_KEY)
         if local_sid is None:
             with self.local_transaction() as tx:
@@ -200,7 +192,6 @@ class ReplicaStore(Store):
             raise StoreError(
                 f"{self.data_dir} holds the index of another shared store; give this replica an empty --data directory"
             )
-        self.caught_up = threading.Event()  # set by the first complete catch-up
         if catch_up:
             self.catch_up()
 
@@ -217,11 +208,9 @@ class ReplicaStore(Store):
         """Apply every change after the cursor to the local copy; returns how many documents were brought in step."""
         with self._follow:
             cursor, head = self.cursor(), self.shared.log_seq()
-            self.shared_head = head
             if head == cursor:
-                self.caught_up.set()
                 return 0
-            if cursor == 0:  # an empty (or new) copy: every document of either side
+            if cursor == 0 or head < cursor:  # an empty copy, or a store restored from an older backup: reconcile all
                 doc_ids = sorted(set(self.shared.document_ids()) | set(Store.document_ids(self)))
             else:
                 doc_ids = self.shared.changed_since(cursor, head)
@@ -229,7 +218,6 @@ class ReplicaStore(Store):
                 self._apply(doc_id)
             with self.local_transaction() as tx:
                 tx.set_meta({CURSOR_KEY: str(head)})
-            self.caught_up.set()
             return len(doc_ids)
 
     def follow(self, interval: float, stop: threading.Event) -> None:

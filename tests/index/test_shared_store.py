@@ -90,6 +90,19 @@ def test_a_new_replica_starts_empty_and_catches_up(pg_database: str, tmp_path: P
     )
 
 
+def test_a_store_restored_from_an_older_backup_is_reconciled(pair: tuple) -> None:
+    a, b = pair
+    add_document(a, "kept", ["Cash couriers."], VEC[:1])
+    add_document(a, "lost", ["Drones over rivers."], VEC[1:2])
+    b.catch_up()
+    con = a.shared.conn()  # the restore: 'lost' and the log entries after 'kept' never happened
+    con.execute("DELETE FROM documents WHERE id = 'lost'")
+    con.execute("DELETE FROM changes WHERE doc_id = 'lost'")
+    assert b.shared.log_seq() < b.cursor()
+    b.catch_up()
+    assert b.fts_search('"drones"', 5, Filters()) == [] and b.replication()["caught_up"]
+
+
 def test_a_local_copy_of_another_shared_store_is_refused(pg_database: str, tmp_path: Path) -> None:
     a = ReplicaStore(tmp_path / "A", pg_database)
     a.shared.conn().execute("UPDATE meta SET value = 'a-restored-or-other-database' WHERE key = 'store_id'")
