@@ -3,7 +3,10 @@ between transactions (never inside one)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -65,3 +68,15 @@ def test_a_dropped_connection_is_reopened_between_transactions_but_not_inside_on
         con.execute("INSERT INTO t VALUES (3)")  # inside the lost transaction: no silent autocommit
     con.execute("ROLLBACK")
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_the_embedded_default_never_imports_psycopg(tmp_path) -> None:
+    """Without PACTKB_DATABASE_URL, opening a knowledge base and building the app load no PostgreSQL driver."""
+    code = (
+        "import sys; from pactkb.api.app import create_app; from pactkb.settings import Settings; "
+        f"create_app(Settings(data={str(tmp_path / 'data')!r}, model='fake:64'), load_in_background=False); "
+        "print(sorted(m for m in sys.modules if m.startswith('psycopg')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PACTKB_DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]"
