@@ -113,8 +113,8 @@ class ServiceState:
         """A replica of the shared store: catch up with its change log, then follow it in a background thread."""
         store = self.kb.store
         if isinstance(store, ReplicaStore):
-            store.catch_up()
-            args = (self.settings.follow_interval, self._stop)
+            self.kb.follow_shared()
+            args = (self.settings.follow_interval, self._stop, self.kb.follow_shared)
             threading.Thread(target=store.follow, args=args, name="pactkb-follow", daemon=True).start()
 
     def replication(self) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -220,12 +220,14 @@ class ReplicaStore(Store):
                 tx.set_meta({CURSOR_KEY: str(head)})
             return len(doc_ids)
 
-    def follow(self, interval: float, stop: threading.Event) -> None:
-        """Catch up every `interval` seconds until stopped (a replica server's background thread); a failed round is
-        logged and retried."""
+    def follow(self, interval: float, stop: threading.Event, on_change: Callable[[int], None] | None = None) -> None:
+        """Catch up every `interval` seconds until stopped (a replica server's background thread), calling `on_change`
+        with the number of documents brought in step when there were any; a failed round is logged and retried."""
         while not stop.wait(interval):
             try:
-                self.catch_up()
+                changed = self.catch_up()
+                if changed and on_change is not None:
+                    on_change(changed)
             except Exception:
                 log.exception("following the shared store's change log failed; retrying")
 

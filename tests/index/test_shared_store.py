@@ -145,3 +145,27 @@ def test_search_on_the_shared_store_ranks_as_the_embedded_one(
                 (h.document_id, h.chunk_id, round(h.score, 9)) for h in want.results
             ], (query, mode)
             assert got.total == want.total and got.facets == want.facets
+
+
+def test_a_replica_derives_its_own_bridge_and_ranks_as_the_ingesting_one(
+    pg_settings: Settings, sample_dir: Path, tmp_path: Path
+) -> None:
+    """What a data directory derives at publish time (the FAISS file, the bridge's English words for translated
+    queries) is built by each replica from its copy, so a follower answers Serbian queries as the ingesting one."""
+    with_bridge = pg_settings.model_copy(update={"dictionaries": "/usr/share/dictd"})  # Debian's FreeDict (system-deps)
+    a = KnowledgeBase(with_bridge)
+    a.indexer.ingest([sample_dir])
+    b = KnowledgeBase(with_bridge.model_copy(update={"data": tmp_path / "B"}))
+    assert (b.store.data_dir / "index" / "dense.json").exists()
+    assert (
+        sorted(p.name for p in (b.store.data_dir / "index").glob("bridge-*"))
+        == sorted(p.name for p in (a.store.data_dir / "index").glob("bridge-*"))
+        != []
+    )
+    for query in ("pranje novca granica", "trgovina ljudima", "gotovina kuriri"):
+        want = a.searcher.search(query, k=10)
+        got = b.searcher.search(query, k=10)
+        assert got.translation == want.translation
+        assert [(h.chunk_id, round(h.score, 9)) for h in got.results] == [
+            (h.chunk_id, round(h.score, 9)) for h in want.results
+        ]
