@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -80,3 +81,18 @@ def test_the_embedded_default_never_imports_psycopg(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PACTKB_DATABASE_URL"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_configured_server_that_does_not_answer_fails_the_postgres_tests_never_skips_them() -> None:
+    env = {**os.environ, "PACTKB_TEST_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}
+    target = "tests/test_pg.py::test_rows_read_like_sqlite_rows_and_constraints_fail_like_sqlite"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", target],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert run.returncode != 0
+    assert "PACTKB_TEST_DATABASE_URL is set but the server does not answer" in run.stdout
+    assert "skipped" not in run.stdout.splitlines()[-1]
