@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pactkb import db
+from pactkb import db, pg
+from pactkb.pg import is_postgres
 
 AUDIT_DB = "audit.sqlite3"
 SCHEMA = """
@@ -61,8 +62,11 @@ class AuditEvent:
     time: float = field(default_factory=time.time)
 
 
-def connect(data: Path) -> sqlite3.Connection:
-    """The audit database (created with its append-only triggers)."""
+def connect(data: Path, url: str | None = None) -> sqlite3.Connection:
+    """The audit database (created with its append-only triggers): the shared PostgreSQL database when `url` names one
+    (its table, trigger and revoked rights come from `pactkb db upgrade`), else audit.sqlite3 in the data directory."""
+    if is_postgres(url):
+        return pg.connect(str(url))  # type: ignore[return-value] # the sqlite3 calling conventions (pactkb.pg)
     con = db.connect(data / AUDIT_DB)
     con.executescript(SCHEMA)
     have = {r[1] for r in con.execute("PRAGMA table_info(audit)")}
@@ -75,10 +79,11 @@ def connect(data: Path) -> sqlite3.Connection:
 class AuditLog:
     """Queues events and writes them in batches from one background thread."""
 
-    def __init__(self, data: Path) -> None:
-        """Open the log and start the writer thread."""
+    def __init__(self, data: Path, url: str | None = None) -> None:
+        """Open the log (in the data directory, or the shared database of `url`) and start the writer thread."""
         self.data = data
-        connect(data).close()
+        self.url = url
+        connect(data, url).close()
         self._queue: queue.Queue[AuditEvent | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="pactkb-audit", daemon=True)
         self._thread.start()
@@ -89,7 +94,7 @@ class AuditLog:
 
     def _run(self) -> None:
         """Writer loop: drain the queue in batches."""
-        con = connect(self.data)
+        con = connect(self.data, self.url)
         stop = False
         while not stop:
             first = self._queue.get()
@@ -138,13 +143,17 @@ class AuditLog:
         self._thread.join(timeout=10)
 
 
-def export(data: Path, since: float | None = None) -> list[dict[str, Any]]:
-    """Audit rows (oldest first), optionally only those at or after `since` (epoch seconds)."""
+def export(data: Path, since: float | None = None, url: str | None = None) -> list[dict[str, Any]]:
+    """Audit rows (oldest first), optionally only those at or after `since` (epoch seconds); from the shared database
+    when `url` names one."""
     path = data / AUDIT_DB
-    if not path.exists():
+    if is_postgres(url):
+        con: Any = pg.connect(str(url))
+    elif not path.exists():
         return []
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
+    else:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con.row_factory = sqlite3.Row
     try:
         rows = con.execute("SELECT * FROM audit WHERE time >= ? ORDER BY id", (since or 0,)).fetchall()
     finally:

@@ -12,13 +12,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
+from pactkb import pg
 from pactkb.db import connect, sql_in
-from pactkb.settings import SENSITIVITY_LEVELS, Settings, visible_levels
+from pactkb.pg import is_postgres
+from pactkb.settings import ROLES, SENSITIVITY_LEVELS, Settings, visible_levels
 
-Role = Literal["reader", "contributor", "admin"]  # in order of what a role may do: each may do what those before may
-ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "pkb_"
 KEYS_DB = "service.sqlite3"
 # key names never contain ':', so they cannot collide with token identities ("jwt:<issuer>#<subject>")
@@ -84,8 +84,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def open_db(data: Path) -> sqlite3.Connection:
-    """The service database (keys, jobs) in the data directory."""
+def open_db(data: Path, url: str | None = None) -> sqlite3.Connection:
+    """The service database (keys, jobs): the shared PostgreSQL database when `url` names one (its tables come from
+    `pactkb db upgrade`), else service.sqlite3 in the data directory."""
+    if is_postgres(url):
+        return pg.connect(str(url))  # type: ignore[return-value] # the sqlite3 calling conventions (pactkb.pg)
     data.mkdir(parents=True, exist_ok=True)
     con = connect(data / KEYS_DB)
     con.execute(SCHEMA)
@@ -95,9 +98,9 @@ def open_db(data: Path) -> sqlite3.Connection:
 class KeyStore:
     """Create, list, revoke and verify API keys."""
 
-    def __init__(self, data: Path) -> None:
-        """Open the key table in the data directory."""
-        self.con = open_db(data)
+    def __init__(self, data: Path, url: str | None = None) -> None:
+        """Open the key table (in the data directory, or the shared database of `url`)."""
+        self.con = open_db(data, url)
         self.lock = threading.Lock()
 
     def create(self, name: str, role: str, clearance: str) -> tuple[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from pactkb.index.encoder import Encoder
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import Previews
+from pactkb.index.shared_store import ReplicaStore
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 log = logging.getLogger(__name__)
@@ -77,15 +78,16 @@ class ServiceState:
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         """Open the data directory; the model and index load in the background (see ready)."""
         self.settings = settings
-        self.kb = KnowledgeBase(settings, encoder=encoder)
-        self.keys = KeyStore(settings.data)
+        self.kb = KnowledgeBase(settings, encoder=encoder, catch_up=False)
+        self.keys = KeyStore(settings.data, settings.database_url)
         self.jwt = JwtVerifier(settings) if settings.oidc_issuer and settings.oidc_jwks else None
-        self.audit = AuditLog(settings.data)
+        self.audit = AuditLog(settings.data, settings.database_url)
         self.jobs = Jobs(self.kb)
         self.signer = Signer(settings.data)
         self.metrics = Metrics()
         self.ready = threading.Event()
         self.load_error: str | None = None
+        self._stop = threading.Event()
         self.previews = Previews(
             settings.data / "previews", settings.preview_cache_mb * 1024 * 1024, settings.preview_timeout
         )
@@ -98,6 +100,7 @@ class ServiceState:
     def load(self) -> None:
         """Load the model and the index, warm them up, then mark the service ready and start the job runner."""
         try:
+            self.follow()
             searcher = self.kb.searcher
             searcher.warm_up()  # the model, the query-language models (about 2 s) and the bridge's dictionaries
             self.ready.set()
@@ -106,8 +109,22 @@ class ServiceState:
             log.exception("loading the knowledge base failed")
             self.load_error = f"{type(exc).__name__}: {exc}"
 
+    def follow(self) -> None:
+        """A replica of the shared store: catch up with its change log, then follow it in a background thread."""
+        store = self.kb.store
+        if isinstance(store, ReplicaStore):
+            self.kb.follow_shared()
+            args = (self.settings.follow_interval, self._stop, self.kb.follow_shared)
+            threading.Thread(target=store.follow, args=args, name="pactkb-follow", daemon=True).start()
+
+    def replication(self) -> dict[str, Any] | None:
+        """A replica's position in the shared store's change log (None for the embedded store)."""
+        store = self.kb.store
+        return store.replication() if isinstance(store, ReplicaStore) else None
+
     def close(self) -> None:
         """Stop background threads."""
+        self._stop.set()
         self.jobs.stop()
         self.audit.close()
         self.previews.close()

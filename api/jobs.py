@@ -1,5 +1,9 @@
 """Upload jobs: files are saved by the request, then ingested in the background by whichever server
-process claims the job first (the claim is one SQLite UPDATE; ingestion holds the writer lock)."""
+process claims the job first (the claim is one SQLite UPDATE; ingestion holds the writer lock).
+
+With the shared PostgreSQL store (PACTKB_DATABASE_URL) any replica may claim a job: the files' bytes are kept in
+`job_uploads` until it has run, the claim is `SELECT ... FOR UPDATE SKIP LOCKED`, and the claim is a lease the runner
+renews while it works, so the job of a worker that died is claimed again once its lease has expired."""
 
 from __future__ import annotations
 
@@ -12,12 +16,15 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pactkb.api.auth import open_db
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.pipeline import Upload
+from pactkb.pg import is_postgres
 from pactkb.settings import visible_levels
 
 log = logging.getLogger(__name__)
@@ -76,11 +83,14 @@ class Jobs:
         """Open the job tables and the uploads folder."""
         self.kb = kb
         self.data = kb.settings.data
+        self.url = kb.settings.database_url if is_postgres(kb.settings.database_url) else None
+        self.lease = kb.settings.job_lease
         self._local = threading.local()
         con = self.con
-        con.executescript(SCHEMA)
-        if "detail" not in {r[1] for r in con.execute("PRAGMA table_info(job_files)")}:  # older service databases
-            con.execute("ALTER TABLE job_files ADD COLUMN detail TEXT")
+        if self.url is None:  # the shared database's tables come from `pactkb db upgrade`
+            con.executescript(SCHEMA)
+            if "detail" not in {r[1] for r in con.execute("PRAGMA table_info(job_files)")}:  # older service databases
+                con.execute("ALTER TABLE job_files ADD COLUMN detail TEXT")
         (self.data / UPLOADS).mkdir(exist_ok=True)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -92,7 +102,7 @@ class Jobs:
         would swallow, or fail, another thread's statements)."""
         con = getattr(self._local, "con", None)
         if con is None:
-            con = self._local.con = open_db(self.data)
+            con = self._local.con = open_db(self.data, self.url)
         return con
 
     # -- requests ------------------------------------------------------------------------------
@@ -118,6 +128,11 @@ class Jobs:
                     for i, (name, path, meta) in enumerate(files)
                 ],
             )
+            if self.url is not None:  # any replica may run it: the bytes go with the job
+                self.con.executemany(
+                    "INSERT INTO job_uploads (job_id, idx, bytes) VALUES (?, ?, ?)",
+                    [(job_id, i, path.read_bytes()) for i, (_, path, _) in enumerate(files)],
+                )
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -184,7 +199,9 @@ class Jobs:
                 )
 
     def _requeue_orphans(self) -> None:
-        """Put back jobs left 'running' by a process that died."""
+        """Put back jobs left 'running' by a process of this machine that died (shared jobs expire by lease)."""
+        if self.url is not None:
+            return
         for row in self.con.execute("SELECT id, worker FROM jobs WHERE status='running'").fetchall():
             if not _alive(row["worker"]):
                 self.con.execute(
@@ -192,7 +209,16 @@ class Jobs:
                 )
 
     def claim(self) -> str | None:
-        """Atomically take the oldest queued job for this process."""
+        """Atomically take the oldest queued job for this process (in PostgreSQL: or one whose lease expired)."""
+        if self.url is not None:
+            now = time.time()
+            row = self.con.execute(
+                "UPDATE jobs SET status='running', started_at=?, worker=?, lease_until=? WHERE id = "
+                "(SELECT id FROM jobs WHERE status='queued' OR (status='running' AND lease_until < ?) "
+                "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id",
+                (now, _worker_id(), now + self.lease, now),
+            ).fetchone()
+            return row[0] if row else None
         row = self.con.execute(
             "UPDATE jobs SET status='running', started_at=?, worker=? WHERE id = "
             "(SELECT id FROM jobs WHERE status='queued' ORDER BY created_at LIMIT 1) AND status='queued' RETURNING id",
@@ -209,10 +235,15 @@ class Jobs:
         """Ingest every file of a claimed job; per-file errors are recorded, not raised."""
         job = self.con.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         files = self.con.execute("SELECT * FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)).fetchall()
+        if self.url is not None:
+            files = [self.fetch_upload(f) for f in files]
         by_path = {Path(f["stored"]): f for f in files}
         uploads = [Upload(Path(f["stored"]), f["file"], json.loads(f["meta"])) for f in files]
         self.con.execute("UPDATE job_files SET status='running' WHERE job_id=?", (job_id,))
-        outcomes = self.kb.indexer.ingest_uploads(uploads, owner=job["owner"], visible=visible_levels(job["clearance"]))
+        with self.leased(job_id):
+            outcomes = self.kb.indexer.ingest_uploads(
+                uploads, owner=job["owner"], visible=visible_levels(job["clearance"])
+            )
         for upload, outcome in outcomes:  # the pipeline publishes once all are done
             f = by_path[upload.path]
             if outcome.status == "failed":
@@ -232,11 +263,54 @@ class Jobs:
                 detail=detail,
             )
         shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
+        if self.url is not None:
+            self.con.execute("DELETE FROM job_uploads WHERE job_id=?", (job_id,))
         failed = self.con.execute(
             "SELECT count(*) FROM job_files WHERE job_id=? AND status='failed'", (job_id,)
         ).fetchone()[0]
         status = "failed" if failed == len(files) else "done"
         self.con.execute("UPDATE jobs SET status=?, finished_at=? WHERE id=?", (status, time.time(), job_id))
+
+    def fetch_upload(self, f: Any) -> dict[str, Any]:
+        """A shared job's file row, its bytes written into this replica's uploads folder when the request came to
+        another replica."""
+        row = dict(f)
+        path = self.data / UPLOADS / row["job_id"] / f"{row['idx']}-{Path(row['stored']).name}"
+        if not Path(row["stored"]).is_file():
+            data = self.con.execute(
+                "SELECT bytes FROM job_uploads WHERE job_id=? AND idx=?", (row["job_id"], row["idx"])
+            ).fetchone()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(data[0]) if data else b"")
+            row["stored"] = str(path)
+        return row
+
+    @contextmanager
+    def leased(self, job_id: str) -> Iterator[None]:
+        """Renew a shared job's lease (every third of it) while its ingestion runs."""
+        if self.url is None:
+            yield
+            return
+        done = threading.Event()
+
+        def renew() -> None:
+            con = open_db(self.data, self.url)
+            try:
+                while not done.wait(self.lease / 3):
+                    con.execute(
+                        "UPDATE jobs SET lease_until=? WHERE id=? AND worker=?",
+                        (time.time() + self.lease, job_id, _worker_id()),
+                    )
+            finally:
+                con.close()
+
+        thread = threading.Thread(target=renew, name=f"pactkb-lease-{job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=10)
 
     def not_applied(self, doc_id: str, meta: dict[str, Any]) -> list[str]:
         """The metadata an upload asked for that the document already there does not have (it was not applied)."""

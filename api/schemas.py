@@ -14,10 +14,10 @@ from pydantic import (
     model_validator,
 )
 
-from pactkb.api.auth import KEY_NAME, Role
+from pactkb.api.auth import KEY_NAME
 from pactkb.index.profile import STAGES
 from pactkb.ingest.types import AREAS, DOC_TYPES
-from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode, Sensitivity, Settings
+from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, Role, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
 PROFILE_HELP = "true: the response carries `timings`, milliseconds per search stage (as Elasticsearch's profile)."

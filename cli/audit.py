@@ -23,7 +23,7 @@ def record(settings: Settings, events: list[AuditEvent]) -> None:
     """Write audit events from the command line."""
     from pactkb.api.audit import AuditLog
 
-    log = AuditLog(settings.data)
+    log = AuditLog(settings.data, settings.database_url)
     for event in events:
         log.record(event)
     log.close()
@@ -58,7 +58,7 @@ def audit(
     from pactkb.api.audit import export, printable
 
     settings = make_settings(data=data)
-    rows = export(settings.data, _since(since))
+    rows = export(settings.data, _since(since), settings.database_url)
     if json_out:
         for r in rows:
             emit_json(r)

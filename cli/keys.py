@@ -20,7 +20,7 @@ def _keystore(data: Path | None):  # noqa: ANN202
     from pactkb.api.auth import KeyStore
 
     settings = make_settings(data=data)
-    return KeyStore(settings.data), settings
+    return KeyStore(settings.data, settings.database_url), settings
 
 
 def _audit_cli(settings: Settings, action: str, detail: str) -> None:

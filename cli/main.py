@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from pactkb.cli import audit, evaluate, ingest, keys, reembed, search, serve, stats
+from pactkb.cli import audit, db, evaluate, ingest, keys, reembed, search, serve, stats
 from pactkb.cli.common import Command, Group
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.command(cls=Command)(serve.serve)
 app.command(cls=Command)(audit.audit)
 app.command()(reembed.reembed)
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(db.db_app, name="db")
 
 
 def main() -> None:

@@ -117,7 +117,7 @@ def open_searcher(settings: Settings):  # noqa: ANN201
     from pactkb.index.encoder import ModelLoadError
     from pactkb.index.store import StoreError
 
-    if not (settings.data / "pactkb.sqlite3").exists():
+    if not settings.database_url and not (settings.data / "pactkb.sqlite3").exists():  # a replica may start empty
         fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
     kb = open_kb(settings)
     try:

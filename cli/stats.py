@@ -23,7 +23,7 @@ def stats(
     from pactkb.index.vectors import vector_index
 
     settings = make_settings(data=data, model=model)
-    if not (settings.data / "pactkb.sqlite3").exists():
+    if not settings.database_url and not (settings.data / "pactkb.sqlite3").exists():  # a replica may start empty
         fail(f"no knowledge base in {settings.data} (run 'pactkb ingest' first)")
     kb = open_kb(settings)
     name, dim = kb.store.model_info()

@@ -106,7 +106,8 @@ def build_index(
 ) -> tuple[KnowledgeBase, dict[str, Any]]:
     """Open (building or completing if needed) the cached index of a collection."""
     data = cache_dir_for(coll, settings)
-    kb = KnowledgeBase(settings.model_copy(update={"data": data}), encoder=encoder)
+    # evaluation collections are embedded stores of their own, never written into a shared PostgreSQL store
+    kb = KnowledgeBase(settings.model_copy(update={"data": data, "database_url": None}), encoder=encoder)
     info: dict[str, Any] = {"index_dir": str(data), "documents": coll.corpus_size()}
     build_file = data / "build.json"
     if kb.store.counts()["documents"] < info["documents"]:

@@ -51,7 +51,7 @@ def scores(
     data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]
 ) -> dict[str, float]:
     """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
-    kb = KnowledgeBase(Settings(data=data, **overrides))
+    kb = KnowledgeBase(Settings(data=data, **{"database_url": None, **overrides}))
     doc_file = kb.store.source_names()
     per = score_mode(kb, queries, qrels, "hybrid", doc_file)["per_query"]
     kb.store.close()

@@ -7,7 +7,9 @@ from functools import cached_property
 
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import LazyEncoder, encoder_facts, encoder_identity, stored_settings
+from pactkb.index.shared_store import ReplicaStore
 from pactkb.index.store import Store
+from pactkb.index.stores import open_store
 from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.settings import Settings
 
@@ -30,15 +32,30 @@ def is_default_encoder(name: str | None) -> bool:
 class KnowledgeBase:
     """Lazily wires store → encoder → dense index → searcher / indexer for a data directory."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, catch_up: bool = True) -> None:
         """Open the store and check the configured model's name; the model itself loads on first use. With no model
-        chosen explicitly, a store keeps the encoder it was built with."""
-        self.store = Store(settings.data)
+        chosen explicitly, a store keeps the encoder it was built with. `catch_up` off: a replica of the shared store
+        is brought up to date later (a server does it while loading)."""
+        self.store = open_store(settings, catch_up=False)
         self.settings = settings = settings if encoder is not None else adopt_stored_encoder(settings, self.store)
         self.encoder: Encoder = encoder if encoder is not None else LazyEncoder(settings)
         self.facts = encoder_facts(self.encoder)
         self.store.check_model_name(self.encoder.name, self.facts.precision, self.facts.weights)
         self._lock = threading.Lock()
+        if catch_up:
+            self.follow_shared()
+
+    def follow_shared(self, changed: int | None = None) -> int:
+        """A replica of the shared store: apply the change log to the local copy (unless `changed` says it was just
+        done), then publish what this data directory derives from it (the FAISS file, the cross-lingual bridge's
+        words); returns the documents brought in step (0 for the embedded store)."""
+        if not isinstance(self.store, ReplicaStore):
+            return 0
+        if changed is None:
+            changed = self.store.catch_up()
+        if changed:
+            self.indexer.publish()
+        return changed
 
     @cached_property
     def dense(self) -> VectorIndex:

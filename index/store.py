@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,7 +234,7 @@ def describe_encoder(rec: dict[str, Any]) -> str:
 
 def filter_clause(filters: Filters, alias: str = "d") -> tuple[str, list[Any]]:
     """A WHERE fragment over the documents table (as `alias`) admitting what the filters admit, and its parameters
-    ('1' when nothing is restricted)."""
+    ('1=1' when nothing is restricted; the same SQL serves SQLite and, through pactkb.pg, PostgreSQL)."""
     parts: list[str] = []
     params: list[Any] = []
 
@@ -277,7 +277,7 @@ def filter_clause(filters: Filters, alias: str = "d") -> tuple[str, list[Any]]:
             newer += f" AND n.sensitivity IN ({', '.join('?' * len(visible))})"
             params.extend(visible)
         parts.append(f"({alias}.family IS NULL OR NOT EXISTS (SELECT 1 FROM documents n WHERE {newer}))")
-    return (" AND ".join(parts) or "1"), params
+    return (" AND ".join(parts) or "1=1"), params
 
 
 def marks(values: Iterable[Any]) -> str:
@@ -305,7 +305,7 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")
         if version < SCHEMA_VERSION:
-            with self.transaction() as tx:
+            with self.local_transaction() as tx:
                 if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
                     tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
                     tx.add_missing_columns(
@@ -340,18 +340,26 @@ class Store:
             con.close()
             self._local.con = None
 
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """A write transaction: all or nothing."""
+        return self.local_transaction()
+
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A write transaction (BEGIN IMMEDIATE): all or nothing."""
+    def local_transaction(self) -> Iterator[Tx]:
+        """A write transaction on this SQLite file (BEGIN IMMEDIATE): all or nothing."""
         con = self.conn()
         con.execute("BEGIN IMMEDIATE")
         try:
-            yield Tx(con)
+            yield self.writer(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise
         else:
             con.execute("COMMIT")
+
+    def writer(self, con: sqlite3.Connection) -> Tx:
+        """The write operations over a connection in a transaction."""
+        return Tx(con)
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -726,6 +734,37 @@ class Store:
             .fetchone()
         )
 
+    def stored_chunks(self, doc_id: str) -> list[tuple[int, NewChunk]]:
+        """A document's chunks with their ids and vectors, in id order (what a replica copies)."""
+        return [
+            (int(r[0]), NewChunk(*r[1:10], vector=blob_vector(r[10]), region=r[11]))
+            for r in self.conn().execute(
+                "SELECT id, ord, text, text_hash, page_start, page_end, label_start, label_end, section, n_tokens, "
+                "vector, region FROM chunks WHERE doc_id=? ORDER BY id",
+                (doc_id,),
+            )
+        ]
+
+    def document_ids(self) -> list[str]:
+        """Every document id."""
+        return [r[0] for r in self.conn().execute("SELECT id FROM documents ORDER BY id")]
+
+    def admitted(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
+        """Which of these documents exist and the filters admit (the access re-check of a replica's hits)."""
+        wanted = sorted(set(doc_ids))
+        where, params = filter_clause(filters)
+        out: set[str] = set()
+        for i in range(0, len(wanted), BATCH):
+            part = wanted[i : i + BATCH]
+            q = f"SELECT d.id FROM documents d WHERE d.id IN ({marks(part)}) AND {where}"
+            out.update(r[0] for r in self.conn().execute(q, [*part, *params]))
+        return out
+
+    def original(self, stored_path: str) -> Path | None:
+        """The local file of a stored original (None when it is missing)."""
+        path = self.data_dir / stored_path
+        return path if path.is_file() else None
+
     def uses_original(self, stored_path: str) -> bool:
         """Whether any document keeps its original at this stored path."""
         return self.conn().execute("SELECT 1 FROM documents WHERE stored_path=?", (stored_path,)).fetchone() is not None
@@ -954,12 +993,14 @@ class Tx:
             self.refresh_families(doc_id)
         self.bump_docs_version()
         if "title" in fields:
-            for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
-                self.con.execute(
-                    "UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(fields["title"], section), cid)
-                )
+            self.retitle_text(doc_id, fields["title"])
         if "language" in fields:
             self.reindex_text(doc_id)
+
+    def retitle_text(self, doc_id: str, title: str) -> None:
+        """Re-index the title column of one document's chunks."""
+        for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
+            self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(title, section), cid))
 
     def reindex_text(self, doc_id: str | None) -> None:
         """Re-index the body text of one document's chunks (all documents with a stemmed language if None)."""
@@ -979,15 +1020,25 @@ class Tx:
             [(doc_id, n, label, int(ocr), int(sc), text) for n, label, ocr, sc, text in pages],
         )
 
-    def insert_chunks(self, doc_id: str, title: str, chunks: list[NewChunk], language: str | None = None) -> list[int]:
+    def insert_chunks(
+        self,
+        doc_id: str,
+        title: str,
+        chunks: list[NewChunk],
+        language: str | None = None,
+        chunk_ids: list[int] | None = None,
+    ) -> list[int]:
         """Insert chunks with their vectors, FTS rows (stemmed in the document's language) and 'add' log entries;
-        returns the new ids."""
+        returns the new ids (`chunk_ids`: the ids to give them, as a replica copying the shared store does)."""
         ids: list[int] = []
-        for c in chunks:
-            cur = self.con.execute(
-                "INSERT INTO chunks (doc_id, ord, text, text_hash, page_start, page_end, label_start, label_end, "
-                "section, n_tokens, vector, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        given = "id, " if chunk_ids is not None else ""  # else the database numbers them
+        for n, c in enumerate(chunks):
+            row = self.con.execute(
+                f"INSERT INTO chunks ({given}doc_id, ord, text, text_hash, page_start, page_end, label_start, "
+                f"label_end, section, n_tokens, vector, region) VALUES ({'?, ' * bool(given)}?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?) RETURNING id",
                 (
+                    *([chunk_ids[n]] if chunk_ids is not None else []),
                     doc_id,
                     c.ord,
                     c.text,
@@ -1001,15 +1052,21 @@ class Tx:
                     vector_blob(c.vector),
                     c.region,
                 ),
-            )
-            cid = int(cur.lastrowid)
-            ids.append(cid)
-            self.con.execute(
-                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
-                (cid, fts_title(title, c.section), stemmed_text(c.text, language)),
-            )
-        self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, 1)", [(i,) for i in ids])
+            ).fetchone()
+            ids.append(int(row[0]))
+        self.index_chunks(ids, title, chunks, language)
         return ids
+
+    def index_chunks(self, ids: list[int], title: str, chunks: list[NewChunk], language: str | None) -> None:
+        """The FTS rows of new chunks and their 'add' entries in the vector index's change log."""
+        self.con.executemany(
+            "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
+            [
+                (cid, fts_title(title, c.section), stemmed_text(c.text, language))
+                for cid, c in zip(ids, chunks, strict=True)
+            ],
+        )
+        self.con.executemany("INSERT INTO index_log (chunk_id, op) VALUES (?, 1)", [(i,) for i in ids])
 
     def delete_chunks_of(self, doc_id: str) -> int:
         """Remove a document's chunks (and FTS rows), logging each removal."""

@@ -19,6 +19,8 @@ MAX_PAGE_SIZE = 100  # results (or documents) one request may ask for: k, limit
 MAX_OFFSET = 10_000  # the largest offset a request may give (max_result_window bounds offset + k further)
 Sensitivity = Literal["public", "restricted", "confidential"]  # the order of clearance: each level sees those before it
 SENSITIVITY_LEVELS: tuple[str, ...] = get_args(Sensitivity)
+Role = Literal["reader", "contributor", "admin"]  # in order of what a role may do: each may do what those before may
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 def visible_levels(clearance: str) -> tuple[str, ...]:
@@ -44,6 +46,19 @@ class Settings(BaseSettings):
 
     # storage
     data: Path = Field(default=Path("data"), description="Data directory (store, index, files).")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/database: share documents, chunks, keys, jobs and the audit "
+        "log in PostgreSQL (several replicas); unset: SQLite files in the data directory.",
+    )
+    follow_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between a replica's polls of the shared store's change log."
+    )
+    job_lease: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a claimed upload job stays leased before another worker may reclaim it.",
+    )
 
     # embedding model
     model: str = Field(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +18,23 @@ from pactkb.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_PDF = SHARED / "corpus" / "pdf"
 
 
+STORE_UNDER_TEST = os.environ.get("PACTKB_TEST_STORE", "sqlite")  # postgres: `settings` share a fresh database
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings on a fresh data dir, fake model, in-process parsing (fast); no dictionaries (tests that need one build
     it) and no Apertium (tests that need it switch it on), so results do not depend on which system packages are
-    installed."""
-    return Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    installed. With PACTKB_TEST_STORE=postgres, on a fresh shared PostgreSQL database (CI runs the API tests so)."""
+    base = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    if STORE_UNDER_TEST == "postgres":
+        return base.model_copy(update={"database_url": request.getfixturevalue("pg_database")})
+    return base
 
 
 @pytest.fixture
@@ -89,3 +98,52 @@ def real_encoder():
     from pactkb.index.embed import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: PACTKB_TEST_DATABASE_URL (CI starts one; it must answer, never skipped), else a
+    throwaway server started here with scripts/pg-throwaway and stopped at the end."""
+    from pactkb.pg import DatabaseUnavailable, connect
+
+    url = os.environ.get("PACTKB_TEST_DATABASE_URL")
+    if url:
+        try:
+            connect(url).close()
+        except DatabaseUnavailable as exc:
+            pytest.fail(f"PACTKB_TEST_DATABASE_URL is set but the server does not answer: {exc}")
+        yield url
+        return
+    folder = tempfile.mkdtemp(prefix="pactkb-pg-")  # under /tmp: the server's user must reach it
+    script = str(ROOT / "scripts" / "pg-throwaway")
+    started = subprocess.run([script, "start", folder], capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start a throwaway PostgreSQL server: {started.stderr.strip()}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", folder], capture_output=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """The URL of a fresh, empty database on the test server (dropped afterwards)."""
+    from pactkb.pg import scratch_database
+
+    with scratch_database(pg_server, "pactkb_test") as url:
+        yield url
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> str:
+    """The URL of a fresh database upgraded to the current schema (`pactkb db upgrade`)."""
+    from pactkb.migrations import upgrade
+
+    upgrade(pg_url)
+    return pg_url
+
+
+@pytest.fixture
+def pg_settings(settings: Settings, pg_database: str) -> Settings:
+    """Settings on a fresh data dir sharing a fresh, upgraded PostgreSQL database."""
+    return settings.model_copy(update={"database_url": pg_database})

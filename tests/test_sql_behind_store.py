@@ -1,4 +1,5 @@
-"""SQL lives behind the store: no module outside index/store.py writes SQL against the knowledge base's tables."""
+"""SQL lives behind the store: no package module outside the store modules writes SQL against the knowledge base's
+tables."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from pactkb.index.store import REEMBED_ASIDE, SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
-STORE_MODULES = {ROOT / "index" / "store.py"}  # the repository: the one module that knows the tables
+# the repository: the SQLite store, the shared PostgreSQL store running its queries, and the PostgreSQL schema
+STORE_MODULES = {ROOT / "index" / "store.py", ROOT / "index" / "shared_store.py", ROOT / "pactkb" / "migrations.py"}
 TABLES = sorted(
     {*re.findall(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)", SCHEMA), REEMBED_ASIDE}, key=len, reverse=True
 )

@@ -194,12 +194,14 @@ def document_chunks(
 def stored_original(
     request: Request, doc_id: str, token: str | None, authorization: str | None
 ) -> tuple[DocumentRecord, Path]:
-    """The document whose original the caller (or the holder of the signed link `token`) may read, and the file, or
-    404 as if it were missing; a link stands in for the key, so it works when anonymous access is off."""
+    """The document whose original the caller (or the holder of the signed link `token`) may read, with the original's
+    file (a replica fetches it from the shared store), or 404 as if it were missing; a link stands in for the key, so it
+    works when anonymous access is off."""
     principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
-    rec = visible_document(state(request).kb, doc_id, principal)
-    path = state(request).settings.data / rec.stored_path if rec.stored_path else None
-    if path is None or not path.is_file():
+    kb = state(request).kb
+    rec = visible_document(kb, doc_id, principal)
+    path = kb.store.original(rec.stored_path) if rec.stored_path else None
+    if path is None:
         raise HTTPException(404, "this document has no stored original")
     return rec, path
 

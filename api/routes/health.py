@@ -33,12 +33,16 @@ def health() -> dict[str, str]:
 
 @router.get("/ready", summary="Readiness (model and index loaded)")
 def ready(request: Request, principal: Principal | None = Depends(optional_caller)) -> JSONResponse:
-    """200 once the model and the index are loaded, 503 before (or if loading failed). The counts are those of the
-    documents the caller may see; without credentials when anonymous access is off, none."""
+    """200 once the model and the index are loaded (and a replica of the shared store has caught up with its change
+    log), 503 before (or if loading failed). The counts are those of the documents the caller may see; without
+    credentials when anonymous access is off, none. A replica adds `replication`: the change-log entry it has
+    applied, the head, and whether it is caught up."""
     st = state(request)
     if st.ready.is_set():
         sizes = st.sizes(principal.clearance) if principal is not None else {}
-        return JSONResponse({"status": "ready", **sizes, "model": st.kb.encoder.name})
+        replication = st.replication()  # a replica of the shared store: whether it has applied every change
+        extra = {"replication": replication} if replication is not None else {}
+        return JSONResponse({"status": "ready", **sizes, "model": st.kb.encoder.name, **extra})
     detail = f"failed: {st.load_error}" if st.load_error else "loading"
     return JSONResponse(
         {"status": detail, "detail": f"the index is {detail}"}, status_code=503, headers={"Retry-After": "2"}

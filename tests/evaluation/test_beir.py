@@ -47,3 +47,17 @@ def test_a_retrained_local_model_gets_its_own_cached_index(tiny_beir, tmp_path):
     assert cache_dir_for(coll, Settings(model="fake:64", cache_dir=tmp_path / "cache")) == cache_dir_for(
         coll, Settings(model="fake:64", cache_dir=tmp_path / "cache")
     )
+
+
+def test_evaluation_never_writes_into_a_shared_store(tiny_beir, tmp_path):
+    """An operator's PACTKB_DATABASE_URL (here one that cannot even connect) does not reach the evaluation index."""
+    s = Settings(
+        data=tmp_path / "data",
+        model="fake:64",
+        parse_workers=0,
+        cache_dir=tmp_path / "cache",
+        database_url="postgresql://nobody@127.0.0.1:1/production",
+    )
+    result = evaluate_collection(tiny_beir, s, modes=("lexical",))
+    assert result["documents"] == 4
+    assert (cache_dir_for(Collection(tiny_beir, "test"), s) / "pactkb.sqlite3").exists()
