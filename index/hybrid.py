@@ -45,7 +45,7 @@ class Searcher:
         self.store = store
         self.encoder = encoder
         self.dense = dense
-        self.lexical = lexical_index(store)
+        self.lexical = lexical_index(store, settings.lexical)
         self.settings = settings
         self._allowed: Memo[tuple[Any, ...], AllowedSet] = Memo(settings.filter_cache)
         self._vectors: Memo[str, np.ndarray] = Memo(settings.query_cache)

@@ -1,19 +1,71 @@
-"""BM25 over chunk text and titles with SQLite FTS5; text and queries are folded (č→c, Cyrillic→Latin)."""
+"""BM25 over chunk text and titles: the LexicalIndex protocol, the query shape every implementation runs, the tokens
+they index, SQLite FTS5 (`Fts5Index`) and the factory (`lexical_index`; tantivy in index/tantivy_index.py). Text and
+queries are folded (č→c, Cyrillic→Latin) and stemmed (index/fold.py)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from pactkb.index.filters import Filters
-from pactkb.index.fold import STOPWORDS, fold, query_terms, stem_word
+from pactkb.index.fold import STOPWORDS, fold, porter_stem, query_terms, stem_word
 from pactkb.index.store import MatchSyntaxError, Store
 
 _PHRASE = re.compile(r'"([^"]+)"')
 _PREFIX = re.compile(r"(\w{3,})\*")
+_TOKEN = re.compile(r"(?:[^\W_]|[\ue000-\uf8ff])+")  # unicode61: letters, digits and private-use characters
 DF_CAP = 2000  # document frequencies above this change the IDF little; counting stops there
+
+
+@dataclass(frozen=True)
+class LexicalQuery:
+    """A query as every lexical index runs it: an OR of quoted phrases, prefixes and words, all folded; `stems` are
+    the words stemmed in the query's language (they match documents indexed by that stemmer)."""
+
+    phrases: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        """True when nothing is left to match."""
+        return not (self.phrases or self.prefixes or self.terms or self.stems)
+
+
+def parse_query(
+    query: str, drop: set[str] | frozenset[str] = frozenset(), stemmers: tuple[str, ...] = ()
+) -> LexicalQuery:
+    """The query's folded phrases ("..."), prefixes (word*, three letters or more) and other terms (stopwords left out
+    beside a phrase or prefix, `drop` left out), and with Snowball stemmers each word's stem in those languages."""
+    phrases = [" ".join(re.findall(r"\w+", fold(p))) for p in _PHRASE.findall(query)]
+    rest = _PHRASE.sub(" ", query)
+    prefixes = [fold(p) for p in _PREFIX.findall(rest)]
+    rest = _PREFIX.sub(" ", rest)
+    terms = [t for t in query_terms(rest) if t not in drop]
+    if phrases or prefixes:
+        terms = [t for t in terms if t not in STOPWORDS]
+    stems: list[str] = []
+    if stemmers:
+        raw = [w for w in re.findall(r"\w+", rest) if fold(w) in terms]
+        stems = [stem_word(w, algorithm) for algorithm in stemmers for w in raw]
+    return LexicalQuery(
+        tuple(dict.fromkeys(p for p in phrases if p)),
+        tuple(dict.fromkeys(prefixes)),
+        tuple(dict.fromkeys(terms)),
+        tuple(dict.fromkeys(s for s in stems if s not in terms)),
+    )
+
+
+def fts5_match(q: LexicalQuery) -> str | None:
+    """The FTS5 MATCH expression of a parsed query (None when it is empty)."""
+    parts = [f'"{p}"' for p in q.phrases] + [f'"{p}"*' for p in q.prefixes]
+    parts += [f'"{t}"' for t in (*q.terms, *q.stems)]
+    parts = list(dict.fromkeys(parts))
+    return " OR ".join(parts) if parts else None
 
 
 def build_match(
@@ -21,21 +73,27 @@ def build_match(
 ) -> str | None:
     """An FTS5 MATCH expression: OR of folded terms, quoted phrases kept as phrases, trailing * as prefix. With
     Snowball stemmers (the query's language), each word also matches its stem (documents in it are indexed by stem)."""
-    phrases = [" ".join(re.findall(r"\w+", fold(p))) for p in _PHRASE.findall(query)]
-    rest = _PHRASE.sub(" ", query)
-    prefixes = [fold(p) for p in _PREFIX.findall(rest)]
-    rest = _PREFIX.sub(" ", rest)
-    parts = [f'"{p}"' for p in phrases if p]
-    parts += [f'"{p}"*' for p in prefixes]
-    terms = [t for t in query_terms(rest) if t not in drop]
-    if phrases or prefixes:
-        terms = [t for t in terms if t not in STOPWORDS]
-    parts += [f'"{t}"' for t in terms]
-    if stemmers:
-        raw = [w for w in re.findall(r"\w+", rest) if fold(w) in terms]
-        parts += [f'"{stem_word(w, algorithm)}"' for algorithm in stemmers for w in raw]
-    parts = list(dict.fromkeys(parts))
-    return " OR ".join(parts) if parts else None
+    return fts5_match(parse_query(query, drop, stemmers))
+
+
+def index_tokens(folded: str) -> list[str]:
+    """The tokens FTS5's tokenizer ('porter unicode61 remove_diacritics 2') makes of folded text: runs of letters and
+    digits, each Porter-stemmed (words of 3 to 64 characters). Other engines index these same tokens."""
+    return [porter_token(t) for t in _TOKEN.findall(folded)]
+
+
+@lru_cache(maxsize=262144)
+def porter_token(token: str) -> str:
+    """A token as FTS5's porter step leaves it (cached: vocabularies are small compared with texts). FTS5 follows
+    Porter's reference C code, which departs from the published algorithm (Snowball's 'porter') in step 2:
+    -bli → -ble and -logi → -log."""
+    token = token.lower()
+    if not 3 <= len(token.encode()) <= 64:
+        return token
+    stem = porter_stem(token)
+    if stem.endswith("bli"):
+        return porter_stem(stem[:-1] + "e")
+    return stem[:-1] if stem.endswith("logi") else stem
 
 
 class LexicalIndex(Protocol):
@@ -94,12 +152,20 @@ class Fts5Index:
         return self.store.fts_term_counts(stems, filters, DF_CAP, con)
 
 
-LEXICAL_INDEXES: dict[str, Callable[[Store], LexicalIndex]] = {"fts5": Fts5Index}
+def _tantivy(store: Store) -> LexicalIndex:
+    """tantivy's BM25 (index/tantivy_index.py), imported only when chosen."""
+    from pactkb.index.tantivy_index import TantivyIndex
+
+    return TantivyIndex(store)
+
+
+LEXICAL_INDEXES: dict[str, Callable[[Store], LexicalIndex]] = {"fts5": Fts5Index, "tantivy": _tantivy}
 
 
 def lexical_index(store: Store, kind: str = "fts5") -> LexicalIndex:
-    """The lexical index of a kind (LEXICAL_INDEXES) over a store."""
+    """The lexical index of a kind (LEXICAL_INDEXES, chosen by PACTKB_LEXICAL) over a store."""
     try:
-        return LEXICAL_INDEXES[kind](store)
+        make = LEXICAL_INDEXES[kind]
     except KeyError:
         raise ValueError(f"unknown lexical index {kind!r} (known: {', '.join(LEXICAL_INDEXES)})") from None
+    return make(store)
