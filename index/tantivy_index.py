@@ -89,8 +89,11 @@ class TantivyIndex:
             if disk is None or disk.layout != LAYOUT or disk.seq > seq:
                 return self.rebuild(con)
             self._open()
-            if (disk.seq, disk.docs_version) == (seq, version):  # another process got there first
+            if disk != self.state:  # another process committed since this one last looked
                 self.state = disk
+                assert self.index is not None
+                self.index.reload()
+            if (disk.seq, disk.docs_version) == (seq, version):
                 return 0
             return self._apply(disk, seq, version, con)
 
