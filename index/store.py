@@ -801,12 +801,12 @@ class Store:
             "ON d.id = c.doc_id"
         )
         if chunk_ids is None and doc_ids is None:
-            yield from con.execute(sql + " ORDER BY c.id")
+            yield from map(tuple, con.execute(sql + " ORDER BY c.id"))
             return
         for column, values in (("c.id", list(chunk_ids or ())), ("c.doc_id", list(doc_ids or ()))):
             for i in range(0, len(values), BATCH):
                 part = values[i : i + BATCH]
-                yield from con.execute(f"{sql} WHERE {column} IN ({marks(part)})", part)
+                yield from map(tuple, con.execute(f"{sql} WHERE {column} IN ({marks(part)})", part))
 
     def documents_updated_since(self, when: float, con: sqlite3.Connection) -> list[tuple[str, float]]:
         """(document id, updated_at) of the documents inserted or changed at or after a time."""

@@ -13,11 +13,17 @@ search runs restricted to those (or excluding the others, whichever list is shor
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from itertools import islice
+from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 import tantivy
 from filelock import FileLock
@@ -36,6 +42,10 @@ LAYOUT = 1  # bump when the schema or the tokens change: the index is then rebui
 TOKENS = "pretokenized"  # tantivy splits our token stream on whitespace only
 WRITER_HEAP = 64_000_000
 COMMIT_EVERY = 200_000  # chunks per commit while (re)building
+T = TypeVar("T")
+Row = tuple[int, str, str, str, str, str | None]  # Store.lexical_rows: chunk, document, title, section, text, language
+BUILD_BATCH = 2000  # chunks per tokenizing task while (re)building
+PARALLEL_ABOVE = 20_000  # chunks above which a rebuild tokenizes in worker processes (one per core)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,18 @@ def tokens_of(title: str, section: str, text: str, language: str | None) -> tupl
     return title_tokens, f"{title_tokens} {' '.join(index_tokens(stemmed_text(text, language)))}"
 
 
+def tokenize_rows(rows: tuple[Row, ...]) -> list[tuple[int, str, str, str]]:
+    """(chunk id, document id, title tokens, title + body tokens) of store rows (run in worker processes)."""
+    return [(cid, doc_id, *tokens_of(title, section, text, lang)) for cid, doc_id, title, section, text, lang in rows]
+
+
+def batched(items: Iterable[T], n: int) -> Iterator[tuple[T, ...]]:
+    """Items in tuples of n (the last one shorter)."""
+    it = iter(items)
+    while batch := tuple(islice(it, n)):
+        yield batch
+
+
 class TantivyIndex:
     """A LexicalIndex in tantivy, kept in step with a store's chunks (see the module docstring)."""
 
@@ -87,7 +109,7 @@ class TantivyIndex:
         with self._lock, FileLock(str(self._lock_path())):
             disk = self._read_state()
             if disk is None or disk.layout != LAYOUT or disk.seq > seq:
-                return self.rebuild(con)
+                return self._rebuild(con)
             self._open()
             if disk != self.state:  # another process committed since this one last looked
                 self.state = disk
@@ -98,7 +120,12 @@ class TantivyIndex:
             return self._apply(disk, seq, version, con)
 
     def rebuild(self, con: sqlite3.Connection | None = None) -> int:
-        """Index every chunk of the store again, from scratch, at one consistent snapshot."""
+        """Index every chunk of the store again, from scratch, at one consistent snapshot; returns the chunks."""
+        with self._lock, FileLock(str(self._lock_path())):
+            return self._rebuild(con)
+
+    def _rebuild(self, con: sqlite3.Connection | None) -> int:
+        """rebuild(), under the locks."""
         with self.store.snapshot() as snap:
             con = con or snap
             self.index = None
@@ -108,13 +135,26 @@ class TantivyIndex:
             updated = max((t for _, t in self.store.documents_updated_since(0.0, con)), default=0.0)
             writer = self._writer()
             n = 0
-            for row in self.store.lexical_rows(con):
-                self._add(writer, *row)
-                n += 1
-                if n % COMMIT_EVERY == 0:
-                    writer.commit()
+            for batch in self._tokenized(con):
+                for cid, doc_id, title_tokens, all_tokens in batch:
+                    writer.add_document(tantivy.Document(chunk=cid, doc=doc_id, title=title_tokens, text=all_tokens))
+                    n += 1
+                    if n % COMMIT_EVERY == 0:
+                        writer.commit()
             self._finish(writer, SyncState(LAYOUT, seq, version, updated))
             return n
+
+    def _tokenized(self, con: sqlite3.Connection) -> Iterator[list[tuple[int, str, str, str]]]:
+        """Every chunk's tokens in batches, in worker processes for a large store (spawned: safe beside a server's
+        threads), a few batches in flight at a time."""
+        batches = batched(self.store.lexical_rows(con), BUILD_BATCH)
+        if self.store.count_chunks(Filters(), con) <= PARALLEL_ABOVE:
+            yield from map(tokenize_rows, batches)
+            return
+        workers = os.cpu_count() or 1
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            for window in batched(batches, 4 * workers):
+                yield from pool.map(tokenize_rows, window)
 
     def _apply(self, disk: SyncState, seq: int, version: int, con: sqlite3.Connection) -> int:
         """Replay the change log after `disk` and re-index the documents changed since it."""

@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from pactkb.index import tantivy_index
 from pactkb.index.filters import Filters
 from pactkb.index.fold import stemmed_text
 from pactkb.index.lexical import index_tokens
@@ -77,3 +80,18 @@ def test_it_indexes_the_tokens_fts5_indexes(tmp_path: Path) -> None:
     con.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, 'chunks_fts', 'instance')")
     fts5 = [t for t, _ in con.execute("SELECT term, offset FROM temp.v WHERE doc=? AND col='body' ORDER BY 2", (cid,))]
     assert index_tokens(stemmed_text(text, "sr")) == fts5
+
+
+def test_a_large_rebuild_tokenizes_in_worker_processes_to_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = new_store(tmp_path)
+    add_document(store, "a", TEXTS)
+    add_document(store, "b", ["Финансијске истраге прања новца."] * 3, language="sr")
+    inline = TantivyIndex(store)
+    expected = {q: found(inline, q) for q in ("cash border", "finansijsk", '"cash couriers"')}
+    monkeypatch.setattr(tantivy_index, "PARALLEL_ABOVE", 1)
+    monkeypatch.setattr(tantivy_index, "BUILD_BATCH", 2)
+    parallel = TantivyIndex(store)
+    assert parallel.rebuild() == 5
+    assert {q: found(parallel, q) for q in expected} == expected
