@@ -75,6 +75,7 @@ class Searcher:
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
         self.query_language("warm-up query")
+        self.lexical.sync()  # tantivy: open the index (built from the store if it has none)
         if self.settings.synonyms:
             load_synonyms(tuple(self.settings.synonym_files))
         if self.bridge is not None:

@@ -131,6 +131,9 @@ class LexicalIndex(Protocol):
     def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
         """Chunks the filters admit that contain each (Porter-stemmed) term, capped at DF_CAP."""
 
+    def sync(self, con: sqlite3.Connection | None = None) -> int:
+        """Bring the index up to the store's state now (searches also do, first); returns the chunks (re)indexed."""
+
 
 class Fts5Index:
     """BM25 through SQLite FTS5, in the store's own database (index/store.py keeps its rows with the chunks)."""
@@ -166,6 +169,10 @@ class Fts5Index:
         """Chunks containing each term among those the filters admit (counting stops at DF_CAP)."""
         return self.store.fts_term_counts(stems, filters, DF_CAP, con)
 
+    def sync(self, con: sqlite3.Connection | None = None) -> int:
+        """Nothing to do: the store writes FTS5's rows with the chunks, in the same transaction."""
+        return 0
+
 
 def _tantivy(store: Store) -> LexicalIndex:
     """tantivy's BM25 (index/tantivy_index.py), imported only when chosen."""
@@ -177,7 +184,7 @@ def _tantivy(store: Store) -> LexicalIndex:
 LEXICAL_INDEXES: dict[str, Callable[[Store], LexicalIndex]] = {"fts5": Fts5Index, "tantivy": _tantivy}
 
 
-def lexical_index(store: Store, kind: str = "fts5") -> LexicalIndex:
+def lexical_index(store: Store, kind: str = "tantivy") -> LexicalIndex:
     """The lexical index of a kind (LEXICAL_INDEXES, chosen by PACTKB_LEXICAL) over a store."""
     try:
         make = LEXICAL_INDEXES[kind]

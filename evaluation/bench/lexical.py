@@ -26,6 +26,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -284,6 +285,7 @@ def speed(store: Store, queries: list[tuple[str, tuple[str, ...]]], engines: tup
     for name in engines:
         engine, build = open_engine(name, store)
         row: dict[str, Any] = {"build_s": build}
+        print(f"{n} chunks: {name} built in {build} s", file=sys.stderr, flush=True)
         for label, f in filters.items():
             row[label] = timed(engine, queries, f, none)
         if name == "fts5":
@@ -371,6 +373,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/pactkb-lexical"), help="Where bench stores are built.")
     ap.add_argument("--engines", default=",".join(ENGINES), help="Engines for the speed runs (bm25s holds all in RAM).")
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
+    ap.add_argument("--limit", type=int, default=0, help="Only the first N domain queries for the speed runs.")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -381,7 +384,7 @@ def main() -> None:
     if not args.skip_quality:
         result["quality"] = [beir_quality(root, args.work) for root in args.beir]
         result["quality"].append(domain_quality(args.data, args.work))
-    queries = query_set()
+    queries = query_set()[: args.limit or None]
     result["queries"] = len(queries)
     result["synthetic"] = []
     source = Store(args.data)
@@ -392,6 +395,7 @@ def main() -> None:
             build_synthetic(source, target, n)
         store = Store(target)
         row = speed(store, queries, engines)
+        print(f"{n} chunks: {json.dumps(row)}", file=sys.stderr, flush=True)
         row["incremental_ms"] = incremental(store, engines)
         result["synthetic"].append(row)
         if not args.keep:
