@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import tantivy
 from filelock import FileLock
@@ -245,7 +245,7 @@ class TantivyIndex:
         if not hits:
             return []
         ids = searcher.fast_field_values("chunk", [addr for _, addr in hits])
-        return [(int(cid), float(score)) for (score, _), cid in zip(hits, ids, strict=True)]
+        return [(int(cast(int, cid)), float(score)) for (score, _), cid in zip(hits, ids, strict=True)]
 
     def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
         """Chunks containing each (Porter-stemmed) term among those the filters admit (capped at DF_CAP when
@@ -258,7 +258,8 @@ class TantivyIndex:
         for stem in stems:
             term = tantivy.Query.term_query(self.schema, "text", stem)
             restricted = self._restrict(term, filters, con)
-            count = 0 if restricted is None else searcher.search(restricted, limit=1, count=True).count or 0
+            counted = None if restricted is None else searcher.search(restricted, limit=1, count=True)
+            count = int(getattr(counted, "count", 0) or 0)  # SearchResult.count: set when count=True
             if restricted is not term:
                 count = min(count, DF_CAP)
             if count:
@@ -283,7 +284,7 @@ class TantivyIndex:
             if len(toks) == 1:
                 out.append(tantivy.Query.term_query(self.schema, field, toks[0]))
             elif toks:
-                out.append(tantivy.Query.phrase_query(self.schema, field, toks))
+                out.append(tantivy.Query.phrase_query(self.schema, field, list[str | tuple[int, str]](toks)))
         for prefix in q.prefixes:
             toks = index_tokens(prefix)
             if toks:

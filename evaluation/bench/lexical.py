@@ -44,7 +44,7 @@ from pactkb.index import evidence
 from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmed_text, stemmer_for
 from pactkb.index.lexical import Fts5Index, LexicalIndex, index_tokens, parse_query
-from pactkb.index.store import NewChunk, Store, fts_title
+from pactkb.index.store import NewChunk, Store, Tx, fts_title
 from pactkb.index.tantivy_index import FOLDER, TantivyIndex
 from pactkb.settings import Settings
 
@@ -98,6 +98,10 @@ class Bm25s:
         top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(self.chunk_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def sync(self, con: sqlite3.Connection | None = None) -> int:
+        """Nothing: bm25s has no incremental update (a change means building it again)."""
+        return 0
 
     def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
         """Chunks holding each token among those the filters admit."""
@@ -280,7 +284,7 @@ def speed(store: Store, queries: list[tuple[str, tuple[str, ...]]], engines: tup
         "public": Filters(clearance="public"),
         "type=report": Filters(doc_types=("report",)),
     }
-    none = [set() for _ in queries]
+    none: list[set[str]] = [set() for _ in queries]
     out: dict[str, Any] = {"chunks": n}
     for name in engines:
         engine, build = open_engine(name, store)
@@ -317,7 +321,7 @@ def incremental(store: Store, engines: tuple[str, ...], repeat: int = 5) -> dict
         tantivy.sync()
     steps: dict[str, dict[str, list[float]]] = {s: {"store": [], "tantivy": []} for s in ("add", "update", "delete")}
 
-    def step(label: str, write: Callable[[Any], None]) -> None:
+    def step(label: str, write: Callable[[Tx], None]) -> None:
         t0 = time.perf_counter()
         with store.transaction() as tx:
             write(tx)
@@ -329,25 +333,21 @@ def incremental(store: Store, engines: tuple[str, ...], repeat: int = 5) -> dict
 
     for i in range(repeat):
         doc = f"incremental-{i}"
-        step(
-            "add",
-            lambda tx, doc=doc: (
-                tx.insert_document(
-                    {
-                        "id": doc,
-                        "sha256": doc,
-                        "title": "Incremental",
-                        "kind": "record",
-                        "source_name": doc,
-                        "size": 1,
-                        "pages": 1,
-                    }
-                ),
-                tx.insert_chunks(doc, "Incremental", chunks, "en"),
-            ),
-        )
-        step("update", lambda tx, doc=doc: tx.update_document(doc, {"title": "Incremental, renamed"}))
-        step("delete", lambda tx, doc=doc: tx.delete_document(doc))
+
+        def add(tx: Tx, doc: str = doc) -> None:
+            record = {"id": doc, "sha256": doc, "title": "Incremental", "kind": "record", "source_name": doc}
+            tx.insert_document({**record, "size": 1, "pages": 1})
+            tx.insert_chunks(doc, "Incremental", chunks, "en")
+
+        def rename(tx: Tx, doc: str = doc) -> None:
+            tx.update_document(doc, {"title": "Incremental, renamed"})
+
+        def delete(tx: Tx, doc: str = doc) -> None:
+            tx.delete_document(doc)
+
+        step("add", add)
+        step("update", rename)
+        step("delete", delete)
     out: dict[str, Any] = {
         s: {k: round(float(np.median(v)), 1) for k, v in parts.items() if v} for s, parts in steps.items()
     }
