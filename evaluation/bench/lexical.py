@@ -375,6 +375,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
     ap.add_argument("--limit", type=int, default=0, help="Only the first N domain queries for the speed runs.")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--skip-incremental", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not (args.data / "pactkb.sqlite3").exists():
@@ -396,7 +397,8 @@ def main() -> None:
         store = Store(target)
         row = speed(store, queries, engines)
         print(f"{n} chunks: {json.dumps(row)}", file=sys.stderr, flush=True)
-        row["incremental_ms"] = incremental(store, engines)
+        if not args.skip_incremental:
+            row["incremental_ms"] = incremental(store, engines)
         result["synthetic"].append(row)
         if not args.keep:
             shutil.rmtree(target, ignore_errors=True)
@@ -433,7 +435,7 @@ def report(result: dict[str, Any]) -> str:
     lines += ["", "Incremental cost, median ms (store transaction incl. FTS5 rows / tantivy sync after it)"]
     lines += ["| chunks | step | store (FTS5 inside) | tantivy sync |", "|---|---|---|---|"]
     for s in result["synthetic"]:
-        inc = s["incremental_ms"]
+        inc = s.get("incremental_ms", {"add": {}, "update": {}, "delete": {}})
         for step in ("add", "update", "delete"):
             lines.append(f"| {s['chunks']} | {step} | {inc[step].get('store')} | {inc[step].get('tantivy', '')} |")
         if "bm25s_rebuild_s" in inc:
