@@ -68,6 +68,14 @@ def chunk_schema() -> tantivy.Schema:
     return b.build()
 
 
+def open_index(schema: tantivy.Schema, folder: Path) -> tantivy.Index:
+    """Open (creating) an index in a folder, with the pre-tokenized analyser registered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(folder), reuse=True)
+    index.register_tokenizer(TOKENS, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+    return index
+
+
 def tokens_of(title: str, section: str, text: str, language: str | None) -> tuple[str, str]:
     """(title tokens, title + body tokens) as space-separated strings: the FTS5 row's columns, tokenized alike."""
     title_tokens = " ".join(index_tokens(fts_title(title, section)))
@@ -108,15 +116,15 @@ class TantivyIndex:
             return 0
         with self._lock, FileLock(str(self._lock_path())):
             disk = self._read_state()
-            if disk is None or disk.layout != LAYOUT or disk.seq > seq:
-                return self._rebuild(con)
+            if disk is None or disk.layout != LAYOUT or (disk.seq > seq and not con.in_transaction):
+                return self._rebuild(con)  # none, or of an older layout, or ahead of the store itself (a restore)
             self._open()
-            if disk != self.state:  # another process committed since this one last looked
+            if disk != self.state:  # another process or thread committed since this one last looked
                 self.state = disk
                 assert self.index is not None
                 self.index.reload()
-            if (disk.seq, disk.docs_version) == (seq, version):
-                return 0
+            if disk.seq > seq or disk.docs_version > version or (disk.seq, disk.docs_version) == (seq, version):
+                return 0  # up to date, or ahead of this reader's snapshot (rows it cannot see are dropped later)
             return self._apply(disk, seq, version, con)
 
     def rebuild(self, con: sqlite3.Connection | None = None) -> int:
@@ -128,12 +136,12 @@ class TantivyIndex:
         """rebuild(), under the locks."""
         with self.store.snapshot() as snap:
             con = con or snap
-            self.index = None
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self._open()
             seq, version = self.store.log_seq(con), self.store.docs_version(con)
             updated = max((t for _, t in self.store.documents_updated_since(0.0, con)), default=0.0)
-            writer = self._writer()
+            building = self.dir.with_name(f"{FOLDER}.building")  # searches keep the old index meanwhile
+            shutil.rmtree(building, ignore_errors=True)
+            fresh = open_index(self.schema, building)
+            writer = fresh.writer(heap_size=WRITER_HEAP, num_threads=1)
             n = 0
             for batch in self._tokenized(con):
                 for cid, doc_id, title_tokens, all_tokens in batch:
@@ -141,7 +149,13 @@ class TantivyIndex:
                     n += 1
                     if n % COMMIT_EVERY == 0:
                         writer.commit()
-            self._finish(writer, SyncState(LAYOUT, seq, version, updated))
+            writer.commit()
+            writer.wait_merging_threads()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            building.rename(self.dir)
+            state = SyncState(LAYOUT, seq, version, updated)
+            write_atomic(self.dir / STATE, json.dumps(asdict(state)).encode())
+            self.index, self.state = open_index(self.schema, self.dir), state
             return n
 
     def _tokenized(self, con: sqlite3.Connection) -> Iterator[list[tuple[int, str, str, str]]]:
@@ -195,12 +209,8 @@ class TantivyIndex:
 
     def _open(self) -> None:
         """Open (creating) the on-disk index and register the pre-tokenized analyser."""
-        if self.index is not None:
-            return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self.schema, path=str(self.dir), reuse=True)
-        index.register_tokenizer(TOKENS, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
-        self.index = index
+        if self.index is None:
+            self.index = open_index(self.schema, self.dir)
 
     def _writer(self) -> tantivy.IndexWriter:
         """A single-threaded writer (the machine's cores serve queries)."""
@@ -245,7 +255,11 @@ class TantivyIndex:
         if not hits:
             return []
         ids = searcher.fast_field_values("chunk", [addr for _, addr in hits])
-        return [(int(cast(int, cid)), float(score)) for (score, _), cid in zip(hits, ids, strict=True)]
+        found = [(int(cast(int, cid)), float(score)) for (score, _), cid in zip(hits, ids, strict=True)]
+        if self.state.seq > self.store.log_seq(con):  # the index is ahead of this snapshot: what it cannot see yet
+            seen = self.store.hit_rows([cid for cid, _ in found], Filters(), con, text=False)
+            found = [(cid, score) for cid, score in found if cid in seen]
+        return found
 
     def term_counts(self, stems: list[str], filters: Filters, con: sqlite3.Connection | None = None) -> dict[str, int]:
         """Chunks containing each (Porter-stemmed) term among those the filters admit (capped at DF_CAP when

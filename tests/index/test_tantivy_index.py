@@ -95,3 +95,18 @@ def test_a_large_rebuild_tokenizes_in_worker_processes_to_the_same_index(
     parallel = TantivyIndex(store)
     assert parallel.rebuild() == 5
     assert {q: found(parallel, q) for q in expected} == expected
+
+
+def test_a_reader_whose_snapshot_is_older_than_the_index_leaves_it_alone(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    old = add_document(store, "a", TEXTS)
+    index = TantivyIndex(store)
+    index.sync()
+    reader = Store(tmp_path)  # another connection, as another server thread has
+    with reader.snapshot() as con:
+        assert reader.log_seq(con) == 2  # the snapshot starts at its first read
+        add_document(store, "b", ["Cash smuggling by air."])
+        index.sync()  # the writer's side moves the index ahead of the reader's snapshot
+        ahead = index.state
+        assert sorted(c for c, _ in index.search("cash border", 10, Filters(), con=con)) == old
+        assert index.state == ahead and (tmp_path / "index" / FOLDER / STATE).exists()  # not rebuilt backwards
