@@ -48,7 +48,7 @@ def training_triples(coll: Collection, settings: Settings, seed: int = 0, depth:
     """(question, judged passage, BM25 hard negative) for every judgment of the collection's split."""
     rng = random.Random(seed)
     qrels, queries, kb, doc_of = judged_index(coll, settings)
-    fts = lexical_index(kb.store)
+    fts = lexical_index(kb.store, kb.settings.lexical)
     texts = passage_texts(coll)
     ids = sorted(texts)
     triples = []

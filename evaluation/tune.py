@@ -52,7 +52,7 @@ def main() -> None:
 
     dense = {q: kb.dense.search(vecs[i], args.depth, AllowedSet.everything()) for i, q in enumerate(ids)}
     weights = (0.5, 1.0, 2.0, 3.0) if args.title_weights else (1.0,)
-    fts = lexical_index(kb.store)
+    fts = lexical_index(kb.store, kb.settings.lexical)
     lexical = {tw: {q: fts.search(queries[q], args.depth, Filters(), tw) for q in ids} for tw in weights}
     print(f"dense only: {evaluate(qrels, {q: doc_run(dense[q], doc_of) for q in ids}, ('ndcg@10',))}")
     for tw, lex in lexical.items():

@@ -84,6 +84,8 @@ def fold_word(word: str) -> str:
 def fold(text: str) -> str:
     """Lower-case, transliterate Cyrillic to Latin and strip diacritics, keeping everything else."""
     text = text.casefold().translate(_TABLE)
+    if unicodedata.is_normalized("NFKD", text):  # nothing to decompose (e.g. ASCII): no combining marks to strip
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

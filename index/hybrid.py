@@ -46,7 +46,7 @@ class Searcher:
         self.store = store
         self.encoder = encoder
         self.dense = dense
-        self.lexical = lexical_index(store)
+        self.lexical = lexical_index(store, settings.lexical)
         self.settings = settings
         self._allowed: Memo[tuple[Any, ...], AllowedSet] = Memo(settings.filter_cache)
         self._vectors: Memo[str, np.ndarray] = Memo(settings.query_cache)
@@ -76,6 +76,7 @@ class Searcher:
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
         self.query_language("warm-up query")
+        self.lexical.sync()  # tantivy: open the index (built from the store if it has none)
         if self.settings.synonyms:
             load_synonyms(tuple(self.settings.synonym_files))
         if self.bridge is not None:

@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import LazyEncoder, encoder_facts
+from pactkb.index.lexical import lexical_index
 from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
 from pactkb.index.vectors import VectorIndex, vector_index
 from pactkb.index.writer import WRITER_LOCK, DocumentWriter, insert
@@ -706,6 +707,7 @@ class IngestPipeline:
         lock: one process publishes at a time (each through temporary files of its own)."""
         with self.lock:
             self._dense().publish()
+            lexical_index(self.store, self.settings.lexical).sync()  # tantivy: index new chunks now, not at a search
             self.refresh_bridge()
 
     def refresh_bridge(self, only_if_missing: bool = False) -> None:

@@ -829,6 +829,34 @@ class Store:
             [r[0] for r in self.conn().execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64
         )
 
+    # -- what an index outside SQLite needs to follow the store (index/tantivy_index.py) ---------------------
+    def lexical_rows(
+        self, con: sqlite3.Connection, chunk_ids: Iterable[int] | None = None, doc_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[int, str, str, str, str, str | None]]:
+        """(chunk id, document id, document title, section, text, document language) of the given chunks and of the
+        given documents' chunks, or of every chunk when neither is given (in id order)."""
+        sql = (
+            "SELECT c.id, c.doc_id, d.title, c.section, c.text, d.language FROM chunks c JOIN documents d "
+            "ON d.id = c.doc_id"
+        )
+        if chunk_ids is None and doc_ids is None:
+            yield from map(tuple, con.execute(sql + " ORDER BY c.id"))
+            return
+        for column, values in (("c.id", list(chunk_ids or ())), ("c.doc_id", list(doc_ids or ()))):
+            for i in range(0, len(values), BATCH):
+                part = values[i : i + BATCH]
+                yield from map(tuple, con.execute(f"{sql} WHERE {column} IN ({marks(part)})", part))
+
+    def documents_updated_since(self, when: float, con: sqlite3.Connection) -> list[tuple[str, float]]:
+        """(document id, updated_at) of the documents inserted or changed at or after a time."""
+        return [tuple(r) for r in con.execute("SELECT id, updated_at FROM documents WHERE updated_at >= ?", (when,))]
+
+    def document_ids(self, filters: Filters, con: sqlite3.Connection | None = None) -> list[str]:
+        """Ids of the documents the filters admit."""
+        con = con or self.conn()
+        where, params = filter_clause(filters)
+        return [r[0] for r in con.execute(f"SELECT d.id FROM documents d WHERE {where}", params)]
+
     # -- statistics and consistency ----------------------------------------------------------------
     def document_facets(self) -> list[tuple[str | None, str, list[str], str]]:
         """(language, doc_type, areas, sensitivity) of every document."""

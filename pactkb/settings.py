@@ -206,6 +206,12 @@ class Settings(BaseSettings):
         "Elasticsearch's index.max_result_window); deeper requests get a 422 naming 'offset'. It bounds the work of "
         "every search: at most 2x this many candidates per retriever (4x grouped by document).",
     )
+    lexical: Literal["tantivy", "fts5"] = Field(
+        default="tantivy",
+        description="Lexical (BM25) index: tantivy (a Rust index beside the store with block-max top-k pruning, kept "
+        "in step with the store's change log and rebuilt from it when missing) or fts5 (SQLite FTS5 in the store's "
+        "own file: same tokens and query, 100x slower at 100k chunks; python -m pactkb.evaluation.bench.lexical).",
+    )
     lexical_title_weight: float = Field(default=1.0, ge=0, description="BM25 weight of the title column.")
     lexical_prune_above: int = Field(
         default=200_000, ge=0, description="Chunks above which very common query terms leave the BM25 query."

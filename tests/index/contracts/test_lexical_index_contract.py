@@ -102,3 +102,44 @@ def test_chunks_deleted_from_the_store_leave_the_index(indexed: tuple) -> None:
     assert index.search("cash", 5, Filters()) == []
     add_document(store, "cash2", ["Cash smuggling by couriers."])
     assert len(index.search("cash", 5, Filters())) == 1
+
+
+def test_prefixes_and_title_weight(indexed: tuple) -> None:
+    index, _, ids = indexed
+    assert {c for c, _ in index.search("courie*", 5, Filters())} == {ids["cash"][0]}
+    assert {c for c, _ in index.search("ransom*", 5, Filters())} == set(ids["cyber"])
+    plain = dict(index.search("controls investigations", 5, Filters()))
+    weighted = dict(index.search("controls investigations", 5, Filters(), title_weight=5.0))
+    assert set(plain) == set(weighted) == {*ids["cash"], ids["cyber"][1]}  # 'controls' is in the cash title only
+    assert weighted[ids["cash"][0]] / weighted[ids["cyber"][1]] > plain[ids["cash"][0]] / plain[ids["cyber"][1]]
+
+
+def test_a_new_title_or_language_is_searchable(indexed: tuple) -> None:
+    index, store, ids = indexed
+    with store.transaction() as tx:
+        tx.update_document("cyber", {"title": "Extortion software"})
+    assert {c for c, _ in index.search("extortion", 5, Filters())} == set(ids["cyber"])
+    assert index.search("threats", 5, Filters()) == []
+    add_document(store, "hr", ["Policija je zaplijenila drogu na granici."], language=None)
+    unstemmed = {c for c, _ in index.search("granicom", 5, Filters(), stemmers=("serbian",))}
+    with store.transaction() as tx:
+        tx.update_document("hr", {"language": "hr"})
+    found = {c for c, _ in index.search("granicom", 5, Filters(), stemmers=("serbian",))}
+    hr = set(store.filtered_chunk_ids(Filters(document_ids=("hr",))).tolist())
+    assert not hr & unstemmed and hr <= found  # indexed by the Serbian stemmer once its language is known
+
+
+def test_a_document_ingested_again_is_found_once(indexed: tuple) -> None:
+    index, store, _ = indexed
+    remove_document(store, "cash")
+    new = add_document(store, "cash", ["Cash couriers again."], title="Cash controls")
+    assert [c for c, _ in index.search("couriers", 5, Filters())] == new
+
+
+def test_a_restricted_document_never_comes_back_and_shifts_nothing_else(indexed: tuple) -> None:
+    index, store, ids = indexed
+    add_document(store, "secret", ["Cash couriers cash border cash."] * 3, title="Cash", sensitivity="confidential")
+    public = index.search("cash border couriers", 10, Filters(clearance="public"))
+    assert [c for c, _ in public] and {c for c, _ in public} == set(ids["cash"])
+    top1 = index.search("cash border couriers", 1, Filters(clearance="public"))
+    assert top1 == public[:1]  # filtered inside retrieval: k results of what the caller may see
