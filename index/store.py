@@ -745,10 +745,6 @@ class Store:
             )
         ]
 
-    def document_ids(self) -> list[str]:
-        """Every document id."""
-        return [r[0] for r in self.conn().execute("SELECT id FROM documents ORDER BY id")]
-
     def admitted(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
         """Which of these documents exist and the filters admit (the access re-check of a replica's hits)."""
         wanted = sorted(set(doc_ids))
@@ -851,11 +847,11 @@ class Store:
         """(document id, updated_at) of the documents inserted or changed at or after a time."""
         return [tuple(r) for r in con.execute("SELECT id, updated_at FROM documents WHERE updated_at >= ?", (when,))]
 
-    def document_ids(self, filters: Filters, con: sqlite3.Connection | None = None) -> list[str]:
-        """Ids of the documents the filters admit."""
+    def document_ids(self, filters: Filters | None = None, con: sqlite3.Connection | None = None) -> list[str]:
+        """Ids of the documents the filters admit (every document without filters), in id order."""
         con = con or self.conn()
-        where, params = filter_clause(filters)
-        return [r[0] for r in con.execute(f"SELECT d.id FROM documents d WHERE {where}", params)]
+        where, params = filter_clause(filters or Filters())
+        return [r[0] for r in con.execute(f"SELECT d.id FROM documents d WHERE {where} ORDER BY d.id", params)]
 
     # -- statistics and consistency ----------------------------------------------------------------
     def document_facets(self) -> list[tuple[str | None, str, list[str], str]]:
