@@ -178,11 +178,16 @@ class Embedder:
         self.store = store
         self.batch_size = batch_size
 
-    def __call__(self, chunks: list[Chunk], on_progress: Callable[[float], None] | None = None) -> Embedded:
-        """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
+    def plan(self, chunks: list[Chunk]) -> tuple[list[str], dict[str, bytes], list[tuple[str, str]]]:
+        """The chunks' text hashes, the stored vectors they can reuse, and the (hash, text) pairs left to embed."""
         hashes = [text_hash(c.text) for c in chunks]
         reuse = self.store.vectors_for_hashes(hashes)
         todo = sorted({h: c.text for h, c in zip(hashes, chunks, strict=False) if h not in reuse}.items())
+        return hashes, reuse, todo
+
+    def __call__(self, chunks: list[Chunk], on_progress: Callable[[float], None] | None = None) -> Embedded:
+        """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
+        hashes, reuse, todo = self.plan(chunks)
         fresh: dict[str, np.ndarray] = {}
         seconds = 0.0
         if todo:
@@ -196,23 +201,29 @@ class Embedder:
                     on_progress(min(1.0, (i + step) / len(texts)))
             fresh = dict(zip((h for h, _ in todo), np.concatenate(parts), strict=False))
             seconds = time.perf_counter() - t0
-        out = [
-            NewChunk(
-                c.ord,
-                c.text,
-                h,
-                c.page_start,
-                c.page_end,
-                c.label_start,
-                c.label_end,
-                c.section,
-                c.n_tokens,
-                fresh[h] if h in fresh else blob_vector(reuse[h]),
-                c.region,
-            )
-            for h, c in zip(hashes, chunks, strict=False)
-        ]
-        return Embedded(out, len(todo), seconds)
+        return Embedded(assemble(chunks, hashes, reuse, fresh), len(todo), seconds)
+
+
+def assemble(
+    chunks: list[Chunk], hashes: list[str], reuse: dict[str, bytes], fresh: dict[str, np.ndarray]
+) -> list[NewChunk]:
+    """Chunks with their vectors (freshly embedded, else the stored vector of identical text), ready to write."""
+    return [
+        NewChunk(
+            c.ord,
+            c.text,
+            h,
+            c.page_start,
+            c.page_end,
+            c.label_start,
+            c.label_end,
+            c.section,
+            c.n_tokens,
+            fresh[h] if h in fresh else blob_vector(reuse[h]),
+            c.region,
+        )
+        for h, c in zip(hashes, chunks, strict=False)
+    ]
 
 
 class PageProgress:
@@ -249,6 +260,9 @@ class PageProgress:
     def close(self) -> None:
         """Finish the bar."""
         self.bar.close()
+
+
+TodoRunner = Callable[["Plan", PageProgress, IngestSummary], bool]  # planned files into the store; True if written
 
 
 # -- the pipeline --------------------------------------------------------------------------------------------------
@@ -313,8 +327,10 @@ class IngestPipeline:
         manifest: Path | None = None,
         progress: bool = False,
         lock_timeout: float = -1,
+        run_todo: TodoRunner | None = None,
     ) -> IngestSummary:
-        """Ingest files and folders; unchanged files embed nothing; failures are reported per file."""
+        """Ingest files and folders; unchanged files embed nothing; failures are reported per file. `run_todo` runs
+        the planned files' parse → write stages elsewhere (distributed ingestion, index/distributed.py)."""
         t0 = time.perf_counter()
         summary = IngestSummary()
         roots = [Path(p) for p in paths]
@@ -325,7 +341,7 @@ class IngestPipeline:
                 log.warning("waiting for another ingestion into %s to finish", self.store.data_dir)
                 self.lock.acquire(timeout=lock_timeout)
             try:
-                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress)
+                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress, run_todo)
             finally:
                 self.lock.release()
         except Timeout:
@@ -377,6 +393,7 @@ class IngestPipeline:
         sensitivity: str | None,
         manifest: Path | None,
         progress: bool,
+        run_todo: TodoRunner | None = None,
     ) -> None:
         """The body of ingest(), run while holding the writer lock."""
         found = discover(roots)
@@ -384,22 +401,8 @@ class IngestPipeline:
         summary.skipped.extend(found.skipped)
         summary.files = len(found.files) + len(found.errors)
         plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary)
-        changed = plan.changed
         bar = PageProgress(plan.todo, len(found.skipped), progress)
-        for n, (path, result) in enumerate(parse(plan.todo, self.settings), start=1):
-            bar.start(n, path)
-            if isinstance(result, str):
-                summary.failed.append({"file": str(path), "error": result})
-                bar.advance(1.0)
-                continue
-            self.on_embedded = bar.advance if progress else None
-            try:
-                doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
-            finally:
-                self.on_embedded = None
-            changed = True
-            summary.documents.append(doc_id)
-            bar.advance(1.0)
+        changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
         self._map_aliases(plan, summary)
         if prune:
             changed |= summary.count_removed(self.writer.prune()) > 0
@@ -408,6 +411,25 @@ class IngestPipeline:
             self.publish()
         elif self.store.log_seq():
             self.refresh_bridge(only_if_missing=True)
+
+    def run_todo(self, plan: Plan, bar: PageProgress, summary: IngestSummary) -> bool:
+        """Parse, chunk, embed and write the planned files here (the default `TodoRunner`); whether any was written."""
+        changed = False
+        for n, (path, result) in enumerate(parse(plan.todo, self.settings), start=1):
+            bar.start(n, path)
+            if isinstance(result, str):
+                summary.failed.append({"file": str(path), "error": result})
+                bar.advance(1.0)
+                continue
+            self.on_embedded = None if bar.bar.disable else bar.advance
+            try:
+                doc_id = self.add_parsed(result, path_key=str(path), summary=summary)
+            finally:
+                self.on_embedded = None
+            changed = True
+            summary.documents.append(doc_id)
+            bar.advance(1.0)
+        return changed
 
     def _map_aliases(self, plan: Plan, summary: IngestSummary) -> None:
         """Map the files that repeat an earlier file's content to its document (or report why they could not be)."""
@@ -442,6 +464,20 @@ class IngestPipeline:
         if not chunks:
             raise ValueError(f"{doc.path}: no text to index")
         new_chunks = self.embed(chunks, summary)
+        return self.write_parsed(doc, new_chunks, path_key, summary, origin, owner, source_name, replace_id)
+
+    def write_parsed(
+        self,
+        doc: ParsedDocument,
+        new_chunks: list[NewChunk],
+        path_key: str | None,
+        summary: IngestSummary,
+        origin: str = "path",
+        owner: str | None = None,
+        source_name: str | None = None,
+        replace_id: str | None = None,
+    ) -> str:
+        """The write stage for one embedded document (replacing the one previously at this path), counted."""
         if replace_id is None and path_key is not None:
             entry = self.store.file_entry(path_key)
             if entry is not None and len(self.store.paths_of(entry["doc_id"])) == 1:

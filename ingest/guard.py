@@ -74,6 +74,33 @@ def _outcome(fut: Any, timeout: float, memory_mb: int) -> ParsedDocument | str:
         return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
+def guarded_pool(workers: int, memory_mb: int) -> ProcessPool:
+    """A pool of parse workers, each with its address space capped at `memory_mb`."""
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPool(max_workers=workers, initializer=_limit_memory, initargs=(memory_mb,), context=ctx)
+
+
+def ocr_budget(doc: ParsedDocument, timeout: float, ocr_page_timeout: float) -> float:
+    """Seconds allowed to OCR a document: the file's limit plus `ocr_page_timeout` per scanned page."""
+    return timeout + ocr_page_timeout * sum(1 for p in doc.pages if p.scanned)
+
+
+def run_phase(
+    ocr: bool,
+    doc_or_path: ParsedDocument | Path,
+    opts: ParseOptions,
+    pool: ProcessPool | None,
+    timeout: float,
+    memory_mb: int,
+) -> ParsedDocument | str:
+    """One phase of one file (extract, or OCR a parsed document) in a guarded worker of `pool`, else in-process;
+    the document or a one-line error. Distributed ingestion runs each phase as a task of its own."""
+    fn: Callable[..., ParsedDocument | str] = _safe_ocr if ocr else _safe_parse
+    if pool is None:
+        return fn(doc_or_path, opts)
+    return _outcome(pool.schedule(fn, args=(doc_or_path, opts), timeout=timeout), timeout, memory_mb)
+
+
 def parse_all(
     jobs: Iterable[tuple[Path, ParseOptions]],
     workers: int,
@@ -90,15 +117,14 @@ def parse_all(
         for path, opts in jobs:
             yield path, _guarded(lambda: parse_file(path, opts))
         return
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPool(max_workers=workers, initializer=_limit_memory, initargs=(memory_mb,), context=ctx) as pool:
+    with guarded_pool(workers, memory_mb) as pool:
         futures = [(path, opts, pool.schedule(_safe_parse, args=(path, opts), timeout=timeout)) for path, opts in jobs]
         later: list[tuple[Path, Any, float]] = []
         try:
             for path, opts, fut in futures:
                 result = _outcome(fut, timeout, memory_mb)
                 if isinstance(result, ParsedDocument) and wants_ocr(result, opts):
-                    budget = timeout + ocr_page_timeout * sum(1 for p in result.pages if p.scanned)
+                    budget = ocr_budget(result, timeout, ocr_page_timeout)
                     later.append((path, pool.schedule(_safe_ocr, args=(result, opts), timeout=budget), budget))
                     continue
                 yield path, result
