@@ -328,6 +328,7 @@ def ray_cluster(address: str, settings: Settings) -> Iterator[None]:
         try:
             if address == LOCAL:
                 ray.init(
+                    address="local",  # a new cluster, never one already running on this machine
                     object_store_memory=settings.ray_object_store_mb * 1024 * 1024,
                     include_dashboard=False,
                     log_to_driver=False,

@@ -16,10 +16,11 @@ from ray.cluster_utils import Cluster
 from typer.testing import CliRunner
 
 from pactkb.cli.main import app
+from pactkb.corpus.generate import SAMPLE_DIR
 from pactkb.index.distributed import RayIngest, extract_task
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.pipeline import IngestSummary, SourceFile
+from pactkb.index.pipeline import SourceFile
 from pactkb.index.store import Store
 from pactkb.settings import Settings
 
@@ -49,6 +50,39 @@ def cluster() -> Iterator[Cluster]:
     c.shutdown()
 
 
+TEST_ENV = {"PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_DICTIONARIES": "", "PACTKB_APERTIUM": ""}
+TIMING = {"seconds", "encode_seconds"}  # the --json fields that differ between any two runs
+NOT_IN_JSON = {"documents", "removed_documents"}  # IngestSummary fields the command does not print
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, dict]:
+    """The local path's ingestion of the sample corpus, once per module: its data directory and --json summary."""
+    data = tmp_path_factory.mktemp("local") / "data"
+    out = run_cli(["ingest", str(SAMPLE_DIR), "--data", str(data), "--json"])
+    return data, out
+
+
+def run_cli(args: list[str]) -> dict:
+    """`pactkb …` in a fresh interpreter with the test settings; its --json output (and no Ray without --ray)."""
+    script = f"""
+import json, sys
+from typer.testing import CliRunner
+from pactkb.cli.main import app
+result = CliRunner().invoke(app, {args!r})
+assert result.exit_code == 0, result.output
+print(json.dumps({{"summary": json.loads(result.stdout), "ray": "ray" in sys.modules}}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACTKB_")} | TEST_ENV
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def without_timing(summary: dict) -> dict:
+    """A --json summary (or an IngestSummary's dict) without its timings."""
+    return {k: v for k, v in summary.items() if k not in TIMING | NOT_IN_JSON}
+
+
 def ray_settings(settings: Settings, data: Path, **extra: object) -> Settings:
     """The test settings (fake encoder, in-process parsing) with two embedding actors that, with the parse tasks,
     still fit on one node when the other is lost."""
@@ -74,11 +108,6 @@ def contents(data: Path) -> tuple[list[tuple], dict[tuple[str, int], np.ndarray]
         store.close()
 
 
-def ingest_local(settings: Settings, paths: list[Path]) -> IngestSummary:
-    """The local path's ingestion (the reference)."""
-    return KnowledgeBase(settings).indexer.ingest(paths)
-
-
 def assert_same_store(local: Path, distributed: Path) -> None:
     """Same documents and chunks, vectors within 1e-5, and no chunk twice."""
     rows_a, vec_a = contents(local)
@@ -89,17 +118,15 @@ def assert_same_store(local: Path, distributed: Path) -> None:
     assert worst <= 1e-5
 
 
-def test_two_nodes_ingest_what_the_local_path_does(cluster, settings, sample_dir, tmp_path):
-    local = ingest_local(settings.model_copy(update={"data": tmp_path / "local"}), [sample_dir])
-    s = ray_settings(settings, tmp_path / "ray")
-    kb = KnowledgeBase(s)
+def test_two_nodes_ingest_what_the_local_path_does(cluster, reference, settings, sample_dir, tmp_path):
+    local_data, local = reference
+    kb = KnowledgeBase(ray_settings(settings, tmp_path / "ray"))
     runner = RayIngest(kb.indexer)
     summary = kb.indexer.ingest([sample_dir], run_todo=runner)
-    assert not summary.failed and summary.indexed == local.indexed == 9
-    assert (summary.chunks, summary.pages, summary.files) == (local.chunks, local.pages, local.files)
-    assert sorted(summary.documents) == sorted(local.documents)
+    assert without_timing(summary.to_dict()) == without_timing(local["summary"])
+    assert summary.indexed == 9 and not summary.failed
     assert len({ray.get(a.node.remote()) for a in runner.actors}) == 2  # the actors were spread over both nodes
-    assert_same_store(tmp_path / "local", tmp_path / "ray")
+    assert_same_store(local_data, tmp_path / "ray")
     again = kb.indexer.ingest([sample_dir], run_todo=RayIngest(kb.indexer))  # incremental: nothing to do
     assert (again.indexed, again.unchanged, again.chunks_embedded) == (0, 9, 0)
 
@@ -117,27 +144,19 @@ def test_file_bytes_reach_workers_through_the_object_store(cluster, settings, sa
     assert missing == "not a file or not readable"
 
 
-def test_cli_ray_json_summary_equals_the_local_one(cluster, settings, sample_dir, tmp_path, monkeypatch):
-    for key, value in {"MODEL": "fake:64", "PARSE_WORKERS": "0", "DICTIONARIES": "", "APERTIUM": ""}.items():
-        monkeypatch.setenv(f"PACTKB_{key}", value)
-    monkeypatch.setenv("PACTKB_RAY_EMBEDDERS", "2")
-    monkeypatch.setenv("PACTKB_RAY_EMBEDDER_CPUS", "0.25")
+def test_cli_ray_json_summary_equals_the_local_one(cluster, reference, settings, sample_dir, tmp_path, monkeypatch):
+    """`pactkb ingest --ray ADDRESS --json` (joining the running cluster) prints the local run's summary."""
+    for key, value in {**TEST_ENV, "PACTKB_RAY_EMBEDDERS": "2", "PACTKB_RAY_EMBEDDER_CPUS": "0.25"}.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("PACTKB_RAY_PARSE_CPUS", "0.25")
-    runner = CliRunner()
-    local = runner.invoke(app, ["ingest", str(sample_dir), "--data", str(tmp_path / "a"), "--json"])
-    distributed = runner.invoke(
-        app, ["ingest", str(sample_dir), "--data", str(tmp_path / "b"), "--json", "--ray", cluster.address]
-    )
-    assert local.exit_code == distributed.exit_code == 0, distributed.output
-    a, b = json.loads(local.stdout), json.loads(distributed.stdout)
-    assert a.keys() == b.keys()
-    timing = {"seconds", "encode_seconds"}
-    assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+    args = ["ingest", str(sample_dir), "--data", str(tmp_path / "b"), "--json", "--ray", cluster.address]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert without_timing(json.loads(result.stdout)) == without_timing(reference[1]["summary"])
     assert ray.is_initialized()  # a cluster the command joined is left running
 
 
-def test_losing_a_node_mid_run_loses_and_duplicates_nothing(cluster, settings, sample_dir, tmp_path):
-    ingest_local(settings.model_copy(update={"data": tmp_path / "local"}), [sample_dir])
+def test_losing_a_node_mid_run_loses_and_duplicates_nothing(cluster, reference, settings, sample_dir, tmp_path):
     kb = KnowledgeBase(ray_settings(settings, tmp_path / "ray"))
     removed: list[str] = []
 
@@ -153,22 +172,14 @@ def test_losing_a_node_mid_run_loses_and_duplicates_nothing(cluster, settings, s
         summary = kb.indexer.ingest([sample_dir], run_todo=runner)
         assert removed and not summary.failed and summary.indexed == 9
         assert removed[0] not in {ray.get(a.node.remote()) for a in runner.actors}  # actor 0 restarted elsewhere
-        assert_same_store(tmp_path / "local", tmp_path / "ray")
+        assert_same_store(reference[0], tmp_path / "ray")
     finally:
         cluster.add_node(num_cpus=1, object_store_memory=STORE_MB << 20)
 
 
-def test_without_ray_nothing_of_ray_is_imported(sample_dir, tmp_path):
-    """`pactkb ingest` without --ray, run in a fresh interpreter: Ray stays out of sys.modules."""
-    script = f"""
-import sys
-from typer.testing import CliRunner
-from pactkb.cli.main import app
-result = CliRunner().invoke(app, ["ingest", {str(sample_dir)!r}, "--data", {str(tmp_path / "d")!r}, "--json"])
-assert result.exit_code == 0, result.output
-print(sorted(m for m in sys.modules if m == "ray" or m.startswith("ray.")))
-"""
-    env = {**os.environ, "PACTKB_MODEL": "fake:64", "PACTKB_DICTIONARIES": "", "PACTKB_APERTIUM": ""}
-    env.pop("PACTKB_RAY_ADDRESS", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_ray_local_from_the_command_line(reference, sample_dir, tmp_path):
+    """`pactkb ingest corpus/sample --ray local --json` starts a cluster here and reports the local path's summary;
+    without --ray nothing of Ray was imported (the reference run)."""
+    out = run_cli(["ingest", str(sample_dir), "--data", str(tmp_path / "d"), "--json", "--ray", "local"])
+    assert without_timing(out["summary"]) == without_timing(reference[1]["summary"])
+    assert out["ray"] and not reference[1]["ray"]
