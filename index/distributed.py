@@ -17,6 +17,9 @@ hash) and stays the single writer; only the planned files' parse → chunk → e
 - Idempotent by content hash: the driver writes each content once (document ids derive from the hash, and a result
   whose content is already stored is mapped, not written again), so a retried task never duplicates anything.
 
+The `--json` summary is a local run's; only `chunks_embedded` may be higher: the same text in two documents that
+are in flight together is embedded by both (a local run, one document at a time, reuses the first one's vector).
+
 Only this module imports Ray, and only `pactkb ingest --ray` imports this module.
 """
 
@@ -157,6 +160,7 @@ class _Job:
     todo: list[tuple[str, str]] = field(default_factory=list)
     parts: dict[int, np.ndarray] = field(default_factory=dict)
     slices: int = 0
+    failed: bool = False  # reported once; later results for it are dropped
 
 
 @dataclass
@@ -225,7 +229,7 @@ class RayIngest:
         window = max(2, WINDOW_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
         queue = list(plan.todo)
         while queue or self.inflight:
-            while queue and sum(1 for c in self.inflight.values() if c.stage == "parse") < window:
+            while queue and len({id(c.job) for c in self.inflight.values()}) < window:  # files held in memory
                 self._submit(queue.pop(0), bar, summary)
             if not self.inflight:
                 continue
@@ -234,21 +238,32 @@ class RayIngest:
             if call.actor >= 0:
                 self.load[call.actor] -= 1
             job = call.job
-            if call.stage == "parse":
-                ok = self._parsed(ray.get(ref), job)
-            elif call.stage == "chunk":
-                ok = self._chunked(ray.get(ref), job, summary)
-            else:
-                vectors, seconds = ray.get(ref)
-                job.parts[call.part] = vectors
-                summary.encode_seconds += seconds
-                ok = True
-            if isinstance(ok, str):
+            try:
+                outcome = self._received(call, ray.get(ref), summary)
+            except ray.exceptions.RayError as exc:  # retries exhausted: this file fails, the run goes on
+                outcome = f"lost on the Ray cluster: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            if job.failed:
+                continue
+            if isinstance(outcome, str):
+                job.failed = True
                 self._finish(job.source, bar)
-                summary.failed.append({"file": str(job.source.path), "error": ok})
+                summary.failed.append({"file": str(job.source.path), "error": outcome})
             elif job.chunks and len(job.parts) == job.slices:
                 self._write(job, bar, summary)
         return bool(summary.documents)
+
+    def _received(self, call: _Call, value: Any, summary: IngestSummary) -> bool | str:
+        """Take a finished call's value to the job's next stage; an error message if the file failed."""
+        if call.job.failed:
+            return True
+        if call.stage == "parse":
+            return self._parsed(value, call.job)
+        if call.stage == "chunk":
+            return self._chunked(value, call.job, summary)
+        vectors, seconds = value
+        call.job.parts[call.part] = vectors
+        summary.encode_seconds += seconds
+        return True
 
     def _submit(self, source: SourceFile, bar: PageProgress, summary: IngestSummary) -> None:
         """Send a file's bytes (or path) and its parse task."""

@@ -51,7 +51,9 @@ def cluster() -> Iterator[Cluster]:
 
 
 TEST_ENV = {"PACTKB_MODEL": "fake:64", "PACTKB_PARSE_WORKERS": "0", "PACTKB_DICTIONARIES": "", "PACTKB_APERTIUM": ""}
-TIMING = {"seconds", "encode_seconds"}  # the --json fields that differ between any two runs
+# the --json fields that may differ: timings, and vectors computed (the same text in two documents in flight at once is
+# embedded by both, where the local path, one document at a time, reuses the first one's vector)
+TIMING = {"seconds", "encode_seconds", "chunks_embedded"}
 NOT_IN_JSON = {"documents", "removed_documents"}  # IngestSummary fields the command does not print
 
 
@@ -79,7 +81,9 @@ print(json.dumps({{"summary": json.loads(result.stdout), "ray": "ray" in sys.mod
 
 
 def without_timing(summary: dict) -> dict:
-    """A --json summary (or an IngestSummary's dict) without its timings."""
+    """A --json summary (or an IngestSummary's dict) without its timings (checking the vectors computed are bounded
+    by the local run's and the chunks)."""
+    assert summary["chunks_embedded"] <= summary["chunks"]
     return {k: v for k, v in summary.items() if k not in TIMING | NOT_IN_JSON}
 
 
@@ -124,6 +128,7 @@ def test_two_nodes_ingest_what_the_local_path_does(cluster, reference, settings,
     runner = RayIngest(kb.indexer)
     summary = kb.indexer.ingest([sample_dir], run_todo=runner)
     assert without_timing(summary.to_dict()) == without_timing(local["summary"])
+    assert local["summary"]["chunks_embedded"] <= summary.chunks_embedded
     assert summary.indexed == 9 and not summary.failed
     assert len({ray.get(a.node.remote()) for a in runner.actors}) == 2  # the actors were spread over both nodes
     assert_same_store(local_data, tmp_path / "ray")
@@ -142,6 +147,19 @@ def test_file_bytes_reach_workers_through_the_object_store(cluster, settings, sa
     assert ray.get(extract_task.remote(str(original), SourceFile(original), shared))[0].sha256 == doc.sha256
     missing, _ = ray.get(extract_task.remote(str(elsewhere.path), elsewhere, shared))
     assert missing == "not a file or not readable"
+
+
+def test_a_bad_file_fails_alone_as_it_does_locally(cluster, settings, tmp_path):
+    """A file that cannot be parsed is reported with the local path's reason; the others are written."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Cash couriers cross the border with undeclared currency.\n" * 20)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    local = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "local"})).indexer.ingest([folder])
+    kb = KnowledgeBase(ray_settings(settings, tmp_path / "ray"))
+    distributed = kb.indexer.ingest([folder], run_todo=RayIngest(kb.indexer))
+    assert distributed.failed == local.failed and [f["file"] for f in local.failed] == [str(folder / "broken.pdf")]
+    assert distributed.indexed == local.indexed == 1 and distributed.chunks == local.chunks
 
 
 def test_cli_ray_json_summary_equals_the_local_one(cluster, reference, settings, sample_dir, tmp_path, monkeypatch):
