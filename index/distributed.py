@@ -26,6 +26,7 @@ Only this module imports Ray, and only `pactkb ingest --ray` imports this module
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 RETRIES = 4  # times a task or an actor call is retried (a node lost), and an actor restarted
 WINDOW_PER_CPU = 2  # files in flight per cluster CPU: bounds the object store's share of file bytes
 LOCAL = "local"  # --ray local: start a single-node cluster in this process
+CONNECT_TIMEOUT = 5.0  # seconds to wait for a host:port address to accept a connection
 
 
 class RayUnavailable(RuntimeError):
@@ -334,6 +336,17 @@ class RayIngest:
 
 
 # -- connecting ----------------------------------------------------------------------------------------------------
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Fail fast when nothing listens at a host:port address (Ray itself retries for minutes before giving up)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # auto, local, or a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RayUnavailable(f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc})") from exc
+
+
 @contextmanager
 def ray_cluster(address: str, settings: Settings) -> Iterator[None]:
     """Connected to the Ray cluster at `address` (auto, local or host:port) for the block; a cluster this process
@@ -350,7 +363,10 @@ def ray_cluster(address: str, settings: Settings) -> Iterator[None]:
                     configure_logging=False,
                 )
             else:
+                check_reachable(address)
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except RayUnavailable:
+            raise
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise RayUnavailable(f"--ray {address}: cannot reach or start the Ray cluster: {exc}") from exc
         started = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from pactkb.cli.main import app
 from pactkb.corpus.generate import SAMPLE_DIR
-from pactkb.index.distributed import RayIngest, extract_task
+from pactkb.index.distributed import RayIngest, RayUnavailable, check_reachable, extract_task
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.pipeline import SourceFile
@@ -201,3 +202,11 @@ def test_ray_local_from_the_command_line(reference, sample_dir, tmp_path):
     out = run_cli(["ingest", str(sample_dir), "--data", str(tmp_path / "d"), "--json", "--ray", "local"])
     assert without_timing(out["summary"]) == without_timing(reference[1]["summary"])
     assert out["ray"] and not reference[1]["ray"]
+
+
+def test_an_address_where_nothing_listens_fails_fast():
+    with socket.socket() as sock:  # a port that was free a moment ago
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(RayUnavailable, match=f"--ray 127.0.0.1:{port}: no Ray cluster answers there"):
+        check_reachable(f"127.0.0.1:{port}", timeout=2)
