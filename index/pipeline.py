@@ -526,7 +526,7 @@ class IngestPipeline:
             yield upload, UploadOutcome(status, doc_id, chunks)
         self.publish()
 
-    # -- text records ----------------------------------------------------------------------------------------------------
+    # -- text records --------------------------------------------------------------------------------------------------
     def add_records(
         self, records: Iterable[Record], *, batch: int = RECORD_BATCH, progress: bool = False, total: int | None = None
     ) -> IngestSummary:
@@ -577,7 +577,7 @@ class IngestPipeline:
         summary.seconds = round(time.perf_counter() - t0, 3)
         return summary
 
-    # -- edits and deletions -----------------------------------------------------------------------------------------------
+    # -- edits and deletions -------------------------------------------------------------------------------------------
     def update_metadata(self, doc_id: str, changes: dict[str, Any]) -> DocumentRecord | None:
         """Apply edited metadata (kept across re-ingestion) and return the updated record."""
         rec = self.writer.edit(doc_id, changes)
@@ -595,7 +595,7 @@ class IngestPipeline:
             self.refresh_bridge()
         return True
 
-    # -- publish ------------------------------------------------------------------------------------------------------------
+    # -- publish -------------------------------------------------------------------------------------------------------
     def _dense_published(self) -> bool:
         """Whether a dense index file exists for the current store state."""
         d = self.store.data_dir / "index" / "dense.json"

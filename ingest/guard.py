@@ -6,6 +6,7 @@ import multiprocessing
 import resource
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def parse_all(
     jobs = list(jobs)
     if workers <= 0:
         for path, opts in jobs:
-            yield path, _guarded(lambda: parse_file(path, opts))
+            yield path, _guarded(partial(parse_file, path, opts))
         return
     with guarded_pool(workers, memory_mb) as pool:
         futures = [(path, opts, pool.schedule(_safe_parse, args=(path, opts), timeout=timeout)) for path, opts in jobs]
