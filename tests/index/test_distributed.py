@@ -163,6 +163,35 @@ def test_a_bad_file_fails_alone_as_it_does_locally(cluster, settings, tmp_path):
     assert distributed.indexed == local.indexed == 1 and distributed.chunks == local.chunks
 
 
+def scanned_pdf(path: Path, lines: list[str]) -> Path:
+    """A one-page PDF whose page is only an image of the text (no text layer): OCR must read it."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    image = Image.new("L", (1200, 100 + 80 * len(lines)), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 44)
+    for i, line in enumerate(lines):
+        ImageDraw.Draw(image).text((40, 40 + 80 * i), line, font=font, fill=0)
+    canvas = Canvas(str(path), pagesize=(image.width * 72 / 300, image.height * 72 / 300))
+    canvas.drawImage(ImageReader(image), 0, 0, image.width * 72 / 300, image.height * 72 / 300)
+    canvas.save()
+    return path
+
+
+def test_scanned_pages_are_ocrd_by_a_task_as_locally(cluster, settings, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    scanned_pdf(folder / "scan.pdf", ["Cash couriers at border", "crossings carry undeclared", "currency in vehicles."])
+    local = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "local"})).indexer.ingest([folder])
+    kb = KnowledgeBase(ray_settings(settings, tmp_path / "ray"))
+    distributed = kb.indexer.ingest([folder], run_todo=RayIngest(kb.indexer))
+    assert local.pages_ocr == distributed.pages_ocr == 1 and not distributed.failed
+    assert_same_store(tmp_path / "local", tmp_path / "ray")
+    [chunk] = kb.store.doc_chunks(distributed.documents[0])
+    assert "undeclared" in chunk["text"]
+
+
 def test_cli_ray_json_summary_equals_the_local_one(cluster, reference, settings, sample_dir, tmp_path, monkeypatch):
     """`pactkb ingest --ray ADDRESS --json` (joining the running cluster) prints the local run's summary."""
     for key, value in {**TEST_ENV, "PACTKB_RAY_EMBEDDERS": "2", "PACTKB_RAY_EMBEDDER_CPUS": "0.25"}.items():
