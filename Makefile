@@ -12,10 +12,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	# CPU-only torch first: the pinned 2.13.0 wheel; an unpinned torch would pull CUDA packages
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,distributed]"
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install pactkb with test tools
+install: $(VENV)/.installed ## create .venv and install pactkb with test tools and Ray (the distributed extra)
 
 demo: system-deps install ## ingest the bundled sample corpus, run a search, then serve on http://127.0.0.1:8000
 	$(VENV)/bin/pactkb ingest corpus/sample --data $(DATA)
@@ -35,11 +35,11 @@ lint: install ## ruff (rules and formatting) and mypy, as configured in pyprojec
 	$(VENV)/bin/mypy
 
 bench: install ## benchmarks on ../shared (minutes; prints figures)
-	$(PIP) install --quiet -e ".[dev,bench]"
+	$(PIP) install --quiet -e ".[dev,distributed,bench]"
 	$(PY) -m pactkb.evaluation.bench.ingest
 
 report: install ## regenerate evaluation/reports (long: builds eval indexes)
-	$(PIP) install --quiet -e ".[dev,bench]"
+	$(PIP) install --quiet -e ".[dev,distributed,bench]"
 	$(PY) -m pactkb.evaluation.report
 
 system-deps: ## Debian packages (OCR, fonts, Chromium, dictionaries, Apertium): installs only what is missing

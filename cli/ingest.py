@@ -24,7 +24,7 @@ from pactkb.cli.common import (
 from pactkb.settings import SENSITIVITY_LEVELS, Settings, one_of
 
 if TYPE_CHECKING:
-    from pactkb.index.pipeline import IngestSummary
+    from pactkb.index.pipeline import IngestPipeline, IngestSummary
 
 
 def ingest(
@@ -47,6 +47,7 @@ def ingest(
     ocr: Annotated[str | None, setting("ocr", help="auto or off.")] = None,
     ocr_languages: Annotated[str | None, setting("ocr_languages")] = None,
     file_timeout: Annotated[float | None, setting("file_timeout")] = None,
+    ray_address: Annotated[str | None, setting("ray_address", "--ray")] = None,
 ) -> None:
     """Ingest documents into the knowledge base (incremental: unchanged files embed nothing)."""
     from pactkb.index.encoder import ModelLoadError
@@ -66,17 +67,17 @@ def ingest(
         ocr=ocr,
         ocr_languages=ocr_languages,
         file_timeout=file_timeout,
+        ray_address=ray_address,
     )
     kb = open_kb(settings)
+    progress = sys.stderr.isatty() and not json_out
     try:
-        indexer = kb.indexer
-        summary = indexer.ingest(
-            paths,
-            prune=prune,
-            sensitivity=sensitivity,
-            manifest=manifest,
-            progress=sys.stderr.isatty() and not json_out,
-        )
+        if settings.ray_address:
+            summary = _ingest_on_ray(kb.indexer, paths, prune, sensitivity, manifest, progress)
+        else:
+            summary = kb.indexer.ingest(
+                paths, prune=prune, sensitivity=sensitivity, manifest=manifest, progress=progress
+            )
     except (ModelLoadError, StoreError, ManifestError) as exc:
         fail(str(exc))
         return
@@ -89,7 +90,8 @@ def ingest(
     else:
         typer.echo(
             f"{summary.files} file(s): {summary.indexed} indexed, {summary.unchanged} unchanged, "
-            f"{summary.removed} removed, {len(summary.failed)} failed, {len(summary.skipped)} skipped; {summary.chunks} chunks "
+            f"{summary.removed} removed, {len(summary.failed)} failed, {len(summary.skipped)} skipped; "
+            f"{summary.chunks} chunks "
             f"({summary.chunks_embedded} embedded), {summary.pages_ocr} page(s) OCR'd, {summary.seconds:.1f} s"
         )
         for f in summary.failed:
@@ -104,6 +106,36 @@ def ingest(
     if summary.files == 0 and not prune:
         typer.secho("error: no PDF, text or Markdown files found", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
+
+
+def _ingest_on_ray(
+    indexer: IngestPipeline,
+    paths: list[Path],
+    prune: bool,
+    sensitivity: str | None,
+    manifest: Path | None,
+    progress: bool,
+) -> IngestSummary:
+    """The same ingestion with the parse → embed stages on a Ray cluster (index/distributed.py: imports Ray)."""
+    try:
+        from pactkb.index.distributed import RayIngest, RayUnavailable, ray_cluster
+    except ImportError as exc:
+        fail(f"--ray needs Ray, the distributed extra: pip install 'pactkb[distributed]' ({exc})", code=2)
+        raise  # unreachable
+    address = indexer.settings.ray_address
+    try:
+        with ray_cluster(address, indexer.settings):
+            return indexer.ingest(
+                paths,
+                prune=prune,
+                sensitivity=sensitivity,
+                manifest=manifest,
+                progress=progress,
+                run_todo=RayIngest(indexer),
+            )
+    except RayUnavailable as exc:
+        fail(str(exc))
+        raise  # unreachable
 
 
 def _audit_ingest(settings: Settings, summary: IngestSummary, paths: list[str]) -> None:

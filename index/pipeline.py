@@ -250,14 +250,19 @@ class Embedder:
         self.store = store
         self.batch_size = batch_size
 
-    def __call__(self, chunks: list[Chunk], on_progress: Callable[[float], None] | None = None) -> Embedded:
-        """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
+    def plan(self, chunks: list[Chunk]) -> tuple[list[str], dict[str, bytes], list[tuple[str, str]]]:
+        """The chunks' text hashes, the stored vectors they can reuse, and the (hash, text) pairs left to embed."""
         hashes = [text_hash(c.text) for c in chunks]
         reuse = self.store.vectors_for_hashes(hashes)
         # each new text once, longest first: slices of similar length pad little (a vector does not depend on its
         # batch beyond float rounding)
         unique = {h: c.text for h, c in zip(hashes, chunks, strict=False) if h not in reuse}
         todo = sorted(unique.items(), key=lambda item: (-len(item[1]), item[0]))
+        return hashes, reuse, todo
+
+    def __call__(self, chunks: list[Chunk], on_progress: Callable[[float], None] | None = None) -> Embedded:
+        """Chunks with vectors; `on_progress` hears the share of the new texts embedded so far."""
+        hashes, reuse, todo = self.plan(chunks)
         fresh: dict[str, np.ndarray] = {}
         seconds = 0.0
         if todo:
@@ -271,23 +276,29 @@ class Embedder:
                     on_progress(min(1.0, (i + step) / len(texts)))
             fresh = dict(zip((h for h, _ in todo), np.concatenate(parts), strict=False))
             seconds = time.perf_counter() - t0
-        out = [
-            NewChunk(
-                c.ord,
-                c.text,
-                h,
-                c.page_start,
-                c.page_end,
-                c.label_start,
-                c.label_end,
-                c.section,
-                c.n_tokens,
-                fresh[h] if h in fresh else blob_vector(reuse[h]),
-                c.region,
-            )
-            for h, c in zip(hashes, chunks, strict=False)
-        ]
-        return Embedded(out, len(todo), seconds)
+        return Embedded(assemble(chunks, hashes, reuse, fresh), len(todo), seconds)
+
+
+def assemble(
+    chunks: list[Chunk], hashes: list[str], reuse: dict[str, bytes], fresh: dict[str, np.ndarray]
+) -> list[NewChunk]:
+    """Chunks with their vectors (freshly embedded, else the stored vector of identical text), ready to write."""
+    return [
+        NewChunk(
+            c.ord,
+            c.text,
+            h,
+            c.page_start,
+            c.page_end,
+            c.label_start,
+            c.label_end,
+            c.section,
+            c.n_tokens,
+            fresh[h] if h in fresh else blob_vector(reuse[h]),
+            c.region,
+        )
+        for h, c in zip(hashes, chunks, strict=False)
+    ]
 
 
 class PageProgress:
@@ -324,6 +335,9 @@ class PageProgress:
     def close(self) -> None:
         """Finish the bar."""
         self.bar.close()
+
+
+TodoRunner = Callable[["Plan", PageProgress, IngestSummary], bool]  # planned files into the store; True if written
 
 
 # -- the pipeline --------------------------------------------------------------------------------------------------
@@ -389,8 +403,10 @@ class IngestPipeline:
         manifest: Path | None = None,
         progress: bool = False,
         lock_timeout: float = -1,
+        run_todo: TodoRunner | None = None,
     ) -> IngestSummary:
-        """Ingest files and folders; unchanged files embed nothing; failures are reported per file."""
+        """Ingest files and folders; unchanged files embed nothing; failures are reported per file. `run_todo` runs
+        the planned files' parse → write stages elsewhere (distributed ingestion, index/distributed.py)."""
         t0 = time.perf_counter()
         summary = IngestSummary()
         roots = [Path(p) for p in paths]
@@ -401,7 +417,7 @@ class IngestPipeline:
                 log.warning("waiting for another ingestion into %s to finish", self.store.data_dir)
                 self.lock.acquire(timeout=lock_timeout)
             try:
-                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress)
+                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress, run_todo)
             finally:
                 self.lock.release()
         except Timeout:
@@ -453,6 +469,7 @@ class IngestPipeline:
         sensitivity: str | None,
         manifest: Path | None,
         progress: bool,
+        run_todo: TodoRunner | None = None,
     ) -> None:
         """The body of ingest(), run while holding the writer lock."""
         found = discover(roots)
@@ -460,9 +477,8 @@ class IngestPipeline:
         summary.skipped.extend(found.skipped)
         summary.files = len(found.files) + len(found.errors)
         plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary)
-        changed = plan.changed
         bar = PageProgress(plan.todo, len(found.skipped), progress)
-        changed |= self.encode_and_write(plan.todo, summary, bar if progress else None)
+        changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
         self._map_aliases(plan, summary)
         if prune:
             changed |= summary.count_removed(self.writer.prune()) > 0
@@ -531,6 +547,11 @@ class IngestPipeline:
                 flush()
         return written
 
+    def run_todo(self, plan: Plan, bar: PageProgress, summary: IngestSummary) -> bool:
+        """Parse, chunk, embed and write the planned files here, parsing overlapping encoding (the default
+        `TodoRunner`); whether any was written."""
+        return self.encode_and_write(plan.todo, summary, None if bar.bar.disable else bar)
+
     def _map_aliases(self, plan: Plan, summary: IngestSummary) -> None:
         """Map the files that repeat an earlier file's content to its document (or report why they could not be)."""
         failed = {f["file"]: f["error"] for f in summary.failed}
@@ -586,6 +607,12 @@ class IngestPipeline:
             summary.count_written(doc, len(new_chunks))
         return doc_id
 
+    def write_parsed(
+        self, doc: ParsedDocument, new_chunks: list[NewChunk], path_key: str | None, summary: IngestSummary
+    ) -> str:
+        """The write stage for a document embedded elsewhere (a Ray actor), placed at its path."""
+        return self.write_embedded(doc, new_chunks, Placement(path_key), summary)
+
     # -- uploads -------------------------------------------------------------------------------------------------------
     def add_upload(
         self, doc: ParsedDocument, *, owner: str, source_name: str, visible: tuple[str, ...]
@@ -624,7 +651,7 @@ class IngestPipeline:
             yield upload, UploadOutcome(status, doc_id, chunks)
         self.publish()
 
-    # -- text records ----------------------------------------------------------------------------------------------------
+    # -- text records --------------------------------------------------------------------------------------------------
     def add_records(
         self, records: Iterable[Record], *, batch: int = RECORD_BATCH, progress: bool = False, total: int | None = None
     ) -> IngestSummary:
@@ -675,7 +702,7 @@ class IngestPipeline:
         summary.seconds = round(time.perf_counter() - t0, 3)
         return summary
 
-    # -- edits and deletions -----------------------------------------------------------------------------------------------
+    # -- edits and deletions -------------------------------------------------------------------------------------------
     def update_metadata(self, doc_id: str, changes: dict[str, Any]) -> DocumentRecord | None:
         """Apply edited metadata (kept across re-ingestion) and return the updated record."""
         rec = self.writer.edit(doc_id, changes)
@@ -693,7 +720,7 @@ class IngestPipeline:
             self.refresh_bridge()
         return True
 
-    # -- publish ------------------------------------------------------------------------------------------------------------
+    # -- publish -------------------------------------------------------------------------------------------------------
     def _dense_published(self) -> bool:
         """Whether a dense index file exists for the current store state."""
         d = self.store.data_dir / "index" / "dense.json"

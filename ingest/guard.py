@@ -114,6 +114,33 @@ def _outcome(fut: Any, timeout: float, memory_mb: int) -> ParsedDocument | str:
         return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
+def guarded_pool(workers: int, memory_mb: int) -> ProcessPool:
+    """A pool of parse workers, each with its address space capped at `memory_mb`."""
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_mb,), context=ctx)
+
+
+def ocr_budget(doc: ParsedDocument, timeout: float, ocr_page_timeout: float) -> float:
+    """Seconds allowed to OCR a document: the file's limit plus `ocr_page_timeout` per scanned page."""
+    return timeout + ocr_page_timeout * sum(1 for p in doc.pages if p.scanned)
+
+
+def run_phase(
+    ocr: bool,
+    doc_or_path: ParsedDocument | Path,
+    opts: ParseOptions,
+    pool: ProcessPool | None,
+    timeout: float,
+    memory_mb: int,
+) -> ParsedDocument | str:
+    """One phase of one file (extract, or OCR a parsed document) in a guarded worker of `pool`, else in-process;
+    the document or a one-line error. Distributed ingestion runs each phase as a task of its own."""
+    fn: Callable[..., ParsedDocument | str] = _safe_ocr if ocr else _safe_parse
+    if pool is None:
+        return fn(doc_or_path, opts)
+    return _outcome(pool.schedule(fn, args=(doc_or_path, opts), timeout=timeout), timeout, memory_mb)
+
+
 class ParseStream:
     """Parsed files in order, parsed ahead in guarded worker processes; OCR'd files come last. `ready()` says whether
     the next result is already there, so a consumer can do other work (encode) instead of waiting for it.
@@ -187,7 +214,7 @@ class ParseStream:
             self._next += 1
             result = _outcome(fut, self.timeout, self.memory_mb)
             if isinstance(result, ParsedDocument) and wants_ocr(result, opts):
-                budget = self.timeout + self.ocr_page_timeout * sum(1 for p in result.pages if p.scanned)
+                budget = ocr_budget(result, self.timeout, self.ocr_page_timeout)
                 self.later.append((path, self.pool.schedule(_safe_ocr, args=(result, opts), timeout=budget), budget))
                 continue
             yield path, result

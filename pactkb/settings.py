@@ -126,6 +126,25 @@ class Settings(BaseSettings):
     ocr_page_timeout: float = Field(default=120.0, gt=0, description="Extra seconds allowed per scanned page.")
     ocr_min_chars: int = Field(default=25, description="A page with fewer extracted chars counts as scanned.")
 
+    # distributed ingestion (Ray; the optional extra pactkb[distributed])
+    ray_address: str | None = Field(
+        default=None,
+        description="Parse, OCR and embed on a Ray cluster: auto (join the running one), local (start one here) or "
+        "host:port; needs pactkb[distributed].",
+    )
+    ray_shared_paths: bool = Field(
+        default=False,
+        description="Every Ray worker reads the files at the same paths (a shared mount): send paths, not bytes.",
+    )
+    ray_embedders: int = Field(
+        default=0, ge=0, description="Model-holding embedding actors on the Ray cluster (0 = one per node)."
+    )
+    ray_embedder_cpus: float = Field(default=1.0, gt=0, description="CPUs each Ray embedding actor reserves.")
+    ray_parse_cpus: float = Field(default=1.0, gt=0, description="CPUs each Ray parse or OCR task reserves.")
+    ray_object_store_mb: int = Field(
+        default=512, ge=75, description="Object store of a cluster started by --ray local (file bytes pass through it)."
+    )
+
     # retrieval
     mode: SearchMode = DEFAULT_MODE
     # fusion defaults chosen on SciFact train + ObliQA dev (python -m pactkb.evaluation.tune), never on test
