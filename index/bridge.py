@@ -157,10 +157,12 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Translation:
-    """A query's English words, in query order, and whether a dictionary supplied any of them."""
+    """A query's English words, in query order, whether a dictionary supplied any of them, and whether a translator
+    (Apertium) rendered the query."""
 
     words: list[str]
     by_dictionary: bool
+    by_machine: bool = False
 
     @property
     def text(self) -> str:
@@ -284,7 +286,7 @@ class Bridge:
         if rendering is None:
             return self.translate_words(query, language, context, clearance)
         return Translation(
-            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True
+            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True, True
         )
 
     def translate_words(

@@ -171,7 +171,7 @@ class Searcher:
         translation = self.translation(query, language, qvec, filters.clearance)
         if not translation.words:
             return []
-        w_bridge, w_translated = self.bridge_weights()
+        w_bridge, w_translated = self.bridge_weights(translation.by_machine)
         lists = [
             (
                 self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
@@ -183,9 +183,10 @@ class Searcher:
             lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
         return lists
 
-    def bridge_weights(self) -> tuple[float, float]:
-        """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation (index/fusion.py)."""
-        return fusion.bridge_weights(self.settings, self.encoder.name)
+    def bridge_weights(self, machine_translated: bool = False) -> tuple[float, float]:
+        """RRF weights of the bridged BM25 list and of the dense search for a dictionary (or machine) translation
+        (index/fusion.py)."""
+        return fusion.bridge_weights(self.settings, self.encoder.name, machine_translated)
 
     def _rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True
@@ -281,7 +282,8 @@ class Searcher:
         elif mode == "lexical":
             fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
         else:
-            fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged)
+            machine = self.translation(query, language, qvec, filters.clearance).by_machine
+            fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged, machine)
         dmap, lmap = dict(dense_hits), dict(lex_hits)
         rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
         fused = demote_regions(fused, rows, s.region_weights)
@@ -408,8 +410,8 @@ class Searcher:
     def evidence(
         self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None
     ) -> dict[str, float]:
-        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'), IDF-weighted
-        over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
+        """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'),
+        IDF-weighted over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
         stems = evidence.query_stems(query)
         if not stems:
             return dict(evidence.NO_EVIDENCE)
