@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from pactkb.atomic import temp_beside
-from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
+from pactkb.index.dictionary import WORD, dictionary_dirs, dictionary_for, has_dictionaries
 from pactkb.index.embed import is_multilingual
 from pactkb.index.encoder import Encoder
 from pactkb.index.fold import STOPWORDS, fold
@@ -50,7 +50,7 @@ def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
     """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries or Apertium
     are installed."""
     return settings.bridge and (
-        is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs()) or available(settings.apertium)
+        is_multilingual(encoder_name) or has_dictionaries(dictionary_dirs(settings)) or available(settings.apertium)
     )
 
 

@@ -18,6 +18,7 @@ from pactkb.index import evidence, fusion, shaping
 from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.cache import Memo
 from pactkb.index.dense import AllowedSet
+from pactkb.index.dictionary import dictionary_dirs
 from pactkb.index.embed import similarity_calibration
 from pactkb.index.encoder import Encoder
 from pactkb.index.families import query_edition
@@ -59,7 +60,7 @@ class Searcher:
                 store,
                 encoder,
                 settings.bridge_min_cosine,
-                settings.dictionary_dirs(),
+                dictionary_dirs(settings),
                 settings.dictionary_translations,
                 Translator.from_settings(settings),
             )

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         "dict-freedict-hrv-eng, dict-freedict-srp-eng), separated by ':'; the bridge translates through them first. "
         "Empty: none.",
     )
+    field_glossaries: bool = Field(
+        default=True,
+        description="Use pactkb's own field glossaries (index/synonyms/*.<src>-eng.tsv: Albanian -> English field "
+        "terms, since no offline Albanian translator exists) beside the dictionaries.",
+    )
     synonyms: bool = Field(
         default=True,
         description="Also search the field synonyms and acronyms of query terms (index/synonyms/en.tsv: "

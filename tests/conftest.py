@@ -25,7 +25,9 @@ def settings(tmp_path: Path) -> Settings:
     """Settings on a fresh data dir, fake model, in-process parsing (fast); no dictionaries (tests that need one build
     it) and no Apertium (tests that need it switch it on), so results do not depend on which system packages are
     installed."""
-    return Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    return Settings(
+        data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="", field_glossaries=False
+    )
 
 
 @pytest.fixture
