@@ -344,5 +344,9 @@ def translatable(text: str) -> bool:
     """Whether a query word or phrase is worth translating: not a stopword, a number or an acronym in capitals."""
     words = QUERY_WORD.findall(text)
     return bool(words) and any(
-        fold(w) not in STOPWORDS and not w.isdigit() and not (w.isupper() and len(w) <= 5) for w in words
+        w.lower() not in STOPWORDS
+        and fold(w) not in STOPWORDS
+        and not w.isdigit()
+        and not (w.isupper() and len(w) <= 5)
+        for w in words
     )

@@ -64,15 +64,17 @@ _TABLE = str.maketrans({**_CYRILLIC, **_SPECIAL})
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LOCAL = threading.local()
 
-_STOPWORD_TEXT = """a about an and are as at be been but by can could do does for from had has have how i if in into
+STOPWORDS = frozenset(
+    """a about an and are as at be been but by can could do does for from had has have how i if in into
     is it its may might must no not of on or our shall should so such than that the their them then there
     these they this to was we were what when where which who whom why will with would you your
     i ili je se na u za od do da li su koji koja koje kako sto sta što šta kao po pri iz o
-    dhe e i të në me për nga se si një ose kur ku kush cili cila cilat cilët çfarë është janë ishte duhet mund nuk
-    ka kanë kishte këtë kjo ky këto ata ato tyre saj tij nëse deri pas mbi nën pa tek te prej gjatë sipas duke që
-    apo edhe po ndaj sa
+    dhe e i të te në ne me për nga se si një nje ose kur ku kush cili cila cilat cilët cilet çfarë cfare është eshte
+    janë jane ishte duhet mund nuk ka kanë kane kishte këtë kete kjo ky këto keto ata ato tyre saj tij nëse nese
+    deri pas mbi nën nen pa tek prej gjatë gjate sipas duke që qe edhe po ndaj sa
     и или на во за од до да се што како кој која кое
-    el la los las de del y o en un una que por para con se al lo"""
+    el la los las de del y o en un una que por para con se al lo""".split()
+)
 
 
 @lru_cache(maxsize=65536)
@@ -86,9 +88,6 @@ def fold(text: str) -> str:
     text = text.casefold().translate(_TABLE)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-STOPWORDS = frozenset(w for word in _STOPWORD_TEXT.split() for w in (word, fold(word)))  # as typed and folded
 
 
 def fold_tokens(text: str) -> list[str]:
