@@ -177,7 +177,7 @@ def test_a_machine_translated_query_is_searched_by_meaning_mainly_in_english(set
     from pactkb.index.embed import FakeEncoder
     from pactkb.index.filters import Filters
 
-    s = settings.model_copy(update={"apertium": "apertium", "apertium_timeout": 10.0})
+    s = settings.model_copy(update={"apertium": "apertium", "apertium_timeout": 10.0, "translated_dense_first": True})
     kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
     kb.indexer.ingest([sample_dir])
     seen: list[bool] = []
