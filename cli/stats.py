@@ -89,7 +89,7 @@ def stats(
 def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
     """What translates queries in other languages: dictionaries per language and the bridge's English words."""
     from pactkb.index.bridge import bridge_path, bridge_wanted, load_arrays
-    from pactkb.index.dictionary import dictionaries_by_language
+    from pactkb.index.dictionary import dictionaries_by_language, dictionary_dirs
     from pactkb.index.translate import ENABLE, Translator
 
     languages = [x.strip() for x in settings.query_languages.split(",") if x.strip() and x.strip() != "en"]
@@ -100,7 +100,7 @@ def translation_stats(settings: Settings, kb) -> dict:  # noqa: ANN001
         words, vecs, _ = load_arrays(bridge_path(kb.store, model))
     apertium = Translator.from_settings(settings).status(languages) if settings.bridge else {}
     return {
-        "dictionaries": dictionaries_by_language(settings.dictionary_dirs(), languages) if settings.bridge else {},
+        "dictionaries": dictionaries_by_language(dictionary_dirs(settings), languages) if settings.bridge else {},
         "english_words": len(words),
         "nearest_words": bool(vecs is not None and vecs.size),
         "apertium": apertium,

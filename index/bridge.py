@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from pactkb.atomic import temp_beside
-from pactkb.index.dictionary import WORD, dictionary_for, has_dictionaries
+from pactkb.index.dictionary import WORD, dictionary_dirs, dictionary_for, has_dictionaries
 from pactkb.index.embed import is_multilingual
 from pactkb.index.encoder import Encoder
 from pactkb.index.fold import STOPWORDS, fold
@@ -50,7 +50,7 @@ def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
     """Whether a store keeps a bridge: when switched on, for a multilingual encoder or when dictionaries or Apertium
     are installed."""
     return settings.bridge and (
-        is_multilingual(encoder_name) or has_dictionaries(settings.dictionary_dirs()) or available(settings.apertium)
+        is_multilingual(encoder_name) or has_dictionaries(dictionary_dirs(settings)) or available(settings.apertium)
     )
 
 
@@ -157,10 +157,12 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Translation:
-    """A query's English words, in query order, and whether a dictionary supplied any of them."""
+    """A query's English words, in query order, whether a dictionary supplied any of them, and whether a translator
+    (Apertium) rendered the query."""
 
     words: list[str]
     by_dictionary: bool
+    by_machine: bool = False
 
     @property
     def text(self) -> str:
@@ -284,7 +286,7 @@ class Bridge:
         if rendering is None:
             return self.translate_words(query, language, context, clearance)
         return Translation(
-            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True
+            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True, True
         )
 
     def translate_words(
@@ -342,5 +344,9 @@ def translatable(text: str) -> bool:
     """Whether a query word or phrase is worth translating: not a stopword, a number or an acronym in capitals."""
     words = QUERY_WORD.findall(text)
     return bool(words) and any(
-        fold(w) not in STOPWORDS and not w.isdigit() and not (w.isupper() and len(w) <= 5) for w in words
+        w.lower() not in STOPWORDS
+        and fold(w) not in STOPWORDS
+        and not w.isdigit()
+        and not (w.isupper() and len(w) <= 5)
+        for w in words
     )

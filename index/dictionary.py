@@ -8,7 +8,9 @@ their Snowball stem, folded, longest phrase first, so inflected forms ("pranja n
 headword. Which of an entry's translations to use is left to the caller (the bridge ranks them by the encoder).
 
 A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<TAB>translation, translation`,
-`#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others.
+`#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others. pactkb ships field
+glossaries of its own in the same format (`index/synonyms/field.sqi-eng.tsv`: Albanian, which no offline translator or
+FreeDict dictionary serves), searched first unless `PACTKB_FIELD_GLOSSARIES=false`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pactkb.index.fold import fold, stem_word, stemmer_for
+from pactkb.settings import Settings
 
 # ISO 639-3 (FreeDict file names) → the ISO 639-1 codes that share a dictionary
 LANGUAGES = {
@@ -50,6 +53,7 @@ _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end count
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
+FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
 _CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
 log = logging.getLogger(__name__)
@@ -137,6 +141,12 @@ def read_glossary(path: Path) -> list[tuple[str, list[str]]]:
 def read_any(path: Path) -> list[tuple[str, list[str]]]:
     """Entries of a dictd index or a glossary TSV."""
     return read_glossary(path) if path.suffix == ".tsv" else read_dictd(path)
+
+
+def dictionary_dirs(settings: Settings) -> list[Path]:
+    """The folders searched for dictionaries and glossaries: pactkb's field glossaries (unless switched off), then
+    the configured folders."""
+    return ([FIELD_GLOSSARIES] if settings.field_glossaries else []) + settings.dictionary_dirs()
 
 
 def _listing(folder: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from pactkb.index import evidence, fusion, shaping
 from pactkb.index.bridge import Bridge, Translation, bridge_wanted
 from pactkb.index.cache import Memo
 from pactkb.index.dense import AllowedSet
+from pactkb.index.dictionary import dictionary_dirs
 from pactkb.index.embed import similarity_calibration
 from pactkb.index.encoder import Encoder
 from pactkb.index.families import query_edition
@@ -60,7 +61,7 @@ class Searcher:
                 store,
                 encoder,
                 settings.bridge_min_cosine,
-                settings.dictionary_dirs(),
+                dictionary_dirs(settings),
                 settings.dictionary_translations,
                 Translator.from_settings(settings),
             )
@@ -173,7 +174,7 @@ class Searcher:
         translation = self.translation(query, language, qvec, filters.clearance)
         if not translation.words:
             return []
-        w_bridge, w_translated = self.bridge_weights()
+        w_bridge, w_translated = self.bridge_weights(translation.by_machine)
         lists = [
             (
                 self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
@@ -185,9 +186,10 @@ class Searcher:
             lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
         return lists
 
-    def bridge_weights(self) -> tuple[float, float]:
-        """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation (fusion.py)."""
-        return fusion.bridge_weights(self.settings, self.encoder.name)
+    def bridge_weights(self, machine_translated: bool = False) -> tuple[float, float]:
+        """RRF weights of the bridged BM25 list and of the dense search for a dictionary (or machine) translation
+        (index/fusion.py)."""
+        return fusion.bridge_weights(self.settings, self.encoder.name, machine_translated)
 
     def _rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True
@@ -299,7 +301,8 @@ class Searcher:
             elif mode == "lexical":
                 fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
             else:
-                fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged)
+                machine = self.translation(query, language, qvec, filters.clearance).by_machine
+                fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged, machine)
         with timer.stage("rows"):
             rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
             newest = self.newest_editions(rows, filters, con)

@@ -34,7 +34,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pactkb.index.dictionary import WORD, Dictionary, Match, dictionary_for, find_dictionaries, read_glossary
+from pactkb.index.dictionary import (
+    WORD,
+    Dictionary,
+    Match,
+    dictionary_dirs,
+    dictionary_for,
+    find_dictionaries,
+    read_glossary,
+)
 from pactkb.index.fold import STOPWORDS, fold, stemmer_for
 from pactkb.settings import Settings
 
@@ -272,7 +280,7 @@ class Translator:
     def from_settings(cls, settings: Settings) -> Translator:
         """The translator the settings describe."""
         return cls(
-            settings.apertium, settings.apertium_timeout, settings.dictionary_dirs(), settings.dictionary_translations
+            settings.apertium, settings.apertium_timeout, dictionary_dirs(settings), settings.dictionary_translations
         )
 
     def mode(self, language: str | None) -> str | None:

@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         default="auto",
         description="Weights precision: fp32; bf16 (openvino or torch: about 2x faster on CPUs with "
-        "AMX or AVX512-BF16, vectors within cosine 0.9999 of fp32, so they mix with fp32 ones); or int8 (onnx or torch: "
-        "dynamic quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with openvino and torch, "
-        "bf16 where the CPU computes it natively, else fp32.",
+        "AMX or AVX512-BF16, vectors within cosine 0.9999 of fp32, so they mix with fp32 ones); or int8 (onnx or "
+        "torch: dynamic quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with openvino and "
+        "torch, bf16 where the CPU computes it natively, else fp32.",
     )
     query_encoder: Literal["auto", "passage", "onnx"] = Field(
         default="auto",
@@ -165,7 +165,8 @@ class Settings(BaseSettings):
     bridge: bool = Field(
         default=True,
         description="Also search a query in another language translated word by word into the corpus' "
-        "English words: by the dictionaries below and, with a multilingual encoder, by nearest words (index/bridge.py).",
+        "English words: by the dictionaries below and, with a multilingual encoder, by nearest words "
+        "(index/bridge.py).",
     )
     bridge_min_cosine: float = Field(
         default=0.90, ge=0, le=1, description="Closeness a query word needs to its English word."
@@ -176,11 +177,23 @@ class Settings(BaseSettings):
         description="RRF weight of the encoder's search for a query's dictionary translation into "
         "English (unset: pactkb's default for the encoder, chosen on the domain dev half; 0 turns it off).",
     )
+    translated_dense_first: bool = Field(
+        default=False,
+        description="For a query Apertium translated, the encoder's search for its English rendering weighs 1.0 "
+        "and the query's own dense search 0.5 (multilingual encoders, unless weight_translated_dense is set). Off by "
+        "default: on the domain set it gained on the dev half (users' languages 0.613 -> 0.635 nDCG@10) but lost on "
+        "the test half (0.431 -> 0.420). Off: weights as for a dictionary translation (0.5 and 1.0).",
+    )
     dictionaries: str = Field(
         default="/usr/share/dictd",
         description="Folders of bilingual dictd dictionaries into English (Debian: "
         "dict-freedict-hrv-eng, dict-freedict-srp-eng), separated by ':'; the bridge translates through them first. "
         "Empty: none.",
+    )
+    field_glossaries: bool = Field(
+        default=True,
+        description="Use pactkb's own field glossaries (index/synonyms/*.<src>-eng.tsv: Albanian -> English field "
+        "terms, since no offline Albanian translator exists) beside the dictionaries.",
     )
     synonyms: bool = Field(
         default=True,
@@ -201,7 +214,8 @@ class Settings(BaseSettings):
     dictionary_translations: int = Field(
         default=2,
         ge=1,
-        description="Translations of a dictionary entry the bridge keeps: the closest to the query with a multilingual encoder, else the most common in the corpus.",
+        description="Translations of a dictionary entry the bridge keeps: the closest to the query with a "
+        "multilingual encoder, else the most common in the corpus.",
     )
     apertium: str = Field(
         default="apertium",
@@ -217,7 +231,8 @@ class Settings(BaseSettings):
         "the encoder, chosen on the domain dev half).",
     )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
-    # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus (evaluation/bench/latency.py)
+    # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus
+    # (evaluation/bench/latency.py)
     max_result_window: int = Field(
         default=200,
         ge=10,
@@ -267,8 +282,8 @@ class Settings(BaseSettings):
     )
     region_weights: dict[str, float] = Field(
         default_factory=lambda: {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
-        description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank below "
-        'body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}).',
+        description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank "
+        'below body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}).',
     )
     section_support: float = Field(
         default=0.0,

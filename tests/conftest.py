@@ -31,7 +31,9 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings on a fresh data dir, fake model, in-process parsing (fast); no dictionaries (tests that need one build
     it) and no Apertium (tests that need it switch it on), so results do not depend on which system packages are
     installed. With PACTKB_TEST_STORE=postgres, on a fresh shared PostgreSQL database (CI runs the API tests so)."""
-    base = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="")
+    base = Settings(
+        data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="", field_glossaries=False
+    )
     if STORE_UNDER_TEST == "postgres":
         return base.model_copy(update={"database_url": request.getfixturevalue("pg_database")})
     return base

@@ -73,10 +73,15 @@ def test_stats_show_what_translates_queries(env, sample_dir, monkeypatch):
     monkeypatch.setenv("PACTKB_DICTIONARIES", str(env / "dict"))
     runner.invoke(app, ["ingest", str(sample_dir)])
     st = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]
-    assert st["dictionaries"] == {"sr/hr/bs": ["freedict-hrv-eng.index"]}
+    assert st["dictionaries"] == {"sr/hr/bs": ["freedict-hrv-eng.index"], "sq": ["field.sqi-eng.tsv"]}
     assert st["english_words"] > 50 and st["nearest_words"] is False  # the fake encoder is not multilingual
     assert "translate:  dictionaries sr/hr/bs: freedict-hrv-eng.index" in runner.invoke(app, ["stats"]).stdout
     monkeypatch.setenv("PACTKB_DICTIONARIES", "")
+    only_glossary = {"sq": ["field.sqi-eng.tsv"]}  # pactkb's own Albanian field glossary
+    assert (
+        json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]["dictionaries"] == only_glossary
+    )
+    monkeypatch.setenv("PACTKB_FIELD_GLOSSARIES", "false")
     assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]["dictionaries"] == {}
 
 

@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from pactkb.index.bridge import Bridge, bridge_path, english_vocabulary, load_arrays, update_bridge
+from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -203,7 +204,8 @@ def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_
     from tests.index.test_dictionary import write_dictd
 
     write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
-    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path)}))
+    # a dictionary translation alone (Apertium off: PACTKB_TRANSLATED_DENSE_FIRST weighs a machine translation's)
+    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path), "apertium": ""}))
     con = kb.store.conn()
     q = "krijumčarenje na granici"
     assert kb.searcher.bridge.translate(q, "hr").text == "smuggling border"
@@ -215,3 +217,47 @@ def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_
     dense_ids = [cid for cid, _ in hybrid[1][0]]
     expected = kb.dense.search(kb.encoder.encode_queries(["smuggling border"])[0], 10, AllowedSet.everything(), con)
     assert dense_ids == [cid for cid, _ in expected]  # the English rendering, encoded as a query
+
+
+def test_the_albanian_glossary_gives_only_words_a_caller_may_see(settings, sample_dir, tmp_path):
+    """A glossary translation, like a dictionary's, uses only English words of documents the caller may see."""
+    s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([sample_dir])
+    folder = tmp_path / "secret"
+    folder.mkdir()
+    (folder / "mixers.txt").write_text(
+        "\f".join(
+            f"Case {i}. The analysts traced the mixer wallets; every mixer payout went through a mixer service used by "
+            f"the network, and the mixer operators were identified by the investigators after months of work."
+            for i in range(6)
+        ),
+        encoding="utf-8",
+    )
+    (folder / "MANIFEST.tsv").write_text(
+        "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"
+        "mixers.txt\tMixer cases\tFIU\t2025\ten\treport\tcybercrime\tconfidential\n",
+        encoding="utf-8",
+    )
+    query = "mikserët e kriptomonedhave"
+    assert "mixer" not in kb.searcher.translation(query, "sq", None).words
+    kb.indexer.ingest([folder])
+    assert "mixer" in kb.searcher.translation(query, "sq", None, "confidential").words
+    for clearance in ("public", "restricted"):
+        assert "mixer" not in kb.searcher.translation(query, "sq", None, clearance).words
+    result = kb.searcher.search(query, k=5, filters=Filters(clearance="public"))
+    assert "mixer" not in result.translation and result.language == "sq"
+
+
+def test_albanian_function_words_are_neither_searched_nor_translated():
+    from pactkb.index.bridge import translatable
+    from pactkb.index.fold import query_terms
+
+    assert not any(translatable(w) for w in ("kur", "duhet", "të", "te", "është", "eshte", "çfarë"))
+    assert query_terms("Kur duhet te raportoje banka nje transaksion te dyshimte?") == [
+        "raportoje",
+        "banka",
+        "transaksion",
+        "dyshimte",
+    ]
+    assert "per" in query_terms("cash payments per person")  # 'për' is an Albanian stopword, the English 'per' not

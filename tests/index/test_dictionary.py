@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from pactkb.index.dictionary import (
+    FIELD_GLOSSARIES,
     Dictionary,
     DictionaryError,
+    dictionary_dirs,
     dictionary_for,
     find_dictionaries,
     read_dictd,
@@ -134,3 +136,25 @@ def test_debians_croatian_dictionary_is_installed_and_read():
     assert isinstance(d, Dictionary) and len(d) > 50_000
     assert "money laundering" in d.lookup("pranja novca")[0].translations
     assert "smuggling" in d.lookup("krijumčarenje")[0].translations
+
+
+def test_pactkb_ships_an_albanian_field_glossary(settings):
+    """No offline translator or FreeDict dictionary serves Albanian: pactkb's own glossary gives the field's terms, in
+    their inflected forms, with or without diacritics."""
+    assert read_glossary(FIELD_GLOSSARIES / "field.sqi-eng.tsv")  # well-formed (a bad line would raise)
+    dirs = dictionary_dirs(settings.model_copy(update={"field_glossaries": True}))
+    assert dirs[0] == FIELD_GLOSSARIES
+    d = dictionary_for(dirs, "sq")
+    assert "money laundering" in d.lookup("pastrimi i parave")[0].translations
+    assert "financial intelligence unit" in d.lookup("njesia e inteligjences financiare")[0].translations
+    found = {m.source: m.translations for m in d.lookup("Si raportohen transaksionet e dyshimta?")}
+    assert found == {
+        "raportohen": ("report", "reporting"),
+        "transaksionet": ("transaction",),
+        "dyshimta": (
+            "suspicious",
+            "suspicion",
+        ),
+    }
+    assert dictionary_for(dirs, "sr") is None  # Albanian only
+    assert dictionary_for(dictionary_dirs(settings), "sq") is None  # switched off (the test settings' default)

@@ -10,6 +10,7 @@ import pytest
 from pactkb.index.fusion import (
     ENGLISH_MODEL_BRIDGE,
     ENGLISH_MODEL_FUSION,
+    MACHINE_TRANSLATED_DENSE,
     MULTILINGUAL_BRIDGE,
     MULTILINGUAL_FUSION,
     bridge_weights,
@@ -154,6 +155,7 @@ def settings(tmp_path: Path) -> Settings:
         fusion_by_language=None,
         weight_bridge=None,
         weight_translated_dense=None,
+        translated_dense_first=True,
     )
 
 
@@ -171,6 +173,26 @@ def test_bridge_weights_default_per_encoder_unless_set(settings: Settings) -> No
     assert bridge_weights(settings, ENGLISH) == ENGLISH_MODEL_BRIDGE
     settings.weight_bridge, settings.weight_translated_dense = 0.25, 0.0
     assert bridge_weights(settings, ENGLISH) == (0.25, 0.0)
+
+
+def test_a_machine_translation_leads_the_dense_search_of_a_multilingual_encoder(settings: Settings) -> None:
+    native, translated = MACHINE_TRANSLATED_DENSE
+    assert native < translated  # the English rendering is the better dense query
+    lexical = MULTILINGUAL_FUSION["*"][1]
+    assert fusion_weights(settings, MULTILINGUAL, "sr", machine_translated=True) == (native, lexical)
+    assert bridge_weights(settings, MULTILINGUAL, machine_translated=True) == (MULTILINGUAL_BRIDGE[0], translated)
+    # a dictionary-only translation, an English-only encoder, the flag off or an explicit weight: as before
+    assert fusion_weights(settings, MULTILINGUAL, "sr") == MULTILINGUAL_FUSION["*"]
+    assert bridge_weights(settings, MULTILINGUAL) == MULTILINGUAL_BRIDGE
+    assert fusion_weights(settings, ENGLISH, "sr", machine_translated=True) == ENGLISH_MODEL_FUSION["*"]
+    assert bridge_weights(settings, ENGLISH, machine_translated=True) == ENGLISH_MODEL_BRIDGE
+    assert fusion_weights(settings, MULTILINGUAL, "en", machine_translated=True) == (0.8, 1.0)
+    settings.translated_dense_first = False
+    assert fusion_weights(settings, MULTILINGUAL, "sr", machine_translated=True) == MULTILINGUAL_FUSION["*"]
+    assert bridge_weights(settings, MULTILINGUAL, machine_translated=True) == MULTILINGUAL_BRIDGE
+    settings.translated_dense_first, settings.weight_translated_dense = True, 0.25
+    assert bridge_weights(settings, MULTILINGUAL, machine_translated=True) == (MULTILINGUAL_BRIDGE[0], 0.25)
+    assert fusion_weights(settings, MULTILINGUAL, "sr", machine_translated=True) == MULTILINGUAL_FUSION["*"]
 
 
 def test_fuse_applies_the_language_weights_and_the_bridged_lists(settings: Settings) -> None:

@@ -170,3 +170,26 @@ def test_apertiums_english_does_not_depend_on_the_corpus(apertium_kb, tmp_path):
     words = apertium_kb.searcher.bridge.translate(query, "mk").words
     assert words == empty.searcher.bridge.translate(query, "mk").words  # a store without documents: same English
     assert {"identify", "victims", "trade", "people"} <= set(words)
+
+
+def test_a_machine_translated_query_is_searched_by_meaning_mainly_in_english(settings, sample_dir, monkeypatch):
+    from pactkb.index import fusion
+    from pactkb.index.embed import FakeEncoder
+    from pactkb.index.filters import Filters
+
+    s = settings.model_copy(update={"apertium": "apertium", "apertium_timeout": 10.0, "translated_dense_first": True})
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([sample_dir])
+    seen: list[bool] = []
+    real_fuse = fusion.fuse
+    monkeypatch.setattr(fusion, "fuse", lambda *a, **kw: seen.append(a[6]) or real_fuse(*a, **kw))
+    query = "prijavljivanje sumnjivih transakcija"
+    assert kb.searcher.translation(query, "sr", None).by_machine
+    lists = kb.searcher.bridged_search(query, "sr", "hybrid", 10, Filters(), kb.store.conn())
+    assert [w for _, w in lists] == [fusion.MULTILINGUAL_BRIDGE[0], fusion.MACHINE_TRANSLATED_DENSE[1]]
+    kb.searcher.search(query, k=5)
+    kb.searcher.search("Si raportohet një transaksion i dyshimtë?", k=5)  # Albanian: no translator
+    assert seen == [True, False]
+    off = KnowledgeBase(s.model_copy(update={"translated_dense_first": False}), encoder=kb.encoder)
+    lists = off.searcher.bridged_search(query, "sr", "hybrid", 10, Filters(), kb.store.conn())
+    assert [w for _, w in lists] == list(fusion.MULTILINGUAL_BRIDGE)
