@@ -109,8 +109,8 @@ class AuditLog:
             events = [e for e in batch if e is not None]
             if events:
                 con.executemany(
-                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, detail, "
-                    "target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, "
+                    "detail, target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             e.time,

@@ -68,7 +68,7 @@ class Principal:
         return sensitivity in visible_levels(self.clearance)
 
     def may_grant(self, role: str, clearance: str) -> str | None:
-        """None if the caller may hand out this role and clearance (at most its own), else the field that is too high."""
+        """None if the caller may hand out this role and clearance (at most its own), else the field too high."""
         if ROLES.index(role) > ROLES.index(self.role):
             return "role"
         if not self.sees(clearance):
@@ -210,6 +210,7 @@ class JwtVerifier:
     def verify(self, token: str) -> Principal:
         """The principal for a valid token (role and clearance from claims), or AuthError."""
         jwt = self.jwt
+        key: Any
         try:
             if self._client is not None:
                 key = self._client.get_signing_key_from_jwt(token)

@@ -72,7 +72,7 @@ class Metrics:
         registry = CollectorRegistry()
         if self.multiprocess:
             MultiProcessCollector(registry)
-        requests = generate_latest(registry if self.multiprocess else self._own)
+        requests = generate_latest(registry if self._own is None else self._own)
         index = CollectorRegistry()
         index.register(IndexCollector(sizes))
         return requests + generate_latest(index), CONTENT_TYPE_LATEST

@@ -123,6 +123,9 @@ def _ingest_on_ray(
         fail(f"--ray needs Ray, the distributed extra: pip install 'pactkb[distributed]' ({exc})", code=2)
         raise  # unreachable
     address = indexer.settings.ray_address
+    if not address:
+        fail("--ray needs a cluster address: local, auto or host:port", code=2)
+        raise typer.Exit(2)  # unreachable
     try:
         with ray_cluster(address, indexer.settings):
             return indexer.ingest(

@@ -140,7 +140,8 @@ def search(
         list[str] | None,
         typer.Option(
             "--filter",
-            help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, year (2020, 2020-2025, 2020-, -2025).",
+            help="name=value, repeat for OR: type, area, language, publisher, document, sensitivity, "
+            "year (2020, 2020-2025, 2020-, -2025).",
         ),
     ] = None,
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
@@ -222,5 +223,5 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool,
         res = searcher.search(
             text, k=k, mode=mode, filters=filters, group_by_document=group, qvec=vecs[i] if vecs is not None else None
         )
-        line = {"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]}
-        emit_json({**line, "timings": res.timings} if profile else line)
+        answer = {"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]}
+        emit_json({**answer, "timings": res.timings} if profile else answer)

@@ -325,8 +325,10 @@ TRIED = {
         "all-MiniLM-L6-v2 is weak on this regulatory text (dense 0.557), and no cross-encoder or domain-tuned "
         "model can be loaded offline here; those are what published systems add to pass 0.75. The last row "
         "measures what domain tuning adds: all-MiniLM-L6-v2 fine-tuned on the dev split's 3,677 judged pairs "
-        "(with BM25 hard negatives) by `python -m pactkb.evaluation.finetune` (one epoch, 26 min on 2 cores), evaluated "
-        "on test: dense 0.557 → 0.644, hybrid 0.6866 → 0.7125, about 40% of the way to 0.75. More judged pairs (ObliQA's "
+        "(with BM25 hard negatives) by `python -m pactkb.evaluation.finetune` (one epoch, 26 min on 2 cores), "
+        "evaluated "
+        "on test: dense 0.557 → 0.644, hybrid 0.6866 → 0.7125, about 40% of the way to 0.75. More judged pairs "
+        "(ObliQA's "
         "22,295-question train split is not in the offline copy) or a cross-encoder would be needed for the rest; "
         "the tuned model is not a default (it is fitted to ADGM rulebooks, and the data has no stated licence)."
     ),
@@ -370,7 +372,8 @@ def beir_section(out: list[str]) -> None:
         for label, res in rows:
             for m in (res or {}).get("modes", []):
                 out.append(
-                    f"| {label} | {res['model'].split('/')[-1]} | {m['mode']} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['recall@100']:.4f} | "
+                    f"| {label} | {res['model'].split('/')[-1]} | {m['mode']} | {m['ndcg@10']:.4f} | "
+                    f"{m['recall@10']:.4f} | {m['recall@100']:.4f} | "
                     f"{m['mrr@10']:.4f} | {m['map@100']:.4f} | {m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |"
                 )
         hybrid = next(m for m in base["modes"] if m["mode"] == "hybrid")["ndcg@10"]
@@ -390,7 +393,8 @@ def beir_section(out: list[str]) -> None:
         if verdict == "NOT met":
             out += [TRIED.get(coll, ""), ""]
         out += [
-            f"Commands: {command(f'beir-{coll}')}; {command(f'beir-{coll}-minilm')}; {command(f'beir-{coll}-convex')}; {command(f'beir-{coll}-rrf60')}; "
+            f"Commands: {command(f'beir-{coll}')}; {command(f'beir-{coll}-minilm')}; "
+            f"{command(f'beir-{coll}-convex')}; {command(f'beir-{coll}-rrf60')}; "
             f"{command(f'beir-{coll}-onnx')}"
             + (
                 f"; {command('finetune-obliqa')}, then {command('beir-obliqa-tuned')}"
@@ -411,7 +415,8 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
     out += [
         "## Domain evaluation set (evaluation/domain)",
         "",
-        f"{res['queries']} queries ({res['answerable']} answerable, {res['no_answer']} without answer) over the 47 shared PDFs, "
+        f"{res['queries']} queries ({res['answerable']} answerable, {res['no_answer']} without answer) over the 47 "
+        "shared PDFs, "
         f"{res['judged_files']} judged files, page-level judgments; model {res['model']}. Latency columns: search only "
         "(queries encoded in one batch beforehand, no snippets); end-to-end figures are under Query latency.",
         "",
@@ -430,7 +435,8 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
         ]
         for m in onnx["modes"]:
             out.append(
-                f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | {m['latency_p50_ms']:.1f} |"
+                f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | "
+                f"{m['latency_p50_ms']:.1f} |"
             )
         out.append("")
     if "ndcg_by_language" in plots:
@@ -480,7 +486,7 @@ CONFIGS = (
 
 
 def languages_section(out: list[str]) -> None:
-    """Issue 7: each configuration's quality in the users' languages beside the English originals, and its ingest cost."""
+    """Issue 7: each configuration's quality in the users' languages beside the English originals, and ingest cost."""
     rows = [(label, load(d), load(b), load(t)) for label, d, b, t in CONFIGS]
     rows = [r for r in rows if r[1]]
     if not rows:
@@ -490,7 +496,8 @@ def languages_section(out: list[str]) -> None:
     out += [
         "## Search in the users' languages",
         "",
-        f"The {first['sr+hr+bs+sq+mk']['queries']} answerable domain queries in Serbian, Croatian, Bosnian, Albanian and "
+        f"The {first['sr+hr+bs+sq+mk']['queries']} answerable domain queries in Serbian, Croatian, Bosnian, "
+        "Albanian and "
         "Macedonian were also written in English (field `en` of evaluation/domain/queries.jsonl). Each configuration "
         "answers both; the gap is English original − native, hybrid nDCG@10 on the shared corpus. 'English queries' "
         f"are the {first['en (the English queries)']['queries']} answerable queries asked in English.",
@@ -542,7 +549,8 @@ def languages_section(out: list[str]) -> None:
             r = cl.get(f"sr+hr+bs+sq+mk ({half})")
             if r:
                 out.append(
-                    f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | {r['gap']:+.3f} |"
+                    f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | "
+                    f"{r['gap']:+.3f} |"
                 )
     out += [
         "",
@@ -562,8 +570,10 @@ def languages_section(out: list[str]) -> None:
     if tuned:
         out += [
             "",
-            "Fusion weights for queries not in English, chosen on the dev half (`python -m pactkb.evaluation.tune_languages`: "
-            "first every combination of the dense, lexical and bridge weights and the nearest-word cosine, then, at the "
+            "Fusion weights for queries not in English, chosen on the dev half (`python -m "
+            "pactkb.evaluation.tune_languages`: "
+            "first every combination of the dense, lexical and bridge weights and the nearest-word cosine, then, "
+            "at the "
             "best of those, the weight of the dense search of a dictionary translation and the translations kept per "
             "entry):",
             "",
@@ -591,7 +601,8 @@ def languages_section(out: list[str]) -> None:
     if ing:
         out += [
             "",
-            "Ingest cost of the shared corpus (47 PDFs) per encoder, one run on 2 cores; a second, unchanged run embeds "
+            "Ingest cost of the shared corpus (47 PDFs) per encoder, one run on 2 cores; a second, unchanged run "
+            "embeds "
             "nothing. The multilingual run was measured before the cross-lingual bridge existed: embedding its English "
             "vocabulary (about 9,300 words) adds about 26 s once, and a few seconds per later ingestion:",
             "",
@@ -613,9 +624,12 @@ def languages_section(out: list[str]) -> None:
     if lat:
         out += [
             "",
-            "Query latency in process (95 domain queries, twice each, encode + retrieve + snippets; a non-English query "
-            "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary translated "
-            "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first sight):",
+            "Query latency in process (95 domain queries, twice each, encode + retrieve + snippets; a non-English "
+            "query "
+            "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary "
+            "translated "
+            "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first "
+            "sight):",
             "",
             "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |",
             "|---|---|---|---|",
@@ -729,14 +743,17 @@ def encoders_section(out: list[str]) -> None:
             else ""
         ),
         "",
-        "| encoder path | passages/s best / median | CPU ms / passage | query ms median | query CPU ms | cos passages mean / min "
+        "| encoder path | passages/s best / median | CPU ms / passage | query ms median | query CPU ms | cos "
+        "passages mean / min "
         "| cos queries mean / min |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
-            f"| {r['encoder']} | {r['passages_per_s_max']} / {r['passages_per_s_median']} | {r['cpu_ms_per_passage']} | "
-            f"{r['query_ms_median']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / {r['cos_passages_min']} | "
+            f"| {r['encoder']} | {r['passages_per_s_max']} / {r['passages_per_s_median']} | "
+            f"{r['cpu_ms_per_passage']} | "
+            f"{r['query_ms_median']} | {r['query_cpu_ms_median']} | {r['cos_passages_mean']} / "
+            f"{r['cos_passages_min']} | "
             f"{r['cos_queries_mean']} / {r['cos_queries_min']} |"
         )
     out += ["", f"Command: {command('bench-encoders')}", ""]
@@ -749,7 +766,8 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         out += [
             "## Ingestion throughput (47 shared PDFs)",
             "",
-            "| encoder | pages | chunks | wall s | pages/s | chunks/s | raw encode chunks/s | ratio | second run s (embedded) |",
+            "| encoder | pages | chunks | wall s | pages/s | chunks/s | raw encode chunks/s | ratio | second run s "
+            "(embedded) |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in ing:
@@ -760,7 +778,8 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             )
         out += [
             "",
-            "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what parsing, OCR, "
+            "The ratio is ingest chunks/s ÷ raw encoding chunks/s of the same chunks in the same run: what "
+            "parsing, OCR, "
             "chunking and storage leave of the encoder's speed.",
             "",
             f"Commands: {command('bench-ingest')}; {command('bench-ingest-onnx')}",
@@ -782,18 +801,21 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         for mode in SEARCH_MODES:
             ip, h = real["in_process_ms"][mode], real.get("http_ms", {}).get(mode, {})
             out.append(
-                f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | "
+                f"| shared corpus | {real['chunks']} | {real['index']} | {mode} | {ip['p50']} | {ip['p95']} | "
+                f"{ip['p99']} | "
                 f"{h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
             )
         for s in lat["synthetic"]:
             for mode in SEARCH_MODES:
                 ip = s["latency_ms"][mode]
                 out.append(
-                    f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | {ip['p99']} | | | |"
+                    f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | "
+                    f"{ip['p99']} | | | |"
                 )
         out += [
             "",
-            "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | disk MB (FAISS file) |",
+            "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | "
+            "disk MB (FAISS file) |",
             "|---|---|---|---|---|---|---|",
         ]
         for s in lat["synthetic"]:
@@ -846,7 +868,8 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         for r in load_res:
             span = f"{r['throughput_min']}–{r['throughput_max']}" if "throughput_min" in r else ""
             out.append(
-                f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {span} | {r['p50_ms']} | "
+                f"| {r['clients']} | {r['requests']} | {r['errors']} | {r['throughput_rps']} | {span} | "
+                f"{r['p50_ms']} | "
                 f"{r['p95_ms']} | {r['p99_ms']} |"
             )
         out += ["", f"Command: {command('bench-load')}", ""]
@@ -862,11 +885,13 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             for sysname in ("pactkb", "txtai"):
                 s = r[sysname]
                 out.append(
-                    f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | {s['p95_ms']} |"
+                    f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | "
+                    f"{s['p95_ms']} |"
                 )
             x = r["ratio_pactkb_to_txtai"]
             out.append(
-                f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | {x['p50_latency']} | |"
+                f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | "
+                f"{x['p50_latency']} | |"
             )
         notes = [r["note"] for r in peer if r.get("note")]
         out += [""] + [f"Note: {n}." for n in notes] + ["", f"Command: {command('bench-peer')}", ""]

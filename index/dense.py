@@ -160,8 +160,9 @@ class DenseIndex:
                     return
                 except Exception as exc:  # noqa: BLE001 - a bad file is rebuilt from the store
                     log.warning("rebuilding dense index: cannot use %s (%s)", path, exc)
-                    with FileLock(str(self.dir / PUBLISH_LOCK)):
-                        path.unlink(missing_ok=True)  # so that the next publish writes a good one
+                    if path is not None:
+                        with FileLock(str(self.dir / PUBLISH_LOCK)):
+                            path.unlink(missing_ok=True)  # so that the next publish writes a good one
             self.build()
 
     def _latest_file(self) -> tuple[Path | None, int]:
@@ -249,6 +250,8 @@ class DenseIndex:
     def filtered_nprobe(self, allowed: int) -> int:
         """Lists to probe when `allowed` of the chunks may be returned: as many more as the filter is selective, so
         the filtered search scores about as many admissible vectors as an unfiltered one (at most every list)."""
+        if self.index is None:
+            return self.nprobe
         share = max(allowed, 1) / max(self.index.ntotal, 1)
         return int(min(self.index.nlist, math.ceil(self.nprobe / min(share, 1.0))))
 

@@ -275,7 +275,7 @@ class RayIngest:
             self._finish(source, bar)
             summary.failed.append({"file": str(source.path), "error": f"cannot read: {exc.strerror or exc}"})
             return
-        ref = extract_task.options(**self._task_options()).remote(job.payload, source, self.settings)  # type: ignore[attr-defined]
+        ref = extract_task.options(**self._task_options()).remote(job.payload, source, self.settings)
         self.inflight[ref] = _Call("parse", job)
 
     def _parsed(self, outcome: tuple[ParsedDocument | str, bool], job: _Job) -> bool | str:
@@ -285,7 +285,7 @@ class RayIngest:
             return result
         if needs_ocr:
             opts = self._task_options()
-            ref = ocr_task.options(**opts).remote(job.payload, job.source, self.settings, result)  # type: ignore[attr-defined]
+            ref = ocr_task.options(**opts).remote(job.payload, job.source, self.settings, result)
             self.inflight[ref] = _Call("parse", job)
             return True
         job.doc = result
@@ -309,7 +309,7 @@ class RayIngest:
     def _finish(self, source: SourceFile, bar: PageProgress) -> None:
         """A file is done (written or failed): the progress bar moves past its pages."""
         self.done += 1
-        bar.start(self.done, source.path)
+        bar.start(self.done, [source.path])
         bar.advance(1.0)
 
     def _write(self, job: _Job, bar: PageProgress, summary: IngestSummary) -> None:

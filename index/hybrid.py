@@ -229,26 +229,27 @@ class Searcher:
         terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
         for h in hits:
-            snip = lexical_snippet(h.text, terms, stemmers=stemmers)
+            text = h.text or ""
+            snip = lexical_snippet(text, terms, stemmers=stemmers)
             h.snippet = snip.html
             if snip.matched or not query.strip():
                 continue
-            spans = sentences(h.text)
+            spans = sentences(text)
             if len(spans) < 2:
                 continue
             if self.settings.semantic_snippets and qvec is not None and len(semantic) < SEMANTIC_SNIPPET_HITS:
                 semantic.append((h, spans))
             else:
-                h.snippet = sentence_snippet(h.text, closest_sentence(h.text, spans, query)).html
+                h.snippet = sentence_snippet(text, closest_sentence(text, spans, query)).html
         if semantic:
             semantic = [(h, spans[:6]) for h, spans in semantic]
-            texts = [h.text[a:b][:300] for h, spans in semantic for a, b in spans]
+            texts = [(h.text or "")[a:b][:300] for h, spans in semantic for a, b in spans]
             vecs = self.encoder.encode(texts)
             pos = 0
             for h, spans in semantic:
                 scores = vecs[pos : pos + len(spans)] @ qvec
                 pos += len(spans)
-                h.snippet = sentence_snippet(h.text, spans[int(np.argmax(scores))]).html
+                h.snippet = sentence_snippet(h.text or "", spans[int(np.argmax(scores))]).html
 
     # -- search --------------------------------------------------------------------------------
     def _retrieve(
@@ -268,6 +269,8 @@ class Searcher:
         with timer.stage("language"):
             language = self.query_language(query) if mode != "dense" else None
         if mode in ("hybrid", "dense"):
+            if qvec is None:
+                raise ValueError(f"a {mode} search needs the query's vector")
             with timer.stage("dense"):
                 dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
         if mode in ("hybrid", "lexical"):

@@ -424,10 +424,11 @@ class Store:
         ]
         if any(differs):
             raise ModelMismatchError(
-                f"the index in {self.data_dir} was built with encoder {describe_encoder(rec)}; the configured encoder is "
-                f"{describe_encoder({'name': name, 'dim': dim, 'precision': precision, 'weights': weights})}. Vectors of "
-                f"two encoders cannot be mixed: configure the stored one (PACTKB_MODEL / --model), use a new --data "
-                f"directory, or run 'pactkb reembed --data {self.data_dir}' to re-embed this store with the configured one."
+                f"the index in {self.data_dir} was built with encoder {describe_encoder(rec)}; the configured "
+                f"encoder is {describe_encoder({'name': name, 'dim': dim, 'precision': precision, 'weights': weights})}"
+                ". Vectors of two encoders cannot be mixed: configure the stored one (PACTKB_MODEL / --model), use a "
+                f"new --data directory, or run 'pactkb reembed --data {self.data_dir}' to re-embed this store with "
+                "the configured one."
             )
 
     def encoder_record(self) -> dict[str, Any]:
@@ -722,7 +723,8 @@ class Store:
         where, params = filter_clause(filters)
         return con.execute(
             "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-            f"c.n_tokens, c.vector, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ? AND {where}",
+            "c.n_tokens, c.vector, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"WHERE c.id = ? AND {where}",
             [chunk_id, *params],
         ).fetchone()
 
@@ -737,7 +739,7 @@ class Store:
     def stored_chunks(self, doc_id: str) -> list[tuple[int, NewChunk]]:
         """A document's chunks with their ids and vectors, in id order (what a replica copies)."""
         return [
-            (int(r[0]), NewChunk(*r[1:10], vector=blob_vector(r[10]), region=r[11]))
+            (int(r[0]), NewChunk(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], blob_vector(r[10]), r[11]))
             for r in self.conn().execute(
                 "SELECT id, ord, text, text_hash, page_start, page_end, label_start, label_end, section, n_tokens, "
                 "vector, region FROM chunks WHERE doc_id=? ORDER BY id",

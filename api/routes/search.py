@@ -144,7 +144,7 @@ async def search_get(
         current=current,
     )
     body = SearchRequest(
-        query=q,
+        q=q,
         k=k,
         offset=offset,
         mode=mode,

@@ -1,8 +1,8 @@
 """Ingestion benchmark: pages/s and chunks/s on a corpus beside the raw encoding throughput of the same
 chunks by the same model in the same run, and the time of a second, unchanged run.
 
-    python -m pactkb.evaluation.bench.ingest [--corpus ../shared/corpus/pdf] [--model NAME] [--encoder openvino|torch|onnx]
-        [--data DIR (keep the store)] [--raw-sample N] [--json]
+    python -m pactkb.evaluation.bench.ingest [--corpus ../shared/corpus/pdf] [--model NAME]
+        [--encoder openvino|torch|onnx] [--data DIR (keep the store)] [--raw-sample N] [--json]
 
 The ratio (ingest chunks/s ÷ raw encode chunks/s) shows what parsing, chunking, OCR and storage cost
 beside encoding: 1.0 would mean they are free. The JSON also gives the time per stage (parse and OCR are worker time,
@@ -127,8 +127,8 @@ def main() -> None:
     print(f"| ingest wall time | {r['ingest_seconds']} s |")
     print(f"| ingest throughput | {r['ingest_pages_per_s']} pages/s, {r['ingest_chunks_per_s']} chunks/s |")
     print(
-        f"| raw encoding of the same chunks | {r['raw_encode_chunks_per_s']} chunks/s ({r['raw_encode_chunks']} chunks in "
-        f"{r['raw_encode_seconds']} s) |"
+        f"| raw encoding of the same chunks | {r['raw_encode_chunks_per_s']} chunks/s "
+        f"({r['raw_encode_chunks']} chunks in {r['raw_encode_seconds']} s) |"
     )
     print(f"| ratio ingest / raw encoding | {r['ratio_ingest_to_raw']} |")
     stages = ", ".join(f"{k} {v} s" for k, v in r["stage_seconds"].items())

@@ -33,7 +33,7 @@ import httpx
 import numpy as np
 
 from pactkb.evaluation.bench.load import load_queries, start_server
-from pactkb.index.dense import AllowedSet
+from pactkb.index.dense import AllowedSet, DenseIndex
 from pactkb.index.filters import Filters
 from pactkb.index.hybrid import Searcher
 from pactkb.index.kb import KnowledgeBase
@@ -184,6 +184,8 @@ def build_synthetic(source: Store, target: Path, n: int, seed: int = 0) -> dict[
     sentences = [s for t in texts for s in t.split(". ") if len(s) > 20]
     store = Store(target)
     model, dim = source.model_info()
+    if model is None or dim is None:
+        raise SystemExit(f"{source.path}: the store has no embedding model recorded (ingest something first)")
     store.bind_model(model, dim)
     t0 = time.perf_counter()
     per_doc = 100
@@ -273,14 +275,14 @@ def dense_recall(kb: KnowledgeBase, qv: np.ndarray, nprobes: list[int], depth: i
         "dense_search_p50_ms": configured["dense_search_p50_ms"],
         "recall_depth": depth,
     }
-    if dense.kind == "ivf":
+    if isinstance(dense, DenseIndex) and dense.kind == "ivf":
         own = dense.nprobe
         sweep = {}
         for npb in nprobes:
             dense.nprobe = npb
             sweep[str(npb)] = measure()
         dense.nprobe = own
-        out |= {"ivf_nlist": int(dense.index.nlist), "ivf_nprobe": own, "ivf_sweep": sweep}
+        out |= {"ivf_nlist": int(getattr(dense.index, "nlist", 0)), "ivf_nprobe": own, "ivf_sweep": sweep}
     return out
 
 

@@ -77,7 +77,7 @@ def vectors_by_text(kb: KnowledgeBase) -> dict[tuple[str, int], np.ndarray]:
 
 def run(corpus: Path, url: str, work: Path, model: str | None) -> dict[str, Any]:
     """Ingest into both stores, open a second replica from empty, and measure."""
-    base = Settings(data=work / "embedded", **({"model": model} if model else {}))
+    base = Settings(data=work / "embedded", model=model) if model else Settings(data=work / "embedded")
     queries = load_queries()
     report: dict[str, Any] = {"corpus": str(corpus), "queries": len(queries)}
     embedded = KnowledgeBase(base)
