@@ -123,6 +123,27 @@ def test_originals_reach_a_replica_that_never_saw_the_file(pg_settings: Settings
     assert a.store.shared.original_bytes(doc.stored_path) is None  # no document keeps it: gone from the database
 
 
+def test_a_stale_replica_counts_nothing_the_shared_store_no_longer_admits(
+    pg_settings: Settings, sample_dir: Path, tmp_path: Path
+) -> None:
+    """Before the replica catches up, a search's hits, total and facets already leave out a document whose clearance
+    was just lowered elsewhere (every candidate is re-checked against the shared store: a count would be a leak)."""
+    a = KnowledgeBase(pg_settings)
+    a.indexer.ingest([sample_dir])
+    b = KnowledgeBase(pg_settings.model_copy(update={"data": tmp_path / "B"}))  # caught up as it opens
+    public = Filters(clearance="public")
+    before = b.searcher.search("cash couriers border", k=10, filters=public)
+    doc_id = before.results[0].document_id
+    with a.store.transaction() as tx:
+        tx.update_document(doc_id, {"sensitivity": "confidential"})
+    assert b.store.lag() > 0  # nobody has caught B up: no follower thread in this test
+    after = b.searcher.search("cash couriers border", k=10, filters=public)
+    assert doc_id not in {h.document_id for h in after.results}
+    assert after.total < before.total
+    assert sum(after.facets["doc_type"].values()) == sum(before.facets["doc_type"].values()) - 1  # documents
+    assert b.store.lag() > 0  # still not caught up: the answers above came from the re-check
+
+
 QUERIES = ["cash couriers border", "trafficking in human beings", "finansijske istrage", "cybercrime ransomware"]
 
 
