@@ -276,6 +276,10 @@ def steps() -> dict[str, dict[str, Any]]:
         },
         "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
         "causes": {"cmd": [PY, "-m", "pactkb.evaluation.causes", "--data", str(WORK / "shared-default"), "--json"]},
+        "bench-shared-store": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.shared_store", "--corpus", str(pdf)]  # prints indented JSON
+        },
+        "bench-ray-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ray_ingest", "--corpus", str(pdf), "--json"]},
     }
 
 
@@ -289,9 +293,12 @@ def run_step(name: str, spec: dict[str, Any]) -> None:
     if out.returncode != 0:
         print(out.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"[report] step {name} failed (exit {out.returncode})")
-    lines = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))]
+    try:  # a whole (indented) JSON document, else the last JSON line after progress output
+        result = json.dumps(json.loads(out.stdout))
+    except json.JSONDecodeError:
+        result = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))][-1]
     DATA.mkdir(parents=True, exist_ok=True)
-    (DATA / f"{name}.json").write_text(lines[-1] + "\n", encoding="utf-8")
+    (DATA / f"{name}.json").write_text(result + "\n", encoding="utf-8")
 
 
 def load(name: str) -> Any:
@@ -712,6 +719,71 @@ def causes_section(out: list[str]) -> None:
     ]
 
 
+def yes(flag: bool) -> str:
+    """A boolean as the report writes it."""
+    return "yes" if flag else "no"
+
+
+def scale_out_section(out: list[str]) -> None:
+    """Issue 20: the embedded store beside the PostgreSQL store with two replicas, and local ingest beside Ray."""
+    shared, ray = load("bench-shared-store"), load("bench-ray-ingest")
+    if not (shared or ray):
+        return
+    out += ["## Beyond one machine: PostgreSQL replicas and Ray ingestion", ""]
+    if shared:
+        ms = shared["search_ms"]
+        names = {"embedded": "embedded (SQLite)", "replica_A": "replica A (ingested)", "replica_B": "replica B (empty)"}
+        out += [
+            f"The shared corpus ({shared['chunks']:,} chunks) ingested once into the embedded store and once through "
+            f"replica A into PostgreSQL; replica B started empty and caught up from the store in "
+            f"{shared['replica_catch_up_s']} s. The {shared['queries']} domain queries, in process, ms:",
+            "",
+            "| store | hybrid p50 / p95 / p99 | dense p50 / p95 | lexical p50 / p95 |",
+            "|---|---|---|---|",
+        ]
+        for key, name in names.items():
+            h, d, lx = ms[key]["hybrid"], ms[key]["dense"], ms[key]["lexical"]
+            out.append(
+                f"| {name} | {h['p50']} / {h['p95']} / {h['p99']} | {d['p50']} / {d['p95']} | "
+                f"{lx['p50']} / {lx['p95']} |"
+            )
+        same = shared["same_ranking"]
+        out += [
+            "",
+            f"Identical rankings for every query, embedded against replica A: {yes(same['embedded_vs_replica_A'])}; "
+            f"replica A against B: {yes(same['replica_A_vs_replica_B'])} (so the domain nDCG is the same); "
+            f"largest vector difference between the two ingests {shared['max_vector_difference']:.1e}. Ingest s: "
+            f"embedded {shared['ingest_s']['embedded']}, into PostgreSQL {shared['ingest_s']['shared']}.",
+            "",
+            f"Command: {command('bench-shared-store')} (starts its own throwaway PostgreSQL)",
+            "",
+        ]
+    if ray:
+        out += [
+            f"Ingesting {'a subset of ' if ray['subset'] else ''}the shared corpus ({ray['files']} PDFs) with the "
+            f"local pipeline and with `--ray local` (a one-node Ray cluster on the same 2 cores, {ray['embedders']} "
+            "embedding actor): the overhead distribution costs on one machine.",
+            "",
+            "| run | documents | pages (OCR) | chunks | seconds | pages/s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, name in (("local", "local pipeline"), ("ray_local", "`--ray local`")):
+            f = ray[key]
+            out.append(
+                f"| {name} | {f['indexed']} | {f['pages']} ({f['pages_ocr']}) | {f['chunks']} | {f['seconds']} | "
+                f"{f['pages_per_s']} |"
+            )
+        out += [
+            "",
+            f"Ray ÷ local ×{ray['overhead_ratio']} (×{ray['overhead_ratio_with_start']} with the cluster's "
+            f"{ray['ray_start_seconds']} s start-up); same documents: {yes(ray['same_documents'])}, same chunks: "
+            f"{yes(ray['same_chunks'])}, largest vector difference {ray['max_vector_difference']:.1e}.",
+            "",
+            f"Command: {command('bench-ray-ingest')}",
+            "",
+        ]
+
+
 def why_users_trail(model: str, users: list[str]) -> str:
     """The reason the users' languages trail English for this run's model, from what the model and translation cover."""
     from pactkb.index.embed import is_multilingual
@@ -1117,6 +1189,7 @@ def render() -> Path:
     languages_section(out)
     issue18_section(out)
     speed_sections(out, plots)
+    scale_out_section(out)
     target = REPORTS / "README.md"
     target.write_text("\n".join(out) + "\n", encoding="utf-8")
     return target
