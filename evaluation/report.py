@@ -777,7 +777,8 @@ def scale_out_section(out: list[str]) -> None:
             "",
             f"Ray ÷ local ×{ray['overhead_ratio']} (×{ray['overhead_ratio_with_start']} with the cluster's "
             f"{ray['ray_start_seconds']} s start-up); same documents: {yes(ray['same_documents'])}, same chunks: "
-            f"{yes(ray['same_chunks'])}, largest vector difference {ray['max_vector_difference']:.1e}.",
+            f"{yes(ray['same_chunks'])}, largest vector difference {ray['max_vector_difference']:.1e}."
+            + (f" Conditions: {ray['conditions']}." if ray.get("conditions") else ""),
             "",
             f"Command: {command('bench-ray-ingest')}",
             "",
