@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from filelock import Timeout
 
 from pactkb.atomic import temp_beside
 from pactkb.index.filters import Filters
@@ -29,6 +32,8 @@ from pactkb.pg import PgConnection, connect, redact
 
 log = logging.getLogger(__name__)
 CHANGE_LOCK = 2020_0002  # pg_advisory_xact_lock key: writers append to the change log one at a time (commit order)
+INGEST_LOCK = 2020_0003  # pg_try_advisory_lock key: one folder ingestion at a time across every machine
+LOCK_POLL_SECONDS = 0.5  # how often a waiting ingestion asks for the cluster-wide writer lock again
 CURSOR_KEY = "shared_seq"  # local meta: the last change-log entry this replica has applied
 STORE_ID_KEY = "store_id"  # meta: which shared store a replica's local copy follows
 COPIED_FIELDS = tuple(c.strip() for c in DOC_COLUMNS.split(",") if c.strip() not in ("id", "updated_at"))
@@ -103,6 +108,40 @@ class PgTx(Tx):
     def prepare_reembed(self, target: dict[str, Any]) -> dict[str, Any] | None:
         """Refused: re-embedding works on the embedded store only, for now."""
         raise StoreError("re-embedding a shared PostgreSQL store is not supported yet; re-ingest into a new database")
+
+
+class AdvisoryLock:
+    """A cluster-wide writer lock: a session-level PostgreSQL advisory lock on a connection of its own, released by its
+    holder or, when the holder crashes or is killed, by the server as the holder's session ends."""
+
+    def __init__(self, url: str, key: int) -> None:
+        """The lock `key` on the server of `url` (not taken yet)."""
+        self.url, self.key = url, key
+        self.name = f"the shared store at {redact(url)}"
+        self._con: PgConnection | None = None
+
+    def acquire(self, timeout: float = -1) -> None:
+        """Take the lock, asking again until `timeout` seconds have passed (-1: until it is free); filelock.Timeout
+        when it stays held."""
+        if self._con is not None:
+            raise RuntimeError(f"{self.name}: writer lock already held by this process")
+        con = connect(self.url)
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        while not con.execute("SELECT pg_try_advisory_lock(?)", (self.key,)).fetchone()[0]:  # type: ignore[index]
+            if deadline is not None and time.monotonic() >= deadline:
+                con.close()
+                raise Timeout(self.name)
+            time.sleep(LOCK_POLL_SECONDS)
+        self._con = con
+
+    def release(self) -> None:
+        """Give the lock back (and close its connection)."""
+        con, self._con = self._con, None
+        if con is not None:
+            try:
+                con.execute("SELECT pg_advisory_unlock(?)", (self.key,))
+            finally:
+                con.close()
 
 
 class SharedStore(Store):
@@ -194,6 +233,10 @@ class ReplicaStore(Store):
             )
         if catch_up:
             self.catch_up()
+
+    def cluster_writer_lock(self) -> AdvisoryLock:
+        """The writer lock every machine ingesting into the shared store takes (a PostgreSQL advisory lock)."""
+        return AdvisoryLock(self.shared.url, INGEST_LOCK)
 
     # -- following the change log ------------------------------------------------------------------
     def cursor(self) -> int:
