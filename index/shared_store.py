@@ -28,12 +28,14 @@ from pactkb.atomic import temp_beside
 from pactkb.index.filters import Filters
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord, NewChunk, Store, StoreError, Tx
 from pactkb.migrations import LATEST, current_version
-from pactkb.pg import PgConnection, connect, redact
+from pactkb.pg import DatabaseUnavailable, Listener, PgConnection, connect, redact
 
 log = logging.getLogger(__name__)
 CHANGE_LOCK = 2020_0002  # pg_advisory_xact_lock key: writers append to the change log one at a time (commit order)
 INGEST_LOCK = 2020_0003  # pg_try_advisory_lock key: one folder ingestion at a time across every machine
 LOCK_POLL_SECONDS = 0.5  # how often a waiting ingestion asks for the cluster-wide writer lock again
+CHANGES_CHANNEL = "pactkb_changes"  # NOTIFY channel: a transaction that appended to the change log has committed
+STOP_CHECK_SECONDS = 1.0  # a follower waiting for a notification looks at its stop event this often
 CURSOR_KEY = "shared_seq"  # local meta: the last change-log entry this replica has applied
 STORE_ID_KEY = "store_id"  # meta: which shared store a replica's local copy follows
 COPIED_FIELDS = tuple(c.strip() for c in DOC_COLUMNS.split(",") if c.strip() not in ("id", "updated_at"))
@@ -52,6 +54,7 @@ class PgTx(Tx):
         """Append to the change log (serialised, so sequence order is commit order)."""
         self.con.execute("SELECT pg_advisory_xact_lock(?)", (CHANGE_LOCK,))
         self.con.execute("INSERT INTO changes (doc_id, op, at) VALUES (?, ?, extract(epoch FROM now()))", (doc_id, op))
+        self.con.execute(f"NOTIFY {CHANGES_CHANNEL}")  # delivered at commit, once per transaction
 
     def bump_docs_version(self) -> None:
         """Nothing: cache keys follow each replica's local copy, which counts its own changes."""
@@ -214,6 +217,20 @@ class SharedStore(Store):
         return problems
 
 
+def wait_for_change(listener: Listener, interval: float, stop: threading.Event) -> None:
+    """Return when a change is announced, `interval` seconds have passed or `stop` is set (a lost connection to the
+    server: polling alone until it answers again)."""
+    deadline = time.monotonic() + interval
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        try:
+            if listener.wait(min(left, STOP_CHECK_SECONDS)):
+                return
+        except DatabaseUnavailable as exc:
+            log.warning("change notifications unavailable (%s); polling every %s s", exc, interval)
+            stop.wait(left)
+            return
+
+
 class ReplicaStore(Store):
     """A replica: writes and per-document reads against the shared store, search on a local copy that follows it."""
 
@@ -264,15 +281,26 @@ class ReplicaStore(Store):
             return len(doc_ids)
 
     def follow(self, interval: float, stop: threading.Event, on_change: Callable[[int], None] | None = None) -> None:
-        """Catch up every `interval` seconds until stopped (a replica server's background thread), calling `on_change`
-        with the number of documents brought in step when there were any; a failed round is logged and retried."""
-        while not stop.wait(interval):
-            try:
-                changed = self.catch_up()
-                if changed and on_change is not None:
-                    on_change(changed)
-            except Exception:
-                log.exception("following the shared store's change log failed; retrying")
+        """Catch up whenever the shared store announces a committed change (LISTEN/NOTIFY), and at least every
+        `interval` seconds (the fallback should a notification be lost), until stopped (a replica server's background
+        thread); `on_change` hears the number of documents brought in step when there were any; a failed round is
+        logged and retried."""
+        listener = Listener(self.shared.url, CHANGES_CHANNEL)
+        try:
+            listener.listen()  # from now on; the first round then catches up with what came before
+        except DatabaseUnavailable as exc:
+            log.warning("change notifications unavailable (%s); polling every %s s", exc, interval)
+        try:
+            while not stop.is_set():
+                try:
+                    changed = self.catch_up()
+                    if changed and on_change is not None:
+                        on_change(changed)
+                except Exception:
+                    log.exception("following the shared store's change log failed; retrying")
+                wait_for_change(listener, interval, stop)
+        finally:
+            listener.close()
 
     def replication(self) -> dict[str, Any]:
         """Where the local copy stands: the change-log entry applied, the head, and whether it has caught up."""
