@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pactkb.evaluation.metrics import METRICS, evaluate, percentile
 from pactkb.index.embed import weights_fingerprint
 from pactkb.index.encoder import Encoder
@@ -136,6 +138,20 @@ def judged_index(
     return qrels, queries, kb, doc_of
 
 
+def judged_queries(coll: Collection, limit: int | None = None) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """The split's judgments and query texts (the first `limit` judged queries), after checking the collection."""
+    coll.validate()
+    qrels = coll.qrels()
+    queries = coll.queries(set(qrels))
+    if limit:
+        queries = dict(list(queries.items())[:limit])
+    qrels = {q: qrels[q] for q in queries}
+    missing = set(qrels) - set(queries)
+    if missing:
+        raise CollectionError(f"{len(missing)} judged queries have no text in queries.jsonl")
+    return qrels, queries
+
+
 @dataclass
 class ModeReport:
     """Scores and latency of one retrieval mode."""
@@ -147,12 +163,14 @@ class ModeReport:
 
 
 def run_queries(
-    kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 100
+    kb: KnowledgeBase, queries: dict[str, str], mode: str, k: int = 100, vecs: np.ndarray | None = None
 ) -> tuple[dict[str, dict[str, float]], list[float]]:
-    """Document-level run (best passage per document) and per-query latencies in ms."""
+    """Document-level run (best passage per document) and per-query latencies in ms (`vecs`: the queries' vectors in
+    order, when already encoded)."""
     searcher = kb.searcher
     ids = list(queries)
-    vecs = kb.encoder.encode_queries([queries[q] for q in ids]) if mode != "lexical" else None
+    if vecs is None and mode != "lexical":
+        vecs = kb.encoder.encode_queries([queries[q] for q in ids])
     run: dict[str, dict[str, float]] = {}
     lat: list[float] = []
     for i, qid in enumerate(ids):
@@ -184,15 +202,7 @@ def evaluate_collection(
 ) -> dict[str, Any]:
     """Build or reuse the index, run every query of the split in each mode, and score it."""
     coll = Collection(Path(root), split)
-    coll.validate()
-    qrels = coll.qrels()
-    queries = coll.queries(set(qrels))
-    if limit:
-        queries = dict(list(queries.items())[:limit])
-    qrels = {q: qrels[q] for q in queries}
-    missing = set(qrels) - set(queries)
-    if missing:
-        raise CollectionError(f"{len(missing)} judged queries have no text in queries.jsonl")
+    qrels, queries = judged_queries(coll, limit)
     kb, info = build_index(coll, settings, encoder, progress)
     reports = []
     for mode in modes:

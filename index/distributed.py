@@ -19,6 +19,9 @@ hash) and stays the single writer; only the planned files' parse → chunk → e
 
 The `--json` summary is a local run's; only `chunks_embedded` may be higher: the same text in two documents that
 are in flight together is embedded by both (a local run, one document at a time, reuses the first one's vector).
+Its stage timings are what the workers measured (parse and OCR by the tasks, chunk and encode by the actors: summed
+over workers that run side by side, so they can exceed the run's wall time), and the driver's own wait (for the
+cluster's next result), write and publish.
 
 Only this module imports Ray, and only `pactkb ingest --ray` imports this module.
 """
@@ -138,9 +141,10 @@ class EmbedActor:
         """The id of the Ray node this actor runs on."""
         return ray.get_runtime_context().get_node_id()
 
-    def chunk(self, doc: ParsedDocument) -> list[Chunk]:
-        """The chunk stage (the model's tokenizer counts tokens)."""
-        return chunk(doc, self.encoder, self.settings)
+    def chunk(self, doc: ParsedDocument) -> tuple[list[Chunk], float]:
+        """The chunk stage (the model's tokenizer counts tokens) and the seconds it took."""
+        t0 = time.perf_counter()
+        return chunk(doc, self.encoder, self.settings), time.perf_counter() - t0
 
     def encode(self, texts: list[str], batch_size: int) -> tuple[np.ndarray, float]:
         """Vectors of texts and the seconds they took."""
@@ -235,7 +239,8 @@ class RayIngest:
                 self._submit(queue.pop(0), bar, summary)
             if not self.inflight:
                 continue
-            [ref], _ = ray.wait(list(self.inflight), num_returns=1)
+            with summary.timed("wait"):
+                [ref], _ = ray.wait(list(self.inflight), num_returns=1)
             call = self.inflight.pop(ref)
             if call.actor >= 0:
                 self.load[call.actor] -= 1
@@ -259,11 +264,12 @@ class RayIngest:
         if call.job.failed:
             return True
         if call.stage == "parse":
-            return self._parsed(value, call.job)
+            return self._parsed(value, call.job, summary)
+        result, seconds = value
+        summary.stages[call.stage] += seconds  # the actor's time, as parse and OCR are the tasks'
         if call.stage == "chunk":
-            return self._chunked(value, call.job, summary)
-        vectors, seconds = value
-        call.job.parts[call.part] = vectors
+            return self._chunked(result, call.job, summary)
+        call.job.parts[call.part] = result
         summary.encode_seconds += seconds
         return True
 
@@ -278,8 +284,9 @@ class RayIngest:
         ref = extract_task.options(**self._task_options()).remote(job.payload, source, self.settings)
         self.inflight[ref] = _Call("parse", job)
 
-    def _parsed(self, outcome: tuple[ParsedDocument | str, bool], job: _Job) -> bool | str:
-        """A parse or OCR task finished: OCR next, or chunk next; an error message if it failed."""
+    def _parsed(self, outcome: tuple[ParsedDocument | str, bool], job: _Job, summary: IngestSummary) -> bool | str:
+        """A parse or OCR task finished: OCR next, or chunk next (the document's parse and OCR timings, measured by
+        the tasks, counted); an error message if it failed."""
         result, needs_ocr = outcome
         if isinstance(result, str):
             return result
@@ -288,6 +295,7 @@ class RayIngest:
             ref = ocr_task.options(**opts).remote(job.payload, job.source, self.settings, result)
             self.inflight[ref] = _Call("parse", job)
             return True
+        summary.count_parsed(result)
         job.doc = result
         self._call("chunk", job, -1, "chunk", result)
         return True

@@ -340,6 +340,27 @@ class PageProgress:
 TodoRunner = Callable[["Plan", PageProgress, IngestSummary], bool]  # planned files into the store; True if written
 
 
+class WriterBusy(RuntimeError):
+    """Another ingestion held a writer lock for longer than this one would wait."""
+
+    def __init__(self, where: str) -> None:
+        """`where`: the data directory, or the shared store, whose writer lock is held."""
+        super().__init__(f"another ingestion holds the writer lock of {where}")
+        self.where = where
+
+
+def hold(lock: Any, timeout: float, where: str) -> None:
+    """Acquire a writer lock (a FileLock or the shared store's), saying in the log when it has to wait for it."""
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("waiting for another ingestion into %s to finish", where)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise WriterBusy(where) from exc
+
+
 # -- the pipeline --------------------------------------------------------------------------------------------------
 class IngestPipeline:
     """Runs the stages into one store, under its writer lock, and keeps the dense index published."""
@@ -411,21 +432,30 @@ class IngestPipeline:
         summary = IngestSummary()
         roots = [Path(p) for p in paths]
         try:
-            try:
-                self.lock.acquire(timeout=0)
-            except Timeout:
-                log.warning("waiting for another ingestion into %s to finish", self.store.data_dir)
-                self.lock.acquire(timeout=lock_timeout)
-            try:
+            with self.writer_locks(lock_timeout):
                 self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress, run_todo)
-            finally:
-                self.lock.release()
-        except Timeout:
-            summary.failed.append(
-                {"file": str(self.store.data_dir), "error": "another ingestion holds the writer lock"}
-            )
+        except WriterBusy as exc:
+            summary.failed.append({"file": exc.where, "error": "another ingestion holds the writer lock"})
         summary.seconds = round(time.perf_counter() - t0, 3)
         return summary
+
+    @contextmanager
+    def writer_locks(self, timeout: float = -1) -> Iterator[None]:
+        """Hold this data directory's writer lock and, on a replica of the shared store, the cluster-wide one (so no
+        two machines ingest at once); waits up to `timeout` seconds for each (-1: as long as it takes)."""
+        hold(self.lock, timeout, str(self.store.data_dir))
+        try:
+            cluster = self.store.cluster_writer_lock()
+            if cluster is None:
+                yield
+                return
+            hold(cluster, timeout, cluster.name)
+            try:
+                yield
+            finally:
+                cluster.release()
+        finally:
+            self.lock.release()
 
     def plan(
         self, found: Discovery, manifests: ManifestLookup, sensitivity: str | None, summary: IngestSummary

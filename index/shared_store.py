@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from filelock import Timeout
+
 from pactkb.atomic import temp_beside
 from pactkb.index.filters import Filters
 from pactkb.index.store import DOC_COLUMNS, DocumentRecord, NewChunk, Store, StoreError, Tx
 from pactkb.migrations import LATEST, current_version
-from pactkb.pg import PgConnection, connect, redact
+from pactkb.pg import DatabaseUnavailable, Listener, PgConnection, connect, redact
 
 log = logging.getLogger(__name__)
 CHANGE_LOCK = 2020_0002  # pg_advisory_xact_lock key: writers append to the change log one at a time (commit order)
+INGEST_LOCK = 2020_0003  # pg_try_advisory_lock key: one folder ingestion at a time across every machine
+LOCK_POLL_SECONDS = 0.5  # how often a waiting ingestion asks for the cluster-wide writer lock again
+CHANGES_CHANNEL = "pactkb_changes"  # NOTIFY channel: a transaction that appended to the change log has committed
+STOP_CHECK_SECONDS = 1.0  # a follower waiting for a notification looks at its stop event this often
 CURSOR_KEY = "shared_seq"  # local meta: the last change-log entry this replica has applied
 STORE_ID_KEY = "store_id"  # meta: which shared store a replica's local copy follows
 COPIED_FIELDS = tuple(c.strip() for c in DOC_COLUMNS.split(",") if c.strip() not in ("id", "updated_at"))
@@ -47,6 +54,7 @@ class PgTx(Tx):
         """Append to the change log (serialised, so sequence order is commit order)."""
         self.con.execute("SELECT pg_advisory_xact_lock(?)", (CHANGE_LOCK,))
         self.con.execute("INSERT INTO changes (doc_id, op, at) VALUES (?, ?, extract(epoch FROM now()))", (doc_id, op))
+        self.con.execute(f"NOTIFY {CHANGES_CHANNEL}")  # delivered at commit, once per transaction
 
     def bump_docs_version(self) -> None:
         """Nothing: cache keys follow each replica's local copy, which counts its own changes."""
@@ -103,6 +111,40 @@ class PgTx(Tx):
     def prepare_reembed(self, target: dict[str, Any]) -> dict[str, Any] | None:
         """Refused: re-embedding works on the embedded store only, for now."""
         raise StoreError("re-embedding a shared PostgreSQL store is not supported yet; re-ingest into a new database")
+
+
+class AdvisoryLock:
+    """A cluster-wide writer lock: a session-level PostgreSQL advisory lock on a connection of its own, released by its
+    holder or, when the holder crashes or is killed, by the server as the holder's session ends."""
+
+    def __init__(self, url: str, key: int) -> None:
+        """The lock `key` on the server of `url` (not taken yet)."""
+        self.url, self.key = url, key
+        self.name = f"the shared store at {redact(url)}"
+        self._con: PgConnection | None = None
+
+    def acquire(self, timeout: float = -1) -> None:
+        """Take the lock, asking again until `timeout` seconds have passed (-1: until it is free); filelock.Timeout
+        when it stays held."""
+        if self._con is not None:
+            raise RuntimeError(f"{self.name}: writer lock already held by this process")
+        con = connect(self.url)
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        while not con.execute("SELECT pg_try_advisory_lock(?)", (self.key,)).fetchone()[0]:  # type: ignore[index]
+            if deadline is not None and time.monotonic() >= deadline:
+                con.close()
+                raise Timeout(self.name)
+            time.sleep(LOCK_POLL_SECONDS)
+        self._con = con
+
+    def release(self) -> None:
+        """Give the lock back (and close its connection)."""
+        con, self._con = self._con, None
+        if con is not None:
+            try:
+                con.execute("SELECT pg_advisory_unlock(?)", (self.key,))
+            finally:
+                con.close()
 
 
 class SharedStore(Store):
@@ -175,6 +217,20 @@ class SharedStore(Store):
         return problems
 
 
+def wait_for_change(listener: Listener, interval: float, stop: threading.Event) -> None:
+    """Return when a change is announced, `interval` seconds have passed or `stop` is set (a lost connection to the
+    server: polling alone until it answers again)."""
+    deadline = time.monotonic() + interval
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        try:
+            if listener.wait(min(left, STOP_CHECK_SECONDS)):
+                return
+        except DatabaseUnavailable as exc:
+            log.warning("change notifications unavailable (%s); polling every %s s", exc, interval)
+            stop.wait(left)
+            return
+
+
 class ReplicaStore(Store):
     """A replica: writes and per-document reads against the shared store, search on a local copy that follows it."""
 
@@ -194,6 +250,10 @@ class ReplicaStore(Store):
             )
         if catch_up:
             self.catch_up()
+
+    def cluster_writer_lock(self) -> AdvisoryLock:
+        """The writer lock every machine ingesting into the shared store takes (a PostgreSQL advisory lock)."""
+        return AdvisoryLock(self.shared.url, INGEST_LOCK)
 
     # -- following the change log ------------------------------------------------------------------
     def cursor(self) -> int:
@@ -221,15 +281,26 @@ class ReplicaStore(Store):
             return len(doc_ids)
 
     def follow(self, interval: float, stop: threading.Event, on_change: Callable[[int], None] | None = None) -> None:
-        """Catch up every `interval` seconds until stopped (a replica server's background thread), calling `on_change`
-        with the number of documents brought in step when there were any; a failed round is logged and retried."""
-        while not stop.wait(interval):
-            try:
-                changed = self.catch_up()
-                if changed and on_change is not None:
-                    on_change(changed)
-            except Exception:
-                log.exception("following the shared store's change log failed; retrying")
+        """Catch up whenever the shared store announces a committed change (LISTEN/NOTIFY), and at least every
+        `interval` seconds (the fallback should a notification be lost), until stopped (a replica server's background
+        thread); `on_change` hears the number of documents brought in step when there were any; a failed round is
+        logged and retried."""
+        listener = Listener(self.shared.url, CHANGES_CHANNEL)
+        try:
+            listener.listen()  # from now on; the first round then catches up with what came before
+        except DatabaseUnavailable as exc:
+            log.warning("change notifications unavailable (%s); polling every %s s", exc, interval)
+        try:
+            while not stop.is_set():
+                try:
+                    changed = self.catch_up()
+                    if changed and on_change is not None:
+                        on_change(changed)
+                except Exception:
+                    log.exception("following the shared store's change log failed; retrying")
+                wait_for_change(listener, interval, stop)
+        finally:
+            listener.close()
 
     def replication(self) -> dict[str, Any]:
         """Where the local copy stands: the change-log entry applied, the head, and whether it has caught up."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -290,6 +290,18 @@ def fts_title(title: str, section: str) -> str:
     return fold(f"{title} {section}")
 
 
+class WriterLock(Protocol):
+    """A writer lock shared by every machine writing into one store (acquire raises filelock.Timeout)."""
+
+    name: str
+
+    def acquire(self, timeout: float = -1) -> None:
+        """Take the lock, waiting up to `timeout` seconds (-1: as long as it takes)."""
+
+    def release(self) -> None:
+        """Give the lock back."""
+
+
 class Store:
     """Access to the SQLite store; one connection per thread, WAL so readers never block the writer."""
 
@@ -343,6 +355,10 @@ class Store:
     def transaction(self) -> AbstractContextManager[Tx]:
         """A write transaction: all or nothing."""
         return self.local_transaction()
+
+    def cluster_writer_lock(self) -> WriterLock | None:
+        """The writer lock other machines share (None: one machine, whose data directory's file lock suffices)."""
+        return None
 
     @contextmanager
     def local_transaction(self) -> Iterator[Tx]:

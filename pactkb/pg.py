@@ -151,6 +151,47 @@ class PgConnection:
         self.raw.close()
 
 
+class Listener:
+    """LISTEN on one channel over a connection of its own (opened on first use, again after it was lost)."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        """Listen to `channel` on the server of `url`."""
+        self.url, self.channel = url, channel
+        self._con: PgConnection | None = None
+
+    def listen(self) -> PgConnection:
+        """The listening connection (opened and subscribed if it is not); DatabaseUnavailable when the server cannot
+        be reached (the connection is opened again next time)."""
+        import psycopg
+
+        if self._con is None:
+            con = PgConnection(self.url)
+            try:
+                con.raw.execute(f"LISTEN {self.channel}")
+            except psycopg.Error as exc:
+                con.close()
+                raise DatabaseUnavailable(f"cannot listen on {redact(self.url)}: {exc}".strip()) from exc
+            self._con = con
+        return self._con
+
+    def wait(self, timeout: float) -> bool:
+        """Whether a notification arrived within `timeout` seconds (DatabaseUnavailable as for listen)."""
+        import psycopg
+
+        con = self.listen()
+        try:
+            return any(True for _ in con.raw.notifies(timeout=timeout, stop_after=1))
+        except psycopg.Error as exc:
+            self.close()
+            raise DatabaseUnavailable(f"listening on {redact(self.url)} failed: {exc}".strip()) from exc
+
+    def close(self) -> None:
+        """Stop listening."""
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+
 @contextmanager
 def integrity_as_sqlite() -> Iterator[None]:
     """Raise a violated constraint as sqlite3.IntegrityError, so callers handle both databases with one except."""

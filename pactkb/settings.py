@@ -52,7 +52,10 @@ class Settings(BaseSettings):
         "log in PostgreSQL (several replicas); unset: SQLite files in the data directory.",
     )
     follow_interval: float = Field(
-        default=0.5, gt=0, description="Seconds between a replica's polls of the shared store's change log."
+        default=0.5,
+        gt=0,
+        description="Seconds between a replica's polls of the shared store's change log (the fallback: a commit's "
+        "NOTIFY wakes the replicas at once).",
     )
     job_lease: float = Field(
         default=300.0,

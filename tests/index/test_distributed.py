@@ -131,6 +131,9 @@ def test_two_nodes_ingest_what_the_local_path_does(cluster, reference, settings,
     assert without_timing(summary.to_dict()) == without_timing(local["summary"])
     assert local["summary"]["chunks_embedded"] <= summary.chunks_embedded
     assert summary.indexed == 9 and not summary.failed
+    for stage in ("parse", "chunk", "encode", "write", "wait"):  # measured by the tasks, the actors and the driver
+        assert summary.stages[stage] > 0, stage
+    assert summary.worker_cpu_seconds > 0 and summary.encode_seconds > 0
     assert len({ray.get(a.node.remote()) for a in runner.actors}) == 2  # the actors were spread over both nodes
     assert_same_store(local_data, tmp_path / "ray")
     again = kb.indexer.ingest([sample_dir], run_todo=RayIngest(kb.indexer))  # incremental: nothing to do
@@ -187,6 +190,7 @@ def test_scanned_pages_are_ocrd_by_a_task_as_locally(cluster, settings, tmp_path
     kb = KnowledgeBase(ray_settings(settings, tmp_path / "ray"))
     distributed = kb.indexer.ingest([folder], run_todo=RayIngest(kb.indexer))
     assert local.pages_ocr == distributed.pages_ocr == 1 and not distributed.failed
+    assert distributed.stages["ocr"] > 0  # the OCR task's time reaches the summary
     assert_same_store(tmp_path / "local", tmp_path / "ray")
     [chunk] = kb.store.doc_chunks(distributed.documents[0])
     assert "undeclared" in chunk["text"]
@@ -200,7 +204,9 @@ def test_cli_ray_json_summary_equals_the_local_one(cluster, reference, settings,
     args = ["ingest", str(sample_dir), "--data", str(tmp_path / "b"), "--json", "--ray", cluster.address]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert without_timing(json.loads(result.stdout)) == without_timing(reference[1]["summary"])
+    summary = json.loads(result.stdout)
+    assert without_timing(summary) == without_timing(reference[1]["summary"])
+    assert summary["stages"]["parse"] > 0 and summary["stages"]["encode"] > 0  # a --ray run's timings are filled
     assert ray.is_initialized()  # a cluster the command joined is left running
 
 

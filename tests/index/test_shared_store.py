@@ -3,6 +3,7 @@ originals for every replica, and search equal to the embedded store's."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +191,30 @@ def test_a_replica_derives_its_own_bridge_and_ranks_as_the_ingesting_one(
         assert [(h.chunk_id, round(h.score, 9)) for h in got.results] == [
             (h.chunk_id, round(h.score, 9)) for h in want.results
         ]
+
+
+def test_a_following_replica_wakes_on_the_change_notification(pair: tuple) -> None:
+    """With the polling interval an hour long, a change still reaches a following replica: the writing transaction's
+    NOTIFY wakes it (the polling fallback would not come round for an hour)."""
+    a, b = pair
+    stop, woke = threading.Event(), threading.Event()
+    follower = threading.Thread(target=b.follow, args=(3600.0, stop, lambda n: woke.set()), daemon=True)
+    follower.start()
+    try:
+        listening = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query = 'LISTEN pactkb_changes'"
+        )
+        for _ in range(600):  # until the follower has subscribed (it does so before its first round)
+            if a.shared.conn().execute(listening).fetchone()[0]:
+                break
+            stop.wait(0.1)
+        else:
+            raise AssertionError("the follower never listened for change notifications")
+        ids = add_document(a, "d1", ["Cash couriers at the border."], VEC[:1], title="Cash")
+        assert woke.wait(timeout=120), "the notification did not wake the follower"
+        assert b.cursor() == a.shared.log_seq() and [cid for cid, _ in b.fts_search('"cash"', 5, Filters())] == ids
+    finally:
+        stop.set()
+        follower.join(timeout=30)
+    assert not follower.is_alive()  # a stop is heard while waiting for a notification
