@@ -279,6 +279,9 @@ def steps() -> dict[str, dict[str, Any]]:
         "bench-shared-store": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.shared_store", "--corpus", str(pdf)]  # prints indented JSON
         },
+        "bench-shared-store-scifact": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.shared_store", "--beir", str(sci), *cache]
+        },
         "bench-ray-ingest": {"cmd": [PY, "-m", "pactkb.evaluation.bench.ray_ingest", "--corpus", str(pdf), "--json"]},
     }
 
@@ -758,6 +761,22 @@ def scale_out_section(out: list[str]) -> None:
             f"Command: {command('bench-shared-store')} (starts its own throwaway PostgreSQL)",
             "",
         ]
+    sci = load("bench-shared-store-scifact")
+    if sci:
+        out += [
+            f"SciFact ({sci['split']} split, {sci['queries']} queries, {sci['chunks']['shared']:,} chunks) on the "
+            "embedded evaluation index and on two PostgreSQL replicas holding the same vectors (B started empty), "
+            "nDCG@10:",
+            "",
+            "| mode | embedded | replica A | replica B | queries ranked differently |",
+            "|---|---|---|---|---|",
+        ]
+        for m in sci["modes"]:
+            out.append(
+                f"| {m['mode']} | {m['embedded']['ndcg@10']} | {m['replica_A']['ndcg@10']} | "
+                f"{m['replica_B']['ndcg@10']} | {m['queries_ranked_differently']} |"
+            )
+        out += ["", f"Command: {command('bench-shared-store-scifact')}", ""]
     if ray:
         out += [
             f"Ingesting {'a subset of ' if ray['subset'] else ''}the shared corpus ({ray['files']} PDFs) with the "
