@@ -689,20 +689,25 @@ class Store:
 
     def hit_rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
-    ) -> dict[int, sqlite3.Row]:
-        """Chunk + document rows (HIT_COLUMNS) of the given chunks whose documents the filters admit; the text column
-        is NULL when `text` is off."""
+    ) -> dict[int, dict[str, Any]]:
+        """Chunk + document rows (HIT_COLUMNS, as dicts: a search reads each field of a few hundred rows several
+        times, and a row's lookup by name scans its columns) of the given chunks whose documents the filters admit;
+        the text column is NULL when `text` is off."""
         con = con or self.conn()
         where, params = filter_clause(filters)
         columns = HIT_COLUMNS.format(text="c.text" if text else "NULL AS text")
-        out: dict[int, sqlite3.Row] = {}
+        out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
             q = (
                 f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({marks(part)}) AND {where}"
             )
-            out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
+            rows = con.execute(q, [*part, *params]).fetchall()
+            names = rows[0].keys() if rows else []
+            for row in rows:
+                fields = dict(zip(names, row, strict=True))
+                out[fields["id"]] = fields
         return out
 
     def chunk_texts(self, ids: list[int], con: sqlite3.Connection | None = None) -> dict[int, str]:
