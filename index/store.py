@@ -609,16 +609,21 @@ class Store:
         )
 
     def section_spans(self, sections: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
-        """First and last page of each (document, section path)."""
+        """First and last page of each (document, section path); one query per document, whatever its sections."""
         con = self.conn()
-        out: dict[tuple[str, str], tuple[int, int]] = {}
+        wanted: dict[str, list[str]] = {}
         for doc_id, section in sections:
-            row = con.execute(
-                "SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? AND region='body'",
-                (doc_id, section),
-            ).fetchone()
-            if row and row[0] is not None:
-                out[(doc_id, section)] = (int(row[0]), int(row[1]))
+            wanted.setdefault(doc_id, []).append(section)
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for doc_id, names in wanted.items():
+            rows = con.execute(
+                "SELECT section, min(page_start), max(page_end) FROM chunks "
+                f"WHERE doc_id=? AND section IN ({marks(names)}) AND region='body' GROUP BY section",
+                (doc_id, *names),
+            ).fetchall()
+            for section, first, last in rows:
+                if first is not None:
+                    out[(doc_id, section)] = (int(first), int(last))
         return out
 
     def counts(self) -> dict[str, int]:
