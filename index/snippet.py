@@ -51,12 +51,23 @@ class TermMatcher:
         return hit
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Char spans of the matching words in text (the distinct words are decided, then found by one regex)."""
-        found = sorted((w for w in set(_WORD.findall(text)) if self.is_term(w)), key=len, reverse=True)
-        if not found:
-            return []
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, found)) + r")(?!\w)")  # whole \w+ runs only
-        return [m.span() for m in pattern.finditer(text)]
+        """Char spans of the matching words in text: its distinct words are decided, then the matching ones found by
+        substring search where they stand as a whole \\w+ run (a Python step per match, not per word)."""
+        out: list[tuple[int, int]] = []
+        for word in {w for w in _WORD.findall(text) if self.is_term(w)}:
+            i = text.find(word)
+            while i >= 0:
+                j = i + len(word)
+                if (i == 0 or not is_word_char(text[i - 1])) and (j == len(text) or not is_word_char(text[j])):
+                    out.append((i, j))
+                i = text.find(word, j)
+        out.sort()
+        return out
+
+
+def is_word_char(char: str) -> bool:
+    """Whether a character belongs to a \\w+ run (Unicode letters and digits, and the underscore)."""
+    return char.isalnum() or char == "_"
 
 
 def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list[tuple[int, int]]:
