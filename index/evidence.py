@@ -27,7 +27,8 @@ def measure(stems: Mapping[str, str], df: Mapping[str, int], n: int, top_texts: 
     n = max(1, n)
     idf = {t: math.log(1 + n / (1 + df.get(stem, 0))) for t, stem in stems.items()}
     total = sum(idf.values())
-    seen = {porter_stem(fold_word(w)) for text in top_texts for w in WORD.findall(text)}
+    words = {w for text in top_texts for w in WORD.findall(text)}  # each distinct word stemmed once
+    seen = {porter_stem(fold_word(w)) for w in words}
     return {
         "known": round(sum(v for t, v in idf.items() if df.get(stems[t], 0) > 0) / total, 4),
         "coverage": round(sum(v for t, v in idf.items() if stems[t] in seen) / total, 4),

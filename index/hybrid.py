@@ -28,7 +28,7 @@ from pactkb.index.fusion import demote_regions, order_twins, prefer_editions, rr
 from pactkb.index.lexical import lexical_index
 from pactkb.index.profile import StageTimer
 from pactkb.index.results import Hit, SearchError, SearchResult
-from pactkb.index.snippet import closest_sentence, lexical_snippet, sentence_snippet, sentences
+from pactkb.index.snippet import TermMatcher, closest_sentence, lexical_snippet, sentence_snippet, sentences
 from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
@@ -193,7 +193,7 @@ class Searcher:
 
     def _rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True
-    ) -> dict[int, sqlite3.Row]:
+    ) -> dict[int, dict[str, Any]]:
         """Chunk + document rows for ids, re-checked against the filters (visibility is never assumed); without the
         chunk text when `text` is off (fetched later, only for the hits that are shown: see with_text)."""
         return self.store.hit_rows(ids, filters, con, text)
@@ -228,9 +228,10 @@ class Searcher:
         bridged = self.translation(query, language, qvec, clearance).words
         terms = terms + [w for w in bridged if w not in terms]  # highlight the bridged words too
         semantic: list[tuple[Hit, list[tuple[int, int]]]] = []
+        matcher = TermMatcher(terms, stemmers)  # each distinct word of the page's passages is stemmed once
         for h in hits:
             text = h.text or ""
-            snip = lexical_snippet(text, terms, stemmers=stemmers)
+            snip = lexical_snippet(text, terms, stemmers=stemmers, matcher=matcher)
             h.snippet = snip.html
             if snip.matched or not query.strip():
                 continue
@@ -261,7 +262,7 @@ class Searcher:
         qvec: np.ndarray | None,
         con: sqlite3.Connection,
         timer: StageTimer,
-    ) -> tuple[list[Hit], dict[int, sqlite3.Row], dict[int, float]]:
+    ) -> tuple[list[Hit], dict[int, dict[str, Any]], dict[int, float]]:
         """Fused hits (filters applied inside both retrievers), their rows, and the dense scores; each stage timed."""
         s = self.settings
         dense_hits: list[tuple[int, float]] = []

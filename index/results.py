@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -66,7 +66,7 @@ class Hit:
     @classmethod
     def from_row(
         cls,
-        row: sqlite3.Row,
+        row: Mapping[str, Any],
         score: float,
         dense: float | None,
         lexical: float | None,

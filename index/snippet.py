@@ -30,22 +30,49 @@ class Snippet:
     spans: list[tuple[int, int]]
 
 
-def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list[tuple[int, int]]:
-    """Char spans of words in text whose stem equals a query term's stem (English, or one of the query language's
-    Snowball stemmers: Serbian 'finansiranju' highlights 'finansiranje')."""
-    wanted = {stem(t) for t in terms if t}
-    wanted.discard("")
-    local = {a: {stem_word(t, a) for t in terms if t} for a in stemmers}
-    seen: dict[str, bool] = {}  # each distinct word of the text is stemmed once
-    out = []
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        hit = seen.get(word)
+class TermMatcher:
+    """Finds the words of texts whose stem equals a query term's stem (English, or one of the query language's Snowball
+    stemmers: Serbian 'finansiranju' highlights 'finansiranje'). Each distinct word is decided once per matcher, so
+    one matcher serves every passage of a result page."""
+
+    def __init__(self, terms: list[str], stemmers: tuple[str, ...] = ()) -> None:
+        """The stems wanted, in English and in each stemmer's language."""
+        self.wanted = {stem(t) for t in terms if t}
+        self.wanted.discard("")
+        self.local = [(a, {stem_word(t, a) for t in terms if t}) for a in stemmers]
+        self.decided: dict[str, bool] = {}
+
+    def is_term(self, word: str) -> bool:
+        """Whether a word of a text matches a query term."""
+        hit = self.decided.get(word)
         if hit is None:
-            hit = seen[word] = stem(word) in wanted or any(stem_word(word, a) in own for a, own in local.items())
-        if hit:
-            out.append((m.start(), m.end()))
-    return out
+            hit = stem(word) in self.wanted or any(stem_word(word, a) in own for a, own in self.local)
+            self.decided[word] = hit
+        return hit
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Char spans of the matching words in text: its distinct words are decided, then the matching ones found by
+        substring search where they stand as a whole \\w+ run (a Python step per match, not per word)."""
+        out: list[tuple[int, int]] = []
+        for word in {w for w in _WORD.findall(text) if self.is_term(w)}:
+            i = text.find(word)
+            while i >= 0:
+                j = i + len(word)
+                if (i == 0 or not is_word_char(text[i - 1])) and (j == len(text) or not is_word_char(text[j])):
+                    out.append((i, j))
+                i = text.find(word, j)
+        out.sort()
+        return out
+
+
+def is_word_char(char: str) -> bool:
+    """Whether a character belongs to a \\w+ run (Unicode letters and digits, and the underscore)."""
+    return char.isalnum() or char == "_"
+
+
+def matches(text: str, terms: list[str], stemmers: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """Char spans of words in text whose stem equals a query term's stem (see TermMatcher)."""
+    return TermMatcher(terms, stemmers).spans(text)
 
 
 def render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -77,9 +104,16 @@ def _window(text: str, center: int, width: int) -> tuple[int, int]:
     return start, end
 
 
-def lexical_snippet(text: str, terms: list[str], width: int = WIDTH, stemmers: tuple[str, ...] = ()) -> Snippet:
-    """The window holding the most distinct query terms, highlighted."""
-    spans = matches(text, terms, stemmers)
+def lexical_snippet(
+    text: str,
+    terms: list[str],
+    width: int = WIDTH,
+    stemmers: tuple[str, ...] = (),
+    matcher: TermMatcher | None = None,
+) -> Snippet:
+    """The window holding the most distinct query terms, highlighted (`matcher`: one shared by a page's passages,
+    made from `terms` and `stemmers`)."""
+    spans = (matcher or TermMatcher(terms, stemmers)).spans(text)
     if not spans:
         start, end = 0, min(len(text), width)
         if end < len(text):

@@ -625,16 +625,21 @@ class Store:
         )
 
     def section_spans(self, sections: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
-        """First and last page of each (document, section path)."""
+        """First and last page of each (document, section path); one query per document, whatever its sections."""
         con = self.conn()
-        out: dict[tuple[str, str], tuple[int, int]] = {}
+        wanted: dict[str, list[str]] = {}
         for doc_id, section in sections:
-            row = con.execute(
-                "SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? AND region='body'",
-                (doc_id, section),
-            ).fetchone()
-            if row and row[0] is not None:
-                out[(doc_id, section)] = (int(row[0]), int(row[1]))
+            wanted.setdefault(doc_id, []).append(section)
+        out: dict[tuple[str, str], tuple[int, int]] = {}
+        for doc_id, names in wanted.items():
+            rows = con.execute(
+                "SELECT section, min(page_start), max(page_end) FROM chunks "
+                f"WHERE doc_id=? AND section IN ({marks(names)}) AND region='body' GROUP BY section",
+                (doc_id, *names),
+            ).fetchall()
+            for section, first, last in rows:
+                if first is not None:
+                    out[(doc_id, section)] = (int(first), int(last))
         return out
 
     def counts(self) -> dict[str, int]:
@@ -705,20 +710,25 @@ class Store:
 
     def hit_rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
-    ) -> dict[int, sqlite3.Row]:
-        """Chunk + document rows (HIT_COLUMNS) of the given chunks whose documents the filters admit; the text column
-        is NULL when `text` is off."""
+    ) -> dict[int, dict[str, Any]]:
+        """Chunk + document rows (HIT_COLUMNS, as dicts: a search reads each field of a few hundred rows several
+        times, and a row's lookup by name scans its columns) of the given chunks whose documents the filters admit;
+        the text column is NULL when `text` is off."""
         con = con or self.conn()
         where, params = filter_clause(filters)
         columns = HIT_COLUMNS.format(text="c.text" if text else "NULL AS text")
-        out: dict[int, sqlite3.Row] = {}
+        out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
             q = (
                 f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({marks(part)}) AND {where}"
             )
-            out.update({r["id"]: r for r in con.execute(q, [*part, *params])})
+            rows = con.execute(q, [*part, *params]).fetchall()
+            names = rows[0].keys() if rows else []
+            for row in rows:
+                fields = dict(zip(names, row, strict=True))
+                out[fields["id"]] = fields
         return out
 
     def chunk_texts(self, ids: list[int], con: sqlite3.Connection | None = None) -> dict[int, str]:

@@ -392,3 +392,21 @@ def test_large_stores_drop_very_common_query_terms(sample_kb):
     dropped = pruning.searcher.common_terms("good practice cash couriers border", pruning.store.conn())
     assert dropped and "couriers" not in dropped and len(dropped) <= 3  # the two rarest terms always stay
     assert pruning.searcher.search("good practice cash couriers border", k=3, mode="lexical").results
+
+
+def test_section_pages_span_the_body_chunks_of_each_section(sample_kb):
+    """Each (document, section) gets the first and last page of its body chunks, several sections of a document
+    asked at once (one query per document)."""
+    con = sample_kb.store.conn()
+    pairs = {(d, s) for d, s in con.execute("SELECT doc_id, section FROM chunks WHERE section != ''")}
+    assert len({d for d, _ in pairs}) < len(pairs)  # some document has several sections: they are asked together
+    expected = {}
+    for d, s in pairs:
+        first, last = con.execute(
+            "SELECT min(page_start), max(page_end) FROM chunks WHERE doc_id=? AND section=? AND region='body'", (d, s)
+        ).fetchone()
+        if first is not None:
+            expected[(d, s)] = (first, last)
+    assert expected and sample_kb.store.section_spans(pairs | {("no-such-doc", "1 Intro")}) == expected
+    hit = next(h for h in sample_kb.searcher.search("cash couriers", k=10).results if h.section)
+    assert hit.section_pages == expected[(hit.document_id, hit.section)]

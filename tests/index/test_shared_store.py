@@ -167,6 +167,7 @@ def test_search_on_the_shared_store_ranks_as_the_embedded_one(
                 (h.document_id, h.chunk_id, round(h.score, 9)) for h in want.results
             ], (query, mode)
             assert got.total == want.total and got.facets == want.facets
+            assert [h.section_pages for h in got.results] == [h.section_pages for h in want.results], (query, mode)
 
 
 def test_a_replica_derives_its_own_bridge_and_ranks_as_the_ingesting_one(

@@ -4,8 +4,9 @@ one pass over the matches."""
 from __future__ import annotations
 
 import random
+import re
 
-from pactkb.index.snippet import WIDTH, _window, lexical_snippet, matches, render, stem
+from pactkb.index.snippet import WIDTH, TermMatcher, _window, lexical_snippet, matches, render, stem, stem_word
 
 WORDS = "cash couriers border money laundering finansiranje terorizma granica gotovina the of and smuggling".split()
 
@@ -38,3 +39,27 @@ def test_matches_stem_each_word_in_the_query_language_too() -> None:
     spans = matches(text, ["finansiranju", "courier"], ("serbian",))
     assert [text[a:b] for a, b in spans] == ["Finansiranje", "couriers", "finansiranja"]
     assert [text[a:b] for a, b in matches(text, ["courier"])] == ["couriers"]
+
+
+def word_by_word(text: str, terms: list[str], stemmers: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The spans as defined: every \\w+ run of the text whose stem is a query term's stem."""
+    wanted = {stem(t) for t in terms} - {""}
+    local = {a: {stem_word(t, a) for t in terms} for a in stemmers}
+    return [
+        m.span()
+        for m in re.finditer(r"\w+", text)
+        if stem(m.group()) in wanted or any(stem_word(m.group(), a) in own for a, own in local.items())
+    ]
+
+
+def test_a_shared_matcher_finds_every_matching_word_run_and_decides_each_word_once() -> None:
+    rng = random.Random(7)
+    vocabulary = [*WORDS, "cash-couriers", "couriers'", "Finansiranju", "(cash)", "kašа", "smuggling."]
+    vocabulary += ["cash_flow", "2cash", "finansiranju,cash"]  # \w+ runs: underscores and digits join, commas split
+    matcher = TermMatcher(["cash", "finansiranju", "smuggle"], ("serbian",))
+    for _ in range(200):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 80)))
+        assert matcher.spans(text) == word_by_word(text, ["cash", "finansiranju", "smuggle"], ("serbian",))
+        assert matcher.spans(text) == matches(text, ["cash", "finansiranju", "smuggle"], ("serbian",))
+    assert set(matcher.decided) == {w for v in vocabulary for w in re.findall(r"\w+", v)}
+    assert matcher.decided["cash"] and matcher.decided["Finansiranju"] and not matcher.decided["border"]
