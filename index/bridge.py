@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from pactkb.settings import SENSITIVITY_LEVELS, Settings
 MIN_DF = 3
 ENGLISH_WORD = re.compile(r"[a-z][a-z\-]{2,}")
 QUERY_WORD = re.compile(r"\w{3,}", re.UNICODE)
+# The query's own vector as a translation's context: given, computed only if a translation needs it, or absent.
+Context = np.ndarray | Callable[[], np.ndarray] | None
 
 
 def bridge_wanted(settings: Settings, encoder_name: str) -> bool:
@@ -261,23 +264,22 @@ class Bridge:
         vec = self._vecs[[vocab.index[w] for w in words]].mean(axis=0)
         return float(vec @ target) / max(float(np.linalg.norm(vec)), 1e-9)
 
-    def _pick(self, target: np.ndarray | None, translations: tuple[str, ...], vocab: Vocabulary) -> list[str]:
+    def _pick(self, target: Context, translations: tuple[str, ...], vocab: Vocabulary) -> list[str]:
         """English words of the best translations of a dictionary entry. The target is the whole query's vector (its
         context tells 'court' from 'vessel' for 'sud'; on the domain dev half this beat the source word's own vector,
-        0.724 vs 0.708), or the source phrase's when the query has no vector (lexical mode)."""
-        scored = [
-            (self._score(words, target, vocab), words)
-            for t in translations
-            if (words := self._english(t, vocab)) is not None
-        ]
-        scored.sort(key=lambda x: -x[0])
+        0.724 vs 0.708), or the source phrase's when the query has no vector (lexical mode); a lazy target is only
+        computed when there is a choice to make."""
+        candidates = [words for t in translations if (words := self._english(t, vocab)) is not None]
+        if len(candidates) > 1:  # a choice to make (only then is a lazy target computed, and only if it is used)
+            vector = (target() if callable(target) else target) if self.multilingual else None
+            candidates.sort(key=lambda words: -self._score(words, vector, vocab))
         out: list[str] = []
-        for _, words in scored[: self.dictionary_translations]:
+        for words in candidates[: self.dictionary_translations]:
             out += [w for w in words if w not in out]
         return out
 
     def translate(
-        self, query: str, language: str | None = None, context: np.ndarray | None = None, clearance: str | None = None
+        self, query: str, language: str | None = None, context: Context = None, clearance: str | None = None
     ) -> Translation:
         """The query's English words: by machine translation where it serves the language (index/translate.py), the
         bridge filling the words it left untranslated (from the vocabulary a caller of this clearance may see);
@@ -290,12 +292,13 @@ class Bridge:
         )
 
     def translate_words(
-        self, query: str, language: str | None = None, context: np.ndarray | None = None, clearance: str | None = None
+        self, query: str, language: str | None = None, context: Context = None, clearance: str | None = None
     ) -> Translation:
         """English words for the query's content words, in query order (words that are already English corpus words
         stay as they are and need no translation: names, acronyms); empty without a bridge. `context` is the query's
-        own vector, used to choose among a dictionary entry's translations. Only words of documents a caller of this
-        `clearance` may see are used (None: all, for the local command line)."""
+        own vector (or a function computing it when first needed), used to choose among a dictionary entry's
+        translations. Only words of documents a caller of this `clearance` may see are used (None: all, for the local
+        command line)."""
         if not self._fresh():
             return Translation([], False)
         vocab = self.vocabulary(clearance)

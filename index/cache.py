@@ -31,6 +31,19 @@ class Memo(Generic[K, V]):
             self._cache[key] = value
         return value
 
+    def get_many(self, keys: list[K], compute: Callable[[list[K]], list[V]]) -> list[V]:
+        """The cached values for keys, the missing ones computed by one compute(missing) call (stored)."""
+        with self._lock:
+            found = {k: self._cache[k] for k in keys if k in self._cache}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            values = compute(missing)
+            with self._lock:
+                for k, v in zip(missing, values, strict=True):
+                    self._cache[k] = v
+            found.update(zip(missing, values, strict=True))
+        return [found[k] for k in keys]
+
     def __len__(self) -> int:
         """Entries held."""
         with self._lock:

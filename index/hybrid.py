@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from pactkb.index import evidence, fusion, shaping
-from pactkb.index.bridge import Bridge, Translation, bridge_wanted
+from pactkb.index.bridge import Bridge, Context, Translation, bridge_wanted
 from pactkb.index.cache import Memo
 from pactkb.index.dense import AllowedSet
 from pactkb.index.dictionary import dictionary_dirs
@@ -85,12 +85,11 @@ class Searcher:
                 if language.strip() != "en":
                     self.bridge.translate("warm-up", language.strip())
 
-    def translation(
-        self, query: str, language: str | None, qvec: np.ndarray | None, clearance: str | None = None
-    ) -> Translation:
+    def translation(self, query: str, language: str | None, qvec: Context, clearance: str | None = None) -> Translation:
         """The bridge's English words for a query, from the vocabulary of what a caller of this clearance may see
         (retrieval, snippets and the result share one; cached while the bridge is unchanged); empty for English or
-        unsure queries and without a bridge."""
+        unsure queries and without a bridge. `qvec` may be a function giving the query's vector: the same translation,
+        the vector computed only if a dictionary entry's translations need it."""
         if self.bridge is None or language in (None, "en"):
             return Translation([], False)
         bridge = self.bridge
@@ -109,7 +108,37 @@ class Searcher:
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query vector (LRU cache: paging and facet clicks repeat queries)."""
-        return self._vectors.get(query, lambda: self.encoder.encode_queries([query])[0])
+        return self.encode_queries([query])[0]
+
+    def encode_queries(self, texts: list[str]) -> list[np.ndarray]:
+        """Query vectors through the LRU cache; the texts it lacks are encoded in one encoder call (one fixed cost)."""
+        return self._vectors.get_many(texts, lambda missing: list(self.encoder.encode_queries(missing)))
+
+    def query_vector(self, query: str, mode: str, clearance: str | None, timer: StageTimer) -> np.ndarray:
+        """The query's vector. In hybrid mode, when the bridge renders the query in English for a dense search too,
+        the rendering is found first and encoded in the same encoder call as the query (the translation asks for
+        the query's vector only if a dictionary entry's translations need it to choose)."""
+        texts = [query]
+        if mode == "hybrid" and self.bridge is not None:
+            with timer.stage("language"):
+                language = self.query_language(query)
+            if language not in (None, "en"):
+                with timer.stage("translate"):
+                    translation = self.translation(query, language, self._timed_encoder(query, timer), clearance)
+                if self.dense_bridged(translation, mode):
+                    texts.append(translation.text)
+        with timer.stage("encode"):
+            return self.encode_queries(texts)[0]
+
+    def _timed_encoder(self, query: str, timer: StageTimer) -> Callable[[], np.ndarray]:
+        """A function giving the query's vector, timed as `encode`."""
+
+        def encode() -> np.ndarray:
+            """The query's vector (cached)."""
+            with timer.stage("encode"):
+                return self.encode_query(query)
+
+        return encode
 
     def allowed(self, filters: Filters, con: sqlite3.Connection) -> AllowedSet:
         """The chunk ids the filters admit, as a FAISS selector (cached per store state)."""
@@ -181,10 +210,20 @@ class Searcher:
                 w_bridge,
             )
         ]
-        if mode == "hybrid" and translation.by_dictionary and w_translated > 0:
-            vec = self.encode_query(translation.text)
+        if self.dense_bridged(translation, mode):
+            vec = self.encode_query(translation.text)  # usually cached: encoded with the query (query_vector)
             lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
         return lists
+
+    def dense_bridged(self, translation: Translation, mode: str) -> bool:
+        """Whether a search of this mode also runs the encoder's search for the translation's English rendering: in
+        hybrid mode, when a dictionary (or machine) translated part of the query and that list has weight."""
+        return (
+            mode == "hybrid"
+            and bool(translation.words)
+            and translation.by_dictionary
+            and self.bridge_weights(translation.by_machine)[1] > 0
+        )
 
     def bridge_weights(self, machine_translated: bool = False) -> tuple[float, float]:
         """RRF weights of the bridged BM25 list and of the dense search for a dictionary (or machine) translation
@@ -358,8 +397,7 @@ class Searcher:
         need = offset + k  # results (documents when grouped) the page needs; offset + k <= the window bounds the work
         depth = depth or max(s.candidates, need * (4 if group_by_document else 2))
         if mode != "lexical" and qvec is None:
-            with timer.stage("encode"):
-                qvec = self.encode_query(query)
+            qvec = self.query_vector(query, mode, filters.clearance, timer)
         with self.store.snapshot() as con:
             with timer.stage("sync"):  # the store's changes since the last search, into the vector index
                 self.dense.sync(con)

@@ -34,15 +34,22 @@ class StageTimer:
         """Start the clock for the whole search."""
         self.start = time.perf_counter()
         self.ms: dict[str, float] = {}
+        self._open: list[float] = []  # per stage being timed: the seconds spent in stages nested inside it
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time the enclosed block as (part of) stage `name`; repeated stages add up."""
+        """Time the enclosed block as (part of) stage `name`; repeated stages add up, and a stage nested inside another
+        counts for itself only (the query's vector encoded while translating is `encode`, not `translate`)."""
         t0 = time.perf_counter()
+        self._open.append(0.0)
         try:
             yield
         finally:
-            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+            elapsed = time.perf_counter() - t0
+            nested = self._open.pop()
+            self.ms[name] = self.ms.get(name, 0.0) + (elapsed - nested) * 1000
+            if self._open:
+                self._open[-1] += elapsed
 
     def total_ms(self) -> float:
         """Milliseconds since the search started."""

@@ -219,6 +219,23 @@ def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_
     assert dense_ids == [cid for cid, _ in expected]  # the English rendering, encoded as a query
 
 
+def test_a_translated_query_and_its_english_rendering_are_encoded_in_one_call(e5_kb, tmp_path, monkeypatch):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
+    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path), "apertium": ""}))
+    calls: list[list[str]] = []
+    real = kb.encoder.encode_queries
+    monkeypatch.setattr(kb.encoder, "encode_queries", lambda texts: calls.append(list(texts)) or real(texts))
+    monkeypatch.setattr(kb.searcher, "query_language", lambda query: "hr")
+    q = "krijumčarenje na granici"
+    result = kb.searcher.search(q, mode="hybrid", k=5)
+    assert calls == [[q, "smuggling border"]]  # one encoder call, no second encode for the bridge's dense search
+    assert result.translation == ["smuggling", "border"]  # still shown as "Also searched in English"
+    kb.searcher.search(q, mode="hybrid", k=5)
+    assert len(calls) == 1  # both vectors come from the cache the second time
+
+
 def test_the_albanian_glossary_gives_only_words_a_caller_may_see(settings, sample_dir, tmp_path):
     """A glossary translation, like a dictionary's, uses only English words of documents the caller may see."""
     s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})

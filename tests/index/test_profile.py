@@ -50,6 +50,16 @@ def test_stage_timer_adds_repeated_stages_and_accounts_for_the_rest() -> None:
     assert sum(v for k, v in t.items() if k != "total") == pytest.approx(t["total"], abs=0.05)
 
 
+def test_a_nested_stage_counts_for_itself_only(monkeypatch) -> None:
+    clock = iter([0.0, 1.0, 2.0, 5.0, 6.0])  # start; translate opens; encode opens, closes; translate closes
+    monkeypatch.setattr("pactkb.index.profile.time.perf_counter", lambda: next(clock))
+    timer = StageTimer()
+    with timer.stage("translate"):
+        with timer.stage("encode"):
+            pass
+    assert timer.ms == {"encode": 3000.0, "translate": 2000.0}  # translate's 5 s less the 3 s encode inside it
+
+
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_every_search_reports_its_stages_and_they_add_up_to_the_total(counted, mode: str) -> None:
     kb, _ = counted
