@@ -23,13 +23,48 @@ TokenCounter = Callable[[str], int]
 
 @dataclass(frozen=True)
 class TokenizerCounter:
-    """Word pieces of a Hugging Face tokenizer, without special tokens; picklable, so a parse worker can count."""
+    """Word pieces of a Hugging Face tokenizer, without special tokens; picklable, so a parse worker can count. A fast
+    tokenizer is called directly (its Rust core, many texts in one call), as the tokenizer's own wrapper would call it
+    when neither truncating nor padding; otherwise through the wrapper."""
 
     tokenizer: Any
 
     def __call__(self, text: str) -> int:
         """Number of word pieces."""
-        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        return self.count_batch([text])[0]
+
+    def count_batch(self, texts: list[str]) -> list[int]:
+        """Number of word pieces of each text, counted in one call."""
+        core = getattr(self.tokenizer, "backend_tokenizer", None)
+        if core is not None and core.truncation is None and core.padding is None:
+            encode = getattr(core, "encode_batch_fast", core.encode_batch)  # no character offsets: not needed here
+            return [len(e) for e in encode(texts, add_special_tokens=False)]
+        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+
+
+class CountMemo:
+    """A token counter that remembers what it counted (one document's splits are measured several times over by the
+    splitter, the hard split and the merge) and counts texts given in advance in one batch."""
+
+    def __init__(self, count: TokenCounter) -> None:
+        """Remember the counts of `count`."""
+        self.count = count
+        self.known: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        """Number of tokens of a text (counted once)."""
+        n = self.known.get(text)
+        if n is None:
+            n = self.known[text] = self.count(text)
+        return n
+
+    def prime(self, texts: list[str]) -> None:
+        """Count the texts not counted yet, together (in one call when the counter counts batches)."""
+        new = list(dict.fromkeys(t for t in texts if t not in self.known))
+        if not new:
+            return
+        batch = getattr(self.count, "count_batch", None)
+        self.known.update(zip(new, batch(new) if batch is not None else map(self.count, new), strict=True))
 
 
 @dataclass(frozen=True)
@@ -53,6 +88,16 @@ def tidy(text: str) -> str:
     text = re.sub(r"[ \t]*(?:\f|\n[ \t]*\n)[\s]*", "\u2029", text)
     text = re.sub(r"\s*\n\s*", " ", text)
     return text.replace("\u2029", "\n").strip()
+
+
+def _first_splits(text: str) -> list[str]:
+    """The splits the splitter measures first (the text cut after each match of the first separator it contains),
+    to count them in one batch beforehand."""
+    for sep in SEPARATORS[:-1]:
+        if re.search(sep, text):
+            parts = re.split(f"({sep})", text)
+            return [p for p in [*map("".join, zip(parts[::2], parts[1::2], strict=False)), parts[-1]] if p]
+    return []
 
 
 def _hard_split(text: str, count: TokenCounter, max_tokens: int) -> list[str]:
@@ -91,6 +136,7 @@ def chunk_pages(
 ) -> list[Chunk]:
     """Chunk one document; every chunk has <= max_tokens tokens and the physical pages it came from."""
     target = min(target or max_tokens, max_tokens)
+    memo = CountMemo(count)
     starts: list[int] = []
     parts: list[str] = []
     pos = 0
@@ -99,7 +145,7 @@ def chunk_pages(
         parts.append(page.text)
         pos += len(page.text) + len(PAGE_BREAK)
     full = PAGE_BREAK.join(parts)
-    splitter = make_splitter(count, target, overlap)
+    splitter = make_splitter(memo, target, overlap)
     spans: list[tuple[int, int, int]] = []  # (start, end, tokens) in `full`
     region_changes = {starts[i] for i in range(1, len(pages)) if pages[i].region != pages[i - 1].region}
     bounds = sorted(
@@ -109,20 +155,23 @@ def chunk_pages(
     )
     for seg_start, seg_end in zip(bounds, bounds[1:], strict=False):
         segment = full[seg_start:seg_end]
+        memo.prime(_first_splits(segment))
+        pieces = splitter.split_text(segment)
+        memo.prime(pieces)
         cursor = 0
-        for piece in splitter.split_text(segment):
+        for piece in pieces:
             piece_at = segment.find(piece, cursor)
             if piece_at < 0:  # defensive: the splitter only returns substrings
                 piece_at = segment.find(piece)
             at = piece_at
-            for sub in _hard_split(piece, count, max_tokens):
+            for sub in _hard_split(piece, memo, max_tokens):
                 sub_at = segment.find(sub, at)
                 if _HAS_WORD.search(sub):
-                    spans.append((seg_start + sub_at, seg_start + sub_at + len(sub), count(sub)))
+                    spans.append((seg_start + sub_at, seg_start + sub_at + len(sub), memo(sub)))
                 at = sub_at + 1
             cursor = piece_at + 1
     spans = _merge_small(
-        spans, full, count, target
+        spans, full, memo, target
     )  # merged chunks stay within the chunk size, not just the model limit
     chunks: list[Chunk] = []
     for start, end, tokens in spans:
@@ -141,7 +190,7 @@ def chunk_pages(
                 region=pages[first].region,
             )
         )
-    notes = _note_chunks(pages, sections, splitter, count, max_tokens)
+    notes = _note_chunks(pages, sections, splitter, memo, max_tokens)
     if not notes:
         return chunks
     ordered = sorted(
@@ -157,7 +206,7 @@ def _note_chunks(
     pages: list[Page],
     sections: SectionIndex,
     splitter: RecursiveCharacterTextSplitter,
-    count: TokenCounter,
+    count: CountMemo,
     max_tokens: int,
 ) -> list[Chunk]:
     """Chunks of each page's footnote block, kept apart from the body text they annotate."""
@@ -166,7 +215,9 @@ def _note_chunks(
         if not page.notes.strip():
             continue
         section = sections.path_at(page.number, len(page.text))
-        for piece in splitter.split_text(page.notes):
+        pieces = splitter.split_text(page.notes)
+        count.prime(pieces)
+        for piece in pieces:
             for sub in _hard_split(piece, count, max_tokens):
                 if _HAS_WORD.search(sub):
                     out.append(

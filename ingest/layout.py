@@ -47,30 +47,49 @@ class PageLayout:
     lines: list[LineStyle | None]
 
 
+@dataclass(frozen=True)
+class TextRun:
+    """One piece of text as pypdf reported it to the visitor: its text, printed size (font size times the text and
+    page scaling), font name and baseline height."""
+
+    text: str
+    size: float
+    font: str
+    y: float
+
+
 def _squash_len(text: str) -> int:
-    """Number of non-space characters."""
-    return sum(1 for ch in text if not ch.isspace())
+    """Number of non-space characters (str.split() splits at exactly the characters str.isspace() accepts)."""
+    return len("".join(text.split()))
 
 
-def read_page(page: Any) -> tuple[str, PageLayout | None]:
-    """Extract a pypdf page's text together with the style of each of its lines (None if it cannot be aligned)."""
-    chars: list[tuple[float, bool, float]] = []
+def page_runs(page: Any) -> tuple[str, list[TextRun]]:
+    """Extract a pypdf page's text and every run of text it was printed in (one pass over the content stream)."""
+    runs: list[TextRun] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        n = _squash_len(text)
-        if not n:
-            return
+        if not text.strip():
+            return  # no printed character
         scale = (abs(tm[3]) or abs(tm[0]) or 1.0) * (abs(cm[3]) or abs(cm[0]) or 1.0)
         y = float(tm[5]) * (cm[3] or 1.0) + float(cm[5])
         try:
             name = str(font.get("/BaseFont", "")) if font else ""
         except Exception:  # noqa: BLE001 - a broken font dictionary only loses the weight
             name = ""
-        chars.extend([(round(float(size) * scale, 2), bool(BOLD_FONT.search(name)), y)] * n)
+        runs.append(TextRun(text, float(size) * scale, name, y))
 
-    text = page.extract_text(visitor_text=visit) or ""
+    return page.extract_text(visitor_text=visit) or "", runs
+
+
+def page_layout(text: str, runs: list[TextRun]) -> PageLayout | None:
+    """The style of each line of a page's text, from the runs it was printed in (None if they cannot be aligned)."""
+    chars: list[tuple[float, bool, float]] = []
+    for run in runs:
+        n = _squash_len(run.text)
+        if n:
+            chars.extend([(round(run.size, 2), bool(BOLD_FONT.search(run.font)), run.y)] * n)
     if _squash_len(text) != len(chars):
-        return text, None
+        return None
     lines: list[LineStyle | None] = []
     at = 0
     for line in text.split("\n"):
@@ -85,7 +104,7 @@ def read_page(page: Any) -> tuple[str, PageLayout | None]:
         bold = sum(c[1] for c in span) * 2 > n
         ys = [c[2] for c in span if c[0] == dominant]
         lines.append(LineStyle(size=dominant, bold=bold, y=min(ys), sizes=sizes))
-    return text, PageLayout(lines=lines)
+    return PageLayout(lines=lines)
 
 
 def body_size(layouts: list[PageLayout | None]) -> float | None:

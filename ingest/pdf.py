@@ -11,7 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, PdfReadError
 
-from pactkb.ingest.layout import PageLayout, read_page
+from pactkb.ingest.layout import PageLayout, TextRun, page_layout, page_runs
 from pactkb.ingest.types import IngestError
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -126,19 +126,9 @@ def _page_has_images(page: Any) -> bool:
         return False
 
 
-def _display_title(page: Any) -> str | None:
+def _display_title(runs: list[TextRun]) -> str | None:
     """The largest-font text on a page (a cover's title), joined in reading order."""
-    spans: list[tuple[float, str]] = []
-
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if sum(ch.isalpha() for ch in text) >= 2:
-            scale = (abs(tm[3]) or abs(tm[0]) or 1.0) * (abs(cm[3]) or abs(cm[0]) or 1.0)
-            spans.append((round(float(size) * scale, 1), " ".join(text.split())))
-
-    try:
-        page.extract_text(visitor_text=visit)
-    except Exception:  # noqa: BLE001
-        return None
+    spans = [(round(r.size, 1), " ".join(r.text.split())) for r in runs if sum(ch.isalpha() for ch in r.text) >= 2]
     if not spans:
         return None
     top = max(size for size, _ in spans)
@@ -162,9 +152,13 @@ def read_pdf(path: Path) -> RawPdf:
         texts: list[str] = []
         layouts: list[PageLayout | None] = []
         images: list[bool] = []
-        for page in pages:
+        title: str | None = None
+        for i, page in enumerate(pages):
             try:
-                text, layout = read_page(page)
+                text, runs = page_runs(page)
+                if i == 0:
+                    title = _display_title(runs)
+                layout = page_layout(text, runs)
             except Exception:  # noqa: BLE001 - a broken content stream loses one page, not the file
                 text, layout = "", None
             texts.append(text)
@@ -183,6 +177,6 @@ def read_pdf(path: Path) -> RawPdf:
         info=_info(reader),
         has_images=images,
         encrypted=encrypted,
-        display_title=_display_title(reader.pages[0]),
+        display_title=title,
         layouts=layouts,
     )

@@ -149,3 +149,19 @@ def pg_database(pg_url: str) -> str:
 def pg_settings(settings: Settings, pg_database: str) -> Settings:
     """Settings on a fresh data dir sharing a fresh, upgraded PostgreSQL database."""
     return settings.model_copy(update={"database_url": pg_database})
+
+
+def scanned_pdf(path: Path, lines: list[str]) -> Path:
+    """A one-page PDF whose page is only an image of the text (no text layer): OCR must read it."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    image = Image.new("L", (1200, 100 + 80 * len(lines)), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 44)
+    for i, line in enumerate(lines):
+        ImageDraw.Draw(image).text((40, 40 + 80 * i), line, font=font, fill=0)
+    canvas = Canvas(str(path), pagesize=(image.width * 72 / 300, image.height * 72 / 300))
+    canvas.drawImage(ImageReader(image), 0, 0, image.width * 72 / 300, image.height * 72 / 300)
+    canvas.save()
+    return path

