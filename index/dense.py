@@ -4,10 +4,11 @@ Exact search (IndexIDMap2 over IndexFlatIP) for small stores; above a size thres
 (the default; IndexIDMap2 over IndexHNSWFlat) or IVF-Flat, its search effort (HNSW's efSearch, IVF's nprobe)
 calibrated when it is built to the least that reaches a recall floor against exact search. HNSW cannot remove
 vectors: a removed chunk becomes a tombstone (its id in the id map set to -1, which every search's selector
-excludes), and the graph is rebuilt from the store when tombstones pass a share of it (at publish). Filtering
-happens inside FAISS with ID selectors; a filtered approximate search searches proportionally harder (a filter
-admitting a tenth of the chunks probes ten times as many IVF lists, or explores a ten times longer HNSW candidate
-list), and small filtered sets are scored exactly, so a filter that leaves 3 chunks always returns those 3.
+excludes); a change that would take tombstones past a share of the graph loads a published file that reflects
+it or builds the graph afresh from the store. Filtering happens inside FAISS with ID selectors; a filtered
+approximate search searches proportionally harder (a filter admitting a tenth of the chunks probes ten times as
+many IVF lists, or explores a ten times longer HNSW candidate list), and small filtered sets are scored exactly, so
+a filter that leaves 3 chunks always returns those 3.
 The index is published to disk atomically (write a new file, fsync, rename); a process that starts maps the
 newest file into memory (its vectors are shared, through the page cache, by every process that serves the same
 data directory) and replays the change log from the file's sequence number; the first change it applies gives the
@@ -216,6 +217,9 @@ class DenseIndex:
             # an id removed and added again (a re-embedded chunk) is removed first, so it is never held twice
             removes = np.array(sorted({cid for _, cid, op in entries if op < 0}), dtype=np.int64)
             adds = [c for c, op in net.items() if op > 0]
+            if self.kind == "hnsw" and self.dead + len(removes) > self.hnsw.compact * max(self.index.ntotal, 1):
+                self._renew(current, con)  # e.g. a re-embedding: every vector out, then in again
+                return len(entries)
             self._own()
             if len(removes) and self.kind == "hnsw":
                 self._bury(removes)
@@ -231,14 +235,26 @@ class DenseIndex:
             self.seq = current
             return len(entries)
 
+    def _renew(self, current: int, con: sqlite3.Connection) -> None:
+        """Replace an HNSW graph that a change would fill with tombstones: by the published file if one reflects the
+        store's latest change, else by a graph built afresh from the store."""
+        path, seq = self._latest_file()
+        if path is not None and seq >= current:
+            self.load()
+        else:
+            self.build(con)
+
     def _bury(self, removes: np.ndarray) -> None:
         """Turn HNSW entries of removed chunks into tombstones (HNSW cannot remove from its graph)."""
-        id_map = faiss.vector_to_array(self.index.id_map)
+        index = self.index
+        if index is None:
+            return
+        id_map = faiss.vector_to_array(index.id_map)
         hit = np.isin(id_map, removes)
         if hit.any():
             id_map[hit] = TOMBSTONE
-            faiss.copy_array_to_vector(id_map, self.index.id_map)
-            self.index.construct_rev_map()
+            faiss.copy_array_to_vector(id_map, index.id_map)
+            index.construct_rev_map()
             self.dead += int(hit.sum())
 
     def _own(self) -> None:
@@ -343,8 +359,8 @@ class DenseIndex:
 
     # -- publishing ----------------------------------------------------------------------------
     def publish(self) -> Path:
-        """Write the index atomically as dense-<seq>.faiss (converting to an approximate index if it grew large,
-        rebuilding HNSW once tombstones pass hnsw.compact of it) and drop older files.
+        """Write the index atomically as dense-<seq>.faiss (converting to an approximate index if it grew large) and
+        drop older files.
 
         Several processes (server workers) may publish at once: a file lock serialises them, a file for the same state
         is not written twice, and only then are older files and leftovers of crashed writers removed."""
@@ -353,8 +369,6 @@ class DenseIndex:
             target = self._target(self.ntotal)
             if self.kind == "flat" and target != "flat" and self.ntotal >= MIN_IVF:
                 self.build(kind=target)
-            elif self.kind == "hnsw" and self.dead > self.hnsw.compact * self.index.ntotal:
-                self.build(kind="hnsw")
             final = self.dir / f"dense-{self.seq}.faiss"
             if not final.exists():  # else another process already published this very state
                 tmp = temp_beside(final)

@@ -274,8 +274,8 @@ class Settings(BaseSettings):
         default=0.1,
         gt=0,
         le=1,
-        description="Share of removed chunks (tombstones: HNSW cannot remove) above which publishing rebuilds "
-        "the graph.",
+        description="Share of the HNSW graph that may be removed chunks (tombstones: HNSW cannot remove); a change "
+        "past it loads a newer published graph or builds one afresh.",
     )
     ivf_nprobe: int = Field(
         default=0,

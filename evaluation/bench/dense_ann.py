@@ -17,6 +17,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,13 @@ def ivf(x: np.ndarray, kind: str, nlist: int) -> tuple[faiss.IndexIVF, np.ndarra
     return index, mean
 
 
+def top_ids(index: faiss.Index, k: int, params: faiss.SearchParameters | None, q: np.ndarray) -> np.ndarray:
+    """The top-k ids of a query batch."""
+    return index.search(q, k, params=params)[1]
+
+
 def sweep(
-    search: Callable[[np.ndarray, int, Any], np.ndarray],
+    index: faiss.Index,
     params: list[tuple[int, Any, Any]],
     queries: np.ndarray,
     truth: np.ndarray,
@@ -111,8 +117,8 @@ def sweep(
     filtered recall@10 are near perfect."""
     out = {}
     for value, p, fp in params:
-        got, ms = timed_search(lambda q, p=p: search(q, 100, p), queries)
-        fgot, fms = timed_search(lambda q, fp=fp: search(q, 10, fp), queries)
+        got, ms = timed_search(partial(top_ids, index, 100, p), queries)
+        fgot, fms = timed_search(partial(top_ids, index, 10, fp), queries)
         row = {
             "recall@10": recall(got, truth, 10),
             "recall@100": recall(got, truth, 100),
@@ -132,8 +138,8 @@ def measure_flat(x: np.ndarray, queries: np.ndarray, truth: np.ndarray, sel: fai
     t = time.process_time()
     flat = faiss.IndexFlatIP(x.shape[1])
     flat.add(x)
-    got, ms = timed_search(lambda q: flat.search(q, 100)[1], queries)
-    _, fms = timed_search(lambda q: flat.search(q, 10, params=faiss.SearchParameters(sel=sel))[1], queries)
+    got, ms = timed_search(partial(top_ids, flat, 100, None), queries)
+    _, fms = timed_search(partial(top_ids, flat, 10, faiss.SearchParameters(sel=sel)), queries)
     return {
         "build_cpu_s": round(time.process_time() - t, 1),
         "bytes": int(x.nbytes),
@@ -167,9 +173,7 @@ def measure(
             )
             for p in nprobes
         ]
-        settings = sweep(
-            lambda q, k, p, ix=index: ix.search(q, k, params=p)[1], grid, queries, truth, ftruth, f"{n} ivf-{kind}"
-        )
+        settings = sweep(index, grid, queries, truth, ftruth, f"{n} ivf-{kind}")
         out[f"ivf-{kind}"] = {
             "nlist": nlist,
             "build_cpu_s": build,
@@ -192,9 +196,7 @@ def measure(
             )
             for ef in (32, 64, 96, 128, 192, 256, 384, 512)
         ]
-        settings = sweep(
-            lambda q, k, p, ix=hnsw: ix.search(q, k, params=p)[1], grid, queries, truth, ftruth, f"{n} hnsw{m}"
-        )
+        settings = sweep(hnsw, grid, queries, truth, ftruth, f"{n} hnsw{m}")
         out[f"hnsw{m}"] = {
             "efConstruction": 80,
             "build_cpu_s": build,

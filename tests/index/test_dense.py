@@ -11,6 +11,7 @@ import numpy as np
 
 from pactkb.index.dense import EF_SEARCHES, NPROBES, AllowedSet, DenseIndex, build_ivf, calibrate_nprobe
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.store import vector_blob
 from pactkb.ingest.record import Record
 from tests.index.contracts.conftest import add_document, new_store, remove_document
 
@@ -186,18 +187,38 @@ def test_hnsw_removals_become_tombstones_that_no_search_returns_even_after_reloa
         assert reader.search(q, 10, AllowedSet.everything()) == index.search(q, 10, AllowedSet.everything())
 
 
-def test_hnsw_adds_chunks_incrementally_and_is_rebuilt_once_tombstones_pass_the_share(tmp_path):
+def test_hnsw_adds_chunks_incrementally_and_is_rebuilt_once_tombstones_would_pass_the_share(tmp_path):
     index, ids, vecs = _hnsw_store(tmp_path)
     late = clustered(40, seed=9)
     new = add_document(index.store, "late", [f"late {i}" for i in range(40)], late)
     index.sync()
     assert index.kind == "hnsw" and index.ntotal == len(ids) + 40
     assert all(index.search(late[i], 1, AllowedSet.everything())[0][0] == new[i] for i in range(0, 40, 5))
-    for d in range(4):  # 400 of 3040 removed: past the 10% share
+    for d in range(2):  # 200 of 3040 removed: under the 10% share, kept as tombstones
         remove_document(index.store, f"doc{d}")
     index.sync()
-    assert index.dead == 400
+    assert index.dead == 200
+    for d in range(2, 4):  # 400: past the share, the graph is built afresh
+        remove_document(index.store, f"doc{d}")
+    index.sync()
     path = index.publish()
     assert index.kind == "hnsw" and index.dead == 0 and index.index.ntotal == len(ids) - 400 + 40
     assert json.loads((path.parent / "dense.json").read_text())["tombstones"] == 0
     assert np.array_equal(np.sort(index.ids()), index.store.chunk_ids())
+
+
+def test_hnsw_replaying_a_re_embedding_rebuilds_rather_than_filling_the_graph_with_tombstones(tmp_path):
+    index, ids, vecs = _hnsw_store(tmp_path)
+    new = clustered(len(ids), seed=3)
+    with index.store.transaction() as tx:  # as swap_reembedded: new vectors, every chunk logged out, then in
+        tx.con.executemany(
+            "UPDATE chunks SET vector = ? WHERE id = ?",
+            [(vector_blob(v), int(c)) for c, v in zip(ids, new, strict=True)],
+        )
+        for op in (-1, 1):
+            tx.con.execute("INSERT INTO index_log (chunk_id, op) SELECT id, ? FROM chunks ORDER BY id", (op,))
+    assert index.sync() == 2 * len(ids)
+    assert index.kind == "hnsw" and index.dead == 0 and index.index.ntotal == len(ids)
+    assert np.array_equal(np.sort(index.ids()), np.sort(ids))
+    assert np.allclose(index.reconstruct(int(ids[7])), new[7], atol=1e-6)
+    assert index.search(new[7], 1, AllowedSet.everything())[0][0] == ids[7]
