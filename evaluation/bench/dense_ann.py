@@ -154,8 +154,9 @@ def measure(
     ftruth: np.ndarray,
     allowed: np.ndarray,
     candidates: list[str],
+    efs: list[int],
 ) -> dict[str, Any]:
-    """Every candidate (flat, ivf-<kind>, hnsw<M>) at every setting."""
+    """Every candidate (flat, ivf-<kind>, hnsw<M>) at every setting (HNSW: each efSearch of efs)."""
     n = len(x)
     sel = faiss.IDSelectorBatch(allowed)
     out: dict[str, Any] = {}
@@ -194,7 +195,7 @@ def measure(
                 faiss.SearchParametersHNSW(efSearch=ef),
                 faiss.SearchParametersHNSW(efSearch=ef * FILTER_EVERY, sel=sel),
             )
-            for ef in (32, 64, 96, 128, 192, 256, 384, 512)
+            for ef in efs
         ]
         settings = sweep(hnsw, grid, queries, truth, ftruth, f"{n} hnsw{m}")
         out[f"hnsw{m}"] = {
@@ -217,6 +218,7 @@ def main() -> None:
     ap.add_argument("--mixed", type=int, default=100, help="Held-out mixed queries besides the domain queries.")
     ap.add_argument("--threads", type=int, default=1, help="FAISS threads (1: per-query CPU time is comparable).")
     ap.add_argument("--candidates", default="flat,ivf-raw,ivf-l2,ivf-centred,ivf-centred-sq8,hnsw32")
+    ap.add_argument("--efs", default="32,64,96,128,192,256,384,512,768,1024,1536,2048,3072,4096")
     args = ap.parse_args()
     faiss.omp_set_num_threads(args.threads)
     kb = KnowledgeBase(Settings(data=args.data))
@@ -231,7 +233,9 @@ def main() -> None:
         _, fpos = faiss.knn(queries, x[allowed], 10, metric=faiss.METRIC_INNER_PRODUCT)
         ftruth = allowed[fpos]
         print(f"{n}: ground truth ready", flush=True)
-        result[str(n)] = measure(x, queries, truth, ftruth, allowed, args.candidates.split(","))
+        result[str(n)] = measure(
+            x, queries, truth, ftruth, allowed, args.candidates.split(","), [int(e) for e in args.efs.split(",")]
+        )
         print(json.dumps({str(n): result[str(n)]}), flush=True)
         del x
     print(json.dumps(result))
