@@ -502,4 +502,6 @@ def calibrate_nprobe(index: faiss.IndexIVF, vecs: np.ndarray, ids: np.ndarray, r
 def calibrate_ef(index: faiss.Index, vecs: np.ndarray, ids: np.ndarray, recall: float) -> int:
     """The shortest HNSW candidate list (of EF_SEARCHES) whose recall@10 against exact search reaches `recall`."""
     i = least_effort(index, vecs, ids, recall, [faiss.SearchParametersHNSW(efSearch=e) for e in EF_SEARCHES])
+    if i == len(EF_SEARCHES):
+        log.warning("HNSW misses recall@10 %s even at efSearch %d; using it", recall, EF_SEARCHES[-1])
     return EF_SEARCHES[min(i, len(EF_SEARCHES) - 1)]
