@@ -942,6 +942,21 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
                     f"| {npb} | {v['recall@10']} | {v.get('recall@100', '')} | {v.get('filtered_recall@10', '')} | "
                     f"{v['dense_search_p50_ms']} |"
                 )
+        for s in (s for s in lat["synthetic"] if "hnsw_sweep" in s):
+            out += [
+                "",
+                f"HNSW efSearch sweep at {s['chunks']:,} chunks (M {s['hnsw_m']}; in use: efSearch "
+                f"{s['hnsw_ef_search']}, calibrated at build to recall@10 ≥ 0.98 unless PACTKB_HNSW_EF_SEARCH fixes "
+                "it; filtered: within a third of the documents, with a proportionally longer candidate list):",
+                "",
+                "| efSearch | recall@10 vs exact | recall@100 | filtered recall@10 | dense search p50 ms |",
+                "|---|---|---|---|---|",
+            ]
+            for ef, v in s["hnsw_sweep"].items():
+                out.append(
+                    f"| {ef} | {v['recall@10']} | {v.get('recall@100', '')} | {v['filtered_recall@10']} | "
+                    f"{v['dense_search_p50_ms']} |"
+                )
         if "latency_vs_size" in plots:
             out += ["", f"![Latency vs store size]({plots['latency_vs_size']})"]
         out += ["", f"Command: {command('bench-latency')}", ""]

@@ -1,13 +1,18 @@
 """FAISS over normalised chunk vectors (inner product), kept in step with the store's change log.
 
-Exact search (IndexIDMap2 over IndexFlatIP) for small stores; IVF above a size threshold, its nprobe calibrated
-when it is built to the fewest lists that reach a recall floor against exact search (calibrate_nprobe). Filtering
-happens inside FAISS with ID selectors; a filtered IVF search probes proportionally more lists (a filter admitting
-a tenth of the chunks probes ten times as many), and small filtered sets are scored exactly, so a filter that
-leaves 3 chunks always returns those 3. The index is published to disk atomically (write a new file, fsync,
-rename); a process that starts maps the newest file into memory (its vectors are shared, through the page cache, by
-every process that serves the same data directory) and replays the change log from the file's sequence number; the
-first change it applies gives the process its own copy.
+Exact search (IndexIDMap2 over IndexFlatIP) for small stores; above a size threshold an approximate index: HNSW
+(the default; IndexIDMap2 over IndexHNSWFlat) or IVF-Flat, its search effort (HNSW's efSearch, IVF's nprobe)
+calibrated when it is built to the least that reaches a recall floor against exact search. HNSW cannot remove
+vectors: a removed chunk becomes a tombstone (its id in the id map set to -1, which every search's selector
+excludes); a change that would take tombstones past a share of the graph loads a published file that reflects
+it or builds the graph afresh from the store. Filtering happens inside FAISS with ID selectors; a filtered
+approximate search searches proportionally harder (a filter admitting a tenth of the chunks probes ten times as
+many IVF lists, or explores a ten times longer HNSW candidate list), and small filtered sets are scored exactly, so
+a filter that leaves 3 chunks always returns those 3.
+The index is published to disk atomically (write a new file, fsync, rename); a process that starts maps the
+newest file into memory (its vectors are shared, through the page cache, by every process that serves the same
+data directory) and replays the change log from the file's sequence number; the first change it applies gives the
+process its own copy.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ MIN_IVF = 256  # fewer vectors than this always use the exact index
 NPROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)  # the calibration's candidates, cheapest first
 CALIBRATION_QUERIES = 200
 CALIBRATION_MIX = 3  # stored passages averaged into one calibration query
+# HNSW's candidate lists, cheapest first (on synthetic E5 mixtures the floor took 768 at 100k and more at 1M)
+EF_SEARCHES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096)
+MAX_EF = 8192  # the longest HNSW candidate list a filtered search explores
+TOMBSTONE = -1  # the id a removed chunk's HNSW entry is given; searches select ids >= 0 only
 
 
 @dataclass
@@ -78,14 +87,22 @@ class DenseIndex:
         nprobe: int = 0,
         small_filter: int = 5000,
         recall: float = 0.98,
+        *,
+        ann: str = "hnsw",
+        hnsw: HnswSettings | None = None,
     ) -> None:
-        """Create an empty, unloaded index; call load() before searching (nprobe 0: calibrated to `recall`)."""
+        """Create an empty, unloaded index; call load() before searching (nprobe / efSearch 0: calibrated to
+        `recall`); kind 'auto' uses `ann` ('hnsw' or 'ivf') above ann_threshold vectors."""
         self.store = store
         self.dim = dim
         self.kind_setting = kind
+        self.ann = ann
         self.ann_threshold = ann_threshold
         self.nprobe_setting = nprobe
         self.nprobe = nprobe  # IVF lists probed per unfiltered query (the setting's, or the calibrated one)
+        self.hnsw = hnsw or HnswSettings()
+        self.ef_search = self.hnsw.ef_search  # HNSW candidate list per unfiltered query (setting or calibrated)
+        self.dead = 0  # HNSW tombstones: removed chunks still in the graph, excluded from every search
         self.recall = recall
         self.small_filter = small_filter
         self.index: faiss.Index | None = None
@@ -101,9 +118,22 @@ class DenseIndex:
         """An empty exact index with explicit ids."""
         return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
 
-    def _want_ivf(self, n: int) -> bool:
-        """Whether an index of n vectors should be IVF."""
-        return self.kind_setting == "ivf" or (self.kind_setting == "auto" and n > self.ann_threshold)
+    def _target(self, n: int) -> str:
+        """The structure an index of n vectors should have: 'flat', 'ivf' or 'hnsw'."""
+        if self.kind_setting == "auto":
+            return self.ann if n > self.ann_threshold else "flat"
+        return self.kind_setting
+
+    def _adopt(self, index: faiss.Index, mapped: bool) -> None:
+        """Use a built or loaded index: note its structure and search effort (a setting overrides the file's)."""
+        self.index, self.mapped, self.kind, self.dead = index, mapped, index_kind(index), 0
+        if self.kind == "ivf":
+            self.nprobe = self.nprobe_setting or int(index.nprobe)
+            index.nprobe = self.nprobe
+        elif self.kind == "hnsw":
+            graph = faiss.downcast_index(index.index)
+            self.ef_search = self.hnsw.ef_search or int(graph.hnsw.efSearch)
+            self.dead = int((faiss.vector_to_array(index.id_map) == TOMBSTONE).sum())
 
     def build(self, con: sqlite3.Connection | None = None, kind: str | None = None) -> None:
         """(Re)build from every vector in the store at one consistent snapshot."""
@@ -116,18 +146,16 @@ class DenseIndex:
                 vec_list.append(vecs)
             ids = np.concatenate(ids_list) if ids_list else np.zeros(0, dtype=np.int64)
             vecs = np.concatenate(vec_list) if vec_list else np.zeros((0, self.dim), dtype=np.float32)
-            use_ivf = kind == "ivf" if kind else self._want_ivf(len(ids))
-            self.index = (
-                build_ivf(vecs, ids, self.dim, nprobe=self.nprobe_setting, recall=self.recall)
-                if use_ivf and len(ids) >= MIN_IVF
-                else self._flat()
-            )
-            self.kind = "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
-            if self.kind == "ivf":
-                self.nprobe = int(self.index.nprobe)
-            self.mapped = False
-            if self.kind == "flat" and len(ids):
-                self.index.add_with_ids(vecs, ids)
+            target = kind or self._target(len(ids))
+            if target == "ivf" and len(ids) >= MIN_IVF:
+                index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe_setting, recall=self.recall)
+            elif target == "hnsw" and len(ids) >= MIN_IVF:
+                index = build_hnsw(vecs, ids, self.dim, self.hnsw, self.recall)
+            else:
+                index = self._flat()
+                if len(ids):
+                    index.add_with_ids(vecs, ids)
+            self._adopt(index, mapped=False)
             self.seq = seq
 
     def load(self) -> None:
@@ -148,14 +176,12 @@ class DenseIndex:
                         index = read_mapped(path)
                     if index.d != self.dim:
                         raise ValueError(f"dimension {index.d} != {self.dim}")
-                    self.index, self.seq, self.mapped = index, seq, True
-                    self.kind = "ivf" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
-                    if self.kind == "ivf":
+                    if isinstance(faiss.downcast_index(index), faiss.IndexIVF):
                         ivf = faiss.downcast_index(index)  # a proxy that does not own the index: keep the owner alive
                         ivf.referenced_objects = [index]
-                        ivf.nprobe = self.nprobe_setting or ivf.nprobe  # the file keeps its calibrated nprobe
-                        self.nprobe = int(ivf.nprobe)
-                        self.index = ivf
+                        index = ivf
+                    self._adopt(index, mapped=True)  # the file keeps its calibrated nprobe / efSearch
+                    self.seq = seq
                     self.sync()
                     return
                 except Exception as exc:  # noqa: BLE001 - a bad file is rebuilt from the store
@@ -192,8 +218,13 @@ class DenseIndex:
             # an id removed and added again (a re-embedded chunk) is removed first, so it is never held twice
             removes = np.array(sorted({cid for _, cid, op in entries if op < 0}), dtype=np.int64)
             adds = [c for c, op in net.items() if op > 0]
+            if self.kind == "hnsw" and self.dead + len(removes) > self.hnsw.compact * max(self.index.ntotal, 1):
+                self._renew(current, con)  # e.g. a re-embedding: every vector out, then in again
+                return len(entries)
             self._own()
-            if len(removes):  # IVF's hashtable direct map removes only by an array of ids
+            if len(removes) and self.kind == "hnsw":
+                self._bury(removes)
+            elif len(removes):  # IVF's hashtable direct map removes only by an array of ids
                 selector = faiss.IDSelectorArray(removes) if self.kind == "ivf" else faiss.IDSelectorBatch(removes)
                 self.index.remove_ids(selector)
             if adds:
@@ -204,6 +235,28 @@ class DenseIndex:
                     self.index.add_with_ids(x, np.array(present, dtype=np.int64))
             self.seq = current
             return len(entries)
+
+    def _renew(self, current: int, con: sqlite3.Connection) -> None:
+        """Replace an HNSW graph that a change would fill with tombstones: by the published file if one reflects the
+        store's latest change, else by a graph built afresh from the store."""
+        path, seq = self._latest_file()
+        if path is not None and seq >= current:
+            self.load()
+        else:
+            self.build(con)
+
+    def _bury(self, removes: np.ndarray) -> None:
+        """Turn HNSW entries of removed chunks into tombstones (HNSW cannot remove from its graph)."""
+        index = self.index
+        if index is None:
+            return
+        id_map = faiss.vector_to_array(index.id_map)
+        hit = np.isin(id_map, removes)
+        if hit.any():
+            id_map[hit] = TOMBSTONE
+            faiss.copy_array_to_vector(id_map, index.id_map)
+            index.construct_rev_map()
+            self.dead += int(hit.sum())
 
     def _own(self) -> None:
         """Give this process its own, writable copy of a memory-mapped index (before the first change to it)."""
@@ -219,8 +272,8 @@ class DenseIndex:
     # -- searching -----------------------------------------------------------------------------
     @property
     def ntotal(self) -> int:
-        """Vectors in the index."""
-        return int(self.index.ntotal) if self.index is not None else 0
+        """Vectors in the index (tombstones not counted)."""
+        return int(self.index.ntotal) - self.dead if self.index is not None else 0
 
     def search(
         self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
@@ -228,14 +281,21 @@ class DenseIndex:
         """Top-k (chunk id, cosine) among allowed chunks."""
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         with self.lock:
-            if self.index is None or self.index.ntotal == 0:
+            if self.index is None or self.ntotal == 0:
                 return []
             if allowed.ids is not None and len(allowed.ids) == 0:
                 return []
-            if allowed.ids is not None and self.kind == "ivf" and len(allowed.ids) <= self.small_filter:
+            if allowed.ids is not None and self.kind != "flat" and len(allowed.ids) <= self.small_filter:
                 return self._exact_subset(q, k, allowed.ids, con)
-            k = min(k, self.index.ntotal)
-            if self.kind == "ivf":
+            k = min(k, self.ntotal)
+            if self.kind == "hnsw":
+                ef = self.filtered_ef(len(allowed.ids)) if allowed.ids is not None else self.ef_search
+                live = faiss.IDSelectorRange(0, 2**62)  # not a tombstone (kept alive here for the search)
+                sel = allowed.selector
+                if self.dead:
+                    sel = faiss.IDSelectorAnd(live, sel) if sel is not None else live
+                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(ef, k))
+            elif self.kind == "ivf":
                 nprobe = self.filtered_nprobe(len(allowed.ids)) if allowed.ids is not None else self.nprobe
                 params = (
                     faiss.SearchParametersIVF(sel=allowed.selector, nprobe=nprobe)
@@ -254,6 +314,12 @@ class DenseIndex:
             return self.nprobe
         share = max(allowed, 1) / max(self.index.ntotal, 1)
         return int(min(self.index.nlist, math.ceil(self.nprobe / min(share, 1.0))))
+
+    def filtered_ef(self, allowed: int) -> int:
+        """HNSW candidate list when `allowed` of the chunks may be returned: as much longer as the filter is
+        selective (at most MAX_EF)."""
+        share = max(allowed, 1) / max(self.ntotal, 1)
+        return int(min(MAX_EF, max(self.ef_search, math.ceil(self.ef_search / min(share, 1.0)))))
 
     def _exact_subset(
         self, q: np.ndarray, k: int, ids: np.ndarray, con: sqlite3.Connection | None
@@ -281,8 +347,9 @@ class DenseIndex:
         with self.lock:
             if self.index is None:
                 return np.zeros(0, dtype=np.int64)
-            if self.kind == "flat":
-                return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            if self.kind != "ivf":
+                id_map = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+                return id_map[id_map != TOMBSTONE]
             out = []
             invlists = self.index.invlists
             for lst in range(self.index.nlist):
@@ -293,14 +360,16 @@ class DenseIndex:
 
     # -- publishing ----------------------------------------------------------------------------
     def publish(self) -> Path:
-        """Write the index atomically as dense-<seq>.faiss (converting to IVF if it grew large) and drop older files.
+        """Write the index atomically as dense-<seq>.faiss (converting to an approximate index if it grew large) and
+        drop older files.
 
         Several processes (server workers) may publish at once: a file lock serialises them, a file for the same state
         is not written twice, and only then are older files and leftovers of crashed writers removed."""
         with self.lock, FileLock(str(self.dir / PUBLISH_LOCK)):
             self.sync()
-            if self.kind == "flat" and self._want_ivf(self.ntotal) and self.ntotal >= MIN_IVF:
-                self.build(kind="ivf")
+            target = self._target(self.ntotal)
+            if self.kind == "flat" and target != "flat" and self.ntotal >= MIN_IVF:
+                self.build(kind=target)
             final = self.dir / f"dense-{self.seq}.faiss"
             if not final.exists():  # else another process already published this very state
                 tmp = temp_beside(final)
@@ -320,6 +389,7 @@ class DenseIndex:
                             "seq": self.seq,
                             "kind": self.kind,
                             "ntotal": self.ntotal,
+                            "tombstones": self.dead,
                             "dim": self.dim,
                             "time": time.time(),
                         }
@@ -339,6 +409,26 @@ class DenseIndex:
     def disk_bytes(self) -> int:
         """Size of the published index file(s)."""
         return sum(p.stat().st_size for p in self.dir.iterdir() if _FILE.match(p.name))
+
+
+@dataclass(frozen=True)
+class HnswSettings:
+    """HNSW's graph degree, construction candidate list, search candidate list (0: calibrated to the recall floor)
+    and the tombstone share that triggers a rebuild."""
+
+    m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 0
+    compact: float = 0.1
+
+
+def index_kind(index: faiss.Index) -> str:
+    """'ivf', 'hnsw' or 'flat' for an index of this module."""
+    if isinstance(index, faiss.IndexIVF):
+        return "ivf"
+    if isinstance(index, faiss.IndexIDMap) and isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW):
+        return "hnsw"
+    return "flat"
 
 
 def read_mapped(path: Path) -> faiss.Index:
@@ -365,21 +455,53 @@ def build_ivf(
     return index
 
 
-def calibrate_nprobe(index: faiss.IndexIVF, vecs: np.ndarray, ids: np.ndarray, recall: float, k: int = 10) -> int:
-    """The fewest lists (of NPROBES) whose recall@k against exact search reaches `recall`, on queries that sit
-    among three random stored passages (their mean: a stored passage is found by its own list, a midpoint of two was
-    still easier than the domain questions at 100k chunks: 0.98 there gave them 0.971; the mean of three gives
-    them more than the floor)."""
+def build_hnsw(vecs: np.ndarray, ids: np.ndarray, dim: int, settings: HnswSettings, recall: float) -> faiss.Index:
+    """An HNSW inner-product graph with explicit ids; efSearch the setting's, or calibrated to `recall`."""
+    graph = faiss.IndexHNSWFlat(dim, settings.m, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = settings.ef_construction
+    index = faiss.IndexIDMap2(graph)
+    index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
+    graph.hnsw.efSearch = settings.ef_search or calibrate_ef(index, vecs, ids, recall)
+    return index
+
+
+def calibration_set(vecs: np.ndarray, ids: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Queries that sit among three random stored passages (their mean: a stored passage is found by its own
+    list, a midpoint of two was still easier than the domain questions at 100k chunks: 0.98 there gave them 0.971;
+    the mean of three gives them more than the floor) and their exact top-k ids."""
     n = len(ids)
     rng = np.random.default_rng(1)
     picks = rng.integers(n, size=(CALIBRATION_MIX, min(CALIBRATION_QUERIES, n)))
     queries = vecs[picks].sum(axis=0)
     queries = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
     _, truth = faiss.knn(queries, np.ascontiguousarray(vecs, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
-    want = ids[truth]
-    for nprobe in (p for p in NPROBES if p < index.nlist):
-        _, got = index.search(queries, k, params=faiss.SearchParametersIVF(nprobe=nprobe))
+    return queries, ids[truth]
+
+
+def least_effort(
+    index: faiss.Index, vecs: np.ndarray, ids: np.ndarray, recall: float, params: list[faiss.SearchParameters]
+) -> int:
+    """The position of the first (cheapest) search parameters whose recall@10 against exact search on the
+    calibration set reaches `recall` (len(params) if none does)."""
+    queries, want = calibration_set(vecs, ids)
+    for i, p in enumerate(params):
+        _, got = index.search(queries, want.shape[1], params=p)
         found = sum(len(set(g) & set(w)) for g, w in zip(got.tolist(), want.tolist(), strict=True))
         if found / want.size >= recall:
-            return nprobe
-    return int(index.nlist)
+            return i
+    return len(params)
+
+
+def calibrate_nprobe(index: faiss.IndexIVF, vecs: np.ndarray, ids: np.ndarray, recall: float) -> int:
+    """The fewest lists (of NPROBES) whose recall@10 against exact search reaches `recall` (every list if none)."""
+    nprobes = [p for p in NPROBES if p < index.nlist]
+    i = least_effort(index, vecs, ids, recall, [faiss.SearchParametersIVF(nprobe=p) for p in nprobes])
+    return nprobes[i] if i < len(nprobes) else int(index.nlist)
+
+
+def calibrate_ef(index: faiss.Index, vecs: np.ndarray, ids: np.ndarray, recall: float) -> int:
+    """The shortest HNSW candidate list (of EF_SEARCHES) whose recall@10 against exact search reaches `recall`."""
+    i = least_effort(index, vecs, ids, recall, [faiss.SearchParametersHNSW(efSearch=e) for e in EF_SEARCHES])
+    if i == len(EF_SEARCHES):
+        log.warning("HNSW misses recall@10 %s even at efSearch %d; using it", recall, EF_SEARCHES[-1])
+    return EF_SEARCHES[min(i, len(EF_SEARCHES) - 1)]

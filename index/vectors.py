@@ -4,7 +4,8 @@ the factory that builds the configured one (as txtai's ann/base.py + ANNFactory)
 An implementation holds (chunk id, vector) pairs of one store, kept in step with the store's change log, searches
 them by inner product (cosine: vectors are normalised) among an allowed set, and publishes itself to disk so another
 process can load it and replay the log from there. FAISS (index/dense.py) is the one implementation: exact (flat) or
-IVF, chosen by size, with IVF's lists probed per query calibrated at build to a recall floor against exact search.
+approximate (HNSW by default, or IVF), chosen by size, its search effort calibrated at build to a recall floor against
+exact search.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pactkb.index.dense import AllowedSet, DenseIndex
+from pactkb.index.dense import AllowedSet, DenseIndex, HnswSettings
 from pactkb.index.store import Store
 from pactkb.settings import Settings
 
@@ -69,7 +70,8 @@ class VectorIndex(Protocol):
 
 
 def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
-    """FAISS, exact or IVF as the settings say (dense_index, ann_threshold, ivf_nprobe, ann_recall, small_filter)."""
+    """FAISS, exact, HNSW or IVF as the settings say (dense_index, ann_index, ann_threshold, ivf_nprobe, hnsw_*,
+    ann_recall, small_filter)."""
     return DenseIndex(
         store,
         dim,
@@ -78,6 +80,10 @@ def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
         settings.ivf_nprobe,
         settings.small_filter,
         settings.ann_recall,
+        ann=settings.ann_index,
+        hnsw=HnswSettings(
+            settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search, settings.hnsw_compact
+        ),
     )
 
 

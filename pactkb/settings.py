@@ -256,11 +256,29 @@ class Settings(BaseSettings):
     lexical_prune_df: float = Field(
         default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks."
     )
-    dense_index: Literal["auto", "flat", "ivf"] = "auto"
+    dense_index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
+    ann_index: Literal["hnsw", "ivf"] = Field(
+        default="hnsw", description="The approximate index auto uses above ann_threshold chunks."
+    )
     ann_threshold: int = Field(
         default=50_000,
         ge=1000,
-        description="Chunks above which auto uses IVF (approximate; exact search grows linearly with the store).",
+        description="Chunks above which auto uses ann_index (approximate; exact search grows linearly with the store).",
+    )
+    hnsw_m: int = Field(default=32, ge=4, le=128, description="HNSW neighbours per vector (graph degree).")
+    hnsw_ef_construction: int = Field(default=80, ge=8, description="HNSW candidate list while building the graph.")
+    hnsw_ef_search: int = Field(
+        default=0,
+        ge=0,
+        description="HNSW candidate list per query; 0: the shortest that reaches ann_recall, calibrated when the "
+        "graph is built (filtered searches explore proportionally more).",
+    )
+    hnsw_compact: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Share of the HNSW graph that may be removed chunks (tombstones: HNSW cannot remove); a change "
+        "past it loads a newer published graph or builds one afresh.",
     )
     ivf_nprobe: int = Field(
         default=0,
@@ -272,7 +290,8 @@ class Settings(BaseSettings):
         default=0.98,
         gt=0,
         le=1,
-        description="Recall@10 against exact search that IVF's calibrated nprobe must reach (measured at build).",
+        description="Recall@10 against exact search that the calibrated IVF nprobe / HNSW efSearch must reach "
+        "(measured at build).",
     )
     small_filter: int = Field(
         default=20_000, ge=0, description="Filtered sets this small are scored exactly by brute force."

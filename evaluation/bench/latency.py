@@ -229,10 +229,11 @@ def recall(found: list[list[int]], truth: np.ndarray, k: int) -> float:
     )
 
 
-def dense_recall(kb: KnowledgeBase, qv: np.ndarray, nprobes: list[int], depth: int = 100) -> dict[str, Any]:
+def dense_recall(kb: KnowledgeBase, qv: np.ndarray, sweeps: dict[str, list[int]], depth: int = 100) -> dict[str, Any]:
     """The dense index as configured against exact search over the store's vectors: recall@10 and @depth (the
     candidates fusion sees), unfiltered and within a filter (a third of the documents: the filter applies inside
-    the index); for IVF, recall and search time per nprobe."""
+    the index); for an approximate index, recall and search time per search effort (sweeps: IVF nprobes under
+    'ivf', HNSW efSearch values under 'hnsw')."""
     dense = kb.dense
     ids_all, chunks = [], []
     for ids, v in kb.store.iter_vectors():
@@ -275,18 +276,24 @@ def dense_recall(kb: KnowledgeBase, qv: np.ndarray, nprobes: list[int], depth: i
         "dense_search_p50_ms": configured["dense_search_p50_ms"],
         "recall_depth": depth,
     }
-    if isinstance(dense, DenseIndex) and dense.kind == "ivf":
-        own = dense.nprobe
+    if isinstance(dense, DenseIndex) and dense.kind in sweeps:
+        effort = "nprobe" if dense.kind == "ivf" else "ef_search"
+        own = getattr(dense, effort)
         sweep = {}
-        for npb in nprobes:
-            dense.nprobe = npb
-            sweep[str(npb)] = measure()
-        dense.nprobe = own
-        out |= {"ivf_nlist": int(getattr(dense.index, "nlist", 0)), "ivf_nprobe": own, "ivf_sweep": sweep}
+        for value in sweeps[dense.kind]:
+            setattr(dense, effort, value)
+            sweep[str(value)] = measure()
+        setattr(dense, effort, own)
+        if dense.kind == "ivf":
+            out |= {"ivf_nlist": int(getattr(dense.index, "nlist", 0)), "ivf_nprobe": own, "ivf_sweep": sweep}
+        else:
+            out |= {"hnsw_m": dense.hnsw.m, "hnsw_ef_search": own, "hnsw_tombstones": dense.dead, "hnsw_sweep": sweep}
     return out
 
 
-def measure_size(data: Path, queries: list[str], nprobes: list[int], soak_seconds: float = 0) -> dict[str, Any]:
+def measure_size(
+    data: Path, queries: list[str], sweeps: dict[str, list[int]], soak_seconds: float = 0
+) -> dict[str, Any]:
     """In a fresh process: build the dense index as configured, recall vs exact, latency and the median time per
     stage per mode, RSS (and a soak's), disk."""
     settings = Settings(data=data)
@@ -305,7 +312,7 @@ def measure_size(data: Path, queries: list[str], nprobes: list[int], soak_second
         "rss_mb_after_load": rss_index,
         "rss_mb_index_delta": round(rss_index - rss0, 1),
     }
-    result.update(dense_recall(kb, qv, nprobes))
+    result.update(dense_recall(kb, qv, sweeps))
     result["latency_ms"], result["profile_ms"] = in_process(kb, queries, repeat=1)
     result["rss_mb_after_queries"] = rss_mb()
     if soak_seconds:
@@ -327,6 +334,7 @@ def main() -> None:
     )
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
     ap.add_argument("--nprobe", default="8,16,32,64,128", help="IVF nprobe values to sweep.")
+    ap.add_argument("--ef", default="32,64,128,256", help="HNSW efSearch values to sweep.")
     ap.add_argument(
         "--soak", type=float, default=0, help="Seconds of queries on the largest store, with RSS at start and end."
     )
@@ -337,9 +345,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     queries = load_queries()
-    nprobes = [int(x) for x in args.nprobe.split(",")]
+    sweeps = {"ivf": [int(x) for x in args.nprobe.split(",")], "hnsw": [int(x) for x in args.ef.split(",")]}
     if args.measure:
-        print(json.dumps(measure_size(args.measure, queries, nprobes, args.soak)))
+        print(json.dumps(measure_size(args.measure, queries, sweeps, args.soak)))
         return
     if not (args.data / "pactkb.sqlite3").exists():
         ap.error(f"--data {args.data}: no store (run pactkb ingest first)")
@@ -380,6 +388,8 @@ def main() -> None:
                 str(target),
                 "--nprobe",
                 args.nprobe,
+                "--ef",
+                args.ef,
                 "--soak",
                 str(args.soak if n == max(sizes) else 0),
             ],

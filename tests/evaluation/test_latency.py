@@ -50,7 +50,7 @@ def test_synthetic_store_recall_against_exact_search_for_each_index(
     for name, value in {"MODEL": "fake:64", "DICTIONARIES": "", "APERTIUM": ""}.items():
         monkeypatch.setenv(f"PACTKB_{name}", value)  # measure_size reads its settings from the environment
     build_synthetic(sample_kb.store, tmp_path / "syn", 2000)
-    flat = measure_size(tmp_path / "syn", QUERIES, [4, 64])
+    flat = measure_size(tmp_path / "syn", QUERIES, {"ivf": [4, 64], "hnsw": [16]})
     assert flat["index"] == "flat" and flat["recall@10_vs_exact"] == flat["filtered_recall@10_vs_exact"] == 1.0
     assert flat["vectors"] == 2000 and flat["rss_mb_after_queries"] > 0 and "hybrid" in flat["profile_ms"]
     real = {"chunks": 40, "index": "flat", "in_process_ms": flat["latency_ms"], "profile_ms": flat["profile_ms"]}
@@ -66,11 +66,17 @@ def test_synthetic_store_recall_against_exact_search_for_each_index(
     assert "| 2000 | flat | 1.0 | 1.0 |" in printed
     ivf = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "syn", "dense_index": "ivf"}))
     ivf.dense.build(kind="ivf")  # the published file is measure_size's flat index
-    got = dense_recall(ivf, ivf.encoder.encode_queries(QUERIES), [1, 4096])
+    got = dense_recall(ivf, ivf.encoder.encode_queries(QUERIES), {"ivf": [1, 4096]})
     assert ivf.dense.kind == "ivf" and set(got["ivf_sweep"]) == {"1", "4096"}
     assert got["ivf_sweep"]["4096"]["recall@10"] == got["ivf_sweep"]["4096"]["filtered_recall@10"] == 1.0
     assert got["ivf_sweep"]["1"]["recall@100"] < 1.0  # one list of many misses neighbours: the sweep measures
     assert got["ivf_nprobe"] == ivf.dense.nprobe and got["recall_depth"] == 100
+    hnsw = KnowledgeBase(settings.model_copy(update={"data": tmp_path / "syn", "dense_index": "hnsw"}))
+    hnsw.dense.build(kind="hnsw")
+    got = dense_recall(hnsw, hnsw.encoder.encode_queries(QUERIES), {"hnsw": [16, 1024]})
+    assert hnsw.dense.kind == "hnsw" and set(got["hnsw_sweep"]) == {"16", "1024"} and "ivf_sweep" not in got
+    assert got["hnsw_sweep"]["1024"]["recall@100"] >= 0.99 and got["hnsw_sweep"]["1024"]["filtered_recall@10"] == 1.0
+    assert got["hnsw_ef_search"] == hnsw.dense.ef_search and got["hnsw_tombstones"] == 0
 
 
 def test_soak_reports_rss_at_start_and_end(sample_kb) -> None:

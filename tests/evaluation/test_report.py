@@ -92,3 +92,21 @@ def test_the_rendered_sections_show_targets_commands_and_stages(saved) -> None:
     assert "- bench-latency: `python -m pactkb.evaluation.bench.latency" in text and "--soak 600" in text
     assert "| store | chunks | encode | dense | lexical | total |" in text
     assert "| synthetic | 1,000,000 | 6.0 (23%) | 0.5 (2%) | 3.0 (12%) | 26.0 (100%) |" in text
+
+
+def test_the_dense_sweep_of_each_approximate_index_is_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = {"recall@10": 0.98, "recall@100": 0.95, "filtered_recall@10": 0.99, "dense_search_p50_ms": 4.0}
+    lat = dict(RESULTS["bench-latency"])
+    lat["synthetic"] = [
+        store(100_000, 14.0, 29.0, ivf_sweep={"64": row}, ivf_nprobe=64),
+        store(1_000_000, 26.0, 70.0, index="hnsw", hnsw_m=32, hnsw_ef_search=768, hnsw_sweep={"768": row}),
+    ]
+    monkeypatch.setattr(report, "load", lambda name: lat if name == "bench-latency" else None)
+    out: list[str] = []
+    report.speed_sections(out, {})
+    text = "\n".join(out)
+    assert (
+        "IVF nprobe sweep at 100,000 chunks (in use: nprobe 64" in text and "| 64 | 0.98 | 0.95 | 0.99 | 4.0 |" in text
+    )
+    assert "HNSW efSearch sweep at 1,000,000 chunks (M 32; in use: efSearch 768" in text
+    assert "| 768 | 0.98 | 0.95 | 0.99 | 4.0 |" in text

@@ -1,15 +1,19 @@
 """FAISS specifics (index/dense.py): IVF's nprobe calibrated to the recall floor and kept in the published file,
-filtered IVF searches probing proportionally more lists, and published files loaded memory-mapped."""
+filtered IVF searches probing proportionally more lists, published files loaded memory-mapped, and HNSW (recall
+floor, tombstones for removed chunks, incremental adds, rebuild past a tombstone share)."""
 
 from __future__ import annotations
+
+import json
 
 import faiss
 import numpy as np
 
-from pactkb.index.dense import NPROBES, AllowedSet, DenseIndex, build_ivf, calibrate_nprobe
+from pactkb.index.dense import EF_SEARCHES, NPROBES, AllowedSet, DenseIndex, build_ivf, calibrate_nprobe
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.store import vector_blob
 from pactkb.ingest.record import Record
-from tests.index.contracts.conftest import add_document, new_store
+from tests.index.contracts.conftest import add_document, new_store, remove_document
 
 DIM = 24
 
@@ -116,3 +120,105 @@ def test_a_change_after_loading_gives_the_process_its_own_copy(settings, fake_en
     q = fake_encoder.encode_queries(["casino chips"])[0]
     best, _ = reader.search(q, 1, AllowedSet.everything())[0]
     assert kb.store.chunk_documents()[best] == "new"
+
+
+# -- HNSW: calibrated to the floor, removals as tombstones that no search returns, rebuilt past a share ----------
+
+
+def _hnsw_store(tmp_path, n: int = 3000) -> tuple[DenseIndex, np.ndarray, np.ndarray]:
+    """A store of 30 documents over n clustered vectors and an auto index forced to HNSW by a low threshold."""
+    store = new_store(tmp_path / "data")
+    vecs = clustered(n + 200)[:n]  # the last 200 are held-out queries
+    per = n // 30
+    ids = np.concatenate(
+        [
+            add_document(store, f"doc{d}", [f"p {d} {i}" for i in range(per)], vecs[d * per : (d + 1) * per])
+            for d in range(30)
+        ]
+    )
+    index = DenseIndex(store, DIM, kind="auto", ann_threshold=1000, small_filter=0, recall=0.98, ann="hnsw")
+    index.load()
+    return index, ids, vecs
+
+
+def _recall(index: DenseIndex, ids: np.ndarray, vecs: np.ndarray, queries: np.ndarray, allowed: np.ndarray) -> float:
+    """recall@10 of index searches within `allowed` against exact search over those vectors."""
+    keep = np.isin(ids, allowed)
+    sub_ids, sub = ids[keep], vecs[keep]
+    found = 0
+    for q in queries:
+        exact = set(sub_ids[np.argsort(-(sub @ q))[:10]].tolist())
+        sel = AllowedSet.everything() if keep.all() else AllowedSet.of(allowed, ids)
+        found += len({c for c, _ in index.search(q, 10, sel)} & exact)
+    return found / (10 * len(queries))
+
+
+def test_hnsw_reaches_the_recall_floor_unfiltered_and_within_a_filter(tmp_path):
+    index, ids, vecs = _hnsw_store(tmp_path)
+    assert index.kind == "hnsw" and index.ef_search in EF_SEARCHES
+    queries = clustered(3200)[3000:]  # held out: around the same topics, not stored, not the calibration's
+    assert _recall(index, ids, vecs, queries, ids) >= 0.98
+    third = ids[(np.arange(len(ids)) // 100) % 3 == 0]  # whole documents, as a doc-type filter admits them
+    assert index.filtered_ef(len(third)) >= 3 * index.ef_search - 2
+    assert _recall(index, ids, vecs, queries, third) >= 0.98
+    assert index.search(queries[0], 10, AllowedSet.of(third, ids)) and all(
+        c in set(third.tolist()) for q in queries for c, _ in index.search(q, 10, AllowedSet.of(third, ids))
+    )
+
+
+def test_hnsw_removals_become_tombstones_that_no_search_returns_even_after_reload(tmp_path):
+    index, ids, vecs = _hnsw_store(tmp_path)
+    remove_document(index.store, "doc0")
+    remove_document(index.store, "doc1")
+    assert index.sync() > 0
+    gone = set(ids[:200].tolist())
+    assert index.dead == 200 and index.ntotal == len(ids) - 200 and not gone & set(index.ids().tolist())
+    most = ids[5:]  # a filter stored as the excluded ids (IDSelectorNot): tombstones must not slip through it
+    for q in vecs[:200:7]:  # the removed vectors themselves: their nearest neighbours
+        assert not gone & {c for c, _ in index.search(q, 50, AllowedSet.everything())}
+        assert not gone & {c for c, _ in index.search(q, 50, AllowedSet.of(most, ids))}
+    assert index.reconstruct(int(ids[0])) is None
+    index.publish()
+    reader = DenseIndex(index.store, DIM, kind="auto", ann_threshold=1000, ann="hnsw")
+    reader.load()  # the published graph, tombstones and all
+    assert reader.mapped and reader.kind == "hnsw" and reader.dead == 200 and reader.ef_search == index.ef_search
+    for q in vecs[:200:7]:
+        assert not gone & {c for c, _ in reader.search(q, 50, AllowedSet.everything())}
+        assert reader.search(q, 10, AllowedSet.everything()) == index.search(q, 10, AllowedSet.everything())
+
+
+def test_hnsw_adds_chunks_incrementally_and_is_rebuilt_once_tombstones_would_pass_the_share(tmp_path):
+    index, ids, vecs = _hnsw_store(tmp_path)
+    late = clustered(40, seed=9)
+    new = add_document(index.store, "late", [f"late {i}" for i in range(40)], late)
+    index.sync()
+    assert index.kind == "hnsw" and index.ntotal == len(ids) + 40
+    assert all(index.search(late[i], 1, AllowedSet.everything())[0][0] == new[i] for i in range(0, 40, 5))
+    for d in range(2):  # 200 of 3040 removed: under the 10% share, kept as tombstones
+        remove_document(index.store, f"doc{d}")
+    index.sync()
+    assert index.dead == 200
+    for d in range(2, 4):  # 400: past the share, the graph is built afresh
+        remove_document(index.store, f"doc{d}")
+    index.sync()
+    path = index.publish()
+    assert index.kind == "hnsw" and index.dead == 0 and index.index.ntotal == len(ids) - 400 + 40
+    assert json.loads((path.parent / "dense.json").read_text())["tombstones"] == 0
+    assert np.array_equal(np.sort(index.ids()), index.store.chunk_ids())
+
+
+def test_hnsw_replaying_a_re_embedding_rebuilds_rather_than_filling_the_graph_with_tombstones(tmp_path):
+    index, ids, vecs = _hnsw_store(tmp_path)
+    new = clustered(len(ids), seed=3)
+    with index.store.transaction() as tx:  # as swap_reembedded: new vectors, every chunk logged out, then in
+        tx.con.executemany(
+            "UPDATE chunks SET vector = ? WHERE id = ?",
+            [(vector_blob(v), int(c)) for c, v in zip(ids, new, strict=True)],
+        )
+        for op in (-1, 1):
+            tx.con.execute("INSERT INTO index_log (chunk_id, op) SELECT id, ? FROM chunks ORDER BY id", (op,))
+    assert index.sync() == 2 * len(ids)
+    assert index.kind == "hnsw" and index.dead == 0 and index.index.ntotal == len(ids)
+    assert np.array_equal(np.sort(index.ids()), np.sort(ids))
+    assert np.allclose(index.reconstruct(int(ids[7])), new[7], atol=1e-6)
+    assert index.search(new[7], 1, AllowedSet.everything())[0][0] == ids[7]

@@ -1,5 +1,5 @@
 """The contract every VectorIndex (index/vectors.py) keeps, run against each implementation and structure: FAISS
-exact (flat) and IVF."""
+exact (flat), IVF and HNSW."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from tests.index.contracts.conftest import add_document, new_store, remove_docum
 
 DIM = 16
 DOCS = 4
-PER_DOC = (MIN_IVF + 44) // DOCS  # enough vectors that IVF is really IVF
-VARIANTS = [(backend, kind) for backend in sorted(VECTOR_INDEXES) for kind in ("flat", "ivf")]
+PER_DOC = (MIN_IVF + 44) // DOCS  # enough vectors that IVF / HNSW are really approximate
+VARIANTS = [(backend, kind) for backend in sorted(VECTOR_INDEXES) for kind in ("flat", "ivf", "hnsw")]
 
 
 def unit_rows(n: int, seed: int) -> np.ndarray:
@@ -33,7 +33,7 @@ class Built:
     def __init__(self, root: Path, backend: str, kind: str) -> None:
         """DOCS documents of PER_DOC random vectors each."""
         self.store: Store = new_store(root)
-        self.settings = Settings(data=root, dense_index=kind, ivf_nprobe=64, small_filter=5)
+        self.settings = Settings(data=root, dense_index=kind, ivf_nprobe=64, hnsw_ef_search=64, small_filter=5)
         self.backend, self.kind = backend, kind
         self.vectors: dict[int, np.ndarray] = {}
         for d in range(DOCS):
@@ -122,8 +122,9 @@ def test_a_published_index_loads_elsewhere_and_replays_later_changes(built: Buil
 
 
 def test_recall_against_exact_search_reaches_the_floor_unfiltered_and_within_a_filter(built: Built) -> None:
-    settings = built.settings.model_copy(update={"ivf_nprobe": 0, "ann_recall": 0.98, "small_filter": 0})
-    index = vector_index(built.store, DIM, settings, built.backend)  # nprobe calibrated to the floor when built
+    update = {"ivf_nprobe": 0, "hnsw_ef_search": 0, "ann_recall": 0.98, "small_filter": 0}
+    settings = built.settings.model_copy(update=update)
+    index = vector_index(built.store, DIM, settings, built.backend)  # search effort calibrated to the floor at build
     index.load()
     ids = np.array(sorted(built.vectors))
     matrix = np.stack([built.vectors[int(i)] for i in ids])
