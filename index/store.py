@@ -720,9 +720,10 @@ class Store:
         out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            q = (
-                f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                f"WHERE c.id IN ({marks(part)}) AND {where}"
+            q = (  # CROSS JOIN: look the chunks up by id first (SQLite would otherwise start from every document the
+                # clearance admits, through the sensitivity index: a cost growing with the store, 18 ms at 100k chunks)
+                f"SELECT {columns} FROM chunks c CROSS JOIN documents d "
+                f"WHERE c.id IN ({marks(part)}) AND d.id = c.doc_id AND {where}"
             )
             rows = con.execute(q, [*part, *params]).fetchall()
             names = rows[0].keys() if rows else []
@@ -749,8 +750,8 @@ class Store:
         where, params = filter_clause(filters)
         return con.execute(
             "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-            "c.n_tokens, c.vector, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id "
-            f"WHERE c.id = ? AND {where}",
+            "c.n_tokens, c.vector, d.title FROM chunks c CROSS JOIN documents d "  # the chunk by id first (hit_rows)
+            f"WHERE c.id = ? AND d.id = c.doc_id AND {where}",
             [chunk_id, *params],
         ).fetchone()
 
