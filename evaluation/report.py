@@ -1128,7 +1128,8 @@ def issue18_section(out: list[str]) -> None:
     for target, before, measured, met, step in rows:
         shown = "not run" if measured is None else f"{measured}"
         out.append(f"| {target} | {before} | {shown} | {'' if met is None else 'yes' if met else 'no'} | {step} |")
-    out += ["", "Commands:", ""]
+    note = (load("bench-latency") or {}).get("note")
+    out += ["", *([f"Latency figures: {note}.", ""] if note else []), "Commands:", ""]
     out += [f"- {step}: {command(step)}" for step in dict.fromkeys(row[4] for row in rows)]
     out.append("")
 
