@@ -279,12 +279,20 @@ class DenseIndex:
         self, query: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
     ) -> list[tuple[int, float]]:
         """Top-k (chunk id, cosine) among allowed chunks."""
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        return self.search_many(query.reshape(1, -1), k, allowed, con)[0]
+
+    def search_many(
+        self, queries: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """Top-k (chunk id, cosine) among allowed chunks for each row of `queries`, in one FAISS call (its threads
+        search the rows in parallel); each row's list is the one `search` gives for it alone."""
+        q = np.ascontiguousarray(queries.reshape(-1, self.dim), dtype=np.float32)
+        empty: list[list[tuple[int, float]]] = [[] for _ in range(len(q))]
         with self.lock:
             if self.index is None or self.ntotal == 0:
-                return []
+                return empty
             if allowed.ids is not None and len(allowed.ids) == 0:
-                return []
+                return empty
             if allowed.ids is not None and self.kind != "flat" and len(allowed.ids) <= self.small_filter:
                 return self._exact_subset(q, k, allowed.ids, con)
             k = min(k, self.ntotal)
@@ -305,7 +313,10 @@ class DenseIndex:
             else:
                 params = faiss.SearchParameters(sel=allowed.selector) if allowed.selector else None
             scores, ids = self.index.search(q, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
+        return [
+            [(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=False) if i >= 0]
+            for row_ids, row_scores in zip(ids, scores, strict=True)
+        ]
 
     def filtered_nprobe(self, allowed: int) -> int:
         """Lists to probe when `allowed` of the chunks may be returned: as many more as the filter is selective, so
@@ -323,16 +334,19 @@ class DenseIndex:
 
     def _exact_subset(
         self, q: np.ndarray, k: int, ids: np.ndarray, con: sqlite3.Connection | None
-    ) -> list[tuple[int, float]]:
-        """Exact scores over a small set of chunks read from the store."""
+    ) -> list[list[tuple[int, float]]]:
+        """Exact scores over a small set of chunks read from the store, for each query row."""
         vecs = self.store.vectors([int(i) for i in ids], con)
         if not vecs:
-            return []
+            return [[] for _ in range(len(q))]
         keys = np.fromiter(vecs.keys(), dtype=np.int64)
         mat = np.stack([vecs[int(i)] for i in keys])
-        scores = mat @ q[0]
-        top = np.argsort(-scores)[:k]
-        return [(int(keys[i]), float(scores[i])) for i in top]
+        out = []
+        for row in q:
+            scores = mat @ row
+            top = np.argsort(-scores)[:k]
+            out.append([(int(keys[i]), float(scores[i])) for i in top])
+        return out
 
     def reconstruct(self, chunk_id: int) -> np.ndarray | None:
         """A stored vector from the index (None if absent)."""

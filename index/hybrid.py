@@ -194,10 +194,12 @@ class Searcher:
         filters: Filters,
         con: sqlite3.Connection,
         qvec: np.ndarray | None = None,
+        rendering_hits: list[tuple[int, float]] | None = None,
     ) -> list[tuple[list[tuple[int, float]], float]]:
         """Ranked lists for the query translated to English, with their RRF weights: BM25 over its English words and,
-        in hybrid mode when a dictionary translated part of it, the encoder's search for that English rendering.
-        Empty for English, unsure or dense-only queries, and without a bridge (index/bridge.py)."""
+        in hybrid mode when a dictionary translated part of it, the encoder's search for that English rendering
+        (`rendering_hits` when the dense stage already ran it). Empty for English, unsure or dense-only queries, and
+        without a bridge (index/bridge.py)."""
         if self.bridge is None or mode == "dense" or language in (None, "en"):
             return []
         translation = self.translation(query, language, qvec, filters.clearance)
@@ -211,9 +213,21 @@ class Searcher:
             )
         ]
         if self.dense_bridged(translation, mode):
-            vec = self.encode_query(translation.text)  # usually cached: encoded with the query (query_vector)
-            lists.append((self.dense.search(vec, depth, self.allowed(filters, con), con), w_translated))
+            if rendering_hits is None:
+                vec = self.encode_query(translation.text)  # usually cached: encoded with the query (query_vector)
+                rendering_hits = self.dense.search(vec, depth, self.allowed(filters, con), con)
+            lists.append((rendering_hits, w_translated))
         return lists
+
+    def rendering_vector(
+        self, query: str, language: str | None, mode: str, clearance: str | None, qvec: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The vector of the query's English rendering when this search also runs the encoder's search for it (see
+        bridged_search), else None; cached, as query_vector encoded it with the query."""
+        if self.bridge is None or mode != "hybrid" or language in (None, "en"):
+            return None
+        translation = self.translation(query, language, qvec, clearance)
+        return self.encode_query(translation.text) if self.dense_bridged(translation, mode) else None
 
     def dense_bridged(self, translation: Translation, mode: str) -> bool:
         """Whether a search of this mode also runs the encoder's search for the translation's English rendering: in
@@ -306,13 +320,20 @@ class Searcher:
         s = self.settings
         dense_hits: list[tuple[int, float]] = []
         lex_hits: list[tuple[int, float]] = []
+        rendering_hits: list[tuple[int, float]] | None = None
         with timer.stage("language"):
             language = self.query_language(query) if mode != "dense" else None
         if mode in ("hybrid", "dense"):
             if qvec is None:
                 raise ValueError(f"a {mode} search needs the query's vector")
             with timer.stage("dense"):
-                dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+                rendering = self.rendering_vector(query, language, mode, filters.clearance, qvec)
+                if rendering is None:
+                    dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+                else:  # the query and its English rendering in one FAISS call: its threads search both at once
+                    dense_hits, rendering_hits = self.dense.search_many(
+                        np.stack([qvec, rendering]), depth, self.allowed(filters, con), con
+                    )
         if mode in ("hybrid", "lexical"):
             with timer.stage("lexical"):
                 lex_hits = self.lexical.search(
@@ -328,7 +349,7 @@ class Searcher:
             with timer.stage("translate"):  # cached: the bridge, the expansion and the snippets reuse it
                 self.translation(query, language, qvec, filters.clearance)
         with timer.stage("bridge"):
-            bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec)
+            bridged = self.bridged_search(query, language, mode, depth, filters, con, qvec, rendering_hits)
         with timer.stage("expand"):
             expansion = self.expansion(query, language, qvec, filters.clearance) if mode != "dense" else Expansion()
             if expansion.added:

@@ -52,6 +52,12 @@ class VectorIndex(Protocol):
         """Top-k (chunk id, inner product) among the allowed chunks, best first."""
         ...
 
+    def search_many(
+        self, queries: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
+    ) -> list[list[tuple[int, float]]]:
+        """`search` for each row of a query matrix in one call (rows searched in parallel), lists in row order."""
+        ...
+
     def ids(self) -> np.ndarray:
         """Every chunk id held."""
         ...

@@ -236,6 +236,28 @@ def test_a_translated_query_and_its_english_rendering_are_encoded_in_one_call(e5
     assert len(calls) == 1  # both vectors come from the cache the second time
 
 
+def test_the_query_and_its_english_rendering_are_searched_in_one_vector_index_call(e5_kb, tmp_path, monkeypatch):
+    from tests.index.test_dictionary import write_dictd
+
+    write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
+    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path), "apertium": ""}))
+    monkeypatch.setattr(kb.searcher, "query_language", lambda query: "hr")
+    q = "krijumčarenje na granici"
+    singles: list[int] = []
+    batches: list[int] = []
+    real_one, real_many = kb.dense.search, kb.dense.search_many
+    monkeypatch.setattr(kb.dense, "search", lambda *a, **kw: singles.append(1) or real_one(*a, **kw))
+    monkeypatch.setattr(
+        kb.dense, "search_many", lambda qs, *a, **kw: batches.append(len(qs)) or real_many(qs, *a, **kw)
+    )
+    together = kb.searcher.search(q, mode="hybrid", k=5)
+    assert batches == [2] and singles == []  # both vectors in one call, no second search in the bridge stage
+    monkeypatch.setattr(kb.searcher, "rendering_vector", lambda *a, **kw: None)  # the bridge searches on its own
+    apart = kb.searcher.search(q, mode="hybrid", k=5)
+    assert singles == [1, 1]  # the query's search and the bridge's
+    assert [(h.chunk_id, h.score) for h in together.results] == [(h.chunk_id, h.score) for h in apart.results]
+
+
 def test_the_albanian_glossary_gives_only_words_a_caller_may_see(settings, sample_dir, tmp_path):
     """A glossary translation, like a dictionary's, uses only English words of documents the caller may see."""
     s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})

@@ -92,6 +92,18 @@ def test_search_returns_only_the_allowed_set(built: Built) -> None:
     assert index.search(query, 10, AllowedSet.of(np.zeros(0, dtype=np.int64), all_ids)) == []
 
 
+def test_searching_several_queries_at_once_gives_each_query_its_own_search(built: Built) -> None:
+    index = built.index()
+    all_ids = built.store.chunk_ids()
+    queries = np.stack([unit_rows(1, 7)[0], built.vectors[int(all_ids[11])], unit_rows(1, 8)[0]])
+    half, three = all_ids[all_ids % 2 == 0], all_ids[[5, 77, 200]]
+    for allowed in (AllowedSet.everything(), AllowedSet.of(half, all_ids), AllowedSet.of(three, all_ids)):
+        together = index.search_many(queries, 25, allowed)
+        assert together == [index.search(q, 25, allowed) for q in queries]
+        assert len(together) == 3 and all(together)
+    assert index.search_many(queries, 5, AllowedSet.of(np.zeros(0, dtype=np.int64), all_ids)) == [[], [], []]
+
+
 def test_sync_follows_chunks_added_and_removed_in_the_store(built: Built) -> None:
     index = built.index()
     new = built.add("late", seed=50, n=3)
