@@ -274,7 +274,18 @@ def steps() -> dict[str, dict[str, Any]]:
         "bench-load": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]
         },
-        "bench-peer": {"cmd": [PY, "-m", "pactkb.evaluation.bench.peer_txtai", "--json"]},
+        "bench-peer": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.peer_txtai",
+                "--data",
+                str(WORK / "shared-default"),
+                "--txtai-keep",
+                str(WORK / "txtai"),
+                "--json",
+            ]
+        },
         "causes": {"cmd": [PY, "-m", "pactkb.evaluation.causes", "--data", str(WORK / "shared-default"), "--json"]},
         "bench-shared-store": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.shared_store", "--corpus", str(pdf)]  # prints indented JSON
@@ -985,19 +996,21 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         out += [
             "## Peer: txtai (same model files, same chunks, txtai hybrid)",
             "",
-            "| collection | system | index s | nDCG@10 | p50 ms | p95 ms |",
-            "|---|---|---|---|---|---|",
+            "| collection | model | system | index s | nDCG@10 | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in peer:
+            model = r.get("model", "all-MiniLM-L6-v2")
             for sysname in ("pactkb", "txtai"):
                 s = r[sysname]
                 out.append(
-                    f"| {r['collection']} | {sysname} | {s['index_s']} | {s['ndcg@10']} | {s['p50_ms']} | "
+                    f"| {r['collection']} | {model} | {sysname} | {s['index_s'] or '–'} | {s['ndcg@10']} | "
+                    f"{s['p50_ms']} | "
                     f"{s['p95_ms']} |"
                 )
             x = r["ratio_pactkb_to_txtai"]
             out.append(
-                f"| {r['collection']} | **pactkb ÷ txtai** | {x['index_time']} | {x['ndcg@10']} | "
+                f"| {r['collection']} | {model} | **pactkb ÷ txtai** | {x['index_time'] or '–'} | {x['ndcg@10']} | "
                 f"{x['p50_latency']} | |"
             )
         notes = [r["note"] for r in peer if r.get("note")]

@@ -1,17 +1,21 @@
 """pactkb and txtai side by side, in one run: the same model files, the same chunks, txtai's hybrid mode.
 
     python -m pactkb.evaluation.bench.peer_txtai [--scifact ../shared/benchmarks/scifact] \
-        [--corpus ../shared/corpus/pdf] [--json]
+        [--corpus ../shared/corpus/pdf | --data DATA_DIR] [--only scifact|domain] [--json]
 
 For each collection both systems index from scratch (pactkb: its own pipeline; txtai: the chunk texts
 pactkb produced, so neither has an advantage in chunking), then answer every query; index time,
 query latency and nDCG@10 are reported with their ratios. SciFact is scored at document level
-(best chunk), the domain set at page level (evaluation/domain).
+(best chunk), the domain set at page level (evaluation/domain). Both use the configured model
+(PACTKB_MODEL, default multilingual-e5-small) with its query and passage prefixes (txtai's
+`instructions`). `--data` answers the domain set from an existing store of the shared corpus instead of
+ingesting it (pactkb's index time is then not measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -26,23 +30,41 @@ from pactkb.evaluation.beir import Collection
 from pactkb.evaluation.domain import credit
 from pactkb.evaluation.domain import load as load_domain
 from pactkb.evaluation.metrics import evaluate, per_query, percentile
-from pactkb.index.embed import resolve_model_path
+from pactkb.index.embed import prompt_prefixes, resolve_model_path
 from pactkb.index.kb import KnowledgeBase
-from pactkb.settings import DEFAULT_MODEL, Settings
+from pactkb.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 
 
-def txtai_index(rows: list[tuple[int, str]]) -> tuple[Any, float]:
-    """A txtai hybrid index over (id, text) rows with the bundled model; returns it and the index time."""
+def txtai_index(rows: list[tuple[int, str]], keep: Path | None = None) -> tuple[Any, float | None]:
+    """A txtai hybrid index over (id, text) rows with pactkb's configured model files and prefixes; returns it and the
+    index time. With `keep`, the index is saved there and loaded again by a later run over the same rows and model
+    (its index time is then None)."""
     from txtai import Embeddings
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    emb = Embeddings(path=resolve_model_path(DEFAULT_MODEL), hybrid=True, content=False)
+    settings = Settings()
+    query_prefix, passage_prefix = prompt_prefixes(settings.model, settings.query_prefix, settings.passage_prefix)
+    config = {
+        "path": resolve_model_path(settings.model),
+        "hybrid": True,
+        "content": False,
+        "instructions": {"query": query_prefix, "data": passage_prefix},
+    }
+    key = hashlib.sha256(json.dumps([config, rows]).encode()).hexdigest()
+    saved = keep / key if keep else None
+    emb = Embeddings(**config)
+    if saved is not None and (saved / "config.json").exists():
+        emb.load(str(saved))
+        return emb, None
     t0 = time.perf_counter()
     emb.index([(cid, text, None) for cid, text in rows])
-    return emb, time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    if saved is not None:
+        emb.save(str(saved))
+    return emb, elapsed
 
 
 def timed_search(fn, queries: list[str]) -> tuple[list[Any], list[float]]:  # noqa: ANN001
@@ -56,7 +78,7 @@ def timed_search(fn, queries: list[str]) -> tuple[list[Any], list[float]]:  # no
     return out, lat
 
 
-def scifact(root: Path, work: Path) -> dict[str, Any]:
+def scifact(root: Path, work: Path, keep: Path | None = None) -> dict[str, Any]:
     """Both systems on SciFact test (document-level nDCG@10)."""
     coll = Collection(root, "test")
     qrels = coll.qrels()
@@ -70,7 +92,7 @@ def scifact(root: Path, work: Path) -> dict[str, Any]:
     chunks = kb.store.all_chunks()
     rows = [(r["id"], r["text"]) for r in chunks]
     doc_of = {r["id"]: r["doc_id"] for r in chunks}
-    emb, txtai_index_s = txtai_index(rows)
+    emb, txtai_index_s = txtai_index(rows, keep)
 
     def docs_of(ranked: list[tuple[int, float]]) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -100,20 +122,21 @@ def scifact(root: Path, work: Path) -> dict[str, Any]:
     )
 
 
-def domain(corpus: Path, work: Path) -> dict[str, Any]:
-    """Both systems on the domain set (page-level nDCG@10 over the shared PDFs)."""
+def domain(corpus: Path, work: Path, data: Path | None = None, keep: Path | None = None) -> dict[str, Any]:
+    """Both systems on the domain set (page-level nDCG@10 over the shared PDFs; `data`: an existing store of them)."""
     queries, qrels = load_domain(ROOT / "evaluation" / "domain")
     ids = [q for q in queries if qrels.get(q)]
     texts = [queries[q]["text"] for q in ids]
-    kb = KnowledgeBase(Settings(data=work / "domain"))
+    kb = KnowledgeBase(Settings(data=data or work / "domain"))
     _ = kb.encoder.dim
     t0 = time.perf_counter()
-    kb.indexer.ingest([corpus])
-    pactkb_index = time.perf_counter() - t0
+    if data is None:
+        kb.indexer.ingest([corpus])
+    pactkb_index = time.perf_counter() - t0 if data is None else None
     chunks = kb.store.all_chunks()
     meta = {r["id"]: (r["source_name"], r["page_start"], r["page_end"]) for r in chunks}
     rows = [(r["id"], r["text"]) for r in chunks]
-    emb, txtai_index_s = txtai_index(rows)
+    emb, txtai_index_s = txtai_index(rows, keep)
     p_res, p_lat = timed_search(lambda q: kb.searcher.search(q, k=10, collapse=False, snippets=False), texts)
     t_res, t_lat = timed_search(lambda q: emb.search(q, 10), texts)
 
@@ -137,7 +160,9 @@ def domain(corpus: Path, work: Path) -> dict[str, Any]:
         t_ndcg,
         p_lat,
         t_lat,
-        note="pactkb index time includes PDF parsing, OCR and chunking; txtai indexes pactkb's chunks",
+        note="pactkb index time includes PDF parsing, OCR and chunking; txtai indexes pactkb's chunks"
+        if data is None
+        else "pactkb answers from an existing store (its index time not measured); txtai indexes its chunks",
     )
 
 
@@ -145,8 +170,8 @@ def summary(
     name: str,
     nq: int,
     chunks: int,
-    p_index: float,
-    t_index: float,
+    p_index: float | None,
+    t_index: float | None,
     p_ndcg: float,
     t_ndcg: float,
     p_lat: list[float],
@@ -157,13 +182,24 @@ def summary(
     p50p, p50t = percentile(p_lat, 50), percentile(t_lat, 50)
     return {
         "collection": name,
+        "model": Settings().model,
         "queries": nq,
         "chunks": chunks,
         "note": note,
-        "pactkb": {"index_s": round(p_index, 1), "ndcg@10": p_ndcg, "p50_ms": p50p, "p95_ms": percentile(p_lat, 95)},
-        "txtai": {"index_s": round(t_index, 1), "ndcg@10": t_ndcg, "p50_ms": p50t, "p95_ms": percentile(t_lat, 95)},
+        "pactkb": {
+            "index_s": None if p_index is None else round(p_index, 1),
+            "ndcg@10": p_ndcg,
+            "p50_ms": p50p,
+            "p95_ms": percentile(p_lat, 95),
+        },
+        "txtai": {
+            "index_s": None if t_index is None else round(t_index, 1),
+            "ndcg@10": t_ndcg,
+            "p50_ms": p50t,
+            "p95_ms": percentile(t_lat, 95),
+        },
         "ratio_pactkb_to_txtai": {
-            "index_time": round(p_index / t_index, 2),
+            "index_time": None if p_index is None or t_index is None else round(p_index / t_index, 2),
             "ndcg@10": round(p_ndcg / t_ndcg, 3),
             "p50_latency": round(p50p / p50t, 2),
         },
@@ -175,6 +211,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scifact", type=Path, default=SHARED / "benchmarks" / "scifact")
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "pdf")
+    ap.add_argument("--data", type=Path, default=None, help="An existing store of the shared corpus (domain set).")
+    ap.add_argument(
+        "--txtai-keep", type=Path, default=None, help="Save txtai's indexes here and reuse them for the same chunks."
+    )
     ap.add_argument("--only", choices=["scifact", "domain"], default=None)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -182,9 +222,9 @@ def main() -> None:
     try:
         rows = []
         if args.only in (None, "scifact"):
-            rows.append(scifact(args.scifact, work))
+            rows.append(scifact(args.scifact, work, args.txtai_keep))
         if args.only in (None, "domain"):
-            rows.append(domain(args.corpus, work))
+            rows.append(domain(args.corpus, work, args.data, args.txtai_keep))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.json:
