@@ -95,8 +95,8 @@ class Settings(BaseSettings):
         description="What encodes search queries: 'passage' (the passage encoder); 'onnx' (the same "
         "model's graph-optimised ONNX export at full precision: the same vectors, several times faster for one short "
         "query, torch only); or 'int8-weights' (that graph with its weights in int8 and its arithmetic in fp32, run "
-        "by OpenVINO: vectors within cosine 0.999 of full precision, so stored passages keep theirs, for about half "
-        "the CPU of a short query; opt-in, as it moved hybrid nDCG@10 per language by up to 0.017 on the domain set). "
+        "by OpenVINO: vectors within cosine 0.999 of full precision, so stored passages keep theirs, for less CPU per "
+        "short query; opt-in, as it moved hybrid nDCG@10 per language by up to 0.017 on the domain set). "
         "auto: onnx for multilingual-e5-small in torch, else the passage encoder. The store's recorded encoder is the "
         "passage encoder's either way.",
     )
