@@ -15,13 +15,14 @@ import os
 import re
 import shutil
 import warnings
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from pactkb.index.embed import ONNX_SUFFIX, model_identity, prompt_prefixes, resolve_model_path, weights_identity
-from pactkb.index.encoder import ModelLoadError, encode_by_length
+from pactkb.index.encoder import Encoder, ModelLoadError, encode_by_length
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,17 @@ def export(model: str, target: Path, cache_root: Path | None = None, int8: bool 
     return target
 
 
+@lru_cache(maxsize=4)
+def load_tokenizer(folder: Path) -> Any:
+    """An export's tokenizer, loaded once per process: the passage and query encoders of one export share it (a
+    multilingual tokenizer holds about 350 MB)."""
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    return AutoTokenizer.from_pretrained(str(folder))
+
+
 def onnx_name(model_name: str, precision: Precision) -> str:
     """The encoder identity of an ONNX model: int8 vectors never mix with full-precision ones; optimised fp32 vectors
     equal the torch model's (to float rounding), so they keep its name."""
@@ -147,14 +159,11 @@ class OnnxEncoder:
         passage_prefix: str | None = None,
     ) -> None:
         """Load an exported model folder."""
-        from transformers import AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
         cfg = json.loads((folder / "pactkb-onnx.json").read_text())
         self.precision: Precision = precision
+        self.query_side: Encoder | None = None  # another runtime of the same weights for queries (encoder_factory)
         self._load_runtime(folder, threads)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder / "tokenizer"))
+        self.tokenizer = load_tokenizer(folder / "tokenizer")
         self.inputs: list[str] = cfg["inputs"]
         self.pooling: str = cfg["pooling"]
         self.dim: int = cfg["dim"]
@@ -174,7 +183,7 @@ class OnnxEncoder:
             opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(
-            str(folder / MODEL_FILES[self.graph_precision(self.precision)]), opts, providers=["CPUExecutionProvider"]
+            str(folder / self.graph_file(self.precision)), opts, providers=["CPUExecutionProvider"]
         )
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -182,11 +191,11 @@ class OnnxEncoder:
         return self.session.run(["last_hidden_state"], feeds)[0]
 
     @classmethod
-    def from_settings(cls, settings: Settings, precision: Precision = "int8") -> OnnxEncoder:
+    def from_settings(cls, settings: Settings, precision: Precision = "int8", threads: int = 0) -> OnnxEncoder:
         """Load the cached export for the configured model, exporting it first if needed (or if an older export
-        lacks this precision)."""
+        lacks this precision); threads: the runtime's threads (0: settings.encoder_threads)."""
         folder = export_dir(settings)
-        graph = MODEL_FILES[cls.graph_precision(precision)]
+        graph = cls.graph_file(precision)
         legacy = settings.resolved_cache_dir() / "onnx" / folder.name  # exports made before the shared model cache
         if (legacy / "pactkb-onnx.json").exists() and (legacy / graph).exists():
             folder = legacy
@@ -196,11 +205,10 @@ class OnnxEncoder:
             folder.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(folder) + ".lock"):  # one process exports; the others wait and load its export
                 if not (folder / "pactkb-onnx.json").exists() or not (folder / graph).exists():
-                    log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
-                    export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
+                    cls.build(settings, folder, precision)
         enc = cls(
             folder,
-            threads=settings.encoder_threads or None,
+            threads=threads or settings.encoder_threads or None,
             precision=precision,
             query_prefix=settings.query_prefix,
             passage_prefix=settings.passage_prefix,
@@ -208,10 +216,21 @@ class OnnxEncoder:
         enc.weights_hash = lambda: weights_identity(settings)  # type: ignore[method-assign]
         return enc
 
+    @classmethod
+    def build(cls, settings: Settings, folder: Path, precision: Precision) -> None:
+        """Export the model into folder (called once, under the export lock)."""
+        log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
+        export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
+
     @staticmethod
     def graph_precision(precision: str) -> Precision:
         """Which exported graph a precision runs on (ONNX Runtime: the graph of that precision)."""
         return "int8" if precision == "int8" else "fp32"
+
+    @classmethod
+    def graph_file(cls, precision: str) -> str:
+        """The file of the exported graph this encoder runs at a precision."""
+        return MODEL_FILES[cls.graph_precision(precision)]
 
     def weights_hash(self) -> str:
         """Unknown for a bare export folder (not compared)."""
@@ -235,7 +254,9 @@ class OnnxEncoder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Normalised query vectors (with the model's query prefix, if any)."""
+        """Normalised query vectors (with the model's query prefix, if any), by the query encoder if one is set."""
+        if self.query_side is not None:
+            return self.query_side.encode_queries(texts)
         return encode_by_length([self.query_prefix + t for t in texts], self.dim, 32, self._batch)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:

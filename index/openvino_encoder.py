@@ -3,18 +3,24 @@ for this CPU, in bfloat16 where the CPU computes it natively (AMX or AVX512-BF16
 
 On this project's 2-core machine it needs about a third less CPU per passage than the same model in torch bfloat16
 and about 2.5x less than torch fp32, with vectors within cosine 0.99999 of fp32 ones
-(`python -m pactkb.evaluation.bench.encoders`), so it is the default runtime: passages and queries alike.
+(`python -m pactkb.evaluation.bench.encoders`), so it is the default runtime for passages. Queries go through the same
+graph with its weights in int8 (index/weight_int8.py; OpenVinoInt8WeightsEncoder): one short query is bound by reading
+the weights, not by arithmetic.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 import numpy as np
 
 from pactkb.index.onnx_encoder import MODEL_FILES, OnnxEncoder, Precision
+from pactkb.index.weight_int8 import WEIGHTS_INT8_FILE, compress_weights
+from pactkb.settings import Settings
 
+log = logging.getLogger(__name__)
 INFERENCE_PRECISION = {"bf16": "bf16", "fp32": "f32"}
 
 
@@ -22,7 +28,7 @@ class OpenVinoEncoder(OnnxEncoder):
     """Encodes with OpenVINO on the CPU; tokenisation, prefixes and pooling as the ONNX encoder."""
 
     def _load_runtime(self, folder: Path, threads: int | None) -> None:
-        """Compile the fp32 graph for this CPU at the encoder's precision."""
+        """Compile the graph for this CPU at the encoder's precision."""
         import openvino as ov
 
         if self.precision not in INFERENCE_PRECISION:
@@ -34,7 +40,9 @@ class OpenVinoEncoder(OnnxEncoder):
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(str(folder / MODEL_FILES["fp32"])), "CPU", config)
+        self._compiled = core.compile_model(
+            core.read_model(str(folder / self.graph_file(self.precision))), "CPU", config
+        )
         self._local = threading.local()  # an infer request per thread: a compiled model serves threads in parallel
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -48,3 +56,21 @@ class OpenVinoEncoder(OnnxEncoder):
     def graph_precision(precision: str) -> Precision:
         """OpenVINO always reads the fp32 graph and computes in the precision it is compiled for."""
         return "fp32"
+
+
+class OpenVinoInt8WeightsEncoder(OpenVinoEncoder):
+    """OpenVINO on the export's weight-only int8 graph (made once beside it): the query encoder. Its vectors are
+    within cosine 0.999 of the full-precision model's, so they search passages the other runtimes encoded."""
+
+    @classmethod
+    def graph_file(cls, precision: str) -> str:
+        """The weight-only int8 graph, whatever precision the arithmetic runs in."""
+        return WEIGHTS_INT8_FILE
+
+    @classmethod
+    def build(cls, settings: Settings, folder: Path, precision: Precision) -> None:
+        """Compress the fp32 export's weights into the int8 graph (exporting the model first if needed)."""
+        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES["fp32"]).exists():
+            super().build(settings, folder, "fp32")
+        log.warning("compressing %s's weights to int8 for queries in %s (one time)", settings.model, folder)
+        compress_weights(folder / MODEL_FILES["fp32"], folder / WEIGHTS_INT8_FILE)

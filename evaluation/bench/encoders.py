@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pactkb.evaluation.bench.ingest import DEFAULT_CORPUS
-from pactkb.evaluation.bench.load import load_queries
+from pactkb.evaluation.bench.load import QUERIES, load_queries
 from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder
 from pactkb.index.encoder import Encoder
 from pactkb.settings import ENGLISH_MODEL, Settings
@@ -183,6 +183,101 @@ def run(
     return rows
 
 
+def query_candidates(cache: Path) -> list[tuple[str, Callable[[], Any]]]:
+    """(label, factory) for each query-encoder path of multilingual-e5-small; the first is today's default."""
+    from pactkb.index.onnx_encoder import OnnxEncoder
+    from pactkb.index.openvino_encoder import OpenVinoEncoder, OpenVinoInt8WeightsEncoder
+
+    def make(cls: type[OnnxEncoder], precision: str, threads: int) -> Callable[[], Any]:
+        return lambda: cls.from_settings(Settings(model=E5_NAME, cache_dir=cache), precision, threads)  # type: ignore[arg-type]
+
+    ov, w8, ort = OpenVinoEncoder, OpenVinoInt8WeightsEncoder, OnnxEncoder
+    return [
+        ("openvino bf16, 2 threads (before: passages and queries)", make(ov, "bf16", 2)),
+        ("openvino bf16, 1 thread", make(ov, "bf16", 1)),
+        ("openvino fp32, 2 threads", make(ov, "fp32", 2)),
+        ("openvino fp32, 1 thread", make(ov, "fp32", 1)),
+        ("openvino int8 weights, fp32 arithmetic, 2 threads", make(w8, "fp32", 2)),
+        ("openvino int8 weights, fp32 arithmetic, 1 thread", make(w8, "fp32", 1)),
+        ("openvino int8 weights, bf16 arithmetic, 2 threads", make(w8, "bf16", 2)),
+        ("openvino int8 weights, bf16 arithmetic, 1 thread", make(w8, "bf16", 1)),
+        ("onnxruntime fp32, 2 threads", make(ort, "fp32", 2)),
+        ("onnxruntime fp32, 1 thread", make(ort, "fp32", 1)),
+        ("onnxruntime dynamic int8 (activations too), 1 thread", make(ort, "int8", 1)),
+    ]
+
+
+def query_timings(enc: Any, batches: list[list[str]]) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of encoding each batch of queries (one call per batch)."""
+    wall, cpu = [], []
+    for batch in batches:
+        t0, c0 = time.perf_counter(), time.process_time()
+        enc.encode_queries(batch)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return wall, cpu
+
+
+def run_queries(cache: Path, rounds: int, only: set[str] | None) -> list[dict[str, Any]]:
+    """Every query-encoder path on the domain queries (every language), batch 1 (the query) and batch 2 (a query and
+    its English original), rounds interleaved so that load from other work falls on every path alike."""
+    records = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    singles = [[r["text"]] for r in records]
+    pairs = [[r["text"], r["en"]] for r in records if r.get("en")]
+    encoders = {label: make() for label, make in query_candidates(cache) if not only or label in only}
+    times: dict[str, dict[str, list[float]]] = {label: {} for label in encoders}
+    for enc in encoders.values():
+        query_timings(enc, singles[:4] + pairs[:4])  # warm up
+    for _ in range(rounds):
+        for label, enc in encoders.items():
+            for key, batches in (("1", singles), ("2", pairs)):
+                wall, cpu = query_timings(enc, batches)
+                times[label].setdefault(f"wall{key}", []).extend(wall)
+                times[label].setdefault(f"cpu{key}", []).extend(cpu)
+    texts = [r["text"] for r in records]
+    vectors = {label: np.concatenate([enc.encode_queries([t]) for t in texts]) for label, enc in encoders.items()}
+    before, full = vectors[next(iter(vectors))], vectors.get("openvino fp32, 2 threads")
+    rows = []
+    for label, t in times.items():
+        row: dict[str, Any] = {"encoder": label, "queries": len(singles), "pairs": len(pairs), "rounds": rounds}
+        for key in ("1", "2"):
+            row[f"batch{key}_ms_p50"] = round(statistics.median(t[f"wall{key}"]), 2)
+            row[f"batch{key}_ms_p95"] = round(float(np.percentile(t[f"wall{key}"], 95)), 2)
+            row[f"batch{key}_cpu_ms_p50"] = round(statistics.median(t[f"cpu{key}"]), 2)
+        for name, ref in (("before", before), ("fp32", full)):
+            if ref is not None:
+                cos = np.sum(vectors[label] * ref, axis=1)
+                row[f"cos_{name}_min"], row[f"cos_{name}_mean"] = (
+                    round(float(cos.min()), 5),
+                    round(float(cos.mean()), 5),
+                )
+        row["load_average"] = round(os.getloadavg()[0], 1)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def print_queries(rows: list[dict[str, Any]]) -> None:
+    """The query-encoder table."""
+    r0 = rows[0]
+    print(
+        f"\n{r0['queries']} domain queries (batch 1) and {r0['pairs']} query + English pairs (batch 2), "
+        f"{r0['rounds']} interleaved rounds; CPU ms: the process's CPU time per call (all threads)"
+    )
+    print(
+        "| query encoder | batch 1 ms p50 | p95 | CPU ms | batch 2 ms p50 | p95 | CPU ms | cos to before min/mean | "
+        "cos to fp32 min/mean |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['encoder']} | {r['batch1_ms_p50']} | {r['batch1_ms_p95']} | {r['batch1_cpu_ms_p50']} | "
+            f"{r['batch2_ms_p50']} | {r['batch2_ms_p95']} | {r['batch2_cpu_ms_p50']} | "
+            f"{r['cos_before_min']} / {r['cos_before_mean']} | "
+            f"{r.get('cos_fp32_min', '')} / {r.get('cos_fp32_mean', '')} |"
+        )
+
+
 def main() -> None:
     """Parse arguments, run, print the table."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -194,11 +289,21 @@ def main() -> None:
     ap.add_argument("--only", default="", help="Comma-separated candidate labels (their references run too).")
     ap.add_argument("--cache-dir", type=Path, default=None, help="Model cache (default ~/.cache/pactkb).")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--query-encoders",
+        action="store_true",
+        help="Compare the query encoders (batch 1 and 2, every domain query) instead of the passage paths.",
+    )
+    ap.add_argument("--rounds", type=int, default=3, help="Interleaved rounds over the queries (--query-encoders).")
     args = ap.parse_args()
+    only = {s.strip() for s in args.only.split(",") if s.strip()} or None
+    cache = args.cache_dir or Settings().model_cache_dir()
+    if args.query_encoders:
+        rows = run_queries(cache, args.rounds, only)
+        print(json.dumps(rows)) if args.json else print_queries(rows)
+        return
     if not args.corpus.is_dir():
         ap.error(f"--corpus {args.corpus}: not a folder")
-    cache = args.cache_dir or Settings().model_cache_dir()
-    only = {s.strip() for s in args.only.split(",") if s.strip()} or None
     rows = run(args.corpus, args.chunks, args.repeat, args.queries, only, cache, args.threads)
     if args.json:
         print(json.dumps(rows))

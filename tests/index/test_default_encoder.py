@@ -3,13 +3,24 @@ natively; its vectors are those of the model at full precision. In torch, querie
 graph."""
 
 import numpy as np
+import onnx
 import pytest
 
 from pactkb.index.embed import E5_NAME, SentenceTransformerEncoder
-from pactkb.index.encoder_factory import encoder_identity, load_encoder, onnx_queries
+from pactkb.index.encoder import ModelLoadError
+from pactkb.index.encoder_factory import (
+    LazyEncoder,
+    encoder_facts,
+    encoder_identity,
+    load_encoder,
+    query_kind,
+    query_side,
+)
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.openvino_encoder import OpenVinoEncoder
+from pactkb.index.onnx_encoder import export_dir
+from pactkb.index.openvino_encoder import OpenVinoEncoder, OpenVinoInt8WeightsEncoder
 from pactkb.index.store import ModelMismatchError, Store
+from pactkb.index.weight_int8 import WEIGHTS_INT8_FILE
 from pactkb.settings import ENGLISH_MODEL, Settings
 from tests.index.test_e5_rebuild import SENTENCES
 
@@ -19,9 +30,30 @@ def test_a_fresh_install_selects_the_multilingual_model():
     assert s.model == E5_NAME == "multilingual-e5-small" and s.encoder == "openvino"
     assert encoder_identity(s) == E5_NAME  # bf16 or fp32: one vector space, one name
     torch = s.model_copy(update={"encoder": "torch"})
-    assert encoder_identity(torch) == E5_NAME and not onnx_queries(s)  # openvino encodes its own queries
-    assert onnx_queries(torch) and not onnx_queries(torch.model_copy(update={"model": ENGLISH_MODEL}))
-    assert not onnx_queries(torch.model_copy(update={"query_encoder": "passage"}))
+    assert encoder_identity(torch) == E5_NAME
+    assert query_kind(s) == "passage"  # openvino encodes its own queries unless int8-weights is asked for
+    assert query_kind(s.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
+    assert query_kind(torch) == "onnx" and query_kind(torch.model_copy(update={"model": ENGLISH_MODEL})) == "passage"
+    assert query_kind(torch.model_copy(update={"query_encoder": "passage"})) == "passage"
+    assert query_kind(torch.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
+    assert query_kind(s.model_copy(update={"model": "fake:8"})) == "passage"
+    with pytest.raises(ModelLoadError, match="int8-weights needs --encoder openvino or torch"):
+        query_kind(s.model_copy(update={"encoder": "onnx", "query_encoder": "int8-weights"}))
+
+
+def test_the_query_encoder_leaves_the_recorded_encoder_alone(tmp_path):
+    store = Store(tmp_path)
+    facts = {}
+    for s in (Settings(query_encoder="int8-weights"), Settings()):
+        enc = LazyEncoder(s)
+        f = encoder_facts(enc)
+        facts[s.query_encoder] = (enc.name, f.precision, f.setting)
+        store.bind_model(enc.name, 384, f.precision, "w1", f.setting)  # either order: one recorded encoder
+    assert facts["auto"] == facts["int8-weights"] and "query_encoder" not in facts["auto"][2]
+    assert store.get_meta("model") == E5_NAME
+    int8 = Settings(encoder="onnx")
+    with pytest.raises(ModelMismatchError, match="int8"):
+        store.bind_model(encoder_identity(int8), 384, encoder_facts(LazyEncoder(int8)).precision, "w1")
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
@@ -43,8 +75,18 @@ def test_default_vectors_equal_full_precision_ones_in_every_user_language(tmp_pa
     assert isinstance(default, OpenVinoEncoder) and default.precision == "bf16" and default.name == E5_NAME
     assert default.max_tokens == full.max_tokens and default.dim == 384
     assert in_torch.query_side is not None and in_torch.query_side.precision == "fp32"
+    assert default.query_side is None
+    int8_queries = query_side(Settings(data=tmp_path, query_encoder="int8-weights"))
+    assert isinstance(int8_queries, OpenVinoInt8WeightsEncoder) and int8_queries.name == E5_NAME
+    graph = onnx.load(str(export_dir(Settings(data=tmp_path)) / WEIGHTS_INT8_FILE))
+    uint8 = [
+        t.name for t in graph.graph.initializer if t.data_type == onnx.TensorProto.UINT8 and t.name.endswith("_uint8")
+    ]
+    assert len(uint8) == 12 * 4 + 1  # per layer: attention's qkv and three MatMuls; the word embeddings
     for lang, texts in SENTENCES.items():
         expected_p, expected_q = full.encode(texts), full.encode_queries(texts)
+        int8_cos = np.sum(int8_queries.encode_queries(texts) * expected_q, axis=1)
+        assert int8_cos.min() >= 0.999 and int8_cos.max() < 0.999999, (lang, int8_cos)  # close, not the fp32 graph
         for enc in (default, in_torch):
             passages = np.sum(enc.encode(texts) * expected_p, axis=1)
             queries = np.sum(enc.encode_queries(texts) * expected_q, axis=1)
