@@ -41,9 +41,10 @@ from pactkb.index.dictionary import (
     dictionary_dirs,
     dictionary_for,
     find_dictionaries,
+    key_algorithm,
     read_glossary,
 )
-from pactkb.index.fold import STOPWORDS, fold, stemmer_for
+from pactkb.index.fold import STOPWORDS, fold
 from pactkb.settings import Settings
 
 PAIRS = {"sr": "hbs-eng", "hr": "hbs-eng", "bs": "hbs-eng", "mk": "mkd-eng"}  # query language -> Apertium mode
@@ -258,7 +259,7 @@ def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
     """The team glossaries (`*.<src>-eng.tsv`) covering a language, merged; None without any or if unreadable."""
     try:
         files = tuple((p, p.stat().st_mtime_ns) for p in find_dictionaries(dirs, language) if p.suffix == ".tsv")
-        return _glossary(files, stemmer_for(language)) if files else None
+        return _glossary(files, key_algorithm(language)) if files else None
     except (OSError, ValueError) as exc:
         log.warning("glossary left out: %s", exc)
         return None
