@@ -9,8 +9,11 @@ headword. Which of an entry's translations to use is left to the caller (the bri
 
 A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<TAB>translation, translation`,
 `#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others. pactkb ships field
-glossaries of its own in the same format (`index/synonyms/field.sqi-eng.tsv`: Albanian, which no offline translator or
-FreeDict dictionary serves), searched first unless `PACTKB_FIELD_GLOSSARIES=false`.
+glossaries of its own in the same format (index/synonyms: `field.sqi-eng.tsv`, Albanian, which no offline translator or
+FreeDict dictionary serves; `field.hrv-eng.tsv` and `field.mkd-eng.tsv`, the field's terms that Apertium renders word by
+word or not at all), searched first unless `PACTKB_FIELD_GLOSSARIES=false`. Macedonian and Albanian have no Snowball
+stemmer: their words are looked up by a light key (article, case ending and final vowel removed), so an entry's base
+form finds its inflected forms.
 """
 
 from __future__ import annotations

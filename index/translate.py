@@ -7,8 +7,10 @@ each request is bounded by a timeout and results are cached. Its output depends 
 corpus, so nothing of it is filtered by the corpus' vocabulary.
 
 A query is rendered in English in three layers:
-1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first,
-   then the dictionaries' multi-word phrases (fixed terms that Apertium would translate word by word);
+1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) and pactkb's field glossaries
+   (index/synonyms/field.hrv-eng.tsv, field.mkd-eng.tsv: "politički izložena osoba" -> "politically exposed person",
+   which Apertium renders "politically displayed person") translate their terms first, then the dictionaries'
+   multi-word phrases (fixed terms that Apertium would translate word by word);
 2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
 3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
