@@ -302,7 +302,8 @@ class Bridge:
         if not self._fresh():
             return Translation([], False)
         vocab = self.vocabulary(clearance)
-        tokens = [t.lower() for t in WORD.findall(query)]  # the positions Match.start counts in
+        typed = WORD.findall(query)  # the positions Match.start counts in
+        tokens = [t.lower() for t in typed]
         matches = []
         dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
         if dictionary is not None:
@@ -329,7 +330,7 @@ class Bridge:
         by_dictionary = bool(placed)
         todo: dict[str, int] = {}  # word -> its first position
         for i, t in enumerate(tokens):
-            if i not in covered and QUERY_WORD.fullmatch(t) and translatable(t) and t not in vocab.index:
+            if i not in covered and QUERY_WORD.fullmatch(t) and translatable(typed[i]) and t not in vocab.index:
                 todo.setdefault(t, i)
         if todo and self.multilingual and vocab.index:
             vecs = self._vectors(list(todo))

@@ -9,8 +9,11 @@ headword. Which of an entry's translations to use is left to the caller (the bri
 
 A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<TAB>translation, translation`,
 `#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others. pactkb ships field
-glossaries of its own in the same format (`index/synonyms/field.sqi-eng.tsv`: Albanian, which no offline translator or
-FreeDict dictionary serves), searched first unless `PACTKB_FIELD_GLOSSARIES=false`.
+glossaries of its own in the same format (index/synonyms: `field.sqi-eng.tsv`, Albanian, which no offline translator or
+FreeDict dictionary serves; `field.hrv-eng.tsv` and `field.mkd-eng.tsv`, the field's terms that Apertium renders word by
+word or not at all), searched first unless `PACTKB_FIELD_GLOSSARIES=false`. Macedonian and Albanian have no Snowball
+stemmer: their words are looked up by a light key (article, case ending and final vowel removed), so an entry's base
+form finds its inflected forms.
 """
 
 from __future__ import annotations
@@ -48,12 +51,16 @@ LANGUAGES = {
     "ron": ("ro",),
     "hun": ("hu",),
 }
-MAX_PHRASE = 4
+MAX_PHRASE = 7  # words of the longest term looked up (glossary terms such as "vendet e treta me rrezik të lartë")
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end count
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
+_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|ta|to|te)$")
+_MK_VOWEL = re.compile(r"[aeiou]$")
+_SQ_ENDINGS = ("eve", "ave", "ve", "et", "at", "it", "in", "es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e")
+_SQ_LINKS = frozenset({"i", "e", "te", "se"})  # Albanian connecting articles: one key ("pastrimi i/e/të parave")
 _CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
 log = logging.getLogger(__name__)
@@ -200,6 +207,8 @@ class Dictionary:
 
     def key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words: their folded stems."""
+        if self.algorithm in LIGHT_KEYS:
+            return tuple(LIGHT_KEYS[self.algorithm](w) for w in words)
         if self.algorithm:
             return tuple(stem_word(w, self.algorithm) for w in words)
         return tuple(fold(w) for w in words)
@@ -226,6 +235,39 @@ class Dictionary:
         return len(self.entries)
 
 
+def macedonian_key(word: str) -> str:
+    """A Macedonian word folded, without its definite article, final vowel and a final j (`трансакцијата`,
+    `трансакции` and `transakcija` all give `transakci`): enough to find a glossary entry's inflected forms."""
+    key = fold(word)
+    for pattern in (_MK_ARTICLE, _MK_VOWEL):
+        cut = pattern.sub("", key)
+        key = cut if len(cut) >= 3 else key
+    return key[:-1] if key.endswith("j") and len(key) > 3 else key
+
+
+def albanian_key(word: str) -> str:
+    """An Albanian word folded, without one case or plural ending and a final vowel where at least four letters stay
+    (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`); the connecting articles i/e/të/së share
+    one key: enough to find a glossary entry's inflected forms."""
+    key = fold(word)
+    if key in _SQ_LINKS:
+        return "e"
+    for ending in _SQ_ENDINGS:
+        if key.endswith(ending) and len(key) - len(ending) >= 4:
+            key = key[: -len(ending)]
+            break
+    return key[:-1] if key[-1:] in ("a", "e", "i") and len(key) > 4 else key
+
+
+LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
+
+
+def key_algorithm(language: str | None) -> str | None:
+    """How a language's dictionary keys are made: its Snowball stemmer, a light key (mk, sq), or folding only."""
+    light = f"light-{language}"
+    return light if light in LIGHT_KEYS else stemmer_for(language)
+
+
 def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
     """The merged dictionary for a query language (cached per process), None when no file covers it. A file that
     cannot be read is left out with a warning naming it: a broken dictionary never breaks search."""
@@ -242,7 +284,7 @@ def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
         stamped.append((p, stamp))
     if not stamped:
         return None
-    key = tuple(f"{p}:{m}" for p, m in stamped) + (str(stemmer_for(language)),)
+    key = tuple(f"{p}:{m}" for p, m in stamped) + (str(key_algorithm(language)),)
     with _CACHE_LOCK:
         if key not in _CACHE:
             entries: list[tuple[str, list[str]]] = []
@@ -253,5 +295,5 @@ def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
                     log.warning("dictionary left out: %s", exc)
             if len(_CACHE) > 16:
                 _CACHE.clear()
-            _CACHE[key] = Dictionary(entries, stemmer_for(language))
+            _CACHE[key] = Dictionary(entries, key_algorithm(language))
         return _CACHE[key] if len(_CACHE[key]) else None

@@ -68,7 +68,7 @@ STOPWORDS = frozenset(
     """a about an and are as at be been but by can could do does for from had has have how i if in into
     is it its may might must no not of on or our shall should so such than that the their them then there
     these they this to was we were what when where which who whom why will with would you your
-    i ili je se na u za od do da li su koji koja koje kako sto sta što šta kao po pri iz o
+    i ili je se na u za od do da li su koji koja koje kako sto sta što šta kao po pri iz o ima imaju
     dhe e i të te në ne me për nga se si një nje ose kur ku kush cili cila cilat cilët cilet çfarë cfare është eshte
     janë jane ishte duhet mund nuk ka kanë kane kishte këtë kete kjo ky këto keto ata ato tyre saj tij nëse nese
     deri pas mbi nën nen pa tek prej gjatë gjate sipas duke që qe edhe po ndaj sa

@@ -7,8 +7,10 @@ each request is bounded by a timeout and results are cached. Its output depends 
 corpus, so nothing of it is filtered by the corpus' vocabulary.
 
 A query is rendered in English in three layers:
-1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) translates its terms first,
-   then the dictionaries' multi-word phrases (fixed terms that Apertium would translate word by word);
+1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) and pactkb's field glossaries
+   (index/synonyms/field.hrv-eng.tsv, field.mkd-eng.tsv: "politički izložena osoba" -> "politically exposed person",
+   which Apertium renders "politically displayed person") translate their terms first, then the dictionaries'
+   multi-word phrases (fixed terms that Apertium would translate word by word);
 2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
 3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
@@ -41,9 +43,10 @@ from pactkb.index.dictionary import (
     dictionary_dirs,
     dictionary_for,
     find_dictionaries,
+    key_algorithm,
     read_glossary,
 )
-from pactkb.index.fold import STOPWORDS, fold, stemmer_for
+from pactkb.index.fold import STOPWORDS, fold
 from pactkb.settings import Settings
 
 PAIRS = {"sr": "hbs-eng", "hr": "hbs-eng", "bs": "hbs-eng", "mk": "mkd-eng"}  # query language -> Apertium mode
@@ -258,7 +261,7 @@ def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
     """The team glossaries (`*.<src>-eng.tsv`) covering a language, merged; None without any or if unreadable."""
     try:
         files = tuple((p, p.stat().st_mtime_ns) for p in find_dictionaries(dirs, language) if p.suffix == ".tsv")
-        return _glossary(files, stemmer_for(language)) if files else None
+        return _glossary(files, key_algorithm(language)) if files else None
     except (OSError, ValueError) as exc:
         log.warning("glossary left out: %s", exc)
         return None

@@ -205,8 +205,9 @@ class Settings(BaseSettings):
     )
     field_glossaries: bool = Field(
         default=True,
-        description="Use pactkb's own field glossaries (index/synonyms/*.<src>-eng.tsv: Albanian -> English field "
-        "terms, since no offline Albanian translator exists) beside the dictionaries.",
+        description="Use pactkb's own field glossaries (index/synonyms/*.<src>-eng.tsv: the field's terms from "
+        "Albanian, which no offline translator serves, and from Serbian/Croatian/Bosnian and Macedonian, before "
+        "Apertium) beside the dictionaries.",
     )
     synonyms: bool = Field(
         default=True,

@@ -300,3 +300,17 @@ def test_albanian_function_words_are_neither_searched_nor_translated():
         "dyshimte",
     ]
     assert "per" in query_terms("cash payments per person")  # 'për' is an Albanian stopword, the English 'per' not
+
+
+def test_acronyms_typed_in_capitals_are_never_sent_to_a_nearest_word(e5_kb):
+    """'ISIS' or 'GTD' in a Serbian query stay as typed: no English corpus word is near enough to stand for them, even
+    when a rendering hands the bridge the acronym alone."""
+    bridge = e5_kb.searcher.bridge
+    saved = bridge.min_cosine
+    bridge.min_cosine = -1.0  # any nearest word would do: only the acronym rule keeps these out
+    try:
+        assert bridge.translate_words("ISIS", "sr").words == []
+        assert bridge.translate_words("GTD baza", "sr").words and "gtd" not in bridge.translate_words("GTD", "sr").words
+        assert bridge.translate_words("isis", "sr").words  # typed in lower case it is an ordinary word
+    finally:
+        bridge.min_cosine = saved

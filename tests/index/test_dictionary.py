@@ -156,5 +156,42 @@ def test_pactkb_ships_an_albanian_field_glossary(settings):
             "suspicion",
         ),
     }
-    assert dictionary_for(dirs, "sr") is None  # Albanian only
+    assert dictionary_for(dirs, "de") is None  # the field glossaries cover the users' languages only
     assert dictionary_for(dictionary_dirs(settings), "sq") is None  # switched off (the test settings' default)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("sq", "vendeve të treta me rrezik të lartë", "high-risk third countries"),  # inflected, connecting article
+        ("sq", "viktimave", "victim"),  # a plural genitive finds the base form's entry
+        ("sq", "pastrimin e parave", "money laundering"),  # another case and connecting article than the entry
+        ("sr", "politički izloženih osoba", "politically exposed person"),  # Apertium: "politically displayed person"
+        ("sr", "stvarnog vlasnika", "beneficial owner"),
+        ("sr", "finansiranja terorizma", "terrorist financing"),  # the Serbian form Apertium does not know
+        ("hr", "pranje novca", "money laundering"),
+        ("bs", "veštačka inteligencija", "artificial intelligence"),  # ekavian finds the ijekavian entry
+        ("mk", "сомнителните трансакции", "suspicious transaction"),  # article and plural removed
+        ("mk", "indikatorite", "indicator"),  # Macedonian typed in Latin
+    ],
+)
+def test_pactkb_ships_field_glossaries_for_the_users_languages(settings, language, text, expected):
+    """The field glossaries (Serbian/Croatian/Bosnian, Macedonian, Albanian) find the field's terms in their inflected
+    forms: Snowball stems for sr/hr/bs, a light key (article, case ending, final vowel) for mk and sq."""
+    dirs = dictionary_dirs(settings.model_copy(update={"field_glossaries": True}))
+    for name in ("field.sqi-eng.tsv", "field.hrv-eng.tsv", "field.mkd-eng.tsv"):
+        assert read_glossary(FIELD_GLOSSARIES / name)  # well-formed (a bad line would raise)
+    found = dictionary_for(dirs, language).lookup(text)
+    assert len(found) == 1 and found[0].end == len(text.split()) and expected in found[0].translations
+
+
+def test_light_keys_find_inflected_forms_without_joining_unrelated_words():
+    from pactkb.index.dictionary import albanian_key, macedonian_key
+
+    assert {albanian_key(w) for w in ("transaksion", "transaksioni", "transaksionit", "transaksioneve")} == {
+        "transaksion"
+    }
+    assert albanian_key("para") != albanian_key("parë")  # money / first: short words keep their letters
+    assert {albanian_key(w) for w in ("i", "e", "të", "së")} == {"e"}
+    assert {macedonian_key(w) for w in ("банка", "банката", "банки", "banka")} == {"bank"}
+    assert macedonian_key("пари") == macedonian_key("парите") != macedonian_key("перење")

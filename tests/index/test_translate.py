@@ -193,3 +193,47 @@ def test_a_machine_translated_query_is_searched_by_meaning_mainly_in_english(set
     off = KnowledgeBase(s.model_copy(update={"translated_dense_first": False}), encoder=kb.encoder)
     lists = off.searcher.bridged_search(query, "sr", "hybrid", 10, Filters(), kb.store.conn())
     assert [w for _, w in lists] == list(fusion.MULTILINGUAL_BRIDGE)
+
+
+def test_the_field_glossary_renders_the_fields_terms_before_apertium():
+    """pactkb's field glossaries give the field's English terms where Apertium's own words are wrong or missing."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    query = "Kako banka prijavljuje sumnjive transakcije stvarnog vlasnika?"
+    plain = Translator("apertium", 10.0, []).render(query, "hr")
+    assert plain is not None and {"actual", "suspected"} <= set(plain.words(NO_WORDS))  # "actual owner"
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "hr")
+    assert rendering is not None
+    words = rendering.words(NO_WORDS)
+    assert {"reports", "suspicious", "transaction", "beneficial", "owner", "bank"} <= set(words)
+    assert "actual" not in words and "suspected" not in words
+    mk_query = "Кога банката ги пријавува сомнителните трансакции?"
+    mk = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(mk_query, "mk")
+    assert mk is not None and {"suspicious", "transaction", "reports"} <= set(mk.words(NO_WORDS))
+
+
+def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settings, tmp_path):
+    """Albanian has no machine translation: the field glossary renders it, and the search shows that English."""
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "aml.txt").write_text(
+        "\f".join(
+            f"Section {i}. Obliged entities report every suspicious transaction to the financial intelligence unit; "
+            f"the beneficial owner of a shell company is a red flag for money laundering and terrorist financing."
+            for i in range(6)
+        ),
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
+    kb.indexer.ingest([folder])
+    query = "Si i raportojnë subjektet transaksionet e dyshimta te njësia e inteligjencës financiare?"
+    with TestClient(create_app(kb.settings, load_in_background=False)) as client:
+        body = client.get("/search", params={"q": query}).json()
+    assert body["query_language"] == "sq"
+    assert {"suspicious", "transaction", "financial", "intelligence", "unit"} <= set(body["query_translation"])
+    off = KnowledgeBase(kb.settings.model_copy(update={"field_glossaries": False}))
+    assert not {"suspicious", "intelligence"} & set(off.searcher.translation(query, "sq", None).words)
