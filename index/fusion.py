@@ -66,23 +66,25 @@ def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float) -> Ra
     pages ranks with its neighbours; a long section's distant passages, often a whole chapter, do not count)."""
     if share <= 0:
         return fused
-    by_section: dict[tuple[str, str], Ranked] = {}
+    best: dict[tuple[str, str, int], Ranked] = {}  # the two best candidates touching each page of a section
     for cid, sc in fused:
         row = rows.get(cid)
         if row is not None and row["section"]:
-            by_section.setdefault((row["doc_id"], row["section"]), []).append((cid, sc))
+            for page in range(row["page_start"], row["page_end"] + 1):
+                top = best.setdefault((row["doc_id"], row["section"], page), [])
+                if len(top) < 2:
+                    top.append((cid, sc))
     out = []
     for cid, sc in fused:
         row = rows.get(cid)
-        best = 0.0
+        support = 0.0
         if row is not None and row["section"]:
-            start, end = row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES
-            for other, osc in by_section[(row["doc_id"], row["section"])]:  # best first: the first near one is best
-                o = rows[other]
-                if other != cid and o["page_start"] <= end and o["page_end"] >= start:
-                    best = osc
-                    break
-        out.append((cid, sc + share * best))
+            for page in range(row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES + 1):
+                for other, osc in best.get((row["doc_id"], row["section"], page), []):
+                    if other != cid:
+                        support = max(support, osc)
+                        break
+        out.append((cid, sc + share * support))
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -147,7 +147,7 @@ def test_match_expression_handles_phrases_prefixes_and_syntax():
 
 def test_a_hyphenated_word_is_also_searched_as_a_phrase_keeping_its_stopword_part():
     assert build_match("de-risking") == '"de risking" OR "risking"'  # 'de' alone is a stopword: risk matched anything
-    assert build_match("cross-border wire") == '"cross border" OR "cross" OR "border" OR "wire"'
+    assert build_match("cross-border wire") == '"cross" OR "border" OR "wire"'  # both parts kept: no phrase
 
 
 def test_a_hyphenated_query_ranks_the_passage_with_the_compound_first(tmp_path):
