@@ -57,24 +57,55 @@ def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[str,
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
 
 
+SUPPORT_PAGES = 1  # passages of one section support each other when at most this many pages apart
+
+
 def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float) -> Ranked:
-    """Let passages of one section support each other: each gains `share` of the best score among the other
-    candidates from the same document and section (an answer spread over a section ranks with its neighbours)."""
+    """Let neighbouring passages of one section support each other: each gains `share` of the best score among the
+    other candidates of the same document and section at most SUPPORT_PAGES pages away (an answer spread over a few
+    pages ranks with its neighbours; a long section's distant passages, often a whole chapter, do not count)."""
     if share <= 0:
         return fused
-    top: dict[tuple[str, str], Ranked] = {}  # the two best candidates of each section
+    best: dict[tuple[str, str, int], Ranked] = {}  # the two best candidates touching each page of a section
     for cid, sc in fused:
         row = rows.get(cid)
         if row is not None and row["section"]:
-            best = top.setdefault((row["doc_id"], row["section"]), [])
-            if len(best) < 2:
-                best.append((cid, sc))
+            for page in range(row["page_start"], row["page_end"] + 1):
+                top = best.setdefault((row["doc_id"], row["section"], page), [])
+                if len(top) < 2:
+                    top.append((cid, sc))
     out = []
     for cid, sc in fused:
         row = rows.get(cid)
-        best = top.get((row["doc_id"], row["section"]), []) if row is not None and row["section"] else []
-        others = [s for c, s in best if c != cid]
-        out.append((cid, sc + share * others[0] if others else sc))
+        support = 0.0
+        if row is not None and row["section"]:
+            for page in range(row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES + 1):
+                for other, osc in best.get((row["doc_id"], row["section"], page), []):
+                    if other != cid:
+                        support = max(support, osc)
+                        break
+        out.append((cid, sc + share * support))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
+def fold_pages(fused: Ranked, rows: Mapping[int, Row], weight: float) -> Ranked:
+    """Scale by `weight` the score of a passage whose pages overlap those of a better-ranked passage of the same
+    document: the page is already in the list (a user opens the page, not the chunk), so another of its chunks
+    should not take a slot from a different page. 1.0 = off; the page's best passage keeps its score."""
+    if weight >= 1.0:
+        return fused
+    shown: dict[str, list[tuple[int, int]]] = {}
+    out = []
+    for cid, sc in fused:
+        row = rows.get(cid)
+        if row is None:
+            out.append((cid, sc))
+            continue
+        start, end = row["page_start"], row["page_end"]
+        spans = shown.setdefault(row["doc_id"], [])
+        seen = any(start <= b and end >= a for a, b in spans)
+        spans.append((start, end))
+        out.append((cid, sc * weight if seen else sc))
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -127,7 +158,8 @@ def order_twins(
     dup_cos: float,
 ) -> Ranked:
     """Put the wanted edition's passage above its near-identical twin in another edition of the same family: the
-    newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves)."""
+    newer one for an undated query, the named year's for a dated one (the twins trade scores, nothing else moves).
+    Part of the edition preference: search applies it only while settings.superseded_weight is below 1.0."""
     year, before, named = asked
     if not newest or (named and year is None):
         return fused

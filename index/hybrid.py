@@ -24,7 +24,15 @@ from pactkb.index.encoder import Encoder
 from pactkb.index.families import query_edition
 from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmer_for
-from pactkb.index.fusion import demote_regions, order_twins, prefer_editions, rrf, superseded_by, support_sections
+from pactkb.index.fusion import (
+    demote_regions,
+    fold_pages,
+    order_twins,
+    prefer_editions,
+    rrf,
+    superseded_by,
+    support_sections,
+)
 from pactkb.index.lexical import lexical_index
 from pactkb.index.profile import StageTimer
 from pactkb.index.results import Hit, SearchError, SearchResult
@@ -375,8 +383,10 @@ class Searcher:
             fused = demote_regions(fused, rows, s.region_weights)
             fused = support_sections(fused, rows, s.section_support)
             asked = query_edition(query)
-            fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
-            fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
+            if s.superseded_weight < 1.0:  # the edition preference: demote unasked editions, order their twins
+                fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
+                fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
+            fused = fold_pages(fused, rows, s.same_page_weight)
             areas: dict[str, list[str]] = {}
             hits = [
                 Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows

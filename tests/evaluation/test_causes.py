@@ -9,6 +9,7 @@ def test_each_cause_has_a_setting_that_switches_it_off():
         assert key in Settings.model_fields and key in OFF
     s = Settings(**OFF)
     assert s.superseded_weight == 1.0 and s.region_weights == {} and not s.synonyms and s.section_support == 0
+    assert s.same_page_weight == 1.0
 
 
 def test_summary_and_moved_queries():

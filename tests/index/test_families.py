@@ -95,6 +95,14 @@ def test_the_newest_edition_leads_an_undated_query_and_the_named_year_a_dated_on
     assert {h.year for h in current.results if h.year} == {2025}
 
 
+def test_superseded_weight_one_switches_the_whole_edition_preference_off(editions_kb):
+    s = editions_kb.searcher
+    s.settings = editions_kb.settings.model_copy(update={"superseded_weight": 1.0})
+    res = s.search("declare cash couriers border customs", mode="lexical", collapse=False)
+    assert years(res)[0] != 2025  # neither demotion nor twin ordering: the older twins keep their (tied) places
+    assert any(h.superseded_by for h in res.results)  # older editions are still labelled
+
+
 def test_editions_above_the_callers_clearance_change_nothing_the_caller_sees(editions_kb):
     s = editions_kb.searcher
     public = Filters(clearance="public")

@@ -16,6 +16,7 @@ from pactkb.index.fusion import (
     bridge_weights,
     convex_fusion,
     demote_regions,
+    fold_pages,
     fuse,
     fusion_weights,
     order_twins,
@@ -39,6 +40,7 @@ def row(
     rank: float = 0.0,
     year: int | None = None,
     vector: tuple[float, ...] = (1.0, 0.0),
+    pages: tuple[int, int] = (1, 1),
 ) -> dict[str, object]:
     """A candidate's store row with just the columns fusion reads."""
     vec = np.asarray(vector, dtype=np.float32)
@@ -50,6 +52,8 @@ def row(
         "edition_rank": rank,
         "year": year,
         "vector": vector_blob(vec / np.linalg.norm(vec)),
+        "page_start": pages[0],
+        "page_end": pages[1],
     }
 
 
@@ -90,6 +94,32 @@ def test_passages_of_one_section_support_each_other() -> None:
     assert dict(fused) == {1: pytest.approx(1.25), 2: pytest.approx(0.9), 3: pytest.approx(1.0), 4: pytest.approx(0.45)}
     assert [c for c, _ in fused] == [1, 3, 2, 4]
     assert support_sections([(1, 1.0)], rows, share=0.0) == [(1, 1.0)]
+
+
+def test_only_neighbouring_passages_of_a_section_support_each_other() -> None:
+    rows = {
+        1: row("a", "Ch 2", pages=(10, 10)),
+        2: row("a", "Ch 2", pages=(11, 12)),
+        3: row("a", "Ch 2", pages=(40, 40)),
+    }
+    fused = dict(support_sections([(1, 1.0), (3, 0.8), (2, 0.5)], rows, share=0.5))
+    assert fused == {1: pytest.approx(1.25), 2: pytest.approx(1.0), 3: pytest.approx(0.8)}  # page 40 is too far
+
+
+def test_a_second_passage_of_a_listed_page_yields_to_other_pages() -> None:
+    rows = {
+        1: row("a", pages=(3, 4)),
+        2: row("a", pages=(4, 4)),  # overlaps page 4 of passage 1
+        3: row("b", pages=(4, 4)),  # another document's page 4
+        4: row("a", pages=(5, 5)),
+        5: row("a", pages=(3, 3)),  # overlaps passage 1 too
+    }
+    fused = [(1, 1.0), (2, 0.9), (3, 0.6), (4, 0.5), (5, 0.4)]
+    folded = fold_pages(fused, rows, weight=0.5)
+    assert dict(folded) == {1: 1.0, 2: pytest.approx(0.45), 3: 0.6, 4: 0.5, 5: pytest.approx(0.2)}
+    assert [c for c, _ in folded] == [1, 3, 4, 2, 5]
+    assert fold_pages(fused, rows, weight=1.0) == fused
+    assert fold_pages([(9, 1.0), (1, 0.5)], rows, weight=0.5) == [(9, 1.0), (1, 0.5)]  # unknown rows keep theirs
 
 
 def newest_of(*editions: tuple[str, str, int, float]) -> dict[str, list[dict[str, object]]]:

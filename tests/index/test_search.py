@@ -145,6 +145,25 @@ def test_match_expression_handles_phrases_prefixes_and_syntax():
     assert build_match("   ") is None
 
 
+def test_a_hyphenated_word_is_also_searched_as_a_phrase_keeping_its_stopword_part():
+    assert build_match("de-risking") == '"de risking" OR "risking"'  # 'de' alone is a stopword: risk matched anything
+    assert build_match("cross-border wire") == '"cross" OR "border" OR "wire"'  # both parts kept: no phrase
+
+
+def test_a_hyphenated_query_ranks_the_passage_with_the_compound_first(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "risk.txt").write_text("Risk risk risk: assess the risk, rate the risking customer.", encoding="utf-8")
+    (docs / "derisk.txt").write_text(
+        "Banks terminate whole client categories (de-risking) instead of managing the risk of each customer. "
+        "Supervisors publish guidance on correspondent relationships and the exclusion of customers.",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries=""))
+    kb.indexer.ingest([docs])
+    assert kb.searcher.search("de-risking", mode="lexical", collapse=False).results[0].file == "derisk.txt"
+
+
 # -- fusion ------------------------------------------------------------------------------------
 class TableEncoder:
     """An encoder whose vectors are chosen by hand, so dense and lexical rankings can disagree."""

@@ -1,0 +1,41 @@
+"""A page already listed does not take a second slot: another chunk of it yields to a different page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import Settings
+
+LONG = " ".join(
+    f"Paragraph {i}: cash couriers carry undeclared cash across the border and customs officers record every "
+    "seizure of cash." + " Unrelated filler about training schedules and office hours." * 6
+    for i in range(6)
+)
+
+
+@pytest.fixture
+def pages_kb(tmp_path: Path) -> KnowledgeBase:
+    """A one-page text whose many chunks all match the query, and a short document that matches it less well."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "long.txt").write_text(LONG, encoding="utf-8")
+    short = "A note on the border." + " Training schedules and office hours." * 8
+    (docs / "short.txt").write_text(short, encoding="utf-8")
+    kb = KnowledgeBase(Settings(data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries=""))
+    kb.indexer.ingest([docs])
+    return kb
+
+
+def files(kb: KnowledgeBase, weight: float) -> list[str]:
+    """The files of the first results (lexical mode: deterministic) with this same_page_weight."""
+    kb.searcher.settings = kb.settings.model_copy(update={"same_page_weight": weight})
+    res = kb.searcher.search("cash couriers border customs seizure", k=3, mode="lexical", collapse=False)
+    return [h.file for h in res.results]
+
+
+def test_a_second_chunk_of_a_listed_page_yields_to_another_page(pages_kb):
+    assert files(pages_kb, 1.0)[:2] == ["long.txt", "long.txt"]  # off: the page's chunks fill the top
+    assert files(pages_kb, 0.0)[:2] == ["long.txt", "short.txt"]
