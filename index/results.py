@@ -72,7 +72,7 @@ class Hit:
         lexical: float | None,
         areas: dict[str, list[str]] | None = None,
     ) -> Hit:
-        """A Hit from a store hit row (index/store.py HIT_COLUMNS; `areas`: a cache of parsed area lists per
+        """A Hit from a store hit row (index/store.py hit_rows; `areas`: a cache of parsed area lists per
         document)."""
         doc_areas = areas.get(row["doc_id"]) if areas is not None else None
         if doc_areas is None:
