@@ -10,6 +10,7 @@ import numpy as np
 
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.results import Hit
 from pactkb.index.store import HIT_CHUNK_COLUMNS, HIT_DOCUMENT_COLUMNS, NewChunk, Store
 from pactkb.settings import Settings
 from tests.index.contracts.conftest import add_document
@@ -103,3 +104,31 @@ def test_section_spans_are_cached_until_the_chunks_change(settings: Settings) ->
         tx.delete_document("d1")
     sectioned_document(kb.store, "d1", [5, 9])  # the same document and section, re-ingested with other pages
     assert searcher.section_spans({("d1", "1 Intro")}) == {("d1", "1 Intro"): (5, 9)}
+
+
+def test_a_hit_takes_each_field_from_its_own_column() -> None:
+    row = {c: f"<{c}>" for c in (*HIT_CHUNK_COLUMNS, *HIT_DOCUMENT_COLUMNS)} | {"areas": '["cyber"]'}
+    hit = Hit.from_row(row, 0.5, 0.25, 0.125)
+    assert (hit.chunk_id, hit.document_id, hit.text, hit.title, hit.file) == (
+        "<id>",
+        "<doc_id>",
+        "<text>",
+        "<title>",
+        "<source_name>",
+    )
+    assert (hit.page_start, hit.page_end, hit.label_start, hit.label_end, hit.section, hit.region) == (
+        "<page_start>",
+        "<page_end>",
+        "<label_start>",
+        "<label_end>",
+        "<section>",
+        "<region>",
+    )
+    assert (hit.publisher, hit.year, hit.doc_type, hit.language, hit.sensitivity) == (
+        "<publisher>",
+        "<year>",
+        "<doc_type>",
+        "<language>",
+        "<sensitivity>",
+    )
+    assert (hit.score, hit.dense_score, hit.lexical_score, hit.areas, hit.snippet) == (0.5, 0.25, 0.125, ["cyber"], "")
