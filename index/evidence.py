@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from pactkb.index.fold import fold_word, porter_stem, query_terms
 
@@ -19,6 +20,12 @@ def query_stems(query: str) -> dict[str, str]:
     return {t: porter_stem(t) for t in query_terms(query)}
 
 
+@lru_cache(maxsize=65536)
+def word_stem(word: str) -> str:
+    """A word of a passage as the full-text index counts it: folded, Porter-stemmed (cached: passages share words)."""
+    return porter_stem(fold_word(word))
+
+
 def measure(stems: Mapping[str, str], df: Mapping[str, int], n: int, top_texts: Iterable[str]) -> dict[str, float]:
     """'known': the share of the query's IDF mass (over n chunks, df per stem) that the corpus holds at all;
     'coverage': the share the top passages' words hold."""
@@ -28,7 +35,7 @@ def measure(stems: Mapping[str, str], df: Mapping[str, int], n: int, top_texts: 
     idf = {t: math.log(1 + n / (1 + df.get(stem, 0))) for t, stem in stems.items()}
     total = sum(idf.values())
     words = {w for text in top_texts for w in WORD.findall(text)}  # each distinct word stemmed once
-    seen = {porter_stem(fold_word(w)) for w in words}
+    seen = set(map(word_stem, words))
     return {
         "known": round(sum(v for t, v in idf.items() if df.get(stems[t], 0) > 0) / total, 4),
         "coverage": round(sum(v for t, v in idf.items() if stems[t] in seen) / total, 4),

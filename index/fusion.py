@@ -13,14 +13,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from pactkb.index.embed import is_multilingual
-from pactkb.index.store import blob_vector
 from pactkb.settings import Settings
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 
 
 class Row(Protocol):
-    """A candidate's store row (index/store.py HIT_COLUMNS): a sqlite3.Row, or a dict in tests."""
+    """A candidate's store row (index/store.py hit_rows): a sqlite3.Row, or a dict in tests."""
 
     def __getitem__(self, key: str) -> Any:
         """A column's value."""
@@ -182,7 +181,7 @@ def order_twins(
         if len(cids) < 2:
             continue
         cids = cids[:MAX_TWIN_CANDIDATES]
-        vecs = np.stack([blob_vector(rows[c]["vector"]) for c in cids])
+        vecs = np.frombuffer(b"".join(rows[c]["vector"] for c in cids), dtype=np.float32).reshape(len(cids), -1)
         near = np.argwhere(np.triu(vecs @ vecs.T >= dup_cos, 1))  # only the near-identical pairs, (i, j) in order
         for i, j in near.tolist():
             if rows[cids[i]]["doc_id"] == rows[cids[j]]["doc_id"]:

@@ -45,6 +45,15 @@ from pactkb.settings import SEARCH_MODES, Settings
 
 MODES: tuple[str, ...] = SEARCH_MODES
 SEMANTIC_SNIPPET_HITS = 3
+SECTION_SPANS_CACHE = 4096  # (document, section) page spans kept in memory, each valid until the store changes
+
+
+def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:
+    """Each hit row's vector by chunk id, read from one joined buffer (one numpy call, not one per row)."""
+    if not rows:
+        return {}
+    blob = b"".join(r["vector"] for r in rows.values())
+    return dict(zip(rows, np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1), strict=True))
 
 
 class Searcher:
@@ -63,6 +72,7 @@ class Searcher:
         self._translations: Memo[tuple[Any, ...], Translation] = Memo(settings.translation_cache)
         self._corpus_stemmers: Memo[tuple[int, str | None], tuple[str, ...]] = Memo(settings.filter_cache)
         self._visible_counts: Memo[tuple[str, int, int], int] = Memo(settings.filter_cache)
+        self._section_spans: Memo[tuple[str, str, int, int], tuple[int, int] | None] = Memo(SECTION_SPANS_CACHE)
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
             self.bridge = Bridge(
@@ -188,6 +198,20 @@ class Searcher:
             return self.dense.ntotal
         key = (clearance, self.store.docs_version(con), self.store.log_seq(con))
         return self._visible_counts.get(key, lambda: self.store.count_chunks(Filters(clearance=clearance), con))
+
+    def section_spans(self, sections: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """First and last page of each (document, section) of a result page (index/store.py), cached while the
+        store is unchanged (its documents version and change-log head are in the key: chunks come and go only
+        through the log)."""
+        state = (self.store.docs_version(), self.store.log_seq())
+        keys = [(doc_id, section, *state) for doc_id, section in sorted(sections)]
+
+        def compute(missing: list[tuple[str, str, int, int]]) -> list[tuple[int, int] | None]:
+            found = self.store.section_spans([(d, s) for d, s, *_ in missing])
+            return [found.get((d, s)) for d, s, *_ in missing]
+
+        spans = self._section_spans.get_many(keys, compute)
+        return {(d, s): span for (d, s, *_), span in zip(keys, spans, strict=True) if span is not None}
 
     def fusion_weights(self, language: str | None) -> tuple[float, float]:
         """(dense, lexical) RRF weights for a query language (index/fusion.py)."""
@@ -446,13 +470,11 @@ class Searcher:
                     hits = self._reranker.rerank(query, hits, s.rerank_top)
             with timer.stage("collapse"):
                 if collapse:
-                    hits = self.collapse(
-                        hits, {cid: blob_vector(r["vector"]) for cid, r in rows.items()}, need, group_by_document
-                    )
+                    hits = self.collapse(hits, row_vectors(rows), need, group_by_document)
                 if facet_pool is not None and collapse:
                     facet_pool = self.collapse(
                         facet_pool,
-                        {cid: blob_vector(r["vector"]) for cid, r in facet_rows.items()},
+                        row_vectors(facet_rows),
                         need,
                         group_by_document,
                     )
@@ -469,7 +491,7 @@ class Searcher:
             with timer.stage("snippets"):
                 self.snippets(page, query, qvec, filters.clearance)
         with timer.stage("rows"):
-            spans = self.store.section_spans({(h.document_id, h.section) for h in page if h.section})
+            spans = self.section_spans({(h.document_id, h.section) for h in page if h.section})
             for h in page:
                 h.section_pages = spans.get((h.document_id, h.section))
         best = max(dmap.values()) if dmap else None
@@ -557,7 +579,7 @@ class Searcher:
             ]
             rows = self._rows([c for c, _ in found], filters, con)
         hits = [Hit.from_row(rows[c], sc, sc, None) for c, sc in found if c in rows]
-        hits = self.collapse(hits, {c: blob_vector(r["vector"]) for c, r in rows.items()}, offset + k)
+        hits = self.collapse(hits, row_vectors(rows), offset + k)
         page = hits[offset : offset + k]
         for i, h in enumerate(page):
             h.rank = offset + i + 1

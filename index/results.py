@@ -72,34 +72,35 @@ class Hit:
         lexical: float | None,
         areas: dict[str, list[str]] | None = None,
     ) -> Hit:
-        """A Hit from a store hit row (index/store.py HIT_COLUMNS; `areas`: a cache of parsed area lists per
+        """A Hit from a store hit row (index/store.py hit_rows; `areas`: a cache of parsed area lists per
         document)."""
         doc_areas = areas.get(row["doc_id"]) if areas is not None else None
         if doc_areas is None:
             doc_areas = json.loads(row["areas"] or "[]")
             if areas is not None:
                 areas[row["doc_id"]] = doc_areas
-        return cls(
-            chunk_id=row["id"],
-            document_id=row["doc_id"],
-            score=score,
-            text=row["text"],
-            title=row["title"],
-            file=row["source_name"],
-            page_start=row["page_start"],
-            page_end=row["page_end"],
-            label_start=row["label_start"],
-            label_end=row["label_end"],
-            section=row["section"],
-            publisher=row["publisher"],
-            year=row["year"],
-            doc_type=row["doc_type"],
-            language=row["language"],
-            areas=list(doc_areas),
-            sensitivity=row["sensitivity"],
-            dense_score=dense,
-            lexical_score=lexical,
-            region=row["region"],
+        return cls(  # positional, in field order: twice as fast as by keyword, for the few hundred candidates
+            row["id"],
+            row["doc_id"],
+            score,
+            row["text"],
+            row["title"],
+            row["source_name"],
+            row["page_start"],
+            row["page_end"],
+            row["label_start"],
+            row["label_end"],
+            row["section"],
+            row["publisher"],
+            row["year"],
+            row["doc_type"],
+            row["language"],
+            list(doc_areas),
+            row["sensitivity"],
+            dense,
+            lexical,
+            "",  # snippet
+            row["region"],
         )
 
     def also_entry(self) -> dict[str, Any]:

@@ -6,14 +6,13 @@ Pure functions over hits and their vectors; the encoder's similarity calibration
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 from pactkb.index.filters import Filters
 from pactkb.index.results import Hit
 
-FACETS = ("doc_type", "area", "language", "year", "publisher")
 COLLAPSE_BLOCK = 64  # hits compared with the kept ones per matrix product
 
 
@@ -79,8 +78,9 @@ def collapse(
         return need is not None and (len(docs) if by_document else len(kept)) >= need
 
     stop = len(hits)
+    every = np.array([vectors[h.chunk_id] for h in hits])  # in rank order (a swap only moves hits already passed)
     for start in range(0, len(hits), COLLAPSE_BLOCK):  # the full pass, until the page is filled
-        block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
+        block = every[start : start + COLLAPSE_BLOCK]
         before = len(kept)
         sims = block @ mat[:before].T  # the block against the hits kept before it
         maybe: np.ndarray = (sims >= floor).any(axis=1) | np.tril(block @ block.T >= floor, -1).any(axis=1)
@@ -106,7 +106,7 @@ def collapse(
             break
     page = len(kept)
     for start in range(stop, len(hits), COLLAPSE_BLOCK):  # the rest: folded into the page's hits only
-        block = np.stack([vectors[h.chunk_id] for h in hits[start : start + COLLAPSE_BLOCK]])
+        block = every[start : start + COLLAPSE_BLOCK]
         sims = block @ mat[:page].T
         maybe = np.asarray((sims >= floor).any(axis=1))
         for b in range(len(block)):
@@ -142,20 +142,23 @@ def group(hits: list[Hit]) -> list[Hit]:
     return out
 
 
+# each facet's values of a list of hits, in order (a hit counts under every area of its document)
+FACET_VALUES: dict[str, Callable[[list[Hit]], Iterable[str]]] = {
+    "doc_type": lambda hits: (h.doc_type for h in hits),
+    "area": lambda hits: (a for h in hits for a in h.areas or ["(none)"]),
+    "language": lambda hits: (h.language or "unknown" for h in hits),
+    "year": lambda hits: (str(h.year) if h.year else "unknown" for h in hits),
+    "publisher": lambda hits: (h.publisher or "unknown" for h in hits),
+}
+
+
 def facets(hits: list[Hit], filters: Filters | None = None) -> dict[str, dict[str, int]]:
     """Counts of distinct documents per facet value among the matches. With facet filters, each
-    facet is counted over the matches of all the *other* filters (so unselected values stay visible)."""
-    counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
-    docs = {h.document_id: h for h in reversed(hits)}
-    for h in docs.values():
-        values = {
-            "doc_type": [h.doc_type],
-            "language": [h.language or "unknown"],
-            "publisher": [h.publisher or "unknown"],
-            "year": [str(h.year) if h.year else "unknown"],
-            "area": h.areas or ["(none)"],
-        }
-        for facet, vals in values.items():
-            if filters is None or filters.admits(h, skip=facet):
-                counters[facet].update(vals)
-    return {f: dict(c.most_common()) for f, c in counters.items()}
+    facet is counted over the matches of all the *other* filters (so unselected values stay visible).
+    One Counter per facet over all its values at once (values counted in document order: ties keep it)."""
+    docs = list({h.document_id: h for h in reversed(hits)}.values())
+    out: dict[str, dict[str, int]] = {}
+    for facet in FACET_VALUES:
+        counted = docs if filters is None else [h for h in docs if filters.admits(h, skip=facet)]
+        out[facet] = dict(Counter(FACET_VALUES[facet](counted)).most_common())
+    return out

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 from pactkb.index.fold import fold_word, stem_word, thread_stemmer
 
@@ -40,7 +41,8 @@ class TermMatcher:
         self.wanted = {stem(t) for t in terms if t}
         self.wanted.discard("")
         self.local = [(a, {stem_word(t, a) for t in terms if t}) for a in stemmers]
-        self.decided: dict[str, bool] = {}
+        self.decided: dict[str, bool] = {}  # each word decided so far: whether it matches
+        self.terms: set[str] = set()  # the words that match
 
     def is_term(self, word: str) -> bool:
         """Whether a word of a text matches a query term."""
@@ -48,13 +50,28 @@ class TermMatcher:
         if hit is None:
             hit = stem(word) in self.wanted or any(stem_word(word, a) in own for a, own in self.local)
             self.decided[word] = hit
+            if hit:
+                self.terms.add(word)
         return hit
 
+    def decide(self, words: set[str]) -> None:
+        """Decide new words at once, as is_term would one by one (the stems through their caches, by map)."""
+        new = list(words)
+        hits = {w for w, st in zip(new, map(stem, new), strict=True) if st in self.wanted}
+        for algorithm, own in self.local:
+            hits.update(w for w, st in zip(new, map(stem_word, new, repeat(algorithm)), strict=True) if st in own)
+        self.decided.update(dict.fromkeys(new, False))
+        self.decided.update(dict.fromkeys(hits, True))
+        self.terms |= hits
+
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Char spans of the matching words in text: its distinct words are decided, then the matching ones found by
-        substring search where they stand as a whole \\w+ run (a Python step per match, not per word)."""
+        """Char spans of the matching words in text: its distinct words not seen before are decided (set operations
+        for the rest), then the matching ones found by substring search where they stand as a whole \\w+ run (a
+        Python step per match, not per word)."""
         out: list[tuple[int, int]] = []
-        for word in {w for w in _WORD.findall(text) if self.is_term(w)}:
+        words = set(_WORD.findall(text))
+        self.decide(words - self.decided.keys())
+        for word in words & self.terms:
             i = text.find(word)
             while i >= 0:
                 j = i + len(word)
@@ -167,9 +184,8 @@ def closest_sentence(text: str, spans: list[tuple[int, int]], query: str) -> tup
     q = trigrams(query)
     if not q:
         return spans[0]
-    scores = [
-        len(q & trigrams(text[a:b])) / (len(q) ** 0.5 * max(1, len(trigrams(text[a:b]))) ** 0.5) for a, b in spans
-    ]
+    grams = [trigrams(text[a:b]) for a, b in spans]
+    scores = [len(q & g) / (len(q) ** 0.5 * max(1, len(g)) ** 0.5) for g in grams]
     return spans[max(range(len(spans)), key=scores.__getitem__)]
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from pactkb.db import connect
+from pactkb.index.cache import Memo
 from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.filters import Filters
@@ -116,11 +117,32 @@ DOC_COLUMNS = (
     "created_at, updated_at, series, edition, family, edition_rank"
 )
 FAMILY_FIELDS = ("title", "publisher", "year", "series", "edition")  # what a document's family and edition derive from
-HIT_COLUMNS = (
-    "c.id, c.doc_id, {text}, c.page_start, c.page_end, c.label_start, c.label_end, c.section, c.region, "
-    "c.vector, d.family, d.edition_rank, d.title, d.source_name, d.publisher, d.year, d.doc_type, d.language, "
-    "d.areas, d.sensitivity"
-)  # what a search hit needs of its chunk and document
+# what a search hit needs of its chunk and of its document (a hit row: the chunk's columns, then the document's)
+HIT_CHUNK_COLUMNS = (
+    "id",
+    "doc_id",
+    "text",
+    "page_start",
+    "page_end",
+    "label_start",
+    "label_end",
+    "section",
+    "region",
+    "vector",
+)
+HIT_DOCUMENT_COLUMNS = (
+    "family",
+    "edition_rank",
+    "title",
+    "source_name",
+    "publisher",
+    "year",
+    "doc_type",
+    "language",
+    "areas",
+    "sensitivity",
+)
+HIT_CACHE = 256  # filter combinations whose admitted documents a store keeps (per documents version)
 DOCUMENT_ORDER = {
     "title": "d.title COLLATE NOCASE",
     "year": "d.year DESC",
@@ -312,6 +334,9 @@ class Store:
         (self.data_dir / "files").mkdir(exist_ok=True)
         self.path = self.data_dir / DB_NAME
         self._local = threading.local()
+        # per documents version (docs_version): each document's hit columns, and the documents each filter admits
+        self._hit_documents: Memo[int, dict[str, dict[str, Any]]] = Memo(2)
+        self._admitted_documents: Memo[tuple[str, int], frozenset[str]] = Memo(HIT_CACHE)
         con = self.conn()
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -711,26 +736,33 @@ class Store:
     def hit_rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
     ) -> dict[int, dict[str, Any]]:
-        """Chunk + document rows (HIT_COLUMNS, as dicts: a search reads each field of a few hundred rows several
-        times, and a row's lookup by name scans its columns) of the given chunks whose documents the filters admit;
-        the text column is NULL when `text` is off."""
+        """Chunk + document rows (HIT_CHUNK_COLUMNS then HIT_DOCUMENT_COLUMNS, as dicts: a search reads each field of
+        a few hundred rows several times) of the given chunks whose documents the filters admit; the text is None
+        when `text` is off. The chunks are read by id; their documents' columns, and which documents the filters
+        admit, come from memos kept per documents version (every document change bumps it, so they are never
+        stale; the admitted set is kept per filters, clearance included)."""
         con = con or self.conn()
-        where, params = filter_clause(filters)
-        columns = HIT_COLUMNS.format(text="c.text" if text else "NULL AS text")
+        version = self.docs_version(con)
+        documents = self._hit_documents.get(version, lambda: self._hit_document_columns(con))
+        admitted = self._admitted_documents.get(
+            (filters.key(), version), lambda: frozenset(self.document_ids(filters, con))
+        )
+        columns = ", ".join(c if text or c != "text" else "NULL AS text" for c in HIT_CHUNK_COLUMNS)
         out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            q = (  # CROSS JOIN: look the chunks up by id first (SQLite would otherwise start from every document the
-                # clearance admits, through the sensitivity index: a cost growing with the store, 18 ms at 100k chunks)
-                f"SELECT {columns} FROM chunks c CROSS JOIN documents d "
-                f"WHERE c.id IN ({marks(part)}) AND d.id = c.doc_id AND {where}"
-            )
-            rows = con.execute(q, [*part, *params]).fetchall()
-            names = rows[0].keys() if rows else []
-            for row in rows:
-                fields = dict(zip(names, row, strict=True))
-                out[fields["id"]] = fields
+            for row in con.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks(part)})", part):
+                document = documents.get(row[1]) if row[1] in admitted else None
+                if document is not None:
+                    fields = dict(zip(HIT_CHUNK_COLUMNS, row, strict=True))
+                    fields.update(document)
+                    out[row[0]] = fields
         return out
+
+    def _hit_document_columns(self, con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+        """Every document's HIT_DOCUMENT_COLUMNS, by document id."""
+        q = f"SELECT id, {', '.join(HIT_DOCUMENT_COLUMNS)} FROM documents"
+        return {r[0]: dict(zip(HIT_DOCUMENT_COLUMNS, r[1:], strict=True)) for r in con.execute(q)}
 
     def chunk_texts(self, ids: list[int], con: sqlite3.Connection | None = None) -> dict[int, str]:
         """Texts of chunks by id (absent ids left out)."""
@@ -750,7 +782,7 @@ class Store:
         where, params = filter_clause(filters)
         return con.execute(
             "SELECT c.id, c.doc_id, c.ord, c.text, c.page_start, c.page_end, c.label_start, c.label_end, c.section, "
-            "c.n_tokens, c.vector, d.title FROM chunks c CROSS JOIN documents d "  # the chunk by id first (hit_rows)
+            "c.n_tokens, c.vector, d.title FROM chunks c CROSS JOIN documents d "  # the chunk by id first
             f"WHERE c.id = ? AND d.id = c.doc_id AND {where}",
             [chunk_id, *params],
         ).fetchone()

@@ -1,0 +1,134 @@
+"""The query path's memos of store state: hit rows (chunks read by id, their documents' columns and admission kept per
+documents version) and section page spans (kept per store state) never outlive a change, and never carry one
+clearance's or filter's admission over to another."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+from pactkb.index.filters import Filters
+from pactkb.index.kb import KnowledgeBase
+from pactkb.index.results import Hit
+from pactkb.index.store import HIT_CHUNK_COLUMNS, HIT_DOCUMENT_COLUMNS, NewChunk, Store
+from pactkb.settings import Settings
+from tests.index.contracts.conftest import add_document
+
+
+def joined_rows(store: Store, ids: list[int], filters: Filters) -> dict[int, dict[str, object]]:
+    """The hit rows as one JOIN with the filters would give them (what the memos must reproduce)."""
+    from pactkb.index.store import filter_clause, marks
+
+    where, params = filter_clause(filters)
+    columns = ", ".join([*(f"c.{c}" for c in HIT_CHUNK_COLUMNS), *(f"d.{c}" for c in HIT_DOCUMENT_COLUMNS)])
+    con = store.conn()
+    con.row_factory = sqlite3.Row
+    rows = con.execute(
+        f"SELECT {columns} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks(ids)}) AND {where}",
+        [*ids, *params],
+    ).fetchall()
+    return {r["id"]: dict(zip([*HIT_CHUNK_COLUMNS, *HIT_DOCUMENT_COLUMNS], tuple(r), strict=True)) for r in rows}
+
+
+def test_hit_rows_equal_the_joined_rows_under_every_clearance_and_filter(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "pub", ["a public passage", "another"], title="Open guide")
+    ids += add_document(store, "conf", ["a confidential finding"], sensitivity="confidential", doc_type="report")
+    ids += add_document(store, "res", ["a restricted note"], sensitivity="restricted", title="Note")
+    for filters in (  # everything first: its admission must not leak into the narrower clearances after it
+        Filters(),
+        Filters(clearance="confidential"),
+        Filters(clearance="public"),
+        Filters(clearance="restricted"),
+        Filters(doc_types=("report",)),
+        Filters(doc_types=("report",), clearance="public"),
+    ):
+        got = store.hit_rows(ids, filters)
+        assert got == joined_rows(store, ids, filters), filters
+        assert all(r["text"] for r in got.values())
+        assert all(r["text"] is None for r in store.hit_rows(ids, filters, text=False).values())
+    assert set(store.hit_rows(ids, Filters(clearance="public"))) == set(ids[:2])
+    assert set(store.hit_rows(ids, Filters(clearance="confidential"))) == set(ids)
+
+
+def test_a_document_change_is_seen_by_the_next_lookup(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "d1", ["a passage"], title="Old title")
+    public = Filters(clearance="public")
+    assert store.hit_rows(ids, public)[ids[0]]["title"] == "Old title"  # both memos filled
+    with store.transaction() as tx:
+        tx.update_document("d1", {"title": "New title"})
+    assert store.hit_rows(ids, public)[ids[0]]["title"] == "New title"
+    with store.transaction() as tx:
+        tx.update_document("d1", {"sensitivity": "restricted"})
+    assert store.hit_rows(ids, public) == {}  # no longer admitted to a public caller
+    assert store.hit_rows(ids, Filters(clearance="restricted"))[ids[0]]["sensitivity"] == "restricted"
+    more = add_document(store, "d2", ["a new passage"], title="Added")
+    assert set(store.hit_rows(ids + more, Filters())) == {*ids, *more}
+    with store.transaction() as tx:
+        tx.delete_document("d2")
+    assert set(store.hit_rows(ids + more, Filters())) == set(ids)
+
+
+def sectioned_document(store: Store, doc_id: str, pages: list[int]) -> None:
+    """A document whose chunks (one per page given) all belong to section '1 Intro'."""
+    chunks = [
+        NewChunk(i, f"text {i}", f"{doc_id}-{i}", p, p, None, None, "1 Intro", 2, np.zeros(64, dtype=np.float32))
+        for i, p in enumerate(pages)
+    ]
+    with store.transaction() as tx:
+        tx.insert_document(
+            {
+                "id": doc_id,
+                "sha256": doc_id,
+                "title": doc_id,
+                "kind": "txt",
+                "source_name": doc_id,
+                "size": 1,
+                "pages": 9,
+            },
+        )
+        tx.insert_chunks(doc_id, doc_id, chunks, "en")
+
+
+def test_section_spans_are_cached_until_the_chunks_change(settings: Settings) -> None:
+    kb = KnowledgeBase(settings)
+    sectioned_document(kb.store, "d1", [2, 3])
+    searcher = kb.searcher
+    assert searcher.section_spans({("d1", "1 Intro"), ("d1", "no such section")}) == {("d1", "1 Intro"): (2, 3)}
+    assert len(searcher._section_spans) == 2  # the absent section is remembered too
+    assert searcher.section_spans({("d1", "1 Intro")}) == {("d1", "1 Intro"): (2, 3)}
+    assert len(searcher._section_spans) == 2  # answered from the cache
+    with kb.store.transaction() as tx:
+        tx.delete_document("d1")
+    sectioned_document(kb.store, "d1", [5, 9])  # the same document and section, re-ingested with other pages
+    assert searcher.section_spans({("d1", "1 Intro")}) == {("d1", "1 Intro"): (5, 9)}
+
+
+def test_a_hit_takes_each_field_from_its_own_column() -> None:
+    row = {c: f"<{c}>" for c in (*HIT_CHUNK_COLUMNS, *HIT_DOCUMENT_COLUMNS)} | {"areas": '["cyber"]'}
+    hit = Hit.from_row(row, 0.5, 0.25, 0.125)
+    assert (hit.chunk_id, hit.document_id, hit.text, hit.title, hit.file) == (
+        "<id>",
+        "<doc_id>",
+        "<text>",
+        "<title>",
+        "<source_name>",
+    )
+    assert (hit.page_start, hit.page_end, hit.label_start, hit.label_end, hit.section, hit.region) == (
+        "<page_start>",
+        "<page_end>",
+        "<label_start>",
+        "<label_end>",
+        "<section>",
+        "<region>",
+    )
+    assert (hit.publisher, hit.year, hit.doc_type, hit.language, hit.sensitivity) == (
+        "<publisher>",
+        "<year>",
+        "<doc_type>",
+        "<language>",
+        "<sensitivity>",
+    )
+    assert (hit.score, hit.dense_score, hit.lexical_score, hit.areas, hit.snippet) == (0.5, 0.25, 0.125, ["cyber"], "")
