@@ -405,7 +405,8 @@ class Searcher:
         with timer.stage("fusion"):
             dmap, lmap = dict(dense_hits), dict(lex_hits)
             fused = demote_regions(fused, rows, s.region_weights)
-            fused = support_sections(fused, rows, s.section_support)
+            # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
+            fused = support_sections(fused, rows, s.section_support if mode == "hybrid" else 0.0)
             asked = query_edition(query)
             if s.superseded_weight < 1.0:  # the edition preference: demote unasked editions, order their twins
                 fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)

@@ -39,3 +39,17 @@ def files(kb: KnowledgeBase, weight: float) -> list[str]:
 def test_a_second_chunk_of_a_listed_page_yields_to_another_page(pages_kb):
     assert files(pages_kb, 1.0)[:2] == ["long.txt", "long.txt"]  # off: the page's chunks fill the top
     assert files(pages_kb, 0.0)[:2] == ["long.txt", "short.txt"]
+
+
+def test_section_support_applies_to_hybrid_fused_scores_only(pages_kb, monkeypatch):
+    """Dense and lexical modes rank raw cosines / BM25 scores, where a share of a neighbour's score would outweigh
+    the ranking (domain set: dense 0.423 -> 0.368 with it), so only hybrid mode gets the support."""
+    import pactkb.index.hybrid as hybrid
+
+    shares: list[float] = []
+    real = hybrid.support_sections
+    monkeypatch.setattr(hybrid, "support_sections", lambda f, r, share: shares.append(share) or real(f, r, share))
+    pages_kb.searcher.settings = pages_kb.settings.model_copy(update={"section_support": 0.3})
+    for mode in ("hybrid", "dense", "lexical"):
+        pages_kb.searcher.search("cash couriers border", k=3, mode=mode)
+    assert shares == [0.3, 0.0, 0.0]
