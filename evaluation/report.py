@@ -272,7 +272,7 @@ def steps() -> dict[str, dict[str, Any]]:
             ]
         },
         "bench-load": {
-            "cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-torch"), "--json"]
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.load", "--data", str(WORK / "shared-default"), "--json"]
         },
         "bench-peer": {
             "cmd": [
