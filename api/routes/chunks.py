@@ -11,7 +11,7 @@ from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
-from pactkb.api.routes.search import response, to_filters
+from pactkb.api.routes.search import response, shown_documents, to_filters
 from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import SearchError
@@ -91,6 +91,6 @@ async def similar(
         request,
         "similar",
         query=f"similar:{chunk_id}",
-        document_ids=list(dict.fromkeys(h.document_id for h in out.results)),
+        document_ids=shown_documents(out),
     )
     return out

@@ -94,9 +94,14 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
         "search",
         query=body.query,
         filters={**body.filters.as_mapping(), "mode": body.mode},
-        document_ids=list(dict.fromkeys(h.document_id for h in out.results)),
+        document_ids=shown_documents(out),
     )
     return out
+
+
+def shown_documents(out: SearchResponse) -> list[str]:
+    """Every document a result page shows the caller, for the audit: each hit's and its "also in" editions'."""
+    return list(dict.fromkeys(d for h in out.results for d in (h.document_id, *(a.document_id for a in h.also_in))))
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search (query string)")

@@ -73,11 +73,20 @@ def test_stats_show_what_translates_queries(env, sample_dir, monkeypatch):
     monkeypatch.setenv("PACTKB_DICTIONARIES", str(env / "dict"))
     runner.invoke(app, ["ingest", str(sample_dir)])
     st = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]
-    assert st["dictionaries"] == {"sr/hr/bs": ["freedict-hrv-eng.index"], "sq": ["field.sqi-eng.tsv"]}
+    assert st["dictionaries"] == {
+        "sr/hr/bs": ["field.hrv-eng.tsv", "freedict-hrv-eng.index"],  # the field glossary first, then FreeDict
+        "sq": ["field.sqi-eng.tsv"],
+        "mk": ["field.mkd-eng.tsv"],
+    }
     assert st["english_words"] > 50 and st["nearest_words"] is False  # the fake encoder is not multilingual
-    assert "translate:  dictionaries sr/hr/bs: freedict-hrv-eng.index" in runner.invoke(app, ["stats"]).stdout
+    text = runner.invoke(app, ["stats"]).stdout
+    assert "translate:  dictionaries sr/hr/bs: field.hrv-eng.tsv, freedict-hrv-eng.index; sq: field.sqi-eng.tsv" in text
     monkeypatch.setenv("PACTKB_DICTIONARIES", "")
-    only_glossary = {"sq": ["field.sqi-eng.tsv"]}  # pactkb's own Albanian field glossary
+    only_glossary = {  # pactkb's own field glossaries
+        "sr/hr/bs": ["field.hrv-eng.tsv"],
+        "sq": ["field.sqi-eng.tsv"],
+        "mk": ["field.mkd-eng.tsv"],
+    }
     assert (
         json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["query_translation"]["dictionaries"] == only_glossary
     )
