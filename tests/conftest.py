@@ -51,6 +51,12 @@ def sample_dir() -> Path:
     return SAMPLE_DIR
 
 
+def write_pages(path: Path, page: Callable[[int], str], pages: int = 6) -> Path:
+    """A text file of `pages` pages (form feeds between them), page i's text given by page(i)."""
+    path.write_text("\f".join(page(i) for i in range(pages)), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def make_pdf(tmp_path: Path) -> Callable[..., Path]:
     """Factory: make_pdf('name.pdf', [["para", ...], ...], **DocSpec options) -> path."""

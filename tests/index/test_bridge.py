@@ -260,18 +260,19 @@ def test_the_query_and_its_english_rendering_are_searched_in_one_vector_index_ca
 
 def test_the_albanian_glossary_gives_only_words_a_caller_may_see(settings, sample_dir, tmp_path):
     """A glossary translation, like a dictionary's, uses only English words of documents the caller may see."""
+    from tests.conftest import write_pages
+
     s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
     kb = KnowledgeBase(s)
     kb.indexer.ingest([sample_dir])
     folder = tmp_path / "secret"
     folder.mkdir()
-    (folder / "mixers.txt").write_text(
-        "\f".join(
-            f"Case {i}. The analysts traced the mixer wallets; every mixer payout went through a mixer service used by "
-            f"the network, and the mixer operators were identified by the investigators after months of work."
-            for i in range(6)
+    write_pages(
+        folder / "mixers.txt",
+        lambda i: (
+            f"Case {i}. The analysts traced the mixer wallets; every mixer payout went through a mixer service "
+            "used by the network, and the mixer operators were identified by the investigators after months of work."
         ),
-        encoding="utf-8",
     )
     (folder / "MANIFEST.tsv").write_text(
         "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"

@@ -217,16 +217,16 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
     from fastapi.testclient import TestClient
 
     from pactkb.api.app import create_app
+    from tests.conftest import write_pages
 
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "aml.txt").write_text(
-        "\f".join(
-            f"Section {i}. Obliged entities report every suspicious transaction to the financial intelligence unit; "
-            f"the beneficial owner of a shell company is a red flag for money laundering and terrorist financing."
-            for i in range(6)
+    write_pages(
+        folder / "aml.txt",
+        lambda i: (
+            f"Section {i}. Obliged entities report every suspicious transaction to the financial intelligence "
+            "unit; the beneficial owner of a shell company is a red flag for money laundering and terrorist financing."
         ),
-        encoding="utf-8",
     )
     kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
     kb.indexer.ingest([folder])
