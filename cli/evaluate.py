@@ -32,7 +32,10 @@ def eval_cmd(
             "set (queries.jsonl + page-level qrels.tsv, e.g. evaluation/domain)."
         ),
     ],
-    split: Annotated[str, typer.Option(help="Which qrels split to score.")] = "test",
+    split: Annotated[
+        str | None,
+        typer.Option(help="BEIR: the qrels split [default: test]. Domain set: dev, test or all [default: all]."),
+    ] = None,
     mode: Annotated[list[str] | None, typer.Option("--mode", help="Modes to run (repeat); default all three.")] = None,
     data: DataOpt = None,
     model: ModelOpt = None,
@@ -52,7 +55,13 @@ def eval_cmd(
 ) -> None:
     """Score retrieval: BEIR collections (nDCG@10, Recall@10/100, MRR@10, MAP@100) or the page-level domain set."""
     from pactkb.evaluation.beir import CollectionError, evaluate_collection, format_table
-    from pactkb.evaluation.domain import DomainSetError, evaluate_domain, format_tables, is_domain_set
+    from pactkb.evaluation.domain import (
+        DOMAIN_SPLITS,
+        DomainSetError,
+        evaluate_domain,
+        format_tables,
+        is_domain_set,
+    )
 
     modes = tuple(mode or SEARCH_MODES)
     bad = [m for m in modes if m not in SEARCH_MODES]
@@ -71,13 +80,15 @@ def eval_cmd(
         reranker=reranker,
     )
     if is_domain_set(collection):
+        if split not in (None, *DOMAIN_SPLITS):
+            fail(f"--split {split!r}: the domain set has the halves {', '.join(DOMAIN_SPLITS)}", code=2)
         kb = open_kb(settings)
         if corpus is not None:
             summary = kb.indexer.ingest([corpus], progress=sys.stderr.isatty())
             if summary.failed:
                 typer.secho(f"{len(summary.failed)} file(s) failed to ingest", fg=typer.colors.YELLOW, err=True)
         try:
-            result = evaluate_domain(collection, kb, modes)
+            result = evaluate_domain(collection, kb, modes, split=split or "all")
         except DomainSetError as exc:
             fail(str(exc), code=2)
             return
@@ -85,14 +96,15 @@ def eval_cmd(
             emit_json(result)
         else:
             typer.echo(
-                f"{result['collection']} ({result['queries']} queries: {result['answerable']} answerable, "
+                f"{result['collection']} ({result['split']}, {result['queries']} queries: "
+                f"{result['answerable']} answerable, "
                 f"{result['no_answer']} without answer; {result['judged_files']} judged files; model {result['model']})"
             )
             typer.echo(format_tables(result))
         return
     try:
         result = evaluate_collection(
-            collection, settings, split=split, modes=modes, progress=sys.stderr.isatty(), limit=limit
+            collection, settings, split=split or "test", modes=modes, progress=sys.stderr.isatty(), limit=limit
         )
     except CollectionError as exc:
         fail(str(exc), code=2)

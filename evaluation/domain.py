@@ -151,6 +151,7 @@ def score_mode(
         "latency_p95_ms": percentile(lat, 95),
         "by_language": group("lang"),
         "by_difficulty": group("difficulty"),
+        "by_split": group("split"),
         "per_query": {q: {m: round(per[m][q], 4) for m in per} for q in answerable},
         "best_dense": best_dense,
         "top3": tops,
@@ -206,9 +207,19 @@ def flag_outcome(flags: dict[str, bool | None], answerable: set[str], no_answer:
     }
 
 
-def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEARCH_MODES) -> dict[str, Any]:
-    """Score a knowledge base against the domain set; every judged file must be in the store."""
+DOMAIN_SPLITS = ("all", "dev", "test")
+
+
+def evaluate_domain(
+    root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEARCH_MODES, split: str = "all"
+) -> dict[str, Any]:
+    """Score a knowledge base against the domain set (all queries, or its dev or test half); every judged file must
+    be in the store."""
+    if split not in DOMAIN_SPLITS:
+        raise DomainSetError(f"--split {split!r}: the domain set has the halves {', '.join(DOMAIN_SPLITS)}")
     queries, qrels = load(root)
+    if split != "all":
+        queries = {q: v for q, v in queries.items() if v.get("split") == split}
     doc_file = kb.store.source_names()
     stored = set(doc_file.values())
     missing = sorted({r.file for rs in qrels.values() for r in rs} - stored)
@@ -225,6 +236,7 @@ def evaluate_domain(root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEAR
     orig_reports = [score_mode(kb, originals, qrels, m, doc_file) for m in modes] if originals else []
     return {
         "collection": root.name,
+        "split": split,
         "queries": len(queries),
         "answerable": len(answerable),
         "no_answer": len(no_answer),
@@ -295,7 +307,7 @@ def format_tables(result: dict[str, Any]) -> str:
             f"| {m['mode']} | {m['ndcg@10']:.4f} | {m['doc_recall@10']:.4f} | {m['mrr@10']:.4f} | "
             f"{m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |"
         )
-    for key, title in (("by_language", "language"), ("by_difficulty", "difficulty")):
+    for key, title in (("by_language", "language"), ("by_difficulty", "difficulty"), ("by_split", "half")):
         lines += [
             "",
             f"| {title} | queries | "

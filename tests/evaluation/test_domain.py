@@ -31,9 +31,27 @@ def domain_set(tmp_path, sample_dir):
     root = tmp_path / "domain"
     root.mkdir()
     queries = [
-        {"_id": "q1", "text": "undeclared cash at border crossings", "lang": "en", "difficulty": "keyword"},
-        {"_id": "q2", "text": "Uprava za sprečavanje pranja novca", "lang": "sr", "difficulty": "keyword"},
-        {"_id": "q3", "text": "wildlife trafficking sentencing in Montenegro", "lang": "en", "difficulty": "no-answer"},
+        {
+            "_id": "q1",
+            "text": "undeclared cash at border crossings",
+            "lang": "en",
+            "difficulty": "keyword",
+            "split": "dev",
+        },
+        {
+            "_id": "q2",
+            "text": "Uprava za sprečavanje pranja novca",
+            "lang": "sr",
+            "difficulty": "keyword",
+            "split": "test",
+        },
+        {
+            "_id": "q3",
+            "text": "wildlife trafficking sentencing in Montenegro",
+            "lang": "en",
+            "difficulty": "no-answer",
+            "split": "test",
+        },
     ]
     (root / "queries.jsonl").write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in queries), encoding="utf-8")
     (root / "qrels.tsv").write_text(
@@ -54,7 +72,25 @@ def test_domain_evaluation_end_to_end(settings, sample_dir, domain_set):
     assert r["answerable"] == 2 and r["no_answer"] == 1
     assert m["doc_recall@10"] == 1.0 and m["mrr@10"] == 1.0 and m["ndcg@10"] > 0.9
     assert set(m["by_language"]) == {"en", "sr"} and set(m["by_difficulty"]) == {"keyword"}
-    assert r["no_good_answer"]["no_answer_queries"] == 1
+    assert {h: v["queries"] for h, v in m["by_split"].items()} == {"dev": 1, "test": 1}
+    assert r["no_good_answer"]["no_answer_queries"] == 1 and r["split"] == "all"
+
+
+def test_domain_evaluation_scores_only_the_half_asked_for(settings, sample_dir, domain_set):
+    kb = KnowledgeBase(settings)
+    kb.indexer.ingest([sample_dir])
+    dev = evaluate_domain(domain_set, kb, ("lexical",), split="dev")
+    test = evaluate_domain(domain_set, kb, ("lexical",), split="test")
+    assert (dev["split"], dev["queries"], dev["answerable"], dev["no_answer"]) == ("dev", 1, 1, 0)
+    assert set(dev["per_query"]["lexical"]) == {"q1"} and set(test["per_query"]["lexical"]) == {"q2"}
+    assert test["no_answer"] == 1
+
+
+def test_domain_eval_cli_rejects_an_unknown_half(domain_set, tmp_path, monkeypatch):
+    monkeypatch.setenv("PACTKB_MODEL", "fake:64")
+    res = CliRunner().invoke(app, ["eval", str(domain_set), "--data", str(tmp_path / "d"), "--split", "train"])
+    assert res.exit_code == 2 and "--split 'train'" in res.output and "dev, test" in res.output
+    assert not (tmp_path / "d").exists()
 
 
 def test_domain_eval_cli_names_missing_files(settings, domain_set, tmp_path, monkeypatch):
