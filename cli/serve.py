@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pactkb.cli.common import DataOpt, EncoderOpt, ModelOpt, make_settings, setting
+from pactkb.cli.common import DataOpt, EncoderOpt, ModelOpt, fail, make_settings, setting
 
 # seconds uvicorn's supervisor waits for a worker's health-check answer before killing and restarting it: its default
 # (5 s) is shorter than a worker's start on a busy 2-core machine (imports, then the model loading in a thread that
 # holds the GIL), which then restarted workers forever and never served
 WORKER_HEALTHCHECK = 120
+APP = "pactkb.api.app:app_from_env"  # the app factory every worker imports
 
 
 def serve(
@@ -41,6 +42,7 @@ def serve(
     import uvicorn
 
     from pactkb.api.metrics import MULTIPROC_ENV
+    from pactkb.api.reuseport import PortInUse, ReusePortMultiprocess, check_port_free, reuseport_supported
 
     overrides = {"data": data, "model": model, "encoder": encoder, "host": host, "port": port, "workers": workers}
     if no_anonymous:
@@ -60,17 +62,24 @@ def serve(
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
         shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
         os.environ[MULTIPROC_ENV] = shared
+    options = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK,
+    }
     try:
-        uvicorn.run(
-            "pactkb.api.app:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level="warning",
-            access_log=False,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK,
-        )
+        if settings.workers > 1 and reuseport_supported():
+            try:
+                check_port_free(settings.host, settings.port)
+            except PortInUse as exc:
+                fail(f"cannot serve: {exc.strerror}", code=1)
+            ReusePortMultiprocess(uvicorn.Config(APP, **options)).run()  # type: ignore[arg-type]
+        else:
+            uvicorn.run(APP, **options)  # type: ignore[arg-type]
     finally:
         if shared:
             shutil.rmtree(shared, ignore_errors=True)

@@ -1,5 +1,7 @@
-"""`pactkb serve` with several workers: they share the memory-mapped vector index and split the cores."""
+"""`pactkb serve` with several workers: they share the memory-mapped vector index, split the cores and the
+connections."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -24,6 +26,30 @@ def _tree(pid: int) -> list[int]:
     """A process and its descendants."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [pid] + [p for c in children for p in _tree(int(c))]
+
+
+def _connections_by_pid(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established TCP connections to the port each process holds (/proc/net/tcp and the fds)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    counts = {}
+    for pid in pids:
+        links = [os.readlink(f) for f in Path(f"/proc/{pid}/fd").iterdir() if f.is_symlink()]
+        counts[pid] = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+    return counts
+
+
+async def _hold_connections(base: str, n: int, port: int, pids: list[int]) -> dict[int, int]:
+    """Open n keep-alive connections at once (n concurrent searches) and count them per worker while open."""
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+        replies = await asyncio.gather(*(http.get("/search", params={"q": f"cash {i}", "k": 1}) for i in range(n)))
+        assert all(r.status_code == 200 for r in replies)
+        return _connections_by_pid(port, pids)
 
 
 def test_two_workers_answer_and_map_the_same_index_file(settings, sample_dir, tmp_path):
@@ -61,6 +87,11 @@ def test_two_workers_answer_and_map_the_same_index_file(settings, sample_dir, tm
         for pid in mapped:  # each worker's encoder and FAISS get their share of the cores
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert f"PACTKB_ENCODER_THREADS={max(1, (os.cpu_count() or 1) // 2)}".encode() in environ
+        # each worker listens on its own socket of the port: 16 clients connecting at once reach both workers (with
+        # one shared socket, the first worker to wake accepted all of them in most runs); chance of a 16/0 split
+        # by the kernel's hash: 2 in 65,536
+        per_worker = asyncio.run(_hold_connections(base, 16, port, mapped))
+        assert sum(per_worker.values()) == 16 and min(per_worker.values()) >= 1, per_worker
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -85,3 +116,14 @@ def test_one_worker_keeps_every_core(monkeypatch):
     monkeypatch.delenv("PACTKB_ENCODER_THREADS", raising=False)
     share_cores(1)
     assert "PACTKB_ENCODER_THREADS" not in os.environ
+
+
+def test_several_workers_refuse_a_port_another_program_serves(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PACTKB_MODEL": "fake:64"}
+        cmd = [sys.executable, "-m", "pactkb.cli", "serve", "--data", str(tmp_path / "d"), "--port", str(port)]
+        res = subprocess.run([*cmd, "--workers", "2"], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and f"127.0.0.1:{port} is already in use" in res.stderr
