@@ -10,6 +10,7 @@ from pactkb.evaluation.bench.latency import (
     in_process,
     measure_size,
     median_stages,
+    over_http,
     print_tables,
     soak,
 )
@@ -84,3 +85,37 @@ def test_soak_reports_rss_at_start_and_end(sample_kb) -> None:
     assert out["queries"] > 0 and out["seconds"] >= 1.0
     assert out["rss_mb_start"] > 0 and out["rss_mb_end"] > 0 and len(out["rss_mb_samples"]) >= 2
     assert out["rss_mb_growth"] == pytest.approx(out["rss_mb_end"] - out["rss_mb_start"], abs=0.11)
+
+
+def test_over_http_asks_each_query_once_of_a_fresh_server_per_mode(tmp_path, monkeypatch) -> None:
+    """No measured request may be answered from a server's query caches (vectors, translations): one new server
+    per mode, and every query asked once."""
+    import httpx
+
+    from pactkb.evaluation.bench import latency
+
+    servers: list[list[tuple[str, str]]] = []
+
+    class Proc:
+        def terminate(self) -> None:
+            pass
+
+        def wait(self, timeout: float) -> None:
+            pass
+
+    def start_server(data, workers, env):
+        servers.append([])
+        return Proc(), f"http://server{len(servers)}"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        servers[-1].append((request.url.params["q"], request.url.params.get("mode", "hybrid")))
+        return httpx.Response(200, json={"results": []})
+
+    real_client = httpx.Client
+    monkeypatch.setattr(latency, "start_server", start_server)
+    monkeypatch.setattr(latency.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw))
+    out = over_http(tmp_path, QUERIES)
+    assert set(out) == set(SEARCH_MODES) and len(servers) == len(SEARCH_MODES)
+    for asked, mode in zip(servers, latency.MODES, strict=True):
+        measured = asked[1:]  # the first request warms the server up
+        assert sorted(q for q, _ in measured) == sorted(QUERIES) and {m for _, m in asked} == {mode}
