@@ -3,7 +3,9 @@
     python -m pactkb.evaluation.bench.load --data /path/to/data            # starts `pactkb serve` itself
     python -m pactkb.evaluation.bench.load --url http://127.0.0.1:8000     # against a running server
 
-Queries come from evaluation/domain/queries.jsonl (practitioner queries in six languages), cycled.
+Queries come from evaluation/domain/queries.jsonl (practitioner queries in six languages), cycled: after the first
+pass the server's caches answer repeats (query vectors, translations, detected languages). With --cold the server
+keeps one entry in each of those caches, so every request encodes, detects and translates its query anew.
 Exits non-zero if any request failed. When it starts the server, each row also gives every worker process's memory
 after the runs (`server_memory`: RSS and PSS in MB from /proc; PSS splits pages shared between processes, such as
 the memory-mapped vector index and the read-only model weights, among the processes sharing them).
@@ -27,6 +29,8 @@ import numpy as np
 from pactkb.settings import SEARCH_MODES
 
 QUERIES = Path(__file__).resolve().parents[1] / "domain" / "queries.jsonl"
+# --cold: the per-query caches of each worker hold one entry (their smallest size), so cycled queries never repeat one
+COLD_CACHES = {"PACTKB_QUERY_CACHE": "1", "PACTKB_TRANSLATION_CACHE": "1", "PACTKB_LANGUAGE_CACHE": "1"}
 
 
 def load_queries() -> list[str]:
@@ -180,6 +184,11 @@ def main() -> None:
     ap.add_argument("--mode", default="hybrid", choices=SEARCH_MODES)
     ap.add_argument("--encoder", default=None, help="openvino, torch or onnx (when starting a server).")
     ap.add_argument("--key", default=None, help="API key to send (default anonymous).")
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="Start the server with query caches of one entry: no request is answered from a cached encoding.",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not args.url and not args.data:
@@ -188,6 +197,8 @@ def main() -> None:
     url = args.url
     if url is None:
         env = {"PACTKB_ENCODER": args.encoder} if args.encoder else {}
+        if args.cold:
+            env |= COLD_CACHES
         proc, url = start_server(args.data, args.workers, env)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     queries = load_queries()
@@ -207,6 +218,8 @@ def main() -> None:
             memory = server_memory(proc)
             for r in rows:
                 r["server_memory"] = memory
+        for r in rows:
+            r["query_caches"] = "one entry" if args.cold else "on"
     finally:
         if proc is not None:
             proc.terminate()
