@@ -8,6 +8,15 @@ from pactkb.index.bridge import Bridge, bridge_path, english_vocabulary, load_ar
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
+from tests.conftest import write_pages
+
+
+def zeppelin_page(i: int) -> str:
+    """A page of an English note in which 'zeppelin', 'border' and 'police' recur."""
+    return (
+        f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
+        "border police, who seized the cargo and questioned the pilot about the route and the buyers."
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +47,7 @@ def test_new_english_words_are_added_incrementally(tmp_path):
     kb.indexer.ingest([folder])
     before, before_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
     assert "zeppelin" not in before
-    (folder / "new.txt").write_text(
-        "\f".join(  # one page each: at least three chunks hold the word
-            f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
-            f"border police, who seized the cargo and questioned the pilot about the route and the buyers."
-            for i in range(10)
-        ),
-        encoding="utf-8",
-    )
+    write_pages(folder / "new.txt", zeppelin_page, pages=10)  # at least three chunks hold the word
     (folder / "MANIFEST.tsv").write_text((folder / "MANIFEST.tsv").read_text() + "new.txt\tZeppelin note\t\t2025\ten\n")
     kb.indexer.ingest([folder])
     after, after_vecs, _ = load_arrays(bridge_path(kb.store, kb.encoder.name))
@@ -149,14 +151,7 @@ def test_a_search_translates_its_query_once(settings, sample_dir, tmp_path, monk
     kb.searcher.search("krijumčarenje preko granice", k=5, offset=5)
     assert len(calls) == 1
     (tmp_path / "more").mkdir()
-    (tmp_path / "more" / "note.txt").write_text(
-        "\f".join(  # one page each: at least three chunks hold each word
-            f"Part {i}. A zeppelin carried contraband over the border at night; the zeppelin crew was arrested by the "
-            f"border police, who seized the cargo and questioned the pilot about the route and the buyers."
-            for i in range(6)
-        ),
-        encoding="utf-8",
-    )
+    write_pages(tmp_path / "more" / "note.txt", zeppelin_page)  # at least three chunks hold each word
     before = bridge.version()
     assert kb.indexer.ingest([tmp_path / "more"]).indexed == 1
     assert bridge.version() != before  # the vocabulary changed: translations are made anew
@@ -260,8 +255,6 @@ def test_the_query_and_its_english_rendering_are_searched_in_one_vector_index_ca
 
 def test_the_albanian_glossary_gives_only_words_a_caller_may_see(settings, sample_dir, tmp_path):
     """A glossary translation, like a dictionary's, uses only English words of documents the caller may see."""
-    from tests.conftest import write_pages
-
     s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
     kb = KnowledgeBase(s)
     kb.indexer.ingest([sample_dir])
