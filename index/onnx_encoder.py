@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ import numpy as np
 
 from pactkb.index.embed import ONNX_SUFFIX, model_identity, prompt_prefixes, resolve_model_path, weights_identity
 from pactkb.index.encoder import Encoder, ModelLoadError, encode_by_length
+from pactkb.index.query_int8 import MIXED_INT8_FILE, QUERY_FLOAT_LAYERS, QUERY_INT8_KINDS, build_mixed_int8
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -222,6 +224,16 @@ class OnnxEncoder:
         log.warning("exporting %s to ONNX in %s (one time)", settings.model, folder)
         export(settings.model, folder, settings.model_cache_dir(), int8=precision == "int8")
 
+    @classmethod
+    def derive_from_fp32(
+        cls, settings: Settings, folder: Path, action: str, rewrite: Callable[[Path, Path], object]
+    ) -> None:
+        """Write this encoder's graph as rewrite(fp32 graph, target), exporting the fp32 graph first if needed."""
+        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES["fp32"]).exists():
+            OnnxEncoder.build(settings, folder, "fp32")
+        log.warning("%s: %s's graph for queries in %s (one time)", action, settings.model, folder)
+        rewrite(folder / MODEL_FILES["fp32"], folder / cls.graph_file("fp32"))
+
     @staticmethod
     def graph_precision(precision: str) -> Precision:
         """Which exported graph a precision runs on (ONNX Runtime: the graph of that precision)."""
@@ -262,3 +274,24 @@ class OnnxEncoder:
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Normalised passage vectors (with the passage prefix, if any), batched by similar length (less padding)."""
         return encode_by_length([self.passage_prefix + t for t in texts], self.dim, batch_size, self._batch)
+
+
+class OnnxMixedInt8Encoder(OnnxEncoder):
+    """ONNX Runtime on the export's mixed-precision graph (made once beside it; index/query_int8.py): the query
+    encoder. Only the layers whose int8 moves query vectors least are quantised, so its vectors stay close enough to
+    full precision to search passages the other runtimes encoded."""
+
+    @classmethod
+    def graph_file(cls, precision: str) -> str:
+        """The mixed int8 graph, whatever precision is asked for."""
+        return MIXED_INT8_FILE
+
+    @classmethod
+    def build(cls, settings: Settings, folder: Path, precision: Precision) -> None:
+        """Quantise the fp32 export's insensitive layers into the mixed graph (exporting the model first if needed)."""
+        cls.derive_from_fp32(
+            settings,
+            folder,
+            "quantising to mixed int8",
+            lambda source, target: build_mixed_int8(source, target, QUERY_INT8_KINDS, QUERY_FLOAT_LAYERS),
+        )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pactkb.index.onnx_encoder import MODEL_FILES, OnnxEncoder, Precision
+from pactkb.index.onnx_encoder import OnnxEncoder, Precision
 from pactkb.index.weight_int8 import WEIGHTS_INT8_FILE, compress_weights
 from pactkb.settings import Settings
 
@@ -70,7 +70,4 @@ class OpenVinoInt8WeightsEncoder(OpenVinoEncoder):
     @classmethod
     def build(cls, settings: Settings, folder: Path, precision: Precision) -> None:
         """Compress the fp32 export's weights into the int8 graph (exporting the model first if needed)."""
-        if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES["fp32"]).exists():
-            super().build(settings, folder, "fp32")
-        log.warning("compressing %s's weights to int8 for queries in %s (one time)", settings.model, folder)
-        compress_weights(folder / MODEL_FILES["fp32"], folder / WEIGHTS_INT8_FILE)
+        cls.derive_from_fp32(settings, folder, "compressing weights to int8", compress_weights)

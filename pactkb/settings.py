@@ -90,21 +90,23 @@ class Settings(BaseSettings):
         "torch: dynamic quantisation; its vectors never mix with fp32 ones). auto: int8 with onnx; with openvino and "
         "torch, bf16 where the CPU computes it natively, else fp32.",
     )
-    query_encoder: Literal["auto", "passage", "onnx", "int8-weights"] = Field(
+    query_encoder: Literal["auto", "passage", "onnx", "int8-weights", "int8-mixed"] = Field(
         default="auto",
         description="What encodes search queries: 'passage' (the passage encoder); 'onnx' (the same "
         "model's graph-optimised ONNX export at full precision: the same vectors, several times faster for one short "
         "query, torch only); or 'int8-weights' (that graph with its weights in int8 and its arithmetic in fp32, run "
         "by OpenVINO: vectors within cosine 0.999 of full precision, so stored passages keep theirs, for less CPU per "
-        "short query; opt-in, as it moved hybrid nDCG@10 per language by up to 0.017 on the domain set). "
-        "auto: onnx for multilingual-e5-small in torch, else the passage encoder. The store's recorded encoder is the "
-        "passage encoder's either way.",
+        "short query; opt-in, as it moved hybrid nDCG@10 per language by up to 0.017 on the domain set); or "
+        "'int8-mixed' (ONNX Runtime dynamic int8 on every layer but the most sensitive, about half the CPU per short "
+        "query; vectors within cosine 0.998 of full precision; opt-in, as it moved per-language nDCG@10 by up to "
+        "-0.027 on the domain set). auto: onnx for multilingual-e5-small in torch, else the passage encoder. The "
+        "store's recorded encoder is the passage encoder's either way.",
     )
     query_threads: int = Field(
         default=1,
         ge=0,
-        description="Threads of a separate query encoder (int8-weights, onnx); 0: as encoder_threads. One short "
-        "query gains little from a second thread, and concurrent searches then run side by side.",
+        description="Threads of a separate query encoder (int8-weights, int8-mixed, onnx); 0: as encoder_threads. "
+        "One short query gains little from a second thread, and concurrent searches then run side by side.",
     )
     encoder_threads: int = Field(
         default=0,

@@ -185,13 +185,13 @@ def run(
 
 def query_candidates(cache: Path) -> list[tuple[str, Callable[[], Any]]]:
     """(label, factory) for each query-encoder path of multilingual-e5-small; the first is today's default."""
-    from pactkb.index.onnx_encoder import OnnxEncoder
+    from pactkb.index.onnx_encoder import OnnxEncoder, OnnxMixedInt8Encoder
     from pactkb.index.openvino_encoder import OpenVinoEncoder, OpenVinoInt8WeightsEncoder
 
     def make(cls: type[OnnxEncoder], precision: str, threads: int) -> Callable[[], Any]:
         return lambda: cls.from_settings(Settings(model=E5_NAME, cache_dir=cache), precision, threads)  # type: ignore[arg-type]
 
-    ov, w8, ort = OpenVinoEncoder, OpenVinoInt8WeightsEncoder, OnnxEncoder
+    ov, w8, ort, mixed = OpenVinoEncoder, OpenVinoInt8WeightsEncoder, OnnxEncoder, OnnxMixedInt8Encoder
     return [
         ("openvino bf16, 2 threads (before: passages and queries)", make(ov, "bf16", 2)),
         ("openvino bf16, 1 thread", make(ov, "bf16", 1)),
@@ -204,6 +204,8 @@ def query_candidates(cache: Path) -> list[tuple[str, Callable[[], Any]]]:
         ("onnxruntime fp32, 2 threads", make(ort, "fp32", 2)),
         ("onnxruntime fp32, 1 thread", make(ort, "fp32", 1)),
         ("onnxruntime dynamic int8 (activations too), 1 thread", make(ort, "int8", 1)),
+        ("onnxruntime mixed int8 (int8-mixed), 1 thread", make(mixed, "fp32", 1)),
+        ("onnxruntime mixed int8 (int8-mixed), 2 threads", make(mixed, "fp32", 2)),
     ]
 
 
@@ -286,7 +288,12 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="threads for torch and ONNX Runtime (one candidate uses 1)")
-    ap.add_argument("--only", default="", help="Comma-separated candidate labels (their references run too).")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="Candidate labels separated by commas (by semicolons with --query-encoders, whose labels hold commas); "
+        "their references run too.",
+    )
     ap.add_argument("--cache-dir", type=Path, default=None, help="Model cache (default ~/.cache/pactkb).")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
@@ -296,7 +303,7 @@ def main() -> None:
     )
     ap.add_argument("--rounds", type=int, default=3, help="Interleaved rounds over the queries (--query-encoders).")
     args = ap.parse_args()
-    only = {s.strip() for s in args.only.split(",") if s.strip()} or None
+    only = {s.strip() for s in args.only.split(";" if args.query_encoders else ",") if s.strip()} or None
     cache = args.cache_dir or Settings().model_cache_dir()
     if args.query_encoders:
         rows = run_queries(cache, args.rounds, only)
