@@ -58,6 +58,8 @@ GRIDS: dict[str, list[Any]] = {
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
 }
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
+# value of an opt-in measure (off by default) in its own row, so the table still shows what it would move
+OPT_IN: dict[str, Any] = {"feedback_weight": 0.6}
 
 
 def scores(
@@ -97,6 +99,12 @@ def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[s
     }
 
 
+def alone_value(key: str, chosen: dict[str, Any]) -> Any:
+    """A measure's value in its own row: the tuned one, else its default, else (off by default) its OPT_IN value."""
+    default = Settings.model_fields[key].get_default(call_default_factory=True)
+    return chosen.get(key, OPT_IN.get(key, default) if default == OFF[key] else default)
+
+
 def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, Any]:
     """Coordinate ascent over the grids on the dev half (ties keep the gentler value, listed first)."""
     dev = {q: v for q, v in queries.items() if v.get("split") == "dev"}
@@ -124,7 +132,7 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
     out["tuned"] = tuned
     rows = []
     for key, cause in CAUSES.items():
-        alone = {**OFF, key: full.get(key, Settings.model_fields[key].get_default(call_default_factory=True))}
+        alone = {**OFF, key: alone_value(key, full)}
         if key == "synonyms":
             alone["weight_expansion"] = full.get("weight_expansion", Settings.model_fields["weight_expansion"].default)
         per = scores(data, alone, queries, qrels)
