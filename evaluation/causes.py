@@ -3,10 +3,10 @@
 Each cause of a wrong first answer has a query-time measure with a setting that switches it off (wrong edition:
 `superseded_weight`, twin ordering included; footnotes, contents pages and reference lists: `region_weights`;
 vocabulary mismatch: `synonyms`; answers spread over a section: `section_support`; one page listed twice:
-`same_page_weight`). This scores the domain set (hybrid nDCG@10) with all measures off, then with each one alone,
-then with all, and lists the queries each measure moved. Hyphenated query words searched as phrases (index/lexical.py)
-are not a setting: on in every row. With
-`--tune`, the weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
+`same_page_weight`; the answer worded unlike the query: `feedback_weight`). This scores the domain set (hybrid
+nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved.
+Hyphenated query words searched as phrases (index/lexical.py) are not a setting: on in every row. With `--tune`, the
+weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
 reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
 itself; compare two stores for it with `--baseline DIR` (a store built without it, e.g. by an older pactkb).
 
@@ -34,6 +34,7 @@ OFF: dict[str, Any] = {
     "synonyms": False,
     "section_support": 0.0,
     "same_page_weight": 1.0,
+    "feedback_weight": 0.0,
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
@@ -41,6 +42,7 @@ CAUSES: dict[str, str] = {
     "synonyms": "vocabulary mismatch",
     "section_support": "answers spread over a section",
     "same_page_weight": "one page listed twice (another chunk of a page already listed)",
+    "feedback_weight": "the answer worded unlike the query (dense feedback from the first pages of one document)",
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
@@ -53,8 +55,11 @@ GRIDS: dict[str, list[Any]] = {
     "weight_expansion": [0.25, 0.5, 1.0],
     "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],
     "same_page_weight": [1.0, 0.8, 0.5, 0.0],
+    "feedback_weight": [0.0, 0.5, 0.6, 0.7],
 }
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
+# value of an opt-in measure (off by default) in its own row, so the table still shows what it would move
+OPT_IN: dict[str, Any] = {"feedback_weight": 0.6}
 
 
 def scores(
@@ -94,6 +99,12 @@ def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[s
     }
 
 
+def alone_value(key: str, chosen: dict[str, Any]) -> Any:
+    """A measure's value in its own row: the tuned one, else its default, else (off by default) its OPT_IN value."""
+    default = Settings.model_fields[key].get_default(call_default_factory=True)
+    return chosen.get(key, OPT_IN.get(key, default) if default == OFF[key] else default)
+
+
 def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, Any]:
     """Coordinate ascent over the grids on the dev half (ties keep the gentler value, listed first)."""
     dev = {q: v for q, v in queries.items() if v.get("split") == "dev"}
@@ -121,7 +132,7 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
     out["tuned"] = tuned
     rows = []
     for key, cause in CAUSES.items():
-        alone = {**OFF, key: full.get(key, Settings.model_fields[key].get_default(call_default_factory=True))}
+        alone = {**OFF, key: alone_value(key, full)}
         if key == "synonyms":
             alone["weight_expansion"] = full.get("weight_expansion", Settings.model_fields["weight_expansion"].default)
         per = scores(data, alone, queries, qrels)

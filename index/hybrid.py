@@ -22,6 +22,7 @@ from pactkb.index.dictionary import dictionary_dirs
 from pactkb.index.embed import similarity_calibration
 from pactkb.index.encoder import Encoder
 from pactkb.index.families import query_edition
+from pactkb.index.feedback import feedback_ids, rescore, rocchio, row_vector
 from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmer_for
 from pactkb.index.fusion import (
@@ -391,6 +392,7 @@ class Searcher:
                         s.weight_expansion,
                     )
                 )
+        machine = False  # whether a translator (Apertium) rendered the query: hybrid fusion weighs by it
         with timer.stage("fusion"):
             if mode == "dense":
                 fused = dense_hits
@@ -404,6 +406,10 @@ class Searcher:
             newest = self.newest_editions(rows, filters, con)
         with timer.stage("fusion"):
             dmap, lmap = dict(dense_hits), dict(lex_hits)
+            if mode == "hybrid" and s.feedback_weight > 0 and qvec is not None:
+                feedback = self.feedback_list(fused, rows, qvec)
+                if feedback is not None:  # the rescored candidates take the dense search's place
+                    fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine)
             fused = demote_regions(fused, rows, s.region_weights)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
             fused = support_sections(fused, rows, s.section_support if mode == "hybrid" else 0.0)
@@ -419,6 +425,17 @@ class Searcher:
             for h in hits:
                 h.superseded_by = superseded_by(rows[h.chunk_id], newest)
         return hits, rows, dmap
+
+    def feedback_list(
+        self, fused: list[tuple[int, float]], rows: Mapping[int, Any], qvec: np.ndarray
+    ) -> list[tuple[int, float]] | None:
+        """The fused candidates rescored by the query vector moved towards the first passages of the first passage's
+        document (dense pseudo-relevance feedback, index/feedback.py); None when nothing feeds back."""
+        ids = feedback_ids(fused, rows, self.settings.feedback_passages)
+        if not ids:
+            return None
+        moved = rocchio(qvec, [row_vector(rows[c]) for c in ids], self.settings.feedback_weight)
+        return rescore(moved, [c for c, _ in fused], rows)
 
     def newest_editions(self, rows: Mapping[int, Any], filters: Filters, con: sqlite3.Connection) -> dict[str, Any]:
         """Per family among the rows: the editions the caller may see (clearance only, not the facet filters), newest

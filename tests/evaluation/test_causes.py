@@ -1,6 +1,6 @@
 """The hard-question cause table: summaries by split and difficulty, and which queries moved."""
 
-from pactkb.evaluation.causes import CAUSES, OFF, moved, summary, table
+from pactkb.evaluation.causes import CAUSES, OFF, OPT_IN, alone_value, moved, summary, table
 from pactkb.settings import Settings
 
 
@@ -9,7 +9,14 @@ def test_each_cause_has_a_setting_that_switches_it_off():
         assert key in Settings.model_fields and key in OFF
     s = Settings(**OFF)
     assert s.superseded_weight == 1.0 and s.region_weights == {} and not s.synonyms and s.section_support == 0
-    assert s.same_page_weight == 1.0
+    assert s.same_page_weight == 1.0 and s.feedback_weight == 0
+
+
+def test_an_opt_in_measure_is_measured_at_its_opt_in_value():
+    """Dense feedback is off by default; its row still switches it on, so the table shows what it would move."""
+    assert alone_value("feedback_weight", {}) == OPT_IN["feedback_weight"] > 0
+    assert alone_value("feedback_weight", {"feedback_weight": 0.5}) == 0.5  # a tuned value wins
+    assert alone_value("same_page_weight", {}) == Settings().same_page_weight  # on by default: its default
 
 
 def test_summary_and_moved_queries():
