@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,9 @@ from pypdf import PdfReader
 from pactkb.ingest.layout import TextRun
 
 PDFIUM_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen ending a line (the line break itself is dropped)
+SAME_LINE_RISE = 0.5  # characters whose baselines differ by at most this share of the larger size share a line
+SAME_LINE_GAP = 0.6  # ... when at most this share of it apart horizontally
+WORD_GAP = 0.15  # a gap wider than this share of the size reads as a space
 _PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 
 
@@ -87,13 +91,36 @@ class PypdfText:
         return out
 
 
+@dataclass(frozen=True)
+class _CFunctions:
+    """The PDFium functions called per character or per run, re-declared to take and return plain addresses (ints):
+    ctypes converts those several times faster than pypdfium2's typed pointers."""
+
+    text_object: Any  # FPDFText_GetTextObject(text page, index) -> page object
+    font_size: Any  # FPDFText_GetFontSize(text page, index) -> size before the matrix
+    matrix: Any  # FPDFText_GetMatrix(text page, index, FS_MATRIX*)
+    char_box: Any  # FPDFText_GetCharBox(text page, index, left*, right*, bottom*, top*)
+    object_font: Any  # FPDFTextObj_GetFont(text object) -> font
+    font_name: Any  # FPDFFont_GetBaseFontName(font, buffer, length) -> length
+
+
 @lru_cache(maxsize=1)
-def _text_object() -> Any:
-    """FPDFText_GetTextObject returning the object's address as a plain int (ctypes pointers cost more per call)."""
+def _c() -> _CFunctions:
+    """The PDFium functions of _CFunctions, declared once per process."""
     import pypdfium2.raw as pdfium_c
 
-    address = ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value or 0
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(address)
+    def declare(fn: Any, result: Any, *args: Any) -> Any:
+        return ctypes.CFUNCTYPE(result, *args)(ctypes.cast(fn, ctypes.c_void_p).value or 0)
+
+    ptr, i32, dbl = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_double)
+    return _CFunctions(
+        text_object=declare(pdfium_c.FPDFText_GetTextObject, ptr, ptr, i32),
+        font_size=declare(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, ptr, i32),
+        matrix=declare(pdfium_c.FPDFText_GetMatrix, i32, ptr, i32, ctypes.POINTER(pdfium_c.FS_MATRIX)),
+        char_box=declare(pdfium_c.FPDFText_GetCharBox, i32, ptr, i32, dbl, dbl, dbl, dbl),
+        object_font=declare(pdfium_c.FPDFTextObj_GetFont, ptr, ptr),
+        font_name=declare(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, ptr, ctypes.c_char_p, ctypes.c_size_t),
+    )
 
 
 def _page_chars(textpage: Any, n: int) -> str:
@@ -112,20 +139,88 @@ def _page_chars(textpage: Any, n: int) -> str:
     )
 
 
-def _run_style(textpage: Any, i: int) -> tuple[float, str, float]:
-    """Printed size (font size times the vertical scale of the character's matrix), font name and baseline height
-    of the character at index i."""
-    import pypdfium2.raw as pdfium_c
+class _Chars:
+    """Queries about single characters of one PDFium text page, with the ctypes out-parameters allocated once."""
 
-    matrix = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(matrix))
-    scale = math.hypot(matrix.b, matrix.d) or math.hypot(matrix.a, matrix.c) or 1.0
-    size = pdfium_c.FPDFText_GetFontSize(textpage, i) * scale
-    x, y = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(x), ctypes.byref(y))
-    name = ctypes.create_string_buffer(128)
-    pdfium_c.FPDFText_GetFontInfo(textpage, i, name, 128, None)
-    return size, name.value.decode("latin-1"), y.value
+    def __init__(self, textpage: Any) -> None:
+        import pypdfium2.raw as pdfium_c
+
+        self.c = _c()
+        self.fonts: dict[int, str] = {}  # font handle -> base name (handles live as long as the page)
+        self.page = ctypes.cast(textpage, ctypes.c_void_p).value
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.matrix_ref = ctypes.byref(self.matrix)
+        self.edges = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+        self.edge_refs = [ctypes.byref(e) for e in self.edges]
+        self.name = ctypes.create_string_buffer(256)
+
+    def objects(self, n: int) -> list[int | None]:
+        """The text object that printed each character (None for characters PDFium generated)."""
+        get, page = self.c.text_object, self.page
+        return [get(page, i) for i in range(n)]
+
+    def font(self, obj: int) -> str:
+        """The base font name of a text object (memoised per font)."""
+        handle = self.c.object_font(obj) or 0
+        name = self.fonts.get(handle)
+        if name is None:
+            if handle:
+                self.c.font_name(handle, self.name, len(self.name))
+            name = self.fonts[handle] = self.name.value.decode("latin-1") if handle else ""
+        return name
+
+    def style(self, i: int) -> tuple[float, float, int]:
+        """Printed size (font size times the vertical scale of the character's matrix), baseline height and direction
+        (degrees, rounded) of the character at index i."""
+        m = self.matrix
+        self.c.matrix(self.page, i, self.matrix_ref)
+        size = self.c.font_size(self.page, i) * (math.hypot(m.b, m.d) or math.hypot(m.a, m.c) or 1.0)
+        return size, m.f, round(math.degrees(math.atan2(m.b, m.a)))
+
+    def geometry(self, i: int) -> tuple[float, float, float, float]:
+        """Left and right edge, baseline height and printed size of the character at index i."""
+        self.c.char_box(self.page, i, *self.edge_refs)
+        left, right = self.edges[0].value, self.edges[1].value
+        size, y, _ = self.style(i)
+        return left, right, y, size
+
+
+def _line_break(page: _Chars, chars: str, k: int) -> str:
+    """What PDFium's line break at index k stands for: nothing or a space when the characters around it sit side by
+    side on one line (a superscript note mark, a change of size: 'Bank (1),'), else a newline."""
+    p, q = k - 1, k + 2
+    while p > 0 and chars[p] == " ":
+        p -= 1
+    while q < len(chars) - 1 and chars[q] == " ":
+        q += 1
+    if p < 0 or q >= len(chars) or chars[p] in "\r\n" or chars[q] in "\r\n":
+        return "\n"
+    p_left, p_right, p_y, p_size = page.geometry(p)
+    q_left, _, q_y, q_size = page.geometry(q)
+    em = max(p_size, q_size, 1.0)
+    gap = q_left - p_right
+    if abs(q_y - p_y) > SAME_LINE_RISE * em or not -SAME_LINE_GAP * em <= gap <= SAME_LINE_GAP * em or q_left < p_left:
+        return "\n"
+    return " " if gap > WORD_GAP * em or " " in chars[p + 1 : q] else ""
+
+
+def _join_lines(page: _Chars, chars: str, inserts: dict[int, str]) -> str:
+    """The page text with PDFium's line breaks between characters of one printed line removed (see _line_break), and
+    `inserts` put before their indices (a line break where the writing direction turns)."""
+    out: list[str] = []
+    at = 0
+    for k in sorted({m.start() for m in re.finditer("\r\n", chars)} | inserts.keys()):
+        if k < at:
+            continue
+        out.append(chars[at:k])
+        if chars.startswith("\r\n", k):
+            out.append(_line_break(page, chars, k))
+            at = k + 2
+        else:
+            out.append(inserts[k])
+            at = k
+    out.append(chars[at:])
+    return "".join(out)
 
 
 def pdfium_page_text(textpage: Any) -> PageText:
@@ -137,25 +232,37 @@ def pdfium_page_text(textpage: Any) -> PageText:
     if n <= 0:
         return PageText("", [])
     chars = _page_chars(textpage, n)
-    get, page = _text_object(), ctypes.cast(textpage, ctypes.c_void_p).value
+    page = _Chars(textpage)
+    objects = page.objects(n)
     firsts: list[int] = []  # index of each run's first printed character
     current = None
-    for i, obj in enumerate([get(page, i) for i in range(n)]):
+    for i, obj in enumerate(objects):
         if obj and obj != current:
             firsts.append(i)
             current = obj
     runs: list[TextRun] = []
+    inserts: dict[int, str] = {}  # a line break where the writing direction turns (a rotated running header)
+    pieces: list[str] = []  # the text of the run being gathered
+    style: tuple[float, str, float] | None = None  # its size, font and baseline
+    direction = None
     for k, first in enumerate(firsts):
-        start = 0 if k == 0 else first
-        end = firsts[k + 1] if k + 1 < len(firsts) else n
-        size, font, y = _run_style(textpage, first)
-        piece = chars[start:end].replace(PDFIUM_HYPHEN, "-")
-        last = runs[-1] if runs else None
-        if last is not None and (last.size, last.font, last.y) == (size, font, y):
-            runs[-1] = TextRun(last.text + piece, size, font, y)  # one style split over several objects
-        else:
-            runs.append(TextRun(piece, size, font, y))
-    text = chars.replace("\r\n", "\n").replace(PDFIUM_HYPHEN, "-\n")
+        piece = chars[0 if k == 0 else first : firsts[k + 1] if k + 1 < len(firsts) else n]
+        if pieces and piece.isspace():
+            pieces.append(piece)  # a printed space: no style needed
+            continue
+        size, y, angle = page.style(first)
+        now = (size, page.font(objects[first] or 0), y)
+        if direction is not None and angle != direction:
+            inserts[first] = "\n"
+        direction = angle
+        if now != style and pieces and style is not None:  # objects of one style join one run
+            runs.append(TextRun("".join(pieces).replace(PDFIUM_HYPHEN, "-"), *style))
+            pieces = []
+        pieces.append(piece)
+        style = now
+    if pieces and style is not None:
+        runs.append(TextRun("".join(pieces).replace(PDFIUM_HYPHEN, "-"), *style))
+    text = _join_lines(page, chars, inserts).replace(PDFIUM_HYPHEN, "-\n")
     return PageText(text, runs)
 
 
