@@ -31,7 +31,6 @@ from pactkb.ingest.layout import TextRun
 PDFIUM_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen ending a line (the line break itself is dropped)
 SAME_LINE_RISE = 0.5  # characters whose baselines differ by at most this share of the larger size share a line
 SAME_LINE_GAP = 0.6  # ... when at most this share of it apart horizontally
-WORD_GAP = 0.15  # a gap wider than this share of the size reads as a space
 _PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 
 
@@ -186,8 +185,8 @@ class _Chars:
 
 
 def _line_break(page: _Chars, chars: str, k: int) -> str:
-    """What PDFium's line break at index k stands for: nothing or a space when the characters around it sit side by
-    side on one line (a superscript note mark, a change of size: 'Bank (1),'), else a newline."""
+    """What PDFium's line break at index k stands for: nothing when the characters around it sit side by side on one
+    line (a superscript note mark, a change of size: 'Bank (1),'), else a newline."""
     p, q = k - 1, k + 2
     while p > 0 and chars[p] == " ":
         p -= 1
@@ -201,7 +200,7 @@ def _line_break(page: _Chars, chars: str, k: int) -> str:
     gap = q_left - p_right
     if abs(q_y - p_y) > SAME_LINE_RISE * em or not -SAME_LINE_GAP * em <= gap <= SAME_LINE_GAP * em or q_left < p_left:
         return "\n"
-    return " " if gap > WORD_GAP * em or " " in chars[p + 1 : q] else ""
+    return ""  # the spaces PDFium saw around the break stay
 
 
 def _join_lines(page: _Chars, chars: str, inserts: dict[int, str]) -> str:
@@ -252,7 +251,7 @@ def pdfium_page_text(textpage: Any) -> PageText:
             continue
         size, y, angle = page.style(first)
         now = (size, page.font(objects[first] or 0), y)
-        if direction is not None and angle != direction:
+        if direction is not None and angle != direction and chars[:first].rstrip(" ")[-1:] != "\n":
             inserts[first] = "\n"
         direction = angle
         if now != style and pieces and style is not None:  # objects of one style join one run

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from pactkb.ingest.layout import page_layout
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.pdf import read_pdf
-from pactkb.ingest.pdf_text import PdfiumText, PypdfText, text_extractor
+from pactkb.ingest.pdf_text import PageText, PdfiumText, PypdfText, pdfium_page_text, text_extractor
 from pactkb.settings import Settings
 from tests.conftest import content_pdf
 
@@ -18,6 +18,21 @@ LONG = (
     "Financial investigators trace the proceeds of organised crime through correspondent banking, trade-based "
     "money laundering and virtual asset service providers, and co-operate across borders with their partners. "
 )
+
+
+def pdfium_page(stream: bytes) -> PageText:
+    """What PDFium's extractor reads from a one-page PDF with this content stream."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(content_pdf(stream))
+    page = pdf[0]
+    textpage = page.get_textpage()
+    return pdfium_page_text(textpage.raw)
+
+
+def pdfium_text(stream: bytes) -> str:
+    """The page text PDFium's extractor reads from a one-page PDF with this content stream."""
+    return pdfium_page(stream).text
 
 
 def squashed(text: str) -> str:
@@ -49,14 +64,7 @@ def test_pdfium_runs_carry_printed_size_baseline_and_font():
         b"BT /F1 12 Tf 72 650 Td (A line about co-) Tj 0 -14 Td (operation between agencies.) Tj ET "
         b"BT /F1 5 Tf 2 0 0 2 72 500 Tm (Ten point by matrix) Tj ET"
     )
-    import pypdfium2 as pdfium
-
-    from pactkb.ingest.pdf_text import pdfium_page_text
-
-    pdf = pdfium.PdfDocument(content_pdf(stream))
-    pdf_page = pdf[0]
-    textpage = pdf_page.get_textpage()
-    page = pdfium_page_text(textpage.raw)
+    page = pdfium_page(stream)
     assert page.text.split("\n") == [
         "Scaled heading",
         "A line about co-",
@@ -98,3 +106,13 @@ def test_a_file_pdfium_cannot_open_is_read_by_pypdf_and_says_so(make_pdf, monkey
     assert doc.warnings == [
         "page text read with pypdf: PDFium cannot open it (Failed to load document (PDFium: Incorrect password error).)"
     ]
+
+
+def test_a_raised_note_mark_stays_on_its_line_and_a_rotated_header_gets_its_own():
+    mark = b"/F1 6 Tf 4 Ts (1) Tj /F1 10 Tf 0 Ts"  # a note mark, smaller and raised
+    raised = b"BT /F1 10 Tf 72 700 Td (Opinion of the Central Bank \\() Tj " + mark + b" (\\), adopted) Tj ET"
+    assert pdfium_text(raised).split("\n") == ["Opinion of the Central Bank (1), adopted"]
+    rotated = b"BT /F1 12 Tf 500 20 Td (4) Tj ET BT /F1 6 Tf 0 1 -1 0 520 60 Tm (RUNNING HEADER OF THE REPORT) Tj ET"
+    assert pdfium_text(rotated).split("\n") == ["4", "RUNNING HEADER OF THE REPORT"]
+    lines = b"BT /F1 10 Tf 72 700 Td (First line of body text) Tj 0 -12 Td (Second line of body text) Tj ET"
+    assert pdfium_text(lines).split("\n") == ["First line of body text", "Second line of body text"]
