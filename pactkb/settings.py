@@ -140,7 +140,8 @@ class Settings(BaseSettings):
     pdf_text: PdfText = Field(
         default=DEFAULT_PDF_TEXT,
         description="Page-text extractor: pdfium (C++, several times faster) or pypdf; a file PDFium cannot open "
-        "falls back to pypdf. Applies to files parsed from now on (stored documents keep their text).",
+        "falls back to pypdf. Applies to files parsed from now on; stored documents keep their text until "
+        "`pactkb ingest --reparse`.",
     )
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
