@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pactkb.evaluation.bench.ingest import DEFAULT_CORPUS
-from pactkb.ingest.parse import finish, pdf_pages
+from pactkb.ingest.parse import ParseOptions, finish, mark_scanned, pdf_pages
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.types import DocumentMeta, IngestError, ParsedDocument
 from pactkb.settings import PDF_TEXT_EXTRACTORS
@@ -34,6 +34,7 @@ def parse_cpu(path: Path, extractor: str) -> dict[str, Any]:
     doc = ParsedDocument(path, "", 0, "pdf", pdf_pages(raw), [], DocumentMeta(), info=raw.info)
     doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
     doc.display_title = raw.display_title
+    mark_scanned(doc.pages, raw.has_images, ParseOptions().ocr_min_chars)
     try:
         finish(doc)
     except IngestError as exc:
