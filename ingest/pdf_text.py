@@ -4,11 +4,12 @@ The seam between reading a PDF and recognising its layout (ingest/layout.py): an
 the page text (lines separated by newlines) and the runs of text in printing order, whose non-space characters are
 exactly those of the page text. Two implementations:
 
-- `pdfium` (the default): PDFium's text page through pypdfium2. One C call returns the page text; one call per
+- `pdfium`: PDFium's text page through pypdfium2. One C call returns the page text; one call per
   character names the text object that printed it (consecutive characters of one object form a run); a few calls per
   run give its font size, matrix, origin and font name. Several times cheaper than pypdf's content-stream
   interpreter in Python. A file PDFium cannot open (or whose page count it reads differently) falls back to pypdf.
-- `pypdf`: pypdf's `extract_text` with a visitor that records every piece of text with its font, size and position.
+- `pypdf` (the default, until PDFium's text matches its retrieval quality): pypdf's `extract_text` with a visitor
+  that records every piece of text with its font, size and position.
 
 pypdf still reads everything else (decryption, page labels, outline, metadata, images): ingest/pdf.py.
 """

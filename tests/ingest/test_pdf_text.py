@@ -83,8 +83,8 @@ def test_pdfium_runs_carry_printed_size_baseline_and_font():
 
 
 def test_the_setting_chooses_the_extractor():
-    assert ParseOptions.from_settings(Settings()).pdf_text == "pdfium"
-    assert ParseOptions.from_settings(Settings(pdf_text="pypdf")).pdf_text == "pypdf"
+    assert ParseOptions.from_settings(Settings()).pdf_text == "pypdf"
+    assert ParseOptions.from_settings(Settings(pdf_text="pdfium")).pdf_text == "pdfium"
     assert isinstance(text_extractor("pdfium"), PdfiumText) and isinstance(text_extractor("pypdf"), PypdfText)
     with pytest.raises(ValidationError):
         Settings(pdf_text="pdfminer")
