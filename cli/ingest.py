@@ -36,6 +36,14 @@ def ingest(
     encoder: EncoderOpt = None,
     json_out: JsonOpt = False,
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
+    reparse: Annotated[
+        bool,
+        typer.Option(
+            "--reparse",
+            help="Parse stored files again with the current settings (e.g. PACTKB_PDF_TEXT); unchanged chunk text "
+            "keeps its vectors.",
+        ),
+    ] = False,
     sensitivity: Annotated[
         str | None, typer.Option("--sensitivity", help=f"{one_of(SENSITIVITY_LEVELS)} for these files.")
     ] = None,
@@ -46,6 +54,7 @@ def ingest(
     chunk_overlap: Annotated[int | None, setting("chunk_overlap")] = None,
     ocr: Annotated[str | None, setting("ocr", help="auto or off.")] = None,
     ocr_languages: Annotated[str | None, setting("ocr_languages")] = None,
+    pdf_text: Annotated[str | None, setting("pdf_text")] = None,
     file_timeout: Annotated[float | None, setting("file_timeout")] = None,
     ray_address: Annotated[str | None, setting("ray_address", "--ray")] = None,
 ) -> None:
@@ -66,6 +75,7 @@ def ingest(
         chunk_overlap=chunk_overlap,
         ocr=ocr,
         ocr_languages=ocr_languages,
+        pdf_text=pdf_text,
         file_timeout=file_timeout,
         ray_address=ray_address,
     )
@@ -73,10 +83,10 @@ def ingest(
     progress = sys.stderr.isatty() and not json_out
     try:
         if settings.ray_address:
-            summary = _ingest_on_ray(kb.indexer, paths, prune, sensitivity, manifest, progress)
+            summary = _ingest_on_ray(kb.indexer, paths, prune, sensitivity, manifest, progress, reparse)
         else:
             summary = kb.indexer.ingest(
-                paths, prune=prune, sensitivity=sensitivity, manifest=manifest, progress=progress
+                paths, prune=prune, sensitivity=sensitivity, manifest=manifest, progress=progress, reparse=reparse
             )
     except (ModelLoadError, StoreError, ManifestError) as exc:
         fail(str(exc))
@@ -115,6 +125,7 @@ def _ingest_on_ray(
     sensitivity: str | None,
     manifest: Path | None,
     progress: bool,
+    reparse: bool = False,
 ) -> IngestSummary:
     """The same ingestion with the parse → embed stages on a Ray cluster (index/distributed.py: imports Ray)."""
     try:
@@ -135,6 +146,7 @@ def _ingest_on_ray(
                 manifest=manifest,
                 progress=progress,
                 run_todo=RayIngest(indexer),
+                reparse=reparse,
             )
     except RayUnavailable as exc:
         fail(str(exc))

@@ -425,15 +425,18 @@ class IngestPipeline:
         progress: bool = False,
         lock_timeout: float = -1,
         run_todo: TodoRunner | None = None,
+        reparse: bool = False,
     ) -> IngestSummary:
         """Ingest files and folders; unchanged files embed nothing; failures are reported per file. `run_todo` runs
-        the planned files' parse → write stages elsewhere (distributed ingestion, index/distributed.py)."""
+        the planned files' parse → write stages elsewhere (distributed ingestion, index/distributed.py). `reparse`
+        parses stored files again with the current settings (e.g. another PDF text extractor), each replacing its
+        document in one transaction; chunks whose text is unchanged keep their vectors."""
         t0 = time.perf_counter()
         summary = IngestSummary()
         roots = [Path(p) for p in paths]
         try:
             with self.writer_locks(lock_timeout):
-                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress, run_todo)
+                self._ingest_locked(roots, summary, prune, sensitivity, manifest, progress, run_todo, reparse)
         except WriterBusy as exc:
             summary.failed.append({"file": exc.where, "error": "another ingestion holds the writer lock"})
         summary.seconds = round(time.perf_counter() - t0, 3)
@@ -458,10 +461,16 @@ class IngestPipeline:
             self.lock.release()
 
     def plan(
-        self, found: Discovery, manifests: ManifestLookup, sensitivity: str | None, summary: IngestSummary
+        self,
+        found: Discovery,
+        manifests: ManifestLookup,
+        sensitivity: str | None,
+        summary: IngestSummary,
+        reparse: bool = False,
     ) -> Plan:
         """The incremental decision per discovered file: unchanged (already stored: its mapping and manifest metadata
-        are brought up to date), the same content as an earlier file of this run, or to parse."""
+        are brought up to date), the same content as an earlier file of this run, or to parse (with `reparse`, a file
+        stored under this path is parsed again too)."""
         plan = Plan()
         for path in found.files:
             overrides = manifests.values_for(path)
@@ -474,7 +483,8 @@ class IngestPipeline:
                 continue
             entry = self.store.file_entry(str(path))
             same = self.store.document_by_sha(sha, origin="path")  # uploads stay independent documents
-            if same is not None:
+            again = reparse and same is not None and entry is not None and entry["doc_id"] == same.id
+            if same is not None and not again:
                 if entry is None or entry["doc_id"] != same.id:
                     self.writer.map_path(path, same.id, sha)
                     if entry is not None and self.writer.drop_if_orphan(entry["doc_id"]):
@@ -500,13 +510,14 @@ class IngestPipeline:
         manifest: Path | None,
         progress: bool,
         run_todo: TodoRunner | None = None,
+        reparse: bool = False,
     ) -> None:
         """The body of ingest(), run while holding the writer lock."""
         found = discover(roots)
         summary.failed.extend(found.errors)
         summary.skipped.extend(found.skipped)
         summary.files = len(found.files) + len(found.errors)
-        plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary)
+        plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary, reparse)
         bar = PageProgress(plan.todo, len(found.skipped), progress)
         changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
         self._map_aliases(plan, summary)

@@ -1,8 +1,9 @@
 """Page layout from the PDF's own typography: body vs footnote lines, heading lines, superscript marks.
 
-pypdf reports every piece of text it extracts to a visitor together with its font, size and position; the
-visitor's text, with whitespace removed, is exactly the extracted text with whitespace removed, so each
-non-space character of a page's text can be given the size, weight and height it was printed with. From that:
+The page-text extractor (ingest/pdf_text.py: PDFium or pypdf) gives a page's text with the runs it was printed in,
+each with its font, size and position; the runs' text, with whitespace removed, is exactly the page text with
+whitespace removed, so each non-space character of a page's text can be given the size, weight and height it was
+printed with. From that:
 
 - the document's body size (the size most characters are set in);
 - the footnote block at the foot of a page (smaller type below the body, starting with a note number), which is
@@ -17,7 +18,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from pactkb.ingest.clean import is_page_number, normalize_unicode
 
@@ -49,8 +49,8 @@ class PageLayout:
 
 @dataclass(frozen=True)
 class TextRun:
-    """One piece of text as pypdf reported it to the visitor: its text, printed size (font size times the text and
-    page scaling), font name and baseline height."""
+    """One piece of text as the extractor printed it: its text, printed size (font size times the text and page
+    scaling), font name and baseline height."""
 
     text: str
     size: float
@@ -61,24 +61,6 @@ class TextRun:
 def _squash_len(text: str) -> int:
     """Number of non-space characters (str.split() splits at exactly the characters str.isspace() accepts)."""
     return len("".join(text.split()))
-
-
-def page_runs(page: Any) -> tuple[str, list[TextRun]]:
-    """Extract a pypdf page's text and every run of text it was printed in (one pass over the content stream)."""
-    runs: list[TextRun] = []
-
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if not text.strip():
-            return  # no printed character
-        scale = (abs(tm[3]) or abs(tm[0]) or 1.0) * (abs(cm[3]) or abs(cm[0]) or 1.0)
-        y = float(tm[5]) * (cm[3] or 1.0) + float(cm[5])
-        try:
-            name = str(font.get("/BaseFont", "")) if font else ""
-        except Exception:  # noqa: BLE001 - a broken font dictionary only loses the weight
-            name = ""
-        runs.append(TextRun(text, float(size) * scale, name, y))
-
-    return page.extract_text(visitor_text=visit) or "", runs
 
 
 def page_layout(text: str, runs: list[TextRun]) -> PageLayout | None:

@@ -17,7 +17,7 @@ from pactkb.ingest.pdf import RawPdf, read_pdf
 from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import detect_headings, headings_from_outline
 from pactkb.ingest.types import DocumentMeta, Heading, IngestError, Page, ParsedDocument
-from pactkb.settings import Settings
+from pactkb.settings import DEFAULT_PDF_TEXT, Settings
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -33,11 +33,14 @@ class ParseOptions:
     ocr_languages: str = "eng"
     ocr_min_chars: int = 25
     overrides: dict[str, Any] = field(default_factory=dict)
+    pdf_text: str = DEFAULT_PDF_TEXT  # the page-text extractor (ingest/pdf_text.py)
 
     @classmethod
     def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ParseOptions:
         """The options in force (the one place they are read from Settings), with a file's metadata overrides."""
-        return cls(settings.ocr, settings.ocr_languages, settings.ocr_min_chars, dict(overrides or {}))
+        return cls(
+            settings.ocr, settings.ocr_languages, settings.ocr_min_chars, dict(overrides or {}), settings.pdf_text
+        )
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -184,8 +187,9 @@ def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
         overrides=dict(opts.overrides),
     )
     if suffix in PDF_SUFFIXES:
-        raw = read_pdf(path)
+        raw = read_pdf(path, opts.pdf_text)
         doc.kind, doc.info, doc.display_title = "pdf", raw.info, raw.display_title
+        doc.warnings.extend(raw.warnings)
         doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
         doc.pages = pdf_pages(raw)
         mark_scanned(doc.pages, raw.has_images, opts.ocr_min_chars)

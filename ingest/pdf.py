@@ -1,4 +1,5 @@
-"""Read a PDF with pypdf: raw text per physical page, printed page labels, outline and metadata."""
+"""Read a PDF: raw text per physical page (ingest/pdf_text.py: PDFium or pypdf), and with pypdf the decryption,
+printed page labels, outline and metadata."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, PdfReadError
 
-from pactkb.ingest.layout import PageLayout, TextRun, page_layout, page_runs
+from pactkb.ingest.layout import PageLayout, TextRun, page_layout
+from pactkb.ingest.pdf_text import ExtractorUnavailable, PageText, PypdfText, text_extractor
 from pactkb.ingest.types import IngestError
+from pactkb.settings import DEFAULT_PDF_TEXT
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -40,6 +43,8 @@ class RawPdf:
     encrypted: bool = False
     display_title: str | None = None
     layouts: list[PageLayout | None] = field(default_factory=list)
+    extractor: str = DEFAULT_PDF_TEXT  # who read the page text (pdfium or pypdf)
+    warnings: list[str] = field(default_factory=list)
 
 
 def looks_like_pdf(head: bytes) -> bool:
@@ -144,26 +149,36 @@ def _display_title(runs: list[TextRun]) -> str | None:
     return title if 2 <= len(words) <= 30 else None
 
 
-def read_pdf(path: Path) -> RawPdf:
+def _page_texts(path: Path, reader: PdfReader, extractor: str) -> tuple[list[PageText | None], str, list[str]]:
+    """Every page's text and runs by the named extractor, or by pypdf when that one cannot read the file: the pages,
+    who read them, and a warning saying why the fallback was needed."""
+    chosen = text_extractor(extractor)
+    try:
+        return chosen.pages(path, reader), chosen.name, []
+    except ExtractorUnavailable as exc:
+        fallback = PypdfText()
+        note = f"page text read with {fallback.name}: {exc}"
+        return fallback.pages(path, reader), fallback.name, [note]
+
+
+def read_pdf(path: Path, extractor: str = DEFAULT_PDF_TEXT) -> RawPdf:
     """Extract raw text per physical page plus labels, outline and info; raise IngestError on bad input."""
     reader, encrypted = _open(path)
     try:
-        pages = reader.pages
+        pages, used, warnings = _page_texts(path, reader, extractor)
         texts: list[str] = []
         layouts: list[PageLayout | None] = []
-        images: list[bool] = []
         title: str | None = None
         for i, page in enumerate(pages):
-            try:
-                text, runs = page_runs(page)
-                if i == 0:
-                    title = _display_title(runs)
-                layout = page_layout(text, runs)
-            except Exception:  # noqa: BLE001 - a broken content stream loses one page, not the file
-                text, layout = "", None
-            texts.append(text)
-            layouts.append(layout)
-            images.append(_page_has_images(page))
+            if page is None:
+                texts.append("")
+                layouts.append(None)
+                continue
+            if i == 0:
+                title = _display_title(page.runs)
+            texts.append(page.text)
+            layouts.append(page_layout(page.text, page.runs))
+        images = [_page_has_images(page) for page in reader.pages]
     except IngestError:
         raise
     except Exception as exc:
@@ -179,4 +194,6 @@ def read_pdf(path: Path) -> RawPdf:
         encrypted=encrypted,
         display_title=title,
         layouts=layouts,
+        extractor=used,
+        warnings=warnings,
     )

@@ -231,3 +231,23 @@ def test_chunk_and_embed_stages_reuse_stored_vectors_of_identical_text(settings,
     out = Embedder(fake_encoder, kb.store, batch_size=1)(chunks, shares.append)
     assert out.embedded == 1 and len(out.chunks) == 2 and shares == [1.0]  # r2's text was stored already
     assert out.chunks[0].vector.tobytes() == fake_encoder.encode([chunks[0].text])[0].tobytes()
+
+
+def test_another_pdf_text_extractor_parses_stored_files_again_only_when_asked(settings, make_pdf, monkeypatch):
+    from pactkb.ingest.pdf_text import PdfiumText
+
+    pdf = make_pdf("guide.pdf", [["Guidance on cash couriers at border crossings. " * 12], ["Virtual assets. " * 20]])
+    kb = kb_for(settings.model_copy(update={"pdf_text": "pypdf"}))
+    kb.indexer.ingest([pdf])
+    (doc_id,) = [r[0] for r in kb.store.conn().execute("SELECT id FROM documents")]
+    calls: list[str] = []
+    pages = PdfiumText.pages
+    monkeypatch.setattr(PdfiumText, "pages", lambda self, *a: calls.append("pdfium") or pages(self, *a))
+    with_pdfium = settings.model_copy(update={"pdf_text": "pdfium"})
+    quiet = kb_for(with_pdfium).indexer.ingest([pdf])
+    assert (quiet.indexed, quiet.unchanged, quiet.chunks_embedded, calls) == (0, 1, 0, [])
+    again = kb_for(with_pdfium).indexer.ingest([pdf], reparse=True)
+    assert (again.indexed, again.unchanged, calls) == (1, 0, ["pdfium"])
+    assert again.chunks_embedded == 0  # both extractors read the same text: the stored vectors are reused
+    assert [r[0] for r in kb.store.conn().execute("SELECT id FROM documents")] == [doc_id]
+    assert check(kb.store, kb.dense) == []

@@ -1,11 +1,13 @@
-"""Layout regions: footnotes kept out of the body, contents pages recognised, numbered paragraphs not headings."""
+"""Layout regions: footnotes kept out of the body, contents pages recognised, numbered paragraphs not headings
+(each PDF test runs with both page-text extractors, PDFium and pypdf)."""
 
 from __future__ import annotations
 
 from pactkb.ingest.chunk import chunk_pages
-from pactkb.ingest.parse import parse_file
+from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.regions import page_region
 from pactkb.ingest.sections import SectionIndex, strip_note_mark
+from tests.ingest.conftest import read_by
 
 BODY_1 = (
     "Deepfake videos are increasingly used in fraud against companies and public officials, and the "
@@ -29,7 +31,7 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_interrupts(make_pdf):
+def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_interrupts(make_pdf, opts: ParseOptions):
     path = make_pdf(
         "deepfakes.pdf",
         [
@@ -38,7 +40,7 @@ def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_in
         ],
         outline=False,
     )
-    doc = parse_file(path)
+    doc = read_by(parse_file(path, opts))
     page1 = doc.pages[0]
     assert "Sensity" not in page1.text and "Sensity" in page1.notes
     assert "Europol Innovation Lab" in page1.notes
@@ -55,7 +57,7 @@ def test_a_footnote_is_cut_out_of_the_body_and_not_glued_into_the_sentence_it_in
     assert doc.pages[0].full_text.endswith(page1.notes)
 
 
-def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf):
+def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf, opts: ParseOptions):
     toc = [
         ("h1", "Contents"),
         *[
@@ -81,7 +83,7 @@ def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf):
         ],
         outline=False,
     )
-    doc = parse_file(path)
+    doc = read_by(parse_file(path, opts))
     assert doc.pages[0].region == "contents"
     assert doc.pages[1].region == "body"
     titles = [h.title for h in doc.headings]
@@ -92,7 +94,7 @@ def test_a_contents_page_is_recognised_and_gives_no_headings(make_pdf):
     assert {c.region for c in chunks if c.page_start == 2} == {"body"}
 
 
-def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(make_pdf):
+def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(make_pdf, opts: ParseOptions):
     path = make_pdf(
         "un-report.pdf",
         [
@@ -106,7 +108,7 @@ def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(m
         ],
         outline=False,
     )
-    doc = parse_file(path)
+    doc = read_by(parse_file(path, opts))
     titles = [h.title for h in doc.headings]
     assert "A. Overview and evolution of the threat" in titles
     assert not any(t.startswith(("17.", "26.")) for t in titles), titles

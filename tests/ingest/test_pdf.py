@@ -1,14 +1,16 @@
-"""Reading PDFs: page text on the right physical page, labels, outline, encryption, bad files."""
+"""Reading PDFs: page text on the right physical page, labels, outline, encryption, bad files (with each page-text
+extractor)."""
 
 from pathlib import Path
 
 import pytest
 from pypdf import PageObject, PdfReader, PdfWriter
 
-from pactkb.ingest.parse import parse_file
+from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.types import IngestError
 from tests.conftest import SHARED_PDF
+from tests.ingest.conftest import read_by
 
 
 def _encrypt(src: Path, dst: Path, user_password: str) -> Path:
@@ -19,15 +21,16 @@ def _encrypt(src: Path, dst: Path, user_password: str) -> Path:
     return dst
 
 
-def test_text_lands_on_its_physical_page(make_pdf):
+def test_text_lands_on_its_physical_page(make_pdf, pdf_text: str):
     path = make_pdf("three.pdf", [["alpha page one"], ["bravo page two"], ["charlie page three"]])
-    raw = read_pdf(path)
+    raw = read_pdf(path, pdf_text)
+    assert raw.extractor == pdf_text and not raw.warnings
     assert len(raw.texts) == 3
     assert "bravo" in raw.texts[1] and "bravo" not in raw.texts[0] + raw.texts[2]
 
 
-def test_one_page_document_cites_page_one(make_pdf):
-    doc = parse_file(make_pdf("one.pdf", [["a single page about cash couriers"]]))
+def test_one_page_document_cites_page_one(make_pdf, opts: ParseOptions):
+    doc = read_by(parse_file(make_pdf("one.pdf", [["a single page about cash couriers"]]), opts))
     assert [p.number for p in doc.pages] == [1]
 
 
@@ -46,12 +49,12 @@ def test_no_labels_when_pdf_defines_none(make_pdf):
     assert all(p.label is None for p in doc.pages)
 
 
-def test_outline_becomes_headings(make_pdf):
+def test_outline_becomes_headings(make_pdf, opts: ParseOptions):
     path = make_pdf(
         "outline.pdf",
         [[("h1", "1. Cash couriers"), "text one"], [("h1", "2. Virtual assets"), ("h2", "2.1 Wallets"), "text two"]],
     )
-    doc = parse_file(path)
+    doc = read_by(parse_file(path, opts))
     assert [(h.level, h.title, h.page) for h in doc.headings] == [
         (1, "1. Cash couriers", 1),
         (1, "2. Virtual assets", 2),
@@ -59,18 +62,18 @@ def test_outline_becomes_headings(make_pdf):
     ]
 
 
-def test_encrypted_with_empty_user_password_is_read(make_pdf, tmp_path):
+def test_encrypted_with_empty_user_password_is_read(make_pdf, tmp_path, opts: ParseOptions):
     src = make_pdf("plain.pdf", [["secret financing typology text"]])
     enc = _encrypt(src, tmp_path / "enc.pdf", "")
-    doc = parse_file(enc)
+    doc = read_by(parse_file(enc, opts))
     assert "financing typology" in doc.pages[0].text
 
 
-def test_password_protected_pdf_is_a_clear_error(make_pdf, tmp_path):
+def test_password_protected_pdf_is_a_clear_error(make_pdf, tmp_path, opts: ParseOptions):
     src = make_pdf("plain2.pdf", [["text"]])
     enc = _encrypt(src, tmp_path / "locked.pdf", "hunter2")
     with pytest.raises(IngestError, match="password"):
-        parse_file(enc)
+        parse_file(enc, opts)
 
 
 @pytest.mark.parametrize(
@@ -83,32 +86,32 @@ def test_password_protected_pdf_is_a_clear_error(make_pdf, tmp_path):
     ],
     ids=["zero-byte", "not-a-pdf", "truncated", "garbage"],
 )
-def test_bad_files_raise_one_line_reasons(tmp_path, content, reason):
+def test_bad_files_raise_one_line_reasons(tmp_path, content, reason, opts: ParseOptions):
     path = tmp_path / "bad.pdf"
     path.write_bytes(content)
     with pytest.raises(IngestError) as err:
-        parse_file(path)
+        parse_file(path, opts)
     assert reason.lower() in str(err.value).lower()
     assert "\n" not in str(err.value)
 
 
-def test_truncated_real_pdf_fails_cleanly(make_pdf, tmp_path):
+def test_truncated_real_pdf_fails_cleanly(make_pdf, tmp_path, opts: ParseOptions):
     data = make_pdf("full.pdf", [["some text"] * 3] * 3).read_bytes()
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(data[: len(data) // 3])
     try:
-        doc = parse_file(cut)  # pypdf may recover part of it: then pages must still be consistent
+        doc = parse_file(cut, opts)  # pypdf may recover part of it: then pages must still be consistent
         assert all(p.number == i + 1 for i, p in enumerate(doc.pages))
     except IngestError as exc:
         assert str(exc)
 
 
-def test_shared_aes_encrypted_pdf_opens():
-    doc = parse_file(SHARED_PDF / "fca-final-notice-monzo-bank-2025-encrypted.pdf")
+def test_shared_aes_encrypted_pdf_opens(opts: ParseOptions):
+    doc = read_by(parse_file(SHARED_PDF / "fca-final-notice-monzo-bank-2025-encrypted.pdf", opts))
     assert len(doc.pages) == 44 and "Monzo" in " ".join(p.text for p in doc.pages[:2])
 
 
-def test_each_page_is_read_once_and_the_cover_title_comes_from_that_pass(make_pdf, monkeypatch):
+def test_pypdf_reads_each_page_once_and_the_cover_title_comes_from_that_pass(make_pdf, monkeypatch):
     path = make_pdf(
         "titled.pdf",
         [[("h1", "Financial Investigations Handbook"), "Body text about asset recovery."], ["page two text"]],
@@ -121,7 +124,23 @@ def test_each_page_is_read_once_and_the_cover_title_comes_from_that_pass(make_pd
         return extract_text(self, *args, **kwargs)
 
     monkeypatch.setattr(PageObject, "extract_text", counted)
-    raw = read_pdf(path)
+    raw = read_pdf(path, "pypdf")
     assert len(calls) == 2 and len(set(calls)) == 2
+    assert raw.display_title == "Financial Investigations Handbook"
+    assert raw.layouts[0] is not None and raw.layouts[0].lines[0] is not None
+
+
+def test_pdfium_reads_no_page_with_pypdf_and_finds_the_cover_title(make_pdf, monkeypatch):
+    path = make_pdf(
+        "titled.pdf",
+        [[("h1", "Financial Investigations Handbook"), "Body text about asset recovery."], ["page two text"]],
+    )
+
+    def refuse(self: PageObject, *args: object, **kwargs: object) -> str:
+        raise AssertionError("pypdf extract_text called on the PDFium path")
+
+    monkeypatch.setattr(PageObject, "extract_text", refuse)
+    raw = read_pdf(path, "pdfium")
+    assert raw.extractor == "pdfium" and "asset recovery" in raw.texts[0]
     assert raw.display_title == "Financial Investigations Handbook"
     assert raw.layouts[0] is not None and raw.layouts[0].lines[0] is not None
