@@ -333,8 +333,8 @@ def main() -> None:
         "--work", type=Path, default=Path("/tmp/pactkb-synthetic"), help="Where synthetic stores are built."
     )
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
-    ap.add_argument("--nprobe", default="8,16,32,64,128", help="IVF nprobe values to sweep.")
-    ap.add_argument("--ef", default="32,64,128,256", help="HNSW efSearch values to sweep.")
+    ap.add_argument("--nprobe", default="32,64,128,256,512,1024", help="IVF nprobe values to sweep.")
+    ap.add_argument("--ef", default="128,256,512,1024,2048,4096", help="HNSW efSearch values to sweep.")
     ap.add_argument(
         "--soak", type=float, default=0, help="Seconds of queries on the largest store, with RSS at start and end."
     )
