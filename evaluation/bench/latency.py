@@ -287,7 +287,13 @@ def dense_recall(kb: KnowledgeBase, qv: np.ndarray, sweeps: dict[str, list[int]]
         if dense.kind == "ivf":
             out |= {"ivf_nlist": int(getattr(dense.index, "nlist", 0)), "ivf_nprobe": own, "ivf_sweep": sweep}
         else:
-            out |= {"hnsw_m": dense.hnsw.m, "hnsw_ef_search": own, "hnsw_tombstones": dense.dead, "hnsw_sweep": sweep}
+            out |= {
+                "hnsw_m": dense.hnsw.m,
+                "hnsw_ef_construction": dense.hnsw.ef_construction,
+                "hnsw_ef_search": own,
+                "hnsw_tombstones": dense.dead,
+                "hnsw_sweep": sweep,
+            }
     return out
 
 
