@@ -277,7 +277,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Chunks above which ann_index auto uses IVF rather than HNSW (0: never, the default: on the "
-        "synthetic stores IVF cost as much as HNSW at the recall floor at 100k and, calibrated, twice as much at 1M).",
+        "synthetic stores IVF cost as much as HNSW at the recall floor at 100k and, calibrated, more at 1M).",
     )
     ivf_lists: float = Field(
         default=4.0, gt=0, description="IVF inverted lists per square root of the chunks (4: 4,000 lists at 1M)."
