@@ -967,7 +967,9 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
         for s in (s for s in lat["synthetic"] if "hnsw_sweep" in s):
             out += [
                 "",
-                f"HNSW efSearch sweep at {s['chunks']:,} chunks (M {s['hnsw_m']}; in use: efSearch "
+                f"HNSW efSearch sweep at {s['chunks']:,} chunks (M {s['hnsw_m']}"
+                + (f", efConstruction {s['hnsw_ef_construction']}" if "hnsw_ef_construction" in s else "")
+                + f"; in use: efSearch "
                 f"{s['hnsw_ef_search']}, calibrated at build to recall@10 ≥ 0.98 unless PACTKB_HNSW_EF_SEARCH fixes "
                 "it; filtered: within a third of the documents, with a proportionally longer candidate list):",
                 "",

@@ -40,7 +40,8 @@ INDEX_DIR = "index"
 _FILE = re.compile(r"^dense-(\d+)\.faiss$")
 PUBLISH_LOCK = ".publish.lock"
 MIN_IVF = 256  # fewer vectors than this always use the exact index
-NPROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)  # the calibration's candidates, cheapest first
+# the calibration's candidates, cheapest first (on synthetic E5 mixtures the floor took 256 of 1,264 lists at 100k)
+NPROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096)
 CALIBRATION_QUERIES = 200
 CALIBRATION_MIX = 3  # stored passages averaged into one calibration query
 # HNSW's candidate lists, cheapest first (on synthetic E5 mixtures the floor took 768 at 100k and more at 1M)
@@ -90,14 +91,19 @@ class DenseIndex:
         *,
         ann: str = "hnsw",
         hnsw: HnswSettings | None = None,
+        ivf_threshold: int = 0,
+        ivf_lists: float = 4.0,
     ) -> None:
         """Create an empty, unloaded index; call load() before searching (nprobe / efSearch 0: calibrated to
-        `recall`); kind 'auto' uses `ann` ('hnsw' or 'ivf') above ann_threshold vectors."""
+        `recall`); kind 'auto' uses `ann` ('hnsw' or 'ivf'; 'auto': HNSW, and IVF above ivf_threshold vectors) above
+        ann_threshold vectors; IVF has ivf_lists * sqrt(n) lists."""
         self.store = store
         self.dim = dim
         self.kind_setting = kind
         self.ann = ann
         self.ann_threshold = ann_threshold
+        self.ivf_threshold = ivf_threshold
+        self.ivf_lists = ivf_lists
         self.nprobe_setting = nprobe
         self.nprobe = nprobe  # IVF lists probed per unfiltered query (the setting's, or the calibrated one)
         self.hnsw = hnsw or HnswSettings()
@@ -120,9 +126,13 @@ class DenseIndex:
 
     def _target(self, n: int) -> str:
         """The structure an index of n vectors should have: 'flat', 'ivf' or 'hnsw'."""
-        if self.kind_setting == "auto":
-            return self.ann if n > self.ann_threshold else "flat"
-        return self.kind_setting
+        if self.kind_setting != "auto":
+            return self.kind_setting
+        if n <= self.ann_threshold:
+            return "flat"
+        if self.ann != "auto":
+            return self.ann
+        return "ivf" if self.ivf_threshold and n > self.ivf_threshold else "hnsw"
 
     def _adopt(self, index: faiss.Index, mapped: bool) -> None:
         """Use a built or loaded index: note its structure and search effort (a setting overrides the file's)."""
@@ -148,7 +158,8 @@ class DenseIndex:
             vecs = np.concatenate(vec_list) if vec_list else np.zeros((0, self.dim), dtype=np.float32)
             target = kind or self._target(len(ids))
             if target == "ivf" and len(ids) >= MIN_IVF:
-                index = build_ivf(vecs, ids, self.dim, nprobe=self.nprobe_setting, recall=self.recall)
+                nlist = ivf_nlist(len(ids), self.ivf_lists)
+                index = build_ivf(vecs, ids, self.dim, nlist, nprobe=self.nprobe_setting, recall=self.recall)
             elif target == "hnsw" and len(ids) >= MIN_IVF:
                 index = build_hnsw(vecs, ids, self.dim, self.hnsw, self.recall)
             else:
@@ -382,8 +393,8 @@ class DenseIndex:
         with self.lock, FileLock(str(self.dir / PUBLISH_LOCK)):
             self.sync()
             target = self._target(self.ntotal)
-            if self.kind == "flat" and target != "flat" and self.ntotal >= MIN_IVF:
-                self.build(kind=target)
+            if self.kind != target and target != "flat" and self.ntotal >= MIN_IVF:
+                self.build(kind=target)  # grown past a threshold: exact to approximate, or HNSW to IVF
             final = self.dir / f"dense-{self.seq}.faiss"
             if not final.exists():  # else another process already published this very state
                 tmp = temp_beside(final)
@@ -451,12 +462,18 @@ def read_mapped(path: Path) -> faiss.Index:
     return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
 
 
+def ivf_nlist(n: int, per_sqrt: float = 4.0) -> int:
+    """IVF lists for n vectors: per_sqrt * sqrt(n), at least 16, at most 65,536 and n / 8."""
+    return int(min(65536, max(16, per_sqrt * math.sqrt(n)), max(1, n // 8)))
+
+
 def build_ivf(
     vecs: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None, nprobe: int = 0, recall: float = 0.98
 ) -> faiss.IndexIVFFlat:
-    """Train and fill an IVF-Flat inner-product index (nlist about 4*sqrt(n)); nprobe 0: calibrated to `recall`."""
+    """Train and fill an IVF-Flat inner-product index (nlist by default 4*sqrt(n)); nprobe 0: calibrated to
+    `recall`."""
     n = len(ids)
-    nlist = nlist or int(min(65536, max(16, 4 * math.sqrt(n)), max(1, n // 8)))
+    nlist = nlist or ivf_nlist(n)
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)  # keeps a reference to quantizer
     index.cp.min_points_per_centroid = 5  # small stores: train anyway, without a warning

@@ -418,10 +418,7 @@ class Searcher:
                 fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)
                 fused = order_twins(fused, rows, newest, asked, self.duplicate_cosine())
             fused = fold_pages(fused, rows, s.same_page_weight)
-            areas: dict[str, list[str]] = {}
-            hits = [
-                Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid), areas) for cid, sc in fused if cid in rows
-            ]
+            hits = [Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
             for h in hits:
                 h.superseded_by = superseded_by(rows[h.chunk_id], newest)
         return hits, rows, dmap

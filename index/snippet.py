@@ -169,14 +169,16 @@ def sentences(text: str, limit: int = 8) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=65536)
+def word_trigrams(word: str) -> frozenset[str]:
+    """Character trigrams of one folded word (none if it folds to fewer than 3 chars; cached per word)."""
+    w = fold_word(word)
+    return frozenset(w[i : i + 3] for i in range(len(w) - 2))
+
+
 def trigrams(text: str) -> set[str]:
     """Character trigrams of the folded words of a text (for cheap cross-form matching)."""
-    out: set[str] = set()
-    for word in _WORD.findall(text):
-        w = fold_word(word)
-        if len(w) >= 3:
-            out.update(w[i : i + 3] for i in range(len(w) - 2))
-    return out
+    return set().union(*map(word_trigrams, _WORD.findall(text)))
 
 
 def closest_sentence(text: str, spans: list[tuple[int, int]], query: str) -> tuple[int, int]:

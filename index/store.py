@@ -751,7 +751,10 @@ class Store:
         out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            for row in con.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks(part)})", part):
+            cur = con.execute(f"SELECT {columns} FROM chunks WHERE id IN ({marks(part)})", part)
+            if isinstance(cur, sqlite3.Cursor):
+                cur.row_factory = None  # plain tuples: zipping a sqlite3.Row costs twice the time of the dict built
+            for row in cur:
                 document = documents.get(row[1]) if row[1] in admitted else None
                 if document is not None:
                     fields = dict(zip(HIT_CHUNK_COLUMNS, row, strict=True))

@@ -76,8 +76,8 @@ class VectorIndex(Protocol):
 
 
 def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
-    """FAISS, exact, HNSW or IVF as the settings say (dense_index, ann_index, ann_threshold, ivf_nprobe, hnsw_*,
-    ann_recall, small_filter)."""
+    """FAISS, exact, HNSW or IVF as the settings say (dense_index, ann_index, ann_threshold, ivf_threshold, ivf_lists,
+    ivf_nprobe, hnsw_*, ann_recall, small_filter)."""
     return DenseIndex(
         store,
         dim,
@@ -87,6 +87,8 @@ def _faiss(store: Store, dim: int, settings: Settings) -> VectorIndex:
         settings.small_filter,
         settings.ann_recall,
         ann=settings.ann_index,
+        ivf_threshold=settings.ivf_threshold,
+        ivf_lists=settings.ivf_lists,
         hnsw=HnswSettings(
             settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search, settings.hnsw_compact
         ),

@@ -279,8 +279,19 @@ class Settings(BaseSettings):
         default=0.1, gt=0, le=1, description="'Very common': in more than this share of chunks."
     )
     dense_index: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
-    ann_index: Literal["hnsw", "ivf"] = Field(
-        default="hnsw", description="The approximate index auto uses above ann_threshold chunks."
+    ann_index: Literal["auto", "hnsw", "ivf"] = Field(
+        default="auto",
+        description="The approximate index auto uses above ann_threshold chunks; auto: HNSW, and IVF above "
+        "ivf_threshold chunks (evaluation/reports: the cheaper at the recall floor by store size).",
+    )
+    ivf_threshold: int = Field(
+        default=0,
+        ge=0,
+        description="Chunks above which ann_index auto uses IVF rather than HNSW (0: never, the default: on the "
+        "synthetic stores IVF cost as much as HNSW at the recall floor at 100k and, calibrated, more at 1M).",
+    )
+    ivf_lists: float = Field(
+        default=4.0, gt=0, description="IVF inverted lists per square root of the chunks (4: 4,000 lists at 1M)."
     )
     ann_threshold: int = Field(
         default=50_000,

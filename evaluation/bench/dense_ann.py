@@ -29,7 +29,7 @@ from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import Store
 from pactkb.settings import Settings
 
-KINDS = ("raw", "l2", "centred", "centred-sq8")
+KINDS = ("raw", "l2", "centred", "centred-sq8", "raw-sq8r", "raw-pqfsr")
 FILTER_EVERY = 3  # the filter admits documents d % 3 == 0 (of 100 chunks each), as the latency bench's doc types
 
 
@@ -76,14 +76,22 @@ def timed_search(search: Callable[[np.ndarray], np.ndarray], queries: np.ndarray
     return np.concatenate(rows), round(float(np.median(cpu)), 3)
 
 
-def ivf(x: np.ndarray, kind: str, nlist: int) -> tuple[faiss.IndexIVF, np.ndarray]:
+KMEANS_ITER = 0  # k-means iterations of the IVF quantizers (0: FAISS's default, as pactkb builds them)
+_CENTROIDS: dict[int, np.ndarray] = {}  # spherical k-means centroids per nlist, shared by the raw kinds
+
+
+def ivf(x: np.ndarray, kind: str, nlist: int) -> tuple[faiss.Index, np.ndarray]:
     """IVF trained on a sample; kind 'raw' (as until now: spherical inner-product k-means), 'l2' (Euclidean k-means
-    and an L2 quantizer over the raw vectors), 'centred' or 'centred-sq8'; returns the index and the mean
-    subtracted from the stored vectors (zeros unless centred)."""
+    and an L2 quantizer over the raw vectors), 'centred' or 'centred-sq8', 'raw-sq8r' / 'raw-pqfsr' (8-bit scalar
+    or 4-bit fast-scan PQ codes whose shortlist is re-ranked exactly: IndexRefineFlat); returns the index and the
+    mean subtracted from the stored vectors (zeros unless centred)."""
     d = x.shape[1]
     mean = x.mean(axis=0) if kind.startswith("centred") else np.zeros(d, dtype=np.float32)
     quantizer = faiss.IndexFlatL2(d) if kind == "l2" else faiss.IndexFlatIP(d)
-    if kind.endswith("sq8"):
+    index: faiss.Index
+    if kind == "raw-pqfsr":
+        index = faiss.IndexIVFPQFastScan(quantizer, d, nlist, d // 4, 4, faiss.METRIC_INNER_PRODUCT)
+    elif "sq8" in kind:
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
@@ -92,12 +100,35 @@ def ivf(x: np.ndarray, kind: str, nlist: int) -> tuple[faiss.IndexIVF, np.ndarra
     index.referenced_objects = [quantizer]
     if kind == "l2":
         index.cp.spherical = False
+    if KMEANS_ITER:
+        index.cp.niter = KMEANS_ITER
+    shared = kind.startswith("raw")
+    if shared and nlist in _CENTROIDS:
+        quantizer.add(_CENTROIDS[nlist])  # trained already: IndexIVF.train then trains only the codes
     rng = np.random.default_rng(0)
-    sample = x[rng.choice(len(x), size=min(len(x), 64 * nlist), replace=False)] - mean
+    sample = x[rng.choice(len(x), size=min(len(x), 64 * nlist, 256 * 1024), replace=False)] - mean
     index.train(np.ascontiguousarray(sample))
+    if shared:
+        _CENTROIDS[nlist] = quantizer.reconstruct_n(0, nlist)
+    if kind.endswith("r"):
+        base = index
+        index = faiss.IndexRefineFlat(base)
+        index.referenced_objects = [base]
     for s in range(0, len(x), 100_000):
         index.add(np.ascontiguousarray(x[s : s + 100_000] - mean))
     return index, mean
+
+
+def ivf_params(kind: str, nprobe: int, k_factor: int, sel: faiss.IDSelector | None = None) -> faiss.SearchParameters:
+    """Search parameters of an IVF candidate: nprobe lists (and a selector); re-ranked kinds shortlist k_factor*k."""
+    base = (
+        faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+        if sel is not None
+        else faiss.SearchParametersIVF(nprobe=nprobe)
+    )
+    if not kind.endswith("r"):
+        return base
+    return faiss.IndexRefineSearchParameters(k_factor=k_factor, base_index_params=base)
 
 
 def top_ids(index: faiss.Index, k: int, params: faiss.SearchParameters | None, q: np.ndarray) -> np.ndarray:
@@ -155,37 +186,45 @@ def measure(
     allowed: np.ndarray,
     candidates: list[str],
     efs: list[int],
+    nlist_factors: tuple[int, ...] = (4,),
+    ef_constructions: tuple[int, ...] = (80,),
+    k_factor: int = 4,
 ) -> dict[str, Any]:
-    """Every candidate (flat, ivf-<kind>, hnsw<M>) at every setting (HNSW: each efSearch of efs)."""
+    """Every candidate (flat, ivf-<kind> with nlist = each factor * sqrt(n), hnsw<M> at each efConstruction) at
+    every setting (IVF: each nprobe; HNSW: each efSearch of efs)."""
     n = len(x)
     sel = faiss.IDSelectorBatch(allowed)
     out: dict[str, Any] = {}
-    nlist = int(4 * math.sqrt(n))
     for kind in (k for k in KINDS if f"ivf-{k}" in candidates):
-        t = time.process_time()
-        index, _ = ivf(x, kind, nlist)
-        build = round(time.process_time() - t, 1)
-        nprobes = [p for p in (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512) if p <= nlist]
-        grid = [
-            (
-                p,
-                faiss.SearchParametersIVF(nprobe=p),
-                faiss.SearchParametersIVF(nprobe=min(nlist, p * FILTER_EVERY), sel=sel),
-            )
-            for p in nprobes
-        ]
-        settings = sweep(index, grid, queries, truth, ftruth, f"{n} ivf-{kind}")
-        out[f"ivf-{kind}"] = {
-            "nlist": nlist,
-            "build_cpu_s": build,
-            "bytes": len(faiss.serialize_index(index)),
-            "settings": settings,
-        }
-        del index
-    for m in (int(c[4:]) for c in candidates if c.startswith("hnsw")):
+        for factor in nlist_factors:
+            nlist = int(factor * math.sqrt(n))
+            t = time.process_time()
+            index, _ = ivf(x, kind, nlist)
+            build = round(time.process_time() - t, 1)
+            nprobes = [p for p in (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024) if p <= nlist]
+            grid = [
+                (
+                    p,
+                    ivf_params(kind, p, k_factor),
+                    ivf_params(kind, min(nlist, p * FILTER_EVERY), k_factor, sel),
+                )
+                for p in nprobes
+            ]
+            name = f"ivf-{kind}" + ("" if factor == 4 else f"-x{factor}")
+            settings = sweep(index, grid, queries, truth, ftruth, f"{n} {name}")
+            out[name] = {
+                "nlist": nlist,
+                "k_factor": k_factor if kind.endswith("r") else None,
+                "build_cpu_s": build,
+                "bytes": len(faiss.serialize_index(index)),
+                "settings": settings,
+            }
+            print(json.dumps({name: {k: v for k, v in out[name].items() if k != "settings"}}), flush=True)
+            del index
+    for m, efc in ((int(c[4:]), e) for c in candidates if c.startswith("hnsw") for e in ef_constructions):
         t = time.process_time()
         hnsw = faiss.IndexHNSWFlat(x.shape[1], m, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efConstruction = efc
         for s in range(0, n, 100_000):
             hnsw.add(x[s : s + 100_000])
         build = round(time.process_time() - t, 1)
@@ -197,9 +236,10 @@ def measure(
             )
             for ef in efs
         ]
-        settings = sweep(hnsw, grid, queries, truth, ftruth, f"{n} hnsw{m}")
-        out[f"hnsw{m}"] = {
-            "efConstruction": 80,
+        name = f"hnsw{m}" + ("" if efc == 80 else f"-efc{efc}")
+        settings = sweep(hnsw, grid, queries, truth, ftruth, f"{n} {name}")
+        out[name] = {
+            "efConstruction": efc,
             "build_cpu_s": build,
             "bytes": len(faiss.serialize_index(hnsw)),
             "settings": settings,
@@ -219,7 +259,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="FAISS threads (1: per-query CPU time is comparable).")
     ap.add_argument("--candidates", default="flat,ivf-raw,ivf-l2,ivf-centred,ivf-centred-sq8,hnsw32")
     ap.add_argument("--efs", default="32,64,96,128,192,256,384,512,768,1024,1536,2048,3072,4096")
+    ap.add_argument("--nlist-factors", default="4", help="IVF lists = each factor * sqrt(n).")
+    ap.add_argument("--ef-constructions", default="80", help="HNSW candidate lists while building, one graph each.")
+    ap.add_argument(
+        "--k-factor", type=int, default=4, help="Re-ranked kinds: shortlist k_factor * k, rescored exactly."
+    )
+    ap.add_argument("--kmeans-iter", type=int, default=0, help="IVF k-means iterations (0: FAISS's default).")
     args = ap.parse_args()
+    global KMEANS_ITER
+    KMEANS_ITER = args.kmeans_iter
     faiss.omp_set_num_threads(args.threads)
     kb = KnowledgeBase(Settings(data=args.data))
     src = source_vectors(kb.store)
@@ -234,7 +282,16 @@ def main() -> None:
         ftruth = allowed[fpos]
         print(f"{n}: ground truth ready", flush=True)
         result[str(n)] = measure(
-            x, queries, truth, ftruth, allowed, args.candidates.split(","), [int(e) for e in args.efs.split(",")]
+            x,
+            queries,
+            truth,
+            ftruth,
+            allowed,
+            args.candidates.split(","),
+            [int(e) for e in args.efs.split(",")],
+            tuple(int(f) for f in args.nlist_factors.split(",")),
+            tuple(int(e) for e in args.ef_constructions.split(",")),
+            args.k_factor,
         )
         print(json.dumps({str(n): result[str(n)]}), flush=True)
         del x

@@ -289,7 +289,13 @@ def dense_recall(kb: KnowledgeBase, qv: np.ndarray, sweeps: dict[str, list[int]]
         if dense.kind == "ivf":
             out |= {"ivf_nlist": int(getattr(dense.index, "nlist", 0)), "ivf_nprobe": own, "ivf_sweep": sweep}
         else:
-            out |= {"hnsw_m": dense.hnsw.m, "hnsw_ef_search": own, "hnsw_tombstones": dense.dead, "hnsw_sweep": sweep}
+            out |= {
+                "hnsw_m": dense.hnsw.m,
+                "hnsw_ef_construction": dense.hnsw.ef_construction,
+                "hnsw_ef_search": own,
+                "hnsw_tombstones": dense.dead,
+                "hnsw_sweep": sweep,
+            }
     return out
 
 
@@ -335,8 +341,8 @@ def main() -> None:
         "--work", type=Path, default=Path("/tmp/pactkb-synthetic"), help="Where synthetic stores are built."
     )
     ap.add_argument("--keep", action="store_true", help="Keep synthetic stores (reused on the next run).")
-    ap.add_argument("--nprobe", default="8,16,32,64,128", help="IVF nprobe values to sweep.")
-    ap.add_argument("--ef", default="32,64,128,256", help="HNSW efSearch values to sweep.")
+    ap.add_argument("--nprobe", default="32,64,128,256,512,1024", help="IVF nprobe values to sweep.")
+    ap.add_argument("--ef", default="128,256,512,1024,2048,4096", help="HNSW efSearch values to sweep.")
     ap.add_argument(
         "--soak", type=float, default=0, help="Seconds of queries on the largest store, with RSS at start and end."
     )

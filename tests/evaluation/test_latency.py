@@ -76,6 +76,7 @@ def test_synthetic_store_recall_against_exact_search_for_each_index(
     hnsw.dense.build(kind="hnsw")
     got = dense_recall(hnsw, hnsw.encoder.encode_queries(QUERIES), {"hnsw": [16, 1024]})
     assert hnsw.dense.kind == "hnsw" and set(got["hnsw_sweep"]) == {"16", "1024"} and "ivf_sweep" not in got
+    assert got["hnsw_ef_construction"] == hnsw.dense.hnsw.ef_construction
     assert got["hnsw_sweep"]["1024"]["recall@100"] >= 0.99 and got["hnsw_sweep"]["1024"]["filtered_recall@10"] == 1.0
     assert got["hnsw_ef_search"] == hnsw.dense.ef_search and got["hnsw_tombstones"] == 0
 

@@ -110,6 +110,10 @@ def test_the_dense_sweep_of_each_approximate_index_is_printed(monkeypatch: pytes
     )
     assert "HNSW efSearch sweep at 1,000,000 chunks (M 32; in use: efSearch 768" in text
     assert "| 768 | 0.98 | 0.95 | 0.99 | 4.0 |" in text
+    lat["synthetic"][1]["hnsw_ef_construction"] = 200  # newer results name the graph's construction list too
+    out = []
+    report.speed_sections(out, {})
+    assert "HNSW efSearch sweep at 1,000,000 chunks (M 32, efConstruction 200; in use: efSearch 768" in "\n".join(out)
 
 
 def test_the_throughput_target_needs_the_cold_run_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,15 @@ import json
 import faiss
 import numpy as np
 
-from pactkb.index.dense import EF_SEARCHES, NPROBES, AllowedSet, DenseIndex, build_ivf, calibrate_nprobe
+from pactkb.index.dense import (
+    EF_SEARCHES,
+    NPROBES,
+    AllowedSet,
+    DenseIndex,
+    build_ivf,
+    calibrate_nprobe,
+    ivf_nlist,
+)
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.store import vector_blob
 from pactkb.ingest.record import Record
@@ -222,3 +230,36 @@ def test_hnsw_replaying_a_re_embedding_rebuilds_rather_than_filling_the_graph_wi
     assert np.array_equal(np.sort(index.ids()), np.sort(ids))
     assert np.allclose(index.reconstruct(int(ids[7])), new[7], atol=1e-6)
     assert index.search(new[7], 1, AllowedSet.everything())[0][0] == ids[7]
+
+
+# -- auto: the index chosen by the store's size ----------------------------------------------------------------------
+
+
+def test_auto_is_exact_then_hnsw_then_ivf_as_the_store_grows_and_a_publish_moves_it_on(tmp_path):
+    store = new_store(tmp_path / "data")
+    vecs = clustered(2400)
+    add_document(store, "a", [f"p {i}" for i in range(900)], vecs[:900])
+    sizes = {"kind": "auto", "ann_threshold": 1000, "recall": 0.98, "ann": "auto", "ivf_threshold": 2000}
+    index = DenseIndex(store, DIM, **sizes, ivf_lists=5.0)
+    index.load()
+    assert index.kind == "flat"
+    add_document(store, "b", [f"q {i}" for i in range(600)], vecs[900:1500])
+    index.publish()  # 1,500 chunks: past the approximate threshold
+    assert index.kind == "hnsw" and index.ntotal == 1500
+    add_document(store, "c", [f"r {i}" for i in range(900)], vecs[1500:])
+    index.publish()  # 2,400 chunks: past the IVF threshold, with 5 * sqrt(n) lists
+    assert index.kind == "ivf" and index.ntotal == 2400 and index.index.nlist == int(5 * 2400**0.5)
+    reader = DenseIndex(store, DIM, **sizes)
+    reader.load()  # the published IVF file, nprobe calibrated at build
+    assert reader.kind == "ivf" and reader.nprobe == index.nprobe > 0
+    assert np.array_equal(np.sort(reader.ids()), np.sort(store.chunk_ids()))
+    for ann, kind in (("hnsw", "hnsw"), ("ivf", "ivf")):  # a fixed ann_index ignores ivf_threshold
+        fixed = DenseIndex(store, DIM, **(sizes | {"ann": ann}))
+        fixed.build()
+        assert fixed.kind == kind
+
+
+def test_ivf_lists_grow_with_the_square_root_of_the_store_within_bounds() -> None:
+    assert ivf_nlist(1_000_000) == 4000 and ivf_nlist(1_000_000, 8.0) == 8000
+    assert ivf_nlist(100) == 12 and ivf_nlist(400) == 50  # n / 8 caps small stores; at least 16 otherwise
+    assert ivf_nlist(10**12) == 65536

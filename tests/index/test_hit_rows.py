@@ -132,3 +132,13 @@ def test_a_hit_takes_each_field_from_its_own_column() -> None:
         "<sensitivity>",
     )
     assert (hit.score, hit.dense_score, hit.lexical_score, hit.areas, hit.snippet) == (0.5, 0.25, 0.125, ["cyber"], "")
+
+
+def test_hits_of_one_document_get_parsed_areas_each_of_their_own() -> None:
+    row = {c: f"<{c}>" for c in (*HIT_CHUNK_COLUMNS, *HIT_DOCUMENT_COLUMNS)} | {"areas": '["cyber", "drugs"]'}
+    first, second = Hit.from_row(row, 0.5, None, None), Hit.from_row(row, 0.4, None, None)
+    first.areas.append("changed")  # a caller editing one hit's list must not change another hit's (or the cache)
+    assert second.areas == ["cyber", "drugs"]
+    assert Hit.from_row(row, 0.3, None, None).areas == ["cyber", "drugs"]
+    assert Hit.from_row(row | {"areas": None}, 0.3, None, None).areas == []
+    assert Hit.from_row(row | {"areas": "[]"}, 0.3, None, None).areas == []

@@ -6,7 +6,18 @@ from __future__ import annotations
 import random
 import re
 
-from pactkb.index.snippet import WIDTH, TermMatcher, _window, lexical_snippet, matches, render, stem, stem_word
+from pactkb.index.fold import fold
+from pactkb.index.snippet import (
+    WIDTH,
+    TermMatcher,
+    _window,
+    lexical_snippet,
+    matches,
+    render,
+    stem,
+    stem_word,
+    trigrams,
+)
 
 WORDS = "cash couriers border money laundering finansiranje terorizma granica gotovina the of and smuggling".split()
 
@@ -63,3 +74,22 @@ def test_a_shared_matcher_finds_every_matching_word_run_and_decides_each_word_on
         assert matcher.spans(text) == matches(text, ["cash", "finansiranju", "smuggle"], ("serbian",))
     assert set(matcher.decided) == {w for v in vocabulary for w in re.findall(r"\w+", v)}
     assert matcher.decided["cash"] and matcher.decided["Finansiranju"] and not matcher.decided["border"]
+
+
+def word_by_word_trigrams(text: str) -> set[str]:
+    """The trigrams as defined: every folded word of 3+ chars, every 3-char slice of it."""
+    out: set[str] = set()
+    for word in re.findall(r"\w+", text):
+        w = fold(word)
+        out.update(w[i : i + 3] for i in range(len(w) - 2))
+    return out
+
+
+def test_trigrams_cached_per_word_equal_the_word_by_word_definition() -> None:
+    rng = random.Random(11)
+    vocabulary = [*WORDS, "Финансирање", "Granični", "pranje", "novca", "Zakon", "ÇËŠ", "a", "of", "x1", "ĐŽ"]
+    for _ in range(200):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60))) + rng.choice(["", ".", " 12"])
+        assert trigrams(text) == word_by_word_trigrams(text)
+    assert trigrams("Финансирање") == {fold("Финансирање")[i : i + 3] for i in range(len(fold("Финансирање")) - 2)}
+    assert trigrams("a of") == set()
