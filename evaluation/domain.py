@@ -308,6 +308,8 @@ def format_tables(result: dict[str, Any]) -> str:
             f"{m['latency_p50_ms']:.1f} | {m['latency_p95_ms']:.1f} |"
         )
     for key, title in (("by_language", "language"), ("by_difficulty", "difficulty"), ("by_split", "half")):
+        if key not in result["modes"][0]:  # results saved before the table existed
+            continue
         lines += [
             "",
             f"| {title} | queries | "

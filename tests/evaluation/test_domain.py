@@ -177,3 +177,24 @@ def test_every_non_english_domain_query_has_an_english_original_and_a_split():
             halves[(lang, "dev")] + halves[(lang, "test")] >= 15
             and abs(halves[(lang, "dev")] - halves[(lang, "test")]) <= 1
         )
+
+
+def test_tables_render_results_saved_before_the_half_table_existed():
+    from pactkb.evaluation.domain import format_tables
+
+    mode = {
+        "mode": "hybrid",
+        "ndcg@10": 0.5,
+        "doc_recall@10": 0.6,
+        "mrr@10": 0.4,
+        "latency_p50_ms": 1.0,
+        "latency_p95_ms": 2.0,
+        "by_language": {"en": {"queries": 2, "ndcg@10": 0.5, "doc_recall@10": 0.6}},
+        "by_difficulty": {"hard": {"queries": 2, "ndcg@10": 0.5, "doc_recall@10": 0.6}},
+    }
+    calibration = calibrate({"a": 0.5, "n": 0.3}, {"a"}, {"n"})
+    text = format_tables({"modes": [mode], "no_good_answer": calibration})
+    assert "| en | 2 | 0.5000 | 0.6000 |" in text and "| half |" not in text
+    halves = {"dev": {"queries": 1, "ndcg@10": 0.7, "doc_recall@10": 1}}
+    text = format_tables({"modes": [{**mode, "by_split": halves}], "no_good_answer": calibration})
+    assert "| dev | 1 | 0.7000 | 1.0000 |" in text
