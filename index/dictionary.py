@@ -212,8 +212,8 @@ class Dictionary:
         self.algorithm = algorithm
         self.entries: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._add(glossary or [])
-        curated = set(self.entries)
-        self._add(entries, skip=curated)
+        self.curated = frozenset(self.entries)  # the glossaries' terms
+        self._add(entries, skip=set(self.curated))
 
     def _add(self, entries: list[tuple[str, list[str]]], skip: set[tuple[str, ...]] | None = None) -> None:
         """Merge entries under their keys, leaving out the keys in `skip`."""
@@ -231,6 +231,10 @@ class Dictionary:
         if self.algorithm:
             return tuple(stem_word(w, self.algorithm) for w in words)
         return tuple(fold(w) for w in words)
+
+    def is_curated(self, source: str) -> bool:
+        """Whether a glossary (not a general dictionary) gave a phrase's entry."""
+        return self.key(WORD.findall(source)) in self.curated
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
