@@ -67,6 +67,7 @@ _SQ_ENDINGS = (
     *("eve", "ave", "ve", "et", "at", "it", "in", "ut", "un"),  # -ut/-un: definite after k, g, h (trafikut)
     *("es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e"),
 )
+_SQ_VERB = re.compile(r"(?<=\w{4})(?:oh|uar)$")  # passive raportoh(et/en), participle raportuar: as raportoj(në)
 _SQ_LINKS = frozenset({"i", "e", "te", "se"})  # Albanian connecting articles: one key ("pastrimi i/e/të parave")
 _CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
@@ -272,8 +273,9 @@ def macedonian_key(word: str) -> str:
 
 def albanian_key(word: str) -> str:
     """An Albanian word folded, without one case or plural ending and a final vowel where at least four letters stay
-    (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`); the connecting articles i/e/të/së share
-    one key: enough to find a glossary entry's inflected forms."""
+    (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`), a verb's passive and participle stems
+    read as its active one (`raportohet`, `raportuar` as `raportoj`, `raportojnë`); the connecting articles i/e/të/së
+    share one key: enough to find a glossary entry's inflected forms."""
     key = fold(word)
     if key in _SQ_LINKS:
         return "e"
@@ -281,7 +283,8 @@ def albanian_key(word: str) -> str:
         if key.endswith(ending) and len(key) - len(ending) >= 4:
             key = key[: -len(ending)]
             break
-    return key[:-1] if key[-1:] in ("a", "e", "i") and len(key) > 4 else key
+    key = key[:-1] if key[-1:] in ("a", "e", "i") and len(key) > 4 else key
+    return _SQ_VERB.sub("oj", key)
 
 
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer

@@ -244,3 +244,5 @@ def test_light_keys_cover_plural_stems_and_definite_forms():
     assert macedonian_key("готов") != macedonian_key("готовина")  # a cut never joins a longer word's key
     assert {albanian_key(w) for w in ("trafik", "trafiku", "trafikut", "trafikun")} == {"trafik"}
     assert albanian_key("ligjit") == albanian_key("ligji") == "ligj"
+    assert {albanian_key(w) for w in ("raportoj", "raportojnë", "raportohet", "raportuar")} == {"raportoj"}
+    assert albanian_key("transaksioni") == "transaksion"  # a noun in -on is no verb
