@@ -307,8 +307,10 @@ class Bridge:
         matches = []
         dictionary = dictionary_for(self.dictionaries, language) if self.dictionaries else None
         if dictionary is not None:
-            matches = [
-                m for m in dictionary.lookup(query) if translatable(m.source) and m.source.lower() not in vocab.index
+            matches = [  # an English corpus word needs no translation, unless a glossary says what it means here
+                m
+                for m in dictionary.lookup(query)
+                if translatable(m.source) and (m.source.lower() not in vocab.index or dictionary.is_curated(m.source))
             ]
             phrases = [m for m in matches if " " in m.source and not self._usable(m.translations, vocab)]
             if phrases:  # no translation of a phrase is corpus English: try its words alone

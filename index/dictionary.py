@@ -8,7 +8,9 @@ their Snowball stem, folded, longest phrase first, so inflected forms ("pranja n
 headword. Which of an entry's translations to use is left to the caller (the bridge ranks them by the encoder).
 
 A team's own glossary goes beside them as `<name>.<src>-eng.tsv` (UTF-8, `term<TAB>translation, translation`,
-`#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are merged with the others. pactkb ships field
+`#` comments), e.g. `cepol-glossary.srp-eng.tsv`; its entries are added to the others, and where a glossary and a
+dictionary both have a term, the glossary's translations replace the dictionary's ("lice" → "person", not FreeDict's
+"face, cheek, countenance"). pactkb ships field
 glossaries of its own in the same format (index/synonyms: `field.sqi-eng.tsv`, Albanian, which no offline translator or
 FreeDict dictionary serves; `field.hrv-eng.tsv` and `field.mkd-eng.tsv`, the field's terms that Apertium renders word by
 word or not at all), searched first unless `PACTKB_FIELD_GLOSSARIES=false`. Macedonian and Albanian have no Snowball
@@ -59,7 +61,13 @@ _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
 _MK_ARTICLE = re.compile(r"(?:ite|ata|ot|ta|to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
-_SQ_ENDINGS = ("eve", "ave", "ve", "et", "at", "it", "in", "es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e")
+_MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
+_MK_FLEETING = re.compile(r"(?<=\w{3}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна)
+_SQ_ENDINGS = (
+    *("eve", "ave", "ve", "et", "at", "it", "in", "ut", "un"),  # -ut/-un: definite after k, g, h (trafikut)
+    *("es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e"),
+)
+_SQ_VERB = re.compile(r"(?<=\w{4})(?:oh|uar)$")  # passive raportoh(et/en), participle raportuar: as raportoj(në)
 _SQ_LINKS = frozenset({"i", "e", "te", "se"})  # Albanian connecting articles: one key ("pastrimi i/e/të parave")
 _CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
@@ -194,13 +202,25 @@ def dictionaries_by_language(dirs: list[Path], languages: list[str]) -> dict[str
 class Dictionary:
     """Source phrases (as stem keys) → English translations, from one or more dictd files."""
 
-    def __init__(self, entries: list[tuple[str, list[str]]], algorithm: str | None) -> None:
-        """Index the entries by the stems of their words."""
+    def __init__(
+        self,
+        entries: list[tuple[str, list[str]]],
+        algorithm: str | None,
+        glossary: list[tuple[str, list[str]]] | None = None,
+    ) -> None:
+        """Index the entries by the stems of their words. A glossary's entry replaces the dictionaries' entries for
+        the same term: a field sense ("lice" → "person") never competes with a general one ("face", "cheek")."""
         self.algorithm = algorithm
         self.entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._add(glossary or [])
+        self.curated = frozenset(self.entries)  # the glossaries' terms
+        self._add(entries, skip=set(self.curated))
+
+    def _add(self, entries: list[tuple[str, list[str]]], skip: set[tuple[str, ...]] | None = None) -> None:
+        """Merge entries under their keys, leaving out the keys in `skip`."""
         for head, translations in entries:
             key = self.key(WORD.findall(head))
-            if not key or len(key) > MAX_PHRASE or not translations:
+            if not key or len(key) > MAX_PHRASE or not translations or (skip and key in skip):
                 continue
             merged = self.entries.get(key, ())
             self.entries[key] = merged + tuple(t for t in translations if t not in merged)
@@ -212,6 +232,10 @@ class Dictionary:
         if self.algorithm:
             return tuple(stem_word(w, self.algorithm) for w in words)
         return tuple(fold(w) for w in words)
+
+    def is_curated(self, source: str) -> bool:
+        """Whether a glossary (not a general dictionary) gave a phrase's entry."""
+        return self.key(WORD.findall(source)) in self.curated
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
@@ -237,18 +261,21 @@ class Dictionary:
 
 def macedonian_key(word: str) -> str:
     """A Macedonian word folded, without its definite article, final vowel and a final j (`трансакцијата`,
-    `трансакции` and `transakcija` all give `transakci`): enough to find a glossary entry's inflected forms."""
+    `трансакции` and `transakcija` all give `transakci`), the masculine plural's -ov/-ev (`судови` as `суд`) and the
+    fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a glossary entry's inflected forms."""
     key = fold(word)
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key
-    return key[:-1] if key.endswith("j") and len(key) > 3 else key
+    key = key[:-1] if key.endswith("j") and len(key) > 3 else key
+    return _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key))
 
 
 def albanian_key(word: str) -> str:
     """An Albanian word folded, without one case or plural ending and a final vowel where at least four letters stay
-    (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`); the connecting articles i/e/të/së share
-    one key: enough to find a glossary entry's inflected forms."""
+    (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`), a verb's passive and participle stems
+    read as its active one (`raportohet`, `raportuar` as `raportoj`, `raportojnë`); the connecting articles i/e/të/së
+    share one key: enough to find a glossary entry's inflected forms."""
     key = fold(word)
     if key in _SQ_LINKS:
         return "e"
@@ -256,7 +283,8 @@ def albanian_key(word: str) -> str:
         if key.endswith(ending) and len(key) - len(ending) >= 4:
             key = key[: -len(ending)]
             break
-    return key[:-1] if key[-1:] in ("a", "e", "i") and len(key) > 4 else key
+    key = key[:-1] if key[-1:] in ("a", "e", "i") and len(key) > 4 else key
+    return _SQ_VERB.sub("oj", key)
 
 
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
@@ -287,13 +315,14 @@ def dictionary_for(dirs: list[Path], language: str | None) -> Dictionary | None:
     key = tuple(f"{p}:{m}" for p, m in stamped) + (str(key_algorithm(language)),)
     with _CACHE_LOCK:
         if key not in _CACHE:
+            glossary: list[tuple[str, list[str]]] = []
             entries: list[tuple[str, list[str]]] = []
             for p, _ in stamped:
                 try:
-                    entries += read_any(p)
+                    (glossary if p.suffix == ".tsv" else entries).extend(read_any(p))
                 except DictionaryError as exc:
                     log.warning("dictionary left out: %s", exc)
             if len(_CACHE) > 16:
                 _CACHE.clear()
-            _CACHE[key] = Dictionary(entries, key_algorithm(language))
+            _CACHE[key] = Dictionary(entries, key_algorithm(language), glossary)
         return _CACHE[key] if len(_CACHE[key]) else None

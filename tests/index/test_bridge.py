@@ -308,3 +308,26 @@ def test_acronyms_typed_in_capitals_are_never_sent_to_a_nearest_word(e5_kb):
         assert bridge.translate_words("isis", "sr").words  # typed in lower case it is an ordinary word
     finally:
         bridge.min_cosine = saved
+
+
+def test_a_glossary_word_spelled_like_an_english_corpus_word_is_still_translated(settings, tmp_path):
+    """Albanian "grave" (women) is also an English word of the corpus: the glossary's sense is searched for it, while
+    a word only spelled like English with no glossary entry stays as typed (names, acronyms)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pages(
+        folder / "shelter.txt",
+        lambda i: (
+            f"Case {i}. The shelter took in women and girls after grave abuse; the women were interviewed by the "
+            "investigators, and the women who agreed were referred to the shelter's lawyers after the interviews."
+        ),
+    )
+    (folder / "MANIFEST.tsv").write_text(
+        "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"
+        "shelter.txt\tShelter cases\tNGO\t2025\ten\treport\tcross-cutting\tpublic\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
+    kb.indexer.ingest([folder])
+    assert kb.searcher.translation("grave të trafikuara", "sq", None).words[:1] == ["women"]
+    assert "shelter" not in kb.searcher.translation("shelter", "sq", None).words

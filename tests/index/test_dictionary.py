@@ -101,13 +101,15 @@ def test_a_dictionary_serves_its_language_family_only(dict_dir):
     assert find_dictionaries([dict_dir / "missing"], "sr") == []
 
 
-def test_a_glossary_merges_with_the_dictionaries(dict_dir):
+def test_a_glossary_adds_terms_and_replaces_the_dictionaries_entry_for_its_own(dict_dir):
     (dict_dir / "cepol.srp-eng.tsv").write_text(
         "# team glossary\nkriptovaluta\tcryptocurrency, virtual asset\nnovac\tfunds\n", encoding="utf-8"
     )
     d = dictionary_for([dict_dir], "sr")
     assert d.lookup("kriptovalute")[0].translations == ("cryptocurrency", "virtual asset")
-    assert d.lookup("novca")[0].translations == ("funds", "cash", "coin", "money", "rubbish")  # the glossary leads
+    assert d.lookup("novca")[0].translations == ("funds",)  # not FreeDict's "cash, coin, money, rubbish" beside it
+    assert d.lookup("sud")[0].translations == ("court", "tribunal", "vessel")  # the dictionary's other terms stay
+    assert "money laundering" in d.lookup("pranje novca")[0].translations
 
 
 def test_a_malformed_glossary_line_is_named(tmp_path):
@@ -195,3 +197,52 @@ def test_light_keys_find_inflected_forms_without_joining_unrelated_words():
     assert {albanian_key(w) for w in ("i", "e", "të", "së")} == {"e"}
     assert {macedonian_key(w) for w in ("банка", "банката", "банки", "banka")} == {"bank"}
     assert macedonian_key("пари") == macedonian_key("парите") != macedonian_key("перење")
+
+
+def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
+    """Without Apertium (or for a word it leaves), the bridge picks among a dictionary entry's translations: a field
+    glossary's entry is the only one offered for its word, so "lice" is never "face, cheek, countenance"."""
+    dirs = [FIELD_GLOSSARIES, Path("/usr/share/dictd")]
+    plain = dictionary_for([Path("/usr/share/dictd")], "sr")
+    assert "face" in plain.lookup("lice")[0].translations
+    d = dictionary_for(dirs, "sr")
+    assert d.lookup("lica")[0].translations == ("person",)
+    assert d.lookup("imovinu")[0].translations == ("assets", "property")  # not FreeDict's "effects, get"
+    assert [m.translations[0] for m in d.lookup("pravnog lica")] == ["legal person"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("sr", "imovinom", "assets"),  # new single words, found by their Snowball stem in another case
+        ("hr", "zamrzavanja", "freezing"),
+        ("bs", "pojačanim", "enhanced"),  # an oblique form the stemmer cuts differently, listed beside its entry
+        ("sr", "naloga", "order"),
+        ("mk", "лицата", "person"),  # article and plural removed
+        ("mk", "одземањето", "confiscation"),
+        ("mk", "засилени", "enhanced"),  # the fleeting e of -ен: засилен / засилена / засилени share one key
+        ("sq", "pasurisë", "assets"),  # its own sense, no longer its group's "confiscation"
+        ("sq", "sekuestrimit", "seizure"),
+        ("sq", "personave juridikë", "legal person"),
+        ("sq", "duke pasur parasysh", "having regard to"),  # "pasur" (had) is not "pasuri" (assets) here
+    ],
+)
+def test_single_legal_register_words_are_found_in_their_inflected_forms(settings, language, text, expected):
+    """The field glossaries' single legal-register words (person, assets, freezing, seizure, confiscation, enhanced)
+    are found in the users' inflected forms, and each word has its own sense first."""
+    dirs = dictionary_dirs(settings.model_copy(update={"field_glossaries": True}))
+    found = dictionary_for(dirs, language).lookup(text)
+    assert len(found) == 1 and found[0].end == len(text.split()) and found[0].translations[0] == expected
+
+
+def test_light_keys_cover_plural_stems_and_definite_forms():
+    from pactkb.index.dictionary import albanian_key, macedonian_key
+
+    assert {macedonian_key(w) for w in ("суд", "судови", "судовите")} == {macedonian_key("суд")}
+    assert len({macedonian_key(w) for w in ("сомнителен", "сомнителна", "сомнителни", "сомнителните")}) == 1
+    assert macedonian_key("лице") == macedonian_key("лицата") != macedonian_key("ли")
+    assert macedonian_key("готов") != macedonian_key("готовина")  # a cut never joins a longer word's key
+    assert {albanian_key(w) for w in ("trafik", "trafiku", "trafikut", "trafikun")} == {"trafik"}
+    assert albanian_key("ligjit") == albanian_key("ligji") == "ligj"
+    assert {albanian_key(w) for w in ("raportoj", "raportojnë", "raportohet", "raportuar")} == {"raportoj"}
+    assert albanian_key("transaksioni") == "transaksion"  # a noun in -on is no verb

@@ -237,3 +237,34 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
     assert {"suspicious", "transaction", "financial", "intelligence", "unit"} <= set(body["query_translation"])
     off = KnowledgeBase(kb.settings.model_copy(update={"field_glossaries": False}))
     assert not {"suspicious", "intelligence"} & set(off.searcher.translation(query, "sq", None).words)
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "apertium_says", "expected"),
+    [
+        ("sr", "pravno lice", "face", ["legal", "person"]),  # Apertium: "legal face"
+        ("hr", "lica", "face", ["person"]),  # a single legal-register word, inflected
+        ("bs", "zamrzavanje imovine bez odlaganja", "imovine", ["asset", "freezing", "assets", "without", "delay"]),
+        ("mk", "правното лице", "face", ["legal", "person"]),
+        ("mk", "одземање", "retraction", ["confiscation", "seizure"]),
+    ],
+)
+def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
+    """pactkb's field glossaries (index/synonyms) translate legal-register words before Apertium, whose general sense
+    ("lice" → "face") or gap ("imovina" unknown) they replace, alone or inside a term."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    plain = Translator("apertium", 10.0, []).render(query, language)
+    assert plain is not None and apertium_says in plain.words(NO_WORDS)  # its general sense, or the word left
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, language)
+    assert rendering is not None
+    words = rendering.words(NO_WORDS)
+    assert words[: len(expected)] == expected and apertium_says not in words
+
+
+def test_a_word_in_the_field_sense_keeps_its_general_sense_in_a_term():
+    """ "lica" is "persons" in law and "faces" in biometrics: the longer glossary term wins where it applies."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render("prepoznavanje lica na snimku", "sr")
+    assert rendering is not None and rendering.words(NO_WORDS)[:2] == ["facial", "recognition"]
