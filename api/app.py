@@ -20,6 +20,9 @@ from pactkb.api import errors
 from pactkb.api.audit import AuditEvent
 from pactkb.api.deps import ServiceState
 from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search, vocabulary
+from pactkb.api.timing import HEADER as SERVER_TIMING
+from pactkb.api.timing import ROUTE_DONE, RequestTimer, timed
+from pactkb.api.timing import STATE_KEY as TIMER_KEY
 from pactkb.index.encoder import Encoder
 from pactkb.settings import Settings
 
@@ -64,31 +67,43 @@ def create_app(
     @app.middleware("http")
     async def observe(request: Request, call_next) -> Response:  # noqa: ANN001
         t0 = time.perf_counter()
+        timer = RequestTimer() if settings.server_timing else None
+        setattr(request.state, TIMER_KEY, timer)
         status = 500
+        response: Response | None = None
         mounted = mount_template(request)
         try:
             response = await call_next(request)
             status = response.status_code
             return response
         finally:
-            template = route_template(request, mounted)
-            st.metrics.observe(request.method, template, status, time.perf_counter() - t0)
-            if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
-                info = dict(getattr(request.state, "audit", None) or {})
-                info.setdefault("detail", getattr(request.state, "audit_detail", None))
-                target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
-                st.audit.record(
-                    AuditEvent(
-                        actor=getattr(request.state, "actor", None) or "anonymous",
-                        via=getattr(request.state, "via", None) or "anonymous",
-                        action=info.pop("action", f"{request.method.lower()} {template}"),
-                        method=request.method,
-                        route=template,
-                        status=status,
-                        target=target,
-                        **info,
-                    )
+            if timer is not None and (serialize := timer.since(ROUTE_DONE)) is not None:
+                timer.add("serialize", serialize)
+            with timed(request.state, "audit"):
+                record(request, status, mounted, time.perf_counter() - t0)
+            if timer is not None and response is not None:
+                response.headers[SERVER_TIMING] = timer.header()
+
+    def record(request: Request, status: int, mounted: str | None, seconds: float) -> None:
+        """The request's metrics and (unless it is a probe or a static file that was served) its audit event."""
+        template = route_template(request, mounted)
+        st.metrics.observe(request.method, template, status, seconds)
+        if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
+            info = dict(getattr(request.state, "audit", None) or {})
+            info.setdefault("detail", getattr(request.state, "audit_detail", None))
+            target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
+            st.audit.record(
+                AuditEvent(
+                    actor=getattr(request.state, "actor", None) or "anonymous",
+                    via=getattr(request.state, "via", None) or "anonymous",
+                    action=info.pop("action", f"{request.method.lower()} {template}"),
+                    method=request.method,
+                    route=template,
+                    status=status,
+                    target=target,
+                    **info,
                 )
+            )
 
     if WEB.is_dir():
         app.mount("/static", StaticFiles(directory=WEB), name="static")

@@ -19,6 +19,7 @@ from pactkb.api.audit import AuditLog
 from pactkb.api.auth import ANONYMOUS, AuthError, JwtVerifier, KeyStore, Principal
 from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
+from pactkb.api.timing import timed
 from pactkb.atomic import temp_beside
 from pactkb.index.encoder import Encoder
 from pactkb.index.filters import Filters
@@ -175,7 +176,8 @@ def authenticate(request: Request, authorization: str | None) -> Principal | Non
 
 def caller(request: Request, authorization: str | None = Header(default=None, include_in_schema=False)) -> Principal:
     """Authenticate the bearer credential (API key or JWT); anonymous read access when allowed."""
-    principal = authenticate(request, authorization)
+    with timed(request.state, "auth"):
+        principal = authenticate(request, authorization)
     if principal is not None:
         return principal
     if state(request).settings.anonymous_read:
@@ -188,7 +190,8 @@ def optional_caller(
     request: Request, authorization: str | None = Header(default=None, include_in_schema=False)
 ) -> Principal | None:
     """The caller if credentials were sent (401 if they do not hold) or anonymous access is on; else None."""
-    principal = authenticate(request, authorization)
+    with timed(request.state, "auth"):
+        principal = authenticate(request, authorization)
     if principal is None and state(request).settings.anonymous_read:
         identify(request, ANONYMOUS)
         return ANONYMOUS
