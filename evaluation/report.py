@@ -28,6 +28,9 @@ REPORTS = ROOT / "evaluation" / "reports"
 DATA = REPORTS / "data"
 SHARED = ROOT.parent / "shared"
 WORK = Path(os.environ.get("PACTKB_REPORT_WORK", "/tmp/pactkb-report"))
+# the txtai comparisons bench-peer runs (peer_txtai --collections): `domain` alone skips SciFact's e5 index (txtai
+# needs more than 15 minutes for it); the rows of the comparisons not run are kept from the step's earlier result
+PEER_COLLECTIONS = os.environ.get("PACTKB_REPORT_PEER_COLLECTIONS", "scifact,domain")
 CACHE = Path(os.environ.get("PACTKB_CACHE_DIR", str(Path.home() / ".cache" / "pactkb")))
 PY = sys.executable
 TUNED = CACHE / "models" / "minilm-obliqa-dev"  # the domain-tuning experiment's model (evaluation/finetune.py)
@@ -294,8 +297,11 @@ def steps() -> dict[str, dict[str, Any]]:
                 str(WORK / "shared-default"),
                 "--txtai-keep",
                 str(WORK / "txtai"),
+                "--collections",
+                PEER_COLLECTIONS,
                 "--json",
-            ]
+            ],
+            "merge": "collection",  # rows of the collections not run this time stay from the earlier result
         },
         "causes": {"cmd": [PY, "-m", "pactkb.evaluation.causes", "--data", str(WORK / "shared-default"), "--json"]},
         "bench-shared-store": {
@@ -322,8 +328,18 @@ def run_step(name: str, spec: dict[str, Any]) -> None:
         result = json.dumps(json.loads(out.stdout))
     except json.JSONDecodeError:
         result = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))][-1]
+    if spec.get("merge"):
+        result = json.dumps(merge_rows(load(name), json.loads(result), spec["merge"]))
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / f"{name}.json").write_text(result + "\n", encoding="utf-8")
+
+
+def merge_rows(earlier: list[dict[str, Any]] | None, new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """A step's new rows, with the earlier result's rows whose `key` the new run did not measure kept before them
+    (each marked `"earlier_run": true`)."""
+    measured = {r[key] for r in new}
+    kept = [{**r, "earlier_run": True} for r in earlier or [] if r[key] not in measured]
+    return kept + [{k: v for k, v in r.items() if k != "earlier_run"} for r in new]
 
 
 def load(name: str) -> Any:
@@ -1028,7 +1044,12 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
                 f"| {r['collection']} | {model} | **pactkb ÷ txtai** | {x['index_time'] or '–'} | {x['ndcg@10']} | "
                 f"{x['p50_latency']} | |"
             )
-        notes = [r["note"] for r in peer if r.get("note")]
+        notes = [f"{r['collection']}: {r['note']}" for r in peer if r.get("note")]
+        notes += [
+            f"{r['collection']}: from an earlier run of the step (this run's `--collections` left it out)"
+            for r in peer
+            if r.get("earlier_run")
+        ]
         out += [""] + [f"Note: {n}." for n in notes] + ["", f"Command: {command('bench-peer')}", ""]
 
 
