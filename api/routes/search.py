@@ -171,7 +171,7 @@ async def search_get(
     return await run_search(request, kb, principal, body)
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON (runs before the body is validated)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "this endpoint needs Content-Type: application/json")

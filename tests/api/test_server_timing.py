@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pactkb.api.app import create_app
@@ -73,3 +74,24 @@ def test_timer_adds_repeated_parts_and_nests_search_stages():
     names = [e.split(";")[0] for e in header.split(", ")]
     assert names == ["auth", "search", "search.encode", "search.other", "other", "total"]  # dense did not run
     assert "auth;dur=1.50" in header and "search;dur=4.00" in header
+
+
+@pytest.mark.parametrize("who", [None, "reader"])
+def test_search_hands_only_the_search_to_a_worker_thread(api, monkeypatch, who):
+    """Authentication and readiness run on the event loop (an API key of the embedded store is an indexed lookup);
+    each hop to a worker thread and back costs a request about a millisecond on a busy machine."""
+    import anyio.to_thread
+
+    hops: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func, *args, **kwargs):
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    r = api.get("/search", who, params={"q": "cash couriers at the border"})
+    assert r.status_code == 200 and r.json()["results"]
+    assert len(hops) == 1  # Searcher.search
+    refused = api.client.get("/search", params={"q": "x"}, headers={"Authorization": "Bearer pactkb_bad_key"})
+    assert refused.status_code == 401 and len(hops) == 1
