@@ -889,6 +889,46 @@ def encoders_section(out: list[str]) -> None:
     out += ["", f"Command: {command('bench-encoders')}", ""]
 
 
+HTTP_METHOD = (
+    "In-process and HTTP are measured alike, so their difference is the HTTP path's: a fresh process (a fresh "
+    "`pactkb serve`), the modes in the same order, each query twice per mode on the shared corpus (once at the "
+    "synthetic sizes), its vector and translation computed anew every time. Results measured before session 7 asked "
+    "each query once of a fresh server per mode over HTTP but twice in-process: HTTP then saw every query cold (its "
+    "words' stemming, folding and snippet memos, the encoder's first run at that input length) and in-process half "
+    "warm, which made HTTP look 10-18 ms slower than the HTTP path costs."
+)
+
+
+def http_breakdown_section(out: list[str], lat: dict[str, Any]) -> None:
+    """Where an HTTP request's time goes (the latency benchmark's Server-Timing breakdown) and the first passes."""
+    stores = [("shared corpus", lat["real"]), *(("synthetic", s) for s in lat["synthetic"])]
+    rows = [(label, st, mode, b) for label, st in stores for mode, b in st.get("http_breakdown_ms", {}).items()]
+    if not rows:
+        return
+    out += [
+        "",
+        "### Where an HTTP request's time goes",
+        "",
+        "Median ms per request, from each response's `Server-Timing` header (api/timing.py): the client's time, the "
+        "server's (from the request's arrival to its response head) and Searcher.search's; the server's parts outside "
+        "the search: the credential check, the hop to the worker thread that searches, building and serialising the "
+        "response, the audit event and metrics, and the rest (routing, parameter validation). First pass: p50 of "
+        "each query's first time in the mode, in-process and over HTTP.",
+        "",
+        "| store | mode | client | server | Searcher.search | client − server | server − search | server parts | "
+        "first pass in-process / HTTP |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, st, mode, b in rows:
+        parts = ", ".join(f"{k[5:]} {v}" for k, v in b.items() if k.startswith("part_") and v)
+        ip = dig(st, "in_process_ms", mode, "first_pass", "p50") or dig(st, "latency_ms", mode, "first_pass", "p50")
+        first = f"{ip} / {dig(st, 'http_ms', mode, 'first_pass', 'p50')}"
+        out.append(
+            f"| {label} {st['chunks']:,} | {mode} | {b['client']} | {b['server_total']} | {b['search']} | "
+            f"{b['client_minus_server']} | {b['server_minus_search']} | {parts} | {first} |"
+        )
+
+
 def speed_sections(out: list[str], plots: dict[str, str]) -> None:
     """Ingestion, latency, load and the peer comparison."""
     ing = [r for r in (load("bench-ingest"), load("bench-ingest-onnx")) if r]
@@ -925,6 +965,8 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             f"{lat['queries']} domain queries, k=10, one at a time; in-process = Searcher.search "
             "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).",
             "",
+            HTTP_METHOD,
+            "",
             "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -937,11 +979,12 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             )
         for s in lat["synthetic"]:
             for mode in SEARCH_MODES:
-                ip = s["latency_ms"][mode]
+                ip, h = s["latency_ms"][mode], s.get("http_ms", {}).get(mode, {})
                 out.append(
                     f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | "
-                    f"{ip['p99']} | | | |"
+                    f"{ip['p99']} | {h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
                 )
+        http_breakdown_section(out, lat)
         out += [
             "",
             "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | "
