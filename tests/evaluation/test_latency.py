@@ -19,6 +19,7 @@ from pactkb.evaluation.bench.load import load_queries
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import SEARCH_MODES
 
+TOTAL = "total;dur=8.00"
 QUERIES = ["cash couriers at the border", "money laundering through casinos", "terrorist financing indicators"]
 
 
@@ -109,8 +110,6 @@ def test_soak_reports_rss_at_start_and_end(sample_kb) -> None:
 def test_over_http_asks_as_in_process_does_and_splits_each_request(tmp_path, monkeypatch) -> None:
     """Comparable with in_process: one fresh server, modes in the same order, each query `repeat` times, with caches
     too small for a query's vector or translation to come back; each mode's median breakdown from Server-Timing."""
-    import httpx
-
     from pactkb.evaluation.bench import latency
 
     servers: list[dict[str, str]] = []
@@ -123,20 +122,23 @@ def test_over_http_asks_as_in_process_does_and_splits_each_request(tmp_path, mon
         def wait(self, timeout: float) -> None:
             pass
 
+    class Client:
+        def __init__(self, url: str) -> None:
+            assert url == "http://server"
+
+        def get(self, path: str, params: dict) -> str:
+            asked.append((params["q"], params.get("mode", "hybrid")))
+            return "auth;dur=0.10, dispatch;dur=0.50, search;dur=7.00, search.encode;dur=5.00, other;dur=0.40, " + TOTAL
+
+        def close(self) -> None:
+            pass
+
     def start_server(data, workers, env):
         servers.append(env)
         return Proc(), "http://server"
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        asked.append((request.url.params["q"], request.url.params.get("mode", "hybrid")))
-        timing = (
-            "auth;dur=0.10, dispatch;dur=0.50, search;dur=7.00, search.encode;dur=5.00, other;dur=0.40, total;dur=8.00"
-        )
-        return httpx.Response(200, json={"results": []}, headers={"Server-Timing": timing})
-
-    real_client = httpx.Client
     monkeypatch.setattr(latency, "start_server", start_server)
-    monkeypatch.setattr(latency.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(handler), **kw))
+    monkeypatch.setattr(latency, "LoopbackClient", Client)
     out, parts = over_http(tmp_path, QUERIES, repeat=2)
     assert len(servers) == 1 and servers[0] == latency.FORGETFUL_CACHES
     cache = int(servers[0]["PACTKB_QUERY_CACHE"])  # a query's vector and its rendering's: evicted before it returns
@@ -150,6 +152,38 @@ def test_over_http_asks_as_in_process_does_and_splits_each_request(tmp_path, mon
     assert b["server_total"] == 8.0 and b["search"] == 7.0 and b["server_minus_search"] == 1.0
     assert b["client_minus_server"] == pytest.approx(b["client"] - 8.0, abs=0.01)
     assert b["part_dispatch"] == 0.5 and not any(k.startswith("part_search") for k in b)
+
+
+def test_loopback_client_reads_server_timing_and_fails_on_an_error_status(tmp_path, sample_dir) -> None:
+    """The measuring client against a real app on loopback (uvicorn in a thread)."""
+    import threading
+
+    import uvicorn
+
+    from pactkb.api.app import create_app
+    from pactkb.evaluation.bench.latency import LoopbackClient
+    from pactkb.evaluation.bench.load import free_port
+    from pactkb.settings import Settings
+
+    settings = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0)
+    KnowledgeBase(settings).indexer.ingest([sample_dir])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.05)
+        client = LoopbackClient(f"http://127.0.0.1:{port}")
+        timing = server_timing(client.get("/search", {"q": "cash couriers", "k": 10, "mode": "hybrid"}))
+        assert {"search", "search.encode", "total"} <= set(timing)
+        assert server_timing(client.get("/search", {"q": "money laundering"}))["total"] > 0  # the connection is reused
+        with pytest.raises(SystemExit, match="HTTP 422"):
+            client.get("/search", {"q": "x", "k": 0})
+        client.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def test_server_timing_header_parses_names_and_ms() -> None:
