@@ -892,10 +892,11 @@ def encoders_section(out: list[str]) -> None:
 HTTP_METHOD = (
     "In-process and HTTP are measured alike, so their difference is the HTTP path's: a fresh process (a fresh "
     "`pactkb serve`), the modes in the same order, each query twice per mode on the shared corpus (once at the "
-    "synthetic sizes), its vector and translation computed anew every time. Results measured before session 7 asked "
-    "each query once of a fresh server per mode over HTTP but twice in-process: HTTP then saw every query cold (its "
-    "words' stemming, folding and snippet memos, the encoder's first run at that input length) and in-process half "
-    "warm, which made HTTP look 10-18 ms slower than the HTTP path costs."
+    "synthetic sizes), its vector and translation computed anew every time; the client is one keep-alive connection "
+    "on the standard library's http.client (httpx took three times its CPU per request, on the cores the server "
+    "uses). Results measured before session 7 asked each query once of a fresh server per mode over HTTP, with httpx, "
+    "but twice in-process: HTTP then saw every query cold (its words' stemming, folding and snippet memos) and "
+    "in-process half warm, so part of the HTTP-minus-in-process gap was the method's, not the HTTP path's."
 )
 
 
