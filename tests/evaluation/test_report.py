@@ -148,6 +148,7 @@ def test_http_breakdown_and_the_method_are_shown(monkeypatch: pytest.MonkeyPatch
     report.speed_sections(out, {})
     text = "\n".join(out)
     assert report.HTTP_METHOD in text and "### Where an HTTP request's time goes" in text
+    assert report.HTTP_METHOD_BEFORE not in text
     assert "| shared corpus 5,259 | hybrid | 20.0 | 18.5 | 16.0 | 1.5 | 2.5 | dispatch 0.4 | 30.0 / 33.0 |" in text
 
 
@@ -167,3 +168,13 @@ def test_the_peer_step_runs_the_configured_collections() -> None:
     cmd = report.steps()["bench-peer"]["cmd"]
     assert cmd[cmd.index("--collections") + 1] == report.PEER_COLLECTIONS
     assert report.steps()["bench-peer"]["merge"] == "collection"
+
+
+def test_http_figures_of_the_earlier_method_are_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    lat = {**RESULTS["bench-latency"], "real": {**RESULTS["bench-latency"]["real"], "http_ms": latency_ms(30, 50)}}
+    monkeypatch.setattr(report, "load", lambda name: lat if name == "bench-latency" else None)
+    out: list[str] = []
+    report.speed_sections(out, {})
+    text = "\n".join(out)
+    assert report.HTTP_METHOD_BEFORE in text and report.HTTP_METHOD not in text
+    assert "### Where an HTTP request's time goes" not in text
