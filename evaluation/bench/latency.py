@@ -197,13 +197,22 @@ class LoopbackClient:
         self.con = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
 
     def get(self, path: str, params: dict[str, Any]) -> str:
-        """GET path?params, the body read; its Server-Timing header (an error unless the status is 200)."""
-        self.con.request("GET", f"{path}?{urlencode(params)}")
-        response = self.con.getresponse()
+        """GET path?params, the body read; its Server-Timing header (an error unless the status is 200). A connection
+        the server closed while idle (uvicorn's keep-alive timeout is 5 s) is opened again once."""
+        try:
+            response = self._send(f"{path}?{urlencode(params)}")
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.con.close()
+            response = self._send(f"{path}?{urlencode(params)}")
         body = response.read()
         if response.status != 200:
             raise SystemExit(f"GET {path}: HTTP {response.status}: {body[:300]!r}")
         return response.getheader("server-timing") or ""
+
+    def _send(self, target: str) -> http.client.HTTPResponse:
+        """One GET on the connection (opened if needed)."""
+        self.con.request("GET", target)
+        return self.con.getresponse()
 
     def close(self) -> None:
         """Close the connection."""

@@ -156,6 +156,7 @@ def test_over_http_asks_as_in_process_does_and_splits_each_request(tmp_path, mon
 
 def test_loopback_client_reads_server_timing_and_fails_on_an_error_status(tmp_path, sample_dir) -> None:
     """The measuring client against a real app on loopback (uvicorn in a thread)."""
+    import socket
     import threading
 
     import uvicorn
@@ -168,7 +169,8 @@ def test_loopback_client_reads_server_timing_and_fails_on_an_error_status(tmp_pa
     settings = Settings(data=tmp_path / "data", model="fake:64", parse_workers=0)
     KnowledgeBase(settings).indexer.ingest([sample_dir])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
+    app = create_app(settings, load_in_background=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -178,6 +180,8 @@ def test_loopback_client_reads_server_timing_and_fails_on_an_error_status(tmp_pa
         timing = server_timing(client.get("/search", {"q": "cash couriers", "k": 10, "mode": "hybrid"}))
         assert {"search", "search.encode", "total"} <= set(timing)
         assert server_timing(client.get("/search", {"q": "money laundering"}))["total"] > 0  # the connection is reused
+        client.con.sock.shutdown(socket.SHUT_RDWR)  # as when the server closes an idle keep-alive connection
+        assert server_timing(client.get("/search", {"q": "terrorist financing"}))["total"] > 0
         with pytest.raises(SystemExit, match="HTTP 422"):
             client.get("/search", {"q": "x", "k": 0})
         client.close()
