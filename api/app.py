@@ -10,16 +10,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pactkb import __version__
 from pactkb.api import errors
 from pactkb.api.audit import AuditEvent
 from pactkb.api.deps import ServiceState
 from pactkb.api.routes import apidocs, chunks, documents, health, jobs, keys, search, vocabulary
+from pactkb.api.timing import HEADER as SERVER_TIMING
+from pactkb.api.timing import ROUTE_DONE, RequestTimer, timed
+from pactkb.api.timing import STATE_KEY as TIMER_KEY
 from pactkb.index.encoder import Encoder
 from pactkb.settings import Settings
 
@@ -61,34 +66,7 @@ def create_app(
         app.include_router(module.router)
     apidocs.install(app)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next) -> Response:  # noqa: ANN001
-        t0 = time.perf_counter()
-        status = 500
-        mounted = mount_template(request)
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            template = route_template(request, mounted)
-            st.metrics.observe(request.method, template, status, time.perf_counter() - t0)
-            if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
-                info = dict(getattr(request.state, "audit", None) or {})
-                info.setdefault("detail", getattr(request.state, "audit_detail", None))
-                target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
-                st.audit.record(
-                    AuditEvent(
-                        actor=getattr(request.state, "actor", None) or "anonymous",
-                        via=getattr(request.state, "via", None) or "anonymous",
-                        action=info.pop("action", f"{request.method.lower()} {template}"),
-                        method=request.method,
-                        route=template,
-                        status=status,
-                        target=target,
-                        **info,
-                    )
-                )
+    app.add_middleware(Observe, state=st, server_timing=settings.server_timing)
 
     if WEB.is_dir():
         app.mount("/static", StaticFiles(directory=WEB), name="static")
@@ -98,6 +76,69 @@ def create_app(
             return FileResponse(WEB / "index.html", media_type="text/html")
 
     return app
+
+
+class Observe:
+    """ASGI middleware: every HTTP request's metrics, audit event and Server-Timing header. Plain ASGI rather than
+    Starlette's BaseHTTPMiddleware (@app.middleware), which runs each request through a task group and memory streams:
+    about a millisecond per request on a busy 2-core machine (api/timing.py's `other`)."""
+
+    def __init__(self, app: ASGIApp, state: ServiceState, server_timing: bool = True) -> None:
+        """Wrap `app`, recording into the service state's metrics and audit log."""
+        self.app = app
+        self.st = state
+        self.server_timing = server_timing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request; record it when its response starts (or when it fails without one)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        timer = RequestTimer() if self.server_timing else None
+        scope.setdefault("state", {})[TIMER_KEY] = timer
+        request = Request(scope)
+        mounted = mount_template(request)
+        recorded = False
+
+        async def send_observed(message: Message) -> None:
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                recorded = True
+                if timer is not None and (serialize := timer.since(ROUTE_DONE)) is not None:
+                    timer.add("serialize", serialize)
+                with timed(request.state, "audit"):
+                    self.record(request, message["status"], mounted, time.perf_counter() - t0)
+                if timer is not None:
+                    MutableHeaders(scope=message).append(SERVER_TIMING, timer.header())
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            if not recorded:  # an exception no handler answered: the server's 500
+                self.record(request, 500, mounted, time.perf_counter() - t0)
+
+    def record(self, request: Request, status: int, mounted: str | None, seconds: float) -> None:
+        """The request's metrics and (unless it is a probe or a static file that was served) its audit event."""
+        template = route_template(request, mounted)
+        self.st.metrics.observe(request.method, template, status, seconds)
+        if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
+            info = dict(getattr(request.state, "audit", None) or {})
+            info.setdefault("detail", getattr(request.state, "audit_detail", None))
+            target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
+            self.st.audit.record(
+                AuditEvent(
+                    actor=getattr(request.state, "actor", None) or "anonymous",
+                    via=getattr(request.state, "via", None) or "anonymous",
+                    action=info.pop("action", f"{request.method.lower()} {template}"),
+                    method=request.method,
+                    route=template,
+                    status=status,
+                    target=target,
+                    **info,
+                )
+            )
 
 
 def openapi_document() -> dict[str, Any]:

@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from pactkb.api.audit import AuditLog
 from pactkb.api.auth import ANONYMOUS, AuthError, JwtVerifier, KeyStore, Principal
 from pactkb.api.jobs import Jobs
 from pactkb.api.metrics import Metrics
+from pactkb.api.timing import timed
 from pactkb.atomic import temp_beside
 from pactkb.index.encoder import Encoder
 from pactkb.index.filters import Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import Previews
 from pactkb.index.shared_store import ReplicaStore
+from pactkb.pg import is_postgres
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 log = logging.getLogger(__name__)
@@ -159,7 +162,7 @@ def authenticate(request: Request, authorization: str | None) -> Principal | Non
         raise refuse(
             request, "malformed-credentials", "none", "the Authorization header must be 'Bearer <API key or token>'"
         )
-    verifier = st.jwt if token.count(".") == 2 else None  # a JWT when tokens are accepted, else an API key
+    verifier = st.jwt if is_jwt(token) else None  # a JWT when tokens are accepted, else an API key
     try:
         principal = verifier.verify(token) if verifier else st.keys.verify(token)
     except AuthError as exc:
@@ -173,9 +176,28 @@ def authenticate(request: Request, authorization: str | None) -> Principal | Non
     return principal
 
 
-def caller(request: Request, authorization: str | None = Header(default=None, include_in_schema=False)) -> Principal:
-    """Authenticate the bearer credential (API key or JWT); anonymous read access when allowed."""
-    principal = authenticate(request, authorization)
+def is_jwt(token: str) -> bool:
+    """Whether a bearer token has a JWT's three parts (API keys have none of its dots)."""
+    return token.count(".") == 2
+
+
+def verified_in_thread(request: Request, authorization: str | None) -> bool:
+    """Whether checking this credential may block, so it runs in a worker thread: a JWT (its key set may be fetched
+    over the network) or an API key in the shared PostgreSQL database. No credential, or an API key of the embedded
+    store (an indexed SQLite lookup and a hash), is checked on the event loop, sparing each request the hop to a
+    worker thread and back (api/timing.py's `other`)."""
+    if not authorization:
+        return False
+    st = state(request)
+    return is_postgres(st.settings.database_url) or (
+        st.jwt is not None and is_jwt(authorization.partition(" ")[2].strip())
+    )
+
+
+def resolve_caller(request: Request, authorization: str | None) -> Principal:
+    """The caller of a bearer credential (API key or JWT); anonymous read access when allowed; else 401."""
+    with timed(request.state, "auth"):
+        principal = authenticate(request, authorization)
     if principal is not None:
         return principal
     if state(request).settings.anonymous_read:
@@ -184,21 +206,38 @@ def caller(request: Request, authorization: str | None = Header(default=None, in
     raise refuse(request, "anonymous", "anonymous", "authentication required: send Authorization: Bearer <API key>")
 
 
-def optional_caller(
-    request: Request, authorization: str | None = Header(default=None, include_in_schema=False)
-) -> Principal | None:
+def resolve_optional_caller(request: Request, authorization: str | None) -> Principal | None:
     """The caller if credentials were sent (401 if they do not hold) or anonymous access is on; else None."""
-    principal = authenticate(request, authorization)
+    with timed(request.state, "auth"):
+        principal = authenticate(request, authorization)
     if principal is None and state(request).settings.anonymous_read:
         identify(request, ANONYMOUS)
         return ANONYMOUS
     return principal
 
 
+async def caller(
+    request: Request, authorization: str | None = Header(default=None, include_in_schema=False)
+) -> Principal:
+    """Authenticate the bearer credential (API key or JWT); anonymous read access when allowed."""
+    if verified_in_thread(request, authorization):
+        return await run_in_threadpool(resolve_caller, request, authorization)
+    return resolve_caller(request, authorization)
+
+
+async def optional_caller(
+    request: Request, authorization: str | None = Header(default=None, include_in_schema=False)
+) -> Principal | None:
+    """The caller if credentials were sent (401 if they do not hold) or anonymous access is on; else None."""
+    if verified_in_thread(request, authorization):
+        return await run_in_threadpool(resolve_optional_caller, request, authorization)
+    return resolve_optional_caller(request, authorization)
+
+
 def require(role: str):  # noqa: ANN201 - a dependency factory
     """A dependency that admits callers with at least `role`."""
 
-    def check(request: Request, principal: Principal = Depends(caller)) -> Principal:
+    async def check(request: Request, principal: Principal = Depends(caller)) -> Principal:
         if principal.anonymous:
             raise refuse(request, ANONYMOUS.name, ANONYMOUS.via, f"this action requires a {role} API key")
         if not principal.can(role):
@@ -209,11 +248,12 @@ def require(role: str):  # noqa: ANN201 - a dependency factory
     return check
 
 
-def ready_kb(request: Request) -> KnowledgeBase:
+async def ready_kb(request: Request) -> KnowledgeBase:
     """The knowledge base; a request that arrives while it is loading waits up to ready_wait seconds (a worker that
-    has just started is seconds away from ready), then gets 503."""
+    has just started is seconds away from ready; the wait runs in a worker thread), then gets 503. Once ready, no
+    thread is involved."""
     st = state(request)
-    if not st.ready.is_set() and (st.load_error or not st.ready.wait(st.settings.ready_wait)):
+    if not st.ready.is_set() and (st.load_error or not await run_in_threadpool(st.ready.wait, st.settings.ready_wait)):
         detail = (
             f"the index failed to load: {st.load_error}"
             if st.load_error

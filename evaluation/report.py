@@ -28,6 +28,9 @@ REPORTS = ROOT / "evaluation" / "reports"
 DATA = REPORTS / "data"
 SHARED = ROOT.parent / "shared"
 WORK = Path(os.environ.get("PACTKB_REPORT_WORK", "/tmp/pactkb-report"))
+# the txtai comparisons bench-peer runs (peer_txtai --collections): `domain` alone skips SciFact's e5 index (txtai
+# needs more than 15 minutes for it); the rows of the comparisons not run are kept from the step's earlier result
+PEER_COLLECTIONS = os.environ.get("PACTKB_REPORT_PEER_COLLECTIONS", "scifact,domain")
 CACHE = Path(os.environ.get("PACTKB_CACHE_DIR", str(Path.home() / ".cache" / "pactkb")))
 PY = sys.executable
 TUNED = CACHE / "models" / "minilm-obliqa-dev"  # the domain-tuning experiment's model (evaluation/finetune.py)
@@ -294,8 +297,11 @@ def steps() -> dict[str, dict[str, Any]]:
                 str(WORK / "shared-default"),
                 "--txtai-keep",
                 str(WORK / "txtai"),
+                "--collections",
+                PEER_COLLECTIONS,
                 "--json",
-            ]
+            ],
+            "merge": "collection",  # rows of the collections not run this time stay from the earlier result
         },
         "causes": {"cmd": [PY, "-m", "pactkb.evaluation.causes", "--data", str(WORK / "shared-default"), "--json"]},
         "bench-shared-store": {
@@ -322,8 +328,18 @@ def run_step(name: str, spec: dict[str, Any]) -> None:
         result = json.dumps(json.loads(out.stdout))
     except json.JSONDecodeError:
         result = [ln for ln in out.stdout.strip().splitlines() if ln.startswith(("{", "["))][-1]
+    if spec.get("merge"):
+        result = json.dumps(merge_rows(load(name), json.loads(result), spec["merge"]))
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / f"{name}.json").write_text(result + "\n", encoding="utf-8")
+
+
+def merge_rows(earlier: list[dict[str, Any]] | None, new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """A step's new rows, with the earlier result's rows whose `key` the new run did not measure kept before them
+    (each marked `"earlier_run": true`)."""
+    measured = {r[key] for r in new}
+    kept = [{**r, "earlier_run": True} for r in earlier or [] if r[key] not in measured]
+    return kept + [{k: v for k, v in r.items() if k != "earlier_run"} for r in new]
 
 
 def load(name: str) -> Any:
@@ -873,6 +889,57 @@ def encoders_section(out: list[str]) -> None:
     out += ["", f"Command: {command('bench-encoders')}", ""]
 
 
+HTTP_METHOD = (
+    "In-process and HTTP are measured alike, so their difference is the HTTP path's: a fresh process (a fresh "
+    "`pactkb serve`), the modes in the same order, each query twice per mode on the shared corpus (once at the "
+    "synthetic sizes), its vector and translation computed anew every time; the client is one keep-alive connection "
+    "on the standard library's http.client (httpx took three times its CPU per request, on the cores the server "
+    "uses)."
+)
+HTTP_METHOD_BEFORE = (
+    "These HTTP figures were measured with the benchmark's earlier method and are not comparable with the in-process "
+    "ones: HTTP asked each query once of a fresh server per mode, with httpx, while in-process asked it twice in one "
+    "process, so HTTP saw every query cold (its words' stemming, folding and snippet memos) and in-process half warm; "
+    "part of the gap is the method's, not the HTTP path's. Re-run the bench-latency step for comparable figures and a "
+    "breakdown of each request's time."
+)
+
+
+def http_method(lat: dict[str, Any]) -> str:
+    """How the saved HTTP figures were measured: comparably (with a Server-Timing breakdown) or the earlier way."""
+    return HTTP_METHOD if "http_breakdown_ms" in lat["real"] else HTTP_METHOD_BEFORE
+
+
+def http_breakdown_section(out: list[str], lat: dict[str, Any]) -> None:
+    """Where an HTTP request's time goes (the latency benchmark's Server-Timing breakdown) and the first passes."""
+    stores = [("shared corpus", lat["real"]), *(("synthetic", s) for s in lat["synthetic"])]
+    rows = [(label, st, mode, b) for label, st in stores for mode, b in st.get("http_breakdown_ms", {}).items()]
+    if not rows:
+        return
+    out += [
+        "",
+        "### Where an HTTP request's time goes",
+        "",
+        "Median ms per request, from each response's `Server-Timing` header (api/timing.py): the client's time, the "
+        "server's (from the request's arrival to its response head) and Searcher.search's; the server's parts outside "
+        "the search: the credential check, the hop to the worker thread that searches, building and serialising the "
+        "response, the audit event and metrics, and the rest (routing, parameter validation). First pass: p50 of "
+        "each query's first time in the mode, in-process and over HTTP.",
+        "",
+        "| store | mode | client | server | Searcher.search | client − server | server − search | server parts | "
+        "first pass in-process / HTTP |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, st, mode, b in rows:
+        parts = ", ".join(f"{k[5:]} {v}" for k, v in b.items() if k.startswith("part_") and v)
+        ip = dig(st, "in_process_ms", mode, "first_pass", "p50") or dig(st, "latency_ms", mode, "first_pass", "p50")
+        first = f"{ip} / {dig(st, 'http_ms', mode, 'first_pass', 'p50')}"
+        out.append(
+            f"| {label} {st['chunks']:,} | {mode} | {b['client']} | {b['server_total']} | {b['search']} | "
+            f"{b['client_minus_server']} | {b['server_minus_search']} | {parts} | {first} |"
+        )
+
+
 def speed_sections(out: list[str], plots: dict[str, str]) -> None:
     """Ingestion, latency, load and the peer comparison."""
     ing = [r for r in (load("bench-ingest"), load("bench-ingest-onnx")) if r]
@@ -909,6 +976,8 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             f"{lat['queries']} domain queries, k=10, one at a time; in-process = Searcher.search "
             "(encode + retrieve + snippets), HTTP = GET /search on loopback (1 worker).",
             "",
+            http_method(lat),
+            "",
             "| store | chunks | FAISS index | mode | in-process p50 | p95 | p99 | HTTP p50 | p95 | p99 |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -921,11 +990,12 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
             )
         for s in lat["synthetic"]:
             for mode in SEARCH_MODES:
-                ip = s["latency_ms"][mode]
+                ip, h = s["latency_ms"][mode], s.get("http_ms", {}).get(mode, {})
                 out.append(
                     f"| synthetic | {s['chunks']:,} | {s['index']} | {mode} | {ip['p50']} | {ip['p95']} | "
-                    f"{ip['p99']} | | | |"
+                    f"{ip['p99']} | {h.get('p50', '')} | {h.get('p95', '')} | {h.get('p99', '')} |"
                 )
+        http_breakdown_section(out, lat)
         out += [
             "",
             "| chunks | FAISS index | recall@10 vs exact | dense build s | store build s | RSS after load MB | "
@@ -1028,7 +1098,12 @@ def speed_sections(out: list[str], plots: dict[str, str]) -> None:
                 f"| {r['collection']} | {model} | **pactkb ÷ txtai** | {x['index_time'] or '–'} | {x['ndcg@10']} | "
                 f"{x['p50_latency']} | |"
             )
-        notes = [r["note"] for r in peer if r.get("note")]
+        notes = [f"{r['collection']}: {r['note']}" for r in peer if r.get("note")]
+        notes += [
+            f"{r['collection']}: from an earlier run of the step (this run's `--collections` left it out)"
+            for r in peer
+            if r.get("earlier_run")
+        ]
         out += [""] + [f"Note: {n}." for n in notes] + ["", f"Command: {command('bench-peer')}", ""]
 
 

@@ -420,6 +420,10 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     anonymous_read: bool = Field(default=True, description="Allow read-only public access without a key.")
+    server_timing: bool = Field(
+        default=True,
+        description="Send a Server-Timing header (W3C): the time of each part of a request, stage names and ms only.",
+    )
     max_upload_mb: int = Field(
         default=100,
         ge=1,

@@ -22,7 +22,7 @@ from starlette.types import Message, Receive
 
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
-from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, state
+from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, resolve_caller, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
     YEAR_HELP,
@@ -197,7 +197,7 @@ def stored_original(
     """The document whose original the caller (or the holder of the signed link `token`) may read, with the original's
     file (a replica fetches it from the shared store), or 404 as if it were missing; a link stands in for the key, so it
     works when anonymous access is off."""
-    principal = link_holder(request, doc_id, token) if token else caller(request, authorization)
+    principal = link_holder(request, doc_id, token) if token else resolve_caller(request, authorization)
     kb = state(request).kb
     rec = visible_document(kb, doc_id, principal)
     path = kb.store.original(rec.stored_path) if rec.stored_path else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -20,6 +21,7 @@ from pactkb.api.schemas import (
     SearchRequest,
     SearchResponse,
 )
+from pactkb.api.timing import ROUTE_DONE, request_timer, timed
 from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import Hit, SearchError, SearchResult
@@ -72,11 +74,14 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
     limit = kb.settings.max_query_chars
     if len(body.q) > limit:
         raise ValidationProblem("q", f"String should have at most {limit} characters")
-    filters = to_filters(body.filters.as_mapping(), principal)
+    with timed(request.state, "filters"):
+        filters = to_filters(body.filters.as_mapping(), principal)
     try:
         kb.searcher.check_window(body.offset, body.k)
     except SearchError as exc:
         raise ValidationProblem(exc.field or "offset", str(exc)) from exc
+    timer = request_timer(request.state)
+    t0 = time.perf_counter()
     res = await run_in_threadpool(
         kb.searcher.search,
         body.query,
@@ -88,7 +93,11 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
     )
     if res.timings:
         state(request).metrics.observe_search(res.timings)
-    out = response(request, principal, res, body.profile)
+        if timer is not None:
+            timer.add_search(res.timings)
+            timer.add("dispatch", max(0.0, (time.perf_counter() - t0) * 1000 - res.timings["total"]))
+    with timed(request.state, "response"):
+        out = response(request, principal, res, body.profile)
     note(
         request,
         "search",
@@ -96,6 +105,8 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
         filters={**body.filters.as_mapping(), "mode": body.mode},
         document_ids=shown_documents(out),
     )
+    if timer is not None:
+        timer.mark(ROUTE_DONE)
     return out
 
 
@@ -160,7 +171,7 @@ async def search_get(
     return await run_search(request, kb, principal, body)
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON (runs before the body is validated)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "this endpoint needs Content-Type: application/json")

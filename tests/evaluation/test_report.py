@@ -122,3 +122,59 @@ def test_the_throughput_target_needs_the_cold_run_too(monkeypatch: pytest.Monkey
     rows = {target: (measured, met) for target, _, measured, met, _ in report.issue18_rows()}
     measured, met = rows["8 clients, shared corpus: ≥ 100 req/s hybrid, zero errors (range of 3 runs)"]
     assert met is False and "caches of one entry: 80.0 req/s (70–90)" in measured
+
+
+def test_http_breakdown_and_the_method_are_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    lat = dict(RESULTS["bench-latency"])
+    first = {"p50": 30.0, "p95": 50.0, "p99": 60.0}
+    lat["real"] = {
+        **lat["real"],
+        "in_process_ms": {m: {**v, "first_pass": first} for m, v in lat["real"]["in_process_ms"].items()},
+        "http_ms": {m: {**v, "first_pass": {**first, "p50": 33.0}} for m, v in latency_ms(20, 40).items()},
+        "http_breakdown_ms": {
+            "hybrid": {
+                "client": 20.0,
+                "server_total": 18.5,
+                "search": 16.0,
+                "client_minus_server": 1.5,
+                "server_minus_search": 2.5,
+                "part_auth": 0.0,
+                "part_dispatch": 0.4,
+            }
+        },
+    }
+    monkeypatch.setattr(report, "load", lambda name: lat if name == "bench-latency" else None)
+    out: list[str] = []
+    report.speed_sections(out, {})
+    text = "\n".join(out)
+    assert report.HTTP_METHOD in text and "### Where an HTTP request's time goes" in text
+    assert report.HTTP_METHOD_BEFORE not in text
+    assert "| shared corpus 5,259 | hybrid | 20.0 | 18.5 | 16.0 | 1.5 | 2.5 | dispatch 0.4 | 30.0 / 33.0 |" in text
+
+
+def test_a_partial_peer_run_keeps_the_other_collections_rows() -> None:
+    earlier = [{"collection": "scifact (test)", "p": 1}, {"collection": "domain set", "p": 2}]
+    merged = report.merge_rows(earlier, [{"collection": "domain set", "p": 3}], "collection")
+    assert merged == [
+        {"collection": "scifact (test)", "p": 1, "earlier_run": True},
+        {"collection": "domain set", "p": 3},
+    ]
+    assert report.merge_rows(None, [{"collection": "domain set"}], "collection") == [{"collection": "domain set"}]
+    full = report.merge_rows(merged, [{"collection": "scifact (test)", "p": 4}], "collection")
+    assert {"collection": "scifact (test)", "p": 4} in full  # a fresh measurement drops the earlier-run mark
+
+
+def test_the_peer_step_runs_the_configured_collections() -> None:
+    cmd = report.steps()["bench-peer"]["cmd"]
+    assert cmd[cmd.index("--collections") + 1] == report.PEER_COLLECTIONS
+    assert report.steps()["bench-peer"]["merge"] == "collection"
+
+
+def test_http_figures_of_the_earlier_method_are_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    lat = {**RESULTS["bench-latency"], "real": {**RESULTS["bench-latency"]["real"], "http_ms": latency_ms(30, 50)}}
+    monkeypatch.setattr(report, "load", lambda name: lat if name == "bench-latency" else None)
+    out: list[str] = []
+    report.speed_sections(out, {})
+    text = "\n".join(out)
+    assert report.HTTP_METHOD_BEFORE in text and report.HTTP_METHOD not in text
+    assert "### Where an HTTP request's time goes" not in text
