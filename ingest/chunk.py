@@ -14,7 +14,9 @@ from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.types import Chunk, Page, ParsedDocument
 
 PAGE_BREAK = "\f"
-SEPARATORS = [r"\f|\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
+# a page break before a paragraph break: short paragraphs fill a chunk within their page, so chunks keep to pages as
+# pypdf's text (few blank lines) kept them, and PDFium's paragraph breaks (ingest/pdf_text.py) do not spread them over two
+SEPARATORS = [r"\f", r"\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
 MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail footnote) join a neighbour
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
@@ -90,13 +92,16 @@ def tidy(text: str) -> str:
     return text.replace("\u2029", "\n").strip()
 
 
-def _first_splits(text: str) -> list[str]:
+def _first_splits(text: str, separators: tuple[str, ...] = tuple(SEPARATORS[:-1]), depth: int = 2) -> list[str]:
     """The splits the splitter measures first (the text cut after each match of the first separator it contains),
-    to count them in one batch beforehand."""
-    for sep in SEPARATORS[:-1]:
+    and `depth` - 1 levels of their own splits (pages, then their paragraphs), to count them in one batch beforehand."""
+    for i, sep in enumerate(separators):
         if re.search(sep, text):
             parts = re.split(f"({sep})", text)
-            return [p for p in [*map("".join, zip(parts[::2], parts[1::2], strict=False)), parts[-1]] if p]
+            pieces = [p for p in [*map("".join, zip(parts[::2], parts[1::2], strict=False)), parts[-1]] if p]
+            if depth > 1:
+                pieces += [s for p in pieces for s in _first_splits(p, separators[i + 1 :], depth - 1)]
+            return pieces
     return []
 
 
