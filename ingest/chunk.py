@@ -14,8 +14,8 @@ from pactkb.ingest.sections import SectionIndex
 from pactkb.ingest.types import Chunk, Page, ParsedDocument
 
 PAGE_BREAK = "\f"
-# a page break before a paragraph break: short paragraphs fill a chunk within their page, so chunks keep to pages as
-# pypdf's text (few blank lines) kept them, and PDFium's paragraph breaks (ingest/pdf_text.py) do not spread them over two
+# a page break before a paragraph break: short paragraphs fill a chunk within their page, so chunks keep to pages
+# as with pypdf's text (few blank lines), and PDFium's paragraph breaks (ingest/pdf_text.py) do not spread them over two
 SEPARATORS = [r"\f", r"\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
 MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail footnote) join a neighbour
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
