@@ -145,7 +145,7 @@ FATF_NOTE_13 = (
 FATF_NOTE_14 = "^14 See, in particular, Question 3 of the Horizontal Study at Annex B."
 
 
-def test_footnotes_set_at_nine_tenths_of_the_body_with_raised_marks_are_cut_out(make_pdf, opts: ParseOptions):
+def test_footnotes_set_at_nine_tenths_of_the_body_with_raised_marks_are_cut_out_of_pdfium_text(make_pdf):
     body = (
         "Further guidance on the definition of beneficial owner is available in the FATF Guidance on Transparency "
         "and Beneficial Ownership.^13 The Horizontal Study^14 found that information on ownership is often missing. "
@@ -157,7 +157,7 @@ def test_footnotes_set_at_nine_tenths_of_the_body_with_raised_marks_are_cut_out(
         note_size=9.45,  # 0.9 of the body, as FATF sets its notes
         outline=False,
     )
-    doc = read_by(parse_file(path, opts))
+    doc = read_by(parse_file(path, ParseOptions(pdf_text="pdfium")))
     page1 = doc.pages[0]
     assert "Horizontal Study at Annex B" in page1.notes and "Annex B" not in page1.text
     assert "Interpretive Note to R.24" in words(page1.notes)

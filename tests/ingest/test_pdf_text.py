@@ -7,12 +7,11 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from pactkb.ingest.chunk import chunk_pages
+from pactkb.ingest.chunk import Chunker
 from pactkb.ingest.layout import page_layout
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.pdf_text import PageText, PdfiumText, PypdfText, pdfium_page_text, text_extractor
-from pactkb.ingest.sections import SectionIndex
 from pactkb.settings import Settings
 from tests.conftest import content_pdf
 from tests.ingest.conftest import read_by
@@ -136,7 +135,8 @@ def test_pdfium_puts_a_blank_line_between_paragraphs_and_none_between_their_line
     parts = doc.pages[0].text.split("\n\n")
     assert [squashed(p) for p in parts] == [squashed(p) for p in PARAGRAPHS]
     assert all(p.count("\n") >= 1 for p in parts)  # each paragraph spans several printed lines, kept together
-    chunks = chunk_pages(doc.pages, SectionIndex(doc.headings), lambda t: len(t.split()), max_tokens=60, overlap=0)
+    assert doc.pdf_text == "pdfium"
+    chunks = Chunker(lambda t: len(t.split()), max_tokens=60, target=60, overlap=0)(doc)
     assert all(squashed(c.text) in [squashed(p) for p in PARAGRAPHS] for c in chunks)  # chunks end where paragraphs do
 
 
