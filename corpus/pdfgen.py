@@ -44,6 +44,7 @@ class DocSpec:
     metadata_title: bool = True
     hyphenate: bool = True
     font_size: float = 10.5
+    note_size: float = 7.5  # footnotes' type size (FATF sets them at 0.9 of the body)
 
 
 def find_font() -> str:
@@ -95,7 +96,6 @@ def wrap(text: str, font: str, size: float, width: float, hyphenate: bool) -> li
 
 
 SUPERSCRIPT = re.compile(r"\^(\d{1,3})")
-NOTE_SIZE = 7.5
 
 
 def draw_marked(c: Any, font: str, size: float, x: float, y: float, text: str) -> None:
@@ -111,15 +111,24 @@ def draw_marked(c: Any, font: str, size: float, x: float, y: float, text: str) -
         x += stringWidth(part, font, size * 0.6 if sup else size)
 
 
-def draw_notes(c: Any, font: str, notes: list[str], width: float) -> None:
-    """Set footnotes at the foot of the page, small, above the page number, after a short rule."""
-    lines = [ln for note in notes for ln in wrap(note, font, NOTE_SIZE, width, False)]
-    y = 48 + LINE * 0.6 * len(lines)
+def note_pitch(size: float) -> float:
+    """Distance between the baselines of footnote lines set at this size."""
+    return max(LINE * 0.6, size * 1.2)
+
+
+def draw_notes(c: Any, font: str, notes: list[str], width: float, size: float) -> None:
+    """Set footnotes at the foot of the page, small, above the page number, after a short rule ("^N" raises N)."""
+    lines = [ln for note in notes for ln in wrap(note, font, size, width, False)]
+    pitch = note_pitch(size)
+    y = 48 + pitch * len(lines)
     c.line(MARGIN, y + 10, MARGIN + 120, y + 10)
-    c.setFont(font, NOTE_SIZE)
+    c.setFont(font, size)
     for line in lines:
-        c.drawString(MARGIN, y, line)
-        y -= LINE * 0.6
+        if SUPERSCRIPT.search(line):
+            draw_marked(c, font, size, MARGIN, y, line)
+        else:
+            c.drawString(MARGIN, y, line)
+        y -= pitch
 
 
 def build_pdf(path: Path, spec: DocSpec) -> Path:
@@ -147,7 +156,9 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
         y = PAGE_H - 80
         notes = [text for kind, text in page.blocks if kind == "fn"]
         floor = 60 + (
-            LINE * 0.6 * sum(len(wrap(n, font, NOTE_SIZE, PAGE_W - 2 * MARGIN, False)) for n in notes) + 20
+            note_pitch(spec.note_size)
+            * sum(len(wrap(n, font, spec.note_size, PAGE_W - 2 * MARGIN, False)) for n in notes)
+            + 20
             if notes
             else 0
         )
@@ -181,7 +192,7 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
                 y -= LINE
             y -= LINE * 0.6
         if notes:
-            draw_notes(c, font, notes, PAGE_W - 2 * MARGIN)
+            draw_notes(c, font, notes, PAGE_W - 2 * MARGIN, spec.note_size)
         if i < n - 1:
             c.showPage()
     c.save()

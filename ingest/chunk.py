@@ -15,6 +15,9 @@ from pactkb.ingest.types import Chunk, Page, ParsedDocument
 
 PAGE_BREAK = "\f"
 SEPARATORS = [r"\f|\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
+# PDFium's text, whose paragraph breaks come from geometry (ingest/pdf_text.py): a page break before a paragraph break,
+# so short paragraphs fill a chunk within their page instead of spreading chunks over page breaks
+PAGES_FIRST = [r"\f", r"\n\n", *SEPARATORS[1:]]
 MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail footnote) join a neighbour
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
@@ -79,7 +82,13 @@ class Chunker:
     def __call__(self, doc: ParsedDocument) -> list[Chunk]:
         """Chunks of a parsed document."""
         return chunk_pages(
-            doc.pages, SectionIndex(doc.headings), self.count, self.max_tokens, target=self.target, overlap=self.overlap
+            doc.pages,
+            SectionIndex(doc.headings),
+            self.count,
+            self.max_tokens,
+            target=self.target,
+            overlap=self.overlap,
+            pages_first=doc.pdf_text == "pdfium",
         )
 
 
@@ -90,13 +99,16 @@ def tidy(text: str) -> str:
     return text.replace("\u2029", "\n").strip()
 
 
-def _first_splits(text: str) -> list[str]:
+def _first_splits(text: str, separators: tuple[str, ...] = tuple(SEPARATORS[:-1]), depth: int = 2) -> list[str]:
     """The splits the splitter measures first (the text cut after each match of the first separator it contains),
-    to count them in one batch beforehand."""
-    for sep in SEPARATORS[:-1]:
+    and `depth` - 1 levels of their own splits (pages, then their paragraphs), to count them in one batch beforehand."""
+    for i, sep in enumerate(separators):
         if re.search(sep, text):
             parts = re.split(f"({sep})", text)
-            return [p for p in [*map("".join, zip(parts[::2], parts[1::2], strict=False)), parts[-1]] if p]
+            pieces = [p for p in [*map("".join, zip(parts[::2], parts[1::2], strict=False)), parts[-1]] if p]
+            if depth > 1:
+                pieces += [s for p in pieces for s in _first_splits(p, separators[i + 1 :], depth - 1)]
+            return pieces
     return []
 
 
@@ -113,13 +125,15 @@ def _hard_split(text: str, count: TokenCounter, max_tokens: int) -> list[str]:
     return _hard_split(left, count, max_tokens) + _hard_split(right, count, max_tokens)
 
 
-def make_splitter(count: TokenCounter, target: int, overlap: int) -> RecursiveCharacterTextSplitter:
+def make_splitter(
+    count: TokenCounter, target: int, overlap: int, separators: list[str] = SEPARATORS
+) -> RecursiveCharacterTextSplitter:
     """A recursive splitter measuring length in the embedding model's tokens."""
     return RecursiveCharacterTextSplitter(
         chunk_size=target,
         chunk_overlap=min(overlap, max(0, target // 2)),
         length_function=count,
-        separators=SEPARATORS,
+        separators=separators,
         is_separator_regex=True,
         keep_separator="end",
         strip_whitespace=True,
@@ -133,8 +147,10 @@ def chunk_pages(
     max_tokens: int,
     target: int | None = None,
     overlap: int = 32,
+    pages_first: bool = False,
 ) -> list[Chunk]:
-    """Chunk one document; every chunk has <= max_tokens tokens and the physical pages it came from."""
+    """Chunk one document; every chunk has <= max_tokens tokens and the physical pages it came from (`pages_first`:
+    split at page breaks before paragraph breaks, see PAGES_FIRST)."""
     target = min(target or max_tokens, max_tokens)
     memo = CountMemo(count)
     starts: list[int] = []
@@ -145,7 +161,8 @@ def chunk_pages(
         parts.append(page.text)
         pos += len(page.text) + len(PAGE_BREAK)
     full = PAGE_BREAK.join(parts)
-    splitter = make_splitter(memo, target, overlap)
+    separators = PAGES_FIRST if pages_first else SEPARATORS
+    splitter = make_splitter(memo, target, overlap, separators)
     spans: list[tuple[int, int, int]] = []  # (start, end, tokens) in `full`
     region_changes = {starts[i] for i in range(1, len(pages)) if pages[i].region != pages[i - 1].region}
     bounds = sorted(
@@ -155,7 +172,7 @@ def chunk_pages(
     )
     for seg_start, seg_end in zip(bounds, bounds[1:], strict=False):
         segment = full[seg_start:seg_end]
-        memo.prime(_first_splits(segment))
+        memo.prime(_first_splits(segment, tuple(separators[:-1])))
         pieces = splitter.split_text(segment)
         memo.prime(pieces)
         cursor = 0

@@ -25,6 +25,7 @@ BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶]|\[\d{1,3}\])[\s\u2003.)]*(?=\S)")
 _MARK_LINE = re.compile(r"^\s*(?:\d{1,3}|[*†‡])(?:\s*,\s*\d{1,3})*\s*$")
 SMALL = 0.88  # a line set at most this share of the body size is small type (notes, captions)
+NOTE_SIZE = 0.92  # ... or this share, where a line this size opens with a raised note mark (FATF: 0.9; PDFium's sizes)
 SUPERSCRIPT = 0.8  # characters at most this share of their line's size are superscripts
 HEADING_SIZE = 1.12  # a line at least this share of the body size is set like a heading
 MAX_HEADING_WORDS = 14
@@ -137,9 +138,26 @@ def squash_key(line: str) -> str:
     return re.sub(r"\s+", "", normalize_unicode(line)).lower()
 
 
-def _is_small(style: LineStyle | None, body: float) -> bool:
-    """Line set in small type."""
-    return style is not None and style.size <= SMALL * body
+def _is_small(style: LineStyle | None, small: float) -> bool:
+    """Line set in small type (at most `small` points)."""
+    return style is not None and style.size <= small
+
+
+def _opens_with_raised_mark(line: str, style: LineStyle) -> bool:
+    """A line opening with a note number set smaller than the rest of it ('¹³ FATF, 2014: p. 8.')."""
+    mark = NOTE_MARK.match(line)
+    digits = sum(ch.isdigit() for ch in mark.group(0)) if mark else 0
+    return bool(digits) and max(style.sizes[:digits]) <= SUPERSCRIPT * style.size
+
+
+def small_type(lines: list[str], styles: list[LineStyle | None], body: float) -> float:
+    """The largest size a page's small type may have: SMALL of the body, or, where a footnote opens with a raised
+    mark in type up to NOTE_SIZE of the body, that type's size."""
+    limit = SMALL * body
+    for line, style in zip(lines, styles, strict=False):
+        if style and limit < style.size <= NOTE_SIZE * body and _opens_with_raised_mark(line, style):
+            limit = style.size
+    return limit
 
 
 def _is_footer(line: str) -> bool:
@@ -150,22 +168,24 @@ def _is_footer(line: str) -> bool:
     )
 
 
-def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float) -> int | None:
-    """Index of the first line of the footnote block at the foot of the page, or None."""
+def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float, printed: bool = False) -> int | None:
+    """Index of the first line of the footnote block at the foot of the page, or None. With `printed` sizes (PDFium's),
+    notes a little smaller than the body that open with a raised mark count as small type (small_type)."""
     block: list[int] = []
+    small = small_type(lines, styles, body) if printed else SMALL * body
     for i in range(len(lines) - 1, -1, -1):
         if not lines[i].strip() or (
-            not block and (_is_footer(lines[i]) or not _is_small(styles[i], body)) and len(lines[i].split()) <= 3
+            not block and (_is_footer(lines[i]) or not _is_small(styles[i], small)) and len(lines[i].split()) <= 3
         ):
             continue
-        if not _is_small(styles[i], body):
+        if not _is_small(styles[i], small):
             break
         block.append(i)
     if not block:
         return None
     block.reverse()
     body_ys = [
-        s.y for s, ln in zip(styles, lines, strict=False) if s and len(ln.split()) >= 4 and not _is_small(s, body)
+        s.y for s, ln in zip(styles, lines, strict=False) if s and len(ln.split()) >= 4 and not _is_small(s, small)
     ]
     lowest_body = min(body_ys) if body_ys else float("inf")
     for i in block:
@@ -175,13 +195,13 @@ def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float
     return None
 
 
-def split_page(text: str, layout: PageLayout | None, body: float | None) -> PageRegions:
+def split_page(text: str, layout: PageLayout | None, body: float | None, printed: bool = False) -> PageRegions:
     """Cut the footnote block out of a page, strip superscript marks, and classify line typography."""
     lines = text.split("\n")
     if layout is None or body is None or len(layout.lines) != len(lines):
         return PageRegions(body=text)
     styles = layout.lines
-    start = footnote_start(lines, styles, body)
+    start = footnote_start(lines, styles, body, printed)
     cut = len(lines) if start is None else start
     body_out: list[str] = []
     regions = PageRegions(body="")

@@ -150,7 +150,8 @@ def pdf_pages(raw: RawPdf) -> list[Page]:
     """Clean pages of a PDF: footnote blocks cut out of the body text, typography of the body lines kept."""
     body = body_size(raw.layouts) if raw.layouts else None
     layouts = raw.layouts or [None] * len(raw.texts)
-    split = [split_page(text, layout, body) for text, layout in zip(raw.texts, layouts, strict=False)]
+    printed = raw.extractor == "pdfium"  # sizes as printed: a note mark is smaller than its note (layout.small_type)
+    split = [split_page(text, layout, body, printed) for text, layout in zip(raw.texts, layouts, strict=False)]
     bodies = clean_pages([r.body for r in split])
     notes = clean_notes([r.notes for r in split], bodies)
     return [
@@ -188,7 +189,7 @@ def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
     )
     if suffix in PDF_SUFFIXES:
         raw = read_pdf(path, opts.pdf_text)
-        doc.kind, doc.info, doc.display_title = "pdf", raw.info, raw.display_title
+        doc.kind, doc.info, doc.display_title, doc.pdf_text = "pdf", raw.info, raw.display_title, raw.extractor
         doc.warnings.extend(raw.warnings)
         doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
         doc.pages = pdf_pages(raw)

@@ -32,6 +32,11 @@ from pactkb.ingest.layout import TextRun
 PDFIUM_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen ending a line (the line break itself is dropped)
 SAME_LINE_RISE = 0.5  # characters whose baselines differ by at most this share of the larger size share a line
 SAME_LINE_GAP = 0.6  # ... when at most this share of it apart horizontally
+PARAGRAPH_GAP = 1.3  # a line break whose baseline drop exceeds this many times the page's line pitch ends a paragraph
+MIN_PARAGRAPH_DROP = 1.5  # ... and exceeds this many ems (tightly set pages: the pitch alone is not a paragraph)
+MAX_LINE_PITCH = 2.5  # drops (ems) above this are not line pitch (gaps around figures, tables, headings)
+MIN_PITCH_SAMPLES = 4  # a page with fewer line breaks uses DEFAULT_LINE_PITCH
+DEFAULT_LINE_PITCH = 1.2  # ems
 _PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 
 
@@ -185,41 +190,61 @@ class _Chars:
         return left, right, y, size
 
 
-def _line_break(page: _Chars, chars: str, k: int) -> str:
+def _line_break(page: _Chars, chars: str, k: int) -> tuple[str, float | None]:
     """What PDFium's line break at index k stands for: nothing when the characters around it sit side by side on one
-    line (a superscript note mark, a change of size: 'Bank (1),'), else a newline."""
+    line (a superscript note mark, a change of size: 'Bank (1),'), else a newline; and, for a newline between two
+    printed lines, how far the next baseline lies below this one in ems (None when it is not below: a new column)."""
     p, q = k - 1, k + 2
     while p > 0 and chars[p] == " ":
         p -= 1
     while q < len(chars) - 1 and chars[q] == " ":
         q += 1
     if p < 0 or q >= len(chars) or chars[p] in "\r\n" or chars[q] in "\r\n":
-        return "\n"
+        return "\n", None
     p_left, p_right, p_y, p_size = page.geometry(p)
     q_left, _, q_y, q_size = page.geometry(q)
     em = max(p_size, q_size, 1.0)
     gap = q_left - p_right
     if abs(q_y - p_y) > SAME_LINE_RISE * em or not -SAME_LINE_GAP * em <= gap <= SAME_LINE_GAP * em or q_left < p_left:
-        return "\n"
-    return ""  # the spaces PDFium saw around the break stay
+        drop = (p_y - q_y) / em
+        return "\n", drop if drop > 0 else None
+    return "", None  # the spaces PDFium saw around the break stay
+
+
+def _paragraph_drops(drops: list[float | None]) -> set[int]:
+    """Which line breaks start a new paragraph: the next baseline lies further below than the page's usual line
+    pitch allows (PARAGRAPH_GAP times the median drop between lines, at least MIN_PARAGRAPH_DROP ems)."""
+    steps = sorted(d for d in drops if d is not None and d <= MAX_LINE_PITCH)
+    pitch = steps[len(steps) // 2] if len(steps) >= MIN_PITCH_SAMPLES else DEFAULT_LINE_PITCH
+    limit = max(PARAGRAPH_GAP * pitch, MIN_PARAGRAPH_DROP)
+    return {i for i, d in enumerate(drops) if d is not None and d > limit}
 
 
 def _join_lines(page: _Chars, chars: str, inserts: dict[int, str]) -> str:
-    """The page text with PDFium's line breaks between characters of one printed line removed (see _line_break), and
-    `inserts` put before their indices (a line break where the writing direction turns)."""
+    """The page text with PDFium's line breaks between characters of one printed line removed (see _line_break), a
+    blank line where the vertical gap between two lines says a paragraph ends (_paragraph_drops), and `inserts` put
+    before their indices (a line break where the writing direction turns)."""
     out: list[str] = []
+    drops: list[float | None] = []  # per kept line break: the drop to the next line in ems
+    breaks: list[int] = []  # index in `out` of each kept line break
     at = 0
     for k in sorted({m.start() for m in re.finditer("\r\n", chars)} | inserts.keys()):
         if k < at:
             continue
         out.append(chars[at:k])
         if chars.startswith("\r\n", k):
-            out.append(_line_break(page, chars, k))
+            sep, drop = _line_break(page, chars, k)
+            if sep:
+                breaks.append(len(out))
+                drops.append(drop)
+            out.append(sep)
             at = k + 2
         else:
             out.append(inserts[k])
             at = k
     out.append(chars[at:])
+    for i in _paragraph_drops(drops):
+        out[breaks[i]] = "\n\n"
     return "".join(out)
 
 

@@ -102,6 +102,7 @@ class ParsedDocument:
     overrides: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent per stage in the parser (parse, ocr)
     chunks: list[Chunk] | None = None  # chunked already (by a parse worker), else None
+    pdf_text: str = ""  # who read a PDF's page text (ingest/pdf_text.py: pdfium or pypdf)
 
     @property
     def needs_ocr(self) -> bool:

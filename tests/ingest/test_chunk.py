@@ -40,6 +40,16 @@ def test_chunk_spanning_a_page_break_reports_both_pages():
     assert chunk.text == "The request requires close and continuous\ncooperation between investigators."
 
 
+def test_pages_first_paragraphs_fill_chunks_within_their_page_rather_than_across_the_page_break():
+    pages = [Page(i, "\n\n".join(words(12, f"p{i}q{j}") for j in range(5))) for i in range(1, 4)]
+    chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=40, target=40, overlap=0, pages_first=True)
+    assert all(c.page_start == c.page_end for c in chunks)
+    assert all(c.text.endswith(".") for c in chunks)  # each ends where a paragraph does
+    assert len(chunks) == 3 * 2  # 5 paragraphs of 13 tokens per page: 3 + 2
+    merged = chunk_pages(pages, SectionIndex([]), count, max_tokens=40, target=40, overlap=0)
+    assert len(merged) == 5 and merged[1].page_end == 2  # without: paragraphs and pages alike (pypdf's text as before)
+
+
 def test_labels_come_from_the_chunk_pages():
     pages = [Page(1, words(30, "a"), label="iv"), Page(2, words(30, "b"), label="1")]
     chunks = chunk_pages(pages, SectionIndex([]), count, max_tokens=35)

@@ -137,3 +137,40 @@ def test_page_regions_of_plain_text():
     assert page_region(index) == "index"
     assert page_region(refs) == "references"
     assert page_region(body) == "body"
+
+
+FATF_NOTE_13 = (
+    "^13 FATF, Guidance on Transparency and Beneficial Ownership, 2014, p. 8, and the Interpretive Note to R.24."
+)
+FATF_NOTE_14 = "^14 See, in particular, Question 3 of the Horizontal Study at Annex B."
+
+
+def test_footnotes_set_at_nine_tenths_of_the_body_with_raised_marks_are_cut_out_of_pdfium_text(make_pdf):
+    body = (
+        "Further guidance on the definition of beneficial owner is available in the FATF Guidance on Transparency "
+        "and Beneficial Ownership.^13 The Horizontal Study^14 found that information on ownership is often missing. "
+    )
+    path = make_pdf(
+        "fatf.pdf",
+        [[body * 3, ("fn", FATF_NOTE_13), ("fn", FATF_NOTE_14)], [body]],
+        font_size=10.5,
+        note_size=9.45,  # 0.9 of the body, as FATF sets its notes
+        outline=False,
+    )
+    doc = read_by(parse_file(path, ParseOptions(pdf_text="pdfium")))
+    page1 = doc.pages[0]
+    assert "Horizontal Study at Annex B" in page1.notes and "Annex B" not in page1.text
+    assert "Interpretive Note to R.24" in words(page1.notes)
+    assert "Beneficial Ownership. The Horizontal Study found" in words(page1.text)  # marks 13, 14 stripped
+    assert not doc.pages[1].notes
+
+
+def test_a_last_body_line_set_a_little_smaller_without_a_note_mark_stays_body(make_pdf, opts: ParseOptions):
+    path = make_pdf(
+        "small-last-line.pdf",
+        [[BODY_1.replace("^20", ""), ("fn", "Source: Europol Innovation Lab, 2022, figures for the whole of Europe.")]],
+        note_size=9.45,
+        outline=False,
+    )
+    doc = read_by(parse_file(path, opts))
+    assert "Europol Innovation Lab" in doc.pages[0].text and not doc.pages[0].notes

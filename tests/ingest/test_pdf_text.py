@@ -7,12 +7,14 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from pactkb.ingest.chunk import Chunker
 from pactkb.ingest.layout import page_layout
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.pdf_text import PageText, PdfiumText, PypdfText, pdfium_page_text, text_extractor
 from pactkb.settings import Settings
 from tests.conftest import content_pdf
+from tests.ingest.conftest import read_by
 
 LONG = (
     "Financial investigators trace the proceeds of organised crime through correspondent banking, trade-based "
@@ -67,8 +69,10 @@ def test_pdfium_runs_carry_printed_size_baseline_and_font():
     page = pdfium_page(stream)
     assert page.text.split("\n") == [
         "Scaled heading",
+        "",  # 4 ems between the baselines: a paragraph ends
         "A line about co-",
         "operation between agencies.",
+        "",
         "Ten point by matrix",
     ]
     styles = [(squashed(r.text), round(r.size, 2), round(r.y), r.font) for r in page.runs]
@@ -116,3 +120,34 @@ def test_a_raised_note_mark_stays_on_its_line_and_a_rotated_header_gets_its_own(
     assert pdfium_text(rotated).split("\n") == ["4", "RUNNING HEADER OF THE REPORT"]
     lines = b"BT /F1 10 Tf 72 700 Td (First line of body text) Tj 0 -12 Td (Second line of body text) Tj ET"
     assert pdfium_text(lines).split("\n") == ["First line of body text", "Second line of body text"]
+
+
+PARAGRAPHS = [
+    "Correspondent banking is the provision of banking services by one bank to another bank. " * 3,
+    "Respondent institutions may use the account to offer services to their own customers abroad. " * 4,
+    "Nested relationships need particular attention from the correspondent institution's compliance team. " * 2,
+]
+
+
+def test_pdfium_puts_a_blank_line_between_paragraphs_and_none_between_their_lines(make_pdf):
+    path = make_pdf("paragraphs.pdf", [PARAGRAPHS], hyphenate=False, outline=False)
+    doc = read_by(parse_file(path, ParseOptions(pdf_text="pdfium")))
+    parts = doc.pages[0].text.split("\n\n")
+    assert [squashed(p) for p in parts] == [squashed(p) for p in PARAGRAPHS]
+    assert all(p.count("\n") >= 1 for p in parts)  # each paragraph spans several printed lines, kept together
+    assert doc.pdf_text == "pdfium"
+    chunks = Chunker(lambda t: len(t.split()), max_tokens=60, target=60, overlap=0)(doc)
+    assert all(squashed(c.text) in [squashed(p) for p in PARAGRAPHS] for c in chunks)  # chunks end where paragraphs do
+
+
+def test_a_paragraph_break_is_a_gap_larger_than_the_pages_own_line_pitch():
+    def lines(*drops: int) -> bytes:
+        moves = b" ".join(b"0 -%d Td (Line %d of the page) Tj" % (d, i) for i, d in enumerate(drops, start=2))
+        return b"BT /F1 12 Tf 72 760 Td (Line 1 of the page) Tj " + moves + b" ET"
+
+    double_spaced = pdfium_text(lines(24, 24, 36, 24, 24, 24))  # 2 ems between lines, 3 between paragraphs
+    assert double_spaced.split("\n\n") == [
+        "Line 1 of the page\nLine 2 of the page\nLine 3 of the page",
+        "Line 4 of the page\nLine 5 of the page\nLine 6 of the page\nLine 7 of the page",
+    ]
+    assert "\n\n" not in pdfium_text(lines(14, 14, 15, 14, 14))  # 15 points is still the usual pitch of 14
