@@ -93,17 +93,17 @@ def fold_pages(fused: Ranked, rows: Mapping[int, Row], weight: float) -> Ranked:
     should not take a slot from a different page. 1.0 = off; the page's best passage keeps its score."""
     if weight >= 1.0:
         return fused
-    shown: dict[str, list[tuple[int, int]]] = {}
+    shown: dict[str, set[int]] = {}  # per document, the pages of the passages ranked so far (one set test each)
     out = []
     for cid, sc in fused:
         row = rows.get(cid)
         if row is None:
             out.append((cid, sc))
             continue
-        start, end = row["page_start"], row["page_end"]
-        spans = shown.setdefault(row["doc_id"], [])
-        seen = any(start <= b and end >= a for a, b in spans)
-        spans.append((start, end))
+        pages = range(row["page_start"], row["page_end"] + 1)  # page_start <= page_end (the store's CHECK)
+        seen_pages = shown.setdefault(row["doc_id"], set())
+        seen = not seen_pages.isdisjoint(pages)
+        seen_pages.update(pages)
         out.append((cid, sc * weight if seen else sc))
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))
 

@@ -152,6 +152,8 @@ def onnx_name(model_name: str, precision: Precision) -> str:
 class OnnxEncoder:
     """Encodes with ONNX Runtime."""
 
+    query_pad = 0  # queries padded to a multiple of this many tokens (0: to the longest of the batch; see OpenVINO's)
+
     def __init__(
         self,
         folder: Path,
@@ -252,9 +254,18 @@ class OnnxEncoder:
         """Number of word pieces, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        """Pooled, normalised vectors for one batch."""
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+    def _batch(self, texts: list[str], pad_to: int | None = None) -> np.ndarray:
+        """Pooled, normalised vectors for one batch, padded to its longest text (rounded up to a multiple of `pad_to`
+        tokens when the model's length limit is one too)."""
+        multiple = pad_to if pad_to and self.max_seq_length % pad_to == 0 else None
+        enc = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_seq_length,
+            pad_to_multiple_of=multiple,
+            return_tensors="np",
+        )
         feeds = {n: enc[n].astype(np.int64) for n in self.inputs}
         hidden = self._run(feeds)
         if self.pooling == "cls":
@@ -269,7 +280,11 @@ class OnnxEncoder:
         """Normalised query vectors (with the model's query prefix, if any), by the query encoder if one is set."""
         if self.query_side is not None:
             return self.query_side.encode_queries(texts)
-        return encode_by_length([self.query_prefix + t for t in texts], self.dim, 32, self._batch)
+        return encode_by_length([self.query_prefix + t for t in texts], self.dim, 32, self._query_batch)
+
+    def _query_batch(self, texts: list[str]) -> np.ndarray:
+        """Pooled, normalised vectors for one batch of queries (padded to a multiple of query_pad tokens)."""
+        return self._batch(texts, self.query_pad)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Normalised passage vectors (with the passage prefix, if any), batched by similar length (less padding)."""

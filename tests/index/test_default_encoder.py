@@ -18,7 +18,7 @@ from pactkb.index.encoder_factory import (
 )
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.onnx_encoder import export_dir
-from pactkb.index.openvino_encoder import OpenVinoEncoder, OpenVinoInt8WeightsEncoder
+from pactkb.index.openvino_encoder import QUERY_PAD_TOKENS, OpenVinoEncoder, OpenVinoInt8WeightsEncoder
 from pactkb.index.store import ModelMismatchError, Store
 from pactkb.index.weight_int8 import WEIGHTS_INT8_FILE
 from pactkb.settings import ENGLISH_MODEL, Settings
@@ -138,3 +138,26 @@ def test_a_serbian_question_finds_the_english_passage_with_default_settings(tmp_
     ):
         hits = kb.searcher.search(query, k=2, mode="dense").results
         assert hits[0].file.endswith(expected), (query, [(h.file, h.score) for h in hits])
+
+
+@pytest.mark.model
+def test_queries_padded_to_a_multiple_of_tokens_keep_their_vectors(tmp_path, monkeypatch):
+    enc = load_encoder(Settings(data=tmp_path, precision="bf16"))
+    assert isinstance(enc, OpenVinoEncoder) and enc.query_pad == QUERY_PAD_TOKENS > 1
+    queries = [s for group in SENTENCES.values() for s in group] + ["pranje novca", "a", "x " * 40]
+    lengths = [len(enc.tokenizer(enc.query_prefix + q)["input_ids"]) for q in queries]
+    assert any(n % enc.query_pad for n in lengths)  # some queries are padded
+    shapes: list[int] = []
+    run = enc._run
+    monkeypatch.setattr(enc, "_run", lambda feeds: shapes.append(feeds["input_ids"].shape[1]) or run(feeds))
+    padded = np.stack([enc.encode_queries([q])[0] for q in queries])
+    pad = enc.query_pad
+    assert shapes == [-(-n // pad) * pad for n in lengths]  # the few shapes the runtime meets again and again
+    shapes.clear()
+    unpadded = np.stack([enc._batch([enc.query_prefix + q])[0] for q in queries])  # as passages are: own length
+    assert shapes == lengths
+    assert np.all(np.sum(padded * unpadded, axis=1) >= 1 - 1e-4)
+    shapes.clear()
+    monkeypatch.setattr(enc, "query_pad", 0)  # off: each query at its own length
+    enc.encode_queries(queries[:3])
+    assert shapes == [max(lengths[:3])]

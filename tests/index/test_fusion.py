@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from pactkb.index.fusion import (
     ENGLISH_MODEL_BRIDGE,
@@ -120,6 +123,39 @@ def test_a_second_passage_of_a_listed_page_yields_to_other_pages() -> None:
     assert [c for c, _ in folded] == [1, 3, 4, 2, 5]
     assert fold_pages(fused, rows, weight=1.0) == fused
     assert fold_pages([(9, 1.0), (1, 0.5)], rows, weight=0.5) == [(9, 1.0), (1, 0.5)]  # unknown rows keep theirs
+
+
+def fold_pages_by_intervals(fused: list[tuple[int, float]], rows: dict, weight: float) -> list[tuple[int, float]]:
+    """fold_pages as it was written before it kept page sets: each passage tested against every earlier interval."""
+    shown: dict[str, list[tuple[int, int]]] = {}
+    out = []
+    for cid, sc in fused:
+        r = rows.get(cid)
+        if r is None:
+            out.append((cid, sc))
+            continue
+        start, end = r["page_start"], r["page_end"]
+        spans = shown.setdefault(r["doc_id"], [])
+        seen = any(start <= b and end >= a for a, b in spans)
+        spans.append((start, end))
+        out.append((cid, sc * weight if seen else sc))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.integers(1, 12), st.integers(0, 3), st.integers(0, 5)),
+        max_size=40,
+    ),
+    st.sampled_from([0.0, 0.5, 0.9]),
+)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_page_folding_by_page_sets_equals_the_interval_test(
+    candidates: list[tuple[str, int, int, int]], weight: float
+) -> None:
+    rows = {i: row(doc, pages=(start, start + length)) for i, (doc, start, length, _) in enumerate(candidates)}
+    fused = [(i, float(score)) for i, (*_, score) in enumerate(candidates)] + [(999, 2.0)]  # 999: no row
+    assert fold_pages(fused, rows, weight) == fold_pages_by_intervals(fused, rows, weight)
 
 
 def newest_of(*editions: tuple[str, str, int, float]) -> dict[str, list[dict[str, object]]]:
