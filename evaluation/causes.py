@@ -3,8 +3,10 @@
 Each cause of a wrong first answer has a query-time measure with a setting that switches it off (wrong edition:
 `superseded_weight`, twin ordering included; footnotes, contents pages and reference lists: `region_weights`;
 vocabulary mismatch: `synonyms`; answers spread over a section: `section_support`; one page listed twice:
-`same_page_weight`; the answer worded unlike the query: `feedback_weight`). This scores the domain set (hybrid
-nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved.
+`same_page_weight`; the answer worded unlike the query: `feedback_weight`; an answer over neighbouring pages of sibling
+subsections: `section_support_levels`, measured with section support at its default share). This scores the domain
+set (hybrid nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each
+measure moved.
 Hyphenated query words searched as phrases (index/lexical.py) are not a setting: on in every row. With `--tune`, the
 weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
 reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
@@ -35,6 +37,7 @@ OFF: dict[str, Any] = {
     "section_support": 0.0,
     "same_page_weight": 1.0,
     "feedback_weight": 0.0,
+    "section_support_levels": 0,
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
@@ -43,6 +46,7 @@ CAUSES: dict[str, str] = {
     "section_support": "answers spread over a section",
     "same_page_weight": "one page listed twice (another chunk of a page already listed)",
     "feedback_weight": "the answer worded unlike the query (dense feedback from the first pages of one document)",
+    "section_support_levels": "answers over neighbouring pages of sibling subsections (section support by top heading)",
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
@@ -56,10 +60,13 @@ GRIDS: dict[str, list[Any]] = {
     "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],
     "same_page_weight": [1.0, 0.8, 0.5, 0.0],
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
+    "section_support_levels": [0, 1],
 }
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 # value of an opt-in measure (off by default) in its own row, so the table still shows what it would move
-OPT_IN: dict[str, Any] = {"feedback_weight": 0.6}
+OPT_IN: dict[str, Any] = {"feedback_weight": 0.6, "section_support_levels": 1}
+# a measure that only refines another one: its row switches that one on too (at the tuned value, else its default)
+NEEDS: dict[str, str] = {"synonyms": "weight_expansion", "section_support_levels": "section_support"}
 
 
 def scores(
@@ -105,6 +112,14 @@ def alone_value(key: str, chosen: dict[str, Any]) -> Any:
     return chosen.get(key, OPT_IN.get(key, default) if default == OFF[key] else default)
 
 
+def alone_settings(key: str, chosen: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a measure's own row: every measure off but this one (and the one it refines, see NEEDS)."""
+    alone = {**OFF, key: alone_value(key, chosen)}
+    if key in NEEDS:
+        alone[NEEDS[key]] = chosen.get(NEEDS[key], Settings.model_fields[NEEDS[key]].default)
+    return alone
+
+
 def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) -> dict[str, Any]:
     """Coordinate ascent over the grids on the dev half (ties keep the gentler value, listed first)."""
     dev = {q: v for q, v in queries.items() if v.get("split") == "dev"}
@@ -132,10 +147,7 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
     out["tuned"] = tuned
     rows = []
     for key, cause in CAUSES.items():
-        alone = {**OFF, key: alone_value(key, full)}
-        if key == "synonyms":
-            alone["weight_expansion"] = full.get("weight_expansion", Settings.model_fields["weight_expansion"].default)
-        per = scores(data, alone, queries, qrels)
+        per = scores(data, alone_settings(key, full), queries, qrels)
         rows.append({"cause": cause, "setting": key, **summary(per, queries), **moved(off, per)})
     if baseline is not None:
         base = scores(baseline, OFF, queries, qrels)

@@ -57,29 +57,41 @@ def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[str,
 
 
 SUPPORT_PAGES = 1  # passages of one section support each other when at most this many pages apart
+SECTION_SEPARATOR = " > "  # between the headings of a section path (ingest's outline / heading typography)
 
 
-def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float) -> Ranked:
+def section_unit(section: str, levels: int) -> str:
+    """The part of a section path that passages must share to support each other: its first `levels` headings (0:
+    the whole path). 'Deepfake > Detection' and 'Deepfake > New capacities' are one unit at one level."""
+    if levels <= 0 or not section:
+        return section
+    return SECTION_SEPARATOR.join(section.split(SECTION_SEPARATOR)[:levels])
+
+
+def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float, levels: int = 0) -> Ranked:
     """Let neighbouring passages of one section support each other: each gains `share` of the best score among the
-    other candidates of the same document and section at most SUPPORT_PAGES pages away (an answer spread over a few
-    pages ranks with its neighbours; a long section's distant passages, often a whole chapter, do not count)."""
+    other candidates of the same document and section (its first `levels` headings; 0: the whole path) at most
+    SUPPORT_PAGES pages away (an answer spread over a few pages ranks with its neighbours; a long section's distant
+    passages, often a whole chapter, do not count)."""
     if share <= 0:
         return fused
     best: dict[tuple[str, str, int], Ranked] = {}  # the two best candidates touching each page of a section
+    units: dict[int, str] = {}
     for cid, sc in fused:
         row = rows.get(cid)
         if row is not None and row["section"]:
+            unit = units[cid] = section_unit(row["section"], levels)
             for page in range(row["page_start"], row["page_end"] + 1):
-                top = best.setdefault((row["doc_id"], row["section"], page), [])
+                top = best.setdefault((row["doc_id"], unit, page), [])
                 if len(top) < 2:
                     top.append((cid, sc))
     out = []
     for cid, sc in fused:
         row = rows.get(cid)
         support = 0.0
-        if row is not None and row["section"]:
+        if row is not None and cid in units:
             for page in range(row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES + 1):
-                for other, osc in best.get((row["doc_id"], row["section"], page), []):
+                for other, osc in best.get((row["doc_id"], units[cid], page), []):
                     if other != cid:
                         support = max(support, osc)
                         break

@@ -412,7 +412,9 @@ class Searcher:
                     fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine)
             fused = demote_regions(fused, rows, s.region_weights)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
-            fused = support_sections(fused, rows, s.section_support if mode == "hybrid" else 0.0)
+            fused = support_sections(
+                fused, rows, s.section_support if mode == "hybrid" else 0.0, s.section_support_levels
+            )
             asked = query_edition(query)
             if s.superseded_weight < 1.0:  # the edition preference: demote unasked editions, order their twins
                 fused = prefer_editions(fused, rows, newest, asked, s.superseded_weight)

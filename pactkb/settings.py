@@ -352,6 +352,12 @@ class Settings(BaseSettings):
         "half (hybrid nDCG@10 with same_page_weight 0.2: off 0.645, 0.05 0.649, 0.1 0.649, best on its hard and "
         "English queries; counting the whole section instead lost: 0.1 -0.001, 0.3 -0.020).",
     )
+    section_support_levels: int = Field(
+        default=0,
+        ge=0,
+        description="Headings of a section path two passages must share to support each other (section_support): "
+        "0 = the whole path; 1 = the top-level heading, so neighbouring pages of sibling subsections count too.",
+    )
     same_page_weight: float = Field(
         default=0.2,
         ge=0,

@@ -1,6 +1,6 @@
 """The hard-question cause table: summaries by split and difficulty, and which queries moved."""
 
-from pactkb.evaluation.causes import CAUSES, OFF, OPT_IN, alone_value, moved, summary, table
+from pactkb.evaluation.causes import CAUSES, OFF, OPT_IN, alone_settings, alone_value, moved, summary, table
 from pactkb.settings import Settings
 
 
@@ -17,6 +17,16 @@ def test_an_opt_in_measure_is_measured_at_its_opt_in_value():
     assert alone_value("feedback_weight", {}) == OPT_IN["feedback_weight"] > 0
     assert alone_value("feedback_weight", {"feedback_weight": 0.5}) == 0.5  # a tuned value wins
     assert alone_value("same_page_weight", {}) == Settings().same_page_weight  # on by default: its default
+
+
+def test_a_refining_measure_switches_the_measure_it_refines_on_in_its_row():
+    """Counting sibling subsections as one unit does nothing without section support: its row turns that on too."""
+    row = alone_settings("section_support_levels", {})
+    assert row["section_support_levels"] == OPT_IN["section_support_levels"] == 1
+    assert row["section_support"] == Settings().section_support > 0
+    assert alone_settings("section_support_levels", {"section_support": 0.2})["section_support"] == 0.2
+    assert alone_settings("synonyms", {})["weight_expansion"] == Settings().weight_expansion
+    assert alone_settings("region_weights", {})["section_support"] == 0  # the others stay off
 
 
 def test_summary_and_moved_queries():

@@ -25,6 +25,7 @@ from pactkb.index.fusion import (
     order_twins,
     prefer_editions,
     rrf,
+    section_unit,
     superseded_by,
     support_sections,
 )
@@ -107,6 +108,27 @@ def test_only_neighbouring_passages_of_a_section_support_each_other() -> None:
     }
     fused = dict(support_sections([(1, 1.0), (3, 0.8), (2, 0.5)], rows, share=0.5))
     assert fused == {1: pytest.approx(1.25), 2: pytest.approx(1.0), 3: pytest.approx(0.8)}  # page 40 is too far
+
+
+def test_a_section_unit_is_the_first_headings_of_its_path() -> None:
+    assert section_unit("Deepfake > Detection > Automated", 1) == "Deepfake"
+    assert section_unit("Deepfake > Detection > Automated", 2) == "Deepfake > Detection"
+    assert section_unit("Deepfake > Detection", 0) == "Deepfake > Detection"  # 0: the whole path
+    assert section_unit("Deepfake", 3) == "Deepfake" and section_unit("", 1) == ""
+
+
+def test_neighbouring_pages_of_sibling_subsections_support_each_other_at_one_level() -> None:
+    rows = {
+        1: row("a", "Deepfake > Detection", pages=(14, 15)),
+        2: row("a", "Deepfake > New capacities", pages=(16, 16)),
+        3: row("a", "Introduction > Deep learning", pages=(17, 17)),  # next page, another chapter
+        4: row("a", "", pages=(16, 16)),  # no section: never supported
+    }
+    ranked = [(1, 1.0), (3, 0.9), (2, 0.5), (4, 0.45)]
+    whole = dict(support_sections(ranked, rows, share=0.5))  # whole paths: siblings differ, nothing supported
+    assert whole == {1: 1.0, 3: 0.9, 2: 0.5, 4: 0.45}
+    one = dict(support_sections(ranked, rows, share=0.5, levels=1))
+    assert one == {1: pytest.approx(1.25), 2: pytest.approx(1.0), 3: pytest.approx(0.9), 4: pytest.approx(0.45)}
 
 
 def test_a_second_passage_of_a_listed_page_yields_to_other_pages() -> None:

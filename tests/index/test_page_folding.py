@@ -46,10 +46,16 @@ def test_section_support_applies_to_hybrid_fused_scores_only(pages_kb, monkeypat
     the ranking (domain set: dense 0.423 -> 0.368 with it), so only hybrid mode gets the support."""
     import pactkb.index.hybrid as hybrid
 
-    shares: list[float] = []
+    shares: list[tuple[float, int]] = []
     real = hybrid.support_sections
-    monkeypatch.setattr(hybrid, "support_sections", lambda f, r, share: shares.append(share) or real(f, r, share))
-    pages_kb.searcher.settings = pages_kb.settings.model_copy(update={"section_support": 0.3})
+
+    def spy(f, r, share, levels=0):  # type: ignore[no-untyped-def]
+        shares.append((share, levels))
+        return real(f, r, share, levels)
+
+    monkeypatch.setattr(hybrid, "support_sections", spy)
+    update = {"section_support": 0.3, "section_support_levels": 1}
+    pages_kb.searcher.settings = pages_kb.settings.model_copy(update=update)
     for mode in ("hybrid", "dense", "lexical"):
         pages_kb.searcher.search("cash couriers border", k=3, mode=mode)
-    assert shares == [0.3, 0.0, 0.0]
+    assert shares == [(0.3, 1), (0.0, 1), (0.0, 1)]  # the unit setting reaches the support
