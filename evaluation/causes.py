@@ -12,7 +12,7 @@ weights are chosen on the dev half only (coordinate ascent over small grids) and
 reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
 itself; compare two stores for it with `--baseline DIR` (a store built without it, e.g. by an older pactkb).
 
-    python -m pactkb.evaluation.causes --data DIR [--baseline DIR] [--tune] [--json]
+    python -m pactkb.evaluation.causes --data DIR [--baseline DIR] [--tune] [--split dev] [--json]
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ GRIDS: dict[str, list[Any]] = {
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
     "section_support_levels": [0, 1],
 }
+HALVES = ("dev", "test")
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 # value of an opt-in measure (off by default) in its own row, so the table still shows what it would move
 OPT_IN: dict[str, Any] = {"feedback_weight": 0.6, "section_support_levels": 1}
@@ -86,16 +87,15 @@ def mean(per: dict[str, float], qs: list[str]) -> float:
 
 
 def summary(per: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Means overall, per split, for hard queries and for English queries (test half)."""
+    """Means overall, and per half (dev, test) overall, for hard queries and for English queries."""
     ids = list(per)
-    test = [q for q in ids if queries[q].get("split") == "test"]
-    return {
-        "all": mean(per, ids),
-        "dev": mean(per, [q for q in ids if queries[q].get("split") == "dev"]),
-        "test": mean(per, test),
-        "test_hard": mean(per, [q for q in test if queries[q].get("difficulty") == "hard"]),
-        "test_en": mean(per, [q for q in test if queries[q].get("lang") == "en"]),
-    }
+    out = {"all": mean(per, ids)}
+    for half in HALVES:
+        qs = [q for q in ids if queries[q].get("split") == half]
+        out[half] = mean(per, qs)
+        out[f"{half}_hard"] = mean(per, [q for q in qs if queries[q].get("difficulty") == "hard"])
+        out[f"{half}_en"] = mean(per, [q for q in qs if queries[q].get("lang") == "en"])
+    return out
 
 
 def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[str]]:
@@ -134,11 +134,12 @@ def tune(data: Path, queries: dict[str, dict[str, Any]], qrels: dict[str, Any]) 
     return {"chosen": chosen, "dev_ndcg": best}
 
 
-def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
-    """All measures off, each alone, all on (default settings or tuned), and the baseline store if given."""
+def run(data: Path, baseline: Path | None, do_tune: bool, split: str | None = None) -> dict[str, Any]:
+    """All measures off, each alone, all on (default settings or tuned), and the baseline store if given; only the
+    queries of one half when `split` says so (dev: tuning never sees a test query)."""
     queries, qrels = load(ROOT)
-    queries = {q: v for q, v in queries.items() if qrels.get(q)}
-    out: dict[str, Any] = {"data": str(data)}
+    queries = {q: v for q, v in queries.items() if qrels.get(q) and split in (None, v.get("split"))}
+    out: dict[str, Any] = {"data": str(data), "split": split}
     tuned = tune(data, queries, qrels) if do_tune else None
     full = tuned["chosen"] if tuned else {}
     off = scores(data, OFF, queries, qrels)
@@ -167,21 +168,22 @@ def run(data: Path, baseline: Path | None, do_tune: bool) -> dict[str, Any]:
 
 
 def table(res: dict[str, Any]) -> str:
-    """Markdown table of the causes."""
+    """Markdown table of the causes (the test half's columns; the dev half's for a dev-only run)."""
+    h = res.get("split") or "test"
     lines = [
-        "| cause | setting | nDCG@10 all | test | test hard | test English | queries up | queries down |",
+        f"| cause | setting | nDCG@10 all | {h} | {h} hard | {h} English | queries up | queries down |",
         "|---|---|---|---|---|---|---|---|",
     ]
     off = res["off"]
-    lines.append(f"| all measures off | | {off['all']} | {off['test']} | {off['test_hard']} | {off['test_en']} | | |")
+    lines.append(f"| all measures off | | {off['all']} | {off[h]} | {off[f'{h}_hard']} | {off[f'{h}_en']} | | |")
     for r in res["causes"]:
         lines.append(
-            f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r['test']} | {r['test_hard']} | {r['test_en']} | "
+            f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r[h]} | {r[f'{h}_hard']} | {r[f'{h}_en']} | "
             f"{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |"
         )
     on = res["on"]
     lines.append(
-        f"| **all measures on** | | **{on['all']}** | **{on['test']}** | **{on['test_hard']}** | **{on['test_en']}** | "
+        f"| **all measures on** | | **{on['all']}** | **{on[h]}** | **{on[f'{h}_hard']}** | **{on[f'{h}_en']}** | "
         f"{', '.join(res['moved_by_all']['up']) or '–'} | {', '.join(res['moved_by_all']['down']) or '–'} |"
     )
     return "\n".join(lines)
@@ -194,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", type=Path, help="A store of the same corpus built without layout recognition.")
     ap.add_argument("--tune", action="store_true", help="Choose the weights on the dev half first.")
     ap.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    ap.add_argument("--split", choices=HALVES, help="Only the queries of one half (dev: while tuning).")
     args = ap.parse_args(argv)
-    res = run(args.data, args.baseline, args.tune)
+    res = run(args.data, args.baseline, args.tune, args.split)
     print(json.dumps(res, indent=2) if args.json else table(res))
     return 0
 

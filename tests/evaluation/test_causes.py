@@ -12,17 +12,20 @@ def test_each_cause_has_a_setting_that_switches_it_off():
     assert s.same_page_weight == 1.0 and s.feedback_weight == 0
 
 
-def test_an_opt_in_measure_is_measured_at_its_opt_in_value():
-    """Dense feedback is off by default; its row still switches it on, so the table shows what it would move."""
+def test_an_opt_in_measure_is_measured_at_its_opt_in_value(monkeypatch):
+    """A measure off by default still gets its own row switched on (at OPT_IN), so the table shows what it would
+    move; one on by default is measured at its default."""
+    assert alone_value("feedback_weight", {}) == Settings().feedback_weight > 0  # on by default: its default
+    monkeypatch.setitem(OFF, "feedback_weight", Settings().feedback_weight)  # as if off by default
     assert alone_value("feedback_weight", {}) == OPT_IN["feedback_weight"] > 0
-    assert alone_value("feedback_weight", {"feedback_weight": 0.5}) == 0.5  # a tuned value wins
-    assert alone_value("same_page_weight", {}) == Settings().same_page_weight  # on by default: its default
+    assert alone_value("feedback_weight", {"feedback_weight": 0.4}) == 0.4  # a tuned value wins
+    assert alone_value("same_page_weight", {}) == Settings().same_page_weight
 
 
 def test_a_refining_measure_switches_the_measure_it_refines_on_in_its_row():
     """Counting sibling subsections as one unit does nothing without section support: its row turns that on too."""
     row = alone_settings("section_support_levels", {})
-    assert row["section_support_levels"] == OPT_IN["section_support_levels"] == 1
+    assert row["section_support_levels"] == Settings().section_support_levels == 1
     assert row["section_support"] == Settings().section_support > 0
     assert alone_settings("section_support_levels", {"section_support": 0.2})["section_support"] == 0.2
     assert alone_settings("synonyms", {})["weight_expansion"] == Settings().weight_expansion
@@ -48,3 +51,8 @@ def test_summary_and_moved_queries():
     }
     text = table(res)
     assert "| the wrong edition | `superseded_weight` |" in text and "**all measures on**" in text
+    assert "| test hard |" in text and "| 0.65 | 0.6 | 0.65 |" in text  # test, test hard, test English
+    assert s["dev"] == 0.48 and s["dev_hard"] == 0.0 and s["dev_en"] == 0.0
+    dev_text = table({**res, "split": "dev"})  # a dev-only run (--split dev) shows the dev half's columns
+    assert "| dev hard |" in dev_text and "test" not in dev_text.split("\n")[0]
+    assert "| 0.48 | 0.0 | 0.0 |" in dev_text
