@@ -69,10 +69,11 @@ def section_unit(section: str, levels: int) -> str:
 
 
 def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float, levels: int = 0) -> Ranked:
-    """Let neighbouring passages of one section support each other: each gains `share` of the best score among the
-    other candidates of the same document and section (its first `levels` headings; 0: the whole path) at most
+    """Let a passage continue a better one beside it: each gains `share` of the best score among the better-scored
+    candidates of the same document and section (its first `levels` headings; 0: the whole path) at most
     SUPPORT_PAGES pages away (an answer spread over a few pages ranks with its neighbours; a long section's distant
-    passages, often a whole chapter, do not count)."""
+    passages, often a whole chapter, do not count). Support flows one way: a section's best passage gains nothing
+    from its weaker neighbours, so it does not climb over another document's better answer."""
     if share <= 0:
         return fused
     best: dict[tuple[str, str, int], Ranked] = {}  # the two best candidates touching each page of a section
@@ -92,8 +93,8 @@ def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float, level
         if row is not None and cid in units:
             for page in range(row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES + 1):
                 for other, osc in best.get((row["doc_id"], units[cid], page), []):
-                    if other != cid:
-                        support = max(support, osc)
+                    if other != cid:  # the best other candidate on that page: support only when it is better
+                        support = max(support, osc if osc > sc else 0.0)
                         break
         out.append((cid, sc + share * support))
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))

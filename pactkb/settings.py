@@ -340,15 +340,15 @@ class Settings(BaseSettings):
         description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank "
         'below body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}). Re-tuned on the domain dev half after '
         "the field glossaries (session 8, hybrid nDCG@10 with the other defaults of then: 0.5/0.3/0.3/0.5 0.694, "
-        "0.7/0.5/0.5/0.7 0.690, 0.3/0.2/0.2/0.3 0.697; with feedback 0.5 and section_support_levels 1: 0.712 -> "
-        "0.715).",
+        "0.7/0.5/0.5/0.7 0.690, 0.3/0.2/0.2/0.3 0.697: hard 0.666 -> 0.667, English 0.660 -> 0.662, no row "
+        "lower).",
     )
     section_support: float = Field(
         default=0.1,
         ge=0,
         le=1,
-        description="Share of the best score of another candidate from the same section at most a page away that a "
-        "passage gains in hybrid mode (neighbouring passages of one section support each other; 0 = off). Dense and "
+        description="Share of the best score of a better candidate from the same section at most a page away that a "
+        "passage gains in hybrid mode (a passage continuing a better one rises with it; 0 = off). Dense and "
         "lexical searches rank by raw cosine or BM25 scores, where such a share outweighs the ranking (domain set, "
         "all queries, 0.1 against off: dense 0.368 against 0.423, lexical 0.534 against 0.548), so they do without "
         "it. Chosen on the domain dev "
@@ -361,9 +361,10 @@ class Settings(BaseSettings):
         description="Headings of a section path two passages must share to support each other (section_support): "
         "0 = the whole path; 1 = the top-level heading, so neighbouring pages of sibling subsections count too "
         "(an answer running from 'Deepfake > Risks' p. 15 into 'Deepfake > New capacities' p. 16). Chosen on the "
-        "domain dev half with feedback 0.5 and the 0.3/0.2 region weights (hybrid nDCG@10: 0 0.708, 1 0.715; "
-        "paraphrases 0.695 -> 0.711, hard 0.668 -> 0.668, English 0.662 -> 0.663; without feedback it gained "
-        "nothing: 0.697 -> 0.695).",
+        "domain dev half with support flowing one way, from the better passage to its neighbour (session 8, hybrid "
+        "nDCG@10 with the 0.3/0.2 region weights: 0.697 without support; one-way, 1 level: 0.1 0.703, 0.2 0.702, "
+        "0.3 0.705; one-way, whole path: 0.1 0.697, 0.2 0.699; two-way, 1 level: 0.1 0.695). 0.1 and 1 level: hard "
+        "0.667 -> 0.676, every dev language and difficulty row up or within 0.001.",
     )
     same_page_weight: float = Field(
         default=0.2,
@@ -385,21 +386,21 @@ class Settings(BaseSettings):
         "still answer many questions).",
     )
     feedback_weight: float = Field(
-        default=0.5,
+        default=0.0,
         ge=0,
         le=1,
-        description="Dense pseudo-relevance feedback in hybrid mode (0 = off): when the first "
+        description="Dense pseudo-relevance feedback in hybrid mode (0 = off, the default): when the first "
         "feedback_passages candidates hold two or more pages of the first one's document, the query vector is moved "
         "this far towards those passages' stored vectors, every candidate is rescored against it, and that list is "
         "fused in place of the dense search (no text encoded again, no second search; index/feedback.py). 0.6 was "
         "best on the domain dev half (hybrid nDCG@10: off 0.692, 0.5 0.704, 0.6 0.708, 0.7 0.697; hard 0.660 -> "
         "0.663, English 0.660 -> 0.663, native 0.708 -> 0.730) but did not carry over to the test half (all 0.549 -> "
-        "0.541, hard 0.532 -> 0.519, native 0.459 -> 0.443; English 0.679 -> 0.684), so it was opt-in. Re-tuned "
-        "after session 7's field glossaries changed a fifth of the queries' English (session 8, dev half only, with "
-        "section_support_levels 1 and the 0.3/0.2 region weights): off 0.695, 0.4 0.701 (without the section unit), "
-        "0.5 0.715, 0.6 0.716 (hard 0.668 / 0.664, English 0.663 / 0.660): 0.5, every dev language and difficulty "
-        "row up. Feedback from any first passages lost 0.009 on SciFact train; SciFact and ObliQA records are "
-        "single pages, so the page rule leaves them unchanged.",
+        "0.541, hard 0.532 -> 0.519, native 0.459 -> 0.443; English 0.679 -> 0.684), so it is opt-in. After session "
+        "7's field glossaries it still gained on the dev half (session 8, with section_support_levels 1 and the "
+        "0.3/0.2 region weights: off 0.695, 0.5 0.715, 0.6 0.716; hard 0.667 -> 0.668, English 0.660 -> 0.663) "
+        "but the causes report of session 7's main has it alone lowering the test half's hard queries (0.560 -> "
+        "0.542), so it stays opt-in. Feedback from any first passages lost 0.009 on SciFact train; SciFact and "
+        "ObliQA records are single pages, so the page rule leaves them unchanged.",
     )
     feedback_passages: int = Field(
         default=3,

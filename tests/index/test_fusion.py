@@ -92,12 +92,20 @@ def test_regions_scale_the_fused_score_and_unknown_rows_keep_theirs() -> None:
     assert demote_regions([(1, 1.0)], rows, {}) == [(1, 1.0)]
 
 
-def test_passages_of_one_section_support_each_other() -> None:
+def test_a_passage_gains_from_a_better_neighbour_of_its_section() -> None:
     rows = {1: row("a", "2 Risks"), 2: row("b", "Intro"), 3: row("a", "2 Risks"), 4: row("a", "")}
     fused = support_sections([(1, 1.0), (2, 0.9), (3, 0.5), (4, 0.45)], rows, share=0.5)
-    assert dict(fused) == {1: pytest.approx(1.25), 2: pytest.approx(0.9), 3: pytest.approx(1.0), 4: pytest.approx(0.45)}
+    # 3 continues 1 and rises above another document's 2; 1 gains nothing from its weaker neighbour
+    assert dict(fused) == {1: pytest.approx(1.0), 2: pytest.approx(0.9), 3: pytest.approx(1.0), 4: pytest.approx(0.45)}
     assert [c for c, _ in fused] == [1, 3, 2, 4]
     assert support_sections([(1, 1.0)], rows, share=0.0) == [(1, 1.0)]
+
+
+def test_the_best_passage_of_a_section_does_not_climb_over_another_documents_answer() -> None:
+    """Symmetric support would lift 1 (0.9 + 0.5 * 0.8) over document b's 2; one-way support leaves it below."""
+    rows = {1: row("a", "Ch 2", pages=(10, 10)), 2: row("b", "Ch 1"), 3: row("a", "Ch 2", pages=(11, 11))}
+    fused = support_sections([(2, 1.0), (1, 0.9), (3, 0.8)], rows, share=0.5)
+    assert [c for c, _ in fused] == [3, 2, 1] and dict(fused)[1] == pytest.approx(0.9)
 
 
 def test_only_neighbouring_passages_of_a_section_support_each_other() -> None:
@@ -107,7 +115,7 @@ def test_only_neighbouring_passages_of_a_section_support_each_other() -> None:
         3: row("a", "Ch 2", pages=(40, 40)),
     }
     fused = dict(support_sections([(1, 1.0), (3, 0.8), (2, 0.5)], rows, share=0.5))
-    assert fused == {1: pytest.approx(1.25), 2: pytest.approx(1.0), 3: pytest.approx(0.8)}  # page 40 is too far
+    assert fused == {1: pytest.approx(1.0), 2: pytest.approx(1.0), 3: pytest.approx(0.8)}  # page 40 is too far
 
 
 def test_a_section_unit_is_the_first_headings_of_its_path() -> None:
@@ -125,10 +133,10 @@ def test_neighbouring_pages_of_sibling_subsections_support_each_other_at_one_lev
         4: row("a", "", pages=(16, 16)),  # no section: never supported
     }
     ranked = [(1, 1.0), (3, 0.9), (2, 0.5), (4, 0.45)]
-    whole = dict(support_sections(ranked, rows, share=0.5))  # whole paths: siblings differ, nothing supported
+    whole = dict(support_sections(ranked, rows, share=0.5, levels=0))  # whole paths: siblings differ, no support
     assert whole == {1: 1.0, 3: 0.9, 2: 0.5, 4: 0.45}
     one = dict(support_sections(ranked, rows, share=0.5, levels=1))
-    assert one == {1: pytest.approx(1.25), 2: pytest.approx(1.0), 3: pytest.approx(0.9), 4: pytest.approx(0.45)}
+    assert one == {1: pytest.approx(1.0), 2: pytest.approx(1.0), 3: pytest.approx(0.9), 4: pytest.approx(0.45)}
 
 
 def test_a_second_passage_of_a_listed_page_yields_to_other_pages() -> None:
