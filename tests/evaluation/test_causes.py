@@ -12,14 +12,12 @@ def test_each_cause_has_a_setting_that_switches_it_off():
     assert s.same_page_weight == 1.0 and s.feedback_weight == 0
 
 
-def test_an_opt_in_measure_is_measured_at_its_opt_in_value(monkeypatch):
-    """A measure off by default still gets its own row switched on (at OPT_IN), so the table shows what it would
-    move; one on by default is measured at its default."""
-    assert alone_value("feedback_weight", {}) == Settings().feedback_weight > 0  # on by default: its default
-    monkeypatch.setitem(OFF, "feedback_weight", Settings().feedback_weight)  # as if off by default
+def test_an_opt_in_measure_is_measured_at_its_opt_in_value():
+    """Dense feedback is off by default; its row still switches it on, so the table shows what it would move."""
     assert alone_value("feedback_weight", {}) == OPT_IN["feedback_weight"] > 0
-    assert alone_value("feedback_weight", {"feedback_weight": 0.4}) == 0.4  # a tuned value wins
-    assert alone_value("same_page_weight", {}) == Settings().same_page_weight
+    assert alone_value("feedback_weight", {"feedback_weight": 0.5}) == 0.5  # a tuned value wins
+    assert alone_value("same_page_weight", {}) == Settings().same_page_weight  # on by default: its default
+    assert alone_value("section_support_levels", {}) == Settings().section_support_levels == 1
 
 
 def test_a_refining_measure_switches_the_measure_it_refines_on_in_its_row():
