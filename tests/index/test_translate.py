@@ -272,6 +272,14 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("bs", "zamrzavanje imovine bez odlaganja", "imovine", ["asset", "freezing", "assets", "without", "delay"]),
         ("mk", "правното лице", "face", ["legal", "person"]),
         ("mk", "одземање", "retraction", ["confiscation", "seizure"]),
+        # 2026.12.4: the Croatian legal register, and the Macedonian equivalents of the Serbian entries
+        ("hr", "službenik", "employee", ["officer", "official"]),
+        ("hr", "tijela kaznenog progona", "body", ["law", "enforcement", "authorities"]),
+        ("hr", "platitelja", "platitelja", ["payer"]),  # unknown to Apertium
+        ("hr", "ovrha", "foreclosure", ["enforcement", "execution"]),
+        ("mk", "оштетена страна", "damaged", ["injured", "party", "victim"]),
+        ("mk", "подлежи", "подлежи", ["subject"]),
+        ("mk", "потпирање на трети лица", "faces", ["reliance", "third", "parties"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
