@@ -355,7 +355,8 @@ class Bridge:
             out += [w for w in words if w not in out]
         content = [i for i, t in enumerate(typed) if translatable(t)]
         left = [i for i in content if i not in curated and tokens[i] not in vocab.index]
-        return Translation(out, by_dictionary, coverage=share_rendered(len(content), len(left)))
+        coverage = share_rendered(len(content), len(left)) if curated else 0.0  # no glossary term: no translation
+        return Translation(out, by_dictionary, coverage=coverage)
 
 
 def share_rendered(content_words: int, left: int) -> float:

@@ -353,7 +353,8 @@ def test_a_translations_lists_weigh_by_its_coverage(settings, sample_dir):
 
 
 def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
-    """Albanian (no translator): the field glossary's words count as rendered; a word it lacks lowers the coverage."""
+    """Albanian (no translator): the field glossary's words count as rendered (and corpus words beside them); a word
+    it lacks lowers the coverage."""
     from pactkb.index.embed import FakeEncoder
 
     folder = aml_folder(tmp_path)
@@ -364,3 +365,5 @@ def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
     assert covered.coverage == 1.0 and not covered.by_machine
     half = kb.searcher.translation("transaksionet e dyshimta kvrgzbë", "sq", None)
     assert half.coverage == pytest.approx(2 / 3)
+    # no glossary term, no translation: an English query taken for Albanian (corpus words alone) keeps its weights
+    assert kb.searcher.translation("beneficial owner shell company", "sq", None).coverage == 0.0
