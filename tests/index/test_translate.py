@@ -350,6 +350,10 @@ def test_a_translations_lists_weigh_by_its_coverage(settings, sample_dir):
     assert [w for _, w in off.searcher.bridged_search(full, "sr", "hybrid", 10, Filters(), kb.store.conn())] == list(
         usual
     )
+    english = "How are suspicious transactions reported?"
+    assert [h.chunk_id for h in kb.searcher.search(english, k=10).results] == [
+        h.chunk_id for h in off.searcher.search(english, k=10).results
+    ]
 
 
 def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
