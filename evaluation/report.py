@@ -539,6 +539,14 @@ CONFIGS = (
 )
 
 
+def current(tuned: dict[str, Any]) -> str:
+    """What a language-weight sweep measured for pactkb's settings as they were (older sweeps did not)."""
+    now = tuned.get("current")
+    if not now:
+        return ""
+    return f"; pactkb's weights as they are: dev {now['dev']}" + (f", test {now['test']}" if "test" in now else "")
+
+
 def languages_section(out: list[str]) -> None:
     """Issue 7: each configuration's quality in the users' languages beside the English originals, and ingest cost."""
     rows = [(label, load(d), load(b), load(t)) for label, d, b, t in CONFIGS]
@@ -656,7 +664,7 @@ def languages_section(out: list[str]) -> None:
             out.append(
                 f"- {label}: dense {b['dense']}, lexical {b['lexical']}{bridge}{coverage} (dev {b['dev']}, "
                 f"test {b.get('test', 'not scored (--dev-only)')}; "
-                f"{t['dev_queries']} dev / {t['test_queries']} test queries incl. Spanish{without})"
+                f"{t['dev_queries']} dev / {t['test_queries']} test queries incl. Spanish{without}{current(t)})"
             )
     ing = [(label, i) for label, _, i, _ in rows if i]
     if ing:
