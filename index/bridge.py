@@ -160,12 +160,14 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Translation:
-    """A query's English words, in query order, whether a dictionary supplied any of them, and whether a translator
-    (Apertium) rendered the query."""
+    """A query's English words, in query order, whether a dictionary supplied any of them, whether a translator
+    (Apertium) rendered the query, and its coverage: the share of the query's content words a translator or a
+    glossary rendered (or that need no translation: English corpus words, names, acronyms), 0 to 1."""
 
     words: list[str]
     by_dictionary: bool
     by_machine: bool = False
+    coverage: float = 0.0
 
     @property
     def text(self) -> str:
@@ -287,8 +289,13 @@ class Bridge:
         rendering = self.translator.render(query, language) if self.translator is not None else None
         if rendering is None:
             return self.translate_words(query, language, context, clearance)
+        english = self.vocabulary(clearance).index if self._fresh() else {}
+        left = [w for w in rendering.unknown if translatable(w) and w.lower() not in english]
         return Translation(
-            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words), True, True
+            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words),
+            True,
+            True,
+            share_rendered(sum(translatable(w) for w in WORD.findall(query)), len(left)),
         )
 
     def translate_words(
@@ -324,11 +331,14 @@ class Bridge:
         vecs = self._vectors([m.source.lower() for m in matches]) if context is None and self.multilingual else {}
         placed: list[tuple[int, list[str]]] = []
         covered: set[int] = set()
+        curated: set[int] = set()  # the words a glossary rendered (FreeDict's general senses do not count)
         for m in matches:
             picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations, vocab)
             if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
                 placed.append((m.start, picked))
                 covered.update(range(m.start, m.end))
+                if dictionary is not None and dictionary.is_curated(m.source):
+                    curated.update(range(m.start, m.end))
         by_dictionary = bool(placed)
         todo: dict[str, int] = {}  # word -> its first position
         for i, t in enumerate(tokens):
@@ -343,7 +353,15 @@ class Bridge:
         out: list[str] = []
         for _, words in sorted(placed, key=lambda p: p[0]):
             out += [w for w in words if w not in out]
-        return Translation(out, by_dictionary)
+        content = [i for i, t in enumerate(typed) if translatable(t)]
+        left = [i for i in content if i not in curated and tokens[i] not in vocab.index]
+        coverage = share_rendered(len(content), len(left)) if curated else 0.0  # no glossary term: no translation
+        return Translation(out, by_dictionary, coverage=coverage)
+
+
+def share_rendered(content_words: int, left: int) -> float:
+    """A translation's coverage: the share of a query's content words not left untranslated (0 without any)."""
+    return max(0.0, 1.0 - left / content_words) if content_words else 0.0
 
 
 def translatable(text: str) -> bool:

@@ -36,6 +36,13 @@ ENGLISH_MODEL_BRIDGE: tuple[float, float] = (1.0, 0.5)
 # query, with a multilingual encoder and settings.translated_dense_first: the English rendering is the better dense
 # query (domain dev half, e5-small, each list alone: translated 0.53, native 0.33 nDCG@10), so the two swap weights.
 MACHINE_TRANSLATED_DENSE: tuple[float, float] = (0.5, 1.0)
+# A query a translator or glossary rendered word for word (coverage 1: index/bridge.py Translation.coverage) has an
+# English rendering as good as an English query, while BM25 of its native words over English text and its native dense
+# search mostly add noise: with a multilingual encoder, the rendering's BM25 and dense lists then weigh as an English
+# query's (weight_lexical, weight_dense) and the native query's own lists keep this share of their weight. A partly
+# rendered query moves from the usual weights toward these in proportion to its coverage. Chosen on the domain set's
+# dev half over all the users' languages at once (python -m pactkb.evaluation.tune_languages, its coverage stage).
+FULL_TRANSLATION_NATIVE = 0.75
 
 
 def rrf(lists: list[tuple[Ranked, float]], k: int) -> Ranked:
@@ -232,12 +239,33 @@ def translated_first(settings: Settings, encoder_name: str, machine_translated: 
     )
 
 
+def full_translation(settings: Settings, encoder_name: str) -> tuple[float, float, float] | None:
+    """For a fully rendered query: (the share of their weight the native lists keep, the rendering's dense weight,
+    its BM25 weight); None when the rule is off (settings.translation_coverage false, or an English-only encoder:
+    not measured)."""
+    s = settings
+    if not s.translation_coverage or not is_multilingual(encoder_name):
+        return None
+    native = s.weight_full_translation if s.weight_full_translation is not None else FULL_TRANSLATION_NATIVE
+    return native, s.weight_dense, s.weight_lexical
+
+
+def toward(usual: float, full: float, coverage: float) -> float:
+    """A weight moved from its usual value toward its value for a fully rendered query, by the coverage (0 to 1)."""
+    return usual + (full - usual) * min(max(coverage, 0.0), 1.0)
+
+
 def fusion_weights(
-    settings: Settings, encoder_name: str, language: str | None, machine_translated: bool = False
+    settings: Settings,
+    encoder_name: str,
+    language: str | None,
+    machine_translated: bool = False,
+    coverage: float = 0.0,
 ) -> tuple[float, float]:
     """(dense, lexical) weights for a query language: English and unsure queries use weight_dense/weight_lexical;
     other languages the per-language table (lexical matches rarely cross languages; dense ones do, with a
-    multilingual encoder); a machine-translated query's own dense search as MACHINE_TRANSLATED_DENSE says."""
+    multilingual encoder); a machine-translated query's own dense search as MACHINE_TRANSLATED_DENSE says; both scaled
+    down toward FULL_TRANSLATION_NATIVE's share by the translation's coverage."""
     s = settings
     if language in (None, "en"):
         return s.weight_dense, s.weight_lexical
@@ -247,19 +275,29 @@ def fusion_weights(
     dense, lexical = table.get(language, table.get("*", (s.weight_dense, s.weight_lexical)))
     if translated_first(s, encoder_name, machine_translated):
         dense = MACHINE_TRANSLATED_DENSE[0]
-    return dense, lexical
+    full = full_translation(s, encoder_name)
+    keep = toward(1.0, full[0], coverage) if full is not None else 1.0
+    return dense * keep, lexical * keep
 
 
-def bridge_weights(settings: Settings, encoder_name: str, machine_translated: bool = False) -> tuple[float, float]:
+def bridge_weights(
+    settings: Settings, encoder_name: str, machine_translated: bool = False, coverage: float = 0.0
+) -> tuple[float, float]:
     """RRF weights of the bridged BM25 list and of the dense search for a dictionary translation: the settings',
-    else pactkb's defaults for the kind of encoder (MACHINE_TRANSLATED_DENSE's for a machine translation)."""
+    else pactkb's defaults for the kind of encoder (MACHINE_TRANSLATED_DENSE's for a machine translation), moved
+    toward an English query's weights by the translation's coverage (a list switched off, weight 0, stays off)."""
     s = settings
     default = MULTILINGUAL_BRIDGE if is_multilingual(encoder_name) else ENGLISH_MODEL_BRIDGE
     if translated_first(s, encoder_name, machine_translated):
         default = (default[0], MACHINE_TRANSLATED_DENSE[1])
+    lexical = s.weight_bridge if s.weight_bridge is not None else default[0]
+    dense = s.weight_translated_dense if s.weight_translated_dense is not None else default[1]
+    full = full_translation(s, encoder_name)
+    if full is None or coverage <= 0:
+        return lexical, dense
     return (
-        s.weight_bridge if s.weight_bridge is not None else default[0],
-        s.weight_translated_dense if s.weight_translated_dense is not None else default[1],
+        toward(lexical, full[2], coverage) if lexical > 0 else 0.0,
+        toward(dense, full[1], coverage) if dense > 0 else 0.0,
     )
 
 
@@ -271,11 +309,12 @@ def fuse(
     language: str | None = None,
     bridged: list[tuple[Ranked, float]] | None = None,
     machine_translated: bool = False,
+    coverage: float = 0.0,
 ) -> Ranked:
-    """Fuse the ranked lists as the settings say (RRF by default), weighted for the query language (and whether a
-    translator rendered it); the bridged lists (the query translated to English: BM25, and dense) join with their
-    own weights."""
+    """Fuse the ranked lists as the settings say (RRF by default), weighted for the query language (whether a
+    translator rendered it, and how much of it: coverage); the bridged lists (the query translated to English: BM25,
+    and dense) join with their own weights."""
     if settings.fusion == "convex":
         return convex_fusion(dense, lexical, settings.convex_alpha)
-    wd, wl = fusion_weights(settings, encoder_name, language, machine_translated)
+    wd, wl = fusion_weights(settings, encoder_name, language, machine_translated, coverage)
     return rrf([(dense, wd), (lexical, wl), *(bridged or [])], settings.rrf_k)

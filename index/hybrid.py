@@ -238,7 +238,8 @@ class Searcher:
         translation = self.translation(query, language, qvec, filters.clearance)
         if not translation.words:
             return []
-        w_bridge, w_translated = self.bridge_weights(translation.by_machine)
+        # coverage moves the weights in hybrid mode only (lexical mode fuses its BM25 lists as before)
+        w_bridge, w_translated = self.bridge_weights(translation.by_machine, translation.coverage * (mode == "hybrid"))
         lists = [
             (
                 self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
@@ -269,13 +270,13 @@ class Searcher:
             mode == "hybrid"
             and bool(translation.words)
             and translation.by_dictionary
-            and self.bridge_weights(translation.by_machine)[1] > 0
+            and self.bridge_weights(translation.by_machine, translation.coverage)[1] > 0
         )
 
-    def bridge_weights(self, machine_translated: bool = False) -> tuple[float, float]:
+    def bridge_weights(self, machine_translated: bool = False, coverage: float = 0.0) -> tuple[float, float]:
         """RRF weights of the bridged BM25 list and of the dense search for a dictionary (or machine) translation
-        (index/fusion.py)."""
-        return fusion.bridge_weights(self.settings, self.encoder.name, machine_translated)
+        covering this share of the query (index/fusion.py)."""
+        return fusion.bridge_weights(self.settings, self.encoder.name, machine_translated, coverage)
 
     def _rows(
         self, ids: list[int], filters: Filters, con: sqlite3.Connection, text: bool = True
@@ -392,15 +393,16 @@ class Searcher:
                         s.weight_expansion,
                     )
                 )
-        machine = False  # whether a translator (Apertium) rendered the query: hybrid fusion weighs by it
+        machine, coverage = False, 0.0  # whether a translator rendered the query, and how much: fusion weighs by it
         with timer.stage("fusion"):
             if mode == "dense":
                 fused = dense_hits
             elif mode == "lexical":
                 fused = rrf([(lex_hits, 1.0), *bridged], s.rrf_k) if bridged else lex_hits
             else:
-                machine = self.translation(query, language, qvec, filters.clearance).by_machine
-                fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged, machine)
+                translation = self.translation(query, language, qvec, filters.clearance)
+                machine, coverage = translation.by_machine, translation.coverage
+                fused = fusion.fuse(s, self.encoder.name, dense_hits, lex_hits, language, bridged, machine, coverage)
         with timer.stage("rows"):
             rows = self._rows([cid for cid, _ in fused], filters, con, text=False)  # texts: only for the hits shown
             newest = self.newest_editions(rows, filters, con)
@@ -409,7 +411,7 @@ class Searcher:
             if mode == "hybrid" and s.feedback_weight > 0 and qvec is not None:
                 feedback = self.feedback_list(fused, rows, qvec)
                 if feedback is not None:  # the rescored candidates take the dense search's place
-                    fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine)
+                    fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine, coverage)
             fused = demote_regions(fused, rows, s.region_weights)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
             fused = support_sections(

@@ -208,6 +208,20 @@ class Settings(BaseSettings):
         "default: on the domain set it gained on the dev half (users' languages 0.613 -> 0.635 nDCG@10) but lost on "
         "the test half (0.431 -> 0.420). Off: weights as for a dictionary translation (0.5 and 1.0).",
     )
+    translation_coverage: bool = Field(
+        default=True,
+        description="Weigh a translated query's lists by its coverage (the share of its words a translator or "
+        "glossary rendered; hybrid mode, multilingual encoders): the English rendering's BM25 and dense searches "
+        "move toward an English query's weights (weight_lexical, weight_dense), the native query's own lists toward "
+        "weight_full_translation's share of theirs.",
+    )
+    weight_full_translation: float | None = Field(
+        default=None,
+        ge=0,
+        description="The share of their weight the native query's dense and BM25 lists keep when a translator or "
+        "glossary rendered every word of it (unset: pactkb's default, chosen on the domain dev half over all the "
+        "users' languages: index/fusion.py FULL_TRANSLATION_NATIVE).",
+    )
     dictionaries: str = Field(
         default="/usr/share/dictd",
         description="Folders of bilingual dictd dictionaries into English (Debian: "

@@ -199,8 +199,11 @@ def test_a_dictionary_translation_is_also_searched_by_meaning_in_hybrid_mode(e5_
     from tests.index.test_dictionary import write_dictd
 
     write_dictd(tmp_path, "freedict-hrv-eng", {"krijumčarenje": "smuggling", "granica": "border"})
-    # a dictionary translation alone (Apertium off: PACTKB_TRANSLATED_DENSE_FIRST weighs a machine translation's)
-    kb = KnowledgeBase(e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path), "apertium": ""}))
+    # a dictionary translation alone (Apertium off: PACTKB_TRANSLATED_DENSE_FIRST weighs a machine translation's; the
+    # coverage rule, tested in test_translate, the glossary's share of it)
+    kb = KnowledgeBase(
+        e5_kb.settings.model_copy(update={"dictionaries": str(tmp_path), "apertium": "", "translation_coverage": False})
+    )
     con = kb.store.conn()
     q = "krijumčarenje na granici"
     assert kb.searcher.bridge.translate(q, "hr").text == "smuggling border"

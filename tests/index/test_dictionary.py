@@ -209,6 +209,8 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
     assert d.lookup("lica")[0].translations == ("person",)
     assert d.lookup("imovinu")[0].translations == ("assets", "property")  # not FreeDict's "effects, get"
     assert [m.translations[0] for m in d.lookup("pravnog lica")] == ["legal person"]
+    assert d.lookup("tijela")[0].translations == ("body", "authority")  # not FreeDict's "Phone:, calf, bodies"
+    assert d.lookup("službenika")[0].translations == ("officer", "official")  # not "clerk", "servant"
 
 
 @pytest.mark.parametrize(
@@ -225,6 +227,14 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
         ("sq", "sekuestrimit", "seizure"),
         ("sq", "personave juridikë", "legal person"),
         ("sq", "duke pasur parasysh", "having regard to"),  # "pasur" (had) is not "pasuri" (assets) here
+        # 2026.12.4: Croatian variants, and the Macedonian and Albanian equivalents of the Serbian entries
+        ("hr", "suzbijanja", "combating"),
+        ("hr", "osumnjičenika", "suspect"),
+        ("mk", "платителот", "payer"),
+        ("mk", "служењето", "servitude"),
+        ("sq", "palëve të treta", "third party"),
+        ("sq", "zyrtarit", "official"),
+        ("sq", "pala e dëmtuar", "injured party"),
     ],
 )
 def test_single_legal_register_words_are_found_in_their_inflected_forms(settings, language, text, expected):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pactkb.index.fusion import (
     ENGLISH_MODEL_BRIDGE,
     ENGLISH_MODEL_FUSION,
+    FULL_TRANSLATION_NATIVE,
     MACHINE_TRANSLATED_DENSE,
     MULTILINGUAL_BRIDGE,
     MULTILINGUAL_FUSION,
@@ -252,6 +253,8 @@ def settings(tmp_path: Path) -> Settings:
         weight_bridge=None,
         weight_translated_dense=None,
         translated_dense_first=True,
+        translation_coverage=True,
+        weight_full_translation=None,
     )
 
 
@@ -289,6 +292,36 @@ def test_a_machine_translation_leads_the_dense_search_of_a_multilingual_encoder(
     settings.translated_dense_first, settings.weight_translated_dense = True, 0.25
     assert bridge_weights(settings, MULTILINGUAL, machine_translated=True) == (MULTILINGUAL_BRIDGE[0], 0.25)
     assert fusion_weights(settings, MULTILINGUAL, "sr", machine_translated=True) == MULTILINGUAL_FUSION["*"]
+
+
+def test_a_fully_rendered_query_weighs_its_english_rendering_as_an_english_query(settings: Settings) -> None:
+    """Coverage 1 (a translator or glossary rendered every word): the rendering's BM25 and dense lists weigh as an
+    English query's, the native lists keep FULL_TRANSLATION_NATIVE of theirs; half covered, half way; none: same."""
+    settings.translated_dense_first = False
+    dense, lexical = MULTILINGUAL_FUSION["*"]
+    bridge, translated = MULTILINGUAL_BRIDGE
+    assert FULL_TRANSLATION_NATIVE < 1.0
+    full = fusion_weights(settings, MULTILINGUAL, "sr", machine_translated=True, coverage=1.0)
+    assert full == pytest.approx((dense * FULL_TRANSLATION_NATIVE, lexical * FULL_TRANSLATION_NATIVE))
+    rendering = bridge_weights(settings, MULTILINGUAL, machine_translated=True, coverage=1.0)
+    assert rendering == pytest.approx((settings.weight_lexical, settings.weight_dense))
+    half = bridge_weights(settings, MULTILINGUAL, machine_translated=True, coverage=0.5)
+    assert half == pytest.approx(((bridge + settings.weight_lexical) / 2, (translated + settings.weight_dense) / 2))
+    keep = (1.0 + FULL_TRANSLATION_NATIVE) / 2
+    assert fusion_weights(settings, MULTILINGUAL, "sq", coverage=0.5) == pytest.approx((dense * keep, lexical * keep))
+    assert bridge_weights(settings, MULTILINGUAL, coverage=0.0) == MULTILINGUAL_BRIDGE
+    assert fusion_weights(settings, MULTILINGUAL, "sr", coverage=0.0) == MULTILINGUAL_FUSION["*"]
+    # English queries, an English-only encoder (not measured) and the rule switched off: as before
+    assert fusion_weights(settings, MULTILINGUAL, "en", coverage=1.0) == (0.8, 1.0)
+    assert fusion_weights(settings, ENGLISH, "sr", coverage=1.0) == ENGLISH_MODEL_FUSION["*"]
+    assert bridge_weights(settings, ENGLISH, coverage=1.0) == ENGLISH_MODEL_BRIDGE
+    settings.weight_full_translation = 0.5
+    assert fusion_weights(settings, MULTILINGUAL, "sr", coverage=1.0) == pytest.approx((dense / 2, lexical / 2))
+    settings.weight_translated_dense = 0.0  # a list switched off stays off
+    assert bridge_weights(settings, MULTILINGUAL, coverage=1.0) == (settings.weight_lexical, 0.0)
+    settings.translation_coverage = False
+    assert fusion_weights(settings, MULTILINGUAL, "sr", coverage=1.0) == MULTILINGUAL_FUSION["*"]
+    assert bridge_weights(settings, MULTILINGUAL, coverage=1.0) == (bridge, 0.0)
 
 
 def test_fuse_applies_the_language_weights_and_the_bridged_lists(settings: Settings) -> None:

@@ -5,7 +5,18 @@ import json
 import pytest
 
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.translate import ENABLE, Pipeline, Translator, parse, pipeline, run_apertium, stream, unstream
+from pactkb.index.translate import (
+    ENABLE,
+    Piece,
+    Pipeline,
+    Rendering,
+    Translator,
+    parse,
+    pipeline,
+    run_apertium,
+    stream,
+    unstream,
+)
 from tests.index.test_dictionary import write_dictd
 
 NO_WORDS = lambda word: []  # noqa: E731 - a bridge that knows nothing
@@ -177,7 +188,14 @@ def test_a_machine_translated_query_is_searched_by_meaning_mainly_in_english(set
     from pactkb.index.embed import FakeEncoder
     from pactkb.index.filters import Filters
 
-    s = settings.model_copy(update={"apertium": "apertium", "apertium_timeout": 10.0, "translated_dense_first": True})
+    s = settings.model_copy(
+        update={
+            "apertium": "apertium",
+            "apertium_timeout": 10.0,
+            "translated_dense_first": True,
+            "translation_coverage": False,  # the coverage rule has its own test
+        }
+    )
     kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
     kb.indexer.ingest([sample_dir])
     seen: list[bool] = []
@@ -212,11 +230,8 @@ def test_the_field_glossary_renders_the_fields_terms_before_apertium():
     assert mk is not None and {"suspicious", "transaction", "reports"} <= set(mk.words(NO_WORDS))
 
 
-def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settings, tmp_path):
-    """Albanian has no machine translation: the field glossary renders it, and the search shows that English."""
-    from fastapi.testclient import TestClient
-
-    from pactkb.api.app import create_app
+def aml_folder(tmp_path):
+    """A folder with one English AML note whose words recur (the bridge's vocabulary)."""
     from tests.conftest import write_pages
 
     folder = tmp_path / "docs"
@@ -228,6 +243,16 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
             "unit; the beneficial owner of a shell company is a red flag for money laundering and terrorist financing."
         ),
     )
+    return folder
+
+
+def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settings, tmp_path):
+    """Albanian has no machine translation: the field glossary renders it, and the search shows that English."""
+    from fastapi.testclient import TestClient
+
+    from pactkb.api.app import create_app
+
+    folder = aml_folder(tmp_path)
     kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
     kb.indexer.ingest([folder])
     query = "Si i raportojnë subjektet transaksionet e dyshimta te njësia e inteligjencës financiare?"
@@ -247,6 +272,14 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("bs", "zamrzavanje imovine bez odlaganja", "imovine", ["asset", "freezing", "assets", "without", "delay"]),
         ("mk", "правното лице", "face", ["legal", "person"]),
         ("mk", "одземање", "retraction", ["confiscation", "seizure"]),
+        # 2026.12.4: the Croatian legal register, and the Macedonian equivalents of the Serbian entries
+        ("hr", "službenik", "employee", ["officer", "official"]),
+        ("hr", "tijela kaznenog progona", "body", ["law", "enforcement", "authorities"]),
+        ("hr", "platitelja", "platitelja", ["payer"]),  # unknown to Apertium
+        ("hr", "ovrha", "foreclosure", ["enforcement", "execution"]),
+        ("mk", "оштетена страна", "damaged", ["injured", "party", "victim"]),
+        ("mk", "подлежи", "подлежи", ["subject"]),
+        ("mk", "потпирање на трети лица", "faces", ["reliance", "third", "parties"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
@@ -268,3 +301,73 @@ def test_a_word_in_the_field_sense_keeps_its_general_sense_in_a_term():
 
     rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render("prepoznavanje lica na snimku", "sr")
     assert rendering is not None and rendering.words(NO_WORDS)[:2] == ["facial", "recognition"]
+
+
+class FakeTranslator(Translator):
+    """A translator that renders given queries word for word (unknown words marked), with no program to run."""
+
+    def __init__(self, renderings: dict[str, list[tuple[str, bool]]]) -> None:
+        super().__init__("", 1.0, [])
+        self.renderings = renderings
+
+    def render(self, query, language):
+        pieces = self.renderings.get(query)
+        return None if pieces is None else Rendering(tuple(Piece(w, known) for w, known in pieces))
+
+
+def test_a_translations_lists_weigh_by_its_coverage(settings, sample_dir):
+    """A query rendered in full searches its English rendering with an English query's weights and the native
+    query's own lists with less; one with a word left untranslated moves only part of the way; English: as before."""
+    from pactkb.index import fusion
+    from pactkb.index.embed import FakeEncoder
+    from pactkb.index.filters import Filters
+
+    kb = KnowledgeBase(settings, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([sample_dir])
+    full, partial = "prijavljivanje sumnjivih transakcija", "prijavljivanje sumnjivih transakcija kvrgzb"
+    kb.searcher.bridge.translator = FakeTranslator(
+        {
+            full: [("reporting", True), ("suspicious", True), ("transactions", True)],
+            partial: [("reporting", True), ("suspicious", True), ("transactions", True), ("kvrgzb", False)],
+        }
+    )
+    t_full, t_partial = (kb.searcher.translation(q, "sr", None) for q in (full, partial))
+    assert t_full.by_machine and t_full.coverage == 1.0 and t_partial.coverage == pytest.approx(0.75)
+    weights = {
+        q: [w for _, w in kb.searcher.bridged_search(q, "sr", "hybrid", 10, Filters(), kb.store.conn())]
+        for q in (full, partial)
+    }
+    assert weights[full] == pytest.approx([settings.weight_lexical, settings.weight_dense])  # an English query's
+    usual = fusion.MULTILINGUAL_BRIDGE
+    assert usual[0] <= weights[partial][0] <= weights[full][0] and usual[1] < weights[partial][1] < weights[full][1]
+    native = fusion.fusion_weights(settings, kb.encoder.name, "sr", True, t_full.coverage)
+    assert native == pytest.approx(tuple(w * fusion.FULL_TRANSLATION_NATIVE for w in fusion.MULTILINGUAL_FUSION["*"]))
+    lexical_mode = [w for _, w in kb.searcher.bridged_search(full, "sr", "lexical", 10, Filters(), kb.store.conn())]
+    assert lexical_mode == [usual[0]]  # lexical mode fuses its BM25 lists as before
+    assert kb.searcher.translation("reporting suspicious transactions", "en", None).coverage == 0.0
+    off = KnowledgeBase(settings.model_copy(update={"translation_coverage": False}), encoder=kb.encoder)
+    off.searcher.bridge.translator = kb.searcher.bridge.translator
+    assert [w for _, w in off.searcher.bridged_search(full, "sr", "hybrid", 10, Filters(), kb.store.conn())] == list(
+        usual
+    )
+    english = "How are suspicious transactions reported?"
+    assert [h.chunk_id for h in kb.searcher.search(english, k=10).results] == [
+        h.chunk_id for h in off.searcher.search(english, k=10).results
+    ]
+
+
+def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
+    """Albanian (no translator): the field glossary's words count as rendered (and corpus words beside them); a word
+    it lacks lowers the coverage."""
+    from pactkb.index.embed import FakeEncoder
+
+    folder = aml_folder(tmp_path)
+    s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([folder])
+    covered = kb.searcher.translation("transaksionet e dyshimta", "sq", None)
+    assert covered.coverage == 1.0 and not covered.by_machine
+    half = kb.searcher.translation("transaksionet e dyshimta kvrgzbë", "sq", None)
+    assert half.coverage == pytest.approx(2 / 3)
+    # no glossary term, no translation: an English query taken for Albanian (corpus words alone) keeps its weights
+    assert kb.searcher.translation("beneficial owner shell company", "sq", None).coverage == 0.0
