@@ -143,8 +143,8 @@ HIT_DOCUMENT_COLUMNS = (
     "sensitivity",
 )
 HIT_CACHE = 256  # filter combinations whose admitted documents a store keeps (per documents version)
-# chunks whose hit rows (without text) a store keeps per state (documents version, change-log head): about 3 kB each
-# with a 384-dimension vector, so at most ~60 MB; a search reads a few hundred, and popular queries share them
+# chunks whose hit rows (without text) a store keeps per state (documents version, change-log head): 2.4 kB each with
+# a 384-dimension vector (measured), so at most ~47 MB per state and two states; a search reads a few hundred
 HIT_ROW_CACHE = 20000
 DOCUMENT_ORDER = {
     "title": "d.title COLLATE NOCASE",
