@@ -73,6 +73,7 @@ class Searcher:
         self._translations: Memo[tuple[Any, ...], Translation] = Memo(settings.translation_cache)
         self._corpus_stemmers: Memo[tuple[int, str | None], tuple[str, ...]] = Memo(settings.filter_cache)
         self._visible_counts: Memo[tuple[str, int, int], int] = Memo(settings.filter_cache)
+        self._editions: Memo[tuple[str, int], dict[str, list[Any]]] = Memo(settings.filter_cache)
         self._section_spans: Memo[tuple[str, str, int, int], tuple[int, int] | None] = Memo(SECTION_SPANS_CACHE)
         self.bridge = None
         if bridge_wanted(settings, encoder.name):
@@ -445,7 +446,9 @@ class Searcher:
         if not families:
             return {}
         visible = Filters(clearance=filters.clearance)
-        return {f: eds for f, eds in self.store.family_editions(families, visible, con).items() if len(eds) > 1}
+        key = (visible.key(), self.store.docs_version(con))  # every family's editions, read once per documents version
+        every = self._editions.get(key, lambda: self.store.family_editions(None, visible, con))
+        return {f: every[f] for f in sorted(families) if len(every.get(f, ())) > 1}
 
     def search(
         self,

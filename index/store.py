@@ -143,6 +143,9 @@ HIT_DOCUMENT_COLUMNS = (
     "sensitivity",
 )
 HIT_CACHE = 256  # filter combinations whose admitted documents a store keeps (per documents version)
+# chunks whose hit rows (without text) a store keeps per state (documents version, change-log head): 2.4 kB each with
+# a 384-dimension vector (measured), so at most ~47 MB per state and two states; a search reads a few hundred
+HIT_ROW_CACHE = 20000
 DOCUMENT_ORDER = {
     "title": "d.title COLLATE NOCASE",
     "year": "d.year DESC",
@@ -337,6 +340,8 @@ class Store:
         # per documents version (docs_version): each document's hit columns, and the documents each filter admits
         self._hit_documents: Memo[int, dict[str, dict[str, Any]]] = Memo(2)
         self._admitted_documents: Memo[tuple[str, int], frozenset[str]] = Memo(HIT_CACHE)
+        # per store state (documents version, change-log head): hit rows without text by chunk id (see hit_rows)
+        self._hit_row_cache: Memo[tuple[int, int], dict[int, dict[str, Any]]] = Memo(2)
         con = self.conn()
         version = con.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -615,14 +620,22 @@ class Store:
         return np.array([r[0] for r in con.execute("SELECT id FROM chunks ORDER BY id")], dtype=np.int64)
 
     def family_editions(
-        self, families: Iterable[str], filters: Filters, con: sqlite3.Connection | None = None
+        self, families: Iterable[str] | None, filters: Filters, con: sqlite3.Connection | None = None
     ) -> dict[str, list[sqlite3.Row]]:
-        """Editions (id, title, year, family, edition_rank) of the given families among the documents the filters
-        admit, newest first."""
+        """Editions (id, title, year, family, edition_rank) of the given families (every family: None) among the
+        documents the filters admit, newest first."""
         con = con or self.conn()
-        wanted = sorted(set(families))
         where, params = filter_clause(filters)
         out: dict[str, list[sqlite3.Row]] = {}
+        if families is None:
+            q = (
+                "SELECT d.id, d.title, d.year, d.family, d.edition_rank FROM documents d WHERE d.family IS NOT NULL "
+                f"AND {where} ORDER BY d.edition_rank DESC, d.id"
+            )
+            for r in con.execute(q, params):
+                out.setdefault(r["family"], []).append(r)
+            return out
+        wanted = sorted(set(families))
         for i in range(0, len(wanted), BATCH):
             part = wanted[i : i + BATCH]
             q = (
@@ -737,16 +750,45 @@ class Store:
         self, ids: list[int], filters: Filters, con: sqlite3.Connection | None = None, text: bool = True
     ) -> dict[int, dict[str, Any]]:
         """Chunk + document rows (HIT_CHUNK_COLUMNS then HIT_DOCUMENT_COLUMNS, as dicts: a search reads each field of
-        a few hundred rows several times) of the given chunks whose documents the filters admit; the text is None
-        when `text` is off. The chunks are read by id; their documents' columns, and which documents the filters
-        admit, come from memos kept per documents version (every document change bumps it, so they are never
-        stale; the admitted set is kept per filters, clearance included)."""
+        a few hundred rows several times) of the given chunks whose documents the filters admit, by ascending id; the
+        text is None when `text` is off. The chunks are read by id; their documents' columns, and which documents the
+        filters admit, come from memos kept per documents version (every document change bumps it, so they are never
+        stale; the admitted set is kept per filters, clearance included). Rows without text are also kept per store
+        state (documents version and change-log head: every chunk added, removed or re-embedded is logged), so a
+        search reads from SQLite only the candidates no search of this state read before; admission is re-checked
+        on every call, and each call gets its own dicts."""
         con = con or self.conn()
         version = self.docs_version(con)
         documents = self._hit_documents.get(version, lambda: self._hit_document_columns(con))
         admitted = self._admitted_documents.get(
             (filters.key(), version), lambda: frozenset(self.document_ids(filters, con))
         )
+        if text:
+            return self._read_hit_rows(ids, documents, admitted, con, text)
+        cache = self._hit_row_cache.get((version, self.log_seq(con)), dict)
+        missing = [cid for cid in ids if cid not in cache]
+        if missing:  # every row read, admitted or not: admission is decided below, per call
+            read = self._read_hit_rows(missing, documents, None, con, text)
+            if len(cache) + len(read) <= HIT_ROW_CACHE:
+                cache.update(read)
+        else:
+            read = {}
+        out: dict[int, dict[str, Any]] = {}
+        for cid in sorted(set(ids)):
+            row = cache.get(cid) or read.get(cid)
+            if row is not None and row["doc_id"] in admitted:
+                out[cid] = dict(row)
+        return out
+
+    def _read_hit_rows(
+        self,
+        ids: list[int],
+        documents: dict[str, dict[str, Any]],
+        admitted: frozenset[str] | None,
+        con: sqlite3.Connection,
+        text: bool,
+    ) -> dict[int, dict[str, Any]]:
+        """Hit rows of the given chunks read from SQLite, of the documents `admitted` holds (all when None)."""
         columns = ", ".join(c if text or c != "text" else "NULL AS text" for c in HIT_CHUNK_COLUMNS)
         out: dict[int, dict[str, Any]] = {}
         for i in range(0, len(ids), BATCH):
@@ -755,7 +797,7 @@ class Store:
             if isinstance(cur, sqlite3.Cursor):
                 cur.row_factory = None  # plain tuples: zipping a sqlite3.Row costs twice the time of the dict built
             for row in cur:
-                document = documents.get(row[1]) if row[1] in admitted else None
+                document = documents.get(row[1]) if admitted is None or row[1] in admitted else None
                 if document is not None:
                     fields = dict(zip(HIT_CHUNK_COLUMNS, row, strict=True))
                     fields.update(document)

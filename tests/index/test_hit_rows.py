@@ -142,3 +142,88 @@ def test_hits_of_one_document_get_parsed_areas_each_of_their_own() -> None:
     assert Hit.from_row(row, 0.3, None, None).areas == ["cyber", "drugs"]
     assert Hit.from_row(row | {"areas": None}, 0.3, None, None).areas == []
     assert Hit.from_row(row | {"areas": "[]"}, 0.3, None, None).areas == []
+
+
+def chunk_reads(store: Store) -> list[str]:
+    """The statements reading chunks by id on this thread's connection, from now on (appended as they run)."""
+    seen: list[str] = []
+    store.conn().set_trace_callback(lambda sql: seen.append(sql) if "FROM chunks WHERE id IN" in sql else None)
+    return seen
+
+
+def test_rows_without_text_are_read_once_per_store_state_and_equal_the_joined_rows(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "pub", ["a public passage", "another"], title="Open guide")
+    ids += add_document(store, "res", ["a restricted note"], sensitivity="restricted", title="Note")
+    reads = chunk_reads(store)
+    for filters in (Filters(), Filters(clearance="public"), Filters(clearance="restricted"), Filters()):
+        want = {cid: {**row, "text": None} for cid, row in joined_rows(store, ids, filters).items()}
+        assert store.hit_rows(ids, filters, text=False) == want, filters
+    assert len(reads) == 1  # the first lookup read every row; the others (any filters) came from the cache
+    assert list(store.hit_rows(ids[::-1] + ids, Filters(), text=False)) == sorted(ids)  # ascending, once each
+
+
+def test_cached_rows_are_re_checked_against_the_callers_filters_every_time(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "pub", ["a public passage"])
+    ids += add_document(store, "conf", ["a confidential finding"], sensitivity="confidential", doc_type="report")
+    assert set(store.hit_rows(ids, Filters(clearance="confidential"), text=False)) == set(ids)  # both cached
+    assert set(store.hit_rows(ids, Filters(clearance="public"), text=False)) == set(ids[:1])
+    assert set(store.hit_rows(ids, Filters(doc_types=("report",)), text=False)) == set(ids[1:])
+    assert store.hit_rows(ids[1:], Filters(clearance="restricted"), text=False) == {}
+
+
+def test_a_caller_editing_its_rows_does_not_change_the_cache(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "d1", ["a passage"], title="Title")
+    store.hit_rows(ids, Filters(), text=False)[ids[0]]["title"] = "edited by a caller"
+    assert store.hit_rows(ids, Filters(), text=False)[ids[0]]["title"] == "Title"
+
+
+def test_cached_rows_follow_metadata_clearance_and_chunk_changes(settings: Settings) -> None:
+    store = Store(settings.data)
+    ids = add_document(store, "d1", ["a passage"], title="Old title")
+    public = Filters(clearance="public")
+    assert store.hit_rows(ids, public, text=False)[ids[0]]["title"] == "Old title"
+    with store.transaction() as tx:
+        tx.update_document("d1", {"title": "New title"})
+    assert store.hit_rows(ids, public, text=False)[ids[0]]["title"] == "New title"
+    with store.transaction() as tx:
+        tx.update_document("d1", {"sensitivity": "restricted"})
+    assert store.hit_rows(ids, public, text=False) == {}
+    assert store.hit_rows(ids, Filters(clearance="restricted"), text=False)[ids[0]]["sensitivity"] == "restricted"
+    more = add_document(store, "d2", ["a new passage"], title="Added")
+    assert set(store.hit_rows(ids + more, Filters(), text=False)) == {*ids, *more}
+    with store.transaction() as tx:
+        removed = tx.delete_chunks_of("d2")  # chunks removed, the document kept: only the change log moves
+    assert removed == 1
+    assert set(store.hit_rows(ids + more, Filters(), text=False)) == set(ids)
+
+
+def test_newest_editions_equal_the_stores_and_follow_a_new_edition(settings: Settings) -> None:
+    kb = KnowledgeBase(settings)
+    store, searcher = kb.store, kb.searcher
+    for year, sensitivity in ((2019, "public"), (2022, "public"), (2025, "confidential")):
+        add_document(store, f"g{year}", [f"passage {year}"], title=f"Guidance on cash couriers ({year} edition)")
+        with store.transaction() as tx:
+            tx.update_document(f"g{year}", {"year": year, "publisher": "CEPOL", "sensitivity": sensitivity})
+    rows = store.hit_rows([int(i) for i in store.chunk_ids()], Filters())
+    families = {r["family"] for r in rows.values()}
+    assert len(families) == 1
+    for clearance in (None, "public", "confidential"):
+        filters = Filters(clearance=clearance)
+        want = store.family_editions(families, filters)
+        with store.snapshot() as con:
+            got = searcher.newest_editions(rows, filters, con)
+        assert {f: [e["id"] for e in eds] for f, eds in got.items()} == {
+            f: [e["id"] for e in eds] for f, eds in want.items()
+        }
+    with store.snapshot() as con:
+        assert [
+            e["year"] for e in next(iter(searcher.newest_editions(rows, Filters(clearance="public"), con).values()))
+        ] == [2022, 2019]
+    with store.transaction() as tx:
+        tx.update_document("g2025", {"sensitivity": "public"})  # the newest edition now visible to a public caller
+    with store.snapshot() as con:
+        editions = searcher.newest_editions(rows, Filters(clearance="public"), con)
+    assert [e["year"] for e in next(iter(editions.values()))] == [2025, 2022, 2019]
