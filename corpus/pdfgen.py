@@ -45,9 +45,7 @@ class DocSpec:
     hyphenate: bool = True
     font_size: float = 10.5
     note_size: float = 7.5  # footnotes' type size (FATF sets them at 0.9 of the body)
-    note_indent: float = (
-        0.0  # hanging indent: a note's number at the margin, its text this far right (FATF 2021: 12 pt)
-    )
+    note_indent: float = 0.0  # hanging note numbers: the text this far right of the number (FATF 2021: 12 pt)
 
 
 def find_font() -> str:
@@ -142,10 +140,10 @@ def draw_notes(c: Any, font: str, notes: list[str], width: float, size: float, i
     for mark, line in lines:
         if mark:
             draw_marked(c, font, size, MARGIN, y, mark)
+            c.setFont(font, size)
         if SUPERSCRIPT.search(line):
             draw_marked(c, font, size, MARGIN + indent, y, line)
         else:
-            c.setFont(font, size)
             c.drawString(MARGIN + indent, y, line)
         y -= pitch
 
