@@ -45,6 +45,7 @@ class DocSpec:
     hyphenate: bool = True
     font_size: float = 10.5
     note_size: float = 7.5  # footnotes' type size (FATF sets them at 0.9 of the body)
+    note_indent: float = 0.0  # hanging note numbers: the text this far right of the number (FATF 2021: 12 pt)
 
 
 def find_font() -> str:
@@ -116,18 +117,34 @@ def note_pitch(size: float) -> float:
     return max(LINE * 0.6, size * 1.2)
 
 
-def draw_notes(c: Any, font: str, notes: list[str], width: float, size: float) -> None:
-    """Set footnotes at the foot of the page, small, above the page number, after a short rule ("^N" raises N)."""
-    lines = [ln for note in notes for ln in wrap(note, font, size, width, False)]
+def _note_lines(notes: list[str], font: str, width: float, size: float, indent: float) -> list[tuple[str, str]]:
+    """A page's notes wrapped into lines, each as (hanging note number or "", text); with an indent, a note's leading
+    "^N" hangs at the margin and all its lines are set indent further right."""
+    lines: list[tuple[str, str]] = []
+    for note in notes:
+        mark = SUPERSCRIPT.match(note) if indent else None
+        text = note[mark.end() :].lstrip() if mark else note
+        for k, line in enumerate(wrap(text, font, size, width - indent, False)):
+            lines.append((mark.group(0) if mark and k == 0 else "", line))
+    return lines
+
+
+def draw_notes(c: Any, font: str, notes: list[str], width: float, size: float, indent: float = 0.0) -> None:
+    """Set footnotes at the foot of the page, small, above the page number, after a short rule ("^N" raises N; with a
+    hanging indent the note's number stands alone at the margin)."""
+    lines = _note_lines(notes, font, width, size, indent)
     pitch = note_pitch(size)
     y = 48 + pitch * len(lines)
     c.line(MARGIN, y + 10, MARGIN + 120, y + 10)
     c.setFont(font, size)
-    for line in lines:
+    for mark, line in lines:
+        if mark:
+            draw_marked(c, font, size, MARGIN, y, mark)
+            c.setFont(font, size)
         if SUPERSCRIPT.search(line):
-            draw_marked(c, font, size, MARGIN, y, line)
+            draw_marked(c, font, size, MARGIN + indent, y, line)
         else:
-            c.drawString(MARGIN, y, line)
+            c.drawString(MARGIN + indent, y, line)
         y -= pitch
 
 
@@ -157,7 +174,7 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
         notes = [text for kind, text in page.blocks if kind == "fn"]
         floor = 60 + (
             note_pitch(spec.note_size)
-            * sum(len(wrap(n, font, spec.note_size, PAGE_W - 2 * MARGIN, False)) for n in notes)
+            * len(_note_lines(notes, font, PAGE_W - 2 * MARGIN, spec.note_size, spec.note_indent))
             + 20
             if notes
             else 0
@@ -192,7 +209,7 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
                 y -= LINE
             y -= LINE * 0.6
         if notes:
-            draw_notes(c, font, notes, PAGE_W - 2 * MARGIN, spec.note_size)
+            draw_notes(c, font, notes, PAGE_W - 2 * MARGIN, spec.note_size, spec.note_indent)
         if i < n - 1:
             c.showPage()
     c.save()

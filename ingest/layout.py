@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from pactkb.ingest.clean import is_page_number, normalize_unicode
 
 BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
-NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}|[*†‡§¶]|\[\d{1,3}\])[\s\u2003.)]*(?=\S)")
+
+
+def _note_mark(number_end: str) -> re.Pattern[str]:
+    """A line opening with a note number or symbol ('12 ', '*', '[3]'); `number_end` follows the number's digits."""
+    return re.compile(r"^\s*(?:\d{1,3}" + number_end + r"|[*†‡§¶]|\[\d{1,3}\])[\s\u2003.)]*(?=\S)")
+
+
+NOTE_MARK = _note_mark(r"(?!\d)")  # not the first digits of a year ('1995, which requested…', '2024.')
+PYPDF_NOTE_MARK = _note_mark("")  # pypdf's text as the default store was built (a year's digits count: see CHANGELOG)
 _MARK_LINE = re.compile(r"^\s*(?:\d{1,3}|[*†‡])(?:\s*,\s*\d{1,3})*\s*$")
 SMALL = 0.88  # a line set at most this share of the body size is small type (notes, captions)
 NOTE_SIZE = 0.92  # ... or this share, where a line this size opens with a raised note mark (FATF: 0.9; PDFium's sizes)
@@ -160,9 +168,12 @@ def small_type(lines: list[str], styles: list[LineStyle | None], body: float) ->
     return limit
 
 
-def _is_footer(line: str) -> bool:
-    """A page number or a document number printed under the notes ('11', 'Page 3 of 9', '25-12039')."""
+def _is_footer(line: str, printed: bool = False) -> bool:
+    """A page number or a document number printed under the notes ('11', 'Page 3 of 9', '25-12039'); with `printed`
+    (PDFium's text) not a word closing a sentence or a bracket: a note's last line ('2016).', 'R.3.')."""
     words = line.split()
+    if printed and line.rstrip().endswith((".", ")")) and not is_page_number(line):
+        return False
     return is_page_number(line) or (
         len(words) == 1 and any(c.isdigit() for c in line) and not any(c.islower() for c in line)
     )
@@ -170,12 +181,16 @@ def _is_footer(line: str) -> bool:
 
 def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float, printed: bool = False) -> int | None:
     """Index of the first line of the footnote block at the foot of the page, or None. With `printed` sizes (PDFium's),
-    notes a little smaller than the body that open with a raised mark count as small type (small_type)."""
+    notes a little smaller than the body that open with a raised mark count as small type (small_type), a note's last
+    line is not taken for a page number (_is_footer) and a year does not open a note (NOTE_MARK); pypdf's text keeps
+    the rules the default store was built with."""
     block: list[int] = []
     small = small_type(lines, styles, body) if printed else SMALL * body
     for i in range(len(lines) - 1, -1, -1):
         if not lines[i].strip() or (
-            not block and (_is_footer(lines[i]) or not _is_small(styles[i], small)) and len(lines[i].split()) <= 3
+            not block
+            and (_is_footer(lines[i], printed) or not _is_small(styles[i], small))
+            and len(lines[i].split()) <= 3
         ):
             continue
         if not _is_small(styles[i], small):
@@ -190,7 +205,7 @@ def footnote_start(lines: list[str], styles: list[LineStyle | None], body: float
     lowest_body = min(body_ys) if body_ys else float("inf")
     for i in block:
         style = styles[i]
-        if NOTE_MARK.match(lines[i]) and style is not None and style.y < lowest_body:
+        if (NOTE_MARK if printed else PYPDF_NOTE_MARK).match(lines[i]) and style is not None and style.y < lowest_body:
             return i
     return None
 
@@ -226,7 +241,7 @@ def split_page(text: str, layout: PageLayout | None, body: float | None, printed
     regions.body = "\n".join(body_out)
     if start is not None:
         notes = [ln for ln in lines[start:] if ln.strip()]
-        while notes and _is_footer(notes[-1]):
+        while notes and _is_footer(notes[-1], printed):
             notes.pop()
         regions.notes = "\n".join(notes)
     return regions

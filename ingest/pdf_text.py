@@ -27,11 +27,14 @@ from typing import Any, Protocol
 
 from pypdf import PdfReader
 
-from pactkb.ingest.layout import TextRun
+from pactkb.ingest.layout import SUPERSCRIPT, TextRun
 
 PDFIUM_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen ending a line (the line break itself is dropped)
 SAME_LINE_RISE = 0.5  # characters whose baselines differ by at most this share of the larger size share a line
 SAME_LINE_GAP = 0.6  # ... when at most this share of it apart horizontally
+HANGING_MARK_GAP = 3.0  # a note number alone at the start of a line opens the note up to this many ems to its right
+_NOTE_NUMBER = re.compile(r"\d{1,3}|[*†‡]")
+_NOTE_OPENERS = "“‘\"'(["  # ... whose text opens with a word, a quotation or a bracket (not '(¹)' or '⁵⁹.')
 PARAGRAPH_GAP = 1.3  # a line break whose baseline drop exceeds this many times the page's line pitch ends a paragraph
 MIN_PARAGRAPH_DROP = 1.5  # ... and exceeds this many ems (tightly set pages: the pitch alone is not a paragraph)
 MAX_LINE_PITCH = 2.5  # drops (ems) above this are not line pitch (gaps around figures, tables, headings)
@@ -192,8 +195,10 @@ class _Chars:
 
 def _line_break(page: _Chars, chars: str, k: int) -> tuple[str, float | None]:
     """What PDFium's line break at index k stands for: nothing when the characters around it sit side by side on one
-    line (a superscript note mark, a change of size: 'Bank (1),'), else a newline; and, for a newline between two
-    printed lines, how far the next baseline lies below this one in ems (None when it is not below: a new column)."""
+    line (a superscript note mark, a change of size: 'Bank (1),'), a space after a raised note number that starts a
+    line and hangs left of its note (PDFium breaks there when the rise exceeds 3/4 of a character's width), else a
+    newline; and, for a newline between two printed lines, how far the next baseline lies below this one in ems (None
+    when it is not below: a new column)."""
     p, q = k - 1, k + 2
     while p > 0 and chars[p] == " ":
         p -= 1
@@ -205,6 +210,14 @@ def _line_break(page: _Chars, chars: str, k: int) -> tuple[str, float | None]:
     q_left, _, q_y, q_size = page.geometry(q)
     em = max(p_size, q_size, 1.0)
     gap = q_left - p_right
+    if (
+        p_size <= SUPERSCRIPT * q_size
+        and 0 < p_y - q_y <= SAME_LINE_RISE * em
+        and 0 <= gap <= HANGING_MARK_GAP * em
+        and _NOTE_NUMBER.fullmatch(chars[chars.rfind("\n", 0, p) + 1 : p + 1].strip())
+        and (chars[q].isalnum() or chars[q] in _NOTE_OPENERS)
+    ):
+        return " ", None  # a raised note number hanging in the margin, then its note ('⁷    See paragraphs 37-41')
     if abs(q_y - p_y) > SAME_LINE_RISE * em or not -SAME_LINE_GAP * em <= gap <= SAME_LINE_GAP * em or q_left < p_left:
         drop = (p_y - q_y) / em
         return "\n", drop if drop > 0 else None

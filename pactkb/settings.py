@@ -23,7 +23,7 @@ Role = Literal["reader", "contributor", "admin"]  # in order of what a role may 
 ROLES: tuple[str, ...] = get_args(Role)
 PdfText = Literal["pdfium", "pypdf"]  # who reads a PDF page's text and its typography (ingest/pdf_text.py)
 PDF_TEXT_EXTRACTORS: tuple[str, ...] = get_args(PdfText)
-DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU, nDCG@10 0.622 both, Bosnian test -0.054 (CHANGELOG)
+DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU, nDCG@10 0.629 both, Bosnian test -0.059 (CHANGELOG)
 
 
 def visible_levels(clearance: str) -> tuple[str, ...]:

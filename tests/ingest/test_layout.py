@@ -174,3 +174,56 @@ def test_a_last_body_line_set_a_little_smaller_without_a_note_mark_stays_body(ma
     )
     doc = read_by(parse_file(path, opts))
     assert "Europol Innovation Lab" in doc.pages[0].text and not doc.pages[0].notes
+
+
+def test_a_note_number_hanging_in_the_margin_opens_its_note_in_pdfium_text(make_pdf):
+    body = (
+        "Stablecoins share many of the risks of other virtual assets^7 and their design may change over time as "
+        "the arrangement evolves.^8 Countries should assess these risks before launch. "
+    )
+    path = make_pdf(
+        "fatf-2021.pdf",
+        [
+            [
+                body * 3,
+                ("fn", "^7 In paragraphs 37-41, further information on peer-to-peer transactions."),
+                ("fn", "^8 In paragraphs 86-90, which entities have obligations in a stablecoin arrangement."),
+            ]
+        ],
+        font_size=10.5,
+        note_size=9.45,  # 0.9 of the body
+        note_indent=12,  # the number at the margin, the note's text 12 pt to its right (FATF 2021)
+        outline=False,
+    )
+    page = read_by(parse_file(path, ParseOptions(pdf_text="pdfium"))).pages[0]
+    assert "peer-to-peer" not in page.text and "stablecoin arrangement" not in page.text
+    assert page.notes.split("\n") == [
+        "7 In paragraphs 37-41, further information on peer-to-peer transactions.",
+        "8 In paragraphs 86-90, which entities have obligations in a stablecoin arrangement.",
+    ]
+
+
+def test_a_notes_last_line_that_looks_like_a_number_stays_in_the_note_and_the_page_number_goes(make_pdf):
+    note = (
+        "^28 Annex 4, General Guide to Account Opening, pages 29 to 39 of the Basel Committee on Banking Supervision "
+        "guidance on Sound management of risks related to money laundering and financing of terrorism as revised and "
+        "extended to money or value transfer services (February 2016)."
+    )
+    body = "Registries of beneficial ownership are mentioned in the General Guide on Account Opening.^28 "
+    path = make_pdf("fatf-2016.pdf", [[body * 4, ("fn", note)], [body]], note_size=9.45, outline=False)
+    page = read_by(parse_file(path, ParseOptions(pdf_text="pdfium"))).pages[0]
+    assert page.notes.split("\n")[-2:] == [
+        "financing of terrorism as revised and extended to money or value transfer services (February",
+        "2016).",  # one word with digits and no lower-case letter, yet it closes the note, unlike the page number 1
+    ]
+    assert "2016" not in page.text
+
+
+def test_small_type_at_the_foot_opening_with_a_year_is_not_a_footnote_in_pdfium_text(make_pdf):
+    letter = (
+        "1995, which requested the Secretary-General to submit to the Council reports from the High Representative "
+        "in accordance with Annex 10 of the General Framework Agreement for Peace in Bosnia and Herzegovina."
+    )
+    path = make_pdf("letter.pdf", [[BODY_2 * 3, ("fn", letter)]], outline=False)
+    page = read_by(parse_file(path, ParseOptions(pdf_text="pdfium"))).pages[0]
+    assert "General Framework Agreement" in page.text and not page.notes  # a year, not note number 199
