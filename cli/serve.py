@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from pactkb.cli.common import DataOpt, EncoderOpt, ModelOpt, fail, make_settings, setting
+
+if TYPE_CHECKING:
+    from pactkb.settings import Settings
 
 # seconds uvicorn's supervisor waits for a worker's health-check answer before killing and restarting it: its default
 # (5 s) is shorter than a worker's start on a busy 2-core machine (imports, then the model loading in a thread that
@@ -62,7 +65,24 @@ def serve(
     if settings.workers > 1 and not os.environ.get(MULTIPROC_ENV):  # /metrics adds up every worker's requests
         shared = tempfile.mkdtemp(prefix="pactkb-metrics-")
         os.environ[MULTIPROC_ENV] = shared
-    options = {
+    options = uvicorn_options(settings)
+    try:
+        if settings.workers > 1 and reuseport_supported():
+            try:
+                check_port_free(settings.host, settings.port)
+            except PortInUse as exc:
+                fail(f"cannot serve: {exc.strerror}", code=1)
+            ReusePortMultiprocess(uvicorn.Config(APP, **options)).run()
+        else:
+            uvicorn.run(APP, **options)
+    finally:
+        if shared:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn configuration `pactkb serve` runs with."""
+    return {
         "factory": True,
         "host": settings.host,
         "port": settings.port,
@@ -70,19 +90,8 @@ def serve(
         "log_level": "warning",
         "access_log": False,
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK,
+        "timeout_keep_alive": settings.keep_alive,
     }
-    try:
-        if settings.workers > 1 and reuseport_supported():
-            try:
-                check_port_free(settings.host, settings.port)
-            except PortInUse as exc:
-                fail(f"cannot serve: {exc.strerror}", code=1)
-            ReusePortMultiprocess(uvicorn.Config(APP, **options)).run()  # type: ignore[arg-type]
-        else:
-            uvicorn.run(APP, **options)  # type: ignore[arg-type]
-    finally:
-        if shared:
-            shutil.rmtree(shared, ignore_errors=True)
 
 
 def share_cores(workers: int) -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
-from pactkb.cli.serve import share_cores
+from pactkb.cli.serve import APP, share_cores, uvicorn_options
 from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import Settings
 
 
 def _free_port() -> int:
@@ -127,3 +129,12 @@ def test_several_workers_refuse_a_port_another_program_serves(tmp_path):
         cmd = [sys.executable, "-m", "pactkb.cli", "serve", "--data", str(tmp_path / "d"), "--port", str(port)]
         res = subprocess.run([*cmd, "--workers", "2"], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 1 and f"127.0.0.1:{port} is already in use" in res.stderr
+
+
+def test_idle_keep_alive_connections_stay_open_for_the_setting(monkeypatch):
+    monkeypatch.delenv("PACTKB_KEEP_ALIVE", raising=False)
+    assert uvicorn.Config(APP, **uvicorn_options(Settings())).timeout_keep_alive == 75  # not uvicorn's 5 s
+    monkeypatch.setenv("PACTKB_KEEP_ALIVE", "30")
+    config = uvicorn.Config(APP, **uvicorn_options(Settings()))
+    assert config.timeout_keep_alive == 30
+    assert config.factory and config.workers == 1 and not config.access_log
