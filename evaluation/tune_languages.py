@@ -23,6 +23,7 @@ import numpy as np
 from pactkb.evaluation.domain import load, score_mode
 from pactkb.index.embed import is_multilingual
 from pactkb.index.fusion import FULL_TRANSLATION_NATIVE as FULL_TRANSLATION_NATIVE_DEFAULT
+from pactkb.index.fusion import full_translation  # the native share as fusion resolves it (None: rule off)
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -103,9 +104,7 @@ def sweep(
         {
             "translated_dense": searcher.bridge_weights()[1],
             "dictionary_translations": bridge.dictionary_translations,
-            "full_translation_native": (s.weight_full_translation or FULL_TRANSLATION_NATIVE_DEFAULT)
-            if s.translation_coverage
-            else None,
+            "full_translation_native": full[0] if (full := full_translation(s, kb.encoder.name)) else None,
         }
         if bridge
         else {}

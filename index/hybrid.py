@@ -239,8 +239,8 @@ class Searcher:
         translation = self.translation(query, language, qvec, filters.clearance)
         if not translation.words:
             return []
-        # coverage moves the weights in hybrid mode only (lexical mode fuses its BM25 lists as before)
-        w_bridge, w_translated = self.bridge_weights(translation.by_machine, translation.coverage * (mode == "hybrid"))
+        coverage = translation.coverage if mode == "hybrid" else 0.0  # lexical mode fuses its BM25 lists as before
+        w_bridge, w_translated = self.bridge_weights(translation.by_machine, coverage)
         lists = [
             (
                 self.lexical.search(translation.text, depth, filters, self.settings.lexical_title_weight, con=con),
