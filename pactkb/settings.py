@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     pdf_text: PdfText = Field(
         default=DEFAULT_PDF_TEXT,
         description="Page-text extractor: pypdf or pdfium (C++, about 4x less parse CPU); a file PDFium cannot open "
-        "falls back to pypdf. Applies to files parsed from now on; stored documents keep their text until "
-        "`pactkb ingest --reparse`.",
+        "falls back to pypdf. For a new store: a store keeps the extractor it recorded (index/extractor_record.py); "
+        "naming another one is refused except by `pactkb ingest --reparse` over all its PDFs, which switches it.",
     )
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
