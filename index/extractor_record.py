@@ -35,12 +35,13 @@ def explicit(settings: Settings) -> bool:
 
 def stored_extractor(store: Store, settings: Settings, record: bool = False) -> str:
     """The extractor new PDFs of this store are read by: the recorded one; for a store that recorded none, the
-    configured one when it holds no PDFs yet or the setting is explicit, else pypdf (what older stores used), then
-    recorded when `record` says so."""
+    configured one when it holds no PDFs yet, else pypdf (every store from before the record was read by pypdf unless
+    built with the opt-in PDFium, which cannot be told apart: naming PDFium then needs a re-parse, failing closed),
+    then recorded when `record` says so."""
     recorded = store.get_meta(PDF_TEXT_KEY)
     if recorded is not None:
         return recorded
-    current = settings.pdf_text if explicit(settings) or not store.pdf_documents() else LEGACY_PDF_TEXT
+    current = settings.pdf_text if not store.pdf_documents() else LEGACY_PDF_TEXT
     if record:
         store.record_pdf_text(current)
     return current

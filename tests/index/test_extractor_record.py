@@ -62,6 +62,9 @@ def test_a_store_from_before_the_record_counts_as_pypdf(settings, make_pdf, read
     kb.store.conn().commit()
     assert kb.store.pdf_text_record() == "pypdf"
     other = make_pdf("other.pdf", OTHER)
+    with pytest.raises(PdfTextMismatchError):  # naming PDFium does not relabel a store whose reader is unknown
+        KnowledgeBase(chosen(settings, "pdfium")).indexer.ingest([other])
+    assert reads == ["pypdf"] and pdf_text_of(kb) == "pypdf"
     KnowledgeBase(defaulting_to(settings, "pdfium")).indexer.ingest([other])
     assert reads == ["pypdf", "pypdf"] and pdf_text_of(kb) == "pypdf"
 
