@@ -56,6 +56,14 @@ def stats(
                 fg=typer.colors.YELLOW,
             )
         typer.echo(f"documents:  {result['documents']}   pages: {result['pages']}   chunks: {result['chunks']}")
+        if result["pdf_text"]:
+            typer.echo(f"PDF text:   {result['pdf_text']} (new PDFs are read by it too)")
+            if result["pdf_text"] != settings.pdf_text:
+                typer.secho(
+                    f"            not the configured extractor ({settings.pdf_text}): 'pactkb ingest FOLDER… --reparse "
+                    f"--pdf-text {settings.pdf_text}' over every folder of this store switches it",
+                    fg=typer.colors.YELLOW,
+                )
         if dense:
             typer.echo(
                 f"dense:      {result['dense_index']} index, {result['dense_vectors']} vectors, "

@@ -34,6 +34,7 @@ def stats(store: Store, dense: VectorIndex | None = None) -> dict[str, Any]:
         "by_sensitivity": dict(by_sens.most_common()),
         "model": model,
         "dim": dim,
+        "pdf_text": store.pdf_text_record(),  # the PDF text extractor its PDFs were read by (None: none read yet)
         "store_bytes": db_bytes,
         "originals_bytes": files_bytes,
     }

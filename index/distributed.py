@@ -185,12 +185,16 @@ class RayIngest:
     def __init__(self, pipeline: IngestPipeline, on_written: Callable[[str], None] | None = None) -> None:
         """Run for this pipeline (its store, encoder name and settings); `on_written` hears each written document."""
         self.pipeline = pipeline
-        self.settings = pipeline.settings
         self.on_written = on_written
         self.actors: list[Any] = []
         self.load: list[int] = []  # calls in flight per actor
         self.inflight: dict[Any, _Call] = {}
         self.done = 0  # files finished (written or failed), for the progress bar
+
+    @property
+    def settings(self) -> Settings:
+        """The pipeline's settings as it runs (with the store's PDF text extractor)."""
+        return self.pipeline.settings
 
     # -- the actors --------------------------------------------------------------------------------------------------
     def _start_actors(self) -> None:

@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from pactkb.index.encoder import Encoder
 from pactkb.index.encoder_factory import LazyEncoder, encoder_facts
+from pactkb.index.extractor_record import check_switch_covers, choose_extractor, finish_switch, stored_extractor
 from pactkb.index.lexical import lexical_index
 from pactkb.index.store import DocumentRecord, NewChunk, Store, blob_vector
 from pactkb.index.vectors import VectorIndex, vector_index
@@ -512,14 +513,21 @@ class IngestPipeline:
         run_todo: TodoRunner | None = None,
         reparse: bool = False,
     ) -> None:
-        """The body of ingest(), run while holding the writer lock."""
+        """The body of ingest(), run while holding the writer lock: PDFs are read by the store's extractor (one a
+        re-parse switches to is recorded when every stored PDF was parsed again; index/extractor_record.py)."""
+        choice = choose_extractor(self.store, self.settings, reparse)
         found = discover(roots)
+        check_switch_covers(self.store, choice, found.files)
         summary.failed.extend(found.errors)
         summary.skipped.extend(found.skipped)
         summary.files = len(found.files) + len(found.errors)
         plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary, reparse)
         bar = PageProgress(plan.todo, len(found.skipped), progress)
-        changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
+        with self.reading_pdfs_by(choice.name):
+            changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
+        warning = finish_switch(self.store, choice, [f["file"] for f in summary.failed])
+        if warning:
+            summary.warnings.append({"file": str(self.store.data_dir), "warning": warning})
         self._map_aliases(plan, summary)
         if prune:
             changed |= summary.count_removed(self.writer.prune()) > 0
@@ -529,6 +537,16 @@ class IngestPipeline:
                 self.publish()
             elif self.store.log_seq():
                 self.refresh_bridge(only_if_missing=True)
+
+    @contextmanager
+    def reading_pdfs_by(self, extractor: str) -> Iterator[None]:
+        """Parse with this PDF text extractor (the store's, not necessarily the configured one) while inside."""
+        configured = self.settings
+        self.settings = configured.model_copy(update={"pdf_text": extractor})
+        try:
+            yield
+        finally:
+            self.settings = configured
 
     def encode_and_write(self, files: list[SourceFile], summary: IngestSummary, bar: PageProgress | None) -> bool:
         """Parse files ahead in workers while chunking, encoding and writing here: parsed documents gather until their
@@ -676,7 +694,9 @@ class IngestPipeline:
         """Parse, chunk, embed and write a job's uploads, yielding each one's outcome as it is known; publishes once
         when all are done. A file that fails is reported, never raised."""
         by_path = {u.path: u for u in uploads}
-        for path, result in parse([SourceFile(u.path, u.overrides) for u in uploads], self.settings):
+        extractor = stored_extractor(self.store, self.settings, record=True)  # an upload never switches it
+        settings = self.settings.model_copy(update={"pdf_text": extractor})
+        for path, result in parse([SourceFile(u.path, u.overrides) for u in uploads], settings):
             upload = by_path[path]
             if isinstance(result, str):
                 yield upload, UploadOutcome("failed", error=result)

@@ -155,6 +155,8 @@ DOCUMENT_ORDER = {
 BATCH = 500  # ids per IN (...) list
 REEMBED_ASIDE = "reembed_vectors"  # new vectors of a re-embedding in progress (index/reembed.py)
 REEMBED_TARGET = "reembed_target"  # meta key: the encoder a re-embedding in progress writes
+PDF_TEXT_KEY = "pdf_text"  # meta key: the PDF text extractor the store's PDFs were read by (ingest/pdf_text.py)
+LEGACY_PDF_TEXT = "pypdf"  # the extractor of a store that holds PDFs but recorded none (every release before it did)
 
 
 class StoreError(RuntimeError):
@@ -167,6 +169,10 @@ class MatchSyntaxError(StoreError):
 
 class ModelMismatchError(StoreError):
     """The configured embedding model differs from the one the index was built with."""
+
+
+class PdfTextMismatchError(StoreError):
+    """The configured PDF text extractor differs from the one the store's PDFs were read by."""
 
 
 @dataclass
@@ -498,6 +504,23 @@ class Store:
         con = con or self.conn()
         row = con.execute("SELECT value FROM meta WHERE key='docs_version'").fetchone()
         return int(row[0]) if row else 0
+
+    def pdf_text_record(self) -> str | None:
+        """The PDF text extractor the store's PDFs were read by: the recorded one, else pypdf when it holds PDFs
+        (LEGACY_PDF_TEXT: stores from before the record), else None (nothing read yet)."""
+        recorded = self.get_meta(PDF_TEXT_KEY)
+        if recorded is not None:
+            return recorded
+        return LEGACY_PDF_TEXT if self.pdf_documents() else None
+
+    def record_pdf_text(self, name: str) -> None:
+        """Record the PDF text extractor the store's PDFs are read by."""
+        with self.transaction() as tx:
+            tx.set_meta({PDF_TEXT_KEY: name})
+
+    def pdf_documents(self) -> dict[str, str]:
+        """Stored PDF documents: id → shown name."""
+        return dict(self.conn().execute("SELECT id, source_name FROM documents WHERE kind='pdf' ORDER BY source_name"))
 
     def model_info(self) -> tuple[str | None, int | None]:
         """(model name, dimension) recorded with the index."""

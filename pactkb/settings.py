@@ -23,7 +23,7 @@ Role = Literal["reader", "contributor", "admin"]  # in order of what a role may 
 ROLES: tuple[str, ...] = get_args(Role)
 PdfText = Literal["pdfium", "pypdf"]  # who reads a PDF page's text and its typography (ingest/pdf_text.py)
 PDF_TEXT_EXTRACTORS: tuple[str, ...] = get_args(PdfText)
-DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU, nDCG@10 0.629 both, Bosnian test -0.059 (CHANGELOG)
+DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU; all 0.632 vs 0.638, test bs/sr -0.022 (CHANGELOG)
 
 
 def visible_levels(clearance: str) -> tuple[str, ...]:
@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     pdf_text: PdfText = Field(
         default=DEFAULT_PDF_TEXT,
         description="Page-text extractor: pypdf or pdfium (C++, about 4x less parse CPU); a file PDFium cannot open "
-        "falls back to pypdf. Applies to files parsed from now on; stored documents keep their text until "
-        "`pactkb ingest --reparse`.",
+        "falls back to pypdf. For a new store: a store keeps the extractor it recorded (index/extractor_record.py); "
+        "naming another one is refused except by `pactkb ingest --reparse` over all its PDFs, which switches it.",
     )
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
@@ -355,7 +355,9 @@ class Settings(BaseSettings):
         'below body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}). Re-tuned on the domain dev half after '
         "the field glossaries (session 8, hybrid nDCG@10 with the other defaults of then: 0.5/0.3/0.3/0.5 0.694, "
         "0.7/0.5/0.5/0.7 0.690, 0.3/0.2/0.2/0.3 0.697: hard 0.666 -> 0.667, English 0.660 -> 0.662, no row "
-        "lower).",
+        "lower). Checked again in session 9 on a store read by PDFium (612 footnote chunks, pypdf 275): footnote "
+        "0.2-1.0 gives dev 0.699-0.693 (falling from 0.6), contents/index 0.1-0.3 x references 0.2-0.4 x footnote "
+        "0.2-0.4 all within 0.6986-0.6991 (pypdf's store 0.7056-0.7060), so the weights stay.",
     )
     section_support: float = Field(
         default=0.1,

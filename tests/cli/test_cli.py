@@ -66,6 +66,21 @@ def test_stats_and_check(env, sample_dir):
     assert "documents:  9" in human.stdout
 
 
+def test_stats_show_the_pdf_text_extractor_and_ingest_refuses_another_without_reparse(env, make_pdf, monkeypatch):
+    pdf = make_pdf("guide.pdf", [["Guidance on cash couriers at border crossings. " * 12]])
+    monkeypatch.setenv("PACTKB_PDF_TEXT", "pypdf")
+    assert runner.invoke(app, ["ingest", str(pdf)]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout)["pdf_text"] == "pypdf"
+    monkeypatch.delenv("PACTKB_PDF_TEXT")
+    res = runner.invoke(app, ["ingest", str(pdf), "--pdf-text", "pdfium"])
+    assert res.exit_code == 1 and "read by pypdf" in res.output and "--reparse" in res.output
+    res = runner.invoke(app, ["ingest", str(pdf), "--pdf-text", "pdfium", "--reparse", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["indexed"] == 1
+    monkeypatch.setenv("PACTKB_PDF_TEXT", "pypdf")  # configured unlike the store: stats say how to switch back
+    human = runner.invoke(app, ["stats"]).stdout
+    assert "PDF text:   pdfium" in human and "--reparse --pdf-text pypdf" in human
+
+
 def test_stats_show_what_translates_queries(env, sample_dir, monkeypatch):
     from tests.index.test_dictionary import write_dictd
 

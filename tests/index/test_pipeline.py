@@ -7,7 +7,7 @@ import pytest
 
 from pactkb.index.check import check
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.store import ModelMismatchError
+from pactkb.index.store import ModelMismatchError, PdfTextMismatchError
 from pactkb.settings import Settings
 from tests.conftest import content_pdf
 
@@ -244,8 +244,11 @@ def test_another_pdf_text_extractor_parses_stored_files_again_only_when_asked(se
     pages = PdfiumText.pages
     monkeypatch.setattr(PdfiumText, "pages", lambda self, *a: calls.append("pdfium") or pages(self, *a))
     with_pdfium = settings.model_copy(update={"pdf_text": "pdfium"})
-    quiet = kb_for(with_pdfium).indexer.ingest([pdf])
+    quiet = kb_for(settings).indexer.ingest([pdf])  # the store's extractor (pypdf) stays: nothing parsed again
     assert (quiet.indexed, quiet.unchanged, quiet.chunks_embedded, calls) == (0, 1, 0, [])
+    with pytest.raises(PdfTextMismatchError):  # another one, chosen without --reparse (tests/index/test_extractor_...)
+        kb_for(with_pdfium).indexer.ingest([pdf])
+    assert calls == []
     again = kb_for(with_pdfium).indexer.ingest([pdf], reparse=True)
     assert (again.indexed, again.unchanged, calls) == (1, 0, ["pdfium"])
     assert again.chunks_embedded == 0  # both extractors read the same text: the stored vectors are reused
