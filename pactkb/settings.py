@@ -357,6 +357,14 @@ class Settings(BaseSettings):
         "0.7/0.5/0.5/0.7 0.690, 0.3/0.2/0.2/0.3 0.697: hard 0.666 -> 0.667, English 0.660 -> 0.662, no row "
         "lower).",
     )
+    front_matter_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Fused-score factor of front matter (ingest/regions.py: cover and title pages, the imprint with "
+        "copyright, ISBN and citation notices, acknowledgements, blank-page notices): searchable, but ranked below "
+        "the text (1.0 = no demotion). Tuned on the domain dev half (TO BE FILLED).",
+    )
     section_support: float = Field(
         default=0.1,
         ge=0,
