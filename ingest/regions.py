@@ -133,17 +133,21 @@ def is_blank_notice(text: str) -> bool:
 
 
 def is_front_page(page: Page) -> bool:
-    """A cover, title, imprint, acknowledgements or blank page: judged by its words, notices and typography."""
+    """A cover, title, imprint, acknowledgements or blank page: judged by its words, notices and typography. An
+    imprint's notices may be set small at the foot, where layout cut them out as notes; a page with real footnotes
+    is never a cover or title page."""
     text = page.text
     words = _words(text)
-    if page.notes or not words:
+    if not words:
         return False
-    lines = _lines(text)
-    notices = sum(1 for pattern in _IMPRINT if pattern.search(text))
+    notices = sum(1 for pattern in _IMPRINT if pattern.search(page.full_text))
+    if notices >= 2 and _words(page.full_text) <= IMPRINT_WORDS:
+        return True
+    if page.notes:
+        return False
     return (
         is_blank_notice(text)
-        or bool(_FRONT_TITLE.match(lines[0].strip(" :.")))
-        or (notices >= 2 and words <= IMPRINT_WORDS)
+        or bool(_FRONT_TITLE.match(_lines(text)[0].strip(" :.")))
         or words <= COVER_WORDS
         or (words <= TITLE_PAGE_WORDS and (notices >= 1 or _set_like_title(page)))
     )

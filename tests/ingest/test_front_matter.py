@@ -107,6 +107,8 @@ def test_front_page_rules_on_plain_text() -> None:
     assert is_front_page(page(1, "Acknowledgements\n" + TEXT * 2))  # titled
     assert is_front_page(page(9, "This page intentionally left blank."))
     assert not is_front_page(page(1, "Short title", notes="1 A footnote under it."))  # a cover has no footnotes
+    assert is_front_page(page(2, TEXT, notes=IMPRINT))  # the imprint set small at the foot, cut out as notes
+    assert not is_front_page(page(2, TEXT, notes="1 FATF (2016), Guidance, p. 3."))  # real footnotes
     words_40 = " ".join(TITLE_LINES)
     assert not is_front_page(page(1, words_40))  # forty words without typography: not judged a title
     typeset = {"".join(line.split()).lower(): 14.0 for line in TITLE_LINES}
