@@ -364,9 +364,9 @@ class Settings(BaseSettings):
         description="Fused-score factor of front matter (ingest/regions.py: cover and title pages, the imprint with "
         "copyright, ISBN and citation notices, acknowledgements, blank-page notices): searchable, but ranked below "
         "the text (1.0 = no demotion). Chosen on the domain dev half (session 9, hybrid nDCG@10 on a store re-parsed "
-        "with front matter recognised: 1.0 0.708, 0.7 0.709, 0.5 to 0.1 0.709, the same list; 0.5, the gentlest of "
-        "those; against the store before, 0.706: hard 0.668 -> 0.668, English 0.661 -> 0.662, no dev language or "
-        "difficulty row lower by more than 0.007).",
+        "with front matter recognised: 1.0 0.7112, 0.7 0.7117, 0.5 to 0.2 0.7118, the same list; 0.5, the gentlest "
+        "of those; the store before scored 0.7059: hard 0.6675 -> 0.6683, English 0.6610 -> 0.6622, no dev language "
+        "or difficulty row lower by more than 0.007).",
     )
     section_support: float = Field(
         default=0.1,
