@@ -4,7 +4,8 @@ Each cause of a wrong first answer has a query-time measure with a setting that 
 `superseded_weight`, twin ordering included; footnotes, contents pages and reference lists: `region_weights`;
 vocabulary mismatch: `synonyms`; answers spread over a section: `section_support`; one page listed twice:
 `same_page_weight`; the answer worded unlike the query: `feedback_weight`; an answer over neighbouring pages of sibling
-subsections: `section_support_levels`, measured with section support at its default share). This scores the domain
+subsections: `section_support_levels`, measured with section support at its default share; a cover, title or
+imprint page first: `front_matter_weight`). This scores the domain
 set (hybrid nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each
 measure moved.
 Hyphenated query words searched as phrases (index/lexical.py) are not a setting: on in every row. With `--tune`, the
@@ -38,6 +39,7 @@ OFF: dict[str, Any] = {
     "same_page_weight": 1.0,
     "feedback_weight": 0.0,
     "section_support_levels": 0,
+    "front_matter_weight": 1.0,
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
@@ -47,6 +49,7 @@ CAUSES: dict[str, str] = {
     "same_page_weight": "one page listed twice (another chunk of a page already listed)",
     "feedback_weight": "the answer worded unlike the query (dense feedback from the first pages of one document)",
     "section_support_levels": "answers over neighbouring pages of sibling subsections (section support by top heading)",
+    "front_matter_weight": "cover, title and imprint pages (front matter)",
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
@@ -61,6 +64,7 @@ GRIDS: dict[str, list[Any]] = {
     "same_page_weight": [1.0, 0.8, 0.5, 0.0],
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
     "section_support_levels": [0, 1],
+    "front_matter_weight": [1.0, 0.7, 0.5, 0.3, 0.2],
 }
 HALVES = ("dev", "test")
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much

@@ -55,9 +55,9 @@ def rrf(lists: list[tuple[Ranked, float]], k: int) -> Ranked:
 
 
 def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[str, float]) -> Ranked:
-    """Scale each passage's fused score by its region's weight (footnotes, contents, indexes and reference lists
-    rank below the body text that says the same), keeping the order stable among equals."""
-    if not weights:
+    """Scale each passage's fused score by its region's weight (footnotes, contents, indexes, reference lists and
+    front matter rank below the body text that says the same), keeping the order stable among equals."""
+    if all(w == 1.0 for w in weights.values()):
         return fused
     scaled = [(cid, sc * weights.get(rows[cid]["region"], 1.0) if cid in rows else sc) for cid, sc in fused]
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))

@@ -188,8 +188,8 @@ def chunk_pages(
                 at = sub_at + 1
             cursor = piece_at + 1
     spans = _merge_small(
-        spans, full, memo, target
-    )  # merged chunks stay within the chunk size, not just the model limit
+        spans, full, memo, target, sorted(region_changes)
+    )  # merged chunks stay within the chunk size, not just the model limit; a chunk never spans two regions
     chunks: list[Chunk] = []
     for start, end, tokens in spans:
         first = bisect.bisect_right(starts, start) - 1
@@ -254,13 +254,20 @@ def _note_chunks(
 
 
 def _merge_small(
-    spans: list[tuple[int, int, int]], full: str, count: TokenCounter, max_tokens: int
+    spans: list[tuple[int, int, int]],
+    full: str,
+    count: TokenCounter,
+    max_tokens: int,
+    region_changes: list[int] | None = None,
 ) -> list[tuple[int, int, int]]:
-    """Merge chunks under MIN_TOKENS into the previous (else next) chunk when the result still fits."""
+    """Merge chunks under MIN_TOKENS into the previous (else next) chunk when the result still fits and no region
+    change (offsets in `full`, sorted) lies between them: a cover page's title stays out of the first page of text."""
+    changes = region_changes or []
     out: list[tuple[int, int, int]] = []
     for span in spans:
         start, end, tokens = span
-        if out and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS):
+        same_region = not out or bisect.bisect_right(changes, out[-1][0]) == bisect.bisect_right(changes, start)
+        if out and same_region and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS):
             p_start, p_end, _ = out[-1]
             merged = count(full[p_start : max(end, p_end)])
             if merged <= max_tokens:

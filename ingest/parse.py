@@ -14,7 +14,7 @@ from pactkb.ingest.layout import body_size, split_page
 from pactkb.ingest.metadata import apply_overrides, infer_meta
 from pactkb.ingest.ocr import OCR_HINT, ocr_available, ocr_pdf_page
 from pactkb.ingest.pdf import RawPdf, read_pdf
-from pactkb.ingest.regions import page_region
+from pactkb.ingest.regions import mark_front_matter, page_region
 from pactkb.ingest.sections import detect_headings, headings_from_outline
 from pactkb.ingest.types import DocumentMeta, Heading, IngestError, Page, ParsedDocument
 from pactkb.settings import DEFAULT_PDF_TEXT, Settings
@@ -125,6 +125,7 @@ def finish(doc: ParsedDocument) -> ParsedDocument:
     for page in doc.pages:
         page.region = page_region(page.text)
     if doc.kind == "pdf":
+        mark_front_matter(doc.pages)
         doc.headings = choose_headings(headings_from_outline(doc.outline, texts), doc.pages)
     else:
         doc.headings = detect_headings(texts, markdown=doc.kind == "markdown", regions=[p.region for p in doc.pages])

@@ -1,17 +1,24 @@
-"""What a page or passage is for: body text, footnotes, a table of contents, an index, or a reference list.
+"""What a page or passage is for: body text, footnotes, contents, an index, a reference list, or front matter.
 
 Such regions stay searchable, but a question about substance should be answered by the body text, so search
-demotes the other regions (see `Settings.region_weights`). Pages are classified by the shape of their lines:
-contents pages are mostly entries ending in a page number (often after dot leaders), index pages mostly terms
-followed by page numbers, reference lists mostly citations (years, URLs, "et al.", publishers).
+demotes the other regions (see `Settings.region_weights` and `Settings.front_matter_weight`). Pages are classified
+by the shape of their lines: contents pages are mostly entries ending in a page number (often after dot leaders),
+index pages mostly terms followed by page numbers, reference lists mostly citations (years, URLs, "et al.",
+publishers). Front matter is what a PDF prints before its first page of text: the cover and title pages (few words,
+set like headings), the imprint (copyright, ISBN, reproduction and citation notices, disclaimers), acknowledgements
+and contributors; and, anywhere, a page "intentionally left blank".
 """
 
 from __future__ import annotations
 
 import re
 
+from pactkb.ingest.types import Page
+
 BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES = "body", "footnote", "contents", "index", "references"
-REGIONS: tuple[str, ...] = (BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES)
+FRONT = "front"
+REGIONS: tuple[str, ...] = (BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES, FRONT)
+HEADING_REGIONS: tuple[str, ...] = (BODY, FRONT)  # pages whose lines may be headings (ingest/sections.py)
 
 _LEADER_ENTRY = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|\s{3,}")
 _LEADERS_ONLY = re.compile(r"^(?:\.\s?){6,}\s*\d{0,4}$|^…{3,}\s*\d{0,4}$")
@@ -70,3 +77,97 @@ def page_region(text: str) -> str:
     if _share(lines, _CITATION, search=True) >= (0.4 if titled_refs else 0.7) and len(lines) >= MIN_LINES:
         return REFERENCES
     return BODY
+
+
+# what an imprint page says: each pattern is one kind of notice; two kinds (one on a page of few words) make an imprint
+_IMPRINT: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"©|\(c\)\s*(?:19|20)\d{2}|\bcopyright\b",
+        r"\ball rights reserved\b",
+        r"\bISBN\b|\bISSN\b|\bDOI:\s*10\.",
+        r"\breproduc(?:tion|ed)\b.{0,60}\b(?:authori[sz]ed|permi(?:tted|ssion)|provided|without)|"
+        r"\bno reproduction\b|\bpermission to (?:copy|reproduce)\b|\bapplications? for (?:such )?permission\b",
+        r"\bciting reference\b|\bcite this (?:publication|report|document)\b|\b(?:recommended|suggested) citation\b",
+        r"\bphoto ?credits?\b|\bcover (?:photo|image|picture|design)\b",
+        r"\bpublications office\b|\bprinted in\b|\bfirst published\b|\bpublished (?:in|by) \d{0,4}",
+        r"\b(?:opinions|views) (?:expressed|contained) (?:herein|in this)\b|\bdo(?:es)? not necessarily (?:represent|"
+        r"reflect)\b|\bdisclaimer\b|\bwithout prejudice to the status\b|\bis responsible for the use\b|"
+        r"\bassume any responsibility\b",
+        r"\bcreative commons\b|\blicensed under\b",
+        r"\bavailable (?:online )?(?:at|on)\b.{0,40}(?:website|internet|https?://|www\.)",
+    )
+)
+_FRONT_TITLE = re.compile(
+    r"^(?:acknowledge?ments?|(?:study )?contributors|supporters|about the authors?|credits|imprint|impressum|"
+    r"impresum|legal notice|copyright(?: notice)?|zahvale|zahvalnica)$",
+    re.IGNORECASE,
+)
+_BLANK_NOTICE = re.compile(
+    r"^(?:this )?(?:page )?(?:is |has been )?(?:intentionally|deliberately) (?:left )?blank\.?$|^blank page$",
+    re.IGNORECASE,
+)
+COVER_WORDS = 25  # a page of this few words before the first page of text is a cover or title page
+TITLE_PAGE_WORDS = 80  # ... and of this few when set like a title (not like body text) or carrying a notice
+IMPRINT_WORDS = 450  # an imprint page (two kinds of notice) is at most this long
+FRONT_PAGES = 12  # front matter is looked for on this many first pages
+BLANK_WORDS = 12
+
+
+def _words(text: str) -> int:
+    """Number of whitespace-separated words."""
+    return len(text.split())
+
+
+def _set_like_title(page: Page) -> bool:
+    """The page's typography is known and less than half of its characters are set like body text."""
+    if not page.body_lines and not page.heading_lines:
+        return False
+    chars = len("".join(page.text.split())) or 1
+    return sum(len(key) for key in page.body_lines) / chars < 0.5
+
+
+def is_blank_notice(text: str) -> bool:
+    """A page saying only that it is blank ('This page intentionally left blank')."""
+    return _words(text) <= BLANK_WORDS and bool(_BLANK_NOTICE.match(" ".join(text.split()).strip()))
+
+
+def is_front_page(page: Page) -> bool:
+    """A cover, title, imprint, acknowledgements or blank page: judged by its words, notices and typography. An
+    imprint's notices may be set small at the foot, where layout cut them out as notes; a page with real footnotes
+    is never a cover or title page."""
+    text = page.text
+    words = _words(text)
+    if not words:
+        return False
+    notices = sum(1 for pattern in _IMPRINT if pattern.search(page.full_text))
+    if notices >= 2 and _words(page.full_text) <= IMPRINT_WORDS:
+        return True
+    if page.notes:
+        return False
+    return (
+        is_blank_notice(text)
+        or bool(_FRONT_TITLE.match(_lines(text)[0].strip(" :.")))
+        or words <= COVER_WORDS
+        or (words <= TITLE_PAGE_WORDS and (notices >= 1 or _set_like_title(page)))
+    )
+
+
+def mark_front_matter(pages: list[Page]) -> int:
+    """Set FRONT on a PDF's front matter: the front pages before its first page of body text (contents and empty
+    pages may come between; a document with no body page after them has none), and blank-page notices anywhere.
+    Returns how many pages were marked."""
+    front: list[Page] = []
+    for page in pages[:FRONT_PAGES]:
+        if not page.text.strip() or page.region == CONTENTS:
+            continue
+        if page.region != BODY or not is_front_page(page):
+            break
+        front.append(page)
+    else:
+        front = []  # no body page follows: nothing to tell the front matter from
+    marked = {id(p) for p in front}
+    front += [p for p in pages if p.region == BODY and id(p) not in marked and is_blank_notice(p.text)]
+    for page in front:
+        page.region = FRONT
+    return len(front)

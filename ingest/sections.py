@@ -6,6 +6,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
+from pactkb.ingest.regions import HEADING_REGIONS
 from pactkb.ingest.types import Heading
 
 _NUMBERED = re.compile(
@@ -122,7 +123,8 @@ def detect_headings(
 ) -> list[Heading]:
     """Find heading lines in page text (Markdown '#' headings, numbered or all-caps lines).
 
-    Pages that are not body text (contents, index, references) give no headings. With the PDF's typography
+    Pages that are not body text (contents, index, references) give no headings; front matter does (a cover's
+    title heads the document, as it did before front matter was recognised). With the PDF's typography
     (per page: lines set like headings, lines set like body text), a line set in body type is never a heading,
     however it is numbered ('17. On behalf of the Committee, ...'), and a short line set like a heading is one.
     """
@@ -130,7 +132,7 @@ def detect_headings(
     sizes = sorted({size for heading, _ in typography or [] for size in heading.values()}, reverse=True)
     for pno, text in enumerate(pages, start=1):
         offset = 0
-        if regions is not None and regions[pno - 1] != "body":
+        if regions is not None and regions[pno - 1] not in HEADING_REGIONS:
             continue
         heading_set, body_set = typography[pno - 1] if typography else ({}, set())
         for lineno, line in enumerate(text.split("\n")):

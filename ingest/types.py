@@ -48,7 +48,7 @@ class Page:
     ocr: bool = False
     scanned: bool = False
     notes: str = ""  # the footnote block printed at the foot of the page, kept out of the body text
-    region: str = "body"  # what the page's body is: body, contents, index or references (ingest/regions.py)
+    region: str = "body"  # what the page's body is: body, contents, index, references or front (ingest/regions.py)
     heading_lines: dict[str, float] = field(default_factory=dict)  # lines set like headings (squashed) -> size
     body_lines: set[str] = field(default_factory=set)  # lines set like body text
 
@@ -132,4 +132,4 @@ class Chunk:
     label_end: str | None = None
     section: str = ""
     n_tokens: int = 0
-    region: str = "body"  # body, footnote, contents, index or references (ingest/regions.py)
+    region: str = "body"  # body, footnote, contents, index, references or front (ingest/regions.py)

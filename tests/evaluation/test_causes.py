@@ -9,7 +9,8 @@ def test_each_cause_has_a_setting_that_switches_it_off():
         assert key in Settings.model_fields and key in OFF
     s = Settings(**OFF)
     assert s.superseded_weight == 1.0 and s.region_weights == {} and not s.synonyms and s.section_support == 0
-    assert s.same_page_weight == 1.0 and s.feedback_weight == 0
+    assert s.same_page_weight == 1.0 and s.feedback_weight == 0 and s.front_matter_weight == 1.0
+    assert Settings().front_matter_weight < 1.0  # front matter is demoted by default: its row measures that
 
 
 def test_an_opt_in_measure_is_measured_at_its_opt_in_value():
