@@ -57,6 +57,10 @@ _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream 
 _ESCAPED = re.compile(r"\\(.)")
 _SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
 SEGMENT_END = "[][\n]"
+# hbs-eng renders a perfective infinitive or present as an English past ("kako prijaviti" -> "that reported", "treba
+# postupiti" -> "should acted", "mora da prijavi" -> "must that reported"): between its tagger and its transfer, such
+# a verb is read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays past.
+ASPECT = {"hbs-eng": r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g"}
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
 log = logging.getLogger(__name__)
@@ -115,16 +119,19 @@ def available(binary: str) -> bool:
 
 def mode_commands(binary: str, mode: str) -> list[list[str]]:
     """The programs of an Apertium mode (its `.mode` file beside the program's installation), each in null-flush
-    mode (-z) and marking unknown words; raises OSError without it."""
+    mode (-z) and marking unknown words, with hbs-eng's aspect correction after its tagger (ASPECT); raises OSError
+    without it."""
     program = shutil.which(binary)
     if program is None:
         raise OSError(f"{binary}: not found")
     path = Path(program).resolve().parents[1] / "share" / "apertium" / "modes" / f"{mode}.mode"
-    return [
-        [args[0], "-z", *args[1:]]
-        for part in path.read_text(encoding="utf-8").split("|")
-        if (args := shlex.split(part.replace("$1", "-g")))
-    ]
+    out: list[list[str]] = []
+    for part in path.read_text(encoding="utf-8").split("|"):
+        if args := shlex.split(part.replace("$1", "-g")):
+            out.append([args[0], "-z", *args[1:]])
+            if mode in ASPECT and Path(args[0]).name == "cg-proc":  # after the tagger: the verbs' aspect (ASPECT)
+                out.append(["sed", "-u", "-z", "-e", ASPECT[mode]])
+    return out
 
 
 class Pipeline:

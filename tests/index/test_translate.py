@@ -178,6 +178,20 @@ def test_the_field_glossary_gives_question_words_and_prepositions_their_query_se
     assert expected in said and apertium_says not in said
 
 
+def test_a_perfective_infinitive_is_not_rendered_as_a_past():
+    """hbs-eng renders a perfective infinitive or present as an English past ("should reported"); read as imperfective
+    it gives the English base form, and a past stays past."""
+    from pactkb.index.translate import ASPECT, mode_commands
+
+    words = Translator("apertium", 10.0, []).render("banka treba prijaviti i mora da prijavi", "sr")
+    assert words is not None and "reported" not in words.sentence(NO_WORDS).split()
+    assert {"report", "reports"} & set(words.sentence(NO_WORDS).split())
+    past = Translator("apertium", 10.0, []).render("banka je prijavila transakciju", "sr")
+    assert past is not None and "reported" in past.sentence(NO_WORDS).split()
+    assert ["sed", "-u", "-z", "-e", ASPECT["hbs-eng"]] in mode_commands("apertium", "hbs-eng")
+    assert not any(c[0] == "sed" for c in mode_commands("apertium", "mkd-eng"))
+
+
 @pytest.fixture
 def apertium_kb(settings, sample_dir, tmp_path) -> KnowledgeBase:
     write_dictd(tmp_path / "dict", "freedict-hrv-eng", {"krijumčarenje": "contraband, smuggling"})
