@@ -57,10 +57,18 @@ _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream 
 _ESCAPED = re.compile(r"\\(.)")
 _SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
 SEGMENT_END = "[][\n]"
-# hbs-eng renders a perfective infinitive or present as an English past ("kako prijaviti" -> "that reported", "treba
-# postupiti" -> "should acted", "mora da prijavi" -> "must that reported"): between its tagger and its transfer, such
-# a verb is read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays past.
-ASPECT = {"hbs-eng": r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g"}
+# Corrections of hbs-eng's verbs between its tagger and its transfer (sed expressions over the tagged stream):
+# - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
+#   the modal and an infinitive ("can partake");
+# - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
+#   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays.
+VERB_FIXES = {
+    "hbs-eng": (
+        r"s/\(<vbmod>\(<[a-z0-9]*>\)*\$ *\)\^da<cnjsub>\$ *\(\^[^<$]*<vblex>\(<perf>\|<impf>\)*\(<tv>\|<iv>\)*\)"
+        r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
+        r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
+    )
+}
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
 log = logging.getLogger(__name__)
@@ -119,7 +127,7 @@ def available(binary: str) -> bool:
 
 def mode_commands(binary: str, mode: str) -> list[list[str]]:
     """The programs of an Apertium mode (its `.mode` file beside the program's installation), each in null-flush
-    mode (-z) and marking unknown words, with hbs-eng's aspect correction after its tagger (ASPECT); raises OSError
+    mode (-z) and marking unknown words, with hbs-eng's verb corrections after its tagger (VERB_FIXES); raises OSError
     without it."""
     program = shutil.which(binary)
     if program is None:
@@ -129,8 +137,8 @@ def mode_commands(binary: str, mode: str) -> list[list[str]]:
     for part in path.read_text(encoding="utf-8").split("|"):
         if args := shlex.split(part.replace("$1", "-g")):
             out.append([args[0], "-z", *args[1:]])
-            if mode in ASPECT and Path(args[0]).name == "cg-proc":  # after the tagger: the verbs' aspect (ASPECT)
-                out.append(["sed", "-u", "-z", "-e", ASPECT[mode]])
+            if mode in VERB_FIXES and Path(args[0]).name == "cg-proc":  # after the tagger (VERB_FIXES)
+                out.append(["sed", "-u", "-z", *(a for rule in VERB_FIXES[mode] for a in ("-e", rule))])
     return out
 
 
