@@ -39,7 +39,7 @@ from pactkb.index.embed import is_multilingual
 from pactkb.index.encoder import Encoder
 from pactkb.index.fold import STOPWORDS, fold
 from pactkb.index.store import Store
-from pactkb.index.translate import Translator, available
+from pactkb.index.translate import Translator, available, preferred
 from pactkb.settings import SENSITIVITY_LEVELS, Settings
 
 MIN_DF = 3
@@ -168,11 +168,18 @@ class Translation:
     by_dictionary: bool
     by_machine: bool = False
     coverage: float = 0.0
+    sentence: str = ""  # a translator's whole rendering, function words included (empty without a translator)
 
     @property
     def text(self) -> str:
         """The words as one string (a rough English rendering of the query)."""
         return " ".join(self.words)
+
+    @property
+    def dense_text(self) -> str:
+        """What the encoder searches for: the translator's sentence as an English user would type it, else the
+        words."""
+        return self.sentence or self.text
 
 
 class Bridge:
@@ -291,11 +298,13 @@ class Bridge:
             return self.translate_words(query, language, context, clearance)
         english = self.vocabulary(clearance).index if self._fresh() else {}
         left = [w for w in rendering.unknown if translatable(w) and w.lower() not in english]
+        filled = {w: self.translate_words(w, language, context, clearance).words for w in set(rendering.unknown)}
         return Translation(
-            rendering.words(lambda word: self.translate_words(word, language, context, clearance).words),
+            rendering.words(lambda word: filled[word]),
             True,
             True,
             share_rendered(sum(translatable(w) for w in WORD.findall(query)), len(left)),
+            rendering.sentence(lambda word: filled[word]),
         )
 
     def translate_words(
@@ -333,11 +342,15 @@ class Bridge:
         covered: set[int] = set()
         curated: set[int] = set()  # the words a glossary rendered (FreeDict's general senses do not count)
         for m in matches:
-            picked = self._pick(context if context is not None else vecs.get(m.source.lower()), m.translations, vocab)
+            glossary = dictionary is not None and dictionary.is_curated(m.source)
+            translations = m.translations
+            if glossary:  # a glossary's preferred term (of those in the corpus), as in a machine rendering
+                translations = tuple(preferred(tuple(t for t in translations if self._english(t, vocab) is not None)))
+            picked = self._pick(context if context is not None else vecs.get(m.source.lower()), translations, vocab)
             if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
                 placed.append((m.start, picked))
                 covered.update(range(m.start, m.end))
-                if dictionary is not None and dictionary.is_curated(m.source):
+                if glossary:
                     curated.update(range(m.start, m.end))
         by_dictionary = bool(placed)
         todo: dict[str, int] = {}  # word -> its first position

@@ -147,7 +147,7 @@ class Searcher:
                 with timer.stage("translate"):
                     translation = self.translation(query, language, self._timed_encoder(query, timer), clearance)
                 if self.dense_bridged(translation, mode):
-                    texts.append(translation.text)
+                    texts.append(translation.dense_text)
         with timer.stage("encode"):
             return self.encode_queries(texts)[0]
 
@@ -250,7 +250,7 @@ class Searcher:
         ]
         if self.dense_bridged(translation, mode):
             if rendering_hits is None:
-                vec = self.encode_query(translation.text)  # usually cached: encoded with the query (query_vector)
+                vec = self.encode_query(translation.dense_text)  # usually cached: encoded with the query (query_vector)
                 rendering_hits = self.dense.search(vec, depth, self.allowed(filters, con), con)
             lists.append((rendering_hits, w_translated))
         return lists
@@ -263,7 +263,7 @@ class Searcher:
         if self.bridge is None or mode != "hybrid" or language in (None, "en"):
             return None
         translation = self.translation(query, language, qvec, clearance)
-        return self.encode_query(translation.text) if self.dense_bridged(translation, mode) else None
+        return self.encode_query(translation.dense_text) if self.dense_bridged(translation, mode) else None
 
     def dense_bridged(self, translation: Translation, mode: str) -> bool:
         """Whether a search of this mode also runs the encoder's search for the translation's English rendering: in

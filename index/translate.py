@@ -6,16 +6,17 @@ Apertium's null-flush mode, so a query costs a few milliseconds instead of a new
 each request is bounded by a timeout and results are cached. Its output depends on the query alone, never on the
 corpus, so nothing of it is filtered by the corpus' vocabulary.
 
-A query is rendered in English in three layers:
+A query is rendered in English in three layers (issue 15's order: team glossaries first of all, Apertium, then the
+dictionaries for the words Apertium leaves untranslated):
 1. a team glossary (`<name>.<src>-eng.tsv` beside the dictionaries, index/dictionary.py) and pactkb's field glossaries
    (index/synonyms/field.hrv-eng.tsv, field.mkd-eng.tsv: "politički izložena osoba" -> "politically exposed person",
-   which Apertium renders "politically displayed person") translate their terms first, then the dictionaries'
-   multi-word phrases (fixed terms that Apertium would translate word by word);
+   which Apertium renders "politically displayed person") translate their terms first, each by its preferred
+   (first) translation and its acronym, so the rendering reads like an English query (`preferred`);
 2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
 3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
-   left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows them
-   (names, acronyms).
+   left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows
+   them (names, acronyms). A general dictionary never overrides Apertium's rendering of the words it translated.
 Without the program or the language pair, `Translator.render` returns None and the bridge works as before.
 """
 
@@ -41,7 +42,6 @@ from pactkb.index.dictionary import (
     Dictionary,
     Match,
     dictionary_dirs,
-    dictionary_for,
     find_dictionaries,
     key_algorithm,
     read_glossary,
@@ -57,6 +57,18 @@ _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream 
 _ESCAPED = re.compile(r"\\(.)")
 _SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
 SEGMENT_END = "[][\n]"
+# Corrections of hbs-eng's verbs between its tagger and its transfer (sed expressions over the tagged stream):
+# - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
+#   the modal and an infinitive ("can partake");
+# - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
+#   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays.
+VERB_FIXES = {
+    "hbs-eng": (
+        r"s/\(<vbmod>\(<[a-z0-9]*>\)*\$ *\)\^da<cnjsub>\$ *\(\^[^<$]*<vblex>\(<perf>\|<impf>\)*\(<tv>\|<iv>\)*\)"
+        r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
+        r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
+    )
+}
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
 log = logging.getLogger(__name__)
@@ -91,6 +103,11 @@ class Rendering:
                     out.append(w)
         return out
 
+    def sentence(self, fill: Callable[[str], list[str]]) -> str:
+        """The whole rendering as one English text, function words kept, each unknown word replaced by `fill`'s
+        English words for it (kept as typed when it has none)."""
+        return " ".join(w for p in self.pieces for w in (([p.text] if p.known else fill(p.text)) or [p.text]))
+
 
 @lru_cache(maxsize=8)
 def installed_modes(binary: str) -> frozenset[str]:
@@ -110,16 +127,19 @@ def available(binary: str) -> bool:
 
 def mode_commands(binary: str, mode: str) -> list[list[str]]:
     """The programs of an Apertium mode (its `.mode` file beside the program's installation), each in null-flush
-    mode (-z) and marking unknown words; raises OSError without it."""
+    mode (-z) and marking unknown words, with hbs-eng's verb corrections after its tagger (VERB_FIXES); raises OSError
+    without it."""
     program = shutil.which(binary)
     if program is None:
         raise OSError(f"{binary}: not found")
     path = Path(program).resolve().parents[1] / "share" / "apertium" / "modes" / f"{mode}.mode"
-    return [
-        [args[0], "-z", *args[1:]]
-        for part in path.read_text(encoding="utf-8").split("|")
-        if (args := shlex.split(part.replace("$1", "-g")))
-    ]
+    out: list[list[str]] = []
+    for part in path.read_text(encoding="utf-8").split("|"):
+        if args := shlex.split(part.replace("$1", "-g")):
+            out.append([args[0], "-z", *args[1:]])
+            if mode in VERB_FIXES and Path(args[0]).name == "cg-proc":  # after the tagger (VERB_FIXES)
+                out.append(["sed", "-u", "-z", *(a for rule in VERB_FIXES[mode] for a in ("-e", rule))])
+    return out
 
 
 class Pipeline:
@@ -243,6 +263,22 @@ def run_apertium(binary: str, mode: str, text: str, timeout: float) -> str:
     return pipeline(binary, mode).translate(text, timeout)
 
 
+def preferred(translations: tuple[str, ...]) -> list[str]:
+    """What a glossary entry puts in a rendering: its preferred (first) translation, so the rendering reads like an
+    English query ("indicator", not "indicator red flag"), with its acronym when the entry gives one ("financial
+    intelligence unit FIU", as an English reader writes "financial intelligence unit (FIU)"). The other
+    translations are not searched: on the domain dev half adding them as a lexical expansion scored lower."""
+    first = list(translations[:1])
+    return first + [t for t in translations[1:] if first and abbreviates(t, first[0])]
+
+
+def abbreviates(short: str, term: str) -> bool:
+    """Whether a translation is the capital acronym of a term ("FIU" of "financial intelligence unit", "AML" of
+    "anti-money laundering"): the term's short form, not another translation."""
+    initials = "".join(w[0] for w in WORD.findall(term) if fold(w) not in STOPWORDS)
+    return short.isalpha() and short.isupper() and len(short) >= 2 and short.lower() == initials.lower()
+
+
 def parse(output: str) -> list[Piece]:
     """Pieces of Apertium's output: `*word` is a source word it did not know; `#`/`@` marks are dropped."""
     return [Piece(word, mark != "*") for mark, word in _TOKEN.findall(output)]
@@ -270,21 +306,16 @@ def glossary_for(dirs: list[Path], language: str) -> Dictionary | None:
 class Translator:
     """Renders queries in sr/hr/bs/mk into English: team glossary terms, then Apertium for the rest."""
 
-    def __init__(
-        self, binary: str, timeout: float, dictionary_dirs: list[Path], glossary_translations: int = 2
-    ) -> None:
+    def __init__(self, binary: str, timeout: float, dictionary_dirs: list[Path]) -> None:
         """Nothing runs until the first query."""
         self.binary = binary
         self.timeout = timeout
         self.dictionary_dirs = dictionary_dirs
-        self.glossary_translations = glossary_translations
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Translator:
         """The translator the settings describe."""
-        return cls(
-            settings.apertium, settings.apertium_timeout, dictionary_dirs(settings), settings.dictionary_translations
-        )
+        return cls(settings.apertium, settings.apertium_timeout, dictionary_dirs(settings))
 
     def mode(self, language: str | None) -> str | None:
         """The Apertium mode for a query language, if the program and the pair are installed."""
@@ -311,17 +342,11 @@ class Translator:
         return [parse(line) for line in lines[: len(segments)]]
 
     def terms(self, query: str, language: str) -> list[Match]:
-        """The query's fixed terms, translated as a whole before Apertium: a team glossary's entries, then the
-        dictionaries' phrases of two words or more (EU terminology such as "trgovina ljudima" → "trafficking in
-        human beings", which Apertium renders word by word as "trade people"), left to right, not overlapping."""
+        """The query's fixed terms, translated as a whole before Apertium: a team or field glossary's entries, left to
+        right, not overlapping. A general dictionary's phrases are not among them: Apertium renders the words it
+        knows, and the dictionaries fill only the words it leaves untranslated (issue 15's order)."""
         glossary = glossary_for(self.dictionary_dirs, language)
-        found = glossary.lookup(query) if glossary is not None else []
-        dictionary = dictionary_for(self.dictionary_dirs, language)
-        taken = {i for m in found for i in range(m.start, m.end)}
-        for m in dictionary.lookup(query) if dictionary is not None else []:
-            if m.end - m.start > 1 and not taken.intersection(range(m.start, m.end)):
-                found.append(m)
-        return sorted(found, key=lambda m: m.start)
+        return glossary.lookup(query) if glossary is not None else []
 
     def render(self, query: str, language: str | None) -> Rendering | None:
         """The query in English: glossary terms first, Apertium for the words between them; None when Apertium
@@ -342,7 +367,6 @@ class Translator:
             return None
         pieces: list[Piece] = list(translated[0])
         for m, rest in zip(matches, translated[1:], strict=False):
-            for t in m.translations[: self.glossary_translations]:
-                pieces += [Piece(w, True) for w in WORD.findall(t)]
+            pieces += [Piece(w, True) for t in preferred(m.translations) for w in WORD.findall(t)]
             pieces += rest
         return Rendering(tuple(pieces))

@@ -253,8 +253,8 @@ class Settings(BaseSettings):
     dictionary_translations: int = Field(
         default=2,
         ge=1,
-        description="Translations of a dictionary entry the bridge keeps: the closest to the query with a "
-        "multilingual encoder, else the most common in the corpus.",
+        description="Translations of a general dictionary's entry the bridge keeps: the closest to the query with "
+        "a multilingual encoder, else the most common in the corpus (a glossary's entry gives its preferred one).",
     )
     apertium: str = Field(
         default="apertium",

@@ -11,8 +11,10 @@ from pactkb.index.translate import (
     Pipeline,
     Rendering,
     Translator,
+    abbreviates,
     parse,
     pipeline,
+    preferred,
     run_apertium,
     stream,
     unstream,
@@ -107,15 +109,89 @@ def test_a_team_glossary_wins_over_apertium(tmp_path):
     assert words[:2] == ["money", "laundering"] and "frontier" in words and "border" not in words
 
 
-def test_dictionary_phrases_are_translated_as_terms_before_apertium(tmp_path):
-    query = "žrtve trgovine ljudima"
+def test_a_dictionary_phrase_never_overrides_apertiums_rendering(tmp_path):
+    """Issue 15's order: glossaries first, Apertium, then the dictionaries only for the words Apertium left. A
+    FreeDict phrase over words Apertium translates ("na severu" -> "northward") leaves its rendering alone; a team
+    glossary's term still wins."""
+    query = "žrtve trgovine ljudima na severu"
     plain = Translator("apertium", 10.0, []).render(query, "sr")
-    assert plain is not None and "trade" in plain.words(NO_WORDS)  # Apertium word by word: "victims of trade people"
-    write_dictd(tmp_path, "freedict-hrv-eng", {"trgovina ljudima": "trafficking in human beings", "ljudi": "men"})
+    assert plain is not None and {"trade", "north"} <= set(plain.words(NO_WORDS))  # Apertium word by word
+    write_dictd(
+        tmp_path, "freedict-hrv-eng", {"trgovina ljudima": "trafficking in human beings", "na sjeveru": "northward"}
+    )
     rendering = Translator("apertium", 10.0, [tmp_path]).render(query, "sr")
+    assert rendering is not None and rendering.words(NO_WORDS) == plain.words(NO_WORDS)
+    assert "northward" not in rendering.words(NO_WORDS)
+    (tmp_path / "team.hrv-eng.tsv").write_text("trgovina ljudima\ttrafficking in human beings\n", encoding="utf-8")
+    words = Translator("apertium", 10.0, [tmp_path]).render(query, "sr").words(NO_WORDS)  # type: ignore[union-attr]
+    assert words[1:4] == ["trafficking", "human", "beings"] and "trade" not in words and "north" in words
+
+
+def test_a_glossary_term_is_rendered_by_its_preferred_translation_and_acronym(tmp_path):
+    """A glossary entry puts its first translation in the rendering (plus its acronym, "financial intelligence unit
+    FIU"), not every translation it lists ("indicator red flag"): the rendering reads like an English query."""
+    (tmp_path / "team.hrv-eng.tsv").write_text(
+        "indikatori\tindicator, red flag, indicators\n"
+        "finansijsko-obaveštajna jedinica\tfinancial intelligence unit, FIU, financial intelligence units\n",
+        encoding="utf-8",
+    )
+    rendering = Translator("apertium", 10.0, [tmp_path]).render("indikatori za finansijsko-obaveštajnu jedinicu", "sr")
     assert rendering is not None
-    words = rendering.words(NO_WORDS)
-    assert words[-3:] == ["trafficking", "human", "beings"] and "trade" not in words and "men" not in words
+    assert rendering.words(NO_WORDS) == ["indicator", "financial", "intelligence", "unit", "FIU"]
+    assert preferred(("anti-money laundering", "AML", "ML")) == ["anti-money laundering", "AML"]
+    assert preferred(("pupil", "student")) == ["pupil"] and preferred(("artificial intelligence", "AI")) == [
+        "artificial intelligence",
+        "AI",
+    ]
+    assert not abbreviates("FIU", "money laundering") and not abbreviates("fiu", "financial intelligence unit")
+
+
+def test_the_rendering_is_also_kept_as_a_sentence():
+    """The encoder searches for the translator's whole sentence, function words kept and unknown words filled, as an
+    English user would type it; BM25 gets its content words."""
+    rendering = Rendering((Piece("When", True), Piece("must", True), Piece("the", True), Piece("kvrgzb", False)))
+    assert rendering.sentence(lambda w: ["bank"]) == "When must the bank"
+    assert rendering.sentence(NO_WORDS) == "When must the kvrgzb" and rendering.words(NO_WORDS) == ["kvrgzb"]
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "apertium_says", "expected"),
+    [
+        ("hr", "Koji su pokazatelji pranja novca", "who", "which"),
+        ("sr", "pranje novca preko fiktivnih firmi", "over", "through"),
+        ("mk", "Кои се индикаторите за перење пари", "that", "which"),
+        ("mk", "перење пари преку надворешна трговија", "over", "through"),
+    ],
+)
+def test_the_field_glossary_gives_question_words_and_prepositions_their_query_sense(
+    language, query, apertium_says, expected
+):
+    """Apertium renders "koji"/"кои" as "who"/"that" and "preko"/"преку" as "over"; in a query they ask "which" and
+    say "through" (laundering through shell companies)."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    plain = Translator("apertium", 10.0, []).render(query, language)
+    assert plain is not None and apertium_says in plain.sentence(NO_WORDS).lower().split()
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, language)
+    assert rendering is not None
+    said = rendering.sentence(NO_WORDS).lower().split()
+    assert expected in said and apertium_says not in said
+
+
+def test_a_perfective_infinitive_is_not_rendered_as_a_past():
+    """hbs-eng renders a perfective infinitive or present as an English past ("should reported") and "modal + da +
+    present" as "must that reports"; corrected, they give "should report", "must report", and a past stays past."""
+    from pactkb.index.translate import VERB_FIXES, mode_commands
+
+    t = Translator("apertium", 10.0, [])
+    said = {q: t.render(q, "sr").sentence(NO_WORDS) for q in ("banka treba prijaviti", "banka mora da prijavi")}  # type: ignore[union-attr]
+    assert said == {"banka treba prijaviti": "bank should report", "banka mora da prijavi": "bank must report"}
+    assert t.render("može da učestvuje", "sr").sentence(NO_WORDS) == "can partake"  # type: ignore[union-attr]
+    past = t.render("banka je prijavila transakciju", "sr")
+    assert past is not None and "reported" in past.sentence(NO_WORDS).split()
+    sed = ["sed", "-u", "-z", "-e", VERB_FIXES["hbs-eng"][0], "-e", VERB_FIXES["hbs-eng"][1]]
+    assert sed in mode_commands("apertium", "hbs-eng")
+    assert not any(c[0] == "sed" for c in mode_commands("apertium", "mkd-eng"))
 
 
 @pytest.fixture
@@ -269,15 +345,15 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
     [
         ("sr", "pravno lice", "face", ["legal", "person"]),  # Apertium: "legal face"
         ("hr", "lica", "face", ["person"]),  # a single legal-register word, inflected
-        ("bs", "zamrzavanje imovine bez odlaganja", "imovine", ["asset", "freezing", "assets", "without", "delay"]),
+        ("bs", "zamrzavanje imovine bez odlaganja", "imovine", ["asset", "freezing", "without", "delay"]),
         ("mk", "правното лице", "face", ["legal", "person"]),
-        ("mk", "одземање", "retraction", ["confiscation", "seizure"]),
+        ("mk", "одземање", "retraction", ["confiscation"]),
         # 2026.12.4: the Croatian legal register, and the Macedonian equivalents of the Serbian entries
-        ("hr", "službenik", "employee", ["officer", "official"]),
+        ("hr", "službenik", "employee", ["officer"]),
         ("hr", "tijela kaznenog progona", "body", ["law", "enforcement", "authorities"]),
         ("hr", "platitelja", "platitelja", ["payer"]),  # unknown to Apertium
-        ("hr", "ovrha", "foreclosure", ["enforcement", "execution"]),
-        ("mk", "оштетена страна", "damaged", ["injured", "party", "victim"]),
+        ("hr", "ovrha", "foreclosure", ["enforcement"]),
+        ("mk", "оштетена страна", "damaged", ["injured", "party"]),
         ("mk", "подлежи", "подлежи", ["subject"]),
         ("mk", "потпирање на трети лица", "faces", ["reliance", "third", "parties"]),
     ],
@@ -371,3 +447,63 @@ def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
     assert half.coverage == pytest.approx(2 / 3)
     # no glossary term, no translation: an English query taken for Albanian (corpus words alone) keeps its weights
     assert kb.searcher.translation("beneficial owner shell company", "sq", None).coverage == 0.0
+
+
+def test_the_encoder_searches_for_the_translators_sentence(settings, sample_dir):
+    """The dense search of a machine-translated query encodes the translator's sentence (function words kept, an
+    unknown word filled), not the bag of content words BM25 gets."""
+    import numpy as np
+
+    from pactkb.index.embed import FakeEncoder
+
+    kb = KnowledgeBase(settings, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([sample_dir])
+    query = "Kada banka prijavljuje sumnjivu transakciju"
+    kb.searcher.bridge.translator = FakeTranslator(
+        {
+            query: [
+                ("When", True),
+                ("does", True),
+                ("the", True),
+                ("bank", True),
+                ("report", True),
+                ("a", True),
+                ("suspicious", True),
+                ("transaction", True),
+            ]
+        }
+    )
+    translation = kb.searcher.translation(query, "sr", None)
+    assert translation.text == "bank report suspicious transaction"
+    assert translation.dense_text == "When does the bank report a suspicious transaction"
+    vector = kb.searcher.rendering_vector(query, "sr", "hybrid", None, None)
+    assert vector is not None and np.allclose(vector, kb.encoder.encode_queries([translation.dense_text])[0])
+    assert not np.allclose(vector, kb.encoder.encode_queries([translation.text])[0])
+
+
+def test_a_glossary_term_gives_the_bridge_its_preferred_translation(settings, tmp_path):
+    """Without a translator (Albanian), a glossary entry's preferred translation renders it, not also its second one
+    ("money", not "money funds"), when both are corpus words; the first one the corpus has otherwise."""
+    from pactkb.index.embed import FakeEncoder
+    from tests.conftest import write_pages
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pages(
+        folder / "aml.txt",
+        lambda i: (
+            f"Section {i}. Obliged entities report every suspicious transaction to the financial intelligence unit; "
+            "money and other funds moved through a shell company are a red flag for money laundering."
+        ),
+    )
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "team.sqi-eng.tsv").write_text(
+        "paratë\tmoney, funds\nfshehja\tconcealment, hiding, shell company\n", encoding="utf-8"
+    )
+    s = settings.model_copy(
+        update={"field_glossaries": False, "chunk_tokens": 30, "dictionaries": str(tmp_path / "team")}
+    )
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([folder])
+    assert kb.searcher.translation("paratë", "sq", None).words == ["money"]
+    assert kb.searcher.translation("fshehja", "sq", None).words == ["shell", "company"]  # the first the corpus has
