@@ -61,6 +61,8 @@ def _openvino(settings: Settings) -> Encoder:
 
     encoder = OpenVinoEncoder.from_settings(settings, settings.resolved_precision())
     encoder.query_side = query_side(settings)
+    if encoder.query_side is None and isinstance(encoder, OpenVinoEncoder):  # it encodes queries: their usual shapes
+        encoder.compile_query_shapes(settings.query_shape_list())
     return encoder
 
 

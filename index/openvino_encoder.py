@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,18 +47,52 @@ class OpenVinoEncoder(OnnxEncoder):
         }
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        core = ov.Core()
-        self._compiled = core.compile_model(
-            core.read_model(str(folder / self.graph_file(self.precision))), "CPU", config
-        )
+        self._config = config
+        self._core = ov.Core()
+        # kept: graphs compiled from it for one query shape share its constants (the fp32 word embeddings, ~400 MB)
+        self._graph = self._core.read_model(str(folder / self.graph_file(self.precision)))
+        self._compiled = self._core.compile_model(self._graph, "CPU", config)
+        self._static: dict[tuple[int, int], Any] = {}  # (texts, tokens) -> the graph compiled for that one shape
         self._local = threading.local()  # an infer request per thread: a compiled model serves threads in parallel
 
-    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """The last hidden state for one tokenised batch."""
-        request = getattr(self._local, "request", None)
+    def compile_query_shapes(self, shapes: tuple[tuple[int, int], ...]) -> None:
+        """Compile the graph once more for each query shape (texts x tokens): a dynamic-shape graph re-prepares its
+        kernels whenever consecutive calls differ in shape, a static one never does (settings.query_shapes)."""
+        import openvino as ov
+
+        wanted = [shape for shape in dict.fromkeys(shapes) if shape not in self._static]
+        if not wanted:
+            return
+        for texts, tokens in wanted:  # about 100 MB each (its weights in the CPU's layout); the embeddings are shared
+            model = self._graph.clone()
+            model.reshape({port.get_any_name(): ov.PartialShape([texts, tokens]) for port in model.inputs})
+            self._static[(texts, tokens)] = self._core.compile_model(model, "CPU", self._config)
+        self._local = threading.local()  # requests are made anew, for every compiled graph
+
+    def _request(self, compiled: Any) -> Any:
+        """This thread's infer request of a compiled graph."""
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        request = requests.get(id(compiled))
         if request is None:
-            request = self._local.request = self._compiled.create_infer_request()
-        return np.array(request.infer(feeds)[0], dtype=np.float32)
+            request = requests[id(compiled)] = compiled.create_infer_request()
+        return request
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one tokenised batch (the dynamic-shape graph)."""
+        return np.array(self._request(self._compiled).infer(feeds)[0], dtype=np.float32)
+
+    def _run_query(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one batch of queries: by the graph compiled for its shape if there is one."""
+        static = self._static.get(feeds["input_ids"].shape)
+        if static is None:
+            return self._run(feeds)
+        return np.array(self._request(static).infer(feeds)[0], dtype=np.float32)
+
+    def _query_batch(self, texts: list[str]) -> np.ndarray:
+        """Pooled, normalised vectors for one batch of queries (padded to a multiple of query_pad tokens)."""
+        return self._batch(texts, self.query_pad, self._run_query)
 
     @staticmethod
     def graph_precision(precision: str) -> Precision:
