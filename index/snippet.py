@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
-from pactkb.index.fold import fold_word, stem_word, thread_stemmer
+from pactkb.index.fold import fold_word, passage_words, stem_word, thread_stemmer
 
 WIDTH = 260
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -69,7 +69,7 @@ class TermMatcher:
         for the rest), then the matching ones found by substring search where they stand as a whole \\w+ run (a
         Python step per match, not per word)."""
         out: list[tuple[int, int]] = []
-        words = set(_WORD.findall(text))
+        words = passage_words(text)
         self.decide(words - self.decided.keys())
         for word in words & self.terms:
             i = text.find(word)
