@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
@@ -54,7 +55,7 @@ class TermMatcher:
                 self.terms.add(word)
         return hit
 
-    def decide(self, words: set[str]) -> None:
+    def decide(self, words: Iterable[str]) -> None:
         """Decide new words at once, as is_term would one by one (the stems through their caches, by map)."""
         new = list(words)
         hits = {w for w, st in zip(new, map(stem, new), strict=True) if st in self.wanted}
