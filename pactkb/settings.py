@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         pattern=r"^(\d+x\d+(,\d+x\d+)*)?$",
         description="OpenVINO: query batches of these (texts x tokens, after padding to a multiple of 16) run on a "
         "model compiled for that one shape instead of the dynamic-shape one, which re-prepares its kernels whenever "
-        "the shape changes between calls (about 30% less CPU per search's query encoding; each shape holds about "
+        "the shape changes between calls (10-20% less CPU per search's query encoding; each shape holds about "
         "100 MB more and compiles in about a second when the encoder loads). 1x32 and 2x32 (a query, or a query and "
         "its English rendering, of 17-32 tokens) are three quarters of the domain set's calls; empty: off.",
     )
