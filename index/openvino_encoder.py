@@ -34,6 +34,7 @@ class OpenVinoEncoder(OnnxEncoder):
     """Encodes with OpenVINO on the CPU; tokenisation, prefixes and pooling as the ONNX encoder."""
 
     query_pad = QUERY_PAD_TOKENS
+    query_shapes: tuple[tuple[int, int], ...] = ()  # query batch shapes given a graph of their own (compiled on use)
 
     def _load_runtime(self, folder: Path, threads: int | None) -> None:
         """Compile the graph for this CPU at the encoder's precision."""
@@ -53,6 +54,7 @@ class OpenVinoEncoder(OnnxEncoder):
         self._graph = self._core.read_model(str(folder / self.graph_file(self.precision)))
         self._compiled = self._core.compile_model(self._graph, "CPU", config)
         self._static: dict[tuple[int, int], Any] = {}  # (texts, tokens) -> the graph compiled for that one shape
+        self._compiling = threading.Lock()
         self._local = threading.local()  # an infer request per thread: a compiled model serves threads in parallel
 
     def compile_query_shapes(self, shapes: tuple[tuple[int, int], ...]) -> None:
@@ -60,14 +62,16 @@ class OpenVinoEncoder(OnnxEncoder):
         kernels whenever consecutive calls differ in shape, a static one never does (settings.query_shapes)."""
         import openvino as ov
 
-        wanted = [shape for shape in dict.fromkeys(shapes) if shape not in self._static]
-        if not wanted:
-            return
-        for texts, tokens in wanted:  # about 100 MB each (its weights in the CPU's layout); the embeddings are shared
-            model = self._graph.clone()
-            model.reshape({port.get_any_name(): ov.PartialShape([texts, tokens]) for port in model.inputs})
-            self._static[(texts, tokens)] = self._core.compile_model(model, "CPU", self._config)
-        self._local = threading.local()  # requests are made anew, for every compiled graph
+        with self._compiling:
+            for texts, tokens in dict.fromkeys(shapes):  # ~100 MB each (weights in the CPU's layout; embeddings shared)
+                if (texts, tokens) not in self._static:
+                    model = self._graph.clone()
+                    model.reshape({port.get_any_name(): ov.PartialShape([texts, tokens]) for port in model.inputs})
+                    self._static[(texts, tokens)] = self._core.compile_model(model, "CPU", self._config)
+
+    def warm_up_queries(self) -> None:
+        """Compile the graphs of every query shape now (a service's warm-up) rather than at the first query of each."""
+        self.compile_query_shapes(self.query_shapes)
 
     def _request(self, compiled: Any) -> Any:
         """This thread's infer request of a compiled graph."""
@@ -85,7 +89,11 @@ class OpenVinoEncoder(OnnxEncoder):
 
     def _run_query(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         """The last hidden state for one batch of queries: by the graph compiled for its shape if there is one."""
-        static = self._static.get(feeds["input_ids"].shape)
+        shape = feeds["input_ids"].shape
+        static = self._static.get(shape)
+        if static is None and shape in self.query_shapes:  # its first query: compiled now (once)
+            self.compile_query_shapes((shape,))
+            static = self._static[shape]
         if static is None:
             return self._run(feeds)
         return np.array(self._request(static).infer(feeds)[0], dtype=np.float32)

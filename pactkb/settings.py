@@ -117,8 +117,9 @@ class Settings(BaseSettings):
         description="OpenVINO: query batches of these (texts x tokens, after padding to a multiple of 16) run on a "
         "model compiled for that one shape instead of the dynamic-shape one, which re-prepares its kernels whenever "
         "the shape changes between calls (10-20% less CPU per search's query encoding; each shape holds about "
-        "100 MB more and compiles in about a second when the encoder loads). 1x32 and 2x32 (a query, or a query and "
-        "its English rendering, of 17-32 tokens) are three quarters of the domain set's calls; empty: off.",
+        "100 MB more and compiles in about a second, at the searcher's warm-up or its first query). 1x32 and 2x32 "
+        "(a query, or a query and its English rendering, of 17-32 tokens) are three quarters of the domain set's "
+        "calls; empty: off.",
     )
     encoder_threads: int = Field(
         default=0,

@@ -173,7 +173,8 @@ def test_query_shapes_are_read_as_texts_by_tokens():
 @pytest.mark.model
 def test_queries_of_a_compiled_shape_run_on_its_static_graph_with_the_dynamic_graphs_vectors(tmp_path, monkeypatch):
     enc = load_encoder(Settings(data=tmp_path, precision="bf16", query_shapes="1x32,2x32"))
-    assert isinstance(enc, OpenVinoEncoder) and sorted(enc._static) == [(1, 32), (2, 32)]
+    assert isinstance(enc, OpenVinoEncoder) and enc.query_shapes == ((1, 32), (2, 32))
+    assert enc._static == {}  # nothing compiled before a query needs it: ingest never pays for them
     long = "Kako carinici provjeravaju kurire s gotovinom na granici i koje dokaze traže?"  # 17-32 tokens
     short = "pranje novca"
     assert 16 < len(enc.tokenizer(enc.query_prefix + long)["input_ids"]) <= 32
@@ -187,6 +188,11 @@ def test_queries_of_a_compiled_shape_run_on_its_static_graph_with_the_dynamic_gr
             (static_runs if compiled is not enc._compiled else dynamic_runs).append(id(compiled)) or request(compiled)
         ),
     )
+    enc.encode_queries([long])
+    assert sorted(enc._static) == [(1, 32)]  # compiled at its first query
+    enc.warm_up_queries()
+    assert sorted(enc._static) == [(1, 32), (2, 32)]
+    static_runs.clear()
     queries = [[long], [long, short], [short], [long, long, short]]
     vectors = [enc.encode_queries(q) for q in queries]
     assert static_runs == [id(enc._static[(1, 32)]), id(enc._static[(2, 32)])]  # 1x32, 2x32
@@ -199,6 +205,17 @@ def test_queries_of_a_compiled_shape_run_on_its_static_graph_with_the_dynamic_gr
 @pytest.mark.model
 def test_a_separate_query_encoder_compiles_no_query_shapes(tmp_path):
     enc = load_encoder(Settings(data=tmp_path, precision="bf16", query_encoder="int8-weights"))
-    assert isinstance(enc, OpenVinoEncoder) and enc.query_side is not None and enc._static == {}
+    assert isinstance(enc, OpenVinoEncoder) and enc.query_side is not None and enc.query_shapes == ()
+    enc.warm_up_queries()
+    assert enc._static == {}
     off = load_encoder(Settings(data=tmp_path, precision="bf16", query_shapes=""))
-    assert isinstance(off, OpenVinoEncoder) and off._static == {}
+    assert isinstance(off, OpenVinoEncoder) and off.query_shapes == ()
+
+
+@pytest.mark.model
+def test_a_searchers_warm_up_compiles_the_query_shapes(tmp_path):
+    kb = KnowledgeBase(Settings(data=tmp_path / "d", precision="bf16", parse_workers=0, dictionaries="", apertium=""))
+    assert isinstance(kb.encoder, LazyEncoder)
+    kb.searcher.warm_up()
+    inner = kb.encoder.inner()
+    assert isinstance(inner, OpenVinoEncoder) and sorted(inner._static) == [(1, 32), (2, 32)]
