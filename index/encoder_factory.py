@@ -61,6 +61,8 @@ def _openvino(settings: Settings) -> Encoder:
 
     encoder = OpenVinoEncoder.from_settings(settings, settings.resolved_precision())
     encoder.query_side = query_side(settings)
+    if encoder.query_side is None and isinstance(encoder, OpenVinoEncoder):  # it encodes queries: their usual shapes
+        encoder.query_shapes = settings.query_shape_list()  # compiled at warm-up or first use: ingest never pays
     return encoder
 
 
@@ -248,3 +250,9 @@ class LazyEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Normalised query embeddings."""
         return self.inner().encode_queries(texts)
+
+    def warm_up_queries(self) -> None:
+        """Load the model and prepare what its first queries would wait for (OpenVINO's query-shape graphs)."""
+        prepare = getattr(self.inner(), "warm_up_queries", None)
+        if prepare is not None:
+            prepare()

@@ -5,13 +5,11 @@ to keep in a BM25 query over a large store."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from pactkb.index.fold import fold_word, porter_stem, query_terms
+from pactkb.index.fold import fold_word, passage_words, porter_stem, query_terms
 
-WORD = re.compile(r"\w+", re.UNICODE)
 NO_EVIDENCE = {"known": 0.0, "coverage": 0.0}
 
 
@@ -34,7 +32,7 @@ def measure(stems: Mapping[str, str], df: Mapping[str, int], n: int, top_texts: 
     n = max(1, n)
     idf = {t: math.log(1 + n / (1 + df.get(stem, 0))) for t, stem in stems.items()}
     total = sum(idf.values())
-    words = {w for text in top_texts for w in WORD.findall(text)}  # each distinct word stemmed once
+    words = frozenset().union(*map(passage_words, top_texts))  # each distinct word stemmed once
     seen = set(map(word_stem, words))
     return {
         "known": round(sum(v for t, v in idf.items() if df.get(stems[t], 0) > 0) / total, 4),

@@ -83,6 +83,17 @@ def fold_word(word: str) -> str:
     return fold(word)
 
 
+# Passages whose distinct words are kept: a result page's snippets and its no-good-answer evidence read the same
+# passages, and paging or facet clicks show them again (a passage's words take ~30 kB; 512 of them ~15 MB).
+PASSAGE_WORDS_CACHE = 512
+
+
+@lru_cache(maxsize=PASSAGE_WORDS_CACHE)
+def passage_words(text: str) -> frozenset[str]:
+    """The distinct \\w+ words of a passage, as typed (cached per text)."""
+    return frozenset(_WORD.findall(text))
+
+
 def fold(text: str) -> str:
     """Lower-case, transliterate Cyrillic to Latin and strip diacritics, keeping everything else."""
     text = text.casefold().translate(_TABLE)

@@ -84,24 +84,33 @@ def support_sections(fused: Ranked, rows: Mapping[int, Row], share: float, level
     if share <= 0:
         return fused
     best: dict[tuple[str, str, int], Ranked] = {}  # the two best candidates touching each page of a section
-    units: dict[int, str] = {}
+    units: dict[str, str] = {}  # section path -> its unit (candidates share a few sections)
+    placed: list[tuple[str, str, int, int] | None] = []  # per candidate: document, unit, first and last page
     for cid, sc in fused:
         row = rows.get(cid)
-        if row is not None and row["section"]:
-            unit = units[cid] = section_unit(row["section"], levels)
-            for page in range(row["page_start"], row["page_end"] + 1):
-                top = best.setdefault((row["doc_id"], unit, page), [])
-                if len(top) < 2:
-                    top.append((cid, sc))
+        section = row["section"] if row is not None else None
+        if not section:
+            placed.append(None)
+            continue
+        unit = units.get(section)
+        if unit is None:
+            unit = units[section] = section_unit(section, levels)
+        doc, first, last = row["doc_id"], row["page_start"], row["page_end"]  # type: ignore[index]
+        placed.append((doc, unit, first, last))
+        for page in range(first, last + 1):
+            top = best.setdefault((doc, unit, page), [])
+            if len(top) < 2:
+                top.append((cid, sc))
     out = []
-    for cid, sc in fused:
-        row = rows.get(cid)
+    for (cid, sc), where in zip(fused, placed, strict=True):
         support = 0.0
-        if row is not None and cid in units:
-            for page in range(row["page_start"] - SUPPORT_PAGES, row["page_end"] + SUPPORT_PAGES + 1):
-                for other, osc in best.get((row["doc_id"], units[cid], page), []):
+        if where is not None:
+            doc, unit, first, last = where
+            for page in range(first - SUPPORT_PAGES, last + SUPPORT_PAGES + 1):
+                for other, osc in best.get((doc, unit, page), ()):
                     if other != cid:  # the best other candidate on that page: support only when it is better
-                        support = max(support, osc if osc > sc else 0.0)
+                        if osc > sc and osc > support:
+                            support = osc
                         break
         out.append((cid, sc + share * support))
     return sorted(out, key=lambda kv: (-kv[1], kv[0]))

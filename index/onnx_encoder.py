@@ -30,6 +30,7 @@ from pactkb.settings import Settings
 log = logging.getLogger(__name__)
 Precision = Literal["fp32", "bf16", "int8"]  # ONNX Runtime runs bf16 on the fp32 graph; OpenVINO computes it
 MODEL_FILES: dict[str, str] = {"fp32": "model-fp32.onnx", "int8": "model-int8.onnx"}
+Runner = Callable[[dict[str, np.ndarray]], np.ndarray]  # a tokenised batch's feeds -> its last hidden state
 
 
 def export_dir(settings: Settings) -> Path:
@@ -254,9 +255,9 @@ class OnnxEncoder:
         """Number of word pieces, without special tokens."""
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
-    def _batch(self, texts: list[str], pad_to: int | None = None) -> np.ndarray:
+    def _batch(self, texts: list[str], pad_to: int | None = None, run: Runner | None = None) -> np.ndarray:
         """Pooled, normalised vectors for one batch, padded to its longest text (rounded up to a multiple of `pad_to`
-        tokens when the model's length limit is one too)."""
+        tokens when the model's length limit is one too); `run` computes the last hidden state (default _run)."""
         multiple = pad_to if pad_to and self.max_seq_length % pad_to == 0 else None
         enc = self.tokenizer(
             texts,
@@ -267,7 +268,7 @@ class OnnxEncoder:
             return_tensors="np",
         )
         feeds = {n: enc[n].astype(np.int64) for n in self.inputs}
-        hidden = self._run(feeds)
+        hidden = (run or self._run)(feeds)
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class OpenVinoEncoder(OnnxEncoder):
     """Encodes with OpenVINO on the CPU; tokenisation, prefixes and pooling as the ONNX encoder."""
 
     query_pad = QUERY_PAD_TOKENS
+    query_shapes: tuple[tuple[int, int], ...] = ()  # query batch shapes given a graph of their own (compiled on use)
 
     def _load_runtime(self, folder: Path, threads: int | None) -> None:
         """Compile the graph for this CPU at the encoder's precision."""
@@ -46,18 +48,59 @@ class OpenVinoEncoder(OnnxEncoder):
         }
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        core = ov.Core()
-        self._compiled = core.compile_model(
-            core.read_model(str(folder / self.graph_file(self.precision))), "CPU", config
-        )
+        self._config = config
+        self._core = ov.Core()
+        # kept: graphs compiled from it for one query shape share its constants (the fp32 word embeddings, ~400 MB)
+        self._graph = self._core.read_model(str(folder / self.graph_file(self.precision)))
+        self._compiled = self._core.compile_model(self._graph, "CPU", config)
+        self._static: dict[tuple[int, int], Any] = {}  # (texts, tokens) -> the graph compiled for that one shape
+        self._compiling = threading.Lock()
         self._local = threading.local()  # an infer request per thread: a compiled model serves threads in parallel
 
-    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """The last hidden state for one tokenised batch."""
-        request = getattr(self._local, "request", None)
+    def compile_query_shapes(self, shapes: tuple[tuple[int, int], ...]) -> None:
+        """Compile the graph once more for each query shape (texts x tokens): a dynamic-shape graph re-prepares its
+        kernels whenever consecutive calls differ in shape, a static one never does (settings.query_shapes)."""
+        import openvino as ov
+
+        with self._compiling:
+            for texts, tokens in dict.fromkeys(shapes):  # ~100 MB each (weights in the CPU's layout; embeddings shared)
+                if (texts, tokens) not in self._static:
+                    model = self._graph.clone()
+                    model.reshape({port.get_any_name(): ov.PartialShape([texts, tokens]) for port in model.inputs})
+                    self._static[(texts, tokens)] = self._core.compile_model(model, "CPU", self._config)
+
+    def warm_up_queries(self) -> None:
+        """Compile the graphs of every query shape now (a service's warm-up) rather than at the first query of each."""
+        self.compile_query_shapes(self.query_shapes)
+
+    def _request(self, compiled: Any) -> Any:
+        """This thread's infer request of a compiled graph."""
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        request = requests.get(id(compiled))
         if request is None:
-            request = self._local.request = self._compiled.create_infer_request()
-        return np.array(request.infer(feeds)[0], dtype=np.float32)
+            request = requests[id(compiled)] = compiled.create_infer_request()
+        return request
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one tokenised batch (the dynamic-shape graph)."""
+        return np.array(self._request(self._compiled).infer(feeds)[0], dtype=np.float32)
+
+    def _run_query(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state for one batch of queries: by the graph compiled for its shape if there is one."""
+        shape = feeds["input_ids"].shape
+        static = self._static.get(shape)
+        if static is None and shape in self.query_shapes:  # its first query: compiled now (once)
+            self.compile_query_shapes((shape,))
+            static = self._static[shape]
+        if static is None:
+            return self._run(feeds)
+        return np.array(self._request(static).infer(feeds)[0], dtype=np.float32)
+
+    def _query_batch(self, texts: list[str]) -> np.ndarray:
+        """Pooled, normalised vectors for one batch of queries (padded to a multiple of query_pad tokens)."""
+        return self._batch(texts, self.query_pad, self._run_query)
 
     @staticmethod
     def graph_precision(precision: str) -> Precision:

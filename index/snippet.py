@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
-from pactkb.index.fold import fold_word, stem_word, thread_stemmer
+from pactkb.index.fold import fold_word, passage_words, stem_word, thread_stemmer
 
 WIDTH = 260
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -54,7 +55,7 @@ class TermMatcher:
                 self.terms.add(word)
         return hit
 
-    def decide(self, words: set[str]) -> None:
+    def decide(self, words: Iterable[str]) -> None:
         """Decide new words at once, as is_term would one by one (the stems through their caches, by map)."""
         new = list(words)
         hits = {w for w, st in zip(new, map(stem, new), strict=True) if st in self.wanted}
@@ -69,7 +70,7 @@ class TermMatcher:
         for the rest), then the matching ones found by substring search where they stand as a whole \\w+ run (a
         Python step per match, not per word)."""
         out: list[tuple[int, int]] = []
-        words = set(_WORD.findall(text))
+        words = passage_words(text)
         self.decide(words - self.decided.keys())
         for word in words & self.terms:
             i = text.find(word)

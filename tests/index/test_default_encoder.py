@@ -142,7 +142,7 @@ def test_a_serbian_question_finds_the_english_passage_with_default_settings(tmp_
 
 @pytest.mark.model
 def test_queries_padded_to_a_multiple_of_tokens_keep_their_vectors(tmp_path, monkeypatch):
-    enc = load_encoder(Settings(data=tmp_path, precision="bf16"))
+    enc = load_encoder(Settings(data=tmp_path, precision="bf16", query_shapes=""))  # every shape on the dynamic graph
     assert isinstance(enc, OpenVinoEncoder) and enc.query_pad == QUERY_PAD_TOKENS > 1
     queries = [s for group in SENTENCES.values() for s in group] + ["pranje novca", "a", "x " * 40]
     lengths = [len(enc.tokenizer(enc.query_prefix + q)["input_ids"]) for q in queries]
@@ -161,3 +161,61 @@ def test_queries_padded_to_a_multiple_of_tokens_keep_their_vectors(tmp_path, mon
     monkeypatch.setattr(enc, "query_pad", 0)  # off: each query at its own length
     enc.encode_queries(queries[:3])
     assert shapes == [max(lengths[:3])]
+
+
+def test_query_shapes_are_read_as_texts_by_tokens():
+    assert Settings(query_shapes="1x32,2x32").query_shape_list() == ((1, 32), (2, 32))
+    assert Settings(query_shapes="").query_shape_list() == ()
+    with pytest.raises(ValueError, match="query_shapes"):
+        Settings(query_shapes="32")
+
+
+@pytest.mark.model
+def test_queries_of_a_compiled_shape_run_on_its_static_graph_with_the_dynamic_graphs_vectors(tmp_path, monkeypatch):
+    enc = load_encoder(Settings(data=tmp_path, precision="bf16", query_shapes="1x32,2x32"))
+    assert isinstance(enc, OpenVinoEncoder) and enc.query_shapes == ((1, 32), (2, 32))
+    assert enc._static == {}  # nothing compiled before a query needs it: ingest never pays for them
+    long = "Kako carinici provjeravaju kurire s gotovinom na granici i koje dokaze traže?"  # 17-32 tokens
+    short = "pranje novca"
+    assert 16 < len(enc.tokenizer(enc.query_prefix + long)["input_ids"]) <= 32
+    static_runs: list[tuple[int, int]] = []
+    dynamic_runs: list[tuple[int, int]] = []
+    request = enc._request
+    monkeypatch.setattr(
+        enc,
+        "_request",
+        lambda compiled: (
+            (static_runs if compiled is not enc._compiled else dynamic_runs).append(id(compiled)) or request(compiled)
+        ),
+    )
+    enc.encode_queries([long])
+    assert sorted(enc._static) == [(1, 32)]  # compiled at its first query
+    enc.warm_up_queries()
+    assert sorted(enc._static) == [(1, 32), (2, 32)]
+    static_runs.clear()
+    queries = [[long], [long, short], [short], [long, long, short]]
+    vectors = [enc.encode_queries(q) for q in queries]
+    assert static_runs == [id(enc._static[(1, 32)]), id(enc._static[(2, 32)])]  # 1x32, 2x32
+    assert len(dynamic_runs) == 2  # 1x16 and 3x32 have no graph of their own
+    monkeypatch.setattr(enc, "_static", {})  # every shape on the dynamic graph
+    for q, v in zip(queries, vectors, strict=True):
+        assert np.all(np.sum(enc.encode_queries(q) * v, axis=1) >= 1 - 1e-4)
+
+
+@pytest.mark.model
+def test_a_separate_query_encoder_compiles_no_query_shapes(tmp_path):
+    enc = load_encoder(Settings(data=tmp_path, precision="bf16", query_encoder="int8-weights"))
+    assert isinstance(enc, OpenVinoEncoder) and enc.query_side is not None and enc.query_shapes == ()
+    enc.warm_up_queries()
+    assert enc._static == {}
+    off = load_encoder(Settings(data=tmp_path, precision="bf16", query_shapes=""))
+    assert isinstance(off, OpenVinoEncoder) and off.query_shapes == ()
+
+
+@pytest.mark.model
+def test_a_searchers_warm_up_compiles_the_query_shapes(tmp_path):
+    kb = KnowledgeBase(Settings(data=tmp_path / "d", precision="bf16", parse_workers=0, dictionaries="", apertium=""))
+    assert isinstance(kb.encoder, LazyEncoder)
+    kb.searcher.warm_up()
+    inner = kb.encoder.inner()
+    assert isinstance(inner, OpenVinoEncoder) and sorted(inner._static) == [(1, 32), (2, 32)]

@@ -140,6 +140,54 @@ def test_neighbouring_pages_of_sibling_subsections_support_each_other_at_one_lev
     assert one == {1: pytest.approx(1.0), 2: pytest.approx(1.0), 3: pytest.approx(0.9), 4: pytest.approx(0.45)}
 
 
+def support_by_definition(fused, rows, share, levels):  # type: ignore[no-untyped-def]
+    """Section support as documented: each candidate gains `share` of the best better-scored candidate among the
+    first two listed on each page of its section unit within SUPPORT_PAGES of its pages."""
+    firsts: dict[tuple[str, str, int], list[tuple[int, float]]] = {}
+    for cid, sc in fused:
+        r = rows.get(cid)
+        if r is not None and r["section"]:
+            for page in range(r["page_start"], r["page_end"] + 1):
+                key = (r["doc_id"], section_unit(r["section"], levels), page)
+                firsts[key] = (firsts.get(key, []) + [(cid, sc)])[:2]
+    out = []
+    for cid, sc in fused:
+        r = rows.get(cid)
+        gains = [0.0]
+        if r is not None and r["section"]:
+            for page in range(r["page_start"] - 1, r["page_end"] + 2):
+                others = [
+                    o for o in firsts.get((r["doc_id"], section_unit(r["section"], levels), page), []) if o[0] != cid
+                ]
+                if others and others[0][1] > sc:
+                    gains.append(others[0][1])
+        out.append((cid, sc + share * max(gains)))
+    return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ab"),
+            st.sampled_from(["", "A", "A > x", "A > y", "B > x"]),
+            st.integers(1, 6),
+            st.integers(0, 2),
+            st.floats(0.0, 1.0),
+        ),
+        max_size=30,
+    ),
+    st.integers(0, 2),
+)
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_section_support_equals_its_definition(cands, levels) -> None:  # type: ignore[no-untyped-def]
+    rows = {
+        i: row(doc, section, pages=(first, first + extra)) for i, (doc, section, first, extra, _) in enumerate(cands)
+    }
+    rows.pop(len(cands) - 1, None)  # a candidate without a row (filtered out) is left as it is
+    fused = sorted(((i, c[4]) for i, c in enumerate(cands)), key=lambda kv: (-kv[1], kv[0]))
+    assert support_sections(fused, rows, 0.5, levels) == support_by_definition(fused, rows, 0.5, levels)
+
+
 def test_a_second_passage_of_a_listed_page_yields_to_other_pages() -> None:
     rows = {
         1: row("a", pages=(3, 4)),

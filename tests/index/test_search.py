@@ -429,3 +429,22 @@ def test_section_pages_span_the_body_chunks_of_each_section(sample_kb):
     assert expected and sample_kb.store.section_spans(pairs | {("no-such-doc", "1 Intro")}) == expected
     hit = next(h for h in sample_kb.searcher.search("cash couriers", k=10).results if h.section)
     assert hit.section_pages == expected[(hit.document_id, hit.section)]
+
+
+def test_a_page_reads_each_passages_words_once_for_its_snippets_and_its_evidence(sample_kb):
+    from pactkb.index import fold, snippet
+
+    fold.passage_words.cache_clear()
+    res = sample_kb.searcher.search("stablecoin wallets good practice", k=5)
+    shown = [h.text or "" for h in res.results]
+    info = fold.passage_words.cache_info()
+    assert len(shown) >= 3 and info.misses == len(set(shown))  # scanned once each: the snippets
+    assert info.hits >= 3  # the evidence's top 3 passages are the page's first 3: not scanned again
+    for text in shown:  # the words a fresh \w+ scan finds
+        assert fold.passage_words(text) == frozenset(fold._WORD.findall(text))
+    terms = ["stablecoin", "wallets", "good", "practice"]
+    assert snippet.lexical_snippet(shown[0], terms).html == res.results[0].snippet
+    again = sample_kb.searcher.search("stablecoin wallets good practice", k=5)
+    assert fold.passage_words.cache_info().misses == info.misses  # paging back: nothing scanned again
+    assert [h.snippet for h in again.results] == [h.snippet for h in res.results]
+    assert again.evidence == res.evidence
