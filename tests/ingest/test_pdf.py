@@ -144,3 +144,22 @@ def test_pdfium_reads_no_page_with_pypdf_and_finds_the_cover_title(make_pdf, mon
     assert raw.extractor == "pdfium" and "asset recovery" in raw.texts[0]
     assert raw.display_title == "Financial Investigations Handbook"
     assert raw.layouts[0] is not None and raw.layouts[0].lines[0] is not None
+
+
+def test_running_headers_alternating_left_and_right_are_not_page_text(make_pdf, opts: ParseOptions):
+    # each header heads 9 of 24 pages (cover and chapter openers have none): under the all-pages threshold
+    topics = ["cash couriers", "mixers", "privacy coins", "peel chains", "mule accounts", "chargebacks"]
+    pages = [[f"Indicator {i}: transfers through {topics[i % 6]} were traced in case {i * 7}."] for i in range(24)]
+    path = make_pdf(
+        "redflags.pdf",
+        pages,
+        header="Virtual Assets Red Flag Indicators",
+        even_header="FATF Report 2020",
+        headerless=(0, 1, 6, 7, 14, 15),
+    )
+    doc = read_by(parse_file(path, opts))
+    assert not any("Red Flag" in p.text or "FATF Report" in p.text for p in doc.pages)
+    assert all(
+        p.text == f"Indicator {i}: transfers through {topics[i % 6]} were traced in case {i * 7}."
+        for i, p in enumerate(doc.pages)
+    )
