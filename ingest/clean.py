@@ -94,23 +94,24 @@ def _running_keys(edges: list[set[str]], share: float) -> set[str]:
     return {k for k, n in counts.items() if n >= threshold}
 
 
-def _repeated(edges: list[set[str]]) -> set[str]:
-    """Running line keys of one edge: over all pages, or (from PARITY_MIN_PAGES on) over the odd or the even pages.
+def _repeated(edges: list[set[str]], by_parity: bool) -> set[str]:
+    """Running line keys of one edge: over all pages, or (`by_parity`, from PARITY_MIN_PAGES on) over the odd or the
+    even pages.
 
     Books and reports alternate their running headers between left and right pages, so each
     variant heads only about half of the pages and misses the all-pages threshold.
     """
     repeated = _running_keys(edges, RUNNING_SHARE)
-    if len(edges) >= PARITY_MIN_PAGES:
+    if by_parity and len(edges) >= PARITY_MIN_PAGES:
         repeated |= _running_keys(edges[0::2], PARITY_SHARE) | _running_keys(edges[1::2], PARITY_SHARE)
     return repeated
 
 
-def strip_running_lines(pages: list[str]) -> list[str]:
+def strip_running_lines(pages: list[str], by_parity: bool = False) -> list[str]:
     """Drop lines that repeat at the top (or bottom) of many pages, and bare page numbers there.
 
-    A line is running when it is at the same edge of enough pages, or of enough of the odd (or
-    the even) pages. Lines are removed from each edge inwards and removal stops at the first
+    A line is running when it is at the same edge of enough pages, or (`by_parity`) of enough of
+    the odd (or the even) pages. Lines are removed from each edge inwards and removal stops at the first
     line that is neither a running line nor a page number, so body text is never cut from the middle.
     """
     split = [p.split("\n") for p in pages]
@@ -120,7 +121,7 @@ def strip_running_lines(pages: list[str]) -> list[str]:
         nonempty = [ln for ln in lines if ln.strip()]
         tops.append({_line_key(ln) for ln in nonempty[:EDGE_LINES]} - {""})
         bottoms.append({_line_key(ln) for ln in nonempty[-EDGE_LINES:]} - {""})
-    rep_top, rep_bottom = _repeated(tops), _repeated(bottoms)
+    rep_top, rep_bottom = _repeated(tops, by_parity), _repeated(bottoms, by_parity)
     out: list[str] = []
     for lines in split:
         drop: set[int] = set()
@@ -137,10 +138,11 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-def clean_pages(raw_pages: list[str]) -> list[str]:
-    """Full cleaning of a document's pages, preserving one entry per physical page."""
+def clean_pages(raw_pages: list[str], by_parity: bool = False) -> list[str]:
+    """Full cleaning of a document's pages, preserving one entry per physical page (`by_parity`: see
+    strip_running_lines)."""
     pages = [normalize_whitespace(normalize_unicode(p or "")) for p in raw_pages]
-    pages = strip_running_lines(pages)
+    pages = strip_running_lines(pages, by_parity)
     vocab = document_vocabulary(pages)
     return [normalize_whitespace(dehyphenate(p, vocab)) for p in pages]
 
