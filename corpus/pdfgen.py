@@ -38,6 +38,8 @@ class DocSpec:
     pages: list[PageSpec]
     author: str | None = None
     header: str | None = None
+    even_header: str | None = None  # the header of the 2nd, 4th, ... page when headers alternate left/right
+    headerless: tuple[int, ...] = ()  # 0-based pages printed without a header (cover, chapter openers)
     footer_numbers: bool = True
     outline: bool = True
     labels: list[tuple[int, str, int]] = field(default_factory=list)  # (0-based page, style, start)
@@ -164,9 +166,10 @@ def build_pdf(path: Path, spec: DocSpec) -> Path:
     n = len(spec.pages)
     heading_no = 0
     for i, page in enumerate(spec.pages):
-        if spec.header:
+        header = spec.even_header if spec.even_header and i % 2 else spec.header
+        if header and i not in spec.headerless:
             c.setFont(font, 8)
-            c.drawString(MARGIN, PAGE_H - 36, spec.header)
+            c.drawString(MARGIN, PAGE_H - 36, header)
         if spec.footer_numbers:
             c.setFont(font, 8)
             c.drawCentredString(PAGE_W / 2, 30, str(i + 1))

@@ -27,6 +27,9 @@ _DIGITS = re.compile(r"\d+")
 _SPACED_HYPHEN = re.compile(r"(?<=[^\W\d_]) -(?=[^\W\d_])")  # pypdf artefact: "co -operation"
 MAX_HEADER_WORDS = 16
 EDGE_LINES = 3  # lines at the top and bottom of a page that may be running headers/footers
+RUNNING_SHARE = 0.4  # a running line is at the same edge of more than this share of the pages ...
+PARITY_SHARE = 0.5  # ... or of this share of the odd (or the even) pages: headers alternating left/right
+PARITY_MIN_PAGES = 8  # shorter documents are judged over all their pages only
 
 
 def normalize_unicode(text: str) -> str:
@@ -75,22 +78,50 @@ def is_page_number(line: str) -> bool:
     return bool(_PAGE_NUMBER.match(line.strip())) and len(line.strip()) <= 20
 
 
-def strip_running_lines(pages: list[str]) -> list[str]:
+def _threshold(n_pages: int, share: float) -> int | None:
+    """Pages a line must head (or foot) to count as running among n_pages (None: too few pages to tell)."""
+    return max(2, int(share * n_pages) + 1) if n_pages >= 2 else None
+
+
+def _running_keys(edges: list[set[str]], share: float) -> set[str]:
+    """Line keys found at the same edge of more than `share` of these pages."""
+    threshold = _threshold(len(edges), share)
+    if threshold is None:
+        return set()
+    counts: Counter[str] = Counter()
+    for keys in edges:
+        counts.update(keys)
+    return {k for k, n in counts.items() if n >= threshold}
+
+
+def _repeated(edges: list[set[str]], by_parity: bool) -> set[str]:
+    """Running line keys of one edge: over all pages, or (`by_parity`, from PARITY_MIN_PAGES on) over the odd or the
+    even pages.
+
+    Books and reports alternate their running headers between left and right pages, so each
+    variant heads only about half of the pages and misses the all-pages threshold.
+    """
+    repeated = _running_keys(edges, RUNNING_SHARE)
+    if by_parity and len(edges) >= PARITY_MIN_PAGES:
+        repeated |= _running_keys(edges[0::2], PARITY_SHARE) | _running_keys(edges[1::2], PARITY_SHARE)
+    return repeated
+
+
+def strip_running_lines(pages: list[str], by_parity: bool = False) -> list[str]:
     """Drop lines that repeat at the top (or bottom) of many pages, and bare page numbers there.
 
-    Lines are removed from each edge inwards and removal stops at the first line that is neither
-    a running line nor a page number, so body text is never cut from the middle.
+    A line is running when it is at the same edge of enough pages, or (`by_parity`) of enough of
+    the odd (or the even) pages. Lines are removed from each edge inwards and removal stops at the first
+    line that is neither a running line nor a page number, so body text is never cut from the middle.
     """
     split = [p.split("\n") for p in pages]
-    top: Counter[str] = Counter()
-    bottom: Counter[str] = Counter()
+    tops: list[set[str]] = []
+    bottoms: list[set[str]] = []
     for lines in split:
         nonempty = [ln for ln in lines if ln.strip()]
-        top.update({_line_key(ln) for ln in nonempty[:EDGE_LINES]} - {""})
-        bottom.update({_line_key(ln) for ln in nonempty[-EDGE_LINES:]} - {""})
-    threshold = max(2, int(0.4 * len(pages)) + 1) if len(pages) >= 2 else None
-    rep_top = {k for k, n in top.items() if threshold is not None and n >= threshold}
-    rep_bottom = {k for k, n in bottom.items() if threshold is not None and n >= threshold}
+        tops.append({_line_key(ln) for ln in nonempty[:EDGE_LINES]} - {""})
+        bottoms.append({_line_key(ln) for ln in nonempty[-EDGE_LINES:]} - {""})
+    rep_top, rep_bottom = _repeated(tops, by_parity), _repeated(bottoms, by_parity)
     out: list[str] = []
     for lines in split:
         drop: set[int] = set()
@@ -107,10 +138,11 @@ def strip_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-def clean_pages(raw_pages: list[str]) -> list[str]:
-    """Full cleaning of a document's pages, preserving one entry per physical page."""
+def clean_pages(raw_pages: list[str], by_parity: bool = False) -> list[str]:
+    """Full cleaning of a document's pages, preserving one entry per physical page (`by_parity`: see
+    strip_running_lines)."""
     pages = [normalize_whitespace(normalize_unicode(p or "")) for p in raw_pages]
-    pages = strip_running_lines(pages)
+    pages = strip_running_lines(pages, by_parity)
     vocab = document_vocabulary(pages)
     return [normalize_whitespace(dehyphenate(p, vocab)) for p in pages]
 

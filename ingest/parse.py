@@ -34,12 +34,18 @@ class ParseOptions:
     ocr_min_chars: int = 25
     overrides: dict[str, Any] = field(default_factory=dict)
     pdf_text: str = DEFAULT_PDF_TEXT  # the page-text extractor (ingest/pdf_text.py)
+    running_by_parity: bool = False  # running headers also recognised over the odd or the even pages (ingest/clean.py)
 
     @classmethod
     def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ParseOptions:
         """The options in force (the one place they are read from Settings), with a file's metadata overrides."""
         return cls(
-            settings.ocr, settings.ocr_languages, settings.ocr_min_chars, dict(overrides or {}), settings.pdf_text
+            settings.ocr,
+            settings.ocr_languages,
+            settings.ocr_min_chars,
+            dict(overrides or {}),
+            settings.pdf_text,
+            settings.running_headers_by_parity,
         )
 
 
@@ -107,7 +113,7 @@ def run_ocr(doc: ParsedDocument, opts: ParseOptions) -> ParsedDocument:
             if text.strip():
                 p.text, p.ocr = text, True
         # clean again across all pages, so running headers of OCR'd pages are recognised as such
-        for p, text in zip(doc.pages, clean_pages([p.text for p in doc.pages]), strict=False):
+        for p, text in zip(doc.pages, clean_pages([p.text for p in doc.pages], opts.running_by_parity), strict=False):
             p.text = text
     return finish(doc)
 
@@ -147,13 +153,13 @@ def choose_headings(outline: list[Heading], pages: list[Page]) -> list[Heading]:
     return detected if len(detected) > len(outline) else outline
 
 
-def pdf_pages(raw: RawPdf) -> list[Page]:
+def pdf_pages(raw: RawPdf, by_parity: bool = False) -> list[Page]:
     """Clean pages of a PDF: footnote blocks cut out of the body text, typography of the body lines kept."""
     body = body_size(raw.layouts) if raw.layouts else None
     layouts = raw.layouts or [None] * len(raw.texts)
     printed = raw.extractor == "pdfium"  # sizes as printed: a note mark is smaller than its note (layout.small_type)
     split = [split_page(text, layout, body, printed) for text, layout in zip(raw.texts, layouts, strict=False)]
-    bodies = clean_pages([r.body for r in split])
+    bodies = clean_pages([r.body for r in split], by_parity)
     notes = clean_notes([r.notes for r in split], bodies)
     return [
         Page(
@@ -193,11 +199,13 @@ def extract(path: Path, opts: ParseOptions | None = None) -> ParsedDocument:
         doc.kind, doc.info, doc.display_title, doc.pdf_text = "pdf", raw.info, raw.display_title, raw.extractor
         doc.warnings.extend(raw.warnings)
         doc.outline = [(e.level, e.title, e.page) for e in raw.outline]
-        doc.pages = pdf_pages(raw)
+        doc.pages = pdf_pages(raw, opts.running_by_parity)
         mark_scanned(doc.pages, raw.has_images, opts.ocr_min_chars)
     elif suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
         doc.kind = "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
-        doc.pages = [Page(number=i + 1, text=t) for i, t in enumerate(clean_pages(_text_pages(path)))]
+        doc.pages = [
+            Page(number=i + 1, text=t) for i, t in enumerate(clean_pages(_text_pages(path), opts.running_by_parity))
+        ]
     else:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
     return doc

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         "falls back to pypdf. For a new store: a store keeps the extractor it recorded (index/extractor_record.py); "
         "naming another one is refused except by `pactkb ingest --reparse` over all its PDFs, which switches it.",
     )
+    running_headers_by_parity: bool = Field(
+        default=False,
+        description="Also strip running headers/footers that alternate between left and right pages (at the same "
+        "edge of over half of the odd, or of the even, pages; 8+ pages). Opt-in: the domain dev half lost 0.004 "
+        "(session 9); takes effect for stored documents with `pactkb ingest --reparse`.",
+    )
     ocr: Literal["auto", "off"] = "auto"
     ocr_languages: str = Field(default="eng", description="Tesseract languages, e.g. eng+srp+hrv.")
     ocr_page_timeout: float = Field(default=120.0, gt=0, description="Extra seconds allowed per scanned page.")

@@ -55,3 +55,43 @@ def test_clean_pages_keeps_one_entry_per_page_and_collapses_whitespace():
     assert len(cleaned) == 3
     assert cleaned[0] == "A line with spaces\n\nNext"
     assert cleaned[1] == ""
+
+
+def _report_pages(n: int, top: dict[int, str]) -> list[str]:
+    """n pages of distinct body text and a page number; page i (1-based) headed by top[i] when given."""
+    topics = ["cash couriers", "mixers", "privacy coins", "peel chains", "mule accounts", "chargebacks"]
+    pages = []
+    for i in range(1, n + 1):
+        t = topics[i % len(topics)]
+        body = f"Indicator {i}: transfers through {t} in case {i * 7}.\n{t.capitalize()} were traced by analysts."
+        pages.append(f"{top[i]}\n{body}\n{i}" if i in top else f"{body}\n{i}")
+    return pages
+
+
+def test_headers_alternating_between_left_and_right_pages_are_removed():
+    # as in FATF's red-flag report: each variant heads 9 of 24 pages (cover and chapter openers have none),
+    # below the all-pages threshold (10) but on most of the odd (or of the even) pages
+    plain = {1, 2, 7, 8, 15, 16}
+    top = {i: "VIRTUAL ASSETS RED FLAG INDICATORS" if i % 2 else "FATF REPORT 2020" for i in range(1, 25)}
+    pages = _report_pages(24, {i: h for i, h in top.items() if i not in plain})
+    assert strip_running_lines(pages, by_parity=True) == strip_running_lines(_report_pages(24, {}))
+    assert sum("FATF REPORT" in p for p in strip_running_lines(pages)) == 9  # opt-in: off, as before
+
+
+def test_heading_repeated_on_a_few_alternate_pages_is_kept():
+    top = dict.fromkeys([3, 5, 9, 11], "Recommendation 16")
+    cleaned = strip_running_lines(_report_pages(24, top), by_parity=True)
+    assert [i for i, p in enumerate(cleaned, start=1) if p.startswith("Recommendation 16")] == [3, 5, 9, 11]
+
+
+def test_line_below_the_edge_of_alternate_pages_is_kept():
+    # on every odd page, but under a three-line running header: body text, not a running line
+    pages = _report_pages(24, dict.fromkeys(range(1, 25, 2), "Case one\nCase two\nCase three\nKey findings"))
+    cleaned = strip_running_lines(pages, by_parity=True)
+    assert [p.split("\n")[0] for p in cleaned[0::2]] == ["Key findings"] * 12
+
+
+def test_short_document_is_judged_over_all_its_pages_only():
+    # two odd pages of six share a first line: too little of the document to call it a running header
+    cleaned = strip_running_lines(_report_pages(6, dict.fromkeys([1, 3], "Risk indicators")), by_parity=True)
+    assert [p.startswith("Risk indicators") for p in cleaned] == [True, False, True, False, False, False]

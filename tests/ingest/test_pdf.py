@@ -9,6 +9,7 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.pdf import read_pdf
 from pactkb.ingest.types import IngestError
+from pactkb.settings import Settings
 from tests.conftest import SHARED_PDF
 from tests.ingest.conftest import read_by
 
@@ -144,3 +145,22 @@ def test_pdfium_reads_no_page_with_pypdf_and_finds_the_cover_title(make_pdf, mon
     assert raw.extractor == "pdfium" and "asset recovery" in raw.texts[0]
     assert raw.display_title == "Financial Investigations Handbook"
     assert raw.layouts[0] is not None and raw.layouts[0].lines[0] is not None
+
+
+def test_running_headers_alternating_left_and_right_are_not_page_text(make_pdf, pdf_text: str, monkeypatch):
+    # each header heads 9 of 24 pages (cover and chapter openers have none): under the all-pages threshold
+    topics = ["cash couriers", "mixers", "privacy coins", "peel chains", "mule accounts", "chargebacks"]
+    body = [f"Indicator {i}: transfers through {topics[i % 6]} were traced in case {i * 7}." for i in range(24)]
+    path = make_pdf(
+        "redflags.pdf",
+        [[text] for text in body],
+        header="Virtual Assets Red Flag Indicators",
+        even_header="FATF Report 2020",
+        headerless=(0, 1, 6, 7, 14, 15),
+    )
+    monkeypatch.setenv("PACTKB_PDF_TEXT", pdf_text)
+    monkeypatch.setenv("PACTKB_RUNNING_HEADERS_BY_PARITY", "true")
+    doc = read_by(parse_file(path, ParseOptions.from_settings(Settings())))
+    assert [p.text for p in doc.pages] == body
+    default = read_by(parse_file(path, ParseOptions(pdf_text=pdf_text)))  # opt-in: off by default, as before
+    assert sum("FATF Report" in p.text for p in default.pages) == 9
