@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pactkb.index.store import LEGACY_PDF_TEXT, PDF_TEXT_KEY, PdfTextMismatchError, Store
+from pactkb.index.store import PDF_TEXT_KEY, PdfTextMismatchError, Store
 from pactkb.settings import Settings
 
 SHOWN_MISSING = 3  # stored PDFs named in the error of a switch that would leave some unparsed
@@ -41,7 +41,7 @@ def stored_extractor(store: Store, settings: Settings, record: bool = False) -> 
     recorded = store.get_meta(PDF_TEXT_KEY)
     if recorded is not None:
         return recorded
-    current = settings.pdf_text if not store.pdf_documents() else LEGACY_PDF_TEXT
+    current = store.pdf_text_record() or settings.pdf_text  # pypdf for a store holding PDFs (the store's rule)
     if record:
         store.record_pdf_text(current)
     return current
