@@ -42,7 +42,6 @@ from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
 from pactkb.index.vectors import VectorIndex
-from pactkb.ingest.regions import FRONT
 from pactkb.settings import SEARCH_MODES, Settings
 
 MODES: tuple[str, ...] = SEARCH_MODES
@@ -417,7 +416,7 @@ class Searcher:
                 feedback = self.feedback_list(fused, rows, qvec)
                 if feedback is not None:  # the rescored candidates take the dense search's place
                     fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine, coverage)
-            fused = demote_regions(fused, rows, {**s.region_weights, FRONT: s.front_matter_weight})
+            fused = demote_regions(fused, rows, s.region_weights)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
             fused = support_sections(
                 fused, rows, s.section_support if mode == "hybrid" else 0.0, s.section_support_levels
