@@ -96,9 +96,7 @@ class Searcher:
         """Load what the first query would otherwise wait for: the model, the query-language models (about 2 s) and
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
-        prepare = getattr(self.encoder, "warm_up_queries", None)  # e.g. OpenVINO's graphs for the usual query shapes
-        if prepare is not None:
-            prepare()
+        self.encoder.warm_up_queries()  # e.g. OpenVINO's graphs for the usual query shapes
         self.query_language("warm-up query")
         self.lexical.sync()  # tantivy: open the index (built from the store if it has none)
         if self.settings.synonyms:
