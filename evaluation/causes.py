@@ -5,9 +5,9 @@ Each cause of a wrong first answer has a query-time measure with a setting that 
 vocabulary mismatch: `synonyms`; answers spread over a section: `section_support`; one page listed twice:
 `same_page_weight`; the answer worded unlike the query: `feedback_weight`; an answer over neighbouring pages of sibling
 subsections: `section_support_levels`, measured with section support at its default share; a cover, title or
-imprint page first: `front_matter_weight`). This scores the domain
-set (hybrid nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each
-measure moved.
+imprint page first: the "front" entry of `region_weights`, measured on its own as `region_weights.front`, while the
+`region_weights` row measures the other regions with front matter at 1.0). This scores the domain set (hybrid
+nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved.
 Hyphenated query words searched as phrases (index/lexical.py) are not a setting: on in every row. With `--tune`, the
 weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
 reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
@@ -39,7 +39,7 @@ OFF: dict[str, Any] = {
     "same_page_weight": 1.0,
     "feedback_weight": 0.0,
     "section_support_levels": 0,
-    "front_matter_weight": 1.0,
+    "region_weights.front": 1.0,
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
@@ -49,7 +49,7 @@ CAUSES: dict[str, str] = {
     "same_page_weight": "one page listed twice (another chunk of a page already listed)",
     "feedback_weight": "the answer worded unlike the query (dense feedback from the first pages of one document)",
     "section_support_levels": "answers over neighbouring pages of sibling subsections (section support by top heading)",
-    "front_matter_weight": "cover, title and imprint pages (front matter)",
+    "region_weights.front": "cover, title and imprint pages (front matter)",
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
@@ -64,7 +64,7 @@ GRIDS: dict[str, list[Any]] = {
     "same_page_weight": [1.0, 0.8, 0.5, 0.0],
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
     "section_support_levels": [0, 1],
-    "front_matter_weight": [1.0, 0.7, 0.5, 0.3, 0.2],
+    "region_weights.front": [1.0, 0.7, 0.5, 0.3, 0.2],
 }
 HALVES = ("dev", "test")
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
@@ -74,11 +74,45 @@ OPT_IN: dict[str, Any] = {"feedback_weight": 0.6, "section_support_levels": 1}
 NEEDS: dict[str, str] = {"synonyms": "weight_expansion", "section_support_levels": "section_support"}
 
 
+def field_and_entry(key: str) -> tuple[str, str | None]:
+    """A measure's Settings field and, for a measure of one entry of a dict setting ('region_weights.front'), that
+    entry (None: the whole setting)."""
+    field, _, entry = key.partition(".")
+    return field, entry or None
+
+
+def entries_apart(field: str) -> set[str]:
+    """The entries of a dict setting that are measures of their own ('front' of region_weights)."""
+    return {entry for f, entry in map(field_and_entry, [*CAUSES, *GRIDS]) if f == field and entry is not None}
+
+
+def default_of(key: str) -> Any:
+    """A measure's default: the setting's, an entry's own, or a dict setting's without the entries measured apart."""
+    field, entry = field_and_entry(key)
+    value = Settings.model_fields[field].get_default(call_default_factory=True)
+    if entry is not None:
+        return value[entry]
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in entries_apart(field)}
+    return value
+
+
+def settings_of(measures: dict[str, Any]) -> dict[str, Any]:
+    """Settings values for measure values: an entry measured apart goes into its dict setting, beside the setting's
+    other entries (given, or their defaults); a dict setting given without it keeps that entry's default."""
+    out = {k: v for k, v in measures.items() if field_and_entry(k)[1] is None}
+    for key in dict.fromkeys([*CAUSES, *GRIDS, *measures]):
+        field, entry = field_and_entry(key)
+        if entry is not None and (key in measures or field in out):
+            out[field] = {**out.get(field, default_of(field)), entry: measures.get(key, default_of(key))}
+    return out
+
+
 def scores(
     data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]
 ) -> dict[str, float]:
     """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
-    kb = KnowledgeBase(Settings(data=data, **{"database_url": None, **overrides}))
+    kb = KnowledgeBase(Settings(data=data, **{"database_url": None, **settings_of(overrides)}))
     doc_file = kb.store.source_names()
     per = score_mode(kb, queries, qrels, "hybrid", doc_file)["per_query"]
     kb.store.close()
@@ -112,7 +146,7 @@ def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[s
 
 def alone_value(key: str, chosen: dict[str, Any]) -> Any:
     """A measure's value in its own row: the tuned one, else its default, else (off by default) its OPT_IN value."""
-    default = Settings.model_fields[key].get_default(call_default_factory=True)
+    default = default_of(key)
     return chosen.get(key, OPT_IN.get(key, default) if default == OFF[key] else default)
 
 
@@ -120,7 +154,7 @@ def alone_settings(key: str, chosen: dict[str, Any]) -> dict[str, Any]:
     """The settings of a measure's own row: every measure off but this one (and the one it refines, see NEEDS)."""
     alone = {**OFF, key: alone_value(key, chosen)}
     if key in NEEDS:
-        alone[NEEDS[key]] = chosen.get(NEEDS[key], Settings.model_fields[NEEDS[key]].default)
+        alone[NEEDS[key]] = chosen.get(NEEDS[key], default_of(NEEDS[key]))
     return alone
 
 

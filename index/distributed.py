@@ -94,10 +94,12 @@ def _readable(payload: bytes | str, name: str) -> Iterator[Path]:
         yield path
 
 
-def _phase(ocr: bool, payload: bytes | str, source: SourceFile, settings: Settings, doc: ParsedDocument | None) -> Any:
-    """Run one parse phase on this worker; (document or error, whether it waits for OCR), the document's path the
-    driver's own."""
-    opts = ParseOptions.from_settings(settings, source.overrides)
+def _phase(
+    ocr: bool, payload: bytes | str, source: SourceFile, settings: Settings, pdf_text: str, doc: ParsedDocument | None
+) -> Any:
+    """Run one parse phase on this worker, PDFs read by `pdf_text`; (document or error, whether it waits for OCR), the
+    document's path the driver's own."""
+    opts = ParseOptions.from_settings(settings, source.overrides, pdf_text)
     with _readable(payload, source.path.name) as local:
         if doc is not None:
             doc.path = local
@@ -111,17 +113,19 @@ def _phase(ocr: bool, payload: bytes | str, source: SourceFile, settings: Settin
 
 
 @ray.remote
-def extract_task(payload: bytes | str, source: SourceFile, settings: Settings) -> tuple[ParsedDocument | str, bool]:
-    """Parse task: pages of one file (finished unless scanned pages wait for OCR)."""
-    return _phase(False, payload, source, settings, None)
+def extract_task(
+    payload: bytes | str, source: SourceFile, settings: Settings, pdf_text: str
+) -> tuple[ParsedDocument | str, bool]:
+    """Parse task: pages of one file, a PDF's read by `pdf_text` (finished unless scanned pages wait for OCR)."""
+    return _phase(False, payload, source, settings, pdf_text, None)
 
 
 @ray.remote
 def ocr_task(
-    payload: bytes | str, source: SourceFile, settings: Settings, doc: ParsedDocument
+    payload: bytes | str, source: SourceFile, settings: Settings, pdf_text: str, doc: ParsedDocument
 ) -> tuple[ParsedDocument | str, bool]:
     """OCR task: the scanned pages of one extracted file, then the finished document."""
-    return _phase(True, payload, source, settings, doc)
+    return _phase(True, payload, source, settings, pdf_text, doc)
 
 
 @ray.remote
@@ -190,10 +194,11 @@ class RayIngest:
         self.load: list[int] = []  # calls in flight per actor
         self.inflight: dict[Any, _Call] = {}
         self.done = 0  # files finished (written or failed), for the progress bar
+        self.pdf_text = ""  # the PDF text extractor of the plan being run (the store's: Plan.pdf_text)
 
     @property
     def settings(self) -> Settings:
-        """The pipeline's settings as it runs (with the store's PDF text extractor)."""
+        """The pipeline's settings."""
         return self.pipeline.settings
 
     # -- the actors --------------------------------------------------------------------------------------------------
@@ -235,6 +240,7 @@ class RayIngest:
         """Parse, chunk and embed the planned files on the cluster; write each here as it completes."""
         if not plan.todo:
             return False
+        self.pdf_text = plan.pdf_text
         self._start_actors()
         window = max(2, WINDOW_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
         queue = list(plan.todo)
@@ -285,7 +291,7 @@ class RayIngest:
             self._finish(source, bar)
             summary.failed.append({"file": str(source.path), "error": f"cannot read: {exc.strerror or exc}"})
             return
-        ref = extract_task.options(**self._task_options()).remote(job.payload, source, self.settings)
+        ref = extract_task.options(**self._task_options()).remote(job.payload, source, self.settings, self.pdf_text)
         self.inflight[ref] = _Call("parse", job)
 
     def _parsed(self, outcome: tuple[ParsedDocument | str, bool], job: _Job, summary: IngestSummary) -> bool | str:
@@ -296,7 +302,7 @@ class RayIngest:
             return result
         if needs_ocr:
             opts = self._task_options()
-            ref = ocr_task.options(**opts).remote(job.payload, job.source, self.settings, result)
+            ref = ocr_task.options(**opts).remote(job.payload, job.source, self.settings, self.pdf_text, result)
             self.inflight[ref] = _Call("parse", job)
             return True
         summary.count_parsed(result)

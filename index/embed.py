@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pactkb.index.encoder import Encoder, ModelLoadError
+from pactkb.index.encoder import Encoder, ModelLoadError, NoQueryWarmUp
 from pactkb.settings import DEFAULT_MODEL, ENGLISH_MODEL, Settings
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,13 @@ class SentenceTransformerEncoder:
             return self.query_side.encode_queries(texts)
         return self._encode([self.query_prefix + t for t in texts], 32, False)
 
+    def warm_up_queries(self) -> None:
+        """Warm up the query encoder if one is set (torch itself prepares nothing ahead of a query)."""
+        if self.query_side is not None:
+            self.query_side.warm_up_queries()
 
-class FakeEncoder:
+
+class FakeEncoder(NoQueryWarmUp):
     """Deterministic bag-of-words hashing encoder for unit tests (no model, instant)."""
 
     def __init__(self, dim: int = 64, max_tokens: int = 64, name: str = "fake-hash") -> None:

@@ -47,6 +47,18 @@ class Encoder(Protocol):
         """L2-normalised float32 vectors of search queries, one row per text ((0, dim) for none)."""
         ...
 
+    def warm_up_queries(self) -> None:
+        """Prepare now what the first queries would otherwise wait for (OpenVINO: a graph per usual query shape), as
+        a service's warm-up; safe to call again. Most encoders need nothing: they inherit NoQueryWarmUp."""
+        ...
+
+
+class NoQueryWarmUp:
+    """For encoders whose first query waits for nothing but the model they already hold: warming up is a no-op."""
+
+    def warm_up_queries(self) -> None:
+        """Nothing to prepare."""
+
 
 def encode_by_length(
     texts: list[str], dim: int, batch_size: int, encode_batch: Callable[[list[str]], np.ndarray]

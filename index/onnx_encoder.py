@@ -283,6 +283,11 @@ class OnnxEncoder:
             return self.query_side.encode_queries(texts)
         return encode_by_length([self.query_prefix + t for t in texts], self.dim, 32, self._query_batch)
 
+    def warm_up_queries(self) -> None:
+        """Warm up the query encoder if one is set (ONNX Runtime itself prepares nothing ahead of a query)."""
+        if self.query_side is not None:
+            self.query_side.warm_up_queries()
+
     def _query_batch(self, texts: list[str]) -> np.ndarray:
         """Pooled, normalised vectors for one batch of queries (padded to a multiple of query_pad tokens)."""
         return self._batch(texts, self.query_pad)

@@ -70,7 +70,9 @@ class OpenVinoEncoder(OnnxEncoder):
                     self._static[(texts, tokens)] = self._core.compile_model(model, "CPU", self._config)
 
     def warm_up_queries(self) -> None:
-        """Compile the graphs of every query shape now (a service's warm-up) rather than at the first query of each."""
+        """Compile the graphs of every query shape now (a service's warm-up) rather than at the first query of each
+        (none when a query encoder is set: that one is warmed up instead)."""
+        super().warm_up_queries()
         self.compile_query_shapes(self.query_shapes)
 
     def _request(self, compiled: Any) -> Any:

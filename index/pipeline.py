@@ -74,9 +74,11 @@ class SourceFile:
 
 @dataclass
 class Plan:
-    """What discovery left to do (plan → parse): files to parse, and files whose content another file of this run
-    already brings (mapped to that document afterwards), keyed by content hash."""
+    """What discovery left to do (plan → parse): files to parse, the PDF text extractor to read them with (the
+    store's, index/extractor_record.py: not necessarily the configured one), and files whose content another file of
+    this run already brings (mapped to that document afterwards), keyed by content hash."""
 
+    pdf_text: str
     todo: list[SourceFile] = field(default_factory=list)
     aliases: list[tuple[Path, str]] = field(default_factory=list)
     first_of: dict[str, Path] = field(default_factory=dict)
@@ -190,17 +192,20 @@ class IngestSummary:
 
 
 # -- the stages ----------------------------------------------------------------------------------------------------
-def parse(files: list[SourceFile], settings: Settings) -> Iterator[tuple[Path, ParsedDocument | str]]:
-    """Parse files in guarded worker processes: (path, parsed document or a one-line error), OCR'd files last."""
-    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides)) for f in files]
+def parse(files: list[SourceFile], settings: Settings, pdf_text: str) -> Iterator[tuple[Path, ParsedDocument | str]]:
+    """Parse files in guarded worker processes, PDFs read by `pdf_text`: (path, parsed document or a one-line error),
+    OCR'd files last."""
+    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides, pdf_text)) for f in files]
     s = settings
     yield from parse_all(jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout)
 
 
-def parse_stream(files: list[SourceFile], settings: Settings, chunks: Chunker | None = None) -> ParseStream:
-    """The parse stage as a stream that says whether its next result is ready (use it as a context manager); with a
-    picklable chunker, the parse workers chunk what they parse too."""
-    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides)) for f in files]
+def parse_stream(
+    files: list[SourceFile], settings: Settings, pdf_text: str, chunks: Chunker | None = None
+) -> ParseStream:
+    """The parse stage as a stream that says whether its next result is ready (use it as a context manager), PDFs
+    read by `pdf_text`; with a picklable chunker, the parse workers chunk what they parse too."""
+    jobs = [(f.path, ParseOptions.from_settings(settings, f.overrides, pdf_text)) for f in files]
     s = settings
     return ParseStream(
         jobs, s.parse_workers, s.file_timeout, s.file_memory_mb, s.ocr_page_timeout, s.parse_nice, chunks
@@ -467,12 +472,13 @@ class IngestPipeline:
         manifests: ManifestLookup,
         sensitivity: str | None,
         summary: IngestSummary,
+        pdf_text: str,
         reparse: bool = False,
     ) -> Plan:
         """The incremental decision per discovered file: unchanged (already stored: its mapping and manifest metadata
-        are brought up to date), the same content as an earlier file of this run, or to parse (with `reparse`, a file
-        stored under this path is parsed again too)."""
-        plan = Plan()
+        are brought up to date), the same content as an earlier file of this run, or to parse, PDFs by `pdf_text`
+        (with `reparse`, a file stored under this path is parsed again too)."""
+        plan = Plan(pdf_text)
         for path in found.files:
             overrides = manifests.values_for(path)
             if sensitivity:
@@ -521,10 +527,9 @@ class IngestPipeline:
         summary.failed.extend(found.errors)
         summary.skipped.extend(found.skipped)
         summary.files = len(found.files) + len(found.errors)
-        plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary, reparse)
+        plan = self.plan(found, ManifestLookup(roots, manifest), sensitivity, summary, choice.name, reparse)
         bar = PageProgress(plan.todo, len(found.skipped), progress)
-        with self.reading_pdfs_by(choice.name):
-            changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
+        changed = (run_todo or self.run_todo)(plan, bar, summary) or plan.changed
         warning = finish_switch(self.store, choice, [f["file"] for f in summary.failed])
         if warning:
             summary.warnings.append({"file": str(self.store.data_dir), "warning": warning})
@@ -538,21 +543,13 @@ class IngestPipeline:
             elif self.store.log_seq():
                 self.refresh_bridge(only_if_missing=True)
 
-    @contextmanager
-    def reading_pdfs_by(self, extractor: str) -> Iterator[None]:
-        """Parse with this PDF text extractor (the store's, not necessarily the configured one) while inside."""
-        configured = self.settings
-        self.settings = configured.model_copy(update={"pdf_text": extractor})
-        try:
-            yield
-        finally:
-            self.settings = configured
-
-    def encode_and_write(self, files: list[SourceFile], summary: IngestSummary, bar: PageProgress | None) -> bool:
-        """Parse files ahead in workers while chunking, encoding and writing here: parsed documents gather until their
-        chunks fill `POOL_BATCHES` encoder batches, or until the next parse is not ready yet (the encoder never idles
-        while it has chunks), then are encoded together and written one transaction each. Returns whether any
-        document was written."""
+    def encode_and_write(
+        self, files: list[SourceFile], summary: IngestSummary, bar: PageProgress | None, pdf_text: str
+    ) -> bool:
+        """Parse files ahead in workers (PDFs by `pdf_text`) while chunking, encoding and writing here: parsed
+        documents gather until their chunks fill `POOL_BATCHES` encoder batches, or until the next parse is not ready
+        yet (the encoder never idles while it has chunks), then are encoded together and written one transaction
+        each. Returns whether any document was written."""
         pool: list[tuple[Path, ParsedDocument, list[Chunk]]] = []
         pool_size = self.settings.batch_size * POOL_BATCHES
         written, n = False, 0
@@ -575,7 +572,7 @@ class IngestPipeline:
             pool.clear()
 
         ahead = portable_chunker(self.encoder, self.settings) if files and self.settings.parse_workers else None
-        with parse_stream(files, self.settings, ahead) as stream:
+        with parse_stream(files, self.settings, pdf_text, ahead) as stream:
             results = iter(stream)
             while True:
                 if pool and (sum(len(cl) for _, _, cl in pool) >= pool_size or not stream.ready()):
@@ -609,7 +606,7 @@ class IngestPipeline:
     def run_todo(self, plan: Plan, bar: PageProgress, summary: IngestSummary) -> bool:
         """Parse, chunk, embed and write the planned files here, parsing overlapping encoding (the default
         `TodoRunner`); whether any was written."""
-        return self.encode_and_write(plan.todo, summary, None if bar.bar.disable else bar)
+        return self.encode_and_write(plan.todo, summary, None if bar.bar.disable else bar, plan.pdf_text)
 
     def _map_aliases(self, plan: Plan, summary: IngestSummary) -> None:
         """Map the files that repeat an earlier file's content to its document (or report why they could not be)."""
@@ -695,8 +692,7 @@ class IngestPipeline:
         when all are done. A file that fails is reported, never raised."""
         by_path = {u.path: u for u in uploads}
         extractor = stored_extractor(self.store, self.settings, record=True)  # an upload never switches it
-        settings = self.settings.model_copy(update={"pdf_text": extractor})
-        for path, result in parse([SourceFile(u.path, u.overrides) for u in uploads], settings):
+        for path, result in parse([SourceFile(u.path, u.overrides) for u in uploads], self.settings, extractor):
             upload = by_path[path]
             if isinstance(result, str):
                 yield upload, UploadOutcome("failed", error=result)

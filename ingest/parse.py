@@ -37,14 +37,17 @@ class ParseOptions:
     running_by_parity: bool = False  # running headers also recognised over the odd or the even pages (ingest/clean.py)
 
     @classmethod
-    def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> ParseOptions:
-        """The options in force (the one place they are read from Settings), with a file's metadata overrides."""
+    def from_settings(
+        cls, settings: Settings, overrides: Mapping[str, Any] | None = None, pdf_text: str | None = None
+    ) -> ParseOptions:
+        """The options in force (the one place they are read from Settings), with a file's metadata overrides and the
+        PDF text extractor to read it with (None: the configured one; an ingestion passes its store's)."""
         return cls(
             settings.ocr,
             settings.ocr_languages,
             settings.ocr_min_chars,
             dict(overrides or {}),
-            settings.pdf_text,
+            pdf_text or settings.pdf_text,
             settings.running_headers_by_parity,
         )
 

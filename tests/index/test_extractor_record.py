@@ -131,3 +131,22 @@ def test_uploads_are_read_by_the_stores_extractor_whatever_is_configured(setting
     outcomes = list(kb.indexer.ingest_uploads([Upload(Path(upload), "upload.pdf")], owner="ana", visible=("public",)))
     assert [o.status for _, o in outcomes] == ["indexed"]
     assert reads == ["pypdf", "pypdf"] and pdf_text_of(kb) == "pypdf"
+
+
+def test_the_plan_names_the_stores_extractor_and_the_settings_stay_the_configured_ones(settings, make_pdf, reads):
+    """The extractor travels with the plan to whatever runs it (here, or a Ray cluster); nothing swaps the pipeline's
+    Settings for a copy naming it while the files are parsed."""
+    guide = make_pdf("guide.pdf", GUIDE)
+    KnowledgeBase(chosen(settings, "pdfium")).indexer.ingest([guide])
+    make_pdf("other.pdf", OTHER)
+    later = KnowledgeBase(defaulting_to(settings, "pypdf"))  # a default other than the store's extractor
+    configured = later.indexer.settings
+    seen: list[tuple[str, Settings]] = []
+
+    def run_todo(plan, bar, summary) -> bool:
+        seen.append((plan.pdf_text, later.indexer.settings))
+        return later.indexer.run_todo(plan, bar, summary)
+
+    assert later.indexer.ingest([guide.parent], run_todo=run_todo).indexed == 1
+    assert seen == [("pdfium", configured)] and seen[0][1] is configured and configured.pdf_text == "pypdf"
+    assert reads == ["pdfium", "pdfium"] and pdf_text_of(later) == "pdfium"

@@ -38,7 +38,8 @@ def guide_kb(settings: Settings, make_pdf: Callable[..., Path]) -> KnowledgeBase
 
 def first_pages(kb: KnowledgeBase, weight: float) -> list[tuple[int, str, float]]:
     """(page, region, score) of the hybrid hits with this front-matter weight, best first."""
-    kb.searcher.settings = kb.settings.model_copy(update={"front_matter_weight": weight})
+    weights = {**kb.settings.region_weights, FRONT: weight}
+    kb.searcher.settings = kb.settings.model_copy(update={"region_weights": weights})
     res = kb.searcher.search(QUERY, k=10, mode="hybrid", collapse=False, snippets=False)
     return [(h.page_start, h.region, h.score) for h in res.results]
 
@@ -46,7 +47,7 @@ def first_pages(kb: KnowledgeBase, weight: float) -> list[tuple[int, str, float]
 def test_a_cover_with_the_querys_words_ranks_below_the_text_but_stays_searchable(guide_kb: KnowledgeBase) -> None:
     undemoted = first_pages(guide_kb, 1.0)
     assert undemoted[0][:2] == (1, FRONT)  # the title matches every word of the query
-    demoted = first_pages(guide_kb, Settings().front_matter_weight)
+    demoted = first_pages(guide_kb, Settings().region_weights[FRONT])
     assert demoted[0][:2] == (3, "body")
     cover = [score for pno, region, score in demoted if pno == 1 and region == FRONT]
     assert cover and cover[0] < undemoted[0][2]  # still found, with a lower score

