@@ -245,6 +245,8 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
         ("sq", "kujdesi i shtuar", "enhanced due diligence"),
         ("sq", "zbatohet", "apply"),
         ("sq", "njoftojë", "notify"),
+        ("sq", "mbajnë", "keep"),
+        ("sq", "veprojë", "act"),
         ("mk", "податоците", "data"),  # not Apertium's "databases"
     ],
 )
