@@ -199,7 +199,7 @@ def test_a_perfective_infinitive_is_not_rendered_as_a_past():
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("Ko mora da ih prijavi?", "Who must report"),  # "ih" (them) was "ugh": "Who must that ugh reported"
+        ("Ko mora da ih prijavi?", "Who must report"),  # "ih" (them) was "ugh": "Who must that ugh report"
         ("banka mora da im dostavi podatke", "bank must deliver data"),  # "im" unknown, and the modal + da
         ("Da li banka mora da prijavi transakciju?", "bank must report transaction"),  # "Da li" was "If"
         ("Šta policija treba da uradi?", "What police should do"),  # "uraditi" unknown to Apertium
