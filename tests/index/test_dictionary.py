@@ -235,6 +235,19 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
         ("sq", "palëve të treta", "third party"),
         ("sq", "zyrtarit", "official"),
         ("sq", "pala e dëmtuar", "injured party"),
+        # 2026.12.6: a practitioner's general vocabulary in Albanian (what is kept, by whom, by when)
+        ("sq", "sa kohë", "how long"),
+        ("sq", "ruhen", "kept"),
+        ("sq", "detyrimet", "obligation"),
+        ("sq", "noterëve", "notary"),
+        ("sq", "afatet", "deadline"),
+        ("sq", "raportit", "report"),  # the noun, beside the verb's "raportoj"
+        ("sq", "kujdesi i shtuar", "enhanced due diligence"),
+        ("sq", "zbatohet", "apply"),
+        ("sq", "njoftojë", "notify"),
+        ("sq", "mbajnë", "keep"),
+        ("sq", "veprojë", "act"),
+        ("mk", "податоците", "data"),  # not Apertium's "databases"
     ],
 )
 def test_single_legal_register_words_are_found_in_their_inflected_forms(settings, language, text, expected):

@@ -189,9 +189,75 @@ def test_a_perfective_infinitive_is_not_rendered_as_a_past():
     assert t.render("može da učestvuje", "sr").sentence(NO_WORDS) == "can partake"  # type: ignore[union-attr]
     past = t.render("banka je prijavila transakciju", "sr")
     assert past is not None and "reported" in past.sentence(NO_WORDS).split()
-    sed = ["sed", "-u", "-z", "-e", VERB_FIXES["hbs-eng"][0], "-e", VERB_FIXES["hbs-eng"][1]]
-    assert sed in mode_commands("apertium", "hbs-eng")
-    assert not any(c[0] == "sed" for c in mode_commands("apertium", "mkd-eng"))
+    for mode, tagger in (("hbs-eng", "cg-proc"), ("mkd-eng", "apertium-tagger")):  # after the (last) tagger
+        commands = mode_commands("apertium", mode)
+        at = [c[0] for c in commands].index("sed")
+        assert commands[at] == ["sed", "-u", "-z", *(a for rule in VERB_FIXES[mode] for a in ("-e", rule))]
+        assert commands[at - 1][0] == tagger and tagger not in [c[0] for c in commands[at:]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Ko mora da ih prijavi?", "Who must report"),  # "ih" (them) was "ugh": "Who must that ugh report"
+        ("banka mora da im dostavi podatke", "bank must deliver data"),  # "im" unknown, and the modal + da
+        ("Da li banka mora da prijavi transakciju?", "bank must report transaction"),  # "Da li" was "If"
+        ("Šta policija treba da uradi?", "What police should do"),  # "uraditi" unknown to Apertium
+        ("ih prepoznati", "recognise"),  # "prepoznati" was read as an adjective: "ugh known"
+    ],
+)
+def test_apertiums_slips_on_clitics_particles_and_verbs_are_corrected(query, expected):
+    """hbs-eng's lexicon lacks the pronoun clitics (or reads "ih" as an interjection), the question particle "da li",
+    "uraditi" and the infinitive "prepoznati": corrected in its tagged stream (VERB_FIXES)."""
+    rendering = Translator("apertium", 10.0, []).render(query, "sr")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected and not rendering.unknown
+
+
+def test_the_unknown_reflexive_se_is_not_left_to_the_dictionaries():
+    """Apertium does not know "se": it was marked unknown and filled with a general dictionary's senses."""
+    rendering = Translator("apertium", 10.0, []).render("Kada se primenjuje pojačana analiza?", "sr")
+    assert rendering is not None and "se" not in rendering.unknown and "se" not in rendering.sentence(NO_WORDS)
+
+
+def test_modal_and_da_before_a_glossary_verb_lose_the_dangling_that():
+    """A glossary term cuts Apertium's segment: "Ko mora da" + "prijavi" (glossary: report) was "Who must that
+    report"; the segment's final "da", and the clitics before the verb, are dropped."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    t = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
+    assert [m.source for m in t.terms("Ko mora da ih prijavi?", "sr")] == ["prijavi"]
+    for query in ("Ko mora da prijavi?", "Ko mora da ih prijavi?"):
+        rendering = t.render(query, "sr")
+        assert rendering is not None and rendering.sentence(NO_WORDS) == "Who must report"
+    kept = t.render("Šta banka mora da prijavi Upravi za sprečavanje pranja novca?", "sr")
+    assert kept is not None and kept.sentence(NO_WORDS).startswith("What bank must report financial intelligence")
+
+
+@pytest.mark.parametrize(
+    ("query", "apertium_says", "expected"),
+    [
+        ("Како истражителите можат да препознаат лажно видео?", "As", "How"),
+        ("Што е заеднички истражен тим?", "Which", "What"),
+    ],
+)
+def test_a_capitalised_macedonian_question_word_asks(query, apertium_says, expected):
+    """mkd-eng's tagger read a question's "Како" as a preposition ("As") and "Што" as a relative ("Which")."""
+    rendering = Translator("apertium", 10.0, []).render(query, "mk")
+    assert rendering is not None and rendering.pieces[0].text == expected != apertium_says
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("sr", "Koliko dugo se čuvaju podaci?", "how long store data"),  # was "how many long se store data"
+        ("mk", "Колку долго се чуваат податоците?", "how long are keeping data"),  # "How much long ... databases"
+    ],
+)
+def test_the_field_glossary_asks_how_long(language, query, expected):
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, language)
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
 
 
 @pytest.fixture
