@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 
 from pactkb.ingest.types import Page
+from pactkb.settings import REGIONS
 
-BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES = "body", "footnote", "contents", "index", "references"
-FRONT = "front"
-REGIONS: tuple[str, ...] = (BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES, FRONT)
+BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES, FRONT = REGIONS  # a configuration vocabulary (Settings.region_weights)
 HEADING_REGIONS: tuple[str, ...] = (BODY, FRONT)  # pages whose lines may be headings (ingest/sections.py)
 
 _LEADER_ENTRY = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|\s{3,}")

@@ -41,3 +41,16 @@ def test_region_weights_without_the_old_variable_warn_of_nothing(monkeypatch: py
 def test_the_old_front_matter_weight_keeps_its_bounds() -> None:
     with pytest.raises(ValueError, match="front_matter_weight"):
         Settings(front_matter_weight=1.5)
+
+
+def test_region_weights_name_only_known_regions_and_stay_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pactkb.ingest.regions import FRONT, REGIONS
+
+    assert set(Settings().region_weights) <= set(REGIONS) and FRONT in REGIONS
+    monkeypatch.setenv("PACTKB_REGION_WEIGHTS", '{"frontmatter": 0.5}')  # a typo is refused, not silently ignored
+    with pytest.raises(ValueError, match=r"region_weights\.frontmatter(.|\n)*'front'"):
+        Settings()
+    with pytest.raises(ValueError, match=r"region_weights\.footnote(.|\n)*less than or equal to 1"):
+        Settings(region_weights={"footnote": 1.5})
+    with pytest.raises(ValueError, match=r"region_weights\.contents(.|\n)*greater than or equal to 0"):
+        Settings(region_weights={"contents": -0.1})
