@@ -138,8 +138,8 @@ def score_mode(
     }
     overall = {m: round(float(np.mean(list(v.values()))), 4) for m, v in per.items()}
 
-    def group(key: str) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
+    def group(key: str) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         groups: dict[str, list[str]] = defaultdict(list)
         for q in answerable:
             groups[str(queries[q].get(key, "?"))].append(q)

@@ -585,7 +585,7 @@ def languages_section(out: list[str]) -> None:
         multi, base = (r[1]["cross_lingual"]["hybrid"] for r in rows[:2])
         b, e = multi["sr+hr+bs+sq+mk"], multi["en (the English queries)"]["native"]
         drop = base["en (the English queries)"]["native"] - e
-        gap_ci = f" (95% CI {interval(b['gap_ci95'], signed=True)}, paired bootstrap)" if b.get("gap_ci95") else ""
+        gap_ci = f" (95% CI {interval(b['gap_ci95'])}, paired bootstrap)" if b.get("gap_ci95") else ""
         out += [
             "",
             f"Against the target (native within 0.10 of English, English not lowered by more than 0.02): the "
@@ -618,12 +618,14 @@ def languages_section(out: list[str]) -> None:
         for half in ("dev", "test"):
             r = cl.get(f"sr+hr+bs+sq+mk ({half})")
             if r:
-                cells = (
+                figures = (
                     f"{r['native']:.3f} {interval(r.get('native_ci95'))}",
                     f"{r['english_original']:.3f} {interval(r.get('english_original_ci95'))}",
                     f"{r['gap']:+.3f} {interval(r.get('gap_ci95'), signed=True)}",
                 )
-                out.append(f"| {label} | {half} ({r['queries']} q.) | " + " | ".join(c.rstrip() for c in cells) + " |")
+                out.append(
+                    f"| {label} | {half} ({r['queries']} q.) | " + " | ".join(x.rstrip() for x in figures) + " |"
+                )
     out += [
         "",
         "Every mode, per configuration (native / English original / gap, sr+hr+bs+sq+mk):",

@@ -128,3 +128,17 @@ def test_the_report_shows_the_targets_with_their_intervals(monkeypatch: pytest.M
     text = "\n".join(out)
     ci = interval(saved["on_ci95"]["test_hard"])
     assert f"hard queries ≥ 0.60 (test half: 0.6 {ci})" in text and "* marks an interval that excludes 0" in text
+
+
+def test_the_languages_section_shows_the_halves_with_their_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = {q: {"lang": "sr", "split": "dev" if q < "c" else "test", "en": "x"} for q in "abcd"}
+    native = {"hybrid": {q: {"ndcg@10": v} for q, v in zip("abcd", (0.2, 0.6, 0.1, 0.5), strict=True)}}
+    english = {"hybrid": {q: {"ndcg@10": v} for q, v in zip("abcd", (0.5, 0.7, 0.4, 0.6), strict=True)}}
+    queries["e"], native["hybrid"]["e"] = {"lang": "en", "split": "dev"}, {"ndcg@10": 0.8}
+    cl = cross_lingual(queries, native, english)
+    monkeypatch.setattr(report, "load", lambda name: {"cross_lingual": cl} if name == "domain" else None)
+    out: list[str] = []
+    report.languages_section(out)
+    dev = cl["hybrid"]["sr+hr+bs+sq+mk (dev)"]
+    assert f"| dev (2 q.) | 0.400 {interval(dev['native_ci95'])} | 0.600 " in "\n".join(out)
+    assert f"| +0.200 {interval(dev['gap_ci95'], signed=True)} |" in "\n".join(out)
