@@ -7,7 +7,9 @@ vocabulary mismatch: `synonyms`; answers spread over a section: `section_support
 subsections: `section_support_levels`, measured with section support at its default share; a cover, title or
 imprint page first: the "front" entry of `region_weights`, measured on its own as `region_weights.front`, while the
 `region_weights` row measures the other regions with front matter at 1.0). This scores the domain set (hybrid
-nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved.
+nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved;
+each row's change against all measures off has a 95% paired bootstrap interval on the dev and on the test half
+(resampling the half's queries), so a measure whose interval spans 0 is not told apart from noise.
 Hyphenated query words searched as phrases (index/lexical.py) are not a setting: on in every row. With `--tune`, the
 weights are chosen on the dev half only (coordinate ascent over small grids) and the test half is
 reported. Layout recognition at ingest (footnotes cut out of the body, headings by typography) changes the index
@@ -26,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from pactkb.evaluation.domain import load, score_mode
+from pactkb.evaluation.domain import interval, load, score_mode
+from pactkb.evaluation.metrics import ci95, paired_diff_ci95
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -136,6 +139,28 @@ def summary(per: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[s
     return out
 
 
+def summary_ci95(per: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[str, list[float] | None]:
+    """95% bootstrap intervals of the per-half means of `summary` (None for fewer than two queries)."""
+    out: dict[str, list[float] | None] = {}
+    for half in HALVES:
+        qs = [q for q in per if queries[q].get("split") == half]
+        out[half] = ci95([per[q] for q in qs])
+        out[f"{half}_hard"] = ci95([per[q] for q in qs if queries[q].get("difficulty") == "hard"])
+        out[f"{half}_en"] = ci95([per[q] for q in qs if queries[q].get("lang") == "en"])
+    return out
+
+
+def change(before: dict[str, float], after: dict[str, float], queries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per half (dev, test): the change of mean nDCG@10 from `before` to `after` and its 95% paired bootstrap interval
+    (None for a half without queries)."""
+    out: dict[str, Any] = {}
+    for half in HALVES:
+        qs = [q for q in after if queries[q].get("split") == half]
+        diff = round(mean(after, qs) - mean(before, qs), 4) if qs else None
+        out[half] = {"change": diff, "ci95": paired_diff_ci95([after[q] for q in qs], [before[q] for q in qs])}
+    return out
+
+
 def moved(before: dict[str, float], after: dict[str, float]) -> dict[str, list[str]]:
     """Queries whose nDCG@10 rose or fell by at least MOVED."""
     return {
@@ -183,11 +208,21 @@ def run(data: Path, baseline: Path | None, do_tune: bool, split: str | None = No
     off = scores(data, OFF, queries, qrels)
     on = scores(data, full, queries, qrels)
     out["off"], out["on"] = summary(off, queries), summary(on, queries)
+    out["off_ci95"], out["on_ci95"] = summary_ci95(off, queries), summary_ci95(on, queries)
+    out["on_change"] = change(off, on, queries)
     out["tuned"] = tuned
     rows = []
     for key, cause in CAUSES.items():
         per = scores(data, alone_settings(key, full), queries, qrels)
-        rows.append({"cause": cause, "setting": key, **summary(per, queries), **moved(off, per)})
+        rows.append(
+            {
+                "cause": cause,
+                "setting": key,
+                **summary(per, queries),
+                **moved(off, per),
+                "change": change(off, per, queries),
+            }
+        )
     if baseline is not None:
         base = scores(baseline, OFF, queries, qrels)
         rows.insert(
@@ -198,6 +233,7 @@ def run(data: Path, baseline: Path | None, do_tune: bool, split: str | None = No
                 **summary(off, queries),
                 **moved(base, off),
                 "baseline": summary(base, queries),
+                "change": change(base, off, queries),  # this row's change is the index's: against the baseline store
             },
         )
     out["causes"] = rows
@@ -205,23 +241,46 @@ def run(data: Path, baseline: Path | None, do_tune: bool, split: str | None = No
     return out
 
 
+def change_cell(ch: dict[str, Any] | None) -> str:
+    """A change with its 95% interval, starred when the interval excludes 0 ('' when not measured)."""
+    if not ch or ch.get("change") is None:
+        return ""
+    ci = ch.get("ci95")
+    star = "*" if ci and (ci[0] > 0 or ci[1] < 0) else ""
+    return f"{ch['change']:+.4f}{star} {interval(ci, signed=True, places=4)}".rstrip()
+
+
 def table(res: dict[str, Any]) -> str:
-    """Markdown table of the causes (the test half's columns; the dev half's for a dev-only run)."""
+    """Markdown table of the causes (the test half's columns; the dev half's for a dev-only run), with each row's
+    change against all measures off on each half that has queries (95% paired bootstrap interval; * excludes 0)."""
     h = res.get("split") or "test"
+    rows = [*res["causes"], {"change": res.get("on_change")}]
+    halves = [x for x in HALVES if any(((r.get("change") or {}).get(x) or {}).get("change") is not None for r in rows)]
     lines = [
-        f"| cause | setting | nDCG@10 all | {h} | {h} hard | {h} English | queries up | queries down |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| cause | setting | nDCG@10 all | {h} | {h} hard | {h} English | "
+        + "".join(f"{x} change vs off (95% CI) | " for x in halves)
+        + "queries up | queries down |",
+        "|---|---|---|---|---|---|" + "---|" * len(halves) + "---|---|",
     ]
+
+    def changes(r: dict[str, Any]) -> str:
+        return "".join(f"{change_cell((r.get('change') or {}).get(x))} | " for x in halves)
+
     off = res["off"]
-    lines.append(f"| all measures off | | {off['all']} | {off[h]} | {off[f'{h}_hard']} | {off[f'{h}_en']} | | |")
+    lines.append(
+        f"| all measures off | | {off['all']} | {off[h]} | {off[f'{h}_hard']} | {off[f'{h}_en']} | "
+        + "| " * len(halves)
+        + "| |"
+    )
     for r in res["causes"]:
         lines.append(
             f"| {r['cause']} | `{r['setting']}` | {r['all']} | {r[h]} | {r[f'{h}_hard']} | {r[f'{h}_en']} | "
-            f"{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |"
+            f"{changes(r)}{', '.join(r['up']) or '–'} | {', '.join(r['down']) or '–'} |"
         )
     on = res["on"]
     lines.append(
         f"| **all measures on** | | **{on['all']}** | **{on[h]}** | **{on[f'{h}_hard']}** | **{on[f'{h}_en']}** | "
+        f"{changes({'change': res.get('on_change')})}"
         f"{', '.join(res['moved_by_all']['up']) or '–'} | {', '.join(res['moved_by_all']['down']) or '–'} |"
     )
     return "\n".join(lines)

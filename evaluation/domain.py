@@ -3,8 +3,10 @@
 qrels.tsv: query-id, file, page-start, page-end, grade (physical 1-based pages). A retrieved chunk is
 relevant when it comes from a judged file and its page span overlaps a judged range; each judged
 range is credited once (to the first chunk that reaches it). Also reported: document-level
-Recall@10, breakdowns by language and difficulty, and the top dense score of no-answer queries
-against answerable ones, with a calibrated "no good answer" threshold.
+Recall@10, breakdowns by language, difficulty and half (each with a 95% bootstrap confidence interval of
+its nDCG@10 over queries), the users' languages beside the same queries asked in English (with paired intervals of
+the gap), and the top dense score of no-answer queries against answerable ones, with a calibrated "no good answer"
+threshold.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pactkb.evaluation.metrics import per_query, percentile
+from pactkb.evaluation.metrics import ci95, paired_diff_ci95, per_query, percentile
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import SEARCH_MODES
 
@@ -93,7 +95,8 @@ def score_mode(
     mode: str,
     doc_file: dict[str, str],
 ) -> dict[str, Any]:
-    """Run every query in one mode; metrics overall, by language and difficulty, plus top dense scores."""
+    """Run every query in one mode; metrics overall, by language, difficulty and half (nDCG@10 with its 95% interval,
+    `ci95`), plus top dense scores."""
     searcher = kb.searcher
     ids = list(queries)
     vecs = kb.encoder.encode_queries([queries[q]["text"] for q in ids])
@@ -135,13 +138,17 @@ def score_mode(
     }
     overall = {m: round(float(np.mean(list(v.values()))), 4) for m, v in per.items()}
 
-    def group(key: str) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
+    def group(key: str) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         groups: dict[str, list[str]] = defaultdict(list)
         for q in answerable:
             groups[str(queries[q].get(key, "?"))].append(q)
         for g, qs in sorted(groups.items()):
-            out[g] = {"queries": len(qs), **{m: round(float(np.mean([per[m][q] for q in qs])), 4) for m in per}}
+            out[g] = {
+                "queries": len(qs),
+                **{m: round(float(np.mean([per[m][q] for q in qs])), 4) for m in per},
+                "ci95": ci95([per["ndcg@10"][q] for q in qs]),
+            }
         return out
 
     return {
@@ -266,7 +273,9 @@ def cross_lingual(
     english: dict[str, dict[str, dict[str, float]]],
 ) -> dict[str, Any]:
     """nDCG@10 of the queries asked in the users' languages beside the same queries asked in English, per language
-    and for the five Western Balkan languages together, overall and on the dev/test halves; plus the English set."""
+    and for the five Western Balkan languages together, overall and on the dev/test halves; plus the English set.
+    Each figure has its 95% bootstrap interval over queries (`native_ci95`, ...; the gap's is paired: the same
+    queries resampled on both sides)."""
     out: dict[str, Any] = {}
     for mode, per in native.items():
         eng = english.get(mode, {})
@@ -282,25 +291,44 @@ def cross_lingual(
                 ]
                 if not qs:
                     continue
-                nat = float(np.mean([per[q]["ndcg@10"] for q in qs]))
-                en = float(np.mean([eng[q]["ndcg@10"] for q in qs]))
+                nats = [per[q]["ndcg@10"] for q in qs]
+                ens = [eng[q]["ndcg@10"] for q in qs]
+                nat, en = float(np.mean(nats)), float(np.mean(ens))
                 rows[name if split == "all" else f"{name} ({split})"] = {
                     "queries": len(qs),
                     "native": round(nat, 4),
                     "english_original": round(en, 4),
                     "gap": round(en - nat, 4),
+                    "native_ci95": ci95(nats),
+                    "english_original_ci95": ci95(ens),
+                    "gap_ci95": paired_diff_ci95(ens, nats),
                 }
-        en_qs = [q for q in per if queries[q]["lang"] == "en"]
+        en_scores = [per[q]["ndcg@10"] for q in per if queries[q]["lang"] == "en"]
         rows["en (the English queries)"] = {
-            "queries": len(en_qs),
-            "native": round(float(np.mean([per[q]["ndcg@10"] for q in en_qs])), 4) if en_qs else None,
+            "queries": len(en_scores),
+            "native": round(float(np.mean(en_scores)), 4) if en_scores else None,
+            "native_ci95": ci95(en_scores),
         }
         out[mode] = rows
     return out
 
 
+def interval(ci: list[float] | None, signed: bool = False, places: int = 3) -> str:
+    """A 95% interval as the tables write it ('' when there is none: one query, or results saved before intervals)."""
+    if not ci:
+        return ""
+    fmt = f"{{:{'+' if signed else ''}.{places}f}}"
+    return f"[{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
+
+
+def table_row(cells: list[str]) -> str:
+    """A markdown table row (an empty cell as '| |')."""
+    return ("| " + " | ".join(cells) + " |").replace("|  |", "| |").replace("|  |", "| |")
+
+
 def format_tables(result: dict[str, Any]) -> str:
-    """Markdown tables: modes, by language, by difficulty, no-answer calibration."""
+    """Markdown tables: modes, by language, by difficulty, by half (each with the first mode's 95% interval), the
+    users' languages beside their English originals, no-answer calibration."""
     lines = ["| mode | nDCG@10 | Recall@10 (doc) | MRR@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
     for m in result["modes"]:
         lines.append(
@@ -310,16 +338,20 @@ def format_tables(result: dict[str, Any]) -> str:
     for key, title in (("by_language", "language"), ("by_difficulty", "difficulty"), ("by_split", "half")):
         if key not in result["modes"][0]:  # results saved before the table existed
             continue
+        first = result["modes"][0][key]
+        with_ci = any("ci95" in g for g in first.values())
         lines += [
             "",
             f"| {title} | queries | "
             + " | ".join(f"{m['mode']} nDCG@10" for m in result["modes"])
-            + " | hybrid Recall@10 (doc) |",
-            "|---|---|" + "---|" * len(result["modes"]) + "---|",
+            + (f" | {result['modes'][0]['mode']} 95% CI" if with_ci else "")
+            + f" | {result['modes'][0]['mode']} Recall@10 (doc) |",
+            "|---|---|" + "---|" * (len(result["modes"]) + with_ci) + "---|",
         ]
-        first = result["modes"][0][key]
         for group in first:
             cells = [f"{m[key][group]['ndcg@10']:.4f}" for m in result["modes"]]
+            if with_ci:
+                cells.append(interval(first[group].get("ci95")))
             lines.append(
                 f"| {group} | {first[group]['queries']} | "
                 + " | ".join(cells)
@@ -327,21 +359,32 @@ def format_tables(result: dict[str, Any]) -> str:
             )
     cl = result.get("cross_lingual", {}).get(result["modes"][0]["mode"])
     if cl:
+        with_ci = any("native_ci95" in r for r in cl.values())  # not in results saved before the intervals
+        ci_note = "; 95% CI: bootstrap over queries, paired for the gap" if with_ci else ""
+        ci_head = " 95% CI |" if with_ci else ""
         lines += [
             "",
             "Queries in the users' languages beside the same queries asked in English (nDCG@10, "
-            f"{result['modes'][0]['mode']}; gap = English original − native):",
+            f"{result['modes'][0]['mode']}; gap = English original − native{ci_note}):",
             "",
-            "| language | queries | native | English original | gap |",
-            "|---|---|---|---|---|",
+            f"| language | queries | native |{ci_head} English original |{ci_head} gap |{ci_head}",
+            "|---|---|---|---|---|" + "---|---|---|" * with_ci,
         ]
         for name, r in cl.items():
-            if "english_original" in r:
-                lines.append(
-                    f"| {name} | {r['queries']} | {r['native']:.4f} | {r['english_original']:.4f} | {r['gap']:+.4f} |"
-                )
-            else:
-                lines.append(f"| {name} | {r['queries']} | {r['native']:.4f} | | |")
+            native = [f"{r['native']:.4f}"]
+            english = [f"{r['english_original']:.4f}", f"{r['gap']:+.4f}"] if "english_original" in r else ["", ""]
+            if with_ci:
+                native.append(interval(r.get("native_ci95")))
+                if "english_original" in r:
+                    english = [
+                        english[0],
+                        interval(r.get("english_original_ci95")),
+                        english[1],
+                        interval(r.get("gap_ci95"), signed=True),
+                    ]
+                else:
+                    english = ["", "", "", ""]
+            lines.append(table_row([name, str(r["queries"]), *native, *english]))
     c = result["no_good_answer"]
     f = result.get("no_good_answer_flag")
     if f:

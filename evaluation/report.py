@@ -553,6 +553,8 @@ def languages_section(out: list[str]) -> None:
     rows = [r for r in rows if r[1]]
     if not rows:
         return
+    from pactkb.evaluation.domain import interval
+
     langs = ("sr", "hr", "bs", "sq", "mk")
     first = rows[0][1]["cross_lingual"]["hybrid"]
     out += [
@@ -583,10 +585,11 @@ def languages_section(out: list[str]) -> None:
         multi, base = (r[1]["cross_lingual"]["hybrid"] for r in rows[:2])
         b, e = multi["sr+hr+bs+sq+mk"], multi["en (the English queries)"]["native"]
         drop = base["en (the English queries)"]["native"] - e
+        gap_ci = f" (95% CI {interval(b['gap_ci95'])}, paired bootstrap)" if b.get("gap_ci95") else ""
         out += [
             "",
             f"Against the target (native within 0.10 of English, English not lowered by more than 0.02): the "
-            f"default leaves a gap of {b['gap']:.3f} to the same queries asked in English "
+            f"default leaves a gap of {b['gap']:.3f}{gap_ci} to the same queries asked in English "
             f"({'met' if b['gap'] <= 0.10 else 'not met'}) and of {e - b['native']:.3f} to the English queries; "
             f"English queries move by {-drop:+.3f} against the English-only model "
             f"({'within' if drop <= 0.02 else 'beyond'} 0.02).",
@@ -600,7 +603,12 @@ def languages_section(out: list[str]) -> None:
             out.append(f"Queries the default misses natively (nDCG 0) but answers in English: {', '.join(zero)}.")
     out += [
         "",
-        "The same on the dev and test halves (fusion weights for non-English queries were chosen on dev):",
+        "The same on the dev and test halves (fusion weights for non-English queries were chosen on dev"
+        + (
+            "; in brackets the 95% bootstrap interval over the half's queries, paired for the gap):"
+            if "native_ci95" in first.get("sr+hr+bs+sq+mk (dev)", {})
+            else "):"
+        ),
         "",
         "| configuration | half | native | English original | gap |",
         "|---|---|---|---|---|",
@@ -610,9 +618,13 @@ def languages_section(out: list[str]) -> None:
         for half in ("dev", "test"):
             r = cl.get(f"sr+hr+bs+sq+mk ({half})")
             if r:
+                figures = (
+                    f"{r['native']:.3f} {interval(r.get('native_ci95'))}",
+                    f"{r['english_original']:.3f} {interval(r.get('english_original_ci95'))}",
+                    f"{r['gap']:+.3f} {interval(r.get('gap_ci95'), signed=True)}",
+                )
                 out.append(
-                    f"| {label} | {half} ({r['queries']} q.) | {r['native']:.3f} | {r['english_original']:.3f} | "
-                    f"{r['gap']:+.3f} |"
+                    f"| {label} | {half} ({r['queries']} q.) | " + " | ".join(x.rstrip() for x in figures) + " |"
                 )
     out += [
         "",
@@ -758,23 +770,33 @@ def gaps(out: list[str], res: dict[str, Any]) -> None:
 def causes_section(out: list[str]) -> None:
     """Hard questions: each cause's query-time measure alone, all off and all on, and the queries each one moved."""
     from pactkb.evaluation.causes import MOVED, table
+    from pactkb.evaluation.domain import interval
 
     res = load("causes")
     if not res:
         return
-    on = res["on"]
+    on, ci = res["on"], res.get("on_ci95", {})
+    hard, english = (f" {interval(ci[k])}" if ci.get(k) else "" for k in ("test_hard", "test_en"))
     out += [
         "## Hard questions, cause by cause (domain set, default settings)",
         "",
         "Each cause of a wrong first answer has a ranking measure with a setting that switches it off. Hybrid nDCG@10 "
         "with every measure off, with each one alone, and with all on (the defaults); 'queries up / down': moved by at "
         f"least {MOVED} by that measure. Layout recognition at ingest (footnotes cut out of the body, headings from "
-        "typography, contents pages and reference lists labelled) is in the index itself, so it is on in every row.",
+        "typography, contents pages and reference lists labelled) is in the index itself, so it is on in every row."
+        + (
+            " 'change vs off': the row's change of the half's mean against all measures off, with its 95% confidence "
+            "interval (paired bootstrap over the half's queries); * marks an interval that excludes 0, i.e. a change "
+            "told apart from the noise of that many queries."
+            if "on_change" in res
+            else ""
+        ),
         "",
         table(res),
         "",
-        f"Targets: hard queries ≥ 0.60 (test half: {on['test_hard']}) and English queries ≥ 0.68 (test half: "
-        f"{on['test_en']}).",
+        f"Targets: hard queries ≥ 0.60 (test half: {on['test_hard']}{hard}) and English queries ≥ 0.68 (test half: "
+        f"{on['test_en']}{english})"
+        + ("; in brackets the 95% bootstrap interval over the half's queries." if ci else "."),
         "",
         f"Command: {command('causes')}",
         "",

@@ -73,6 +73,7 @@ def test_domain_evaluation_end_to_end(settings, sample_dir, domain_set):
     assert m["doc_recall@10"] == 1.0 and m["mrr@10"] == 1.0 and m["ndcg@10"] > 0.9
     assert set(m["by_language"]) == {"en", "sr"} and set(m["by_difficulty"]) == {"keyword"}
     assert {h: v["queries"] for h, v in m["by_split"].items()} == {"dev": 1, "test": 1}
+    assert m["by_split"]["dev"]["ci95"] is None  # one query: no interval
     assert r["no_good_answer"]["no_answer_queries"] == 1 and r["split"] == "all"
 
 
@@ -154,11 +155,17 @@ def test_cross_lingual_table_sets_native_queries_beside_their_english_originals(
     native = {"hybrid": {"a": {"ndcg@10": 0.2}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.0}, "e": {"ndcg@10": 0.9}}}
     english = {"hybrid": {"a": {"ndcg@10": 0.6}, "b": {"ndcg@10": 0.4}, "c": {"ndcg@10": 0.5}}}
     rows = cross_lingual(queries, native, english)["hybrid"]
-    assert rows["sr"] == {"queries": 2, "native": 0.3, "english_original": 0.5, "gap": 0.2}
+    assert {k: v for k, v in rows["sr"].items() if not k.endswith("_ci95")} == {
+        "queries": 2,
+        "native": 0.3,
+        "english_original": 0.5,
+        "gap": 0.2,
+    }
+    assert rows["sr"]["native_ci95"] == [0.2, 0.4] and rows["sr"]["gap_ci95"] == [0.0, 0.4]
     assert rows["sr (dev)"]["native"] == 0.2 and rows["sr (test)"]["gap"] == 0.0
     assert rows["sr+hr+bs+sq+mk"]["queries"] == 3
     assert rows["sr+hr+bs+sq+mk"]["native"] == pytest.approx(0.2, abs=1e-4)
-    assert rows["en (the English queries)"] == {"queries": 1, "native": 0.9}
+    assert rows["en (the English queries)"] == {"queries": 1, "native": 0.9, "native_ci95": None}
 
 
 def test_every_non_english_domain_query_has_an_english_original_and_a_split():
@@ -198,3 +205,4 @@ def test_tables_render_results_saved_before_the_half_table_existed():
     halves = {"dev": {"queries": 1, "ndcg@10": 0.7, "doc_recall@10": 1}}
     text = format_tables({"modes": [{**mode, "by_split": halves}], "no_good_answer": calibration})
     assert "| dev | 1 | 0.7000 | 1.0000 |" in text
+    assert "95% CI" not in text  # results saved before the intervals existed: no empty column
