@@ -585,14 +585,18 @@ def languages_section(out: list[str]) -> None:
         multi, base = (r[1]["cross_lingual"]["hybrid"] for r in rows[:2])
         b, e = multi["sr+hr+bs+sq+mk"], multi["en (the English queries)"]["native"]
         drop = base["en (the English queries)"]["native"] - e
-        gap_ci = f" (95% CI {interval(b['gap_ci95'])}, paired bootstrap)" if b.get("gap_ci95") else ""
+        bt = multi.get("sr+hr+bs+sq+mk (test)", b)  # the targets are read on the test half
+        gap_ci = f" (95% CI {interval(bt['gap_ci95'])}, paired bootstrap)" if bt.get("gap_ci95") else ""
+        low = [g for g in langs if f"{g} (test)" in multi and multi[f"{g} (test)"]["native"] < 0.45]
         out += [
             "",
-            f"Against the target (native within 0.10 of English, English not lowered by more than 0.02): the "
-            f"default leaves a gap of {b['gap']:.3f}{gap_ci} to the same queries asked in English "
-            f"({'met' if b['gap'] <= 0.10 else 'not met'}) and of {e - b['native']:.3f} to the English queries; "
-            f"English queries move by {-drop:+.3f} against the English-only model "
-            f"({'within' if drop <= 0.02 else 'beyond'} 0.02).",
+            "Against the target, test half (native within 0.10 of the same queries in English, no language below "
+            "0.45, English queries not lowered by more than 0.02): the default leaves a gap of "
+            f"{bt['gap']:.3f}{gap_ci} "
+            f"({'met' if bt['gap'] <= 0.10 else 'not met'}; all queries: {b['gap']:.3f}); "
+            + (f"below 0.45 on the test half: {', '.join(low)}" if low else "no language below 0.45 on the test half")
+            + f"; English queries move by {-drop:+.3f} against the English-only model "
+            f"({'not lowered by more than 0.02: met' if drop <= 0.02 else 'lowered by more than 0.02: not met'}).",
         ]
         zero = sorted(
             q

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from pactkb.index.embed import is_multilingual
-from pactkb.settings import Settings
+from pactkb.settings import Region, Settings
 
 Ranked = list[tuple[int, float]]  # (chunk id, score), best first
 
@@ -54,7 +54,7 @@ def rrf(lists: list[tuple[Ranked, float]], k: int) -> Ranked:
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[str, float]) -> Ranked:
+def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[Region, float]) -> Ranked:
     """Scale each passage's fused score by its region's weight (footnotes, contents, indexes, reference lists and
     front matter rank below the body text that says the same), keeping the order stable among equals."""
     if all(w == 1.0 for w in weights.values()):
