@@ -328,7 +328,13 @@ class Bridge:
                 for m in dictionary.lookup(query)
                 if translatable(m.source) and (m.source.lower() not in vocab.index or dictionary.is_curated(m.source))
             ]
-            phrases = [m for m in matches if " " in m.source and not self._usable(m.translations, vocab)]
+            phrases = [
+                m
+                for m in matches
+                if " " in m.source
+                and not self._usable(m.translations, vocab)
+                and not (dictionary.is_curated(m.source) and function_words(m.translations))
+            ]
             if phrases:  # no translation of a phrase is corpus English: try its words alone
                 matches = [m for m in matches if m not in phrases]
                 matches += [
@@ -346,6 +352,10 @@ class Bridge:
             translations = m.translations
             if glossary:  # a glossary's preferred term (of those in the corpus), as in a machine rendering
                 translations = tuple(preferred(tuple(t for t in translations if self._english(t, vocab) is not None)))
+            if glossary and function_words(m.translations):  # "të jetë" (be): nothing to search, nothing to guess
+                covered.update(range(m.start, m.end))
+                curated.update(range(m.start, m.end))
+                continue
             picked = self._pick(context if context is not None else vecs.get(m.source.lower()), translations, vocab)
             if picked:  # else (no translation is a corpus word) its words go to the nearest-word path
                 placed.append((m.start, picked))
@@ -370,6 +380,13 @@ class Bridge:
         left = [i for i in content if i not in curated and tokens[i] not in vocab.index]
         coverage = share_rendered(len(content), len(left)) if curated else 0.0  # no glossary term: no translation
         return Translation(out, by_dictionary, coverage=coverage)
+
+
+def function_words(translations: tuple[str, ...]) -> bool:
+    """Whether a glossary entry's translations are English function words only ("të jetë": "be"): its words are
+    rendered (they are not left to the nearest English word, which read "jetë" as "life") and add nothing to search."""
+    words = [w for t in translations for w in WORD.findall(t.lower())]
+    return bool(words) and all(w in STOPWORDS for w in words)
 
 
 def share_rendered(content_words: int, left: int) -> float:

@@ -23,6 +23,7 @@ Without the program or the language pair, `Translator.render` returns None and t
 from __future__ import annotations
 
 import atexit
+import bisect
 import logging
 import os
 import re
@@ -68,12 +69,15 @@ SEGMENT_END = "[][\n]"
 #   "uraditi" (do) unknown: read as "prepoznavati" and "raditi";
 # - not done: "kako" read as the conjunction "that" ("kako prijaviti" -> "that report") as the adverb "how": right,
 #   but on the domain dev half Bosnian lost 0.020 with it (Serbian +0.018, Croatian +0.045);
+# - an interrogative "koji"/"tko" before a noun or an adjective is read as "who" ("U kom roku" -> "In who deadline",
+#   "Koje banke" -> "Who bank", also "Do kog roka" where "kog" is tagged relative): read as "kakav", whose English
+#   is "what" ("In what deadline", "What bank");
 # - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
 #   the modal and an infinitive ("can partake");
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
 #   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays.
 # mkd-eng (after its second tagger): a capitalised question word read as a relative pronoun or a preposition
-# ("Како" -> "As", "Што" -> "Which") is the interrogative ("How", "What").
+# ("Како" -> "As", "Што" -> "Which", "Колку" -> "As") is the interrogative ("How", "What", "How much").
 VERB_FIXES = {
     "hbs-eng": (
         r"s/\^[Ii]h<ij>\$ *//g",
@@ -85,6 +89,11 @@ VERB_FIXES = {
         r"s/\^\*uraditi\$/^raditi<vblex><impf><tv><inf>$/g",
         r"s/\^\*uradi\$/^raditi<vblex><impf><tv><pres><p3><sg>$/g",
         r"s/\^\*urade\$/^raditi<vblex><impf><tv><pres><p3><pl>$/g",
+        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^\1akav<prn><itg>\2/g",
+        *(
+            rf"s/\^{t}ko<prn><\(itg\|rel\)>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^{k}akav<prn><itg>\2/g"
+            for t, k in (("T", "K"), ("t", "k"))
+        ),
         r"s/\(<vbmod>\(<[a-z0-9]*>\)*\$ *\)\^da<cnjsub>\$ *\(\^[^<$]*<vblex>\(<perf>\|<impf>\)*\(<tv>\|<iv>\)*\)"
         r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
         r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
@@ -92,12 +101,42 @@ VERB_FIXES = {
     "mkd-eng": (
         r"s/\^Како<\(prn><rel\|pr\|adv\)>\$/^Како<prn><itg>$/g",
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",
+        r"s/\^Колку<prn><rel>\$/^Колку<prn><itg>$/g",
     ),
 }
+# Words the pair's lexicon lacks that no dictionary should fill, rendered after Apertium (its `*` unknown words):
+# hbs-eng knows no form of "imati" (have) or "nemati" (not have): "Koje obaveze ima banka?" lost its verb.
+LEXICON_GAPS = {
+    "hbs-eng": {
+        **dict.fromkeys(("ima", "imamo", "imate"), "has"),
+        **dict.fromkeys(("imaju", "imati", "imam"), "have"),
+        **dict.fromkeys(("imao", "imala", "imalo", "imali", "imale"), "had"),
+        **dict.fromkeys(("nema", "nemaju", "nemati", "nemamo"), "has no"),
+    }
+}
+# Corrections of the query text before Apertium reads it (they keep its length): Croatian "Što" opening a question is
+# tagged as the relative "koji" ("Što je PEP?" -> "Which is PEP?"), and "Sto je" typed without diacritics as "stol"
+# ("Table is"): both read as "Šta" ("What").
+SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "hbs-eng": (
+        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:Što\b|Sto(?=\s+(?:je|su|se|sve)\b))"), r"\1Šta"),
+        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+(?:je|su|se|sve)\b))"), r"\1šta"),
+    ),
+}
+# An acronym in capitals, with hyphenated letters or digits ("ISIS-K", "EU-27", "COVID-19", "FATF"): passed through as
+# typed, as an English query has it (Apertium read "ISIS-K" as "ISIS-To", "SAD" as "NOW"), unless a glossary names it;
+# a case ending hyphenated to it is left out ("PEP-ovi" -> "PEP", was "PEP-these").
+ACRONYM = re.compile(
+    r"(?<![\w-])([A-Z]{2,}[0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)(?:-[^\W\dA-Z]{1,4})?(?![\w-])"
+)
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
-DANGLING = {"hbs-eng": re.compile(r"(?i)(?:^|\s)da(?:\s+(?:ih|im|ga|mu|se|joj|ju|nju|njih|njima|njemu))*\s*$")}
+# Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike.
+DANGLING = {
+    "hbs-eng": re.compile(r"(?i)(?:^|\s)da(?:\s+(?:ih|im|ga|mu|se|joj|ju|nju|njih|njima|njemu))*\s*$"),
+    "mkd-eng": re.compile(r"(?i)(?:^|\s)(?:да\s+)?се\s*$"),
+}
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
 log = logging.getLogger(__name__)
@@ -315,9 +354,42 @@ def dangling(mode: str, segment: str) -> str:
     return pattern.sub(" ", segment) if pattern is not None else segment
 
 
-def parse(output: str) -> list[Piece]:
-    """Pieces of Apertium's output: `*word` is a source word it did not know; `#`/`@` marks are dropped."""
-    return [Piece(word, mark != "*") for mark, word in _TOKEN.findall(output)]
+def parse(output: str, gaps: dict[str, str] | None = None) -> list[Piece]:
+    """Pieces of Apertium's output: `*word` is a source word it did not know (rendered by `gaps` when they name it:
+    LEXICON_GAPS); `#`/`@` marks are dropped."""
+    pieces = []
+    for mark, word in _TOKEN.findall(output):
+        english = (gaps or {}).get(word.lower()) if mark == "*" else None
+        if english is None:
+            pieces.append(Piece(word, mark != "*"))
+        else:
+            words = english.split()
+            words[0] = words[0].capitalize() if word[:1].isupper() else words[0]
+            pieces += [Piece(w, True) for w in words]
+    return pieces
+
+
+def source_fixed(mode: str, text: str) -> str:
+    """The query text with its mode's SOURCE_FIXES applied (same length: word positions are kept)."""
+    for pattern, replacement in SOURCE_FIXES.get(mode, ()):
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def acronyms(query: str, taken: list[Match]) -> list[Match]:
+    """The query's acronyms in capitals (ACRONYM) outside its glossary terms, each a term translated as typed; none
+    in a query typed all in capitals."""
+    if not any(ch.islower() for ch in query):
+        return []
+    starts = [m.start() for m in WORD.finditer(query)]
+    covered = {i for m in taken for i in range(m.start, m.end)}
+    out = []
+    for a in ACRONYM.finditer(query):
+        first = bisect.bisect_left(starts, a.start())
+        last = bisect.bisect_left(starts, a.end())
+        if not covered.intersection(range(first, last)):
+            out.append(Match(first, last, a.group(), (a.group(1),)))
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -375,7 +447,7 @@ class Translator:
         if len(lines) < len(segments):  # a line break lost: the segments cannot be told apart
             log.warning("Apertium %s returned %d lines for %d segments", mode, len(lines), len(segments))
             return None
-        return [parse(line) for line in lines[: len(segments)]]
+        return [parse(line, LEXICON_GAPS.get(mode)) for line in lines[: len(segments)]]
 
     def terms(self, query: str, language: str) -> list[Match]:
         """The query's fixed terms, translated as a whole before Apertium: a team or field glossary's entries, left to
@@ -390,8 +462,11 @@ class Translator:
         mode = self.mode(language)
         if mode is None or not WORD.search(query):
             return None
+        query = source_fixed(mode, query)
         spans = [m.span() for m in WORD.finditer(query)]
         matches = self.terms(query, language or "")
+        typed = acronyms(query, matches)
+        matches = sorted(matches + typed, key=lambda m: m.start)
         segments: list[str] = []  # the query text between glossary terms
         cut = 0
         for m in matches:
@@ -403,6 +478,9 @@ class Translator:
             return None
         pieces: list[Piece] = list(translated[0])
         for m, rest in zip(matches, translated[1:], strict=False):
-            pieces += [Piece(w, True) for t in preferred(m.translations) for w in WORD.findall(t)]
+            if m in typed:  # an acronym, as typed ("ISIS-K" is one word, not "ISIS" and "K")
+                pieces.append(Piece(m.translations[0], True))
+            else:
+                pieces += [Piece(w, True) for t in preferred(m.translations) for w in WORD.findall(t)]
             pieces += rest
         return Rendering(tuple(pieces))

@@ -248,6 +248,20 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
         ("sq", "mbajnë", "keep"),
         ("sq", "veprojë", "act"),
         ("mk", "податоците", "data"),  # not Apertium's "databases"
+        # 2026.12.7: FATF / AMLD, border, customs, police and prosecution vocabulary, and verbs in other forms
+        ("sq", "verifikojnë", "verify"),
+        ("sq", "verifikohet", "verify"),  # the passive finds the active entry
+        ("sq", "pezullimin", "suspension"),
+        ("sq", "rekomandimet", "recommendation"),
+        ("sq", "doganave", "customs"),
+        ("sq", "pikat e kalimit kufitar", "border crossing points"),
+        ("sq", "burimi i fondeve", "source of funds"),
+        ("sq", "kujdesit të thjeshtuar", "simplified due diligence"),
+        ("sq", "autoritetet", "authority"),
+        ("sq", "të jetë", "be"),  # not "jetë" (life)
+        ("sr", "u kojem roku", "by what deadline"),  # Apertium: "in who deadline"
+        ("sr", "podnese", "submit"),  # Apertium: "stood"
+        ("mk", "поднесува", "submit"),  # Apertium: "is reporting"
     ],
 )
 def test_single_legal_register_words_are_found_in_their_inflected_forms(settings, language, text, expected):

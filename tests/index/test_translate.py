@@ -249,6 +249,78 @@ def test_a_capitalised_macedonian_question_word_asks(query, apertium_says, expec
 @pytest.mark.parametrize(
     ("language", "query", "expected"),
     [
+        ("hr", "U kom roku banka mora prijaviti?", "In what deadline banks must report"),  # was "In who deadline"
+        ("bs", "Kojoj instituciji se podnosi?", "What institution tolerates"),  # was "Who institution"
+        ("hr", "Što je PEP?", "What is PEP"),  # "Što" opening a question was the relative "Which"
+        ("sr", "Sto je PEP?", "What is PEP"),  # typed without diacritics: was "Table is PEP"
+        ("hr", "Koje obveze ima banka?", "What obligation has bank"),  # "Who obligation ima bank"
+        ("hr", "Imaju li odvjetnici obvezu prijave?", "Have lawyers obligation report"),
+        ("sr", "Nema li banka program?", "Has no bank programme"),
+    ],
+)
+def test_apertiums_question_words_and_have_are_corrected(language, query, expected):
+    """hbs-eng reads an interrogative "koji"/"tko" before a noun as "who" and a question's "Što" as a relative, and
+    knows no form of "imati" (have): corrected in its tagged stream (VERB_FIXES), before it (SOURCE_FIXES) and after
+    it (LEXICON_GAPS)."""
+    rendering = Translator("apertium", 10.0, []).render(query, language)
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+    assert not {"ima", "imaju", "nema"} & {w.lower() for w in rendering.unknown}
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("hr", "Kako ISIS-K financira svoje aktivnosti u SAD i EU?", "That ISIS-K finances his activity in SAD and EU"),
+        ("mk", "Како се финансира ISIS-K?", "How is financing ISIS-K"),  # was "ISIS K", then "ISIS"
+        ("hr", "PEP-ovi i FATF-ove preporuke za COVID-19", "PEP and FATF recommendation for COVID-19"),
+    ],
+)
+def test_acronyms_pass_through_as_typed(language, query, expected):
+    """An acronym in capitals is kept as typed, as an English query has it: Apertium read "ISIS-K" as "ISIS-To",
+    "SAD" (USA) as "NOW", and "PEP-ovi" as "PEP-these" (a case ending hyphenated to an acronym is left out)."""
+    rendering = Translator("apertium", 10.0, []).render(query, language)
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+    assert "ISIS-K" in rendering.words(NO_WORDS) or "ISIS-K" not in query
+
+
+def test_an_acronym_is_found_outside_glossary_terms_and_not_in_a_shouted_query():
+    from pactkb.index.dictionary import Match
+    from pactkb.index.translate import acronyms
+
+    found = acronyms("Kako ISIS-K i FATF-ove preporuke", [])
+    assert [(m.start, m.end, m.source, m.translations) for m in found] == [
+        (1, 3, "ISIS-K", ("ISIS-K",)),
+        (4, 6, "FATF-ove", ("FATF",)),
+    ]
+    assert [
+        m.source for m in acronyms("Kako ISIS-K i FATF", [Match(4, 5, "FATF", ("Financial Action Task Force",))])
+    ] == ["ISIS-K"]
+    assert acronyms("ŠTA JE FATF?", []) == []  # typed all in capitals: the words are not acronyms
+    assert acronyms("U Srbiji, I tako", []) == []  # a capitalised one-letter word is not an acronym
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("hr", "U kome roku se podnosi izveštaj?", "by what deadline submit report"),  # "in who deadline tolerates"
+        ("sr", "Do kojeg roka banka mora da dostavi podatke?", "by what deadline bank must submit data"),
+        ("mk", "Како се пријавува сомнителна трансакција?", "How reports suspicious transaction"),  # "How are reports"
+        ("mk", "Што треба да се пријави?", "What should report"),
+        ("mk", "Во кој рок се доставува извештајот?", "by what deadline submit the report"),
+    ],
+)
+def test_deadlines_submitting_and_a_dangling_macedonian_se(language, query, expected):
+    """The field glossaries ask for a deadline and submit a report (2026.12.7); a Macedonian "се" (or "да се") left
+    before a glossary verb is dropped as a dangling "da" is (DANGLING): it read "are"."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, language)
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
         ("sr", "Koliko dugo se čuvaju podaci?", "how long store data"),  # was "how many long se store data"
         ("mk", "Колку долго се чуваат податоците?", "how long are keeping data"),  # "How much long ... databases"
     ],
@@ -513,6 +585,22 @@ def test_albanian_coverage_counts_the_glossarys_words_only(settings, tmp_path):
     assert half.coverage == pytest.approx(2 / 3)
     # no glossary term, no translation: an English query taken for Albanian (corpus words alone) keeps its weights
     assert kb.searcher.translation("beneficial owner shell company", "sq", None).coverage == 0.0
+
+
+def test_an_albanian_function_phrase_is_rendered_and_adds_nothing(settings, tmp_path):
+    """ "të jetë" (to be) is a glossary function phrase ("be"): its words count as rendered and are not left to the
+    nearest English word (which read "jetë" as "life")."""
+    from pactkb.index.bridge import function_words
+    from pactkb.index.embed import FakeEncoder
+
+    assert function_words(("be",)) and function_words(("have", "be")) and not function_words(("life",))
+    assert not function_words(())
+    folder = aml_folder(tmp_path)
+    s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([folder])
+    t = kb.searcher.translation("transaksionet duhet të jetë e dyshimta", "sq", None)
+    assert t.coverage == 1.0 and t.words == kb.searcher.translation("transaksionet e dyshimta", "sq", None).words
 
 
 def test_the_encoder_searches_for_the_translators_sentence(settings, sample_dir):
