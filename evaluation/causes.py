@@ -111,11 +111,17 @@ def settings_of(measures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def row_settings(data: Path, overrides: dict[str, Any]) -> Settings:
+    """The settings of one row: the defaults with its measures; the deprecated PACTKB_FRONT_MATTER_WEIGHT, if set in
+    the environment, must not override the row's region weights (a keyword beats the environment)."""
+    return Settings(data=data, **{"database_url": None, "front_matter_weight": None, **settings_of(overrides)})
+
+
 def scores(
     data: Path, overrides: dict[str, Any], queries: dict[str, dict[str, Any]], qrels: dict[str, Any]
 ) -> dict[str, float]:
     """Per-query hybrid nDCG@10 of the store in `data` with the given settings."""
-    kb = KnowledgeBase(Settings(data=data, **{"database_url": None, **settings_of(overrides)}))
+    kb = KnowledgeBase(row_settings(data, overrides))
     doc_file = kb.store.source_names()
     per = score_mode(kb, queries, qrels, "hybrid", doc_file)["per_query"]
     kb.store.close()

@@ -586,7 +586,7 @@ def languages_section(out: list[str]) -> None:
         b, e = multi["sr+hr+bs+sq+mk"], multi["en (the English queries)"]["native"]
         drop = base["en (the English queries)"]["native"] - e
         bt = multi.get("sr+hr+bs+sq+mk (test)", b)  # the targets are read on the test half
-        gap_ci = f" (95% CI {interval(bt['gap_ci95'])}, paired bootstrap)" if bt.get("gap_ci95") else ""
+        gap_ci = f" (95% CI {interval(bt['gap_ci95'], signed=True)}, paired bootstrap)" if bt.get("gap_ci95") else ""
         low = [g for g in langs if f"{g} (test)" in multi and multi[f"{g} (test)"]["native"] < 0.45]
         out += [
             "",
@@ -595,7 +595,7 @@ def languages_section(out: list[str]) -> None:
             f"{bt['gap']:.3f}{gap_ci} "
             f"({'met' if bt['gap'] <= 0.10 else 'not met'}; all queries: {b['gap']:.3f}); "
             + (f"below 0.45 on the test half: {', '.join(low)}" if low else "no language below 0.45 on the test half")
-            + f"; English queries move by {-drop:+.3f} against the English-only model "
+            + f"; English queries (all, both halves) move by {-drop:+.3f} against the English-only model "
             f"({'not lowered by more than 0.02: met' if drop <= 0.02 else 'lowered by more than 0.02: not met'}).",
         ]
         zero = sorted(
@@ -790,8 +790,9 @@ def causes_section(out: list[str]) -> None:
         "typography, contents pages and reference lists labelled) is in the index itself, so it is on in every row."
         + (
             " 'change vs off': the row's change of the half's mean against all measures off, with its 95% confidence "
-            "interval (paired bootstrap over the half's queries); * marks an interval that excludes 0, i.e. a change "
-            "told apart from the noise of that many queries."
+            "interval (paired percentile bootstrap over the half's queries, approximate); * marks an interval that "
+            "excludes 0. A measure that only ever raises scores excludes 0 as soon as it moves a few queries: read the "
+            "star beside 'queries up / down'."
             if "on_change" in res
             else ""
         ),

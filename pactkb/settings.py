@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from functools import lru_cache
@@ -27,16 +28,17 @@ PDF_TEXT_EXTRACTORS: tuple[str, ...] = get_args(PdfText)
 Region = Literal["body", "footnote", "contents", "index", "references", "front"]  # what a page is for (ingest/regions)
 REGIONS: tuple[str, ...] = get_args(Region)
 DEFAULT_PDF_TEXT: PdfText = "pypdf"  # pdfium: ~4.5x less parse CPU; all 0.632 vs 0.638, test bs/sr -0.022 (CHANGELOG)
-FRONT_MATTER_DEPRECATED = (
-    "PACTKB_FRONT_MATTER_WEIGHT (front_matter_weight) is deprecated and will be removed in the next release: use "
-    'the "front" entry of PACTKB_REGION_WEIGHTS (region_weights), e.g. {"footnote": 0.3, "contents": 0.2, '
-    '"index": 0.2, "references": 0.3, "front": 0.5}'
-)
 
 
 def default_region_weights() -> dict[Region, float]:
     """Every region but body text demoted (tuned on the domain dev half: see the field's description)."""
     return {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.5}
+
+
+FRONT_MATTER_DEPRECATED = (
+    "PACTKB_FRONT_MATTER_WEIGHT (front_matter_weight) is deprecated and will be removed in the next release: use "
+    f'the "front" entry of PACTKB_REGION_WEIGHTS (region_weights), e.g. {json.dumps(default_region_weights())}'
+)
 
 
 def visible_levels(clearance: str) -> tuple[str, ...]:

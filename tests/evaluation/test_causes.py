@@ -1,5 +1,9 @@
 """The hard-question cause table: summaries by split and difficulty, and which queries moved."""
 
+from pathlib import Path
+
+import pytest
+
 from pactkb.evaluation.causes import (
     CAUSES,
     GRIDS,
@@ -9,6 +13,7 @@ from pactkb.evaluation.causes import (
     alone_value,
     field_and_entry,
     moved,
+    row_settings,
     settings_of,
     summary,
     table,
@@ -90,3 +95,14 @@ def test_summary_and_moved_queries():
     dev_text = table({**res, "split": "dev"})  # a dev-only run (--split dev) shows the dev half's columns
     assert "| dev hard |" in dev_text and "test" not in dev_text.split("\n")[0]
     assert "| 0.48 | 0.0 | 0.0 |" in dev_text
+
+
+def test_the_deprecated_front_matter_variable_does_not_override_a_rows_weights(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every row measures its own region weights even when PACTKB_FRONT_MATTER_WEIGHT is left in the environment."""
+    monkeypatch.setenv("PACTKB_FRONT_MATTER_WEIGHT", "0.2")
+    assert set(row_settings(tmp_path, OFF).region_weights.values()) == {1.0}  # all measures off: nothing demoted
+    front = row_settings(tmp_path, alone_settings("region_weights.front", {}))
+    assert front.region_weights == {"front": 0.5}
+    assert row_settings(tmp_path, {}).region_weights["front"] == 0.5  # all on: the defaults
