@@ -42,6 +42,7 @@ RESULT_FIELDS = (
     "doc_type",
     "language",
     "areas",
+    "superseded_by",
 )
 
 
@@ -82,8 +83,25 @@ def profile_line(timings: dict[str, float]) -> str:
     return " · ".join(f"{name} {ms:.1f} ms" for ms, name in stages) + f" (total {timings['total']:.1f} ms)"
 
 
-def _print_result(res, profile: bool = False) -> None:  # noqa: ANN001
-    """Readable results for a terminal (with the time per stage when profiled)."""
+def edition_name(doc: dict[str, Any]) -> str:
+    """A newer edition as the search page names it: its title, with its year unless the title holds it."""
+    year = doc.get("year")
+    return f"{doc['title']} ({year})" if year and str(year) not in doc["title"] else doc["title"]
+
+
+def empty_hint(total: int, offset: int, filtered: bool) -> str:
+    """What to do when a search shows nothing (the search page's advice, in command-line terms)."""
+    if total > 0 and offset >= total:
+        return f"Nothing on this page: the search found {total} result(s); use an --offset below {total}."
+    if filtered:
+        return (
+            "No passages match. The --filter options are narrowing this search; removing them may bring results back."
+        )
+    return "No passages match. Try other words, a broader question, or another --mode."
+
+
+def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  # noqa: ANN001
+    """Readable results for a terminal (with the time per stage when profiled; advice when there are none)."""
     typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
     if profile and res.timings:
         typer.secho(f"Stages: {profile_line(res.timings)}", fg=typer.colors.MAGENTA)
@@ -93,6 +111,8 @@ def _print_result(res, profile: bool = False) -> None:  # noqa: ANN001
         typer.secho(f"Also searched for: {', '.join(res.expansion)}", fg=typer.colors.CYAN)
     if res.no_good_answer:
         typer.secho("Nothing in the knowledge base answers this well; the closest passages:", fg=typer.colors.YELLOW)
+    if not res.results:
+        typer.secho(empty_hint(res.total, res.offset, filtered), fg=typer.colors.YELLOW)
     for h in res.results:
         pages = f"p. {h.page_start}" if h.page_start == h.page_end else f"p. {h.page_start}–{h.page_end}"
         label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page_start) else ""
@@ -102,6 +122,8 @@ def _print_result(res, profile: bool = False) -> None:  # noqa: ANN001
         if h.section:
             typer.echo(f"   § {' '.join(h.section.split())}")
         typer.echo(f"   {_terminal_snippet(h.snippet)}")
+        if h.superseded_by:
+            typer.secho(f"   superseded by a newer edition: {edition_name(h.superseded_by)}", fg=typer.colors.YELLOW)
         for other in h.also_in:
             typer.secho(f"   also in: {other['title']} (p. {other['page_start']})", fg=typer.colors.CYAN)
         more = sorted(
@@ -195,7 +217,7 @@ def search(
             }
         )
     else:
-        _print_result(res, profile)
+        _print_result(res, profile, filtered=bool(filter_))
 
 
 def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool, profile: bool) -> None:  # noqa: ANN001

@@ -242,3 +242,27 @@ def test_the_command_line_imports_evaluation_and_search_only_when_a_command_runs
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "evaluation" not in out and "index" not in out and "'cli'" in out
+
+
+def test_terminal_results_name_the_newer_edition(env, sample_dir):
+    runner.invoke(app, ["ingest", str(sample_dir), "--json"])
+    res = runner.invoke(app, ["search", "undeclared cash couriers", "-k", "5", "--filter", "year=2023"])
+    assert res.exit_code == 0, res.output
+    assert "superseded by a newer edition: " in res.stdout and "(2025)" in res.stdout, res.stdout
+    out = json.loads(
+        runner.invoke(app, ["search", "undeclared cash couriers", "--json", "--filter", "year=2023"]).stdout
+    )
+    assert any(r["superseded_by"] and r["superseded_by"]["year"] == 2025 for r in out["results"])
+
+
+def test_an_empty_search_says_what_to_try(env, sample_dir):
+    runner.invoke(app, ["ingest", str(sample_dir), "--json"])
+    filtered = runner.invoke(app, ["search", "zzqx wvvq", "--mode", "lexical", "--filter", "type=booklet"])
+    assert filtered.exit_code == 0 and filtered.stdout.startswith("0 result(s)")
+    assert "The --filter options are narrowing this search" in filtered.stdout
+    plain = runner.invoke(app, ["search", "zzqx wvvq", "--mode", "lexical"]).stdout
+    assert "Try other words" in plain and "--filter" not in plain
+    total = json.loads(runner.invoke(app, ["search", "cash couriers", "--mode", "lexical", "--json"]).stdout)["total"]
+    past = runner.invoke(app, ["search", "cash couriers", "--mode", "lexical", "--offset", str(total)]).stdout
+    assert f"the search found {total} result(s); use an --offset below {total}" in past, past
+    assert "No passages match" not in runner.invoke(app, ["search", "cash couriers"]).stdout
