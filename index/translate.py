@@ -67,7 +67,7 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # Corrections of Apertium's tagged stream between its tagger and its transfer (sed expressions, in order):
 # hbs-eng
 # - pronoun clitics its lexicon lacks or misreads are dropped, as an English query leaves them out: "ih" (them) is
-#   read as the interjection "ugh", "joj" (her) as "ouch"; "se", "im", "ga", "mu", "nju", "njih" are unknown words
+#   read as the interjection "ugh", "joj" (her) as "ouch"; the others of HBS_CLITICS are unknown words
 #   (marked `*`, then filled by a general dictionary's senses). Dropped first, so that "mora da ih prijavi" is
 #   "must report" by the next rules;
 # - the question particle "da li" / "li" ("Da li banka mora..." -> "If bank must...") is dropped;
@@ -77,7 +77,9 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 #   but on the domain dev half Bosnian lost 0.020 with it (Serbian +0.018, Croatian +0.045);
 # - an interrogative "koji"/"tko" before a noun or an adjective is read as "who" ("U kom roku" -> "In who deadline",
 #   "Koje banke" -> "Who bank", also "Do kog roka" where "kog" is tagged relative): read as "kakav", whose English
-#   is "what" ("In what deadline", "What bank");
+#   is "what" ("In what deadline", "What bank"); "tko" only when the noun agrees with its case (AGREEING_CASES:
+#   "Kome banka prijavljuje" asks to whom, "banka" is nominative), "koji" also when a glossary term cut the segment
+#   after it ("Kojem" + "tijelu": "What body");
 # - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
 #   the modal and an infinitive ("can partake");
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"

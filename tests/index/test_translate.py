@@ -332,7 +332,6 @@ def test_the_field_glossary_asks_how_long(language, query, expected):
     assert rendering is not None and rendering.sentence(NO_WORDS) == expected
 
 
-
 @pytest.mark.parametrize(
     ("query", "asks", "said"),
     [
@@ -362,7 +361,8 @@ def test_a_cyrillic_dangling_da_is_dropped_like_a_latin_one():
     cyrillic = t.render("Ко мора да пријави сумњиву трансакцију?", "sr")
     assert latin is not None and cyrillic is not None
     assert cyrillic.sentence(NO_WORDS) == latin.sentence(NO_WORDS) and "that" not in cyrillic.sentence(NO_WORDS)
-    assert dangling("hbs-eng", "Ко мора да их ") == "Ко мора  " and dangling("hbs-eng", "Banka mora da ju ") == "Banka mora  "
+    assert dangling("hbs-eng", "Ко мора да их ") == "Ко мора  "
+    assert dangling("hbs-eng", "Banka mora da ju ") == "Banka mora  "
     assert dangling("hbs-eng", "Kada ") == "Kada " and dangling("mkd-eng", "Како се ") == "Како  "
 
 
@@ -378,7 +378,7 @@ def test_one_clitic_vocabulary_builds_both_corrections():
 
 
 def test_a_function_word_in_capitals_is_not_an_acronym():
-    """"DA li" typed in capitals was kept as the acronym "DA" ("DA bank must report")."""
+    """A function word typed in capitals ("DA li") was kept as the acronym "DA" ("DA bank must report")."""
     from pactkb.index.translate import acronyms
 
     assert acronyms("DA li banke moraju da ih prijave", []) == []
@@ -396,8 +396,8 @@ def test_koji_cut_before_a_glossary_noun_is_what():
 
 
 def test_albanian_crossing_and_entry_are_read_in_their_phrases():
-    """"Kur kalon afati" (when the deadline passes) is not "cross", a document's "Hyrje" (introduction) not "entry":
-    both are glossary terms only in their border phrases."""
+    """Albanian "Kur kalon afati" (when the deadline passes) is not "cross", a document's "Hyrje" (introduction) not
+    "entry": both are glossary terms only in their border phrases."""
     from pactkb.index.dictionary import FIELD_GLOSSARIES
     from pactkb.index.translate import glossary_for
 
@@ -407,6 +407,7 @@ def test_albanian_crossing_and_entry_are_read_in_their_phrases():
     assert "kalon" not in found and "Hyrje" not in found and found["afati"] == "deadline"
     found = {m.source: m.translations[0] for m in glossary.lookup("Si kalojnë kufirin në pikën e hyrjes?")}
     assert found["kalojnë kufirin"] == "cross the border" and found["pikën e hyrjes"] == "point of entry"
+
 
 @pytest.fixture
 def apertium_kb(settings, sample_dir, tmp_path) -> KnowledgeBase:
