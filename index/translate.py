@@ -62,7 +62,10 @@ SEGMENT_END = "[][\n]"
 # Apertium's stream, DANGLING from a segment's folded text, so Cyrillic "да их" is "da ih" there).
 HBS_CLITICS = ("ih", "im", "ga", "mu", "se", "joj", "ju", "nju", "njih", "njima", "njemu")
 _CLITIC_RE = r"\|".join(f"[{c[0].upper()}{c[0]}]{c[1:]}" for c in HBS_CLITICS)  # sed alternatives, either case
-# Cases in which an interrogative "tko" agrees with the noun after it (dative and locative share their noun forms)
+# Cases in which an interrogative "tko" agrees with the noun after it (dative and locative share their noun forms):
+# VERB_FIXES read "tko" as "what" only then ("U kom roku": what deadline; "Kome banka prijavljuje" asks to whom, its
+# "banka" is nominative). An interrogative "koji" cut from its noun by a glossary term ("Kojem" + "tijelu": Apertium
+# "Who body") is "what" too (the rule after "li").
 AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # Corrections of Apertium's tagged stream between its tagger and its transfer (sed expressions, in order):
 # hbs-eng
@@ -77,9 +80,7 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 #   but on the domain dev half Bosnian lost 0.020 with it (Serbian +0.018, Croatian +0.045);
 # - an interrogative "koji"/"tko" before a noun or an adjective is read as "who" ("U kom roku" -> "In who deadline",
 #   "Koje banke" -> "Who bank", also "Do kog roka" where "kog" is tagged relative): read as "kakav", whose English
-#   is "what" ("In what deadline", "What bank"); "tko" only when the noun agrees with its case (AGREEING_CASES:
-#   "Kome banka prijavljuje" asks to whom, "banka" is nominative), "koji" also when a glossary term cut the segment
-#   after it ("Kojem" + "tijelu": "What body");
+#   is "what" ("In what deadline", "What bank");
 # - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
 #   the modal and an infinitive ("can partake");
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
@@ -91,12 +92,12 @@ VERB_FIXES = {
         rf"s/\^\(\*\({_CLITIC_RE}\)\|\({_CLITIC_RE}\)<ij>\)\$ *//g",
         r"s/\^[Dd]a li<cnjsub>\$ *//g",
         r"s/\^li<part><itg>\$ *//g",
+        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^\.<sent>\$\)/^\1akav<prn><itg>\2/g",
         r"s/\^poznat<adj><ssup>\(<[a-z0-9]*>\)*\$/^prepoznavati<vblex><impf><tv><inf>$/g",
         r"s/\^\*uraditi\$/^raditi<vblex><impf><tv><inf>$/g",
         r"s/\^\*uradi\$/^raditi<vblex><impf><tv><pres><p3><sg>$/g",
         r"s/\^\*urade\$/^raditi<vblex><impf><tv><pres><p3><pl>$/g",
-        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\(\^[^<$]*<\(n\|adj\)>\|\^\.<sent>\$\)\)"
-        r"/^\1akav<prn><itg>\2/g",
+        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^\1akav<prn><itg>\2/g",
         *(
             rf"s/\^{t}ko<prn><\(itg\|rel\)>\(\(<[a-z0-9]*>\)*<\({case}\)>\$ *\^[^<$]*<\(n\|adj\)>"
             rf"\(<[a-z0-9]*>\)*<\({case}\)>\)/^{k}akav<prn><itg>\2/g"
