@@ -58,10 +58,19 @@ _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream 
 _ESCAPED = re.compile(r"\\(.)")
 _SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
 SEGMENT_END = "[][\n]"
+# Serbian/Croatian/Bosnian pronoun clitics an English query leaves out (Latin, lower case: VERB_FIXES drop them from
+# Apertium's stream, DANGLING from a segment's folded text, so Cyrillic "да их" is "da ih" there).
+HBS_CLITICS = ("ih", "im", "ga", "mu", "se", "joj", "ju", "nju", "njih", "njima", "njemu")
+_CLITIC_RE = r"\|".join(f"[{c[0].upper()}{c[0]}]{c[1:]}" for c in HBS_CLITICS)  # sed alternatives, either case
+# Cases in which an interrogative "tko" agrees with the noun after it (dative and locative share their noun forms):
+# VERB_FIXES read "tko" as "what" only then ("U kom roku": what deadline; "Kome banka prijavljuje" asks to whom, its
+# "banka" is nominative). An interrogative "koji" cut from its noun by a glossary term ("Kojem" + "tijelu": Apertium
+# "Who body") is "what" too (the rule after "li").
+AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # Corrections of Apertium's tagged stream between its tagger and its transfer (sed expressions, in order):
 # hbs-eng
 # - pronoun clitics its lexicon lacks or misreads are dropped, as an English query leaves them out: "ih" (them) is
-#   read as the interjection "ugh", "joj" (her) as "ouch"; "se", "im", "ga", "mu", "nju", "njih" are unknown words
+#   read as the interjection "ugh", "joj" (her) as "ouch"; the others of HBS_CLITICS are unknown words
 #   (marked `*`, then filled by a general dictionary's senses). Dropped first, so that "mora da ih prijavi" is
 #   "must report" by the next rules;
 # - the question particle "da li" / "li" ("Da li banka mora..." -> "If bank must...") is dropped;
@@ -80,19 +89,20 @@ SEGMENT_END = "[][\n]"
 # ("Како" -> "As", "Што" -> "Which", "Колку" -> "As") is the interrogative ("How", "What", "How much").
 VERB_FIXES = {
     "hbs-eng": (
-        r"s/\^[Ii]h<ij>\$ *//g",
-        r"s/\^[Jj]oj<ij>\$ *//g",
-        r"s/\^\*\([Ss]e\|im\|ga\|mu\|nju\|njih\|njima\|njemu\)\$ *//g",
+        rf"s/\^\(\*\({_CLITIC_RE}\)\|\({_CLITIC_RE}\)<ij>\)\$ *//g",
         r"s/\^[Dd]a li<cnjsub>\$ *//g",
         r"s/\^li<part><itg>\$ *//g",
+        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^\.<sent>\$\)/^\1akav<prn><itg>\2/g",
         r"s/\^poznat<adj><ssup>\(<[a-z0-9]*>\)*\$/^prepoznavati<vblex><impf><tv><inf>$/g",
         r"s/\^\*uraditi\$/^raditi<vblex><impf><tv><inf>$/g",
         r"s/\^\*uradi\$/^raditi<vblex><impf><tv><pres><p3><sg>$/g",
         r"s/\^\*urade\$/^raditi<vblex><impf><tv><pres><p3><pl>$/g",
         r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^\1akav<prn><itg>\2/g",
         *(
-            rf"s/\^{t}ko<prn><\(itg\|rel\)>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^{k}akav<prn><itg>\2/g"
+            rf"s/\^{t}ko<prn><\(itg\|rel\)>\(\(<[a-z0-9]*>\)*<\({case}\)>\$ *\^[^<$]*<\(n\|adj\)>"
+            rf"\(<[a-z0-9]*>\)*<\({case}\)>\)/^{k}akav<prn><itg>\2/g"
             for t, k in (("T", "K"), ("t", "k"))
+            for case in AGREEING_CASES
         ),
         r"s/\(<vbmod>\(<[a-z0-9]*>\)*\$ *\)\^da<cnjsub>\$ *\(\^[^<$]*<vblex>\(<perf>\|<impf>\)*\(<tv>\|<iv>\)*\)"
         r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
@@ -133,9 +143,10 @@ TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of thes
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
 # Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike.
+# The patterns read the segment folded (index/fold.py: lower case, Latin), so Serbian Cyrillic "да" is "da" there.
 DANGLING = {
-    "hbs-eng": re.compile(r"(?i)(?:^|\s)da(?:\s+(?:ih|im|ga|mu|se|joj|ju|nju|njih|njima|njemu))*\s*$"),
-    "mkd-eng": re.compile(r"(?i)(?:^|\s)(?:да\s+)?се\s*$"),
+    "hbs-eng": re.compile(rf"(?:^|\s)da(?:\s+(?:{'|'.join(HBS_CLITICS)}))*\s*$"),
+    "mkd-eng": re.compile(r"(?:^|\s)(?:da\s+)?se\s*$"),
 }
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
@@ -349,9 +360,15 @@ def abbreviates(short: str, term: str) -> bool:
 
 
 def dangling(mode: str, segment: str) -> str:
-    """A segment before a glossary term without the conjunction its mode renders wrongly there (DANGLING)."""
+    """A segment before a glossary term without the conjunction its mode renders wrongly there (DANGLING, read on
+    the folded segment: either script)."""
     pattern = DANGLING.get(mode)
-    return pattern.sub(" ", segment) if pattern is not None else segment
+    found = pattern.search(fold(segment)) if pattern is not None else None
+    if found is None:
+        return segment
+    words = list(WORD.finditer(segment))
+    tail = len(WORD.findall(found.group()))  # fold keeps the words: the same number of the segment's last words
+    return segment[: words[-tail].start()] + " " if tail else segment
 
 
 def parse(output: str, gaps: dict[str, str] | None = None) -> list[Piece]:
@@ -378,13 +395,15 @@ def source_fixed(mode: str, text: str) -> str:
 
 def acronyms(query: str, taken: list[Match]) -> list[Match]:
     """The query's acronyms in capitals (ACRONYM) outside its glossary terms, each a term translated as typed; none
-    in a query typed all in capitals."""
+    in a query typed all in capitals, and no function word typed in capitals ("DA li", "KAKO": STOPWORDS)."""
     if not any(ch.islower() for ch in query):
         return []
     starts = [m.start() for m in WORD.finditer(query)]
     covered = {i for m in taken for i in range(m.start, m.end)}
     out = []
     for a in ACRONYM.finditer(query):
+        if fold(a.group(1)) in STOPWORDS:
+            continue
         first = bisect.bisect_left(starts, a.start())
         last = bisect.bisect_left(starts, a.end())
         if not covered.intersection(range(first, last)):

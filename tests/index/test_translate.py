@@ -661,3 +661,80 @@ def test_a_glossary_term_gives_the_bridge_its_preferred_translation(settings, tm
     kb.indexer.ingest([folder])
     assert kb.searcher.translation("paratë", "sq", None).words == ["money"]
     assert kb.searcher.translation("fshehja", "sq", None).words == ["shell", "company"]  # the first the corpus has
+
+
+@pytest.mark.parametrize(
+    ("query", "asks", "said"),
+    [
+        ("Kome banka prijavljuje sumnjive transakcije?", "Who", "What"),  # "kome" dative, "banka" nominative
+        ("Kome institucije dostavljaju izvještaje?", "Who", "What"),
+        ("Koga policija obavještava?", "Who", "What"),
+        ("U kom roku se prijavljuje?", "what", "who"),  # "kom" locative, "roku" dative: the same noun form
+        ("Do kog roka?", "what", "who"),  # genitive both
+    ],
+)
+def test_whom_is_not_what_unless_the_noun_agrees(query, asks, said):
+    """An interrogative "tko" is read as "kakav" (what) only when the noun after it is in its case ("U kom roku"):
+    "Kome banka prijavljuje" asks to whom, not "What bank"."""
+    rendering = Translator("apertium", 10.0, []).render(query, "sr")
+    assert rendering is not None
+    words = rendering.sentence(NO_WORDS).split()
+    assert asks in words and said not in words
+
+
+def test_a_cyrillic_dangling_da_is_dropped_like_a_latin_one():
+    """DANGLING reads the folded segment: "Ко мора да" before a glossary term was "Who must that ..."."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+    from pactkb.index.translate import dangling
+
+    t = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
+    latin = t.render("Ko mora da prijavi sumnjivu transakciju?", "sr")
+    cyrillic = t.render("Ко мора да пријави сумњиву трансакцију?", "sr")
+    assert latin is not None and cyrillic is not None
+    assert cyrillic.sentence(NO_WORDS) == latin.sentence(NO_WORDS) and "that" not in cyrillic.sentence(NO_WORDS)
+    assert dangling("hbs-eng", "Ко мора да их ") == "Ко мора  "
+    assert dangling("hbs-eng", "Banka mora da ju ") == "Banka mora  "
+    assert dangling("hbs-eng", "Kada ") == "Kada " and dangling("mkd-eng", "Како се ") == "Како  "
+
+
+def test_one_clitic_vocabulary_builds_both_corrections():
+    """HBS_CLITICS is the one list VERB_FIXES and DANGLING drop."""
+    from pactkb.index.translate import DANGLING, HBS_CLITICS, VERB_FIXES
+
+    rules = " ".join(VERB_FIXES["hbs-eng"])
+    assert all(f"{c[1:]}\\|" in rules or f"{c[1:]}\\)" in rules for c in HBS_CLITICS)
+    assert all(DANGLING["hbs-eng"].search(f"mora da {c}") for c in HBS_CLITICS)
+    rendering = Translator("apertium", 10.0, []).render("Tko mora da ju prijavi?", "hr")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "Who must report"
+
+
+def test_a_function_word_in_capitals_is_not_an_acronym():
+    """A function word typed in capitals ("DA li") was kept as the acronym "DA" ("DA bank must report")."""
+    from pactkb.index.translate import acronyms
+
+    assert acronyms("DA li banke moraju da ih prijave", []) == []
+    assert [m.source for m in acronyms("KAKO FATF ocjenjuje", [])] == ["FATF"]
+    rendering = Translator("apertium", 10.0, []).render("DA li banke moraju da ih prijave", "sr")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "bank must report"
+
+
+def test_koji_cut_before_a_glossary_noun_is_what():
+    """A glossary term cuts the segment after "Kojem" ("tijelu": body): it was "Who body reports"."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render("Kojem tijelu se prijavljuje?", "hr")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "What body reports"
+
+
+def test_albanian_crossing_and_entry_are_read_in_their_phrases():
+    """Albanian "Kur kalon afati" (when the deadline passes) is not "cross", a document's "Hyrje" (introduction) not
+    "entry": both are glossary terms only in their border phrases."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+    from pactkb.index.translate import glossary_for
+
+    glossary = glossary_for([FIELD_GLOSSARIES], "sq")
+    assert glossary is not None
+    found = {m.source: m.translations[0] for m in glossary.lookup("Kur kalon afati? Hyrje")}
+    assert "kalon" not in found and "Hyrje" not in found and found["afati"] == "deadline"
+    found = {m.source: m.translations[0] for m in glossary.lookup("Si kalojnë kufirin në pikën e hyrjes?")}
+    assert found["kalojnë kufirin"] == "cross the border" and found["pikën e hyrjes"] == "point of entry"
