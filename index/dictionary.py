@@ -59,7 +59,9 @@ WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end cou
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
-_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<!s)ta|to|te)$")  # -ста: the -ст noun's article (сопственоста)
+# The definite article: "-та" after a consonant only (-ста: the -ст noun's, сопственоста; валута keeps it), "-то"
+# after a vowel only (местото; место keeps it)
+_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
 _MK_FLEETING = re.compile(r"(?<=\w{3}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна)
@@ -281,8 +283,9 @@ class Dictionary:
 def macedonian_key(word: str) -> str:
     """A Macedonian word folded, without its definite article, final vowel and a final j (`трансакцијата`,
     `трансакции` and `transakcija` all give `transakci`; a -ст noun's `-та` only its vowel: `усогласеноста` as
-    `усогласеност`), the masculine plural's -ov/-ev (`судови` as `суд`) and the
-    fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a glossary entry's inflected forms."""
+    `усогласеност`; `-та`/`-то` of a base form kept: `валута` as `валути`, `место` as `местото`), the masculine
+    plural's -ov/-ev (`судови` as `суд`) and the fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a
+    glossary entry's inflected forms."""
     key = fold(word)
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)

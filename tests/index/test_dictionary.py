@@ -287,12 +287,13 @@ def test_an_albanian_mediopassive_has_its_own_entry_else_the_active_verbs():
     assert glossary.is_curated("raportohen") and glossary.is_curated("kërkohej")
 
 
-def test_a_macedonian_noun_in_st_keeps_its_t_with_the_article():
+def test_a_macedonian_key_cuts_only_an_article():
     from pactkb.index.dictionary import macedonian_key
 
     assert macedonian_key("усогласеноста") == macedonian_key("усогласеност")  # the -ст noun's article -та
     assert macedonian_key("одговорноста") == macedonian_key("одговорност")
-    assert macedonian_key("места") == macedonian_key("местото")  # places, the place
+    assert macedonian_key("места") == macedonian_key("местото") == macedonian_key("место")  # -то of a base form kept
+    assert macedonian_key("валута") == macedonian_key("валути") == macedonian_key("валутата")  # -та of a base form
 
 
 def test_light_keys_cover_plural_stems_and_definite_forms():
