@@ -59,7 +59,9 @@ WORD = re.compile(r"\w+", re.UNICODE)  # the words Match.start and Match.end cou
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
-_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|ta|to|te)$")
+# The definite article: "-та" after a consonant only (-ста: the -ст noun's, сопственоста; валута keeps it), "-то"
+# after a vowel only (местото; место keeps it)
+_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
 _MK_FLEETING = re.compile(r"(?<=\w{3}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна)
@@ -68,6 +70,10 @@ _SQ_ENDINGS = (
     *("es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e"),
 )
 _SQ_VERB = re.compile(r"(?<=\w{4})(?:oh|uar)$")  # passive raportoh(et/en), participle raportuar: as raportoj(në)
+# Mediopassive forms of a vowel-stem verb (-hem, -het, -hen, -hemi, -hej, -heshin...): "kërkohet" is "is required",
+# not "request"; their own key (stem + MEDIOPASSIVE) finds a glossary entry for them, else the active verb's entry.
+_SQ_MEDIOPASSIVE = re.compile(r"^(\w+[aeiouy])h(?:em|esh|et|emi|eni|en|esha|eshe|ej|eshim|eshit|eshin)$")
+MEDIOPASSIVE = "~h"
 _SQ_LINKS = frozenset({"i", "e", "te", "se"})  # Albanian connecting articles: one key ("pastrimi i/e/të parave")
 _CACHE: dict[tuple[str, ...], Dictionary] = {}
 _CACHE_LOCK = threading.Lock()
@@ -226,26 +232,41 @@ class Dictionary:
             self.entries[key] = merged + tuple(t for t in translations if t not in merged)
 
     def key(self, words: list[str]) -> tuple[str, ...]:
-        """The lookup key of a run of words: their folded stems."""
+        """The lookup key of a run of words: their folded stems (a form's own key where its language gives one:
+        VOICE_KEYS)."""
+        voice = VOICE_KEYS.get(self.algorithm or "")
+        if voice is not None:
+            return tuple(voice(w) or LIGHT_KEYS[self.algorithm or ""](w) for w in words)
+        return self.plain_key(words)
+
+    def plain_key(self, words: list[str]) -> tuple[str, ...]:
+        """The lookup key of a run of words without the forms' own keys (an Albanian passive as its active verb)."""
         if self.algorithm in LIGHT_KEYS:
             return tuple(LIGHT_KEYS[self.algorithm](w) for w in words)
         if self.algorithm:
             return tuple(stem_word(w, self.algorithm) for w in words)
         return tuple(fold(w) for w in words)
 
+    def find(self, key: tuple[str, ...], plain: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The entry of a key, else of its plain key (an Albanian passive without an entry of its own finds the
+        active verb's)."""
+        return self.entries.get(key) or (self.entries.get(plain) if plain != key else None)
+
     def is_curated(self, source: str) -> bool:
         """Whether a glossary (not a general dictionary) gave a phrase's entry."""
-        return self.key(WORD.findall(source)) in self.curated
+        words = WORD.findall(source)
+        key, plain = self.key(words), self.plain_key(words)
+        return key in self.curated or (key not in self.entries and plain in self.curated)
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
         words = WORD.findall(text)
-        keys = self.key(words)
+        keys, plain = self.key(words), self.plain_key(words)
         out: list[Match] = []
         i = 0
         while i < len(words):
             for n in range(min(longest, len(words) - i), 0, -1):
-                found = self.entries.get(keys[i : i + n])
+                found = self.find(keys[i : i + n], plain[i : i + n])
                 if found:
                     out.append(Match(i, i + n, " ".join(words[i : i + n]), found))
                     i += n
@@ -261,8 +282,10 @@ class Dictionary:
 
 def macedonian_key(word: str) -> str:
     """A Macedonian word folded, without its definite article, final vowel and a final j (`трансакцијата`,
-    `трансакции` and `transakcija` all give `transakci`), the masculine plural's -ov/-ev (`судови` as `суд`) and the
-    fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a glossary entry's inflected forms."""
+    `трансакции` and `transakcija` all give `transakci`; a -ст noun's `-та` only its vowel: `усогласеноста` as
+    `усогласеност`; `-та`/`-то` of a base form kept: `валута` as `валути`, `место` as `местото`), the masculine
+    plural's -ov/-ev (`судови` as `суд`) and the fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a
+    glossary entry's inflected forms."""
     key = fold(word)
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
@@ -287,7 +310,15 @@ def albanian_key(word: str) -> str:
     return _SQ_VERB.sub("oj", key)
 
 
+def albanian_mediopassive_key(word: str) -> str | None:
+    """The key of an Albanian mediopassive form of a vowel-stem verb (`kërkohet`, `kërkohen`, `kërkohej` give
+    `kerko~h`: "is required", not the active `kërkoj` "request"), None for any other word."""
+    found = _SQ_MEDIOPASSIVE.match(fold(word))
+    return found.group(1) + MEDIOPASSIVE if found else None
+
+
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
+VOICE_KEYS = {"light-sq": albanian_mediopassive_key}  # forms with a key of their own, the light key their fallback
 
 
 def key_algorithm(language: str | None) -> str | None:

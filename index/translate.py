@@ -79,14 +79,20 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # - not done: "kako" read as the conjunction "that" ("kako prijaviti" -> "that report") as the adverb "how": right,
 #   but on the domain dev half Bosnian lost 0.020 with it (Serbian +0.018, Croatian +0.045);
 # - an interrogative "koji"/"tko" before a noun or an adjective is read as "who" ("U kom roku" -> "In who deadline",
-#   "Koje banke" -> "Who bank", also "Do kog roka" where "kog" is tagged relative): read as "kakav", whose English
-#   is "what" ("In what deadline", "What bank");
+#   "Koje banke" -> "Who bank", also "Do kog roka" where "kog" is tagged relative), and "koji" before a word it does
+#   not know ("Koje obaveze" -> "Who obaveze"): read as "kakav", whose English is "what" ("In what deadline", "What
+#   bank"); "tko" only when the noun agrees in case (AGREEING_CASES), so "Kome dostavljaju izvještaje?" keeps "who";
 # - Serbian/Bosnian "modal + da + present" is the infinitive ("može da učestvuje" -> "can that partakes"): read as
 #   the modal and an infinitive ("can partake");
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
-#   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays.
-# mkd-eng (after its second tagger): a capitalised question word read as a relative pronoun or a preposition
-# ("Како" -> "As", "Што" -> "Which", "Колку" -> "As") is the interrogative ("How", "What", "How much").
+#   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays;
+# - "dana" (days, genitive) tagged as the participle of "dati" ("tri dana" -> "three gave"): read as "dan".
+# mkd-eng (after its second tagger): doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
+# a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
+# "Колку" -> "As", "Кои" -> "That") is the interrogative ("How", "What", "How much"); the interrogative кој/која/кое/кои
+# before a noun, an adjective or a word it does not know, a feminine, neuter or plural one before "е"/"се" or at a
+# segment's end (before a glossary term) is the determiner "which" (LEXICON_GAPS: marked unknown as "кој"), else "who"
+# ("Кој е одговорен" -> "Who is responsible"); a lower-case relative stays Apertium's "that".
 VERB_FIXES = {
     "hbs-eng": (
         rf"s/\^\(\*\({_CLITIC_RE}\)\|\({_CLITIC_RE}\)<ij>\)\$ *//g",
@@ -97,7 +103,7 @@ VERB_FIXES = {
         r"s/\^\*uraditi\$/^raditi<vblex><impf><tv><inf>$/g",
         r"s/\^\*uradi\$/^raditi<vblex><impf><tv><pres><p3><sg>$/g",
         r"s/\^\*urade\$/^raditi<vblex><impf><tv><pres><p3><pl>$/g",
-        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^[^<$]*<\(n\|adj\)>\)/^\1akav<prn><itg>\2/g",
+        r"s/\^\([Kk]\)oji<prn><itg>\(\(<[a-z0-9]*>\)*\$ *\^\(\*\|[^<$]*<\(n\|adj\)>\)\)/^\1akav<prn><itg>\2/g",
         *(
             rf"s/\^{t}ko<prn><\(itg\|rel\)>\(\(<[a-z0-9]*>\)*<\({case}\)>\$ *\^[^<$]*<\(n\|adj\)>"
             rf"\(<[a-z0-9]*>\)*<\({case}\)>\)/^{k}akav<prn><itg>\2/g"
@@ -107,11 +113,17 @@ VERB_FIXES = {
         r"s/\(<vbmod>\(<[a-z0-9]*>\)*\$ *\)\^da<cnjsub>\$ *\(\^[^<$]*<vblex>\(<perf>\|<impf>\)*\(<tv>\|<iv>\)*\)"
         r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
         r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
+        r"s/\^dati<vblex><perf><tv><pp>\(<[a-z0-9]*>\)*<gen>\(<[a-z0-9]*>\)*\$/^dan<n><mi><pl><gen>$/g",
     ),
     "mkd-eng": (
+        r"s/\^clitic<prn><[^$]*\$ *//g",
         r"s/\^Како<\(prn><rel\|pr\|adv\)>\$/^Како<prn><itg>$/g",
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",
         r"s/\^Колку<prn><rel>\$/^Колку<prn><itg>$/g",
+        r"s/\^Кој<prn><rel>/^Кој<prn><itg>/g",
+        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*\$\( *\^\(\*\|[^<$]*<\(n\|adj\)>\)\)/^*кој$\2/g",
+        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^е<vbser>\)/^*кој$\4/g",
+        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^\.<sent>\$\)/^*кој$\4/g",
     ),
 }
 # Words the pair's lexicon lacks that no dictionary should fill, rendered after Apertium (its `*` unknown words):
@@ -122,7 +134,8 @@ LEXICON_GAPS = {
         **dict.fromkeys(("imaju", "imati", "imam"), "have"),
         **dict.fromkeys(("imao", "imala", "imalo", "imali", "imale"), "had"),
         **dict.fromkeys(("nema", "nemaju", "nemati", "nemamo"), "has no"),
-    }
+    },
+    "mkd-eng": {"кој": "which"},  # the interrogative determiner, marked so by VERB_FIXES
 }
 # Corrections of the query text before Apertium reads it (they keep its length): Croatian "Što" opening a question is
 # tagged as the relative "koji" ("Što je PEP?" -> "Which is PEP?"), and "Sto je" typed without diacritics as "stol"

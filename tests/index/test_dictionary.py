@@ -272,6 +272,30 @@ def test_single_legal_register_words_are_found_in_their_inflected_forms(settings
     assert len(found) == 1 and found[0].end == len(text.split()) and found[0].translations[0] == expected
 
 
+def test_an_albanian_mediopassive_has_its_own_entry_else_the_active_verbs():
+    from pactkb.index.dictionary import albanian_key, albanian_mediopassive_key
+
+    forms = ("kërkohet", "kërkohen", "kërkohej", "kerkohemi")
+    assert len({albanian_mediopassive_key(w) for w in forms}) == 1
+    assert albanian_mediopassive_key("kërkohet") != albanian_key("kërkoj")
+    assert albanian_mediopassive_key("kërkoj") is None and albanian_mediopassive_key("transaksionet") is None
+    glossary = Dictionary(
+        [], "light-sq", glossary=[("kërkoj", ["request"]), ("kërkohet", ["required"]), ("raportoj", ["report"])]
+    )
+    assert [m.translations for m in glossary.lookup("Çfarë kërkohen nga banka")] == [("required",)]
+    assert [m.translations for m in glossary.lookup("kërkoj raportohet")] == [("request",), ("report",)]
+    assert glossary.is_curated("raportohen") and glossary.is_curated("kërkohej")
+
+
+def test_a_macedonian_key_cuts_only_an_article():
+    from pactkb.index.dictionary import macedonian_key
+
+    assert macedonian_key("усогласеноста") == macedonian_key("усогласеност")  # the -ст noun's article -та
+    assert macedonian_key("одговорноста") == macedonian_key("одговорност")
+    assert macedonian_key("места") == macedonian_key("местото") == macedonian_key("место")  # -то of a base form kept
+    assert macedonian_key("валута") == macedonian_key("валути") == macedonian_key("валутата")  # -та of a base form
+
+
 def test_light_keys_cover_plural_stems_and_definite_forms():
     from pactkb.index.dictionary import albanian_key, macedonian_key
 
