@@ -405,6 +405,20 @@ class Settings(BaseSettings):
         "0.7059: hard 0.6675 -> 0.6683, English 0.6610 -> 0.6622, no dev language or difficulty row lower by more "
         "than 0.007).",
     )
+    short_passage_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Fused-score factor of a passage shorter than short_passage_tokens encoder tokens (a bare "
+        "heading, a one-line footnote, a cover title: BM25 length normalisation and dense similarity both favour "
+        "such stubs, which answer nothing); 1.0 = off.",
+    )
+    short_passage_tokens: int = Field(
+        default=32,
+        ge=0,
+        description="Passages with fewer encoder tokens than this (the store's n_tokens) count as short for "
+        "short_passage_weight (the default store's 65 chunks under 80 characters have 5 to 28 tokens).",
+    )
     front_matter_weight: float | None = Field(
         default=None,
         ge=0,
