@@ -308,28 +308,25 @@ def _merge_small(
         return span[0] in heads and span[1] <= heads[span[0]] + 1 and span[2] < LEAD_TOKENS
 
     out: list[tuple[int, int, int]] = []
-    only_headings: list[bool] = []  # per chunk of `out`: whether it is only heading lines (they join the next chunk)
     for i, span in enumerate(spans):
         start, end, tokens = span
-        heading = lone_heading(span)
         nxt = spans[i + 1] if i + 1 < len(spans) else None
-        forward = (
-            heading
+        if (
+            lone_heading(span)
             and nxt is not None
             and region(nxt[0]) == region(start)
             and count(full[start : max(end, nxt[1])]) <= max_tokens
-        )
+        ):
+            out.append(span)  # the next chunk joins it
+            continue
         same_region = not out or region(out[-1][0]) == region(start)
-        if out and same_region and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS or only_headings[-1]):
-            joins_text = forward and not only_headings[-1] and out[-1][2] >= MIN_TOKENS
+        if out and same_region and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS or lone_heading(out[-1])):
             p_start, p_end, _ = out[-1]
             merged = count(full[p_start : max(end, p_end)])
-            if not joins_text and merged <= max_tokens:  # a heading joins the text after it, not the chunk before
+            if merged <= max_tokens:
                 out[-1] = (p_start, max(end, p_end), merged)
-                only_headings[-1] = only_headings[-1] and heading
                 continue
         out.append(span)
-        only_headings.append(heading)
     return out
 
 
