@@ -19,9 +19,6 @@ SEPARATORS = [r"\f|\n\n", r"\n", r"(?<=[.!?])\s", r";\s", r",\s", r"\s", ""]
 # so short paragraphs fill a chunk within their page instead of spreading chunks over page breaks
 PAGES_FIRST = [r"\f", r"\n\n", *SEPARATORS[1:]]
 MIN_TOKENS = 24  # fragments smaller than this (a lone heading, a page-tail footnote) join a neighbour
-# a heading's own fragment smaller than this joins the text after it, not the section before (a two-line heading read
-# as two headings left its first line alone: 24 to 28 tokens in the default store)
-LEAD_TOKENS = 32
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
 TokenCounter = Callable[[str], int]
@@ -173,18 +170,11 @@ def chunk_pages(
         | region_changes
         | {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)}
     )
-    heading_starts = {starts[h.page - 1] + h.offset for h in sections.headings if 1 <= h.page <= len(pages)}
-    leads: dict[int, int] = {}  # where each heading's first span starts (in `full`) -> where its heading line ends
     for seg_start, seg_end in zip(bounds, bounds[1:], strict=False):
         segment = full[seg_start:seg_end]
         memo.prime(_first_splits(segment, tuple(separators[:-1])))
         pieces = splitter.split_text(segment)
         memo.prime(pieces)
-        if seg_start in heading_starts:
-            pieces = _lead_with_heading(segment, pieces, memo, target, overlap, separators)
-            if pieces and _HAS_WORD.search(pieces[0]):
-                line_end = full.find("\n", seg_start)
-                leads[seg_start + segment.find(pieces[0])] = line_end if 0 <= line_end < seg_end else seg_end
         cursor = 0
         for piece in pieces:
             piece_at = segment.find(piece, cursor)
@@ -198,7 +188,7 @@ def chunk_pages(
                 at = sub_at + 1
             cursor = piece_at + 1
     spans = _merge_small(
-        spans, full, memo, target, sorted(region_changes), leads
+        spans, full, memo, target, sorted(region_changes)
     )  # merged chunks stay within the chunk size, not just the model limit; a chunk never spans two regions
     chunks: list[Chunk] = []
     for start, end, tokens in spans:
@@ -263,64 +253,21 @@ def _note_chunks(
     return out
 
 
-def _lead_with_heading(
-    segment: str, pieces: list[str], count: TokenCounter, target: int, overlap: int, separators: list[str]
-) -> list[str]:
-    """A heading segment's pieces with its heading leading the text after it: when the splitter left the heading
-    alone (the paragraph after it fills a chunk by itself), the rest is split again, smaller by the heading's size,
-    and the heading joins its first piece (pieces stay substrings of `segment`)."""
-    if len(pieces) < 2:
-        return pieces
-    head = count(pieces[0])
-    if head >= LEAD_TOKENS or head + count(pieces[1]) <= target or target - head <= 2 * LEAD_TOKENS:
-        return pieces  # a long first piece, or one the merge can join to the next
-    head_at = segment.find(pieces[0])
-    rest_at = head_at + len(pieces[0])
-    smaller = make_splitter(count, target - head - 2, overlap, separators).split_text(segment[rest_at:])
-    if not smaller:
-        return pieces
-    first_end = segment.find(smaller[0], rest_at) + len(smaller[0])
-    lead = segment[head_at:first_end].strip()
-    if count(lead) > target:
-        return pieces
-    return [lead, *smaller[1:]]
-
-
 def _merge_small(
     spans: list[tuple[int, int, int]],
     full: str,
     count: TokenCounter,
     max_tokens: int,
     region_changes: list[int] | None = None,
-    leads: dict[int, int] | None = None,
 ) -> list[tuple[int, int, int]]:
     """Merge chunks under MIN_TOKENS into the previous (else next) chunk when the result still fits and no region
-    change (offsets in `full`, sorted) lies between them: a cover page's title stays out of the first page of text.
-    A chunk that is only a heading line, under LEAD_TOKENS (`leads`: where a heading's first chunk starts -> where its
-    line ends), joins the next chunk instead when they fit together: a heading belongs to the text it introduces."""
+    change (offsets in `full`, sorted) lies between them: a cover page's title stays out of the first page of text."""
     changes = region_changes or []
-    heads = leads or {}
-
-    def region(at: int) -> int:
-        return bisect.bisect_right(changes, at)
-
-    def lone_heading(span: tuple[int, int, int]) -> bool:
-        return span[0] in heads and span[1] <= heads[span[0]] + 1 and span[2] < LEAD_TOKENS
-
     out: list[tuple[int, int, int]] = []
-    for i, span in enumerate(spans):
+    for span in spans:
         start, end, tokens = span
-        nxt = spans[i + 1] if i + 1 < len(spans) else None
-        if (
-            lone_heading(span)
-            and nxt is not None
-            and region(nxt[0]) == region(start)
-            and count(full[start : max(end, nxt[1])]) <= max_tokens
-        ):
-            out.append(span)  # the next chunk joins it
-            continue
-        same_region = not out or region(out[-1][0]) == region(start)
-        if out and same_region and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS or lone_heading(out[-1])):
+        same_region = not out or bisect.bisect_right(changes, out[-1][0]) == bisect.bisect_right(changes, start)
+        if out and same_region and (tokens < MIN_TOKENS or out[-1][2] < MIN_TOKENS):
             p_start, p_end, _ = out[-1]
             merged = count(full[p_start : max(end, p_end)])
             if merged <= max_tokens:

@@ -156,26 +156,3 @@ def test_tokenizer_counter_counts_as_the_tokenizer_does_even_when_it_was_left_tr
     assert tokenizer.backend_tokenizer.truncation is not None
     assert counter.count_batch(texts) == expected
     assert pickle.loads(pickle.dumps(counter)).count_batch(texts) == expected
-
-
-def test_a_heading_leads_the_paragraph_after_it_even_when_that_paragraph_fills_a_chunk():
-    text = "Overview of the threat\n\n" + " ".join(f"Sentence {i} is here." for i in range(40))
-    heads = [Heading(1, "Overview of the threat", 1, 0)]
-    chunks = chunk_pages([Page(1, text)], SectionIndex(heads), count, max_tokens=100, target=100, overlap=0)
-    assert chunks[0].text.startswith("Overview of the threat\nSentence 0 is here.")
-    assert all(c.n_tokens <= 100 and count(c.text) <= 100 for c in chunks)
-    assert "Sentence 39 is here." in chunks[-1].text and not any(c.text == "Overview of the threat" for c in chunks)
-
-
-def test_a_heading_read_as_two_headings_joins_the_text_after_it_not_the_section_before():
-    first = "C. FREEZING AND PROHIBITING DEALING IN FUNDS OR OTHER ASSETS OF DESIGNATED"  # 13 tokens by `count`
-    text = words(40, "before") + "\n" + first + "\nPERSONS AND ENTITIES\n" + words(40, "after")
-    heads = [
-        Heading(1, "A. Before", 1, 0),
-        Heading(2, first, 1, text.index(first)),
-        Heading(2, "PERSONS AND ENTITIES", 1, text.index("PERSONS")),
-    ]
-    chunks = chunk_pages([Page(1, text)], SectionIndex(heads), count, max_tokens=120, target=120, overlap=0)
-    assert [c.text.split("\n")[0][:2] for c in chunks] == ["be", "C."]
-    assert chunks[1].text.startswith(first + " PERSONS AND ENTITIES after0") and chunks[1].section.endswith(first)
-    assert "C. FREEZING" not in chunks[0].text
