@@ -76,7 +76,7 @@ GRIDS: dict[str, list[Any]] = {
 HALVES = ("dev", "test")
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much
 # value of an opt-in measure (off by default) in its own row, so the table still shows what it would move
-OPT_IN: dict[str, Any] = {"feedback_weight": 0.6, "section_support_levels": 1, "short_passage_weight": 0.6}
+OPT_IN: dict[str, Any] = {"feedback_weight": 0.6, "section_support_levels": 1}
 # a measure that only refines another one: its row switches that one on too (at the tuned value, else its default)
 NEEDS: dict[str, str] = {"synonyms": "weight_expansion", "section_support_levels": "section_support"}
 

@@ -56,9 +56,9 @@ def test_region_weights_name_only_known_regions_and_stay_within_bounds(monkeypat
         Settings(region_weights={"contents": -0.1})
 
 
-def test_short_passage_demotion_is_off_by_default_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_short_passages_are_demoted_by_default_and_the_weights_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings()
-    assert s.short_passage_weight == 1.0 and s.short_passage_tokens == 32
+    assert s.short_passage_weight == 0.6 and s.short_passage_tokens == 48
     monkeypatch.setenv("PACTKB_SHORT_PASSAGE_WEIGHT", "0.5")
     monkeypatch.setenv("PACTKB_SHORT_PASSAGE_TOKENS", "24")
     s = Settings()
