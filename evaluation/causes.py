@@ -6,7 +6,8 @@ vocabulary mismatch: `synonyms`; answers spread over a section: `section_support
 `same_page_weight`; the answer worded unlike the query: `feedback_weight`; an answer over neighbouring pages of sibling
 subsections: `section_support_levels`, measured with section support at its default share; a cover, title or
 imprint page first: the "front" entry of `region_weights`, measured on its own as `region_weights.front`, while the
-`region_weights` row measures the other regions with front matter at 1.0). This scores the domain set (hybrid
+`region_weights` row measures the other regions with front matter at 1.0; a bare heading or one-line footnote first:
+`short_passage_weight`). This scores the domain set (hybrid
 nDCG@10) with all measures off, then with each one alone, then with all, and lists the queries each measure moved;
 each row's change against all measures off has a 95% paired bootstrap interval on the dev and on the test half
 (resampling the half's queries), so a measure whose interval spans 0 is not told apart from noise.
@@ -43,6 +44,7 @@ OFF: dict[str, Any] = {
     "feedback_weight": 0.0,
     "section_support_levels": 0,
     "region_weights.front": 1.0,
+    "short_passage_weight": 1.0,
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
@@ -53,6 +55,7 @@ CAUSES: dict[str, str] = {
     "feedback_weight": "the answer worded unlike the query (dense feedback from the first pages of one document)",
     "section_support_levels": "answers over neighbouring pages of sibling subsections (section support by top heading)",
     "region_weights.front": "cover, title and imprint pages (front matter)",
+    "short_passage_weight": "passages too short to answer (bare headings, one-line footnotes, cover titles)",
 }
 GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
@@ -68,6 +71,7 @@ GRIDS: dict[str, list[Any]] = {
     "feedback_weight": [0.0, 0.5, 0.6, 0.7],
     "section_support_levels": [0, 1],
     "region_weights.front": [1.0, 0.7, 0.5, 0.3, 0.2],
+    "short_passage_weight": [1.0, 0.8, 0.6, 0.4],
 }
 HALVES = ("dev", "test")
 MOVED = 0.05  # a query 'moved' when its nDCG@10 changed by at least this much

@@ -1,5 +1,6 @@
 """Pure fusion of ranked lists: weighted reciprocal-rank fusion, convex min-max fusion, the per-encoder weight tables,
-and the score factors applied after fusion (passage regions, section support, editions, near-identical twins).
+and the score factors applied after fusion (passage regions, passages too short to answer, section support,
+editions, near-identical twins).
 
 Every function takes ranked (chunk id, score) lists and returns a new ranked list (ties broken by id); nothing here
 reads the store or the encoder.
@@ -60,6 +61,16 @@ def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[Regi
     if all(w == 1.0 for w in weights.values()):
         return fused
     scaled = [(cid, sc * weights.get(rows[cid]["region"], 1.0) if cid in rows else sc) for cid, sc in fused]
+    return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def demote_short(fused: Ranked, rows: Mapping[int, Row], min_tokens: int, weight: float) -> Ranked:
+    """Scale by `weight` the fused score of a passage of fewer than `min_tokens` encoder tokens (a bare heading, a
+    one-line footnote, a cover title: BM25's length normalisation and dense similarity both favour such stubs, which
+    say nothing a user can use), keeping the order stable among equals; 1.0 = off."""
+    if weight >= 1.0 or min_tokens <= 0:
+        return fused
+    scaled = [(cid, sc * weight if cid in rows and rows[cid]["n_tokens"] < min_tokens else sc) for cid, sc in fused]
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
 
 

@@ -27,6 +27,7 @@ from pactkb.index.filters import Filters
 from pactkb.index.fold import porter_stem, query_terms, stemmer_for
 from pactkb.index.fusion import (
     demote_regions,
+    demote_short,
     fold_pages,
     order_twins,
     prefer_editions,
@@ -415,6 +416,7 @@ class Searcher:
                 if feedback is not None:  # the rescored candidates take the dense search's place
                     fused = fusion.fuse(s, self.encoder.name, feedback, lex_hits, language, bridged, machine, coverage)
             fused = demote_regions(fused, rows, s.region_weights)
+            fused = demote_short(fused, rows, s.short_passage_tokens, s.short_passage_weight)
             # tuned on hybrid's fused scores; a share of a neighbour's cosine or BM25 score outweighs those rankings
             fused = support_sections(
                 fused, rows, s.section_support if mode == "hybrid" else 0.0, s.section_support_levels

@@ -128,6 +128,7 @@ HIT_CHUNK_COLUMNS = (
     "label_end",
     "section",
     "region",
+    "n_tokens",
     "vector",
 )
 HIT_DOCUMENT_COLUMNS = (

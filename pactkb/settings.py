@@ -405,6 +405,25 @@ class Settings(BaseSettings):
         "0.7059: hard 0.6675 -> 0.6683, English 0.6610 -> 0.6622, no dev language or difficulty row lower by more "
         "than 0.007).",
     )
+    short_passage_weight: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Fused-score factor of a passage shorter than short_passage_tokens encoder tokens (a bare "
+        "heading, a one-line footnote, a cover title, a chart's labels: BM25 length normalisation and dense "
+        "similarity both favour such stubs, which answer nothing); 1.0 = off. Chosen on the domain dev half "
+        "(session 10, hybrid nDCG@10, off 0.7308; tokens x weight: 24 x 0.8/0.6/0.4 0.7315/0.7317/0.7317, "
+        "32 x 0.8/0.6/0.4 0.7356/0.7359/0.7375, 48 x 0.8/0.6/0.4 0.7371/0.7398/0.7402, 64 x 0.6/0.4 0.7377/0.7381 "
+        "with bs -0.007): 48 x 0.6, within 0.0004 of the best and gentler; hard 0.678 -> 0.687, English 0.658 -> "
+        "0.665, no dev language or difficulty row lower.",
+    )
+    short_passage_tokens: int = Field(
+        default=48,
+        ge=0,
+        description="Passages with fewer encoder tokens than this (the store's n_tokens) count as short for "
+        "short_passage_weight (the default store's 65 chunks under 80 characters have 5 to 28 tokens; 344 of its "
+        "5270 chunks are under 48).",
+    )
     front_matter_weight: float | None = Field(
         default=None,
         ge=0,

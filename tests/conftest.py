@@ -32,7 +32,13 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     it) and no Apertium (tests that need it switch it on), so results do not depend on which system packages are
     installed. With PACTKB_TEST_STORE=postgres, on a fresh shared PostgreSQL database (CI runs the API tests so)."""
     base = Settings(
-        data=tmp_path / "data", model="fake:64", parse_workers=0, dictionaries="", apertium="", field_glossaries=False
+        data=tmp_path / "data",
+        model="fake:64",
+        parse_workers=0,
+        dictionaries="",
+        apertium="",
+        field_glossaries=False,
+        short_passage_weight=1.0,  # the fake model's 64-token chunks are nearly all short: tests that need it set it
     )
     if STORE_UNDER_TEST == "postgres":
         return base.model_copy(update={"database_url": request.getfixturevalue("pg_database")})

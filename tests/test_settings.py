@@ -54,3 +54,16 @@ def test_region_weights_name_only_known_regions_and_stay_within_bounds(monkeypat
         Settings(region_weights={"footnote": 1.5})
     with pytest.raises(ValueError, match=r"region_weights\.contents(.|\n)*greater than or equal to 0"):
         Settings(region_weights={"contents": -0.1})
+
+
+def test_short_passages_are_demoted_by_default_and_the_weights_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Settings()
+    assert s.short_passage_weight == 0.6 and s.short_passage_tokens == 48
+    monkeypatch.setenv("PACTKB_SHORT_PASSAGE_WEIGHT", "0.5")
+    monkeypatch.setenv("PACTKB_SHORT_PASSAGE_TOKENS", "24")
+    s = Settings()
+    assert (s.short_passage_weight, s.short_passage_tokens) == (0.5, 24)
+    with pytest.raises(ValueError, match="short_passage_weight"):
+        Settings(short_passage_weight=1.5)
+    with pytest.raises(ValueError, match="short_passage_tokens"):
+        Settings(short_passage_tokens=-1)

@@ -37,9 +37,11 @@ def guide_kb(settings: Settings, make_pdf: Callable[..., Path]) -> KnowledgeBase
 
 
 def first_pages(kb: KnowledgeBase, weight: float) -> list[tuple[int, str, float]]:
-    """(page, region, score) of the hybrid hits with this front-matter weight, best first."""
+    """(page, region, score) of the hybrid hits with this front-matter weight (short passages not demoted), best
+    first."""
     weights = {**kb.settings.region_weights, FRONT: weight}
-    kb.searcher.settings = kb.settings.model_copy(update={"region_weights": weights})
+    update = {"region_weights": weights, "short_passage_weight": 1.0}  # the cover alone, not its length
+    kb.searcher.settings = kb.settings.model_copy(update=update)
     res = kb.searcher.search(QUERY, k=10, mode="hybrid", collapse=False, snippets=False)
     return [(h.page_start, h.region, h.score) for h in res.results]
 

@@ -20,6 +20,7 @@ from pactkb.index.fusion import (
     bridge_weights,
     convex_fusion,
     demote_regions,
+    demote_short,
     fold_pages,
     fuse,
     fusion_weights,
@@ -46,6 +47,7 @@ def row(
     year: int | None = None,
     vector: tuple[float, ...] = (1.0, 0.0),
     pages: tuple[int, int] = (1, 1),
+    tokens: int = 200,
 ) -> dict[str, object]:
     """A candidate's store row with just the columns fusion reads."""
     vec = np.asarray(vector, dtype=np.float32)
@@ -59,6 +61,7 @@ def row(
         "vector": vector_blob(vec / np.linalg.norm(vec)),
         "page_start": pages[0],
         "page_end": pages[1],
+        "n_tokens": tokens,
     }
 
 
@@ -91,6 +94,15 @@ def test_regions_scale_the_fused_score_and_unknown_rows_keep_theirs() -> None:
     fused = demote_regions([(1, 1.0), (2, 0.8), (3, 0.7)], rows, {"footnote": 0.5})
     assert fused == [(2, 0.8), (3, 0.7), (1, 0.5)]
     assert demote_regions([(1, 1.0)], rows, {}) == [(1, 1.0)]
+
+
+def test_short_passages_are_demoted_below_the_threshold_only_and_1_is_off() -> None:
+    rows = {1: row("a", tokens=10), 2: row("a", tokens=31), 3: row("a", tokens=32), 4: row("b", tokens=400)}
+    fused = [(1, 1.0), (2, 0.9), (3, 0.8), (4, 0.7)]
+    assert demote_short(fused, rows, 32, 0.5) == [(3, 0.8), (4, 0.7), (1, 0.5), (2, 0.45)]
+    assert demote_short(fused, rows, 32, 1.0) == fused  # off
+    assert demote_short(fused, rows, 0, 0.5) == fused  # no passage is shorter than 0 tokens
+    assert demote_short([(9, 1.0), *fused], rows, 32, 0.5)[0] == (9, 1.0)  # a candidate without a row keeps its score
 
 
 def test_a_passage_gains_from_a_better_neighbour_of_its_section() -> None:

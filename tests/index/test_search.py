@@ -214,9 +214,10 @@ def test_hybrid_fusion_when_dense_and_lexical_disagree(tmp_path):
             weight_lexical=1.0,
             fusion_by_language={},
             synonyms=False,
+            short_passage_weight=1.0,
         ),
         encoder=enc,
-    )  # same weights in any language; no synonym list ('hawala' would find sem.txt)
+    )  # same weights in any language; no synonym list ('hawala' would find sem.txt); the RRF scores undemoted
     kb.indexer.ingest([folder])
     q = "QUERY hawala"
 
