@@ -119,7 +119,8 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """A page of results with timing, total, facets and the no-good-answer flag."""
+    """A page of results with timing, total (exact or a lower bound: total_relation), facets and the no-good-answer
+    flag."""
 
     query: str
     mode: str
@@ -130,6 +131,7 @@ class SearchResult:
     results: list[Hit]
     facets: dict[str, dict[str, int]]
     best_dense: float | None = None
+    total_relation: str = "eq"  # "eq": total is exact; "gte": a lower bound (more matches lie beyond the depth searched)
     no_good_answer: bool | None = None
     evidence: dict[str, float] | None = None
     language: str | None = None
