@@ -525,8 +525,10 @@ class Searcher:
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec, filters.clearance).words
         with timer.stage("evidence"):
-            judged = self.evidence_query(query, language, translation)
-            measured = self.evidence(judged, hits[:3], filters, visible)
+            measured = self.evidence(query, hits[:3], filters, visible)
+            rendering = self.evidence_rendering(measured, language, translation)
+            if rendering is not None:
+                measured = self.evidence(rendering, hits[:3], filters, visible)
         expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
         timings = timer.timings()
         return SearchResult(
@@ -577,12 +579,16 @@ class Searcher:
         n = visible if visible is not None else self.dense.ntotal
         return evidence.measure(stems, df, n, [h.text or "" for h in top])
 
-    def evidence_query(self, query: str, language: str | None, translation: list[str]) -> str:
-        """The words 'no good answer' is judged on: a translated query's English rendering (no_answer_translated),
-        else the query's own words."""
-        if self.settings.no_answer_translated and language not in (None, "en") and translation:
-            return " ".join(translation)
-        return query
+    def evidence_rendering(
+        self, measured: dict[str, float], language: str | None, translation: list[str]
+    ) -> str | None:
+        """The English rendering to judge 'no good answer' on instead of the query's own words: for a translated
+        query whose own words the corpus mostly does not know (no_answer_translated; a query whose words it knows,
+        e.g. one in a language some documents are in, keeps its own)."""
+        s = self.settings
+        if s.no_answer_translated and language not in (None, "en") and translation:
+            return " ".join(translation) if measured["known"] < s.no_answer_known else None
+        return None
 
     def judge(self, measured: dict[str, float]) -> bool | None:
         """The no-good-answer flag for measured evidence, at the settings' thresholds (index/evidence.py)."""

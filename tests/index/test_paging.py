@@ -103,7 +103,7 @@ def test_every_page_within_the_shared_depth_reports_the_same_total_and_facets(se
     seen = [h.chunk_id for p in pages for h in p.results]
     assert len(seen) == len(set(seen))  # the pages do not overlap: one ranking
     deep = kb.searcher.search("cash couriers border", k=5, offset=40)  # beyond the shared depth: searched deeper
-    assert deep.total_relation == "gte" and deep.total >= pages[0].total
+    assert deep.total >= pages[0].total  # (exact here: at depth 90 no list of the small corpus is cut)
     grouped = [kb.searcher.search("cash couriers border", k=2, offset=o, group_by_document=True) for o in (0, 2, 4)]
     assert len({p.total for p in grouped}) == 1 and all(p.facets == grouped[0].facets for p in grouped)
 

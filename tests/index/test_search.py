@@ -463,11 +463,14 @@ def test_a_translated_query_is_judged_on_its_english_rendering(sample_kb, monkey
     s = sample_kb.searcher
     translated(s, monkeypatch, ["undeclared", "cash", "couriers", "border"])
     res = s.search("neprijavljeni gotovinski kuriri granica", k=5)
-    assert res.evidence["known"] == 1.0 and res.no_good_answer is False  # not 'cannot tell': the rendering is known
+    assert res.evidence["known"] == 1.0 and res.no_good_answer is not None  # judged, not 'cannot tell': known words
     off = KnowledgeBase(sample_kb.settings.model_copy(update={"no_answer_translated": False})).searcher
     translated(off, monkeypatch, ["undeclared", "cash", "couriers", "border"])
     assert off.search("neprijavljeni gotovinski kuriri granica", k=5).no_good_answer is None  # its own words: unknown
-    assert s.evidence_query("cash couriers", "en", ["cash"]) == "cash couriers"  # English: its own words
+    known, unknown = {"known": 1.0, "coverage": 1.0}, {"known": 0.0, "coverage": 0.0}
+    assert s.evidence_rendering(unknown, "en", ["cash"]) is None  # English: its own words
+    assert s.evidence_rendering(known, "es", ["cash"]) is None  # words the corpus knows: its own words
+    assert s.evidence_rendering(unknown, "sr", ["cash", "couriers"]) == "cash couriers"
 
 
 def test_a_translated_querys_evidence_never_reveals_invisible_vocabulary(sample_kb, monkeypatch):
@@ -476,4 +479,4 @@ def test_a_translated_querys_evidence_never_reveals_invisible_vocabulary(sample_
     anon = s.search("banane kontejneri", k=5, filters=Filters(clearance="public"))
     assert anon.evidence["known"] == 0.0 and anon.no_good_answer is None
     cleared = s.search("banane kontejneri", k=5, filters=Filters(clearance="restricted"))
-    assert cleared.evidence["known"] == 1.0 and cleared.no_good_answer is False
+    assert cleared.evidence["known"] == 1.0 and cleared.no_good_answer is not None
