@@ -172,7 +172,15 @@ class SearchResponse(BaseModel):
     query: str
     mode: str
     took_ms: float
-    total: int
+    total: int = Field(
+        description="Results the search found: the same on every page of a query within the candidates it shares "
+        "(PACTKB_TOTAL_DEPTH), exact or a lower bound as total_relation says."
+    )
+    total_relation: Literal["eq", "gte"] = Field(
+        default="eq",
+        description="'eq': total is every result; 'gte': at least total (more lie beyond the candidates searched, "
+        "as Elasticsearch's hits.total.relation).",
+    )
     offset: int
     k: int
     no_good_answer: bool | None = Field(

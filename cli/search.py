@@ -89,6 +89,11 @@ def edition_name(doc: dict[str, Any]) -> str:
     return f"{doc['title']} ({year})" if year and str(year) not in doc["title"] else doc["title"]
 
 
+def count_text(total: int, relation: str) -> str:
+    """'250 result(s)', or 'at least 250 result(s)' when the total is a lower bound (relation 'gte')."""
+    return f"{'at least ' if relation == 'gte' else ''}{total} result(s)"
+
+
 def empty_hint(total: int, offset: int, filtered: bool) -> str:
     """What to do when a search shows nothing (the search page's advice, in command-line terms)."""
     if total > 0 and offset >= total:
@@ -102,7 +107,7 @@ def empty_hint(total: int, offset: int, filtered: bool) -> str:
 
 def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  # noqa: ANN001
     """Readable results for a terminal (with the time per stage when profiled; advice when there are none)."""
-    typer.echo(f"{res.total} result(s) for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
+    typer.echo(f"{count_text(res.total, res.total_relation)} for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
     if profile and res.timings:
         typer.secho(f"Stages: {profile_line(res.timings)}", fg=typer.colors.MAGENTA)
     if res.translation:
@@ -208,6 +213,7 @@ def search(
                 "mode": res.mode,
                 "took_ms": res.took_ms,
                 "total": res.total,
+                "total_relation": res.total_relation,
                 "no_good_answer": res.no_good_answer,
                 "query_language": res.language,
                 "query_translation": res.translation,

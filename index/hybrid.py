@@ -352,8 +352,9 @@ class Searcher:
         qvec: np.ndarray | None,
         con: sqlite3.Connection,
         timer: StageTimer,
-    ) -> tuple[list[Hit], dict[int, dict[str, Any]], dict[int, float]]:
-        """Fused hits (filters applied inside both retrievers), their rows, and the dense scores; each stage timed."""
+    ) -> tuple[list[Hit], dict[int, dict[str, Any]], dict[int, float], bool]:
+        """Fused hits (filters applied inside both retrievers), their rows, the dense scores, and whether the hits are
+        every match (no retriever's list reached `depth`: else more may lie deeper); each stage timed."""
         s = self.settings
         dense_hits: list[tuple[int, float]] = []
         lex_hits: list[tuple[int, float]] = []
@@ -429,7 +430,8 @@ class Searcher:
             hits = [Hit.from_row(rows[cid], sc, dmap.get(cid), lmap.get(cid)) for cid, sc in fused if cid in rows]
             for h in hits:
                 h.superseded_by = superseded_by(rows[h.chunk_id], newest)
-        return hits, rows, dmap
+        lists = [dense_hits, lex_hits, rendering_hits or [], *(hl for hl, _ in bridged)]
+        return hits, rows, dmap, all(len(hl) < depth for hl in lists)
 
     def feedback_list(
         self, fused: list[tuple[int, float]], rows: Mapping[int, Any], qvec: np.ndarray
@@ -475,18 +477,19 @@ class Searcher:
         s = self.settings
         self.check_window(offset, k)
         need = offset + k  # results (documents when grouped) the page needs; offset + k <= the window bounds the work
-        depth = depth or max(s.candidates, need * (4 if group_by_document else 2))
+        depth = depth or max(s.candidates, s.total_depth, need * (4 if group_by_document else 2))
+        shared = depth == max(s.candidates, s.total_depth)  # every page this shallow ranks the same candidates
         if mode != "lexical" and qvec is None:
             qvec = self.query_vector(query, mode, filters.clearance, timer)
         with self.store.snapshot() as con:
             with timer.stage("sync"):  # the store's changes since the last search, into the vector index
                 self.dense.sync(con)
-            hits, rows, dmap = self._retrieve(query, mode, filters, depth, qvec, con, timer)
+            hits, rows, dmap, every = self._retrieve(query, mode, filters, depth, qvec, con, timer)
             with timer.stage("rows"):
                 visible = self.visible_chunks(filters.clearance, con)
             facet_pool = None
             if filters.facet_filtered():  # disjunctive facets: each facet counted without its own filter
-                facet_pool, facet_rows, _ = self._retrieve(
+                facet_pool, facet_rows, _, _ = self._retrieve(
                     query, mode, filters.without_facets(), depth, qvec, con, timer
                 )
             if self._reranker is not None and hits:
@@ -494,13 +497,14 @@ class Searcher:
                     self.with_text(hits[: s.rerank_top], con)
                     hits = self._reranker.rerank(query, hits, s.rerank_top)
             with timer.stage("collapse"):
+                upto = None if shared else need  # the shared candidates collapse whole: the same total on every page
                 if collapse:
-                    hits = self.collapse(hits, row_vectors(rows), need, group_by_document)
+                    hits = self.collapse(hits, row_vectors(rows), upto, group_by_document)
                 if facet_pool is not None and collapse:
                     facet_pool = self.collapse(
                         facet_pool,
                         row_vectors(facet_rows),
-                        need,
+                        upto,
                         group_by_document,
                     )
             with timer.stage("facets"):
@@ -520,10 +524,13 @@ class Searcher:
             for h in page:
                 h.section_pages = spans.get((h.document_id, h.section))
         best = max(dmap.values()) if dmap else None
-        with timer.stage("evidence"):
-            measured = self.evidence(query, hits[:3], filters, visible)
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec, filters.clearance).words
+        with timer.stage("evidence"):
+            measured = self.evidence(query, hits[:3], filters, visible)
+            rendering = self.evidence_rendering(measured, language, translation)
+            if rendering is not None:
+                measured = self.evidence(rendering, hits[:3], filters, visible)
         expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
         timings = timer.timings()
         return SearchResult(
@@ -532,6 +539,7 @@ class Searcher:
             took_ms=timings["total"],
             timings=timings,
             total=len(hits),
+            total_relation="eq" if every else "gte",
             offset=offset,
             k=k,
             results=page,
@@ -573,6 +581,17 @@ class Searcher:
         n = visible if visible is not None else self.dense.ntotal
         return evidence.measure(stems, df, n, [h.text or "" for h in top])
 
+    def evidence_rendering(
+        self, measured: dict[str, float], language: str | None, translation: list[str]
+    ) -> str | None:
+        """The English rendering to judge 'no good answer' on instead of the query's own words: for a translated
+        query whose own words the corpus mostly does not know (no_answer_translated; a query whose words it knows,
+        e.g. one in a language some documents are in, keeps its own)."""
+        s = self.settings
+        if s.no_answer_translated and language not in (None, "en") and translation:
+            return " ".join(translation) if measured["known"] < s.no_answer_known else None
+        return None
+
     def judge(self, measured: dict[str, float]) -> bool | None:
         """The no-good-answer flag for measured evidence, at the settings' thresholds (index/evidence.py)."""
         return evidence.judge(measured, self.settings.no_answer_known, self.settings.no_answer_coverage)
@@ -598,13 +617,14 @@ class Searcher:
                 raise SearchError(f"no chunk {chunk_id}")
             vec = blob_vector(row["vector"])
             self.dense.sync(con)
-            depth = max(self.settings.candidates, (offset + k) * 2 + 1)
-            found = [
-                (c, sc) for c, sc in self.dense.search(vec, depth, self.allowed(filters, con), con) if c != chunk_id
-            ]
+            s = self.settings
+            depth = max(s.candidates, s.total_depth, (offset + k) * 2 + 1)
+            shared = depth == max(s.candidates, s.total_depth)  # as search: one total for every shallow page
+            near = self.dense.search(vec, depth, self.allowed(filters, con), con)
+            found = [(c, sc) for c, sc in near if c != chunk_id]
             rows = self._rows([c for c, _ in found], filters, con)
         hits = [Hit.from_row(rows[c], sc, sc, None) for c, sc in found if c in rows]
-        hits = self.collapse(hits, row_vectors(rows), offset + k)
+        hits = self.collapse(hits, row_vectors(rows), None if shared else offset + k)
         page = hits[offset : offset + k]
         for i, h in enumerate(page):
             h.rank = offset + i + 1
@@ -614,6 +634,7 @@ class Searcher:
             mode="dense",
             took_ms=round((time.perf_counter() - t0) * 1000, 2),
             total=len(hits),
+            total_relation="eq" if len(near) < depth else "gte",
             offset=offset,
             k=k,
             results=page,

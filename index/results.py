@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 
 class SearchError(ValueError):
@@ -119,7 +119,8 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """A page of results with timing, total, facets and the no-good-answer flag."""
+    """A page of results with timing, total (exact or a lower bound: total_relation), facets and the no-good-answer
+    flag."""
 
     query: str
     mode: str
@@ -130,6 +131,7 @@ class SearchResult:
     results: list[Hit]
     facets: dict[str, dict[str, int]]
     best_dense: float | None = None
+    total_relation: Literal["eq", "gte"] = "eq"  # "eq": total is exact; "gte": a lower bound (more lie deeper)
     no_good_answer: bool | None = None
     evidence: dict[str, float] | None = None
     language: str | None = None

@@ -310,6 +310,15 @@ class Settings(BaseSettings):
         "the encoder, chosen on the domain dev half).",
     )
     candidates: int = Field(default=100, ge=10, description="Candidates per retriever before fusion.")
+    total_depth: int = Field(
+        default=100,
+        ge=10,
+        description="Candidates per retriever that every page of a query shares: each page with offset + k within "
+        "half of it (a quarter grouped by document) ranks, counts its total and its facets on the same candidates, "
+        "so they stay the same from page to page (as Elasticsearch's track_total_hits); deeper pages search deeper "
+        "and their total is a lower bound. The default, equal to candidates, leaves the first page's ranking as it "
+        "was; raising it steadies more pages at some cost per search.",
+    )
     # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus
     # (evaluation/bench/latency.py)
     max_result_window: int = Field(
@@ -518,6 +527,11 @@ class Settings(BaseSettings):
     )
     no_answer_known: float = Field(
         default=0.5, ge=0, le=1, description="...and at least this share of it is vocabulary the corpus knows."
+    )
+    no_answer_translated: bool = Field(
+        default=True,
+        description="Judge 'no good answer' for a query in another language on the words of its English rendering "
+        "(off: on its own words, which the English corpus mostly does not know, so the answer is 'cannot tell').",
     )
 
     # service

@@ -49,6 +49,7 @@ def response(request: Request, principal: Principal, res: SearchResult, profile:
         mode=res.mode,
         took_ms=res.took_ms,
         total=res.total,
+        total_relation=res.total_relation,
         offset=res.offset,
         k=res.k,
         no_good_answer=res.no_good_answer,

@@ -517,7 +517,8 @@ function summaryText(route, data) {
   const from = data.results.length ? data.offset + 1 : 0;
   const to = data.offset + data.results.length;
   const id = route.view === 'similar' ? 'summary_similar' : route.group ? 'summary_documents' : 'summary_passages';
-  const base = t(id, { count: data.total, q: route.q });
+  // 'gte': the total is a lower bound (more results lie beyond the candidates the search looked at)
+  const base = t(data.total_relation === 'gte' ? `${id}_gte` : id, { count: data.total, q: route.q });
   const range = data.total > data.results.length && data.results.length ? ` ${t('summary_range', { from, to })}` : '';
   return { base, range };
 }
@@ -734,7 +735,7 @@ function renderPager(route, data) {
       type: 'button', class: 'secondary', disabled: !prev,
       onclick: () => navigate({ ...route, offset: Math.max(0, route.offset - PAGE_SIZE) }, { focus: 'results' }),
     }, t('previous')),
-    h('span', { class: 'pager-status' }, t('page_of', { page, pages })),
+    h('span', { class: 'pager-status' }, t(data.total_relation === 'gte' ? 'page_of_gte' : 'page_of', { page, pages })),
     h('button', {
       type: 'button', class: 'secondary', disabled: !next,
       onclick: () => navigate({ ...route, offset: route.offset + PAGE_SIZE }, { focus: 'results' }),

@@ -366,3 +366,12 @@ def test_metrics_keep_a_histogram_per_search_stage(api):
     assert stage_count(after, "lexical") == stage_count(before, "lexical") + 2
     assert stage_count(after, "dense") == stage_count(before, "dense") + 1  # the lexical search has no dense stage
     assert 'pactkb_search_stage_seconds_bucket{le="0.001",stage="encode"}' in after
+
+
+def test_every_page_of_a_search_reports_the_same_total_facets_and_relation(api):
+    pages = [api.get("/search", params={"q": "cash couriers border", "k": 3, "offset": o}).json() for o in (0, 3, 6)]
+    assert len({p["total"] for p in pages}) == 1 and pages[0]["total"] > 6
+    assert all(p["facets"] == pages[0]["facets"] for p in pages)
+    assert {p["total_relation"] for p in pages} == {"eq"}  # the sample corpus is within the shared depth: exact
+    posted = api.post("/search", json={"query": "cash couriers border", "k": 3, "offset": 3}).json()
+    assert posted["total"] == pages[0]["total"] and posted["total_relation"] == "eq"

@@ -150,6 +150,7 @@ def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
     )
     assert new.exit_code == old.exit_code == 0
     assert json.loads(new.stdout)["results"] == json.loads(old.stdout)["results"] != []
+    assert json.loads(new.stdout)["total_relation"] == "eq"  # the sample corpus fits in the shared depth
     assert "deprecated" not in new.stderr
     assert "warning: --filter 'year_min' is deprecated" in old.stderr and "year=2020-2025" in old.stderr
 
@@ -266,3 +267,10 @@ def test_an_empty_search_says_what_to_try(env, sample_dir):
     past = runner.invoke(app, ["search", "cash couriers", "--mode", "lexical", "--offset", str(total)]).stdout
     assert f"the search found {total} result(s); use an --offset below {total}" in past, past
     assert "No passages match" not in runner.invoke(app, ["search", "cash couriers"]).stdout
+
+
+def test_a_lower_bound_total_reads_as_one():
+    from pactkb.cli.search import count_text
+
+    assert count_text(250, "eq") == "250 result(s)"
+    assert count_text(250, "gte") == "at least 250 result(s)"

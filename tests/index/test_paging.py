@@ -89,3 +89,30 @@ def test_full_collapse_never_builds_an_n_by_n_matrix(sample_kb):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert len(out) < len(hits) and peak < 16 * 1024 * 1024  # 3,000² float32 = 36 MB
+
+
+def test_every_page_within_the_shared_depth_reports_the_same_total_and_facets(settings, sample_dir):
+    """Pages 1, 2 and 3 of one query rank, count and facet the same candidates (total_depth); the total says whether
+    it is exact ('eq') or a lower bound ('gte', a retriever's list was cut at the depth)."""
+    kb = KnowledgeBase(settings.model_copy(update={"candidates": 10, "total_depth": 40}))
+    kb.indexer.ingest([sample_dir])
+    pages = [kb.searcher.search("cash couriers border", k=5, offset=o) for o in (0, 5, 10)]
+    assert len({p.total for p in pages}) == 1 and pages[0].total > 15
+    assert all(p.facets == pages[0].facets for p in pages)
+    assert {p.total_relation for p in pages} == {"gte"}  # more than 40 chunks: the dense list was cut at 40
+    seen = [h.chunk_id for p in pages for h in p.results]
+    assert len(seen) == len(set(seen))  # the pages do not overlap: one ranking
+    deep = kb.searcher.search("cash couriers border", k=5, offset=40)  # beyond the shared depth: searched deeper
+    assert deep.total >= pages[0].total  # (exact here: at depth 90 no list of the small corpus is cut)
+    grouped = [kb.searcher.search("cash couriers border", k=2, offset=o, group_by_document=True) for o in (0, 2, 4)]
+    assert len({p.total for p in grouped}) == 1 and all(p.facets == grouped[0].facets for p in grouped)
+
+
+def test_a_total_is_exact_when_no_retriever_was_cut(sample_kb):
+    chunks = sample_kb.store.conn().execute("SELECT count(*) FROM chunks").fetchone()[0]
+    assert chunks < sample_kb.settings.total_depth  # the sample corpus fits in the default depth
+    res = sample_kb.searcher.search("cash couriers border", k=5)
+    assert res.total_relation == "eq" and 0 < res.total <= chunks
+    assert sample_kb.searcher.search("cash couriers border", k=5, offset=5).total == res.total
+    similar = sample_kb.searcher.similar(res.results[0].chunk_id, k=3)
+    assert similar.total_relation == "eq"

@@ -450,3 +450,34 @@ def test_a_page_reads_each_passages_words_once_for_its_snippets_and_its_evidence
     assert fold.passage_words.cache_info().misses == info.misses  # paging back: nothing scanned again
     assert [h.snippet for h in again.results] == [h.snippet for h in res.results]
     assert again.evidence == res.evidence
+
+
+def translated(s, monkeypatch, words: list[str], language: str = "sr") -> None:
+    """Make the searcher take every query for one in `language` rendered in English as `words`."""
+    from pactkb.index.bridge import Translation
+
+    monkeypatch.setattr(s, "query_language", lambda query: language)
+    monkeypatch.setattr(s, "translation", lambda *a, **kw: Translation(words=words, by_dictionary=True))
+
+
+def test_a_translated_query_is_judged_on_its_english_rendering(sample_kb, monkeypatch):
+    s = sample_kb.searcher
+    translated(s, monkeypatch, ["undeclared", "cash", "couriers", "border"])
+    res = s.search("neprijavljeni gotovinski kuriri granica", k=5)
+    assert res.evidence["known"] == 1.0 and res.no_good_answer is not None  # judged, not 'cannot tell': known words
+    off = KnowledgeBase(sample_kb.settings.model_copy(update={"no_answer_translated": False})).searcher
+    translated(off, monkeypatch, ["undeclared", "cash", "couriers", "border"])
+    assert off.search("neprijavljeni gotovinski kuriri granica", k=5).no_good_answer is None  # its own words: unknown
+    known, unknown = {"known": 1.0, "coverage": 1.0}, {"known": 0.0, "coverage": 0.0}
+    assert s.evidence_rendering(unknown, "en", ["cash"]) is None  # English: its own words
+    assert s.evidence_rendering(known, "es", ["cash"]) is None  # words the corpus knows: its own words
+    assert s.evidence_rendering(unknown, "sr", ["cash", "couriers"]) == "cash couriers"
+
+
+def test_a_translated_querys_evidence_never_reveals_invisible_vocabulary(sample_kb, monkeypatch):
+    s = sample_kb.searcher
+    translated(s, monkeypatch, ["banana", "containers"])  # only in the restricted SOCTA extract
+    anon = s.search("banane kontejneri", k=5, filters=Filters(clearance="public"))
+    assert anon.evidence["known"] == 0.0 and anon.no_good_answer is None
+    cleared = s.search("banane kontejneri", k=5, filters=Filters(clearance="restricted"))
+    assert cleared.evidence["known"] == 1.0 and cleared.no_good_answer is not None
