@@ -51,10 +51,17 @@ _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 class FilterError(ValueError):
     """A filter is unknown or has an invalid value; the message names it (and `field` holds its name)."""
 
-    def __init__(self, message: str, field: str = "filters") -> None:
-        """Keep the offending filter's name."""
+    def __init__(self, message: str, field: str = "filters", reason: str | None = None) -> None:
+        """Keep the offending filter's name and what is wrong with it (the message without the name, for callers
+        that name the field themselves, as the API's `filters.<name>`)."""
         super().__init__(message)
         self.field = field
+        self.reason = reason or message
+
+    @classmethod
+    def bad_value(cls, raw_key: str, reason: str) -> FilterError:
+        """A filter whose value is wrong: "filter 'type': <reason>"."""
+        return cls(f"filter {raw_key!r}: {reason}", raw_key, reason)
 
 
 @dataclass(frozen=True)
@@ -154,9 +161,7 @@ def deprecation_note(old: str, new: str) -> str:
 def _year(raw_key: str, value: str) -> int:
     """A year value or a FilterError naming the filter."""
     if not re.fullmatch(r"\d{4}", value):
-        raise FilterError(
-            f"filter {raw_key!r}: {value!r} is not a year (use 2020, or a range 2020-2025, 2020-, -2025)", raw_key
-        )
+        raise FilterError.bad_value(raw_key, f"{value!r} is not a year (use 2020, or a range 2020-2025, 2020-, -2025)")
     return int(value)
 
 
@@ -166,7 +171,7 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
         m = re.fullmatch(r"(\d{4})?\s*(?:-|\.\.)\s*(\d{4})?", value)
         if m and (m.group(1) or m.group(2)):
             if m.group(1) and m.group(2) and int(m.group(1)) > int(m.group(2)):
-                raise FilterError(f"filter {raw_key!r}: {value!r} ends before it starts", raw_key)
+                raise FilterError.bad_value(raw_key, f"{value!r} ends before it starts")
             if m.group(1):
                 acc["year_min"] = int(m.group(1))
             if m.group(2):
@@ -179,21 +184,21 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
         return
     if key == "current_only":
         if value.lower() not in _TRUE | _FALSE:
-            raise FilterError(f"filter {raw_key!r}: {value!r} is not true or false", raw_key)
+            raise FilterError.bad_value(raw_key, f"{value!r} is not true or false")
         acc[key] = value.lower() in _TRUE
         return
     if key == "doc_types":
         norm = normalize_doc_type(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: {unknown_doc_type(value)}", raw_key)
+            raise FilterError.bad_value(raw_key, f"{unknown_doc_type(value)}")
         value = norm
     elif key == "areas":
         norm = normalize_area(value)
         if norm is None:
-            raise FilterError(f"filter {raw_key!r}: {unknown_area(value)}", raw_key)
+            raise FilterError.bad_value(raw_key, f"{unknown_area(value)}")
         value = norm
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
-        raise FilterError(f"filter {raw_key!r}: {value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}", raw_key)
+        raise FilterError.bad_value(raw_key, f"{value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
     acc.setdefault(key, [])
     if value not in acc[key]:
         acc[key].append(value)

@@ -119,7 +119,7 @@ def list_documents(
             }
         )
     except FilterError as exc:
-        raise ValidationProblem(exc.field, str(exc)) from exc
+        raise ValidationProblem(exc.field, exc.reason) from exc
     total, records = kb.store.list_documents(filters.with_clearance(principal.clearance), title, sort, limit, offset)
     items = [summary(request, rec, principal) for rec in records]
     note(

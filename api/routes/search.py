@@ -67,7 +67,7 @@ def to_filters(values: dict[str, Any], principal: Principal) -> Filters:
     try:
         return Filters.from_mapping(values).with_clearance(principal.clearance)
     except FilterError as exc:
-        raise ValidationProblem(f"filters.{exc.field}", str(exc)) from exc
+        raise ValidationProblem(f"filters.{exc.field}", exc.reason) from exc
 
 
 async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, body: SearchRequest) -> SearchResponse:

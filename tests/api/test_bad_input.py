@@ -171,3 +171,10 @@ def test_huge_offset_on_a_documents_passages(api):
 def test_unknown_route_and_method(api):
     assert api.get("/nope").status_code == 404 and api.get("/nope").json()["detail"]
     assert api.client.put("/search").status_code == 405
+
+
+def test_a_bad_filter_value_is_named_once(api):
+    """The field names the filter; the message says what is wrong, without "filter 'type':" again."""
+    problem = api.get("/search", params={"q": "x", "type": "poem"}).json()
+    assert problem["detail"].startswith("filters.type: ") and "filter 'type'" not in problem["detail"]
+    assert "unknown document type" in problem["errors"][0]["message"]
