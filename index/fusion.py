@@ -65,13 +65,20 @@ def demote_regions(fused: Ranked, rows: Mapping[int, Row], weights: Mapping[Regi
 
 
 def demote_short(fused: Ranked, rows: Mapping[int, Row], min_tokens: int, weight: float) -> Ranked:
-    """Scale by `weight` the fused score of a passage of fewer than `min_tokens` encoder tokens (a bare heading, a
-    one-line footnote, a cover title: BM25's length normalisation and dense similarity both favour such stubs, which
-    say nothing a user can use), keeping the order stable among equals; 1.0 = off."""
+    """Scale by `weight` the fused score of a passage of fewer than `min_tokens` encoder tokens within a document of
+    more than one page (a bare heading, a one-line footnote, a cover title: BM25's length normalisation and dense
+    similarity both favour such stubs, which say nothing a user can use), keeping the order stable among equals;
+    1.0 = off. A one-page document (a short note, a text record such as a BEIR passage) is not a stub of anything:
+    it keeps its score however short it is."""
     if weight >= 1.0 or min_tokens <= 0:
         return fused
-    scaled = [(cid, sc * weight if cid in rows and rows[cid]["n_tokens"] < min_tokens else sc) for cid, sc in fused]
+    scaled = [(cid, sc * weight if cid in rows and is_stub(rows[cid], min_tokens) else sc) for cid, sc in fused]
     return sorted(scaled, key=lambda kv: (-kv[1], kv[0]))
+
+
+def is_stub(row: Row, min_tokens: int) -> bool:
+    """Whether a passage is shorter than `min_tokens` encoder tokens and part of a document of several pages."""
+    return bool(row["n_tokens"] < min_tokens and (row["pages"] or 0) > 1)
 
 
 SUPPORT_PAGES = 1  # passages of one section support each other when at most this many pages apart

@@ -132,6 +132,7 @@ HIT_CHUNK_COLUMNS = (
     "vector",
 )
 HIT_DOCUMENT_COLUMNS = (
+    "pages",
     "family",
     "edition_rank",
     "title",

@@ -48,6 +48,7 @@ def row(
     vector: tuple[float, ...] = (1.0, 0.0),
     pages: tuple[int, int] = (1, 1),
     tokens: int = 200,
+    doc_pages: int = 10,
 ) -> dict[str, object]:
     """A candidate's store row with just the columns fusion reads."""
     vec = np.asarray(vector, dtype=np.float32)
@@ -62,6 +63,7 @@ def row(
         "page_start": pages[0],
         "page_end": pages[1],
         "n_tokens": tokens,
+        "pages": doc_pages,
     }
 
 
@@ -103,6 +105,13 @@ def test_short_passages_are_demoted_below_the_threshold_only_and_1_is_off() -> N
     assert demote_short(fused, rows, 32, 1.0) == fused  # off
     assert demote_short(fused, rows, 0, 0.5) == fused  # no passage is shorter than 0 tokens
     assert demote_short([(9, 1.0), *fused], rows, 32, 0.5)[0] == (9, 1.0)  # a candidate without a row keeps its score
+
+
+def test_a_short_one_page_document_is_not_a_stub() -> None:
+    """A short note or a text record (one page) keeps its score; the same length inside a long report is a stub."""
+    rows = {1: row("note", tokens=10, doc_pages=1), 2: row("report", tokens=10, doc_pages=40), 3: row("b", tokens=400)}
+    fused = [(1, 1.0), (2, 0.9), (3, 0.8)]
+    assert demote_short(fused, rows, 32, 0.5) == [(1, 1.0), (3, 0.8), (2, 0.45)]
 
 
 def test_a_passage_gains_from_a_better_neighbour_of_its_section() -> None:
