@@ -800,3 +800,31 @@ def test_albanian_good_practice_is_a_glossary_term(query, expected):
     glossary = glossary_for([FIELD_GLOSSARIES], "sq")
     assert glossary is not None
     assert [(m.source, m.translations[0]) for m in glossary.lookup(query)] == [(query, expected)]
+
+
+def test_an_albanian_question_word_is_in_the_sentence_the_encoder_reads(settings, tmp_path):
+    """Albanian has no translator: the glossary's question words ("Si": how, "Cilat": which) are put in the English
+    text the encoder reads, as Apertium's "How" is for Serbian; BM25's words stay the content words (2026.12.9)."""
+    from pactkb.index.embed import FakeEncoder
+
+    folder = aml_folder(tmp_path)
+    s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([folder])
+    plain = kb.searcher.translation("transaksionet e dyshimta", "sq", None)
+    assert plain.sentence == "" and plain.dense_text == plain.text  # no question word: the words, as before
+    asked = kb.searcher.translation("Si raportohen transaksionet e dyshimta?", "sq", None)
+    assert "how" not in [w.lower() for w in asked.words]
+    assert asked.dense_text == "How " + asked.text
+    which = kb.searcher.translation("Cilat transaksione janë të dyshimta?", "sq", None)
+    assert which.dense_text.startswith("Which ") and which.coverage == plain.coverage
+
+
+def test_a_glossary_sentence_puts_function_words_in_place_and_a_content_word_once():
+    from pactkb.index.bridge import glossary_sentence
+
+    typed = ["Si", "raportohen", "dhe", "si", "raportohen"]
+    placed = [(1, ["report"]), (4, ["report"])]
+    assert glossary_sentence(placed, [(0, ["how"]), (3, ["how"])], typed) == "How report how"
+    assert glossary_sentence(placed, [], typed) == ""
+    assert glossary_sentence([(0, ["report"])], [(1, ["how"])], ["raportimi", "si"]) == "report how"
