@@ -528,6 +528,15 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "оштетена страна", "damaged", ["injured", "party"]),
         ("mk", "подлежи", "подлежи", ["subject"]),
         ("mk", "потпирање на трети лица", "faces", ["reliance", "third", "parties"]),
+        # 2026.12.9 (issue 15, QA): a core term's inflected forms, couriers of money, border and detection
+        ("bs", "stranih terorističkih boraca", "soldiers", ["foreign", "terrorist", "fighters"]),
+        ("hr", "stranim terorističkim borcima", "soldiers", ["foreign", "terrorist", "fighters"]),
+        ("sr", "страних терористичких бораца", "soldiers", ["foreign", "terrorist", "fighters"]),
+        ("sr", "kuriri novca", "kuriri", ["cash", "couriers"]),  # unknown to Apertium (FreeDict: "orderly")
+        ("hr", "kurira novca", "kurira", ["cash", "couriers"]),
+        ("mk", "граница", "ceiling", ["border"]),
+        ("mk", "откривање на перење пари", "recovery", ["detection"]),
+        ("mk", "куририте на пари", "куририте", ["cash", "couriers"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
@@ -772,3 +781,50 @@ def test_albanian_crossing_and_entry_are_read_in_their_phrases():
     assert "kalon" not in found and "Hyrje" not in found and found["afati"] == "deadline"
     found = {m.source: m.translations[0] for m in glossary.lookup("Si kalojnë kufirin në pikën e hyrjes?")}
     assert found["kalojnë kufirin"] == "cross the border" and found["pikën e hyrjes"] == "point of entry"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("praktikat e mira", "good practices"),  # "mira" went to its nearest corpus word: "practice pra"
+        ("praktika e mirë", "good practice"),
+        ("praktikave të mira", "good practices"),
+        ("praktikat më të mira", "best practices"),
+    ],
+)
+def test_albanian_good_practice_is_a_glossary_term(query, expected):
+    """Albanian "praktikat e mira" (good practices) is one glossary term in its inflected forms (2026.12.9)."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+    from pactkb.index.translate import glossary_for
+
+    glossary = glossary_for([FIELD_GLOSSARIES], "sq")
+    assert glossary is not None
+    assert [(m.source, m.translations[0]) for m in glossary.lookup(query)] == [(query, expected)]
+
+
+def test_an_albanian_question_word_is_in_the_sentence_the_encoder_reads(settings, tmp_path):
+    """Albanian has no translator: the glossary's question words ("Si": how, "Cilat": which) are put in the English
+    text the encoder reads, as Apertium's "How" is for Serbian; BM25's words stay the content words (2026.12.9)."""
+    from pactkb.index.embed import FakeEncoder
+
+    folder = aml_folder(tmp_path)
+    s = settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30})
+    kb = KnowledgeBase(s, encoder=FakeEncoder(64, 64, name="fake-multilingual"))
+    kb.indexer.ingest([folder])
+    plain = kb.searcher.translation("transaksionet e dyshimta", "sq", None)
+    assert plain.sentence == "" and plain.dense_text == plain.text  # no question word: the words, as before
+    asked = kb.searcher.translation("Si raportohen transaksionet e dyshimta?", "sq", None)
+    assert "how" not in [w.lower() for w in asked.words]
+    assert asked.dense_text == "How " + asked.text
+    which = kb.searcher.translation("Cilat transaksione janë të dyshimta?", "sq", None)
+    assert which.dense_text.startswith("Which ") and which.coverage == plain.coverage
+
+
+def test_a_glossary_sentence_puts_function_words_in_place_and_a_content_word_once():
+    from pactkb.index.bridge import glossary_sentence
+
+    typed = ["Si", "raportohen", "dhe", "si", "raportohen"]
+    placed = [(1, ["report"]), (4, ["report"])]
+    assert glossary_sentence(placed, [(0, ["how"]), (3, ["how"])], typed) == "How report how"
+    assert glossary_sentence(placed, [], typed) == ""
+    assert glossary_sentence([(0, ["report"])], [(1, ["how"])], ["raportimi", "si"]) == "report how"
