@@ -292,6 +292,10 @@ class DenseIndex:
         """Top-k (chunk id, cosine) among allowed chunks."""
         return self.search_many(query.reshape(1, -1), k, allowed, con)[0]
 
+    def exhaustive(self, allowed: AllowedSet) -> bool:
+        """Exact for a flat index, and for a filter small enough to be searched exactly (`small_filter`)."""
+        return self.kind == "flat" or (allowed.ids is not None and len(allowed.ids) <= self.small_filter)
+
     def search_many(
         self, queries: np.ndarray, k: int, allowed: AllowedSet, con: sqlite3.Connection | None = None
     ) -> list[list[tuple[int, float]]]:

@@ -361,25 +361,30 @@ class Searcher:
         rendering_hits: list[tuple[int, float]] | None = None
         with timer.stage("language"):
             language = self.query_language(query) if mode != "dense" else None
+        exact = True  # every retriever's list is complete up to depth (an exact search, no query term pruned)
         if mode in ("hybrid", "dense"):
             if qvec is None:
                 raise ValueError(f"a {mode} search needs the query's vector")
             with timer.stage("dense"):
                 rendering = self.rendering_vector(query, language, mode, filters.clearance, qvec)
+                allowed = self.allowed(filters, con)
+                exact = self.dense.exhaustive(allowed)
                 if rendering is None:
-                    dense_hits = self.dense.search(qvec, depth, self.allowed(filters, con), con)
+                    dense_hits = self.dense.search(qvec, depth, allowed, con)
                 else:  # the query and its English rendering in one FAISS call: its threads search both at once
                     dense_hits, rendering_hits = self.dense.search_many(
-                        np.stack([qvec, rendering]), depth, self.allowed(filters, con), con
+                        np.stack([qvec, rendering]), depth, allowed, con
                     )
         if mode in ("hybrid", "lexical"):
             with timer.stage("lexical"):
+                dropped = self.common_terms(query, con, filters.clearance)
+                exact = exact and not dropped
                 lex_hits = self.lexical.search(
                     query,
                     depth,
                     filters,
                     s.lexical_title_weight,
-                    drop=self.common_terms(query, con, filters.clearance),
+                    drop=dropped,
                     stemmers=self.query_stemmers(language, con, filters.clearance),
                     con=con,
                 )
@@ -431,7 +436,7 @@ class Searcher:
             for h in hits:
                 h.superseded_by = superseded_by(rows[h.chunk_id], newest)
         lists = [dense_hits, lex_hits, rendering_hits or [], *(hl for hl, _ in bridged)]
-        return hits, rows, dmap, all(len(hl) < depth for hl in lists)
+        return hits, rows, dmap, exact and all(len(hl) < depth for hl in lists)
 
     def feedback_list(
         self, fused: list[tuple[int, float]], rows: Mapping[int, Any], qvec: np.ndarray
@@ -620,7 +625,9 @@ class Searcher:
             s = self.settings
             depth = max(s.candidates, s.total_depth, (offset + k) * 2 + 1)
             shared = depth == max(s.candidates, s.total_depth)  # as search: one total for every shallow page
-            near = self.dense.search(vec, depth, self.allowed(filters, con), con)
+            allowed = self.allowed(filters, con)
+            near = self.dense.search(vec, depth, allowed, con)
+            every = len(near) < depth and self.dense.exhaustive(allowed)
             found = [(c, sc) for c, sc in near if c != chunk_id]
             rows = self._rows([c for c, _ in found], filters, con)
         hits = [Hit.from_row(rows[c], sc, sc, None) for c, sc in found if c in rows]
@@ -634,7 +641,7 @@ class Searcher:
             mode="dense",
             took_ms=round((time.perf_counter() - t0) * 1000, 2),
             total=len(hits),
-            total_relation="eq" if len(near) < depth else "gte",
+            total_relation="eq" if every else "gte",
             offset=offset,
             k=k,
             results=page,

@@ -58,6 +58,10 @@ _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")  # characters Apertium's stream 
 _ESCAPED = re.compile(r"\\(.)")
 _SUPERBLANK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]")  # [...] blocks the programs pass through untranslated
 SEGMENT_END = "[][\n]"
+# The translation programs read and write UTF-8 whatever the service's locale: under a C/POSIX locale sed reads a
+# Cyrillic letter as two bytes and a bracket such as "[Кк]" never matches (the rules below also avoid brackets of
+# non-ASCII letters, so they hold under any locale).
+PIPELINE_LOCALE = "C.UTF-8"
 # Serbian/Croatian/Bosnian pronoun clitics an English query leaves out (Latin, lower case: VERB_FIXES drop them from
 # Apertium's stream, DANGLING from a segment's folded text, so Cyrillic "да их" is "da ih" there).
 HBS_CLITICS = ("ih", "im", "ga", "mu", "se", "joj", "ju", "nju", "njih", "njima", "njemu")
@@ -121,9 +125,9 @@ VERB_FIXES = {
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",
         r"s/\^Колку<prn><rel>\$/^Колку<prn><itg>$/g",
         r"s/\^Кој<prn><rel>/^Кој<prn><itg>/g",
-        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*\$\( *\^\(\*\|[^<$]*<\(n\|adj\)>\)\)/^*кој$\2/g",
-        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^е<vbser>\)/^*кој$\4/g",
-        r"s/\^[Кк]ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^\.<sent>\$\)/^*кој$\4/g",
+        r"s/\^\(К\|к\)ој<prn><itg>\(<[a-z0-9]*>\)*\$\( *\^\(\*\|[^<$]*<\(n\|adj\)>\)\)/^*кој$\3/g",
+        r"s/\^\(К\|к\)ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^е<vbser>\)/^*кој$\5/g",
+        r"s/\^\(К\|к\)ој<prn><itg>\(<[a-z0-9]*>\)*<\(f\|nt\|mfn\|pl\)>\(<[a-z0-9]*>\)*\$\( *\^\.<sent>\$\)/^*кој$\5/g",
     ),
 }
 # Words the pair's lexicon lacks that no dictionary should fill, rendered after Apertium (its `*` unknown words):
@@ -257,6 +261,7 @@ class Pipeline:
                 stdin=previous if previous is not None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, "LC_ALL": PIPELINE_LOCALE},
             )
             if previous is not None:
                 previous.close()

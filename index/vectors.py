@@ -58,6 +58,11 @@ class VectorIndex(Protocol):
         """`search` for each row of a query matrix in one call (rows searched in parallel), lists in row order."""
         ...
 
+    def exhaustive(self, allowed: AllowedSet) -> bool:
+        """Whether a search among these allowed chunks is exact, so that a list shorter than k holds every allowed
+        chunk (an approximate, filtered search may return fewer while more exist)."""
+        ...
+
     def ids(self) -> np.ndarray:
         """Every chunk id held."""
         ...

@@ -313,7 +313,9 @@ class Settings(BaseSettings):
     total_depth: int = Field(
         default=100,
         ge=10,
-        description="Candidates per retriever that every page of a query shares: each page with offset + k within "
+        le=1000,
+        description="Candidates per retriever that every page of a query shares (at most 1000: every search, the "
+        "first page's too, retrieves and collapses this many): each page with offset + k within "
         "half of it (a quarter grouped by document) ranks, counts its total and its facets on the same candidates, "
         "so they stay the same from page to page (as Elasticsearch's track_total_hits); deeper pages search deeper "
         "and their total is a lower bound. The default, equal to candidates, leaves the first page's ranking as it "

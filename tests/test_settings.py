@@ -67,3 +67,12 @@ def test_short_passages_are_demoted_by_default_and_the_weights_are_bounded(monke
         Settings(short_passage_weight=1.5)
     with pytest.raises(ValueError, match="short_passage_tokens"):
         Settings(short_passage_tokens=-1)
+
+
+def test_the_shared_depth_of_totals_is_bounded() -> None:
+    """Every search retrieves total_depth candidates per retriever: a runaway value is refused, naming it."""
+    assert Settings().total_depth == 100
+    with pytest.raises(ValueError, match="total_depth"):
+        Settings(total_depth=100_000)
+    with pytest.raises(ValueError, match="total_depth"):
+        Settings(total_depth=5)

@@ -116,3 +116,18 @@ def test_a_total_is_exact_when_no_retriever_was_cut(sample_kb):
     assert sample_kb.searcher.search("cash couriers border", k=5, offset=5).total == res.total
     similar = sample_kb.searcher.similar(res.results[0].chunk_id, k=3)
     assert similar.total_relation == "eq"
+
+
+def test_a_total_from_an_approximate_search_is_a_lower_bound(sample_kb, monkeypatch):
+    """An approximate (HNSW/IVF, filtered) search may return fewer passages than exist: even short lists then give
+    'gte', never a wrong 'eq' (which structures are exact: the vector index contract)."""
+    assert sample_kb.searcher.search("cash couriers border", k=5).total_relation == "eq"
+    monkeypatch.setattr(sample_kb.searcher.dense, "exhaustive", lambda allowed: False)
+    res = sample_kb.searcher.search("cash couriers border", k=5)
+    assert res.total_relation == "gte"
+    assert sample_kb.searcher.similar(res.results[0].chunk_id, k=3).total_relation == "gte"
+    assert sample_kb.searcher.search("cash couriers border", k=5, mode="lexical").total_relation == "eq"  # BM25: exact
+    monkeypatch.setattr(
+        sample_kb.searcher, "common_terms", lambda *args, **kwargs: {"border"}
+    )  # a large store's pruning
+    assert sample_kb.searcher.search("cash couriers border", k=5, mode="lexical").total_relation == "gte"

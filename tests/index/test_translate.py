@@ -828,3 +828,15 @@ def test_a_glossary_sentence_puts_function_words_in_place_and_a_content_word_onc
     assert glossary_sentence(placed, [(0, ["how"]), (3, ["how"])], typed) == "How report how"
     assert glossary_sentence(placed, [], typed) == ""
     assert glossary_sentence([(0, ["report"])], [(1, ["how"])], ["raportimi", "si"]) == "report how"
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_macedonian_which_holds_under_any_locale(monkeypatch, locale):
+    """The stream corrections match Cyrillic letters byte by byte too: under a C locale sed read "[Кк]" as bytes and
+    "Која банка" was "Who bank". The service's own locale does not reach the programs (they run under C.UTF-8)."""
+    import pactkb.index.translate as translate
+
+    monkeypatch.setenv("LC_ALL", "C")  # a minimal server's locale
+    monkeypatch.setattr(translate, "PIPELINE_LOCALE", locale)
+    rendering = Translator("apertium", 10.0, []).render("Која банка мора да пријави?", "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS).lower().startswith("which bank")

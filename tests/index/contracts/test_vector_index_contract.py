@@ -151,3 +151,18 @@ def test_recall_against_exact_search_reaches_the_floor_unfiltered_and_within_a_f
         found += len({c for c, _ in index.search(q, 10, allowed)} & set(exact_in))
         wanted += 20
     assert found / wanted >= 0.98
+
+
+def test_an_exhaustive_search_returns_every_allowed_chunk(built: Built) -> None:
+    """Where the index says a search is exhaustive, a list shorter than k holds every allowed chunk (a result total
+    can then say 'eq'); an approximate structure searching everything is not exhaustive."""
+    index = built.index()
+    all_ids = built.store.chunk_ids()
+    three = all_ids[[5, 77, 200]]  # within the variant's small_filter (5): searched exactly by every structure
+    query = unit_rows(1, 9)[0]
+    for allowed in (AllowedSet.everything(), AllowedSet.of(three, all_ids)):
+        if index.exhaustive(allowed):
+            expected = len(all_ids) if allowed.ids is None else len(three)
+            assert len(index.search(query, len(all_ids) + 10, allowed)) == expected
+    assert index.exhaustive(AllowedSet.of(three, all_ids))
+    assert index.exhaustive(AllowedSet.everything()) == (built.kind == "flat")
