@@ -709,20 +709,22 @@ def languages_section(out: list[str]) -> None:
     if lat:
         out += [
             "",
-            "Query latency in process (95 domain queries, twice each, encode + retrieve + snippets; a non-English "
+            "Query latency in process (the domain queries of each row's run, twice each, encode + retrieve + "
+            "snippets; each row is its own run, so rows measured in different sessions compare machines as well; a "
+            "non-English "
             "query "
             "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary "
             "translated "
             "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first "
             "sight):",
             "",
-            "| configuration | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |",
-            "|---|---|---|---|",
+            "| configuration | queries | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |",
+            "|---|---|---|---|---|",
         ]
         for label, r in lat:
             ms = r.get("real", {}).get("in_process_ms", {})
             cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in SEARCH_MODES]
-            out.append(f"| {label} | " + " | ".join(cells) + " |")
+            out.append(f"| {label} | {r.get('queries', '')} | " + " | ".join(cells) + " |")
     names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + [
         "bench-latency-inprocess",
         "bench-latency-torch-inprocess",
