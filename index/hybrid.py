@@ -534,8 +534,9 @@ class Searcher:
         with timer.stage("evidence"):
             measured = self.evidence(query, hits[:3], filters, visible)
             rendering = self.evidence_rendering(measured, language, translation)
-            if rendering is not None:
-                measured = self.evidence(rendering, hits[:3], filters, visible)
+            if rendering is not None:  # the query's own words left untranslated and unknown do not count against it
+                leftovers = frozenset(query_terms(query)) & frozenset(query_terms(rendering))
+                measured = self.evidence(rendering, hits[:3], filters, visible, leftovers)
         expansion = list(self.expansion(query, language, qvec, filters.clearance).added) if mode != "dense" else []
         timings = timer.timings()
         return SearchResult(
@@ -575,14 +576,21 @@ class Searcher:
         return self.lexical.term_counts(stems, filters)
 
     def evidence(
-        self, query: str, top: list[Hit], filters: Filters | None = None, visible: int | None = None
+        self,
+        query: str,
+        top: list[Hit],
+        filters: Filters | None = None,
+        visible: int | None = None,
+        leftovers: frozenset[str] = frozenset(),
     ) -> dict[str, float]:
         """How much of the query the visible corpus knows ('known') and the top passages cover ('coverage'),
-        IDF-weighted over the `visible` chunks (those the caller may see; all by default: index/evidence.py)."""
+        IDF-weighted over the `visible` chunks (those the caller may see; all by default: index/evidence.py). Terms
+        among `leftovers` that the visible corpus does not know are left out (a translator's untranslated words)."""
         stems = evidence.query_stems(query)
+        df = self.document_frequencies(sorted(set(stems.values())), filters or Filters()) if stems else {}
+        stems = {t: st for t, st in stems.items() if t not in leftovers or df.get(st, 0) > 0}
         if not stems:
             return dict(evidence.NO_EVIDENCE)
-        df = self.document_frequencies(sorted(set(stems.values())), filters or Filters())
         n = visible if visible is not None else self.dense.ntotal
         return evidence.measure(stems, df, n, [h.text or "" for h in top])
 

@@ -474,6 +474,20 @@ def test_a_translated_query_is_judged_on_its_english_rendering(sample_kb, monkey
     assert s.evidence_rendering(unknown, "sr", ["cash", "couriers"]) == "cash couriers"
 
 
+def test_words_a_translator_left_untranslated_do_not_count_against_the_rendering(sample_kb, monkeypatch):
+    """A native word the rendering kept as typed and the corpus does not know ('kuriri') is the translator's gap, not
+    the user's: it neither lowers 'known' nor leaves 'coverage' short (it used to flag answerable questions); an
+    unknown English word of the rendering still counts."""
+    s = sample_kb.searcher
+    query = "neprijavljeni gotovinski kuriri granica"
+    translated(s, monkeypatch, ["undeclared", "cash", "couriers", "border"])
+    clean = s.search(query, k=5).evidence
+    translated(s, monkeypatch, ["undeclared", "cash", "kuriri", "couriers", "border"])
+    assert s.search(query, k=5).evidence == clean
+    translated(s, monkeypatch, ["undeclared", "cash", "zzyzx", "couriers", "border"])
+    assert s.search(query, k=5).evidence["known"] < clean["known"]
+
+
 def test_a_translated_querys_evidence_never_reveals_invisible_vocabulary(sample_kb, monkeypatch):
     s = sample_kb.searcher
     translated(s, monkeypatch, ["banana", "containers"])  # only in the restricted SOCTA extract
