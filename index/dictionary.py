@@ -285,7 +285,10 @@ def macedonian_key(word: str) -> str:
     `трансакции` and `transakcija` all give `transakci`; a -ст noun's `-та` only its vowel: `усогласеноста` as
     `усогласеност`; `-та`/`-то` of a base form kept: `валута` as `валути`, `место` as `местото`), the masculine
     plural's -ov/-ev (`судови` as `суд`) and the fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a
-    glossary entry's inflected forms."""
+    glossary entry's inflected forms; `помошта` as `помош`: folding makes ш an s, so the -шта of a -ш noun is told
+    from a -ст noun's -ста before folding)."""
+    if word.lower().endswith("шта") and len(word) > 5:
+        word = word[:-2]
     key = fold(word)
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)

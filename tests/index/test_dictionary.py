@@ -295,6 +295,8 @@ def test_a_macedonian_key_cuts_only_an_article():
     assert macedonian_key("одговорноста") == macedonian_key("одговорност")
     assert macedonian_key("места") == macedonian_key("местото") == macedonian_key("место")  # -то of a base form kept
     assert macedonian_key("валута") == macedonian_key("валути") == macedonian_key("валутата")  # -та of a base form
+    assert macedonian_key("помошта") == macedonian_key("помош") != macedonian_key("помошт")  # a -ш noun's article
+    assert macedonian_key("ПОМОШТА") == macedonian_key("помош")
 
 
 def test_light_keys_cover_plural_stems_and_definite_forms():
