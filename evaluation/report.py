@@ -711,12 +711,9 @@ def languages_section(out: list[str]) -> None:
             "",
             "Query latency in process (the domain queries of each row's run, twice each, encode + retrieve + "
             "snippets; each row is its own run, so rows measured in different sessions compare machines as well; a "
-            "non-English "
-            "query "
-            "also looks its words up in the dictionaries, runs the bridged BM25 query and, when a dictionary "
-            "translated "
-            "it, encodes and searches the English rendering; a multilingual bridge encodes unknown words on first "
-            "sight):",
+            "non-English query also looks its words up in the dictionaries, runs the bridged BM25 query and, when a "
+            "dictionary translated it, encodes and searches the English rendering; a multilingual bridge encodes "
+            "unknown words on first sight):",
             "",
             "| configuration | queries | hybrid p50 / p95 ms | dense p50 / p95 | lexical p50 / p95 |",
             "|---|---|---|---|---|",

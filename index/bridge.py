@@ -405,9 +405,11 @@ def glossary_sentence(placed: list[tuple[int, list[str]]], said: list[tuple[int,
         return ""
     terms = dict(placed) | dict(said)
     words: list[str] = []
+    taken: set[str] = set()
     for w in (w for start in sorted(terms) for w in terms[start]):
-        if fold(w) in STOPWORDS or w.lower() not in {v.lower() for v in words}:
+        if fold(w) in STOPWORDS or w.lower() not in taken:
             words.append(w)
+            taken.add(w.lower())
     if 0 in terms and words and typed[0][:1].isupper():
         words[0] = words[0][:1].upper() + words[0][1:]
     return " ".join(words)

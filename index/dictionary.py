@@ -234,10 +234,12 @@ class Dictionary:
     def key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words: their folded stems (a form's own key where its language gives one:
         VOICE_KEYS)."""
+        return self.voiced_key(words, self.plain_key(words))
+
+    def voiced_key(self, words: list[str], plain: tuple[str, ...]) -> tuple[str, ...]:
+        """The key of words whose plain key is known: each form's own key (VOICE_KEYS) where it has one."""
         voice = VOICE_KEYS.get(self.algorithm or "")
-        if voice is not None:
-            return tuple(voice(w) or LIGHT_KEYS[self.algorithm or ""](w) for w in words)
-        return self.plain_key(words)
+        return plain if voice is None else tuple(voice(w) or p for w, p in zip(words, plain, strict=True))
 
     def plain_key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words without the forms' own keys (an Albanian passive as its active verb)."""
@@ -255,13 +257,15 @@ class Dictionary:
     def is_curated(self, source: str) -> bool:
         """Whether a glossary (not a general dictionary) gave a phrase's entry."""
         words = WORD.findall(source)
-        key, plain = self.key(words), self.plain_key(words)
+        plain = self.plain_key(words)
+        key = self.voiced_key(words, plain)
         return key in self.curated or (key not in self.entries and plain in self.curated)
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
         words = WORD.findall(text)
-        keys, plain = self.key(words), self.plain_key(words)
+        plain = self.plain_key(words)
+        keys = self.voiced_key(words, plain)
         out: list[Match] = []
         i = 0
         while i < len(words):

@@ -190,12 +190,12 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
     if key == "doc_types":
         norm = normalize_doc_type(value)
         if norm is None:
-            raise FilterError.bad_value(raw_key, f"{unknown_doc_type(value)}")
+            raise FilterError.bad_value(raw_key, unknown_doc_type(value))
         value = norm
     elif key == "areas":
         norm = normalize_area(value)
         if norm is None:
-            raise FilterError.bad_value(raw_key, f"{unknown_area(value)}")
+            raise FilterError.bad_value(raw_key, unknown_area(value))
         value = norm
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
         raise FilterError.bad_value(raw_key, f"{value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")

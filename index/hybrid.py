@@ -482,8 +482,8 @@ class Searcher:
         s = self.settings
         self.check_window(offset, k)
         need = offset + k  # results (documents when grouped) the page needs; offset + k <= the window bounds the work
-        depth = depth or max(s.candidates, s.total_depth, need * (4 if group_by_document else 2))
-        shared = depth == max(s.candidates, s.total_depth)  # every page this shallow ranks the same candidates
+        depth = depth or max(s.shared_depth, need * (4 if group_by_document else 2))
+        shared = depth == s.shared_depth  # every page this shallow ranks the same candidates
         if mode != "lexical" and qvec is None:
             qvec = self.query_vector(query, mode, filters.clearance, timer)
         with self.store.snapshot() as con:
@@ -631,8 +631,8 @@ class Searcher:
             vec = blob_vector(row["vector"])
             self.dense.sync(con)
             s = self.settings
-            depth = max(s.candidates, s.total_depth, (offset + k) * 2 + 1)
-            shared = depth == max(s.candidates, s.total_depth)  # as search: one total for every shallow page
+            depth = max(s.shared_depth, (offset + k) * 2 + 1)
+            shared = depth == s.shared_depth  # as search: one total for every shallow page
             allowed = self.allowed(filters, con)
             near = self.dense.search(vec, depth, allowed, con)
             every = len(near) < depth and self.dense.exhaustive(allowed)

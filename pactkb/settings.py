@@ -321,6 +321,12 @@ class Settings(BaseSettings):
         "and their total is a lower bound. The default, equal to candidates, leaves the first page's ranking as it "
         "was; raising it steadies more pages at some cost per search.",
     )
+
+    @property
+    def shared_depth(self) -> int:
+        """Candidates per retriever every shallow page of a query ranks, counts and facets (candidates, total_depth)."""
+        return max(self.candidates, self.total_depth)
+
     # 200 keeps the deepest page within about 2.5x the cost of the first on the shared corpus
     # (evaluation/bench/latency.py)
     max_result_window: int = Field(
