@@ -1,0 +1,137 @@
+"""The field's vocabulary in the users' languages: does each term's English rendering carry the words it should?
+
+    python -m pactkb.evaluation.vocabulary --data DIR [--lang hr] [--failures] [--json]
+
+evaluation/vocabulary/<lang>.tsv lists terms as practitioners type them (inflected, in either script, with or without
+diacritics) beside the English words their rendering must contain: `term<TAB>english`, where `english` gives one or
+more alternatives separated by " | " ("suspicious transaction | suspected transaction"). A term passes when every word
+of one alternative is among the rendering's words (`query_translation`), compared by Porter stem. The lists are
+written from the field's vocabulary (FATF, EU, UNODC, Europol usage), never from the domain set's queries, so their
+pass rate measures how far the translation of queries nobody has seen yet can be trusted; the tests run part of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pactkb.index.fold import fold_word, porter_stem
+from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import Settings
+
+LISTS = Path(__file__).resolve().parent / "vocabulary"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One listed term: its language, the text as typed, and the English alternatives its rendering must contain."""
+
+    lang: str
+    text: str
+    english: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One term's rendering and whether it carries an expected alternative."""
+
+    lang: str
+    text: str
+    expected: str
+    rendering: str
+    passed: bool
+
+
+class VocabularyListError(ValueError):
+    """A vocabulary list line is malformed (the message names the file and line)."""
+
+
+def load_terms(path: Path) -> list[Term]:
+    """The terms of one list (`<lang>.tsv`); comments (#) and blank lines skipped."""
+    lang = path.stem
+    terms: list[Term] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise VocabularyListError(f"{path}:{n}: expected 'term<TAB>english', got {line!r}")
+        english = tuple(a.strip() for a in parts[1].split("|") if a.strip())
+        terms.append(Term(lang, parts[0].strip(), english, n))
+    return terms
+
+
+def list_paths(root: Path = LISTS, languages: list[str] | None = None) -> list[Path]:
+    """The lists under `root`, of the given languages (all when None)."""
+    paths = sorted(root.glob("*.tsv"))
+    return [p for p in paths if languages is None or p.stem in languages]
+
+
+def stems(text: str) -> set[str]:
+    """Porter stems of a text's folded words."""
+    return {porter_stem(fold_word(w)) for w in text.split() if w.strip()}
+
+
+def carries(rendering: str, alternatives: tuple[str, ...]) -> bool:
+    """True when every word of one alternative is among the rendering's words (by stem)."""
+    have = stems(rendering.replace("-", " "))
+    return any(stems(a.replace("-", " ")) <= have for a in alternatives)
+
+
+def check(render: Callable[[str, str], str], terms: list[Term]) -> list[Checked]:
+    """Each term rendered by `render(text, lang)` and checked against its alternatives."""
+    out = []
+    for t in terms:
+        rendering = render(t.text, t.lang)
+        out.append(Checked(t.lang, t.text, " | ".join(t.english), rendering, carries(rendering, t.english)))
+    return out
+
+
+def kb_renderer(kb: KnowledgeBase) -> Callable[[str, str], str]:
+    """The searcher's rendering of a term in a given language (`query_translation`, as a search would show it)."""
+    searcher = kb.searcher
+
+    def render(text: str, lang: str) -> str:
+        return searcher.translation(text, lang, lambda: kb.encoder.encode_queries([text])[0]).text
+
+    return render
+
+
+def summary(checked: list[Checked]) -> dict[str, dict[str, Any]]:
+    """Per language: terms listed, passed, and the pass rate."""
+    out: dict[str, dict[str, Any]] = {}
+    for lang in sorted({c.lang for c in checked}):
+        mine = [c for c in checked if c.lang == lang]
+        passed = sum(c.passed for c in mine)
+        out[lang] = {"terms": len(mine), "passed": passed, "rate": round(passed / len(mine), 4)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: check the lists against a store's translation and print the failures and pass rates."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True, help="a data directory (its vocabulary feeds the bridge)")
+    ap.add_argument("--lang", action="append", help="only this language's list (repeatable)")
+    ap.add_argument("--lists", type=Path, default=LISTS, help="folder of <lang>.tsv lists")
+    ap.add_argument("--failures", action="store_true", help="print only the terms that fail")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    terms = [t for p in list_paths(args.lists, args.lang) for t in load_terms(p)]
+    checked = check(kb_renderer(KnowledgeBase(Settings(data=args.data))), terms)
+    if args.json:
+        print(json.dumps({"summary": summary(checked), "terms": [asdict(c) for c in checked]}, ensure_ascii=False))
+        return
+    for c in checked:
+        if not (args.failures and c.passed):
+            print(f"{'ok  ' if c.passed else 'FAIL'} {c.lang}  {c.text}  ->  {c.rendering}   [want: {c.expected}]")
+    for lang, s in summary(checked).items():
+        print(f"{lang}: {s['passed']}/{s['terms']} passed ({s['rate']:.0%})")
+
+
+if __name__ == "__main__":
+    main()
