@@ -1,0 +1,55 @@
+"""The field's vocabulary lists (evaluation/vocabulary.py): loading, matching by stem, per-language pass rates."""
+
+import pytest
+
+from pactkb.evaluation.vocabulary import (
+    LISTS,
+    VocabularyListError,
+    carries,
+    check,
+    list_paths,
+    load_terms,
+    summary,
+)
+
+
+def test_a_list_loads_its_terms_with_their_alternatives(tmp_path):
+    path = tmp_path / "hr.tsv"
+    path.write_text("# comment\n\nsumnjiva transakcija\tsuspicious transaction | suspected transaction\n", "utf-8")
+    [term] = load_terms(path)
+    assert term.lang == "hr" and term.text == "sumnjiva transakcija" and term.line == 3
+    assert term.english == ("suspicious transaction", "suspected transaction")
+
+
+def test_a_malformed_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "sq.tsv"
+    path.write_text("pastrimi i parave\tmoney laundering\npronari përfitues\n", "utf-8")
+    with pytest.raises(VocabularyListError, match=r"sq\.tsv:2: expected 'term<TAB>english'"):
+        load_terms(path)
+
+
+def test_an_alternative_is_carried_when_all_its_words_are_there_by_stem():
+    assert carries("reporting of suspected transactions", ("suspicious transaction", "suspected transaction"))
+    assert carries("the beneficial owners", ("beneficial owner",))
+    assert not carries("actual owner", ("beneficial owner",))  # one word of the alternative is missing
+    assert carries("cross border cooperation", ("cross-border cooperation",))  # hyphens split as the index does
+
+
+def test_check_and_summary_count_per_language(tmp_path):
+    (tmp_path / "hr.tsv").write_text("pranje novca\tmoney laundering\nstvarni vlasnik\tbeneficial owner\n", "utf-8")
+    (tmp_path / "mk.tsv").write_text("перење пари\tmoney laundering\n", "utf-8")
+    terms = [t for p in list_paths(tmp_path) for t in load_terms(p)]
+    renderings = {"pranje novca": "money laundering", "stvarni vlasnik": "actual owner", "перење пари": "laundering money"}
+    checked = check(lambda text, lang: renderings[text], terms)
+    assert [c.passed for c in checked] == [True, False, True]
+    assert summary(checked) == {
+        "hr": {"terms": 2, "passed": 1, "rate": 0.5},
+        "mk": {"terms": 1, "passed": 1, "rate": 1.0},
+    }
+    assert [p.stem for p in list_paths(tmp_path, ["mk"])] == ["mk"]
+
+
+def test_the_shipped_lists_load():
+    paths = list_paths(LISTS)
+    assert {"hr", "sq", "mk"} <= {p.stem for p in paths}
+    assert all(load_terms(p) for p in paths)
