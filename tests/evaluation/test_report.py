@@ -178,3 +178,17 @@ def test_http_figures_of_the_earlier_method_are_flagged(monkeypatch: pytest.Monk
     text = "\n".join(out)
     assert report.HTTP_METHOD_BEFORE in text and report.HTTP_METHOD not in text
     assert "### Where an HTTP request's time goes" not in text
+
+
+def test_the_vocabulary_pass_rates_are_shown_with_the_command_listing_failures(monkeypatch) -> None:
+    saved = {"vocabulary": {"summary": {"hr": {"terms": 4, "passed": 3, "rate": 0.75}}, "terms": []}}
+    monkeypatch.setattr(report, "load", lambda name: saved.get(name))
+    out: list[str] = []
+    report.vocabulary_section(out)
+    text = "\n".join(out)
+    assert "| hr | 4 | 3 | 75% |" in text
+    assert "`python -m pactkb.evaluation.vocabulary --data" in text and "--failures`" in text
+    out = []
+    monkeypatch.setattr(report, "load", lambda name: None)
+    report.vocabulary_section(out)
+    assert out == []  # not run: no section

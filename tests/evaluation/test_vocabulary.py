@@ -39,7 +39,11 @@ def test_check_and_summary_count_per_language(tmp_path):
     (tmp_path / "hr.tsv").write_text("pranje novca\tmoney laundering\nstvarni vlasnik\tbeneficial owner\n", "utf-8")
     (tmp_path / "mk.tsv").write_text("перење пари\tmoney laundering\n", "utf-8")
     terms = [t for p in list_paths(tmp_path) for t in load_terms(p)]
-    renderings = {"pranje novca": "money laundering", "stvarni vlasnik": "actual owner", "перење пари": "laundering money"}
+    renderings = {
+        "pranje novca": "money laundering",
+        "stvarni vlasnik": "actual owner",
+        "перење пари": "laundering money",
+    }
     checked = check(lambda text, lang: renderings[text], terms)
     assert [c.passed for c in checked] == [True, False, True]
     assert summary(checked) == {
