@@ -7,10 +7,14 @@ from pactkb.evaluation.vocabulary import (
     VocabularyListError,
     carries,
     check,
+    kb_renderer,
     list_paths,
     load_terms,
     summary,
 )
+from pactkb.index.bridge import MIN_DF
+from pactkb.index.kb import KnowledgeBase
+from pactkb.settings import Settings
 
 
 def test_a_list_loads_its_terms_with_their_alternatives(tmp_path):
@@ -57,3 +61,34 @@ def test_the_shipped_lists_load():
     paths = list_paths(LISTS)
     assert {"hr", "sq", "mk"} <= {p.stem for p in paths}
     assert all(load_terms(p) for p in paths)
+
+
+# Each shipped list's pass rate with real Apertium, the field glossaries and the FreeDict dictionaries must not fall
+# below what it was when the list landed. The bridge renders into the words the corpus uses, so the corpus here is
+# the sample plus three texts that use every expected English word (the bridge knows words of at least MIN_DF = 3
+# chunks; the shared corpus uses nearly all of them).
+FLOORS = {"hr": 1.0, "sq": 1.0, "mk": 1.0}
+
+
+def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
+    s = settings.model_copy(
+        update={
+            "apertium": "apertium",
+            "apertium_timeout": 10.0,
+            "field_glossaries": True,
+            "dictionaries": Settings().dictionaries,
+        }
+    )
+    terms = [t for p in list_paths(LISTS) for t in load_terms(p)]
+    field = tmp_path / "field"
+    field.mkdir()
+    for n in range(MIN_DF):
+        text = f"Part {n} of the field's words. " + ". ".join(a for t in terms for a in t.english) + "."
+        (field / f"field-words-{n}.txt").write_text(text, "utf-8")  # not identical: one copy would be a duplicate
+    kb = KnowledgeBase(s)
+    kb.indexer.ingest([sample_dir, field])
+    checked = check(kb_renderer(kb), terms)
+    rates = summary(checked)
+    failures = [f"{c.lang} {c.text!r} -> {c.rendering!r} (want {c.expected})" for c in checked if not c.passed]
+    for lang, floor in FLOORS.items():
+        assert rates[lang]["rate"] >= floor, "\n".join(failures)
