@@ -157,7 +157,7 @@ def stemmed_text(text: str, language: str | None) -> str:
     """The text as the lexical index stores it: folded; when its language has a stemmer, followed by the stems of
     its words that differ from the words themselves. Queries then match the surface forms (any language, phrases)
     and, stemmed in the query's language, the other inflections (FTS5's porter step treats both sides alike)."""
-    folded = fold(text)
+    folded = protect(fold(text))
     algorithm = stemmer_for(language)
     if algorithm is None:
         return folded
@@ -176,6 +176,43 @@ def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:
     return stemmers[algorithm]
 
 
+# Words Porter conflates with a commoner word of another meaning in this field, and the token each is indexed and
+# searched as instead (a suffix no Porter rule strips): customs (the authority) is not customer, organised crime is
+# not an organisation, an informal value transfer system is not information, international is not internal,
+# securities are not security, an accountant is not an account. British and American spellings share one token.
+# Index and queries both go through `protect` (FTS5 stems text itself) or `porter_stem` (tokens stemmed in Python);
+# a change here changes the index's tokens: bump store.SCHEMA_VERSION and tantivy_index.LAYOUT.
+PORTER_EXCEPTIONS = {
+    "customs": "customsqq",
+    **dict.fromkeys(
+        ("organised", "organized", "organise", "organize", "organises", "organizes", "organising", "organizing"),
+        "organiseqq",
+    ),
+    **dict.fromkeys(
+        (
+            "organisation",
+            "organization",
+            "organisations",
+            "organizations",
+            "organisational",
+            "organizational",
+        ),
+        "organisationqq",
+    ),
+    **dict.fromkeys(("informal", "informally"), "informalqq"),
+    **dict.fromkeys(("international", "internationally"), "internationalqq"),
+    "securities": "securitiesqq",
+    **dict.fromkeys(("accountant", "accountants", "accountancy"), "accountantqq"),
+}
+_EXCEPTION = re.compile(r"\b(?:" + "|".join(sorted(PORTER_EXCEPTIONS, key=len, reverse=True)) + r")\b")
+
+
+def protect(folded: str) -> str:
+    """Folded text with the words Porter would conflate wrongly replaced by their own tokens (PORTER_EXCEPTIONS)."""
+    return _EXCEPTION.sub(lambda m: PORTER_EXCEPTIONS[m.group(0)], folded)
+
+
 def porter_stem(folded_word: str) -> str:
-    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer)."""
-    return thread_stemmer("porter").stemWord(folded_word)
+    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer; the words of
+    PORTER_EXCEPTIONS as their own tokens)."""
+    return thread_stemmer("porter").stemWord(PORTER_EXCEPTIONS.get(folded_word, folded_word))

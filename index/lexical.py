@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from pactkb.index.filters import Filters
-from pactkb.index.fold import STOPWORDS, fold, porter_stem, query_terms, stem_word
+from pactkb.index.fold import STOPWORDS, fold, porter_stem, protect, query_terms, stem_word
 from pactkb.index.store import MatchSyntaxError, Store
 
 _PHRASE = re.compile(r'"([^"]+)"')
@@ -74,8 +74,8 @@ def compounds_losing_a_part(text: str) -> list[str]:
 
 def fts5_match(q: LexicalQuery) -> str | None:
     """The FTS5 MATCH expression of a parsed query (None when it is empty)."""
-    parts = [f'"{p}"' for p in q.phrases] + [f'"{p}"*' for p in q.prefixes]
-    parts += [f'"{t}"' for t in (*q.terms, *q.stems)]
+    parts = [f'"{protect(p)}"' for p in q.phrases] + [f'"{p}"*' for p in q.prefixes]
+    parts += [f'"{protect(t)}"' for t in (*q.terms, *q.stems)]
     parts = list(dict.fromkeys(parts))
     return " OR ".join(parts) if parts else None
 

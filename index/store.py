@@ -24,10 +24,12 @@ from pactkb.index.cache import Memo
 from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold, stemmed_text, stemmer_for
+from pactkb.index.fold import fold, protect, stemmed_text, stemmer_for
 from pactkb.settings import visible_levels
 
-SCHEMA_VERSION = 3  # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions
+# 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions; 4: the words Porter
+# conflates wrongly are indexed as their own tokens (fold.PORTER_EXCEPTIONS)
+SCHEMA_VERSION = 4
 DB_NAME = "pactkb.sqlite3"
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -320,7 +322,7 @@ def marks(values: Iterable[Any]) -> str:
 
 def fts_title(title: str, section: str) -> str:
     """The folded text indexed in the FTS title column (document title plus section path)."""
-    return fold(f"{title} {section}")
+    return protect(fold(f"{title} {section}"))
 
 
 class WriterLock(Protocol):
@@ -370,8 +372,8 @@ class Store:
                 tx.executescript_safe(SCHEMA)
                 if 0 < version < 3:
                     tx.refresh_families()
-                if version == 1:
-                    tx.reindex_text(None)
+                if 0 < version < 4:
+                    tx.reindex_text(None, every=True)
                 tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- connections ---------------------------------------------------------------------------
@@ -1157,16 +1159,19 @@ class Tx:
         for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
             self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(title, section), cid))
 
-    def reindex_text(self, doc_id: str | None) -> None:
-        """Re-index the body text of one document's chunks (all documents with a stemmed language if None)."""
+    def reindex_text(self, doc_id: str | None, every: bool = False) -> None:
+        """Re-index the body text of one document's chunks, or with None of all documents: those with a stemmed
+        language, or `every` one with its titles too (a migration that changed the index's tokens)."""
         docs = self.con.execute(
-            "SELECT id, language FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)
+            "SELECT id, language, title FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)
         ).fetchall()
-        for did, lang in docs:
-            if doc_id is None and not stemmer_for(lang):
-                continue  # the migration: English and unstemmed documents are indexed as before
+        for did, lang, title in docs:
+            if doc_id is None and not every and not stemmer_for(lang):
+                continue  # English and unstemmed documents are indexed as before
             for cid, text in self.con.execute("SELECT id, text FROM chunks WHERE doc_id=?", (did,)).fetchall():
                 self.con.execute("UPDATE chunks_fts SET body=? WHERE rowid=?", (stemmed_text(text, lang), cid))
+            if every:
+                self.retitle_text(did, title)
 
     def insert_pages(self, doc_id: str, pages: Iterable[tuple[int, str | None, bool, bool, str]]) -> None:
         """Insert (number, label, ocr, scanned, text) page rows."""

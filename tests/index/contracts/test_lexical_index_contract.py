@@ -143,3 +143,19 @@ def test_a_restricted_document_never_comes_back_and_shifts_nothing_else(indexed:
     assert [c for c, _ in public] and {c for c, _ in public} == set(ids["cash"])
     top1 = index.search("cash border couriers", 1, Filters(clearance="public"))
     assert top1 == public[:1]  # filtered inside retrieval: k results of what the caller may see
+
+
+def test_words_porter_conflates_wrongly_stay_apart(tmp_path: Path) -> None:
+    for name in sorted(LEXICAL_INDEXES):
+        store = new_store(tmp_path / name)
+        customs = add_document(store, "customs", ["Customs officers seize undeclared cash."], title="Border")
+        customer = add_document(store, "customer", ["Customer due diligence of a bank customer."], title="Banks")
+        crime = add_document(store, "crime", ["Organized criminal groups and organised crime."], title="Crime")
+        npo = add_document(store, "npo", ["Non-profit organisations and organizations."], title="NPOs")
+        index = lexical_index(store, name)
+        assert {c for c, _ in index.search("customs", 5, Filters())} == set(customs), name
+        assert {c for c, _ in index.search("customers", 5, Filters())} == set(customer), name
+        assert {c for c, _ in index.search("organized crime", 5, Filters())} == set(crime), name  # not the NPOs
+        assert {c for c, _ in index.search("organization", 5, Filters())} == set(npo), name  # either spelling
+        counts = index.term_counts([porter_stem("customs"), porter_stem("customer")], Filters())
+        assert counts == {porter_stem("customs"): 1, porter_stem("customer"): 1}, name
