@@ -8,6 +8,7 @@ import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+from breame.data.spelling_constants import AMERICAN_ENGLISH_SPELLINGS
 
 _CYRILLIC = {
     "а": "a",
@@ -179,40 +180,40 @@ def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:
 # Words Porter conflates with a commoner word of another meaning in this field, and the token each is indexed and
 # searched as instead (a suffix no Porter rule strips): customs (the authority) is not customer, organised crime is
 # not an organisation, an informal value transfer system is not information, international is not internal,
-# securities are not security, an accountant is not an account. British and American spellings share one token.
-# Index and queries both go through `protect` (FTS5 stems text itself) or `porter_stem` (tokens stemmed in Python);
-# a change here changes the index's tokens: bump store.SCHEMA_VERSION and tantivy_index.LAYOUT.
+# securities are not security, an accountant is not an account. Keys are British spellings (`index_word` turns
+# American ones into them first). A change here changes the index's tokens: bump store.SCHEMA_VERSION and
+# tantivy_index.LAYOUT.
 PORTER_EXCEPTIONS = {
     "customs": "customsqq",
-    **dict.fromkeys(
-        ("organised", "organized", "organise", "organize", "organises", "organizes", "organising", "organizing"),
-        "organiseqq",
-    ),
-    **dict.fromkeys(
-        (
-            "organisation",
-            "organization",
-            "organisations",
-            "organizations",
-            "organisational",
-            "organizational",
-        ),
-        "organisationqq",
-    ),
+    **dict.fromkeys(("organised", "organise", "organises", "organising"), "organiseqq"),
+    **dict.fromkeys(("organisation", "organisations", "organisational"), "organisationqq"),
     **dict.fromkeys(("informal", "informally"), "informalqq"),
     **dict.fromkeys(("international", "internationally"), "internationalqq"),
     "securities": "securitiesqq",
     **dict.fromkeys(("accountant", "accountants", "accountancy"), "accountantqq"),
 }
-_EXCEPTION = re.compile(r"\b(?:" + "|".join(sorted(PORTER_EXCEPTIONS, key=len, reverse=True)) + r")\b")
+# American -ize/-yze forms breame's list lacks ("criminalization"): -is-/-ys- (Porter strips -ize but not -ise, so
+# the American forms also ran into other words: "criminalization" -> "crimin", "legalize" -> "legal").
+_AMERICAN_IZE = re.compile(r"^([a-z]{2,}?)([iy])z(e|ed|es|ing|ation|ations|ational|er|ers|able)$")
+_ASCII_WORD = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=262144)
+def index_word(folded_word: str) -> str:
+    """A folded word as the keyword index reads it: in British spelling (breame's American -> British list, then
+    -ize -> -ise), so "organization", "offense", "program" and "behavior" find "organisation", "offence", "programme"
+    and "behaviour" (EU, FATF and Apertium's English are British; UN and US texts American), and the words of
+    PORTER_EXCEPTIONS as their own tokens."""
+    british = AMERICAN_ENGLISH_SPELLINGS.get(folded_word) or _AMERICAN_IZE.sub(r"\1\2s\3", folded_word)
+    return PORTER_EXCEPTIONS.get(british, british)
 
 
 def protect(folded: str) -> str:
-    """Folded text with the words Porter would conflate wrongly replaced by their own tokens (PORTER_EXCEPTIONS)."""
-    return _EXCEPTION.sub(lambda m: PORTER_EXCEPTIONS[m.group(0)], folded)
+    """Folded text with each word as the keyword index reads it (`index_word`): done before FTS5's own Porter step,
+    on indexed text and on queries alike."""
+    return _ASCII_WORD.sub(lambda m: index_word(m.group(0)), folded)
 
 
 def porter_stem(folded_word: str) -> str:
-    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer; the words of
-    PORTER_EXCEPTIONS as their own tokens)."""
-    return thread_stemmer("porter").stemWord(PORTER_EXCEPTIONS.get(folded_word, folded_word))
+    """A folded word as the FTS index stores it (Porter, the algorithm of FTS5's porter tokenizer, of `index_word`)."""
+    return thread_stemmer("porter").stemWord(index_word(folded_word))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 
-from pactkb.index.fold import PORTER_EXCEPTIONS, fold_word, passage_words, stem_word, thread_stemmer
+from pactkb.index.fold import fold_word, index_word, passage_words, stem_word, thread_stemmer
 
 WIDTH = 260
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -19,9 +19,9 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ŽА-Я0-9(\"'])")
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Folded, stemmed form of a word (the words of PORTER_EXCEPTIONS as their own: 'customs' is not 'customer')."""
-    folded = fold_word(word)
-    return thread_stemmer("english").stemWord(PORTER_EXCEPTIONS.get(folded, folded))
+    """Folded, stemmed form of a word, of the word the keyword index reads (`index_word`: British spelling, and
+    'customs' is not 'customer')."""
+    return thread_stemmer("english").stemWord(index_word(fold_word(word)))
 
 
 @dataclass
