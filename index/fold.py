@@ -163,7 +163,7 @@ def stemmed_text(text: str, language: str | None) -> str:
     if algorithm is None:
         return folded
     stems = [st for w in _WORD.findall(text) if (st := stem_word(w, algorithm)) != fold_word(w)]
-    return f"{folded}\n{' '.join(stems)}" if stems else folded
+    return f"{folded}\n{protect(' '.join(stems))}" if stems else folded  # queries' stems are read alike
 
 
 def thread_stemmer(algorithm: str) -> snowballstemmer.stemmer:

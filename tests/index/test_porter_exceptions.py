@@ -44,6 +44,12 @@ def test_text_and_queries_are_protected_alike():
     assert build_match('customs "organised crime"') == '"organiseqq crime" OR "customsqq"'
 
 
+def test_a_stem_in_another_language_is_read_as_the_query_reads_it():
+    # Serbian 'programi' is indexed with its stem 'program', which index_word reads as 'programme' in queries too
+    assert "programme" in stemmed_text("programi obuke", "sr").split("\n")[1]
+    assert '"programme"' in build_match("programa", stemmers=("serbian",))
+
+
 def test_highlighting_keeps_them_apart():
     text = "Customs officers asked the customer."
     assert [text[a:b] for a, b in matches(text, ["customs"])] == ["Customs"]
