@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     for c in checked:
         if not (args.failures and c.passed):
             where = "" if not in_corpus else "" if in_corpus[c.text] else "   (no document uses it)"
-            print(f"{'ok  ' if c.passed else 'FAIL'} {c.lang}  {c.text}  ->  {c.rendering}   [want: {c.expected}]{where}")
+            mark = "ok  " if c.passed else "FAIL"
+            print(f"{mark} {c.lang}  {c.text}  ->  {c.rendering}   [want: {c.expected}]{where}")
     for lang, s in summary(checked).items():
         print(f"{lang}: {s['passed']}/{s['terms']} passed ({s['rate']:.0%})")
     if in_corpus:
