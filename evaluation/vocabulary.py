@@ -1,6 +1,7 @@
 """The field's vocabulary in the users' languages: does each term's English rendering carry the words it should?
 
     python -m pactkb.evaluation.vocabulary --data DIR [--lang hr] [--failures] [--json]
+    python -m pactkb.evaluation.vocabulary --data DIR --synonyms [--failures] [--json]
 
 evaluation/vocabulary/<lang>.tsv lists terms as practitioners type them (inflected, in either script, with or without
 diacritics) beside the English words their rendering must contain: `term<TAB>english`, where `english` gives one or
@@ -8,6 +9,12 @@ more alternatives separated by " | " ("suspicious transaction | suspected transa
 of one alternative is among the rendering's words (`query_translation`), compared by Porter stem. The lists are
 written from the field's vocabulary (FATF, EU, UNODC, Europol usage), never from the domain set's queries, so their
 pass rate measures how far the translation of queries nobody has seen yet can be trusted; the tests run part of them.
+
+`--synonyms` checks evaluation/vocabulary/en-synonyms.tsv instead: English practitioner terms ("smurfing", "CDD",
+"bitcoin ATM") beside the documents' wording ("structuring", "customer due diligence", "virtual asset kiosk"). The
+rendering is the query plus the words the field synonym list adds (`query_expansion`, index/synonyms/en.tsv); the
+report also counts the terms whose document wording the store's lexical index holds (an expansion to words no
+document uses cannot help).
 """
 
 from __future__ import annotations
@@ -19,11 +26,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pactkb.index.filters import Filters
 from pactkb.index.fold import fold_word, porter_stem
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
 LISTS = Path(__file__).resolve().parent / "vocabulary"
+SYNONYM_LIST = "en-synonyms.tsv"  # English practitioner terms vs the documents' wording (not a query language's list)
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ def load_terms(path: Path) -> list[Term]:
 
 def list_paths(root: Path = LISTS, languages: list[str] | None = None) -> list[Path]:
     """The lists under `root`, of the given languages (all when None)."""
-    paths = sorted(root.glob("*.tsv"))
+    paths = [p for p in sorted(root.glob("*.tsv")) if p.name != SYNONYM_LIST]
     return [p for p in paths if languages is None or p.stem in languages]
 
 
@@ -102,6 +111,26 @@ def kb_renderer(kb: KnowledgeBase) -> Callable[[str, str], str]:
     return render
 
 
+def expansion_renderer(kb: KnowledgeBase) -> Callable[[str, str], str]:
+    """An English query with the field synonyms a search adds to it (`query_expansion`)."""
+    searcher = kb.searcher
+
+    def render(text: str, lang: str) -> str:
+        return " ".join([text, *searcher.expansion(text, "en", None).added])
+
+    return render
+
+
+def corpus_uses(kb: KnowledgeBase) -> Callable[[tuple[str, ...]], bool]:
+    """Whether the store's lexical index holds one of the alternatives (each searched as a phrase, by stem)."""
+    lexical = kb.searcher.lexical
+
+    def uses(alternatives: tuple[str, ...]) -> bool:
+        return any(lexical.search(f'"{a.replace(chr(34), " ")}"', 1, Filters()) for a in alternatives)
+
+    return uses
+
+
 def summary(checked: list[Checked]) -> dict[str, dict[str, Any]]:
     """Per language: terms listed, passed, and the pass rate."""
     out: dict[str, dict[str, Any]] = {}
@@ -119,18 +148,35 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lang", action="append", help="only this language's list (repeatable)")
     ap.add_argument("--lists", type=Path, default=LISTS, help="folder of <lang>.tsv lists")
     ap.add_argument("--failures", action="store_true", help="print only the terms that fail")
+    ap.add_argument("--synonyms", action="store_true", help=f"check {SYNONYM_LIST} against the synonym expansion")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    terms = [t for p in list_paths(args.lists, args.lang) for t in load_terms(p)]
-    checked = check(kb_renderer(KnowledgeBase(Settings(data=args.data))), terms)
+    kb = KnowledgeBase(Settings(data=args.data))
+    if args.synonyms:
+        terms = load_terms(args.lists / SYNONYM_LIST)
+        checked = check(expansion_renderer(kb), terms)
+        uses = corpus_uses(kb)
+        in_corpus = {t.text: uses(t.english) for t in terms}
+    else:
+        terms = [t for p in list_paths(args.lists, args.lang) for t in load_terms(p)]
+        checked = check(kb_renderer(kb), terms)
+        in_corpus = {}
     if args.json:
-        print(json.dumps({"summary": summary(checked), "terms": [asdict(c) for c in checked]}, ensure_ascii=False))
+        rows = [{**asdict(c), **({"in_corpus": in_corpus[c.text]} if in_corpus else {})} for c in checked]
+        out: dict[str, Any] = {"summary": summary(checked), "terms": rows}
+        if in_corpus:
+            out["in_corpus"] = sum(in_corpus.values())
+        print(json.dumps(out, ensure_ascii=False))
         return
     for c in checked:
         if not (args.failures and c.passed):
-            print(f"{'ok  ' if c.passed else 'FAIL'} {c.lang}  {c.text}  ->  {c.rendering}   [want: {c.expected}]")
+            where = "" if not in_corpus else "" if in_corpus[c.text] else "   (no document uses it)"
+            mark = "ok  " if c.passed else "FAIL"
+            print(f"{mark} {c.lang}  {c.text}  ->  {c.rendering}   [want: {c.expected}]{where}")
     for lang, s in summary(checked).items():
         print(f"{lang}: {s['passed']}/{s['terms']} passed ({s['rate']:.0%})")
+    if in_corpus:
+        print(f"document wording found in the store: {sum(in_corpus.values())}/{len(in_corpus)} terms")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Field synonyms and acronyms: a query about "bitcoin vending machines" also searches "virtual asset kiosks".
 
 The curated list ships with pactkb (`index/synonyms/en.tsv`, versioned in its header); a team can add its own files
-in the same format (`PACTKB_SYNONYMS`). Groups that share a term are merged. Expansion is applied at query time to
+in the same format (`PACTKB_SYNONYM_FILES`). Groups that share a term are merged. A term is looked up with each word
+in the singular, so "crypto exchanges" finds the group of "crypto exchange". Expansion is applied at query time to
 the lexical side only, as one more BM25 list, and the added terms are shown to the user (`query_expansion`).
 Nothing here depends on the indexed documents, so an expansion reveals nothing about them.
 """
@@ -22,6 +23,7 @@ BUILTIN = Path(__file__).with_name("synonyms") / "en.tsv"
 _VERSION = re.compile(r"^#\s*version:\s*(\S+)", re.IGNORECASE)
 MIN_ADDED_CHARS = 3  # acronyms this short are searched for their long forms, never added themselves
 MAX_ADDED = 8  # added terms per query at most (the closest groups first)
+_NOT_PLURAL = ("ss", "us", "is")  # 'mass', 'virus', 'analysis': an -s that is no plural ending
 
 
 class SynonymFileError(ValueError):
@@ -53,7 +55,7 @@ class Synonyms:
         self._index: dict[tuple[str, ...], int] = {}
         for gi, group in enumerate(self.groups):
             for term in group:
-                key = tuple(fold_tokens(term))
+                key = _key(fold_tokens(term))
                 if key:
                     self._index[key] = gi
         self._longest = max((len(k) for k in self._index), default=0)
@@ -66,7 +68,7 @@ class Synonyms:
         i = 0
         while i < len(tokens):
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                gi = self._index.get(tuple(tokens[i : i + n]))
+                gi = self._index.get(_key(tokens[i : i + n]))
                 if gi is not None:
                     matched.append(" ".join(tokens[i : i + n]))
                     if gi not in groups:
@@ -89,6 +91,21 @@ class Synonyms:
                 seen.add(stems)
                 added.append(" ".join(words))
         return Expansion(tuple(matched), tuple(added[:MAX_ADDED]))
+
+
+def singular(word: str) -> str:
+    """A folded English word without its plural ending ('exchanges' -> 'exchange', 'companies' -> 'company'), so a
+    listed term finds its plural and its singular alike; words of three letters ('gas', 'ads') stay as they are."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(_NOT_PLURAL):
+        return word[:-1]
+    return word
+
+
+def _key(words: list[str]) -> tuple[str, ...]:
+    """The look-up key of a word sequence: each word in the singular."""
+    return tuple(singular(w) for w in words)
 
 
 def _stems(words: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.synonyms import BUILTIN, SynonymFileError, Synonyms, load_synonyms, merge, read_groups
+from pactkb.index.synonyms import BUILTIN, SynonymFileError, Synonyms, load_synonyms, merge, read_groups, singular
 from pactkb.settings import Settings
 
 
@@ -80,3 +80,22 @@ def test_inflections_and_short_acronyms_are_not_added():
     assert "virtual asset kiosk" in exp.added
     assert "ml" not in load_synonyms().expand("money laundering").added
     assert "money laundering" in load_synonyms().expand("ML typologies").added
+
+
+def test_a_listed_term_finds_its_plural_and_singular():
+    syn = Synonyms([("crypto exchange", "virtual asset service provider"), ("charity", "non-profit organisation")])
+    assert syn.expand("crypto exchanges in Serbia").added == ("virtual asset service provider",)
+    assert syn.expand("registered charities").matched == ("charities",)
+    assert Synonyms([("crypto exchanges", "vasp")]).expand("a crypto exchange").added == ("vasp",)
+    assert singular("analysis") == "analysis" and singular("virus") == "virus" and singular("gas") == "gas"
+    assert singular("companies") == "company" and singular("mules") == "mule" and singular("ieds") == "ied"
+
+
+def test_practitioner_words_find_the_documents_wording():
+    """en.tsv 2026.12.11: practitioners' words the documents do not use (evaluation/vocabulary/en-synonyms.tsv)."""
+    syn = load_synonyms()
+    assert "terrorist financing" in syn.expand("terror financing").added
+    assert "organised crime" in syn.expand("organized crime in the region").added
+    assert "proceeds of crime" in syn.expand("dirty money").added
+    assert "jurisdictions under increased monitoring" in syn.expand("FATF grey list").added
+    assert "offence" in syn.expand("money laundering offense").added
