@@ -95,7 +95,7 @@ def test_practitioner_words_find_the_documents_wording():
     """en.tsv 2026.12.11: practitioners' words the documents do not use (evaluation/vocabulary/en-synonyms.tsv)."""
     syn = load_synonyms()
     assert "terrorist financing" in syn.expand("terror financing").added
-    assert "organised crime" in syn.expand("organized crime in the region").added
     assert "proceeds of crime" in syn.expand("dirty money").added
     assert "jurisdictions under increased monitoring" in syn.expand("FATF grey list").added
-    assert "offence" in syn.expand("money laundering offense").added
+    # a spelling needs no expansion: the keyword index reads "organized" and "offense" as "organised" and "offence"
+    assert syn.expand("organized crime in the region").added == () and syn.expand("offense").added == ()
