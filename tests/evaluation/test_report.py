@@ -181,12 +181,16 @@ def test_http_figures_of_the_earlier_method_are_flagged(monkeypatch: pytest.Monk
 
 
 def test_the_vocabulary_pass_rates_are_shown_with_the_command_listing_failures(monkeypatch) -> None:
-    saved = {"vocabulary": {"summary": {"hr": {"terms": 4, "passed": 3, "rate": 0.75}}, "terms": []}}
+    saved = {
+        "vocabulary": {"summary": {"hr": {"terms": 4, "passed": 3, "rate": 0.75}}, "terms": []},
+        "vocabulary-synonyms": {"summary": {"en-synonyms": {"terms": 5, "passed": 4, "rate": 0.8}}, "in_corpus": 3},
+    }
     monkeypatch.setattr(report, "load", lambda name: saved.get(name))
     out: list[str] = []
     report.vocabulary_section(out)
     text = "\n".join(out)
-    assert "| hr | 4 | 3 | 75% |" in text
+    assert "| hr | 4 | 3 | 75% |  |" in text and "| en-synonyms (expansion) | 5 | 4 | 80% | 3 of 5 |" in text
+    assert "--synonyms --failures`" in text
     assert "`python -m pactkb.evaluation.vocabulary --data" in text and "--failures`" in text
     out = []
     monkeypatch.setattr(report, "load", lambda name: None)
