@@ -305,7 +305,7 @@ def macedonian_key(word: str) -> str:
     glossary entry's inflected forms; `помошта` as `помош`: folding makes ш an s, so the -шта of a -ш noun is told
     from a -ст noun's -ста before folding); a neuter -ште keeps its ш+т (`пристаниште` as `пристаништата`, not
     read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
-    `пријавува`)."""
+    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
     elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)
@@ -314,7 +314,7 @@ def macedonian_key(word: str) -> str:
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key
-    key = key[:-1] if key.endswith("j") and len(key) > 3 else key
+    key = key[:-1] if key.endswith("j") and not key.endswith("nj") and len(key) > 3 else key
     return _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key))
 
 
