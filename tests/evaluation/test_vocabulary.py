@@ -1,4 +1,4 @@
-"""The field's vocabulary lists (evaluation/vocabulary.py): well-formed, and Macedonian rendered as the field says it."""
+"""The field's vocabulary lists (evaluation/vocabulary.py): well-formed; Macedonian rendered as the field says it."""
 
 from pactkb.evaluation.vocabulary import LISTS, check, list_paths, load_terms, summary
 from pactkb.index.dictionary import FIELD_GLOSSARIES
