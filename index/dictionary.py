@@ -65,7 +65,7 @@ FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossari
 _MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
-_MK_FLEETING = re.compile(r"(?<=\w{3}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна)
+_MK_FLEETING = re.compile(r"(?<=\w{2}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна; јавен, јавна)
 _MK_THIRD_PLURAL = re.compile(r"(?<=\w{3}a)at$")  # a verb's 3rd person plural -аат (пријавуваат: as пријавува)
 # A masculine noun's velar before the plural -и: -к/-г after a vowel are -ц/-з (сопственик, сопственици; сведок,
 # сведоци; психолог, психолози); an adjective's -ски keeps its к

@@ -321,6 +321,7 @@ def test_a_macedonian_key_reads_plural_verbs_neuter_shte_and_verbal_nouns():
     assert macedonian_key("фалсификување") != macedonian_key("фалсификувани")  # verbal noun, participle
     assert macedonian_key("перење") == macedonian_key("перењето") == macedonian_key("perenje")
     assert macedonian_key("трансакција") == macedonian_key("трансакции")  # the -ија noun still loses its j
+    assert macedonian_key("јавен") == macedonian_key("јавна") == macedonian_key("јавните")  # a short -ен's fleeting e
 
 
 def test_a_macedonian_glossary_term_is_found_by_its_plural_stem():
