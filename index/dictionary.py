@@ -24,6 +24,7 @@ import gzip
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,12 @@ FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossari
 _MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
-_MK_FLEETING = re.compile(r"(?<=\w{3}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна)
+_MK_FLEETING = re.compile(r"(?<=\w{2}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна; јавен, јавна)
+_MK_THIRD_PLURAL = re.compile(r"(?<=\w{3}a)at$")  # a verb's 3rd person plural -аат (пријавуваат: as пријавува)
+# A masculine noun's velar before the plural -и: -к/-г after a vowel are -ц/-з (сопственик, сопственици; сведок,
+# сведоци; психолог, психолози); an adjective's -ски keeps its к
+_MK_VELAR = re.compile(r"(?<=[aeiou])[kg]$")
+_MK_PALATAL = {"k": "c", "g": "z"}
 _SQ_ENDINGS = (
     *("eve", "ave", "ve", "et", "at", "it", "in", "ut", "un"),  # -ut/-un: definite after k, g, h (trafikut)
     *("es", "en", "ne", "te", "se", "sh", "i", "u", "a", "e"),
@@ -223,13 +229,20 @@ class Dictionary:
         self._add(entries, skip=set(self.curated))
 
     def _add(self, entries: list[tuple[str, list[str]]], skip: set[tuple[str, ...]] | None = None) -> None:
-        """Merge entries under their keys, leaving out the keys in `skip`."""
+        """Merge entries under their keys, leaving out the keys in `skip`; then each new key's plural stem
+        (PLURAL_KEYS) finds its entry too, unless an entry of its own has that key."""
+        added: list[tuple[str, ...]] = []
         for head, translations in entries:
             key = self.key(WORD.findall(head))
             if not key or len(key) > MAX_PHRASE or not translations or (skip and key in skip):
                 continue
             merged = self.entries.get(key, ())
             self.entries[key] = merged + tuple(t for t in translations if t not in merged)
+            added.append(key)
+        plural = PLURAL_KEYS.get(self.algorithm or "")
+        if plural is not None:
+            stems = {p: k for k in added if (p := plural(k)) != k and p not in self.entries}
+            self.entries.update((p, self.entries[k]) for p, k in stems.items() if not (skip and p in skip))
 
     def key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words: their folded stems (a form's own key where its language gives one:
@@ -290,14 +303,18 @@ def macedonian_key(word: str) -> str:
     `усогласеност`; `-та`/`-то` of a base form kept: `валута` as `валути`, `место` as `местото`), the masculine
     plural's -ov/-ev (`судови` as `суд`) and the fleeting e of -en (`сомнителен` as `сомнителна`): enough to find a
     glossary entry's inflected forms; `помошта` as `помош`: folding makes ш an s, so the -шта of a -ш noun is told
-    from a -ст noun's -ста before folding)."""
+    from a -ст noun's -ста before folding); a neuter -ште keeps its ш+т (`пристаниште` as `пристаништата`, not
+    read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
+    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
-    key = fold(word)
+    elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)
+        word = word[:-1]
+    key = _MK_THIRD_PLURAL.sub("", fold(word))
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key
-    key = key[:-1] if key.endswith("j") and len(key) > 3 else key
+    key = key[:-1] if key.endswith("j") and not key.endswith("nj") and len(key) > 3 else key
     return _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key))
 
 
@@ -324,7 +341,15 @@ def albanian_mediopassive_key(word: str) -> str | None:
     return found.group(1) + MEDIOPASSIVE if found else None
 
 
+def macedonian_plural_key(key: tuple[str, ...]) -> tuple[str, ...]:
+    """The key of a Macedonian term's plural: each word's final velar after a vowel as its plural's -ц/-з
+    (`сопственик` as `сопственици`, `вистински сопственик` as `вистински сопственици`)."""
+    return tuple(_MK_VELAR.sub(lambda m: _MK_PALATAL[m.group()], w) for w in key)
+
+
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
+# Keys a term's entry is also found by (its plural's stem), where no other entry has them
+PLURAL_KEYS: dict[str, Callable[[tuple[str, ...]], tuple[str, ...]]] = {"light-mk": macedonian_plural_key}
 VOICE_KEYS = {"light-sq": albanian_mediopassive_key}  # forms with a key of their own, the light key their fallback
 
 

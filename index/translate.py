@@ -157,6 +157,13 @@ SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 ACRONYM = re.compile(
     r"(?<![\w-])([A-Z]{2,}[0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)(?:-[^\W\dA-Z]{1,4})?(?![\w-])"
 )
+# A word in Latin letters in a Cyrillic Macedonian query is an English term or a name as typed ("DDoS напад", "пораки
+# на EncroChat", "Sky ECC"): mkd-eng knows no Latin word, and the bridge filled it with a look-alike ("DDoS" ->
+# "dosso", "EncroChat" -> "enact", "Sky" -> "cloud"); it passes through as typed, like an acronym (a Cyrillic ending
+# or word hyphenated to it is Apertium's: "DDoS-напад"). A query typed all
+# in Latin (transliterated Macedonian) is left to the glossary, Apertium and the bridge as before.
+KEEP_LATIN = frozenset({"mkd-eng"})
+_LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?!\w|-[A-Za-z0-9])")
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
@@ -430,6 +437,22 @@ def acronyms(query: str, taken: list[Match]) -> list[Match]:
     return out
 
 
+def latin_words(mode: str, query: str, taken: list[Match]) -> list[Match]:
+    """The Latin-script words of a Cyrillic query outside its glossary terms and acronyms, each a term translated as
+    typed (KEEP_LATIN modes only)."""
+    if mode not in KEEP_LATIN or not _CYRILLIC.search(query):
+        return []
+    starts = [m.start() for m in WORD.finditer(query)]
+    covered = {i for m in taken for i in range(m.start, m.end)}
+    out = []
+    for w in _LATIN_WORD.finditer(query):
+        first = bisect.bisect_left(starts, w.start())
+        last = bisect.bisect_left(starts, w.end())
+        if not covered.intersection(range(first, last)):
+            out.append(Match(first, last, w.group(), (w.group(),)))
+    return out
+
+
 @lru_cache(maxsize=64)
 def _glossary(files: tuple[tuple[Path, int], ...], algorithm: str | None) -> Dictionary:
     """The merged team glossaries of a language (cached per file version)."""
@@ -504,6 +527,7 @@ class Translator:
         spans = [m.span() for m in WORD.finditer(query)]
         matches = self.terms(query, language or "")
         typed = acronyms(query, matches)
+        typed += latin_words(mode, query, matches + typed)
         matches = sorted(matches + typed, key=lambda m: m.start)
         segments: list[str] = []  # the query text between glossary terms
         cut = 0

@@ -13,7 +13,9 @@ from pactkb.evaluation.vocabulary import (
     summary,
 )
 from pactkb.index.bridge import MIN_DF
+from pactkb.index.dictionary import FIELD_GLOSSARIES
 from pactkb.index.kb import KnowledgeBase
+from pactkb.index.translate import Translator
 from pactkb.settings import Settings
 
 
@@ -67,7 +69,7 @@ def test_the_shipped_lists_load():
 # below what it was when the list landed. The bridge renders into the words the corpus uses, so the corpus here is
 # the sample plus three texts that use every expected English word (the bridge knows words of at least MIN_DF = 3
 # chunks; the shared corpus uses nearly all of them).
-FLOORS = {"hr": 1.0, "sq": 1.0, "mk": 1.0}
+FLOORS = {"hr": 1.0, "sq": 1.0, "mk": 0.89}
 
 
 def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
@@ -92,3 +94,16 @@ def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
     failures = [f"{c.lang} {c.text!r} -> {c.rendering!r} (want {c.expected})" for c in checked if not c.passed]
     for lang, floor in FLOORS.items():
         assert rates[lang]["rate"] >= floor, "\n".join(failures)
+
+
+def test_macedonian_field_terms_are_rendered_in_the_fields_english_by_apertium_and_the_glossary():
+    """Without the bridge (its nearest words fill cognates such as "мигранти"), Apertium and the field glossary carry
+    nine in ten of the Macedonian list's terms (main, before session 12's classes: about half)."""
+    translator = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
+
+    def render(text: str, lang: str) -> str:
+        rendering = translator.render(text, lang)
+        return " ".join(rendering.words(lambda w: [])) if rendering is not None else ""
+
+    assert len(load_terms(LISTS / "mk.tsv")) >= 250
+    assert summary(check(render, load_terms(LISTS / "mk.tsv")))["mk"]["rate"] >= 0.88

@@ -310,3 +310,37 @@ def test_light_keys_cover_plural_stems_and_definite_forms():
     assert albanian_key("ligjit") == albanian_key("ligji") == "ligj"
     assert {albanian_key(w) for w in ("raportoj", "raportojnë", "raportohet", "raportuar")} == {"raportoj"}
     assert albanian_key("transaksioni") == "transaksion"  # a noun in -on is no verb
+
+
+def test_a_macedonian_key_reads_plural_verbs_neuter_shte_and_verbal_nouns():
+    from pactkb.index.dictionary import macedonian_key
+
+    assert macedonian_key("пријавуваат") == macedonian_key("пријавува")  # the 3rd plural -аат as the singular
+    assert macedonian_key("откриваат") == macedonian_key("открива") != macedonian_key("откри")
+    assert len({macedonian_key(w) for w in ("пристаниште", "пристаништето", "пристаништата")}) == 1  # -ште's шт
+    assert macedonian_key("фалсификување") != macedonian_key("фалсификувани")  # verbal noun, participle
+    assert macedonian_key("перење") == macedonian_key("перењето") == macedonian_key("perenje")
+    assert macedonian_key("трансакција") == macedonian_key("трансакции")  # the -ија noun still loses its j
+    assert macedonian_key("јавен") == macedonian_key("јавна") == macedonian_key("јавните")  # a short -ен's fleeting e
+
+
+def test_a_macedonian_glossary_term_is_found_by_its_plural_stem():
+    """A masculine noun's -к/-г is -ц/-з before the plural -и (сопственик, сопственици): the term's entry is found by
+    that stem too, unless an entry of its own has it; an adjective's -ски keeps its к."""
+    from pactkb.index.dictionary import macedonian_plural_key
+
+    glossary = Dictionary(
+        [],
+        "light-mk",
+        glossary=[
+            ("вистински сопственик", ["beneficial owner"]),
+            ("сведок", ["witness"]),
+            ("обврзник", ["obliged entity"]),
+            ("обврзници", ["obliged entities"]),
+        ],
+    )
+    assert [m.translations for m in glossary.lookup("вистинските сопственици")] == [("beneficial owner",)]
+    assert [m.translations for m in glossary.lookup("сведоци")] == [("witness",)]
+    assert [m.translations for m in glossary.lookup("обврзници")] == [("obliged entities",)]  # its own entry
+    assert glossary.is_curated("сведоците")
+    assert macedonian_plural_key(("vistinsk", "psiholog")) == ("vistinsk", "psiholoz")

@@ -338,7 +338,8 @@ def test_the_field_glossary_asks_how_long(language, query, expected):
         ("mk", "Кој врши надзор над менувачниците?", "Who supervise over exchange office"),  # "which supervise"
         ("mk", "Која институција е надлежна?", "which institution is competent"),
         ("mk", "Кои се индикаторите за перење пари?", "which indicator of money laundering"),  # before a term
-        ("mk", "Лицето кое врши трансакција", "person that is doing transaction"),  # a relative: not "which"
+        ("mk", "Лицето кое врши трансакција", "person that conduct transaction"),  # a relative: not "which"; "врши"
+        # is the field's "conduct" (glossary 2026.12.11; Apertium: "is doing")
         ("mk", "Кои податоци банката мора да ги чува?", "which data the bank must keep"),  # was "keep them"
         ("hr", "Koliko dana traje privremena obustava?", "how many days lasts temporary suspension"),
         ("sr", "Koja je obaveza banke?", "which is obligation bank"),  # "obaveza" was "bound"
@@ -537,6 +538,12 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "граница", "ceiling", ["border"]),
         ("mk", "откривање на перење пари", "recovery", ["detection"]),
         ("mk", "куририте на пари", "куририте", ["cash", "couriers"]),
+        ("mk", "заштита на жртвите", "security", ["protection", "victims"]),  # 2026.12.11 classes (vocabulary/mk)
+        ("mk", "банкарските сметки", "bills", ["banking", "account"]),
+        ("mk", "вистинските сопственици", "actual", ["beneficial", "owner"]),  # the plural's -ци stem
+        ("mk", "се пријавуваат трансакциите", "registering", ["reports", "transactions"]),  # the 3rd plural -аат
+        ("mk", "контејнери во пристаништата", "quays", ["container", "port"]),  # a neuter -ште
+        ("mk", "фалсификување на документи", "fraud", ["forgery", "documents"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
@@ -840,3 +847,29 @@ def test_macedonian_which_holds_under_any_locale(monkeypatch, locale):
     monkeypatch.setattr(translate, "PIPELINE_LOCALE", locale)
     rendering = Translator("apertium", 10.0, []).render("Која банка мора да пријави?", "mk")
     assert rendering is not None and rendering.sentence(NO_WORDS).lower().startswith("which bank")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("напад со DDoS", ["attack", "DDoS"]),  # the bridge made "DDoS" "dosso"
+        ("DDoS-напад", ["DDoS", "attack"]),  # a Cyrillic word hyphenated to it is Apertium's
+        ("пораки на EncroChat", ["messages", "EncroChat"]),
+        ("Sky ECC телефони", ["Sky", "ECC", "phones"]),
+    ],
+)
+def test_a_latin_word_in_a_cyrillic_macedonian_query_passes_through_as_typed(query, expected):
+    """mkd-eng knows no Latin word: in a Cyrillic query it is an English term or a name, kept as typed (never left to
+    the bridge's look-alikes)."""
+    rendering = Translator("apertium", 10.0, []).render(query, "mk")
+    assert rendering is not None and rendering.words(lambda w: ["WRONG"]) == expected and not rendering.unknown
+
+
+def test_latin_words_are_kept_only_in_a_cyrillic_macedonian_query():
+    from pactkb.index.dictionary import Match
+    from pactkb.index.translate import latin_words
+
+    assert [(m.start, m.end, m.source) for m in latin_words("mkd-eng", "напад со DDoS", [])] == [(2, 3, "DDoS")]
+    assert latin_words("mkd-eng", "perenje pari preku DDoS", []) == []  # transliterated Macedonian: left as before
+    assert latin_words("hbs-eng", "напад DDoS", []) == []  # only the modes of KEEP_LATIN
+    assert latin_words("mkd-eng", "напад со DDoS", [Match(2, 3, "DDoS", ("denial of service",))]) == []
