@@ -336,10 +336,10 @@ def test_a_glossary_word_spelled_like_an_english_corpus_word_is_still_translated
     assert kb.searcher.translation("grave shelter", "sq", None).words == ["women", "shelter"]  # English kept as typed
 
 
-def test_english_words_and_acronyms_typed_in_an_albanian_query_stay_in_its_rendering(settings, tmp_path):
-    """Without a translator, a query's English words ("ransomware") and capital acronyms ("FATF") are kept in its
-    English rendering, as Apertium's rendering keeps them; a three-letter corpus word is left out ("per": Albanian
-    "për" typed without its ë)."""
+def test_english_words_typed_in_an_albanian_query_stay_in_its_rendering(settings, tmp_path):
+    """Without a translator, a query's English words ("ransomware") are kept in its English rendering, as Apertium's
+    rendering keeps them; a three-letter corpus word is left out ("per": Albanian "për" typed without its ë), and so
+    are capital acronyms ("FATF": in the rendering they lowered Albanian on the domain dev half)."""
     folder = tmp_path / "docs"
     folder.mkdir()
     write_pages(
@@ -358,4 +358,4 @@ def test_english_words_and_acronyms_typed_in_an_albanian_query_stay_in_its_rende
     kb.indexer.ingest([folder])
     words = kb.searcher.translation("sulmet me ransomware per spitalet", "sq", None).words
     assert words[:2] == ["attack", "ransomware"] and "per" not in words
-    assert "FATF" in kb.searcher.translation("rekomandimet e FATF", "sq", None).words
+    assert kb.searcher.translation("rekomandimet e FATF", "sq", None).words == ["recommendation"]
