@@ -321,11 +321,16 @@ def macedonian_key(word: str) -> str:
 def albanian_key(word: str) -> str:
     """An Albanian word folded, without one case or plural ending and a final vowel where at least four letters stay
     (`transaksionit`, `transaksionet`, `transaksioneve` give `transaksion`), a verb's passive and participle stems
-    read as its active one (`raportohet`, `raportuar` as `raportoj`, `raportojnë`); the connecting articles i/e/të/së
-    share one key: enough to find a glossary entry's inflected forms."""
+    read as its active one (`raportohet`, `raportuar` as `raportoj`, `raportojnë`; a mediopassive of a short stem too:
+    `hetohet` as `hetoj`); the connecting articles i/e/të/së share one key: enough to find a glossary entry's
+    inflected forms."""
     key = fold(word)
     if key in _SQ_LINKS:
         return "e"
+    passive = _SQ_MEDIOPASSIVE.match(key)
+    if passive and len(passive.group(1)) >= 3:  # its active verb's key: hetohet as hetoj, paguhet as paguaj
+        stem = passive.group(1)
+        key = stem + ("aj" if stem.endswith("u") else "j")
     for ending in _SQ_ENDINGS:
         if key.endswith(ending) and len(key) - len(ending) >= 4:
             key = key[: -len(ending)]

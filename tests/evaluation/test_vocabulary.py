@@ -13,9 +13,9 @@ from pactkb.evaluation.vocabulary import (
     summary,
 )
 from pactkb.index.bridge import MIN_DF
-from pactkb.index.dictionary import FIELD_GLOSSARIES
+from pactkb.index.dictionary import FIELD_GLOSSARIES, dictionary_for
 from pactkb.index.kb import KnowledgeBase
-from pactkb.index.translate import Translator
+from pactkb.index.translate import Translator, preferred
 from pactkb.settings import Settings
 
 
@@ -69,7 +69,7 @@ def test_the_shipped_lists_load():
 # below what it was when the list landed. The bridge renders into the words the corpus uses, so the corpus here is
 # the sample plus three texts that use every expected English word (the bridge knows words of at least MIN_DF = 3
 # chunks; the shared corpus uses nearly all of them).
-FLOORS = {"hr": 1.0, "sq": 1.0, "mk": 0.89}
+FLOORS = {"hr": 1.0, "sq": 0.83, "mk": 0.89}
 
 
 def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
@@ -107,3 +107,37 @@ def test_macedonian_field_terms_are_rendered_in_the_fields_english_by_apertium_a
 
     assert len(load_terms(LISTS / "mk.tsv")) >= 250
     assert summary(check(render, load_terms(LISTS / "mk.tsv")))["mk"]["rate"] >= 0.88
+
+
+def glossary_rendering(text: str) -> str:
+    """What the Albanian glossary alone puts in a rendering of a text: each term's preferred translation, in order
+    (no corpus filter, no nearest English word)."""
+    found = dictionary_for([FIELD_GLOSSARIES], "sq").lookup(text)
+    return " ".join(w for m in found for w in preferred(m.translations))
+
+
+def test_the_albanian_list_is_well_formed_and_covers_the_field():
+    """At least 300 terms, about a fifth typed without ë/ç (as practitioners type them)."""
+    terms = load_terms(LISTS / "sq.tsv")
+    assert len(terms) >= 300 and len({t.text for t in terms}) == len(terms)
+    plain = [t for t in terms if not any(c in t.text.lower() for c in "ëç")]
+    assert any(t.text == "pastrimi i parave" for t in terms) and len(plain) > len(terms) / 5
+
+
+def test_the_albanian_glossary_alone_carries_most_of_the_field_vocabulary():
+    """The glossary's preferred translations carry the expected English of at least 80% of the list (59% before
+    2026.12.11: a group's first word stood for each member, "heroina" was "cocaine"; adjectives such as
+    "financiare" and "reciproke" had no entry), and of the terms whose failures it fixed."""
+    terms = load_terms(LISTS / "sq.tsv")
+    carried = [t for t in terms if carries(glossary_rendering(t.text), t.english)]
+    assert len(carried) >= 0.8 * len(terms)
+    for text, english in [
+        ("heroina", "heroin"),
+        ("radikalizimi", "radicalisation"),
+        ("sanksionet financiare te synuara", "targeted financial sanctions"),
+        ("ndihma juridike reciproke", "mutual legal assistance"),
+        ("fëmijët e pashoqëruar", "unaccompanied"),
+        ("policia kufitare", "border police"),
+        ("hetohet", "investigate"),
+    ]:
+        assert carries(glossary_rendering(text), (english,)), text

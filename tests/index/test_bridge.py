@@ -333,4 +333,29 @@ def test_a_glossary_word_spelled_like_an_english_corpus_word_is_still_translated
     kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
     kb.indexer.ingest([folder])
     assert kb.searcher.translation("grave të trafikuara", "sq", None).words[:1] == ["women"]
-    assert "shelter" not in kb.searcher.translation("shelter", "sq", None).words
+    assert kb.searcher.translation("grave shelter", "sq", None).words == ["women", "shelter"]  # English kept as typed
+
+
+def test_english_words_typed_in_an_albanian_query_stay_in_its_rendering(settings, tmp_path):
+    """Without a translator, a query's English words ("ransomware") are kept in its English rendering, as Apertium's
+    rendering keeps them; a three-letter corpus word is left out ("per": Albanian "për" typed without its ë), and so
+    are capital acronyms ("FATF": in the rendering they lowered Albanian on the domain dev half)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pages(
+        folder / "ransomware.txt",
+        lambda i: (
+            f"Case {i}. The ransomware attack hit three hospitals per week; the FATF recommendation on ransomware "
+            "payments were applied by the investigators, and the ransomware operators were traced per wallet."
+        ),
+    )
+    (folder / "MANIFEST.tsv").write_text(
+        "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"
+        "ransomware.txt\tRansomware cases\tFIU\t2025\ten\treport\tcybercrime\tpublic\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
+    kb.indexer.ingest([folder])
+    words = kb.searcher.translation("sulmet me ransomware per spitalet", "sq", None).words
+    assert words[:2] == ["attack", "ransomware"] and "per" not in words
+    assert kb.searcher.translation("rekomandimet e FATF", "sq", None).words == ["recommendation"]

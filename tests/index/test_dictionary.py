@@ -196,6 +196,9 @@ def test_light_keys_find_inflected_forms_without_joining_unrelated_words():
     }
     assert albanian_key("para") != albanian_key("parë")  # money / first: short words keep their letters
     assert {albanian_key(w) for w in ("i", "e", "të", "së")} == {"e"}
+    assert albanian_key("hetohet") == albanian_key("hetohen") == albanian_key("hetoj")  # mediopassive of a short stem
+    assert albanian_key("paguhet") == albanian_key("paguaj") and albanian_key("kërkohet") == albanian_key("kërkoj")
+    assert albanian_key("duhet") != albanian_key("duaj")  # a two-letter stem: too short to tell a verb
     assert {macedonian_key(w) for w in ("банка", "банката", "банки", "banka")} == {"bank"}
     assert macedonian_key("пари") == macedonian_key("парите") != macedonian_key("перење")
 
@@ -260,6 +263,19 @@ def test_a_field_glossary_word_replaces_freedicts_general_senses(settings):
         ("sq", "kujdesit të thjeshtuar", "simplified due diligence"),
         ("sq", "autoritetet", "authority"),
         ("sq", "të jetë", "be"),  # not "jetë" (life)
+        # 2026.12.11: each word of a former group has its own sense first (heroin was its group's "cocaine"), the
+        # field's adjectives, negated adjectives and fixed terms the vocabulary list found missing
+        ("sq", "heroina", "heroin"),
+        ("sq", "kanabisit", "cannabis"),
+        ("sq", "refugjatët", "refugee"),
+        ("sq", "ekstremizmi", "extremism"),
+        ("sq", "pasaportat", "passport"),
+        ("sq", "financiare", "financial"),
+        ("sq", "reciproke", "mutual"),
+        ("sq", "pashoqeruar", "unaccompanied"),
+        ("sq", "sanksionet financiare të synuara", "targeted financial sanctions"),
+        ("sq", "paraburgimit", "pre-trial detention"),
+        ("sq", "hetohet", "investigate"),  # a short stem's mediopassive finds its active verb's entry
         ("sr", "u kojem roku", "by what deadline"),  # Apertium: "in who deadline"
         ("sr", "podnese", "submit"),  # Apertium: "stood"
         ("mk", "поднесува", "submit"),  # Apertium: "is reporting"
