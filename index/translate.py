@@ -16,8 +16,9 @@ dictionaries for the words Apertium leaves untranslated):
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
 3. a word Apertium does not know (it marks them with `*`) typed without diacritics is read in the first restored
    spelling it knows ("zracna luka" as "zračna luka": airport; DIACRITICS); the words it still does not know
-   (inflections it lacks, Serbian words its Croatian lexicon lacks) are left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows
-   them (names, acronyms). A general dictionary never overrides Apertium's rendering of the words it translated.
+   (inflections it lacks, Serbian words its Croatian lexicon lacks) are left to the bridge (index/bridge.py), i.e.
+   the FreeDict dictionaries, and are kept as typed when nothing knows them (names, acronyms). A general dictionary
+   never overrides Apertium's rendering of the words it translated.
 Without the program or the language pair, `Translator.render` returns None and the bridge works as before.
 """
 
