@@ -254,6 +254,12 @@ class Dictionary:
         voice = VOICE_KEYS.get(self.algorithm or "")
         return plain if voice is None else tuple(voice(w) or p for w, p in zip(words, plain, strict=True))
 
+    def alternate_key(self, words: list[str], plain: tuple[str, ...]) -> tuple[str, ...]:
+        """The key of words with each form's second key (ALTERNATE_KEYS: a Serbian plural's `službenici` as
+        `službenik`) where it has one; the plain key where no form has."""
+        other = ALTERNATE_KEYS.get(self.algorithm or "")
+        return plain if other is None else tuple(other(w, p) or p for w, p in zip(words, plain, strict=True))
+
     def plain_key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words without the forms' own keys (an Albanian passive as its active verb)."""
         if self.algorithm in LIGHT_KEYS:
@@ -262,28 +268,35 @@ class Dictionary:
             return tuple(stem_word(w, self.algorithm) for w in words)
         return tuple(fold(w) for w in words)
 
-    def find(self, key: tuple[str, ...], plain: tuple[str, ...]) -> tuple[str, ...] | None:
+    def find(
+        self, key: tuple[str, ...], plain: tuple[str, ...], alternate: tuple[str, ...] | None = None
+    ) -> tuple[str, ...] | None:
         """The entry of a key, else of its plain key (an Albanian passive without an entry of its own finds the
-        active verb's)."""
-        return self.entries.get(key) or (self.entries.get(plain) if plain != key else None)
+        active verb's), else of its alternate key (a Serbian plural without an entry of its own finds its
+        singular's)."""
+        found = self.entries.get(key) or (self.entries.get(plain) if plain != key else None)
+        return found or (self.entries.get(alternate) if alternate and alternate != plain else None)
 
     def is_curated(self, source: str) -> bool:
         """Whether a glossary (not a general dictionary) gave a phrase's entry."""
         words = WORD.findall(source)
         plain = self.plain_key(words)
         key = self.voiced_key(words, plain)
-        return key in self.curated or (key not in self.entries and plain in self.curated)
+        if key in self.entries or plain in self.entries:
+            return key in self.curated or (key not in self.entries and plain in self.curated)
+        return self.alternate_key(words, plain) in self.curated
 
     def lookup(self, text: str, longest: int = MAX_PHRASE) -> list[Match]:
         """Dictionary entries for the words of a text, longest phrase (up to `longest` words) first, left to right."""
         words = WORD.findall(text)
         plain = self.plain_key(words)
         keys = self.voiced_key(words, plain)
+        other = self.alternate_key(words, plain)
         out: list[Match] = []
         i = 0
         while i < len(words):
             for n in range(min(longest, len(words) - i), 0, -1):
-                found = self.find(keys[i : i + n], plain[i : i + n])
+                found = self.find(keys[i : i + n], plain[i : i + n], other[i : i + n])
                 if found:
                     out.append(Match(i, i + n, " ".join(words[i : i + n]), found))
                     i += n
@@ -295,6 +308,20 @@ class Dictionary:
     def __len__(self) -> int:
         """Number of distinct source phrases."""
         return len(self.entries)
+
+
+def hbs_plural_key(word: str, stem: str) -> str | None:
+    """The own key of a Serbian/Croatian/Bosnian masculine noun's form whose Snowball stem (`stem`) keeps an
+    alternation of its stem, None for other words: a velar palatalised before the plural's -i/-ima (`službenici`,
+    `svjedoci` as `službenik`, `svjedok`) and an agent noun's -lac/-oc- (`tražioci`, `počinioca` as `tražilac`,
+    `počinilac`). Its plain stem stays the fallback: a feminine `-ica` noun's dative `granici` still finds
+    `granica`."""
+    if len(stem) < 5:
+        return None
+    if stem.endswith("ioc"):
+        return stem[:-3] + "ilac"
+    plural = fold(word).endswith(("ici", "icima", "oci", "ocima"))
+    return stem[:-1] + "k" if plural and stem.endswith(("ic", "oc")) else None
 
 
 def macedonian_key(word: str) -> str:
@@ -356,6 +383,8 @@ LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages
 # Keys a term's entry is also found by (its plural's stem), where no other entry has them
 PLURAL_KEYS: dict[str, Callable[[tuple[str, ...]], tuple[str, ...]]] = {"light-mk": macedonian_plural_key}
 VOICE_KEYS = {"light-sq": albanian_mediopassive_key}  # forms with a key of their own, the light key their fallback
+# forms with a second key (from the word and its plain key), tried after the plain key finds nothing
+ALTERNATE_KEYS: dict[str, Callable[[str, str], str | None]] = {"serbian": hbs_plural_key}
 
 
 def key_algorithm(language: str | None) -> str | None:

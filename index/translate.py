@@ -14,9 +14,11 @@ dictionaries for the words Apertium leaves untranslated):
    (first) translation and its acronym, so the rendering reads like an English query (`preferred`);
 2. Apertium translates the rest: `hbs-eng` for sr/hr/bs (Serbian Cyrillic is first transliterated to Latin with
    Apertium's own `Cyrl-Latn` mode: hbs-eng reads Latin only), `mkd-eng` for mk;
-3. words Apertium does not know (it marks them with `*`: inflections it lacks, words typed without diacritics) are
-   left to the bridge (index/bridge.py), i.e. the FreeDict dictionaries, and are kept as typed when nothing knows
-   them (names, acronyms). A general dictionary never overrides Apertium's rendering of the words it translated.
+3. a word Apertium does not know (it marks them with `*`) typed without diacritics is read in the first restored
+   spelling it knows ("zracna luka" as "zračna luka": airport; DIACRITICS); the words it still does not know
+   (inflections it lacks, Serbian words its Croatian lexicon lacks) are left to the bridge (index/bridge.py), i.e.
+   the FreeDict dictionaries, and are kept as typed when nothing knows them (names, acronyms). A general dictionary
+   never overrides Apertium's rendering of the words it translated.
 Without the program or the language pair, `Translator.render` returns None and the bridge works as before.
 """
 
@@ -151,6 +153,14 @@ SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+(?:je|su|se|sve)\b))"), r"\1šta"),
     ),
 }
+# Letters a Serbian/Croatian/Bosnian word typed without diacritics may stand for (`restorations`): Apertium knows
+# "zračna luka" (airport) and "uhićen" (arrested) but not "zracna luka" or "uhicen", which it marks unknown and the
+# dictionaries then fill by their folded key in another sense ("zracna" -> "air aviation", "ucjena" -> "science
+# teaching", "zastita" -> "plant protection provision"). A word it does not know is tried with its letters restored
+# and read in the first spelling it knows (fewest letters changed first).
+DIACRITICS = {"hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)}}
+RESTORE_MAX = 64  # spellings tried for one word at most (a word with more candidate letters is left as typed)
+_RESTORABLE = re.compile(r"[a-zA-Z]+")
 # An acronym in capitals, with hyphenated letters or digits ("ISIS-K", "EU-27", "COVID-19", "FATF"): passed through as
 # typed, as an English query has it (Apertium read "ISIS-K" as "ISIS-To", "SAD" as "NOW"), unless a glossary names it;
 # a case ending hyphenated to it is left out ("PEP-ovi" -> "PEP", was "PEP-these").
@@ -412,6 +422,31 @@ def parse(output: str, gaps: dict[str, str] | None = None) -> list[Piece]:
     return pieces
 
 
+def restorations(mode: str, word: str) -> list[str]:
+    """The spellings a word typed without diacritics may stand for (DIACRITICS), fewest letters changed first; none
+    for a word with diacritics or other letters, without candidate letters, or with more than RESTORE_MAX spellings."""
+    letters = DIACRITICS.get(mode)
+    if not letters or not _RESTORABLE.fullmatch(word):
+        return []
+    parts = re.split(f"({'|'.join(sorted(letters, key=len, reverse=True))})", word.lower())
+    options = [[p, *letters[p]] if p in letters else [p] for p in parts if p]
+    count = 1
+    for o in options:
+        count *= len(o)
+    if count == 1 or count > RESTORE_MAX:
+        return []
+    spellings: list[tuple[int, str]] = [(0, "")]
+    for o in options:
+        spellings = [(n + (i > 0), text + choice) for n, text in spellings for i, choice in enumerate(o)]
+    out = [text for n, text in sorted(spellings[1:], key=lambda s: s[0])]
+    return [w[0].upper() + w[1:] for w in out] if word[:1].isupper() else out
+
+
+def restored(word: str, spelling: str) -> str:
+    """A restored spelling in the word's own case (all capitals stay so)."""
+    return spelling.upper() if word.isupper() and len(word) > 1 else spelling
+
+
 def source_fixed(mode: str, text: str) -> str:
     """The query text with its mode's SOURCE_FIXES applied (same length: word positions are kept)."""
     for pattern, replacement in SOURCE_FIXES.get(mode, ()):
@@ -510,6 +545,24 @@ class Translator:
             return None
         return [parse(line, LEXICON_GAPS.get(mode)) for line in lines[: len(segments)]]
 
+    def restore(self, mode: str, segments: list[str], translated: list[list[Piece]]) -> list[str]:
+        """The segments with each word Apertium did not know, typed without diacritics, in the first restored spelling
+        it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found."""
+        unknown = {p.text for pieces in translated for p in pieces if not p.known}
+        tried = {w: restorations(mode, w) for w in sorted(unknown)}
+        spellings = sorted({s for options in tried.values() for s in options})
+        if not spellings:
+            return segments
+        answers = self.apertium(mode, spellings)
+        if answers is None:
+            return segments
+        known = {s for s, pieces in zip(spellings, answers, strict=True) if pieces and all(p.known for p in pieces)}
+        found = {w: next(s for s in options if s in known) for w, options in tried.items() if known & set(options)}
+        if not found:
+            return segments
+        pattern = re.compile(rf"(?<!\w)({'|'.join(map(re.escape, found))})(?!\w)")
+        return [pattern.sub(lambda m: restored(m.group(), found[m.group()]), s) for s in segments]
+
     def terms(self, query: str, language: str) -> list[Match]:
         """The query's fixed terms, translated as a whole before Apertium: a team or field glossary's entries, left to
         right, not overlapping. A general dictionary's phrases are not among them: Apertium renders the words it
@@ -538,6 +591,9 @@ class Translator:
         translated = self.apertium(mode, segments)
         if translated is None:
             return None
+        fixed = self.restore(mode, segments, translated)
+        if fixed != segments:
+            translated = self.apertium(mode, fixed) or translated
         pieces: list[Piece] = list(translated[0])
         for m, rest in zip(matches, translated[1:], strict=False):
             if m in typed:  # an acronym, as typed ("ISIS-K" is one word, not "ISIS" and "K")

@@ -68,8 +68,9 @@ def test_the_shipped_lists_load():
 # Each shipped list's pass rate with real Apertium, the field glossaries and the FreeDict dictionaries must not fall
 # below what it was when the list landed. The bridge renders into the words the corpus uses, so the corpus here is
 # the sample plus three texts that use every expected English word (the bridge knows words of at least MIN_DF = 3
-# chunks; the shared corpus uses nearly all of them).
-FLOORS = {"hr": 1.0, "sq": 0.83, "mk": 0.89}
+# chunks; the shared corpus uses nearly all of them). The fake encoder has no nearest English words, so Albanian and
+# Macedonian sit below the report's rates (over the shared corpus with the real encoder: 97% each).
+FLOORS = {"hr": 0.97, "sr": 0.95, "bs": 0.95, "sq": 0.83, "mk": 0.89}
 
 
 def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
@@ -93,20 +94,25 @@ def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
     rates = summary(checked)
     failures = [f"{c.lang} {c.text!r} -> {c.rendering!r} (want {c.expected})" for c in checked if not c.passed]
     for lang, floor in FLOORS.items():
+        print(lang, rates[lang])
         assert rates[lang]["rate"] >= floor, "\n".join(failures)
 
 
-def test_macedonian_field_terms_are_rendered_in_the_fields_english_by_apertium_and_the_glossary():
-    """Without the bridge (its nearest words fill cognates such as "мигранти"), Apertium and the field glossary carry
-    nine in ten of the Macedonian list's terms (main, before session 12's classes: about half)."""
+@pytest.mark.parametrize(("language", "floor"), [("hr", 0.9), ("sr", 0.87), ("bs", 0.86), ("mk", 0.88)])
+def test_apertium_and_the_field_glossary_render_the_lists(language, floor):
+    """Apertium with the field glossary alone (no dictionaries, no corpus: the bridge's nearest words fill cognates
+    such as "мигранти") carries the listed English of most terms: the glossaries' legal-register entries, the
+    restoration of hbs words typed without diacritics and the Macedonian plural and verb keys (2026.12.11) hold
+    (before them: Macedonian about half, Croatian 0.886 without the restoration)."""
     translator = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
 
     def render(text: str, lang: str) -> str:
         rendering = translator.render(text, lang)
         return " ".join(rendering.words(lambda w: [])) if rendering is not None else ""
 
-    assert len(load_terms(LISTS / "mk.tsv")) >= 250
-    assert summary(check(render, load_terms(LISTS / "mk.tsv")))["mk"]["rate"] >= 0.88
+    terms = [t for p in list_paths(languages=[language]) for t in load_terms(p)]
+    assert len(terms) >= {"hr": 170, "sr": 130, "bs": 90, "mk": 250}[language]
+    assert summary(check(render, terms))[language]["rate"] >= floor
 
 
 def glossary_rendering(text: str) -> str:

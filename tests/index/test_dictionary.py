@@ -360,3 +360,30 @@ def test_a_macedonian_glossary_term_is_found_by_its_plural_stem():
     assert [m.translations for m in glossary.lookup("обврзници")] == [("obliged entities",)]  # its own entry
     assert glossary.is_curated("сведоците")
     assert macedonian_plural_key(("vistinsk", "psiholog")) == ("vistinsk", "psiholoz")
+
+
+def test_a_serbian_plural_finds_its_singulars_entry_and_a_feminine_dative_its_own():
+    """Snowball keeps a masculine plural's palatalised velar (`službenici`: "sluzbenic") and an agent noun's -oc-
+    (`tražioci`): their second key finds the singular's entry; a feminine `-ica` noun's dative (`granici`) keeps its
+    own, and a glossary's own plural entry comes first."""
+    from pactkb.index.dictionary import hbs_plural_key
+
+    assert (
+        hbs_plural_key("službenici", "sluzbenic") == "sluzbenik" and hbs_plural_key("tražioca", "trazioc") == "trazilac"
+    )
+    assert hbs_plural_key("granica", "granic") is None and hbs_plural_key("banci", "banc") is None
+    glossary = Dictionary(
+        [],
+        "serbian",
+        glossary=[
+            ("službenik", ["officer"]),
+            ("svjedok", ["witness"]),
+            ("tražilac azila", ["asylum seeker"]),
+            ("granica", ["border"]),
+            ("podvodnik", ["pimp"]),
+            ("podvodnici", ["pimps"]),
+        ],
+    )
+    found = glossary.lookup("policijski službenici i svjedoci, tražioci azila na granici, podvodnici")
+    assert [m.translations[0] for m in found] == ["officer", "witness", "asylum seeker", "border", "pimps"]
+    assert glossary.is_curated("službenicima") and glossary.is_curated("tražiocima azila")

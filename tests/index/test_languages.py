@@ -57,7 +57,9 @@ def test_query_words_also_match_their_stems_in_the_query_language():
     ],
 )
 def test_serbian_queries_find_the_serbian_document_by_stem(tmp_path, query):
-    kb = make_kb(tmp_path)
+    # stemming alone: Apertium would render these queries in English too ("sluzbe" is read as "službe", service, since
+    # 2026.12.11) and lead with the English document, as the field glossaries would
+    kb = make_kb(tmp_path, apertium="")
     hits = kb.searcher.search(query, mode="lexical", k=5).results
     assert hits and hits[0].file == "sr.txt"
 
