@@ -19,8 +19,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ŽА-Я0-9(\"'])")
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Folded, stemmed form of a word, of the word the keyword index reads (`index_word`: British spelling, and
-    'customs' is not 'customer')."""
+    """Folded, stemmed form of the word the keyword index reads (`index_word`: 'customs' is not 'customer')."""
     return thread_stemmer("english").stemWord(index_word(fold_word(word)))
 
 

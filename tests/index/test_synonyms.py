@@ -97,5 +97,6 @@ def test_practitioner_words_find_the_documents_wording():
     assert "terrorist financing" in syn.expand("terror financing").added
     assert "proceeds of crime" in syn.expand("dirty money").added
     assert "jurisdictions under increased monitoring" in syn.expand("FATF grey list").added
-    # a spelling needs no expansion: the keyword index reads "organized" and "offense" as "organised" and "offence"
-    assert syn.expand("organized crime in the region").added == () and syn.expand("offense").added == ()
+    assert "offence" in syn.expand("money laundering offense").added
+    # "organized" needs no expansion: the keyword index reads it as "organised" (index/fold.py PORTER_EXCEPTIONS)
+    assert syn.expand("organized crime in the region").added == ()
