@@ -313,25 +313,33 @@ def test_acronyms_typed_in_capitals_are_never_sent_to_a_nearest_word(e5_kb):
         bridge.min_cosine = saved
 
 
-def test_a_glossary_word_spelled_like_an_english_corpus_word_is_still_translated(settings, tmp_path):
-    """Albanian "grave" (women) is also an English word of the corpus: the glossary's sense is searched for it, while
-    a word only spelled like English with no glossary entry stays as typed (names, acronyms)."""
+def english_report_kb(settings, tmp_path, name: str, text: str) -> KnowledgeBase:
+    """A knowledge base of one public English report, its six pages "Case i. <text>", field glossaries on."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    write_pages(
-        folder / "shelter.txt",
-        lambda i: (
-            f"Case {i}. The shelter took in women and girls after grave abuse; the women were interviewed by the "
-            "investigators, and the women who agreed were referred to the shelter's lawyers after the interviews."
-        ),
-    )
+    write_pages(folder / f"{name}.txt", lambda i: f"Case {i}. {text}")
     (folder / "MANIFEST.tsv").write_text(
         "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"
-        "shelter.txt\tShelter cases\tNGO\t2025\ten\treport\tcross-cutting\tpublic\n",
+        f"{name}.txt\t{name.title()} cases\tNGO\t2025\ten\treport\tcross-cutting\tpublic\n",
         encoding="utf-8",
     )
     kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
     kb.indexer.ingest([folder])
+    return kb
+
+
+def test_a_glossary_word_spelled_like_an_english_corpus_word_is_still_translated(settings, tmp_path):
+    """Albanian "grave" (women) is also an English word of the corpus: the glossary's sense is searched for it, while
+    a word only spelled like English with no glossary entry stays as typed (names, acronyms)."""
+    kb = english_report_kb(
+        settings,
+        tmp_path,
+        "shelter",
+        (
+            "The shelter took in women and girls after grave abuse; the women were interviewed by the investigators, "
+            "and the women who agreed were referred to the shelter's lawyers after the interviews."
+        ),
+    )
     assert kb.searcher.translation("grave të trafikuara", "sq", None).words[:1] == ["women"]
     assert kb.searcher.translation("grave shelter", "sq", None).words == ["women", "shelter"]  # English kept as typed
 
@@ -340,22 +348,15 @@ def test_english_words_typed_in_an_albanian_query_stay_in_its_rendering(settings
     """Without a translator, a query's English words ("ransomware") are kept in its English rendering, as Apertium's
     rendering keeps them; a three-letter corpus word is left out ("per": Albanian "për" typed without its ë), and so
     are capital acronyms ("FATF": in the rendering they lowered Albanian on the domain dev half)."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    write_pages(
-        folder / "ransomware.txt",
-        lambda i: (
-            f"Case {i}. The ransomware attack hit three hospitals per week; the FATF recommendation on ransomware "
-            "payments were applied by the investigators, and the ransomware operators were traced per wallet."
+    kb = english_report_kb(
+        settings,
+        tmp_path,
+        "ransomware",
+        (
+            "The ransomware attack hit three hospitals per week; the FATF recommendation on ransomware payments were "
+            "applied by the investigators, and the ransomware operators were traced per wallet."
         ),
     )
-    (folder / "MANIFEST.tsv").write_text(
-        "file\ttitle\tpublisher\tyear\tlanguage\ttype\tareas\tsensitivity\n"
-        "ransomware.txt\tRansomware cases\tFIU\t2025\ten\treport\tcybercrime\tpublic\n",
-        encoding="utf-8",
-    )
-    kb = KnowledgeBase(settings.model_copy(update={"field_glossaries": True, "chunk_tokens": 30}))
-    kb.indexer.ingest([folder])
     words = kb.searcher.translation("sulmet me ransomware per spitalet", "sq", None).words
     assert words[:2] == ["attack", "ransomware"] and "per" not in words
     assert kb.searcher.translation("rekomandimet e FATF", "sq", None).words == ["recommendation"]
