@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold_word, porter_stem
+from pactkb.index.fold import fold_tokens, porter_stem
 from pactkb.index.kb import KnowledgeBase
 from pactkb.settings import Settings
 
@@ -83,7 +83,7 @@ def list_paths(root: Path = LISTS, languages: list[str] | None = None) -> list[P
 
 def stems(text: str) -> set[str]:
     """Porter stems of a text's folded words."""
-    return {porter_stem(fold_word(w)) for w in text.split() if w.strip()}
+    return {porter_stem(w) for w in fold_tokens(text)}
 
 
 def carries(rendering: str, alternatives: tuple[str, ...]) -> bool:

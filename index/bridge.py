@@ -295,10 +295,14 @@ class Bridge:
         """The query's English words: by machine translation where it serves the language (index/translate.py), the
         bridge filling the words it left untranslated (from the vocabulary a caller of this clearance may see);
         otherwise by the bridge alone. Machine translation itself depends on no document."""
-        rendering = self.translator.render(query, language) if self.translator is not None else None
+        english = self.vocabulary(clearance).index if self.translator is not None and self._fresh() else {}
+        rendering = (
+            self.translator.render(query, language, lambda word: english_as_typed(word, english))
+            if self.translator is not None
+            else None
+        )
         if rendering is None:
             return self.translate_words(query, language, context, clearance)
-        english = self.vocabulary(clearance).index if self._fresh() else {}
         left = [w for w in rendering.unknown if translatable(w) and w.lower() not in english]
         filled = {w: self.translate_words(w, language, context, clearance).words for w in set(rendering.unknown)}
         return Translation(
@@ -401,8 +405,14 @@ def typed_english(
     return [
         (i, [t])
         for i, t in enumerate(tokens)
-        if i not in covered and len(t) >= 4 and t in vocab.index and translatable(typed[i])
+        if i not in covered and english_as_typed(t, vocab.index) and translatable(typed[i])
     ]
+
+
+def english_as_typed(word: str, english: dict[str, int]) -> bool:
+    """Whether a word of a translated query is an English corpus word as typed: four letters or more (shorter ones are
+    too often words of the query's language: Albanian "per", "për" without its ë)."""
+    return len(word) >= 4 and word.lower() in english
 
 
 def spoken(matches: list[Match], curated: Callable[[str], bool]) -> list[tuple[int, list[str]]]:

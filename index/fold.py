@@ -198,7 +198,8 @@ PORTER_EXCEPTIONS = {
     "securities": "securitiesqq",
     **dict.fromkeys(("accountant", "accountants", "accountancy"), "accountantqq"),
 }
-_EXCEPTION = re.compile(r"\b(?:" + "|".join(sorted(PORTER_EXCEPTIONS, key=len, reverse=True)) + r")\b")
+# whole tokens as FTS5's unicode61 cuts them: "_" separates words there (Python's \b would count it a letter)
+_EXCEPTION = re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(PORTER_EXCEPTIONS, key=len, reverse=True)) + r")(?![^\W_])")
 
 
 def index_word(folded_word: str) -> str:

@@ -74,7 +74,7 @@ def compounds_losing_a_part(text: str) -> list[str]:
 
 def fts5_match(q: LexicalQuery) -> str | None:
     """The FTS5 MATCH expression of a parsed query (None when it is empty)."""
-    parts = [f'"{protect(p)}"' for p in q.phrases] + [f'"{p}"*' for p in q.prefixes]
+    parts = [f'"{protect(p)}"' for p in q.phrases] + [f'"{protect(p)}"*' for p in q.prefixes]
     parts += [f'"{protect(t)}"' for t in (*q.terms, *q.stems)]
     parts = list(dict.fromkeys(parts))
     return " OR ".join(parts) if parts else None

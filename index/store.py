@@ -358,6 +358,10 @@ class Store:
             raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")
         if version < SCHEMA_VERSION:
             with self.local_transaction() as tx:
+                # read again under the write lock: another process opening the store may have migrated it meanwhile
+                version = tx.execute("PRAGMA user_version").fetchone()[0]
+                if version >= SCHEMA_VERSION:
+                    return
                 if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
                     tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
                     tx.add_missing_columns(

@@ -545,10 +545,16 @@ class Translator:
             return None
         return [parse(line, LEXICON_GAPS.get(mode)) for line in lines[: len(segments)]]
 
-    def restore(self, mode: str, segments: list[str], translated: list[list[Piece]]) -> list[str]:
+    def restore(
+        self, mode: str, segments: list[str], translated: list[list[Piece]], keep: Callable[[str], bool] | None = None
+    ) -> list[str]:
         """The segments with each word Apertium did not know, typed without diacritics, in the first restored spelling
-        it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found."""
-        unknown = {p.text for pieces in translated for p in pieces if not p.known}
+        it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found. Not in a
+        Cyrillic query (its unknown words come back transliterated, and a Latin word in it is a name or English), nor
+        for the words `keep` says are English as typed ("visa", "case": not "viša", "čase")."""
+        if _CYRILLIC.search("".join(segments)):
+            return segments
+        unknown = {p.text for pieces in translated for p in pieces if not p.known and not (keep and keep(p.text))}
         tried = {w: restorations(mode, w) for w in sorted(unknown)}
         spellings = sorted({s for options in tried.values() for s in options})
         if not spellings:
@@ -570,9 +576,10 @@ class Translator:
         glossary = glossary_for(self.dictionary_dirs, language)
         return glossary.lookup(query) if glossary is not None else []
 
-    def render(self, query: str, language: str | None) -> Rendering | None:
+    def render(self, query: str, language: str | None, keep: Callable[[str], bool] | None = None) -> Rendering | None:
         """The query in English: glossary terms first, Apertium for the words between them; None when Apertium
-        cannot serve the language (the bridge then translates as without it)."""
+        cannot serve the language (the bridge then translates as without it). `keep`: words Apertium does not know
+        that are English as typed, never read as a word typed without diacritics (`restore`)."""
         mode = self.mode(language)
         if mode is None or not WORD.search(query):
             return None
@@ -591,7 +598,7 @@ class Translator:
         translated = self.apertium(mode, segments)
         if translated is None:
             return None
-        fixed = self.restore(mode, segments, translated)
+        fixed = self.restore(mode, segments, translated, keep)
         if fixed != segments:
             translated = self.apertium(mode, fixed) or translated
         pieces: list[Piece] = list(translated[0])

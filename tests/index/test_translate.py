@@ -586,7 +586,7 @@ class FakeTranslator(Translator):
         super().__init__("", 1.0, [])
         self.renderings = renderings
 
-    def render(self, query, language):
+    def render(self, query, language, keep=None):
         pieces = self.renderings.get(query)
         return None if pieces is None else Rendering(tuple(Piece(w, known) for w, known in pieces))
 
@@ -901,6 +901,15 @@ def test_a_word_typed_without_diacritics_is_read_as_apertium_knows_it(query, exp
     rendering = Translator("apertium", 10.0, []).render(query, "hr")
     assert rendering is not None and left not in rendering.unknown
     assert all(w in [x.lower() for x in rendering.words(NO_WORDS)] for w in expected)
+
+
+def test_english_words_and_cyrillic_queries_are_not_restored():
+    """A word the caller's corpus has in English ("visa") is not read as a word typed without diacritics ("viša":
+    high), nor is a Latin word in a Cyrillic query (a name: "Kos" is not "koš", basket)."""
+    translator = Translator("apertium", 10.0, [])
+    assert "visa" in translator.render("zloupotreba visa", "hr", lambda w: w.lower() == "visa").unknown
+    assert "visa" not in translator.render("zloupotreba visa", "hr").unknown  # restored when nothing says English
+    assert "Kos" in translator.render("ухапшен Kos", "sr").unknown
 
 
 def test_restorations_try_fewest_changes_first_and_leave_other_words():
