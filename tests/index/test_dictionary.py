@@ -387,3 +387,14 @@ def test_a_serbian_plural_finds_its_singulars_entry_and_a_feminine_dative_its_ow
     found = glossary.lookup("policijski službenici i svjedoci, tražioci azila na granici, podvodnici")
     assert [m.translations[0] for m in found] == ["officer", "witness", "asylum seeker", "border", "pimps"]
     assert glossary.is_curated("službenicima") and glossary.is_curated("tražiocima azila")
+
+
+def test_no_field_glossary_writes_a_term_twice():
+    """One line per term: a second line for the same term silently merged its senses after the first's."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    for path in sorted(FIELD_GLOSSARIES.glob("field.*.tsv")):
+        heads = [
+            line.split("\t")[0] for line in path.read_text("utf-8").splitlines() if line.strip() and line[0] != "#"
+        ]
+        assert not {h for h in heads if heads.count(h) > 1}, path.name
