@@ -184,13 +184,14 @@ def test_the_vocabulary_pass_rates_are_shown_with_the_command_listing_failures(m
     saved = {
         "vocabulary": {"summary": {"hr": {"terms": 4, "passed": 3, "rate": 0.75}}, "terms": []},
         "vocabulary-synonyms": {"summary": {"en-synonyms": {"terms": 5, "passed": 4, "rate": 0.8}}, "in_corpus": 3},
+        "vocabulary-heldout": {"summary": {"hr": {"terms": 2, "passed": 1, "rate": 0.5}}, "terms": []},
     }
     monkeypatch.setattr(report, "load", lambda name: saved.get(name))
     out: list[str] = []
     report.vocabulary_section(out)
     text = "\n".join(out)
     assert "| hr | 4 | 3 | 75% |  |" in text and "| en-synonyms (expansion) | 5 | 4 | 80% | 3 of 5 |" in text
-    assert "--synonyms --failures`" in text
+    assert "--synonyms --failures`" in text and "| hr (held out) | 2 | 1 | 50% |  |" in text
     assert "`python -m pactkb.evaluation.vocabulary --data" in text and "--failures`" in text
     out = []
     monkeypatch.setattr(report, "load", lambda name: None)
