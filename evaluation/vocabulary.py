@@ -88,8 +88,8 @@ def stems(text: str) -> set[str]:
 
 def carries(rendering: str, alternatives: tuple[str, ...]) -> bool:
     """True when every word of one alternative is among the rendering's words (by stem)."""
-    have = stems(rendering.replace("-", " "))
-    return any(stems(a.replace("-", " ")) <= have for a in alternatives)
+    have = stems(rendering)  # hyphenated words split as the index splits them ("cross-border")
+    return any(stems(a) <= have for a in alternatives)
 
 
 def check(render: Callable[[str, str], str], terms: list[Term]) -> list[Checked]:

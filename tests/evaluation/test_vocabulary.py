@@ -94,7 +94,6 @@ def test_the_shipped_lists_are_rendered_right(settings, sample_dir, tmp_path):
     rates = summary(checked)
     failures = [f"{c.lang} {c.text!r} -> {c.rendering!r} (want {c.expected})" for c in checked if not c.passed]
     for lang, floor in FLOORS.items():
-        print(lang, rates[lang])
         assert rates[lang]["rate"] >= floor, "\n".join(failures)
 
 
