@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pactkb.evaluation.bench.latency import build_synthetic
+from pactkb.evaluation.bench.latency import SYNTHETIC_PER_DOC, build_synthetic
 from pactkb.index.store import DB_NAME, SCHEMA_VERSION, Store
 
 ONE_TRANSACTION = 10**12  # a batch no store reaches
+LANGUAGES = ("en", "sr", "sq")
 
 
 class WalWatcher(threading.Thread):
@@ -64,8 +65,12 @@ def schema_3_template(source: Path, target: Path, n: int) -> dict[str, Any]:
     info: dict[str, Any] = {"chunks": n}
     if not db.exists():
         info.update(build_synthetic(Store(source), target, n))
+        store = Store(target)
+        with store.transaction() as tx:  # build_synthetic's documents: syn0000000, ... of SYNTHETIC_PER_DOC chunks
+            for doc in range(-(-n // SYNTHETIC_PER_DOC)):
+                tx.update_document(f"syn{doc:07d}", {"language": LANGUAGES[doc % len(LANGUAGES)]})
+        store.close()
     con = sqlite3.connect(db)
-    con.execute("UPDATE documents SET language = CASE rowid % 3 WHEN 0 THEN 'en' WHEN 1 THEN 'sr' ELSE 'sq' END")
     con.execute("PRAGMA user_version = 3")
     con.commit()
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
