@@ -20,6 +20,10 @@ from pactkb.ingest.types import AREAS, DOC_TYPES
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, Role, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
+LANGUAGE_HELP = (
+    "ISO 639-1 code(s), e.g. en, sr, hr, bs, sq, mk; ISO 639-2/3 codes (srp), tags (sr-Latn) and English names "
+    "(Serbian) are read as the two-letter code; anything else is a 422 listing the languages you may search."
+)
 PROFILE_HELP = "true: the response carries `timings`, milliseconds per search stage (as Elasticsearch's profile)."
 QUERY_LIMIT = (
     f"at most PACTKB_MAX_QUERY_CHARS characters ({Settings.model_fields['max_query_chars'].default} by default)"
@@ -33,7 +37,7 @@ class SearchFilters(BaseModel):
 
     type: list[str] | None = Field(default=None, description=f"Document type(s): {', '.join(DOC_TYPES)}.")
     area: list[str] | None = Field(default=None, description=f"Priority area(s): {', '.join(AREAS)}.")
-    language: list[str] | None = Field(default=None, description="ISO 639-1 code(s), e.g. en, sr, sq, mk.")
+    language: list[str] | None = Field(default=None, description=LANGUAGE_HELP)
     publisher: list[str] | None = None
     document: list[str] | None = Field(default=None, description="Document id(s).")
     year: str | None = Field(default=None, max_length=20, description=YEAR_HELP)

@@ -139,6 +139,16 @@ def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  
             typer.secho(f"   more in this document: {page_ranges(more)}", fg=typer.colors.CYAN)
 
 
+def corpus_languages(settings: Settings) -> list[str | None]:
+    """The languages of the store's documents (every one: the command line sees everything), none without a store."""
+    from pactkb.index.filters import Filters
+    from pactkb.index.stores import open_store
+
+    if not settings.database_url and not (settings.data / "pactkb.sqlite3").exists():
+        return []
+    return open_store(settings, catch_up=False).document_languages(Filters())
+
+
 def open_searcher(settings: Settings):  # noqa: ANN201
     """A searcher over an existing knowledge base, or a clean exit."""
     from pactkb.index.encoder import ModelLoadError
@@ -189,14 +199,14 @@ def search(
         fail("give a QUERY or --queries FILE.jsonl (not both)", code=2)
     if query is not None and not query.strip():
         fail("the query is blank: give some words to search for", code=2)
+    settings = make_settings(data=data, model=model, encoder=encoder, reranker=reranker)
     try:
-        filters = Filters.parse(filter_ or [])
+        filters = Filters.parse(filter_ or [], lambda: corpus_languages(settings))
     except FilterError as exc:
         fail(f"--filter: {exc}", code=2)
         return
     for old, new in deprecated_filters(pair.split("=", 1)[0] for pair in filter_ or []).items():
         typer.secho(f"warning: --filter {deprecation_note(old, new)}", fg=typer.colors.YELLOW, err=True)
-    settings = make_settings(data=data, model=model, encoder=encoder, reranker=reranker)
     searcher = open_searcher(settings)
     try:
         if queries is not None:

@@ -4,10 +4,11 @@ index into FAISS selectors."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from pactkb.ingest.language import language_code, unknown_language
 from pactkb.ingest.manifest import (
     normalize_area,
     normalize_doc_type,
@@ -46,6 +47,9 @@ FILTER_KEYS = {
     **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()},
 }
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+# The languages of the documents a caller may see (asked only when a language value is not an ISO 639-1 code: a
+# value the corpus holds as it is stays valid, and an error lists them, never a document the caller may not see).
+CorpusLanguages = Callable[[], Iterable[str | None]]
 
 
 class FilterError(ValueError):
@@ -120,9 +124,11 @@ class Filters:
         return repr(tuple(getattr(self, f.name) for f in fields(self)))
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> Filters:
-        """Build from {key: value or [values]} using the public filter names; raise FilterError on bad input."""
+    def from_mapping(cls, values: dict[str, Any], languages: CorpusLanguages | None = None) -> Filters:
+        """Build from {key: value or [values]} using the public filter names; raise FilterError on bad input.
+        `languages`: the languages of the documents the caller may see, for the language filter's values and hint."""
         acc: dict[str, Any] = {}
+        held = _Held(languages)
         for raw_key, raw in values.items():
             key = FILTER_KEYS.get(raw_key.strip().lower())
             if key is None:
@@ -131,20 +137,48 @@ class Filters:
             for item in items:
                 if item is None or str(item).strip() == "":
                     continue
-                _add(acc, key, raw_key, str(item).strip())
+                _add(acc, key, raw_key, str(item).strip(), held)
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in acc.items()}
         return cls(**fields)
 
     @classmethod
-    def parse(cls, pairs: list[str]) -> Filters:
-        """Build from CLI-style 'key=value' strings (repeat a key for OR)."""
+    def parse(cls, pairs: list[str], languages: CorpusLanguages | None = None) -> Filters:
+        """Build from CLI-style 'key=value' strings (repeat a key for OR); `languages` as in from_mapping."""
         values: dict[str, list[str]] = {}
         for pair in pairs:
             if "=" not in pair:
                 raise FilterError(f"filter {pair!r} must look like key=value (e.g. type=guideline)", pair)
             key, value = pair.split("=", 1)
             values.setdefault(key, []).append(value)
-        return cls.from_mapping(values)
+        return cls.from_mapping(values, languages)
+
+
+class _Held:
+    """The corpus languages a caller may see, lower-cased, asked for at most once (and only if needed)."""
+
+    def __init__(self, languages: CorpusLanguages | None) -> None:
+        """Keep the question; ask it later."""
+        self._ask = languages
+        self._held: frozenset[str] | None = None
+
+    def __call__(self) -> frozenset[str]:
+        """The languages (none when nobody said)."""
+        if self._held is None:
+            self._held = frozenset(x.strip().lower() for x in (self._ask() if self._ask else ()) if x and x.strip())
+        return self._held
+
+
+def _language(raw_key: str, value: str, held: _Held) -> str:
+    """The stored language a filter value means: an ISO 639-1 code as it is, a value the visible corpus holds as it
+    is, else the code of an ISO 639-2/3 code, tag or English name ("SR", "srp", "sr-Latn", "Serbian" -> "sr"); a
+    FilterError listing the visible corpus's languages for anything else."""
+    typed = value.lower()
+    code = language_code(value)
+    if code == typed or typed in held():
+        return typed
+    if code is None:
+        raise FilterError.bad_value(raw_key, unknown_language(value, held()))
+    return code
 
 
 def deprecated_filters(names: Iterable[str]) -> dict[str, str]:
@@ -165,7 +199,7 @@ def _year(raw_key: str, value: str) -> int:
     return int(value)
 
 
-def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
+def _add(acc: dict[str, Any], key: str, raw_key: str, value: str, held: _Held) -> None:
     """Validate one filter value and add it to the accumulator."""
     if key == "year":
         m = re.fullmatch(r"(\d{4})?\s*(?:-|\.\.)\s*(\d{4})?", value)
@@ -197,6 +231,8 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str) -> None:
         if norm is None:
             raise FilterError.bad_value(raw_key, unknown_area(value))
         value = norm
+    elif key == "languages":
+        value = _language(raw_key, value, held)
     elif key == "sensitivities" and value not in SENSITIVITY_LEVELS:
         raise FilterError.bad_value(raw_key, f"{value!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
     acc.setdefault(key, [])

@@ -76,7 +76,7 @@ class PgTx(Tx):
         super().update_document(doc_id, fields)
         self.log_change(doc_id, "sensitivity" if "sensitivity" in fields else "update")
 
-    def reindex_text(self, doc_id: str | None, every: bool = False) -> None:
+    def reindex_text(self, doc_id: str) -> None:
         """Nothing: the full-text index lives in each replica, which re-indexes when it applies the change."""
 
     def retitle_text(self, doc_id: str, title: str) -> None:

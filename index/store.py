@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,18 +19,21 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 from pactkb.db import connect
 from pactkb.index.cache import Memo
 from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold, protect, stemmed_text, stemmer_for
+from pactkb.index.fold import fold, protect, stemmed_text
 from pactkb.settings import visible_levels
 
 # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions; 4: the words Porter
 # conflates wrongly are indexed as their own tokens (fold.PORTER_EXCEPTIONS)
 SCHEMA_VERSION = 4
+REINDEX_BATCH = 5000  # chunks per transaction of a migration that re-indexes the keyword text
+REINDEXED_THROUGH = "reindexed_through"  # meta: the last chunk id an unfinished re-index committed
 DB_NAME = "pactkb.sqlite3"
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -340,8 +344,9 @@ class WriterLock(Protocol):
 class Store:
     """Access to the SQLite store; one connection per thread, WAL so readers never block the writer."""
 
-    def __init__(self, data_dir: Path | str) -> None:
-        """Open (and create if needed) the store in a data directory."""
+    def __init__(self, data_dir: Path | str, reindex_batch: int = REINDEX_BATCH) -> None:
+        """Open (and create if needed) the store in a data directory, migrating an older one (a re-index of its
+        keyword text in transactions of `reindex_batch` chunks)."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "files").mkdir(exist_ok=True)
@@ -352,33 +357,74 @@ class Store:
         self._admitted_documents: Memo[tuple[str, int], frozenset[str]] = Memo(HIT_CACHE)
         # per store state (documents version, change-log head): hit rows without text by chunk id (see hit_rows)
         self._hit_row_cache: Memo[tuple[int, int], dict[int, dict[str, Any]]] = Memo(2)
-        con = self.conn()
-        version = con.execute("PRAGMA user_version").fetchone()[0]
+        self.migrate(reindex_batch)
+
+    # -- schema migrations -----------------------------------------------------------------------
+    def migrate(self, batch: int = REINDEX_BATCH) -> None:
+        """Bring an older store to SCHEMA_VERSION: the schema changes in one transaction, then version 4's re-index
+        of every chunk's keyword text in transactions of `batch` chunks (see reindex_all_text)."""
+        version = self.conn().execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")
-        if version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and self._migrate_schema():
+            self.reindex_all_text(batch)
+
+    def _migrate_schema(self) -> bool:
+        """Create the tables of a new store (at SCHEMA_VERSION), or bring an older one's to version 3; True when its
+        keyword text is still to be re-indexed (version 3)."""
+        with self.local_transaction() as tx:
+            # read again under the write lock: another process opening the store may have migrated it meanwhile
+            version = tx.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return False
+            if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
+                tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
+                tx.add_missing_columns(
+                    "documents",
+                    {
+                        "series": "TEXT",
+                        "edition": "TEXT",
+                        "family": "TEXT",
+                        "edition_rank": "REAL NOT NULL DEFAULT 0",
+                    },
+                )
+            tx.executescript_safe(SCHEMA)
+            if 0 < version < 3:
+                tx.refresh_families()
+            tx.execute(f"PRAGMA user_version = {3 if version else SCHEMA_VERSION}")  # 3: its text is re-indexed next
+            return version > 0
+
+    def reindex_all_text(self, batch: int = REINDEX_BATCH) -> int:
+        """Version 4's migration: every chunk's keyword text and title indexed again (the tokens changed), in
+        transactions of `batch` chunks by id, so a million passages never make one huge transaction and WAL. Each
+        batch records the last chunk it did (meta `reindexed_through`); a crash leaves version 3 and the next open goes
+        on from there (doing a chunk twice is harmless); the version becomes 4 with the last batch. Several processes
+        opening the store at once share the batches. A progress line on stderr for stores above one batch. Returns
+        the chunks re-indexed."""
+        total, done = self.count_chunks(Filters()), 0
+        resumed = self.count_chunks_through(int(self.get_meta(REINDEXED_THROUGH) or 0))
+        desc = f"migrating {self.data_dir} to schema {SCHEMA_VERSION} (keyword text)"
+        bar = tqdm(total=total, initial=resumed, unit="chunk", desc=desc, disable=total <= batch, file=sys.stderr)
+        finished = False
+        while not finished:
             with self.local_transaction() as tx:
-                # read again under the write lock: another process opening the store may have migrated it meanwhile
-                version = tx.execute("PRAGMA user_version").fetchone()[0]
-                if version >= SCHEMA_VERSION:
-                    return
-                if 0 < version < 3:  # chunks made before regions were recognised are body text until re-ingested
-                    tx.add_missing_columns("chunks", {"region": "TEXT NOT NULL DEFAULT 'body'"})
-                    tx.add_missing_columns(
-                        "documents",
-                        {
-                            "series": "TEXT",
-                            "edition": "TEXT",
-                            "family": "TEXT",
-                            "edition_rank": "REAL NOT NULL DEFAULT 0",
-                        },
-                    )
-                tx.executescript_safe(SCHEMA)
-                if 0 < version < 3:
-                    tx.refresh_families()
-                if 0 < version < 4:
-                    tx.reindex_text(None, every=True)
-                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                if tx.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                    break  # another process finished it
+                last, n = tx.reindex_chunks(int(tx.meta(REINDEXED_THROUGH) or 0), batch)
+                finished = n < batch
+                if finished:
+                    tx.execute("DELETE FROM meta WHERE key = ?", (REINDEXED_THROUGH,))
+                    tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                else:
+                    tx.set_meta({REINDEXED_THROUGH: str(last)})
+            done += n
+            bar.update(n)
+        bar.close()
+        return done
+
+    def count_chunks_through(self, chunk_id: int) -> int:
+        """Chunks whose id is at most this one (a batched pass's position)."""
+        return int(self.conn().execute("SELECT count(*) FROM chunks WHERE id <= ?", (chunk_id,)).fetchone()[0])
 
     # -- connections ---------------------------------------------------------------------------
     def conn(self) -> sqlite3.Connection:
@@ -1163,19 +1209,31 @@ class Tx:
         for cid, section in self.con.execute("SELECT id, section FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
             self.con.execute("UPDATE chunks_fts SET title=? WHERE rowid=?", (fts_title(title, section), cid))
 
-    def reindex_text(self, doc_id: str | None, every: bool = False) -> None:
-        """Re-index the body text of one document's chunks, or with None of all documents: those with a stemmed
-        language, or `every` one with its titles too (a migration that changed the index's tokens)."""
-        docs = self.con.execute(
-            "SELECT id, language, title FROM documents WHERE ? IS NULL OR id = ?", (doc_id, doc_id)
+    def reindex_text(self, doc_id: str) -> None:
+        """Re-index the body text of one document's chunks (its language changed)."""
+        row = self.con.execute("SELECT language FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        lang = row[0] if row else None
+        for cid, text in self.con.execute("SELECT id, text FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
+            self.con.execute("UPDATE chunks_fts SET body=? WHERE rowid=?", (stemmed_text(text, lang), cid))
+
+    def reindex_chunks(self, after: int, limit: int) -> tuple[int, int]:
+        """Re-index the keyword text and title of the next `limit` chunks by id after `after` (a migration that
+        changed the index's tokens); returns (the last chunk id done, or `after` when none was left; how many)."""
+        rows = self.con.execute(
+            "SELECT c.id, c.text, c.section, d.language, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            "WHERE c.id > ? ORDER BY c.id LIMIT ?",
+            (after, limit),
         ).fetchall()
-        for did, lang, title in docs:
-            if doc_id is None and not every and not stemmer_for(lang):
-                continue  # English and unstemmed documents are indexed as before
-            for cid, text in self.con.execute("SELECT id, text FROM chunks WHERE doc_id=?", (did,)).fetchall():
-                self.con.execute("UPDATE chunks_fts SET body=? WHERE rowid=?", (stemmed_text(text, lang), cid))
-            if every:
-                self.retitle_text(did, title)
+        self.con.executemany(
+            "UPDATE chunks_fts SET title=?, body=? WHERE rowid=?",
+            [(fts_title(title, section), stemmed_text(text, lang), cid) for cid, text, section, lang, title in rows],
+        )
+        return (rows[-1][0] if rows else after), len(rows)
+
+    def meta(self, key: str) -> str | None:
+        """A value from the meta table, read inside the transaction."""
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
 
     def insert_pages(self, doc_id: str, pages: Iterable[tuple[int, str | None, bool, bool, str]]) -> None:
         """Insert (number, label, ocr, scanned, text) page rows."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
@@ -96,3 +98,56 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
     if family and sum(v for _, v in family) > confidence:
         best, confidence = family[0][0], sum(v for _, v in family)
     return best if confidence >= QUERY_CONFIDENCE else None
+
+
+# -- language values people type (the `language` filter) ------------------------------------------------------------
+_TAG = re.compile(r"([a-z]{2,3})(?:-[a-z0-9]{1,8})+")  # a BCP 47 tag with a script or region: sr-latn, sr-rs
+
+
+@lru_cache(maxsize=1)
+def _detector_names() -> dict[str, str]:
+    """The detector's English language names -> ISO 639-1 code ("greek", "slovene": shorter than ISO's names)."""
+    return {lang.name.lower(): lang.iso_code_639_1.name.lower() for lang in Language.all()}
+
+
+@lru_cache(maxsize=512)
+def language_code(value: str) -> str | None:
+    """The ISO 639-1 code a typed language means: a code in any case ("sr", "SR"), an ISO 639-2/3 code ("srp"), a
+    tag with a script or region ("sr-Latn"), or an English name ("Serbian"); None when it names no language that has
+    a two-letter code ("srb" is ISO 639-3 for Sora, which has none)."""
+    import pycountry  # ISO 639 tables (Debian's iso-codes data); imported on first use
+
+    v = " ".join(value.strip().lower().replace("_", "-").split())
+    if tag := _TAG.fullmatch(v):
+        v = tag.group(1)
+    languages = pycountry.languages
+    if len(v) == 2:
+        found = languages.get(alpha_2=v)
+    elif len(v) == 3:
+        found = languages.get(alpha_3=v) or languages.get(bibliographic=v)
+    elif v in _detector_names():
+        return _detector_names()[v]
+    else:
+        try:
+            found = languages.lookup(v)  # name, common name or inverted name, case-insensitive
+        except LookupError:
+            found = None
+    return getattr(found, "alpha_2", None)
+
+
+def language_name(code: str) -> str | None:
+    """The English name of an ISO 639-1 code ("sr" -> "Serbian"), None for another value."""
+    import pycountry
+
+    found = pycountry.languages.get(alpha_2=code.lower()) if len(code) == 2 else None
+    return getattr(found, "name", None)
+
+
+def unknown_language(value: str, held: Iterable[str]) -> str:
+    """The error for a value that names no language, with the languages of the documents the caller may see."""
+    shown = ", ".join(f"{c} ({n})" if (n := language_name(c)) else c for c in sorted(held))
+    hint = f"; the documents you may see are in: {shown}" if shown else ""
+    return (
+        f"unknown language {value.strip()!r} (use a two-letter ISO 639-1 code such as sr, hr, bs, sq, mk, en, "
+        f"or a name such as Serbian{hint})"
+    )

@@ -12,7 +12,7 @@ from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.routes.search import response, shown_documents, to_filters
-from pactkb.api.schemas import YEAR_HELP, ChunkModel, SearchResponse
+from pactkb.api.schemas import LANGUAGE_HELP, YEAR_HELP, ChunkModel, SearchResponse
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import SearchError
 from pactkb.settings import MAX_OFFSET, MAX_PAGE_SIZE
@@ -58,7 +58,7 @@ async def similar(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
     area: Annotated[list[str] | None, Query()] = None,
-    language: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query(description=LANGUAGE_HELP)] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
     year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
@@ -79,6 +79,7 @@ async def similar(
             "year_max": year_max,
         },
         principal,
+        kb,
     )
     try:
         res = await run_in_threadpool(kb.searcher.similar, chunk_id, k=k, filters=filters, offset=offset)

@@ -24,7 +24,9 @@ from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, resolve_caller, state
 from pactkb.api.errors import ValidationProblem
+from pactkb.api.routes.search import corpus_languages
 from pactkb.api.schemas import (
+    LANGUAGE_HELP,
     YEAR_HELP,
     ChunkList,
     ChunkModel,
@@ -90,7 +92,7 @@ def list_documents(
     response: Response,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002
     area: Annotated[list[str] | None, Query()] = None,
-    language: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query(description=LANGUAGE_HELP)] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
     year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
@@ -116,7 +118,8 @@ def list_documents(
                 "year": year,
                 "year_min": year_min,
                 "year_max": year_max,
-            }
+            },
+            corpus_languages(kb, principal),
         )
     except FilterError as exc:
         raise ValidationProblem(exc.field, exc.reason) from exc

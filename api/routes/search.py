@@ -13,6 +13,7 @@ from pactkb.api.deprecation import announce, announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb, state
 from pactkb.api.errors import ValidationProblem
 from pactkb.api.schemas import (
+    LANGUAGE_HELP,
     PROFILE_HELP,
     QUERY_LIMIT,
     YEAR_HELP,
@@ -22,7 +23,14 @@ from pactkb.api.schemas import (
     SearchResponse,
 )
 from pactkb.api.timing import ROUTE_DONE, request_timer, timed
-from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters, deprecated_filters
+from pactkb.index.filters import (
+    DEPRECATED_FILTERS,
+    FILTER_NAMES,
+    CorpusLanguages,
+    FilterError,
+    Filters,
+    deprecated_filters,
+)
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import Hit, SearchError, SearchResult
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, SearchMode
@@ -62,10 +70,17 @@ def response(request: Request, principal: Principal, res: SearchResult, profile:
     )
 
 
-def to_filters(values: dict[str, Any], principal: Principal) -> Filters:
-    """Validated filters, restricted to the caller's clearance; 422 naming the bad filter."""
+def corpus_languages(kb: KnowledgeBase, principal: Principal) -> CorpusLanguages:
+    """The languages of the documents this caller may see (for a language filter's values and its error's hint)."""
+    return lambda: kb.store.document_languages(Filters(clearance=principal.clearance))
+
+
+def to_filters(values: dict[str, Any], principal: Principal, kb: KnowledgeBase | None = None) -> Filters:
+    """Validated filters, restricted to the caller's clearance; 422 naming the bad filter (a language error lists
+    the languages of the documents in `kb` the caller may see)."""
+    languages = corpus_languages(kb, principal) if kb is not None else None
     try:
-        return Filters.from_mapping(values).with_clearance(principal.clearance)
+        return Filters.from_mapping(values, languages).with_clearance(principal.clearance)
     except FilterError as exc:
         raise ValidationProblem(f"filters.{exc.field}", exc.reason) from exc
 
@@ -76,7 +91,7 @@ async def run_search(request: Request, kb: KnowledgeBase, principal: Principal, 
     if len(body.q) > limit:
         raise ValidationProblem("q", f"String should have at most {limit} characters")
     with timed(request.state, "filters"):
-        filters = to_filters(body.filters.as_mapping(), principal)
+        filters = to_filters(body.filters.as_mapping(), principal, kb)
     try:
         kb.searcher.check_window(body.offset, body.k)
     except SearchError as exc:
@@ -126,7 +141,7 @@ async def search_get(
     mode: SearchMode = DEFAULT_MODE,
     type: Annotated[list[str] | None, Query()] = None,  # noqa: A002 - the public filter name
     area: Annotated[list[str] | None, Query()] = None,
-    language: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query(description=LANGUAGE_HELP)] = None,
     publisher: Annotated[list[str] | None, Query()] = None,
     document: Annotated[list[str] | None, Query()] = None,
     year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,

@@ -48,6 +48,7 @@ from pactkb.index.store import NewChunk, Store, blob_vector
 from pactkb.settings import SEARCH_MODES, Settings
 
 MODES = SEARCH_MODES
+SYNTHETIC_PER_DOC = 100  # chunks per document of a synthetic store (ids syn0000000, syn0000001, ...)
 # over_http's server: a query's vector and translation are gone by the time it comes back (every mode asks each query
 # `repeat` times over all the queries), yet one search's own repeated look-ups hit, as in in_process
 FORGETFUL_CACHES = {"PACTKB_QUERY_CACHE": "8", "PACTKB_TRANSLATION_CACHE": "8"}
@@ -265,7 +266,7 @@ def build_synthetic(source: Store, target: Path, n: int, seed: int = 0) -> dict[
         raise SystemExit(f"{source.path}: the store has no embedding model recorded (ingest something first)")
     store.bind_model(model, dim)
     t0 = time.perf_counter()
-    per_doc = 100
+    per_doc = SYNTHETIC_PER_DOC
     for d0 in range(0, n, 10_000):
         with store.transaction() as tx:
             for d in range(d0, min(n, d0 + 10_000), per_doc):

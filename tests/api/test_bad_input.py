@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import PUBLIC, make_api
+from tests.api.conftest import PUBLIC, RESTRICTED, make_api
 
 
 def assert_problem(r, status: int, field: str | None = None, words: str = "") -> None:
@@ -178,3 +178,47 @@ def test_a_bad_filter_value_is_named_once(api):
     problem = api.get("/search", params={"q": "x", "type": "poem"}).json()
     assert problem["detail"].startswith("filters.type: ") and "filter 'type'" not in problem["detail"]
     assert "unknown document type" in problem["errors"][0]["message"]
+
+
+def language_problem(r, field: str) -> str:
+    """The message of a 422 naming a language filter."""
+    assert r.status_code == 422, r.text
+    (error,) = [e for e in r.json()["errors"] if e["field"] == field]
+    return error["message"]
+
+
+def test_an_unknown_language_is_refused_at_every_entry_point(api):
+    """A mistyped language ("srb" for "sr") is a 422 naming the filter and listing the corpus's languages, in GET and
+    POST /search, /documents and /chunks/{id}/similar; a valid code the corpus lacks finds nothing, without error."""
+    chunk = api.state.kb.store.doc_chunks(api.doc_id("cft-good-practice-2023.pdf"))[0]["id"]
+    for r, field in [
+        (api.get("/search", params={"q": "cash", "language": "srb"}), "filters.language"),
+        (api.post("/search", json={"q": "cash", "filters": {"language": ["en", "srb"]}}), "filters.language"),
+        (api.get("/documents", params={"language": "srb"}), "language"),
+        (api.get(f"/chunks/{chunk}/similar", params={"language": "srb"}), "filters.language"),
+    ]:
+        message = language_problem(r, field)
+        assert "unknown language 'srb'" in message and "sr (Serbian)" in message, message
+    empty = api.get("/search", params={"q": "cash", "language": "de", "mode": "lexical"})
+    assert empty.status_code == 200 and empty.json()["results"] == []
+    assert api.get("/documents", params={"language": "hr"}).json()["total"] == 0
+
+
+def test_language_spellings_people_type_find_the_stored_code(api):
+    for typed in ["SR", "srp", "Serbian", "sr-Latn"]:
+        res = api.post("/search", json={"q": "finansijske istrage", "filters": {"language": [typed]}}).json()
+        assert res["results"] and {h["language"] for h in res["results"]} == {"sr"}, typed
+        docs = api.get("/documents", params={"language": typed}).json()
+        assert [d["source_name"] for d in docs["items"]] == ["finansijske-istrage-prirucnik-sr.pdf"], typed
+
+
+def test_the_language_hint_never_names_a_restricted_documents_language(api):
+    """Only the restricted document is in Croatian: its language is listed to a cleared caller, never to others."""
+    assert api.patch(f"/documents/{api.doc_id(RESTRICTED)}", "admin", json={"language": "hr"}).status_code == 200
+    for who, shows in [(None, False), ("reader", False), ("reader_r", True), ("admin", True)]:
+        for r, field in [
+            (api.get("/search", who, params={"q": "x", "language": "srb"}), "filters.language"),
+            (api.get("/documents", who, params={"language": "srb"}), "language"),
+        ]:
+            message = language_problem(r, field)
+            assert "sr (Serbian)" in message and ("hr (Croatian)" in message) == shows, (who, message)

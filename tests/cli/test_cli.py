@@ -155,6 +155,18 @@ def test_filter_names_match_the_api_and_old_names_warn(env, sample_dir):
     assert "warning: --filter 'year_min' is deprecated" in old.stderr and "year=2020-2025" in old.stderr
 
 
+def test_an_unknown_language_filter_exits_2_naming_it_and_the_corpus_languages(env, sample_dir):
+    assert runner.invoke(app, ["search", "cash", "--filter", "language=srb"]).exit_code == 2  # no store yet: no hint
+    assert runner.invoke(app, ["ingest", str(sample_dir), "--json"]).exit_code == 0
+    bad = runner.invoke(app, ["search", "cash", "--filter", "language=srb"])
+    assert bad.exit_code == 2 and "--filter: filter 'language': unknown language 'srb'" in bad.stderr
+    assert "en (English), mk (Macedonian), sq (Albanian), sr (Serbian)" in bad.stderr  # the operator sees all
+    typed = runner.invoke(app, ["search", "finansijske istrage", "--json", "--filter", "language=Serbian"])
+    assert typed.exit_code == 0 and {h["language"] for h in json.loads(typed.stdout)["results"]} == {"sr"}
+    lacking = runner.invoke(app, ["search", "cash", "--json", "--mode", "lexical", "--filter", "language=de"])
+    assert lacking.exit_code == 0 and json.loads(lacking.stdout)["results"] == []
+
+
 def test_unsupported_files_in_a_folder_are_listed_as_skipped(env, tmp_path, capsys):
     folder = tmp_path / "mixed"
     (folder / "sub").mkdir(parents=True)

@@ -378,6 +378,17 @@ def test_api_error_message_is_shown(page: Page, screenshots: Path) -> None:
     expect(page.locator("#message [role=alert]")).to_contain_text("'last year' is not a year")
 
 
+def test_a_mistyped_language_in_the_url_is_explained(page: Page) -> None:
+    goto(page, "/?q=cash&language=srb&mode=hybrid")
+    alert = page.locator("#message [role=alert]")
+    expect(alert).to_contain_text("unknown language 'srb'")
+    expect(alert).to_contain_text("sr (Serbian)")
+    goto(page, "/?q=finansijske+istrage&language=Serbian&mode=hybrid")
+    expect(results(page).first).to_be_visible()
+    expect(results(page).first.locator(".result-meta")).to_contain_text("Serbian")
+    expect(page.locator("#message [role=alert]")).to_have_count(0)
+
+
 def test_no_good_answer_flag(page: Page) -> None:
     def weak(route) -> None:
         response = route.fetch()

@@ -96,6 +96,25 @@ def test_filter_parsing_names_bad_keys_and_values():
             Filters.parse(bad)
 
 
+def test_language_filter_takes_codes_names_and_rejects_the_rest():
+    asked: list[int] = []
+
+    def held() -> list[str | None]:
+        asked.append(1)
+        return ["sr", "en", None, "SRP-old"]
+
+    assert Filters.parse(["language=sr", "language=de"], held).languages == ("sr", "de") and not asked
+    f = Filters.parse(["language=SR", "language=Serbian", "language=hrv", "language=de"], held)
+    assert f.languages == ("sr", "hr", "de") and len(asked) == 1  # asked once, for values that are no ISO 639-1 code
+    assert Filters.parse(["language=srp-old"], held).languages == ("srp-old",)  # a value the corpus holds as it is
+    with pytest.raises(FilterError) as err:
+        Filters.from_mapping({"language": ["sr", "srb"]}, held)
+    assert err.value.field == "language" and "unknown language 'srb'" in err.value.reason
+    assert "the documents you may see are in: en (English), sr (Serbian), srp-old" in err.value.reason
+    with pytest.raises(FilterError, match="unknown language 'xx'"):
+        Filters.parse(["language=xx"])  # without a corpus: no hint
+
+
 def test_each_filter_field_restricts_results(sample_kb):
     s = sample_kb.searcher
     cases = {
