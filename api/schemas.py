@@ -324,7 +324,13 @@ class DocumentPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     publisher: str | None = Field(default=None, max_length=300)
     year: int | None = Field(default=None, ge=1800, le=2200)
-    language: str | None = Field(default=None, min_length=2, max_length=8)
+    language: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=64,
+        description="ISO 639-1 code, ISO 639-2/3 code, tag (sr-Latn) or English name (Serbian), stored as the "
+        "two-letter code; a value that names no language is a 422. null clears it.",
+    )
     doc_type: str | None = None
     areas: list[str] | None = None
     sensitivity: Sensitivity | None = None

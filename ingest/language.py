@@ -151,3 +151,13 @@ def unknown_language(value: str, held: Iterable[str]) -> str:
         f"unknown language {value.strip()!r} (use a two-letter ISO 639-1 code such as sr, hr, bs, sq, mk, en, "
         f"or a name such as Serbian{hint})"
     )
+
+
+def stored_language(value: str) -> str:
+    """The code a document's language is stored as when someone sets it (upload, edit, manifest): language_code of
+    the typed value ("SR", "srp", "sr-Latn", "Serbian" -> "sr"); a ValueError (unknown_language) when it names no
+    language, so that no typo ("srb") is stored where no language filter finds it and no stemmer applies."""
+    code = language_code(value)
+    if code is None:
+        raise ValueError(unknown_language(value, ()))
+    return code

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pactkb.ingest.language import stored_language
 from pactkb.ingest.types import AREAS, DOC_TYPES
 from pactkb.settings import SENSITIVITY_LEVELS
 
@@ -132,9 +134,15 @@ def split_areas(value: str | list[str]) -> list[str]:
     return [value] if value.strip() else []
 
 
-def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
-    """Turn one manifest row into typed overrides; bad values become warnings naming the field."""
+def validate_row(row: dict[str, Any], at: Callable[[str], str]) -> ManifestEntry:
+    """Turn one manifest row into typed overrides; bad values become warnings naming where the field is (`at`: the
+    place of a field, e.g. "MANIFEST.tsv line 5, column 'language' (a.pdf)")."""
     entry = ManifestEntry()
+
+    def warn(k: str, problem: str) -> None:
+        """Record a rejected value, naming its place."""
+        entry.warnings.append(f"{at(k)}: {problem}")
+
     for key, raw in row.items():
         if key is None or raw is None:
             continue
@@ -151,13 +159,16 @@ def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
                     raise ValueError
                 entry.values["year"] = year
             except ValueError:
-                entry.warnings.append(f"{where}: field 'year': not a year: {val!r}")
+                warn(k, f"not a year: {val!r}")
         elif k in ("language", "lang"):
-            entry.values["language"] = str(val).lower()[:8]
+            try:  # the document keeps the language it has (detected, or set before)
+                entry.values["language"] = stored_language(str(val))
+            except ValueError as exc:
+                warn(k, str(exc))
         elif k in ("type", "doc_type", "document_type"):
             dt = normalize_doc_type(str(val))
             if dt is None:
-                entry.warnings.append(f"{where}: field '{k}': unknown type {val!r} (allowed: {', '.join(DOC_TYPES)})")
+                warn(k, f"unknown type {val!r} (allowed: {', '.join(DOC_TYPES)})")
             else:
                 entry.values["doc_type"] = dt
         elif k in ("area", "areas"):
@@ -165,7 +176,7 @@ def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
             for a in split_areas(val):
                 norm = normalize_area(a)
                 if norm is None:
-                    entry.warnings.append(f"{where}: field '{k}': {unknown_area(a)}")
+                    warn(k, unknown_area(a))
                 elif norm not in areas:
                     areas.append(norm)
             if areas:
@@ -176,44 +187,80 @@ def validate_row(row: dict[str, Any], where: str) -> ManifestEntry:
             if str(val).lower() in SENSITIVITY_LEVELS:
                 entry.values["sensitivity"] = str(val).lower()
             else:
-                entry.warnings.append(
-                    f"{where}: field 'sensitivity': {val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}"
-                )
+                warn(k, f"{val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
     return entry
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    """Raw rows of a TSV, CSV or YAML manifest."""
+@dataclass
+class _Row:
+    """One manifest row: its values, the line it starts on, and (YAML) the line of each key."""
+
+    values: dict[str, Any]
+    line: int
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+def _yaml_rows(path: Path, text: str) -> list[_Row]:
+    """The rows of a YAML manifest (a list of mappings, or documents: / files: [...]) with their lines."""
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path}: invalid YAML: {exc}") from exc
+    if isinstance(data, dict):
+        key = "documents" if "documents" in data else "files"
+        data = data.get(key)
+        node = next((v for k, v in getattr(node, "value", []) if getattr(k, "value", None) == key), None)
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ManifestError(f"{path}: YAML manifest must be a list of mappings (or documents: [...])")
+    items = list(getattr(node, "value", []))
+    rows = []
+    for i, values in enumerate(data):
+        item = items[i] if i < len(items) else None
+        pairs = list(getattr(item, "value", [])) if isinstance(item, yaml.MappingNode) else []
+        rows.append(
+            _Row(
+                values,
+                item.start_mark.line + 1 if item is not None else i + 1,
+                {str(k.value).strip().lower(): k.start_mark.line + 1 for k, _ in pairs},
+            )
+        )
+    return rows
+
+
+def _rows(path: Path) -> list[_Row]:
+    """The rows of a TSV, CSV or YAML manifest, each with the line it is on."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read manifest: {exc}") from exc
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ManifestError(f"{path}: invalid YAML: {exc}") from exc
-        if isinstance(data, dict):
-            data = data.get("documents", data.get("files"))
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise ManifestError(f"{path}: YAML manifest must be a list of mappings (or documents: [...])")
-        return data
+        return _yaml_rows(path, text)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    return [_Row(row, reader.line_num) for row in reader]  # line_num: the line the row ends on
 
 
 def load_manifest(path: Path) -> dict[str, ManifestEntry]:
-    """Entries keyed by the `file` column (as written, and by base name)."""
+    """Entries keyed by the `file` column (as written, and by base name); a rejected value's warning names the
+    manifest, its line and the column."""
     rows = _rows(path)
-    if rows and not any("file" in {str(k).strip().lower() for k in r if k is not None} for r in rows[:1]):
+    if rows and not any("file" in {str(k).strip().lower() for k in r.values if k is not None} for r in rows[:1]):
         raise ManifestError(f"{path}: manifest has no 'file' column")
+    tabular = path.suffix.lower() in (".tsv", ".csv")
     entries: dict[str, ManifestEntry] = {}
-    for i, row in enumerate(rows, start=2 if path.suffix.lower() in (".tsv", ".csv") else 1):
-        norm = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    for row in rows:
+        norm = {str(k).strip().lower(): v for k, v in row.values.items() if k is not None}
         name = str(norm.pop("file", "") or "").strip()
         if not name:
             continue
-        entry = validate_row(norm, f"{path.name} row {i} ({name})")
+
+        def at(k: str, row: _Row = row, name: str = name) -> str:
+            """Where a field of this row is: the manifest, the line, the column (or YAML key), the file."""
+            place = f"column {k!r}" if tabular else f"field {k!r}"
+            return f"{path.name} line {row.key_lines.get(k, row.line)}, {place} ({name})"
+
+        entry = validate_row(norm, at)
         entries[name] = entry
         entries.setdefault(Path(name).name, entry)
     return entries

@@ -43,6 +43,7 @@ from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import FORMATS, PreviewError, PreviewRequest
 from pactkb.index.store import DOCUMENT_ORDER, DocumentRecord
 from pactkb.ingest.chunk import overlap_length
+from pactkb.ingest.language import stored_language
 from pactkb.ingest.manifest import (
     normalize_area,
     normalize_doc_type,
@@ -305,6 +306,15 @@ def _check_pdf(data: bytes, name: str, field: str) -> None:
         raise ValidationProblem(field, f"{name}: corrupt PDF ({type(exc).__name__})") from exc
 
 
+def _language(field: str, value: str) -> str:
+    """The stored code of a language someone sets ("Serbian", "srp", "sr-Latn" -> "sr"), 422 naming the field for a
+    value that names no language."""
+    try:
+        return stored_language(value)
+    except ValueError as exc:
+        raise ValidationProblem(field, str(exc)) from exc
+
+
 def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
     """Validated metadata overrides from the form fields."""
     out: dict[str, Any] = {}
@@ -329,7 +339,7 @@ def _metadata(form: Any, principal: Principal) -> dict[str, Any]:
         if len(value) > 500:
             raise ValidationProblem(key, "too long (500 characters at most)")
         if value:
-            out[key] = value.lower() if key == "language" else value
+            out[key] = _language(key, value) if key == "language" else value
     if year := (form.get("year") or "").strip():
         if not re.fullmatch(r"\d{4}", year) or not 1800 <= int(year) <= 2200:
             raise ValidationProblem("year", f"{year!r} is not a year")
@@ -385,7 +395,8 @@ def bounded(receive: Receive, limit: int, message: str) -> Receive:
 )
 async def upload(request: Request, principal: Principal = Depends(require("contributor"))) -> dict[str, Any]:
     """multipart/form-data: one or more `files` (PDF), the required `sensitivity` (public, restricted or confidential)
-    and optional metadata fields title, publisher, year, type, area (repeat or separate with ;), language.
+    and optional metadata fields title, publisher, year, type, area (repeat or separate with ;), language (a code or
+    an English name, stored as its ISO 639-1 code: "Serbian", "srp", "sr-Latn" -> "sr"; else a 422).
     Returns a job to poll. The whole request may hold max_upload_mb (all files together)."""
     st = state(request)
     ctype = request.headers.get("content-type", "")
@@ -468,6 +479,8 @@ def patch_document(
         if norm is None:
             raise ValidationProblem("doc_type", unknown_doc_type(changes["doc_type"] or ""))
         changes["doc_type"] = norm
+    if changes.get("language") is not None:  # null clears it
+        changes["language"] = _language("language", changes["language"])
     if "areas" in changes:
         areas = []
         for a in changes["areas"] or []:

@@ -222,3 +222,22 @@ def test_the_language_hint_never_names_a_restricted_documents_language(api):
         ]:
             message = language_problem(r, field)
             assert "sr (Serbian)" in message and ("hr (Croatian)" in message) == shows, (who, message)
+
+
+def test_a_document_language_is_set_as_its_code_and_a_typo_is_refused(api, pdf_bytes):
+    """Upload and PATCH store a language as the code the language filter finds ("Serbian" -> "sr"); a value that
+    names no language ("srb") is a 422 naming `language`, and nothing is saved or changed."""
+    upload = {"files": ("a.pdf", pdf_bytes, "application/pdf")}
+    r = api.post("/documents", "contrib", files=upload, data={**PUBLIC, "language": "srb"})
+    assert_problem(r, 422, "language", "unknown language 'srb'")
+    assert not list((api.settings.data / "uploads").iterdir())
+    job = api.post("/documents", "contrib", files=upload, data={**PUBLIC, "language": "Serbian"}).json()["job_id"]
+    doc = api.state.jobs.wait(job)["files"][0]["document_id"]
+    assert api.get(f"/documents/{doc}", "contrib").json()["language"] == "sr"
+    assert doc in {d["id"] for d in api.get("/documents", "contrib", params={"language": "sr"}).json()["items"]}
+    assert_problem(api.patch(f"/documents/{doc}", "contrib", json={"language": "srb"}), 422, "language", "'srb'")
+    assert api.get(f"/documents/{doc}", "contrib").json()["language"] == "sr"
+    for typed, code in [("Macedonian", "mk"), ("SQ", "sq"), ("hrv", "hr"), ("sr-Latn", "sr")]:
+        r = api.patch(f"/documents/{doc}", "contrib", json={"language": typed})
+        assert r.status_code == 200 and r.json()["language"] == code, (typed, r.text)
+    assert api.patch(f"/documents/{doc}", "contrib", json={"language": None}).json()["language"] is None

@@ -286,3 +286,18 @@ def test_a_lower_bound_total_reads_as_one():
 
     assert count_text(250, "eq") == "250 result(s)"
     assert count_text(250, "gte") == "at least 250 result(s)"
+
+
+def test_ingest_stores_a_manifest_language_as_its_code_and_warns_of_a_typo(env, make_pdf):
+    """The command line sets a language only through a manifest: "Serbian" is stored as sr; "srb" is a warning naming
+    the manifest's line and column, the file is still indexed (with its detected language) and the exit code is 0."""
+    text = "Financial investigators trace the proceeds of organised crime through bank records and company registers."
+    good, typo = make_pdf("good.pdf", [[text]]), make_pdf("typo.pdf", [[text.replace("Financial", "Customs")]])
+    manifest = env / "labels.csv"
+    manifest.write_text("file,language\ngood.pdf,Serbian\ntypo.pdf,srb\n", encoding="utf-8")
+    res = runner.invoke(app, ["ingest", str(good), str(typo), "--manifest", str(manifest)])
+    assert res.exit_code == 0 and "2 indexed" in res.stdout, res.output
+    assert f"warning: {typo}: labels.csv line 3, column 'language' (typo.pdf): unknown language 'srb'" in res.stderr
+    found = runner.invoke(app, ["search", "bank records", "--filter", "language=sr", "--json", "--mode", "lexical"])
+    assert found.exit_code == 0, found.output
+    assert [(h["file"], h["language"]) for h in json.loads(found.stdout)["results"]] == [("good.pdf", "sr")]

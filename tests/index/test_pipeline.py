@@ -254,3 +254,29 @@ def test_another_pdf_text_extractor_parses_stored_files_again_only_when_asked(se
     assert again.chunks_embedded == 0  # both extractors read the same text: the stored vectors are reused
     assert [r[0] for r in kb.store.conn().execute("SELECT id FROM documents")] == [doc_id]
     assert check(kb.store, kb.dense) == []
+
+
+def test_a_manifest_language_is_stored_as_its_code_and_a_typo_warns_without_losing_anything(settings, make_pdf):
+    """The manifest's language column is read like the API's ("Serbian" -> "sr"); a value that names no language
+    ("srb") is a warning naming the manifest, its line and column, and is not applied: an indexed document keeps the
+    language it had, a new one keeps the detected one."""
+    text = "Financial investigators trace the proceeds of organised crime through bank records and company registers."
+    pdf = make_pdf("guide.pdf", [[text]])
+    manifest = pdf.parent / "mine.tsv"
+    manifest.write_text("file\ttitle\tlanguage\nguide.pdf\tGuide\tSerbian\n", encoding="utf-8")
+    kb = kb_for(settings)
+    first = kb.indexer.ingest([pdf], manifest=manifest)
+    assert first.indexed == 1 and not first.warnings
+    (doc_id,) = first.documents
+    assert kb.store.document(doc_id).language == "sr"
+    other = make_pdf("other.pdf", [[text.replace("Financial", "Customs")]])
+    manifest.write_text("file\ttitle\tlanguage\nguide.pdf\tGuide 2\tsrb\nother.pdf\tOther\tsrb\n", encoding="utf-8")
+    again = kb_for(settings).indexer.ingest([pdf, other], manifest=manifest)
+    assert (again.unchanged, again.indexed) == (1, 1)
+    warned = {Path(w["file"]).name: w["warning"] for w in again.warnings}
+    assert warned["guide.pdf"].startswith("mine.tsv line 2, column 'language' (guide.pdf): unknown language 'srb'")
+    assert warned["other.pdf"].startswith("mine.tsv line 3, column 'language' (other.pdf): unknown language 'srb'")
+    kept = kb.store.document(doc_id)
+    assert (kept.title, kept.language) == ("Guide 2", "sr")  # the row's other values still apply
+    (new_id,) = [d for d in again.documents if d != doc_id]
+    assert kb.store.document(new_id).language == "en"  # detected

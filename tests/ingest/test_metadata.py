@@ -83,7 +83,7 @@ def test_manifest_overrides_and_unmarks(tmp_path, make_pdf):
     assert "title" not in m.inferred and "year" not in m.inferred and "language" in m.inferred
 
 
-def test_manifest_bad_values_are_warnings_naming_row_and_field(tmp_path):
+def test_manifest_bad_values_are_warnings_naming_line_and_column(tmp_path):
     path = tmp_path / "manifest.csv"
     path.write_text("file,year,type,sensitivity,area\na.pdf,20x1,poem,secret,astrology\n", encoding="utf-8")
     entry = load_manifest(path)["a.pdf"]
@@ -91,7 +91,7 @@ def test_manifest_bad_values_are_warnings_naming_row_and_field(tmp_path):
     text = " | ".join(entry.warnings)
     for field in ("'year'", "'type'", "'sensitivity'", "'area'"):
         assert field in text
-    assert "row 2" in text
+    assert "manifest.csv line 2" in text
 
 
 def test_yaml_manifest(tmp_path):
@@ -116,3 +116,38 @@ def test_manifest_found_in_parent_folder(tmp_path):
     (tmp_path / "corpus" / "pdf").mkdir(parents=True)
     (tmp_path / "corpus" / "MANIFEST.tsv").write_text("file\n", encoding="utf-8")
     assert find_manifests(tmp_path / "corpus" / "pdf", tmp_path / "corpus") == [tmp_path / "corpus" / "MANIFEST.tsv"]
+
+
+def test_manifest_languages_are_read_as_codes_and_a_typo_names_the_line_and_column(tmp_path):
+    path = tmp_path / "MANIFEST.tsv"
+    path.write_text(
+        "file\ttitle\tlanguage\na.pdf\tA\tSerbian\nb.pdf\tB\tsrb\nc.pdf\tC\tsr-Latn\nd.pdf\tD\tMKD\n", encoding="utf-8"
+    )
+    entries = load_manifest(path)
+    assert {name: entries[name].values.get("language") for name in ("a.pdf", "b.pdf", "c.pdf", "d.pdf")} == {
+        "a.pdf": "sr",
+        "b.pdf": None,
+        "c.pdf": "sr",
+        "d.pdf": "mk",
+    }
+    assert entries["b.pdf"].values == {"title": "B"}
+    assert entries["b.pdf"].warnings == [
+        "MANIFEST.tsv line 3, column 'language' (b.pdf): unknown language 'srb' (use a two-letter ISO 639-1 code "
+        "such as sr, hr, bs, sq, mk, en, or a name such as Serbian)"
+    ]
+
+
+def test_a_yaml_manifest_warning_names_the_line_of_the_field(tmp_path):
+    path = tmp_path / "manifest.yaml"
+    path.write_text(
+        "# labels\ndocuments:\n  - file: x.pdf\n    language: Albanian\n"
+        "  - file: y.pdf\n    title: Y\n\n    lang: xx\n",
+        encoding="utf-8",
+    )
+    entries = load_manifest(path)
+    assert entries["x.pdf"].values == {"language": "sq"}
+    (warning,) = entries["y.pdf"].warnings
+    assert warning.startswith("manifest.yaml line 8, field 'lang' (y.pdf): unknown language 'xx'")
+    bare = tmp_path / "list.yml"
+    bare.write_text("- file: z.pdf\n  year: 20x1\n", encoding="utf-8")
+    assert load_manifest(bare)["z.pdf"].warnings == ["list.yml line 2, field 'year' (z.pdf): not a year: '20x1'"]
