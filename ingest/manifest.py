@@ -193,7 +193,8 @@ def validate_row(row: dict[str, Any], at: Callable[[str], str]) -> ManifestEntry
 
 @dataclass
 class _Row:
-    """One manifest row: its values, the line it starts on, and (YAML) the line of each key."""
+    """One manifest row: its values, its line (YAML: where it starts; CSV/TSV: where it ends, a quoted value may span
+    lines) and (YAML) the line of each key."""
 
     values: dict[str, Any]
     line: int
