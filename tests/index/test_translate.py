@@ -844,6 +844,8 @@ def test_albanian_good_practice_is_a_glossary_term(query, expected):
         ("kriza politike në Bosnje", "kriza politike", "political crisis"),
         ("pasurisë së fituar me vepër penale", "pasurisë së fituar me vepër penale", "proceeds of crime"),
         ("të dhënat për trafikimin me njerëz", "trafikimin me njerëz", "trafficking in human beings"),
+        ("A duhet bankat të ruajnë të dhënat?", "ruajnë të dhënat", "keep records"),  # record keeping, not "keep data"
+        ("sa kohe ruhen te dhenat", "ruhen te dhenat", "records kept"),
     ],
 )
 def test_albanian_question_words_of_everyday_use_are_glossary_terms(query, source, expected):
