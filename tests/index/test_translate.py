@@ -863,8 +863,8 @@ def test_albanian_question_words_of_everyday_use_are_glossary_terms(query, sourc
 
 
 def test_albanian_do_is_a_function_word():
-    """"bëj" (do) in a question ("Çfarë bëjnë mbikëqyrësit?") is a function word, as "të jetë" is: not searched
-    (it went to "doing")."""
+    """Albanian "bëj" (do) in a question ("Çfarë bëjnë mbikëqyrësit?") is a function word, as "të jetë" is: not
+    searched (it went to "doing")."""
     from pactkb.index.bridge import function_words
     from pactkb.index.dictionary import FIELD_GLOSSARIES
     from pactkb.index.translate import glossary_for
