@@ -111,6 +111,16 @@ def test_query_language_detection(text, lang):
     assert detect_query_language(text) in lang
 
 
+def test_albanian_e_decides_an_albanian_query_the_detector_is_unsure_of():
+    """An Albanian keyword query with an English loanword read as German (0.46): its "ë" makes it Albanian, so it is
+    translated; without the letter, or where the detector is sure, the detector's answer stands (parallel questions,
+    session 13)."""
+    assert detect_query_language("pagesat e ransomware në asete virtuale") == "sq"
+    assert detect_query_language("pagesat e ransomware ne asete virtuale") is None  # unsure and no ë: unsure
+    assert detect_query_language("how do terrorist groups abuse crowdfunding platforms") == "en"
+    assert detect_query_language("pagesat e ransomware në asete virtuale", ("en", "de", "it")) != "sq"  # not offered
+
+
 def test_fusion_weights_depend_on_the_query_language_and_the_encoder(tmp_path):
     kb = make_kb(tmp_path, weight_dense=0.8, weight_lexical=1.0)
     s = kb.searcher

@@ -821,6 +821,61 @@ def test_albanian_good_practice_is_a_glossary_term(query, expected):
     assert [(m.source, m.translations[0]) for m in glossary.lookup(query)] == [(query, expected)]
 
 
+@pytest.mark.parametrize(
+    ("query", "source", "expected"),
+    [
+        # (a) a question's common verbs, which went to rare nearest words (behest, virtue, jeffrey, fiat, construction)
+        ("Si behet konfiskimi?", "behet", "do"),
+        ("Çfarë gjobe i vuri FinCEN?", "vuri", "put"),
+        ("Kush i jep urdhrin?", "jep", "give"),
+        ("Si i ndërtojnë rrjetet?", "ndërtojnë", "build"),
+        ("A mund te keqperdoren organizatat?", "keqperdoren", "abuse"),
+        # (b) places and points of the compass
+        ("situata në veri të Kosovës", "veri", "north"),
+        ("në Afrikën e Veriut", "Veriut", "north"),
+        ("kampet në Siri", "Siri", "Syria"),
+        ("përmes Mesdheut", "Mesdheut", "Mediterranean"),
+        # (c) common nouns of a question
+        ("Cilat vende janë në listë?", "vende", "country"),
+        ("mbikëqyrësit në kolegjet AML/CFT", "kolegjet", "college"),
+        ("pagesat me kartë krediti", "kartë krediti", "credit card"),
+        ("transferimi i kriptoaseteve", "kriptoaseteve", "crypto-assets"),
+        # (d) senses in context
+        ("kriza politike në Bosnje", "kriza politike", "political crisis"),
+        ("pasurisë së fituar me vepër penale", "pasurisë së fituar me vepër penale", "proceeds of crime"),
+        ("të dhënat për trafikimin me njerëz", "trafikimin me njerëz", "trafficking in human beings"),
+        ("A duhet bankat të ruajnë të dhënat?", "ruajnë të dhënat", "keep records"),  # record keeping, not "keep data"
+        ("sa kohe ruhen te dhenat", "ruhen te dhenat", "records kept"),
+    ],
+)
+def test_albanian_question_words_of_everyday_use_are_glossary_terms(query, source, expected):
+    """The Albanian parallel questions (2026.12.13) found a question's common verbs, places and nouns without an
+    entry: they went to their nearest English corpus word, often a rare one that pulled its own passages into the
+    rendering's BM25 list. Each is a glossary term now, read in its inflected form and, where it has one, its
+    phrase."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+    from pactkb.index.translate import glossary_for
+
+    glossary = glossary_for([FIELD_GLOSSARIES], "sq")
+    assert glossary is not None
+    found = {m.source: m.translations[0] for m in glossary.lookup(query)}
+    assert found.get(source) == expected
+
+
+def test_albanian_do_is_a_function_word():
+    """Albanian "bëj" (do) in a question ("Çfarë bëjnë mbikëqyrësit?") is a function word, as "të jetë" is: not
+    searched (it went to "doing")."""
+    from pactkb.index.bridge import function_words
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+    from pactkb.index.translate import glossary_for
+
+    glossary = glossary_for([FIELD_GLOSSARIES], "sq")
+    assert glossary is not None
+    found = {m.source: m.translations for m in glossary.lookup("Çfarë bëjnë mbikëqyrësit? Si bëhet?")}
+    assert function_words(found["bëjnë"]) and function_words(found["bëhet"])
+    assert not function_words(found["mbikëqyrësit"])
+
+
 def test_an_albanian_question_word_is_in_the_sentence_the_encoder_reads(settings, tmp_path):
     """Albanian has no translator: the glossary's question words ("Si": how, "Cilat": which) are put in the English
     text the encoder reads, as Apertium's "How" is for Serbian; BM25's words stay the content words (2026.12.9)."""
