@@ -942,7 +942,7 @@ def test_restorations_try_fewest_changes_first_and_leave_other_words():
     [
         ("zlouporaba od strane kriminalaca", "foreign", "abuse by criminals"),  # the passive's agent
         ("novačenje putem interneta", "way", "recruitment via internet"),
-        ("Na koji je način banka propustila nadzirati transakcije?", "way", "how bank fail supervise transaction"),
+        ("Na koji je način banka propustila nadzirati transakcije?", "way", "how bank fail monitor transactions"),
         ("smještaj pri pronalasku", "next", "accomodation in pronalasku"),  # Apertium: "next to"
     ],
 )
