@@ -571,6 +571,9 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("sr", "višeg rukovodstva", "leadership", ["senior", "management"]),
         ("sr", "дипфејк снимци и лажно представљање", "presentation", ["deepfake", "tape", "impersonation"]),
         ("sr", "provera stranke", "party", ["customer", "due", "diligence"]),
+        ("hr", "novače borce", "soldiers", ["recruit", "fighter"]),
+        ("hr", "FATF ocjenjuje", "grades", ["FATF", "assesses"]),
+        ("hr", "provjera sankcija", "check", ["sanctions", "screening"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
