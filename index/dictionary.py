@@ -313,13 +313,19 @@ class Dictionary:
 def hbs_plural_key(word: str, stem: str) -> str | None:
     """The own key of a Serbian/Croatian/Bosnian masculine noun's form whose Snowball stem (`stem`) keeps an
     alternation of its stem, None for other words: a velar palatalised before the plural's -i/-ima (`službenici`,
-    `svjedoci` as `službenik`, `svjedok`) and an agent noun's -lac/-oc- (`tražioci`, `počinioca` as `tražilac`,
-    `počinilac`). Its plain stem stays the fallback: a feminine `-ica` noun's dative `granici` still finds
-    `granica`."""
+    `svjedoci` as `službenik`, `svjedok`), an agent noun's -lac/-oc- (`tražioci`, `počinioca` as `tražilac`,
+    `počinilac`) and the genitive plural's inserted a of an -nt noun or a neuter -stvo noun (`klijenata`,
+    `dokumenata`, `sredstava`, `društava` as `klijent`, `dokument`, `sredstvo`, `društvo`; 2026.12.13: "klijenata"
+    was left to the bridge, "clientele", "privrednih društava" was "economic societies"). Its plain stem stays the fallback: a
+    feminine `-ica` noun's dative `granici` still finds `granica`."""
     if len(stem) < 5:
         return None
     if stem.endswith("ioc"):
         return stem[:-3] + "ilac"
+    if stem.endswith("enat") and fold(word).endswith("enata"):
+        return stem[:-2] + "t"
+    if stem.endswith("stav") and fold(word).endswith("stava"):  # a neuter -stvo noun's: sredstava, društava
+        return stem[:-2] + "v"
     plural = fold(word).endswith(("ici", "icima", "oci", "ocima"))
     return stem[:-1] + "k" if plural and stem.endswith(("ic", "oc")) else None
 

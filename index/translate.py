@@ -94,6 +94,8 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
 #   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays;
 # - "dana" (days, genitive) tagged as the participle of "dati" ("tri dana" -> "three gave"): read as "dan".
+# - the infinitive "biti" (be) away from its modal ("moraju imati licencu ili biti registrovani") tagged as a
+#   participle of "biti" (beat): "or beaten registered"; read as "be" (the form is the infinitive of either verb).
 # mkd-eng (after its second tagger): doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
 # a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
 # "Колку" -> "As", "Кои" -> "That") is the interrogative ("How", "What", "How much"); the interrogative кој/која/кое/кои
@@ -121,6 +123,7 @@ VERB_FIXES = {
         r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
         r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
         r"s/\^dati<vblex><perf><tv><pp>\(<[a-z0-9]*>\)*<gen>\(<[a-z0-9]*>\)*\$/^dan<n><mi><pl><gen>$/g",
+        r"s/\^\([Bb]\)iti<vblex>\(<[a-z0-9]*>\)*\$/^\1iti<vbser><inf>$/g",
     ),
     "mkd-eng": (
         r"s/\^clitic<prn><[^$]*\$ *//g",
@@ -146,11 +149,16 @@ LEXICON_GAPS = {
 }
 # Corrections of the query text before Apertium reads it (they keep its length): Croatian "Što" opening a question is
 # tagged as the relative "koji" ("Što je PEP?" -> "Which is PEP?"), and "Sto je" typed without diacritics as "stol"
-# ("Table is"): both read as "Šta" ("What").
+# ("Table is"): both read as "Šta" ("What"). 2026.12.13: "sto" opening a question before any verb ("Sto pokazuje
+# slucaj", "sto znaci") and the conjunction "što" typed without diacritics after the words it follows ("nakon sto se
+# izvuku" -> "after table pulled out", "zato sto", "ono sto") are "što" too; "sto" elsewhere (a hundred, Serbian
+# "table") is left as typed.
+_STO_AFTER = r"(?:nakon|zato|osim|nego|umjesto|ono|sve|time|tako)"
 SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "hbs-eng": (
-        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:Što\b|Sto(?=\s+(?:je|su|se|sve)\b))"), r"\1Šta"),
-        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+(?:je|su|se|sve)\b))"), r"\1šta"),
+        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:Što\b|Sto(?=\s+[^\W\d]))"), r"\1Šta"),
+        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+[^\W\d]))"), r"\1šta"),
+        (re.compile(rf"((?<!\w)(?i:{_STO_AFTER})\s+)sto\b"), r"\1što"),
     ),
 }
 # Letters a Serbian/Croatian/Bosnian word typed without diacritics may stand for (`restorations`): Apertium knows

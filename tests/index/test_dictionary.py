@@ -372,6 +372,10 @@ def test_a_serbian_plural_finds_its_singulars_entry_and_a_feminine_dative_its_ow
         hbs_plural_key("službenici", "sluzbenic") == "sluzbenik" and hbs_plural_key("tražioca", "trazioc") == "trazilac"
     )
     assert hbs_plural_key("granica", "granic") is None and hbs_plural_key("banci", "banc") is None
+    # 2026.12.13: an -nt noun's genitive plural inserts an a ("klijenata": "klenat"), a noun in -nat keeps its own
+    assert hbs_plural_key("klijenata", "klenat") == "klent" and hbs_plural_key("dokumenata", "dokumenat") == "dokument"
+    assert hbs_plural_key("kandidata", "kandidat") is None and hbs_plural_key("klijent", "klent") is None
+    assert hbs_plural_key("sredstava", "sredstav") == "sredstv" and hbs_plural_key("društava", "drustav") == "drustv"
     glossary = Dictionary(
         [],
         "serbian",
@@ -382,10 +386,16 @@ def test_a_serbian_plural_finds_its_singulars_entry_and_a_feminine_dative_its_ow
             ("granica", ["border"]),
             ("podvodnik", ["pimp"]),
             ("podvodnici", ["pimps"]),
+            ("klijent", ["customer"]),
+            ("privredno društvo", ["company"]),
         ],
     )
-    found = glossary.lookup("policijski službenici i svjedoci, tražioci azila na granici, podvodnici")
-    assert [m.translations[0] for m in found] == ["officer", "witness", "asylum seeker", "border", "pimps"]
+    found = glossary.lookup(
+        "policijski službenici i svjedoci, tražioci azila na granici, podvodnici, klijenata privrednih društava"
+    )
+    assert [m.translations[0] for m in found] == [
+        *("officer", "witness", "asylum seeker", "border", "pimps", "customer", "company")
+    ]
     assert glossary.is_curated("službenicima") and glossary.is_curated("tražiocima azila")
 
 

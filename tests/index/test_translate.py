@@ -556,6 +556,24 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "се пријавуваат трансакциите", "registering", ["reports", "transactions"]),  # the 3rd plural -аат
         ("mk", "контејнери во пристаништата", "quays", ["container", "port"]),  # a neuter -ште
         ("mk", "фалсификување на документи", "fraud", ["forgery", "documents"]),
+        # 2026.12.13: found by the parallel questions (evaluation/parallel): common field words in another sense
+        ("hr", "nasilje bandi", "band", ["violence", "gang"]),
+        ("bs", "rute krijumčarenja droge", "rute", ["route", "drug", "trafficking"]),  # FreeDict: "rue"
+        ("hr", "radnici izloženi trgovanju ljudima", "displayed", ["workers", "exposed", "human", "trafficking"]),
+        ("bs", "prijenos kriptoimovine", "transmission", ["transfer", "crypto", "assets"]),
+        ("hr", "oružano nasilje", "oružano", ["armed", "violence"]),
+        ("hr", "Tko je dužan prijaviti transakciju?", "dužan", ["required", "report", "transaction"]),
+        # ... and field terms in the words a practitioner types
+        ("hr", "fiktivne tvrtke i nominalni direktori", "fiktivne", ["shell", "company", "nominee", "director"]),
+        ("hr", "skupno financiranje terorizma", "skupno", ["crowdfunding", "terrorism"]),
+        ("hr", "usporedne financijske istrage", "usporedne", ["parallel", "financial", "investigation"]),
+        ("sr", "забрана одавања података", "ban", ["tipping", "off"]),
+        ("sr", "višeg rukovodstva", "leadership", ["senior", "management"]),
+        ("sr", "дипфејк снимци и лажно представљање", "presentation", ["deepfake", "tape", "impersonation"]),
+        ("sr", "provera stranke", "party", ["customer", "due", "diligence"]),
+        ("hr", "novače borce", "soldiers", ["recruit", "fighter"]),
+        ("hr", "FATF ocjenjuje", "grades", ["FATF", "assesses"]),
+        ("hr", "provjera sankcija", "check", ["sanctions", "screening"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
@@ -975,3 +993,45 @@ def test_restorations_try_fewest_changes_first_and_leave_other_words():
     assert restorations("mkd-eng", "zracna") == []  # Macedonian is typed in Cyrillic
     assert restorations("hbs-eng", "cscscscs") == []  # more than RESTORE_MAX spellings
     assert Translator("apertium", 10.0, []).render("krijumčarenje kokaina", "hr").unknown == ["krijumčarenje"]
+
+
+@pytest.mark.parametrize(
+    ("query", "apertium_says", "expected"),
+    [
+        ("zlouporaba od strane kriminalaca", "foreign", "abuse by criminals"),  # the passive's agent
+        ("novačenje putem interneta", "way", "recruitment via internet"),
+        ("Na koji je način banka propustila nadzirati transakcije?", "way", "how bank fail monitor transactions"),
+        ("smještaj pri pronalasku", "next", "accomodation in pronalasku"),  # Apertium: "next to"
+    ],
+)
+def test_a_question_frame_or_preposition_adds_no_content_word(query, apertium_says, expected):
+    """Field glossary 2026.12.13: "od strane", "putem", "na koji (je) način" and "pri" are read as the English question
+    has them ("by", "via", "how", "in"), not as the content words Apertium gives them ("foreign", "way", "next")."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    plain = Translator("apertium", 10.0, []).render(query, "hr")
+    assert plain is not None and apertium_says in plain.words(NO_WORDS)
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "hr")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+    assert apertium_says not in rendering.words(NO_WORDS)
+
+
+def test_sto_typed_for_sto_with_diacritics_is_not_a_table():
+    """ "sto" opening a question before any word, or after the words the conjunction "što" follows ("nakon sto",
+    "zato sto"), is "što" (Apertium: "stol", table); a hundred or a table elsewhere is left as typed."""
+    from pactkb.index.translate import source_fixed
+
+    assert source_fixed("hbs-eng", "Sto pokazuje slucaj?") == "Šta pokazuje slucaj?"
+    assert source_fixed("hbs-eng", "zrtve nakon sto se izvuku, zato sto") == "zrtve nakon što se izvuku, zato što"
+    assert source_fixed("hbs-eng", "ima sto dana") == "ima sto dana"
+    t = Translator("apertium", 10.0, [])
+    for query in ("Sto pokazuje slucaj Monzo?", "Koje usluge trebaju zrtve nakon sto se izvuku?"):
+        rendering = t.render(query, "hr")
+        assert rendering is not None and "table" not in rendering.sentence(NO_WORDS).lower()
+
+
+def test_the_infinitive_biti_is_be_not_beaten():
+    """hbs-eng tags "biti" away from its modal as a participle of "biti" (beat): "or beaten registered"."""
+    rendering = Translator("apertium", 10.0, []).render("Moraju li imati licencu ili biti registrovani?", "bs")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "Must have licence or be registered"
+    assert "beaten" not in rendering.words(NO_WORDS)
