@@ -325,6 +325,13 @@ def steps() -> dict[str, dict[str, Any]]:
                 *("--lists", "evaluation/vocabulary/heldout", "--json"),
             ]
         },
+        "parallel": {"cmd": [PY, "-m", "pactkb.evaluation.parallel", "--data", str(WORK / "shared-default"), "--json"]},
+        "parallel-heldout": {
+            "cmd": [
+                *(PY, "-m", "pactkb.evaluation.parallel", "--data", str(WORK / "shared-default")),
+                *("--lists", "evaluation/parallel/heldout", "--summary", "--json"),
+            ]
+        },
         "bench-shared-store": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.shared_store", "--corpus", str(pdf)]  # prints indented JSON
         },
@@ -738,6 +745,7 @@ def languages_section(out: list[str]) -> None:
             cells = [f"{ms[m]['p50']} / {ms[m]['p95']}" if m in ms else "" for m in SEARCH_MODES]
             out.append(f"| {label} | {r.get('queries', '')} | " + " | ".join(cells) + " |")
     vocabulary_section(out)
+    parallel_section(out)
     names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + [
         "bench-latency-inprocess",
         "bench-latency-torch-inprocess",
@@ -779,6 +787,36 @@ def vocabulary_section(out: list[str]) -> None:
             if r
         )
         + ".",
+    ]
+
+
+def parallel_section(out: list[str]) -> None:
+    """Whole questions in the users' languages against the same questions in English: how far the rankings agree."""
+    from pactkb.evaluation.domain import interval
+
+    seen, held = load("parallel"), load("parallel-heldout")
+    if not seen and not held:
+        return
+    rows = [(lang, r) for lang, r in (seen or {}).get("summary", {}).items()]
+    rows += [(f"{lang} (held out)", r) for lang, r in (held or {}).get("summary", {}).items()]
+    out += [
+        "",
+        "Whole questions, in the language and in English: practitioners' questions written in English (each checked "
+        "to be answered by the corpus) and as a practitioner would type them in the language "
+        "(evaluation/parallel/<lang>.tsv, not from the domain set). Agreement is nDCG@10 of the native ranking judged "
+        "by the English ranking's first ten passages (graded by rank; same document, overlapping pages): 1.0 means "
+        "the search in the language finds what the English question finds, in the same order; top-1 is the share of "
+        "questions whose first passage is the same. Held-out rows are pairs written with the others but never looked "
+        "at while fixing (evaluation/parallel/heldout).",
+        "",
+        "| list | pairs | agreement | 95% interval | top-1 |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {lang} | {r['pairs']} | {r['agreement']:.3f} | {interval(r['ci95'])} | {r['top1']:.0%} |"
+            for lang, r in rows
+        ),
+        "",
+        "Least agreeing pairs with their renderings: " + command("parallel").replace(" --json", " --worst 20") + ".",
     ]
 
 

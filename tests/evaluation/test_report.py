@@ -197,3 +197,21 @@ def test_the_vocabulary_pass_rates_are_shown_with_the_command_listing_failures(m
     monkeypatch.setattr(report, "load", lambda name: None)
     report.vocabulary_section(out)
     assert out == []  # not run: no section
+
+
+def test_the_parallel_agreement_is_shown_with_held_out_rows(monkeypatch) -> None:
+    row = {"pairs": 30, "agreement": 0.6123, "ci95": [0.51, 0.7], "top1": 0.4}
+    saved = {
+        "parallel": {"summary": {"mk": row}, "pairs": []},
+        "parallel-heldout": {"summary": {"mk": {**row, "pairs": 15, "ci95": None}}},
+    }
+    monkeypatch.setattr(report, "load", lambda name: saved.get(name))
+    out: list[str] = []
+    report.parallel_section(out)
+    text = "\n".join(out)
+    assert "| mk | 30 | 0.612 | [0.510, 0.700] | 40% |" in text and "| mk (held out) | 15 | 0.612 |" in text
+    assert "`python -m pactkb.evaluation.parallel --data" in text and "--worst 20`" in text
+    out = []
+    monkeypatch.setattr(report, "load", lambda name: None)
+    report.parallel_section(out)
+    assert out == []  # not run: no section
