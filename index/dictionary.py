@@ -332,12 +332,13 @@ def macedonian_key(word: str) -> str:
     glossary entry's inflected forms; `помошта` as `помош`: folding makes ш an s, so the -шта of a -ш noun is told
     from a -ст noun's -ста before folding); a neuter -ште keeps its ш+т (`пристаниште` as `пристаништата`, not
     read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
-    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`)."""
+    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`); ќ and ѓ as
+    к and г, as a keyboard without them types them (`мегународна` as `меѓународна`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
     elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)
         word = word[:-1]
-    key = _MK_THIRD_PLURAL.sub("", fold(word))
+    key = _MK_THIRD_PLURAL.sub("", fold(word).replace("kj", "k").replace("gj", "g"))
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key

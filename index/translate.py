@@ -158,9 +158,16 @@ SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 # dictionaries then fill by their folded key in another sense ("zracna" -> "air aviation", "ucjena" -> "science
 # teaching", "zastita" -> "plant protection provision"). A word it does not know is tried with its letters restored
 # and read in the first spelling it knows (fewest letters changed first).
-DIACRITICS = {"hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)}}
+# Macedonian typed on a keyboard without its own letters has к for ќ and г for ѓ ("ке" for "ќе": will, "мегу" for
+# "меѓу": between, "доагаат"), words mkd-eng does not know and the bridge left in Cyrillic: restored alike.
+DIACRITICS = {
+    "hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)},
+    "mkd-eng": {"к": ("ќ",), "г": ("ѓ",)},
+}
 RESTORE_MAX = 64  # spellings tried for one word at most (a word with more candidate letters is left as typed)
-_RESTORABLE = re.compile(r"[a-zA-Z]+")
+# The words a mode's restorations apply to: hbs-eng's Latin words (its Cyrillic is transliterated first), mkd-eng's
+# Cyrillic words without its own ќ and ѓ (a word typed with them was typed with its letters).
+_RESTORABLE = {"hbs-eng": re.compile(r"[a-zA-Z]+"), "mkd-eng": re.compile(r"[а-шѐѕјљњѝџА-ШЀЅЈЉЊЍЏ]+")}
 # An acronym in capitals, with hyphenated letters or digits ("ISIS-K", "EU-27", "COVID-19", "FATF"): passed through as
 # typed, as an English query has it (Apertium read "ISIS-K" as "ISIS-To", "SAD" as "NOW"), unless a glossary names it;
 # a case ending hyphenated to it is left out ("PEP-ovi" -> "PEP", was "PEP-these").
@@ -177,11 +184,13 @@ _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
-# Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike.
+# Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike;
+# after an interrogative "кои"/"што" it is the copula before a noun ("Кои се" + "индикаторите": "What are the
+# indicators"; dropped, the question read "which indicator") and stays.
 # The patterns read the segment folded (index/fold.py: lower case, Latin), so Serbian Cyrillic "да" is "da" there.
 DANGLING = {
     "hbs-eng": re.compile(rf"(?:^|\s)da(?:\s+(?:{'|'.join(HBS_CLITICS)}))*\s*$"),
-    "mkd-eng": re.compile(r"(?:^|\s)(?:da\s+)?se\s*$"),
+    "mkd-eng": re.compile(r"(?:^|\s)(?<!\bkoi\s)(?<!\bsto\s)(?:da\s+)?se\s*$"),
 }
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
@@ -426,7 +435,7 @@ def restorations(mode: str, word: str) -> list[str]:
     """The spellings a word typed without diacritics may stand for (DIACRITICS), fewest letters changed first; none
     for a word with diacritics or other letters, without candidate letters, or with more than RESTORE_MAX spellings."""
     letters = DIACRITICS.get(mode)
-    if not letters or not _RESTORABLE.fullmatch(word):
+    if not letters or not _RESTORABLE[mode].fullmatch(word):
         return []
     parts = re.split(f"({'|'.join(sorted(letters, key=len, reverse=True))})", word.lower())
     options = [[p, *letters[p]] if p in letters else [p] for p in parts if p]
@@ -550,9 +559,10 @@ class Translator:
     ) -> list[str]:
         """The segments with each word Apertium did not know, typed without diacritics, in the first restored spelling
         it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found. Not in a
-        Cyrillic query (its unknown words come back transliterated, and a Latin word in it is a name or English), nor
-        for the words `keep` says are English as typed ("visa", "case": not "viša", "čase")."""
-        if _CYRILLIC.search("".join(segments)):
+        Cyrillic query of a mode that transliterates it (hbs-eng: its unknown words come back transliterated, and a
+        Latin word in it is a name or English), nor for the words `keep` says are English as typed ("visa", "case":
+        not "viša", "čase")."""
+        if mode in TRANSLITERATE and _CYRILLIC.search("".join(segments)):
             return segments
         unknown = {p.text for pieces in translated for p in pieces if not p.known and not (keep and keep(p.text))}
         tried = {w: restorations(mode, w) for w in sorted(unknown)}

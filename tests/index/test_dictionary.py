@@ -315,6 +315,15 @@ def test_a_macedonian_key_cuts_only_an_article():
     assert macedonian_key("ПОМОШТА") == macedonian_key("помош")
 
 
+def test_a_macedonian_key_reads_k_and_g_typed_for_kj_and_gj():
+    """A keyboard without ќ and ѓ types к and г: the glossary's terms are found either way."""
+    from pactkb.index.dictionary import macedonian_key
+
+    assert macedonian_key("мегународна") == macedonian_key("меѓународна")
+    assert macedonian_key("куке") == macedonian_key("куќе")
+    assert macedonian_key("Megunarodna") == macedonian_key("меѓународна")  # transliterated without the j
+
+
 def test_light_keys_cover_plural_stems_and_definite_forms():
     from pactkb.index.dictionary import albanian_key, macedonian_key
 

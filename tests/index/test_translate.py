@@ -338,7 +338,8 @@ def test_the_field_glossary_asks_how_long(language, query, expected):
         ("mk", "Кој е одговорен за усогласеноста?", "Who is responsible of compliance"),  # was "which is"
         ("mk", "Кој врши надзор над менувачниците?", "Who supervise over exchange office"),  # "which supervise"
         ("mk", "Која институција е надлежна?", "which institution is competent"),
-        ("mk", "Кои се индикаторите за перење пари?", "which indicator of money laundering"),  # before a term
+        ("mk", "Кои се индикаторите за перење пари?", "which are indicator of money laundering"),  # the copula
+        # "се" after "Кои" stays before a glossary term (it was dropped as a dangling "се": "which indicator")
         ("mk", "Лицето кое врши трансакција", "person that conduct transaction"),  # a relative: not "which"; "врши"
         # is the field's "conduct" (glossary 2026.12.11; Apertium: "is doing")
         ("mk", "Кои податоци банката мора да ги чува?", "which data the bank must keep"),  # was "keep them"
@@ -920,3 +921,63 @@ def test_restorations_try_fewest_changes_first_and_leave_other_words():
     assert restorations("mkd-eng", "zracna") == []  # Macedonian is typed in Cyrillic
     assert restorations("hbs-eng", "cscscscs") == []  # more than RESTORE_MAX spellings
     assert Translator("apertium", 10.0, []).render("krijumčarenje kokaina", "hr").unknown == ["krijumčarenje"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "left"),
+    [
+        ("Кои институции ке ги надзира AMLA?", ["will"], "ке"),  # "ќе" typed with к: was left in Cyrillic
+        ("разлика мегу шверц и трговија", ["among"], "мегу"),  # "меѓу" typed with г
+    ],
+)
+def test_macedonian_typed_without_its_own_letters_is_restored(query, expected, left):
+    """A Cyrillic Macedonian word Apertium does not know, typed with к for ќ or г for ѓ (a keyboard without them),
+    is read in the restored spelling it knows (DIACRITICS: mkd-eng reads Cyrillic, so its queries are restored)."""
+    rendering = Translator("apertium", 10.0, []).render(query, "mk")
+    assert rendering is not None and left not in rendering.unknown
+    assert all(w in [x.lower() for x in rendering.sentence(NO_WORDS).split()] for w in expected)
+
+
+def test_macedonian_restorations_change_only_k_and_g():
+    assert restorations("mkd-eng", "мегу") == ["меѓу"]
+    assert restorations("mkd-eng", "Ке") == ["Ќе"]  # capital kept
+    assert restorations("mkd-eng", "меѓу") == []  # typed with its own letters
+    assert restorations("mkd-eng", "закон") == ["заќон"]  # tried only when Apertium does not know the word
+    assert restorations("mkd-eng", "ruti") == []  # Latin: not this mode's restorations
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Кои се индикаторите за перење пари?", "which are indicator of money laundering"),
+        ("Што се виртуелни средства?", "What are virtual assets"),
+        ("Како се пријавува сомнителна трансакција?", "How reports suspicious transaction"),  # still dropped
+    ],
+)
+def test_a_macedonian_copula_after_koi_or_sto_is_not_dangling(query, expected):
+    """"се" after "Кои"/"Што" before a glossary term is the copula ("are"), kept; after "Како" it is the passive's
+    reflexive and is dropped (DANGLING)."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Со какви пречки се соочуваат жртвите?", "obstacle"),  # Apertium: "blocks"
+        ("разлика меѓу шверц и трговија", "difference"),  # "gap"
+        ("Како бандите доаѓаат до оружје?", "gang"),  # "bands"
+        ("Кои финансиски институции ќе ги надзира AMLA?", "supervise"),  # unknown to Apertium
+        ("Кои се ризиците кај нехостираните паричници?", "unhosted"),
+        ("Како соработуваат надзорните органи во колегиумите?", "college"),  # bridged to "collegium"
+    ],
+)
+def test_the_field_glossary_gives_common_words_their_main_sense(query, expected):
+    """The parallel questions' classes (field glossary 2026.12.13): a common word Apertium renders in a sense other
+    than its main one, or does not know, is read in its main sense."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS).split()
