@@ -955,7 +955,7 @@ def test_macedonian_restorations_change_only_k_and_g():
     ],
 )
 def test_a_macedonian_copula_after_koi_or_sto_is_not_dangling(query, expected):
-    """"се" after "Кои"/"Што" before a glossary term is the copula ("are"), kept; after "Како" it is the passive's
+    """A "се" after "Кои"/"Што" before a glossary term is the copula ("are"), kept; after "Како" it is the passive's
     reflexive and is dropped (DANGLING)."""
     from pactkb.index.dictionary import FIELD_GLOSSARIES
 
