@@ -160,7 +160,7 @@ SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 # and read in the first spelling it knows (fewest letters changed first).
 # Macedonian typed on a keyboard without its own letters has к for ќ and г for ѓ ("ке" for "ќе": will, "мегу" for
 # "меѓу": between, "доагаат"), words mkd-eng does not know and the bridge left in Cyrillic: restored alike.
-DIACRITICS = {
+DIACRITICS: dict[str, dict[str, tuple[str, ...]]] = {
     "hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)},
     "mkd-eng": {"к": ("ќ",), "г": ("ѓ",)},
 }
@@ -181,6 +181,24 @@ ACRONYM = re.compile(
 # in Latin (transliterated Macedonian) is left to the glossary, Apertium and the bridge as before.
 KEEP_LATIN = frozenset({"mkd-eng"})
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?!\w|-[A-Za-z0-9])")
+# Macedonian typed in Latin letters (the query language detector reads it as Macedonian:
+# ingest/language.macedonian_in_latin) is written in Cyrillic before the glossary and Apertium read it: mkd-eng knows
+# no Latin word ("Kako se koristat" came back as typed, and as Croatian it went through hbs-eng: "peak on couple").
+# Digraphs first, then letter by letter; acronyms in capitals and the words `keep` says are English as typed
+# ("deepfake") stay. A word Apertium then does not know is tried with the letters a keyboard without ч/ш/ж/ќ/ѓ types
+# for them (LATIN_TYPED) and, still unknown, is given back as typed (a name: "Sahel", not "Сахел").
+TO_CYRILLIC = {
+    "mkd-eng": {
+        **{"dzh": "џ", "dž": "џ", "gj": "ѓ", "kj": "ќ", "lj": "љ", "nj": "њ", "dz": "ѕ"},
+        **{"zh": "ж", "ch": "ч", "sh": "ш"},
+        **dict(zip("abcdefghijklmnoprstuvzčćšžđwyq", "абцдефгхијклмнопрстувзчќшжѓвјк", strict=True)),
+        "x": "кс",
+    }
+}
+LATIN_TYPED: dict[str, dict[str, tuple[str, ...]]] = {
+    "mkd-eng": {"ц": ("ч",), "с": ("ш",), "з": ("ж",), "к": ("ќ",), "г": ("ѓ",)}
+}
+_LATIN_LETTERS = re.compile(r"[^\W\d_]+")
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
@@ -431,10 +449,11 @@ def parse(output: str, gaps: dict[str, str] | None = None) -> list[Piece]:
     return pieces
 
 
-def restorations(mode: str, word: str) -> list[str]:
-    """The spellings a word typed without diacritics may stand for (DIACRITICS), fewest letters changed first; none
-    for a word with diacritics or other letters, without candidate letters, or with more than RESTORE_MAX spellings."""
-    letters = DIACRITICS.get(mode)
+def restorations(mode: str, word: str, letters: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """The spellings a word typed without diacritics may stand for (`letters`, by default the mode's DIACRITICS),
+    fewest letters changed first; none for a word with diacritics or other letters, without candidate letters, or
+    with more than RESTORE_MAX spellings."""
+    letters = letters or DIACRITICS.get(mode)
     if not letters or not _RESTORABLE[mode].fullmatch(word):
         return []
     parts = re.split(f"({'|'.join(sorted(letters, key=len, reverse=True))})", word.lower())
@@ -454,6 +473,28 @@ def restorations(mode: str, word: str) -> list[str]:
 def restored(word: str, spelling: str) -> str:
     """A restored spelling in the word's own case (all capitals stay so)."""
     return spelling.upper() if word.isupper() and len(word) > 1 else spelling
+
+
+def to_cyrillic(mode: str, query: str, keep: Callable[[str], bool] | None = None) -> tuple[str, dict[str, str]]:
+    """A query typed in Latin letters written in Cyrillic (TO_CYRILLIC), and each written word's typed form; the
+    query unchanged, no words, for a mode without a table or a query with Cyrillic letters. Acronyms in capitals
+    ("ISIL-K") and the words `keep` says are English as typed stay (the same words, so word positions are kept)."""
+    table = TO_CYRILLIC.get(mode)
+    if table is None or _CYRILLIC.search(query):
+        return query, {}
+    letters = re.compile("|".join(map(re.escape, sorted(table, key=len, reverse=True))))
+    typed: dict[str, str] = {}
+
+    def write(m: re.Match[str]) -> str:
+        word = m.group()
+        if word.isupper() and (len(word) > 1 or query[m.start() - 1 : m.start()] == "-") or (keep and keep(word)):
+            return word
+        out = letters.sub(lambda c: table[c.group()], word.lower())
+        out = out[0].upper() + out[1:] if word[0].isupper() else out
+        typed[out] = word
+        return out
+
+    return _LATIN_LETTERS.sub(write, query), typed
 
 
 def source_fixed(mode: str, text: str) -> str:
@@ -555,7 +596,12 @@ class Translator:
         return [parse(line, LEXICON_GAPS.get(mode)) for line in lines[: len(segments)]]
 
     def restore(
-        self, mode: str, segments: list[str], translated: list[list[Piece]], keep: Callable[[str], bool] | None = None
+        self,
+        mode: str,
+        segments: list[str],
+        translated: list[list[Piece]],
+        keep: Callable[[str], bool] | None = None,
+        letters: dict[str, tuple[str, ...]] | None = None,
     ) -> list[str]:
         """The segments with each word Apertium did not know, typed without diacritics, in the first restored spelling
         it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found. Not in a
@@ -565,7 +611,7 @@ class Translator:
         if mode in TRANSLITERATE and _CYRILLIC.search("".join(segments)):
             return segments
         unknown = {p.text for pieces in translated for p in pieces if not p.known and not (keep and keep(p.text))}
-        tried = {w: restorations(mode, w) for w in sorted(unknown)}
+        tried = {w: restorations(mode, w, letters) for w in sorted(unknown)}
         spellings = sorted({s for options in tried.values() for s in options})
         if not spellings:
             return segments
@@ -593,6 +639,7 @@ class Translator:
         mode = self.mode(language)
         if mode is None or not WORD.search(query):
             return None
+        query, typed_as = to_cyrillic(mode, query, keep) if language == "mk" else (query, {})
         query = source_fixed(mode, query)
         spans = [m.span() for m in WORD.finditer(query)]
         matches = self.terms(query, language or "")
@@ -608,7 +655,7 @@ class Translator:
         translated = self.apertium(mode, segments)
         if translated is None:
             return None
-        fixed = self.restore(mode, segments, translated, keep)
+        fixed = self.restore(mode, segments, translated, keep, LATIN_TYPED.get(mode) if typed_as else None)
         if fixed != segments:
             translated = self.apertium(mode, fixed) or translated
         pieces: list[Piece] = list(translated[0])
@@ -618,4 +665,6 @@ class Translator:
             else:
                 pieces += [Piece(w, True) for t in preferred(m.translations) for w in WORD.findall(t)]
             pieces += rest
+        if typed_as:  # a word still unknown is given back as typed (a name)
+            pieces = [p if p.known else Piece(typed_as.get(p.text, p.text), False) for p in pieces]
         return Rendering(tuple(pieces))

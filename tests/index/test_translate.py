@@ -981,3 +981,35 @@ def test_the_field_glossary_gives_common_words_their_main_sense(query, expected)
 
     rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
     assert rendering is not None and expected in rendering.sentence(NO_WORDS).split()
+
+
+def test_macedonian_typed_in_latin_is_written_in_cyrillic_first():
+    """Acronyms and English words stay as typed; every written word remembers its typed form."""
+    from pactkb.index.translate import to_cyrillic
+
+    text, typed = to_cyrillic("mkd-eng", "Kolku e seriozna zakanata od ISIL-K?")
+    assert text == "Колку е сериозна заканата од ISIL-K?" and typed["заканата"] == "zakanata"
+    assert to_cyrillic("mkd-eng", "Kako se koristat deepfake snimkite", lambda w: w == "deepfake")[0] == (
+        "Како се користат deepfake снимките"
+    )
+    assert to_cyrillic("mkd-eng", "Gjorgji, njivite, lozinki")[0] == "Ѓорѓи, њивите, лозинки"  # digraphs first
+    assert to_cyrillic("mkd-eng", "Како се користат") == ("Како се користат", {})  # Cyrillic: unchanged
+    assert to_cyrillic("hbs-eng", "Kako se koriste") == ("Kako se koriste", {})  # only modes with a table
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "kept"),
+    [
+        # was read as Croatian: "That professionally professional peak on couple nudat ..."
+        ("Kako profesionalnite peraci na pari im nudat uslugi?", "money launderer", None),
+        ("Kako trafikantite gi vrbuvaat maloletnicite?", "trafficker recruit minors", None),
+        ("ruti za migranti niz Sahel", "migrant", "Sahel"),  # a name Apertium does not know: as typed
+        ("Kade se cuvaat podatocite?", "keeping", None),  # "c" typed for "ч" (LATIN_TYPED): "цуваат" is "чуваат"
+    ],
+)
+def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, kept):
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS)
+    assert kept is None or kept in rendering.unknown
