@@ -94,7 +94,11 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # - a perfective infinitive or present becomes an English past ("kako prijaviti" -> "that reported", "treba postupiti"
 #   -> "should acted"): read as imperfective (same lemma: "report", "act"); the perfective past (l-participle) stays;
 # - "dana" (days, genitive) tagged as the participle of "dati" ("tri dana" -> "three gave"): read as "dan".
-# mkd-eng (after its second tagger): doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
+# mkd-eng (after its second tagger): the passive "се" + a transitive imperfective present ("Како се оценува
+# ефикасноста" -> "How is assessing the efficiency", "се чуваат" -> "are keeping") is read as its participle and
+# "е" ("оценувана е": "is assessed", "are kept"; a participle after "е" would be its perfect, "was assessed"), not
+# after "да" ("Како да се идентификуваат" stays "How to identify");
+# doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
 # a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
 # "Колку" -> "As", "Кои" -> "That") is the interrogative ("How", "What", "How much"); the interrogative кој/која/кое/кои
 # before a noun, an adjective or a word it does not know, a feminine, neuter or plural one before "е"/"се" or at a
@@ -123,6 +127,9 @@ VERB_FIXES = {
         r"s/\^dati<vblex><perf><tv><pp>\(<[a-z0-9]*>\)*<gen>\(<[a-z0-9]*>\)*\$/^dan<n><mi><pl><gen>$/g",
     ),
     "mkd-eng": (
+        r"s/\(\^да<[a-z]*>\$ *\^\)clitic<prn><ref>/\1clitic<prn><rfx>/g",
+        r"s/\^[Cc]litic<prn><ref>[^$]*\$ *\^\([^<$]*\)<vblex><imperf><tv><pres><p3><\(sg\|pl\)>\$"
+        r"/^\1<vblex><imperf><tv><pp><mfn><\2><ind>$ ^е<vbser><pres><p3><mf><\2>$/g",
         r"s/\^clitic<prn><[^$]*\$ *//g",
         r"s/\^Како<\(prn><rel\|pr\|adv\)>\$/^Како<prn><itg>$/g",
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",

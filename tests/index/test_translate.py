@@ -271,7 +271,7 @@ def test_apertiums_question_words_and_have_are_corrected(language, query, expect
     ("language", "query", "expected"),
     [
         ("hr", "Kako ISIS-K financira svoje aktivnosti u SAD i EU?", "That ISIS-K finances his activity in SAD and EU"),
-        ("mk", "Како се финансира ISIS-K?", "How is financing ISIS-K"),  # was "ISIS K", then "ISIS"
+        ("mk", "Како се финансира ISIS-K?", "How is financed ISIS-K"),  # was "ISIS K", then "ISIS"; a passive
         ("hr", "PEP-ovi i FATF-ove preporuke za COVID-19", "PEP and FATF recommendation for COVID-19"),
     ],
 )
@@ -322,7 +322,7 @@ def test_deadlines_submitting_and_a_dangling_macedonian_se(language, query, expe
     ("language", "query", "expected"),
     [
         ("sr", "Koliko dugo se čuvaju podaci?", "how long store data"),  # was "how many long se store data"
-        ("mk", "Колку долго се чуваат податоците?", "how long are keeping data"),  # "How much long ... databases"
+        ("mk", "Колку долго се чуваат податоците?", "how long are kept data"),  # "How much long ... databases"
     ],
 )
 def test_the_field_glossary_asks_how_long(language, query, expected):
@@ -554,7 +554,7 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "заштита на жртвите", "security", ["protection", "victims"]),  # 2026.12.11 classes (vocabulary/mk)
         ("mk", "банкарските сметки", "bills", ["banking", "account"]),
         ("mk", "вистинските сопственици", "actual", ["beneficial", "owner"]),  # the plural's -ци stem
-        ("mk", "се пријавуваат трансакциите", "registering", ["reports", "transactions"]),  # the 3rd plural -аат
+        ("mk", "се пријавуваат трансакциите", "registered", ["reports", "transactions"]),  # the 3rd plural -аат
         ("mk", "контејнери во пристаништата", "quays", ["container", "port"]),  # a neuter -ште
         ("mk", "фалсификување на документи", "fraud", ["forgery", "documents"]),
     ],
@@ -1004,7 +1004,7 @@ def test_macedonian_typed_in_latin_is_written_in_cyrillic_first():
         ("Kako profesionalnite peraci na pari im nudat uslugi?", "money launderer", None),
         ("Kako trafikantite gi vrbuvaat maloletnicite?", "trafficker recruit minors", None),
         ("ruti za migranti niz Sahel", "migrant", "Sahel"),  # a name Apertium does not know: as typed
-        ("Kade se cuvaat podatocite?", "keeping", None),  # "c" typed for "ч" (LATIN_TYPED): "цуваат" is "чуваат"
+        ("Kade se cuvaat podatocite?", "kept", None),  # "c" typed for "ч" (LATIN_TYPED): "цуваат" is "чуваат"
     ],
 )
 def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, kept):
@@ -1013,3 +1013,19 @@ def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, 
     rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
     assert rendering is not None and expected in rendering.sentence(NO_WORDS)
     assert kept is None or kept in rendering.unknown
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Како се оценува ефикасноста на системот?", "How is assessed the efficiency of the system"),  # "is assessing"
+        ("Како се користат лажни фактури?", "How are used false invoice"),  # "are using"
+        ("Како да се идентификуваат жртвите?", "How to identify the victims"),  # "да се": left as it was
+    ],
+)
+def test_a_macedonian_passive_se_is_read_as_a_passive(query, expected):
+    """A "се" + a transitive imperfective present is a passive (VERB_FIXES: its participle and "е")."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
