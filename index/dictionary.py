@@ -243,6 +243,10 @@ class Dictionary:
         if plural is not None:
             stems = {p: k for k in added if (p := plural(k)) != k and p not in self.entries}
             self.entries.update((p, self.entries[k]) for p, k in stems.items() if not (skip and p in skip))
+        optional = OPTIONAL_WORDS.get(self.algorithm or "", frozenset())
+        if optional:
+            short = {s: k for k in added if (s := without(k, optional)) != k and s not in self.entries}
+            self.entries.update((s, self.entries[k]) for s, k in short.items() if not (skip and s in skip))
 
     def key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words: their folded stems (a form's own key where its language gives one:
@@ -380,7 +384,16 @@ def macedonian_plural_key(key: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_MK_VELAR.sub(lambda m: _MK_PALATAL[m.group()], w) for w in key)
 
 
+def without(key: tuple[str, ...], optional: frozenset[str]) -> tuple[str, ...]:
+    """A term's key without the linking words a practitioner may leave out inside it (not its first or last)."""
+    return tuple(w for i, w in enumerate(key) if not (0 < i < len(key) - 1 and w in optional))
+
+
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
+# Linking words inside a term a practitioner may leave out: Macedonian "на" ("спречување перење пари" is the
+# glossary's "спречување на перење пари", AML; it was "prevention money laundering"), found without them too where no
+# entry has that key
+OPTIONAL_WORDS = {"light-mk": frozenset({"na"})}
 # Keys a term's entry is also found by (its plural's stem), where no other entry has them
 PLURAL_KEYS: dict[str, Callable[[tuple[str, ...]], tuple[str, ...]]] = {"light-mk": macedonian_plural_key}
 VOICE_KEYS = {"light-sq": albanian_mediopassive_key}  # forms with a key of their own, the light key their fallback

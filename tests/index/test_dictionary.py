@@ -407,3 +407,19 @@ def test_no_field_glossary_writes_a_term_twice():
             line.split("\t")[0] for line in path.read_text("utf-8").splitlines() if line.strip() and line[0] != "#"
         ]
         assert not {h for h in heads if heads.count(h) > 1}, path.name
+
+
+def test_a_macedonian_term_is_found_without_its_linking_na():
+    """A practitioner leaves out "на" inside a term ("спречување перење пари"): the glossary's entry with it is found;
+    an entry of its own for the shorter key keeps it."""
+    glossary = Dictionary(
+        [("спречување на перење пари", ["anti-money laundering"]), ("база на податоци", ["database"])], "light-mk"
+    )
+    assert [m.translations for m in glossary.lookup("систем за спречување перење пари")] == [
+        ("anti-money laundering",)
+    ]
+    assert [m.translations for m in glossary.lookup("спречување на перење пари")] == [("anti-money laundering",)]
+    own = Dictionary([("проценка на ризик", ["risk assessment"]), ("проценка ризик", ["own"])], "light-mk")
+    assert [m.translations for m in own.lookup("проценка ризик")] == [("own",)]
+    assert [m.translations for m in own.lookup("проценка на ризик")] == [("risk assessment",)]
+    assert [m.translations for m in glossary.lookup("на база")] == []  # a first or last word is not left out
