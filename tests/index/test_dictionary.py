@@ -415,9 +415,7 @@ def test_a_macedonian_term_is_found_without_its_linking_na():
     glossary = Dictionary(
         [("спречување на перење пари", ["anti-money laundering"]), ("база на податоци", ["database"])], "light-mk"
     )
-    assert [m.translations for m in glossary.lookup("систем за спречување перење пари")] == [
-        ("anti-money laundering",)
-    ]
+    assert [m.translations for m in glossary.lookup("систем за спречување перење пари")] == [("anti-money laundering",)]
     assert [m.translations for m in glossary.lookup("спречување на перење пари")] == [("anti-money laundering",)]
     own = Dictionary([("проценка на ризик", ["risk assessment"]), ("проценка ризик", ["own"])], "light-mk")
     assert [m.translations for m in own.lookup("проценка ризик")] == [("own",)]
