@@ -1029,3 +1029,19 @@ def test_a_macedonian_passive_se_is_read_as_a_passive(query, expected):
 
     rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
     assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("борба против трговијата со деца за сексуална експлоатација", "child sex trafficking"),
+        ("Што одлучи Комисијата?", "decide"),  # was "What decision"
+        ("Дали може да се депортира?", "deport"),  # unknown to Apertium
+    ],
+)
+def test_the_field_glossary_renders_phrases_and_verbs_of_questions(query, expected):
+    """Field glossary 2026.12.13 (c, d): a fixed term a question writes as a phrase, and verbs in their main sense."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS)
