@@ -313,6 +313,9 @@ def test_a_macedonian_key_cuts_only_an_article():
     assert macedonian_key("валута") == macedonian_key("валути") == macedonian_key("валутата")  # -та of a base form
     assert macedonian_key("помошта") == macedonian_key("помош") != macedonian_key("помошт")  # a -ш noun's article
     assert macedonian_key("ПОМОШТА") == macedonian_key("помош")
+    # a -ии plural's article is only -те: трансакциите was "transakc", трансакција / трансакции "transakci"
+    assert macedonian_key("трансакциите") == macedonian_key("трансакции") == macedonian_key("трансакција")
+    assert macedonian_key("судиите") == macedonian_key("судии") and macedonian_key("жртвите") == macedonian_key("жртва")
 
 
 def test_a_macedonian_key_reads_k_and_g_typed_for_kj_and_gj():
