@@ -68,6 +68,7 @@ _MK_ARTICLE = re.compile(r"(?:(?<=ii)te|(?<!i)ite|ata|ot|(?<![aeious])ta|(?<=[ae
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
 _MK_FLEETING = re.compile(r"(?<=\w{2}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна; јавен, јавна)
+_MK_ISM = re.compile(r"(?<=\w{3}iz)m$")  # fleeting a of -изам (тероризам, тероризмот; механизам, механизми)
 _MK_THIRD_PLURAL = re.compile(r"(?<=\w{3}a)at$")  # a verb's 3rd person plural -аат (пријавуваат: as пријавува)
 # A masculine noun's velar before the plural -и: -к/-г after a vowel are -ц/-з (сопственик, сопственици; сведок,
 # сведоци; психолог, психолози); an adjective's -ски keeps its к
@@ -340,7 +341,7 @@ def macedonian_key(word: str) -> str:
     read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
     `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`); ќ and ѓ as
     к and г, as a keyboard without them types them (`мегународна` as `меѓународна`); a -ии plural's article only
-    -те (`трансакциите` as `трансакции`)."""
+    -те (`трансакциите` as `трансакции`); the fleeting а of -изам (`тероризмот` as `тероризам`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
     elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)
@@ -350,7 +351,7 @@ def macedonian_key(word: str) -> str:
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key
     key = key[:-1] if key.endswith("j") and not key.endswith("nj") and len(key) > 3 else key
-    return _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key))
+    return _MK_ISM.sub("am", _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key)))
 
 
 def albanian_key(word: str) -> str:

@@ -1045,3 +1045,14 @@ def test_the_field_glossary_renders_phrases_and_verbs_of_questions(query, expect
 
     rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
     assert rendering is not None and expected in rendering.sentence(NO_WORDS)
+
+
+def test_combating_and_counter_terrorism_in_the_field_sense():
+    """Field glossary 2026.12.13 (f), found in a definite form (the -изам key): "борба против тероризмот"."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    translator = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
+    rendering = translator.render("Кои комитети се занимаваат со борба против тероризмот?", "mk")
+    assert rendering is not None and "counter terrorism" in rendering.sentence(NO_WORDS)
+    rendering = translator.render("финансирање на тероризмот", "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "terrorist financing"
