@@ -62,9 +62,9 @@ _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
 # The definite article: "-та" after a consonant only (-ста: the -ст noun's, сопственоста; валута keeps it), "-то"
 # after a vowel only (местото; место keeps it)
-# the plural article -те after a plural's -ии is only -те: трансакциите is трансакции + те (its -ите cut left
-# "transakc", not the "transakci" of трансакција, трансакции)
-_MK_ARTICLE = re.compile(r"(?:(?<=ii)te|(?<!i)ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
+# the plural article -те after a plural's vowel + и is only -те: трансакциите is трансакции + те (its -ите cut left
+# "transakc", not the "transakci" of трансакција, трансакции), извештаите извештаи + те
+_MK_ARTICLE = re.compile(r"(?:(?<=[aeiou]i)te|(?<![aeiou])ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
 _MK_FLEETING = re.compile(r"(?<=\w{2}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна; јавен, јавна)
@@ -341,7 +341,8 @@ def macedonian_key(word: str) -> str:
     read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
     `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`); ќ and ѓ as
     к and г, as a keyboard without them types them (`мегународна` as `меѓународна`); a -ии plural's article only
-    -те (`трансакциите` as `трансакции`); the fleeting а of -изам (`тероризмот` as `тероризам`)."""
+    -те (`трансакциите` as `трансакции`, `извештаите` as `извештаи`); the fleeting а of -изам (`тероризмот` as
+    `тероризам`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
     elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)

@@ -316,6 +316,7 @@ def test_a_macedonian_key_cuts_only_an_article():
     # a -ии plural's article is only -те: трансакциите was "transakc", трансакција / трансакции "transakci"
     assert macedonian_key("трансакциите") == macedonian_key("трансакции") == macedonian_key("трансакција")
     assert macedonian_key("судиите") == macedonian_key("судии") and macedonian_key("жртвите") == macedonian_key("жртва")
+    assert macedonian_key("извештаите") == macedonian_key("извештај") == macedonian_key("извештаи")  # -аи + те
     # the fleeting а of -изам: тероризмот is тероризам ("финансирање на тероризмот" is terrorist financing)
     assert macedonian_key("тероризмот") == macedonian_key("тероризам") and macedonian_key("механизми") == "mehanizam"
     assert macedonian_key("призма") != macedonian_key("призам")  # a short stem is left as it is
