@@ -98,7 +98,8 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # ефикасноста" -> "How is assessing the efficiency", "се чуваат" -> "are keeping") is read as its participle and
 # "е" ("оценувана е": "is assessed", "are kept"; a participle after "е" would be its perfect, "was assessed"), not
 # after "да" ("Како да се идентификуваат" stays "How to identify");
-# doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
+# doubled pronoun clitics ("мора да ги чува" -> "must keep them") and the question particle "Дали" ("Whether the
+# bank must verify": an English question has none, and "whether" is no stopword) are dropped;
 # a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
 # "Колку" -> "As", "Кои" -> "That") is the interrogative ("How", "What", "How much"); the interrogative кој/која/кое/кои
 # before a noun, an adjective or a word it does not know, a feminine, neuter or plural one before "е"/"се" or at a
@@ -131,6 +132,7 @@ VERB_FIXES = {
         r"s/\^[Cc]litic<prn><ref>[^$]*\$ *\^\([^<$]*\)<vblex><imperf><tv><pres><p3><\(sg\|pl\)>\$"
         r"/^\1<vblex><imperf><tv><pp><mfn><\2><ind>$ ^е<vbser><pres><p3><mf><\2>$/g",
         r"s/\^clitic<prn><[^$]*\$ *//g",
+        r"s/\^[Дд]али<part>\$ *//g",
         r"s/\^Како<\(prn><rel\|pr\|adv\)>\$/^Како<prn><itg>$/g",
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",
         r"s/\^Колку<prn><rel>\$/^Колку<prn><itg>$/g",

@@ -1021,6 +1021,7 @@ def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, 
         ("Како се оценува ефикасноста на системот?", "How is assessed the efficiency of the system"),  # "is assessing"
         ("Како се користат лажни фактури?", "How are used false invoice"),  # "are using"
         ("Како да се идентификуваат жртвите?", "How to identify the victims"),  # "да се": left as it was
+        ("Дали жртвите се апсат?", "the victims are arrested"),  # the particle "Дали" ("Whether") dropped
     ],
 )
 def test_a_macedonian_passive_se_is_read_as_a_passive(query, expected):
