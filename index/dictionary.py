@@ -62,10 +62,13 @@ _IPA = re.compile(r"\s*/[^/]*/\s*$")
 FIELD_GLOSSARIES = Path(__file__).with_name("synonyms")  # pactkb's own glossaries (*.<src>-eng.tsv)
 # The definite article: "-та" after a consonant only (-ста: the -ст noun's, сопственоста; валута keeps it), "-то"
 # after a vowel only (местото; место keeps it)
-_MK_ARTICLE = re.compile(r"(?:ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
+# the plural article -те after a plural's vowel + и is only -те: трансакциите is трансакции + те (its -ите cut left
+# "transakc", not the "transakci" of трансакција, трансакции), извештаите извештаи + те
+_MK_ARTICLE = re.compile(r"(?:(?<=[aeiou]i)te|(?<![aeiou])ite|ata|ot|(?<![aeious])ta|(?<=[aeiou])to|te)$")
 _MK_VOWEL = re.compile(r"[aeiou]$")
 _MK_PLURAL = re.compile(r"(?<=\w{3})[oe]v$")  # masculine plural -ови/-еви (судови -> суд)
 _MK_FLEETING = re.compile(r"(?<=\w{2}[^aeiou])en$")  # fleeting e of -ен (сомнителен, сомнителна; јавен, јавна)
+_MK_ISM = re.compile(r"(?<=\w{3}iz)m$")  # fleeting a of -изам (тероризам, тероризмот; механизам, механизми)
 _MK_THIRD_PLURAL = re.compile(r"(?<=\w{3}a)at$")  # a verb's 3rd person plural -аат (пријавуваат: as пријавува)
 # A masculine noun's velar before the plural -и: -к/-г after a vowel are -ц/-з (сопственик, сопственици; сведок,
 # сведоци; психолог, психолози); an adjective's -ски keeps its к
@@ -243,6 +246,10 @@ class Dictionary:
         if plural is not None:
             stems = {p: k for k in added if (p := plural(k)) != k and p not in self.entries}
             self.entries.update((p, self.entries[k]) for p, k in stems.items() if not (skip and p in skip))
+        optional = OPTIONAL_WORDS.get(self.algorithm or "", frozenset())
+        if optional:
+            short = {s: k for k in added if (s := without(k, optional)) != k and s not in self.entries}
+            self.entries.update((s, self.entries[k]) for s, k in short.items() if not (skip and s in skip))
 
     def key(self, words: list[str]) -> tuple[str, ...]:
         """The lookup key of a run of words: their folded stems (a form's own key where its language gives one:
@@ -316,8 +323,8 @@ def hbs_plural_key(word: str, stem: str) -> str | None:
     `svjedoci` as `službenik`, `svjedok`), an agent noun's -lac/-oc- (`tražioci`, `počinioca` as `tražilac`,
     `počinilac`) and the genitive plural's inserted a of an -nt noun or a neuter -stvo noun (`klijenata`,
     `dokumenata`, `sredstava`, `društava` as `klijent`, `dokument`, `sredstvo`, `društvo`; 2026.12.13: "klijenata"
-    was left to the bridge, "clientele", "privrednih društava" was "economic societies"). Its plain stem stays the fallback: a
-    feminine `-ica` noun's dative `granici` still finds `granica`."""
+    was left to the bridge, "clientele", "privrednih društava" was "economic societies"). Its plain stem stays the
+    fallback: a feminine `-ica` noun's dative `granici` still finds `granica`."""
     if len(stem) < 5:
         return None
     if stem.endswith("ioc"):
@@ -338,17 +345,20 @@ def macedonian_key(word: str) -> str:
     glossary entry's inflected forms; `помошта` as `помош`: folding makes ш an s, so the -шта of a -ш noun is told
     from a -ст noun's -ста before folding); a neuter -ште keeps its ш+т (`пристаниште` as `пристаништата`, not
     read as -ш + the plural article -те); a verb's 3rd person plural -аат as its singular (`пријавуваат` as
-    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`)."""
+    `пријавува`); a verbal noun's -ње keeps its њ (`фалсификување` is not its participle `фалсификувани`); ќ and ѓ as
+    к and г, as a keyboard without them types them (`мегународна` as `меѓународна`); a -ии plural's article only
+    -те (`трансакциите` as `трансакции`, `извештаите` as `извештаи`); the fleeting а of -изам (`тероризмот` as
+    `тероризам`)."""
     if word.lower().endswith("шта") and len(word) > 5:
         word = word[:-2]
     elif word.lower().endswith("ште") and len(word) > 5:  # a neuter -ште's e is its own (пристаниште, засолниште)
         word = word[:-1]
-    key = _MK_THIRD_PLURAL.sub("", fold(word))
+    key = _MK_THIRD_PLURAL.sub("", fold(word).replace("kj", "k").replace("gj", "g"))
     for pattern in (_MK_ARTICLE, _MK_VOWEL):
         cut = pattern.sub("", key)
         key = cut if len(cut) >= 3 else key
     key = key[:-1] if key.endswith("j") and not key.endswith("nj") and len(key) > 3 else key
-    return _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key))
+    return _MK_ISM.sub("am", _MK_FLEETING.sub("n", _MK_PLURAL.sub("", key)))
 
 
 def albanian_key(word: str) -> str:
@@ -385,7 +395,16 @@ def macedonian_plural_key(key: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_MK_VELAR.sub(lambda m: _MK_PALATAL[m.group()], w) for w in key)
 
 
+def without(key: tuple[str, ...], optional: frozenset[str]) -> tuple[str, ...]:
+    """A term's key without the linking words a practitioner may leave out inside it (not its first or last)."""
+    return tuple(w for i, w in enumerate(key) if not (0 < i < len(key) - 1 and w in optional))
+
+
 LIGHT_KEYS = {"light-mk": macedonian_key, "light-sq": albanian_key}  # languages without a Snowball stemmer
+# Linking words inside a term a practitioner may leave out: Macedonian "на" ("спречување перење пари" is the
+# glossary's "спречување на перење пари", AML; it was "prevention money laundering"), found without them too where no
+# entry has that key
+OPTIONAL_WORDS = {"light-mk": frozenset({"na"})}
 # Keys a term's entry is also found by (its plural's stem), where no other entry has them
 PLURAL_KEYS: dict[str, Callable[[tuple[str, ...]], tuple[str, ...]]] = {"light-mk": macedonian_plural_key}
 VOICE_KEYS = {"light-sq": albanian_mediopassive_key}  # forms with a key of their own, the light key their fallback

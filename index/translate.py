@@ -96,7 +96,12 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # - "dana" (days, genitive) tagged as the participle of "dati" ("tri dana" -> "three gave"): read as "dan".
 # - the infinitive "biti" (be) away from its modal ("moraju imati licencu ili biti registrovani") tagged as a
 #   participle of "biti" (beat): "or beaten registered"; read as "be" (the form is the infinitive of either verb).
-# mkd-eng (after its second tagger): doubled pronoun clitics ("мора да ги чува" -> "must keep them") are dropped;
+# mkd-eng (after its second tagger): the passive "се" + a transitive imperfective present ("Како се оценува
+# ефикасноста" -> "How is assessing the efficiency", "се чуваат" -> "are keeping") is read as its participle and
+# "е" ("оценувана е": "is assessed", "are kept"; a participle after "е" would be its perfect, "was assessed"), not
+# after "да" ("Како да се идентификуваат" stays "How to identify");
+# doubled pronoun clitics ("мора да ги чува" -> "must keep them") and the question particle "Дали" ("Whether the
+# bank must verify": an English question has none, and "whether" is no stopword) are dropped;
 # a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
 # "Колку" -> "As", "Кои" -> "That") is the interrogative ("How", "What", "How much"); the interrogative кој/која/кое/кои
 # before a noun, an adjective or a word it does not know, a feminine, neuter or plural one before "е"/"се" or at a
@@ -126,7 +131,11 @@ VERB_FIXES = {
         r"s/\^\([Bb]\)iti<vblex>\(<[a-z0-9]*>\)*\$/^\1iti<vbser><inf>$/g",
     ),
     "mkd-eng": (
+        r"s/\(\^да<[a-z]*>\$ *\^\)clitic<prn><ref>/\1clitic<prn><rfx>/g",
+        r"s/\^[Cc]litic<prn><ref>[^$]*\$ *\^\([^<$]*\)<vblex><imperf><tv><pres><p3><\(sg\|pl\)>\$"
+        r"/^\1<vblex><imperf><tv><pp><mfn><\2><ind>$ ^е<vbser><pres><p3><mf><\2>$/g",
         r"s/\^clitic<prn><[^$]*\$ *//g",
+        r"s/\^[Дд]али<part>\$ *//g",
         r"s/\^Како<\(prn><rel\|pr\|adv\)>\$/^Како<prn><itg>$/g",
         r"s/\^Што<prn><rel>\$/^Што<prn><itg>$/g",
         r"s/\^Колку<prn><rel>\$/^Колку<prn><itg>$/g",
@@ -166,9 +175,16 @@ SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
 # dictionaries then fill by their folded key in another sense ("zracna" -> "air aviation", "ucjena" -> "science
 # teaching", "zastita" -> "plant protection provision"). A word it does not know is tried with its letters restored
 # and read in the first spelling it knows (fewest letters changed first).
-DIACRITICS = {"hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)}}
+# Macedonian typed on a keyboard without its own letters has к for ќ and г for ѓ ("ке" for "ќе": will, "мегу" for
+# "меѓу": between, "доагаат"), words mkd-eng does not know and the bridge left in Cyrillic: restored alike.
+DIACRITICS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hbs-eng": {"c": ("č", "ć"), "s": ("š",), "z": ("ž",), "dj": ("đ",)},
+    "mkd-eng": {"к": ("ќ",), "г": ("ѓ",)},
+}
 RESTORE_MAX = 64  # spellings tried for one word at most (a word with more candidate letters is left as typed)
-_RESTORABLE = re.compile(r"[a-zA-Z]+")
+# The words a mode's restorations apply to: hbs-eng's Latin words (its Cyrillic is transliterated first), mkd-eng's
+# Cyrillic words without its own ќ and ѓ (a word typed with them was typed with its letters).
+_RESTORABLE = {"hbs-eng": re.compile(r"[a-zA-Z]+"), "mkd-eng": re.compile(r"[а-шѐѕјљњѝџА-ШЀЅЈЉЊЍЏ]+")}
 # An acronym in capitals, with hyphenated letters or digits ("ISIS-K", "EU-27", "COVID-19", "FATF"): passed through as
 # typed, as an English query has it (Apertium read "ISIS-K" as "ISIS-To", "SAD" as "NOW"), unless a glossary names it;
 # a case ending hyphenated to it is left out ("PEP-ovi" -> "PEP", was "PEP-these").
@@ -182,14 +198,34 @@ ACRONYM = re.compile(
 # in Latin (transliterated Macedonian) is left to the glossary, Apertium and the bridge as before.
 KEEP_LATIN = frozenset({"mkd-eng"})
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*(?!\w|-[A-Za-z0-9])")
+# Macedonian typed in Latin letters (the query language detector reads it as Macedonian:
+# ingest/language.macedonian_in_latin) is written in Cyrillic before the glossary and Apertium read it: mkd-eng knows
+# no Latin word ("Kako se koristat" came back as typed, and as Croatian it went through hbs-eng: "peak on couple").
+# Digraphs first, then letter by letter; acronyms in capitals and the words `keep` says are English as typed
+# ("deepfake") stay. A word Apertium then does not know is tried with the letters a keyboard without ч/ш/ж/ќ/ѓ types
+# for them (LATIN_TYPED) and, still unknown, is given back as typed (a name: "Sahel", not "Сахел").
+TO_CYRILLIC = {
+    "mkd-eng": {
+        **{"dzh": "џ", "dž": "џ", "gj": "ѓ", "kj": "ќ", "lj": "љ", "nj": "њ", "dz": "ѕ"},
+        **{"zh": "ж", "ch": "ч", "sh": "ш"},
+        **dict(zip("abcdefghijklmnoprstuvzčćšžđwyq", "абцдефгхијклмнопрстувзчќшжѓвјк", strict=True)),
+        "x": "кс",
+    }
+}
+LATIN_TYPED: dict[str, dict[str, tuple[str, ...]]] = {
+    "mkd-eng": {"ц": ("ч",), "с": ("ш",), "з": ("ж",), "к": ("ќ",), "г": ("ѓ",)}
+}
+_LATIN_LETTERS = re.compile(r"[^\W\d_]+")
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
-# Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike.
+# Macedonian "се" (and "да се") before a glossary verb ("Како се" + "пријавува") read "How are": dropped alike;
+# after an interrogative "кои"/"што" it is the copula before a noun ("Кои се" + "индикаторите": "What are the
+# indicators"; dropped, the question read "which indicator") and stays.
 # The patterns read the segment folded (index/fold.py: lower case, Latin), so Serbian Cyrillic "да" is "da" there.
 DANGLING = {
     "hbs-eng": re.compile(rf"(?:^|\s)da(?:\s+(?:{'|'.join(HBS_CLITICS)}))*\s*$"),
-    "mkd-eng": re.compile(r"(?:^|\s)(?:da\s+)?se\s*$"),
+    "mkd-eng": re.compile(r"(?:^|\s)(?<!\bkoi\s)(?<!\bsto\s)(?:da\s+)?se\s*$"),
 }
 START_SECONDS = 30.0  # loading a pair's dictionaries: about 0.5 s, more on a busy machine
 _TOKEN = re.compile(r"([*#@]?)(\w+(?:[-'’]\w+)*)", re.UNICODE)  # Apertium marks: * unknown, # and @ rule gaps
@@ -430,11 +466,12 @@ def parse(output: str, gaps: dict[str, str] | None = None) -> list[Piece]:
     return pieces
 
 
-def restorations(mode: str, word: str) -> list[str]:
-    """The spellings a word typed without diacritics may stand for (DIACRITICS), fewest letters changed first; none
-    for a word with diacritics or other letters, without candidate letters, or with more than RESTORE_MAX spellings."""
-    letters = DIACRITICS.get(mode)
-    if not letters or not _RESTORABLE.fullmatch(word):
+def restorations(mode: str, word: str, letters: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """The spellings a word typed without diacritics may stand for (`letters`, by default the mode's DIACRITICS),
+    fewest letters changed first; none for a word with diacritics or other letters, without candidate letters, or
+    with more than RESTORE_MAX spellings."""
+    letters = letters or DIACRITICS.get(mode)
+    if not letters or not _RESTORABLE[mode].fullmatch(word):
         return []
     parts = re.split(f"({'|'.join(sorted(letters, key=len, reverse=True))})", word.lower())
     options = [[p, *letters[p]] if p in letters else [p] for p in parts if p]
@@ -453,6 +490,28 @@ def restorations(mode: str, word: str) -> list[str]:
 def restored(word: str, spelling: str) -> str:
     """A restored spelling in the word's own case (all capitals stay so)."""
     return spelling.upper() if word.isupper() and len(word) > 1 else spelling
+
+
+def to_cyrillic(mode: str, query: str, keep: Callable[[str], bool] | None = None) -> tuple[str, dict[str, str]]:
+    """A query typed in Latin letters written in Cyrillic (TO_CYRILLIC), and each written word's typed form; the
+    query unchanged, no words, for a mode without a table or a query with Cyrillic letters. Acronyms in capitals
+    ("ISIL-K") and the words `keep` says are English as typed stay (the same words, so word positions are kept)."""
+    table = TO_CYRILLIC.get(mode)
+    if table is None or _CYRILLIC.search(query):
+        return query, {}
+    letters = re.compile("|".join(map(re.escape, sorted(table, key=len, reverse=True))))
+    typed: dict[str, str] = {}
+
+    def write(m: re.Match[str]) -> str:
+        word = m.group()
+        if word.isupper() and (len(word) > 1 or query[m.start() - 1 : m.start()] == "-") or (keep and keep(word)):
+            return word
+        out = letters.sub(lambda c: table[c.group()], word.lower())
+        out = out[0].upper() + out[1:] if word[0].isupper() else out
+        typed[out] = word
+        return out
+
+    return _LATIN_LETTERS.sub(write, query), typed
 
 
 def source_fixed(mode: str, text: str) -> str:
@@ -554,16 +613,22 @@ class Translator:
         return [parse(line, LEXICON_GAPS.get(mode)) for line in lines[: len(segments)]]
 
     def restore(
-        self, mode: str, segments: list[str], translated: list[list[Piece]], keep: Callable[[str], bool] | None = None
+        self,
+        mode: str,
+        segments: list[str],
+        translated: list[list[Piece]],
+        keep: Callable[[str], bool] | None = None,
+        letters: dict[str, tuple[str, ...]] | None = None,
     ) -> list[str]:
         """The segments with each word Apertium did not know, typed without diacritics, in the first restored spelling
         it knows (`restorations`; one more Apertium call for all of them); unchanged when none is found. Not in a
-        Cyrillic query (its unknown words come back transliterated, and a Latin word in it is a name or English), nor
-        for the words `keep` says are English as typed ("visa", "case": not "viša", "čase")."""
-        if _CYRILLIC.search("".join(segments)):
+        Cyrillic query of a mode that transliterates it (hbs-eng: its unknown words come back transliterated, and a
+        Latin word in it is a name or English), nor for the words `keep` says are English as typed ("visa", "case":
+        not "viša", "čase")."""
+        if mode in TRANSLITERATE and _CYRILLIC.search("".join(segments)):
             return segments
         unknown = {p.text for pieces in translated for p in pieces if not p.known and not (keep and keep(p.text))}
-        tried = {w: restorations(mode, w) for w in sorted(unknown)}
+        tried = {w: restorations(mode, w, letters) for w in sorted(unknown)}
         spellings = sorted({s for options in tried.values() for s in options})
         if not spellings:
             return segments
@@ -591,6 +656,7 @@ class Translator:
         mode = self.mode(language)
         if mode is None or not WORD.search(query):
             return None
+        query, typed_as = to_cyrillic(mode, query, keep) if language == "mk" else (query, {})
         query = source_fixed(mode, query)
         spans = [m.span() for m in WORD.finditer(query)]
         matches = self.terms(query, language or "")
@@ -606,7 +672,7 @@ class Translator:
         translated = self.apertium(mode, segments)
         if translated is None:
             return None
-        fixed = self.restore(mode, segments, translated, keep)
+        fixed = self.restore(mode, segments, translated, keep, LATIN_TYPED.get(mode) if typed_as else None)
         if fixed != segments:
             translated = self.apertium(mode, fixed) or translated
         pieces: list[Piece] = list(translated[0])
@@ -616,4 +682,6 @@ class Translator:
             else:
                 pieces += [Piece(w, True) for t in preferred(m.translations) for w in WORD.findall(t)]
             pieces += rest
+        if typed_as:  # a word still unknown is given back as typed (a name)
+            pieces = [p if p.known else Piece(typed_as.get(p.text, p.text), False) for p in pieces]
         return Rendering(tuple(pieces))

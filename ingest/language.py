@@ -64,6 +64,18 @@ _SERBIAN_LETTERS = set("ђћ")
 _ALBANIAN_LETTERS = set("ë")
 
 
+# Macedonian typed in Latin letters (a keyboard without Cyrillic): lingua's Macedonian is Cyrillic only, so such a
+# query came out Croatian or Bosnian and went through hbs-eng ("peraci na pari" -> "peak on couple"). Words only
+# Macedonian has (prepositions во/со/преку/според, the clitic ги, колку, зошто, дека, ќе) count two, a word ending in
+# its definite article or its 3rd person plural -аат one (-ите/-иот/-ната/-ниот: "kriminalnite", "vrbuvaat"); two
+# make the query Macedonian.
+_MACEDONIAN_LATIN_WORDS = frozenset(
+    {"vo", "so", "gi", "kolku", "zosto", "zoshto", "deka", "preku", "spored", "megu", "megju", "pomegu", "ke", "kje"}
+)
+_MACEDONIAN_LATIN_ENDING = re.compile(r"[a-z]{3,}(?:ite|iot|aat|nata|niot)")
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
+
+
 QUERY_LANGUAGES = ("en", "sr", "hr", "bs", "sq", "mk", "es", "fr", "de", "it")
 SERBO_CROATIAN = frozenset({"sr", "hr", "bs"})  # one language family to a detector: decided together
 QUERY_CONFIDENCE = 0.5
@@ -101,9 +113,19 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
     best, confidence = max(others, key=lambda cv: cv[1], default=(None, 0.0))
     if family and sum(v for _, v in family) > confidence:
         best, confidence = family[0][0], sum(v for _, v in family)
-    if confidence >= QUERY_CONFIDENCE:
-        return best
-    return "sq" if letters & _ALBANIAN_LETTERS and "sq" in languages else None
+    best = best if confidence >= QUERY_CONFIDENCE else None
+    if best is None and letters & _ALBANIAN_LETTERS and "sq" in languages:  # no Macedonian in Latin has ë
+        return "sq"
+    if (best is None or best in SERBO_CROATIAN) and "mk" in languages and macedonian_in_latin(text):
+        return "mk"
+    return best
+
+
+def macedonian_in_latin(text: str) -> bool:
+    """Whether a query in Latin letters reads as Macedonian: two points of Macedonian-only words and endings
+    (_MACEDONIAN_LATIN_WORDS, _MACEDONIAN_LATIN_ENDING)."""
+    words = [w.casefold() for w in _LATIN_WORD.findall(text)]
+    return sum(2 if w in _MACEDONIAN_LATIN_WORDS else bool(_MACEDONIAN_LATIN_ENDING.fullmatch(w)) for w in words) >= 2
 
 
 # -- language values people type (the `language` filter) ------------------------------------------------------------

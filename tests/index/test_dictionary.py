@@ -313,6 +313,22 @@ def test_a_macedonian_key_cuts_only_an_article():
     assert macedonian_key("валута") == macedonian_key("валути") == macedonian_key("валутата")  # -та of a base form
     assert macedonian_key("помошта") == macedonian_key("помош") != macedonian_key("помошт")  # a -ш noun's article
     assert macedonian_key("ПОМОШТА") == macedonian_key("помош")
+    # a -ии plural's article is only -те: трансакциите was "transakc", трансакција / трансакции "transakci"
+    assert macedonian_key("трансакциите") == macedonian_key("трансакции") == macedonian_key("трансакција")
+    assert macedonian_key("судиите") == macedonian_key("судии") and macedonian_key("жртвите") == macedonian_key("жртва")
+    assert macedonian_key("извештаите") == macedonian_key("извештај") == macedonian_key("извештаи")  # -аи + те
+    # the fleeting а of -изам: тероризмот is тероризам ("финансирање на тероризмот" is terrorist financing)
+    assert macedonian_key("тероризмот") == macedonian_key("тероризам") and macedonian_key("механизми") == "mehanizam"
+    assert macedonian_key("призма") != macedonian_key("призам")  # a short stem is left as it is
+
+
+def test_a_macedonian_key_reads_k_and_g_typed_for_kj_and_gj():
+    """A keyboard without ќ and ѓ types к and г: the glossary's terms are found either way."""
+    from pactkb.index.dictionary import macedonian_key
+
+    assert macedonian_key("мегународна") == macedonian_key("меѓународна")
+    assert macedonian_key("куке") == macedonian_key("куќе")
+    assert macedonian_key("Megunarodna") == macedonian_key("меѓународна")  # transliterated without the j
 
 
 def test_light_keys_cover_plural_stems_and_definite_forms():
@@ -408,3 +424,17 @@ def test_no_field_glossary_writes_a_term_twice():
             line.split("\t")[0] for line in path.read_text("utf-8").splitlines() if line.strip() and line[0] != "#"
         ]
         assert not {h for h in heads if heads.count(h) > 1}, path.name
+
+
+def test_a_macedonian_term_is_found_without_its_linking_na():
+    """A practitioner leaves out "на" inside a term ("спречување перење пари"): the glossary's entry with it is found;
+    an entry of its own for the shorter key keeps it."""
+    glossary = Dictionary(
+        [("спречување на перење пари", ["anti-money laundering"]), ("база на податоци", ["database"])], "light-mk"
+    )
+    assert [m.translations for m in glossary.lookup("систем за спречување перење пари")] == [("anti-money laundering",)]
+    assert [m.translations for m in glossary.lookup("спречување на перење пари")] == [("anti-money laundering",)]
+    own = Dictionary([("проценка на ризик", ["risk assessment"]), ("проценка ризик", ["own"])], "light-mk")
+    assert [m.translations for m in own.lookup("проценка ризик")] == [("own",)]
+    assert [m.translations for m in own.lookup("проценка на ризик")] == [("risk assessment",)]
+    assert [m.translations for m in glossary.lookup("на база")] == []  # a first or last word is not left out

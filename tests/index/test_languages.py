@@ -105,6 +105,12 @@ def test_a_version_1_store_is_migrated_to_stemmed_text(tmp_path):
         ("Si pastrohen paratë duke fryrë çmimin në faturat e importit", {"sq"}),
         ("how do terrorist groups abuse crowdfunding platforms", {"en"}),
         ("AML", {None}),
+        # Macedonian typed in Latin letters (lingua read it as Croatian/Bosnian): its own words and endings decide
+        ("Kako trafikantite gi vrbuvaat maloletnicite za komercijalen seks?", {"mk"}),
+        ("Kako profesionalnite peraci na pari im nudat uslugi na kriminalnite grupi?", {"mk"}),
+        ("Kolku e seriozna zakanata od ISIL-K za Evropa?", {"mk"}),
+        ("Kako prijaviti sumnjivu transakciju u roku od tri dana?", {"sr", "hr", "bs"}),
+        ("Koje su obaveze banke prema upravi?", {"sr", "hr", "bs"}),
     ],
 )
 def test_query_language_detection(text, lang):
@@ -119,6 +125,15 @@ def test_albanian_e_decides_an_albanian_query_the_detector_is_unsure_of():
     assert detect_query_language("pagesat e ransomware ne asete virtuale") is None  # unsure and no ë: unsure
     assert detect_query_language("how do terrorist groups abuse crowdfunding platforms") == "en"
     assert detect_query_language("pagesat e ransomware në asete virtuale", ("en", "de", "it")) != "sq"  # not offered
+
+
+def test_macedonian_in_latin_needs_two_points():
+    from pactkb.ingest.language import macedonian_in_latin
+
+    assert macedonian_in_latin("pranje pari vo bankite")  # "vo" (two points)
+    assert macedonian_in_latin("finansiskite institucii i kriminalnite grupi")  # two definite endings
+    assert not macedonian_in_latin("kriminalnite grupe u Srbiji")  # one ending only
+    assert not macedonian_in_latin("pranje novca preko banaka")  # "preko", not Macedonian "preku"
 
 
 def test_fusion_weights_depend_on_the_query_language_and_the_encoder(tmp_path):

@@ -271,7 +271,7 @@ def test_apertiums_question_words_and_have_are_corrected(language, query, expect
     ("language", "query", "expected"),
     [
         ("hr", "Kako ISIS-K financira svoje aktivnosti u SAD i EU?", "That ISIS-K finances his activity in SAD and EU"),
-        ("mk", "Како се финансира ISIS-K?", "How is financing ISIS-K"),  # was "ISIS K", then "ISIS"
+        ("mk", "Како се финансира ISIS-K?", "How is financed ISIS-K"),  # was "ISIS K", then "ISIS"; a passive
         ("hr", "PEP-ovi i FATF-ove preporuke za COVID-19", "PEP and FATF recommendation for COVID-19"),
     ],
 )
@@ -322,7 +322,7 @@ def test_deadlines_submitting_and_a_dangling_macedonian_se(language, query, expe
     ("language", "query", "expected"),
     [
         ("sr", "Koliko dugo se čuvaju podaci?", "how long store data"),  # was "how many long se store data"
-        ("mk", "Колку долго се чуваат податоците?", "how long are keeping data"),  # "How much long ... databases"
+        ("mk", "Колку долго се чуваат податоците?", "how long are kept data"),  # "How much long ... databases"
     ],
 )
 def test_the_field_glossary_asks_how_long(language, query, expected):
@@ -338,7 +338,8 @@ def test_the_field_glossary_asks_how_long(language, query, expected):
         ("mk", "Кој е одговорен за усогласеноста?", "Who is responsible of compliance"),  # was "which is"
         ("mk", "Кој врши надзор над менувачниците?", "Who supervise over exchange office"),  # "which supervise"
         ("mk", "Која институција е надлежна?", "which institution is competent"),
-        ("mk", "Кои се индикаторите за перење пари?", "which indicator of money laundering"),  # before a term
+        ("mk", "Кои се индикаторите за перење пари?", "which are indicator of money laundering"),  # the copula
+        # "се" after "Кои" stays before a glossary term (it was dropped as a dangling "се": "which indicator")
         ("mk", "Лицето кое врши трансакција", "person that conduct transaction"),  # a relative: not "which"; "врши"
         # is the field's "conduct" (glossary 2026.12.11; Apertium: "is doing")
         ("mk", "Кои податоци банката мора да ги чува?", "which data the bank must keep"),  # was "keep them"
@@ -553,7 +554,7 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "заштита на жртвите", "security", ["protection", "victims"]),  # 2026.12.11 classes (vocabulary/mk)
         ("mk", "банкарските сметки", "bills", ["banking", "account"]),
         ("mk", "вистинските сопственици", "actual", ["beneficial", "owner"]),  # the plural's -ци stem
-        ("mk", "се пријавуваат трансакциите", "registering", ["reports", "transactions"]),  # the 3rd plural -аат
+        ("mk", "се пријавуваат трансакциите", "registered", ["reports", "transactions"]),  # the 3rd plural -аат
         ("mk", "контејнери во пристаништата", "quays", ["container", "port"]),  # a neuter -ште
         ("mk", "фалсификување на документи", "fraud", ["forgery", "documents"]),
         # 2026.12.13: found by the parallel questions (evaluation/parallel): common field words in another sense
@@ -1035,3 +1036,139 @@ def test_the_infinitive_biti_is_be_not_beaten():
     rendering = Translator("apertium", 10.0, []).render("Moraju li imati licencu ili biti registrovani?", "bs")
     assert rendering is not None and rendering.sentence(NO_WORDS) == "Must have licence or be registered"
     assert "beaten" not in rendering.words(NO_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "left"),
+    [
+        ("Кои институции ке ги надзира AMLA?", ["will"], "ке"),  # "ќе" typed with к: was left in Cyrillic
+        ("разлика мегу шверц и трговија", ["among"], "мегу"),  # "меѓу" typed with г
+    ],
+)
+def test_macedonian_typed_without_its_own_letters_is_restored(query, expected, left):
+    """A Cyrillic Macedonian word Apertium does not know, typed with к for ќ or г for ѓ (a keyboard without them),
+    is read in the restored spelling it knows (DIACRITICS: mkd-eng reads Cyrillic, so its queries are restored)."""
+    rendering = Translator("apertium", 10.0, []).render(query, "mk")
+    assert rendering is not None and left not in rendering.unknown
+    assert all(w in [x.lower() for x in rendering.sentence(NO_WORDS).split()] for w in expected)
+
+
+def test_macedonian_restorations_change_only_k_and_g():
+    assert restorations("mkd-eng", "мегу") == ["меѓу"]
+    assert restorations("mkd-eng", "Ке") == ["Ќе"]  # capital kept
+    assert restorations("mkd-eng", "меѓу") == []  # typed with its own letters
+    assert restorations("mkd-eng", "закон") == ["заќон"]  # tried only when Apertium does not know the word
+    assert restorations("mkd-eng", "ruti") == []  # Latin: not this mode's restorations
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Кои се индикаторите за перење пари?", "which are indicator of money laundering"),
+        ("Што се виртуелни средства?", "What are virtual assets"),
+        ("Како се пријавува сомнителна трансакција?", "How reports suspicious transaction"),  # still dropped
+    ],
+)
+def test_a_macedonian_copula_after_koi_or_sto_is_not_dangling(query, expected):
+    """A "се" after "Кои"/"Што" before a glossary term is the copula ("are"), kept; after "Како" it is the passive's
+    reflexive and is dropped (DANGLING)."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Со какви пречки се соочуваат жртвите?", "obstacle"),  # Apertium: "blocks"
+        ("разлика меѓу шверц и трговија", "difference"),  # "gap"
+        ("Како бандите доаѓаат до оружје?", "gang"),  # "bands"
+        ("Кои финансиски институции ќе ги надзира AMLA?", "supervise"),  # unknown to Apertium
+        ("Кои се ризиците кај нехостираните паричници?", "unhosted"),
+        ("Како соработуваат надзорните органи во колегиумите?", "college"),  # bridged to "collegium"
+    ],
+)
+def test_the_field_glossary_gives_common_words_their_main_sense(query, expected):
+    """The parallel questions' classes (field glossary 2026.12.13): a common word Apertium renders in a sense other
+    than its main one, or does not know, is read in its main sense."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS).split()
+
+
+def test_macedonian_typed_in_latin_is_written_in_cyrillic_first():
+    """Acronyms and English words stay as typed; every written word remembers its typed form."""
+    from pactkb.index.translate import to_cyrillic
+
+    text, typed = to_cyrillic("mkd-eng", "Kolku e seriozna zakanata od ISIL-K?")
+    assert text == "Колку е сериозна заканата од ISIL-K?" and typed["заканата"] == "zakanata"
+    assert to_cyrillic("mkd-eng", "Kako se koristat deepfake snimkite", lambda w: w == "deepfake")[0] == (
+        "Како се користат deepfake снимките"
+    )
+    assert to_cyrillic("mkd-eng", "Gjorgji, njivite, lozinki")[0] == "Ѓорѓи, њивите, лозинки"  # digraphs first
+    assert to_cyrillic("mkd-eng", "Како се користат") == ("Како се користат", {})  # Cyrillic: unchanged
+    assert to_cyrillic("hbs-eng", "Kako se koriste") == ("Kako se koriste", {})  # only modes with a table
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "kept"),
+    [
+        # was read as Croatian: "That professionally professional peak on couple nudat ..."
+        ("Kako profesionalnite peraci na pari im nudat uslugi?", "money launderer", None),
+        ("Kako trafikantite gi vrbuvaat maloletnicite?", "trafficker recruit minors", None),
+        ("ruti za migranti niz Sahel", "migrant", "Sahel"),  # a name Apertium does not know: as typed
+        ("Kade se cuvaat podatocite?", "kept", None),  # "c" typed for "ч" (LATIN_TYPED): "цуваат" is "чуваат"
+    ],
+)
+def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, kept):
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS)
+    assert kept is None or kept in rendering.unknown
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Како се оценува ефикасноста на системот?", "How is assessed the efficiency of the system"),  # "is assessing"
+        ("Како се користат лажни фактури?", "How are used false invoice"),  # "are using"
+        ("Како да се идентификуваат жртвите?", "How to identify the victims"),  # "да се": left as it was
+        ("Дали жртвите се апсат?", "the victims are arrested"),  # the particle "Дали" ("Whether") dropped
+    ],
+)
+def test_a_macedonian_passive_se_is_read_as_a_passive(query, expected):
+    """A "се" + a transitive imperfective present is a passive (VERB_FIXES: its participle and "е")."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("борба против трговијата со деца за сексуална експлоатација", "child sex trafficking"),
+        ("Што одлучи Комисијата?", "decide"),  # was "What decision"
+        ("Дали може да се депортира?", "deport"),  # unknown to Apertium
+    ],
+)
+def test_the_field_glossary_renders_phrases_and_verbs_of_questions(query, expected):
+    """Field glossary 2026.12.13 (c, d): a fixed term a question writes as a phrase, and verbs in their main sense."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    rendering = Translator("apertium", 10.0, [FIELD_GLOSSARIES]).render(query, "mk")
+    assert rendering is not None and expected in rendering.sentence(NO_WORDS)
+
+
+def test_combating_and_counter_terrorism_in_the_field_sense():
+    """Field glossary 2026.12.13 (f), found in a definite form (the -изам key): "борба против тероризмот"."""
+    from pactkb.index.dictionary import FIELD_GLOSSARIES
+
+    translator = Translator("apertium", 10.0, [FIELD_GLOSSARIES])
+    rendering = translator.render("Кои комитети се занимаваат со борба против тероризмот?", "mk")
+    assert rendering is not None and "counter terrorism" in rendering.sentence(NO_WORDS)
+    rendering = translator.render("финансирање на тероризмот", "mk")
+    assert rendering is not None and rendering.sentence(NO_WORDS) == "terrorist financing"
