@@ -401,8 +401,10 @@ class Store:
         on from there (doing a chunk twice is harmless); the version becomes 4 with the last batch. Several processes
         opening the store at once share the batches. A progress line on stderr for stores above one batch. Returns
         the chunks re-indexed."""
+        if batch < 1:
+            raise ValueError(f"reindex batch must be at least 1 chunk, not {batch}")
         total, done = self.count_chunks(Filters()), 0
-        resumed = self.count_chunks_through(int(self.get_meta(REINDEXED_THROUGH) or 0))
+        resumed = self.count_chunks_through(int(Store.get_meta(self, REINDEXED_THROUGH) or 0))  # the local copy's mark
         desc = f"migrating {self.data_dir} to schema {SCHEMA_VERSION} (keyword text)"
         bar = tqdm(total=total, initial=resumed, unit="chunk", desc=desc, disable=total <= batch, file=sys.stderr)
         finished = False

@@ -104,6 +104,28 @@ def test_a_store_restored_from_an_older_backup_is_reconciled(pair: tuple) -> Non
     assert b.fts_search('"drones"', 5, Filters()) == [] and b.replication()["caught_up"]
 
 
+def test_a_replica_whose_local_copy_is_at_an_older_schema_migrates_it_on_open(pg_database: str, tmp_path: Path) -> None:
+    """The keyword-text migration of a replica's local copy reads its own mark (the local meta table), not the shared
+    store's: a replica of schema 3 once failed to open (it asked the shared store before it had one)."""
+    import sqlite3
+
+    from pactkb.index.store import DB_NAME, REINDEXED_THROUGH, SCHEMA_VERSION
+
+    a = ReplicaStore(tmp_path / "A", pg_database)
+    add_document(a, "d0", ["Customs officers seize undeclared cash."], VEC[:1])
+    a.close()
+    con = sqlite3.connect(tmp_path / "A" / DB_NAME)
+    con.execute("PRAGMA user_version = 3")
+    con.commit()
+    con.close()
+    again = ReplicaStore(tmp_path / "A", pg_database)
+    con = sqlite3.connect(tmp_path / "A" / DB_NAME)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert con.execute("SELECT value FROM meta WHERE key = ?", (REINDEXED_THROUGH,)).fetchone() is None
+    con.close()
+    assert len(again.fts_search('"cash"', 5, Filters())) == 1
+
+
 def test_a_local_copy_of_another_shared_store_is_refused(pg_database: str, tmp_path: Path) -> None:
     a = ReplicaStore(tmp_path / "A", pg_database)
     a.shared.conn().execute("UPDATE meta SET value = 'a-restored-or-other-database' WHERE key = 'store_id'")

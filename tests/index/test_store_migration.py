@@ -83,10 +83,19 @@ def test_a_crash_after_the_first_batch_leaves_version_3_and_the_next_open_finish
         Store(settings.data, reindex_batch=batch)
     version, mark = user_version(settings)
     assert version == 3 and mark is not None and stale_rows(settings) == n - batch  # the first batch committed
-    monkeypatch.setattr(Tx, "reindex_chunks", reindex)
+    starts: list[int] = []
+    monkeypatch.setattr(Tx, "reindex_chunks", lambda tx, after, limit: starts.append(after) or reindex(tx, after, limit))
     done = Store(settings.data, reindex_batch=batch)
+    assert starts[0] == int(mark) and len(starts) == (n - batch) // batch + 1  # goes on from the mark, not from 0
     assert user_version(settings) == (SCHEMA_VERSION, None) and stale_rows(settings) == 0
     assert done.reindex_all_text(batch) == 0  # at version 4 there is nothing left to do
+
+
+def test_a_batch_of_no_chunks_is_refused(tmp_path):
+    settings, _ = version_3_store(tmp_path)
+    with pytest.raises(ValueError, match="at least 1 chunk, not 0"):
+        Store(settings.data, reindex_batch=0)
+    assert user_version(settings) == (3, None)  # nothing changed
 
 
 def test_a_new_store_starts_at_the_current_version(tmp_path):
