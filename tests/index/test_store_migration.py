@@ -84,7 +84,8 @@ def test_a_crash_after_the_first_batch_leaves_version_3_and_the_next_open_finish
     version, mark = user_version(settings)
     assert version == 3 and mark is not None and stale_rows(settings) == n - batch  # the first batch committed
     starts: list[int] = []
-    monkeypatch.setattr(Tx, "reindex_chunks", lambda tx, after, limit: starts.append(after) or reindex(tx, after, limit))
+    record = lambda tx, after, limit: starts.append(after) or reindex(tx, after, limit)  # noqa: E731
+    monkeypatch.setattr(Tx, "reindex_chunks", record)
     done = Store(settings.data, reindex_batch=batch)
     assert starts[0] == int(mark) and len(starts) == (n - batch) // batch + 1  # goes on from the mark, not from 0
     assert user_version(settings) == (SCHEMA_VERSION, None) and stale_rows(settings) == 0
