@@ -140,13 +140,22 @@ def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  
 
 
 def corpus_languages(settings: Settings) -> list[str | None]:
-    """The languages of the store's documents (every one: the command line sees everything), none without a store."""
+    """The languages of the store's documents (every one: the command line sees everything), none without a store or
+    when it cannot be opened (opening it for the search then says why)."""
     from pactkb.index.filters import Filters
+    from pactkb.index.store import StoreError
     from pactkb.index.stores import open_store
 
     if not settings.database_url and not (settings.data / "pactkb.sqlite3").exists():
         return []
-    return open_store(settings, catch_up=False).document_languages(Filters())
+    try:
+        store = open_store(settings, catch_up=False)
+    except StoreError:
+        return []
+    try:
+        return store.document_languages(Filters())
+    finally:
+        store.close()
 
 
 def open_searcher(settings: Settings):  # noqa: ANN201

@@ -98,6 +98,19 @@ def kb_ranker(kb: KnowledgeBase) -> Callable[[list[str]], list[list[Span]]]:
     return rank
 
 
+def search_renderer(kb: KnowledgeBase) -> Callable[[str, str], str]:
+    """A question's English rendering as its search made it: in the language the search detects, marked where that
+    is not the list's (a misdetected question is searched, and shown, untranslated or through another pair)."""
+    render = kb_renderer(kb)
+
+    def rendering(text: str, lang: str) -> str:
+        found = kb.searcher.query_language(text)
+        shown = render(text, found) if found else ""
+        return shown if found == lang else f"[searched as {found or 'language unsure'}] {shown}".rstrip()
+
+    return rendering
+
+
 def compare(
     pairs: list[Pair], rank: Callable[[list[str]], list[list[Span]]], render: Callable[[str, str], str]
 ) -> list[Agreement]:
@@ -152,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     if not pairs:
         ap.error(f"no pairs under {args.lists}" + (f" for {', '.join(args.lang)}" if args.lang else ""))
     kb = KnowledgeBase(Settings(data=args.data))
-    rows = compare(pairs, kb_ranker(kb), kb_renderer(kb))
+    rows = compare(pairs, kb_ranker(kb), search_renderer(kb))
     s = summary(rows)
     if args.json:
         out: dict[str, Any] = {"summary": s}

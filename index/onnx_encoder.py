@@ -24,7 +24,13 @@ import numpy as np
 
 from pactkb.index.embed import ONNX_SUFFIX, model_identity, prompt_prefixes, resolve_model_path, weights_identity
 from pactkb.index.encoder import Encoder, ModelLoadError, encode_by_length
-from pactkb.index.query_int8 import MIXED_INT8_FILE, QUERY_FLOAT_LAYERS, QUERY_INT8_KINDS, build_mixed_int8
+from pactkb.index.query_int8 import (
+    MIXED_INT8_FILE,
+    QUERY_FLOAT_LAYERS,
+    QUERY_INT8_KINDS,
+    STALE_MIXED_INT8_FILE,
+    build_mixed_int8,
+)
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -316,3 +322,4 @@ class OnnxMixedInt8Encoder(OnnxEncoder):
             "quantising to mixed int8",
             lambda source, target: build_mixed_int8(source, target, QUERY_INT8_KINDS, QUERY_FLOAT_LAYERS),
         )
+        (folder / STALE_MIXED_INT8_FILE).unlink(missing_ok=True)  # the 8-bit graph this one replaces

@@ -20,6 +20,7 @@ from pathlib import Path
 # (0.967 on a random layer); with 7 bits 0.995 and more on both kinds of CPU. The name changed with it, so a graph
 # cached with 8-bit weights is rebuilt once.
 MIXED_INT8_FILE = "model-int8-query-r7.onnx"
+STALE_MIXED_INT8_FILE = "model-int8-query.onnx"  # 8-bit weights: removed when its successor is built
 # node kinds of a BERT-style layer, by the names torch.onnx gives them (after attention fusion)
 KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "qkv": re.compile(r"^Attention_\d+$"),

@@ -96,10 +96,12 @@ AGREEING_CASES = ("gen", r"dat\|loc", "acc", "ins")
 # - "dana" (days, genitive) tagged as the participle of "dati" ("tri dana" -> "three gave"): read as "dan".
 # - the infinitive "biti" (be) away from its modal ("moraju imati licencu ili biti registrovani") tagged as a
 #   participle of "biti" (beat): "or beaten registered"; read as "be" (the form is the infinitive of either verb).
+#   Only that tag (masculine accusative definite participle): "muž bije ženu" keeps "beats".
 # mkd-eng (after its second tagger): the passive "се" + a transitive imperfective present ("Како се оценува
 # ефикасноста" -> "How is assessing the efficiency", "се чуваат" -> "are keeping") is read as its participle and
 # "е" ("оценувана е": "is assessed", "are kept"; a participle after "е" would be its perfect, "was assessed"), not
-# after "да" ("Како да се идентификуваат" stays "How to identify");
+# after "да" ("Како да се идентификуваат" stays "How to identify") nor before it (a verb taking an infinitive: "се
+# обидуваат да перат" stays "are trying to launder");
 # doubled pronoun clitics ("мора да ги чува" -> "must keep them") and the question particle "Дали" ("Whether the
 # bank must verify": an English question has none, and "whether" is no stopword) are dropped;
 # a capitalised question word read as a relative pronoun or a preposition ("Како" -> "As", "Што" -> "Which",
@@ -128,10 +130,11 @@ VERB_FIXES = {
         r"<pres>\(<[a-z0-9]*>\)*\$/\1\3<inf>$/g",
         r"s/<perf>\(\(<[a-z0-9]*>\)*<\(inf\|pres\)>\)/<impf>\1/g",
         r"s/\^dati<vblex><perf><tv><pp>\(<[a-z0-9]*>\)*<gen>\(<[a-z0-9]*>\)*\$/^dan<n><mi><pl><gen>$/g",
-        r"s/\^\([Bb]\)iti<vblex>\(<[a-z0-9]*>\)*\$/^\1iti<vbser><inf>$/g",
+        r"s/\^\([Bb]\)iti<vblex><impf><tv><pp><mi><sg><acc><def>\$/^\1iti<vbser><inf>$/g",
     ),
     "mkd-eng": (
         r"s/\(\^да<[a-z]*>\$ *\^\)clitic<prn><ref>/\1clitic<prn><rfx>/g",
+        r"s/\^clitic<prn><ref>\([^$]*\$ *\^[^<$]*<vblex>[^$]*\$ *\^да<\)/^clitic<prn><rfx>\1/g",
         r"s/\^[Cc]litic<prn><ref>[^$]*\$ *\^\([^<$]*\)<vblex><imperf><tv><pres><p3><\(sg\|pl\)>\$"
         r"/^\1<vblex><imperf><tv><pp><mfn><\2><ind>$ ^е<vbser><pres><p3><mf><\2>$/g",
         r"s/\^clitic<prn><[^$]*\$ *//g",
@@ -163,10 +166,15 @@ LEXICON_GAPS = {
 # izvuku" -> "after table pulled out", "zato sto", "ono sto") are "što" too; "sto" elsewhere (a hundred, Serbian
 # "table") is left as typed.
 _STO_AFTER = r"(?:nakon|zato|osim|nego|umjesto|ono|sve|time|tako)"
+# a hundred of something opening a query ("Sto dana pritvora", "sto hiljada eura") is left as typed
+_STO_COUNTED = (
+    r"(?!\s+(?i:dana|godin\w*|hiljad\w*|tisu\w*|posto|eura|evra|dolara|maraka|km|kuna|milion\w*|milijun\w*|kilogram\w*"
+    r"|kg|metara|osoba|ljudi|migranata|puta|komada)\b)"
+)
 SOURCE_FIXES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "hbs-eng": (
-        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:Što\b|Sto(?=\s+[^\W\d]))"), r"\1Šta"),
-        (re.compile(r"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+[^\W\d]))"), r"\1šta"),
+        (re.compile(rf"(?:^|(?<=[.?!]\s))(\W*)(?:Što\b|Sto(?=\s+[^\W\d]){_STO_COUNTED})"), r"\1Šta"),
+        (re.compile(rf"(?:^|(?<=[.?!]\s))(\W*)(?:što\b|sto(?=\s+[^\W\d]){_STO_COUNTED})"), r"\1šta"),
         (re.compile(rf"((?<!\w)(?i:{_STO_AFTER})\s+)sto\b"), r"\1što"),
     ),
 }

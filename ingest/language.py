@@ -66,11 +66,14 @@ _ALBANIAN_LETTERS = set("ë")
 
 # Macedonian typed in Latin letters (a keyboard without Cyrillic): lingua's Macedonian is Cyrillic only, so such a
 # query came out Croatian or Bosnian and went through hbs-eng ("peraci na pari" -> "peak on couple"). Words only
-# Macedonian has (prepositions во/со/преку/според, the clitic ги, колку, зошто, дека, ќе) count two, a word ending in
-# its definite article or its 3rd person plural -аат one (-ите/-иот/-ната/-ниот: "kriminalnite", "vrbuvaat"); two
-# make the query Macedonian.
+# Macedonian has (prepositions во/со/преку/според, the clitic ги, колку, зошто, дека, ќе typed "kje", пари, каде,
+# кои, кој) count two, a word ending in its definite article or its 3rd person plural -аат one (-ите/-иот/-ната/
+# -ниот: "kriminalnite", "vrbuvaat"); two make the query Macedonian. Endings alone do not overrule a detector sure of
+# Serbo-Croatian: its genitive plurals and imperatives end alike ("dokumenata klijenata", "navedite"). "ke" (ќе typed
+# with k) is left out: it is also Albanian ("a ke dokumente").
 _MACEDONIAN_LATIN_WORDS = frozenset(
-    {"vo", "so", "gi", "kolku", "zosto", "zoshto", "deka", "preku", "spored", "megu", "megju", "pomegu", "ke", "kje"}
+    {"vo", "so", "gi", "kolku", "zosto", "zoshto", "deka", "preku", "spored", "megu", "megju", "pomegu", "kje"}
+    | {"pari", "kade", "koi", "koj"}  # пари (money), каде, кои, кој: Serbo-Croatian says novac/pare, gdje, koji
 )
 _MACEDONIAN_LATIN_ENDING = re.compile(r"[a-z]{3,}(?:ite|iot|aat|nata|niot)")
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
@@ -116,20 +119,36 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
     best = best if confidence >= QUERY_CONFIDENCE else None
     if best is None and letters & _ALBANIAN_LETTERS and "sq" in languages:  # no Macedonian in Latin has ë
         return "sq"
-    if (best is None or best in SERBO_CROATIAN) and "mk" in languages and macedonian_in_latin(text):
+    if (best is None or best in SERBO_CROATIAN) and "mk" in languages and macedonian_in_latin(text, best is not None):
         return "mk"
     return best
 
 
-def macedonian_in_latin(text: str) -> bool:
+def macedonian_in_latin(text: str, detector_sure: bool = False) -> bool:
     """Whether a query in Latin letters reads as Macedonian: two points of Macedonian-only words and endings
-    (_MACEDONIAN_LATIN_WORDS, _MACEDONIAN_LATIN_ENDING)."""
+    (_MACEDONIAN_LATIN_WORDS, _MACEDONIAN_LATIN_ENDING), one of them a word where the detector is sure of another
+    language."""
     words = [w.casefold() for w in _LATIN_WORD.findall(text)]
-    return sum(2 if w in _MACEDONIAN_LATIN_WORDS else bool(_MACEDONIAN_LATIN_ENDING.fullmatch(w)) for w in words) >= 2
+    own = sum(w in _MACEDONIAN_LATIN_WORDS for w in words)
+    endings = sum(bool(_MACEDONIAN_LATIN_ENDING.fullmatch(w)) for w in words if w not in _MACEDONIAN_LATIN_WORDS)
+    return 2 * own + endings >= 2 and (own > 0 or not detector_sure)
 
 
 # -- language values people type (the `language` filter) ------------------------------------------------------------
 _TAG = re.compile(r"([a-z]{2,3})(?:-[a-z0-9]{1,8})+")  # a BCP 47 tag with a script or region: sr-latn, sr-rs
+# Serbo-Croatian as one language (ISO 639-1's withdrawn "sh", 639-3's macrolanguage "hbs") and Montenegrin ("cnr",
+# no two-letter code): pactkb files documents under sr, hr or bs, so these ask which (a document stored as "sh"
+# was found by no sr/hr/bs filter and stemmed by no stemmer)
+_SERBO_CROATIAN_NAMES = frozenset(
+    {"sh", "hbs", "cnr", "serbo croatian", "serbocroatian", "croato serbian", "montenegrin"}
+)
+
+
+def names_serbo_croatian(value: str) -> bool:
+    """Whether a typed language is Serbo-Croatian as one language or Montenegrin ("sh", "hbs", "cnr-ME",
+    "Serbo-Croatian", "Montenegrin")."""
+    v = " ".join(value.strip().lower().replace("_", " ").replace("-", " ").split())
+    return v in _SERBO_CROATIAN_NAMES or v.split(" ")[0] in _SERBO_CROATIAN_NAMES
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +167,8 @@ def language_code(value: str) -> str | None:
     v = " ".join(value.strip().lower().replace("_", "-").split())
     if tag := _TAG.fullmatch(v):
         v = tag.group(1)
+    if names_serbo_croatian(value):
+        return None  # several of the users' languages at once: unknown_language asks for one
     languages = pycountry.languages
     if len(v) == 2:
         found = languages.get(alpha_2=v)
@@ -175,6 +196,11 @@ def unknown_language(value: str, held: Iterable[str]) -> str:
     """The error for a value that names no language, with the languages of the documents the caller may see."""
     shown = ", ".join(f"{c} ({n})" if (n := language_name(c)) else c for c in sorted(held))
     hint = f"; the documents you may see are in: {shown}" if shown else ""
+    if names_serbo_croatian(value):
+        return (
+            f"{value.strip()!r} names more than one language here: use sr (Serbian), hr (Croatian) or bs (Bosnian), "
+            f"whichever the text follows; they are searched, stemmed and translated alike{hint}"
+        )
     return (
         f"unknown language {value.strip()!r} (use a two-letter ISO 639-1 code such as sr, hr, bs, sq, mk, en, "
         f"or a name such as Serbian{hint})"

@@ -134,6 +134,25 @@ def test_macedonian_in_latin_needs_two_points():
     assert macedonian_in_latin("finansiskite institucii i kriminalnite grupi")  # two definite endings
     assert not macedonian_in_latin("kriminalnite grupe u Srbiji")  # one ending only
     assert not macedonian_in_latin("pranje novca preko banaka")  # "preko", not Macedonian "preku"
+    assert not macedonian_in_latin("dokumenata klijenata", detector_sure=True)  # endings alone: not over the detector
+    assert macedonian_in_latin("pranje pari vo bankite", detector_sure=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Krijumčarenje migranata i falsifikovanje dokumenata",  # hbs genitive plurals end like Macedonian -ната
+        "provjera dokumenata klijenata",
+        "evidencija klijenata i dokumenata",
+        "Navedite i objasnite indikatore pranja novca",  # imperatives end like Macedonian -ите
+    ],
+)
+def test_serbo_croatian_is_not_read_as_macedonian_in_latin(query):
+    assert detect_query_language(query) in ("sr", "hr", "bs")
+
+
+def test_albanian_ke_is_not_macedonian():
+    assert detect_query_language("a ke dokumente") != "mk"
 
 
 def test_fusion_weights_depend_on_the_query_language_and_the_encoder(tmp_path):

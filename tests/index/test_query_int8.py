@@ -69,6 +69,8 @@ def test_only_the_chosen_kind_is_quantised_and_the_graph_computes_the_same(tmp_p
     assert any(op in ("MatMulInteger", "DynamicQuantizeMatMul") for op in ops)
     weights = {t.name: t.data_type for t in model.graph.initializer}
     assert weights["w_down"] == TensorProto.FLOAT and TensorProto.INT8 in weights.values()
+    int8 = [numpy_helper.to_array(t) for t in model.graph.initializer if t.data_type == TensorProto.INT8]
+    assert int8 and max(int(np.abs(w.astype(np.int16)).max()) for w in int8) <= 64  # 7-bit weights (reduce_range)
     x = np.random.default_rng(5).normal(size=(3, 16)).astype(np.float32)
     expected = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     got = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]

@@ -1025,6 +1025,8 @@ def test_sto_typed_for_sto_with_diacritics_is_not_a_table():
     assert source_fixed("hbs-eng", "Sto pokazuje slucaj?") == "Šta pokazuje slucaj?"
     assert source_fixed("hbs-eng", "zrtve nakon sto se izvuku, zato sto") == "zrtve nakon što se izvuku, zato što"
     assert source_fixed("hbs-eng", "ima sto dana") == "ima sto dana"
+    for counted in ("Sto dana pritvora", "sto hiljada eura", "Sto posto sigurno"):  # a hundred of something
+        assert source_fixed("hbs-eng", counted) == counted
     t = Translator("apertium", 10.0, [])
     for query in ("Sto pokazuje slucaj Monzo?", "Koje usluge trebaju zrtve nakon sto se izvuku?"):
         rendering = t.render(query, "hr")
@@ -1036,6 +1038,8 @@ def test_the_infinitive_biti_is_be_not_beaten():
     rendering = Translator("apertium", 10.0, []).render("Moraju li imati licencu ili biti registrovani?", "bs")
     assert rendering is not None and rendering.sentence(NO_WORDS) == "Must have licence or be registered"
     assert "beaten" not in rendering.words(NO_WORDS)
+    rendering = Translator("apertium", 10.0, []).render("muž bije ženu", "hr")  # the present of "beat" stays
+    assert rendering is not None and "beats" in rendering.words(NO_WORDS)
 
 
 @pytest.mark.parametrize(
@@ -1087,6 +1091,7 @@ def test_a_macedonian_copula_after_koi_or_sto_is_not_dangling(query, expected):
         ("Кои финансиски институции ќе ги надзира AMLA?", "supervise"),  # unknown to Apertium
         ("Кои се ризиците кај нехостираните паричници?", "unhosted"),
         ("Како соработуваат надзорните органи во колегиумите?", "college"),  # bridged to "collegium"
+        ("работни дозволи за мигранти", "permit"),  # the noun "дозвола" (its plural), was "allow"
     ],
 )
 def test_the_field_glossary_gives_common_words_their_main_sense(query, expected):
@@ -1137,6 +1142,7 @@ def test_macedonian_typed_in_latin_is_translated_as_macedonian(query, expected, 
         ("Како се користат лажни фактури?", "How are used false invoice"),  # "are using"
         ("Како да се идентификуваат жртвите?", "How to identify the victims"),  # "да се": left as it was
         ("Дали жртвите се апсат?", "the victims are arrested"),  # the particle "Дали" ("Whether") dropped
+        ("Како се обидуваат да перат пари?", "How are trying to launder money"),  # before "да": no passive
     ],
 )
 def test_a_macedonian_passive_se_is_read_as_a_passive(query, expected):

@@ -19,7 +19,12 @@ from pactkb.ingest.language import language_code, unknown_language
         ("Serbian", "sr"),
         ("croatian", "hr"),
         ("Greek", "el"),  # the detector's short name (ISO's is "Modern Greek (1453-)")
-        ("sh", "sh"),  # Serbo-Croatian: a (deprecated) ISO 639-1 code
+        ("sh", None),  # Serbo-Croatian as one language (a withdrawn ISO 639-1 code): which of sr, hr, bs is asked
+        ("hbs", None),
+        ("Serbo-Croatian", None),
+        ("cnr", None),  # Montenegrin: no two-letter code
+        ("Montenegrin", None),
+        ("Shona", "sn"),  # not caught by the Serbo-Croatian names
         ("srb", None),  # ISO 639-3 for Sora, a language with no two-letter code: the "sr" typo is not taken
         ("xx", None),
         ("tlh", None),
@@ -36,3 +41,10 @@ def test_unknown_language_lists_the_given_languages_with_names():
     assert message.startswith("unknown language 'srb'")
     assert "the documents you may see are in: en (English), sr (Serbian), x-old" in message
     assert "documents you may see" not in unknown_language("srb", set())
+
+
+@pytest.mark.parametrize("typed", ["sh", "hbs", "Serbo-Croatian", "cnr", "cnr-ME", "Montenegrin"])
+def test_serbo_croatian_as_one_language_or_montenegrin_asks_for_sr_hr_or_bs(typed):
+    message = unknown_language(typed, {"sr", "en"})
+    assert "use sr (Serbian), hr (Croatian) or bs (Bosnian)" in message and message.startswith(repr(typed))
+    assert message.endswith("the documents you may see are in: en (English), sr (Serbian)")
