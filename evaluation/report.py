@@ -360,6 +360,56 @@ def run_step(name: str, spec: dict[str, Any]) -> None:
         result = json.dumps(merge_rows(load(name), json.loads(result), spec["merge"]))
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / f"{name}.json").write_text(result + "\n", encoding="utf-8")
+    record_machine(name)
+
+
+MACHINES = "machines"  # data/machines.json: the CPU each step last ran on (not a step)
+UNRECORDED = "not recorded (run before 2026-12-03, on earlier machines; the last of them had bf16)"
+
+
+def this_machine() -> dict[str, Any]:
+    """The CPU a step runs on: its model, cores, and whether it computes bf16 natively and has VNNI (int8)."""
+    from pactkb.settings import cpu_has_bf16
+
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        info = []
+    model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "")
+    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    return {
+        "cpu": model or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "bf16": cpu_has_bf16(),
+        "vnni": any(f in flags for f in ("avx512_vnni", "avx_vnni")),
+    }
+
+
+def record_machine(step: str) -> None:
+    """Note in data/machines.json the machine a step has just run on, and when."""
+    machines = load(MACHINES) or {}
+    machines[step] = {**this_machine(), "date": dt.date.today().isoformat()}
+    (DATA / f"{MACHINES}.json").write_text(json.dumps(machines, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def describe_machine(m: dict[str, Any]) -> str:
+    """One machine in words: "AMD EPYC, 2 cores, no bf16, no VNNI"."""
+    return f"{m['cpu']}, {m['cores']} cores, {'bf16' if m['bf16'] else 'no bf16'}, {'VNNI' if m['vnni'] else 'no VNNI'}"
+
+
+def machines_section(out: list[str]) -> None:
+    """Where each saved step ran: speed figures compare only within one machine (quality barely moves)."""
+    machines = load(MACHINES) or {}
+    steps = sorted(p.stem for p in DATA.glob("*.json") if p.stem != MACHINES)
+    groups: dict[str, list[str]] = {}
+    for step in steps:
+        m = machines.get(step)
+        groups.setdefault(describe_machine(m) if m else UNRECORDED, []).append(step)
+    if not groups:
+        return
+    out += ["Where each step ran (compare speed only between steps of one machine; quality moves little):", ""]
+    out += [f"- {where}: {', '.join(names)}" for where, names in groups.items()]
+    out.append("")
 
 
 def merge_rows(earlier: list[dict[str, Any]] | None, new: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -1468,6 +1518,7 @@ def render() -> Path:
         "(`python -m pactkb.evaluation.report`; `--render` re-renders from `evaluation/reports/data/`).",
         "",
     ]
+    machines_section(out)
     beir_section(out)
     domain_section(out, plots)
     causes_section(out)

@@ -3,6 +3,9 @@ issue-18 target beside the measured figure."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from typing import Any
 
 import pytest
@@ -215,3 +218,18 @@ def test_the_parallel_agreement_is_shown_with_held_out_rows(monkeypatch) -> None
     monkeypatch.setattr(report, "load", lambda name: None)
     report.parallel_section(out)
     assert out == []  # not run: no section
+
+
+def test_each_step_records_its_machine_and_the_report_groups_steps_by_machine(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(report, "DATA", tmp_path)
+    for step in ("domain", "beir-scifact"):
+        (tmp_path / f"{step}.json").write_text("{}\n", encoding="utf-8")
+    spec = {"cmd": [sys.executable, "-c", "print('{\"queries\": 1}')"]}
+    report.run_step("bench-latency", spec)  # a step run now records this machine
+    machines = json.loads((tmp_path / "machines.json").read_text(encoding="utf-8"))
+    assert set(machines) == {"bench-latency"} and machines["bench-latency"]["cores"] == os.cpu_count()
+    assert {"cpu", "bf16", "vnni", "date"} <= set(machines["bench-latency"])
+    out: list[str] = []
+    report.machines_section(out)
+    here = f"- {report.describe_machine(machines['bench-latency'])}: bench-latency"
+    assert here in out and f"- {report.UNRECORDED}: beir-scifact, domain" in out  # machines.json is no step
