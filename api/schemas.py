@@ -16,12 +16,13 @@ from pydantic import (
 
 from pactkb.api.auth import KEY_NAME
 from pactkb.index.profile import STAGES
+from pactkb.ingest.language import EXAMPLE_CODES
 from pactkb.ingest.types import AREAS, DOC_TYPES
 from pactkb.settings import DEFAULT_MODE, MAX_OFFSET, MAX_PAGE_SIZE, Role, SearchMode, Sensitivity, Settings
 
 YEAR_HELP = "A year (2020) or a range: 2020-2025, 2020- (from), -2025 (until)."
 LANGUAGE_HELP = (
-    "ISO 639-1 code(s), e.g. en, sr, hr, bs, sq, mk; ISO 639-2/3 codes (srp), tags (sr-Latn) and English names "
+    f"ISO 639-1 code(s), e.g. {EXAMPLE_CODES}; ISO 639-2/3 codes (srp), tags (sr-Latn) and English names "
     "(Serbian) are read as the two-letter code; anything else is a 422 listing the languages you may search."
 )
 PROFILE_HELP = "true: the response carries `timings`, milliseconds per search stage (as Elasticsearch's profile)."

@@ -80,6 +80,7 @@ _LATIN_WORD = re.compile(r"[^\W\d_]+")
 
 
 QUERY_LANGUAGES = ("en", "sr", "hr", "bs", "sq", "mk", "es", "fr", "de", "it")
+EXAMPLE_CODES = ", ".join(QUERY_LANGUAGES[:6])  # the users' languages, for help texts and errors
 SERBO_CROATIAN = frozenset({"sr", "hr", "bs"})  # one language family to a detector: decided together
 QUERY_CONFIDENCE = 0.5
 
@@ -202,7 +203,7 @@ def unknown_language(value: str, held: Iterable[str]) -> str:
             f"whichever the text follows; they are searched, stemmed and translated alike{hint}"
         )
     return (
-        f"unknown language {value.strip()!r} (use a two-letter ISO 639-1 code such as sr, hr, bs, sq, mk, en, "
+        f"unknown language {value.strip()!r} (use a two-letter ISO 639-1 code such as {EXAMPLE_CODES}, "
         f"or a name such as Serbian{hint})"
     )
 

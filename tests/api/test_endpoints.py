@@ -1,6 +1,7 @@
 """Every endpoint does its job."""
 
 import contextlib
+import threading
 import time
 
 import pytest
@@ -183,7 +184,7 @@ def test_metrics_label_static_files_with_their_route(api):
 
 @contextlib.contextmanager
 def slowly_loading_app(tmp_path, ready_wait: float):
-    """A test client on a service whose loading takes one second more than usual."""
+    """A test client on a service whose loading waits until the test opens the returned gate (no timing)."""
     from fastapi.testclient import TestClient
 
     from pactkb.api.app import create_app
@@ -191,26 +192,28 @@ def slowly_loading_app(tmp_path, ready_wait: float):
     from pactkb.settings import Settings
 
     settings = Settings(data=tmp_path / "d", model="fake:64", parse_workers=0, ready_wait=ready_wait)
-    slow = ServiceState.load
+    slow, gate = ServiceState.load, threading.Event()
 
-    def delayed(self):
-        time.sleep(1.0)
+    def gated(self):
+        gate.wait(60)
         slow(self)
 
-    ServiceState.load = delayed
+    ServiceState.load = gated
     try:
         with TestClient(create_app(settings)) as client:
-            yield client
+            yield client, gate
     finally:
+        gate.set()
         ServiceState.load = slow
 
 
 def test_ready_is_503_while_loading(tmp_path):
-    with slowly_loading_app(tmp_path, ready_wait=0) as client:
+    with slowly_loading_app(tmp_path, ready_wait=0) as (client, gate):
         assert client.get("/ready").status_code == 503
         r = client.get("/search", params={"q": "x"})
         assert r.status_code == 503 and r.headers["retry-after"] == "2"
         assert client.get("/health").status_code == 200
+        gate.set()
         deadline = time.time() + 30  # models, dictionaries and Apertium's pipelines; a busy machine is slower
         while client.get("/ready").status_code != 200 and time.time() < deadline:
             time.sleep(0.1)
@@ -219,11 +222,13 @@ def test_ready_is_503_while_loading(tmp_path):
 
 def test_a_request_during_loading_waits_for_the_worker_to_be_ready(tmp_path):
     # loading: model, language models, dictionaries and Apertium's pipelines (several seconds on a busy machine)
-    with slowly_loading_app(tmp_path, ready_wait=30) as client:
+    with slowly_loading_app(tmp_path, ready_wait=30) as (client, gate):
         assert client.get("/ready").status_code == 503  # readiness itself never waits
-        t0 = time.time()
+        opened = threading.Timer(0.5, gate.set)
+        opened.start()
         assert client.get("/search", params={"q": "x"}).status_code == 200
-        assert time.time() - t0 > 0.3  # it was held until the load finished
+        assert gate.is_set()  # it was held until the load could finish
+        opened.join()
 
 
 def test_keys_endpoints(api):

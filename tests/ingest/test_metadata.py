@@ -133,7 +133,7 @@ def test_manifest_languages_are_read_as_codes_and_a_typo_names_the_line_and_colu
     assert entries["b.pdf"].values == {"title": "B"}
     assert entries["b.pdf"].warnings == [
         "MANIFEST.tsv line 3, column 'language' (b.pdf): unknown language 'srb' (use a two-letter ISO 639-1 code "
-        "such as sr, hr, bs, sq, mk, en, or a name such as Serbian)"
+        "such as en, sr, hr, bs, sq, mk, or a name such as Serbian)"
     ]
 
 
