@@ -131,3 +131,19 @@ def test_the_command_line_says_when_there_is_nothing_to_compare(tmp_path, capsys
     with pytest.raises(SystemExit) as e:
         main(["--data", str(tmp_path), "--lists", str(tmp_path), "--lang", "sq"])
     assert e.value.code == 2 and f"no pairs under {tmp_path} for sq" in capsys.readouterr().err
+
+
+def test_the_rendering_shown_is_the_detected_languages_and_a_mismatch_is_marked() -> None:
+    from types import SimpleNamespace
+
+    from pactkb.evaluation.parallel import search_renderer
+
+    detected = {"Kako se peru pari": "mk", "pranje novca": "hr", "kriptovaluti": None}
+    searcher = SimpleNamespace(
+        query_language=detected.get,
+        translation=lambda text, lang, qvec: SimpleNamespace(text=f"<{lang}> {text}"),
+    )
+    render = search_renderer(SimpleNamespace(searcher=searcher, encoder=None))
+    assert render("pranje novca", "hr") == "<hr> pranje novca"  # as the search rendered it
+    assert render("Kako se peru pari", "hr") == "[searched as mk] <mk> Kako se peru pari"
+    assert render("kriptovaluti", "mk") == "[searched as language unsure]"
