@@ -62,4 +62,25 @@ def check(store: Store, dense: VectorIndex) -> list[str]:
         problems.append(f"FTS rows ({len(fts_ids)}) do not match chunks ({len(chunk_ids)})")
     _, dim = store.model_info()
     problems += store.consistency_problems(dim)
+    return problems + language_problems(store)
+
+
+def language_problems(store: Store) -> list[str]:
+    """Documents whose stored language is not the ISO 639-1 code pactkb stores now (stores from before values were
+    checked): no language filter finds them and no stemmer applies; each value once, with up to three files."""
+    from pactkb.ingest.language import language_code
+
+    wrong: dict[str, list[str]] = {}
+    for language, name in store.stored_languages():
+        if language_code(language) != language:
+            wrong.setdefault(language, []).append(name)
+    problems = []
+    for value, names in sorted(wrong.items()):
+        code = language_code(value)
+        should = f"should be stored as {code!r}" if code else "names no language"
+        shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        problems.append(
+            f"{len(names)} document(s) with language {value!r}, which {should} (no language filter finds them): "
+            f"{shown}; set it with PATCH /documents/{{id}} or a manifest's language column"
+        )
     return problems

@@ -1048,6 +1048,11 @@ class Store:
             )
         ]
 
+    def stored_languages(self) -> list[tuple[str, str]]:
+        """(language, source file name) of every document with a language, as stored."""
+        rows = self.conn().execute("SELECT language, source_name FROM documents WHERE language IS NOT NULL")
+        return [(r[0], r[1]) for r in rows]
+
     def consistency_problems(self, dim: int | None) -> list[str]:
         """What the database itself says is wrong: page spans outside documents, vectors of another dimension,
         chunks without a document, originals missing on disk, SQLite's quick_check."""

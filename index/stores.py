@@ -51,6 +51,9 @@ class KnowledgeStore(Protocol):
     ) -> tuple[int, list[DocumentRecord]]:
         """One page of the documents the filters admit."""
 
+    def stored_languages(self) -> list[tuple[str, str]]:
+        """(language, source file name) of every document with a language, as stored."""
+
     def pages(self, doc_id: str) -> list[Any]:
         """A document's pages."""
 

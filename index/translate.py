@@ -50,6 +50,7 @@ from pactkb.index.dictionary import (
     read_glossary,
 )
 from pactkb.index.fold import STOPWORDS, fold
+from pactkb.ingest.language import LETTERS
 from pactkb.settings import Settings
 
 PAIRS = {"sr": "hbs-eng", "hr": "hbs-eng", "bs": "hbs-eng", "mk": "mkd-eng"}  # query language -> Apertium mode
@@ -209,12 +210,13 @@ _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)
 # Macedonian typed in Latin letters (the query language detector reads it as Macedonian:
 # ingest/language.macedonian_in_latin) is written in Cyrillic before the glossary and Apertium read it: mkd-eng knows
 # no Latin word ("Kako se koristat" came back as typed, and as Croatian it went through hbs-eng: "peak on couple").
-# Digraphs first, then letter by letter; acronyms in capitals and the words `keep` says are English as typed
+# Digraphs first, then letter by letter ("dz" is ѕ only where a word starts: inside one it joins a prefix to its
+# stem, "nadzor" надзор, "podzemje" подземје); acronyms in capitals and the words `keep` says are English as typed
 # ("deepfake") stay. A word Apertium then does not know is tried with the letters a keyboard without ч/ш/ж/ќ/ѓ types
 # for them (LATIN_TYPED) and, still unknown, is given back as typed (a name: "Sahel", not "Сахел").
 TO_CYRILLIC = {
     "mkd-eng": {
-        **{"dzh": "џ", "dž": "џ", "gj": "ѓ", "kj": "ќ", "lj": "љ", "nj": "њ", "dz": "ѕ"},
+        **{"dzh": "џ", "dž": "џ", "gj": "ѓ", "kj": "ќ", "lj": "љ", "nj": "њ"},
         **{"zh": "ж", "ch": "ч", "sh": "ш"},
         **dict(zip("abcdefghijklmnoprstuvzčćšžđwyq", "абцдефгхијклмнопрстувзчќшжѓвјк", strict=True)),
         "x": "кс",
@@ -223,7 +225,6 @@ TO_CYRILLIC = {
 LATIN_TYPED: dict[str, dict[str, tuple[str, ...]]] = {
     "mkd-eng": {"ц": ("ч",), "с": ("ш",), "з": ("ж",), "к": ("ќ",), "г": ("ѓ",)}
 }
-_LATIN_LETTERS = re.compile(r"[^\W\d_]+")
 TAGGERS = ("cg-proc", "apertium-tagger")  # VERB_FIXES go after the last of these in a mode
 # A segment cut before a glossary term loses what VERB_FIXES read from the verb after it: "Ko mora da" + "prijavi"
 # (glossary: report) came out "Who must that report". Its final "da" (with the clitics before the verb) is dropped.
@@ -514,12 +515,14 @@ def to_cyrillic(mode: str, query: str, keep: Callable[[str], bool] | None = None
         word = m.group()
         if word.isupper() and (len(word) > 1 or query[m.start() - 1 : m.start()] == "-") or (keep and keep(word)):
             return word
-        out = letters.sub(lambda c: table[c.group()], word.lower())
+        low = word.lower()
+        dz = low.startswith("dz") and not low.startswith("dzh")
+        out = ("ѕ" if dz else "") + letters.sub(lambda c: table[c.group()], low[2:] if dz else low)
         out = out[0].upper() + out[1:] if word[0].isupper() else out
         typed[out] = word
         return out
 
-    return _LATIN_LETTERS.sub(write, query), typed
+    return LETTERS.sub(write, query), typed
 
 
 def source_fixed(mode: str, text: str) -> str:

@@ -76,7 +76,7 @@ _MACEDONIAN_LATIN_WORDS = frozenset(
     | {"pari", "kade", "koi", "koj"}  # пари (money), каде, кои, кој: Serbo-Croatian says novac/pare, gdje, koji
 )
 _MACEDONIAN_LATIN_ENDING = re.compile(r"[a-z]{3,}(?:ite|iot|aat|nata|niot)")
-_LATIN_WORD = re.compile(r"[^\W\d_]+")
+LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters, in any script (index/translate.py too)
 
 
 QUERY_LANGUAGES = ("en", "sr", "hr", "bs", "sq", "mk", "es", "fr", "de", "it")
@@ -129,7 +129,7 @@ def macedonian_in_latin(text: str, detector_sure: bool = False) -> bool:
     """Whether a query in Latin letters reads as Macedonian: two points of Macedonian-only words and endings
     (_MACEDONIAN_LATIN_WORDS, _MACEDONIAN_LATIN_ENDING), one of them a word where the detector is sure of another
     language."""
-    words = [w.casefold() for w in _LATIN_WORD.findall(text)]
+    words = [w.casefold() for w in LETTERS.findall(text)]
     own = sum(w in _MACEDONIAN_LATIN_WORDS for w in words)
     endings = sum(bool(_MACEDONIAN_LATIN_ENDING.fullmatch(w)) for w in words if w not in _MACEDONIAN_LATIN_WORDS)
     return 2 * own + endings >= 2 and (own > 0 or not detector_sure)

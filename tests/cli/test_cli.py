@@ -66,6 +66,28 @@ def test_stats_and_check(env, sample_dir):
     assert "documents:  9" in human.stdout
 
 
+def test_check_names_documents_whose_stored_language_no_filter_finds(env, sample_dir):
+    import sqlite3
+
+    runner.invoke(app, ["ingest", str(sample_dir)])
+    con = sqlite3.connect(env / "data" / "pactkb.sqlite3")  # as a store from before language values were checked
+    names = [r[0] for r in con.execute("SELECT source_name FROM documents WHERE language='en' ORDER BY source_name")]
+    con.execute("UPDATE documents SET language='SR' WHERE source_name=?", (names[0],))
+    con.execute("UPDATE documents SET language='srb' WHERE source_name IN (?, ?)", (names[1], names[2]))
+    con.commit()
+    con.close()
+    res = runner.invoke(app, ["stats", "--json", "--check"])
+    assert res.exit_code == 1
+    problems = json.loads(res.stdout)["check"]["problems"]
+    assert len(problems) == 2 and not json.loads(res.stdout)["check"]["ok"]
+    assert problems[0].startswith("1 document(s) with language 'SR', which should be stored as 'sr'")
+    assert names[0] in problems[0]
+    assert problems[1].startswith("2 document(s) with language 'srb', which names no language")
+    assert names[1] in problems[1] and names[2] in problems[1] and "PATCH /documents/{id}" in problems[1]
+    human = runner.invoke(app, ["stats", "--check"])
+    assert human.exit_code == 1 and "PROBLEMS" in human.stdout and "'srb'" in human.stdout
+
+
 def test_stats_show_the_pdf_text_extractor_and_ingest_refuses_another_without_reparse(env, make_pdf, monkeypatch):
     pdf = make_pdf("guide.pdf", [["Guidance on cash couriers at border crossings. " * 12]])
     monkeypatch.setenv("PACTKB_PDF_TEXT", "pypdf")

@@ -1113,6 +1113,7 @@ def test_macedonian_typed_in_latin_is_written_in_cyrillic_first():
         "Како се користат deepfake снимките"
     )
     assert to_cyrillic("mkd-eng", "Gjorgji, njivite, lozinki")[0] == "Ѓорѓи, њивите, лозинки"  # digraphs first
+    assert to_cyrillic("mkd-eng", "nadzor, Dzvezda, podzemje, dzhamija")[0] == "надзор, Ѕвезда, подземје, џамија"
     assert to_cyrillic("mkd-eng", "Како се користат") == ("Како се користат", {})  # Cyrillic: unchanged
     assert to_cyrillic("hbs-eng", "Kako se koriste") == ("Kako se koriste", {})  # only modes with a table
 

@@ -113,6 +113,12 @@ def test_documents_list_sorted_and_paged(filled: tuple) -> None:
     assert [d.id for d in store.list_documents(Filters(), sort="title", offset=2)[1]] == ["sr"]
 
 
+def test_languages_read_back_as_stored(filled: tuple) -> None:
+    store, _ = filled
+    add_document(store, "none", ["No language."], language=None)
+    assert sorted(store.stored_languages()) == [("en", "cash.txt"), ("en", "cyber.txt"), ("sr", "sr.txt")]
+
+
 def test_path_mappings(filled: tuple) -> None:
     store, _ = filled
     with store.transaction() as tx:
