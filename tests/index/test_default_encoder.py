@@ -31,7 +31,11 @@ def test_a_fresh_install_selects_the_multilingual_model():
     assert encoder_identity(s) == E5_NAME  # bf16 or fp32: one vector space, one name
     torch = s.model_copy(update={"encoder": "torch"})
     assert encoder_identity(torch) == E5_NAME
-    assert query_kind(s) == "passage"  # openvino encodes its own queries unless int8-weights is asked for
+    bf16, fp32 = s.model_copy(update={"precision": "bf16"}), s.model_copy(update={"precision": "fp32"})
+    assert query_kind(bf16) == "passage"  # openvino in bf16 encodes its own queries unless int8-weights is asked for
+    assert query_kind(fp32) == "onnx"  # in fp32 (no native bf16) ONNX Runtime encodes them faster, to the same vectors
+    assert query_kind(fp32.model_copy(update={"query_encoder": "passage"})) == "passage"
+    assert query_kind(fp32.model_copy(update={"model": ENGLISH_MODEL})) == "passage"
     assert query_kind(s.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
     assert query_kind(torch) == "onnx" and query_kind(torch.model_copy(update={"model": ENGLISH_MODEL})) == "passage"
     assert query_kind(torch.model_copy(update={"query_encoder": "passage"})) == "passage"
@@ -219,3 +223,19 @@ def test_a_searchers_warm_up_compiles_the_query_shapes(tmp_path):
     kb.searcher.warm_up()
     inner = kb.encoder.inner()
     assert isinstance(inner, OpenVinoEncoder) and sorted(inner._static) == [(1, 32), (2, 32)]
+
+
+@pytest.mark.model
+def test_openvino_in_fp32_encodes_queries_with_onnx_runtime_to_the_same_vectors(tmp_path):
+    from pactkb.index.onnx_encoder import OnnxEncoder
+
+    enc = load_encoder(Settings(data=tmp_path, precision="fp32"))
+    assert isinstance(enc, OpenVinoEncoder) and enc.precision == "fp32"
+    assert isinstance(enc.query_side, OnnxEncoder) and enc.query_side.precision == "fp32"
+    assert enc.query_shapes == ()  # no OpenVINO query graphs compiled that nothing would run
+    texts = [t for lang in ("sr-Cyrl", "sq", "mk", "en") for t in SENTENCES[lang]]
+    by_onnx = enc.encode_queries(texts)
+    queries, enc.query_side = enc.query_side, None
+    by_openvino = enc.encode_queries(texts)
+    enc.query_side = queries
+    assert np.sum(by_onnx * by_openvino, axis=1).min() >= 0.9999  # the store's passages keep their queries' space
