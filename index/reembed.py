@@ -89,6 +89,18 @@ def _publish(store: Store, target: dict, dim: int) -> None:
         raise ReembedError(f"{missing} chunk(s) have no new vector yet; run again to finish")
 
 
+def drop_other_bridges(store: Store, encoder_name: str) -> list[str]:
+    """Delete the cross-lingual bridges (index/bridge.py) of encoders other than this one: stale once the store's
+    vectors are this one's (a multilingual encoder's bridge is built at publish). Returns the files deleted."""
+    from pactkb.index.bridge import bridge_path
+
+    keep = bridge_path(store, encoder_name)
+    gone = [p for p in (store.data_dir / "index").glob("bridge-*.npz") if p != keep]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return [p.name for p in gone]
+
+
 def reembed(
     store: Store,
     encoder: Encoder,
@@ -129,6 +141,7 @@ def reembed(
         bar.close()
         dim = int(encoder.dim) if total else int(source["dim"] or encoder.dim)
         _publish(store, target, dim)
+        drop_other_bridges(store, target["name"])
         log.info("re-embedded %s: %s -> %s", store.data_dir, describe_encoder(source), target["name"])
         return ReembedSummary(
             source["name"], target["name"], total, embedded, resumed, over, time.perf_counter() - t0, True

@@ -51,9 +51,12 @@ class Crashing(FakeEncoder):
 
 def test_reembed_swaps_vectors_and_records_the_new_encoder(built):
     store = Store(built.data)
+    stale = built.data / "index" / "bridge-fake-hash-64.npz"  # as a multilingual encoder's bridge would be
+    stale.write_bytes(b"words of the old vectors")
     target = FakeEncoder(dim=32)
     summary = reembed(store, target, step=16)
     assert summary.published and summary.source == "fake-hash-64" and summary.target == "fake-hash-32"
+    assert not stale.exists()  # the old encoder's bridge goes with its vectors
     assert summary.embedded == summary.chunks == store.counts()["chunks"]
     texts, vecs = texts_and_vectors(store)
     assert vecs.shape[1] == 32 and np.allclose(vecs, target.encode(texts))
