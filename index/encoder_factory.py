@@ -100,8 +100,9 @@ def query_kind(settings: Settings) -> str:
 
 def onnx_is_faster(settings: Settings, kind: str) -> bool:
     """Whether ONNX Runtime's fp32 graph encodes a query faster than the passage encoder, to the same vectors: always
-    for torch; for OpenVINO where it computes in fp32 (no native bf16: on an AVX2-only AMD EPYC, a query p50 18.6 ms
-    against 25.4 with OpenVINO's static query shapes, a query with its English rendering 32.0 against 36.9)."""
+    for torch; for OpenVINO where it computes in fp32 (no native bf16: on an AVX2-only AMD EPYC, a query p50 16.8-18.6
+    ms against 19.0-25.4 with OpenVINO's static query shapes; python -m pactkb.evaluation.bench.encoders
+    --query-encoders)."""
     return kind == "torch" or (kind == "openvino" and settings.resolved_precision() == "fp32")
 
 

@@ -191,6 +191,18 @@ def query_candidates(cache: Path) -> list[tuple[str, Callable[[], Any]]]:
     def make(cls: type[OnnxEncoder], precision: str, threads: int) -> Callable[[], Any]:
         return lambda: cls.from_settings(Settings(model=E5_NAME, cache_dir=cache), precision, threads)  # type: ignore[arg-type]
 
+    def factory(**options: Any) -> Callable[[], Any]:
+        """The encoder pactkb's factory builds for these settings (static query shapes, its query side), warmed up."""
+
+        def make() -> Any:
+            from pactkb.index.encoder_factory import load_encoder
+
+            enc = load_encoder(Settings(model=E5_NAME, cache_dir=cache, **options))
+            enc.warm_up_queries()
+            return enc
+
+        return make
+
     ov, w8, ort, mixed = OpenVinoEncoder, OpenVinoInt8WeightsEncoder, OnnxEncoder, OnnxMixedInt8Encoder
     return [
         ("openvino bf16, 2 threads (before: passages and queries)", make(ov, "bf16", 2)),
@@ -206,6 +218,11 @@ def query_candidates(cache: Path) -> list[tuple[str, Callable[[], Any]]]:
         ("onnxruntime dynamic int8 (activations too), 1 thread", make(ort, "int8", 1)),
         ("onnxruntime mixed int8 (int8-mixed), 1 thread", make(mixed, "fp32", 1)),
         ("onnxruntime mixed int8 (int8-mixed), 2 threads", make(mixed, "fp32", 2)),
+        (
+            "pactkb fp32, query_encoder passage: OpenVINO, its query shapes",
+            factory(precision="fp32", query_encoder="passage"),
+        ),
+        ("pactkb fp32, query_encoder auto: ONNX Runtime where no bf16", factory(precision="fp32")),
     ]
 
 
