@@ -83,6 +83,16 @@ def test_a_stopped_pipeline_starts_again():
     assert rendering is not None and rendering.words(NO_WORDS) == ["laundering", "money"]
 
 
+def test_a_pipeline_that_cannot_start_raises_after_two_fresh_starts(monkeypatch):
+    dead = Pipeline([["true"]], start_seconds=2.0)  # stops at once, as a program that cannot load would
+    starts: list[int] = []
+    start = dead._start
+    monkeypatch.setattr(dead, "_start", lambda: starts.append(1) or start())
+    with pytest.raises(OSError):
+        dead.translate(stream(["pranje novca"]), 1.0)
+    assert len(starts) == 3 and dead.procs == []
+
+
 def test_a_request_is_bounded_by_the_timeout():
     silent = Pipeline([["sleep", "30"]], start_seconds=0.5)  # reads nothing, answers nothing
     with pytest.raises(TimeoutError):
