@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import contextlib
 import logging
 import os
 import re
@@ -392,7 +393,8 @@ class Pipeline:
                 proc.wait()
                 for pipe in (proc.stdin, proc.stdout):
                     if pipe is not None:
-                        pipe.close()
+                        with contextlib.suppress(OSError):  # a request still buffered for a stopped program: EPIPE
+                            pipe.close()
         self.procs = []
 
 
