@@ -89,16 +89,15 @@ def _publish(store: Store, target: dict, dim: int) -> None:
         raise ReembedError(f"{missing} chunk(s) have no new vector yet; run again to finish")
 
 
-def drop_other_bridges(store: Store, encoder_name: str) -> list[str]:
+def drop_other_bridges(store: Store, encoder_name: str) -> None:
     """Delete the cross-lingual bridges (index/bridge.py) of encoders other than this one: stale once the store's
-    vectors are this one's (a multilingual encoder's bridge is built at publish). Returns the files deleted."""
+    vectors are this one's (a multilingual encoder's bridge is built at publish)."""
     from pactkb.index.bridge import bridge_path
 
     keep = bridge_path(store, encoder_name)
-    gone = [p for p in (store.data_dir / "index").glob("bridge-*.npz") if p != keep]
-    for path in gone:
-        path.unlink(missing_ok=True)
-    return [p.name for p in gone]
+    for path in (store.data_dir / "index").glob("bridge-*.npz"):
+        if path != keep:
+            path.unlink(missing_ok=True)
 
 
 def reembed(

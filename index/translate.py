@@ -361,12 +361,11 @@ class Pipeline:
         return buf[:-1].decode("utf-8", errors="replace")
 
     def translate(self, text: str, timeout: float) -> str:
-        """Apertium's output for a text in stream format (starting the programs if needed, and afresh, up to twice, if
-        they had stopped); on failure or timeout the programs are stopped (the next request starts them again) and the
+        """Apertium's output for a text in stream format (starting the programs if needed, and once more if they
+        had stopped); on failure or timeout the programs are stopped (the next request starts them again) and the
         error raised."""
         with self.lock:
-            attempts = (False, True, True)  # a fresh start that stops at once (seen once under load): once more
-            for attempt, fresh in enumerate(attempts):
+            for fresh in (False, True):
                 try:
                     if (
                         fresh
@@ -376,9 +375,9 @@ class Pipeline:
                     ):
                         self._start()
                     return self._ask(text, timeout)
-                except OSError:  # stopped since the last request (or cannot start): a fresh start
+                except OSError:  # stopped since the last request (or cannot start): one fresh start
                     self.close()
-                    if attempt == len(attempts) - 1:
+                    if fresh:
                         raise
                 except (ValueError, TimeoutError):
                     self.close()
