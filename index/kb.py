@@ -16,12 +16,20 @@ from pactkb.settings import Settings
 
 def adopt_stored_encoder(settings: Settings, store: Store) -> Settings:
     """The settings with the store's recorded encoder when none of model / encoder / precision was set explicitly
-    (flag or PACTKB_ variable): existing data directories keep working after the default changes."""
+    (flag or PACTKB_ variable): existing data directories keep working after the default changes. With only model or
+    encoder set, the recorded precision is adopted if that gives the recorded encoder (auto's meaning varies)."""
     record = store.encoder_record()
     explicit = {"model", "encoder", "precision"} & settings.model_fields_set
-    if explicit or record["name"] is None or record["name"] == encoder_identity(settings):
+    if record["name"] is None or record["name"] == encoder_identity(settings):
         return settings
-    return settings.model_copy(update=stored_settings(record))
+    stored = stored_settings(record)
+    if not explicit:
+        return settings.model_copy(update=stored)
+    if "precision" not in explicit:
+        candidate = settings.model_copy(update={"precision": stored["precision"]})
+        if encoder_identity(candidate) == record["name"]:
+            return candidate
+    return settings
 
 
 def is_default_encoder(name: str | None) -> bool:

@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pactkb.index.embed import ONNX_SUFFIX, model_identity, prompt_prefixes, resolve_model_path, weights_identity
+from pactkb.index.embed import (
+    MIXED_INT8_SUFFIX,
+    ONNX_SUFFIX,
+    model_identity,
+    prompt_prefixes,
+    resolve_model_path,
+    weights_identity,
+)
 from pactkb.index.encoder import Encoder, ModelLoadError, encode_by_length
 from pactkb.index.query_int8 import (
     MIXED_INT8_FILE,
@@ -34,7 +41,7 @@ from pactkb.index.query_int8 import (
 from pactkb.settings import Settings
 
 log = logging.getLogger(__name__)
-Precision = Literal["fp32", "bf16", "int8"]  # ONNX Runtime runs bf16 on the fp32 graph; OpenVINO computes it
+Precision = Literal["fp32", "bf16", "int8", "int8-mixed"]  # ONNX Runtime runs bf16 on the fp32 graph
 MODEL_FILES: dict[str, str] = {"fp32": "model-fp32.onnx", "int8": "model-int8.onnx"}
 Runner = Callable[[dict[str, np.ndarray]], np.ndarray]  # a tokenised batch's feeds -> its last hidden state
 
@@ -151,9 +158,9 @@ def load_tokenizer(folder: Path) -> Any:
 
 
 def onnx_name(model_name: str, precision: Precision) -> str:
-    """The encoder identity of an ONNX model: int8 vectors never mix with full-precision ones; optimised fp32 vectors
-    equal the torch model's (to float rounding), so they keep its name."""
-    return model_name + ONNX_SUFFIX if precision == "int8" else model_name
+    """The encoder identity of an ONNX model: int8 and mixed int8 vectors never mix with full-precision ones; optimised
+    fp32 vectors equal the torch model's (to float rounding), so they keep its name."""
+    return model_name + {"int8": ONNX_SUFFIX, "int8-mixed": MIXED_INT8_SUFFIX}.get(precision, "")
 
 
 class OnnxEncoder:
@@ -240,7 +247,7 @@ class OnnxEncoder:
         """Write this encoder's graph as rewrite(fp32 graph, target), exporting the fp32 graph first if needed."""
         if not (folder / "pactkb-onnx.json").exists() or not (folder / MODEL_FILES["fp32"]).exists():
             OnnxEncoder.build(settings, folder, "fp32")
-        log.warning("%s: %s's graph for queries in %s (one time)", action, settings.model, folder)
+        log.warning("%s: %s's graph in %s (one time)", action, settings.model, folder)
         rewrite(folder / MODEL_FILES["fp32"], folder / cls.graph_file("fp32"))
 
     @staticmethod
@@ -304,9 +311,10 @@ class OnnxEncoder:
 
 
 class OnnxMixedInt8Encoder(OnnxEncoder):
-    """ONNX Runtime on the export's mixed-precision graph (made once beside it; index/query_int8.py): the query
-    encoder. Only the layers whose int8 moves query vectors least are quantised, so its vectors stay close enough to
-    full precision to search passages the other runtimes encoded."""
+    """ONNX Runtime on the export's mixed-precision graph (made once beside it; index/query_int8.py). Only the layers
+    whose int8 moves vectors least are quantised. As a query encoder (precision fp32: the passages' name) its vectors
+    stay close enough to full precision to search passages the other runtimes encoded; as the passage encoder
+    (precision int8-mixed) it has a name of its own, as its passages differ from full precision's."""
 
     @classmethod
     def graph_file(cls, precision: str) -> str:

