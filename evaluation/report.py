@@ -36,6 +36,13 @@ PY = sys.executable
 TUNED = CACHE / "models" / "minilm-obliqa-dev"  # the domain-tuning experiment's model (evaluation/finetune.py)
 
 
+def ingest_step(pdf: Path, store: str, *options: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """An ingest benchmark of the shared corpus into a fresh WORK/<store> (600 chunks re-encoded raw), kept for the
+    steps that search it."""
+    cmd = [PY, "-m", "pactkb.evaluation.bench.ingest", "--corpus", str(pdf), *options, "--data", str(WORK / store)]
+    return {"cmd": [*cmd, "--raw-sample", "600", "--json"], "env": env or {}, "fresh": WORK / store}
+
+
 def steps() -> dict[str, dict[str, Any]]:
     """Every measurement: its command and extra environment."""
     sci, obl, pdf = SHARED / "benchmarks" / "scifact", SHARED / "benchmarks" / "obliqa", SHARED / "corpus" / "pdf"
@@ -219,55 +226,11 @@ def steps() -> dict[str, dict[str, Any]]:
         "bench-latency-inprocess": {
             "cmd": [PY, "-m", "pactkb.evaluation.bench.latency", "--data", str(WORK / "shared-default"), "--json"]
         },
-        "bench-ingest": {
-            "cmd": [
-                PY,
-                "-m",
-                "pactkb.evaluation.bench.ingest",
-                "--corpus",
-                str(pdf),
-                "--data",
-                str(WORK / "shared-default"),
-                "--raw-sample",
-                "600",
-                "--json",
-            ],
-            "fresh": WORK / "shared-default",
-        },
-        "bench-ingest-mixed": {
-            "cmd": [
-                PY,
-                "-m",
-                "pactkb.evaluation.bench.ingest",
-                "--corpus",
-                str(pdf),
-                "--data",
-                str(WORK / "shared-mixed"),
-                "--raw-sample",
-                "600",
-                "--json",
-            ],
-            "env": {"PACTKB_PRECISION": "int8-mixed"},
-            "fresh": WORK / "shared-mixed",
-        },
-        "bench-ingest-minilm": {
-            "cmd": [
-                PY,
-                "-m",
-                "pactkb.evaluation.bench.ingest",
-                "--corpus",
-                str(pdf),
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--data",
-                str(WORK / "shared-torch"),
-                "--raw-sample",
-                "600",
-                "--json",
-            ],
-            "env": {"PACTKB_PRECISION": "fp32"},
-            "fresh": WORK / "shared-torch",
-        },
+        "bench-ingest": ingest_step(pdf, "shared-default"),
+        "bench-ingest-mixed": ingest_step(pdf, "shared-mixed", env={"PACTKB_PRECISION": "int8-mixed"}),
+        "bench-ingest-minilm": ingest_step(
+            pdf, "shared-torch", "--model", "all-MiniLM-L6-v2", env={"PACTKB_PRECISION": "fp32"}
+        ),
         "bench-ingest-onnx": {
             "cmd": [
                 PY,
