@@ -66,10 +66,12 @@ class ManifestError(ValueError):
 
 @dataclass
 class ManifestEntry:
-    """Validated overrides for one file, plus warnings for values that were rejected."""
+    """Validated overrides for one file, warnings for values that were rejected, and refusals: rejected values that
+    stop the file from being ingested (a sensitivity: guessing one could publish a restricted document)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
 
 def normalize_doc_type(value: str) -> str | None:
@@ -186,8 +188,11 @@ def validate_row(row: dict[str, Any], at: Callable[[str], str]) -> ManifestEntry
         elif k == "sensitivity":
             if str(val).lower() in SENSITIVITY_LEVELS:
                 entry.values["sensitivity"] = str(val).lower()
-            else:
-                warn(k, f"{val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}")
+            else:  # fail closed: the file waits for a valid level rather than getting a guessed one
+                entry.refusals.append(
+                    f"{at(k)}: {val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}; the file was not ingested or "
+                    "updated (fix the manifest and ingest again)"
+                )
     return entry
 
 
@@ -293,6 +298,7 @@ class ManifestLookup:
         self.roots = [r.resolve() for r in roots if r.is_dir()]
         self.explicit = load_manifest(explicit) if explicit else None
         self.cache: dict[Path, dict[str, ManifestEntry]] = {}
+        self.broken: dict[Path, str] = {}  # manifests that could not be read: why
         self.warnings: list[dict[str, str]] = []
 
     def _warn(self, file: Path, warning: str) -> None:
@@ -301,28 +307,49 @@ class ManifestLookup:
         if item not in self.warnings:
             self.warnings.append(item)
 
-    def _sources(self, path: Path) -> list[dict[str, ManifestEntry]]:
-        """The manifests that may describe a file, nearest first."""
+    def _sources(self, path: Path) -> list[tuple[Path | None, dict[str, ManifestEntry]]]:
+        """The manifests that may describe a file, nearest first, with their paths (None: the explicit one)."""
         if self.explicit is not None:
-            return [self.explicit]
+            return [(None, self.explicit)]
         root = next((r for r in self.roots if path.is_relative_to(r)), path.parent)
-        sources = []
+        sources: list[tuple[Path | None, dict[str, ManifestEntry]]] = []
         for mpath in find_manifests(path.parent, root.parent):
             if mpath not in self.cache:
                 try:
                     self.cache[mpath] = load_manifest(mpath)
                 except ValueError as exc:
-                    self._warn(mpath, str(exc))
+                    self.broken[mpath] = str(exc)
                     self.cache[mpath] = {}
-            sources.append(self.cache[mpath])
+            sources.append((mpath, self.cache[mpath]))
         return sources
+
+    def _entry(self, path: Path) -> tuple[ManifestEntry | None, Path | None]:
+        """The nearest manifest entry for a file (by full path, then base name), or the nearest unreadable manifest
+        met before one (it may have described the file)."""
+        for mpath, src in self._sources(path):
+            if mpath is not None and mpath in self.broken:
+                return None, mpath
+            entry = src.get(str(path)) or src.get(path.name)
+            if entry:
+                return entry, None
+        return None, None
+
+    def refusal(self, path: Path) -> str | None:
+        """Why a file must not be ingested or updated now, or None: its manifest row's sensitivity is not a level, or
+        a manifest that may describe it cannot be read (its sensitivity is unknown: fail closed)."""
+        entry, broken = self._entry(path)
+        if broken is not None:
+            return (
+                f"{broken}: the manifest cannot be read ({self.broken[broken]}); the file was not ingested or updated, "
+                "as the sensitivity it may set is unknown (fix the manifest and ingest again)"
+            )
+        return entry.refusals[0] if entry and entry.refusals else None
 
     def values_for(self, path: Path) -> dict[str, Any]:
         """The validated overrides for a file (by full path, then base name; the nearest manifest wins)."""
-        for src in self._sources(path):
-            entry = src.get(str(path)) or src.get(path.name)
-            if entry:
-                for w in entry.warnings:
-                    self._warn(path, w)
-                return dict(entry.values)
-        return {}
+        entry, _ = self._entry(path)
+        if entry is None:
+            return {}
+        for w in entry.warnings:
+            self._warn(path, w)
+        return dict(entry.values)

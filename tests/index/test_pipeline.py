@@ -280,3 +280,44 @@ def test_a_manifest_language_is_stored_as_its_code_and_a_typo_warns_without_losi
     assert (kept.title, kept.language) == ("Guide 2", "sr")  # the row's other values still apply
     (new_id,) = [d for d in again.documents if d != doc_id]
     assert kb.store.document(new_id).language == "en"  # detected
+
+
+def test_a_manifest_sensitivity_that_is_no_level_keeps_the_file_out_and_its_stored_document_as_it_was(
+    settings, make_pdf
+):
+    """Fail closed: a sensitivity typo ("confidental") is not guessed, as public would publish a restricted file. The
+    file is reported failed, naming the manifest, line and column; a new file is not ingested, a stored one keeps its
+    sensitivity and title; the manifest's other files go on."""
+    text = "Financial investigators trace the proceeds of organised crime through bank records and company registers."
+    pdf = make_pdf("guide.pdf", [[text]])
+    make_pdf("other.pdf", [[text.replace("Financial", "Customs")]])
+    manifest = pdf.parent / "MANIFEST.tsv"
+    manifest.write_text("file\ttitle\tsensitivity\nguide.pdf\tGuide\tconfidential\n", encoding="utf-8")
+    kb = kb_for(settings)
+    (doc_id,) = kb.indexer.ingest([pdf]).documents
+    assert kb.store.document(doc_id).sensitivity == "confidential"
+    make_pdf("third.pdf", [[text.replace("Financial", "Border")]])
+    manifest.write_text(
+        "file\ttitle\tsensitivity\nguide.pdf\tGuide 2\tconfidental\nthird.pdf\tThird\tsecrett\n"
+        "other.pdf\tOther\tpublic\n",
+        encoding="utf-8",
+    )
+    again = kb_for(settings).indexer.ingest([pdf.parent])
+    failed = {Path(f["file"]).name: f["error"] for f in again.failed}
+    assert set(failed) == {"guide.pdf", "third.pdf"} and again.indexed == 1
+    assert failed["guide.pdf"].startswith("MANIFEST.tsv line 2, column 'sensitivity' (guide.pdf): 'confidental'")
+    assert "not ingested or updated" in failed["third.pdf"]
+    kept = kb.store.document(doc_id)
+    assert (kept.sensitivity, kept.title) == ("confidential", "Guide")
+    stored = {Path(r[0]).name for r in kb.store.conn().execute("SELECT path FROM files")}
+    assert "third.pdf" not in stored and "other.pdf" in stored
+
+
+def test_an_unreadable_manifest_keeps_the_files_it_may_describe_out(settings, make_pdf):
+    """A manifest that cannot be read may set a sensitivity: the files below it are reported failed, not ingested
+    with none."""
+    pdf = make_pdf("guide.pdf", [["Customs officers check cash declarations at the border crossing points."]])
+    (pdf.parent / "MANIFEST.tsv").write_text("title\tsensitivity\nGuide\tsecret\n", encoding="utf-8")  # no file column
+    summary = kb_for(settings).indexer.ingest([pdf.parent])
+    assert summary.indexed == 0 and len(summary.failed) == 1
+    assert "MANIFEST.tsv" in summary.failed[0]["error"] and "no 'file' column" in summary.failed[0]["error"]

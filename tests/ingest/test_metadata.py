@@ -83,15 +83,17 @@ def test_manifest_overrides_and_unmarks(tmp_path, make_pdf):
     assert "title" not in m.inferred and "year" not in m.inferred and "language" in m.inferred
 
 
-def test_manifest_bad_values_are_warnings_naming_line_and_column(tmp_path):
+def test_manifest_bad_values_are_warnings_naming_line_and_column_and_a_bad_sensitivity_refuses_the_file(tmp_path):
     path = tmp_path / "manifest.csv"
     path.write_text("file,year,type,sensitivity,area\na.pdf,20x1,poem,secret,astrology\n", encoding="utf-8")
     entry = load_manifest(path)["a.pdf"]
     assert entry.values == {}
     text = " | ".join(entry.warnings)
-    for field in ("'year'", "'type'", "'sensitivity'", "'area'"):
+    for field in ("'year'", "'type'", "'area'"):
         assert field in text
-    assert "manifest.csv line 2" in text
+    assert "manifest.csv line 2" in text and "sensitivity" not in text
+    (refusal,) = entry.refusals  # fail closed: no guessed sensitivity
+    assert refusal.startswith("manifest.csv line 2, column 'sensitivity' (a.pdf): 'secret' is not one of public")
 
 
 def test_yaml_manifest(tmp_path):
