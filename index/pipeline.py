@@ -480,11 +480,10 @@ class IngestPipeline:
         (with `reparse`, a file stored under this path is parsed again too)."""
         plan = Plan(pdf_text)
         for path in found.files:
-            refusal = manifests.refusal(path)
+            overrides, refusal = manifests.for_file(path)
             if refusal is not None:  # stored as it was: nothing indexed is lost, nothing gets a guessed sensitivity
                 summary.failed.append({"file": str(path), "error": refusal})
                 continue
-            overrides = manifests.values_for(path)
             if sensitivity:
                 overrides["sensitivity"] = stricter(overrides.get("sensitivity"), sensitivity)
             try:

@@ -66,12 +66,12 @@ class ManifestError(ValueError):
 
 @dataclass
 class ManifestEntry:
-    """Validated overrides for one file, warnings for values that were rejected, and refusals: rejected values that
-    stop the file from being ingested (a sensitivity: guessing one could publish a restricted document)."""
+    """Validated overrides for one file, warnings for values that were rejected, and the refusal of a rejected value
+    that stops the file from being ingested (a sensitivity: guessing one could publish a restricted document)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
+    refusal: str | None = None
 
 
 def normalize_doc_type(value: str) -> str | None:
@@ -189,7 +189,7 @@ def validate_row(row: dict[str, Any], at: Callable[[str], str]) -> ManifestEntry
             if str(val).lower() in SENSITIVITY_LEVELS:
                 entry.values["sensitivity"] = str(val).lower()
             else:  # fail closed: the file waits for a valid level rather than getting a guessed one
-                entry.refusals.append(
+                entry.refusal = (
                     f"{at(k)}: {val!r} is not one of {', '.join(SENSITIVITY_LEVELS)}; the file was not ingested or "
                     "updated (fix the manifest and ingest again)"
                 )
@@ -334,22 +334,22 @@ class ManifestLookup:
                 return entry, None
         return None, None
 
-    def refusal(self, path: Path) -> str | None:
-        """Why a file must not be ingested or updated now, or None: its manifest row's sensitivity is not a level, or
-        a manifest that may describe it cannot be read (its sensitivity is unknown: fail closed)."""
+    def for_file(self, path: Path) -> tuple[dict[str, Any], str | None]:
+        """A file's validated overrides (by full path, then base name; the nearest manifest wins) and why it must not
+        be ingested or updated now, or None: its row's sensitivity is not a level, or a manifest that may describe it
+        cannot be read (its sensitivity is unknown: fail closed)."""
         entry, broken = self._entry(path)
         if broken is not None:
-            return (
+            return {}, (
                 f"{broken}: the manifest cannot be read ({self.broken[broken]}); the file was not ingested or updated, "
                 "as the sensitivity it may set is unknown (fix the manifest and ingest again)"
             )
-        return entry.refusals[0] if entry and entry.refusals else None
-
-    def values_for(self, path: Path) -> dict[str, Any]:
-        """The validated overrides for a file (by full path, then base name; the nearest manifest wins)."""
-        entry, _ = self._entry(path)
         if entry is None:
-            return {}
+            return {}, None
         for w in entry.warnings:
             self._warn(path, w)
-        return dict(entry.values)
+        return dict(entry.values), entry.refusal
+
+    def values_for(self, path: Path) -> dict[str, Any]:
+        """The validated overrides for a file (for_file without the refusal)."""
+        return self.for_file(path)[0]

