@@ -349,7 +349,3 @@ class ManifestLookup:
         for w in entry.warnings:
             self._warn(path, w)
         return dict(entry.values), entry.refusal
-
-    def values_for(self, path: Path) -> dict[str, Any]:
-        """The validated overrides for a file (for_file without the refusal)."""
-        return self.for_file(path)[0]

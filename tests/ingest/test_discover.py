@@ -31,16 +31,16 @@ def test_nearest_manifest_wins_and_its_warnings_are_reported_once(tmp_path):
     )
     (root / "sub" / "manifest.csv").write_text("file,year\na.pdf,2024\n", encoding="utf-8")
     lookup = ManifestLookup([root])
-    assert lookup.values_for((root / "sub" / "a.pdf").resolve()) == {"year": 2024}
-    assert lookup.values_for((root / "a.pdf").resolve()) == {"year": 2020, "doc_type": "guideline"}
-    lookup.values_for((root / "b.pdf").resolve())
-    lookup.values_for((root / "b.pdf").resolve())
+    assert lookup.for_file((root / "sub" / "a.pdf").resolve())[0] == {"year": 2024}
+    assert lookup.for_file((root / "a.pdf").resolve())[0] == {"year": 2020, "doc_type": "guideline"}
+    lookup.for_file((root / "b.pdf").resolve())
+    lookup.for_file((root / "b.pdf").resolve())
     assert len(lookup.warnings) == 1 and "nonsense" in lookup.warnings[0]["warning"]
-    assert lookup.values_for((root / "other.pdf").resolve()) == {}
+    assert lookup.for_file((root / "other.pdf").resolve())[0] == {}
 
 
 def test_an_explicit_manifest_replaces_the_folder_ones(tmp_path):
     (tmp_path / "MANIFEST.tsv").write_text("file\tyear\na.pdf\t2020\n", encoding="utf-8")
     explicit = tmp_path / "mine.tsv"
     explicit.write_text("file\tyear\na.pdf\t2001\n", encoding="utf-8")
-    assert ManifestLookup([tmp_path], explicit).values_for(tmp_path / "a.pdf") == {"year": 2001}
+    assert ManifestLookup([tmp_path], explicit).for_file(tmp_path / "a.pdf")[0] == {"year": 2001}
