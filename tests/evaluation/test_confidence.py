@@ -142,3 +142,22 @@ def test_the_languages_section_shows_the_halves_with_their_intervals(monkeypatch
     dev = cl["hybrid"]["sr+hr+bs+sq+mk (dev)"]
     assert f"| dev (2 q.) | 0.400 {interval(dev['native_ci95'])} | 0.600 " in "\n".join(out)
     assert f"| +0.200 {interval(dev['gap_ci95'], signed=True)} |" in "\n".join(out)
+
+
+def test_the_test_half_is_also_reported_without_the_queries_marked_seen() -> None:
+    """A test query whose rendering was read while fixing translations (`seen` in queries.jsonl) no longer measures
+    unseen queries: the five languages' test half gets a row without it, naming what it left out, and the report
+    prints that gap beside the test half's."""
+    queries = {q: {"lang": "sr", "split": "test", "en": "x"} for q in "abc"} | {"d": {"lang": "mk", "split": "dev"}}
+    queries["b"]["seen"] = "its rendering showed a glossary error"
+    native = {"hybrid": {q: {"ndcg@10": v} for q, v in zip("abcd", (0.2, 0.9, 0.4, 0.5), strict=True)}}
+    english = {"hybrid": {q: {"ndcg@10": v} for q, v in zip("abcd", (0.6, 0.9, 0.6, 0.5), strict=True)}}
+    rows = cross_lingual(queries, native, english)["hybrid"]
+    unseen = rows["sr+hr+bs+sq+mk (test, unseen)"]
+    assert unseen["queries"] == 2 and unseen["left_out"] == ["b"] and unseen["gap"] == pytest.approx(0.3)
+    assert rows["sr+hr+bs+sq+mk (test)"]["queries"] == 3 and "sr (test, unseen)" not in rows
+    text = report.unseen_gap(unseen)
+    assert "(b, field `seen` of queries.jsonl): 0.300" in text and "2 queries" in text
+    del queries["b"]["seen"]
+    assert "sr+hr+bs+sq+mk (test, unseen)" not in cross_lingual(queries, native, english)["hybrid"]
+    assert report.unseen_gap(None) == ""

@@ -144,5 +144,7 @@ def test_the_albanian_glossary_alone_carries_most_of_the_field_vocabulary():
         ("fëmijët e pashoqëruar", "unaccompanied"),
         ("policia kufitare", "border police"),
         ("hetohet", "investigate"),
+        ("organizata kriminale", "criminal organisation"),  # 2026.12.14: was "organised criminal"
+        ("zyrtar i ekspozuar politikisht", "politically exposed"),
     ]:
         assert carries(glossary_rendering(text), (english,)), text

@@ -585,6 +585,19 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("hr", "novače borce", "soldiers", ["recruit", "fighter"]),
         ("hr", "FATF ocjenjuje", "grades", ["FATF", "assesses"]),
         ("hr", "provjera sankcija", "check", ["sanctions", "screening"]),
+        # 2026.12.14: ekavian "poreklo" (origin) read as "poreći" (deny), "drugi" (other) as "second", question frames
+        ("sr", "poreklo imovine", "denied", ["source", "wealth"]),
+        ("sr", "порекло средстава", "denied", ["source", "funds"]),
+        ("sr", "iz druge države", "second", ["another", "country"]),
+        ("sr", "strani funkcioner", "official", ["foreign", "politically", "exposed", "person"]),
+        ("hr", "koliko brzo", "rapid", ["quickly"]),
+        ("mk", "колку брзо", "rapid", ["quickly"]),
+        ("mk", "членови на групата", "limbs", ["group", "member"]),
+        ("sr", "nevladine organizacije", "regional", ["non", "governmental", "organisation"]),
+        ("hr", "mračna mreža", "network", ["dark", "web"]),
+        ("sr", "prikrivena istraga", "covered", ["undercover", "investigation"]),
+        ("bs", "nedozvoljeno držanje oružja", "posture", ["illegal", "possession", "weapons"]),
+        ("sr", "kako banke otkrivaju prevare", "reveal", ["bank", "detect", "fraud"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
