@@ -146,5 +146,7 @@ def test_the_albanian_glossary_alone_carries_most_of_the_field_vocabulary():
         ("hetohet", "investigate"),
         ("organizata kriminale", "criminal organisation"),  # 2026.12.14: was "organised criminal"
         ("zyrtar i ekspozuar politikisht", "politically exposed"),
+        ("radikalizimi në burgje", "prisons"),  # was "burke"
+        ("organizatat joqeveritare", "non-governmental organisations"),  # was "organised"
     ]:
         assert carries(glossary_rendering(text), (english,)), text

@@ -598,6 +598,14 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("sr", "prikrivena istraga", "covered", ["undercover", "investigation"]),
         ("bs", "nedozvoljeno držanje oružja", "posture", ["illegal", "possession", "weapons"]),
         ("sr", "kako banke otkrivaju prevare", "reveal", ["bank", "detect", "fraud"]),
+        # 2026.12.14 (2): the EMPACT priorities' words, rendered one by one
+        ("sr", "onlajn kazina", "kazina", ["online", "casino"]),  # unknown (the bridge guessed "chain")
+        ("sr", "kako se pere novac", "washes", ["launders", "money"]),
+        ("sr", "šifrovane aplikacije", "šifrovane", ["encrypted", "application"]),
+        ("sr", "presretanje poruka", "presretanje", ["interception", "messages"]),
+        ("sr", "zajednička istraga", "collective", ["joint", "investigation"]),
+        ("sr", "nezakonita trgovina otpadom", "refuse", ["illegal", "waste", "trafficking"]),
+        ("mk", "процена на закана", "процена", ["threat", "assessment"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
