@@ -606,6 +606,11 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("sr", "zajednička istraga", "collective", ["joint", "investigation"]),
         ("sr", "nezakonita trgovina otpadom", "refuse", ["illegal", "waste", "trafficking"]),
         ("mk", "процена на закана", "процена", ["threat", "assessment"]),
+        # 2026.12.14 (3): question frames
+        ("sr", "koliko često", "big", ["often"]),  # Apertium: "how big often"
+        ("sr", "zašto je važna finansijska istraga", "major", ["important", "financial", "investigation"]),
+        ("sr", "na šta obratiti pažnju", "convert", ["pay", "attention"]),
+        ("mk", "под кои услови", "below", ["under", "conditions"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
