@@ -50,7 +50,8 @@ def headings_from_outline(entries: Iterable[tuple[int, str, int]], pages: list[s
     for level, title, page in entries:
         if _JUNK_OUTLINE.search(title.strip()) or not (1 <= page <= len(pages)):
             continue
-        out.append(Heading(level=level, title=title.strip(), page=page, offset=_locate(title, pages[page - 1])))
+        title = strip_note_mark(title.strip())
+        out.append(Heading(level=level, title=title, page=page, offset=_locate(title, pages[page - 1])))
     out.sort(key=lambda h: (h.page, h.offset))
     return out
 
@@ -78,11 +79,12 @@ def _heading_level(line: str) -> int | None:
     return None
 
 
-_GLUED_NOTE_MARK = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F)’'\"])\d{1,3}$")
+# a footnote number glued to a heading's last word; in bookmarks Word writes it with an F ('A.  Legal persons51F')
+_GLUED_NOTE_MARK = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F)’'\"])\d{1,3}F?$")
 
 
 def strip_note_mark(title: str) -> str:
-    """Drop a footnote number glued to a heading's last word ('evolution of the threat4')."""
+    """Drop a footnote number glued to a heading's last word ('evolution of the threat4', 'Legal persons51F')."""
     return _GLUED_NOTE_MARK.sub("", title).rstrip()
 
 

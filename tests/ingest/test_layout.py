@@ -6,7 +6,7 @@ from __future__ import annotations
 from pactkb.ingest.chunk import chunk_pages
 from pactkb.ingest.parse import ParseOptions, parse_file
 from pactkb.ingest.regions import page_region
-from pactkb.ingest.sections import SectionIndex, strip_note_mark
+from pactkb.ingest.sections import SectionIndex, headings_from_outline, strip_note_mark
 from tests.ingest.conftest import read_by
 
 BODY_1 = (
@@ -119,6 +119,17 @@ def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
     assert strip_note_mark("Overview and evolution of the threat4") == "Overview and evolution of the threat"
     assert strip_note_mark("Recommendation 16") == "Recommendation 16"
     assert strip_note_mark("COVID-19") == "COVID-19"
+    assert strip_note_mark("A.  Legal persons51F") == "A.  Legal persons"  # Word's bookmark of a noted heading
+    assert strip_note_mark("Annex 4F") == "Annex 4F" and strip_note_mark("Form 8300F") == "Form 8300F"
+
+
+def test_outline_headings_lose_a_glued_footnote_mark():
+    """Bookmarks keep a heading's footnote reference ('Supervisory arrangements230F' in the FATF Methodology, 'A.
+    Legal persons51F' in the Basel guidelines): the section path does not."""
+    pages = ["Annex 4\nA. Legal persons 51\nText about legal persons.", "B. Legal arrangements\nMore text."]
+    headings = headings_from_outline([(1, "A.  Legal persons51F", 1), (1, "B. Legal arrangements52F", 2)], pages)
+    assert [(h.title, h.page) for h in headings] == [("A.  Legal persons", 1), ("B. Legal arrangements", 2)]
+    assert headings[0].offset == pages[0].index("A. Legal")
 
 
 def test_page_regions_of_plain_text():
