@@ -63,12 +63,13 @@ class Synonyms:
     def expand(self, query: str) -> Expansion:
         """Terms of the query found in the list (longest match first) and the other terms of their groups."""
         tokens = fold_tokens(query)
+        keys = _key(tokens)  # each word in the singular once, not once per candidate span
         matched: list[str] = []
         groups: list[int] = []
         i = 0
         while i < len(tokens):
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                gi = self._index.get(_key(tokens[i : i + n]))
+                gi = self._index.get(keys[i : i + n])
                 if gi is not None:
                     matched.append(" ".join(tokens[i : i + n]))
                     if gi not in groups:
