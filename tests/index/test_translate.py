@@ -611,6 +611,8 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("sr", "zašto je važna finansijska istraga", "major", ["important", "financial", "investigation"]),
         ("sr", "na šta obratiti pažnju", "convert", ["pay", "attention"]),
         ("mk", "под кои услови", "below", ["under", "conditions"]),
+        ("mk", "даночни раеви", "раеви", ["tax", "havens"]),  # left in Cyrillic
+        ("mk", "специјални истражни мерки", "истражни", ["special", "investigative", "measures"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
