@@ -613,6 +613,11 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("mk", "под кои услови", "below", ["under", "conditions"]),
         ("mk", "даночни раеви", "раеви", ["tax", "havens"]),  # left in Cyrillic
         ("mk", "специјални истражни мерки", "истражни", ["special", "investigative", "measures"]),
+        # 2026.12.14 (4): criminal procedure; "BiH" was dropped altogether
+        ("bs", "trgovina ljudima u BiH", "trade", ["human", "trafficking", "Bosnia", "Herzegovina"]),
+        ("hr", "nagodba s državnim odvjetništvom", "treaty", ["plea", "agreement", "State", "Attorney", "Office"]),
+        ("hr", "pomoć u kaznenim stvarima", "things", ["help", "criminal", "matters"]),
+        ("hr", "mjere osiguranja imovine", "insurance", ["provisional", "measures", "assets"]),
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
