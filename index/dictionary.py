@@ -318,22 +318,27 @@ class Dictionary:
 
 
 def hbs_plural_key(word: str, stem: str) -> str | None:
-    """The own key of a Serbian/Croatian/Bosnian masculine noun's form whose Snowball stem (`stem`) keeps an
+    """The own key of a Serbian/Croatian/Bosnian noun's form whose Snowball stem (`stem`) keeps an
     alternation of its stem, None for other words: a velar palatalised before the plural's -i/-ima (`službenici`,
     `svjedoci` as `službenik`, `svjedok`), an agent noun's -lac/-oc- (`tražioci`, `počinioca` as `tražilac`,
     `počinilac`) and the genitive plural's inserted a of an -nt noun or a neuter -stvo noun (`klijenata`,
     `dokumenata`, `sredstava`, `društava` as `klijent`, `dokument`, `sredstvo`, `društvo`; 2026.12.13: "klijenata"
-    was left to the bridge, "clientele", "privrednih društava" was "economic societies"). Its plain stem stays the
-    fallback: a feminine `-ica` noun's dative `granici` still finds `granica`."""
+    was left to the bridge, "clientele", "privrednih društava" was "economic societies"); a verbal noun's instrumental
+    -njem, whose stem loses the j (`trgovanjem`, `pranjem` as `trgovanje`, `pranje`; 2026.12.15: "s trgovanjem
+    ljudima" was "trading people"). Its plain stem stays the fallback: a feminine `-ica` noun's dative `granici` still
+    finds `granica`."""
+    folded = fold(word)
+    if folded.endswith("njem") and len(folded) > 6:
+        return stem_word(folded[:-1], "serbian")
     if len(stem) < 5:
         return None
     if stem.endswith("ioc"):
         return stem[:-3] + "ilac"
-    if stem.endswith("enat") and fold(word).endswith("enata"):
+    if stem.endswith("enat") and folded.endswith("enata"):
         return stem[:-2] + "t"
-    if stem.endswith("stav") and fold(word).endswith("stava"):  # a neuter -stvo noun's: sredstava, društava
+    if stem.endswith("stav") and folded.endswith("stava"):  # a neuter -stvo noun's: sredstava, društava
         return stem[:-2] + "v"
-    plural = fold(word).endswith(("ici", "icima", "oci", "ocima"))
+    plural = folded.endswith(("ici", "icima", "oci", "ocima"))
     return stem[:-1] + "k" if plural and stem.endswith(("ic", "oc")) else None
 
 

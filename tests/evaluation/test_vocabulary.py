@@ -149,5 +149,9 @@ def test_the_albanian_glossary_alone_carries_most_of_the_field_vocabulary():
         ("radikalizimi në burgje", "prisons"),  # was "burke"
         ("organizatat joqeveritare", "non-governmental organisations"),  # was "organised"
         ("cili është ndryshimi midis", "difference between"),  # was "change middle"
+        ("grupet terroriste", "terrorist group"),  # 2026.12.15: was "grouped terrorist"
+        ("dëshmitari bashkëpunues", "cooperating witness"),  # was "witness accompanied"
+        ("bankimi korrespondent", "correspondent banking"),  # was "unami correspondent"
+        ("trajnohen zyrtarët", "train"),  # was "trein"
     ]:
         assert carries(glossary_rendering(text), (english,)), text

@@ -415,6 +415,22 @@ def test_a_serbian_plural_finds_its_singulars_entry_and_a_feminine_dative_its_ow
     assert glossary.is_curated("službenicima") and glossary.is_curated("tražiocima azila")
 
 
+def test_a_verbal_nouns_instrumental_finds_its_terms_entry():
+    """Snowball cuts a verbal noun's instrumental -njem without its j (`trgovanjem`: "trgovan", `trgovanje`:
+    "trgovanj"): its second key finds the term (2026.12.15: "s trgovanjem ljudima" was Apertium's "trading
+    people"); a word that only looks like one keeps its own key."""
+    from pactkb.index.dictionary import hbs_plural_key
+
+    assert hbs_plural_key("trgovanjem", "trgovan") == "trgovanj" and hbs_plural_key("pranjem", "pranem") == "pranj"
+    assert hbs_plural_key("njem", "njem") is None and hbs_plural_key("trgovanje", "trgovanj") is None
+    glossary = Dictionary(
+        [], "serbian", glossary=[("trgovanje ljudima", ["human trafficking"]), ("pranje novca", ["money laundering"])]
+    )
+    found = glossary.lookup("povezan s trgovanjem ljudima i pranjem novca")
+    assert [m.translations[0] for m in found] == ["human trafficking", "money laundering"]
+    assert glossary.is_curated("krijumčarenjem") is False and glossary.is_curated("trgovanjem ljudima")
+
+
 def test_no_field_glossary_writes_a_term_twice():
     """One line per term: a second line for the same term silently merged its senses after the first's."""
     from pactkb.index.dictionary import FIELD_GLOSSARIES

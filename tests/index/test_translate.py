@@ -618,6 +618,18 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("hr", "nagodba s državnim odvjetništvom", "treaty", ["plea", "agreement", "State", "Attorney", "Office"]),
         ("hr", "pomoć u kaznenim stvarima", "things", ["help", "criminal", "matters"]),
         ("hr", "mjere osiguranja imovine", "insurance", ["provisional", "measures", "assets"]),
+        # 2026.12.15: practitioners' questions over the seven priority areas, rendered one by one
+        ("hr", "procjena prijetnje od teškog i organiziranog kriminala", "hard", ["assessment", "threat", "serious"]),
+        ("hr", "kako zaštititi žrtve", "defend", ["protect", "victim"]),
+        ("hr", "kako se izdaje europski uhidbeni nalog", "betrays", ["issues", "European", "arrest", "warrant"]),
+        ("hr", "kako postupati sa žrtvama", "act", ["handle", "victims"]),
+        ("hr", "pretraga računala bez naloga", "naloga", ["search", "computer", "without", "warrant"]),
+        ("hr", "dijeliti podatke", "divide", ["share", "data"]),
+        ("hr", "kako se odvija trgovina otpadom", "unscrews", ["takes", "place", "waste", "trafficking"]),
+        ("hr", "dozvole boravka", "allow", ["residence", "permit"]),
+        ("mk", "данок на додадена вредност", "toll", ["value", "added", "tax", "VAT"]),
+        ("mk", "дрога во пристанишните контејнери", "пристанишните", ["drugs", "port", "container"]),
+        ("mk", "распит на осомничен", "распит", ["questioning", "suspect"]),  # the bridge guessed "repute"
     ],
 )
 def test_the_field_glossary_overrides_apertiums_sense_of_a_word(language, query, apertium_says, expected):
