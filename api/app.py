@@ -126,7 +126,9 @@ class Observe:
         if status >= 400 or (template not in UNAUDITED and not template.startswith(STATIC_PREFIXES)):
             info = dict(getattr(request.state, "audit", None) or {})
             info.setdefault("detail", getattr(request.state, "audit_detail", None))
-            target = next((str(v) for v in request.scope.get("path_params", {}).values()), None)
+            target = info.pop("target", None) or next(
+                (str(v) for v in request.scope.get("path_params", {}).values()), None
+            )
             self.st.audit.record(
                 AuditEvent(
                     actor=getattr(request.state, "actor", None) or "anonymous",

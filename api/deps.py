@@ -85,7 +85,7 @@ class ServiceState:
         self.keys = KeyStore(settings.data, settings.database_url)
         self.jwt = JwtVerifier(settings) if settings.oidc_issuer and settings.oidc_jwks else None
         self.audit = AuditLog(settings.data, settings.database_url)
-        self.jobs = Jobs(self.kb)
+        self.jobs = Jobs(self.kb, self.audit.record)
         self.signer = Signer(settings.data)
         self.metrics = Metrics()
         self.ready = threading.Event()

@@ -16,11 +16,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pactkb.api.audit import AuditEvent
 from pactkb.api.auth import open_db
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.pipeline import Upload
@@ -79,9 +80,10 @@ def _alive(worker: str | None) -> bool:
 class Jobs:
     """Creates, claims, runs and reports upload jobs for one data directory."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        """Open the job tables and the uploads folder."""
+    def __init__(self, kb: KnowledgeBase, audit: Callable[[AuditEvent], None] | None = None) -> None:
+        """Open the job tables and the uploads folder; `audit` records what each job's files became."""
         self.kb = kb
+        self.audit = audit
         self.data = kb.settings.data
         self.url = kb.settings.database_url if is_postgres(kb.settings.database_url) else None
         self.lease = kb.settings.job_lease
@@ -262,6 +264,7 @@ class Jobs:
                 chunks=outcome.chunks,
                 detail=detail,
             )
+        self.record_outcomes(job_id, job["owner"])
         shutil.rmtree(self.data / UPLOADS / job_id, ignore_errors=True)
         if self.url is not None:
             self.con.execute("DELETE FROM job_uploads WHERE job_id=?", (job_id,))
@@ -270,6 +273,30 @@ class Jobs:
         ).fetchone()[0]
         status = "failed" if failed == len(files) else "done"
         self.con.execute("UPDATE jobs SET status=?, finished_at=? WHERE id=?", (status, time.time(), job_id))
+
+    def record_outcomes(self, job_id: str, owner: str) -> None:
+        """One audit event per file of a finished job, as its uploader: the document it became (or the one it
+        duplicates), or why it failed; `target` is the job, as in the upload request's own event."""
+        if self.audit is None:
+            return
+        rows = self.con.execute(
+            "SELECT file, status, document_id, error FROM job_files WHERE job_id=? ORDER BY idx", (job_id,)
+        ).fetchall()
+        for r in rows:
+            outcome = r["status"] if r["status"] != "failed" else f"failed: {r['error']}"
+            self.audit(
+                AuditEvent(
+                    actor=owner,
+                    via="job",
+                    action="ingest_upload",
+                    method="JOB",
+                    route="/documents",
+                    status=422 if r["status"] == "failed" else 201 if r["status"] == "indexed" else 200,
+                    document_ids=[r["document_id"]] if r["document_id"] else [],
+                    detail=json.dumps({"file": r["file"], "outcome": outcome}, ensure_ascii=False),
+                    target=f"job:{job_id}",
+                )
+            )
 
     def fetch_upload(self, f: Any) -> dict[str, Any]:
         """A shared job's file row, its bytes written into this replica's uploads folder when the request came to

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
@@ -31,22 +32,34 @@ QUERY_LIMIT = (
 )
 
 
+def one_or_many(value: Any) -> Any:
+    """A filter's single value as a one-value list ({"type": "guideline"}, as GET takes type=guideline)."""
+    return [value] if isinstance(value, str) else value
+
+
+def year_text(value: Any) -> Any:
+    """A year given as a number (2020) as the text the year filter reads ("2020")."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Values = Annotated[list[str] | None, BeforeValidator(one_or_many)]
+
+
 class SearchFilters(BaseModel):
-    """Filters accepted by search and document listing (unknown keys are rejected)."""
+    """Filters accepted by search and document listing (unknown keys are rejected); a list filter takes one value or
+    a list, the year a number or a range."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: list[str] | None = Field(default=None, description=f"Document type(s): {', '.join(DOC_TYPES)}.")
-    area: list[str] | None = Field(default=None, description=f"Priority area(s): {', '.join(AREAS)}.")
-    language: list[str] | None = Field(default=None, description=LANGUAGE_HELP)
-    publisher: list[str] | None = None
-    document: list[str] | None = Field(default=None, description="Document id(s).")
-    year: str | None = Field(default=None, max_length=20, description=YEAR_HELP)
+    type: Values = Field(default=None, description=f"Document type(s): {', '.join(DOC_TYPES)}.")
+    area: Values = Field(default=None, description=f"Priority area(s): {', '.join(AREAS)}.")
+    language: Values = Field(default=None, description=LANGUAGE_HELP)
+    publisher: Values = None
+    document: Values = Field(default=None, description="Document id(s).")
+    year: Annotated[str | None, BeforeValidator(year_text)] = Field(default=None, max_length=20, description=YEAR_HELP)
     year_min: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '2020-'")
     year_max: int | None = Field(default=None, ge=1800, le=2200, deprecated="use year: '-2025'")
-    sensitivity: list[str] | None = Field(
-        default=None, description="public, restricted, confidential (within your clearance)."
-    )
+    sensitivity: Values = Field(default=None, description="public, restricted, confidential (within your clearance).")
     current: bool | None = Field(
         default=None,
         description="true: current editions only (leave out documents superseded by a newer edition you may see).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,8 +16,16 @@ if TYPE_CHECKING:
 
 
 def cli_actor() -> str:
-    """Who runs the command, for the audit log."""
-    return f"cli:{os.environ.get('USER', 'unknown')}"
+    """Who runs the command, for the audit log: the operating-system account the process runs as (read from its
+    user id, not from $USER, which is unset under cron and in containers and which anyone can set), and the account
+    that ran sudo, when sudo did."""
+    uid = os.getuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a user id with no account (a container run with --user 1234)
+        name = f"uid-{uid}"
+    sudo = os.environ.get("SUDO_USER")
+    return f"cli:{name}" + (f" (sudo from {sudo})" if sudo and sudo != name else "")
 
 
 def record(settings: Settings, events: list[AuditEvent]) -> None:

@@ -23,7 +23,7 @@ from starlette.types import Message, Receive
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import NOT_FOUND, caller, file_url, link_holder, note, ready_kb, require, resolve_caller, state
-from pactkb.api.errors import ValidationProblem
+from pactkb.api.errors import ValidationProblem, reject_unknown_parameters
 from pactkb.api.routes.search import corpus_languages
 from pactkb.api.schemas import (
     LANGUAGE_HELP,
@@ -38,7 +38,7 @@ from pactkb.api.schemas import (
     Superseded,
     TocEntry,
 )
-from pactkb.index.filters import FilterError, Filters
+from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES, FilterError, Filters
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.preview import FORMATS, PreviewError, PreviewRequest
 from pactkb.index.store import DOCUMENT_ORDER, DocumentRecord
@@ -87,6 +87,10 @@ def shows_owner(principal: Principal, rec: DocumentRecord) -> bool:
     return not principal.anonymous and (principal.can("admin") or rec.owner == principal.name)
 
 
+LIST_PARAMS = {"title", "sort", "offset", "limit", *(set(FILTER_NAMES) - {"document", "current"})}
+LIST_PARAMS |= {old for old, new in DEPRECATED_FILTERS.items() if new in LIST_PARAMS}  # GET /documents' parameters
+
+
 @router.get("/documents", response_model=DocumentList, summary="List documents")
 def list_documents(
     request: Request,
@@ -106,7 +110,9 @@ def list_documents(
     principal: Principal = Depends(caller),
 ) -> DocumentList:
     """Documents the caller may see, filtered and paginated (the filter names and values are GET /search's)."""
+    reject_unknown_parameters(request, LIST_PARAMS, LIST_PARAMS - set(DEPRECATED_FILTERS))
     kb = state(request).kb
+    old = {n: request.query_params.getlist(n) for n in set(DEPRECATED_FILTERS) - {"year_min", "year_max"}}
     announce_filters(request, response, request.query_params.keys())
     try:
         filters = Filters.from_mapping(
@@ -119,6 +125,7 @@ def list_documents(
                 "year": year,
                 "year_min": year_min,
                 "year_max": year_max,
+                **{name: values for name, values in old.items() if values},  # old names, checked as the new ones
             },
             corpus_languages(kb, principal),
         )
@@ -210,6 +217,17 @@ def stored_original(
     return rec, path
 
 
+def readable_original(
+    request: Request,
+    doc_id: str,
+    token: Annotated[str | None, Query(max_length=1000)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> tuple[DocumentRecord, Path]:
+    """`stored_original` as a dependency: FastAPI runs it before it validates the route's own parameters, so a bad
+    credential is refused (401) before a bad page or width (422), and a rejected request is audited as its caller."""
+    return stored_original(request, doc_id, token, authorization)
+
+
 @router.get(
     "/documents/{doc_id}/file",
     summary="The original file",
@@ -245,19 +263,19 @@ def document_file(
 async def page_image(
     request: Request,
     doc_id: str,
+    original: Annotated[tuple[DocumentRecord, Path], Depends(readable_original)],
     page: Annotated[int, FastPath(ge=1, le=100_000)],
     width: Annotated[int, Query(ge=100, description="Pixels (at most PACTKB_PREVIEW_MAX_WIDTH).")] = 800,
     format: Annotated[str, Query(pattern="^(png|webp)$")] = "png",  # noqa: A002 - the public parameter name
     chunk: Annotated[int | None, Query(ge=1, description="Highlight this passage of the document on the page.")] = None,
-    token: Annotated[str | None, Query(max_length=1000)] = None,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """The page as PNG or WebP, optionally with a passage highlighted where its text is on the page (no highlight
-    when it cannot be placed exactly). Readable exactly when the original is (404 otherwise); cached (ETag)."""
+    when it cannot be placed exactly). Readable exactly when the original is (404 otherwise); cached (ETag). The
+    credential or signed `token` is checked before the other parameters."""
     st = state(request)
+    rec, path = original
     if width > st.settings.preview_max_width:
         raise ValidationProblem("width", f"at most {st.settings.preview_max_width} pixels")
-    rec, path = stored_original(request, doc_id, token, authorization)
     if rec.kind != "pdf" or page > rec.pages:
         raise HTTPException(404, "no such page image")
     highlight = ""
@@ -451,6 +469,7 @@ async def upload(request: Request, principal: Principal = Depends(require("contr
         "upload",
         filters={k: v for k, v in meta.items()},
         detail=json.dumps([n for n, _, _ in saved], ensure_ascii=False),
+        target=f"job:{job_id}",  # each file's outcome is audited under the same target when the job has run
     )
     return {"job_id": job_id, "status": "queued", "status_url": f"/jobs/{job_id}", "files": [n for n, _, _ in saved]}
 

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce, announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb, state
-from pactkb.api.errors import ValidationProblem
+from pactkb.api.errors import ValidationProblem, reject_unknown_parameters
 from pactkb.api.schemas import (
     LANGUAGE_HELP,
     PROFILE_HELP,
@@ -131,6 +131,12 @@ def shown_documents(out: SearchResponse) -> list[str]:
     return list(dict.fromkeys(d for h in out.results for d in (h.document_id, *(a.document_id for a in h.also_in))))
 
 
+def joined(*lists: list[str] | None) -> list[str] | None:
+    """The values of a filter given under its name and its old names (None when none was given)."""
+    values = [v for values in lists if values for v in values]
+    return values or None
+
+
 @router.get("/search", response_model=SearchResponse, summary="Search (query string)")
 async def search_get(
     request: Request,
@@ -149,6 +155,12 @@ async def search_get(
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
     current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
+    doc_type: Annotated[list[str] | None, Query(deprecated=True, description="Use type.")] = None,
+    lang: Annotated[list[str] | None, Query(deprecated=True, description="Use language.")] = None,
+    doc: Annotated[list[str] | None, Query(deprecated=True, description="Use document.")] = None,
+    document_id: Annotated[list[str] | None, Query(deprecated=True, description="Use document.")] = None,
+    year_from: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
+    year_to: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     group_by_document: bool = False,
     profile: Annotated[bool, Query(description=PROFILE_HELP)] = False,
     principal: Principal = Depends(caller),
@@ -156,22 +168,19 @@ async def search_get(
 ) -> SearchResponse:
     """Search with query-string parameters; repeat a filter parameter for OR (e.g. type=guideline&type=booklet).
     The filter names and values are the same as POST /search's `filters` and the CLI's `--filter`."""
-    allowed = GET_PARAMS - set(DEPRECATED_FILTERS)
-    unknown = sorted(set(request.query_params) - GET_PARAMS)
-    if unknown:
-        raise ValidationProblem(unknown[0], f"unknown parameter {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    reject_unknown_parameters(request, GET_PARAMS, GET_PARAMS - set(DEPRECATED_FILTERS))
     if not q.strip():
         raise ValidationProblem("q", "query must not be blank")
     announce_filters(request, response, request.query_params.keys())
-    filters = SearchFilters(
-        type=type,
+    filters = SearchFilters(  # an old name's values join the new name's (each old name is announced as deprecated)
+        type=joined(type, doc_type),
         area=area,
-        language=language,
+        language=joined(language, lang),
         publisher=publisher,
-        document=document,
+        document=joined(document, doc, document_id),
         year=year,
-        year_min=year_min,
-        year_max=year_max,
+        year_min=year_min if year_min is not None else year_from,
+        year_max=year_max if year_max is not None else year_to,
         sensitivity=sensitivity,
         current=current,
     )

@@ -87,3 +87,52 @@ def test_audit_writes_do_not_block_requests(api):
         blocker.execute("ROLLBACK")
     api.state.audit.flush()
     assert sum(1 for r in export(api.settings.data) if r["action"] == "search") >= 5
+
+
+def test_the_command_lines_actor_is_the_processs_account_not_the_user_variable(monkeypatch):
+    import os
+    import pwd
+
+    from pactkb.cli.audit import cli_actor
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.delenv("USER", raising=False)
+    assert cli_actor() == f"cli:{me}"
+    monkeypatch.setenv("USER", "someone-else")
+    assert cli_actor() == f"cli:{me}"
+    monkeypatch.setenv("SUDO_USER", "alice")
+    assert cli_actor() == f"cli:{me} (sudo from alice)"
+
+
+def test_an_upload_is_audited_with_its_job_and_each_files_outcome_and_a_refusal_with_its_reason(api, pdf_bytes):
+    job = api.post(
+        "/documents",
+        "contrib",
+        files=[
+            ("files", ("good.pdf", pdf_bytes, "application/pdf")),
+            ("files", ("same.pdf", pdf_bytes, "application/pdf")),
+        ],
+        data=PUBLIC,
+    ).json()["job_id"]
+    files = api.state.jobs.wait(job)["files"]
+    refused = api.post(
+        "/documents", "contrib", files={"files": ("x.pdf", b"not a pdf", "application/pdf")}, data=PUBLIC
+    )
+    assert refused.status_code == 415
+    api.state.audit.flush()
+    rows = export(api.settings.data)
+    upload = next(r for r in rows if r["action"] == "upload" and r["status"] == 202)
+    assert upload["actor"] == "contrib" and upload["target"] == f"job:{job}"
+    outcomes = [r for r in rows if r["action"] == "ingest_upload" and r["target"] == f"job:{job}"]
+    assert [json.loads(r["detail"])["file"] for r in outcomes] == ["good.pdf", "same.pdf"]
+    assert all(r["actor"] == "contrib" for r in outcomes)
+    assert outcomes[0]["document_ids"] == [files[0]["document_id"]] and files[0]["document_id"]
+    assert outcomes[1]["document_ids"] == [files[1]["document_id"]]  # the same content: the duplicate's document
+    assert [json.loads(r["detail"])["outcome"] for r in outcomes] == [files[0]["status"], files[1]["status"]]
+    bad = next(r for r in rows if r["route"] == "/documents" and r["status"] == 415)
+    assert bad["actor"] == "contrib" and "x.pdf: not a PDF" in bad["detail"]
+    api.get("/search", "reader", params={"q": "x", "k": 0})
+    api.state.audit.flush()
+    k0 = [r for r in export(api.settings.data) if r["route"] == "/search" and r["status"] == 422][-1]
+    assert k0["actor"] == "reader" and k0["detail"].startswith("k:")

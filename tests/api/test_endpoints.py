@@ -380,3 +380,35 @@ def test_every_page_of_a_search_reports_the_same_total_facets_and_relation(api):
     assert {p["total_relation"] for p in pages} == {"eq"}  # the sample corpus is within the shared depth: exact
     posted = api.post("/search", json={"query": "cash couriers border", "k": 3, "offset": 3}).json()
     assert posted["total"] == pages[0]["total"] and posted["total_relation"] == "eq"
+
+
+def test_a_parameter_a_listing_or_search_does_not_take_is_refused_and_old_filter_names_still_filter(api):
+    for url, params in [
+        ("/documents", {"foo": "bar"}),
+        ("/documents", {"q": "cash"}),
+        ("/documents", {"document": "ffffffffffffffff"}),
+        ("/search", {"q": "cash", "foo": "bar"}),
+    ]:
+        r = api.get(url, params=params)
+        bad = next(iter(set(params) - {"q"} if url == "/search" else params))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == bad, (url, r.json())
+        assert "allowed:" in r.json()["detail"] and "year_min" not in r.json()["detail"]
+    new = api.get("/search", params={"q": "cash couriers", "type": "guideline", "k": 20}).json()["results"]
+    for old in ({"doc_type": "guideline"},):
+        r = api.get("/search", params={"q": "cash couriers", "k": 20, **old})
+        assert [h["chunk_id"] for h in r.json()["results"]] == [h["chunk_id"] for h in new]
+        assert "Deprecation" in r.headers
+    listed = api.get("/documents", params={"doc_type": "guideline", "limit": 100})
+    assert listed.status_code == 200 and "Deprecation" in listed.headers
+    assert listed.json()["items"] and all(d["doc_type"] == "guideline" for d in listed.json()["items"])
+    assert listed.json()["total"] < api.get("/documents", params={"limit": 100}).json()["total"]
+    assert api.get("/documents", params={"year_from": "20x4"}).json()["errors"][0]["field"] == "year_from"
+
+
+def test_post_search_takes_a_single_filter_value_and_a_numeric_year_and_names_an_unknown_value(api):
+    listed = api.post("/search", json={"q": "cash couriers", "filters": {"type": ["guideline"], "year": "2023"}})
+    single = api.post("/search", json={"q": "cash couriers", "filters": {"type": "guideline", "year": 2023}})
+    assert single.status_code == 200, single.json()
+    assert [h["chunk_id"] for h in single.json()["results"]] == [h["chunk_id"] for h in listed.json()["results"]]
+    memo = api.post("/search", json={"q": "cash couriers", "filters": {"type": "memo"}}).json()
+    assert memo["errors"][0]["field"] == "filters.type" and "memo" in memo["detail"]

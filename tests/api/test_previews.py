@@ -121,3 +121,17 @@ def test_find_passage_places_only_what_it_can_place_exactly():
     assert (
         find_passage(repeated, "the same four words here.") is None
     )  # ambiguous: no highlight rather than a wrong one
+
+
+def test_the_credential_is_checked_before_the_pages_parameters_and_a_rejection_is_audited_as_its_caller(api):
+    doc = api.doc_id(PUBLIC)
+    bad_key = {"Authorization": "Bearer pkb_deadbeef_notasecret"}
+    for url, params in [(f"/documents/{doc}/pages/0/image", {}), (f"/documents/{doc}/pages/1/image", {"width": 99999})]:
+        assert api.get(url, headers=bad_key, params=params).status_code == 401
+        assert api.get(url, "reader", params=params).status_code == 422
+    restricted = api.doc_id(RESTRICTED)  # hidden from the caller: 404 as if missing, whatever else is wrong
+    assert api.get(f"/documents/{restricted}/pages/0/image", "reader").status_code == 404
+    api.state.audit.flush()
+    rows = [r for r in export(api.settings.data) if r["route"] == "/documents/{doc_id}/pages/{page}/image"]
+    assert [r["actor"] for r in rows if r["status"] == 422] == ["reader", "reader"]
+    assert [r["actor"] for r in rows if r["status"] == 401] == ["unknown-key:deadbeef"] * 2
