@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +43,8 @@ RESULT_FIELDS = (
     "doc_type",
     "language",
     "areas",
+    "sensitivity",
+    "region",
     "superseded_by",
 )
 
@@ -53,6 +56,14 @@ def hit_json(hit) -> dict[str, Any]:  # noqa: ANN001
 
 
 BOLD, RESET = "\033[1m", "\033[0m"
+
+
+@lru_cache(maxsize=1)
+def region_names() -> dict[str, str]:
+    """A passage region's name as the search page shows it (its strings table, api/web/i18n/en.json), lower-cased."""
+    table = Path(__file__).resolve().parents[1] / "api" / "web" / "i18n" / "en.json"
+    strings = json.loads(table.read_text(encoding="utf-8"))
+    return {k.removeprefix("region_"): v.lower() for k, v in strings.items() if k.startswith("region_")}
 
 
 def _terminal_snippet(html_snippet: str) -> str:
@@ -105,6 +116,11 @@ def empty_hint(total: int, offset: int, filtered: bool) -> str:
     return "No passages match. Try other words, a broader question, or another --mode."
 
 
+def printed_label(start: int, end: int, label: str | None) -> str:
+    """' (printed iv)' when a passage's printed page label says other than its physical pages, else ''."""
+    return f" (printed {label})" if label and label not in {str(start), f"{start}–{end}"} else ""
+
+
 def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  # noqa: ANN001
     """Readable results for a terminal (with the time per stage when profiled; advice when there are none)."""
     typer.echo(f"{count_text(res.total, res.total_relation)} for {res.query!r} in {res.took_ms:.0f} ms ({res.mode})")
@@ -120,9 +136,12 @@ def _print_result(res, profile: bool = False, filtered: bool = False) -> None:  
         typer.secho(empty_hint(res.total, res.offset, filtered), fg=typer.colors.YELLOW)
     for h in res.results:
         pages = f"p. {h.page_start}" if h.page_start == h.page_end else f"p. {h.page_start}–{h.page_end}"
-        label = f" (printed {h.page_label})" if h.page_label and h.page_label != str(h.page_start) else ""
+        label = printed_label(h.page_start, h.page_end, h.page_label)
         typer.secho(f"\n{h.rank}. {' '.join(h.title.split())}", bold=True)
-        meta = " · ".join(x for x in [h.publisher, str(h.year) if h.year else None, f"{pages}{label}", h.file] if x)
+        region = region_names().get(h.region) if h.region != "body" else None  # as the search page labels them
+        meta = " · ".join(
+            x for x in [h.publisher, str(h.year) if h.year else None, f"{pages}{label}", h.file, region] if x
+        )
         typer.secho(f"   {meta}", fg=typer.colors.BLUE)
         if h.section:
             typer.echo(f"   § {' '.join(h.section.split())}")
@@ -191,7 +210,14 @@ def search(
         ),
     ] = None,
     group: Annotated[bool, typer.Option("--group", help="One result per document.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="Batch: JSONL with _id and text per line.")] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            "--queries",
+            help="Batch: JSONL with _id and text per line; prints one JSON line per query (--json's shape, with "
+            "query_id).",
+        ),
+    ] = None,
     reranker: Annotated[str | None, setting("reranker", help="CrossEncoder model path to rerank the top hits.")] = None,
     profile: Annotated[
         bool, typer.Option("--profile", help="Also show the milliseconds per search stage (JSON: `timings`).")
@@ -226,23 +252,26 @@ def search(
         fail(str(exc), code=2)
         return
     if json_out:
-        emit_json(
-            {
-                "query": res.query,
-                "mode": res.mode,
-                "took_ms": res.took_ms,
-                "total": res.total,
-                "total_relation": res.total_relation,
-                "no_good_answer": res.no_good_answer,
-                "query_language": res.language,
-                "query_translation": res.translation,
-                "query_expansion": res.expansion,
-                "results": [hit_json(h) for h in res.results],
-                **({"timings": res.timings} if profile else {}),
-            }
-        )
+        emit_json(result_json(res, profile))
     else:
         _print_result(res, profile, filtered=bool(filter_))
+
+
+def result_json(res, profile: bool = False) -> dict[str, Any]:  # noqa: ANN001
+    """The public JSON shape of a search's answer (one query of --json, one line of a --queries batch)."""
+    return {
+        "query": res.query,
+        "mode": res.mode,
+        "took_ms": res.took_ms,
+        "total": res.total,
+        "total_relation": res.total_relation,
+        "no_good_answer": res.no_good_answer,
+        "query_language": res.language,
+        "query_translation": res.translation,
+        "query_expansion": res.expansion,
+        "results": [hit_json(h) for h in res.results],
+        **({"timings": res.timings} if profile else {}),
+    }
 
 
 def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool, profile: bool) -> None:  # noqa: ANN001
@@ -270,5 +299,4 @@ def _batch(searcher, path: Path, k: int, mode: str | None, filters, group: bool,
         res = searcher.search(
             text, k=k, mode=mode, filters=filters, group_by_document=group, qvec=vecs[i] if vecs is not None else None
         )
-        answer = {"query_id": qid, "took_ms": res.took_ms, "results": [hit_json(h) for h in res.results]}
-        emit_json({**answer, "timings": res.timings} if profile else answer)
+        emit_json({"query_id": qid, **result_json(res, profile)})

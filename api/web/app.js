@@ -17,7 +17,8 @@ const MIN_TYPED = 2;
 const READY_POLL_MS = 2000;
 const JOB_POLL_MS = 800;
 const FACET_VISIBLE = 6;
-const MULTI_FILTERS = ['type', 'area', 'language', 'publisher'];
+// Every repeatable filter a page URL may carry: the API's names (GET /search), so a shared link filters the same.
+const MULTI_FILTERS = ['type', 'area', 'language', 'publisher', 'document', 'sensitivity'];
 const FACETS = [
   { field: 'area', param: 'area', label: 'facet_area', value: (v) => valueLabel('area', v) },
   { field: 'doc_type', param: 'type', label: 'facet_type', value: (v) => valueLabel('doc_type', v) },
@@ -110,6 +111,7 @@ function pagesText(start, end, labelStart, labelEnd) {
   const pages = start === end || !end ? t('page_single', { page: String(start) })
     : t('page_range', { start: String(start), end: String(end) });
   if (!labelStart || labelStart === String(start)) return pages;
+  if (labelEnd === undefined && labelStart === `${start}–${end}`) return pages; // a hit's joined label that says the same
   let printed;
   if (start === end || !end) printed = t('printed_single', { label: labelStart });
   else if (labelEnd && labelEnd !== labelStart) printed = t('printed_range', { start: labelStart, end: labelEnd });
@@ -346,7 +348,7 @@ function hasFilters(f) {
   return MULTI_FILTERS.some((k) => (f[k] || []).length) || Boolean(f.year_min || f.year_max || f.current);
 }
 
-const noFilters = () => ({ type: [], area: [], language: [], publisher: [], year_min: '', year_max: '', current: false });
+const noFilters = () => ({ ...Object.fromEntries(MULTI_FILTERS.map((k) => [k, []])), year_min: '', year_max: '', current: false });
 
 // ---------------------------------------------------------------------------------------------
 // Rendering a route
@@ -747,23 +749,19 @@ function renderActiveFilters(route) {
   const f = route.filters;
   const chips = [];
   const remove = (patch) => navigate({ ...route, filters: { ...f, ...patch }, offset: 0 }, { focus: 'results' });
-  for (const facet of FACETS) {
-    if (facet.param === 'year') continue;
-    for (const v of f[facet.param] || []) {
-      const text = `${t(facet.label)}: ${facet.value(v)}`;
-      chips.push(h('button', {
-        type: 'button', class: 'chip', 'aria-label': t('remove_filter', { filter: text }),
-        onclick: () => remove({ [facet.param]: f[facet.param].filter((x) => x !== v) }),
-      }, text, h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
-    }
+  const chip = (text, patch) => chips.push(h('button', {
+    type: 'button', class: 'chip', 'aria-label': t('remove_filter', { filter: text }), onclick: () => remove(patch),
+  }, text, h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
+  // The facets' filters, then those without a facet (from a shared link): shown and removable all the same.
+  const listed = [
+    ...FACETS.filter((facet) => facet.param !== 'year'),
+    { param: 'document', label: 'filter_document', value: (v) => v },
+    { param: 'sensitivity', label: 'meta_sensitivity', value: (v) => valueLabel('sensitivity', v) },
+  ];
+  for (const { param, label, value } of listed) {
+    for (const v of f[param] || []) chip(`${t(label)}: ${value(v)}`, { [param]: f[param].filter((x) => x !== v) });
   }
-  if (f.year_min || f.year_max) {
-    const text = `${t('facet_year')}: ${yearText(f)}`;
-    chips.push(h('button', {
-      type: 'button', class: 'chip', 'aria-label': t('remove_filter', { filter: text }),
-      onclick: () => remove({ year_min: '', year_max: '' }),
-    }, text, h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
-  }
+  if (f.year_min || f.year_max) chip(`${t('facet_year')}: ${yearText(f)}`, { year_min: '', year_max: '' });
   const box = $('#active-filters');
   if (!chips.length) { fill(box); return; }
   fill(box, h('span', { class: 'label' }, t('active_filters')), ...chips,

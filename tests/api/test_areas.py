@@ -61,3 +61,9 @@ def test_upload_takes_the_label_with_its_comma(api, pdf_bytes):
         data={"area": "fraud, astrology", "sensitivity": "public"},
     )
     assert bad.status_code == 422 and "unknown area 'astrology' (allowed:" in bad.json()["detail"]
+
+
+def test_every_region_a_result_can_carry_has_a_label_on_the_page():
+    from pactkb.ingest.regions import BODY, REGIONS
+
+    assert all(LABELS.get(f"region_{r}") for r in REGIONS if r != BODY)

@@ -323,3 +323,29 @@ def test_ingest_stores_a_manifest_language_as_its_code_and_warns_of_a_typo(env, 
     found = runner.invoke(app, ["search", "bank records", "--filter", "language=sr", "--json", "--mode", "lexical"])
     assert found.exit_code == 0, found.output
     assert [(h["file"], h["language"]) for h in json.loads(found.stdout)["results"]] == [("good.pdf", "sr")]
+
+
+def test_search_json_and_a_batch_line_carry_the_same_fields_with_region_and_sensitivity(env, sample_dir):
+    assert runner.invoke(app, ["ingest", str(sample_dir)]).exit_code == 0
+    one = json.loads(runner.invoke(app, ["search", "cash couriers", "--json"]).stdout)
+    assert {"region", "sensitivity"} <= set(one["results"][0])
+    batch = env / "q.jsonl"
+    batch.write_text(json.dumps({"_id": "q1", "text": "cash couriers"}) + "\n", encoding="utf-8")
+    line = json.loads(runner.invoke(app, ["search", "--queries", str(batch)]).stdout.splitlines()[0])
+    assert line["query_id"] == "q1"
+    assert set(one) - {"took_ms"} <= set(line) and {"total", "query_translation", "no_good_answer"} <= set(line)
+    assert [h["chunk_id"] for h in line["results"]] == [h["chunk_id"] for h in one["results"]]
+
+
+def test_the_terminal_names_a_passages_region_as_the_search_page_does():
+    from pactkb.cli.search import region_names
+
+    assert region_names()["footnote"] == "footnote" and region_names()["contents"] == "table of contents"
+    assert set(region_names()) >= {"footnote", "contents", "index", "references", "front"}
+
+
+def test_a_printed_label_is_shown_only_where_it_differs_from_the_physical_pages():
+    from pactkb.cli.search import printed_label
+
+    assert printed_label(4, 4, "2") == " (printed 2)" and printed_label(12, 13, "iv–v") == " (printed iv–v)"
+    assert printed_label(39, 40, "39–40") == printed_label(4, 4, "4") == printed_label(4, 5, None) == ""

@@ -678,3 +678,23 @@ def test_old_year_bookmarks_still_open_and_use_the_new_name(page: Page) -> None:
     wait_idle(page)
     expect(page.locator("#active-filters")).to_contain_text("2024")
     assert seen and all("year=2024-2025" in u and "year_min" not in u for u in seen)
+
+
+def test_a_shared_link_filtered_to_a_document_or_a_sensitivity_filters_the_page_too(
+    page: Page, live: LiveServer
+) -> None:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if SEARCH_API.search(r.url) else None)
+    doc_id = live.doc_ids["cft-good-practice-2023.pdf"]
+    goto(page, f"/?q=cash+couriers&document={doc_id}&mode=hybrid")
+    expect(results(page).first).to_be_visible()
+    wait_idle(page)
+    expect(page.locator("#active-filters")).to_contain_text(f"Document: {doc_id}")
+    assert seen and all(f"document={doc_id}" in u for u in seen)
+    assert all("(2023)" in t for t in page.locator("#result-list .result-title").all_inner_texts())
+    page.locator("#active-filters .chip", has_text="Document").click()
+    expect(page).not_to_have_url(re.compile("document="))
+    goto(page, "/?q=cash+couriers&sensitivity=public&mode=hybrid")
+    wait_idle(page)
+    expect(page.locator("#active-filters")).to_contain_text("Sensitivity: Public")
+    assert any("sensitivity=public" in u for u in seen)
