@@ -76,6 +76,12 @@ _MACEDONIAN_LATIN_WORDS = frozenset(
     | {"pari", "kade", "koi", "koj"}  # пари (money), каде, кои, кој: Serbo-Croatian says novac/pare, gdje, koji
 )
 _MACEDONIAN_LATIN_ENDING = re.compile(r"[a-z]{3,}(?:ite|iot|aat|nata|niot)")
+# The same in Cyrillic, where a short query without ѓ ќ ѕ or ђ ћ can read either way to the detector ("Кои се
+# индикатори за криптовалути": Serbian 0.53): words only one of the two languages has. Macedonian: кои/кој/кое
+# (Serbian који/које), е (is; је), во/со (у/са), ги, колку (колико), каде (где), кога (када), зошто (зашто), дека,
+# преку (преко), според (према), пари (новац). The side with more of its own words decides; a tie is the detector's.
+_MACEDONIAN_WORDS = frozenset("кои кој кое е во со ги колку каде кога зошто дека преку според помеѓу пари".split())
+_SERBIAN_WORDS = frozenset("који које је су у са колико где гдје када зашто преко према новац новца".split())
 LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters, in any script (index/translate.py too)
 
 
@@ -106,6 +112,8 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
         return "mk"
     if letters & _SERBIAN_LETTERS and "sr" in languages:
         return "sr"
+    if "mk" in languages and "sr" in languages and (side := cyrillic_side(text)):
+        return side
     if sum(ch.isalpha() for ch in text) < 4 or len(languages) < 2:
         return None
     values = [
@@ -123,6 +131,14 @@ def detect_query_language(text: str, languages: tuple[str, ...] = QUERY_LANGUAGE
     if (best is None or best in SERBO_CROATIAN) and "mk" in languages and macedonian_in_latin(text, best is not None):
         return "mk"
     return best
+
+
+def cyrillic_side(text: str) -> str | None:
+    """ "mk" or "sr" when a Cyrillic query has more words only that language has (_MACEDONIAN_WORDS,
+    _SERBIAN_WORDS), else None."""
+    words = [w.casefold() for w in LETTERS.findall(text)]
+    mk, sr = sum(w in _MACEDONIAN_WORDS for w in words), sum(w in _SERBIAN_WORDS for w in words)
+    return "mk" if mk > sr else "sr" if sr > mk else None
 
 
 def macedonian_in_latin(text: str, detector_sure: bool = False) -> bool:

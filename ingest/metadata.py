@@ -45,9 +45,9 @@ PUBLISHERS: list[tuple[str, str]] = [
 
 DOC_TYPE_RULES: list[tuple[str, str]] = [
     (
-        "legislation",
-        r"\b(regulation \(eu\)|directive \(eu\)|delegated regulation|implementing regulation|"
-        r"official journal|directive|law on|act of|zakon o|ligji|закон|gazette|reshumot|decree)\b",
+        "legislation",  # (?<!\w) ... (?!\w), not \b: "regulation (eu)" ends in a bracket, after which \b never holds
+        r"(?<!\w)(regulation \(eu\)|directive \(eu\)|delegated regulation|implementing regulation|"
+        r"official journal|directive|law on|act of|zakon o|ligji|закон|gazette|reshumot|decree)(?!\w)",
     ),
     ("threat assessment", r"\b(threat assessment|socta|iocta|te-sat|threat analysis|risk assessment)\b"),
     (

@@ -628,6 +628,7 @@ def test_an_albanian_query_is_searched_and_shown_in_the_glossarys_english(settin
         ("hr", "kako se odvija trgovina otpadom", "unscrews", ["takes", "place", "waste", "trafficking"]),
         ("hr", "dozvole boravka", "allow", ["residence", "permit"]),
         ("hr", "banka osnovano sumnja", "osnovano", ["bank", "reasonably", "suspects"]),  # not "osnovati", establish
+        ("hr", "kako se vrši povrat imovine", "return", ["asset", "recovery"]),  # 2026.12.16
         ("mk", "данок на додадена вредност", "toll", ["value", "added", "tax", "VAT"]),
         ("mk", "дрога во пристанишните контејнери", "пристанишните", ["drugs", "port", "container"]),
         ("mk", "распит на осомничен", "распит", ["questioning", "suspect"]),  # the bridge guessed "repute"

@@ -54,6 +54,12 @@ def test_doc_type_and_areas():
         infer_doc_type("Untitled", ["OFFICIAL JOURNAL OF THE EUROPEAN UNION ... HAVE ADOPTED THIS REGULATION"])
         == "legislation"
     )
+    for title in (
+        "Regulation (EU) 2024/1620 establishing the Authority for Anti-Money Laundering",
+        "Directive (EU) 2024/1640 on the mechanisms to be put in place by Member States",
+        "Reshumot – Kovetz HaTakanot 11527 (Israeli official gazette, regulations, 5 Nov 2024)",
+    ):
+        assert infer_doc_type(title, ["training of staff: a guide"]) == "legislation", title
     areas = infer_areas("Countering terrorist financing", ["terrorist financing " * 5 + "money laundering " * 3])
     assert areas[0] == "counter-terrorism" and set(areas) <= set(AREAS)
 
@@ -81,6 +87,17 @@ def test_manifest_overrides_and_unmarks(tmp_path, make_pdf):
     )
     assert m.areas == ["cyber-attacks", "cross-cutting"]
     assert "title" not in m.inferred and "year" not in m.inferred and "language" in m.inferred
+
+
+def test_a_given_title_decides_the_inferred_type_areas_and_year_where_the_files_own_title_said_nothing(make_pdf):
+    pdf = make_pdf("reg.pdf", [["Staff training and course material on reporting duties. " * 5]])
+    own = parse_file(pdf, ParseOptions()).meta
+    assert own.doc_type == "training material"
+    doc = parse_file(pdf, ParseOptions(overrides={"title": "Regulation (EU) 2024/1624 on money laundering"}))
+    assert doc.meta.doc_type == "legislation" and "doc_type" in doc.meta.inferred
+    assert AREAS[0] in doc.meta.areas and doc.meta.year == 2024
+    typed = parse_file(pdf, ParseOptions(overrides={"title": "Regulation (EU) 2024/1624", "doc_type": "guideline"}))
+    assert typed.meta.doc_type == "guideline"
 
 
 def test_manifest_bad_values_are_warnings_naming_line_and_column_and_a_bad_sensitivity_refuses_the_file(tmp_path):
