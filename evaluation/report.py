@@ -560,6 +560,16 @@ def domain_section(out: list[str], plots: dict[str, str]) -> None:
         "Gains on the half the defaults were tuned on did not carry to the other half, and the windows would add "
         "half again to the ingest time, so none is a default.",
         "",
+        "Ranking measures tried in session 20 and not adopted (2026-12-04, bf16 machine; hybrid nDCG@10 against the "
+        "default on the dev half / test half, throwaway scripts on copies of the shared-corpus store): passages of "
+        "Spanish documents (67 chunks) also indexed on the lexical side in Apertium's English (spa-eng), so English "
+        "words find them: all 0.000, dev -0.001 / test +0.001 (d063, d065, d066 up; d014, an English keyword query, "
+        "-0.145, a Spanish passage's rendering now outranking the English answer); the recitals of EU acts (285 "
+        "chunks on the pages before the enacting formula, 'HAVE ADOPTED THIS REGULATION') demoted as a region, at "
+        "0.7: dev -0.003 / test +0.003 (test hard +0.015, test English -0.002), at 0.5: dev -0.006 / test -0.001; "
+        "multi-part questions (', and what ...', '?', ' - ', ':') also searched part by part and fused by RRF, parts "
+        "at 0.5: dev -0.003 / test -0.011, at 0.25: dev -0.002 / test -0.006. None helped the dev half.",
+        "",
     ]
     onnx = load("domain-onnx")
     if onnx:
