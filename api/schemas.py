@@ -171,8 +171,8 @@ class HitModel(BaseModel):
     more_pages: list[MorePage] = []
     region: str = Field(
         default="body",
-        description="What the passage is: body, footnote, contents, index, references or front (a cover, title, "
-        "imprint or acknowledgements page); all but body rank below body text.",
+        description="What the passage is: body, footnote, contents, index, references, front (a cover, title, "
+        "imprint or acknowledgements page) or acronyms (a list of acronyms); all but body rank below body text.",
     )
     superseded_by: Superseded | None = Field(
         default=None, description="The newest edition of this document's family that you may see, when it is newer."

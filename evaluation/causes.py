@@ -48,7 +48,7 @@ OFF: dict[str, Any] = {
 }
 CAUSES: dict[str, str] = {
     "superseded_weight": "the wrong edition",
-    "region_weights": "footnotes, contents pages, indexes and reference lists",
+    "region_weights": "footnotes, contents pages, indexes, reference lists and lists of acronyms",
     "synonyms": "vocabulary mismatch",
     "section_support": "answers spread over a section",
     "same_page_weight": "one page listed twice (another chunk of a page already listed)",
@@ -61,9 +61,9 @@ GRIDS: dict[str, list[Any]] = {
     "superseded_weight": [1.0, 0.95, 0.9, 0.8, 0.6],
     "region_weights": [
         {},
-        {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7},
-        {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5},
-        {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3},
+        {"footnote": 0.7, "contents": 0.5, "index": 0.5, "references": 0.7, "acronyms": 0.5},
+        {"footnote": 0.5, "contents": 0.3, "index": 0.3, "references": 0.5, "acronyms": 0.3},
+        {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "acronyms": 0.2},
     ],
     "weight_expansion": [0.25, 0.5, 1.0],
     "section_support": [0.0, 0.05, 0.1, 0.2, 0.3],

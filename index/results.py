@@ -49,7 +49,7 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     snippet: str = ""
-    region: str = "body"  # body, footnote, contents, index, references or front (ingest/regions.py)
+    region: str = "body"  # body, footnote, contents, index, references, front or acronyms (ingest/regions.py)
     superseded_by: dict[str, Any] | None = None  # the newest edition of this document's family the caller may see
     section_pages: tuple[int, int] | None = None  # first and last page of the passage's section
     rank: int = 0

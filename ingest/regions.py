@@ -1,12 +1,15 @@
-"""What a page or passage is for: body text, footnotes, contents, an index, a reference list, or front matter.
+"""What a page or passage is for: body text, footnotes, contents, an index, a reference list, a list of acronyms, or
+front matter.
 
 Such regions stay searchable, but a question about substance should be answered by the body text, so search
 demotes the other regions by a weight per region (`Settings.region_weights`, front matter's under "front"). Pages
 are classified by the shape of their lines: contents pages are mostly entries ending in a page number (often after
 dot leaders), index pages mostly terms followed by page numbers, reference lists mostly citations (years, URLs, "et
-al.", publishers). Front matter is what a PDF prints before its first page of text: the cover and title pages (few
-words, set like headings), the imprint (copyright, ISBN, reproduction and citation notices, disclaimers),
-acknowledgements and contributors; and, anywhere, a page "intentionally left blank".
+al.", publishers), lists of acronyms mostly an acronym followed by what it stands for ("VASP Virtual Asset Service
+Provider"), under a title such as "Acronyms" or "List of abbreviations". Front matter is what a PDF prints before
+its first page of text: the cover and title pages (few words, set like headings), the imprint (copyright, ISBN,
+reproduction and citation notices, disclaimers), acknowledgements and contributors; and, anywhere, a page
+"intentionally left blank".
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import re
 from pactkb.ingest.types import Page
 from pactkb.settings import REGIONS
 
-BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES, FRONT = REGIONS  # a configuration vocabulary (Settings.region_weights)
+BODY, FOOTNOTE, CONTENTS, INDEX, REFERENCES, FRONT, ACRONYMS = (
+    REGIONS  # a configuration vocabulary (Settings.region_weights)
+)
 HEADING_REGIONS: tuple[str, ...] = (BODY, FRONT)  # pages whose lines may be headings (ingest/sections.py)
 
 _LEADER_ENTRY = re.compile(r"(?:\.\s?){4,}|…{2,}|_{4,}|\s{3,}")
@@ -39,6 +44,13 @@ _REFERENCES_TITLE = re.compile(
     r"referencat|bibliografia|bibliografija|библиографија)$",
     re.IGNORECASE,
 )
+_ACRONYMS_TITLE = re.compile(
+    r"^(?:(?:list|table|glossary) of )?(?:acronyms|abbreviations)(?: and (?:acronyms|abbreviations))?$|"
+    r"^(?:popis |lista |spisak )?skra[cć]enica$|^skra[cć]enice$|^скраћенице$|^кратенки$|"
+    r"^(?:lista e )?shkurtime(?:ve|t)?$",
+    re.IGNORECASE,
+)
+_ACRONYM_ENTRY = re.compile(r"^([^\W\d_][\w/&.\-]{1,11})\s+([^\W\d_].{2,})$")
 MIN_LINES = 5
 
 
@@ -75,7 +87,23 @@ def page_region(text: str) -> str:
         return INDEX
     if _share(lines, _CITATION, search=True) >= (0.4 if titled_refs else 0.7) and len(lines) >= MIN_LINES:
         return REFERENCES
+    titled_acronyms = any(_ACRONYMS_TITLE.match(re.sub(r"^\d+\s+|\s+\d+$", "", ln).strip(" :.")) for ln in lines[:3])
+    if sum(map(is_acronym_entry, lines)) / len(lines) >= (0.4 if titled_acronyms else 0.8):
+        return ACRONYMS
     return BODY
+
+
+def is_acronym_entry(line: str) -> bool:
+    """A line of a list of acronyms: a short word of at least two capitals, half its letters capitals and no run of
+    four small letters ("AML", "DeFi", "MT202COV"), then what it stands for, not in capitals ("Anti-Money
+    Laundering"); a name ("Danett Williams") or a heading ("ML TYPOLOGIES") is not one."""
+    found = _ACRONYM_ENTRY.match(line)
+    if found is None:
+        return False
+    short, long = found.groups()
+    capitals = sum(ch.isupper() for ch in short)
+    letters = sum(ch.isalpha() for ch in short)
+    return capitals >= 2 and capitals * 2 >= letters and not re.search(r"[a-z]{4}", short) and not long.isupper()
 
 
 # what an imprint page says: each pattern is one kind of notice; two kinds (one on a page of few words) make an imprint

@@ -132,4 +132,4 @@ class Chunk:
     label_end: str | None = None
     section: str = ""
     n_tokens: int = 0
-    region: str = "body"  # body, footnote, contents, index, references or front (ingest/regions.py)
+    region: str = "body"  # body, footnote, contents, index, references, front or acronyms (ingest/regions.py)

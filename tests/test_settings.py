@@ -11,7 +11,7 @@ from pactkb.settings import FRONT_MATTER_DEPRECATED, Settings
 
 def test_front_matter_is_an_ordinary_region_weight_demoted_by_default() -> None:
     weights = Settings().region_weights
-    assert weights == {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.5}
+    assert weights == {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.5, "acronyms": 0.2}
     assert Settings().front_matter_weight is None
 
 
@@ -19,7 +19,14 @@ def test_the_old_front_matter_variable_sets_the_front_entry_with_a_warning(monke
     monkeypatch.setenv("PACTKB_FRONT_MATTER_WEIGHT", "0.7")
     with pytest.warns(FutureWarning, match="PACTKB_FRONT_MATTER_WEIGHT .* deprecated.*PACTKB_REGION_WEIGHTS"):
         s = Settings()
-    assert s.region_weights == {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "front": 0.7}
+    assert s.region_weights == {
+        "footnote": 0.3,
+        "contents": 0.2,
+        "index": 0.2,
+        "references": 0.3,
+        "front": 0.7,
+        "acronyms": 0.2,
+    }
     assert s.front_matter_weight is None  # the weight lives in one place
     monkeypatch.setenv("PACTKB_REGION_WEIGHTS", '{"footnote": 0.5, "front": 0.9}')
     with pytest.warns(FutureWarning):

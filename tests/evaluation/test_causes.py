@@ -20,7 +20,7 @@ from pactkb.evaluation.causes import (
 )
 from pactkb.settings import Settings
 
-NOT_FRONT = {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3}
+NOT_FRONT = {"footnote": 0.3, "contents": 0.2, "index": 0.2, "references": 0.3, "acronyms": 0.2}
 
 
 def test_each_cause_has_a_setting_that_switches_it_off():

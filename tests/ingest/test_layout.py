@@ -150,6 +150,33 @@ def test_page_regions_of_plain_text():
     assert page_region(body) == "body"
 
 
+ACRONYM_LINES = [
+    "AML Anti-Money Laundering",
+    "CDD Customer Due Diligence",
+    "DeFi Decentralised finance",
+    "FIU Financial intelligence unit",
+    "MT202COV Cover payment message",
+    "VASP Virtual Asset Service Provider",
+]
+
+
+def test_a_list_of_acronyms_is_its_own_region_but_names_and_capital_headings_are_not():
+    assert page_region("Acronyms\n" + "\n".join(ACRONYM_LINES)) == "acronyms"
+    assert page_region("4 TABLE OF ACRONYMS\n" + "\n".join(ACRONYM_LINES[:3]) + "\nText.\nMore text.") == "acronyms"
+    assert page_region("\n".join(ACRONYM_LINES)) == "acronyms"  # a list's second page, untitled
+    names = "Study Contributors\n" + "\n".join(f"Danett Williams{i}\nMegan Malone{i}" for i in range(3))
+    assert page_region(names) == "body"
+    assert page_region(
+        "ML TYPOLOGIES\nAML Anti-Money Laundering\n" + "Supervisors apply a risk-based approach.\n" * 5
+    ) == ("body")
+
+
+def test_a_pdfs_acronym_page_gives_acronym_passages(make_pdf, opts: ParseOptions):
+    path = make_pdf("acr.pdf", [["Acronyms", *ACRONYM_LINES], ["Supervisors should apply a risk-based approach. " * 8]])
+    doc = parse_file(path, opts)
+    assert [p.region for p in doc.pages] == ["acronyms", "body"]
+
+
 FATF_NOTE_13 = (
     "^13 FATF, Guidance on Transparency and Beneficial Ownership, 2014, p. 8, and the Interpretive Note to R.24."
 )
