@@ -123,6 +123,7 @@ def test_facets_filter_results_and_url_and_history(page: Page, screenshots: Path
     wait_idle(page)
     facet = page.locator("fieldset.facet", has=page.locator("legend", has_text="Document type"))
     expect(facet.locator("label", has_text="Training material")).to_contain_text(re.compile(r"\d"))
+    expect(page.locator("#facet-panel")).to_contain_text("Numbers count documents, not passages.")
     before = page.locator("#summary .summary-count").inner_text()
 
     facet.locator("label", has_text="Training material").click()
