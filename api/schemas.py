@@ -180,7 +180,7 @@ class HitModel(BaseModel):
     section_pages: tuple[int, int] | None = Field(
         default=None,
         description="First and last page of the passage's section: open this range when an answer "
-        "spreads over the section.",
+        "spreads over the section (null for a section of 30 pages or more: a part or all of the document).",
     )
 
 

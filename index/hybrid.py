@@ -48,6 +48,7 @@ from pactkb.settings import SEARCH_MODES, Settings
 MODES: tuple[str, ...] = SEARCH_MODES
 SEMANTIC_SNIPPET_HITS = 3
 SECTION_SPANS_CACHE = 4096  # (document, section) page spans kept in memory, each valid until the store changes
+SECTION_SPAN_PAGES = 30  # a longer section is a part or the whole document: "open the whole section" would not help
 
 
 def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:
@@ -56,6 +57,12 @@ def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:
         return {}
     blob = b"".join(r["vector"] for r in rows.values())
     return dict(zip(rows, np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1), strict=True))
+
+
+def useful_span(span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A section's page span as results show it: None for one of more than SECTION_SPAN_PAGES pages (a regulation's
+    single heading spans all its 97 pages; opening them all answers nothing)."""
+    return span if span is not None and span[1] - span[0] < SECTION_SPAN_PAGES else None
 
 
 class Searcher:
@@ -527,7 +534,7 @@ class Searcher:
         with timer.stage("rows"):
             spans = self.section_spans({(h.document_id, h.section) for h in page if h.section})
             for h in page:
-                h.section_pages = spans.get((h.document_id, h.section))
+                h.section_pages = useful_span(spans.get((h.document_id, h.section)))
         best = max(dmap.values()) if dmap else None
         language = self.query_language(query) if mode != "dense" else None
         translation = self.translation(query, language, qvec, filters.clearance).words
