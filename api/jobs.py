@@ -199,6 +199,8 @@ class Jobs:
                     "UPDATE job_files SET status='failed', error=? WHERE job_id=? AND status IN ('queued', 'running')",
                     (f"internal error: {type(exc).__name__}", job_id),
                 )
+                owner = self.con.execute("SELECT owner FROM jobs WHERE id=?", (job_id,)).fetchone()
+                self.record_outcomes(job_id, owner[0] if owner else "unknown")  # a crashed job's files are audited too
 
     def _requeue_orphans(self) -> None:
         """Put back jobs left 'running' by a process of this machine that died (shared jobs expire by lease)."""

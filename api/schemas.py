@@ -39,7 +39,7 @@ def one_or_many(value: Any) -> Any:
 
 def year_text(value: Any) -> Any:
     """A year given as a number (2020) as the text the year filter reads ("2020")."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
 
 
 Values = Annotated[list[str] | None, BeforeValidator(one_or_many)]

@@ -17,14 +17,14 @@ if TYPE_CHECKING:
 
 def cli_actor() -> str:
     """Who runs the command, for the audit log: the operating-system account the process runs as (read from its
-    user id, not from $USER, which is unset under cron and in containers and which anyone can set), and the account
-    that ran sudo, when sudo did."""
+    user id, not from $USER, which is unset under cron and in containers and which anyone can set), and, for root,
+    the account that ran sudo ($SUDO_USER: what sudo says; for anyone else it would be an unchecked claim)."""
     uid = os.getuid()
     try:
         name = pwd.getpwuid(uid).pw_name
     except KeyError:  # a user id with no account (a container run with --user 1234)
         name = f"uid-{uid}"
-    sudo = os.environ.get("SUDO_USER")
+    sudo = os.environ.get("SUDO_USER") if uid == 0 else None  # only root can have come through sudo
     return f"cli:{name}" + (f" (sudo from {sudo})" if sudo and sudo != name else "")
 
 

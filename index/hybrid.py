@@ -48,7 +48,9 @@ from pactkb.settings import SEARCH_MODES, Settings
 MODES: tuple[str, ...] = SEARCH_MODES
 SEMANTIC_SNIPPET_HITS = 3
 SECTION_SPANS_CACHE = 4096  # (document, section) page spans kept in memory, each valid until the store changes
-SECTION_SPAN_PAGES = 30  # a longer section is a part or the whole document: "open the whole section" would not help
+SECTION_SPAN_PAGES = (
+    30  # a section this long or longer is a part or the whole document: "open the whole section" would not help
+)
 
 
 def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:
@@ -60,9 +62,9 @@ def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:
 
 
 def useful_span(span: tuple[int, int] | None) -> tuple[int, int] | None:
-    """A section's page span as results show it: None for one of more than SECTION_SPAN_PAGES pages (a regulation's
+    """A section's page span as results show it: None for one of SECTION_SPAN_PAGES pages or more (a regulation's
     single heading spans all its 97 pages; opening them all answers nothing)."""
-    return span if span is not None and span[1] - span[0] < SECTION_SPAN_PAGES else None
+    return span if span is not None and span[1] - span[0] + 1 < SECTION_SPAN_PAGES else None
 
 
 class Searcher:

@@ -10,9 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from pactkb.api.auth import Principal
 from pactkb.api.deprecation import announce_filters
 from pactkb.api.deps import caller, file_url, note, ready_kb
-from pactkb.api.errors import ValidationProblem
+from pactkb.api.errors import ValidationProblem, reject_unknown_parameters
 from pactkb.api.routes.search import response, shown_documents, to_filters
 from pactkb.api.schemas import LANGUAGE_HELP, YEAR_HELP, ChunkModel, SearchResponse
+from pactkb.index.filters import DEPRECATED_FILTERS, FILTER_NAMES
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import SearchError
 from pactkb.settings import MAX_OFFSET, MAX_PAGE_SIZE
@@ -49,6 +50,9 @@ def get_chunk(
     )
 
 
+SIMILAR_PARAMS = {"k", "offset", *FILTER_NAMES, "year_min", "year_max"}  # GET /chunks/{id}/similar's parameters
+
+
 @router.get("/chunks/{chunk_id}/similar", response_model=SearchResponse, summary="More like this")
 async def similar(
     request: Request,
@@ -63,10 +67,15 @@ async def similar(
     year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
     year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
+    document: Annotated[list[str] | None, Query()] = None,
+    sensitivity: Annotated[list[str] | None, Query()] = None,
+    current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
     principal: Principal = Depends(caller),
     kb: KnowledgeBase = Depends(ready_kb),
 ) -> SearchResponse:
-    """Passages closest in meaning to this one, with the same filters as search."""
+    """Passages closest in meaning to this one, with the same filters as search (a parameter it does not take is a
+    422, never ignored)."""
+    reject_unknown_parameters(request, SIMILAR_PARAMS, SIMILAR_PARAMS - set(DEPRECATED_FILTERS))
     announce_filters(request, reply, request.query_params.keys())
     filters = to_filters(
         {
@@ -77,6 +86,9 @@ async def similar(
             "year": year,
             "year_min": year_min,
             "year_max": year_max,
+            "document": document,
+            "sensitivity": sensitivity,
+            "current": "true" if current else None,
         },
         principal,
         kb,

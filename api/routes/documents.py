@@ -87,8 +87,7 @@ def shows_owner(principal: Principal, rec: DocumentRecord) -> bool:
     return not principal.anonymous and (principal.can("admin") or rec.owner == principal.name)
 
 
-LIST_PARAMS = {"title", "sort", "offset", "limit", *(set(FILTER_NAMES) - {"document", "current"})}
-LIST_PARAMS |= {old for old, new in DEPRECATED_FILTERS.items() if new in LIST_PARAMS}  # GET /documents' parameters
+LIST_PARAMS = {"title", "sort", "offset", "limit", *FILTER_NAMES, *DEPRECATED_FILTERS}  # GET /documents' parameters
 
 
 @router.get("/documents", response_model=DocumentList, summary="List documents")
@@ -103,6 +102,8 @@ def list_documents(
     year: Annotated[str | None, Query(max_length=20, description=YEAR_HELP)] = None,
     year_min: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
+    document: Annotated[list[str] | None, Query(description="Document id(s).")] = None,
+    current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
     title: Annotated[str | None, Query(max_length=200, description="Substring of the title.")] = None,
     sort: Annotated[str, Query(pattern=f"^({'|'.join(DOCUMENT_ORDER)})$")] = "title",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -125,6 +126,8 @@ def list_documents(
                 "year": year,
                 "year_min": year_min,
                 "year_max": year_max,
+                "document": document,
+                "current": "true" if current else None,
                 **{name: values for name, values in old.items() if values},  # old names, checked as the new ones
             },
             corpus_languages(kb, principal),

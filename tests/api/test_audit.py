@@ -102,7 +102,13 @@ def test_the_command_lines_actor_is_the_processs_account_not_the_user_variable(m
     monkeypatch.setenv("USER", "someone-else")
     assert cli_actor() == f"cli:{me}"
     monkeypatch.setenv("SUDO_USER", "alice")
-    assert cli_actor() == f"cli:{me} (sudo from alice)"
+    import pactkb.cli.audit as cli_audit
+
+    monkeypatch.setattr(cli_audit.os, "getuid", lambda: 0)
+    root = pwd.getpwuid(0).pw_name
+    assert cli_actor() == f"cli:{root} (sudo from alice)"  # root, through sudo
+    monkeypatch.setattr(cli_audit.os, "getuid", lambda: 4242)  # an account-less uid claiming sudo: not believed
+    assert cli_actor() == "cli:uid-4242"
 
 
 def test_an_upload_is_audited_with_its_job_and_each_files_outcome_and_a_refusal_with_its_reason(api, pdf_bytes):

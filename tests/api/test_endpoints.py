@@ -386,7 +386,6 @@ def test_a_parameter_a_listing_or_search_does_not_take_is_refused_and_old_filter
     for url, params in [
         ("/documents", {"foo": "bar"}),
         ("/documents", {"q": "cash"}),
-        ("/documents", {"document": "ffffffffffffffff"}),
         ("/search", {"q": "cash", "foo": "bar"}),
     ]:
         r = api.get(url, params=params)
@@ -398,11 +397,32 @@ def test_a_parameter_a_listing_or_search_does_not_take_is_refused_and_old_filter
         r = api.get("/search", params={"q": "cash couriers", "k": 20, **old})
         assert [h["chunk_id"] for h in r.json()["results"]] == [h["chunk_id"] for h in new]
         assert "Deprecation" in r.headers
+    for old, new_name, value in [
+        ("lang", "language", "en"),
+        ("year_from", "year", "2024-"),
+        ("year_to", "year", "-2023"),
+    ]:
+        got = api.get("/search", params={"q": "cash couriers", "k": 20, old: value.strip("-")}).json()["results"]
+        want = api.get("/search", params={"q": "cash couriers", "k": 20, new_name: value}).json()["results"]
+        assert got and [h["chunk_id"] for h in got] == [h["chunk_id"] for h in want], old
+    doc = new[0]["document_id"]
+    for old in ("doc", "document_id"):
+        got = api.get("/search", params={"q": "cash couriers", "k": 20, old: doc}).json()["results"]
+        assert got and {h["document_id"] for h in got} == {doc}, old
     listed = api.get("/documents", params={"doc_type": "guideline", "limit": 100})
     assert listed.status_code == 200 and "Deprecation" in listed.headers
     assert listed.json()["items"] and all(d["doc_type"] == "guideline" for d in listed.json()["items"])
     assert listed.json()["total"] < api.get("/documents", params={"limit": 100}).json()["total"]
     assert api.get("/documents", params={"year_from": "20x4"}).json()["errors"][0]["field"] == "year_from"
+    one = api.get("/documents", params={"document": listed.json()["items"][0]["id"]}).json()
+    assert one["total"] == 1 and one["items"][0]["id"] == listed.json()["items"][0]["id"]
+    current = api.get("/documents", params={"current": "true", "limit": 100}).json()
+    assert (
+        0 < current["total"] < api.get("/documents", params={"limit": 100}).json()["total"]
+    )  # a 2023 edition left out
+    similar = api.get(f"/chunks/{new[0]['chunk_id']}/similar", params={"document": doc}).json()["results"]
+    assert similar and {h["document_id"] for h in similar} == {doc}
+    assert api.get(f"/chunks/{new[0]['chunk_id']}/similar", params={"foo": "1"}).json()["errors"][0]["field"] == "foo"
 
 
 def test_post_search_takes_a_single_filter_value_and_a_numeric_year_and_names_an_unknown_value(api):

@@ -455,8 +455,8 @@ def test_section_pages_span_the_body_chunks_of_each_section(sample_kb):
 def test_a_section_as_long_as_a_document_part_is_not_offered_as_a_span_to_open():
     from pactkb.index.hybrid import SECTION_SPAN_PAGES, useful_span
 
-    assert useful_span((3, 7)) == (3, 7) and useful_span((1, SECTION_SPAN_PAGES)) == (1, SECTION_SPAN_PAGES)
-    assert useful_span((1, 97)) is None and useful_span(None) is None
+    assert useful_span((3, 7)) == (3, 7) and useful_span((1, SECTION_SPAN_PAGES - 1)) == (1, SECTION_SPAN_PAGES - 1)
+    assert useful_span((1, SECTION_SPAN_PAGES)) is None and useful_span((1, 97)) is None and useful_span(None) is None
 
 
 def test_a_page_reads_each_passages_words_once_for_its_snippets_and_its_evidence(sample_kb):
