@@ -85,11 +85,20 @@ class AuditLog:
         self.url = url
         connect(data, url).close()
         self._queue: queue.Queue[AuditEvent | None] = queue.Queue()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="pactkb-audit", daemon=True)
         self._thread.start()
 
     def record(self, event: AuditEvent) -> None:
-        """Queue an event (returns immediately)."""
+        """Queue an event (returns immediately); once the log is closed (a job still finishing while the server
+        stops), write it at once instead, so no event is lost."""
+        if self._closed:
+            con = connect(self.data, self.url)
+            try:
+                write(con, [event])
+            finally:
+                con.close()
+            return
         self._queue.put(event)
 
     def _run(self) -> None:
@@ -108,27 +117,7 @@ class AuditLog:
                 stop = True
             events = [e for e in batch if e is not None]
             if events:
-                con.executemany(
-                    "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, "
-                    "detail, target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            e.time,
-                            e.actor,
-                            e.action,
-                            e.method,
-                            e.route,
-                            e.status,
-                            e.query,
-                            json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
-                            json.dumps(e.document_ids) if e.document_ids else None,
-                            e.detail,
-                            e.target,
-                            e.via,
-                        )
-                        for e in events
-                    ],
-                )
+                write(con, events)
             for _ in batch:
                 self._queue.task_done()
         con.close()
@@ -138,9 +127,35 @@ class AuditLog:
         self._queue.join()
 
     def close(self) -> None:
-        """Flush and stop the writer."""
+        """Flush and stop the writer; later events are written one by one (record)."""
+        self._closed = True
         self._queue.put(None)
         self._thread.join(timeout=10)
+
+
+def write(con: sqlite3.Connection, events: list[AuditEvent]) -> None:
+    """Insert audit events (the connection commits: autocommit, or pactkb.pg's)."""
+    con.executemany(
+        "INSERT INTO audit (time, actor, action, method, route, status, query, filters, document_ids, "
+        "detail, target, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                e.time,
+                e.actor,
+                e.action,
+                e.method,
+                e.route,
+                e.status,
+                e.query,
+                json.dumps(e.filters, ensure_ascii=False) if e.filters else None,
+                json.dumps(e.document_ids) if e.document_ids else None,
+                e.detail,
+                e.target,
+                e.via,
+            )
+            for e in events
+        ],
+    )
 
 
 def export(data: Path, since: float | None = None, url: str | None = None) -> list[dict[str, Any]]:

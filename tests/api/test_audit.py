@@ -142,3 +142,13 @@ def test_an_upload_is_audited_with_its_job_and_each_files_outcome_and_a_refusal_
     api.state.audit.flush()
     k0 = [r for r in export(api.settings.data) if r["route"] == "/search" and r["status"] == 422][-1]
     assert k0["actor"] == "reader" and k0["detail"].startswith("k:")
+
+
+def test_an_event_recorded_after_the_log_is_closed_is_written_not_lost(tmp_path):
+    from pactkb.api.audit import AuditEvent, AuditLog
+
+    log = AuditLog(tmp_path)
+    log.record(AuditEvent(actor="a", action="search", method="GET", route="/search", status=200))
+    log.close()  # the server stops while a job is still finishing
+    log.record(AuditEvent(actor="contrib", action="ingest_upload", method="JOB", route="/documents", status=201))
+    assert [r["action"] for r in export(tmp_path)] == ["search", "ingest_upload"]
