@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pactkb.api.audit import export
+from pactkb.api.audit import AuditLog, export
 from pactkb.api.auth import KeyStore
 from pactkb.api.jobs import UPLOADS, Jobs, _worker_id
 from pactkb.index.filters import Filters
@@ -72,10 +72,15 @@ def test_a_job_is_claimed_once_and_reclaimed_after_its_lease_expires(pg_settings
     con.execute("UPDATE jobs SET lease_until = ? WHERE id = ?", (time.time() - 1, job_id))  # A died: lease ran out
     shutil.rmtree(a.data / UPLOADS)  # and B cannot see A's disk: the bytes come from the database
     assert b.claim() == job_id
+    log = AuditLog(b.data, pg_settings.database_url)
+    b.audit = log.record  # each file's outcome is audited in the shared database, as the job's owner
     b.run(job_id)
+    log.close()
     job = b.get(job_id)
     assert job["status"] == "done" and job["files"][0]["status"] == "indexed"
     doc_id = job["files"][0]["document_id"]
+    outcome = [r for r in export(b.data, url=pg_settings.database_url) if r["target"] == f"job:{job_id}"]
+    assert [(r["action"], r["actor"], r["document_ids"]) for r in outcome] == [("ingest_upload", "contrib", [doc_id])]
     assert b.kb.store.document(doc_id).source_name == "drones.pdf"
     assert con.execute("SELECT count(*) FROM job_uploads WHERE job_id = ?", (job_id,)).fetchone()[0] == 0
     a.kb.store.catch_up()

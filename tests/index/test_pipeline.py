@@ -321,3 +321,19 @@ def test_an_unreadable_manifest_keeps_the_files_it_may_describe_out(settings, ma
     summary = kb_for(settings).indexer.ingest([pdf.parent])
     assert summary.indexed == 0 and len(summary.failed) == 1
     assert "MANIFEST.tsv" in summary.failed[0]["error"] and "no 'file' column" in summary.failed[0]["error"]
+
+
+def test_a_manifest_title_given_later_decides_the_inferred_type_of_an_unchanged_file_too(settings, make_pdf):
+    """Re-parsed or not, the same manifest gives the same type: a title added to the manifest of a file already
+    indexed re-infers its type and areas (still marked inferred), as parsing does."""
+    pdf = make_pdf("reg.pdf", [["Staff training and course material on reporting duties of banks. " * 5]])
+    manifest = pdf.parent / "m.tsv"
+    manifest.write_text("file\tlanguage\nreg.pdf\ten\n", encoding="utf-8")
+    kb = kb_for(settings)
+    (doc_id,) = kb.indexer.ingest([pdf], manifest=manifest).documents
+    assert kb.store.document(doc_id).doc_type == "training material"
+    manifest.write_text("file\ttitle\nreg.pdf\tRegulation (EU) 2024/1624 on money laundering\n", encoding="utf-8")
+    again = kb_for(settings).indexer.ingest([pdf], manifest=manifest)
+    assert again.unchanged == 1
+    rec = kb.store.document(doc_id)
+    assert rec.doc_type == "legislation" and "doc_type" in rec.inferred and "title" not in rec.inferred
