@@ -172,6 +172,9 @@ async def search_get(
     if not q.strip():
         raise ValidationProblem("q", "query must not be blank")
     announce_filters(request, response, request.query_params.keys())
+    olds = {n: request.query_params.getlist(n) for n in ("doc_type", "lang", "doc", "document_id")}
+    if any(olds.values()):  # checked under the names the caller sent, so an error names them
+        to_filters({n: v for n, v in olds.items() if v}, principal, kb)
     filters = SearchFilters(  # an old name's values join the new name's (each old name is announced as deprecated)
         type=joined(type, doc_type),
         area=area,

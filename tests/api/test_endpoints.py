@@ -405,6 +405,8 @@ def test_a_parameter_a_listing_or_search_does_not_take_is_refused_and_old_filter
         got = api.get("/search", params={"q": "cash couriers", "k": 20, old: value.strip("-")}).json()["results"]
         want = api.get("/search", params={"q": "cash couriers", "k": 20, new_name: value}).json()["results"]
         assert got and [h["chunk_id"] for h in got] == [h["chunk_id"] for h in want], old
+    bad = api.get("/search", params={"q": "cash couriers", "doc_type": "poem"}).json()
+    assert bad["errors"][0]["field"] == "filters.doc_type"  # named as sent, not as the new name
     doc = new[0]["document_id"]
     for old in ("doc", "document_id"):
         got = api.get("/search", params={"q": "cash couriers", "k": 20, old: doc}).json()["results"]
