@@ -48,9 +48,8 @@ from pactkb.settings import SEARCH_MODES, Settings
 MODES: tuple[str, ...] = SEARCH_MODES
 SEMANTIC_SNIPPET_HITS = 3
 SECTION_SPANS_CACHE = 4096  # (document, section) page spans kept in memory, each valid until the store changes
-SECTION_SPAN_PAGES = (
-    30  # a section this long or longer is a part or the whole document: "open the whole section" would not help
-)
+# a section this long or longer is a part or the whole document: "open the whole section" would not help
+SECTION_SPAN_PAGES = 30
 
 
 def row_vectors(rows: Mapping[int, Mapping[str, Any]]) -> dict[int, np.ndarray]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pactkb.atomic import temp_beside
 from pactkb.index.store import DocumentRecord, NewChunk, Store, Tx
-from pactkb.ingest.metadata import infer_areas, infer_doc_type
+from pactkb.ingest.metadata import inferred_from_title
 from pactkb.ingest.types import META_FIELDS, ParsedDocument
 from pactkb.settings import stricter
 
@@ -135,13 +135,10 @@ class DocumentWriter:
                 del changes["sensitivity"]
         if not changes:
             return
-        if "title" in changes:  # as at parse time: a given title decides the type and areas still inferred
-            texts = [r["text"] for r in self.store.pages(doc_id)]
-            if "doc_type" in rec.inferred and "doc_type" not in overrides:
-                changes["doc_type"] = infer_doc_type(changes["title"], texts)
-            if "areas" in rec.inferred and "areas" not in overrides:
-                changes["areas"] = infer_areas(changes["title"], texts)
         inferred = [f for f in rec.inferred if f not in overrides]
+        if "title" in changes:  # as at parse time (the PDF's info is not stored: the year stays)
+            texts = [r["text"] for r in self.store.pages(doc_id)]
+            changes.update(inferred_from_title(changes["title"], texts, inferred))
         with self.store.transaction() as tx:
             tx.update_document(doc_id, {**changes, "inferred": inferred})
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from pactkb.ingest.types import AREAS, DocumentMeta, Heading
 
@@ -297,6 +298,22 @@ def infer_meta(
         sensitivity="public",
         inferred=["title", "publisher", "year", "language", "doc_type", "areas"],
     )
+
+
+def inferred_from_title(
+    title: str, pages: list[str], inferred: list[str], info: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The type, areas and (given the PDF's info) year a title says, for those of them still `inferred`: a title
+    given by a manifest or an uploader says more than the file's own (at parse time, and for a file already
+    indexed whose manifest title changed)."""
+    out: dict[str, Any] = {}
+    if "doc_type" in inferred:
+        out["doc_type"] = infer_doc_type(title, pages)
+    if "areas" in inferred:
+        out["areas"] = infer_areas(title, pages)
+    if "year" in inferred and info is not None:
+        out["year"] = infer_year(title, pages, info)
+    return out
 
 
 def apply_overrides(meta: DocumentMeta, overrides: dict[str, object]) -> DocumentMeta:

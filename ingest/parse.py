@@ -11,7 +11,7 @@ from typing import Any
 from pactkb.ingest.clean import clean_notes, clean_pages
 from pactkb.ingest.language import detect_language
 from pactkb.ingest.layout import body_size, split_page
-from pactkb.ingest.metadata import apply_overrides, infer_areas, infer_doc_type, infer_meta, infer_year
+from pactkb.ingest.metadata import apply_overrides, infer_meta, inferred_from_title
 from pactkb.ingest.ocr import OCR_HINT, ocr_available, ocr_pdf_page
 from pactkb.ingest.pdf import RawPdf, read_pdf
 from pactkb.ingest.regions import mark_front_matter, page_region
@@ -141,13 +141,9 @@ def finish(doc: ParsedDocument) -> ParsedDocument:
     all_text = "\n".join(texts)
     doc.meta = infer_meta(doc.path, texts, doc.headings, doc.info, detect_language(all_text[:20000]), doc.display_title)
     apply_overrides(doc.meta, dict(doc.overrides))
-    if "title" in doc.overrides:  # a given title (a manifest's, an uploader's) says more than the file's own
-        if "doc_type" in doc.meta.inferred:
-            doc.meta.doc_type = infer_doc_type(doc.meta.title, texts)
-        if "areas" in doc.meta.inferred:
-            doc.meta.areas = infer_areas(doc.meta.title, texts)
-        if "year" in doc.meta.inferred:
-            doc.meta.year = infer_year(doc.meta.title, texts, doc.info)
+    if "title" in doc.overrides:
+        for key, value in inferred_from_title(doc.meta.title, texts, doc.meta.inferred, doc.info).items():
+            setattr(doc.meta, key, value)
     return doc
 
 

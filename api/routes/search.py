@@ -155,10 +155,6 @@ async def search_get(
     year_max: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     sensitivity: Annotated[list[str] | None, Query()] = None,
     current: Annotated[bool | None, Query(description="true: current editions only.")] = None,
-    doc_type: Annotated[list[str] | None, Query(deprecated=True, description="Use type.")] = None,
-    lang: Annotated[list[str] | None, Query(deprecated=True, description="Use language.")] = None,
-    doc: Annotated[list[str] | None, Query(deprecated=True, description="Use document.")] = None,
-    document_id: Annotated[list[str] | None, Query(deprecated=True, description="Use document.")] = None,
     year_from: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=2020-.")] = None,
     year_to: Annotated[int | None, Query(ge=1800, le=2200, deprecated=True, description="Use year=-2025.")] = None,
     group_by_document: bool = False,
@@ -172,15 +168,15 @@ async def search_get(
     if not q.strip():
         raise ValidationProblem("q", "query must not be blank")
     announce_filters(request, response, request.query_params.keys())
-    olds = {n: request.query_params.getlist(n) for n in ("doc_type", "lang", "doc", "document_id")}
-    if any(olds.values()):  # checked under the names the caller sent, so an error names them
-        to_filters({n: v for n, v in olds.items() if v}, principal, kb)
+    old = {n: v for n in ("doc_type", "lang", "doc", "document_id") if (v := request.query_params.getlist(n))}
+    if old:  # checked under the names the caller sent, so an error names them
+        to_filters(old, principal, kb)
     filters = SearchFilters(  # an old name's values join the new name's (each old name is announced as deprecated)
-        type=joined(type, doc_type),
+        type=joined(type, old.get("doc_type")),
         area=area,
-        language=joined(language, lang),
+        language=joined(language, old.get("lang")),
         publisher=publisher,
-        document=joined(document, doc, document_id),
+        document=joined(document, old.get("doc"), old.get("document_id")),
         year=year,
         year_min=year_min if year_min is not None else year_from,
         year_max=year_max if year_max is not None else year_to,
