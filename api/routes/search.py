@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -137,6 +138,12 @@ def joined(*lists: list[str] | None) -> list[str] | None:
     return values or None
 
 
+def bound(pick: Callable[[int, int], int], *years: int | None) -> int | None:
+    """The tighter of the year bounds given under several names (None when none was given)."""
+    given = [y for y in years if y is not None]
+    return pick(*given) if len(given) > 1 else (given[0] if given else None)
+
+
 @router.get("/search", response_model=SearchResponse, summary="Search (query string)")
 async def search_get(
     request: Request,
@@ -178,8 +185,8 @@ async def search_get(
         publisher=publisher,
         document=joined(document, old.get("doc"), old.get("document_id")),
         year=year,
-        year_min=year_min if year_min is not None else year_from,
-        year_max=year_max if year_max is not None else year_to,
+        year_min=bound(max, year_min, year_from),  # both old names given: a year must meet both
+        year_max=bound(min, year_max, year_to),
         sensitivity=sensitivity,
         current=current,
     )

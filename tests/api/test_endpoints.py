@@ -405,6 +405,11 @@ def test_a_parameter_a_listing_or_search_does_not_take_is_refused_and_old_filter
         got = api.get("/search", params={"q": "cash couriers", "k": 20, old: value.strip("-")}).json()["results"]
         want = api.get("/search", params={"q": "cash couriers", "k": 20, new_name: value}).json()["results"]
         assert got and [h["chunk_id"] for h in got] == [h["chunk_id"] for h in want], old
+    both = {"q": "cash couriers", "k": 20, "year_min": 2000, "year_from": 2024}  # two old names: a year meets both
+    got = api.get("/search", params=both).json()["results"]
+    want = api.get("/search", params={"q": "cash couriers", "k": 20, "year": "2024-"}).json()["results"]
+    assert got and [h["chunk_id"] for h in got] == [h["chunk_id"] for h in want]
+    assert api.get("/search", params={**both, "year_min": 2030, "year_from": 2000}).json()["results"] == []
     bad = api.get("/search", params={"q": "cash couriers", "doc_type": "poem"}).json()
     assert bad["errors"][0]["field"] == "filters.doc_type"  # named as sent, not as the new name
     doc = new[0]["document_id"]
