@@ -19,9 +19,20 @@ _KEYWORD = re.compile(
     re.IGNORECASE,
 )
 _FOOTNOTE = re.compile(r"[;/]|\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b", re.IGNORECASE)
+# in a line the PDF sets like a heading only a citation's marks count: a slash between words is a title's ('AML/CFT')
+_CITATION = re.compile(
+    r";|(?<![^\W\d_])/|/(?![^\W\d_])|\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b", re.IGNORECASE
+)
 _MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _JUNK_OUTLINE = re.compile(r"(\.pdf|\.docx?)$|^(blank page|(front |back )?cover\b.*)$", re.IGNORECASE)
 _TRAILING_CONNECTIVE = re.compile(r"\b(and|or|the|of|to|in|for|with|a|an|by|on|i|ili|u|na|za|dhe|e|и|на)$", re.I)
+_NUMBER = re.compile(r"(?<!\S)[#$€£]?\d[\d.,]*%?(?!\S)")
+_YEAR = re.compile(r"(19|20)\d\d")
+_NUMBER_PREFIX = re.compile(r"^((?:\d{1,2}\.){0,3}\d{1,2}\.?|[IVX]{1,6}\.|[A-H]\.)\s")
+_COLOPHON = re.compile(r"\bISBN\b|\bISSN\b|\bDOI\b|©")  # an imprint line ('PDF | ISBN 978-92-... | DOI: 10.2813/...')
+_PAGE_LED = re.compile(r"^(\d{1,3})\s+[A-Z\u00C0-\u024F\u0400-\u04FF]")  # '3 Form & Typology' (no stop after it)
+_SENTENCE_END = re.compile(r"[a-z\u00DF-\u024F)]\. +[A-Z\u00C0-\u00DE]")
+MAX_JOINED_WORDS = 40  # a heading wrapped over lines is at most this long; a longer run keeps only its first line
 
 
 def _squash(text: str) -> str:
@@ -67,7 +78,13 @@ def _heading_level(line: str) -> int | None:
     if m:
         title = m.group("title")
         digits = sum(c.isdigit() for c in title)
-        if len(words) > 10 or line.endswith(".") or _FOOTNOTE.search(title) or digits > 0.2 * len(title):
+        if (
+            len(words) > 10
+            or line.endswith(".")
+            or _FOOTNOTE.search(title)
+            or digits > 0.2 * len(title)
+            or _is_figure_label(line)
+        ):
             return None  # footnotes and references ('7 S/2024/556, para. 94; see ...') are not headings
         num = m.group("num").rstrip(".")
         return num.count(".") + 1 if num[0].isdigit() else 1
@@ -88,22 +105,67 @@ def strip_note_mark(title: str) -> str:
     return _GLUED_NOTE_MARK.sub("", title).rstrip()
 
 
+def _is_figure(number: str) -> bool:
+    """A number that is a statistic, not a year or a count in a title: three digits or more, a decimal, a share."""
+    digits = sum(c.isdigit() for c in number)
+    return not _YEAR.fullmatch(number) and (digits >= 3 or "%" in number or bool(re.search(r"\d[.,]\d", number)))
+
+
+def _is_figure_label(line: str) -> bool:
+    """A chart or table label with figures in it ('Total Unique Victims 16610 16554', '10 Kazakhstan 4.65', '2021
+    Form of Trafficking 2020 2021'), not a title with a date or a number ('Letter dated 1 May 2025', 'Action
+    point 2')."""
+    line = _NUMBER_PREFIX.sub("", line)  # a section number ('4.1 Action point 1') is not a figure
+    numbers = _NUMBER.findall(line)
+    figures = [n for n in numbers if _is_figure(n)]
+    words = line.split()
+    return len(figures) >= 2 or len(numbers) >= 3 or bool(words and figures and words[-1] == figures[-1])
+
+
 def _looks_like_heading(line: str) -> bool:
-    """A line typeset like a heading that reads like one: short, starts with a capital or number, no final stop."""
+    """A line typeset like a heading that reads like one: short, starts with a capital or number, no final stop,
+    not a chart label."""
     words = line.split()
     return (
         1 <= len(words) <= 12
         and len(line) <= 100
         and (line[0].isupper() or line[0].isdigit())
         and not line.endswith((".", ",", ";", ":"))
-        and not _FOOTNOTE.search(line)
+        and not _CITATION.search(line)
         and sum(c.isalpha() for c in line) >= 3
+        and not _is_figure_label(line)
     )
+
+
+def _continues(line: str, following: str) -> bool:
+    """Whether `following` carries on the sentence or title `line` began (no closing stop, and the next line starts
+    in lower case, or this one ends on a connective, dash or comma, or both are in capitals)."""
+    if not following or line.endswith((".", ":", "?", "!", ";")):
+        return False
+    if _NUMBERED.match(following) or _KEYWORD.match(following):
+        return False
+    return (
+        following[0].islower()
+        or bool(_TRAILING_CONNECTIVE.search(line))
+        or line.endswith(("-", "–", ","))
+        or (_all_caps(line) and _all_caps(following))
+    )
+
+
+def _all_caps(line: str) -> bool:
+    """Every letter of the line is a capital (a cover title's lines)."""
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
 def _looks_like_title(line: str) -> bool:
     """A plain-text document's first line that reads like a title (short, no final period)."""
-    return 2 <= len(line.split()) <= 14 and not line.endswith((".", ",", ";", ":")) and not _FOOTNOTE.search(line)
+    return (
+        2 <= len(line.split()) <= 14
+        and not line.endswith((".", ",", ";", ":"))
+        and not _FOOTNOTE.search(line)
+        and not _is_figure_label(line)
+    )
 
 
 def _typeset_level(line: str, heading: dict[str, float], body: set[str], sizes: list[float]) -> int | None:
@@ -133,30 +195,114 @@ def detect_headings(
     out: list[Heading] = []
     sizes = sorted({size for heading, _ in typography or [] for size in heading.values()}, reverse=True)
     for pno, text in enumerate(pages, start=1):
-        offset = 0
         if regions is not None and regions[pno - 1] not in HEADING_REGIONS:
             continue
         heading_set, body_set = typography[pno - 1] if typography else ({}, set())
-        for lineno, line in enumerate(text.split("\n")):
-            stripped = line.strip()
+        lines = text.split("\n")
+        offsets = [0]
+        for line in lines:
+            offsets.append(offsets[-1] + len(line) + 1)
+        contents_lines = _page_led_entries(lines) if not markdown else set()
+        lineno = 0
+        while lineno < len(lines):
+            stripped = lines[lineno].strip()
+            if lineno in contents_lines:
+                lineno += 1
+                continue
             level: int | None = None
             title = stripped
+            last = lineno
             if markdown:
                 m = _MD.match(stripped)
                 if m:
                     level, title = len(m.group(1)), m.group(2)
-            else:
-                typeset = _typeset_level(stripped, heading_set, body_set, sizes) if stripped else None
+            elif stripped:
+                typeset = _typeset_level(stripped, heading_set, body_set, sizes)
                 level = _heading_level(stripped) if typeset != 0 else None
-                if level is None and typeset and _looks_like_heading(stripped):
+                by_size_only = level is None and bool(typeset) and _looks_like_heading(stripped)
+                if by_size_only:
                     level = typeset
                 if level is None and pno == 1 and lineno == 0 and _looks_like_title(stripped):
                     level = 1
+                if typeset:
+                    joined, end = _wrapped(lines, lineno, heading_set, cover=pno == 1 and lineno == 0)
+                    if end > lineno:
+                        if _reads_as_prose(joined):
+                            level, last = None, end  # a run of large type (a pull quote, an introduction)
+                        elif len(joined.split()) > MAX_JOINED_WORDS:
+                            pass  # too long for a title: its first line stands for it, as without joining
+                        elif (joined_level := _joined_level(joined, level or typeset)) is not None:
+                            level, title, last = joined_level, joined, end
+                following = lines[last + 1].strip() if last + 1 < len(lines) else ""
+                if (
+                    by_size_only
+                    and last == lineno
+                    and not _all_caps(stripped)
+                    and _runs_on(stripped, following, heading_set)
+                ):
+                    level = None  # a sentence in large type running on into the text (a pull quote), not a heading
                 title = strip_note_mark(title)
-            if level is not None and title:
-                out.append(Heading(level=level, title=title, page=pno, offset=offset))
-            offset += len(line) + 1
+            if level is not None and title and not _COLOPHON.search(title):
+                out.append(Heading(level=level, title=title, page=pno, offset=offsets[lineno]))
+            lineno = last + 1
     return out
+
+
+def _runs_on(line: str, following: str, heading_set: dict[str, float]) -> bool:
+    """Whether a line is the start of a sentence that runs on into the next line: the next starts in lower case, or
+    is set in the same type and ends a sentence ('... the Polaris operated National Human' / 'Trafficking Hotline.
+    Please refer to ...')."""
+    if not following or line.endswith((".", ":", "?", "!", ";")):
+        return False
+    if following[0].islower():
+        return True
+    same_type = heading_set.get(_squash(following)) == heading_set.get(_squash(line))
+    return same_type and (following.endswith(".") or bool(_SENTENCE_END.search(following)))
+
+
+def _page_led_entries(lines: list[str]) -> set[int]:
+    """The lines of a contents list printed page number first ('3 Form & Typology', '6 Demographics', on a cover or
+    an introduction page): four or more on a page, their numbers rising with a gap somewhere (section numbers run on
+    one by one)."""
+    found = [(i, int(m.group(1))) for i, line in enumerate(lines) if (m := _PAGE_LED.match(line.strip()))]
+    numbers = [n for _, n in found]
+    steps = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
+    if len(found) >= 4 and all(step > 0 for step in steps) and any(step >= 2 for step in steps):
+        return {i for i, _ in found}
+    return set()
+
+
+def _wrapped(lines: list[str], start: int, heading_set: dict[str, float], cover: bool = False) -> tuple[str, int]:
+    """A heading line joined with the lines it wraps onto (set in the same type, carrying on; on a cover, where the
+    title opens the page, every following line in its type), and the index of its last line."""
+    size = heading_set[_squash(lines[start].strip())]
+    parts = [strip_note_mark(lines[start].strip())]
+    end = start
+    while end + 1 < len(lines):
+        following = lines[end + 1].strip()
+        if heading_set.get(_squash(following)) != size:
+            break
+        if not (_continues(parts[-1], following) or (cover and following and not _NUMBERED.match(following))):
+            break
+        parts.append(strip_note_mark(following))
+        end += 1
+    return " ".join(parts), end
+
+
+def _reads_as_prose(text: str) -> bool:
+    """A run of lines in large type that reads as prose, not a title: it holds or ends with a sentence's end."""
+    return text.endswith(".") or bool(_SENTENCE_END.search(text))
+
+
+def _joined_level(title: str, level: int) -> int | None:
+    """The level of a heading wrapped over lines (its number's depth if numbered), or None if the joined lines do not
+    read like a heading (a lower-case start, a citation, a chart label)."""
+    if not (title[0].isupper() or title[0].isdigit()) or _CITATION.search(title) or _is_figure_label(title):
+        return None
+    m = _NUMBER_PREFIX.match(title)
+    if m and m.group(1)[0].isdigit():
+        return m.group(1).rstrip(".").count(".") + 1
+    return 1 if m else level
 
 
 class SectionIndex:

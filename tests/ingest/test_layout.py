@@ -115,6 +115,48 @@ def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(m
     assert not any("thirty-sixth" in t for t in titles)
 
 
+def test_a_heading_wrapped_over_lines_is_one_heading_and_large_type_prose_or_figures_are_none(
+    make_pdf, opts: ParseOptions
+):
+    """UN reports wrap long headings ('H. Countering terrorist narratives and engaging with communities to' / 'prevent
+    and counter violent extremism'); hotline reports set pull quotes, introductions and chart totals in heading-size
+    type ('Our data shows that ... by someone they' / 'know, ...'; 'Total Unique Victims 16610 16554')."""
+    body = "Member States reported progress in engaging with communities and religious leaders. " * 3
+    path = make_pdf(
+        "report.pdf",
+        [
+            [
+                ("h2", "H. Countering terrorist narratives and engaging with communities to"),
+                ("h2", "prevent and counter violent extremism conducive to terrorism"),
+                body,
+                ("h2", "4.2 Action point 2 – Enhancing the quality of discussions during the"),
+                ("h2", "AML/CFT college meetings"),
+                body,
+            ],
+            [
+                ("h2", "This report presents data from the national hotline operated by"),
+                ("h2", "the project. Please refer to the tables for more detailed information"),
+                ("h2", "Our data shows that trafficking victims are generally recruited by someone they"),
+                "know, such as a family member or caregiver, an intimate partner or an employer.",
+                ("h2", "Total Unique Victims 16610 16554"),
+                ("h2", "Letter dated 1 May 2025 from the Secretary-General"),
+                body,
+            ],
+        ],
+        outline=False,
+    )
+    doc = read_by(parse_file(path, opts))
+    titles = [h.title for h in doc.headings]
+    assert titles == [
+        "H. Countering terrorist narratives and engaging with communities to prevent and counter violent extremism "
+        "conducive to terrorism",
+        "4.2 Action point 2 – Enhancing the quality of discussions during the AML/CFT college meetings",
+        "Letter dated 1 May 2025 from the Secretary-General",
+    ], titles
+    chunks = chunk_pages(doc.pages, SectionIndex(doc.headings), lambda t: len(t.split()), max_tokens=60)
+    assert chunks[0].section.endswith("prevent and counter violent extremism conducive to terrorism")
+
+
 def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
     assert strip_note_mark("Overview and evolution of the threat4") == "Overview and evolution of the threat"
     assert strip_note_mark("Recommendation 16") == "Recommendation 16"

@@ -42,3 +42,61 @@ def test_footnotes_are_not_headings():
         "7 S/2024/556, para. 94; see reference sources cited at www.un.org\n12 Ibid., p. 4\n3. Risk Assessment\nText."
     )
     assert [h.title for h in detect_headings([page])] == ["3. Risk Assessment"]
+
+
+def test_lines_set_like_headings_are_joined_only_where_they_carry_on():
+    """Typography: each squashed line set large maps to its size; consecutive lines of one size join when the first
+    ends on a connective or the next starts in lower case, or both are capitals, but not two headings in a row."""
+    page = (
+        "INTERNATIONAL STANDARDS\nON COMBATING MONEY LAUNDERING\n"
+        "F – POWERS AND RESPONSIBILITIES OF COMPETENT AUTHORITIES\nRegulation and Supervision\n"
+        "Body text of the standards follows here."
+    )
+    big = {_key(line): 14.0 for line in page.split("\n")[:2]}
+    big |= {_key("F – POWERS AND RESPONSIBILITIES OF COMPETENT AUTHORITIES"): 12.0}
+    big |= {_key("Regulation and Supervision"): 12.0}
+    heads = detect_headings([page], typography=[(big, {_key("Body text of the standards follows here.")})])
+    assert [h.title for h in heads] == [
+        "INTERNATIONAL STANDARDS ON COMBATING MONEY LAUNDERING",
+        "F – POWERS AND RESPONSIBILITIES OF COMPETENT AUTHORITIES",
+        "Regulation and Supervision",
+    ]
+    assert [h.offset for h in heads] == [0, page.index("F –"), page.index("Regulation")]
+
+
+def test_figure_labels_are_not_headings_but_dates_and_numbers_in_titles_are():
+    lines = [
+        "Total Unique Victims 16610 16554",
+        "2021 Form of Trafficking 2020 2021",
+        "10 Kazakhstan 4.65",
+        "United Nations S/2025/496",
+        "Letter dated 1 May 2025 from the Secretary-General",
+        "4.1 Action point 1 – Finalising structural elements",
+        "Risk Factors/Vulnerabilities",
+    ]
+    page = "\n".join(lines)
+    heads = detect_headings([page], typography=[({_key(line): 14.0 for line in lines}, set())])
+    assert [h.title for h in heads] == lines[4:]
+
+
+def test_a_contents_list_led_by_page_numbers_and_an_imprint_line_give_no_headings():
+    """A cover listing '1 Summary', '3 Form & Typology', ... (page numbers first, rising with gaps) is a contents
+    list: its entries would otherwise head every later page ('24 Force, Fraud, and Coercion > ...')."""
+    cover = ["Analysis of Data from the National", "Hotline", "1 Summary", "3 Form & Typology", "6 Demographics"]
+    cover += ["11 Age at Entry", "24 Force"]
+    imprint = "PDF | ISBN 978-92-95236-23-3 | DOI: 10.2813/158794"
+    body = ["1 Introduction", "Text of the introduction.", "2 Scope", "Text.", "3 Method", "Text.", "4 Results"]
+    typography = {_key(line): 14.0 for line in [*cover, imprint, *body] if not line.startswith("Text")}
+    heads = detect_headings(["\n".join([*cover, imprint]), "\n".join(body)], typography=[(typography, set())] * 2)
+    assert [h.title for h in heads] == [
+        "Analysis of Data from the National Hotline",  # a cover's title lines join, whatever their case
+        "1 Introduction",
+        "2 Scope",
+        "3 Method",
+        "4 Results",
+    ]
+
+
+def _key(line: str) -> str:
+    """A line as the typography maps key it (lower case, no whitespace)."""
+    return "".join(line.split()).lower()
