@@ -30,8 +30,9 @@ from pactkb.index.fold import fold, protect, stemmed_text
 from pactkb.settings import visible_levels
 
 # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions; 4: the words Porter
-# conflates wrongly are indexed as their own tokens (fold.PORTER_EXCEPTIONS)
-SCHEMA_VERSION = 4
+# conflates wrongly are indexed as their own tokens (fold.PORTER_EXCEPTIONS); 5: a section heading that repeats the
+# document title is not indexed again in the title column (fts_title)
+SCHEMA_VERSION = 5
 REINDEX_BATCH = 5000  # chunks per transaction of a migration that re-indexes the keyword text
 REINDEXED_THROUGH = "reindexed_through"  # meta: the last chunk id an unfinished re-index committed
 DB_NAME = "pactkb.sqlite3"
@@ -325,8 +326,11 @@ def marks(values: Iterable[Any]) -> str:
 
 
 def fts_title(title: str, section: str) -> str:
-    """The folded text indexed in the FTS title column (document title plus section path)."""
-    return protect(fold(f"{title} {section}"))
+    """The folded text indexed in the FTS title column: the document title plus the headings of the section path
+    that do not repeat it (a cover's title heading every page would count the title's words twice)."""
+    folded = fold(title)
+    own = [h for h in section.split(" > ") if fold(h).strip() not in folded]
+    return protect(fold(" ".join([title, *own])))
 
 
 class WriterLock(Protocol):
@@ -361,8 +365,8 @@ class Store:
 
     # -- schema migrations -----------------------------------------------------------------------
     def migrate(self, batch: int = REINDEX_BATCH) -> None:
-        """Bring an older store to SCHEMA_VERSION: the schema changes in one transaction, then version 4's re-index
-        of every chunk's keyword text in transactions of `batch` chunks (see reindex_all_text)."""
+        """Bring an older store to SCHEMA_VERSION: the schema changes in one transaction, then the re-index of every
+        chunk's keyword text (versions 4 and 5) in transactions of `batch` chunks (see reindex_all_text)."""
         version = self.conn().execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema {version} is newer than this pactkb ({SCHEMA_VERSION})")

@@ -103,3 +103,28 @@ def test_a_new_store_starts_at_the_current_version(tmp_path):
     Store(tmp_path / "data")
     con = sqlite3.connect(tmp_path / "data" / DB_NAME)
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_section_heading_that_repeats_the_title_is_not_indexed_twice():
+    title = "Analysis of 2021 Data from the National Human Trafficking Hotline"
+    assert fts_title(title, f"{title} > Scale and Scope") == fts_title(title, "Scale and Scope")
+    assert fts_title(title, "Trafficking Hotline > Recruitment").split().count("hotline") == 1
+    assert (
+        fts_title(title, "")
+        == fts_title(title, title)
+        == "analysis of 2021 data from the national human trafficking hotline"
+    )
+    assert fts_title("Report", "Annex 2 > Correspondent banking").endswith("annex 2 correspondent banking")
+
+
+def test_a_version_4_store_has_its_title_column_indexed_again_on_open(tmp_path):
+    settings, n = version_3_store(tmp_path)
+    Store(settings.data).close()
+    con = sqlite3.connect(settings.data / DB_NAME)
+    con.execute("UPDATE chunks_fts SET title = title || ' ' || title")  # as version 4 indexed a repeated title
+    con.execute("PRAGMA user_version = 4")
+    con.commit()
+    con.close()
+    assert stale_rows(settings) == n
+    Store(settings.data).close()
+    assert stale_rows(settings) == 0 and user_version(settings) == (SCHEMA_VERSION, None)
