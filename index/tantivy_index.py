@@ -38,7 +38,8 @@ from pactkb.index.store import Store, fts_title
 FOLDER = "lexical-tantivy"
 STATE = "state.json"
 LOCK = "sync.lock"
-LAYOUT = 2  # bump when the schema or the tokens change: the index is then rebuilt (2: fold.PORTER_EXCEPTIONS)
+LAYOUT = 3  # bump when the schema or the tokens change: the index is then rebuilt (2: fold.PORTER_EXCEPTIONS; 3:
+# a section heading repeating the title is not indexed again, store.fts_title)
 TOKENS = "pretokenized"  # tantivy splits our token stream on whitespace only
 WRITER_HEAP = 64_000_000
 COMMIT_EVERY = 200_000  # chunks per commit while (re)building
