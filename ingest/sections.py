@@ -100,9 +100,14 @@ def _heading_level(line: str) -> int | None:
 _GLUED_NOTE_MARK = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F)’'\"])\d{1,3}F?$")
 
 
+# a small word glued to a word in capitals, as a bookmark or a change of font leaves it ('RESPONSE GUIDEfor School')
+_GLUED_SMALL_WORD = re.compile(r"(?<=[A-Z]{2})(?=(?:for|of|and|the|in|on|to|with|by)\s)")
+
+
 def strip_note_mark(title: str) -> str:
-    """Drop a footnote number glued to a heading's last word ('evolution of the threat4', 'Legal persons51F')."""
-    return _GLUED_NOTE_MARK.sub("", title).rstrip()
+    """Drop a footnote number glued to a heading's last word ('evolution of the threat4', 'Legal persons51F'), and
+    part a small word glued to a word in capitals ('GUIDEfor School' -> 'GUIDE for School')."""
+    return _GLUED_SMALL_WORD.sub(" ", _GLUED_NOTE_MARK.sub("", title).rstrip())
 
 
 def _is_figure(number: str) -> bool:

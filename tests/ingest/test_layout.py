@@ -163,6 +163,10 @@ def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
     assert strip_note_mark("COVID-19") == "COVID-19"
     assert strip_note_mark("A.  Legal persons51F") == "A.  Legal persons"  # Word's bookmark of a noted heading
     assert strip_note_mark("Annex 4F") == "Annex 4F" and strip_note_mark("Form 8300F") == "Form 8300F"
+    assert strip_note_mark("HUMAN TRAFFICKING RESPONSE GUIDEfor School Resource Officers") == (
+        "HUMAN TRAFFICKING RESPONSE GUIDE for School Resource Officers"  # a DHS guide's bookmark
+    )
+    assert strip_note_mark("IDs for the CDD of PEPs and NGOs") == "IDs for the CDD of PEPs and NGOs"
 
 
 def test_outline_headings_lose_a_glued_footnote_mark():
