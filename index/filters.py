@@ -46,6 +46,7 @@ FILTER_KEYS = {
     **FILTER_NAMES,
     **{old: _OLD_FIELDS.get(old, FILTER_NAMES[new]) for old, new in DEPRECATED_FILTERS.items()},
 }
+_YEAR_SOURCES = "_year_sources"  # from_mapping's note of which filter name set each year bound
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 # The languages of the documents a caller may see (asked only when a language value is not an ISO 639-1 code: a
 # value the corpus holds as it is stays valid, and an error lists them, never a document the caller may not see).
@@ -138,6 +139,7 @@ class Filters:
                 if item is None or str(item).strip() == "":
                     continue
                 _add(acc, key, raw_key, str(item).strip(), held)
+        acc.pop(_YEAR_SOURCES, None)
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in acc.items()}
         return cls(**fields)
 
@@ -192,6 +194,17 @@ def deprecation_note(old: str, new: str) -> str:
     return f"{old!r} is deprecated and will be removed in the next release: use {hint}"
 
 
+def _tighten(acc: dict[str, Any], key: str, year: int, raw_key: str) -> None:
+    """Set a year bound; where another filter name set it already, keep the tighter one (year=2024- with
+    year_min=2000: a year must meet both); the same name given again replaces its value, as before."""
+    sources: dict[str, str] = acc.setdefault(_YEAR_SOURCES, {})
+    have = acc.get(key)
+    if have is not None and sources.get(key) != raw_key:
+        year = max(have, year) if key == "year_min" else min(have, year)
+    acc[key] = year
+    sources[key] = raw_key
+
+
 def _year(raw_key: str, value: str) -> int:
     """A year value or a FilterError naming the filter."""
     if not re.fullmatch(r"\d{4}", value):
@@ -207,14 +220,16 @@ def _add(acc: dict[str, Any], key: str, raw_key: str, value: str, held: _Held) -
             if m.group(1) and m.group(2) and int(m.group(1)) > int(m.group(2)):
                 raise FilterError.bad_value(raw_key, f"{value!r} ends before it starts")
             if m.group(1):
-                acc["year_min"] = int(m.group(1))
+                _tighten(acc, "year_min", int(m.group(1)), raw_key)
             if m.group(2):
-                acc["year_max"] = int(m.group(2))
+                _tighten(acc, "year_max", int(m.group(2)), raw_key)
         else:
-            acc["year_min"] = acc["year_max"] = _year(raw_key, value)
+            year = _year(raw_key, value)
+            _tighten(acc, "year_min", year, raw_key)
+            _tighten(acc, "year_max", year, raw_key)
         return
     if key in ("year_min", "year_max"):
-        acc[key] = _year(raw_key, value)
+        _tighten(acc, key, _year(raw_key, value), raw_key)
         return
     if key == "current_only":
         if value.lower() not in _TRUE | _FALSE:

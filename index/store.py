@@ -8,6 +8,7 @@ forward after a crash.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import threading
@@ -325,11 +326,14 @@ def marks(values: Iterable[Any]) -> str:
     return ",".join("?" for _ in values)
 
 
+_TITLE_WORD = re.compile(r"\w+")
+
+
 def fts_title(title: str, section: str) -> str:
     """The folded text indexed in the FTS title column: the document title plus the headings of the section path
     that do not repeat it (a cover's title heading every page would count the title's words twice)."""
-    folded = fold(title)
-    own = [h for h in section.split(" > ") if fold(h).strip() not in folded]
+    words = f" {' '.join(_TITLE_WORD.findall(fold(title)))} "
+    own = [h for h in section.split(" > ") if h.strip() and f" {' '.join(_TITLE_WORD.findall(fold(h)))} " not in words]
     return protect(fold(" ".join([title, *own])))
 
 
@@ -399,12 +403,12 @@ class Store:
             return version > 0
 
     def reindex_all_text(self, batch: int = REINDEX_BATCH) -> int:
-        """Version 4's migration: every chunk's keyword text and title indexed again (the tokens changed), in
+        """Version 4's and 5's migration: every chunk's keyword text and title indexed again (the tokens changed), in
         transactions of `batch` chunks by id, so a million passages never make one huge transaction and WAL. Each
         batch records the last chunk it did (meta `reindexed_through`); a crash leaves version 3 and the next open goes
-        on from there (doing a chunk twice is harmless); the version becomes 4 with the last batch. Several processes
-        opening the store at once share the batches. A progress line on stderr for stores above one batch. Returns
-        the chunks re-indexed."""
+        on from there (doing a chunk twice is harmless); the version becomes SCHEMA_VERSION with the last batch.
+        Several processes opening the store at once share the batches. A progress line on stderr for stores above
+        one batch. Returns the chunks re-indexed."""
         if batch < 1:
             raise ValueError(f"reindex batch must be at least 1 chunk, not {batch}")
         total, done = self.count_chunks(Filters()), 0

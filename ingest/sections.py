@@ -29,9 +29,19 @@ _TRAILING_CONNECTIVE = re.compile(r"\b(and|or|the|of|to|in|for|with|a|an|by|on|i
 _NUMBER = re.compile(r"(?<!\S)[#$€£]?\d[\d.,]*%?(?!\S)")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NUMBER_PREFIX = re.compile(r"^((?:\d{1,2}\.){0,3}\d{1,2}\.?|[IVX]{1,6}\.|[A-H]\.)\s")
+_DOCUMENT_NUMBER = re.compile(
+    r"\b(?:resolutions?|forms?|articles?|recommendations?|regulations?|directives?|paragraphs?|rezolucij\w*|"
+    r"rezolut\w*|резолуциј\w*|član\w*|член\w*|neni)\s+(?:no\.\s*)?\d[\d/.,]*(?:\s*\(\d{4}\))?"
+    r"(?:\s*(?:,|and|i|и|dhe)\s*\d[\d/.,]*(?:\s*\(\d{4}\))?)*",
+    re.IGNORECASE,
+)
+_SECTION_WORD = re.compile(r"^(?:(?:table of )?contents|foreword|preface|introduction|summary|annex \w+)$", re.I)
 _COLOPHON = re.compile(r"\bISBN\b|\bISSN\b|\bDOI\b|©")  # an imprint line ('PDF | ISBN 978-92-... | DOI: 10.2813/...')
 _PAGE_LED = re.compile(r"^(\d{1,3})\s+[A-Z\u00C0-\u024F\u0400-\u04FF]")  # '3 Form & Typology' (no stop after it)
-_SENTENCE_END = re.compile(r"[a-z\u00DF-\u024F)]\. +[A-Z\u00C0-\u00DE]")
+# a sentence's end inside a line: a word of three small letters or more, a stop, a capital ('St. Vincent' is none)
+_SENTENCE_END = re.compile(
+    r"[a-z\u00DF-\u024F\u0430-\u045F]{3}\. +[A-Z\u00C0-\u00DE\u0106\u010C\u0110\u0160\u017D\u0400-\u042F]"
+)
 MAX_JOINED_WORDS = 40  # a heading wrapped over lines is at most this long; a longer run keeps only its first line
 
 
@@ -67,8 +77,9 @@ def headings_from_outline(entries: Iterable[tuple[int, str, int]], pages: list[s
     return out
 
 
-def _heading_level(line: str) -> int | None:
-    """The nesting level if a line looks like a heading, else None."""
+def _heading_level(line: str, typeset: bool = False) -> int | None:
+    """The nesting level if a line looks like a heading, else None (`typeset`: the PDF sets the line like a heading,
+    so only a citation's marks, not a slash between words, make it a reference)."""
     words = line.split()
     if not (1 <= len(words) <= 12) or len(line) > 100 or line.endswith((",", ";", ":")):
         return None
@@ -81,7 +92,7 @@ def _heading_level(line: str) -> int | None:
         if (
             len(words) > 10
             or line.endswith(".")
-            or _FOOTNOTE.search(title)
+            or (_CITATION if typeset else _FOOTNOTE).search(title)
             or digits > 0.2 * len(title)
             or _is_figure_label(line)
         ):
@@ -111,9 +122,11 @@ def strip_note_mark(title: str) -> str:
 
 
 def _is_figure(number: str) -> bool:
-    """A number that is a statistic, not a year or a count in a title: three digits or more, a decimal, a share."""
+    """A number that is a statistic, not a year ('2020', '2020.' as Serbian writes it) or a count in a title: three
+    digits or more, a decimal, a share."""
     digits = sum(c.isdigit() for c in number)
-    return not _YEAR.fullmatch(number) and (digits >= 3 or "%" in number or bool(re.search(r"\d[.,]\d", number)))
+    year = _YEAR.fullmatch(number.rstrip(".,"))
+    return not year and (digits >= 3 or "%" in number or bool(re.search(r"\d[.,]\d", number)))
 
 
 def _is_figure_label(line: str) -> bool:
@@ -121,6 +134,7 @@ def _is_figure_label(line: str) -> bool:
     Form of Trafficking 2020 2021'), not a title with a date or a number ('Letter dated 1 May 2025', 'Action
     point 2')."""
     line = _NUMBER_PREFIX.sub("", line)  # a section number ('4.1 Action point 1') is not a figure
+    line = _DOCUMENT_NUMBER.sub(" ", line)  # nor the number of a resolution, form or article ('resolution 1373')
     numbers = _NUMBER.findall(line)
     figures = [n for n in numbers if _is_figure(n)]
     words = line.split()
@@ -149,11 +163,12 @@ def _continues(line: str, following: str) -> bool:
         return False
     if _NUMBERED.match(following) or _KEYWORD.match(following):
         return False
+    last_word = line.split()[-1] if line.split() else ""  # 'Annex A', 'Part I' do not end on a connective
     return (
         following[0].islower()
-        or bool(_TRAILING_CONNECTIVE.search(line))
+        or (not (len(last_word) == 1 and last_word.isupper()) and bool(_TRAILING_CONNECTIVE.search(line)))
         or line.endswith(("-", "–", ","))
-        or (_all_caps(line) and _all_caps(following))
+        or (_all_caps(line) and _all_caps(following) and not _SECTION_WORD.match(following.strip(" :.")))
     )
 
 
@@ -207,7 +222,7 @@ def detect_headings(
         offsets = [0]
         for line in lines:
             offsets.append(offsets[-1] + len(line) + 1)
-        contents_lines = _page_led_entries(lines) if not markdown else set()
+        contents_lines = _page_led_entries(lines, heading_set) if not markdown else set()
         lineno = 0
         while lineno < len(lines):
             stripped = lines[lineno].strip()
@@ -223,7 +238,7 @@ def detect_headings(
                     level, title = len(m.group(1)), m.group(2)
             elif stripped:
                 typeset = _typeset_level(stripped, heading_set, body_set, sizes)
-                level = _heading_level(stripped) if typeset != 0 else None
+                level = _heading_level(stripped, bool(typeset)) if typeset != 0 else None
                 by_size_only = level is None and bool(typeset) and _looks_like_heading(stripped)
                 if by_size_only:
                     level = typeset
@@ -235,7 +250,7 @@ def detect_headings(
                         if _reads_as_prose(joined):
                             level, last = None, end  # a run of large type (a pull quote, an introduction)
                         elif len(joined.split()) > MAX_JOINED_WORDS:
-                            pass  # too long for a title: its first line stands for it, as without joining
+                            last = end  # too long for a title: its first line stands for it, the rest is read
                         elif (joined_level := _joined_level(joined, level or typeset)) is not None:
                             level, title, last = joined_level, joined, end
                 following = lines[last + 1].strip() if last + 1 < len(lines) else ""
@@ -260,16 +275,20 @@ def _runs_on(line: str, following: str, heading_set: dict[str, float]) -> bool:
     if not following or line.endswith((".", ":", "?", "!", ";")):
         return False
     if following[0].islower():
-        return True
+        return not following.startswith(("www.", "http"))  # a letterhead's address under the name is not prose
     same_type = heading_set.get(_squash(following)) == heading_set.get(_squash(line))
     return same_type and (following.endswith(".") or bool(_SENTENCE_END.search(following)))
 
 
-def _page_led_entries(lines: list[str]) -> set[int]:
+def _page_led_entries(lines: list[str], heading_set: dict[str, float]) -> set[int]:
     """The lines of a contents list printed page number first ('3 Form & Typology', '6 Demographics', on a cover or
-    an introduction page): four or more on a page, their numbers rising with a gap somewhere (section numbers run on
-    one by one)."""
-    found = [(i, int(m.group(1))) for i, line in enumerate(lines) if (m := _PAGE_LED.match(line.strip()))]
+    an introduction page): four or more on a page, set like headings, their numbers rising with a gap somewhere
+    (section numbers run on one by one)."""
+    found = [
+        (i, int(m.group(1)))
+        for i, line in enumerate(lines)
+        if (m := _PAGE_LED.match(line.strip())) and _squash(line) in heading_set  # set like headings, as a cover's are
+    ]
     numbers = [n for _, n in found]
     steps = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
     if len(found) >= 4 and all(step > 0 for step in steps) and any(step >= 2 for step in steps):
@@ -302,7 +321,12 @@ def _reads_as_prose(text: str) -> bool:
 def _joined_level(title: str, level: int) -> int | None:
     """The level of a heading wrapped over lines (its number's depth if numbered), or None if the joined lines do not
     read like a heading (a lower-case start, a citation, a chart label)."""
-    if not (title[0].isupper() or title[0].isdigit()) or _CITATION.search(title) or _is_figure_label(title):
+    if (
+        not (title[0].isupper() or title[0].isdigit())
+        or title.endswith((",", ";", ":"))
+        or _CITATION.search(title)
+        or _is_figure_label(title)
+    ):
         return None
     m = _NUMBER_PREFIX.match(title)
     if m and m.group(1)[0].isdigit():

@@ -96,6 +96,18 @@ def test_filter_parsing_names_bad_keys_and_values():
             Filters.parse(bad)
 
 
+def test_year_bounds_under_two_names_both_apply_and_one_name_repeated_keeps_its_last_value():
+    for pairs, bounds in [
+        (["year=2024-", "year_min=2000"], (2024, None)),
+        (["year_min=2000", "year=2024-"], (2024, None)),
+        (["year=2018-2025", "year_to=2023"], (2018, 2023)),
+        (["year=2020", "year_from=2015"], (2020, 2020)),
+        (["year=2020", "year=2022"], (2022, 2022)),  # as before: the last value of one name
+    ]:
+        f = Filters.parse(pairs)
+        assert (f.year_min, f.year_max) == bounds, pairs
+
+
 def test_language_filter_takes_codes_names_and_rejects_the_rest():
     asked: list[int] = []
 

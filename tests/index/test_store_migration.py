@@ -115,6 +115,7 @@ def test_a_section_heading_that_repeats_the_title_is_not_indexed_twice():
         == "analysis of 2021 data from the national human trafficking hotline"
     )
     assert fts_title("Report", "Annex 2 > Correspondent banking").endswith("annex 2 correspondent banking")
+    assert "man" in fts_title("Human trafficking", "Man in the middle").split()  # whole words, not letters, repeat
 
 
 def test_a_version_4_store_has_its_title_column_indexed_again_on_open(tmp_path):

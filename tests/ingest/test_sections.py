@@ -97,6 +97,55 @@ def test_a_contents_list_led_by_page_numbers_and_an_imprint_line_give_no_heading
     ]
 
 
+def test_joining_keeps_separate_headings_apart_and_long_or_unfinished_runs_out():
+    """Review cases: 'Annex A' does not end on the article 'a'; a contents title is not the second line of a capitals
+    heading; a joined run ending on a colon is no heading; a run too long for a title keeps its first line and no
+    later part of it becomes one; an abbreviation's stop is no sentence end; a numbered heading set like a heading
+    may hold 'AML/CFT' and keeps its number's level."""
+    lines = [
+        "Report text opens the page (a cover's title lines would all join).",
+        "Annex A",
+        "List of Abbreviations",
+        "PART III: SPECIALIST GUIDANCE",
+        "CONTENTS",
+        "This guidance should be read alongside the Office of Financial Sanctions Implementation",
+        "guide to financial sanctions, available at:",
+        "Mutual Evaluation Report of St. Vincent and",
+        "the Grenadines",
+        "Twenty-first report of the Secretary-General on the threat",
+        "posed by ISIL (Da’esh) to international peace and security and the range of",
+        "United Nations efforts in support of Member States in countering the threat and",
+        "the impacts on the ground and the long tail of effects upon affected populations in",
+        "the wider region and beyond the region into the neighbouring States",
+        "1. Background",
+        "2. Overview of AML/CFT colleges",
+        "Body text of the report follows here.",
+    ]
+    big = {_key(line): 14.0 for line in lines[1:-1]}
+    heads = detect_headings(["\n".join(lines)], typography=[(big, {_key(lines[0]), _key(lines[-1])})])
+    assert [(h.title, h.level) for h in heads] == [
+        ("Annex A", 1),
+        ("List of Abbreviations", 1),
+        ("PART III: SPECIALIST GUIDANCE", 1),
+        ("CONTENTS", 1),
+        ("Mutual Evaluation Report of St. Vincent and the Grenadines", 1),
+        ("Twenty-first report of the Secretary-General on the threat", 1),
+        ("1. Background", 1),
+        ("2. Overview of AML/CFT colleges", 1),
+    ]
+
+
+def test_numbers_of_resolutions_and_years_written_with_a_stop_are_not_figures():
+    lines = [
+        "A. Security Council resolutions 2199 (2015) and 2462 (2019) on the financing of terrorism",
+        "Implementation of resolution 1373",
+        "Strategija za period od 2020. do 2024. godine",
+        "Total Unique Victims 16610 16554",
+    ]
+    heads = detect_headings(["\n".join(lines)], typography=[({_key(line): 14.0 for line in lines}, set())])
+    assert [h.title for h in heads] == lines[:3]
+
+
 def _key(line: str) -> str:
     """A line as the typography maps key it (lower case, no whitespace)."""
     return "".join(line.split()).lower()
