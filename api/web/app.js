@@ -120,7 +120,14 @@ function pagesText(start, end, labelStart, labelEnd) {
   return `${pages} ${printed}`;
 }
 
-const sectionText = (section) => (section || '').split(/\s+>\s+/).filter(Boolean).join(t('section_separator'));
+const squashText = (text) => (text || '').toLowerCase().replace(/\s+/g, ' ').trim();
+// A section path as shown: its headings joined, without a leading heading that only repeats the document's title
+// (a cover's title heads every later page: "Polaris Analysis of 2021 Data … › Recruitment" under that very title).
+const sectionText = (section, title) => {
+  const parts = (section || '').split(/\s+>\s+/).filter(Boolean);
+  while (title && parts.length && squashText(parts[0]) === squashText(title)) parts.shift();
+  return parts.join(t('section_separator'));
+};
 const apiUrl = (path) => new URL(path.replace(/^\//, ''), API_BASE);
 const fileLink = (url) => (url ? new URL(url, API_BASE).href : '#');
 const withPage = (fileUrl, page) => `${fileLink(fileUrl).split('#')[0]}#page=${page}`;
@@ -621,7 +628,9 @@ function foldedPassages(hit, more) {
         h('a', { href: fileLink(m.page_url), target: '_blank', rel: 'noopener', class: 'pages', 'data-chunk': m.chunk_id },
           pagesText(m.page_start, m.page_end, m.page_label, m.page_label ? undefined : null),
           h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
-        m.section ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, sectionText(m.section))] : null),
+        sectionText(m.section, hit.title)
+          ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, sectionText(m.section, hit.title))]
+          : null),
       h('p', { class: 'folded-snippet' }, snippetNodes(m.snippet)),
       alsoInLine(m)))));
 }
@@ -677,7 +686,7 @@ function resultItem(hit, route, more = []) {
   const morePages = (hit.more_pages || []).length
     ? h('p', { class: 'more-pages' }, h('span', { class: 'label' }, t('more_pages')), ' ',
       hit.more_pages.map((m, i) => [i ? ' · ' : '',
-        h('a', { href: withPage(hit.file_url, m.page_start), target: '_blank', rel: 'noopener', title: sectionText(m.section) },
+        h('a', { href: withPage(hit.file_url, m.page_start), target: '_blank', rel: 'noopener', title: sectionText(m.section, hit.title) },
           pagesText(m.page_start, m.page_end))]))
     : null;
 
@@ -690,7 +699,9 @@ function resultItem(hit, route, more = []) {
         preview.toggle,
         meta.map((m) => [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '), h('span', {}, String(m))]),
         sens ? [' ', sens] : null),
-      hit.section ? h('p', { class: 'result-section' }, sectionText(hit.section), sectionSpan(hit)) : null,
+      sectionText(hit.section, hit.title)
+        ? h('p', { class: 'result-section' }, sectionText(hit.section, hit.title), sectionSpan(hit))
+        : null,
       hit.region && hit.region !== 'body' ? h('p', { class: 'result-region' }, t(`region_${hit.region}`)) : null,
       h('p', { class: 'snippet' }, snippetNodes(hit.snippet)),
       supersededNote(hit.superseded_by),
@@ -950,7 +961,7 @@ async function renderDocument(route, focus) {
       h('a', { href: fileLink(c.page_url), target: '_blank', rel: 'noopener', class: 'chunk-page' },
         pagesText(c.page_start, c.page_end, c.label_start, c.label_end),
         h('span', { class: 'visually-hidden' }, ` ${t('opens_new_tab')}`)),
-      c.section ? h('span', { class: 'chunk-section' }, sectionText(c.section)) : null),
+      sectionText(c.section, doc.title) ? h('span', { class: 'chunk-section' }, sectionText(c.section, doc.title)) : null),
     h('p', { class: 'chunk-text' }, (c.overlap ? '…' : '') + c.text.slice(c.overlap || 0).trimStart()))));
   const pager = chunks.total > CHUNK_PAGE
     ? h('nav', { class: 'pager', 'aria-label': t('chunk_pager_label') },

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -699,3 +700,18 @@ def test_a_shared_link_filtered_to_a_document_or_a_sensitivity_filters_the_page_
     wait_idle(page)
     expect(page.locator("#active-filters")).to_contain_text("Sensitivity: Public")
     assert any("sensitivity=public" in u for u in seen)
+
+
+def test_a_section_heading_that_repeats_the_document_title_is_not_shown_again(page: Page, live) -> None:
+    """The Macedonian guide's title is also its first heading: its passages say "2. Контролирана испорака", not
+    "Насоки за истраги на трговија со дрога › 2. Контролирана испорака" under that very title."""
+    title = "Насоки за истраги на трговија со дрога"
+    goto(page, f"/?doc={live.doc_ids['nasoki-trgovija-so-droga-mk.md']}")
+    expect(page.locator("#doc-title")).to_have_text(title)
+    sections = page.locator(".chunk-section")
+    expect(sections.filter(has_text="2. Контролирана испорака").first).to_have_text("2. Контролирана испорака")
+    assert not any(title in s for s in sections.all_inner_texts())
+    goto(page, "/?q=" + quote("контролирана испорака") + "&mode=lexical")
+    hit = results(page).filter(has_text=title).first
+    expect(hit.locator(".result-section")).to_contain_text("Контролирана испорака")
+    expect(hit.locator(".result-section")).not_to_contain_text(title)
