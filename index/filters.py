@@ -198,11 +198,16 @@ def _tighten(acc: dict[str, Any], key: str, year: int, raw_key: str) -> None:
     """Set a year bound; where another filter name set it already, keep the tighter one (year=2024- with
     year_min=2000: a year must meet both); the same name given again replaces its value, as before."""
     sources: dict[str, str] = acc.setdefault(_YEAR_SOURCES, {})
-    have = acc.get(key)
-    if have is not None and sources.get(key) != raw_key:
-        year = max(have, year) if key == "year_min" else min(have, year)
-    acc[key] = year
+    acc[key] = tighter_year(key, acc.get(key) if sources.get(key) != raw_key else None, year)
     sources[key] = raw_key
+
+
+def tighter_year(key: str, *years: int | None) -> int | None:
+    """The tightest of the year bounds given (the latest `year_min`, the earliest `year_max`; None when none is)."""
+    given = [y for y in years if y is not None]
+    if not given:
+        return None
+    return max(given) if key == "year_min" else min(given)
 
 
 def _year(raw_key: str, value: str) -> int:

@@ -8,7 +8,6 @@ forward after a crash.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import sys
 import threading
@@ -27,7 +26,7 @@ from pactkb.index.cache import Memo
 from pactkb.index.embed import vector_precision
 from pactkb.index.families import edition_rank, family_key
 from pactkb.index.filters import Filters
-from pactkb.index.fold import fold, protect, stemmed_text
+from pactkb.index.fold import fold, fold_tokens, protect, stemmed_text
 from pactkb.settings import visible_levels
 
 # 2: chunks of non-English documents are indexed by their language's stemmer; 3: chunk regions; 4: the words Porter
@@ -326,14 +325,11 @@ def marks(values: Iterable[Any]) -> str:
     return ",".join("?" for _ in values)
 
 
-_TITLE_WORD = re.compile(r"\w+")
-
-
 def fts_title(title: str, section: str) -> str:
     """The folded text indexed in the FTS title column: the document title plus the headings of the section path
     that do not repeat it (a cover's title heading every page would count the title's words twice)."""
-    words = f" {' '.join(_TITLE_WORD.findall(fold(title)))} "
-    own = [h for h in section.split(" > ") if h.strip() and f" {' '.join(_TITLE_WORD.findall(fold(h)))} " not in words]
+    words = f" {' '.join(fold_tokens(title))} "
+    own = [h for h in section.split(" > ") if h.strip() and f" {' '.join(fold_tokens(h))} " not in words]
     return protect(fold(" ".join([title, *own])))
 
 

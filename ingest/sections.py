@@ -18,14 +18,14 @@ _KEYWORD = re.compile(
     r"kapitulli|pjesa|глава|член|поглавље|дел)\s+[\dIVXLA-Z]+\b[^\n]{0,90}$",
     re.IGNORECASE,
 )
-_FOOTNOTE = re.compile(r"[;/]|\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b", re.IGNORECASE)
+_REFERENCE_MARKS = r"\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b"  # a citation's words
+_FOOTNOTE = re.compile(r"[;/]|" + _REFERENCE_MARKS, re.IGNORECASE)
 # in a line the PDF sets like a heading only a citation's marks count: a slash between words is a title's ('AML/CFT')
-_CITATION = re.compile(
-    r";|(?<![^\W\d_])/|/(?![^\W\d_])|\bpara\.|\bp\.\s*\d|www\.|https?:|\bibid\b|\bsee\b", re.IGNORECASE
-)
+_CITATION = re.compile(r";|(?<![^\W\d_])/|/(?![^\W\d_])|" + _REFERENCE_MARKS, re.IGNORECASE)
 _MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _JUNK_OUTLINE = re.compile(r"(\.pdf|\.docx?)$|^(blank page|(front |back )?cover\b.*)$", re.IGNORECASE)
 _TRAILING_CONNECTIVE = re.compile(r"\b(and|or|the|of|to|in|for|with|a|an|by|on|i|ili|u|na|za|dhe|e|и|на)$", re.I)
+_CLOSING = (".", ":", "?", "!", ";")  # a line ending so has closed its sentence or title
 _NUMBER = re.compile(r"(?<!\S)[#$€£]?\d[\d.,]*%?(?!\S)")
 _YEAR = re.compile(r"(19|20)\d\d")
 _NUMBER_PREFIX = re.compile(r"^((?:\d{1,2}\.){0,3}\d{1,2}\.?|[IVX]{1,6}\.|[A-H]\.)\s")
@@ -159,7 +159,7 @@ def _looks_like_heading(line: str) -> bool:
 def _continues(line: str, following: str) -> bool:
     """Whether `following` carries on the sentence or title `line` began (no closing stop, and the next line starts
     in lower case, or this one ends on a connective, dash or comma, or both are in capitals)."""
-    if not following or line.endswith((".", ":", "?", "!", ";")):
+    if not following or line.endswith(_CLOSING):
         return False
     if _NUMBERED.match(following) or _KEYWORD.match(following):
         return False
@@ -272,7 +272,7 @@ def _runs_on(line: str, following: str, heading_set: dict[str, float]) -> bool:
     """Whether a line is the start of a sentence that runs on into the next line: the next starts in lower case, or
     is set in the same type and ends a sentence ('... the Polaris operated National Human' / 'Trafficking Hotline.
     Please refer to ...')."""
-    if not following or line.endswith((".", ":", "?", "!", ";")):
+    if not following or line.endswith(_CLOSING):
         return False
     if following[0].islower():
         return not following.startswith(("www.", "http"))  # a letterhead's address under the name is not prose

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -31,6 +30,7 @@ from pactkb.index.filters import (
     FilterError,
     Filters,
     deprecated_filters,
+    tighter_year,
 )
 from pactkb.index.kb import KnowledgeBase
 from pactkb.index.results import Hit, SearchError, SearchResult
@@ -138,12 +138,6 @@ def joined(*lists: list[str] | None) -> list[str] | None:
     return values or None
 
 
-def bound(pick: Callable[[int, int], int], *years: int | None) -> int | None:
-    """The tighter of the year bounds given under several names (None when none was given)."""
-    given = [y for y in years if y is not None]
-    return pick(*given) if len(given) > 1 else (given[0] if given else None)
-
-
 @router.get("/search", response_model=SearchResponse, summary="Search (query string)")
 async def search_get(
     request: Request,
@@ -185,8 +179,8 @@ async def search_get(
         publisher=publisher,
         document=joined(document, old.get("doc"), old.get("document_id")),
         year=year,
-        year_min=bound(max, year_min, year_from),  # both old names given: a year must meet both
-        year_max=bound(min, year_max, year_to),
+        year_min=tighter_year("year_min", year_min, year_from),  # both old names given: a year must meet both
+        year_max=tighter_year("year_max", year_max, year_to),
         sensitivity=sensitivity,
         current=current,
     )
