@@ -43,6 +43,83 @@ class Judged:
     grade: int
 
 
+POOL_FILE = "pool-judgments.tsv"  # pooled judgments (evaluation/pooling.py), applied when the set is loaded
+POOL_FIELDS = ("query-id", "queries", "file", "page", "grade", "grades", "rounds", "found-by", "reason")
+
+
+@dataclass(frozen=True)
+class PoolJudgment:
+    """A pooled page's judgments for one information need (named by its first query; `queries` are the need's
+    queries it applies to), each judge's grade with the round it was given in."""
+
+    group: str
+    queries: tuple[str, ...]
+    file: str
+    page: int
+    grades: tuple[int, ...]
+    rounds: tuple[int, ...]
+    found_by: str = ""
+    reason: str = ""
+
+    def found_only_by(self, system: str) -> bool:
+        """Whether every run that pooled this page is one of `system`'s (run names are 'system/mode/queries@rank')."""
+        runs = [r for r in self.found_by.split(";") if r]
+        return bool(runs) and all(r.split("/", 1)[0] == system for r in runs)
+
+    @property
+    def grade(self) -> int:
+        """The lower median of the judges' grades (two judges: the lower; three: the middle one)."""
+        ordered = sorted(self.grades)
+        return ordered[(len(ordered) - 1) // 2]
+
+
+def read_pool(path: Path) -> list[PoolJudgment]:
+    """The pooled judgments file (none when it does not exist); DomainSetError names a bad line."""
+    if not path.exists():
+        return []
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        if tuple(reader.fieldnames or ()) != POOL_FIELDS:
+            raise DomainSetError(f"{path}: header must be {' '.join(POOL_FIELDS)}")
+        for n, r in enumerate(reader, 2):
+            try:
+                grades = tuple(int(x) for x in r["grades"].split(","))
+                rounds = tuple(int(x) for x in r["rounds"].split(","))
+                j = PoolJudgment(
+                    r["query-id"],
+                    tuple(r["queries"].split(",")),
+                    r["file"],
+                    int(r["page"]),
+                    grades,
+                    rounds,
+                    r["found-by"],
+                    r["reason"],
+                )
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise DomainSetError(f"{path} line {n}: {exc}") from exc
+            if len(grades) != len(rounds) or any(g not in (0, 1, 2) for g in grades) or int(r["grade"]) != j.grade:
+                raise DomainSetError(
+                    f"{path} line {n}: grades must be 0-2, one round each, and grade their lower median"
+                )
+            out.append(j)
+    return out
+
+
+def with_pool(qrels: dict[str, list[Judged]], pool: list[PoolJudgment]) -> dict[str, list[Judged]]:
+    """The first judgments plus each pooled page graded 1 or 2, for every query of its need whose own judgments do
+    not already cover the page."""
+    out = {q: list(rs) for q, rs in qrels.items()}
+    for j in pool:
+        if j.grade < 1:
+            continue
+        for q in j.queries:
+            own = qrels.get(q, [])
+            if not any(r.file == j.file and r.start <= j.page <= r.end for r in own):
+                out.setdefault(q, []).append(Judged(j.file, j.page, j.page, j.grade))
+    return out
+
+
 def is_domain_set(root: Path) -> bool:
     """True for a folder with queries.jsonl and a page-level qrels.tsv."""
     q = root / "qrels.tsv"
@@ -52,8 +129,12 @@ def is_domain_set(root: Path) -> bool:
         return "page-start" in fh.readline()
 
 
-def load(root: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[Judged]]]:
-    """Queries (with lang, difficulty) and judged ranges per query."""
+def load(
+    root: Path, pooled: bool = True, pool_without: str | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Judged]]]:
+    """Queries (with lang, difficulty) and judged ranges per query: qrels.tsv's, with the pooled judgments
+    (pool-judgments.tsv) unless `pooled` is False; `pool_without` leaves out the pooled pages that only that
+    system's runs found (a leave-one-out check of the pool's bias)."""
     queries: dict[str, dict[str, Any]] = {}
     with open(root / "queries.jsonl", encoding="utf-8") as fh:
         for n, line in enumerate(fh, start=1):
@@ -69,7 +150,13 @@ def load(root: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[Judged]]
             qrels[row["query-id"]].append(
                 Judged(row["file"], int(row["page-start"]), int(row["page-end"]), int(row["grade"]))
             )
-    return queries, dict(qrels)
+    if not pooled:
+        return queries, dict(qrels)
+    pool = [j for j in read_pool(root / POOL_FILE) if pool_without is None or not j.found_only_by(pool_without)]
+    unknown = sorted({q for j in pool for q in j.queries} - set(queries))
+    if unknown:
+        raise DomainSetError(f"{root / POOL_FILE}: unknown query id {unknown[0]}")
+    return queries, with_pool(dict(qrels), pool)
 
 
 def credit(hits: list[tuple[str, int, int]], judged: list[Judged]) -> list[int | None]:
@@ -218,13 +305,19 @@ DOMAIN_SPLITS = ("all", "dev", "test")
 
 
 def evaluate_domain(
-    root: Path, kb: KnowledgeBase, modes: tuple[str, ...] = SEARCH_MODES, split: str = "all"
+    root: Path,
+    kb: KnowledgeBase,
+    modes: tuple[str, ...] = SEARCH_MODES,
+    split: str = "all",
+    pooled: bool = True,
+    pool_without: str | None = None,
 ) -> dict[str, Any]:
-    """Score a knowledge base against the domain set (all queries, or its dev or test half); every judged file must
-    be in the store."""
+    """Score a knowledge base against the domain set (all queries, or its dev or test half; with the pooled
+    judgments unless `pooled` is False, less the pages only `pool_without`'s runs found); every judged file must be
+    in the store."""
     if split not in DOMAIN_SPLITS:
         raise DomainSetError(f"--split {split!r}: the domain set has the halves {', '.join(DOMAIN_SPLITS)}")
-    queries, qrels = load(root)
+    queries, qrels = load(root, pooled, pool_without)
     if split != "all":
         queries = {q: v for q, v in queries.items() if v.get("split") == split}
     doc_file = kb.store.source_names()

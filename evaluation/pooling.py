@@ -1,17 +1,21 @@
 """Pooled judging for the domain set (TREC-style): the pages several systems rank highest that nobody has judged yet
-are written as packets for blind judges, and their grades are merged into qrels.tsv.
+are written as packets for blind judges, and their grades are kept in pool-judgments.tsv, which the domain set's
+loader applies on top of qrels.tsv (evaluation/domain.py `load`).
 
 The set's first judgments came from grepping synonyms, so pages that answer in other words could be missing, and a
 system that finds them was scored as if it had found nothing. Pooling judges exactly those pages: every run's top
-`depth` pages (each run on the native queries, the hybrid runs also on the English originals), less what is
-judged, are shown to judges with the question but not which system found them, mixed with already-judged pages
-(controls, to measure agreement with the first judge) and a few pages given to two judges (agreement between
-judges). A page's grade is the lowest any judge gave it. Queries that ask one information need in several languages
-(`same information need as dNNN`, or identical judgments) share their pooled grades, as they share the first ones.
+`depth` hits (each store's hybrid, dense and lexical runs of the native queries, its hybrid run of the English
+originals), less what is judged, shown to judges with the question but not which system found them, mixed with
+already-judged pages (controls, kept in pool-controls.tsv) and a few pages given to two judges. A page's grade is
+the lower median of its judges' grades. Queries that ask one information need in several languages (`same
+information need as dNNN`, or identical first judgments) share a pooled page's grade, as they share the first ones.
+A later round may give pooled pages another judge's grade (key items of origin "pool" whose page is already in the
+file): the grades are appended, once per round.
 
     python -m pactkb.evaluation.pooling packets --data STORE [--data STORE ...] --out DIR
     (judges write DIR/judgmentsN.tsv: item, grade, reason)
-    python -m pactkb.evaluation.pooling merge --out DIR --round 1
+    python -m pactkb.evaluation.pooling merge --out DIR --round N
+    python -m pactkb.evaluation.pooling compare --data STORE [--data STORE ...]
 """
 
 from __future__ import annotations
@@ -24,33 +28,20 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pactkb.evaluation.domain import Judged, load
+from pactkb.evaluation.domain import POOL_FIELDS, POOL_FILE, Judged, PoolJudgment, load, read_pool
 
 DOMAIN = Path(__file__).resolve().parent / "domain"
-JUDGMENTS = "pool-judgments.tsv"
-JUDGMENT_FIELDS = ("query-id", "file", "page", "grade", "grades", "round", "reason")
+CONTROLS = "pool-controls.tsv"
+CONTROL_FIELDS = ("round", "query-id", "file", "page", "first-grade", "judge-grade")
 SAME_NEED = re.compile(r"same information need as (d\d+)")
 # version-specific FATF questions (README table): their grades hinge on the edition, judged by hand only
 HAND_ONLY = frozenset({"d057", "d058", "d059", "d060", "d061", "d062"})
 
-Page = tuple[str, str, int]  # (group, file, physical page)
-
-
-@dataclass(frozen=True)
-class PoolJudgment:
-    """One pooled page's grade for an information need (its group's first query id)."""
-
-    group: str
-    file: str
-    page: int
-    grade: int
-    grades: tuple[int, ...]
-    round: int
-    reason: str
+Page = tuple[str, str, int]  # (need, file, physical page)
+Control = tuple[int, str, str, int, int, int]  # round, need, file, page, first judge's grade, this judge's
 
 
 def need_groups(queries: Mapping[str, Mapping[str, Any]], qrels: Mapping[str, list[Judged]]) -> dict[str, str]:
@@ -109,69 +100,151 @@ def pool(
     return dict(found)
 
 
+def members_of(groups: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each need's queries, in id order."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for q, g in sorted(groups.items()):
+        out[g].append(q)
+    return dict(out)
+
+
 def merge(
-    key: Mapping[str, Mapping[str, Any]], grades: Mapping[str, int], reasons: Mapping[str, str], round_no: int
+    key: Mapping[str, Mapping[str, Any]],
+    grades: Mapping[str, int],
+    reasons: Mapping[str, str],
+    round_no: int,
+    earlier: list[PoolJudgment],
+    members: Mapping[str, list[str]],
+    found: Mapping[str, list[str]],
 ) -> list[PoolJudgment]:
-    """Pooled pages' grades from the judges' (item -> grade): the lowest grade any judge gave a page; controls (pages
-    judged before) are not merged. Raises ValueError naming an item no judge graded."""
+    """The pooled judgments after a round: a new page gets this round's grades, its need's queries and the runs that
+    found it; a page judged in an earlier round gets this round's grades appended, unless they are already there.
+    ValueError names an item no judge graded, or a graded item the key does not hold."""
     missing = sorted(item for item in key if item not in grades)
     if missing:
         raise ValueError(f"{len(missing)} item(s) have no grade, e.g. {missing[0]}")
+    stray = sorted(item for item in grades if item not in key)
+    if stray:
+        raise ValueError(f"{len(stray)} graded item(s) are not in key.json, e.g. {stray[0]}")
     by_page: dict[Page, list[str]] = defaultdict(list)
     for item, v in key.items():
         if v["origin"] == "pool":
             by_page[(v["group"], v["file"], int(v["page"]))].append(item)
-    out = []
+    out = {(j.group, j.file, j.page): j for j in earlier}
     for (group, file, page), items in sorted(by_page.items()):
         items.sort()
         gs = tuple(grades[i] for i in items)
-        out.append(PoolJudgment(group, file, page, min(gs), gs, round_no, reasons.get(items[0], "")))
-    return out
+        old = out.get((group, file, page))
+        if old is None:
+            runs = ";".join(found.get(f"{group}|{file}|{page}", []))
+            out[(group, file, page)] = PoolJudgment(
+                group, tuple(members[group]), file, page, gs, (round_no,) * len(gs), runs, reasons.get(items[0], "")
+            )
+        elif round_no not in old.rounds:
+            out[(group, file, page)] = PoolJudgment(
+                group,
+                old.queries,
+                file,
+                page,
+                old.grades + gs,
+                old.rounds + (round_no,) * len(gs),
+                old.found_by,
+                old.reason,
+            )
+    return sorted(out.values(), key=lambda j: (j.group, j.file, j.page))
 
 
-def qrels_rows(
-    judgments: Iterable[PoolJudgment], groups: Mapping[str, str], qrels: Mapping[str, list[Judged]]
-) -> list[tuple[str, str, int, int, int]]:
-    """qrels.tsv rows for pooled pages graded 1 or 2: one per query of the need, unless that query's own judgments
-    already cover the page."""
-    members: dict[str, list[str]] = defaultdict(list)
-    for q, g in sorted(groups.items()):
-        members[g].append(q)
-    rows = []
-    for j in judgments:
-        if j.grade < 1:
-            continue
-        for q in members[j.group]:
-            if not any(r.file == j.file and r.start <= j.page <= r.end for r in qrels.get(q, [])):
-                rows.append((q, j.file, j.page, j.page, j.grade))
-    return rows
+def controls_of(
+    key: Mapping[str, Mapping[str, Any]], grades: Mapping[str, int], first: Mapping[Page, int], round_no: int
+) -> list[Control]:
+    """The round's controls: the first judge's grade of each beside this round's judge's."""
+    out = []
+    for item, v in key.items():
+        if v["origin"] == "control":
+            page = (v["group"], v["file"], int(v["page"]))
+            out.append((round_no, *page, first[page], grades[item]))
+    return sorted(out)
 
 
-def read_judgments(path: Path) -> list[PoolJudgment]:
-    """The pooled judgments file (empty when there is none)."""
+def read_grades(out: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """Judges' grades and reasons from out/judgments*.tsv (item, grade 0-2, reason); ValueError names a bad line or
+    an item graded twice."""
+    grades: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for path in sorted(out.glob("judgments*.tsv")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) < 2 or parts[1].strip() not in ("0", "1", "2"):
+                raise ValueError(f"{path} line {n}: expected 'item<TAB>grade (0, 1 or 2)<TAB>reason'")
+            item = parts[0].strip()
+            if item in grades:
+                raise ValueError(f"{path} line {n}: {item} is graded again (first at {where[item]})")
+            grades[item] = int(parts[1])
+            reasons[item] = parts[2].strip() if len(parts) > 2 else ""
+            where[item] = f"{path.name} line {n}"
+    return grades, reasons
+
+
+def read_controls(path: Path) -> list[Control]:
+    """The controls file (none when it does not exist)."""
     if not path.exists():
         return []
     with open(path, encoding="utf-8", newline="") as fh:
         return [
-            PoolJudgment(
-                r["query-id"],
-                r["file"],
-                int(r["page"]),
-                int(r["grade"]),
-                tuple(int(x) for x in r["grades"].split(",")),
-                int(r["round"]),
-                r["reason"],
-            )
+            (int(r["round"]), r["query-id"], r["file"], int(r["page"]), int(r["first-grade"]), int(r["judge-grade"]))
             for r in csv.DictReader(fh, delimiter="\t")
         ]
 
 
-def first_judgments(root: Path) -> dict[str, list[Judged]]:
-    """The set's judgments without the pooled ones (the rows pool-judgments.tsv accounts for)."""
-    queries, qrels = load(root)
-    groups = need_groups(queries, qrels)
-    pooled = {(q, j.file, j.page) for j in read_judgments(root / JUDGMENTS) for q in groups if groups[q] == j.group}
-    return {q: [r for r in rs if not (r.start == r.end and (q, r.file, r.start) in pooled)] for q, rs in qrels.items()}
+def agreement(controls: list[Control], judgments: list[PoolJudgment]) -> dict[str, Any]:
+    """How the judges agree with the first judge on controls, and with each other on pages judged more than once,
+    per round and in all."""
+    out: dict[str, Any] = {}
+    rounds = sorted({c[0] for c in controls} | {r for j in judgments for r in j.rounds})
+    for label, keep in [("all", lambda r: True)] + [(f"round {r}", lambda x, r=r: x == r) for r in rounds]:
+        cs = [c for c in controls if keep(c[0])]
+        again = [j for j in judgments if len(j.grades) > 1 and any(keep(r) for r in j.rounds)]
+        out[label] = {
+            "controls": len(cs),
+            "controls_same_grade": sum(c[4] == c[5] for c in cs),
+            "controls_still_relevant": sum(c[5] >= 1 for c in cs),
+            "pages_judged_more_than_once": len(again),
+            "unanimous": sum(len(set(j.grades)) == 1 for j in again),
+            "relevance_unanimous": sum(len({g >= 1 for g in j.grades}) == 1 for j in again),
+        }
+    return out
+
+
+def write_pool(path: Path, judgments: list[PoolJudgment]) -> None:
+    """pool-judgments.tsv, one row per need and page, sorted."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(POOL_FIELDS)
+        for j in sorted(judgments, key=lambda j: (j.group, j.file, j.page)):
+            w.writerow(
+                [
+                    j.group,
+                    ",".join(j.queries),
+                    j.file,
+                    j.page,
+                    j.grade,
+                    ",".join(map(str, j.grades)),
+                    ",".join(map(str, j.rounds)),
+                    j.found_by,
+                    j.reason,
+                ]
+            )
+
+
+def write_controls(path: Path, controls: list[Control]) -> None:
+    """pool-controls.tsv, sorted."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(CONTROL_FIELDS)
+        w.writerows(sorted(controls))
 
 
 def collect_runs(
@@ -274,62 +347,6 @@ def write_packets(
     return key
 
 
-def read_grades(out: Path) -> tuple[dict[str, int], dict[str, str]]:
-    """Judges' grades and reasons from out/judgments*.tsv (item, grade 0-2, reason); ValueError names a bad line."""
-    grades: dict[str, int] = {}
-    reasons: dict[str, str] = {}
-    for path in sorted(out.glob("judgments*.tsv")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            parts = line.split("\t")
-            if not line.strip():
-                continue
-            if len(parts) < 2 or parts[1].strip() not in ("0", "1", "2"):
-                raise ValueError(f"{path} line {n}: expected 'item<TAB>grade (0, 1 or 2)<TAB>reason'")
-            grades[parts[0].strip()] = int(parts[1])
-            reasons[parts[0].strip()] = parts[2].strip() if len(parts) > 2 else ""
-    return grades, reasons
-
-
-def agreement(
-    key: Mapping[str, Mapping[str, Any]], grades: Mapping[str, int], judged: Mapping[Page, int]
-) -> dict[str, Any]:
-    """How the judges agree with the first judge on controls, and with each other on pages judged twice."""
-    controls = [
-        (judged[(v["group"], v["file"], int(v["page"]))], grades[i])
-        for i, v in key.items()
-        if v["origin"] == "control" and i in grades
-    ]
-    twice = [(grades[i[:-1]], grades[i]) for i in key if i.endswith("b") and i in grades and i[:-1] in grades]
-    return {
-        "controls": len(controls),
-        "controls_exact": sum(a == b for a, b in controls),
-        "controls_still_relevant": sum(b >= 1 for _, b in controls),
-        "twice": len(twice),
-        "twice_exact": sum(a == b for a, b in twice),
-        "twice_relevance_agrees": sum((a >= 1) == (b >= 1) for a, b in twice),
-    }
-
-
-def write_judgments(path: Path, judgments: list[PoolJudgment]) -> None:
-    """The pooled judgments file, sorted, one row per need and page."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(JUDGMENT_FIELDS)
-        for j in sorted(judgments, key=lambda j: (j.group, j.file, j.page)):
-            w.writerow([j.group, j.file, j.page, j.grade, ",".join(map(str, j.grades)), j.round, j.reason])
-
-
-def write_qrels(path: Path, first: Mapping[str, list[Judged]], pooled: list[tuple[str, str, int, int, int]]) -> None:
-    """qrels.tsv: the first judgments, then the pooled rows, in query order."""
-    rows = [(q, r.file, r.start, r.end, r.grade) for q, rs in first.items() for r in rs] + pooled
-    order = {q: n for n, q in enumerate(dict.fromkeys(q for q, *_ in rows))}
-    rows.sort(key=lambda r: int(r[0][1:]) if r[0][1:].isdigit() else order[r[0]])
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(("query-id", "file", "page-start", "page-end", "grade"))
-        w.writerows(rows)
-
-
 BALKAN = ("sr", "hr", "bs", "sq", "mk")
 
 
@@ -363,34 +380,36 @@ def summary(result: Mapping[str, Any], queries: Mapping[str, Mapping[str, Any]])
     return out
 
 
-def compare(data_dirs: list[Path], domain: Path, work: Path) -> dict[str, Any]:
-    """Each store scored on the set's first judgments and on the judgments with the pooled pages (hybrid mode)."""
+def compare(data_dirs: list[Path], domain: Path) -> dict[str, Any]:
+    """Each store scored on the set's first judgments, with the pooled ones, and with the pooled ones less the pages
+    only its own runs found (hybrid mode)."""
     from pactkb.evaluation.domain import evaluate_domain
     from pactkb.index.kb import KnowledgeBase
     from pactkb.settings import Settings
 
     queries, _ = load(domain)
-    first = work / "first-judgments"
-    first.mkdir(parents=True, exist_ok=True)
-    (first / "queries.jsonl").write_bytes((domain / "queries.jsonl").read_bytes())
-    write_qrels(first / "qrels.tsv", first_judgments(domain), [])
     rows = []
     for data in data_dirs:
         kb = KnowledgeBase(Settings(data=data))
         row: dict[str, Any] = {"data": str(data), "model": kb.encoder.name}
-        for label, root in (("first", first), ("pooled", domain)):
-            row[label] = summary(evaluate_domain(root, kb, modes=("hybrid",)), queries)
+        row["first"] = summary(evaluate_domain(domain, kb, modes=("hybrid",), pooled=False), queries)
+        row["pooled"] = summary(evaluate_domain(domain, kb, modes=("hybrid",)), queries)
+        row["pooled_without_own"] = summary(
+            evaluate_domain(domain, kb, modes=("hybrid",), pool_without=data.name), queries
+        )
         rows.append(row)
-    judgments = read_judgments(domain / JUDGMENTS)
+    judgments = read_pool(domain / POOL_FILE)
     return {
         "pooled_pages": len(judgments),
         "pooled_grades": {g: sum(j.grade == g for j in judgments) for g in (0, 1, 2)},
+        "agreement": agreement(read_controls(domain / CONTROLS), judgments),
         "stores": rows,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`packets`: pool the stores' runs into blind packets; `merge`: fold the judges' grades into the set."""
+    """`packets`: pool the stores' runs into blind packets; `merge`: fold the judges' grades into the set;
+    `compare`: score stores with and without the pooled judgments."""
     ap = argparse.ArgumentParser(prog="python -m pactkb.evaluation.pooling", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     pk = sub.add_parser("packets", help="pool the stores' top pages and write blind judging packets")
@@ -402,30 +421,36 @@ def main(argv: list[str] | None = None) -> int:
     pk.add_argument("--overlap", type=int, default=48, help="pooled pages given to a second judge")
     pk.add_argument("--prefix", default="J", help="item id prefix (one per round)")
     pk.add_argument("--seed", type=int, default=22)
-    mg = sub.add_parser("merge", help="merge the judges' grades into pool-judgments.tsv and qrels.tsv")
+    mg = sub.add_parser("merge", help="merge a round's grades into pool-judgments.tsv and pool-controls.tsv")
     mg.add_argument("--round", type=int, required=True)
     for p in (pk, mg):
-        p.add_argument("--out", type=Path, required=True, help="the packets' directory (key.json, judgments*.tsv)")
-        p.add_argument("--domain", type=Path, default=DOMAIN)
+        p.add_argument("--out", type=Path, required=True, help="the packets' folder (key.json, judgments*.tsv)")
     cp = sub.add_parser("compare", help="score stores on the first judgments and with the pooled ones")
     cp.add_argument("--data", type=Path, action="append", required=True, help="a store (repeat)")
-    cp.add_argument("--work", type=Path, default=Path("/tmp/pactkb-pooling"), help="scratch folder")
-    cp.add_argument("--domain", type=Path, default=DOMAIN)
-    cp.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    for p in (pk, mg, cp):
+        p.add_argument("--domain", type=Path, default=DOMAIN)
     args = ap.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, OSError) as exc:  # DomainSetError is a ValueError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """One subcommand."""
     if args.cmd == "compare":
-        print(json.dumps(compare(args.data, args.domain, args.work), indent=1))
+        print(json.dumps(compare(args.data, args.domain), indent=1))
         return 0
-    queries, qrels = load(args.domain)
-    first = first_judgments(args.domain)
+    queries, first = load(args.domain, pooled=False)
     groups = need_groups(queries, first)
-    earlier = read_judgments(args.domain / JUDGMENTS)
+    earlier = read_pool(args.domain / POOL_FILE)
     if args.cmd == "packets":
-        judged = judged_pages(qrels, groups) | {(j.group, j.file, j.page) for j in earlier}
+        judged = judged_pages(first, groups) | {(j.group, j.file, j.page) for j in earlier}
         skip = {q for q in queries if not first.get(q)} | HAND_ONLY  # no-answer queries were checked by grep
         found = pool(collect_runs(args.data, queries, args.depth), groups, judged, args.depth, skip)
-        rng = random.Random(args.seed)
-        controls = rng.sample(sorted(judged_pages(first, groups)), args.controls)
+        candidates = sorted(judged_pages(first, groups))
+        controls = random.Random(args.seed).sample(candidates, min(args.controls, len(candidates)))
         key = write_packets(
             sorted(found),
             controls,
@@ -438,30 +463,24 @@ def main(argv: list[str] | None = None) -> int:
             args.prefix,
             args.seed,
         )
-        (args.out / "runs.json").write_text(
-            json.dumps({"|".join(map(str, k)): v for k, v in found.items()}), encoding="utf-8"
-        )
+        runs = {"|".join(map(str, k)): v for k, v in found.items()}
+        (args.out / "runs.json").write_text(json.dumps(runs), encoding="utf-8")
         print(json.dumps({"pooled": len(found), "items": len(key), "packets": args.judges}))
         return 0
     key = json.loads((args.out / "key.json").read_text(encoding="utf-8"))
+    runs_file = args.out / "runs.json"
+    finders: dict[str, list[str]] = json.loads(runs_file.read_text(encoding="utf-8")) if runs_file.exists() else {}
     grades, reasons = read_grades(args.out)
-    try:
-        new = merge(key, grades, reasons, args.round)
-    except ValueError as exc:
-        print(f"error: {args.out}: {exc}", file=sys.stderr)
-        return 2
+    judgments = merge(key, grades, reasons, args.round, earlier, members_of(groups), finders)
     first_grades = {
         (groups[q], r.file, p): r.grade for q, rs in first.items() for r in rs for p in range(r.start, r.end + 1)
     }
-    done = {(j.group, j.file, j.page) for j in earlier}
-    judgments = earlier + [j for j in new if (j.group, j.file, j.page) not in done]
-    write_judgments(args.domain / JUDGMENTS, judgments)
-    write_qrels(args.domain / "qrels.tsv", first, qrels_rows(judgments, groups, first))
-    print(
-        json.dumps(
-            {"merged": len(new), "relevant": sum(j.grade >= 1 for j in new), **agreement(key, grades, first_grades)}
-        )
-    )
+    kept = [c for c in read_controls(args.domain / CONTROLS) if c[0] != args.round]
+    kept += controls_of(key, grades, first_grades, args.round)
+    write_pool(args.domain / POOL_FILE, judgments)
+    write_controls(args.domain / CONTROLS, kept)
+    added = len(judgments) - len(earlier)
+    print(json.dumps({"pages_added": added, "pages": len(judgments), "agreement": agreement(kept, judgments)}))
     return 0
 
 

@@ -14,6 +14,9 @@ Checks:
     1 <= page-start <= page-end <= page count (physical, 1-based), grade in {1, 2},
     no duplicate / overlapping ranges for the same query and file
   * every answerable query has at least one grade-2 row; no-answer queries have no rows
+  * pool-judgments.tsv (pooled judgments, if present): exact header, known answerable query ids, existing
+    PDF files and pages, grades in {0, 1, 2} with one round each, grade = their lower median, one row per
+    need and page, no page a listed query's own qrels rows already cover
 
 Only the standard library and pypdf are used. Encrypted PDFs are opened with an empty password.
 """
@@ -30,6 +33,7 @@ REPO_ROOT = HERE.parents[1]  # .../main  (evaluation/domain/check_qrels.py)
 DEFAULT_CORPUS = (REPO_ROOT / ".." / "shared" / "corpus" / "pdf").resolve()
 
 HEADER = ["query-id", "file", "page-start", "page-end", "grade"]
+POOL_HEADER = ["query-id", "queries", "file", "page", "grade", "grades", "rounds", "found-by", "reason"]
 LANGS = {"en", "sr", "hr", "bs", "sq", "mk", "es"}
 DIFFICULTIES = {"keyword", "paraphrase", "hard", "no-answer"}
 REQUIRED = ("_id", "text", "lang", "difficulty", "kind")
@@ -137,6 +141,7 @@ def validate(corpus: Path) -> tuple[dict[str, dict[str, Any]], list[QrelRow], li
         if grade == 2:
             grade2.add(qid)
 
+    errors += check_pool(HERE / "pool-judgments.tsv", queries, rows, corpus)
     for qid, q in queries.items():
         if q["difficulty"] == "no-answer":
             if qid in judged:
@@ -144,6 +149,55 @@ def validate(corpus: Path) -> tuple[dict[str, dict[str, Any]], list[QrelRow], li
         elif qid not in grade2:
             errors.append(f"{qid}: answerable query has no grade-2 judgment")
     return queries, rows, errors
+
+
+def check_pool(path: Path, queries: dict[str, dict[str, Any]], rows: list[QrelRow], corpus: Path) -> list[str]:
+    """Problems in the pooled judgments file (none if there is no such file)."""
+    if not path.exists():
+        return []
+    errors: list[str] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        header = next(reader, [])
+        if header != POOL_HEADER:
+            return [f"pool-judgments.tsv: header must be {POOL_HEADER}, got {header}"]
+        lines = list(enumerate(reader, 2))
+    counts = page_counts({r[2] for _, r in lines if len(r) == len(POOL_HEADER)}, corpus, errors)
+    own = {(r[1], r[2], p) for r in rows for p in range(r[3], r[4] + 1)}
+    seen: dict[tuple[str, str, int], int] = {}
+    for n, r in lines:
+        where = f"pool-judgments.tsv:{n}"
+        if len(r) != len(POOL_HEADER):
+            errors.append(f"{where}: expected {len(POOL_HEADER)} columns, got {len(r)}")
+            continue
+        need, members, fname, page_s, grade_s, grades_s, rounds_s = r[:7]
+        try:
+            page, grade = int(page_s), int(grade_s)
+            grades = [int(x) for x in grades_s.split(",")]
+            rounds = [int(x) for x in rounds_s.split(",")]
+        except ValueError:
+            errors.append(f"{where}: page, grade, grades and rounds must be integers")
+            continue
+        if len(grades) != len(rounds) or any(g not in (0, 1, 2) for g in grades):
+            errors.append(f"{where}: grades must be 0, 1 or 2, with one round each")
+        elif grade != sorted(grades)[(len(grades) - 1) // 2]:
+            errors.append(f"{where}: grade {grade} is not the lower median of {grades}")
+        qids = members.split(",")
+        if need not in qids:
+            errors.append(f"{where}: the need {need} is not among its queries")
+        for q in qids:
+            if q not in queries:
+                errors.append(f"{where}: unknown query id {q}")
+            elif queries[q]["difficulty"] == "no-answer":
+                errors.append(f"{where}: {q} is a no-answer query")
+            elif (q, fname, page) in own:
+                errors.append(f"{where}: page {page} of {fname} is already in qrels.tsv for {q}")
+        if fname in counts and not 1 <= page <= counts[fname]:
+            errors.append(f"{where}: page {page} outside 1..{counts[fname]} of {fname}")
+        if (need, fname, page) in seen:
+            errors.append(f"{where}: {need}, {fname} p. {page} already on line {seen[(need, fname, page)]}")
+        seen[(need, fname, page)] = n
+    return errors
 
 
 def show(qid: str, queries: dict[str, dict[str, Any]], rows: list[QrelRow], corpus: Path, max_chars: int) -> int:
