@@ -944,6 +944,19 @@ POOLING_ROWS = (
 )
 
 
+def pooled_note() -> str:
+    """Issue 17's test-half figures for the default on the domain set's first judgments alone (the pooling step)."""
+    res = load("pooling")
+    if not res or not res["stores"]:
+        return ""
+    first = res["stores"][0]["first"]
+    return (
+        " The domain set's judgments include the pooled ones ('Pooled judgments', above); on the first judgments "
+        f"alone the test half scores {first['test hard']:.4f} on hard queries and {first['test English']:.4f} on "
+        "English ones."
+    )
+
+
 def first_judgments_note(langs: Sequence[str]) -> str:
     """The default's test-half figures for issue 15's targets on the first judgments alone (the pooling step)."""
     res = load("pooling")
@@ -1058,7 +1071,8 @@ def causes_section(out: list[str]) -> None:
         "",
         f"Targets: hard queries ≥ 0.60 (test half: {on['test_hard']}{hard}) and English queries ≥ 0.68 (test half: "
         f"{on['test_en']}{english})"
-        + ("; in brackets the 95% bootstrap interval over the half's queries." if ci else "."),
+        + ("; in brackets the 95% bootstrap interval over the half's queries." if ci else ".")
+        + pooled_note(),
         "",
         f"Command: {command('causes')}",
         "",
