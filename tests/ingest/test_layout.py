@@ -167,6 +167,11 @@ def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
         "HUMAN TRAFFICKING RESPONSE GUIDE for School Resource Officers"  # a DHS guide's bookmark
     )
     assert strip_note_mark("IDs for the CDD of PEPs and NGOs") == "IDs for the CDD of PEPs and NGOs"
+    assert strip_note_mark("3. The violence experienced during their trajectories.i") == (
+        "3. The violence experienced during their trajectories."  # a footnote letter after the stop (UNODC)
+    )
+    assert strip_note_mark("Article 5 (e.g. a)") == "Article 5 (e.g. a)" and strip_note_mark("U.S.A") == "U.S.A"
+    assert strip_note_mark("Notes on data.") == "Notes on data." and strip_note_mark("Part 2.b") == "Part 2.b"
 
 
 def test_outline_headings_lose_a_glued_footnote_mark():
