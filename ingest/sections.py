@@ -109,8 +109,9 @@ def _heading_level(line: str, typeset: bool = False) -> int | None:
 
 # a footnote number glued to a heading's last word; in bookmarks Word writes it with an F ('A.  Legal persons51F')
 _GLUED_NOTE_MARK = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F)’'\"])\d{1,3}F?$")
-# a footnote letter glued after a heading's closing stop ('... during their trajectories.i', UNODC GLOTIP)
-_GLUED_NOTE_LETTER = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F]{2}\.)[a-z]$")
+# a footnote letter glued after a heading's closing stop ('... during their trajectories.i', UNODC GLOTIP); the stop
+# goes too, as a heading ending in a stop would read as a sentence
+_GLUED_NOTE_LETTER = re.compile(r"(?<=[a-z\u00DF-\u024F\u0430-\u045F]{2})\.[a-z]$")
 
 
 # a small word glued to a word in capitals, as a bookmark or a change of font leaves it ('RESPONSE GUIDEfor School')
@@ -119,8 +120,8 @@ _GLUED_SMALL_WORD = re.compile(r"(?<=[A-Z]{2})(?=(?:for|of|and|the|in|on|to|with
 
 def strip_note_mark(title: str) -> str:
     """Drop a footnote number glued to a heading's last word ('evolution of the threat4', 'Legal persons51F') or a
-    footnote letter after its closing stop ('trajectories.i'), and part a small word glued to a word in capitals
-    ('GUIDEfor School' -> 'GUIDE for School')."""
+    footnote letter after its closing stop ('trajectories.i' -> 'trajectories'), and part a small word glued to a
+    word in capitals ('GUIDEfor School' -> 'GUIDE for School')."""
     title = _GLUED_NOTE_LETTER.sub("", _GLUED_NOTE_MARK.sub("", title).rstrip())
     return _GLUED_SMALL_WORD.sub(" ", title)
 

@@ -104,13 +104,18 @@ def test_numbered_body_paragraphs_are_not_headings_and_note_marks_are_stripped(m
                 "26. In Uganda, the authorities disrupted a cell that planned attacks during the",
                 "Further text of the report continues here with more detail about the threat and its evolution.",
                 ("fn", "4 More information may be found in the thirty-sixth report of the Monitoring Team."),
-            ]
+            ],
+            [
+                ("h2", "B. The violence experienced by victims during their trajectories.i"),  # a note letter (UNODC)
+                "Further text of the report continues here with more detail about the victims and their routes.",
+            ],
         ],
         outline=False,
     )
     doc = read_by(parse_file(path, opts))
     titles = [h.title for h in doc.headings]
     assert "A. Overview and evolution of the threat" in titles
+    assert "B. The violence experienced by victims during their trajectories" in titles, titles
     assert not any(t.startswith(("17.", "26.")) for t in titles), titles
     assert not any("thirty-sixth" in t for t in titles)
 
@@ -168,7 +173,7 @@ def test_strip_note_mark_keeps_numbers_that_are_part_of_a_title():
     )
     assert strip_note_mark("IDs for the CDD of PEPs and NGOs") == "IDs for the CDD of PEPs and NGOs"
     assert strip_note_mark("3. The violence experienced during their trajectories.i") == (
-        "3. The violence experienced during their trajectories."  # a footnote letter after the stop (UNODC)
+        "3. The violence experienced during their trajectories"  # a footnote letter after the stop, and the stop
     )
     assert strip_note_mark("Article 5 (e.g. a)") == "Article 5 (e.g. a)" and strip_note_mark("U.S.A") == "U.S.A"
     assert strip_note_mark("Notes on data.") == "Notes on data." and strip_note_mark("Part 2.b") == "Part 2.b"
