@@ -28,10 +28,11 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pactkb.evaluation.domain import POOL_FIELDS, POOL_FILE, Judged, PoolJudgment, load, read_pool
+from pactkb.evaluation.domain import BALKAN, POOL_FIELDS, POOL_FILE, Judged, PoolJudgment, load, read_pool
 
 DOMAIN = Path(__file__).resolve().parent / "domain"
 CONTROLS = "pool-controls.tsv"
@@ -72,9 +73,9 @@ def need_groups(queries: Mapping[str, Mapping[str, Any]], qrels: Mapping[str, li
     return {q: find(q) for q in queries}
 
 
-def judged_pages(qrels: Mapping[str, list[Judged]], groups: Mapping[str, str]) -> set[Page]:
-    """Every page the set's judgments cover, per need."""
-    return {(groups[q], r.file, p) for q, rs in qrels.items() for r in rs for p in range(r.start, r.end + 1)}
+def judged_pages(qrels: Mapping[str, list[Judged]], groups: Mapping[str, str]) -> dict[Page, int]:
+    """Every page the set's judgments cover, per need, with its grade."""
+    return {(groups[q], r.file, p): r.grade for q, rs in qrels.items() for r in rs for p in range(r.start, r.end + 1)}
 
 
 def pool(
@@ -141,16 +142,7 @@ def merge(
                 group, tuple(members[group]), file, page, gs, (round_no,) * len(gs), runs, reasons.get(items[0], "")
             )
         elif round_no not in old.rounds:
-            out[(group, file, page)] = PoolJudgment(
-                group,
-                old.queries,
-                file,
-                page,
-                old.grades + gs,
-                old.rounds + (round_no,) * len(gs),
-                old.found_by,
-                old.reason,
-            )
+            out[(group, file, page)] = replace(old, grades=old.grades + gs, rounds=old.rounds + (round_no,) * len(gs))
     return sorted(out.values(), key=lambda j: (j.group, j.file, j.page))
 
 
@@ -347,9 +339,6 @@ def write_packets(
     return key
 
 
-BALKAN = ("sr", "hr", "bs", "sq", "mk")
-
-
 def summary(result: Mapping[str, Any], queries: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """Hybrid nDCG@10 of a domain result by half, by the issues' groups (hard, English, the users' five languages
     and their English originals) and per language on the test half."""
@@ -446,10 +435,11 @@ def run(args: argparse.Namespace) -> int:
     groups = need_groups(queries, first)
     earlier = read_pool(args.domain / POOL_FILE)
     if args.cmd == "packets":
-        judged = judged_pages(first, groups) | {(j.group, j.file, j.page) for j in earlier}
+        first_pages = judged_pages(first, groups)
+        judged = set(first_pages) | {(j.group, j.file, j.page) for j in earlier}
         skip = {q for q in queries if not first.get(q)} | HAND_ONLY  # no-answer queries were checked by grep
         found = pool(collect_runs(args.data, queries, args.depth), groups, judged, args.depth, skip)
-        candidates = sorted(judged_pages(first, groups))
+        candidates = sorted(first_pages)
         controls = random.Random(args.seed).sample(candidates, min(args.controls, len(candidates)))
         key = write_packets(
             sorted(found),
@@ -472,11 +462,8 @@ def run(args: argparse.Namespace) -> int:
     finders: dict[str, list[str]] = json.loads(runs_file.read_text(encoding="utf-8")) if runs_file.exists() else {}
     grades, reasons = read_grades(args.out)
     judgments = merge(key, grades, reasons, args.round, earlier, members_of(groups), finders)
-    first_grades = {
-        (groups[q], r.file, p): r.grade for q, rs in first.items() for r in rs for p in range(r.start, r.end + 1)
-    }
     kept = [c for c in read_controls(args.domain / CONTROLS) if c[0] != args.round]
-    kept += controls_of(key, grades, first_grades, args.round)
+    kept += controls_of(key, grades, judged_pages(first, groups), args.round)
     write_pool(args.domain / POOL_FILE, judgments)
     write_controls(args.domain / CONTROLS, kept)
     added = len(judgments) - len(earlier)

@@ -944,12 +944,17 @@ POOLING_ROWS = (
 )
 
 
-def pooled_note() -> str:
-    """Issue 17's test-half figures for the default on the domain set's first judgments alone (the pooling step)."""
+def default_on_first_judgments() -> dict[str, float] | None:
+    """The default store's figures on the domain set's first judgments alone (the pooling step), if it has run."""
     res = load("pooling")
-    if not res or not res["stores"]:
+    return res["stores"][0]["first"] if res and res["stores"] else None
+
+
+def pooled_note() -> str:
+    """Issue 17's test-half figures for the default on the domain set's first judgments alone."""
+    first = default_on_first_judgments()
+    if first is None:
         return ""
-    first = res["stores"][0]["first"]
     return (
         " The domain set's judgments include the pooled ones ('Pooled judgments', above); on the first judgments "
         f"alone the test half scores {first['test hard']:.4f} on hard queries and {first['test English']:.4f} on "
@@ -958,11 +963,10 @@ def pooled_note() -> str:
 
 
 def first_judgments_note(langs: Sequence[str]) -> str:
-    """The default's test-half figures for issue 15's targets on the first judgments alone (the pooling step)."""
-    res = load("pooling")
-    if not res or not res["stores"]:
+    """The default's test-half figures for issue 15's targets on the first judgments alone."""
+    first = default_on_first_judgments()
+    if first is None:
         return ""
-    first = res["stores"][0]["first"]
     low = [g for g in langs if first.get(f"test {g}", 1.0) < 0.45]
     return (
         " These figures include the pooled judgments (below, 'Pooled judgments'); on the first judgments alone the "

@@ -256,7 +256,7 @@ def test_the_committed_pooled_judgments_belong_to_their_needs_and_reach_the_load
     for j in judgments:
         assert set(j.queries) == {q for q in groups if groups[q] == j.group}
         assert j.found_by and all(q in qrels for q in j.queries)
-    assert not judged_pages(first, groups) & {(j.group, j.file, j.page) for j in judgments}
+    assert not set(judged_pages(first, groups)) & {(j.group, j.file, j.page) for j in judgments}
     relevant = [(q, j.file, j.page) for j in judgments if j.grade >= 1 for q in j.queries]
     have = {(q, r.file, p) for q, rs in qrels.items() for r in rs for p in range(r.start, r.end + 1)}
     assert relevant and set(relevant) <= have
